@@ -1,0 +1,1 @@
+"""Pure rules and events of open-book homecare commissioning (stdlib, pydantic, eventsourcing.domain only)."""

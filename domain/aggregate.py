@@ -1,0 +1,38 @@
+"""The base of every openbook aggregate: explicit topics, the envelope, natural-key ids.
+
+Stored topics are part of the data format, so every aggregate and event class
+declares a ``TOPIC`` that does not depend on its module path: code can move or
+be renamed and old events still replay. Aggregate ids are uuid5 of a natural
+key (``natural_id("organisation", "premier-care")``), so the same thing can
+never be created twice.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate
+
+from domain.envelope import Envelope
+
+#: Fixed namespace for openbook's deterministic ids. Never change it.
+NAMESPACE = UUID("5f0c6b1e-2a57-4d8e-9a43-0b7e2c1d9f60")
+
+
+def natural_id(kind: str, *key: str) -> UUID:
+    """The aggregate id for a natural key, e.g. ``natural_id("user", "a@b.org")``."""
+    return uuid5(NAMESPACE, ":".join((kind, *key)))
+
+
+class LedgerAggregate(BaseAggregate[UUID]):
+    """Base class: subclasses set ``TOPIC`` and define events subclassing ``LedgerEvent``."""
+
+    class Event(AggregateEvent):
+        envelope: Envelope
+
+
+LedgerEvent = LedgerAggregate.Event
+
+
+class LedgerCreated(LedgerEvent, AggregateCreated):
+    """Base of every "created" event: it constructs the aggregate from its fields."""

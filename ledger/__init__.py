@@ -1,0 +1,1 @@
+"""The application: event store, hash chain, projections, import, export, verifier."""

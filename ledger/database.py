@@ -1,0 +1,160 @@
+"""Where the ledger lives: one database URL, translated here and nowhere else.
+
+``sqlite:///var/openbook.sqlite`` (the default, created on demand) or
+``postgresql://user:password@host:5432/dbname``. The event store (the
+eventsourcing library's recorders) and the read models (SQLAlchemy) share the
+database. Waits for locks are bounded on both databases, never forever.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import sqlalchemy
+from sqlalchemy import URL, Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ledger.errors import SettingsError
+
+DEFAULT_URL = "sqlite:///var/openbook.sqlite"
+LOCK_TIMEOUT_SECONDS = 10
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Database:
+    url: URL
+
+    @classmethod
+    def from_url(cls, text: str | None) -> Database:
+        text = (text or DEFAULT_URL).strip()
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            raise SettingsError(
+                f"database URL {_hide_password(text)!r} is not a URL; expected sqlite:///path/to/file.sqlite "
+                "or postgresql://user@host:5432/dbname"
+            ) from None
+        backend = url.get_backend_name()
+        if backend == "sqlite":
+            if not url.database or url.database == ":memory:" or "mode=memory" in text:
+                raise SettingsError(
+                    f"database URL {text!r}: an in-memory SQLite database cannot be shared; give a file path"
+                )
+        elif backend in ("postgresql", "postgres"):
+            if not url.database or not url.host:
+                raise SettingsError(
+                    f"database URL {url.render_as_string(hide_password=True)!r} needs a host and a database name, "
+                    "e.g. postgresql://postgres@127.0.0.1:5432/openbook"
+                )
+            url = url.set(drivername="postgresql+psycopg")
+        else:
+            raise SettingsError(
+                f"database URL {url.render_as_string(hide_password=True)!r}: unsupported database {backend!r}; "
+                "use sqlite:/// or postgresql://"
+            )
+        return cls(url)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    def __str__(self) -> str:
+        """The URL as the user wrote it, password hidden."""
+        shown = self.url.set(drivername="postgresql") if not self.is_sqlite else self.url
+        return shown.render_as_string(hide_password=True)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.url.database or "")
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The eventsourcing library's settings for this database."""
+        if self.is_sqlite:
+            return {
+                "PERSISTENCE_MODULE": "ledger.persistence.sqlite:SQLiteLedgerFactory",
+                "SQLITE_DBNAME": str(self.sqlite_path),
+                "SQLITE_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
+            }
+        return {
+            "PERSISTENCE_MODULE": "ledger.persistence.postgres:PostgresLedgerFactory",
+            "POSTGRES_DBNAME": self.url.database or "",
+            "POSTGRES_HOST": self.url.host or "",
+            "POSTGRES_PORT": str(self.url.port or 5432),
+            "POSTGRES_USER": self.url.username or "",
+            "POSTGRES_PASSWORD": self.url.password or "",
+            "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
+            "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
+        }
+
+    def check_reachable(self) -> None:
+        """Fail early, in one line that names the URL (password hidden) and what to check."""
+        if self.is_sqlite:
+            try:
+                self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+                sqlite3.connect(self.sqlite_path).close()
+            except (OSError, sqlite3.Error) as e:
+                raise SettingsError(f"cannot open the SQLite database {self}: {e}; check the path is writable") from None
+            return
+        try:
+            psycopg.connect(self.psycopg_conninfo(), connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
+        except psycopg.Error as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise SettingsError(
+                f"cannot connect to the database {self}: {reason}; check the server is running and the "
+                "host, port, user, password and database name"
+            ) from None
+
+    def psycopg_conninfo(self) -> str:
+        return psycopg.conninfo.make_conninfo(
+            host=self.url.host,
+            port=self.url.port or 5432,
+            user=self.url.username,
+            password=self.url.password or None,
+            dbname=self.url.database,
+        )
+
+    def create_engines(self) -> tuple[Engine, Engine]:
+        """Engines for the read models: (readers, writers).
+
+        On SQLite the writers' engine takes the write lock at BEGIN, so a
+        projection reads its position and applies events under one lock.
+        """
+        if self.is_sqlite:
+            readers = sqlalchemy.create_engine(self.url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
+            writers = sqlalchemy.create_engine(self.url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
+            for engine, begin in ((readers, "BEGIN"), (writers, "BEGIN IMMEDIATE")):
+                _begin_explicitly(engine, begin)
+            return readers, writers
+        options = f"-c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}"
+        engine = sqlalchemy.create_engine(
+            self.url,
+            connect_args={"options": options, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            pool_pre_ping=True,
+        )
+        return engine, engine
+
+
+def _begin_explicitly(engine: Engine, begin: str) -> None:
+    """SQLAlchemy's recipe for pysqlite: let SQLAlchemy, not the driver, emit BEGIN."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: sqlalchemy.Connection) -> None:
+        connection.exec_driver_sql(begin)
+
+
+def _hide_password(text: str) -> str:
+    head, sep, tail = text.partition("@")
+    if sep and ":" in head.split("//", 1)[-1]:
+        scheme, _, credentials = head.partition("//")
+        user = credentials.split(":", 1)[0]
+        return f"{scheme}//{user}:***@{tail}"
+    return text

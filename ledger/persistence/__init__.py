@@ -1,0 +1,24 @@
+"""Event storage: the library's SQLite and PostgreSQL recorders, extended.
+
+Both recorders add, in the same transaction as the events they store:
+a hash-chain row per event, and the idempotency claim of the command that
+produced them. Both make the stored events append-only in the database itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """A command's idempotency key, the digest of its payload and its result (JSON)."""
+
+    key: str
+    digest: str
+    result: str
+
+
+EVENTS_TABLE = "stored_events"
+HASHES_TABLE = "event_hashes"
+IDEMPOTENCY_TABLE = "idempotency_keys"

@@ -1,0 +1,113 @@
+"""PostgreSQL event store with a hash chain, idempotency claims and append-only guards.
+
+The library's recorder already serialises writers with an EXCLUSIVE lock on
+the events table (so positions are issued in commit order); the chain rows
+and the idempotency claim are written after that lock is taken, in the same
+transaction. Triggers refuse UPDATE, DELETE and TRUNCATE. Positions come from
+a sequence: a rolled-back insert leaves a gap, but a position is never reused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from psycopg.sql import SQL, Identifier
+
+from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, IdempotencyClaim
+from ledger.persistence.chain import GENESIS, event_hash
+
+_GUARD_FUNCTION = "openbook_append_only"
+
+
+class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: Any, *, events_table_name: str = EVENTS_TABLE):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self._hashes = SQL("{}.{}").format(schema, Identifier(HASHES_TABLE))
+        self._claims = SQL("{}.{}").format(schema, Identifier(IDEMPOTENCY_TABLE))
+        guard = SQL("{}.{}").format(schema, Identifier(_GUARD_FUNCTION))
+        self.sql_create_statements.extend(
+            [
+                SQL("CREATE TABLE IF NOT EXISTS {} (notification_id bigint PRIMARY KEY, hash text NOT NULL)").format(
+                    self._hashes
+                ),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (key text PRIMARY KEY, digest text NOT NULL, "
+                    "result text NOT NULL, first_position bigint NOT NULL, "
+                    "recorded_at timestamptz NOT NULL DEFAULT now())"
+                ).format(self._claims),
+                SQL(
+                    "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS "
+                    "$$BEGIN RAISE EXCEPTION 'openbook: % is append-only', TG_TABLE_NAME; END;$$"
+                ).format(guard),
+            ]
+        )
+        for table in (self.events_table_name, HASHES_TABLE, IDEMPOTENCY_TABLE):
+            qualified = SQL("{}.{}").format(schema, Identifier(table))
+            self.sql_create_statements.extend(
+                [
+                    SQL(
+                        "CREATE OR REPLACE TRIGGER {} BEFORE UPDATE OR DELETE ON {} "
+                        "FOR EACH ROW EXECUTE FUNCTION {}()"
+                    ).format(Identifier(f"{table}_append_only"), qualified, guard),
+                    SQL(
+                        "CREATE OR REPLACE TRIGGER {} BEFORE TRUNCATE ON {} "
+                        "FOR EACH STATEMENT EXECUTE FUNCTION {}()"
+                    ).format(Identifier(f"{table}_no_truncate"), qualified, guard),
+                ]
+            )
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        positions = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if not positions:
+            return positions
+        curs.execute(SQL("SELECT hash FROM {} ORDER BY notification_id DESC LIMIT 1").format(self._hashes))
+        row = curs.fetchone()
+        previous = row["hash"] if row else GENESIS
+        rows = []
+        for position, s in zip(positions, stored_events, strict=True):
+            previous = event_hash(previous, position, s.topic, s.originator_id, s.originator_version, s.state)
+            rows.append((position, previous))
+        curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self._hashes), rows)
+        claim: IdempotencyClaim | None = kwargs.get("idempotency")
+        if claim is not None:
+            curs.execute(
+                SQL("INSERT INTO {} (key, digest, result, first_position) VALUES (%s, %s, %s, %s)").format(
+                    self._claims
+                ),
+                (claim.key, claim.digest, claim.result, positions[0]),
+            )
+        return positions
+
+    def find_idempotency(self, key: str) -> IdempotencyClaim | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT key, digest, result FROM {} WHERE key = %s").format(self._claims), (key,))
+            row = curs.fetchone()
+        return IdempotencyClaim(row["key"], row["digest"], row["result"]) if row else None
+
+    def select_hashes(self, start: int, limit: int) -> list[tuple[int, str]]:
+        """Stored chain hashes from position ``start`` on, in order."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL("SELECT notification_id, hash FROM {} WHERE notification_id >= %s ORDER BY notification_id LIMIT %s").format(
+                    self._hashes
+                ),
+                (start, limit),
+            )
+            return [(row["notification_id"], row["hash"]) for row in curs.fetchall()]
+
+
+class PostgresLedgerFactory(PostgresFactory):
+    application_recorder_class = ChainedPostgresApplicationRecorder
+
+    def application_recorder(self) -> ChainedPostgresApplicationRecorder:
+        """One events table name on both databases, whatever the application is called."""
+        recorder = ChainedPostgresApplicationRecorder(datastore=self.datastore, events_table_name=EVENTS_TABLE)
+        if self.env_create_table():
+            recorder.create_table()
+        return recorder

@@ -1,0 +1,149 @@
+"""SQLite event store with a hash chain, idempotency claims and append-only guards.
+
+The library's SQLite table numbers events by an implicit rowid, which SQLite
+may reuse (after the last row is deleted) or renumber (on VACUUM). Here the
+position is an explicit ``INTEGER PRIMARY KEY AUTOINCREMENT`` (never reused,
+kept by VACUUM) and triggers refuse UPDATE and DELETE. Writers take the write
+lock up front (``BEGIN IMMEDIATE``), so reading the last hash and appending the
+next cannot interleave between processes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from eventsourcing.persistence import Notification, OperationalError, StoredEvent
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory, SQLiteTransaction
+
+from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, IdempotencyClaim
+from ledger.persistence.chain import GENESIS, event_hash
+
+
+class _ImmediateTransaction(SQLiteTransaction):
+    def __enter__(self) -> SQLiteCursor:
+        cursor = self.connection.cursor()
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            raise OperationalError(e) from e
+        return cursor
+
+
+def _append_only(table: str) -> list[str]:
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, 'openbook: {table} is append-only'); END"
+        for verb in ("UPDATE", "DELETE")
+    ]
+
+
+class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def __init__(self, datastore: Any, events_table_name: str = EVENTS_TABLE):
+        super().__init__(datastore, events_table_name)
+        self.insert_events_statement = (
+            f"INSERT INTO {self.events_table_name} "
+            "(originator_id, originator_version, topic, state) VALUES (?,?,?,?)"
+        )
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            f"CREATE TABLE IF NOT EXISTS {self.events_table_name} ("
+            "notification_id INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "originator_id TEXT NOT NULL, "
+            "originator_version INTEGER NOT NULL, "
+            "topic TEXT NOT NULL, "
+            "state BLOB NOT NULL, "
+            "UNIQUE (originator_id, originator_version))",
+            f"CREATE TABLE IF NOT EXISTS {HASHES_TABLE} ("
+            "notification_id INTEGER PRIMARY KEY, hash TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} ("
+            "key TEXT PRIMARY KEY, digest TEXT NOT NULL, result TEXT NOT NULL, "
+            "first_position INTEGER NOT NULL, recorded_at TEXT NOT NULL)",
+            *_append_only(self.events_table_name),
+            *_append_only(HASHES_TABLE),
+            *_append_only(IDEMPOTENCY_TABLE),
+        ]
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        with self.datastore.get_connection(commit=True) as conn, _ImmediateTransaction(conn, commit=True) as c:
+            positions = self._insert_events(c, stored_events, **kwargs)
+            self._chain(c, stored_events, positions)
+            claim: IdempotencyClaim | None = kwargs.get("idempotency")
+            if claim is not None and positions:
+                c.execute(
+                    f"INSERT INTO {IDEMPOTENCY_TABLE} VALUES (?,?,?,?,?)",
+                    (claim.key, claim.digest, claim.result, positions[0], datetime.now(timezone.utc).isoformat()),
+                )
+            return positions
+
+    def _chain(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], positions: Sequence[int] | None) -> None:
+        if not positions:
+            return
+        c.execute(f"SELECT hash FROM {HASHES_TABLE} ORDER BY notification_id DESC LIMIT 1")
+        row = c.fetchone()
+        previous = row[0] if row else GENESIS
+        rows = []
+        for position, s in zip(positions, stored_events, strict=True):
+            previous = event_hash(previous, position, s.topic, s.originator_id, s.originator_version, s.state)
+            rows.append((position, previous))
+        c.executemany(f"INSERT INTO {HASHES_TABLE} VALUES (?,?)", rows)
+
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Sequence[Notification]:
+        """As the library's, but by the explicit position column (never the implicit rowid)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if start is not None:
+            clauses.append("notification_id>=?" if inclusive_of_start else "notification_id>?")
+            params.append(start)
+        if stop is not None:
+            clauses.append("notification_id<=?")
+            params.append(stop)
+        if topics:
+            clauses.append(f"topic IN ({','.join('?' * len(topics))})")
+            params.extend(topics)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        params.append(limit)
+        statement = f"SELECT * FROM {self.events_table_name} {where}ORDER BY notification_id LIMIT ?"
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return [
+                Notification(
+                    id=row["notification_id"],
+                    originator_id=self.convert_originator_id(row["originator_id"]),
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=row["state"],
+                )
+                for row in c.fetchall()
+            ]
+
+    def find_idempotency(self, key: str) -> IdempotencyClaim | None:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT key, digest, result FROM {IDEMPOTENCY_TABLE} WHERE key=?", (key,))
+            row = c.fetchone()
+        return IdempotencyClaim(row["key"], row["digest"], row["result"]) if row else None
+
+    def select_hashes(self, start: int, limit: int) -> list[tuple[int, str]]:
+        """Stored chain hashes from position ``start`` on, in order."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT notification_id, hash FROM {HASHES_TABLE} WHERE notification_id>=? "
+                "ORDER BY notification_id LIMIT ?",
+                (start, limit),
+            )
+            return [(row[0], row[1]) for row in c.fetchall()]
+
+
+class SQLiteLedgerFactory(SQLiteFactory):
+    application_recorder_class = ChainedSQLiteApplicationRecorder

@@ -1,0 +1,1 @@
+"""Read-only builders of statements: data -> HTML (Jinja) -> PDF (WeasyPrint)."""

@@ -1,0 +1,1 @@
+"""The outermost layer: composition root, CLI, Flask app, blueprints per kind of user."""

@@ -1,0 +1,25 @@
+"""The JSON API: the same read models the pages use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, request
+
+from ledger import views
+from ledger.history import json_ready
+from web.app import ledger_of
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/organisations")
+def organisations() -> dict[str, Any]:
+    rows = views.list_organisations(ledger_of(current_app).read_engine, kind=request.args.get("kind"))
+    return {"organisations": [json_ready(row) for row in rows]}
+
+
+@bp.get("/health")
+def health() -> dict[str, Any]:
+    ledger = ledger_of(current_app)
+    return {"status": "ok", "head": ledger.projections.head(), "projections": ledger.projections.positions()}

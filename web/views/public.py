@@ -1,0 +1,27 @@
+"""Pages anyone may see: the partnership's organisations."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from flask import Blueprint, current_app, render_template
+
+from ledger import views
+from web.app import ledger_of
+
+bp = Blueprint("public", __name__)
+
+KIND_TITLES = {
+    "council": "Councils",
+    "icb": "CCGs and ICBs",
+    "provider": "Providers",
+    "audit-body": "Audit bodies",
+}
+
+
+@bp.get("/")
+def home() -> str:
+    ledger = ledger_of(current_app)
+    rows = views.list_organisations(ledger.read_engine)
+    groups = [(KIND_TITLES.get(kind, kind), list(items)) for kind, items in groupby(rows, key=lambda r: r["kind"])]
+    return render_template("home.html", groups=groups, total=len(rows), database=str(ledger.database))
