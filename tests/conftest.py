@@ -1,0 +1,91 @@
+"""Shared fixtures: a ledger on each database, the app, the CLI runner.
+
+Ledger tests run on SQLite and PostgreSQL. Each test run creates its own
+PostgreSQL database on OPENBOOK_TEST_POSTGRES_URL and drops it afterwards;
+each test gets an empty schema. With OPENBOOK_REQUIRE_POSTGRES=1 (CI) a
+missing server fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from ledger.application import Ledger
+from ledger.database import Database
+from web.settings import DEFAULT_TEST_POSTGRES_URL
+
+REQUIRE_POSTGRES = os.environ.get("OPENBOOK_REQUIRE_POSTGRES") == "1"
+
+
+def _admin_conninfo(url: str) -> str:
+    u = make_url(url)
+    return psycopg.conninfo.make_conninfo(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password or None, dbname=u.database
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A throwaway database for this test run, dropped at the end."""
+    base = os.environ.get("OPENBOOK_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+    try:
+        admin = psycopg.connect(_admin_conninfo(base), autocommit=True, connect_timeout=5)
+    except psycopg.Error as e:
+        message = f"PostgreSQL test server {make_url(base).render_as_string(hide_password=True)} unreachable: {e}"
+        if REQUIRE_POSTGRES:
+            pytest.fail(message + " (OPENBOOK_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(message)
+    name = f"openbook_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _empty_schema(url: str) -> None:
+    with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
+    """A fresh, empty database URL: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/ledger.sqlite"
+    url = request.getfixturevalue("postgres_server_url")
+    _empty_schema(url)
+    return url
+
+
+@pytest.fixture
+def database(database_url: str) -> Database:
+    return Database.from_url(database_url)
+
+
+@pytest.fixture
+def open_ledger(database: Database) -> Iterator[callable]:
+    """Open (and finally close) as many Ledger instances on the test database as a test needs."""
+    opened: list[Ledger] = []
+
+    def _open() -> Ledger:
+        ledger = Ledger(database)
+        opened.append(ledger)
+        return ledger
+
+    yield _open
+    for ledger in opened:
+        ledger.close()
+
+
+@pytest.fixture
+def ledger(open_ledger: callable) -> Ledger:
+    return open_ledger()

@@ -1,0 +1,100 @@
+"""Old events still replay: a pinned file of v1 stored events, and topics that survive renames."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+import json
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic, resolve_topic
+
+import domain.organisations
+import domain.users
+from domain.aggregate import LedgerAggregate
+from domain.envelope import SYSTEM, Envelope
+from domain.organisations import Organisation
+from domain.users import User
+from ledger.views import list_organisations
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "stored-events-v1.jsonl"
+FIXTURE_SHA256 = "42c8e0e0992effea23c1a469546f68eda7f22522239dc2804aef761e7b45a3ad"
+
+
+def stored_events() -> list[StoredEvent]:
+    rows = [json.loads(line) for line in FIXTURE.read_text().splitlines()]
+    return [
+        StoredEvent(UUID(r["originator_id"]), r["version"], r["topic"], r["state"].encode("utf-8")) for r in rows
+    ]
+
+
+def test_fixture_is_the_one_committed():
+    assert hashlib.sha256(FIXTURE.read_bytes()).hexdigest() == FIXTURE_SHA256
+
+
+def _replay(ledger):
+    ledger.recorder.insert_events(stored_events())
+    ledger.projections.catch_up()
+    ccg = ledger.organisation("wirral-ccg")
+    accountant = ledger.user("accountant@wirral.example")
+    return ccg, accountant
+
+
+def test_v1_events_replay_into_aggregates_and_read_models(ledger):
+    ccg, accountant = _replay(ledger)
+    assert (ccg.name, ccg.kind.value, ccg.version) == ("NHS Wirral CCG (Cheshire and Merseyside)", "icb", 2)
+    assert accountant.roles == ("accountant", "auditor")
+    aspire = ledger.organisation("aspire")
+    assert aspire.member_of == "wirral-home-care-alliance"
+    names = {o["code"]: o["name"] for o in list_organisations(ledger.read_engine)}
+    assert len(names) == 15 and names["wirral-ccg"] == ccg.name
+
+
+def test_renamed_and_moved_classes_still_replay(ledger, monkeypatch):
+    """Stored topics name TOPICs, not module paths: moving or renaming a class changes nothing."""
+    classes = (Organisation, Organisation.Registered, Organisation.Renamed, User, User.Registered, User.RolesChanged)
+    saved = [(cls, cls.__qualname__, cls.__module__) for cls in classes]
+    monkeypatch.delattr(domain.organisations, "Organisation")
+    monkeypatch.delattr(domain.users, "User")
+    try:
+        for cls in classes:
+            cls.__qualname__ = "Renamed" + cls.__name__
+            cls.__module__ = "somewhere.else.entirely"
+        ccg, accountant = _replay(ledger)
+        # New events written by the renamed classes carry the same stored topics.
+        ledger.register_organisation(Envelope(SYSTEM, date(2022, 7, 1)), "cheshire-icb", "NHS Cheshire and Merseyside ICB", "icb")
+        newest = ledger.recorder.select_notifications(start=ledger.recorder.max_notification_id(), limit=1)
+        assert [n.topic for n in newest] == ["openbook:organisation.registered"]
+    finally:
+        for cls, qualname, module in saved:
+            cls.__qualname__, cls.__module__ = qualname, module
+    assert ccg.name.startswith("NHS Wirral CCG")
+    assert accountant.roles == ("accountant", "auditor")
+
+
+def _aggregate_classes() -> list[type]:
+    found, todo = [], [LedgerAggregate]
+    while todo:
+        cls = todo.pop()
+        for sub in cls.__subclasses__():
+            found.append(sub)
+            todo.append(sub)
+    return found
+
+
+@pytest.mark.parametrize("aggregate", _aggregate_classes(), ids=lambda c: c.__name__)
+def test_every_aggregate_and_event_class_has_an_explicit_stable_topic(aggregate):
+    assert issubclass(aggregate, BaseAggregate)
+    topics = {aggregate.TOPIC}
+    assert get_topic(aggregate) == aggregate.TOPIC and aggregate.TOPIC.startswith("openbook:")
+    for name, value in vars(aggregate).items():
+        if isinstance(value, type) and issubclass(value, LedgerAggregate.Event) and name != "Event":
+            assert resolve_topic(value.TOPIC) is value, f"{aggregate.__name__}.{name}'s TOPIC is not its own"
+            assert value.TOPIC.startswith(aggregate.TOPIC + ".")
+            assert value.TOPIC not in topics, f"{value.TOPIC} is used twice"
+            topics.add(value.TOPIC)
+    assert not any("domain." in t for t in topics)
