@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
@@ -72,7 +72,7 @@ def database(database_url: str) -> Database:
 
 
 @pytest.fixture
-def open_ledger(database: Database) -> Iterator[callable]:
+def open_ledger(database: Database) -> Iterator[Callable[[], Ledger]]:
     """Open (and finally close) as many Ledger instances on the test database as a test needs."""
     opened: list[Ledger] = []
 
@@ -87,5 +87,5 @@ def open_ledger(database: Database) -> Iterator[callable]:
 
 
 @pytest.fixture
-def ledger(open_ledger: callable) -> Ledger:
+def ledger(open_ledger: Callable[[], Ledger]) -> Ledger:
     return open_ledger()

@@ -1,0 +1,847 @@
+"""Agreements: the contract under which commissioners buy care, as at any date.
+
+An agreement (a framework or an alliance contract) says who pays (the
+commissioners and their contributions to the pooled budget per financial
+year), for how long (term and extensions), where (zones or lots by postcode
+district), what (service types), from whom (awards), how well (KPIs) and on
+what terms (visit payment basis, Real Living Wage commitment, profit cap).
+
+Why it is built this way:
+
+* Every change is its own event and must say why (the envelope's
+  ``reason``): a new zone, an award ending, an extension. Nothing is edited.
+* The envelope's ``effective_date`` is **the first day the change applies**.
+  So an award ended with effect from 1 April 2021 was last in force on
+  31 March 2021 (the event records that last day too).
+* The aggregate keeps every fact with its dates rather than overwriting it,
+  so it answers "as at date D" questions about what the agreement said
+  applied on D: ``zone_for_postcode``, ``primary_provider``, ``awards_on``,
+  ``payment_basis_on``, ``as_at``. The other "as at" — what the ledger had
+  *recorded* by a past time — is answered by replaying events up to then.
+* Postcodes may identify a person's home, so errors name the postcode
+  *district* only, never the full postcode, and never list other zones.
+
+Dates in events are ``datetime.date``, money is ``Decimal``, and event fields
+hold only primitives, lists and dicts, so the stored history needs no
+value-object transcodings. The frozen dataclasses below are read-only views.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.envelope import Envelope
+from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.money import MoneyFormatError, format_gbp, to_decimal
+from domain.organisations import check_code
+from domain.periods import FinancialYear, PeriodFormatError, parse_financial_year
+from domain.wage_floors import real_living_wage_on
+
+__all__ = [
+    "Agreement",
+    "AgreementChange",
+    "AgreementKind",
+    "AgreementView",
+    "Award",
+    "AwardTier",
+    "Kpi",
+    "KpiDirection",
+    "LivingWageAdoption",
+    "PaymentBasis",
+    "PostcodeLocation",
+    "ServiceType",
+    "Zone",
+    "check_choice",
+    "check_date",
+    "check_decimal",
+    "check_financial_year",
+    "check_reason",
+    "check_service",
+    "check_text",
+    "postcode_district",
+]
+
+
+class AgreementKind(StrEnum):
+    FRAMEWORK = "framework"
+    ALLIANCE = "alliance"
+
+
+class ServiceType(StrEnum):
+    STANDARD = "standard"
+    COMPLEX = "complex"
+    REABLEMENT = "reablement"
+    SLEEP_IN = "sleep-in"
+    LIVE_IN_24H = "live-in-24h"
+
+
+class PaymentBasis(StrEnum):
+    """Which minutes of a visit are paid: a setting of the agreement (default actual)."""
+
+    ACTUAL = "actual"
+    PLANNED = "planned"
+    ACTUAL_CAPPED = "actual-capped"  # actual minutes, but never more than planned
+
+
+class AwardTier(StrEnum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    PERIPHERAL = "peripheral"
+
+
+class KpiDirection(StrEnum):
+    HIGHER_IS_BETTER = "higher-is-better"  # met when the result is at least the target
+    LOWER_IS_BETTER = "lower-is-better"  # met when the result is at most the target
+
+
+class CommissionerKind(StrEnum):
+    COUNCIL = "council"
+    ICB = "icb"  # a CCG before July 2022
+
+
+# -- input rules shared by the agreement, rate card and rate review --------------
+
+
+def check_choice(enum: type[StrEnum], value: object, field: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        raise InvalidInput(f"{field}: {value!r} is not one of {', '.join(enum)}") from None
+
+
+def check_service(service: object, field: str = "service") -> ServiceType:
+    """A service type from its name, refusing unknown ones with the list of known ones."""
+    return check_choice(ServiceType, service, field)
+
+
+def check_decimal(
+    value: object,
+    field: str,
+    *,
+    places: int | None = None,
+    minimum: Decimal | None = None,
+    maximum: Decimal | None = None,
+    above_minimum: bool = False,
+) -> Decimal:
+    """An exact number for a command: Decimal, int or text, never float (money is never float).
+
+    Too many decimal places is refused, not rounded, so a figure is stored as given.
+    """
+    if isinstance(value, float):
+        raise TypeError(f"{field} must be a Decimal, int or text, not float ({value!r}); money is never float")
+    try:
+        number = to_decimal(value, field=field, places=places)
+    except MoneyFormatError as error:
+        raise InvalidInput(str(error)) from None
+    if minimum is not None and (number <= minimum if above_minimum else number < minimum):
+        raise InvalidInput(f"{field}: {number} must be {'more than' if above_minimum else 'at least'} {minimum}")
+    if maximum is not None and number > maximum:
+        raise InvalidInput(f"{field}: {number} must be at most {maximum}")
+    return number
+
+
+def check_text(value: object, field: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"{field}: must not be blank")
+    return value.strip()
+
+
+def check_date(value: object, field: str) -> date:
+    if not isinstance(value, date):
+        raise InvalidInput(f"{field}: {value!r} is not a date")
+    return value
+
+
+def check_reason(envelope: Envelope, what: str) -> None:
+    """Every change after registration must say why."""
+    if not (envelope.reason or "").strip():
+        raise InvalidInput(f"reason: {what} needs a reason")
+
+
+# -- postcodes ---------------------------------------------------------------------
+
+_OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
+_FULL_POSTCODE = re.compile(rf"({_OUTWARD}) ?([0-9][A-Z]{{2}})")
+_DISTRICT = re.compile(_OUTWARD)
+
+
+def postcode_district(postcode: str) -> str:
+    """The UK outward code (postcode district) of a postcode, or of a district given alone.
+
+    "CH45 3AB", "ch45 3ab" and "CH453AB" all give "CH45" (the inward code is
+    always the last three characters: a digit and two letters); "CH45" gives
+    "CH45". The message never repeats the postcode: it may be someone's home.
+    """
+    text = " ".join(postcode.upper().split()) if isinstance(postcode, str) else ""
+    match = _FULL_POSTCODE.fullmatch(text)
+    if match:
+        return match[1]
+    if _DISTRICT.fullmatch(text):
+        return text
+    raise InvalidInput("postcode: not a UK postcode (e.g. 'CH45 3AB') or postcode district (e.g. 'CH45')")
+
+
+def _check_district(district: object) -> str:
+    text = district.strip().upper() if isinstance(district, str) else ""
+    if not _DISTRICT.fullmatch(text):
+        raise InvalidInput(f"districts: {district!r} is not a postcode district such as 'CH41'")
+    return text
+
+
+# -- read-only views -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A zone or lot: a named set of postcode districts, in force from a date."""
+
+    code: str
+    name: str
+    districts: tuple[str, ...]
+    from_date: date
+
+
+@dataclass(frozen=True)
+class PostcodeLocation:
+    """Where a postcode falls on a date: its district and zone (never the full postcode)."""
+
+    district: str
+    zone: str
+    zone_name: str
+    on: date
+
+
+@dataclass(frozen=True)
+class Award:
+    """A provider's award in a zone, from ``from_date`` to ``to_date`` inclusive (None: open-ended)."""
+
+    provider: str
+    zone: str
+    tier: AwardTier
+    from_date: date
+    to_date: date | None
+
+    def in_force_on(self, on: date) -> bool:
+        return self.from_date <= on and (self.to_date is None or on <= self.to_date)
+
+    def overlaps(self, from_date: date, to_date: date | None) -> bool:
+        return (self.to_date is None or from_date <= self.to_date) and (to_date is None or self.from_date <= to_date)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    code: str
+    name: str
+    measure: str
+    target: Decimal
+    direction: KpiDirection
+
+    def is_met(self, result: Decimal) -> bool:
+        if self.direction is KpiDirection.HIGHER_IS_BETTER:
+            return result >= self.target
+        return result <= self.target
+
+
+@dataclass(frozen=True)
+class LivingWageAdoption:
+    """From ``adopted_from`` the agreement's providers pay at least ``hourly_rate``."""
+
+    adopted_from: date
+    hourly_rate: Decimal
+
+
+@dataclass(frozen=True)
+class AgreementChange:
+    """One line of the agreement's history, as shown to people."""
+
+    effective_date: date
+    what: str
+    reason: str | None
+    recorded_by: str
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    """What the agreement said applied on one date."""
+
+    code: str
+    name: str
+    kind: AgreementKind
+    on: date
+    term_start: date
+    term_end: date
+    in_term: bool
+    commissioners: tuple[str, ...]
+    zones: tuple[Zone, ...]
+    service_types: tuple[ServiceType, ...]
+    awards: tuple[Award, ...]
+    kpis: tuple[Kpi, ...]
+    payment_basis: PaymentBasis
+    living_wage_commitment: tuple[LivingWageAdoption, ...] | None
+    max_profit_margin: Decimal | None
+
+
+def _in_force(history: Sequence[tuple[date, Any]], on: date) -> tuple[bool, Any]:
+    """(found, value) of the latest entry starting on or before ``on``; a later-recorded one wins a tie."""
+    best: tuple[date, Any] | None = None
+    for start, value in history:
+        if start <= on and (best is None or start >= best[0]):
+            best = (start, value)
+    return (False, None) if best is None else (True, best[1])
+
+
+def _adoptions(rows: Iterable[dict[str, Any]]) -> tuple[LivingWageAdoption, ...]:
+    return tuple(LivingWageAdoption(row["adopted_from"], row["hourly_rate"]) for row in rows)
+
+
+class Agreement(LedgerAggregate):
+    """A framework or alliance agreement, answering "as at date D" questions."""
+
+    TOPIC = "openbook:agreement"
+
+    class Registered(LedgerCreated):
+        TOPIC = "openbook:agreement.registered"
+        code: str
+        name: str
+        kind: str
+        term_start: date
+        term_end: date
+        payment_basis: str
+
+    class TermExtended(LedgerEvent):
+        TOPIC = "openbook:agreement.term-extended"
+        new_end: date
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._extensions.append((self.envelope.effective_date, self.new_end))
+            aggregate._log(self, f"term extended to {self.new_end.isoformat()}")
+
+    class CommissionerJoined(LedgerEvent):
+        TOPIC = "openbook:agreement.commissioner-joined"
+        commissioner: str
+        commissioner_kind: str
+
+        def apply(self, aggregate: Agreement) -> None:
+            kind = CommissionerKind(self.commissioner_kind)
+            aggregate._commissioners[self.commissioner] = (self.envelope.effective_date, kind)
+            aggregate._log(self, f"{self.commissioner} ({self.commissioner_kind}) joined as a commissioner")
+
+    class ContributionSet(LedgerEvent):
+        TOPIC = "openbook:agreement.contribution-set"
+        commissioner: str
+        financial_year: str
+        amount: Decimal
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._contributions[(self.commissioner, self.financial_year)] = self.amount
+            aggregate._log(
+                self, f"{self.commissioner} contributes {format_gbp(self.amount)} to the pool in {self.financial_year}"
+            )
+
+    class ZoneAdded(LedgerEvent):
+        TOPIC = "openbook:agreement.zone-added"
+        zone: str
+        name: str
+        districts: list[str]
+
+        def apply(self, aggregate: Agreement) -> None:
+            zone = Zone(self.zone, self.name, tuple(self.districts), self.envelope.effective_date)
+            aggregate._zones[self.zone] = zone
+            aggregate._log(self, f"zone {self.zone} ({self.name}) added: {', '.join(self.districts)}")
+
+    class ServiceTypeAdded(LedgerEvent):
+        TOPIC = "openbook:agreement.service-type-added"
+        service: str
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._services[ServiceType(self.service)] = self.envelope.effective_date
+            aggregate._log(self, f"service type {self.service} added")
+
+    class ProviderAwarded(LedgerEvent):
+        TOPIC = "openbook:agreement.provider-awarded"
+        provider: str
+        zone: str
+        tier: str
+        to_date: date | None
+
+        def apply(self, aggregate: Agreement) -> None:
+            award = Award(self.provider, self.zone, AwardTier(self.tier), self.envelope.effective_date, self.to_date)
+            aggregate._awards.append(award)
+            until = f" until {self.to_date.isoformat()}" if self.to_date else ""
+            aggregate._log(self, f"{self.provider} awarded zone {self.zone} as {self.tier} provider{until}")
+
+    class AwardEnded(LedgerEvent):
+        TOPIC = "openbook:agreement.award-ended"
+        provider: str
+        zone: str
+        awarded_from: date
+        last_day: date
+
+        def apply(self, aggregate: Agreement) -> None:
+            for index, award in enumerate(aggregate._awards):
+                if (award.provider, award.zone, award.from_date) == (self.provider, self.zone, self.awarded_from):
+                    aggregate._awards[index] = Award(
+                        award.provider, award.zone, award.tier, award.from_date, self.last_day
+                    )
+            last_day = self.last_day.isoformat()
+            aggregate._log(self, f"{self.provider}'s award of zone {self.zone} ended; last day {last_day}")
+
+    class KpiDefined(LedgerEvent):
+        TOPIC = "openbook:agreement.kpi-defined"
+        kpi: str
+        name: str
+        measure: str
+        target: Decimal
+        direction: str
+
+        def apply(self, aggregate: Agreement) -> None:
+            kpi = Kpi(self.kpi, self.name, self.measure, self.target, KpiDirection(self.direction))
+            aggregate._kpis.setdefault(self.kpi, []).append((self.envelope.effective_date, kpi))
+            what = f"KPI {self.kpi} ({self.name}): {self.measure}, target {self.target}, {self.direction}"
+            aggregate._log(self, what)
+
+    class PaymentBasisSet(LedgerEvent):
+        TOPIC = "openbook:agreement.payment-basis-set"
+        payment_basis: str
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._payment_basis.append((self.envelope.effective_date, PaymentBasis(self.payment_basis)))
+            aggregate._log(self, f"visits paid on {self.payment_basis} minutes")
+
+    class LivingWageCommitmentSet(LedgerEvent):
+        TOPIC = "openbook:agreement.living-wage-commitment-set"
+        committed: bool
+        adoptions: list[dict[str, Any]]
+
+        def apply(self, aggregate: Agreement) -> None:
+            value = _adoptions(self.adoptions) if self.committed else None
+            aggregate._living_wage.append((self.envelope.effective_date, value))
+            if not self.committed:
+                what = "Real Living Wage commitment withdrawn"
+            elif self.adoptions:
+                dates = ", ".join(f"{format_gbp(a.hourly_rate)} from {a.adopted_from.isoformat()}" for a in value)
+                what = f"committed to the Real Living Wage: {dates}"
+            else:
+                what = "committed to the Real Living Wage, each rate from 1 April after it is announced"
+            aggregate._log(self, what)
+
+    class ProfitCapSet(LedgerEvent):
+        TOPIC = "openbook:agreement.profit-cap-set"
+        max_margin: Decimal | None
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._profit_cap.append((self.envelope.effective_date, self.max_margin))
+            what = "no maximum profit margin" if self.max_margin is None else f"maximum profit margin {self.max_margin}"
+            aggregate._log(self, what)
+
+    @staticmethod
+    def create_id(code: str) -> UUID:
+        return natural_id("agreement", code)
+
+    def __init__(
+        self, envelope: Envelope, code: str, name: str, kind: str, term_start: date, term_end: date, payment_basis: str
+    ):
+        self.code = code
+        self.name = name
+        self.kind = AgreementKind(kind)
+        self.term_start = term_start
+        self.original_term_end = term_end
+        self._extensions: list[tuple[date, date]] = []
+        self._commissioners: dict[str, tuple[date, CommissionerKind]] = {}
+        self._contributions: dict[tuple[str, str], Decimal] = {}
+        self._zones: dict[str, Zone] = {}
+        self._services: dict[ServiceType, date] = {}
+        self._awards: list[Award] = []
+        self._kpis: dict[str, list[tuple[date, Kpi]]] = {}
+        self._payment_basis: list[tuple[date, PaymentBasis]] = [(term_start, PaymentBasis(payment_basis))]
+        self._living_wage: list[tuple[date, tuple[LivingWageAdoption, ...] | None]] = []
+        self._profit_cap: list[tuple[date, Decimal | None]] = []
+        self._changes: list[AgreementChange] = [
+            AgreementChange(
+                envelope.effective_date,
+                f"{kind} agreement {code} ({name}) registered, term {term_start.isoformat()} "
+                f"to {term_end.isoformat()}, visits paid on {payment_basis} minutes",
+                envelope.reason,
+                str(envelope.actor),
+            )
+        ]
+
+    def _log(self, event: LedgerEvent, what: str) -> None:
+        envelope = event.envelope
+        self._changes.append(AgreementChange(envelope.effective_date, what, envelope.reason, str(envelope.actor)))
+
+    # -- commands ------------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        envelope: Envelope,
+        code: str,
+        name: str,
+        kind: AgreementKind | str,
+        term_start: date,
+        term_end: date,
+        payment_basis: PaymentBasis | str = PaymentBasis.ACTUAL,
+    ) -> Agreement:
+        """Record a new agreement; its payment basis applies from the start of its term."""
+        check_code(code)
+        chosen_kind = check_choice(AgreementKind, kind, "kind")
+        basis = check_choice(PaymentBasis, payment_basis, "payment_basis")
+        check_date(term_start, "term_start")
+        check_date(term_end, "term_end")
+        if term_end < term_start:
+            raise InvalidInput(
+                f"term_end: {term_end.isoformat()} is before the term starts on {term_start.isoformat()}"
+            )
+        return cls._create(
+            cls.Registered,
+            id=cls.create_id(code),
+            envelope=envelope,
+            code=code,
+            name=check_text(name, "name"),
+            kind=chosen_kind.value,
+            term_start=term_start,
+            term_end=term_end,
+            payment_basis=basis.value,
+        )
+
+    def extend_term(self, envelope: Envelope, new_end: date) -> None:
+        check_reason(envelope, "an extension")
+        check_date(new_end, "new_end")
+        if new_end <= self.term_end:
+            raise RuleBroken(
+                f"new_end: {new_end.isoformat()} does not extend the term, "
+                f"which already ends on {self.term_end.isoformat()}"
+            )
+        self.trigger_event(self.TermExtended, envelope=envelope, new_end=new_end)
+
+    def join_commissioner(
+        self, envelope: Envelope, commissioner: str, commissioner_kind: CommissionerKind | str
+    ) -> None:
+        check_reason(envelope, "a new commissioner")
+        check_code(commissioner, "commissioner")
+        kind = check_choice(CommissionerKind, commissioner_kind, "commissioner_kind")
+        if commissioner in self._commissioners:
+            raise RuleBroken(f"commissioner: {commissioner} is already a commissioner of {self.code}")
+        self.trigger_event(
+            self.CommissionerJoined, envelope=envelope, commissioner=commissioner, commissioner_kind=kind.value
+        )
+
+    def set_contribution(
+        self, envelope: Envelope, commissioner: str, financial_year: FinancialYear | str, amount: Decimal
+    ) -> None:
+        """A commissioner's contribution to the pooled budget for a year; setting it again revises it."""
+        check_reason(envelope, "a contribution")
+        if commissioner not in self._commissioners:
+            raise NotFound(f"commissioner: {commissioner} is not a commissioner of {self.code}")
+        year = check_financial_year(financial_year)
+        value = check_decimal(amount, "amount", places=2, minimum=Decimal(0))
+        if self._contributions.get((commissioner, year)) == value:
+            return
+        self.trigger_event(
+            self.ContributionSet, envelope=envelope, commissioner=commissioner, financial_year=year, amount=value
+        )
+
+    def add_zone(self, envelope: Envelope, zone: str, name: str, districts: Iterable[str]) -> None:
+        """A zone or lot with its postcode districts, in force from the envelope's effective date."""
+        check_reason(envelope, "a new zone")
+        check_code(zone, "zone")
+        label = check_text(name, "name")
+        if zone in self._zones:
+            raise RuleBroken(f"zone: {zone} already exists in {self.code}")
+        if isinstance(districts, str):
+            raise InvalidInput(f"districts: give a list of districts, not the single text {districts!r}")
+        chosen = [_check_district(d) for d in districts]
+        if not chosen:
+            raise InvalidInput("districts: a zone needs at least one postcode district")
+        repeated = sorted({d for d in chosen if chosen.count(d) > 1})
+        if repeated:
+            raise InvalidInput(f"districts: {', '.join(repeated)} listed more than once")
+        for other in self._zones.values():
+            clash = sorted(set(chosen) & set(other.districts))
+            if clash:
+                raise RuleBroken(f"districts: {', '.join(clash)} already in zone {other.code}")
+        self.trigger_event(self.ZoneAdded, envelope=envelope, zone=zone, name=label, districts=chosen)
+
+    def add_service_type(self, envelope: Envelope, service: ServiceType | str) -> None:
+        check_reason(envelope, "a new service type")
+        chosen = check_service(service)
+        if chosen in self._services:
+            raise RuleBroken(f"service: {chosen} is already a service type of {self.code}")
+        self.trigger_event(self.ServiceTypeAdded, envelope=envelope, service=chosen.value)
+
+    def award_provider(
+        self,
+        envelope: Envelope,
+        provider: str,
+        zone: str,
+        tier: AwardTier | str,
+        to_date: date | None = None,
+    ) -> None:
+        """Award a zone to a provider from the envelope's effective date (to ``to_date`` inclusive, if known).
+
+        A zone has at most one primary provider on any date, and a provider
+        holds at most one award in a zone at a time.
+        """
+        check_reason(envelope, "an award")
+        check_code(provider, "provider")
+        chosen_tier = check_choice(AwardTier, tier, "tier")
+        start = envelope.effective_date
+        if to_date is not None and check_date(to_date, "to_date") < start:
+            raise InvalidInput(f"to_date: {to_date.isoformat()} is before the award starts on {start.isoformat()}")
+        self._zone_on(zone, start)
+        self.check_in_term(start)
+        for award in self._awards:
+            if award.zone != zone or not award.overlaps(start, to_date):
+                continue
+            if award.provider == provider:
+                raise RuleBroken(
+                    f"provider: {provider} already holds an award in zone {zone} from {award.from_date.isoformat()}"
+                )
+            if chosen_tier is AwardTier.PRIMARY and award.tier is AwardTier.PRIMARY:
+                raise RuleBroken(
+                    f"tier: zone {zone} already has {award.provider} as primary provider over those dates; "
+                    "end that award first"
+                )
+        self.trigger_event(
+            self.ProviderAwarded,
+            envelope=envelope,
+            provider=provider,
+            zone=zone,
+            tier=chosen_tier.value,
+            to_date=to_date,
+        )
+
+    def end_award(self, envelope: Envelope, provider: str, zone: str) -> None:
+        """End a provider's award with effect from the envelope's effective date (its last day is the day before)."""
+        check_reason(envelope, "ending an award")
+        effective = envelope.effective_date
+        for award in self._awards:
+            if award.provider == provider and award.zone == zone and award.in_force_on(effective):
+                if award.from_date == effective:
+                    raise RuleBroken(
+                        f"provider: {provider}'s award of zone {zone} starts on {effective.isoformat()}, "
+                        "so ending it then would mean it never applied"
+                    )
+                self.trigger_event(
+                    self.AwardEnded,
+                    envelope=envelope,
+                    provider=provider,
+                    zone=zone,
+                    awarded_from=award.from_date,
+                    last_day=effective - timedelta(days=1),
+                )
+                return
+        raise NotFound(f"provider: {provider} holds no award in zone {zone} in force on {effective.isoformat()}")
+
+    def define_kpi(
+        self,
+        envelope: Envelope,
+        kpi: str,
+        name: str,
+        measure: str,
+        target: Decimal,
+        direction: KpiDirection | str,
+    ) -> None:
+        """Define a KPI from the envelope's effective date; defining it again revises it from that date."""
+        check_reason(envelope, "a KPI")
+        check_code(kpi, "kpi")
+        self.trigger_event(
+            self.KpiDefined,
+            envelope=envelope,
+            kpi=kpi,
+            name=check_text(name, "name"),
+            measure=check_text(measure, "measure"),
+            target=check_decimal(target, "target"),
+            direction=check_choice(KpiDirection, direction, "direction").value,
+        )
+
+    def set_payment_basis(self, envelope: Envelope, payment_basis: PaymentBasis | str) -> None:
+        check_reason(envelope, "changing the payment basis")
+        basis = check_choice(PaymentBasis, payment_basis, "payment_basis")
+        self.trigger_event(self.PaymentBasisSet, envelope=envelope, payment_basis=basis.value)
+
+    def set_living_wage_commitment(
+        self,
+        envelope: Envelope,
+        committed: bool = True,
+        adoptions: Iterable[tuple[date, Decimal]] | None = None,
+    ) -> None:
+        """Commit to (or withdraw from) the Real Living Wage from the envelope's effective date.
+
+        ``adoptions`` are the agreement's own (adopted from, hourly rate) dates;
+        without them each announced rate applies from 1 April of the next year.
+        """
+        check_reason(envelope, "a Real Living Wage commitment")
+        rows: list[dict[str, Any]] = []
+        if not committed and adoptions:
+            raise InvalidInput("adoptions: a withdrawn commitment has no adoption dates")
+        seen: set[date] = set()
+        for index, (adopted_from, hourly_rate) in enumerate(adoptions or ()):
+            check_date(adopted_from, f"adoptions[{index}].adopted_from")
+            if adopted_from in seen:
+                raise InvalidInput(f"adoptions[{index}].adopted_from: {adopted_from.isoformat()} is listed twice")
+            seen.add(adopted_from)
+            rate = check_decimal(
+                hourly_rate, f"adoptions[{index}].hourly_rate", places=2, minimum=Decimal(0), above_minimum=True
+            )
+            rows.append({"adopted_from": adopted_from, "hourly_rate": rate})
+        rows.sort(key=lambda row: row["adopted_from"])
+        self.trigger_event(self.LivingWageCommitmentSet, envelope=envelope, committed=bool(committed), adoptions=rows)
+
+    def set_profit_cap(self, envelope: Envelope, max_margin: Decimal | None) -> None:
+        """The maximum permitted profit margin as a fraction (0.05 = 5%), or None for no cap."""
+        check_reason(envelope, "a profit cap")
+        value = None
+        if max_margin is not None:
+            value = check_decimal(
+                max_margin, "max_margin", places=4, minimum=Decimal(0), maximum=Decimal(1), above_minimum=True
+            )
+        self.trigger_event(self.ProfitCapSet, envelope=envelope, max_margin=value)
+
+    # -- rules and questions "as at date D" --------------------------------------------------
+
+    @property
+    def term_end(self) -> date:
+        """The end of the term with every recorded extension."""
+        return max([self.original_term_end, *(end for _, end in self._extensions)])
+
+    def term_end_as_at(self, on: date) -> date:
+        """The end of the term as the agreement stood on ``on`` (extensions effective by then)."""
+        return max([self.original_term_end, *(end for effective, end in self._extensions if effective <= on)])
+
+    def is_in_term(self, on: date) -> bool:
+        """Whether ``on`` falls in the term as extended (start to end, inclusive)."""
+        return self.term_start <= check_date(on, "on") <= self.term_end
+
+    def check_in_term(self, on: date) -> None:
+        if not self.is_in_term(on):
+            raise RuleBroken(
+                f"date: {on.isoformat()} is outside the term of {self.code} "
+                f"({self.term_start.isoformat()} to {self.term_end.isoformat()})"
+            )
+
+    @property
+    def changes(self) -> tuple[AgreementChange, ...]:
+        """The agreement's history in the order it was recorded."""
+        return tuple(self._changes)
+
+    @property
+    def commissioners(self) -> tuple[str, ...]:
+        return tuple(self._commissioners)
+
+    def contributions(self, financial_year: FinancialYear | str) -> dict[str, Decimal]:
+        """Each commissioner's contribution to the pool in a financial year."""
+        year = check_financial_year(financial_year)
+        return {c: amount for (c, y), amount in self._contributions.items() if y == year}
+
+    def pooled_budget(self, financial_year: FinancialYear | str) -> Decimal:
+        return sum(self.contributions(financial_year).values(), Decimal("0.00"))
+
+    def zones_on(self, on: date) -> tuple[Zone, ...]:
+        return tuple(z for z in self._zones.values() if z.from_date <= on)
+
+    def _zone_on(self, zone: str, on: date) -> Zone:
+        found = self._zones.get(zone)
+        if found is None:
+            raise NotFound(f"zone: {zone} is not a zone of {self.code}")
+        if found.from_date > on:
+            raise NotFound(
+                f"zone: {zone} of {self.code} starts on {found.from_date.isoformat()}, after {on.isoformat()}"
+            )
+        return found
+
+    def zone_for_postcode(self, postcode: str, on: date) -> PostcodeLocation:
+        """The district and zone of a postcode on a date; an unknown district is refused by name."""
+        district = postcode_district(postcode)
+        check_date(on, "on")
+        for zone in self.zones_on(on):
+            if district in zone.districts:
+                return PostcodeLocation(district, zone.code, zone.name, on)
+        raise NotFound(f"postcode district {district} is not in any zone of {self.code} on {on.isoformat()}")
+
+    def awards_on(self, on: date) -> tuple[Award, ...]:
+        check_date(on, "on")
+        return tuple(a for a in self._awards if a.in_force_on(on))
+
+    def primary_provider(self, zone: str, on: date) -> str:
+        """The provider holding the primary award of ``zone`` on ``on``."""
+        self._zone_on(zone, check_date(on, "on"))
+        for award in self.awards_on(on):
+            if award.zone == zone and award.tier is AwardTier.PRIMARY:
+                return award.provider
+        raise NotFound(f"zone: {zone} of {self.code} has no primary provider on {on.isoformat()}")
+
+    def service_types_on(self, on: date) -> tuple[ServiceType, ...]:
+        return tuple(s for s, start in self._services.items() if start <= on)
+
+    def check_rate_key(self, service: ServiceType | str, zone: str, on: date) -> None:
+        """A rate may only be set for a service type and zone the agreement has on that date."""
+        chosen = check_service(service)
+        if chosen not in self.service_types_on(on):
+            raise NotFound(f"service: {chosen} is not a service type of {self.code} on {on.isoformat()}")
+        self._zone_on(zone, on)
+
+    def kpis_on(self, on: date) -> tuple[Kpi, ...]:
+        found = [_in_force(history, on) for history in self._kpis.values()]
+        return tuple(kpi for ok, kpi in found if ok)
+
+    def payment_basis_on(self, on: date) -> PaymentBasis:
+        """How visits on ``on`` are paid; dates outside the term are refused."""
+        self.check_in_term(check_date(on, "on"))
+        return _in_force(self._payment_basis, on)[1]
+
+    def living_wage_commitment_on(self, on: date) -> tuple[LivingWageAdoption, ...] | None:
+        """The agreement's own adoption dates (empty: the default dates), or None if not committed on ``on``."""
+        return _in_force(self._living_wage, on)[1]
+
+    def real_living_wage_on(self, on: date) -> Decimal | None:
+        """The Real Living Wage providers must pay on ``on``, or None without a commitment then."""
+        commitment = self.living_wage_commitment_on(on)
+        if commitment is None:
+            return None
+        table = [(a.adopted_from, a.hourly_rate) for a in commitment] or None
+        return real_living_wage_on(on, table)
+
+    def max_profit_margin_on(self, on: date) -> Decimal | None:
+        return _in_force(self._profit_cap, on)[1]
+
+    def as_at(self, on: date) -> AgreementView:
+        """The agreement as it stood on ``on``: what applied that day."""
+        check_date(on, "on")
+        found, basis = _in_force(self._payment_basis, on)
+        return AgreementView(
+            code=self.code,
+            name=self.name,
+            kind=self.kind,
+            on=on,
+            term_start=self.term_start,
+            term_end=self.term_end_as_at(on),
+            in_term=self.term_start <= on <= self.term_end_as_at(on),
+            commissioners=tuple(c for c, (start, _) in self._commissioners.items() if start <= on),
+            zones=self.zones_on(on),
+            service_types=self.service_types_on(on),
+            awards=self.awards_on(on),
+            kpis=self.kpis_on(on),
+            payment_basis=basis if found else self._payment_basis[0][1],
+            living_wage_commitment=self.living_wage_commitment_on(on),
+            max_profit_margin=self.max_profit_margin_on(on),
+        )
+
+
+def check_financial_year(value: FinancialYear | str) -> str:
+    """The canonical text of a financial year ("2019-20"), as stored in events."""
+    if isinstance(value, FinancialYear):
+        return str(value)
+    try:
+        return str(parse_financial_year(value))
+    except PeriodFormatError as error:
+        raise InvalidInput(f"financial_year: {error}") from None

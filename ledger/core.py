@@ -1,0 +1,128 @@
+"""The core of the ledger application: one eventsourcing Application, one way to record.
+
+A use case loads aggregates, calls their commands and saves them together,
+so all change or none does. Every save may carry an idempotency key: the key
+and a digest of the command are recorded in the same transaction as the
+events, so a retried command returns its first result and records nothing.
+After each save the read models catch up in the same process.
+
+Use cases live in ``ledger/usecases/``, one module per area, each a subclass
+of ``LedgerCore``; ``ledger.application.Ledger`` combines them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError, Transcoder
+
+from domain.aggregate import LedgerAggregate
+from domain.envelope import Envelope
+from domain.errors import NotFound
+from ledger.database import Database
+from ledger.errors import ConcurrencyConflict, IdempotencyMismatch
+from ledger.persistence import IdempotencyClaim
+from ledger.projections.base import Projection
+from ledger.projections.runner import ProjectionRunner
+from ledger.transcoding import register_transcodings
+
+Build = Callable[[], tuple[Iterable[LedgerAggregate], Any]]
+
+
+class LedgerCore(Application[UUID]):
+    name = "Ledger"
+
+    def projections_to_run(self) -> Sequence[Projection]:
+        """The read models this ledger keeps (``Ledger`` lists them all)."""
+        return ()
+
+    def __init__(self, database: Database, *, create_tables: bool = True):
+        self.database = database
+        env = database.eventsourcing_env()
+        env["CREATE_TABLE"] = "y" if create_tables else "n"
+        super().__init__(env=env)
+        self.read_engine, write_engine = database.create_engines()
+        self.projections = ProjectionRunner(write_engine, self.recorder, self.mapper, self.projections_to_run())
+        if create_tables:
+            self.projections.create_tables()
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        register_transcodings(transcoder)
+
+    def close(self) -> None:
+        super().close()
+        self.read_engine.dispose()
+        self.projections.engine.dispose()
+
+    # -- the one way commands are recorded ---------------------------------
+
+    def _execute(
+        self,
+        command: str,
+        payload: dict[str, Any],
+        envelope: Envelope,
+        build: Build,
+    ) -> Any:
+        """Run a command once: build its changes, save them atomically, catch up the read models.
+
+        ``build`` returns the aggregates to save and the command's JSON-able result.
+        """
+        claim_key = envelope.idempotency_key
+        digest = _digest(command, payload, envelope) if claim_key else ""
+        if claim_key:
+            earlier = self._earlier_result(claim_key, digest, command)
+            if earlier is not _NONE:
+                return earlier
+        aggregates, result = build()
+        aggregates = list(aggregates)
+        claim = IdempotencyClaim(claim_key, digest, json.dumps(result)) if claim_key else None
+        try:
+            self.save(*aggregates, idempotency=claim)
+        except IntegrityError:
+            if claim_key:
+                earlier = self._earlier_result(claim_key, digest, command)
+                if earlier is not _NONE:
+                    return earlier
+            names = ", ".join(f"{type(a).__name__.lower()} {a.id} (version {a.version})" for a in aggregates)
+            raise ConcurrencyConflict(
+                f"{command}: {names} was changed by someone else first; nothing was recorded — reload and try again"
+            ) from None
+        self.projections.catch_up()
+        return result
+
+    def _earlier_result(self, key: str, digest: str, command: str) -> Any:
+        found = self.recorder.find_idempotency(key)  # type: ignore[attr-defined]
+        if found is None:
+            return _NONE
+        if found.digest != digest:
+            raise IdempotencyMismatch(
+                f"{command}: idempotency key {key!r} was already used for a different command or payload; "
+                "nothing was recorded"
+            )
+        return json.loads(found.result)
+
+    def _get(self, aggregate_class: type[Any], aggregate_id: UUID, what: str) -> Any:
+        try:
+            return self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"{what} is not registered") from None
+
+_NONE = object()
+
+
+def _digest(command: str, payload: dict[str, Any], envelope: Envelope) -> str:
+    """A digest of what the command would record, to tell a retry from a clash of keys."""
+    body = {
+        "command": command,
+        "payload": payload,
+        "actor": [envelope.actor.user, envelope.actor.organisation],
+        "effective_date": envelope.effective_date.isoformat(),
+        "reason": envelope.reason,
+    }
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()
