@@ -30,6 +30,15 @@ class LedgerAggregate(BaseAggregate[UUID]):
     class Event(AggregateEvent):
         envelope: Envelope
 
+    @property
+    def natural_key(self) -> str:
+        """How people name this record in messages (a code, a username); the id by default."""
+        for attribute in ("code", "username"):
+            value = getattr(self, attribute, None)
+            if isinstance(value, str):
+                return repr(value)
+        return str(self.id)
+
 
 LedgerEvent = LedgerAggregate.Event
 

@@ -7,10 +7,12 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.checks import check_text
 from domain.envelope import Envelope
 from domain.errors import InvalidInput
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+NAME_LENGTH = 200  # the read models' name columns hold this many characters
 
 
 class OrganisationKind(StrEnum):
@@ -68,20 +70,18 @@ class Organisation(LedgerAggregate):
         check_code(code)
         if member_of is not None:
             check_code(member_of, "member_of")
-        if not name.strip():
-            raise InvalidInput("name: must not be blank")
+        name = check_text(name, "name", NAME_LENGTH)
         return cls._create(
             cls.Registered,
             id=cls.create_id(code),
             envelope=envelope,
             code=code,
-            name=name.strip(),
+            name=name,
             kind=OrganisationKind(kind).value,
             member_of=member_of,
         )
 
     def rename(self, envelope: Envelope, name: str) -> None:
-        if not name.strip():
-            raise InvalidInput("name: must not be blank")
-        if name.strip() != self.name:
-            self.trigger_event(self.Renamed, envelope=envelope, name=name.strip())
+        name = check_text(name, "name", NAME_LENGTH)
+        if name != self.name:
+            self.trigger_event(self.Renamed, envelope=envelope, name=name)

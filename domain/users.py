@@ -14,7 +14,8 @@ from uuid import UUID
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.organisations import OrganisationKind
+from domain.checks import check_text
+from domain.organisations import NAME_LENGTH, OrganisationKind
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,127}$")
 
@@ -97,14 +98,13 @@ class User(LedgerAggregate):
         username = username.strip().lower()
         if not USERNAME_PATTERN.match(username):
             raise InvalidInput(f"username: {username!r} is not a valid username (e.g. an email address)")
-        if not display_name.strip():
-            raise InvalidInput("display_name: must not be blank")
+        display_name = check_text(display_name, "display_name", NAME_LENGTH)
         return cls._create(
             cls.Registered,
             id=cls.create_id(username),
             envelope=envelope,
             username=username,
-            display_name=display_name.strip(),
+            display_name=display_name,
             organisation=organisation,
             roles=list(check_roles(organisation_kind, roles)),
         )

@@ -23,7 +23,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from domain.aggregate import LedgerAggregate
 from domain.envelope import Envelope
-from domain.errors import NotFound
+from domain.errors import NotFound, OpenbookError
 from ledger.database import Database
 from ledger.errors import ConcurrencyConflict, IdempotencyMismatch
 from ledger.persistence import IdempotencyClaim
@@ -79,7 +79,13 @@ class LedgerCore(Application[UUID]):
             earlier = self._earlier_result(claim_key, digest, command)
             if earlier is not _NONE:
                 return earlier
-        aggregates, result = build()
+        try:
+            aggregates, result = build()
+        except OpenbookError:
+            # The original of a retry may have committed since we looked: then its result stands.
+            if claim_key and (earlier := self._earlier_result(claim_key, digest, command)) is not _NONE:
+                return earlier
+            raise
         aggregates = list(aggregates)
         claim = IdempotencyClaim(claim_key, digest, json.dumps(result)) if claim_key else None
         try:
@@ -89,7 +95,7 @@ class LedgerCore(Application[UUID]):
                 earlier = self._earlier_result(claim_key, digest, command)
                 if earlier is not _NONE:
                     return earlier
-            names = ", ".join(f"{type(a).__name__.lower()} {a.id} (version {a.version})" for a in aggregates)
+            names = ", ".join(f"{type(a).__name__.lower()} {a.natural_key}" for a in aggregates)
             raise ConcurrencyConflict(
                 f"{command}: {names} was changed by someone else first; nothing was recorded — reload and try again"
             ) from None

@@ -31,10 +31,11 @@ class Database:
 
     @classmethod
     def from_url(cls, text: str | None) -> Database:
-        text = (text or DEFAULT_URL).strip()
+        text = (text or "").strip() or DEFAULT_URL
         try:
             url = make_url(text)
-        except ArgumentError:
+            url.port  # noqa: B018 - a malformed port raises here, not later
+        except (ArgumentError, ValueError):
             raise SettingsError(
                 f"database URL {_hide_password(text)!r} is not a URL; expected sqlite:///path/to/file.sqlite "
                 "or postgresql://user@host:5432/dbname"

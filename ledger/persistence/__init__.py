@@ -19,6 +19,10 @@ class IdempotencyClaim:
     result: str
 
 
+#: PostgreSQL advisory lock taken while creating tables, triggers and functions
+#: ("openbook" in ASCII), so ledgers opening at the same moment do not deadlock.
+SCHEMA_LOCK_KEY = 0x6F70656E626F6F6B
+
 EVENTS_TABLE = "stored_events"
 HASHES_TABLE = "event_hashes"
 IDEMPOTENCY_TABLE = "idempotency_keys"

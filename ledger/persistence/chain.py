@@ -38,7 +38,7 @@ def first_break(events: Iterable[tuple[int, str, UUID | str, int, bytes]], hashe
     for position, topic, originator_id, version, state in events:
         stored = next(hash_iter, None)
         if stored is None or stored[0] != position:
-            return position
+            return position if stored is None else min(position, stored[0])
         previous = event_hash(previous, position, topic, originator_id, version, state)
         if stored[1] != previous:
             return position

@@ -16,7 +16,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from psycopg.sql import SQL, Identifier
 
-from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, IdempotencyClaim
+from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, SCHEMA_LOCK_KEY, IdempotencyClaim
 from ledger.persistence.chain import GENESIS, event_hash
 
 _GUARD_FUNCTION = "openbook_append_only"
@@ -60,6 +60,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ]
             )
 
+    def _create_table(self, curs: Any) -> None:
+        """Serialise schema set-up: ledgers opening at once would otherwise deadlock on DDL."""
+        curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (SCHEMA_LOCK_KEY,))
+        super()._create_table(curs)
+
+    def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        """A command that changed nothing still claims its idempotency key (first_position 0)."""
+        claim: IdempotencyClaim | None = kwargs.get("idempotency")
+        if claim is not None and not stored_events:
+            self._insert_claim(curs, claim, 0)
+
+    def _insert_claim(self, curs: Any, claim: IdempotencyClaim, first_position: int) -> None:
+        curs.execute(
+            SQL("INSERT INTO {} (key, digest, result, first_position) VALUES (%s, %s, %s, %s)").format(self._claims),
+            (claim.key, claim.digest, claim.result, first_position),
+        )
+
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -76,12 +93,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self._hashes), rows)
         claim: IdempotencyClaim | None = kwargs.get("idempotency")
         if claim is not None:
-            curs.execute(
-                SQL("INSERT INTO {} (key, digest, result, first_position) VALUES (%s, %s, %s, %s)").format(
-                    self._claims
-                ),
-                (claim.key, claim.digest, claim.result, positions[0]),
-            )
+            self._insert_claim(curs, claim, positions[0])
         return positions
 
     def find_idempotency(self, key: str) -> IdempotencyClaim | None:

@@ -72,10 +72,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             positions = self._insert_events(c, stored_events, **kwargs)
             self._chain(c, stored_events, positions)
             claim: IdempotencyClaim | None = kwargs.get("idempotency")
-            if claim is not None and positions:
+            if claim is not None:  # claimed even when the command changed nothing (first_position 0)
                 c.execute(
                     f"INSERT INTO {IDEMPOTENCY_TABLE} VALUES (?,?,?,?,?)",
-                    (claim.key, claim.digest, claim.result, positions[0], datetime.now(timezone.utc).isoformat()),
+                    (claim.key, claim.digest, claim.result, positions[0] if positions else 0,
+                     datetime.now(timezone.utc).isoformat()),
                 )
             return positions
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ledger.persistence import SCHEMA_LOCK_KEY
 from ledger.projections.base import Projection, metadata, positions
 
 BATCH_SIZE = 500
@@ -30,7 +33,10 @@ class ProjectionRunner:
         self.before_commit: Callable[[Connection], None] = lambda conn: None
 
     def create_tables(self) -> None:
-        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # ledgers opening at once must not race on DDL
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            metadata.create_all(conn)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
@@ -57,14 +63,13 @@ class ProjectionRunner:
         return sum(self._catch_up(p, head, progress) for p in chosen)
 
     def _lock_position(self, conn: Connection, projection: Projection) -> int:
+        """Create the projection's position row if need be, then lock and read it."""
+        dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(dialect_insert(positions).values(name=projection.name, position=0).on_conflict_do_nothing())
         query = select(positions.c.position).where(positions.c.name == projection.name)
         if conn.dialect.name != "sqlite":  # SQLite's writers hold the database lock from BEGIN
             query = query.with_for_update()
-        found = conn.execute(query).scalar_one_or_none()
-        if found is None:
-            conn.execute(insert(positions).values(name=projection.name, position=0))
-            return 0
-        return found
+        return conn.execute(query).scalar_one()
 
     def _catch_up(self, projection: Projection, head: int, progress: Progress | None) -> int:
         applied = 0

@@ -1,0 +1,759 @@
+"""The sector's standard cost model: what a cost return holds, how it is checked, what it costs per hour.
+
+A provider (or the council, for its in-house service) files its costs for a
+period line by line, with the volumes behind them. Everyone in the sector
+uses the same lines (the Homecare Association's minimum price model and the
+2022 Fair Cost of Care exercise), so returns can be compared with each other
+and with the rate paid. Line and volume keys are stored in events: they are
+part of the data format, append only, never renamed.
+
+**Groups, and what counts as pay.** "On-costs as % of pay" depends on it, so:
+
+* *pay* is careworker pay for contact time (``contact_pay``) and for travel
+  time (``travel_pay``): both are wages, and employer NI, pension and holiday
+  pay accrue on both;
+* *on-costs* are employer NI, pension, holiday pay, training time and
+  sickness and other on-costs: the cost of employing careworkers beyond their
+  contact and travel pay;
+* *travel* is mileage and vehicle costs (travel *time* is pay);
+* *consumables* is PPE and consumables;
+* *running the business* is office staff, premises, IT and rostering,
+  insurance, regulator (CQC) fees, recruitment and other business costs;
+* *surplus* is the surplus (profit). It is the only line that may be
+  negative: a deficit is a fact to record, not a typing mistake.
+
+**Validation.** ``CostReturnFiling.parse`` reports every problem at once,
+each naming its field ("lines.pension: must not be negative"). Figures come
+in through ``domain.money.to_decimal``: never floats, never rounded; a figure
+with more decimal places than its field allows is refused. Money has 2
+decimal places; hours, minutes and FTE up to 2; visits and headcount are
+whole numbers.
+
+**Rounding of the unit costs.** The arithmetic is exact Decimal; a figure is
+rounded once, where it is produced, ROUND_HALF_UP: each per-hour figure
+(a line's, a group's, the total) is its amount ÷ contact hours rounded to
+4 decimal places (so the total per hour is the total cost ÷ hours rounded
+once, not the sum of rounded lines); travel minutes per contact hour and
+the percentages are rounded to 2 decimal places. People are shown per-hour
+figures at 2 places (``shown``). Per-line figures at 4 places therefore add
+up to the total per hour within 17 × £0.00005.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from domain.errors import InvalidInput, NotFound
+from domain.money import MoneyFormatError, format_gbp, round_rate, to_decimal
+from domain.wage_floors import national_living_wage_age_on, national_living_wage_on
+
+__all__ = [
+    "CostGroup",
+    "CostLine",
+    "CostReturnFiling",
+    "FieldProblem",
+    "FilingInvalid",
+    "FindingKind",
+    "RateGap",
+    "UnitCosts",
+    "Volume",
+    "VolumeSpec",
+    "Volumes",
+    "WageFinding",
+    "check_lowest_pay",
+    "check_wages",
+    "hours_weighted_rate",
+    "rate_gap",
+    "shown",
+    "unit_costs",
+]
+
+_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+PER_HOUR_QUANTUM = Decimal("0.0001")
+MINUTES_QUANTUM = Decimal("0.01")
+PERCENT_QUANTUM = Decimal("0.01")
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+_SIXTY = Decimal(60)
+NOTE_MAX_LENGTH = 2000
+
+
+class CostGroup(StrEnum):
+    PAY = "pay"
+    ON_COSTS = "on-costs"
+    TRAVEL = "travel"
+    CONSUMABLES = "consumables"
+    RUNNING_THE_BUSINESS = "running-the-business"
+    SURPLUS = "surplus"
+
+    @property
+    def label(self) -> str:
+        return _GROUP_LABELS[self]
+
+
+class CostLine(StrEnum):
+    """The standard lines of a cost return, in the order they are shown and filed."""
+
+    CONTACT_PAY = "contact_pay"
+    TRAVEL_PAY = "travel_pay"
+    MILEAGE = "mileage"
+    EMPLOYER_NI = "employer_ni"
+    PENSION = "pension"
+    HOLIDAY_PAY = "holiday_pay"
+    TRAINING = "training"
+    SICKNESS_OTHER_ONCOSTS = "sickness_other_oncosts"
+    PPE = "ppe"
+    OFFICE_STAFF = "office_staff"
+    PREMISES = "premises"
+    IT_ROSTERING = "it_rostering"
+    INSURANCE = "insurance"
+    REGULATOR_FEES = "regulator_fees"
+    RECRUITMENT = "recruitment"
+    OTHER_BUSINESS_COSTS = "other_business_costs"
+    SURPLUS = "surplus"
+
+    @property
+    def label(self) -> str:
+        return _LINES[self][0]
+
+    @property
+    def group(self) -> CostGroup:
+        return _LINES[self][1]
+
+
+_GROUP_LABELS = {
+    CostGroup.PAY: "Careworker pay (contact and travel time)",
+    CostGroup.ON_COSTS: "On-costs",
+    CostGroup.TRAVEL: "Mileage and vehicles",
+    CostGroup.CONSUMABLES: "PPE and consumables",
+    CostGroup.RUNNING_THE_BUSINESS: "Running the business",
+    CostGroup.SURPLUS: "Surplus",
+}
+
+_LINES: dict[CostLine, tuple[str, CostGroup]] = {
+    CostLine.CONTACT_PAY: ("Careworker pay for contact time", CostGroup.PAY),
+    CostLine.TRAVEL_PAY: ("Careworker pay for travel time", CostGroup.PAY),
+    CostLine.MILEAGE: ("Mileage and vehicle costs", CostGroup.TRAVEL),
+    CostLine.EMPLOYER_NI: ("Employer National Insurance", CostGroup.ON_COSTS),
+    CostLine.PENSION: ("Employer pension contributions", CostGroup.ON_COSTS),
+    CostLine.HOLIDAY_PAY: ("Holiday pay", CostGroup.ON_COSTS),
+    CostLine.TRAINING: ("Training time", CostGroup.ON_COSTS),
+    CostLine.SICKNESS_OTHER_ONCOSTS: ("Sickness and other on-costs", CostGroup.ON_COSTS),
+    CostLine.PPE: ("PPE and consumables", CostGroup.CONSUMABLES),
+    CostLine.OFFICE_STAFF: ("Office staff", CostGroup.RUNNING_THE_BUSINESS),
+    CostLine.PREMISES: ("Premises", CostGroup.RUNNING_THE_BUSINESS),
+    CostLine.IT_ROSTERING: ("IT and rostering systems", CostGroup.RUNNING_THE_BUSINESS),
+    CostLine.INSURANCE: ("Insurance", CostGroup.RUNNING_THE_BUSINESS),
+    CostLine.REGULATOR_FEES: ("Regulator (CQC) fees", CostGroup.RUNNING_THE_BUSINESS),
+    CostLine.RECRUITMENT: ("Recruitment", CostGroup.RUNNING_THE_BUSINESS),
+    CostLine.OTHER_BUSINESS_COSTS: ("Other business costs", CostGroup.RUNNING_THE_BUSINESS),
+    CostLine.SURPLUS: ("Surplus (profit), negative for a deficit", CostGroup.SURPLUS),
+}
+
+
+def lines_in(group: CostGroup) -> tuple[CostLine, ...]:
+    return tuple(line for line in CostLine if line.group is group)
+
+
+class Volume(StrEnum):
+    """The volumes behind a return's costs, in the order they are shown and filed."""
+
+    CONTACT_HOURS = "contact_hours"
+    VISITS = "visits"
+    AVERAGE_VISIT_MINUTES = "average_visit_minutes"
+    AVERAGE_TRAVEL_MINUTES = "average_travel_minutes"
+    CAREWORKER_HEADCOUNT = "careworker_headcount"
+    CAREWORKER_FTE = "careworker_fte"
+    HOURS_PAID = "hours_paid"
+    LOWEST_HOURLY_PAY = "lowest_hourly_pay"
+    TYPICAL_HOURLY_PAY = "typical_hourly_pay"
+
+    @property
+    def spec(self) -> VolumeSpec:
+        return VOLUME_SPECS[self]
+
+    @property
+    def label(self) -> str:
+        return VOLUME_SPECS[self].label
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    """How a volume is written and what is plausible: places 0 means a whole number."""
+
+    label: str
+    places: int
+    above_zero: bool  # False: zero is allowed, negatives are not
+    plausible: tuple[Decimal, Decimal] | None = None
+    money: bool = False
+
+
+VOLUME_SPECS: dict[Volume, VolumeSpec] = {
+    Volume.CONTACT_HOURS: VolumeSpec("Contact hours delivered", 2, True),
+    Volume.VISITS: VolumeSpec("Visits delivered", 0, True),
+    # Visits of under 5 minutes or over 4 hours are not homecare visits as the model means them.
+    Volume.AVERAGE_VISIT_MINUTES: VolumeSpec("Average visit length (minutes)", 2, True, (Decimal(5), Decimal(240))),
+    # Zero is plausible (extra care housing); two hours between visits is not.
+    Volume.AVERAGE_TRAVEL_MINUTES: VolumeSpec(
+        "Average travel time per visit (minutes)", 2, False, (Decimal(0), Decimal(120))
+    ),
+    Volume.CAREWORKER_HEADCOUNT: VolumeSpec("Careworkers (headcount)", 0, True),
+    Volume.CAREWORKER_FTE: VolumeSpec("Careworkers (full-time equivalent)", 2, True),
+    Volume.HOURS_PAID: VolumeSpec("Careworker hours paid (contact, travel, training, leave)", 2, True),
+    Volume.LOWEST_HOURLY_PAY: VolumeSpec("Lowest hourly pay for contact time (£)", 2, True, money=True),
+    Volume.TYPICAL_HOURLY_PAY: VolumeSpec("Typical hourly pay for contact time (£)", 2, True, money=True),
+}
+
+
+# -- converting values at the boundary ---------------------------------------------------------
+
+
+def _problem(message: str) -> PydanticCustomError:
+    # The message goes in ctx so braces in user text can never be read as a template.
+    return PydanticCustomError("openbook", "{problem}", {"problem": message})
+
+
+def _number(value: object, places: int, whole: bool = False) -> Decimal:
+    """An exact Decimal from Decimal, int or text; floats are refused (money is never float)."""
+    if isinstance(value, float):
+        raise _problem(f"{value!r} is a float; give the figure as text, an int or a Decimal")
+    try:
+        number = to_decimal(value, field="value")
+    except MoneyFormatError as error:
+        raise _problem(str(error).removeprefix("value: ")) from None
+    if whole:
+        if number != number.to_integral_value():
+            raise _problem(f"{number} must be a whole number")
+        return number
+    try:
+        return to_decimal(number, field="value", places=places)
+    except MoneyFormatError:
+        shown_as = value if isinstance(value, str) else number
+        raise _problem(f"{shown_as} has more than {places} decimal places") from None
+
+
+def _amount(value: object) -> Decimal:
+    return _number(value, 2)
+
+
+def _volume_validator(volume: Volume) -> PlainValidator:
+    spec = VOLUME_SPECS[volume]
+    if spec.places == 0:
+        return PlainValidator(lambda value: int(_number(value, 0, whole=True)))
+    return PlainValidator(lambda value: _number(value, spec.places))
+
+
+def _line_key(value: object) -> CostLine:
+    try:
+        return CostLine(value)
+    except ValueError:
+        raise _problem(f"not a cost line; the lines are {', '.join(CostLine)}") from None
+
+
+def _note(value: object) -> str:
+    if not isinstance(value, str):
+        raise _problem("a note must be text")
+    if len(value) > NOTE_MAX_LENGTH:
+        raise _problem(f"a note may be at most {NOTE_MAX_LENGTH} characters")
+    return value.strip()
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _optional_amount(value: object) -> Decimal | None:
+    return None if _blank(value) else _amount(value)
+
+
+def _optional_date(value: object) -> date | None:
+    if _blank(value):
+        return None
+    if isinstance(value, datetime):
+        if value.time() != datetime.min.time():
+            raise _problem(f"{value.isoformat()} has a time of day; give a date")
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+        try:
+            return datetime.strptime(value.strip(), "%d/%m/%Y").date()
+        except ValueError:
+            pass
+    raise _problem(f"{value!r} is not a date (write it as 2021-04-30 or 30/04/2021)")
+
+
+def _in_line_order(lines: dict[CostLine, Any]) -> dict[CostLine, Any]:
+    return {line: lines[line] for line in CostLine if line in lines}
+
+
+def _notes_in_line_order(notes: dict[CostLine, str]) -> dict[CostLine, str]:
+    return {line: notes[line] for line in CostLine if notes.get(line)}
+
+
+def _plain(number: Decimal) -> str:
+    """A number as people write it: 3 rather than 3.00, 12.5 rather than 12.50."""
+    return f"{number.normalize(_EXACT):f}"
+
+
+LineKey = Annotated[CostLine, PlainValidator(_line_key)]
+Amount = Annotated[Decimal, PlainValidator(_amount)]
+Note = Annotated[str, PlainValidator(_note)]
+
+
+# -- the filing ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class FilingInvalid(InvalidInput):
+    """Every problem with a filing; ``field_problems`` keep the field apart for the file reader."""
+
+    def __init__(self, field_problems: Iterable[FieldProblem]):
+        self.field_problems = list(field_problems)
+        super().__init__([str(p) for p in self.field_problems])
+
+
+class Volumes(BaseModel):
+    """The volumes behind the costs. A field added later must have a default (old events lack it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    contact_hours: Annotated[Decimal, _volume_validator(Volume.CONTACT_HOURS)]
+    visits: Annotated[int, _volume_validator(Volume.VISITS)]
+    average_visit_minutes: Annotated[Decimal, _volume_validator(Volume.AVERAGE_VISIT_MINUTES)]
+    average_travel_minutes: Annotated[Decimal, _volume_validator(Volume.AVERAGE_TRAVEL_MINUTES)]
+    careworker_headcount: Annotated[int, _volume_validator(Volume.CAREWORKER_HEADCOUNT)]
+    careworker_fte: Annotated[Decimal, _volume_validator(Volume.CAREWORKER_FTE)]
+    hours_paid: Annotated[Decimal, _volume_validator(Volume.HOURS_PAID)]
+    lowest_hourly_pay: Annotated[Decimal, _volume_validator(Volume.LOWEST_HOURLY_PAY)]
+    typical_hourly_pay: Annotated[Decimal, _volume_validator(Volume.TYPICAL_HOURLY_PAY)]
+
+    def __getitem__(self, volume: Volume | str) -> Decimal | int:
+        return getattr(self, Volume(volume).value)
+
+
+class CostReturnFiling(BaseModel):
+    """What a provider files for one period: every line's amount in pounds, notes, volumes.
+
+    Build one with ``CostReturnFiling.parse(data)``: it raises ``FilingInvalid``
+    (an ``InvalidInput``) listing every problem at once. ``stated_total`` is
+    optional: the total the provider believes the lines add up to, checked
+    exactly. ``prepared_on`` is the date the figures were prepared.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lines: Annotated[dict[LineKey, Amount], AfterValidator(_in_line_order)]
+    notes: Annotated[dict[LineKey, Note], AfterValidator(_notes_in_line_order)] = Field(default_factory=dict)
+    volumes: Volumes
+    stated_total: Annotated[Decimal | None, PlainValidator(_optional_amount)] = None
+    prepared_on: Annotated[date | None, PlainValidator(_optional_date)] = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: Callable[[Any], CostReturnFiling]) -> CostReturnFiling:
+        """Run the field checks and the rules together, so every problem is reported at once."""
+        if isinstance(data, cls):
+            return data
+        details: list[InitErrorDetails] = []
+        filing = None
+        try:
+            filing = handler(data)
+        except ValidationError as error:
+            for e in error.errors():
+                details.append(_detail(e["loc"], _pydantic_message(e), e.get("input")))
+        for loc, message, value in _rule_problems(data):
+            details.append(_detail(loc, message, value))
+        if details:
+            raise ValidationError.from_exception_data(cls.__name__, details)
+        return filing  # type: ignore[return-value]
+
+    @classmethod
+    def parse(cls, data: Mapping[str, Any]) -> CostReturnFiling:
+        """A checked filing from plain data, or ``FilingInvalid`` naming every problem's field."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            problems = {FieldProblem(_field_name(e["loc"]), e["msg"]): None for e in error.errors()}
+            raise FilingInvalid(sorted(problems, key=_field_order)) from None
+
+    # -- stored form ----------------------------------------------------------------------
+
+    def to_data(self) -> dict[str, Any]:
+        """The filing as plain data for an event: text keys, Decimal, int, date, None."""
+        return {
+            "lines": {line.value: amount for line, amount in self.lines.items()},
+            "notes": {line.value: note for line, note in self.notes.items()},
+            "volumes": {volume.value: self.volumes[volume] for volume in Volume},
+            "stated_total": self.stated_total,
+            "prepared_on": self.prepared_on,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CostReturnFiling:
+        """Rebuild a stored filing exactly as filed, without checking it again.
+
+        Rules may tighten over time (a narrower plausible range); what was filed
+        and recorded must still replay as it was.
+        """
+        return cls.model_construct(
+            lines={CostLine(k): v for k, v in data["lines"].items()},
+            notes={CostLine(k): v for k, v in data.get("notes", {}).items()},
+            volumes=Volumes.model_construct(**data["volumes"]),
+            stated_total=data.get("stated_total"),
+            prepared_on=data.get("prepared_on"),
+        )
+
+    @property
+    def total(self) -> Decimal:
+        """The sum of every line, surplus included: what the care costs the commissioner at cost."""
+        return sum(self.lines.values(), Decimal("0.00"))
+
+
+def _detail(loc: tuple[Any, ...], message: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=_problem(message), loc=tuple(loc), input=value)
+
+
+def _pydantic_message(error: Any) -> str:
+    """Pydantic's own wording for shape errors, in openbook's words."""
+    kind = error["type"]
+    loc = error["loc"]
+    if kind == "missing":
+        return "is required"
+    if kind == "extra_forbidden":
+        return "is not part of a cost return"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "must be a table of names and values" if loc else "must be a table of its parts"
+    return error["msg"]
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if part != "[key]") or "cost return"
+
+
+_ORDER = {
+    **{f"lines.{line.value}": index for index, line in enumerate(CostLine)},
+    **{f"notes.{line.value}": 100 + index for index, line in enumerate(CostLine)},
+    **{f"volumes.{volume.value}": 200 + index for index, volume in enumerate(Volume)},
+    "stated_total": 300,
+    "prepared_on": 301,
+}
+
+
+def _field_order(problem: FieldProblem) -> tuple[int, str]:
+    return (_ORDER.get(problem.field, 400), problem.field)
+
+
+def _try(convert: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return convert(value)
+    except PydanticCustomError:
+        return None
+
+
+def _rule_problems(data: Any) -> list[tuple[tuple[str, ...], str, Any]]:
+    """The value rules, run on whatever converted, so they report alongside format problems."""
+    if not isinstance(data, Mapping):
+        return []
+    problems: list[tuple[tuple[str, ...], str, Any]] = []
+    lines = data.get("lines")
+    amounts: dict[CostLine, Decimal | None] = {}
+    if isinstance(lines, Mapping):
+        for line in CostLine:
+            if line.value not in lines:
+                problems.append((("lines", line.value), "is required (enter 0 if there is no cost)", None))
+                continue
+            amount = amounts[line] = _try(_amount, lines[line.value])
+            if amount is not None and amount < 0 and line is not CostLine.SURPLUS:
+                problems.append((("lines", line.value), "must not be negative", lines[line.value]))
+    volumes = data.get("volumes")
+    values: dict[Volume, Decimal | None] = {}
+    if isinstance(volumes, Mapping):
+        for volume in Volume:
+            if volume.value not in volumes:
+                continue
+            spec = volume.spec
+            raw = volumes[volume.value]
+            number = values[volume] = _try(lambda v: _number(v, spec.places, spec.places == 0), raw)
+            loc = ("volumes", volume.value)
+            if number is None:
+                continue
+            if spec.above_zero and number <= 0:
+                problems.append((loc, "must be more than zero", raw))
+            elif number < 0:
+                problems.append((loc, "must not be negative", raw))
+            elif spec.plausible and not spec.plausible[0] <= number <= spec.plausible[1]:
+                low, high = spec.plausible
+                problems.append((loc, f"{_plain(number)} is implausible (expected {low} to {high})", raw))
+        lowest, typical = values.get(Volume.LOWEST_HOURLY_PAY), values.get(Volume.TYPICAL_HOURLY_PAY)
+        if lowest is not None and typical is not None and 0 < typical < lowest:
+            problems.append(
+                (
+                    ("volumes", Volume.LOWEST_HOURLY_PAY.value),
+                    f"{format_gbp(lowest)} is more than the typical hourly pay {format_gbp(typical)}",
+                    volumes[Volume.LOWEST_HOURLY_PAY.value],
+                )
+            )
+        hours, paid = values.get(Volume.CONTACT_HOURS), values.get(Volume.HOURS_PAID)
+        if hours is not None and paid is not None and 0 < paid < hours:
+            problems.append(
+                (
+                    ("volumes", Volume.HOURS_PAID.value),
+                    f"{_plain(paid)} is less than the {_plain(hours)} contact hours; hours paid include contact time",
+                    volumes[Volume.HOURS_PAID.value],
+                )
+            )
+    stated = _try(_optional_amount, data.get("stated_total"))
+    if stated is not None and len(amounts) == len(CostLine) and None not in amounts.values():
+        total = sum(amounts.values(), Decimal("0.00"))  # type: ignore[arg-type]
+        if stated != total:
+            problems.append(
+                (
+                    ("stated_total",),
+                    f"{format_gbp(stated)} does not equal the sum of the lines {format_gbp(total)}",
+                    data.get("stated_total"),
+                )
+            )
+    return problems
+
+
+# -- unit costs ---------------------------------------------------------------------------------
+
+
+def _per_hour(amount: Decimal, hours: Decimal) -> Decimal:
+    return _EXACT.divide(amount, hours).quantize(PER_HOUR_QUANTUM, context=_EXACT)
+
+
+def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    if whole == 0:
+        return None
+    return _EXACT.divide(_EXACT.multiply(part, _HUNDRED), whole).quantize(PERCENT_QUANTUM, context=_EXACT)
+
+
+def shown(per_hour: Decimal) -> Decimal:
+    """A per-hour figure as people see it: to the penny, half up."""
+    return round_rate(per_hour)
+
+
+@dataclass(frozen=True)
+class UnitCosts:
+    """What a filing costs per contact hour, line by line and in total (see the module's rounding)."""
+
+    contact_hours: Decimal
+    amounts: dict[CostLine, Decimal]
+    total_cost: Decimal
+    per_line: dict[CostLine, Decimal]
+    total_per_hour: Decimal
+    travel_minutes_per_contact_hour: Decimal
+    on_costs_percent_of_pay: Decimal | None
+    surplus_percent_of_cost: Decimal | None
+    surplus_percent_of_total: Decimal | None
+
+    def per_hour_of(self, lines: Iterable[CostLine | str]) -> Decimal:
+        """Several lines together per contact hour, rounded once (e.g. NI and pension)."""
+        chosen = {CostLine(line) for line in lines}
+        amount = sum((self.amounts[line] for line in chosen), Decimal("0.00"))
+        return _per_hour(amount, self.contact_hours)
+
+    def per_group(self, group: CostGroup | str) -> Decimal:
+        return self.per_hour_of(lines_in(CostGroup(group)))
+
+    @property
+    def groups(self) -> dict[CostGroup, Decimal]:
+        return {group: self.per_group(group) for group in CostGroup}
+
+
+def _group_amount(amounts: Mapping[CostLine, Decimal], group: CostGroup) -> Decimal:
+    return sum((amounts[line] for line in lines_in(group)), Decimal("0.00"))
+
+
+def unit_costs(filing: CostReturnFiling) -> UnitCosts:
+    """Cost per contact hour per line and in total, travel minutes per hour, on-costs, surplus."""
+    hours = filing.volumes.contact_hours
+    amounts = {line: filing.lines[line] for line in CostLine}
+    total = filing.total
+    surplus = amounts[CostLine.SURPLUS]
+    visit, travel = filing.volumes.average_visit_minutes, filing.volumes.average_travel_minutes
+    # (60 / average visit minutes) × average travel minutes, computed as 60 × travel ÷ visit.
+    travel_per_hour = _EXACT.divide(_EXACT.multiply(_SIXTY, travel), visit).quantize(MINUTES_QUANTUM, context=_EXACT)
+    return UnitCosts(
+        contact_hours=hours,
+        amounts=amounts,
+        total_cost=total,
+        per_line={line: _per_hour(amount, hours) for line, amount in amounts.items()},
+        total_per_hour=_per_hour(total, hours),
+        travel_minutes_per_contact_hour=travel_per_hour,
+        on_costs_percent_of_pay=_percent(
+            _group_amount(amounts, CostGroup.ON_COSTS), _group_amount(amounts, CostGroup.PAY)
+        ),
+        # Cost is everything but the surplus; the margin (surplus of the total) is what a profit cap limits.
+        surplus_percent_of_cost=_percent(surplus, total - surplus),
+        surplus_percent_of_total=_percent(surplus, total),
+    )
+
+
+@dataclass(frozen=True)
+class RateGap:
+    """The rate paid against the cost per hour: positive when the rate covers the cost."""
+
+    rate: Decimal
+    rate_source: str
+    total_per_hour: Decimal
+    gap: Decimal
+
+
+def rate_gap(costs: UnitCosts, rate: Decimal, rate_source: str) -> RateGap:
+    """rate − total cost per hour. ``rate_source`` says which rate: the agreement's, or the average paid."""
+    if isinstance(rate, float) or not isinstance(rate, (Decimal, int)):
+        raise TypeError(f"rate must be a Decimal, not {type(rate).__name__}; money is never float")
+    paid = Decimal(rate)
+    return RateGap(paid, rate_source, costs.total_per_hour, _EXACT.subtract(paid, costs.total_per_hour))
+
+
+def hours_weighted_rate(rates_and_hours: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
+    """Σ(rate × hours) ÷ Σ hours, to 4 decimal places half up: the average rate actually paid."""
+    weighted = total_hours = Decimal(0)
+    for rate, hours in rates_and_hours:
+        weighted = _EXACT.add(weighted, _EXACT.multiply(rate, hours))
+        total_hours = _EXACT.add(total_hours, hours)
+    if total_hours <= 0:
+        raise NotFound("no paid hours to average a rate over")
+    return _per_hour(weighted, total_hours)
+
+
+# -- wage checks ---------------------------------------------------------------------------------
+
+
+class FindingKind(StrEnum):
+    NLW_BREACH = "nlw-breach"  # blocks acceptance until an accountant records an explanation
+    RLW_FLAG = "rlw-flag"  # shown on the return; blocks nothing
+
+
+@dataclass(frozen=True)
+class WageFinding:
+    kind: FindingKind
+    field: str
+    pay: Decimal
+    floor: Decimal
+    floor_from: date  # the first day of the period on which that floor applied
+    message: str
+
+    @property
+    def needs_explanation(self) -> bool:
+        return self.kind is FindingKind.NLW_BREACH
+
+
+def _days(start: date, end: date) -> Iterable[date]:
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def _highest_floor(floor_on: Callable[[date], Decimal | None], start: date, end: date) -> tuple[Decimal, date] | None:
+    """The highest floor in force on any day of the period, and the first day it applied."""
+    best: tuple[Decimal, date] | None = None
+    for day in _days(start, end):
+        try:
+            floor = floor_on(day)
+        except NotFound:
+            continue
+        if floor is not None and (best is None or floor > best[0]):
+            best = (floor, day)
+    return best
+
+
+def check_wages(
+    filing: CostReturnFiling,
+    period_start: date,
+    period_end: date,
+    real_living_wage_commitment: Decimal | Callable[[date], Decimal | None] | None = None,
+    national_living_wage: Callable[[date], Decimal] | None = None,
+) -> tuple[WageFinding, ...]:
+    """Wage findings for a filing over a period (both dates inclusive).
+
+    * Lowest hourly pay below the National Living Wage in force on any day of
+      the period is a breach that needs an accountant's explanation before
+      acceptance (younger workers may lawfully be paid less).
+    * Below a Real Living Wage commitment it is a flag. Give the commitment as
+      the hourly rate for the whole period, or as "rate on date" (e.g. an
+      agreement's ``real_living_wage_on``, None where not committed).
+
+    ``national_living_wage`` is "floor on date" when the ledger's reference
+    data extends the built-in table (``domain.wage_floor_table``); by default
+    the built-in ``national_living_wage_on``.
+    """
+    return check_lowest_pay(
+        filing.volumes.lowest_hourly_pay, period_start, period_end, real_living_wage_commitment, national_living_wage
+    )
+
+
+def check_lowest_pay(
+    pay: Decimal,
+    period_start: date,
+    period_end: date,
+    real_living_wage_commitment: Decimal | Callable[[date], Decimal | None] | None = None,
+    national_living_wage: Callable[[date], Decimal] | None = None,
+) -> tuple[WageFinding, ...]:
+    """``check_wages`` on the lowest hourly pay alone: read models re-check stored pay when a floor is added."""
+    if period_end < period_start:
+        raise InvalidInput(f"period_end: {period_end.isoformat()} is before {period_start.isoformat()}")
+    where = f"volumes.{Volume.LOWEST_HOURLY_PAY.value}"
+    findings: list[WageFinding] = []
+    nlw = _highest_floor(national_living_wage or national_living_wage_on, period_start, period_end)
+    if nlw is not None and pay < nlw[0]:
+        floor, since = nlw
+        try:
+            ages = f" (for workers aged {national_living_wage_age_on(since)} and over)"
+        except NotFound:  # a floor added by an admin before the built-in age table starts
+            ages = ""
+        findings.append(
+            WageFinding(
+                FindingKind.NLW_BREACH,
+                where,
+                pay,
+                floor,
+                since,
+                f"{format_gbp(pay)} is below the National Living Wage of {format_gbp(floor)}{ages} "
+                f"in force on {since.isoformat()}; an accountant must record "
+                "an explanation before the return can be accepted",
+            )
+        )
+    if real_living_wage_commitment is not None:
+        commitment = real_living_wage_commitment
+        floor_on = commitment if callable(commitment) else (lambda _day: commitment)
+        rlw = _highest_floor(floor_on, period_start, period_end)  # type: ignore[arg-type]
+        if rlw is not None and pay < rlw[0]:
+            floor, since = rlw
+            findings.append(
+                WageFinding(
+                    FindingKind.RLW_FLAG,
+                    where,
+                    pay,
+                    floor,
+                    since,
+                    f"{format_gbp(pay)} is below the Real Living Wage of {format_gbp(floor)} "
+                    f"the agreement commits to from {since.isoformat()}",
+                )
+            )
+    return tuple(findings)

@@ -1,0 +1,101 @@
+"""Concurrent writers on SQLite and PostgreSQL: the first save wins, the second is refused whole.
+
+Proven here: two ledgers that loaded the same version of an organisation
+cannot both rename it (optimistic concurrency on the aggregate version); the
+loser gets a ConcurrencyConflict naming the record and records nothing; and
+several ledgers can open on one database at the same moment.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+
+from domain.envelope import Actor, Envelope
+from domain.organisations import Organisation
+from ledger.application import Ledger
+from ledger.errors import ConcurrencyConflict
+from ledger.history import read_events
+from ledger.views import list_organisations
+
+
+def env(who: str) -> Envelope:
+    return Envelope(Actor(who, "council"), date(2024, 4, 1), "test")
+
+
+@pytest.fixture
+def two_ledgers_racing(open_ledger, monkeypatch):
+    """Ledgers ``first`` and ``second``; when ``second`` loads an organisation, ``first`` renames it just after.
+
+    So both load version 1 and both rename it, and ``first`` saves first.
+    """
+    first, second = open_ledger(), open_ledger()
+    first.register_organisation(env("setup"), "acme", "Acme Care", "provider")
+    load = second.organisation
+
+    def load_then_first_renames(code: str) -> Organisation:
+        loaded = load(code)
+        monkeypatch.setattr(second, "organisation", load)  # race once only
+        first.rename_organisation(env("ann@council.example"), code, "Acme Care (Ann)")
+        return loaded
+
+    monkeypatch.setattr(second, "organisation", load_then_first_renames)
+    return first, second
+
+
+def test_the_second_of_two_concurrent_renames_is_refused(two_ledgers_racing):
+    first, second = two_ledgers_racing
+    org_id = Organisation.create_id("acme")
+
+    with pytest.raises(ConcurrencyConflict) as refused:
+        second.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
+
+    message = str(refused.value)
+    assert "organisation 'acme'" in message  # named by its natural key, not its id
+    assert "rename_organisation" in message and "nothing was recorded" in message
+    history = read_events(first.recorder, first.mapper, aggregate_id=org_id)
+    assert [e.topic for e in history] == [Organisation.Registered.TOPIC, Organisation.Renamed.TOPIC]
+    assert history[1].payload == {"name": "Acme Care (Ann)"} and history[1].actor == "ann@council.example"
+    for ledger in (first, second):
+        assert [o["name"] for o in list_organisations(ledger.read_engine)] == ["Acme Care (Ann)"]
+        assert ledger.organisation("acme").name == "Acme Care (Ann)"
+
+
+def test_the_loser_can_reload_and_try_again(two_ledgers_racing):
+    first, second = two_ledgers_racing
+    with pytest.raises(ConcurrencyConflict):
+        second.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
+
+    second.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
+
+    assert second.organisation("acme").version == 3
+    assert [o["name"] for o in list_organisations(first.read_engine)] == ["Acme Care (Bob)"]
+
+
+def test_several_ledgers_can_open_on_one_database_at_the_same_moment(ledger, database):
+    """Web workers and the CLI start together, each opening a Ledger (which makes sure the tables exist).
+
+    Threads stand in for processes: each Ledger has its own connections, so to
+    the database they are separate clients. The first Ledger made the tables.
+    """
+    start = threading.Barrier(4)
+    failures: list[str] = []
+
+    def open_and_close() -> None:
+        start.wait()
+        try:
+            Ledger(database).close()
+        except Exception as e:  # noqa: BLE001 - reported in the assertion
+            failures.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
+
+    threads = [threading.Thread(target=open_and_close) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert failures == []
+    ledger.register_organisation(env("setup"), "acme", "Acme Care", "provider")  # the store still works
+    assert ledger.recorder.max_notification_id() == 1

@@ -1,0 +1,129 @@
+"""The demo data and the ``openbook`` command line, on SQLite and PostgreSQL.
+
+Proven here: loading the demo twice records it once; the CLI's JSON output
+carries the real figures; every error is one line starting "error:" and exit
+status 1, and a bad database URL is named (password hidden).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from click.testing import CliRunner, Result
+
+from domain.organisations import Organisation
+from ledger.demo import ORGANISATIONS, USERS, load_demo, steps
+from ledger.views import list_organisations, list_users
+from web.cli import cli
+
+DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
+DEMO_COMMANDS = len(steps())  # organisations, users, two agreements, their rate cards, a rate review
+DEMO_EVENTS = 150  # some demo commands record several events (a rate card, a decided review)
+
+
+def test_loading_the_demo_twice_records_it_once(ledger):
+    assert len(ORGANISATIONS) == 15 and len(USERS) == 7
+
+    assert load_demo(ledger) == DEMO_COMMANDS
+    head = ledger.recorder.max_notification_id()
+    assert head == DEMO_EVENTS
+
+    assert load_demo(ledger) == DEMO_COMMANDS  # every command ran again ...
+    assert ledger.recorder.max_notification_id() == head  # ... and recorded nothing
+
+    shown = list_organisations(ledger.read_engine)
+    assert sorted(o["code"] for o in shown) == DEMO_CODES
+    members = {o["code"] for o in shown if o["member_of"] == "wirral-home-care-alliance"}
+    assert members == {"community-caring", "professional-carers", "aspire"}
+    assert len(list_users(ledger.read_engine)) == 7
+    assert set(ledger.projections.positions().values()) == {head}
+
+
+@pytest.fixture
+def openbook(database_url):
+    """Run ``openbook --database <test database> ...``; stdout and stderr are kept apart."""
+    runner = CliRunner()
+
+    def run(*args: str) -> Result:
+        return runner.invoke(cli, ["--database", database_url, *args], env={"OPENBOOK_USER": None})
+
+    return run
+
+
+def ok_json(result: Result):
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def events_read_by_the_projections(ledger) -> int:
+    """How many (projection, event) pairs a full replay applies: each projection reads only its topics."""
+    topics = Counter(n.topic for n in ledger.recorder.select_notifications(start=None, limit=10_000))
+    return sum(topics[t] for p in ledger.projections.projections.values() for t in p.topics)
+
+
+def test_the_cli_loads_lists_shows_events_and_rebuilds(openbook, database, open_ledger):
+    loaded = ok_json(openbook("demo", "--json"))
+    assert loaded == {"commands": DEMO_COMMANDS, "events_recorded": DEMO_EVENTS, "database": str(database)}
+    assert ok_json(openbook("demo", "--json"))["events_recorded"] == 0
+
+    listed = ok_json(openbook("organisations", "list", "--json"))
+    assert sorted(o["code"] for o in listed) == DEMO_CODES
+    councils = ok_json(openbook("organisations", "list", "--kind", "council", "--json"))
+    assert sorted((o["code"], o["name"]) for o in councils) == [
+        ("herefordshire-council", "Herefordshire Council"),
+        ("wirral-council", "Wirral Council"),
+    ]
+    assert {o["effective_date"] for o in councils} == {"2017-04-01", "2019-04-01"}
+
+    events = ok_json(openbook("events", "--json", "--limit", "3"))
+    assert [e["position"] for e in events] == [1, 2, 3]
+    assert {e["topic"] for e in events} == {Organisation.Registered.TOPIC}
+    assert [e["payload"]["code"] for e in events] == [o.code for o in ORGANISATIONS[:3]]
+    assert events[0]["aggregate_id"] == str(Organisation.create_id("wirral-council"))
+    assert events[0]["actor"] == "system" and events[0]["reason"] == "demo data"
+    assert events[0]["idempotency_key"] == "demo:organisation:wirral-council"
+
+    rebuilt = ok_json(openbook("rebuild", "--json"))
+    assert rebuilt["head"] == DEMO_EVENTS
+    assert "organisations" in rebuilt["positions"]
+    assert set(rebuilt["positions"].values()) == {DEMO_EVENTS}  # every read model replayed to the head
+    assert rebuilt["events_applied"] == events_read_by_the_projections(open_ledger())
+    assert ok_json(openbook("organisations", "list", "--json")) == listed
+
+
+def test_a_refused_command_prints_one_error_line_and_exits_1(openbook):
+    ok_json(openbook("demo", "--json"))
+
+    result = openbook("organisations", "register", "wirral-council", "Another Council", "--kind", "council")
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == ["error: organisation 'wirral-council' is already registered"]
+    assert len(ok_json(openbook("events", "--json", "--limit", "1000"))) == DEMO_EVENTS
+
+
+def test_an_unknown_projection_is_an_error_line_too(openbook):
+    result = openbook("rebuild", "--projection", "nope")
+
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: unknown projection(s) nope") and "organisations" in line
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("nonsense", "'nonsense'"),
+        ("postgresql://postgres:s3cret@127.0.0.1:1/nowhere", "postgresql://postgres:***@127.0.0.1:1/nowhere"),
+    ],
+    ids=["not-a-url", "unreachable-server"],
+)
+def test_a_bad_database_url_is_one_line_naming_it(url, named):
+    result = CliRunner().invoke(cli, ["--database", url, "organisations", "list"])
+
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ") and named in line
+    assert "s3cret" not in result.output
