@@ -2,9 +2,10 @@
 
 An agreement (a framework or an alliance contract) says who pays (the
 commissioners and their contributions to the pooled budget per financial
-year), for how long (term and extensions), where (zones or lots by postcode
-district), what (service types), from whom (awards), how well (KPIs) and on
-what terms (visit payment basis, Real Living Wage commitment, profit cap).
+year), for how long (term and extensions), where (zones by postcode
+district, and lots that span zones), what (service types), from whom
+(awards), how well (KPIs) and on what terms (visit payment basis, Real
+Living Wage commitment, profit cap).
 
 Why it is built this way:
 
@@ -24,11 +25,12 @@ Why it is built this way:
 Dates in events are ``datetime.date``, money is ``Decimal``, and event fields
 hold only primitives, lists and dicts, so the stored history needs no
 value-object transcodings. The frozen dataclasses below are read-only views.
+The input checks shared with rate cards and reviews are in ``domain/checks.py``,
+postcode parsing in ``domain/postcodes.py``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -39,10 +41,19 @@ from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
+from domain.checks import (
+    check_choice,
+    check_date,
+    check_decimal,
+    check_financial_year,
+    check_reason,
+    check_text,
+)
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.money import MoneyFormatError, format_gbp, to_decimal
+from domain.money import format_gbp
 from domain.organisations import check_code
-from domain.periods import FinancialYear, PeriodFormatError, parse_financial_year
+from domain.periods import FinancialYear
+from domain.postcodes import check_district, postcode_district
 from domain.wage_floors import real_living_wage_on
 
 __all__ = [
@@ -52,6 +63,7 @@ __all__ = [
     "AgreementView",
     "Award",
     "AwardTier",
+    "CommissionerKind",
     "Kpi",
     "KpiDirection",
     "LivingWageAdoption",
@@ -59,14 +71,7 @@ __all__ = [
     "PostcodeLocation",
     "ServiceType",
     "Zone",
-    "check_choice",
-    "check_date",
-    "check_decimal",
-    "check_financial_year",
-    "check_reason",
     "check_service",
-    "check_text",
-    "postcode_district",
 ]
 
 
@@ -107,93 +112,9 @@ class CommissionerKind(StrEnum):
     ICB = "icb"  # a CCG before July 2022
 
 
-# -- input rules shared by the agreement, rate card and rate review --------------
-
-
-def check_choice(enum: type[StrEnum], value: object, field: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        raise InvalidInput(f"{field}: {value!r} is not one of {', '.join(enum)}") from None
-
-
 def check_service(service: object, field: str = "service") -> ServiceType:
     """A service type from its name, refusing unknown ones with the list of known ones."""
     return check_choice(ServiceType, service, field)
-
-
-def check_decimal(
-    value: object,
-    field: str,
-    *,
-    places: int | None = None,
-    minimum: Decimal | None = None,
-    maximum: Decimal | None = None,
-    above_minimum: bool = False,
-) -> Decimal:
-    """An exact number for a command: Decimal, int or text, never float (money is never float).
-
-    Too many decimal places is refused, not rounded, so a figure is stored as given.
-    """
-    if isinstance(value, float):
-        raise TypeError(f"{field} must be a Decimal, int or text, not float ({value!r}); money is never float")
-    try:
-        number = to_decimal(value, field=field, places=places)
-    except MoneyFormatError as error:
-        raise InvalidInput(str(error)) from None
-    if minimum is not None and (number <= minimum if above_minimum else number < minimum):
-        raise InvalidInput(f"{field}: {number} must be {'more than' if above_minimum else 'at least'} {minimum}")
-    if maximum is not None and number > maximum:
-        raise InvalidInput(f"{field}: {number} must be at most {maximum}")
-    return number
-
-
-def check_text(value: object, field: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidInput(f"{field}: must not be blank")
-    return value.strip()
-
-
-def check_date(value: object, field: str) -> date:
-    if not isinstance(value, date):
-        raise InvalidInput(f"{field}: {value!r} is not a date")
-    return value
-
-
-def check_reason(envelope: Envelope, what: str) -> None:
-    """Every change after registration must say why."""
-    if not (envelope.reason or "").strip():
-        raise InvalidInput(f"reason: {what} needs a reason")
-
-
-# -- postcodes ---------------------------------------------------------------------
-
-_OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
-_FULL_POSTCODE = re.compile(rf"({_OUTWARD}) ?([0-9][A-Z]{{2}})")
-_DISTRICT = re.compile(_OUTWARD)
-
-
-def postcode_district(postcode: str) -> str:
-    """The UK outward code (postcode district) of a postcode, or of a district given alone.
-
-    "CH45 3AB", "ch45 3ab" and "CH453AB" all give "CH45" (the inward code is
-    always the last three characters: a digit and two letters); "CH45" gives
-    "CH45". The message never repeats the postcode: it may be someone's home.
-    """
-    text = " ".join(postcode.upper().split()) if isinstance(postcode, str) else ""
-    match = _FULL_POSTCODE.fullmatch(text)
-    if match:
-        return match[1]
-    if _DISTRICT.fullmatch(text):
-        return text
-    raise InvalidInput("postcode: not a UK postcode (e.g. 'CH45 3AB') or postcode district (e.g. 'CH45')")
-
-
-def _check_district(district: object) -> str:
-    text = district.strip().upper() if isinstance(district, str) else ""
-    if not _DISTRICT.fullmatch(text):
-        raise InvalidInput(f"districts: {district!r} is not a postcode district such as 'CH41'")
-    return text
 
 
 # -- read-only views -------------------------------------------------------------------
@@ -201,12 +122,23 @@ def _check_district(district: object) -> str:
 
 @dataclass(frozen=True)
 class Zone:
-    """A zone or lot: a named set of postcode districts, in force from a date."""
+    """A zone or lot, in force from a date.
+
+    A zone is drawn by postcode districts. A lot that packages join by need
+    rather than address (Herefordshire's complex-care 'D' lots, each covering
+    some of the 'O' zones) has no districts of its own: ``covers`` names the
+    zones it spans, so a postcode still finds exactly one zone.
+    """
 
     code: str
     name: str
     districts: tuple[str, ...]
     from_date: date
+    covers: tuple[str, ...] = ()
+
+    @property
+    def is_lot(self) -> bool:
+        return bool(self.covers)
 
 
 @dataclass(frozen=True)
@@ -356,6 +288,17 @@ class Agreement(LedgerAggregate):
             zone = Zone(self.zone, self.name, tuple(self.districts), self.envelope.effective_date)
             aggregate._zones[self.zone] = zone
             aggregate._log(self, f"zone {self.zone} ({self.name}) added: {', '.join(self.districts)}")
+
+    class LotAdded(LedgerEvent):
+        TOPIC = "openbook:agreement.lot-added"
+        lot: str
+        name: str
+        covers: list[str]
+
+        def apply(self, aggregate: Agreement) -> None:
+            lot = Zone(self.lot, self.name, (), self.envelope.effective_date, tuple(self.covers))
+            aggregate._zones[self.lot] = lot
+            aggregate._log(self, f"lot {self.lot} ({self.name}) added, covering zones {', '.join(self.covers)}")
 
     class ServiceTypeAdded(LedgerEvent):
         TOPIC = "openbook:agreement.service-type-added"
@@ -559,7 +502,7 @@ class Agreement(LedgerAggregate):
             raise RuleBroken(f"zone: {zone} already exists in {self.code}")
         if isinstance(districts, str):
             raise InvalidInput(f"districts: give a list of districts, not the single text {districts!r}")
-        chosen = [_check_district(d) for d in districts]
+        chosen = [check_district(d) for d in districts]
         if not chosen:
             raise InvalidInput("districts: a zone needs at least one postcode district")
         repeated = sorted({d for d in chosen if chosen.count(d) > 1})
@@ -570,6 +513,30 @@ class Agreement(LedgerAggregate):
             if clash:
                 raise RuleBroken(f"districts: {', '.join(clash)} already in zone {other.code}")
         self.trigger_event(self.ZoneAdded, envelope=envelope, zone=zone, name=label, districts=chosen)
+
+    def add_lot(self, envelope: Envelope, lot: str, name: str, covers: Iterable[str]) -> None:
+        """A lot that packages join by need, not address, spanning zones already in force.
+
+        Rates and awards treat a lot like a zone; postcode lookup never
+        returns one (a postcode's zone is unique), but says which lots cover it.
+        """
+        check_reason(envelope, "a new lot")
+        check_code(lot, "lot")
+        label = check_text(name, "name")
+        if lot in self._zones:
+            raise RuleBroken(f"lot: {lot} already exists in {self.code}")
+        if isinstance(covers, str):
+            raise InvalidInput(f"covers: give a list of zones, not the single text {covers!r}")
+        chosen = list(covers)
+        if not chosen:
+            raise InvalidInput("covers: a lot covers at least one zone")
+        repeated = sorted({z for z in chosen if chosen.count(z) > 1})
+        if repeated:
+            raise InvalidInput(f"covers: {', '.join(repeated)} listed more than once")
+        for zone in chosen:
+            if self._zone_on(zone, envelope.effective_date).is_lot:
+                raise RuleBroken(f"covers: {zone} is a lot; a lot covers zones drawn by postcode district")
+        self.trigger_event(self.LotAdded, envelope=envelope, lot=lot, name=label, covers=chosen)
 
     def add_service_type(self, envelope: Envelope, service: ServiceType | str) -> None:
         check_reason(envelope, "a new service type")
@@ -747,7 +714,12 @@ class Agreement(LedgerAggregate):
         return sum(self.contributions(financial_year).values(), Decimal("0.00"))
 
     def zones_on(self, on: date) -> tuple[Zone, ...]:
+        """Zones and lots in force on ``on``, in the order they were added."""
         return tuple(z for z in self._zones.values() if z.from_date <= on)
+
+    def lots_covering(self, zone: str, on: date) -> tuple[Zone, ...]:
+        """The lots in force on ``on`` that span ``zone``."""
+        return tuple(z for z in self.zones_on(on) if zone in z.covers)
 
     def _zone_on(self, zone: str, on: date) -> Zone:
         found = self._zones.get(zone)
@@ -836,12 +808,3 @@ class Agreement(LedgerAggregate):
             max_profit_margin=self.max_profit_margin_on(on),
         )
 
-
-def check_financial_year(value: FinancialYear | str) -> str:
-    """The canonical text of a financial year ("2019-20"), as stored in events."""
-    if isinstance(value, FinancialYear):
-        return str(value)
-    try:
-        return str(parse_financial_year(value))
-    except PeriodFormatError as error:
-        raise InvalidInput(f"financial_year: {error}") from None

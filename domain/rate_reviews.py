@@ -28,17 +28,9 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from domain.agreements import (
-    Agreement,
-    ServiceType,
-    check_choice,
-    check_date,
-    check_decimal,
-    check_financial_year,
-    check_service,
-    check_text,
-)
+from domain.agreements import Agreement, ServiceType, check_service
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.checks import check_choice, check_date, check_decimal, check_financial_year, check_text
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
 from domain.money import format_gbp, round_blended_rate, round_rate

@@ -39,17 +39,9 @@ from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from domain.agreements import (
-    Agreement,
-    PaymentBasis,
-    ServiceType,
-    check_choice,
-    check_date,
-    check_decimal,
-    check_service,
-    check_text,
-)
+from domain.agreements import Agreement, PaymentBasis, ServiceType, check_service
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.checks import check_choice, check_date, check_decimal, check_text
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound
 from domain.money import format_gbp, round_blended_rate, round_money
@@ -66,6 +58,7 @@ __all__ = [
     "payable_minutes",
     "price_minutes",
     "price_visit",
+    "recorded_rate",
 ]
 
 # Exact working arithmetic whatever the caller's decimal context: 40 digits is
@@ -168,6 +161,16 @@ def _parts(parts: Iterable[Any]) -> tuple[BlendPart, ...]:
 def blended_rate(parts: Iterable[Any]) -> Decimal:
     """The weighted average of the parts, rounded to 4 dp half up: 0.7×12.80 + 0.3×15.80 = 13.7000."""
     return _weighted(_parts(parts))
+
+
+def recorded_rate(hourly_rate: Decimal | None, blend: Iterable[dict[str, Decimal]] | None) -> Decimal | None:
+    """The rate a recorded ``RatePublished`` stands for: its hourly rate, or its blend's weighted sum.
+
+    Recorded facts are not re-checked (rules may tighten; history must still
+    load), so read models replaying the event get the card's own figure.
+    """
+    parts = [BlendPart(row["weight"], row["rate"]) for row in blend or ()]
+    return _weighted(parts) if parts else hourly_rate
 
 
 def _weighted(parts: Iterable[BlendPart]) -> Decimal:

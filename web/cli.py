@@ -2,96 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable, Iterable
-from datetime import date
 from typing import Any
 
 import click
 
-from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import OpenbookError
 from domain.organisations import OrganisationKind
 from domain.users import Role
 from ledger import views
-from ledger.application import Ledger
-from ledger.history import json_ready, read_events
-from web.settings import Settings
-
-
-class OpenbookGroup(click.Group):
-    """Turns the ledger's errors into one clear line and exit status 1."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except OpenbookError as e:
-            click.echo(f"error: {e}", err=True)
-            ctx.exit(1)
-
-
-class Context:
-    """Built lazily so that ``--help`` never touches the database."""
-
-    def __init__(self, database_url: str | None, acting_user: str | None):
-        self.database_url = database_url
-        self.acting_user = acting_user
-        self._ledger: Ledger | None = None
-
-    @property
-    def ledger(self) -> Ledger:
-        if self._ledger is None:
-            from web.bootstrap import bootstrap
-
-            settings = Settings.from_environ()
-            if self.database_url:
-                settings = Settings(self.database_url, settings.secret_key, settings.signing_key_path)
-            self._ledger = bootstrap(settings)
-        return self._ledger
-
-    def actor(self) -> Actor:
-        if not self.acting_user:
-            return SYSTEM
-        user = self.ledger.user(self.acting_user)
-        if not user.active:
-            raise OpenbookError(f"user {user.username} is deactivated")
-        return Actor(user.username, user.organisation)
-
-    def envelope(self, effective: date | None, reason: str | None, key: str | None) -> Envelope:
-        return Envelope(self.actor(), effective or date.today(), reason, key)
-
-    def close(self) -> None:
-        if self._ledger is not None:
-            self._ledger.close()
-
-
-pass_context = click.make_pass_decorator(Context)
-
-
-def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:
-    if as_json:
-        click.echo(json.dumps(json_ready(data), indent=2))
-    else:
-        for line in render(data):
-            click.echo(line)
-
-
-def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """The envelope options every recording command takes."""
-    func = click.option("--key", "idempotency_key", help="Idempotency key: a retry with it records nothing new.")(func)
-    func = click.option("--reason", help="Why this is recorded (kept in the history).")(func)
-    func = click.option(
-        "--effective", type=click.DateTime(["%Y-%m-%d"]), help="The date the fact is about (default today)."
-    )(func)
-    return func
-
-
-def _date(value: Any) -> date | None:
-    return value.date() if value is not None else None
-
-
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+from ledger.history import read_events
+from web.commands.agreements import agreements, postcode
+from web.commands.base import (
+    Context,
+    OpenbookGroup,
+    _date,
+    command_options,
+    emit,
+    json_option,
+    pass_context,
+)
+from web.commands.rates import rates
 
 
 @click.group(cls=OpenbookGroup)
@@ -104,6 +35,11 @@ def cli(ctx: click.Context, database: str | None, acting_user: str | None) -> No
     context = Context(database, acting_user)
     ctx.obj = context
     ctx.call_on_close(context.close)
+
+
+cli.add_command(agreements)
+cli.add_command(postcode)
+cli.add_command(rates)
 
 
 @cli.command()
@@ -119,11 +55,11 @@ def init(context: Context) -> None:
 @pass_context
 def demo(context: Context, as_json: bool) -> None:
     """Load the demo partnerships (Wirral, Herefordshire); running it again records nothing new."""
-    from ledger.demo import ORGANISATIONS, USERS, load_demo
+    from ledger.demo import load_demo, steps
 
     ledger = context.ledger
     before = ledger.projections.head()
-    with click.progressbar(length=len(ORGANISATIONS) + len(USERS), label="loading demo data", file=sys.stderr) as bar:
+    with click.progressbar(length=len(steps()), label="loading demo data", file=sys.stderr) as bar:
         commands = load_demo(ledger, progress=lambda _step: bar.update(1))
     recorded = ledger.projections.head() - before
     emit(

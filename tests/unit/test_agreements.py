@@ -21,11 +21,11 @@ from domain.agreements import (
     KpiDirection,
     PaymentBasis,
     ServiceType,
-    postcode_district,
 )
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.periods import FinancialYear
+from domain.postcodes import postcode_district
 from ledger.transcoding import register_transcodings
 
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
@@ -370,6 +370,53 @@ def test_check_rate_key():
         agreement.check_rate_key("standard", "zone-9", START)
     with pytest.raises(InvalidInput, match="service: 'domiciliary' is not one of standard, complex"):
         agreement.check_rate_key("domiciliary", "zone-1", START)
+
+
+# -- lots that packages join by need -----------------------------------------------------------
+
+
+def herefordshire() -> Agreement:
+    """Herefordshire's 'O' zones and 'D' (complex) lots; the districts are invented for the test."""
+    start = date(2017, 4, 1)
+    end = date(2022, 6, 30)
+    agreement = Agreement.register(on(start, None), "hfd", "Help to Live at Home", "framework", start, end)
+    for zone, districts in {"zone-a": ["HR5", "HR6"], "zone-b": ["HR7", "HR8"], "zone-c": ["HR1", "HR4"]}.items():
+        agreement.add_zone(on(start, "pathway O"), zone, zone.title(), districts)
+    agreement.add_lot(on(start, "pathway D: a separate lot"), "complex-north", "Complex A & B", ["zone-a", "zone-b"])
+    agreement.add_service_type(on(start, "pathway D"), "complex")
+    return agreement
+
+
+def test_a_lot_spans_zones_without_districts_of_its_own():
+    agreement = herefordshire()
+    day = date(2017, 7, 1)
+    lot = agreement.as_at(day).zones[-1]
+    assert (lot.code, lot.districts, lot.covers, lot.is_lot) == ("complex-north", (), ("zone-a", "zone-b"), True)
+    assert agreement.zone_for_postcode("HR6 8AA", day).zone == "zone-a"  # a postcode's zone is still unique
+    assert [z.code for z in agreement.lots_covering("zone-a", day)] == ["complex-north"]
+    assert agreement.lots_covering("zone-c", day) == ()
+    agreement.check_rate_key("complex", "complex-north", day)  # rates and awards treat a lot like a zone
+    agreement.award_provider(on(day, "award"), "hfd-provider-c", "complex-north", "primary")
+    assert agreement.primary_provider("complex-north", day) == "hfd-provider-c"
+    assert agreement.changes[4].what == "lot complex-north (Complex A & B) added, covering zones zone-a, zone-b"
+    assert replay(agreement).as_at(day) == agreement.as_at(day)
+
+
+def test_lot_rules_name_the_field_or_value():
+    agreement = herefordshire()
+    day = date(2017, 4, 1)
+    with pytest.raises(InvalidInput, match="reason: a new lot needs a reason"):
+        agreement.add_lot(on(day, None), "complex-south", "Complex C", ["zone-c"])
+    with pytest.raises(RuleBroken, match="lot: complex-north already exists"):
+        agreement.add_lot(on(day, "again"), "complex-north", "Again", ["zone-c"])
+    with pytest.raises(NotFound, match="zone: zone-z is not a zone of hfd"):
+        agreement.add_lot(on(day, "typo"), "complex-south", "Complex C", ["zone-z"])
+    with pytest.raises(RuleBroken, match="covers: complex-north is a lot"):
+        agreement.add_lot(on(day, "nested"), "complex-all", "All", ["complex-north", "zone-c"])
+    with pytest.raises(InvalidInput, match="covers: a lot covers at least one zone"):
+        agreement.add_lot(on(day, "empty"), "complex-south", "Complex C", [])
+    with pytest.raises(InvalidInput, match="covers: zone-c listed more than once"):
+        agreement.add_lot(on(day, "twice"), "complex-south", "Complex C", ["zone-c", "zone-c"])
 
 
 # -- the history replays exactly ------------------------------------------------------------

@@ -1,0 +1,323 @@
+"""Agreements as tables: lists, filters and postcode districts for pages and the CLI.
+
+Rows keep their dates (from, to, effective from) rather than a "current"
+flag, so a query can ask what applied on any date without replaying events.
+The agreement's own history, and "as at" questions whose rules are subtle
+(ties between revisions on one date), are answered by the aggregate
+(``Ledger.agreement_as_at``); these tables are for listing and searching.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Connection, Date, DateTime, Integer, String, Table, delete, insert, select, update
+
+from domain.agreements import Agreement
+from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.columns import ExactDecimal
+
+agreements = Table(
+    "agreements",
+    metadata,
+    Column("code", String(63), primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("term_start", Date, nullable=False),
+    Column("term_end", Date, nullable=False),  # with every recorded extension
+    Column("registered_on", Date, nullable=False),
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+agreement_commissioners = Table(
+    "agreement_commissioners",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("commissioner", String(63), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("from_date", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+agreement_contributions = Table(
+    "agreement_contributions",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("commissioner", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+agreement_zones = Table(
+    "agreement_zones",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("zone", String(63), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(4), nullable=False),  # "zone" (by postcode district) or "lot" (spans zones)
+    Column("districts", String(500), nullable=False),  # space-separated; empty for a lot
+    Column("covers", String(500), nullable=False),  # space-separated zone codes; empty for a zone
+    Column("from_date", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+agreement_districts = Table(
+    "agreement_districts",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("district", String(4), primary_key=True),
+    Column("zone", String(63), nullable=False),
+    Column("from_date", Date, nullable=False),
+)
+
+agreement_services = Table(
+    "agreement_services",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("service", String(20), primary_key=True),
+    Column("from_date", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+agreement_awards = Table(
+    "agreement_awards",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("provider", String(63), primary_key=True),
+    Column("zone", String(63), primary_key=True),
+    Column("from_date", Date, primary_key=True),
+    Column("tier", String(20), nullable=False),
+    Column("to_date", Date),  # the last day, inclusive; None while open-ended
+    Column("position", Integer, nullable=False),
+)
+
+agreement_kpis = Table(
+    "agreement_kpis",
+    metadata,
+    Column("position", Integer, primary_key=True),  # a revision is a new row, effective from its date
+    Column("agreement", String(63), nullable=False, index=True),
+    Column("kpi", String(63), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("measure", String(500), nullable=False),
+    Column("target", ExactDecimal, nullable=False),
+    Column("direction", String(20), nullable=False),
+)
+
+#: Dated settings: "payment-basis" (actual, planned, actual-capped), "living-wage"
+#: ("none", "default dates" or "9.30 from 2020-04-01, ..."), "profit-cap" ("none" or "0.05").
+agreement_settings = Table(
+    "agreement_settings",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False, index=True),
+    Column("setting", String(20), nullable=False),
+    Column("effective_from", Date, nullable=False),
+    Column("value", String(500), nullable=False),
+)
+
+
+def _code(conn: Connection, event: Any) -> str:
+    """The agreement's code from its id (only the registration carries the code)."""
+    return conn.execute(select(agreements.c.code).where(agreements.c.id == str(event.originator_id))).scalar_one()
+
+
+class AgreementsProjection(Projection):
+    name = "agreements"
+    tables = (
+        agreements,
+        agreement_commissioners,
+        agreement_contributions,
+        agreement_zones,
+        agreement_districts,
+        agreement_services,
+        agreement_awards,
+        agreement_kpis,
+        agreement_settings,
+    )
+
+    def _setting(self, conn: Connection, e: Any, position: int, setting: str, value: str) -> None:
+        conn.execute(
+            insert(agreement_settings).values(
+                position=position,
+                agreement=_code(conn, e),
+                setting=setting,
+                effective_from=e.envelope.effective_date,
+                value=value,
+            )
+        )
+
+    @handles(Agreement.Registered)
+    def registered(self, conn: Connection, e: Agreement.Registered, position: int) -> None:
+        conn.execute(
+            insert(agreements).values(
+                code=e.code,
+                id=str(e.originator_id),
+                name=e.name,
+                kind=e.kind,
+                term_start=e.term_start,
+                term_end=e.term_end,
+                registered_on=e.envelope.effective_date,
+                registered_at=e.timestamp,
+                position=position,
+            )
+        )
+        conn.execute(
+            insert(agreement_settings).values(
+                position=position,
+                agreement=e.code,
+                setting="payment-basis",
+                effective_from=e.term_start,
+                value=e.payment_basis,
+            )
+        )
+
+    @handles(Agreement.TermExtended)
+    def term_extended(self, conn: Connection, e: Agreement.TermExtended, position: int) -> None:
+        code = _code(conn, e)
+        current = conn.execute(select(agreements.c.term_end).where(agreements.c.code == code)).scalar_one()
+        conn.execute(
+            update(agreements)
+            .where(agreements.c.code == code)
+            .values(term_end=max(current, e.new_end), position=position)
+        )
+
+    @handles(Agreement.CommissionerJoined)
+    def commissioner_joined(self, conn: Connection, e: Agreement.CommissionerJoined, position: int) -> None:
+        conn.execute(
+            insert(agreement_commissioners).values(
+                agreement=_code(conn, e),
+                commissioner=e.commissioner,
+                kind=e.commissioner_kind,
+                from_date=e.envelope.effective_date,
+                position=position,
+            )
+        )
+
+    @handles(Agreement.ContributionSet)
+    def contribution_set(self, conn: Connection, e: Agreement.ContributionSet, position: int) -> None:
+        code = _code(conn, e)
+        key = (
+            (agreement_contributions.c.agreement == code)
+            & (agreement_contributions.c.commissioner == e.commissioner)
+            & (agreement_contributions.c.financial_year == e.financial_year)
+        )
+        conn.execute(delete(agreement_contributions).where(key))  # a revision replaces the year's figure
+        conn.execute(
+            insert(agreement_contributions).values(
+                agreement=code,
+                commissioner=e.commissioner,
+                financial_year=e.financial_year,
+                amount=e.amount,
+                effective_date=e.envelope.effective_date,
+                position=position,
+            )
+        )
+
+    @handles(Agreement.ZoneAdded)
+    def zone_added(self, conn: Connection, e: Agreement.ZoneAdded, position: int) -> None:
+        code = _code(conn, e)
+        start = e.envelope.effective_date
+        conn.execute(
+            insert(agreement_zones).values(
+                agreement=code,
+                zone=e.zone,
+                name=e.name,
+                kind="zone",
+                districts=" ".join(e.districts),
+                covers="",
+                from_date=start,
+                position=position,
+            )
+        )
+        for district in e.districts:
+            conn.execute(
+                insert(agreement_districts).values(agreement=code, district=district, zone=e.zone, from_date=start)
+            )
+
+    @handles(Agreement.LotAdded)
+    def lot_added(self, conn: Connection, e: Agreement.LotAdded, position: int) -> None:
+        conn.execute(
+            insert(agreement_zones).values(
+                agreement=_code(conn, e),
+                zone=e.lot,
+                name=e.name,
+                kind="lot",
+                districts="",
+                covers=" ".join(e.covers),
+                from_date=e.envelope.effective_date,
+                position=position,
+            )
+        )
+
+    @handles(Agreement.ServiceTypeAdded)
+    def service_type_added(self, conn: Connection, e: Agreement.ServiceTypeAdded, position: int) -> None:
+        conn.execute(
+            insert(agreement_services).values(
+                agreement=_code(conn, e), service=e.service, from_date=e.envelope.effective_date, position=position
+            )
+        )
+
+    @handles(Agreement.ProviderAwarded)
+    def provider_awarded(self, conn: Connection, e: Agreement.ProviderAwarded, position: int) -> None:
+        conn.execute(
+            insert(agreement_awards).values(
+                agreement=_code(conn, e),
+                provider=e.provider,
+                zone=e.zone,
+                from_date=e.envelope.effective_date,
+                tier=e.tier,
+                to_date=e.to_date,
+                position=position,
+            )
+        )
+
+    @handles(Agreement.AwardEnded)
+    def award_ended(self, conn: Connection, e: Agreement.AwardEnded, position: int) -> None:
+        conn.execute(
+            update(agreement_awards)
+            .where(
+                (agreement_awards.c.agreement == _code(conn, e))
+                & (agreement_awards.c.provider == e.provider)
+                & (agreement_awards.c.zone == e.zone)
+                & (agreement_awards.c.from_date == e.awarded_from)
+            )
+            .values(to_date=e.last_day, position=position)
+        )
+
+    @handles(Agreement.KpiDefined)
+    def kpi_defined(self, conn: Connection, e: Agreement.KpiDefined, position: int) -> None:
+        conn.execute(
+            insert(agreement_kpis).values(
+                position=position,
+                agreement=_code(conn, e),
+                kpi=e.kpi,
+                effective_from=e.envelope.effective_date,
+                name=e.name,
+                measure=e.measure,
+                target=e.target,
+                direction=e.direction,
+            )
+        )
+
+    @handles(Agreement.PaymentBasisSet)
+    def payment_basis_set(self, conn: Connection, e: Agreement.PaymentBasisSet, position: int) -> None:
+        self._setting(conn, e, position, "payment-basis", e.payment_basis)
+
+    @handles(Agreement.LivingWageCommitmentSet)
+    def living_wage_set(self, conn: Connection, e: Agreement.LivingWageCommitmentSet, position: int) -> None:
+        if not e.committed:
+            value = "none"
+        elif e.adoptions:
+            value = ", ".join(f"{a['hourly_rate']} from {a['adopted_from'].isoformat()}" for a in e.adoptions)
+        else:
+            value = "default dates"
+        self._setting(conn, e, position, "living-wage", value)
+
+    @handles(Agreement.ProfitCapSet)
+    def profit_cap_set(self, conn: Connection, e: Agreement.ProfitCapSet, position: int) -> None:
+        self._setting(conn, e, position, "profit-cap", "none" if e.max_margin is None else str(e.max_margin))

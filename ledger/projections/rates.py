@@ -1,0 +1,192 @@
+"""Rate cards and rate reviews as tables: what was published, from when, until when.
+
+Each published rate (or withdrawal) is one row, never overwritten. After a
+row is added the rows of its key (agreement, service, zone, band) are
+re-dated the way ``RateCard.rate_for`` reads them: a later-recorded row for
+the same date *corrects* an earlier one (which then never applies), and a
+row applies from its ``effective_from`` until the next date with a row
+(``superseded_from``, exclusive). So "rates in force on D" is one query, and
+a rate published out of order (a backdated one) re-dates its neighbours.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, insert, select, update
+
+from domain.rate_reviews import RateReview
+from domain.rates import RateCard, recorded_rate
+from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.columns import ExactDecimal
+
+rate_cards = Table(
+    "rate_cards",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agreement", String(63), nullable=False, unique=True),
+)
+
+rate_entries = Table(
+    "rate_entries",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False, index=True),
+    Column("service", String(20), nullable=False),
+    Column("zone", String(63), nullable=False),
+    Column("band", String(63)),  # None: the rate without a band
+    Column("effective_from", Date, nullable=False),
+    Column("hourly_rate", ExactDecimal),  # None for a withdrawal
+    Column("blend", String(500), nullable=False),  # "0.7@12.80 0.3@15.80"; empty for a plain rate
+    Column("withdrawn", Boolean, nullable=False),  # this row withdraws the key's rate from its date
+    Column("corrected", Boolean, nullable=False),  # a later row for the same date replaced it
+    Column("superseded_from", Date),  # the next date with a row for this key, if any
+    Column("reason", String(500), nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+rate_reviews = Table(
+    "rate_reviews",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("reason", String(500), nullable=False),
+    Column("opened_on", Date, nullable=False),
+    Column("status", String(20), nullable=False),  # open, proposed, accepted, amended, rejected
+    Column("proposals", Integer, nullable=False),
+    Column("comments", Integer, nullable=False),
+    Column("latest_proposal", String(1000)),  # "standard zone-1 16.34, ..."
+    Column("outcome", String(20)),
+    Column("reasons", String(1000)),
+    Column("decided_by", String(200)),
+    Column("decided_on", Date),
+    Column("effective_from", Date),
+    Column("backdated", Boolean),  # effective before the decision: arrears are owed
+    Column("position", Integer, nullable=False),
+)
+
+
+def _rates_text(rows: list[dict[str, Any]]) -> str:
+    return ", ".join(
+        f"{r['service']} {r['zone']}{' ' + r['band'] if r['band'] else ''} {r['hourly_rate']}" for r in rows
+    )
+
+
+class RatesProjection(Projection):
+    name = "rates"
+    tables = (rate_cards, rate_entries, rate_reviews)
+
+    # -- rate cards ------------------------------------------------------------------------
+
+    @handles(RateCard.Created)
+    def card_created(self, conn: Connection, e: RateCard.Created, position: int) -> None:
+        conn.execute(insert(rate_cards).values(id=str(e.originator_id), agreement=e.agreement))
+
+    def _entry(self, conn: Connection, e: Any, position: int, hourly_rate: Any, blend: str) -> None:
+        agreement = conn.execute(
+            select(rate_cards.c.agreement).where(rate_cards.c.id == str(e.originator_id))
+        ).scalar_one()
+        conn.execute(
+            insert(rate_entries).values(
+                position=position,
+                agreement=agreement,
+                service=e.service,
+                zone=e.zone,
+                band=e.band,
+                effective_from=e.effective_from,
+                hourly_rate=hourly_rate,
+                blend=blend,
+                withdrawn=hourly_rate is None,
+                corrected=False,
+                superseded_from=None,
+                reason=e.reason,
+                recorded_by=str(e.envelope.actor),
+                recorded_at=e.timestamp,
+            )
+        )
+        self._redate(conn, agreement, e.service, e.zone, e.band)
+
+    def _redate(self, conn: Connection, agreement: str, service: str, zone: str, band: str | None) -> None:
+        """Mark corrections and set each row's ``superseded_from`` for one key."""
+        c = rate_entries.c
+        same_band = c.band.is_(None) if band is None else c.band == band
+        rows = conn.execute(
+            select(c.position, c.effective_from, c.corrected, c.superseded_from)
+            .where((c.agreement == agreement) & (c.service == service) & (c.zone == zone) & same_band)
+            .order_by(c.position)
+        ).all()
+        last_on: dict[date, int] = {row.effective_from: row.position for row in rows}  # later rows win
+        dates = sorted(last_on)
+        for row in rows:
+            corrected = last_on[row.effective_from] != row.position
+            later = [d for d in dates if d > row.effective_from]
+            superseded = None if corrected or not later else later[0]
+            if (corrected, superseded) != (row.corrected, row.superseded_from):
+                conn.execute(
+                    update(rate_entries)
+                    .where(c.position == row.position)
+                    .values(corrected=corrected, superseded_from=superseded)
+                )
+
+    @handles(RateCard.RatePublished)
+    def rate_published(self, conn: Connection, e: RateCard.RatePublished, position: int) -> None:
+        blend = " ".join(f"{row['weight']}@{row['rate']}" for row in e.blend or ())
+        self._entry(conn, e, position, recorded_rate(e.hourly_rate, e.blend), blend)
+
+    @handles(RateCard.RateWithdrawn)
+    def rate_withdrawn(self, conn: Connection, e: RateCard.RateWithdrawn, position: int) -> None:
+        self._entry(conn, e, position, None, "")
+
+    # -- rate reviews ------------------------------------------------------------------------
+
+    def _review(self, conn: Connection, e: Any, position: int, **values: Any) -> None:
+        conn.execute(
+            update(rate_reviews).where(rate_reviews.c.id == str(e.originator_id)).values(position=position, **values)
+        )
+
+    def _count(self, conn: Connection, e: Any, column: Any) -> int:
+        return conn.execute(select(column).where(rate_reviews.c.id == str(e.originator_id))).scalar_one()
+
+    @handles(RateReview.Opened)
+    def review_opened(self, conn: Connection, e: RateReview.Opened, position: int) -> None:
+        conn.execute(
+            insert(rate_reviews).values(
+                agreement=e.agreement,
+                financial_year=e.financial_year,
+                id=str(e.originator_id),
+                reason=e.reason,
+                opened_on=e.envelope.effective_date,
+                status="open",
+                proposals=0,
+                comments=0,
+                position=position,
+            )
+        )
+
+    @handles(RateReview.Proposed)
+    def review_proposed(self, conn: Connection, e: RateReview.Proposed, position: int) -> None:
+        count = self._count(conn, e, rate_reviews.c.proposals) + 1
+        self._review(conn, e, position, status="proposed", proposals=count, latest_proposal=_rates_text(e.rates))
+
+    @handles(RateReview.Commented)
+    def review_commented(self, conn: Connection, e: RateReview.Commented, position: int) -> None:
+        self._review(conn, e, position, comments=self._count(conn, e, rate_reviews.c.comments) + 1)
+
+    @handles(RateReview.Decided)
+    def review_decided(self, conn: Connection, e: RateReview.Decided, position: int) -> None:
+        decided_on = e.envelope.effective_date
+        self._review(
+            conn,
+            e,
+            position,
+            status=e.outcome,
+            outcome=e.outcome,
+            reasons=e.reasons,
+            decided_by=e.decided_by,
+            decided_on=decided_on,
+            effective_from=e.effective_from,
+            backdated=e.effective_from is not None and e.effective_from < decided_on,
+        )

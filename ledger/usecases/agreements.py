@@ -1,0 +1,298 @@
+"""Use cases: setting up an agreement and changing it, each change an event with its reason.
+
+Every use case loads the agreement, calls one command on it and saves it
+through ``_execute`` (idempotency, concurrency, read-model catch-up). The
+agreement itself checks its own rules; this module adds the rules that need
+other aggregates: a commissioner must be a registered council or CCG/ICB and
+an awarded provider a registered provider, so a typo in a code is refused
+instead of becoming a commissioner nobody can find.
+
+The questions "as at date D" (the agreement as it stood, a postcode's zone and
+primary provider) are answered by the aggregate itself, so there is one set of
+date rules, the domain's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from domain.aggregate import LedgerAggregate
+from domain.agreements import (
+    Agreement,
+    AgreementChange,
+    AgreementKind,
+    AgreementView,
+    Award,
+    AwardTier,
+    KpiDirection,
+    PaymentBasis,
+    ServiceType,
+)
+from domain.envelope import Envelope
+from domain.errors import Conflict, NotFound, RuleBroken
+from domain.organisations import Organisation, OrganisationKind
+from domain.periods import FinancialYear
+from ledger.usecases.organisations import OrganisationUseCases
+
+COMMISSIONER_KINDS = (OrganisationKind.COUNCIL, OrganisationKind.ICB)
+
+
+@dataclass(frozen=True)
+class PostcodeLookup:
+    """Where a postcode falls under an agreement on a date, and who provides care there.
+
+    Only the district is kept: the full postcode may be someone's home.
+    ``primary_provider`` is None when no primary award is in force that day
+    (e.g. after one ended and before the next began).
+    """
+
+    agreement: str
+    district: str
+    zone: str
+    zone_name: str
+    on: date
+    primary_provider: str | None
+    awards: tuple[Award, ...]
+    lots: tuple[str, ...]
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
+class AgreementUseCases(OrganisationUseCases):
+    """Agreements refer to organisations, so these use cases build on the organisations' ones."""
+
+    def registered_organisation(self, code: str, kinds: Iterable[OrganisationKind], as_what: str) -> Organisation:
+        """The organisation ``code``, refused unless it is one of ``kinds`` (named ``as_what`` in the message)."""
+        org = self.organisation(code)
+        allowed = tuple(kinds)
+        if org.kind not in allowed:
+            names = " or ".join(_a(k.value) for k in allowed)
+            raise RuleBroken(f"{as_what}: {code} is {_a(org.kind.value)}, not {names}")
+        return org
+
+    def _change_agreement(
+        self, command: str, envelope: Envelope, code: str, payload: dict[str, Any], change: Callable[[Agreement], None]
+    ) -> str:
+        """Load the agreement, apply one command to it, save it: the shape of every change below."""
+
+        def build() -> tuple[list[LedgerAggregate], str]:
+            agreement = self.agreement(code)
+            change(agreement)
+            return [agreement], code
+
+        return self._execute(command, {"agreement": code, **payload}, envelope, build)
+
+    # -- commands ------------------------------------------------------------------------
+
+    def register_agreement(
+        self,
+        envelope: Envelope,
+        code: str,
+        name: str,
+        kind: AgreementKind | str,
+        term_start: date,
+        term_end: date,
+        payment_basis: PaymentBasis | str = PaymentBasis.ACTUAL,
+    ) -> str:
+        payload = {
+            "code": code,
+            "name": name,
+            "kind": str(kind),
+            "term_start": term_start,
+            "term_end": term_end,
+            "payment_basis": str(payment_basis),
+        }
+
+        def build() -> tuple[list[LedgerAggregate], str]:
+            if Agreement.create_id(code) in self.repository:
+                raise Conflict(f"agreement {code!r} is already registered")
+            agreement = Agreement.register(envelope, code, name, kind, term_start, term_end, payment_basis)
+            return [agreement], code
+
+        return self._execute("register_agreement", payload, envelope, build)
+
+    def extend_agreement_term(self, envelope: Envelope, agreement: str, new_end: date) -> str:
+        return self._change_agreement(
+            "extend_agreement_term",
+            envelope,
+            agreement,
+            {"new_end": new_end},
+            lambda a: a.extend_term(envelope, new_end),
+        )
+
+    def join_commissioner(self, envelope: Envelope, agreement: str, commissioner: str) -> str:
+        """A council or CCG/ICB joins the agreement as a commissioner; its kind comes from its registration."""
+
+        def change(a: Agreement) -> None:
+            org = self.registered_organisation(commissioner, COMMISSIONER_KINDS, "commissioner")
+            a.join_commissioner(envelope, org.code, org.kind.value)
+
+        return self._change_agreement(
+            "join_commissioner", envelope, agreement, {"commissioner": commissioner}, change
+        )
+
+    def set_contribution(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        commissioner: str,
+        financial_year: FinancialYear | str,
+        amount: Decimal | str,
+    ) -> str:
+        payload = {"commissioner": commissioner, "financial_year": str(financial_year), "amount": str(amount)}
+        return self._change_agreement(
+            "set_contribution",
+            envelope,
+            agreement,
+            payload,
+            lambda a: a.set_contribution(envelope, commissioner, financial_year, amount),
+        )
+
+    def add_zone(self, envelope: Envelope, agreement: str, zone: str, name: str, districts: Iterable[str]) -> str:
+        chosen = list(districts) if not isinstance(districts, str) else districts
+        return self._change_agreement(
+            "add_zone",
+            envelope,
+            agreement,
+            {"zone": zone, "name": name, "districts": chosen},
+            lambda a: a.add_zone(envelope, zone, name, chosen),
+        )
+
+    def add_lot(self, envelope: Envelope, agreement: str, lot: str, name: str, covers: Iterable[str]) -> str:
+        chosen = list(covers) if not isinstance(covers, str) else covers
+        return self._change_agreement(
+            "add_lot",
+            envelope,
+            agreement,
+            {"lot": lot, "name": name, "covers": chosen},
+            lambda a: a.add_lot(envelope, lot, name, chosen),
+        )
+
+    def add_service_type(self, envelope: Envelope, agreement: str, service: ServiceType | str) -> str:
+        return self._change_agreement(
+            "add_service_type",
+            envelope,
+            agreement,
+            {"service": str(service)},
+            lambda a: a.add_service_type(envelope, service),
+        )
+
+    def award_provider(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        provider: str,
+        zone: str,
+        tier: AwardTier | str,
+        to_date: date | None = None,
+    ) -> str:
+        """Award a zone (or lot) to a registered provider from the envelope's effective date."""
+
+        def change(a: Agreement) -> None:
+            self.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
+            a.award_provider(envelope, provider, zone, tier, to_date)
+
+        payload = {"provider": provider, "zone": zone, "tier": str(tier), "to_date": to_date}
+        return self._change_agreement("award_provider", envelope, agreement, payload, change)
+
+    def end_award(self, envelope: Envelope, agreement: str, provider: str, zone: str) -> str:
+        """End an award with effect from the envelope's effective date (its last day is the day before)."""
+        return self._change_agreement(
+            "end_award",
+            envelope,
+            agreement,
+            {"provider": provider, "zone": zone},
+            lambda a: a.end_award(envelope, provider, zone),
+        )
+
+    def define_kpi(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        kpi: str,
+        name: str,
+        measure: str,
+        target: Decimal | str,
+        direction: KpiDirection | str,
+    ) -> str:
+        payload = {"kpi": kpi, "name": name, "measure": measure, "target": str(target), "direction": str(direction)}
+        return self._change_agreement(
+            "define_kpi",
+            envelope,
+            agreement,
+            payload,
+            lambda a: a.define_kpi(envelope, kpi, name, measure, target, direction),
+        )
+
+    def set_payment_basis(self, envelope: Envelope, agreement: str, payment_basis: PaymentBasis | str) -> str:
+        return self._change_agreement(
+            "set_payment_basis",
+            envelope,
+            agreement,
+            {"payment_basis": str(payment_basis)},
+            lambda a: a.set_payment_basis(envelope, payment_basis),
+        )
+
+    def set_living_wage_commitment(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        committed: bool = True,
+        adoptions: Iterable[tuple[date, Decimal]] | None = None,
+    ) -> str:
+        chosen = None if adoptions is None else list(adoptions)
+        payload = {"committed": committed, "adoptions": chosen}
+        return self._change_agreement(
+            "set_living_wage_commitment",
+            envelope,
+            agreement,
+            payload,
+            lambda a: a.set_living_wage_commitment(envelope, committed, chosen),
+        )
+
+    def set_profit_cap(self, envelope: Envelope, agreement: str, max_margin: Decimal | str | None) -> str:
+        payload = {"max_margin": None if max_margin is None else str(max_margin)}
+        return self._change_agreement(
+            "set_profit_cap", envelope, agreement, payload, lambda a: a.set_profit_cap(envelope, max_margin)
+        )
+
+    # -- questions, answered by the aggregate ---------------------------------------------------
+
+    def agreement(self, code: str) -> Agreement:
+        return self._get(Agreement, Agreement.create_id(code), f"agreement {code!r}")
+
+    def agreement_as_at(self, code: str, on: date) -> AgreementView:
+        """What the agreement said applied on ``on`` (as the ledger knows it now)."""
+        return self.agreement(code).as_at(on)
+
+    def agreement_history(self, code: str) -> tuple[AgreementChange, ...]:
+        """Every change with its effective date, reason and who recorded it, in recording order."""
+        return self.agreement(code).changes
+
+    def locate_postcode(self, agreement: str, postcode: str, on: date) -> PostcodeLookup:
+        """A postcode's district, zone, primary provider and awards in force on ``on``.
+
+        An unknown district is refused with a message naming the district (never the postcode).
+        """
+        found = self.agreement(agreement)
+        location = found.zone_for_postcode(postcode, on)
+        try:
+            primary: str | None = found.primary_provider(location.zone, on)
+        except NotFound:
+            primary = None
+        return PostcodeLookup(
+            agreement=found.code,
+            district=location.district,
+            zone=location.zone,
+            zone_name=location.zone_name,
+            on=on,
+            primary_provider=primary,
+            awards=tuple(a for a in found.awards_on(on) if a.zone == location.zone),
+            lots=tuple(lot.code for lot in found.lots_covering(location.zone, on)),
+        )

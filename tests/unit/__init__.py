@@ -1,0 +1,1 @@
+"""Makes test modules importable by package path, so unit and integration tests may share basenames."""

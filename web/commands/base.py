@@ -1,0 +1,117 @@
+"""What every ``openbook`` command shares: the lazy context, the envelope options, output and errors.
+
+Errors print one line and exit non-zero; ``--json`` prints machine-readable
+output (Decimals as exact text, dates as ISO). Commands that record facts take
+``--effective``, ``--reason`` and ``--key`` (an idempotency key).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from typing import Any
+
+import click
+
+from domain.envelope import SYSTEM, Actor, Envelope
+from domain.errors import OpenbookError
+from ledger.application import Ledger
+from ledger.history import json_ready
+from web.settings import Settings
+
+
+class OpenbookGroup(click.Group):
+    """Turns the ledger's errors into one clear line and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OpenbookError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(1)
+
+
+class Context:
+    """Built lazily so that ``--help`` never touches the database."""
+
+    def __init__(self, database_url: str | None, acting_user: str | None):
+        self.database_url = database_url
+        self.acting_user = acting_user
+        self._ledger: Ledger | None = None
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            from web.bootstrap import bootstrap
+
+            settings = Settings.from_environ()
+            if self.database_url:
+                settings = Settings(self.database_url, settings.secret_key, settings.signing_key_path)
+            self._ledger = bootstrap(settings)
+        return self._ledger
+
+    def actor(self) -> Actor:
+        if not self.acting_user:
+            return SYSTEM
+        user = self.ledger.user(self.acting_user)
+        if not user.active:
+            raise OpenbookError(f"user {user.username} is deactivated")
+        return Actor(user.username, user.organisation)
+
+    def envelope(self, effective: date | None, reason: str | None, key: str | None) -> Envelope:
+        return Envelope(self.actor(), effective or date.today(), reason, key)
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:
+    if as_json:
+        click.echo(json.dumps(json_ready(data), indent=2))
+    else:
+        for line in render(data):
+            click.echo(line)
+
+
+def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The envelope options every recording command takes."""
+    func = click.option("--key", "idempotency_key", help="Idempotency key: a retry with it records nothing new.")(func)
+    func = click.option("--reason", help="Why this is recorded (kept in the history).")(func)
+    func = click.option(
+        "--effective", type=click.DateTime(["%Y-%m-%d"]), help="The date the fact is about (default today)."
+    )(func)
+    return func
+
+
+def _date(value: Any) -> date | None:
+    return value.date() if value is not None else None
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+class DateType(click.ParamType):
+    """A calendar date written YYYY-MM-DD, given to the ledger as a ``datetime.date``."""
+
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+DATE = DateType()
+
+
+def recording(context: Context, effective: Any, reason: str | None, key: str | None) -> Envelope:
+    """The envelope of a recording command from its ``command_options``."""
+    return context.envelope(_date(effective), reason, key)
