@@ -102,9 +102,14 @@ def _check_date(d: object) -> date:
     return d
 
 
-def national_living_wage_on(d: date) -> Decimal:
-    """The National Living Wage in force on ``d``."""
-    rate = _on(NATIONAL_LIVING_WAGE, _check_date(d))
+def national_living_wage_on(d: date, table: Iterable[tuple[date, Decimal]] | None = None) -> Decimal:
+    """The National Living Wage in force on ``d``.
+
+    ``table`` is a whole (in force from, rate) table to read instead of the
+    built-in one: the ledger's reference data (``domain.wage_floor_table``)
+    passes the built-in rows extended by an admin's later ones.
+    """
+    rate = _on(NATIONAL_LIVING_WAGE if table is None else tuple(table), _check_date(d))
     if rate is None:
         raise NotFound(f"there was no National Living Wage on {d.isoformat()}; it began on 1 April 2016")
     return rate  # type: ignore[return-value]

@@ -13,14 +13,16 @@ from collections.abc import Sequence
 
 from ledger.projections.agreements import AgreementsProjection
 from ledger.projections.base import Projection
+from ledger.projections.cost_returns import CostReturnsProjection
 from ledger.projections.organisations import OrganisationsProjection
 from ledger.projections.rates import RatesProjection
 from ledger.usecases.agreements import AgreementUseCases
+from ledger.usecases.cost_returns import CostReturnUseCases
 from ledger.usecases.organisations import OrganisationUseCases
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases
 
 
-class Ledger(RateReviewUseCases, RateUseCases, AgreementUseCases, OrganisationUseCases):
+class Ledger(CostReturnUseCases, RateReviewUseCases, RateUseCases, AgreementUseCases, OrganisationUseCases):
     def projections_to_run(self) -> Sequence[Projection]:
-        return [OrganisationsProjection(), AgreementsProjection(), RatesProjection()]
+        return [OrganisationsProjection(), AgreementsProjection(), RatesProjection(), CostReturnsProjection()]

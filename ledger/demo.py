@@ -42,6 +42,7 @@ from domain.agreements import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.organisations import OrganisationKind as K
 from ledger.application import Ledger
+from ledger.demo_returns import return_steps
 from ledger.usecases.rates import rate_line
 
 
@@ -495,7 +496,7 @@ def _herefordshire_steps() -> list[Step]:
 
 def steps() -> list[Step]:
     """Every demo command, in order, as (label, run): loading runs each once."""
-    return [*_organisation_steps(), *_wirral_steps(), *_herefordshire_steps()]
+    return [*_organisation_steps(), *_wirral_steps(), *_herefordshire_steps(), *return_steps()]
 
 
 def load_demo(ledger: Ledger, progress: Progress | None = None) -> int:

@@ -23,6 +23,7 @@ from web.commands.base import (
     pass_context,
 )
 from web.commands.rates import rates
+from web.commands.returns import market, returns
 
 
 @click.group(cls=OpenbookGroup)
@@ -40,6 +41,8 @@ def cli(ctx: click.Context, database: str | None, acting_user: str | None) -> No
 cli.add_command(agreements)
 cli.add_command(postcode)
 cli.add_command(rates)
+cli.add_command(returns)
+cli.add_command(market)
 
 
 @cli.command()

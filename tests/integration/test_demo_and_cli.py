@@ -20,7 +20,7 @@ from web.cli import cli
 
 DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
 DEMO_COMMANDS = len(steps())  # organisations, users, two agreements, their rate cards, a rate review
-DEMO_EVENTS = 150  # some demo commands record several events (a rate card, a decided review)
+DEMO_EVENTS = 176  # some demo commands record several events (a rate card, a decided review)
 
 
 def test_loading_the_demo_twice_records_it_once(ledger):
@@ -37,7 +37,7 @@ def test_loading_the_demo_twice_records_it_once(ledger):
     assert sorted(o["code"] for o in shown) == DEMO_CODES
     members = {o["code"] for o in shown if o["member_of"] == "wirral-home-care-alliance"}
     assert members == {"community-caring", "professional-carers", "aspire"}
-    assert len(list_users(ledger.read_engine)) == 7
+    assert len(list_users(ledger.read_engine)) == 11
     assert set(ledger.projections.positions().values()) == {head}
 
 

@@ -1,0 +1,140 @@
+"""The wage floors as reference data: the built-in tables, extended by an admin's recorded rates.
+
+``domain/wage_floors.py`` holds the public figures known when the code was
+written. A new National Living Wage is announced every autumn and a Real
+Living Wage every November; waiting for a code release to apply them would
+leave returns checked against last year's floor. So an admin records a new
+(or corrected) rate as an event on the one ``WageFloors`` aggregate, and
+every wage check reads the *combined* table (``WageFloorTable``):
+
+* the built-in rows first, then the recorded rows in the order recorded;
+* "the floor on date D" is the row with the latest start on or before D, and
+  a later row with the same start wins: a recorded rate for 1 April 2027
+  extends the table, one for 1 April 2020 corrects the built-in £8.72.
+
+Real Living Wage rows are *adoption* dates (when the rate applies), like the
+agreement's own ``adoptions``: the default rule "announced in year Y, adopted
+from 1 April of Y + 1" is the built-in rows' rule, and an admin records the
+rate with the date it applies from. An agreement that states its own
+adoption dates keeps them (they replace the default table entirely).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.agreements import LivingWageAdoption
+from domain.checks import check_choice, check_date, check_decimal, check_reason
+from domain.envelope import Envelope
+from domain.errors import RuleBroken
+from domain.money import format_gbp
+from domain.wage_floors import NATIONAL_LIVING_WAGE, national_living_wage_on, real_living_wage_adoptions, real_living_wage_on
+
+__all__ = ["Floor", "FloorRow", "WageFloorTable", "WageFloors", "commitment_floor"]
+
+
+class Floor(StrEnum):
+    NATIONAL_LIVING_WAGE = "national-living-wage"
+    REAL_LIVING_WAGE = "real-living-wage"
+
+    @property
+    def label(self) -> str:
+        return "National Living Wage" if self is Floor.NATIONAL_LIVING_WAGE else "Real Living Wage"
+
+
+@dataclass(frozen=True)
+class FloorRow:
+    """One recorded rate: ``floor`` at ``hourly_rate`` from ``effective_from``."""
+
+    floor: Floor
+    effective_from: date
+    hourly_rate: Decimal
+
+
+@dataclass(frozen=True)
+class WageFloorTable:
+    """The built-in floors extended by recorded rows: what every wage check reads."""
+
+    recorded: tuple[FloorRow, ...] = ()
+
+    def rows(self, floor: Floor) -> tuple[tuple[date, Decimal], ...]:
+        built_in = NATIONAL_LIVING_WAGE if floor is Floor.NATIONAL_LIVING_WAGE else real_living_wage_adoptions()
+        added = tuple((r.effective_from, r.hourly_rate) for r in self.recorded if r.floor is floor)
+        return (*built_in, *added)
+
+    def national_living_wage_on(self, on: date) -> Decimal:
+        return national_living_wage_on(on, self.rows(Floor.NATIONAL_LIVING_WAGE))
+
+    def real_living_wage_on(self, on: date, adoptions: Iterable[tuple[date, Decimal]] | None = None) -> Decimal:
+        """The Real Living Wage on ``on``: from the agreement's own ``adoptions`` if it states them."""
+        table = self.rows(Floor.REAL_LIVING_WAGE) if adoptions is None else tuple(adoptions)
+        return real_living_wage_on(on, table)
+
+
+def commitment_floor(
+    table: WageFloorTable, commitment: Sequence[LivingWageAdoption] | None, on: date
+) -> Decimal | None:
+    """The Real Living Wage an agreement's commitment requires on ``on`` (None: not committed).
+
+    The same rule as ``Agreement.real_living_wage_on``, reading the combined
+    table where the commitment states no dates of its own.
+    """
+    if commitment is None:
+        return None
+    own = [(a.adopted_from, a.hourly_rate) for a in commitment] or None
+    return table.real_living_wage_on(on, own)
+
+
+class WageFloors(LedgerAggregate):
+    """The one record of wage floors added after the built-in tables: an admin's reference data."""
+
+    TOPIC = "openbook:wage-floors"
+
+    class Started(LedgerCreated):
+        TOPIC = "openbook:wage-floors.started"
+
+    class RateAdded(LedgerEvent):
+        TOPIC = "openbook:wage-floors.rate-added"
+        floor: str
+        effective_from: date
+        hourly_rate: Decimal
+
+        def apply(self, aggregate: WageFloors) -> None:
+            aggregate._rows.append(FloorRow(Floor(self.floor), self.effective_from, self.hourly_rate))
+
+    @staticmethod
+    def create_id() -> UUID:
+        return natural_id("wage-floors")
+
+    def __init__(self, envelope: Envelope):
+        self._rows: list[FloorRow] = []
+
+    @classmethod
+    def start(cls, envelope: Envelope) -> WageFloors:
+        """The record, created with the first rate added (in the same save)."""
+        return cls._create(cls.Started, id=cls.create_id(), envelope=envelope)
+
+    def add_rate(self, envelope: Envelope, floor: Floor | str, effective_from: date, hourly_rate: Decimal) -> None:
+        """Add (or correct) a floor from a date; the envelope must say why (e.g. the announcement)."""
+        check_reason(envelope, "a wage floor")
+        chosen = check_choice(Floor, floor, "floor")
+        start = check_date(effective_from, "effective_from")
+        rate = check_decimal(hourly_rate, "hourly_rate", places=2, minimum=Decimal(0), above_minimum=True)
+        current = dict(self.table.rows(chosen))
+        if current.get(start) == rate:
+            raise RuleBroken(
+                f"the {chosen.label} from {start.isoformat()} is already {format_gbp(rate)}; nothing to record"
+            )
+        self.trigger_event(
+            self.RateAdded, envelope=envelope, floor=chosen.value, effective_from=start, hourly_rate=rate
+        )
+
+    @property
+    def table(self) -> WageFloorTable:
+        return WageFloorTable(tuple(self._rows))

@@ -1,0 +1,194 @@
+"""Who may do what: the one place the ledger decides whether an actor may record or read something.
+
+Rules belong at the ledger boundary, not in the CLI or the web pages, so
+every way in (CLI, web, API, a script) is held to the same rules. The actor
+is the envelope's (username and organisation); the ledger looks the user up
+(``User`` aggregate: organisation, roles, active) and refuses an actor whose
+envelope names a different organisation from the user's own.
+
+| action | who |
+|---|---|
+| file a cost return: draft, submit, amend, answer a query | the provider's own staff (role ``provider``); for the council's in-house return, the council's accountants or admins; an admin of a commissioner of the agreement |
+| review a return: query, explain a breach, accept, reject, reopen | an accountant of a commissioner of the agreement |
+| read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body |
+| read one provider's own figures (provider views) | that provider's staff; anyone who may read every provider's figures (to see what the provider sees) |
+| add a wage floor (reference data) | an admin |
+
+The system actor (``domain.envelope.SYSTEM``: the CLI without ``--as``, the
+demo loader, migrations) may do everything: it is the operator's own hand.
+
+Reading is granted as an *access* value (``AccountantAccess``,
+``ProviderAccess``) that only this module hands out; the views take one, so
+a provider's page cannot call the accountants' market view by mistake: it has
+no ``AccountantAccess`` to give it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from domain.agreements import Agreement
+from domain.envelope import SYSTEM, Actor
+from domain.errors import NotFound, RuleBroken
+from domain.organisations import Organisation, OrganisationKind
+from domain.users import Role, User
+
+__all__ = [
+    "AccountantAccess",
+    "NotAllowed",
+    "ProviderAccess",
+    "accountant_access",
+    "check_admin",
+    "check_may_file",
+    "check_may_review",
+    "provider_access",
+]
+
+
+class NotAllowed(RuleBroken):
+    """The actor may not do this. (The web layer maps it to 403 Forbidden.)"""
+
+
+class _Ledger(Protocol):
+    def user(self, username: str) -> User: ...
+    def organisation(self, code: str) -> Organisation: ...
+    def agreement(self, code: str) -> Agreement: ...
+
+
+@dataclass(frozen=True)
+class Person:
+    """A registered, active user acting in their own organisation."""
+
+    username: str
+    organisation: str
+    roles: frozenset[str]
+
+    def has(self, *roles: Role) -> bool:
+        return any(role.value in self.roles for role in roles)
+
+
+_GRANT = object()  # only this module holds it, so only this module can make an access
+
+
+@dataclass(frozen=True)
+class AccountantAccess:
+    """Proof that ``actor`` may read every provider's figures under ``agreement``."""
+
+    agreement: str
+    actor: Actor
+    _grant: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._grant is not _GRANT:
+            raise TypeError("an AccountantAccess comes from ledger.authorisation.accountant_access")
+
+
+@dataclass(frozen=True)
+class ProviderAccess:
+    """Proof that ``actor`` may read ``provider``'s own figures under ``agreement`` (and nothing else)."""
+
+    agreement: str
+    provider: str
+    actor: Actor
+    _grant: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._grant is not _GRANT:
+            raise TypeError("a ProviderAccess comes from ledger.authorisation.provider_access")
+
+
+def is_system(actor: Actor) -> bool:
+    return actor == SYSTEM
+
+
+def person(ledger: _Ledger, actor: Actor) -> Person:
+    """The registered, active user behind ``actor``, in the organisation the envelope names."""
+    try:
+        user = ledger.user(actor.user)
+    except NotFound:
+        raise NotAllowed(f"{actor.user} is not a registered user") from None
+    if not user.active:
+        raise NotAllowed(f"user {user.username} is deactivated")
+    if actor.organisation != user.organisation:
+        raise NotAllowed(
+            f"{user.username} belongs to {user.organisation}, not {actor.organisation or 'no organisation'}"
+        )
+    return Person(user.username, user.organisation, frozenset(user.roles))
+
+
+def _commissioner_with(ledger: _Ledger, actor: Actor, agreement: Agreement, roles: tuple[Role, ...]) -> bool:
+    who = person(ledger, actor)
+    return who.organisation in agreement.commissioners and who.has(*roles)
+
+
+def _names(roles: tuple[Role, ...]) -> str:
+    return " or ".join(r.value for r in roles)
+
+
+# -- recording ---------------------------------------------------------------------------------
+
+
+def check_may_file(ledger: _Ledger, actor: Actor, agreement: Agreement, provider: str, what: str) -> None:
+    """Provider actions on ``provider``'s return: its own staff, or an admin of a commissioner."""
+    if is_system(actor):
+        return
+    who = person(ledger, actor)
+    if who.organisation == provider:
+        in_house = ledger.organisation(provider).kind is not OrganisationKind.PROVIDER
+        needed = (Role.ACCOUNTANT, Role.ADMIN) if in_house else (Role.PROVIDER,)
+        if who.has(*needed):
+            return
+        raise NotAllowed(f"{what}: {who.username} has no {_names(needed)} role at {provider}")
+    if who.organisation in agreement.commissioners and who.has(Role.ADMIN):
+        return
+    raise NotAllowed(f"{what}: {who.username} of {who.organisation} cannot act for {provider}")
+
+
+def check_may_review(ledger: _Ledger, actor: Actor, agreement: Agreement, what: str) -> None:
+    """Accountant actions on a return: an accountant of a commissioner of the agreement."""
+    if is_system(actor) or _commissioner_with(ledger, actor, agreement, (Role.ACCOUNTANT,)):
+        return
+    raise NotAllowed(
+        f"{what}: only an accountant of a commissioner of {agreement.code} "
+        f"({', '.join(agreement.commissioners) or 'none yet'}) may do this, not {actor}"
+    )
+
+
+def check_admin(ledger: _Ledger, actor: Actor, what: str) -> None:
+    if is_system(actor) or person(ledger, actor).has(Role.ADMIN):
+        return
+    raise NotAllowed(f"{what}: only an admin may do this, not {actor}")
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def _may_read_all(ledger: _Ledger, actor: Actor, agreement: Agreement) -> bool:
+    if is_system(actor):
+        return True
+    who = person(ledger, actor)
+    if who.organisation in agreement.commissioners and who.has(Role.ACCOUNTANT, Role.ADMIN, Role.AUDITOR):
+        return True
+    audit_body = ledger.organisation(who.organisation).kind is OrganisationKind.AUDIT_BODY
+    return audit_body and who.has(Role.AUDITOR)
+
+
+def accountant_access(ledger: _Ledger, actor: Actor, agreement: str) -> AccountantAccess:
+    """Access to every provider's figures under ``agreement``, or ``NotAllowed``."""
+    found = ledger.agreement(agreement)
+    if not _may_read_all(ledger, actor, found):
+        raise NotAllowed(
+            f"{actor} may not see every provider's figures under {agreement}; "
+            "providers see their own figures and the anonymised market"
+        )
+    return AccountantAccess(agreement, actor, _GRANT)
+
+
+def provider_access(ledger: _Ledger, actor: Actor, agreement: str, provider: str) -> ProviderAccess:
+    """Access to ``provider``'s own figures (and the anonymised market) under ``agreement``."""
+    found = ledger.agreement(agreement)
+    ledger.organisation(provider)  # an unknown provider says so
+    if is_system(actor) or person(ledger, actor).organisation == provider or _may_read_all(ledger, actor, found):
+        return ProviderAccess(agreement, provider, actor, _GRANT)
+    raise NotAllowed(f"{actor} may not see {provider}'s figures")

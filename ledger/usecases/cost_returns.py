@@ -1,0 +1,327 @@
+"""Use cases: filing cost returns and reviewing them, and the wage floors they are checked against.
+
+Each command goes through ``_execute`` (idempotency, one atomic save,
+``ConcurrencyConflict``, read models caught up) and loads the return by its
+natural id (``CostReturn.create_id(agreement, provider, period)``), so one
+provider has one return per agreement and period however it is reached.
+
+The rules that need more than the return itself live here:
+
+* **Who.** ``ledger.authorisation`` decides: the provider's own staff file,
+  submit, amend and answer; an accountant of a commissioner of the agreement
+  queries, explains breaches, accepts, rejects and reopens.
+* **Which provider.** The provider must hold an award under the agreement
+  on some day of the period; a member of an awarded provider alliance (the
+  Wirral Home Care Alliance's three providers) files under the alliance's
+  award. A commissioner of the agreement files its in-house costs the same
+  way (Wirral 5.9): the return is marked ``in_house``.
+* **Which period.** A financial quarter (``2019-20-Q2``) or year (``2019-20``).
+* **Files.** A file is read and checked whole *before* anything is loaded or
+  created: a refused file raises one ``InvalidInput`` naming every cell and
+  records nothing.
+* **Wage floors.** Acceptance and breach explanations read the combined
+  National Living Wage table (built-in rows extended by the admin's
+  ``WageFloors`` record), the same table the read models check against.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.aggregate import LedgerAggregate
+from domain.agreements import Agreement, Award
+from domain.cost_model import CostLine, CostReturnFiling, Volume
+from domain.cost_returns import CostReturn, check_period
+from domain.envelope import Envelope
+from domain.errors import Conflict, RuleBroken
+from domain.organisations import OrganisationKind
+from domain.periods import Period
+from domain.wage_floor_table import Floor, WageFloors, WageFloorTable
+from ledger.authorisation import check_admin, check_may_file, check_may_review
+from ledger.history import json_ready
+from ledger.returns_io import parse_cost_return
+from ledger.usecases.rates import RateUseCases
+
+__all__ = ["CostReturnUseCases", "awards_in_period", "days_of"]
+
+FileSource = str | os.PathLike[str] | bytes
+
+
+def days_of(period: Period) -> Iterable[date]:
+    day = period.start
+    while day <= period.end:
+        yield day
+        day += timedelta(days=1)
+
+
+def awards_in_period(agreement: Agreement, period: Period) -> tuple[Award, ...]:
+    """Every award in force on at least one day of the period, in the agreement's order."""
+    found: dict[tuple[str, str, date], Award] = {}
+    for day in days_of(period):
+        for award in agreement.awards_on(day):
+            found.setdefault((award.provider, award.zone, award.from_date), award)
+    return tuple(found.values())
+
+
+def _filing(filing: CostReturnFiling | Mapping[str, Any]) -> CostReturnFiling:
+    return filing if isinstance(filing, CostReturnFiling) else CostReturnFiling.parse(filing)
+
+
+class CostReturnUseCases(RateUseCases):
+    """Cost returns refer to agreements, their awards and rate cards, so these build on the rates' use cases."""
+
+    # -- questions --------------------------------------------------------------------------
+
+    def cost_return(self, agreement: str, provider: str, period: Period | str) -> CostReturn:
+        chosen = str(check_period(period))
+        return self._get(
+            CostReturn,
+            CostReturn.create_id(agreement, provider, chosen),
+            f"the cost return of {provider} for {agreement} {chosen}",
+        )
+
+    def wage_floor_table(self) -> WageFloorTable:
+        """The wage floors every check reads: built in, extended by the admin's recorded rates."""
+        floors_id = WageFloors.create_id()
+        if floors_id not in self.repository:
+            return WageFloorTable()
+        return self.repository.get(floors_id).table
+
+    def filing_provider(self, agreement: Agreement, provider: str, period: Period) -> bool:
+        """Whether ``provider`` may file under ``agreement`` for ``period``; returns True for in-house costs.
+
+        Awarded providers (or members of an awarded alliance) file their
+        costs; a commissioner of the agreement files its in-house costs.
+        """
+        org = self.organisation(provider)
+        if org.kind in (OrganisationKind.COUNCIL, OrganisationKind.ICB):
+            if org.code in agreement.commissioners:
+                return True
+            raise RuleBroken(
+                f"provider: {provider} is not a commissioner of {agreement.code}, so it has no in-house costs to file"
+            )
+        if org.kind is not OrganisationKind.PROVIDER:
+            raise RuleBroken(f"provider: {provider} is {org.kind.value}, not a provider or a commissioner")
+        awarded = {a.provider for a in awards_in_period(agreement, period)}
+        if provider in awarded or (org.member_of is not None and org.member_of in awarded):
+            return False
+        raise RuleBroken(
+            f"provider: {provider} holds no award under {agreement.code} in {period} "
+            f"({period.start.isoformat()} to {period.end.isoformat()})"
+        )
+
+    # -- the shape of every change ----------------------------------------------------------------
+
+    def _change_return(
+        self,
+        command: str,
+        envelope: Envelope,
+        agreement: str,
+        provider: str,
+        period: Period | str,
+        payload: dict[str, Any],
+        check: Callable[[Agreement, str], None],
+        change: Callable[[CostReturn], dict[str, Any] | None],
+    ) -> dict[str, Any]:
+        """Load the return, check who may act, apply one command, save: every workflow step below."""
+        chosen = str(check_period(period))
+
+        def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
+            found = self.agreement(agreement)
+            check(found, command.replace("_", " "))
+            cost_return = self.cost_return(agreement, provider, chosen)
+            extra = change(cost_return) or {}
+            return [cost_return], _summary(cost_return, **extra)
+
+        body = {"agreement": agreement, "provider": provider, "period": chosen, **payload}
+        return self._execute(command, body, envelope, build)
+
+    def _as_filer(self, envelope: Envelope, provider: str) -> Callable[[Agreement, str], None]:
+        return lambda agreement, what: check_may_file(self, envelope.actor, agreement, provider, what)
+
+    def _as_reviewer(self, envelope: Envelope) -> Callable[[Agreement, str], None]:
+        return lambda agreement, what: check_may_review(self, envelope.actor, agreement, what)
+
+    # -- provider commands ------------------------------------------------------------------------
+
+    def draft_cost_return(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        provider: str,
+        period: Period | str,
+        filing: CostReturnFiling | Mapping[str, Any],
+        submit: bool = False,
+    ) -> dict[str, Any]:
+        """File a provider's first revision for a period (and submit it in the same save if ``submit``)."""
+        checked = _filing(filing)
+        chosen = str(check_period(period))
+        payload = {
+            "agreement": agreement,
+            "provider": provider,
+            "period": chosen,
+            "filing": checked.to_data(),
+            "submit": bool(submit),
+        }
+
+        def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
+            found = self.agreement(agreement)
+            check_may_file(self, envelope.actor, found, provider, "filing a cost return")
+            in_house = self.filing_provider(found, provider, check_period(chosen))
+            if CostReturn.create_id(agreement, provider, chosen) in self.repository:
+                raise Conflict(
+                    f"the cost return of {provider} for {agreement} {chosen} is already filed; "
+                    "amend it to file new figures"
+                )
+            cost_return = CostReturn.draft(envelope, agreement, provider, chosen, checked, in_house=in_house)
+            if submit:
+                cost_return.submit(envelope)
+            return [cost_return], _summary(cost_return)
+
+        return self._execute("draft_cost_return", payload, envelope, build)
+
+    def import_cost_return(
+        self,
+        envelope: Envelope,
+        source: FileSource,
+        agreement: str,
+        provider: str,
+        period: Period | str,
+        filename: str | None = None,
+        submit: bool = False,
+    ) -> dict[str, Any]:
+        """File a return from a filled-in CSV or XLSX template: read whole first, so a refused file records nothing."""
+        filing = parse_cost_return(source, filename)
+        return self.draft_cost_return(envelope, agreement, provider, period, filing, submit=submit)
+
+    def submit_cost_return(self, envelope: Envelope, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
+        return self._change_return(
+            "submit_cost_return", envelope, agreement, provider, period, {},
+            self._as_filer(envelope, provider), lambda r: r.submit(envelope),
+        )  # fmt: skip
+
+    def amend_cost_return(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        provider: str,
+        period: Period | str,
+        filing: CostReturnFiling | Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """A new revision with the full figures; every earlier revision stays readable. Once submitted, say why."""
+        checked = _filing(filing)
+        return self._change_return(
+            "amend_cost_return", envelope, agreement, provider, period, {"filing": checked.to_data()},
+            self._as_filer(envelope, provider), lambda r: r.amend(envelope, checked),
+        )  # fmt: skip
+
+    def amend_cost_return_from_file(
+        self,
+        envelope: Envelope,
+        source: FileSource,
+        agreement: str,
+        provider: str,
+        period: Period | str,
+        filename: str | None = None,
+    ) -> dict[str, Any]:
+        filing = parse_cost_return(source, filename)
+        return self.amend_cost_return(envelope, agreement, provider, period, filing)
+
+    def answer_cost_return_query(
+        self, envelope: Envelope, agreement: str, provider: str, period: Period | str, query_id: str, answer: str
+    ) -> dict[str, Any]:
+        return self._change_return(
+            "answer_cost_return_query", envelope, agreement, provider, period,
+            {"query_id": query_id, "answer": answer},
+            self._as_filer(envelope, provider), lambda r: r.answer(envelope, query_id, answer),
+        )  # fmt: skip
+
+    # -- accountant commands ----------------------------------------------------------------------
+
+    def query_cost_return(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        provider: str,
+        period: Period | str,
+        line: CostLine | Volume | str,
+        question: str,
+    ) -> dict[str, Any]:
+        """An accountant's question on one line or volume; the result names the new query (Q1, Q2, ...)."""
+        return self._change_return(
+            "query_cost_return", envelope, agreement, provider, period, {"line": str(line), "question": question},
+            self._as_reviewer(envelope), lambda r: {"query_id": r.query(envelope, line, question)},
+        )  # fmt: skip
+
+    def explain_wage_breach(
+        self, envelope: Envelope, agreement: str, provider: str, period: Period | str, explanation: str
+    ) -> dict[str, Any]:
+        """Record why the current revision's pay below the National Living Wage is lawful (e.g. younger workers)."""
+        floor_on = self.wage_floor_table().national_living_wage_on
+        return self._change_return(
+            "explain_wage_breach", envelope, agreement, provider, period, {"explanation": explanation},
+            self._as_reviewer(envelope), lambda r: r.explain_breach(envelope, explanation, floor_on),
+        )  # fmt: skip
+
+    def accept_cost_return(self, envelope: Envelope, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
+        floor_on = self.wage_floor_table().national_living_wage_on
+        return self._change_return(
+            "accept_cost_return", envelope, agreement, provider, period, {},
+            self._as_reviewer(envelope), lambda r: r.accept(envelope, floor_on),
+        )  # fmt: skip
+
+    def reject_cost_return(
+        self, envelope: Envelope, agreement: str, provider: str, period: Period | str, reasons: Iterable[str] | str
+    ) -> dict[str, Any]:
+        chosen = [reasons] if isinstance(reasons, str) else list(reasons)
+        return self._change_return(
+            "reject_cost_return", envelope, agreement, provider, period, {"reasons": chosen},
+            self._as_reviewer(envelope), lambda r: r.reject(envelope, chosen),
+        )  # fmt: skip
+
+    def reopen_cost_return(
+        self, envelope: Envelope, agreement: str, provider: str, period: Period | str, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Put an accepted or rejected return back under review; ``reason`` defaults to the envelope's."""
+        why = reason if reason is not None else (envelope.reason or "")
+        return self._change_return(
+            "reopen_cost_return", envelope, agreement, provider, period, {"reason": why},
+            self._as_reviewer(envelope), lambda r: r.reopen(envelope, why),
+        )  # fmt: skip
+
+    # -- reference data ----------------------------------------------------------------------------
+
+    def add_wage_floor(
+        self, envelope: Envelope, floor: Floor | str, effective_from: date, hourly_rate: Decimal | str
+    ) -> dict[str, Any]:
+        """An admin adds (or corrects) a National or Real Living Wage rate from a date."""
+        payload = {"floor": str(floor), "effective_from": effective_from, "hourly_rate": str(hourly_rate)}
+
+        def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
+            check_admin(self, envelope.actor, "adding a wage floor")
+            floors_id = WageFloors.create_id()
+            record = self.repository.get(floors_id) if floors_id in self.repository else WageFloors.start(envelope)
+            record.add_rate(envelope, floor, effective_from, hourly_rate)  # type: ignore[arg-type]
+            return [record], json_ready(payload)
+
+        return self._execute("add_wage_floor", payload, envelope, build)
+
+
+def _summary(cost_return: CostReturn, **extra: Any) -> dict[str, Any]:
+    """What a command returns: the return's key and where it now stands (JSON-able)."""
+    return json_ready(
+        {
+            "agreement": cost_return.agreement,
+            "provider": cost_return.provider,
+            "period": str(cost_return.period),
+            "in_house": cost_return.in_house,
+            "status": cost_return.status.value,
+            "revision": cost_return.current.number,
+            "open_queries": len(cost_return.open_queries),
+            **extra,
+        }
+    )

@@ -1,0 +1,555 @@
+"""Read-side queries for cost returns: a return's sheet, lists, the market view, history, the rate paid.
+
+Two audiences, kept apart by the access value each function demands
+(``ledger.authorisation``):
+
+* **accountants** (``AccountantAccess``): every provider's returns by code and
+  name, the market with each provider's figures beside the quartiles, any
+  provider's history;
+* **providers** (``ProviderAccess``): their own returns and history, and the
+  market only as anonymised quartiles where at least 5 providers contributed
+  (``domain.market.for_provider``). No provider-facing function takes a
+  provider code: the access says whose figures they are.
+
+**Which returns make the market.** Accepted returns only, at their accepted
+revision, for exactly that agreement and period (a quarter's market never
+mixes in annual returns). The council's in-house returns are shown to
+accountants *beside* the market, never inside the providers' quartiles: the
+quartiles describe what the independent market costs, and the in-house
+service is what it is compared with (docs/cost-returns.md).
+
+**The rate paid** (``rate_paid``), for the gap = rate − total cost per hour:
+
+1. once priced activity exists (the ``activity_totals`` read model, from the
+   activity import), the hours-weighted average rate actually paid to the
+   provider in the period: Σ spend ÷ Σ hours over every zone and service,
+   4 dp half up; the table is looked for at query time and preferred when it
+   has hours for the provider in the period;
+2. otherwise the agreement's rate card through the one pricing path
+   (``Ledger.pricer(...).rate_for``): the standard service in each zone the
+   provider (or its alliance) holds an award in, on each day of the period it
+   held it. One rate throughout: that rate. Rates differing by zone or
+   changing in the period: the range is shown, and the gap is taken against
+   the mean over zone-days (every zone and day counted alike: no hours are
+   known yet), 4 dp half up, and the basis says so;
+3. in-house returns are compared with the standard rate in every zone of the
+   agreement (what the commissioners pay providers for the same care).
+
+Figures are the read models' (``ledger/projections/cost_returns.py``) and the
+rate card's; nothing here changes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, MetaData, Table, inspect, select
+
+from domain.agreements import ServiceType
+from domain.cost_model import CostGroup, CostLine, UnitCosts, lines_in, shown
+from domain.cost_returns import check_period
+from domain.errors import NotFound
+from domain.market import MIN_PROVIDERS, AnonymisedMarketView, NotEnoughProviders, Quartiles, for_provider, market_view
+from domain.money import format_gbp
+from domain.periods import FinancialYear, Period
+from ledger.authorisation import AccountantAccess, ProviderAccess
+from ledger.projections.cost_returns import (
+    cost_return_lines,
+    cost_return_queries,
+    cost_return_revisions,
+    cost_returns,
+    wage_floor_rates,
+)
+from ledger.projections.organisations import organisations
+from ledger.usecases.cost_returns import awards_in_period, days_of
+
+if TYPE_CHECKING:
+    from ledger.usecases.cost_returns import CostReturnUseCases
+
+__all__ = [
+    "ACTIVITY_TABLE",
+    "RatePaid",
+    "accountant_history",
+    "accountant_market",
+    "accountant_return_sheet",
+    "list_returns",
+    "provider_history",
+    "provider_market",
+    "provider_return_sheet",
+    "provider_returns",
+    "rate_paid",
+    "wage_floors_added",
+]
+
+ACTIVITY_TABLE = "activity_totals"
+_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+_RATE_QUANTUM = Decimal("0.0001")
+
+
+def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _require(access: object, kind: type) -> None:
+    """The access must be the right kind: a provider's access never opens an accountant's view."""
+    if not isinstance(access, kind):
+        raise TypeError(f"this view needs {kind.__name__} from ledger.authorisation, not {type(access).__name__}")
+
+
+# -- the rate paid ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RatePaid:
+    """The rate the gap is taken against, where it came from, and in words how it was found."""
+
+    rate: Decimal | None
+    source: str  # "activity", "rate card" or "none"
+    low: Decimal | None
+    high: Decimal | None
+    basis: str
+
+
+def _exact(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _quarters(period: Period) -> list[str]:
+    return [str(q) for q in period.quarters()] if isinstance(period, FinancialYear) else [str(period)]
+
+
+def _activity(engine: Engine) -> Table | None:
+    """The activity read model, if the activity import has created it (looked for at query time)."""
+    if not inspect(engine).has_table(ACTIVITY_TABLE):
+        return None
+    table = Table(ACTIVITY_TABLE, MetaData(), autoload_with=engine)
+    needed = {"agreement", "provider", "quarter", "hours", "spend"}
+    return table if needed <= set(table.c.keys()) else None
+
+
+def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Period) -> RatePaid | None:
+    table = _activity(engine)
+    if table is None:
+        return None
+    c = table.c
+    rows = _rows(
+        engine,
+        select(c.hours, c.spend).where(
+            (c.agreement == agreement) & (c.provider == provider) & (c.quarter.in_(_quarters(period)))
+        ),
+    )
+    hours = sum((_exact(r["hours"]) for r in rows), Decimal(0))
+    if hours <= 0:
+        return None
+    spend = sum((_exact(r["spend"]) for r in rows), Decimal(0))
+    rate = _EXACT.divide(spend, hours).quantize(_RATE_QUANTUM, context=_EXACT)
+    return RatePaid(
+        rate,
+        "activity",
+        rate,
+        rate,
+        f"hours-weighted average rate actually paid in {period}: {format_gbp(spend)} for {hours} hours "
+        "(every zone and service, from priced activity)",
+    )
+
+
+def rate_paid(ledger: CostReturnUseCases, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
+    """The rate paid to ``provider`` in ``period``: priced activity if any, else the rate card (module docstring)."""
+    chosen = check_period(period)
+    if not in_house:
+        paid = _paid_in_activity(ledger.read_engine, agreement, provider, chosen)
+        if paid is not None:
+            return paid
+    found = ledger.agreement(agreement)
+    try:
+        pricer = ledger.pricer(agreement)
+    except NotFound:
+        return RatePaid(None, "none", None, None, f"{agreement} has no rates published yet")
+    member_of = ledger.organisation(provider).member_of
+    awarded = awards_in_period(found, chosen)
+    holders = {provider} if any(a.provider == provider for a in awarded) else {member_of}
+    rates: list[Decimal] = []
+    zones: set[str] = set()
+    for day in days_of(chosen):
+        if in_house:
+            here = {z.code for z in found.zones_on(day) if not z.is_lot}
+        else:
+            here = {a.zone for a in found.awards_on(day) if a.provider in holders}
+        for zone in sorted(here):
+            try:
+                rates.append(pricer.rate_for(ServiceType.STANDARD, zone, day).hourly_rate)
+            except NotFound:
+                continue
+            zones.add(zone)
+    if not rates:
+        whose = "any zone" if in_house else f"{provider}'s awarded zones"
+        return RatePaid(None, "none", None, None, f"no standard rate on the rate card for {whose} in {chosen}")
+    low, high = min(rates), max(rates)
+    where = ", ".join(sorted(zones))
+    whose = f"zone{'s' if len(zones) > 1 else ''} {where}"
+    if in_house:
+        whose = f"every zone ({where}: in-house costs compared with what providers are paid)"
+    if low == high:
+        return RatePaid(low, "rate card", low, high, f"agreement rate card: standard service {format_gbp(low)} an hour in {whose} throughout {chosen}")
+    mean = _EXACT.divide(sum(rates, Decimal(0)), Decimal(len(rates))).quantize(_RATE_QUANTUM, context=_EXACT)
+    return RatePaid(
+        mean,
+        "rate card",
+        low,
+        high,
+        f"agreement rate card: standard service {format_gbp(low)} to {format_gbp(high)} an hour in {whose} "
+        f"during {chosen}; the gap uses their mean over zone-days, {format_gbp(mean)} "
+        "(each zone and day counted alike: no activity is recorded yet)",
+    )
+
+
+# -- unit costs from the read model ----------------------------------------------------------------
+
+
+def _unit_costs(revision: dict[str, Any], lines: list[dict[str, Any]]) -> UnitCosts:
+    """The revision's UnitCosts as the projection worked them out (``domain.cost_model.unit_costs``)."""
+    amounts = {CostLine(r["line"]): r["amount"] for r in lines}
+    return UnitCosts(
+        contact_hours=revision["contact_hours"],
+        amounts=amounts,
+        total_cost=revision["total_cost"],
+        per_line={CostLine(r["line"]): r["per_hour"] for r in lines},
+        total_per_hour=revision["total_per_hour"],
+        travel_minutes_per_contact_hour=revision["travel_minutes_per_contact_hour"],
+        on_costs_percent_of_pay=revision["on_costs_percent_of_pay"],
+        surplus_percent_of_cost=revision["surplus_percent_of_cost"],
+        surplus_percent_of_total=revision["surplus_percent_of_total"],
+    )
+
+
+def _figures(costs: UnitCosts) -> dict[str, Any]:
+    return {
+        "contact_hours": costs.contact_hours,
+        "total_cost": costs.total_cost,
+        "total_per_hour": costs.total_per_hour,
+        "total_per_hour_shown": shown(costs.total_per_hour),
+        "per_line": {line.value: costs.per_line[line] for line in CostLine},
+        "groups": {group.value: costs.per_group(group) for group in CostGroup},
+        "travel_minutes_per_contact_hour": costs.travel_minutes_per_contact_hour,
+        "on_costs_percent_of_pay": costs.on_costs_percent_of_pay,
+        "surplus_percent_of_cost": costs.surplus_percent_of_cost,
+        "surplus_percent_of_total": costs.surplus_percent_of_total,
+    }
+
+
+def _quartiles(q: Quartiles) -> dict[str, Decimal]:
+    return {"lower": q.lower, "median": q.median, "upper": q.upper}
+
+
+def _revision_costs(engine: Engine, return_id: str, revision: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    r, ln = cost_return_revisions.c, cost_return_lines.c
+    found = _rows(engine, select(cost_return_revisions).where((r.return_id == return_id) & (r.revision == revision)))
+    if not found:
+        raise NotFound(f"revision: the return has no revision {revision}")
+    lines = _rows(
+        engine,
+        select(cost_return_lines).where((ln.return_id == return_id) & (ln.revision == revision)).order_by(ln.line_order),
+    )
+    return found[0], lines
+
+
+def _names(engine: Engine) -> dict[str, str]:
+    return dict(_rows_pairs(engine, select(organisations.c.code, organisations.c.name)))
+
+
+def _rows_pairs(engine: Engine, query: Any) -> list[tuple[Any, Any]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
+# -- one return -------------------------------------------------------------------------------------
+
+
+def _return_row(engine: Engine, agreement: str, provider: str, period: str) -> dict[str, Any]:
+    c = cost_returns.c
+    found = _rows(
+        engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider) & (c.period == period))
+    )
+    if not found:
+        raise NotFound(f"the cost return of {provider} for {agreement} {period} is not filed")
+    return found[0]
+
+
+def _sheet(ledger: CostReturnUseCases, agreement: str, provider: str, period: Period | str, revision: int | None) -> dict[str, Any]:
+    engine = ledger.read_engine
+    chosen = str(check_period(period))
+    row = _return_row(engine, agreement, provider, chosen)
+    number = row["revision"] if revision is None else revision
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= row["revision"]:
+        raise NotFound(f"revision: the return has revisions 1 to {row['revision']}, not {number!r}")
+    rev, lines = _revision_costs(engine, row["id"], number)
+    costs = _unit_costs(rev, lines)
+    paid = rate_paid(ledger, agreement, provider, chosen, row["in_house"])
+    q = cost_return_queries.c
+    queries = _rows(engine, select(cost_return_queries).where(q.return_id == row["id"]).order_by(q.position))
+    findings = []
+    if rev["nlw_breach"]:
+        findings.append(
+            {
+                "kind": "nlw-breach",
+                "floor": rev["nlw_floor"],
+                "message": rev["nlw_message"],
+                "explained": rev["explanation"] is not None,
+                "explanation": rev["explanation"],
+                "explained_by": rev["explained_by"],
+            }
+        )
+    if rev["rlw_flag"]:
+        findings.append({"kind": "rlw-flag", "floor": rev["rlw_floor"], "message": rev["rlw_message"]})
+    return {
+        "agreement": agreement,
+        "provider": provider,
+        "provider_name": _names(engine).get(provider, provider),
+        "period": chosen,
+        "in_house": row["in_house"],
+        "status": row["status"],
+        "revision": number,
+        "current_revision": row["revision"],
+        "accepted_revision": row["accepted_revision"],
+        "submitted_on": row["submitted_on"],
+        "accepted_on": row["accepted_on"],
+        "rejected_on": row["rejected_on"],
+        "rejection_reasons": row["rejection_reasons"].split("\n") if row["rejection_reasons"] else [],
+        "recorded_on": rev["recorded_on"],
+        "recorded_by": rev["recorded_by"],
+        "reason": rev["reason"],
+        "lines": [
+            {
+                "line": r["line"],
+                "label": CostLine(r["line"]).label,
+                "group": r["cost_group"],
+                "amount": r["amount"],
+                "per_hour": r["per_hour"],
+                "note": r["note"],
+            }
+            for r in lines
+        ],
+        "groups": [
+            {"group": g.value, "label": g.label, "lines": [ln.value for ln in lines_in(g)], "per_hour": costs.per_group(g)}
+            for g in CostGroup
+        ],
+        "volumes": {
+            key: rev[key]
+            for key in (
+                "contact_hours", "visits", "average_visit_minutes", "average_travel_minutes", "careworker_headcount",
+                "careworker_fte", "hours_paid", "lowest_hourly_pay", "typical_hourly_pay",
+            )
+        },  # fmt: skip
+        "totals": {
+            "total_cost": costs.total_cost,
+            "stated_total": rev["stated_total"],
+            "contact_hours": costs.contact_hours,
+            "total_per_hour": costs.total_per_hour,
+            "total_per_hour_shown": shown(costs.total_per_hour),
+            "travel_minutes_per_contact_hour": costs.travel_minutes_per_contact_hour,
+            "on_costs_percent_of_pay": costs.on_costs_percent_of_pay,
+            "surplus_percent_of_cost": costs.surplus_percent_of_cost,
+            "surplus_percent_of_total": costs.surplus_percent_of_total,
+        },
+        "rate": paid,
+        "gap": None if paid.rate is None else _EXACT.subtract(paid.rate, costs.total_per_hour),
+        "findings": findings,
+        "queries": [{k: v for k, v in qr.items() if k not in ("return_id", "position")} for qr in queries],
+    }
+
+
+def accountant_return_sheet(
+    ledger: CostReturnUseCases, access: AccountantAccess, provider: str, period: Period | str, revision: int | None = None
+) -> dict[str, Any]:
+    """Any provider's return under the access's agreement: lines per hour, totals, gap, findings, queries."""
+    _require(access, AccountantAccess)
+    return _sheet(ledger, access.agreement, provider, period, revision)
+
+
+def provider_return_sheet(
+    ledger: CostReturnUseCases, access: ProviderAccess, period: Period | str, revision: int | None = None
+) -> dict[str, Any]:
+    """The access's provider's own return: the same sheet, only ever its own."""
+    _require(access, ProviderAccess)
+    return _sheet(ledger, access.agreement, access.provider, period, revision)
+
+
+# -- lists ------------------------------------------------------------------------------------------
+
+_LIST_COLUMNS = (
+    "agreement", "provider", "period", "in_house", "status", "revision", "accepted_revision", "open_queries",
+    "submitted_on", "accepted_on", "total_per_hour", "travel_minutes_per_contact_hour", "on_costs_percent_of_pay",
+    "surplus_percent_of_cost", "lowest_hourly_pay", "nlw_breach", "nlw_explained", "rlw_flag",
+)  # fmt: skip
+
+
+def _listed(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    names = _names(engine)
+    rows = sorted(_rows(engine, query), key=lambda r: (r["period_start"], r["period_end"], r["in_house"], r["provider"]))
+    return [{**{k: r[k] for k in _LIST_COLUMNS}, "provider_name": names.get(r["provider"], r["provider"])} for r in rows]
+
+
+def list_returns(ledger: CostReturnUseCases, access: AccountantAccess, period: Period | str | None = None) -> list[dict[str, Any]]:
+    """Every return under the access's agreement (in a period, if given), with where it stands."""
+    _require(access, AccountantAccess)
+    c = cost_returns.c
+    query = select(cost_returns).where(c.agreement == access.agreement)
+    if period is not None:
+        query = query.where(c.period == str(check_period(period)))
+    return _listed(ledger.read_engine, query)
+
+
+def provider_returns(ledger: CostReturnUseCases, access: ProviderAccess) -> list[dict[str, Any]]:
+    """The access's provider's own returns under its agreement."""
+    _require(access, ProviderAccess)
+    c = cost_returns.c
+    query = select(cost_returns).where((c.agreement == access.agreement) & (c.provider == access.provider))
+    return _listed(ledger.read_engine, query)
+
+
+# -- the market -------------------------------------------------------------------------------------
+
+
+def _accepted_costs(engine: Engine, agreement: str, period: str, in_house: bool) -> dict[str, UnitCosts]:
+    c = cost_returns.c
+    rows = _rows(
+        engine,
+        select(cost_returns).where(
+            (c.agreement == agreement) & (c.period == period) & (c.state == "accepted") & (c.in_house == in_house)
+        ),
+    )
+    found = {}
+    for row in rows:
+        revision, lines = _revision_costs(engine, row["id"], row["accepted_revision"])
+        found[row["provider"]] = _unit_costs(revision, lines)
+    return found
+
+
+def _market_quartiles(view: Any) -> dict[str, Any]:
+    return {
+        "contributors": view.contributors,
+        "method": view.method,
+        "total": _quartiles(view.total),
+        "lines": {line.value: _quartiles(q) for line, q in view.lines.items()},
+        "groups": {group.value: _quartiles(q) for group, q in view.groups.items()},
+    }
+
+
+def accountant_market(ledger: CostReturnUseCases, access: AccountantAccess, period: Period | str) -> dict[str, Any]:
+    """The market from accepted provider returns: quartiles, each provider by name, in-house beside it."""
+    _require(access, AccountantAccess)
+    engine = ledger.read_engine
+    chosen = str(check_period(period))
+    names = _names(engine)
+    providers = _accepted_costs(engine, access.agreement, chosen, in_house=False)
+    in_house = _accepted_costs(engine, access.agreement, chosen, in_house=True)
+
+    def entry(code: str, costs: UnitCosts, is_in_house: bool) -> dict[str, Any]:
+        paid = rate_paid(ledger, access.agreement, code, chosen, is_in_house)
+        gap = None if paid.rate is None else _EXACT.subtract(paid.rate, costs.total_per_hour)
+        return {"provider": code, "name": names.get(code, code), **_figures(costs), "rate": paid, "gap": gap}
+
+    result: dict[str, Any] = {
+        "agreement": access.agreement,
+        "period": chosen,
+        "contributors": len(providers),
+        "providers": [entry(code, providers[code], False) for code in sorted(providers)],
+        "in_house": [entry(code, in_house[code], True) for code in sorted(in_house)],
+        "in_house_note": "in-house costs are shown beside the market, not included in the providers' quartiles",
+        "providers_would_see": (
+            "anonymised quartiles" if len(providers) >= MIN_PROVIDERS
+            else f"nothing: {len(providers)} of the {MIN_PROVIDERS} providers needed"
+        ),
+    }  # fmt: skip
+    result["market"] = _market_quartiles(market_view(providers)) if providers else None
+    return result
+
+
+def provider_market(ledger: CostReturnUseCases, access: ProviderAccess, period: Period | str) -> dict[str, Any]:
+    """What a provider may see: its own return's figures and the anonymised market, or why there is none.
+
+    ``own`` is the provider's return for the period (its accepted revision, or
+    its current one with its status while under review); the market is built
+    from accepted provider returns only and passed through ``for_provider``.
+    """
+    _require(access, ProviderAccess)
+    engine = ledger.read_engine
+    chosen = str(check_period(period))
+    providers = _accepted_costs(engine, access.agreement, chosen, in_house=False)
+    market = for_provider(market_view(providers), access.provider).market if providers else NotEnoughProviders(0, MIN_PROVIDERS)
+    result: dict[str, Any] = {"agreement": access.agreement, "period": chosen, "provider": access.provider}
+    c = cost_returns.c
+    mine = _rows(
+        engine,
+        select(cost_returns).where(
+            (c.agreement == access.agreement) & (c.provider == access.provider) & (c.period == chosen)
+        ),
+    )
+    result["own"] = None
+    if mine:
+        row = mine[0]
+        revision, lines = _revision_costs(engine, row["id"], row["accepted_revision"] or row["revision"])
+        result["own"] = {"status": row["status"], "revision": revision["revision"], **_figures(_unit_costs(revision, lines))}
+    if isinstance(market, AnonymisedMarketView):
+        result["market"] = _market_quartiles(market)
+    else:
+        result["market"] = None
+        result["not_enough_providers"] = {
+            "contributors": market.contributors,
+            "required": market.required,
+            "message": f"no market figures: {market.contributors} providers' returns are accepted for {chosen} and "
+            f"at least {market.required} are needed, so that no provider's costs can be read from the quartiles",
+        }
+    return result
+
+
+# -- history -----------------------------------------------------------------------------------------
+
+
+def _history(ledger: CostReturnUseCases, agreement: str, provider: str) -> list[dict[str, Any]]:
+    engine = ledger.read_engine
+    c = cost_returns.c
+    rows = _rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
+    history = []
+    for row in sorted(rows, key=lambda r: (r["period_start"], r["period_end"])):
+        revision = row["accepted_revision"] or row["revision"]
+        rev, lines = _revision_costs(engine, row["id"], revision)
+        costs = _unit_costs(rev, lines)
+        paid = rate_paid(ledger, agreement, provider, row["period"], row["in_house"])
+        history.append(
+            {
+                "period": row["period"],
+                "period_start": row["period_start"],
+                "period_end": row["period_end"],
+                "status": row["status"],
+                "revision": revision,
+                "accepted": row["accepted_revision"] is not None,
+                **_figures(costs),
+                "rate": paid,
+                "gap": None if paid.rate is None else _EXACT.subtract(paid.rate, costs.total_per_hour),
+            }
+        )
+    return history
+
+
+def accountant_history(ledger: CostReturnUseCases, access: AccountantAccess, provider: str) -> list[dict[str, Any]]:
+    """A provider's cost per hour over time, per line, with the rate over the same periods (accepted revision where accepted)."""
+    _require(access, AccountantAccess)
+    return _history(ledger, access.agreement, provider)
+
+
+def provider_history(ledger: CostReturnUseCases, access: ProviderAccess) -> list[dict[str, Any]]:
+    """The access's provider's own history."""
+    _require(access, ProviderAccess)
+    return _history(ledger, access.agreement, access.provider)
+
+
+# -- reference data ------------------------------------------------------------------------------------
+
+
+def wage_floors_added(engine: Engine) -> list[dict[str, Any]]:
+    """The wage floors an admin added to the built-in tables, in the order recorded."""
+    return _rows(engine, select(wage_floor_rates).order_by(wage_floor_rates.c.position))

@@ -1,0 +1,155 @@
+"""Set-up shared by the cost return tests: a ledger with the returns wired in, Wirral, its people, filings.
+
+``LedgerWithReturns`` is the application's ``Ledger`` with the cost return use
+cases and read model added, exactly as ``ledger/application.py`` will combine
+them. Wirral is ``agreement_setup.wirral`` (DOMAIN.md's zones, award and
+£15.60 rate) plus what returns need: the alliance's three members, three
+invented peripheral providers (the seeds mention 8 but name none), and users
+with their roles.
+
+Figures: the Homecare Association's 2020-21 breakdown (DOMAIN.md), £20.69 per
+contact hour; variations of it are invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from domain.cost_model import CostReturnFiling
+from domain.envelope import SYSTEM, Actor, Envelope
+from ledger.application import Ledger
+from ledger.database import Database
+from ledger.projections.cost_returns import CostReturnsProjection
+from ledger.usecases.cost_returns import CostReturnUseCases
+from tests.integration.agreement_setup import START, WIRRAL, on, wirral
+
+
+if issubclass(Ledger, CostReturnUseCases):  # once ledger/application.py combines them, it is the Ledger itself
+    LedgerWithReturns = Ledger
+else:
+
+    class LedgerWithReturns(CostReturnUseCases, Ledger):  # type: ignore[no-redef]
+        def projections_to_run(self):  # type: ignore[no-untyped-def]
+            return [*Ledger.projections_to_run(self), CostReturnsProjection()]
+
+
+@pytest.fixture
+def open_returns_ledger(database: Database) -> Iterator[Callable[[], LedgerWithReturns]]:
+    opened: list[LedgerWithReturns] = []
+
+    def _open() -> LedgerWithReturns:
+        ledger = LedgerWithReturns(database)
+        opened.append(ledger)
+        return ledger
+
+    yield _open
+    for ledger in opened:
+        ledger.close()
+
+
+@pytest.fixture
+def returns_ledger(open_returns_ledger: Callable[[], LedgerWithReturns]) -> LedgerWithReturns:
+    return open_returns_ledger()
+
+
+# -- people --------------------------------------------------------------------------------------
+
+COUNCIL_ACCOUNTANT = Actor("accountant@wirral.example", "wirral-council")
+CCG_ACCOUNTANT = Actor("accountant@wirralccg.example", "wirral-ccg")
+ADMIN = Actor("admin@wirral.example", "wirral-council")
+AUDITOR = Actor("auditor@wirral.example", "wirral-council")
+OUTSIDE_ACCOUNTANT = Actor("accountant@elsewhere.example", "elsewhere-council")
+
+PEOPLE: dict[Actor, tuple[str, ...]] = {
+    COUNCIL_ACCOUNTANT: ("accountant",),
+    CCG_ACCOUNTANT: ("accountant",),
+    ADMIN: ("admin",),
+    AUDITOR: ("auditor",),
+    OUTSIDE_ACCOUNTANT: ("accountant",),
+}
+
+#: Providers that file, and who files for each.
+PROVIDERS = (
+    "premier-care", "haven-care", "carewatch", "community-caring", "professional-carers", "aspire",
+    "peripheral-a", "peripheral-b", "peripheral-c",
+)  # fmt: skip
+ALLIANCE_MEMBERS = ("community-caring", "professional-carers", "aspire")
+PERIPHERAL = ("peripheral-a", "peripheral-b", "peripheral-c")
+
+
+def finance(provider: str) -> Actor:
+    return Actor(f"finance@{provider}.example", provider)
+
+
+def setup(ledger: LedgerWithReturns, *, rate: D | None = D("15.60")) -> str:
+    """Wirral (agreement_setup) with the alliance's members, peripheral providers and every user."""
+    wirral(ledger, rate=rate)
+    for member in ALLIANCE_MEMBERS:
+        name = member.replace("-", " ").title()
+        ledger.register_organisation(on(START, "demo"), member, name, "provider", "wirral-home-care-alliance")
+    for code in PERIPHERAL:
+        ledger.register_organisation(on(START, "demo"), code, code.replace("-", " ").title(), "provider")
+        ledger.award_provider(on(START), WIRRAL, code, "zone-1", "peripheral")
+    ledger.register_organisation(on(START, "another partnership"), "elsewhere-council", "Elsewhere Council", "council")
+    ledger.register_organisation(on(START, "not awarded"), "stranger-care", "Stranger Care", "provider")
+    for actor, roles in PEOPLE.items():
+        ledger.register_user(Envelope(SYSTEM, START), actor.user, actor.user, actor.organisation, roles)
+    for provider in (*PROVIDERS, "stranger-care"):
+        actor = finance(provider)
+        ledger.register_user(Envelope(SYSTEM, START), actor.user, actor.user, provider, ["provider"])
+    return WIRRAL
+
+
+def by(actor: Actor, day: date, reason: str | None = None, key: str | None = None) -> Envelope:
+    return Envelope(actor, day, reason, key)
+
+
+# -- filings -------------------------------------------------------------------------------------
+
+#: The 2020-21 breakdown (DOMAIN.md), £ per contact hour; the splits of the combined figures are invented.
+PER_HOUR_2020_21 = {
+    "contact_pay": "8.72", "travel_pay": "1.70", "mileage": "1.36", "employer_ni": "0.70", "pension": "0.44",
+    "holiday_pay": "1.26", "training": "0.31", "sickness_other_oncosts": "0.40", "ppe": "0",
+    "office_staff": "2.60", "premises": "0.50", "it_rostering": "0.35", "insurance": "0.30",
+    "regulator_fees": "0.25", "recruitment": "0.40", "other_business_costs": "0.80", "surplus": "0.60",
+}  # fmt: skip
+
+
+def filing_data(
+    hours: int = 2500,
+    lowest: str = "8.72",
+    per_hour: Mapping[str, str] | None = None,
+    notes: Mapping[str, str] | None = None,
+    **changes: str,
+) -> dict[str, Any]:
+    """A filing as plain data: each line's rate per hour × contact hours (exact), ``changes`` per hour."""
+    rates = {**(per_hour or PER_HOUR_2020_21), **changes}
+    return {
+        "lines": {key: str(D(rate) * hours) for key, rate in rates.items()},
+        "notes": dict(notes or {}),
+        "volumes": {
+            "contact_hours": str(hours), "visits": str(hours * 2), "average_visit_minutes": "30",
+            "average_travel_minutes": "5.85", "careworker_headcount": str(max(hours // 250, 1)),
+            "careworker_fte": "8.5", "hours_paid": str(hours * 13 // 10), "lowest_hourly_pay": lowest,
+            "typical_hourly_pay": max(lowest, "9.00", key=D),
+        },  # fmt: skip
+    }
+
+
+def filing(**kwargs: Any) -> CostReturnFiling:
+    return CostReturnFiling.parse(filing_data(**kwargs))
+
+
+def snapshot(ledger: LedgerWithReturns) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the cost return read model, in a stable order, to compare two states."""
+    with ledger.read_engine.connect() as conn:
+        return {
+            table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
+            for table in CostReturnsProjection.tables
+        }

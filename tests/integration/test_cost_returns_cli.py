@@ -1,0 +1,183 @@
+"""``openbook returns ...`` and ``openbook market`` round trips, and the demo returns, on SQLite and PostgreSQL.
+
+The CLI is run as a user would run it (``--database URL``, ``--as USER``),
+with the returns group added to the main group the way ``web/cli.py`` will
+register it and the ledger built with the returns use cases, the way
+``ledger/application.py`` will combine them.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner, Result
+from openpyxl import load_workbook
+
+from domain.envelope import SYSTEM
+from ledger import views_returns as views
+from ledger.authorisation import accountant_access, provider_access
+from ledger.demo import load_demo
+from ledger.demo_returns import DEMO_PERIOD, load_demo_returns, return_steps
+from ledger.returns_io import template_csv
+from tests.integration.agreement_setup import WIRRAL
+from tests.integration.returns_setup import (
+    COUNCIL_ACCOUNTANT,
+    PROVIDERS,
+    LedgerWithReturns,
+    by,
+    filing,
+    finance,
+    open_returns_ledger,  # noqa: F401 - fixture
+    returns_ledger,  # noqa: F401 - fixture
+    setup,
+)
+from web.cli import cli
+from web.commands.base import OpenbookGroup
+from web.commands.returns import market, returns
+
+Q = "2020-21-Q2"
+KEY = ["--agreement", WIRRAL, "--provider", "premier-care", "--period", Q]
+
+
+@pytest.fixture
+def openbook(database_url, monkeypatch):
+    """Run ``openbook --database <test database> [--as USER] ...`` with the returns commands registered."""
+    monkeypatch.setattr("web.bootstrap.Ledger", LedgerWithReturns)
+    group = OpenbookGroup(
+        name="openbook",
+        params=cli.params,
+        callback=cli.callback,
+        commands={**cli.commands, "returns": returns, "market": market},
+    )
+    runner = CliRunner()
+
+    def run(*args: str, as_user: str | None = None) -> Result:
+        who = ["--as", as_user] if as_user else []
+        return runner.invoke(group, ["--database", database_url, *who, *args], env={"OPENBOOK_USER": None})
+
+    return run
+
+
+def ok_json(result: Result):
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def error_line(result: Result) -> str:
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    return line
+
+
+def test_template_import_show_query_answer_accept_and_market(openbook, returns_ledger, tmp_path):
+    setup(returns_ledger)
+    premier, accountant = finance("premier-care").user, COUNCIL_ACCOUNTANT.user
+
+    blank = tmp_path / "blank.xlsx"
+    assert ok_json(openbook("returns", "template", "--format", "xlsx", "--out", str(blank), "--json"))["format"] == "xlsx"
+    assert load_workbook(blank).sheetnames == ["Cost return", "How to fill in"]
+    csv_template = openbook("returns", "template")
+    assert csv_template.exit_code == 0 and csv_template.stdout.startswith("# openbook cost return")
+
+    filled = tmp_path / "premier-2020-21-Q2.csv"
+    filled.write_text(template_csv(filing(hours=2500)))
+    bad = tmp_path / "bad.csv"
+    bad.write_text(template_csv(filing(hours=2500)).replace("contact_pay,21800.00", "contact_pay,lots"))
+    head = returns_ledger.projections.head()
+    line = error_line(openbook("returns", "import", str(bad), *KEY, "--effective", "2020-10-05", as_user=premier))
+    assert "bad.csv: row 5, column B (amount)" in line
+    assert returns_ledger.projections.head() == head  # a refused file records nothing
+
+    imported = ok_json(
+        openbook("returns", "import", str(filled), *KEY, "--submit", "--effective", "2020-10-05", "--json", as_user=premier)
+    )
+    assert (imported["status"], imported["revision"]) == ("submitted", 1)
+
+    shown = ok_json(openbook("returns", "show", *KEY, "--json", as_user=accountant))
+    assert shown["totals"]["total_per_hour"] == "20.6900" and shown["totals"]["total_per_hour_shown"] == "20.69"
+    assert shown["rate"]["rate"] == "15.60" and shown["rate"]["source"] == "rate card" and shown["gap"] == "-5.0900"
+    assert [ln["line"] for ln in shown["lines"]][:3] == ["contact_pay", "travel_pay", "mileage"]
+
+    asked = ok_json(
+        openbook("returns", "query", *KEY, "--line", "mileage", "--question", "Which rate a mile?", "--effective",
+                 "2020-10-20", "--json", as_user=accountant)
+    )  # fmt: skip
+    assert (asked["query_id"], asked["status"]) == ("Q1", "queried")
+    assert "only an accountant" in error_line(openbook("returns", "accept", *KEY, as_user=premier))
+    ok_json(openbook("returns", "answer", *KEY, "--query", "Q1", "--answer", "45p", "--json", as_user=premier))
+    accepted = ok_json(openbook("returns", "accept", *KEY, "--effective", "2020-11-02", "--json", as_user=accountant))
+    assert accepted["status"] == "accepted"
+
+    text = openbook("returns", "show", *KEY, as_user=accountant)
+    assert text.exit_code == 0 and "gap (rate - cost per hour): -£5.09" in text.stdout
+    assert "Q1 on mileage" in text.stdout and "-> 45p" in text.stdout
+
+    seen = ok_json(openbook("market", "--agreement", WIRRAL, "--period", Q, "--json", as_user=accountant))
+    assert seen["contributors"] == 1 and seen["providers"][0]["provider"] == "premier-care"
+    assert seen["market"]["total"] == {"lower": "20.6900", "median": "20.6900", "upper": "20.6900"}
+    own = ok_json(openbook("market", "--agreement", WIRRAL, "--period", Q, "--json", as_user=premier))
+    assert own["market"] is None and own["not_enough_providers"]["contributors"] == 1
+    assert own["own"]["total_per_hour"] == "20.6900"
+    listed = ok_json(openbook("returns", "list", "--agreement", WIRRAL, "--json", as_user=premier))
+    assert [r["provider"] for r in listed] == ["premier-care"]
+
+
+def test_a_provider_sees_no_other_providers_figures_from_the_cli(openbook, returns_ledger):
+    ledger = returns_ledger
+    setup(ledger)
+    six = PROVIDERS[:6]
+    for n, provider in enumerate(six):
+        ledger.draft_cost_return(
+            by(finance(provider), date(2020, 10, 5)), WIRRAL, provider, Q,
+            filing(hours=2000 + 100 * n, contact_pay=f"8.{72 + 7 * n}"), submit=True,
+        )  # fmt: skip
+        ledger.accept_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 11, 2)), WIRRAL, provider, Q)
+
+    for provider in six:
+        others = [p for p in six if p != provider]
+        for result in (
+            openbook("market", "--agreement", WIRRAL, "--period", Q, "--as-provider", provider, "--json"),
+            openbook("market", "--agreement", WIRRAL, "--period", Q, "--json", as_user=finance(provider).user),
+            openbook("returns", "list", "--agreement", WIRRAL, "--json", as_user=finance(provider).user),
+            openbook("returns", "history", "--agreement", WIRRAL, "--provider", provider, "--json",
+                     as_user=finance(provider).user),
+        ):  # fmt: skip
+            shown = ok_json(result)
+            text = json.dumps(shown)
+            assert not [p for p in others if p in text or p.replace("-", " ").title() in text], provider
+        market_seen = ok_json(openbook("market", "--agreement", WIRRAL, "--period", Q, "--as-provider", provider, "--json"))
+        assert market_seen["market"]["contributors"] == 6 and market_seen["provider"] == provider
+        other = others[0]
+        refused = openbook("returns", "show", "--agreement", WIRRAL, "--provider", other, "--period", Q,
+                           as_user=finance(provider).user)  # fmt: skip
+        assert f"may not see {other}'s figures" in error_line(refused)
+        refused = openbook("market", "--agreement", WIRRAL, "--period", Q, "--as-provider", other,
+                           as_user=finance(provider).user)  # fmt: skip
+        assert f"may not see {other}'s figures" in error_line(refused)
+
+
+def test_the_demo_returns_load_once_and_give_providers_a_market(returns_ledger, openbook):
+    ledger = returns_ledger
+    load_demo(ledger)
+    assert load_demo_returns(ledger) == len(return_steps()) == 19
+    loaded = ledger.projections.head()
+    assert load_demo_returns(ledger) == len(return_steps())
+    assert ledger.projections.head() == loaded  # idempotency keys: the second load records nothing
+
+    access = accountant_access(ledger, SYSTEM, WIRRAL)
+    rows = {r["provider"]: r for r in views.list_returns(ledger, access, DEMO_PERIOD)}
+    assert rows["aspire"]["status"] == "queried"
+    assert (rows["carewatch"]["nlw_breach"], rows["carewatch"]["nlw_explained"]) == (True, True)
+    assert rows["wirral-council"]["in_house"] and rows["wirral-council"]["status"] == "accepted"
+    market_view = views.accountant_market(ledger, access, DEMO_PERIOD)
+    assert market_view["contributors"] == 5 and [e["provider"] for e in market_view["in_house"]] == ["wirral-council"]
+    assert all(e["gap"] < 0 for e in market_view["providers"])  # every provider costs more than the £15.60 paid
+    aspire = views.provider_market(ledger, provider_access(ledger, SYSTEM, WIRRAL, "aspire"), DEMO_PERIOD)
+    assert aspire["market"]["contributors"] == 5 and aspire["own"]["status"] == "queried"
+
+    shown = ok_json(openbook("market", "--agreement", WIRRAL, "--period", DEMO_PERIOD, "--json",
+                             as_user="finance@havencare.example"))  # fmt: skip
+    assert shown["market"]["contributors"] == 5 and "premier-care" not in json.dumps(shown)
