@@ -143,8 +143,8 @@ class CostReturnUseCases(RateUseCases):
     def _as_filer(self, envelope: Envelope, provider: str) -> Callable[[Agreement, str], None]:
         return lambda agreement, what: check_may_file(self, envelope.actor, agreement, provider, what)
 
-    def _as_reviewer(self, envelope: Envelope) -> Callable[[Agreement, str], None]:
-        return lambda agreement, what: check_may_review(self, envelope.actor, agreement, what)
+    def _as_reviewer(self, envelope: Envelope, provider: str) -> Callable[[Agreement, str], None]:
+        return lambda agreement, what: check_may_review(self, envelope.actor, agreement, what, subject=provider)
 
     # -- provider commands ------------------------------------------------------------------------
 
@@ -254,7 +254,7 @@ class CostReturnUseCases(RateUseCases):
         """An accountant's question on one line or volume; the result names the new query (Q1, Q2, ...)."""
         return self._change_return(
             "query_cost_return", envelope, agreement, provider, period, {"line": str(line), "question": question},
-            self._as_reviewer(envelope), lambda r: {"query_id": r.query(envelope, line, question)},
+            self._as_reviewer(envelope, provider), lambda r: {"query_id": r.query(envelope, line, question)},
         )  # fmt: skip
 
     def explain_wage_breach(
@@ -264,14 +264,14 @@ class CostReturnUseCases(RateUseCases):
         floor_on = self.wage_floor_table().national_living_wage_on
         return self._change_return(
             "explain_wage_breach", envelope, agreement, provider, period, {"explanation": explanation},
-            self._as_reviewer(envelope), lambda r: r.explain_breach(envelope, explanation, floor_on),
+            self._as_reviewer(envelope, provider), lambda r: r.explain_breach(envelope, explanation, floor_on),
         )  # fmt: skip
 
     def accept_cost_return(self, envelope: Envelope, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
         floor_on = self.wage_floor_table().national_living_wage_on
         return self._change_return(
             "accept_cost_return", envelope, agreement, provider, period, {},
-            self._as_reviewer(envelope), lambda r: r.accept(envelope, floor_on),
+            self._as_reviewer(envelope, provider), lambda r: r.accept(envelope, floor_on),
         )  # fmt: skip
 
     def reject_cost_return(
@@ -280,7 +280,7 @@ class CostReturnUseCases(RateUseCases):
         chosen = [reasons] if isinstance(reasons, str) else list(reasons)
         return self._change_return(
             "reject_cost_return", envelope, agreement, provider, period, {"reasons": chosen},
-            self._as_reviewer(envelope), lambda r: r.reject(envelope, chosen),
+            self._as_reviewer(envelope, provider), lambda r: r.reject(envelope, chosen),
         )  # fmt: skip
 
     def reopen_cost_return(
@@ -290,7 +290,7 @@ class CostReturnUseCases(RateUseCases):
         why = reason if reason is not None else (envelope.reason or "")
         return self._change_return(
             "reopen_cost_return", envelope, agreement, provider, period, {"reason": why},
-            self._as_reviewer(envelope), lambda r: r.reopen(envelope, why),
+            self._as_reviewer(envelope, provider), lambda r: r.reopen(envelope, why),
         )  # fmt: skip
 
     # -- reference data ----------------------------------------------------------------------------

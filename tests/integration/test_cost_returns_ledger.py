@@ -322,6 +322,9 @@ def test_alliance_members_file_under_its_award_and_the_council_files_its_in_hous
     assert in_house["in_house"] is True
     shown = sheet(ledger, "wirral-council", q)
     assert shown["in_house"] is True and shown["rate"].rate == D("15.60") and "every zone" in shown["rate"].basis
+    # Nobody reviews their own organisation's figures: the council's accountant cannot accept them.
+    with pytest.raises(NotAllowed, match="cannot review wirral-council's own return"):
+        ledger.accept_cost_return(by(COUNCIL_ACCOUNTANT, date(2019, 8, 1)), WIRRAL, "wirral-council", q)
     ledger.accept_cost_return(by(CCG_ACCOUNTANT, date(2019, 8, 1)), WIRRAL, "wirral-council", q)
     market = views.accountant_market(ledger, accountant_access(ledger, SYSTEM, WIRRAL), q)
     assert market["contributors"] == 0 and [e["provider"] for e in market["in_house"]] == ["wirral-council"]
