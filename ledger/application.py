@@ -11,18 +11,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ledger.projections.activity import ActivityProjection
 from ledger.projections.agreements import AgreementsProjection
 from ledger.projections.base import Projection
 from ledger.projections.cost_returns import CostReturnsProjection
+from ledger.projections.incentives import IncentivesProjection
 from ledger.projections.organisations import OrganisationsProjection
 from ledger.projections.rates import RatesProjection
+from ledger.projections.settlements import SettlementsProjection
+from ledger.usecases.activity import ActivityUseCases
 from ledger.usecases.agreements import AgreementUseCases
 from ledger.usecases.cost_returns import CostReturnUseCases
+from ledger.usecases.incentives import IncentiveUseCases
 from ledger.usecases.organisations import OrganisationUseCases
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases
+from ledger.usecases.settlements import SettlementUseCases
 
 
-class Ledger(CostReturnUseCases, RateReviewUseCases, RateUseCases, AgreementUseCases, OrganisationUseCases):
+class Ledger(
+    SettlementUseCases,
+    IncentiveUseCases,
+    ActivityUseCases,
+    CostReturnUseCases,
+    RateReviewUseCases,
+    RateUseCases,
+    AgreementUseCases,
+    OrganisationUseCases,
+):
     def projections_to_run(self) -> Sequence[Projection]:
-        return [OrganisationsProjection(), AgreementsProjection(), RatesProjection(), CostReturnsProjection()]
+        return [
+            OrganisationsProjection(),
+            AgreementsProjection(),
+            RatesProjection(),
+            CostReturnsProjection(),
+            ActivityProjection(self),
+            IncentivesProjection(),
+            SettlementsProjection(),
+        ]

@@ -42,6 +42,7 @@ from domain.agreements import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.organisations import OrganisationKind as K
 from ledger.application import Ledger
+from ledger.demo_incentives import incentive_steps
 from ledger.demo_returns import return_steps
 from ledger.usecases.rates import rate_line
 
@@ -496,15 +497,18 @@ def _herefordshire_steps() -> list[Step]:
 
 def steps() -> list[Step]:
     """Every demo command, in order, as (label, run): loading runs each once."""
-    return [*_organisation_steps(), *_wirral_steps(), *_herefordshire_steps(), *return_steps()]
+    return [*_organisation_steps(), *_wirral_steps(), *_herefordshire_steps(), *return_steps(), *incentive_steps()]
 
 
 def load_demo(ledger: Ledger, progress: Progress | None = None) -> int:
-    """Record the demo organisations, users, agreements, rate cards and review; returns how many commands ran."""
+    """Record the whole demo (organisations to settlement); returns how many commands ran."""
     say = progress or (lambda _message: None)
     count = 0
     for label, run in steps():
         run(ledger)
         say(label)
         count += 1
-    return count
+    # The pooled budget, a sample year of activity, payments and a settlement draft for Wirral.
+    from ledger.demo_settlements import load_demo_settlements
+
+    return count + load_demo_settlements(ledger, progress)

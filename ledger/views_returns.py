@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, MetaData, Table, inspect, select
+from sqlalchemy import Engine, select
 
 from domain.agreements import ServiceType
 from domain.cost_model import CostGroup, CostLine, UnitCosts, lines_in, shown
@@ -54,6 +54,7 @@ from domain.errors import NotFound
 from domain.market import MIN_PROVIDERS, AnonymisedMarketView, NotEnoughProviders, Quartiles, for_provider, market_view
 from domain.money import format_gbp
 from domain.periods import FinancialYear, Period
+from ledger.views_activity import provider_activity
 from ledger.authorisation import AccountantAccess, ProviderAccess
 from ledger.projections.cost_returns import (
     cost_return_lines,
@@ -69,7 +70,6 @@ if TYPE_CHECKING:
     from ledger.usecases.cost_returns import CostReturnUseCases
 
 __all__ = [
-    "ACTIVITY_TABLE",
     "RatePaid",
     "accountant_history",
     "accountant_market",
@@ -83,7 +83,6 @@ __all__ = [
     "wage_floors_added",
 ]
 
-ACTIVITY_TABLE = "activity_totals"
 _EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 _RATE_QUANTUM = Decimal("0.0001")
 
@@ -121,38 +120,19 @@ def _quarters(period: Period) -> list[str]:
     return [str(q) for q in period.quarters()] if isinstance(period, FinancialYear) else [str(period)]
 
 
-def _activity(engine: Engine) -> Table | None:
-    """The activity read model, if the activity import has created it (looked for at query time)."""
-    if not inspect(engine).has_table(ACTIVITY_TABLE):
-        return None
-    table = Table(ACTIVITY_TABLE, MetaData(), autoload_with=engine)
-    needed = {"agreement", "provider", "quarter", "hours", "spend"}
-    return table if needed <= set(table.c.keys()) else None
-
-
 def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Period) -> RatePaid | None:
-    table = _activity(engine)
-    if table is None:
+    """Σ spend ÷ Σ payable hours of the provider's priced activity in the period, if it has any."""
+    done = provider_activity(engine, agreement, provider, _quarters(period))
+    if done.payable_minutes <= 0:
         return None
-    c = table.c
-    rows = _rows(
-        engine,
-        select(c.hours, c.spend).where(
-            (c.agreement == agreement) & (c.provider == provider) & (c.quarter.in_(_quarters(period)))
-        ),
-    )
-    hours = sum((_exact(r["hours"]) for r in rows), Decimal(0))
-    if hours <= 0:
-        return None
-    spend = sum((_exact(r["spend"]) for r in rows), Decimal(0))
-    rate = _EXACT.divide(spend, hours).quantize(_RATE_QUANTUM, context=_EXACT)
+    rate = _EXACT.divide(done.spend * 60, Decimal(done.payable_minutes)).quantize(_RATE_QUANTUM, context=_EXACT)
     return RatePaid(
         rate,
         "activity",
         rate,
         rate,
-        f"hours-weighted average rate actually paid in {period}: {format_gbp(spend)} for {hours} hours "
-        "(every zone and service, from priced activity)",
+        f"hours-weighted average rate actually paid in {period}: {format_gbp(done.spend)} for "
+        f"{done.payable_hours} payable hours (every zone and service, from priced activity)",
     )
 
 

@@ -12,6 +12,7 @@ from domain.organisations import OrganisationKind
 from domain.users import Role
 from ledger import views
 from ledger.history import read_events
+from web.commands.activity import activity
 from web.commands.agreements import agreements, postcode
 from web.commands.base import (
     Context,
@@ -23,7 +24,9 @@ from web.commands.base import (
     pass_context,
 )
 from web.commands.rates import rates
+from web.commands.incentives import incentives, kpis
 from web.commands.returns import market, returns
+from web.commands.settlements import payments, pool, settle
 
 
 @click.group(cls=OpenbookGroup)
@@ -43,6 +46,12 @@ cli.add_command(postcode)
 cli.add_command(rates)
 cli.add_command(returns)
 cli.add_command(market)
+cli.add_command(activity)
+cli.add_command(kpis)
+cli.add_command(incentives)
+cli.add_command(pool)
+cli.add_command(payments)
+cli.add_command(settle)
 
 
 @cli.command()

@@ -1,8 +1,6 @@
-"""Set-up shared by the cost return tests: a ledger with the returns wired in, Wirral, its people, filings.
+"""Set-up shared by the cost return tests: Wirral, its people, filings.
 
-``LedgerWithReturns`` is the application's ``Ledger`` with the cost return use
-cases and read model added, exactly as ``ledger/application.py`` will combine
-them. Wirral is ``agreement_setup.wirral`` (DOMAIN.md's zones, award and
+Wirral is ``agreement_setup.wirral`` (DOMAIN.md's zones, award and
 £15.60 rate) plus what returns need: the alliance's three members, three
 invented peripheral providers (the seeds mention 8 but name none), and users
 with their roles.
@@ -26,25 +24,15 @@ from domain.envelope import SYSTEM, Actor, Envelope
 from ledger.application import Ledger
 from ledger.database import Database
 from ledger.projections.cost_returns import CostReturnsProjection
-from ledger.usecases.cost_returns import CostReturnUseCases
 from tests.integration.agreement_setup import START, WIRRAL, on, wirral
 
 
-if issubclass(Ledger, CostReturnUseCases):  # once ledger/application.py combines them, it is the Ledger itself
-    LedgerWithReturns = Ledger
-else:
-
-    class LedgerWithReturns(CostReturnUseCases, Ledger):  # type: ignore[no-redef]
-        def projections_to_run(self):  # type: ignore[no-untyped-def]
-            return [*Ledger.projections_to_run(self), CostReturnsProjection()]
-
-
 @pytest.fixture
-def open_returns_ledger(database: Database) -> Iterator[Callable[[], LedgerWithReturns]]:
-    opened: list[LedgerWithReturns] = []
+def open_returns_ledger(database: Database) -> Iterator[Callable[[], Ledger]]:
+    opened: list[Ledger] = []
 
-    def _open() -> LedgerWithReturns:
-        ledger = LedgerWithReturns(database)
+    def _open() -> Ledger:
+        ledger = Ledger(database)
         opened.append(ledger)
         return ledger
 
@@ -54,7 +42,7 @@ def open_returns_ledger(database: Database) -> Iterator[Callable[[], LedgerWithR
 
 
 @pytest.fixture
-def returns_ledger(open_returns_ledger: Callable[[], LedgerWithReturns]) -> LedgerWithReturns:
+def returns_ledger(open_returns_ledger: Callable[[], Ledger]) -> Ledger:
     return open_returns_ledger()
 
 
@@ -87,7 +75,7 @@ def finance(provider: str) -> Actor:
     return Actor(f"finance@{provider}.example", provider)
 
 
-def setup(ledger: LedgerWithReturns, *, rate: D | None = D("15.60")) -> str:
+def setup(ledger: Ledger, *, rate: D | None = D("15.60")) -> str:
     """Wirral (agreement_setup) with the alliance's members, peripheral providers and every user."""
     wirral(ledger, rate=rate)
     for member in ALLIANCE_MEMBERS:
@@ -146,7 +134,7 @@ def filing(**kwargs: Any) -> CostReturnFiling:
     return CostReturnFiling.parse(filing_data(**kwargs))
 
 
-def snapshot(ledger: LedgerWithReturns) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the cost return read model, in a stable order, to compare two states."""
     with ledger.read_engine.connect() as conn:
         return {

@@ -26,6 +26,7 @@ from ledger.authorisation import AccountantAccess, NotAllowed, accountant_access
 from ledger.history import json_ready
 from tests.integration.agreement_setup import WIRRAL, on
 from tests.integration.returns_setup import (
+    CCG_ACCOUNTANT,
     COUNCIL_ACCOUNTANT,
     by,
     filing,
@@ -78,7 +79,7 @@ def test_market_quartiles_are_statistics_quantiles_of_the_accepted_returns_only(
     file(ledger, "peripheral-c", contact_pay="11.00")
     ledger.reopen_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 11, 9)), WIRRAL, "peripheral-c", Q, "recheck")
     ledger.draft_cost_return(by(COUNCIL_ACCOUNTANT, FILED), WIRRAL, "wirral-council", Q, filing(contact_pay="10.50"), submit=True)
-    ledger.accept_cost_return(by(COUNCIL_ACCOUNTANT, ACCEPTED), WIRRAL, "wirral-council", Q)
+    ledger.accept_cost_return(by(CCG_ACCOUNTANT, ACCEPTED), WIRRAL, "wirral-council", Q)  # never its own council
 
     market = views.accountant_market(ledger, accountant_access(ledger, SYSTEM, WIRRAL), Q)
 

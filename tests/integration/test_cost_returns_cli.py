@@ -8,6 +8,7 @@ register it and the ledger built with the returns use cases, the way
 
 from __future__ import annotations
 
+
 import json
 from datetime import date
 
@@ -25,7 +26,6 @@ from tests.integration.agreement_setup import WIRRAL
 from tests.integration.returns_setup import (
     COUNCIL_ACCOUNTANT,
     PROVIDERS,
-    LedgerWithReturns,
     by,
     filing,
     finance,
@@ -34,28 +34,19 @@ from tests.integration.returns_setup import (
     setup,
 )
 from web.cli import cli
-from web.commands.base import OpenbookGroup
-from web.commands.returns import market, returns
 
 Q = "2020-21-Q2"
 KEY = ["--agreement", WIRRAL, "--provider", "premier-care", "--period", Q]
 
 
 @pytest.fixture
-def openbook(database_url, monkeypatch):
-    """Run ``openbook --database <test database> [--as USER] ...`` with the returns commands registered."""
-    monkeypatch.setattr("web.bootstrap.Ledger", LedgerWithReturns)
-    group = OpenbookGroup(
-        name="openbook",
-        params=cli.params,
-        callback=cli.callback,
-        commands={**cli.commands, "returns": returns, "market": market},
-    )
+def openbook(database_url):
+    """Run ``openbook --database <test database> [--as USER] ...``."""
     runner = CliRunner()
 
     def run(*args: str, as_user: str | None = None) -> Result:
         who = ["--as", as_user] if as_user else []
-        return runner.invoke(group, ["--database", database_url, *who, *args], env={"OPENBOOK_USER": None})
+        return runner.invoke(cli, ["--database", database_url, *who, *args], env={"OPENBOOK_USER": None})
 
     return run
 

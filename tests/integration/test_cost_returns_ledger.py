@@ -16,13 +16,14 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, insert, select
+from sqlalchemy import insert, select
 
 from domain.cost_model import CostReturnFiling
 from domain.envelope import SYSTEM, Actor
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from ledger import views_returns as views
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.projections.activity import activity_totals
 from ledger.projections.cost_returns import cost_return_lines, cost_return_revisions, cost_returns
 from ledger.returns_io import template_csv
 from tests.integration.agreement_setup import WIRRAL, on
@@ -332,21 +333,6 @@ def test_alliance_members_file_under_its_award_and_the_council_files_its_in_hous
 
 # -- the rate the gap is taken against -----------------------------------------------------------------
 
-activity_metadata = MetaData()
-activity_totals = Table(  # the shape of the activity import's read model (helper tables of that issue)
-    "activity_totals",
-    activity_metadata,
-    Column("agreement", String(63)),
-    Column("provider", String(63)),
-    Column("zone", String(63)),
-    Column("service", String(20)),
-    Column("month", String(7)),
-    Column("quarter", String(10)),
-    Column("hours", String(40)),
-    Column("spend", String(40)),
-)
-
-
 def test_the_gap_uses_the_rate_card_until_activity_shows_the_rate_actually_paid(returns_ledger):
     ledger = returns_ledger
     setup(ledger)
@@ -364,18 +350,20 @@ def test_the_gap_uses_the_rate_card_until_activity_shows_the_rate_actually_paid(
     assert ranged.rate == expected.quantize(D("0.0001"))
     assert "£15.60 to £16.00" in ranged.basis and "mean over zone-days" in ranged.basis
 
-    activity_metadata.create_all(ledger.read_engine)
+    # Priced activity, as the activity projection records it (minutes and pence, exact).
     with ledger.read_engine.begin() as conn:
         for zone, month, hours, spend in (
-            ("zone-1", "2019-04", "1000.00", "15600.00"),
-            ("zone-2", "2019-05", "500.00", "8000.00"),
-            ("zone-2", "2019-07", "999.00", "99999.00"),  # another quarter: not counted
+            ("zone-1", "2019-04", 1000, "15600.00"),
+            ("zone-2", "2019-05", 500, "8000.00"),
+            ("zone-2", "2019-07", 999, "99999.00"),  # another quarter: not counted
         ):
             quarter = "2019-20-Q1" if month != "2019-07" else "2019-20-Q2"
+            minutes, pence = hours * 60, int(D(spend) * 100)
             conn.execute(
                 insert(activity_totals).values(
                     agreement=WIRRAL, provider="premier-care", zone=zone, service="standard", month=month,
-                    quarter=quarter, hours=hours, spend=spend,
+                    quarter=quarter, financial_year="2019-20", visits=hours, planned_minutes=minutes,
+                    actual_minutes=minutes, payable_minutes=minutes, spend_pence=pence, unpriced_visits=0,
                 )
             )  # fmt: skip
     paid = sheet(ledger, "premier-care", q)

@@ -19,18 +19,18 @@ from ledger.views import list_organisations, list_users
 from web.cli import cli
 
 DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
-DEMO_COMMANDS = len(steps())  # organisations, users, two agreements, their rate cards, a rate review
-DEMO_EVENTS = 176  # some demo commands record several events (a rate card, a decided review)
+DEMO_COMMANDS = len(steps())  # organisations, users, agreements, rate cards, a review, returns, KPIs, incentives
+DEMO_EVENTS = 212  # some commands record several events; the settlement demo adds a pool, activity and payments
 
 
 def test_loading_the_demo_twice_records_it_once(ledger):
     assert len(ORGANISATIONS) == 15 and len(USERS) == 7
 
-    assert load_demo(ledger) == DEMO_COMMANDS
+    assert load_demo(ledger) > DEMO_COMMANDS  # the steps, then the settlement demo's commands
     head = ledger.recorder.max_notification_id()
     assert head == DEMO_EVENTS
 
-    assert load_demo(ledger) == DEMO_COMMANDS  # every command ran again ...
+    assert load_demo(ledger) > DEMO_COMMANDS  # every step ran again ...
     assert ledger.recorder.max_notification_id() == head  # ... and recorded nothing
 
     shown = list_organisations(ledger.read_engine)
@@ -65,7 +65,8 @@ def events_read_by_the_projections(ledger) -> int:
 
 def test_the_cli_loads_lists_shows_events_and_rebuilds(openbook, database, open_ledger):
     loaded = ok_json(openbook("demo", "--json"))
-    assert loaded == {"commands": DEMO_COMMANDS, "events_recorded": DEMO_EVENTS, "database": str(database)}
+    assert loaded["commands"] > DEMO_COMMANDS and loaded["events_recorded"] == DEMO_EVENTS
+    assert loaded["database"] == str(database)
     assert ok_json(openbook("demo", "--json"))["events_recorded"] == 0
 
     listed = ok_json(openbook("organisations", "list", "--json"))

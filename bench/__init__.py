@@ -1,0 +1,1 @@
+"""openbook's benchmarks (``make bench`` / ``python -m bench``): measured, not asserted in tests."""

@@ -1,0 +1,254 @@
+"""Arrears: what a backdated rate decision owes on hours already paid at the old rate.
+
+A rate review decided on 15 June 2020 with rates from 1 April 2020 leaves ten
+weeks of visits paid at the old rate. The arrears for each provider are, per
+service, zone (or lot) and band, the hours delivered in that backdated window
+× (new rate − old rate), with the arithmetic written out on every line.
+
+Arrears are money owed, so they are *recorded*, not just shown: an accountant
+calculates them and the calculation is an event with its lines. They are never
+edited. When delivered hours are later corrected (or the rate card is), the
+accountant calculates again: if anything changed, a ``Recalculated`` event
+records the new lines and the difference from the last calculation per
+provider — like a re-settlement. If nothing changed, nothing is recorded.
+
+Rounding: each line rounds once to the penny, half up (payable minutes ×
+rate difference ÷ 60, exact until then). Provider totals add lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.envelope import Envelope
+from domain.errors import InvalidInput
+from domain.money import ZERO, format_gbp, round_money
+
+__all__ = ["Arrears", "ArrearsGroup", "ArrearsLine", "arrears_lines"]
+
+_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+
+
+@dataclass(frozen=True)
+class ArrearsGroup:
+    """Visits of one provider, service, zone, band and day, with the minutes paid for them."""
+
+    provider: str
+    service: str
+    zone: str
+    band: str
+    day: date
+    visits: int
+    payable_minutes: int
+
+
+@dataclass(frozen=True)
+class ArrearsLine:
+    """One line of arrears: hours × (new rate − old rate) for a provider, service, zone and band."""
+
+    provider: str
+    service: str
+    zone: str
+    band: str
+    old_rate: Decimal
+    new_rate: Decimal
+    visits: int
+    payable_minutes: int
+    amount: Decimal
+    working: str
+
+    @property
+    def hours(self) -> Decimal:
+        """Exact hours where they terminate; otherwise to 6 places (the amount uses the exact minutes)."""
+        return _EXACT.divide(Decimal(self.payable_minutes), Decimal(60)).quantize(Decimal("0.000001")).normalize()
+
+    def as_row(self) -> dict[str, Any]:
+        return {
+            "provider": self.provider,
+            "service": self.service,
+            "zone": self.zone,
+            "band": self.band,
+            "old_rate": self.old_rate,
+            "new_rate": self.new_rate,
+            "visits": self.visits,
+            "payable_minutes": self.payable_minutes,
+            "amount": self.amount,
+            "working": self.working,
+        }
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ArrearsLine:
+        return cls(**row)
+
+
+def _line(key: tuple[str, str, str, str, Decimal, Decimal], visits: int, minutes: int) -> ArrearsLine:
+    provider, service, zone, band, old, new = key
+    difference = _EXACT.subtract(new, old)
+    amount = round_money(_EXACT.divide(_EXACT.multiply(Decimal(minutes), difference), Decimal(60)))
+    shown_hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    working = (
+        f"{shown_hours:,} h ({minutes:,} min, {visits:,} visits) × ({format_gbp(new)} − {format_gbp(old)}) "
+        f"= {minutes:,} × {format_gbp(difference)} ÷ 60 = {format_gbp(amount)}"
+    )
+    return ArrearsLine(provider, service, zone, band, old, new, visits, minutes, amount, working)
+
+
+RateLookup = Callable[[str, str, date, str], Decimal | None]  # (service, zone, day, band) -> rate, None if none
+
+
+def arrears_lines(
+    groups: Iterable[ArrearsGroup], old_rate: RateLookup, new_rate: RateLookup
+) -> tuple[list[ArrearsLine], list[ArrearsGroup]]:
+    """Lines of arrears for visits in the backdated window, and the groups that could not be priced.
+
+    Visits at the same (provider, service, zone, band, old rate, new rate)
+    make one line; lines where the rate did not change are left out.
+    """
+    sums: dict[tuple[str, str, str, str, Decimal, Decimal], list[int]] = {}
+    unpriced: list[ArrearsGroup] = []
+    for g in groups:
+        old = old_rate(g.service, g.zone, g.day, g.band)
+        new = new_rate(g.service, g.zone, g.day, g.band)
+        if old is None or new is None:
+            unpriced.append(g)
+            continue
+        if old == new:
+            continue
+        total = sums.setdefault((g.provider, g.service, g.zone, g.band, old, new), [0, 0])
+        total[0] += g.visits
+        total[1] += g.payable_minutes
+    lines = [_line(key, visits, minutes) for key, (visits, minutes) in sorted(sums.items())]
+    return lines, unpriced
+
+
+def provider_totals(lines: Iterable[ArrearsLine]) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        totals[line.provider] = totals.get(line.provider, ZERO) + line.amount
+    return dict(sorted(totals.items()))
+
+
+class Arrears(LedgerAggregate):
+    """The arrears one backdated rate review owes, as calculated and recalculated."""
+
+    TOPIC = "openbook:arrears"
+
+    class Calculated(LedgerCreated):
+        """The first calculation: every line with its working, and the total per provider."""
+
+        TOPIC = "openbook:arrears.calculated"
+        agreement: str
+        financial_year: str
+        decided_on: date
+        window_start: date
+        window_end: date
+        lines: list[dict[str, Any]]
+        providers: dict[str, Decimal]
+        total: Decimal
+        basis: str
+
+    class Recalculated(LedgerEvent):
+        """A later calculation that differs: its lines, and each provider's difference from the last one."""
+
+        TOPIC = "openbook:arrears.recalculated"
+        lines: list[dict[str, Any]]
+        providers: dict[str, Decimal]
+        total: Decimal
+        previous: dict[str, Decimal]
+        difference: dict[str, Decimal]
+        basis: str
+
+        def apply(self, aggregate: Arrears) -> None:
+            aggregate._set(self.lines, self.providers, self.total, self.basis)
+            aggregate.calculations += 1
+
+    @staticmethod
+    def create_id(agreement: str, financial_year: str) -> UUID:
+        return natural_id("arrears", agreement, financial_year)
+
+    def __init__(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        financial_year: str,
+        decided_on: date,
+        window_start: date,
+        window_end: date,
+        lines: list[dict[str, Any]],
+        providers: dict[str, Decimal],
+        total: Decimal,
+        basis: str,
+    ):
+        self.agreement = agreement
+        self.financial_year = financial_year
+        self.decided_on = decided_on
+        self.window_start = window_start
+        self.window_end = window_end
+        self.calculations = 1
+        self._set(lines, providers, total, basis)
+
+    def _set(self, lines: list[dict[str, Any]], providers: dict[str, Decimal], total: Decimal, basis: str) -> None:
+        self.lines = tuple(ArrearsLine.from_row(row) for row in lines)
+        self.providers = dict(providers)
+        self.total = total
+        self.basis = basis
+
+    @classmethod
+    def calculate(
+        cls,
+        envelope: Envelope,
+        *,
+        agreement: str,
+        financial_year: str,
+        decided_on: date,
+        window_start: date,
+        window_end: date,
+        lines: list[ArrearsLine],
+        basis: str,
+    ) -> Arrears:
+        """Record the first calculation of a review's arrears for the window (both days inclusive)."""
+        if window_end < window_start:
+            raise InvalidInput(
+                f"the review is not backdated: its rates apply from {window_start.isoformat()}, "
+                f"and it was decided on {decided_on.isoformat()}"
+            )
+        totals = provider_totals(lines)
+        return cls._create(
+            cls.Calculated,
+            id=cls.create_id(agreement, financial_year),
+            envelope=envelope,
+            agreement=agreement,
+            financial_year=financial_year,
+            decided_on=decided_on,
+            window_start=window_start,
+            window_end=window_end,
+            lines=[line.as_row() for line in lines],
+            providers=totals,
+            total=sum(totals.values(), ZERO),
+            basis=basis,
+        )
+
+    def recalculate(self, envelope: Envelope, lines: list[ArrearsLine], basis: str) -> bool:
+        """Record a new calculation if its lines differ from the last one; returns whether it did."""
+        if tuple(lines) == self.lines:
+            return False
+        totals = provider_totals(lines)
+        everyone = sorted(set(totals) | set(self.providers))
+        difference = {p: totals.get(p, ZERO) - self.providers.get(p, ZERO) for p in everyone}
+        self.trigger_event(
+            self.Recalculated,
+            envelope=envelope,
+            lines=[line.as_row() for line in lines],
+            providers=totals,
+            total=sum(totals.values(), ZERO),
+            previous=dict(self.providers),
+            difference=difference,
+            basis=basis,
+        )
+        return True

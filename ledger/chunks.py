@@ -1,0 +1,204 @@
+"""The chunk store: content-addressed batches of activity rows, outside the event store.
+
+A chunk's name is the sha256 of its canonical text (``domain.activity.encode_chunk``),
+so the same rows always make the same chunk, storing one twice is a no-op, and
+a chunk read back is checked against its name: a changed byte is caught, not
+used. Bodies are zlib-compressed (level 1: ECM rows are very repetitive, and a
+million rows must stage in seconds).
+
+Chunks are staged *before* the event that references them, each in its own
+short transaction, by a child process (``ledger/chunk_writer.py`` says why not
+a thread) so that compressing and writing overlap the checking of the next
+rows. An import that fails or is killed leaves only unreferenced chunks:
+nothing reads them, and ``delete_unreferenced`` sweeps them once they are
+older than a grace period (so a sweep never races an import still staging).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    delete,
+    select,
+)
+
+from domain.activity import encode_chunk
+from domain.errors import OpenbookError
+from ledger.chunk_writer import END, write_frame
+from ledger.database import Database
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Windows
+    fcntl = None  # type: ignore[assignment]
+
+#: The activity area's tables (chunks and read models), created only by ledgers that import activity
+#: (``ActivityUseCases``): a ledger without that area, or a test modelling it, never gets them.
+activity_metadata = MetaData()
+
+#: zlib level: 1 compresses ECM rows about 5:1 at several hundred MB/s.
+COMPRESSION_LEVEL = 1
+
+activity_chunks = Table(
+    "activity_chunks",
+    activity_metadata,
+    Column("digest", String(64), primary_key=True),  # sha256 of the canonical (uncompressed) text
+    Column("kind", String(20), nullable=False),  # visits or corrections
+    Column("row_count", Integer, nullable=False),
+    Column("size", Integer, nullable=False),  # bytes of canonical text
+    Column("body", LargeBinary, nullable=False),  # zlib-compressed canonical text
+    Column("staged_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class ChunkIntegrityError(OpenbookError):
+    """A chunk an event references is missing or does not match its digest: the record was altered."""
+
+
+class ChunkStore:
+    """Reading chunks back (checked), listing and sweeping them; ``ChunkWriter`` stages them."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def read(self, digest: str, conn: Connection | None = None) -> str:
+        """A chunk's canonical text, checked against its digest."""
+        query = select(activity_chunks.c.body).where(activity_chunks.c.digest == digest)
+        if conn is None:
+            with self.engine.connect() as own:
+                body = own.execute(query).scalar_one_or_none()
+        else:
+            body = conn.execute(query).scalar_one_or_none()
+        if body is None:
+            raise ChunkIntegrityError(f"activity chunk {digest} is missing from the chunk store")
+        data = zlib.decompress(bytes(body))
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise ChunkIntegrityError(f"activity chunk {digest} does not match its digest: it was altered")
+        return data.decode("utf-8")
+
+    def digests(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(activity_chunks.c.digest)).scalars())
+
+    def delete_unreferenced(self, referenced: Iterable[str], older_than: timedelta) -> int:
+        """Delete chunks no event references that were staged more than ``older_than`` ago; returns how many."""
+        keep = set(referenced)
+        cutoff = datetime.now(timezone.utc) - older_than
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(activity_chunks.c.digest, activity_chunks.c.staged_at)).all()
+            doomed = [d for d, staged in rows if d not in keep and _aware(staged) < cutoff]
+            for start in range(0, len(doomed), 500):
+                conn.execute(delete(activity_chunks).where(activity_chunks.c.digest.in_(doomed[start : start + 500])))
+        return len(doomed)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes: they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _widen_pipe(stream: Any) -> None:
+    """Let a whole chunk sit in the pipe (Linux), so handing it over rarely waits for the child."""
+    set_pipe_size = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl else None
+    if set_pipe_size is None or stream is None:
+        return
+    try:
+        fcntl.fcntl(stream.fileno(), set_pipe_size, 1 << 20)
+    except OSError:
+        pass  # the system's limit is lower: a smaller pipe only means more, shorter waits
+
+
+class ChunkStagingError(OpenbookError):
+    """The chunk writer could not stage a chunk; nothing of the import was recorded."""
+
+
+class ChunkWriter:
+    """Stages chunks through a child process (``ledger.chunk_writer``), in submission order.
+
+    The parent encodes each chunk and computes its digest (it needs the digests
+    for the event); the child checks, compresses and stores it in parallel.
+    The pipe is the queue: when the child falls behind, ``submit`` waits, so
+    memory stays bounded by one chunk in each process whatever the file's
+    length. A failure in the child is raised here, at ``submit`` or ``finish``.
+    """
+
+    def __init__(self, database: Database):
+        config: dict[str, Any]
+        if database.is_sqlite:
+            config = {"backend": "sqlite", "path": str(database.sqlite_path.resolve()), "timeout": 30}
+        else:
+            config = {"backend": "postgresql", "conninfo": database.psycopg_conninfo()}
+        config["level"] = COMPRESSION_LEVEL
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "ledger.chunk_writer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        _widen_pipe(self._process.stdin)
+        self._digests: list[tuple[str, str]] = []
+        self._send(json.dumps(config).encode())
+
+    def _send(self, *frames: bytes) -> None:
+        stdin = self._process.stdin
+        try:
+            for frame in frames:
+                write_frame(stdin, frame)  # type: ignore[arg-type]
+        except (BrokenPipeError, OSError):
+            raise self._failure() from None
+
+    def _failure(self) -> ChunkStagingError:
+        self.abandon()
+        out = (self._process.stdout.read() if self._process.stdout else b"").decode(errors="replace").strip()
+        err = (self._process.stderr.read() if self._process.stderr else b"").decode(errors="replace").strip()
+        why = out or (err.splitlines()[-1] if err else f"exit status {self._process.returncode}")
+        return ChunkStagingError(f"activity chunks could not be staged ({why}); nothing was recorded")
+
+    def submit(self, kind: str, lines: list[str]) -> str:
+        """Stage one chunk; returns its digest (the chunk may still be on its way to the database)."""
+        data = encode_chunk(kind, lines).encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()
+        self._send(json.dumps([digest, kind, len(lines)]).encode(), data)
+        self._digests.append((kind, digest))
+        return digest
+
+    def finish(self) -> list[tuple[str, str]]:
+        """Wait until every chunk is stored; (kind, digest) in submission order."""
+        self._send(END)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._process.stdin.close()
+        answer = self._process.stdout.read().decode(errors="replace").strip()
+        self._process.wait()
+        if self._process.returncode != 0 or not answer.startswith("ok"):
+            raise self._failure()
+        return list(self._digests)
+
+    def abandon(self) -> None:
+        """Stop without using what was staged (it stays unreferenced until swept)."""
+        if self._process.stdin and not self._process.stdin.closed:
+            try:
+                self._process.stdin.close()
+            except OSError:
+                pass
+        try:
+            self._process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()

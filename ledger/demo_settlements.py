@@ -1,0 +1,149 @@
+"""Demo pooled budget, payments and settlement draft for Wirral 2019-20.
+
+Runs after ``ledger.demo.load_demo`` (the Wirral agreement, its commissioners'
+£7.2m + £4.8m contributions and its £15.60 rate card) and, if loaded, the demo
+cost returns. Every command carries an idempotency key, so loading twice
+records nothing the second time.
+
+What is from the seeds and DOMAIN.md, and what is invented:
+
+* The £12m target (the seeds' estimated combined budget) and the bands are
+  DOMAIN.md's example: the provider side keeps 50% of an underspend down to
+  90% of target and 25% beyond; it bears 50% of an overspend up to 110% and
+  100% beyond. The £250,000 caps on gain and loss, the 3% maximum profit
+  margin on the agreement and the 50% share of excess surplus clawed back
+  are invented for the demo.
+* Payments are by rate (priced delivered activity, monthly).
+* Activity: if the ledger can import activity and holds none for 2019-20,
+  ``activity_visits`` generated visits (``ledger.activity_demo``: plausible,
+  deterministic, pseudonymous) are imported first. They are a sample, far
+  fewer than the real year's, so the year is a large underspend and the gain
+  cap bites — which the statement shows.
+
+Then each month with priced activity is paid (the 10th of the month after),
+and the year's settlement is drafted by the council's accountant, for the
+CCG's accountant to review and both commissioners to approve and issue from
+the command line (``openbook settle review|approve|issue``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from domain.envelope import Actor, Envelope
+from domain.payments import months_of
+from ledger import views_settlements as views
+
+__all__ = ["DEMO_YEAR", "load_demo_settlements"]
+
+WIRRAL = "wirral-homecare"
+DEMO_YEAR = "2019-20"
+COUNCIL_ACCOUNTANT = Actor("accountant@wirral.example", "wirral-council")
+
+TARGET = Decimal("12000000.00")
+#: DOMAIN.md's example bands: (lower, upper, provider share), fractions of target; None is an open end.
+BANDS = ((None, "0.9", "0.25"), ("0.9", "1", "0.5"), ("1", "1.1", "0.5"), ("1.1", None, "1"))
+GAIN_CAP = Decimal("250000.00")
+LOSS_CAP = Decimal("250000.00")
+MAX_PROFIT_MARGIN = Decimal("0.03")
+CLAWBACK_SHARE = Decimal("0.5")
+ACTIVITY_VISITS = 12_000
+ACTIVITY_SEED = 201920
+
+Progress = Callable[[str], None]
+
+
+def _e(reason: str, key: str, on: date) -> Envelope:
+    return Envelope(COUNCIL_ACCOUNTANT, on, reason, f"demo:{WIRRAL}:settlement:{DEMO_YEAR}:{key}")
+
+
+def _set_up_pool(ledger: Any) -> None:
+    start = date(2019, 4, 1)
+    ledger.set_profit_cap(
+        _e("open-book audit: a maximum permitted profit margin (3%, invented for the demo)", "profit-cap", start),
+        WIRRAL,
+        MAX_PROFIT_MARGIN,
+    )
+    ledger.set_pooled_budget(
+        _e("section 75 pooled budget: the estimated £12m, with the risk and gain share bands agreed", "pool", start),
+        WIRRAL,
+        DEMO_YEAR,
+        target=TARGET,
+        bands=BANDS,
+        gain_cap=GAIN_CAP,
+        loss_cap=LOSS_CAP,
+        mechanism="rate",
+        clawback_share=CLAWBACK_SHARE,
+    )
+
+
+def _import_sample_activity(ledger: Any, visits: int) -> bool:
+    """Import generated visits for the year if the ledger can and holds none; whether any were imported."""
+    if visits <= 0 or not hasattr(ledger, "import_activity"):
+        return False
+    ledger.projections.catch_up()
+    if views.activity_rows(ledger.read_engine, WIRRAL, DEMO_YEAR):
+        return False
+    from ledger.activity_demo import visit_rows, write_visits
+
+    rows = visit_rows(ledger.agreement(WIRRAL), visits, date(2019, 4, 1), date(2020, 3, 31), seed=ACTIVITY_SEED,
+                      id_prefix="D1920-")  # fmt: skip
+    with tempfile.TemporaryDirectory() as work:
+        path = write_visits(Path(work) / "wirral-visits-2019-20.csv", rows)
+        ledger.import_activity(
+            _e("demo sample of 2019-20 visits from the providers' call monitoring", "activity", date(2020, 4, 15)),
+            WIRRAL,
+            path,
+        )
+    return True
+
+
+def _paid_on(month: str) -> date:
+    year, number = int(month[:4]), int(month[5:])
+    return date(year + (number == 12), number % 12 + 1, 10)
+
+
+def load_demo_settlements(ledger: Any, progress: Progress | None = None, activity_visits: int = ACTIVITY_VISITS) -> int:
+    """Set up Wirral's 2019-20 pool, pay each month with activity, draft the settlement; returns commands run.
+
+    Without activity for the year (and no way to import it), only the pool is
+    set up: run the settlement later with ``openbook settle``.
+    """
+    say = progress or (lambda _message: None)
+    _set_up_pool(ledger)
+    say("Wirral 2019-20 pooled budget")
+    count = 2
+    if _import_sample_activity(ledger, activity_visits):
+        say("Wirral 2019-20 sample activity")
+        count += 1
+    ledger.projections.catch_up()
+    months = sorted({r.month for r in views.activity_rows(ledger.read_engine, WIRRAL, DEMO_YEAR)})
+    if not months:
+        say("no 2019-20 activity: run payments and the settlement from the command line once it is imported")
+        return count
+    paid = {run.month for run in _runs(ledger)}
+    for month in months_of(DEMO_YEAR):
+        if month in months and month not in paid:
+            ledger.run_payments(_e(f"monthly payment of priced activity for {month}", f"payments:{month}",
+                                   _paid_on(month)), WIRRAL, month)  # fmt: skip
+            say(f"Wirral payments {month}")
+            count += 1
+    ledger.draft_settlement(
+        _e("year-end risk and gain share settlement of the pooled budget", "draft", date(2020, 6, 30)),
+        WIRRAL,
+        DEMO_YEAR,
+    )
+    say("Wirral 2019-20 settlement drafted")
+    return count + 1
+
+
+def _runs(ledger: Any) -> tuple[Any, ...]:
+    from domain.payments import PaymentLedger
+
+    found = PaymentLedger.create_id(WIRRAL, DEMO_YEAR)
+    return ledger.repository.get(found).runs if found in ledger.repository else ()

@@ -1,0 +1,557 @@
+"""Delivered activity as tables: every visit priced, and totals per provider, zone, service and month.
+
+``visits`` holds each visit as last recorded (imported, then corrected) with
+its price; ``activity_totals`` sums them per agreement, provider, zone (or
+lot), service and month (with the month's financial quarter and year), so
+spend by provider, zone, service, month or quarter is one small query. KPIs
+and incentive triggers (the next pass) compare these hours with baselines.
+
+Prices come from the one pricing path (``ledger.pricing.Pricer``). So that a
+rebuild gives exactly the tables an incremental catch-up gave, a visit is
+priced with the agreement and rate card *as recorded at the event being
+applied*: the projection follows every agreement and rate-card event (only
+their versions), loads those two aggregates at those versions, and re-prices
+the visits a published or withdrawn rate (or a new payment basis) affects from
+its effective date. A backdated rate therefore moves spend by the difference,
+and the arrears use case can show it.
+
+Money is stored as whole pence (``price_pence``, ``spend_pence``): exact on
+both databases and safe to sum in SQL. Rates are exact decimal text.
+A visit with no rate in force is kept, unpriced (``price_pence`` NULL), and
+counted in ``unpriced_visits`` until a rate is published for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
+
+from domain.activity import FIELDS, ActivityImport, VisitRow, decode_chunk
+from domain.aggregate import LedgerEvent
+from domain.agreements import Agreement
+from domain.errors import NotFound, RuleBroken
+from domain.periods import quarter_of
+from domain.rates import RateCard, payable_minutes, price_visit
+from ledger.chunks import ChunkStore, activity_metadata
+from ledger.pricing import Pricer
+from ledger.projections.base import Projection, handles
+from ledger.projections.columns import ExactDecimal
+
+visits = Table(
+    "visits",
+    activity_metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("visit_id", String(64), primary_key=True),
+    Column("provider", String(63), nullable=False),
+    Column("client_ref", String(64), nullable=False),
+    Column("district", String(8), nullable=False),
+    Column("zone", String(63), nullable=False),  # the zone or lot delivered under
+    Column("service", String(20), nullable=False),
+    Column("band", String(63), nullable=False),  # "" when the package has no rate band
+    Column("visit_date", String(10), nullable=False),  # ISO date of the planned start
+    Column("month", String(7), nullable=False),  # "2019-04"
+    Column("quarter", String(10), nullable=False),  # "2019-20-Q1"
+    Column("planned_start", String(19), nullable=False),
+    Column("planned_minutes", Integer, nullable=False),
+    Column("actual_start", String(19), nullable=False),
+    Column("actual_minutes", Integer, nullable=False),
+    Column("carer_ref", String(64), nullable=False),
+    Column("payable_minutes", Integer, nullable=False),  # under the agreement's payment basis
+    Column("hourly_rate", ExactDecimal),  # None: no rate in force
+    Column("price_pence", BigInteger),  # None: unpriced
+    Column("import_id", String(36), nullable=False),  # the import that last recorded the visit
+    Column("position", Integer, nullable=False),
+    Index("visits_by_key_and_date", "agreement", "service", "zone", "visit_date"),
+)
+
+activity_totals = Table(
+    "activity_totals",
+    activity_metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("provider", String(63), primary_key=True),
+    Column("zone", String(63), primary_key=True),
+    Column("service", String(20), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("quarter", String(10), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("planned_minutes", BigInteger, nullable=False),
+    Column("actual_minutes", BigInteger, nullable=False),
+    Column("payable_minutes", BigInteger, nullable=False),
+    Column("spend_pence", BigInteger, nullable=False),
+    Column("unpriced_visits", Integer, nullable=False),
+)
+
+activity_imports = Table(
+    "activity_imports",
+    activity_metadata,
+    Column("import_id", String(36), primary_key=True),
+    Column("agreement", String(63), nullable=False, index=True),
+    Column("file_name", String(255), nullable=False),
+    Column("file_digest", String(64), nullable=False),
+    Column("file_format", String(8), nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("corrected_visits", Integer, nullable=False),
+    Column("changes", Integer, nullable=False),
+    Column("first_date", String(10)),
+    Column("last_date", String(10)),
+    Column("spend_pence", BigInteger, nullable=False),  # of its new visits, as priced when it was applied
+    Column("unpriced_visits", Integer, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+#: The agreement and rate-card versions visits are priced at, as of this projection's position.
+activity_pricing = Table(
+    "activity_pricing",
+    activity_metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("agreement_id", String(36), nullable=False, unique=True),
+    Column("agreement_version", Integer, nullable=False),
+    Column("card_id", String(36)),
+    Column("card_version", Integer),
+)
+
+_VISIT_COLUMNS = (
+    "agreement", "visit_id", "provider", "client_ref", "district", "zone", "service", "band", "visit_date", "month",
+    "quarter", "planned_start", "planned_minutes", "actual_start", "actual_minutes", "carer_ref", "payable_minutes",
+    "hourly_rate", "price_pence", "import_id", "position",
+)  # fmt: skip
+
+Price = tuple[int, Decimal | None, int | None]  # payable minutes, hourly rate, pence
+
+
+def _events_of(aggregate_class: type) -> tuple[type, ...]:
+    return tuple(
+        v for v in vars(aggregate_class).values() if isinstance(v, type) and issubclass(v, LedgerEvent)
+    )
+
+
+_PERIODS: dict[str, tuple[str, str]] = {}
+
+
+def periods_of(month: str) -> tuple[str, str]:
+    """(financial quarter, financial year) of a month such as "2019-04"."""
+    found = _PERIODS.get(month)
+    if found is None:
+        quarter = quarter_of(date.fromisoformat(month + "-01"))
+        found = _PERIODS[month] = (str(quarter), str(quarter.year))
+    return found
+
+
+class Prices:
+    """The one pricing path for a batch of visits, remembering each distinct question's answer.
+
+    It asks the ``Pricer`` exactly what ``Pricer.price`` asks — the rate in
+    force (``rate_for``), the payment basis (``payment_basis_on``), then
+    ``domain.rates.price_visit`` — but remembers the arithmetic per (rate,
+    basis, minutes), which a million visits share, instead of per date. The
+    independent check (``ledger/activity_verify.py``) calls ``Pricer.price``
+    itself, and the tests hold the two equal. Without a rate card yet, every
+    visit is unpriced but its payable minutes still follow the agreement's basis.
+    """
+
+    def __init__(self, agreement: Agreement, card: RateCard | None):
+        self.agreement = agreement
+        self.pricer = Pricer(agreement, card) if card is not None else None
+        self._answers: dict[tuple[Any, ...], Price] = {}
+        self._arithmetic: dict[tuple[Any, ...], Price] = {}
+        self._dates: dict[str, date] = {}
+
+    def __call__(self, service: str, zone: str, day: str, band: str, planned: int, actual: int) -> Price:
+        key = (service, zone, day, band, planned, actual)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._price(service, zone, day, band, planned, actual)
+            if len(self._answers) > 500_000:
+                self._answers.clear()
+            self._answers[key] = answer
+        return answer
+
+    def _price(self, service: str, zone: str, day: str, band: str, planned: int, actual: int) -> Price:
+        on = self._dates.get(day)
+        if on is None:
+            on = self._dates[day] = date.fromisoformat(day)
+        try:
+            basis = self.agreement.payment_basis_on(on) if self.pricer is None else self.pricer.payment_basis_on(on)
+        except RuleBroken:  # outside the term: an import never records one, but replay must not stop
+            return actual, None, None
+        quote = None
+        if self.pricer is not None:
+            try:
+                quote = self.pricer.rate_for(service, zone, on, band or None)
+            except NotFound:
+                pass
+        if quote is None:
+            return payable_minutes(basis, planned, actual), None, None
+        key = (quote.hourly_rate, basis, planned, actual)
+        found = self._arithmetic.get(key)
+        if found is None:
+            visit = price_visit(quote, basis, planned, actual)
+            found = self._arithmetic[key] = (visit.payable_minutes, visit.hourly_rate, int(visit.amount.scaleb(2)))
+        return found
+
+
+class _Deltas:
+    """Changes to ``activity_totals`` gathered while applying one event, written once at its end."""
+
+    def __init__(self, agreement: str):
+        self.agreement = agreement
+        self.rows: dict[tuple[str, str, str, str], list[int]] = {}
+
+    def add(self, sign: int, provider: str, zone: str, service: str, month: str, planned: int, actual: int,
+            price: Price) -> None:  # fmt: skip
+        key = (provider, zone, service, month)
+        row = self.rows.get(key)
+        if row is None:
+            row = self.rows[key] = [0, 0, 0, 0, 0, 0]
+        payable, _rate, pence = price
+        row[0] += sign
+        row[1] += sign * planned
+        row[2] += sign * actual
+        row[3] += sign * payable
+        if pence is None:
+            row[5] += sign
+        else:
+            row[4] += sign * pence
+
+    def write(self, conn: Connection) -> None:
+        t = activity_totals.c
+        for (provider, zone, service, month), d in self.rows.items():
+            if not any(d):
+                continue
+            key = (t.agreement == self.agreement) & (t.provider == provider) & (t.zone == zone)
+            key &= (t.service == service) & (t.month == month)
+            changed = conn.execute(
+                update(activity_totals)
+                .where(key)
+                .values(
+                    visits=t.visits + d[0],
+                    planned_minutes=t.planned_minutes + d[1],
+                    actual_minutes=t.actual_minutes + d[2],
+                    payable_minutes=t.payable_minutes + d[3],
+                    spend_pence=t.spend_pence + d[4],
+                    unpriced_visits=t.unpriced_visits + d[5],
+                )
+            )
+            if changed.rowcount == 0:
+                quarter, year = periods_of(month)
+                conn.execute(
+                    insert(activity_totals).values(
+                        agreement=self.agreement, provider=provider, zone=zone, service=service, month=month,
+                        quarter=quarter, financial_year=year, visits=d[0], planned_minutes=d[1],
+                        actual_minutes=d[2], payable_minutes=d[3], spend_pence=d[4], unpriced_visits=d[5],
+                    )  # fmt: skip
+                )
+
+
+class ActivityProjection(Projection):
+    name = "activity"
+    tables = (visits, activity_totals, activity_imports, activity_pricing)
+
+    def __init__(self, ledger: Any):
+        """``ledger`` gives the repository (aggregates at a version) and the engine the chunks live in."""
+        self.ledger = ledger
+        self._tables_ready = False
+        self._prices: dict[tuple[str, int, int | None], Prices] = {}
+        #: Called with the number of visits applied so far (the CLI's progress bar while pricing).
+        self.on_visits: Callable[[int], None] | None = None
+
+    def apply(self, conn: Connection, event: Any, position: int) -> None:
+        if not self._tables_ready:  # a ledger running this projection without ActivityUseCases
+            activity_metadata.create_all(conn)
+            self._tables_ready = True
+        super().apply(conn, event, position)
+
+    @property
+    def chunks(self) -> ChunkStore:
+        return ChunkStore(self.ledger.projections.engine)
+
+    # -- what visits are priced with -------------------------------------------------------------
+
+    def _state(self, conn: Connection, agreement: str) -> Any:
+        return conn.execute(select(activity_pricing).where(activity_pricing.c.agreement == agreement)).one()
+
+    def prices(self, conn: Connection, agreement: str) -> Prices:
+        """The agreement and its card as recorded at this projection's position, as a ``Prices``."""
+        state = self._state(conn, agreement)
+        key = (agreement, state.agreement_version, state.card_version)
+        found = self._prices.get(key)
+        if found is None:
+            repository = self.ledger.repository
+            loaded = repository.get(UUID(state.agreement_id), version=state.agreement_version)
+            card = None
+            if state.card_version is not None:
+                card = repository.get(UUID(state.card_id), version=state.card_version)
+            if len(self._prices) >= 8:
+                self._prices.clear()
+            found = self._prices[key] = Prices(loaded, card)
+        return found
+
+    @handles(*_events_of(Agreement))
+    def agreement_changed(self, conn: Connection, e: Any, position: int) -> None:
+        p = activity_pricing.c
+        if isinstance(e, Agreement.Registered):
+            conn.execute(
+                insert(activity_pricing).values(
+                    agreement=e.code, agreement_id=str(e.originator_id), agreement_version=e.originator_version
+                )
+            )
+            return
+        conn.execute(
+            update(activity_pricing)
+            .where(p.agreement_id == str(e.originator_id))
+            .values(agreement_version=e.originator_version)
+        )
+        if isinstance(e, Agreement.PaymentBasisSet):
+            code = conn.execute(select(p.agreement).where(p.agreement_id == str(e.originator_id))).scalar_one()
+            self._reprice(conn, code, position, e.envelope.effective_date)
+
+    @handles(RateCard.Created)
+    def card_created(self, conn: Connection, e: RateCard.Created, position: int) -> None:
+        conn.execute(
+            update(activity_pricing)
+            .where(activity_pricing.c.agreement == e.agreement)
+            .values(card_id=str(e.originator_id), card_version=e.originator_version)
+        )
+
+    @handles(RateCard.RatePublished, RateCard.RateWithdrawn)
+    def rate_changed(self, conn: Connection, e: Any, position: int) -> None:
+        p = activity_pricing.c
+        code = conn.execute(select(p.agreement).where(p.card_id == str(e.originator_id))).scalar_one()
+        conn.execute(
+            update(activity_pricing).where(p.card_id == str(e.originator_id)).values(card_version=e.originator_version)
+        )
+        self._reprice(conn, code, position, e.effective_from, service=e.service, zone=e.zone)
+
+    def _reprice(
+        self, conn: Connection, agreement: str, position: int, since: date, service: str | None = None,
+        zone: str | None = None,
+    ) -> None:  # fmt: skip
+        """Price again the visits from ``since`` (of one service and zone, if given), month by month."""
+        v, t = visits.c, activity_totals.c
+        where = (t.agreement == agreement) & (t.month >= since.isoformat()[:7])
+        if service is not None:
+            where &= (t.service == service) & (t.zone == zone)
+        months = sorted(set(conn.execute(select(t.month).where(where)).scalars()))
+        if not months:
+            return
+        prices = self.prices(conn, agreement)
+        deltas = _Deltas(agreement)
+        sql = _update_price_sql(conn)
+        for month in months:
+            chosen = (v.agreement == agreement) & (v.month == month) & (v.visit_date >= since.isoformat())
+            if service is not None:
+                chosen &= (v.service == service) & (v.zone == zone)
+            rows = conn.execute(
+                select(
+                    v.visit_id, v.provider, v.zone, v.service, v.band, v.visit_date, v.planned_minutes,
+                    v.actual_minutes, v.payable_minutes, v.hourly_rate, v.price_pence,
+                ).where(chosen)  # fmt: skip
+            ).all()
+            changes = []
+            for r in rows:
+                new = prices(r.service, r.zone, r.visit_date, r.band, r.planned_minutes, r.actual_minutes)
+                old = (r.payable_minutes, r.hourly_rate, r.price_pence)
+                if new != old:
+                    deltas.add(-1, r.provider, r.zone, r.service, month, r.planned_minutes, r.actual_minutes, old)
+                    deltas.add(1, r.provider, r.zone, r.service, month, r.planned_minutes, r.actual_minutes, new)
+                    changes.append((new[0], _text(new[1]), new[2], position, agreement, r.visit_id))
+            if changes:
+                conn.exec_driver_sql(sql, changes)
+        deltas.write(conn)
+
+    # -- imports and corrections ---------------------------------------------------------------------
+
+    @handles(ActivityImport.Imported)
+    def imported(self, conn: Connection, e: ActivityImport.Imported, position: int) -> None:
+        agreement = e.agreement
+        prices = self.prices(conn, agreement)
+        deltas = _Deltas(agreement)
+        import_id = str(e.originator_id)
+        done = spend = unpriced = 0
+        for digest in e.chunks:
+            _kind, rows = decode_chunk(self.chunks.read(digest, conn))
+            params = []
+            add = deltas.add
+            for vid, provider, district, zone, service, band, client, carer, pstart, pmin, astart, amin in rows:
+                planned, actual = int(pmin), int(amin)
+                day = pstart[:10]
+                month = day[:7]
+                price = prices(service, zone, day, band, planned, actual)
+                add(1, provider, zone, service, month, planned, actual, price)
+                if price[2] is None:
+                    unpriced += 1
+                else:
+                    spend += price[2]
+                params.append(
+                    (agreement, vid, provider, client, district, zone, service, band, day, month,
+                     periods_of(month)[0], pstart, planned, astart, actual, carer, price[0], _text(price[1]),
+                     price[2], import_id, position)
+                )  # fmt: skip
+            inserted = _insert_visits(conn, params)
+            if inserted != len(params):
+                self._replace_existing(conn, agreement, params, position, deltas)
+            done += len(params)
+            if self.on_visits:
+                self.on_visits(done)
+        deltas.write(conn)
+        conn.execute(
+            insert(activity_imports).values(
+                import_id=import_id, agreement=agreement, file_name=e.file_name, file_digest=e.file_digest,
+                file_format=e.file_format, rows=e.rows, visits=e.visits, unchanged=e.unchanged, corrected_visits=0,
+                changes=0, first_date=_iso(e.first_date), last_date=_iso(e.last_date), spend_pence=spend,
+                unpriced_visits=unpriced, recorded_by=str(e.envelope.actor), recorded_at=e.timestamp, position=position,
+            )  # fmt: skip
+        )
+
+    def _replace_existing(
+        self, conn: Connection, agreement: str, params: list[tuple[Any, ...]], position: int, deltas: _Deltas
+    ) -> None:
+        """Visits an import recorded as new that another import recorded first: the later record wins.
+
+        Only two imports racing each other can do this (each checks the
+        visits recorded before it started); the totals move by the difference.
+        """
+        by_id = {p[1]: p for p in params}
+        for start in range(0, len(params), 500):
+            ids = [p[1] for p in params[start : start + 500]]
+            for old in self._current(conn, agreement, ids):
+                if old["position"] == position:
+                    continue
+                new = dict(zip(_VISIT_COLUMNS, by_id[old["visit_id"]], strict=True))
+                new["hourly_rate"] = None if new["hourly_rate"] is None else Decimal(new["hourly_rate"])
+                _remove(deltas, old)
+                conn.execute(
+                    update(visits)
+                    .where((visits.c.agreement == agreement) & (visits.c.visit_id == old["visit_id"]))
+                    .values(new)
+                )
+
+    def _current(self, conn: Connection, agreement: str, ids: Sequence[str]) -> list[dict[str, Any]]:
+        rows = conn.execute(
+            select(visits).where((visits.c.agreement == agreement) & visits.c.visit_id.in_(list(ids)))
+        ).all()
+        return [dict(r._mapping) for r in rows]
+
+    @handles(ActivityImport.Corrected)
+    def corrected(self, conn: Connection, e: ActivityImport.Corrected, position: int) -> None:
+        agreement = conn.execute(
+            select(activity_imports.c.agreement).where(activity_imports.c.import_id == str(e.originator_id))
+        ).scalar_one()
+        changes: dict[str, list[list[str]]] = {}
+        for row in _corrections(e, self.chunks, conn):
+            changes.setdefault(row[0], []).append(row)
+        prices = self.prices(conn, agreement)
+        deltas = _Deltas(agreement)
+        ids = list(changes)
+        for start in range(0, len(ids), 500):
+            for old in self._current(conn, agreement, ids[start : start + 500]):
+                row = VisitRow.from_fields([str(old[f]) for f in FIELDS])
+                for _vid, field, _before, after in changes[row.visit_id]:
+                    row = row.with_change(field, after)
+                day = row.planned_start[:10]
+                month = day[:7]
+                price = prices(row.service, row.zone, day, row.band, row.planned_minutes, row.actual_minutes)
+                _remove(deltas, old)
+                deltas.add(
+                    1, row.provider, row.zone, row.service, month, row.planned_minutes, row.actual_minutes, price
+                )
+                values = dict(zip(FIELDS, row.fields(), strict=True))
+                values.update(
+                    planned_minutes=row.planned_minutes, actual_minutes=row.actual_minutes, visit_date=day,
+                    month=month, quarter=periods_of(month)[0], payable_minutes=price[0], hourly_rate=price[1],
+                    price_pence=price[2], import_id=str(e.originator_id), position=position,
+                )  # fmt: skip
+                conn.execute(
+                    update(visits)
+                    .where((visits.c.agreement == agreement) & (visits.c.visit_id == row.visit_id))
+                    .values(values)
+                )
+        deltas.write(conn)
+        i = activity_imports.c
+        conn.execute(
+            update(activity_imports)
+            .where(i.import_id == str(e.originator_id))
+            .values(corrected_visits=i.corrected_visits + e.visits, changes=i.changes + e.changes, position=position)
+        )
+
+
+def _remove(deltas: _Deltas, old: dict[str, Any]) -> None:
+    """Take a visit row, as the visits table holds it, out of the totals."""
+    price = (old["payable_minutes"], old["hourly_rate"], old["price_pence"])
+    deltas.add(-1, old["provider"], old["zone"], old["service"], old["month"], old["planned_minutes"],
+               old["actual_minutes"], price)  # fmt: skip
+
+
+def _corrections(e: ActivityImport.Corrected, chunks: ChunkStore, conn: Connection | None) -> Iterable[list[str]]:
+    """Every [visit id, field, before, after] of a Corrected event, listed or in chunks, in order."""
+    yield from e.corrections
+    for digest in e.chunks:
+        yield from decode_chunk(chunks.read(digest, conn))[1]
+
+
+def _text(rate: Decimal | None) -> str | None:
+    return None if rate is None else str(rate)
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def _marks(conn: Connection, count: int) -> str:
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    return ", ".join([mark] * count)
+
+
+def _insert_visits(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Insert visits, skipping any already there; returns how many were inserted.
+
+    SQLite: a plain DB-API ``executemany`` of tuples (its fast path). PostgreSQL:
+    ``COPY`` into a session's temporary table, then one ``INSERT ... SELECT``,
+    several times faster than row-by-row inserts, in the same transaction.
+    """
+    columns = ", ".join(_VISIT_COLUMNS)
+    if conn.dialect.name == "sqlite":
+        marks = ", ".join("?" * len(_VISIT_COLUMNS))
+        return conn.exec_driver_sql(f"INSERT OR IGNORE INTO visits ({columns}) VALUES ({marks})", rows).rowcount
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS visits_incoming "
+            "(LIKE visits INCLUDING DEFAULTS EXCLUDING CONSTRAINTS EXCLUDING INDEXES)"
+        )
+        cursor.execute("TRUNCATE visits_incoming")
+        with cursor.copy(f"COPY visits_incoming ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO visits ({columns}) SELECT {columns} FROM visits_incoming ON CONFLICT DO NOTHING")
+        return cursor.rowcount
+
+
+def _update_price_sql(conn: Connection) -> str:
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    return (
+        f"UPDATE visits SET payable_minutes = {mark}, hourly_rate = {mark}, price_pence = {mark}, position = {mark} "
+        f"WHERE agreement = {mark} AND visit_id = {mark}"
+    )

@@ -1,0 +1,223 @@
+"""Pooled budgets, payments and settlements as tables: for lists, statements and the running position.
+
+The figures that are signed (a settlement's statement, a payment run's lines)
+live in their events and aggregates; these tables are for finding and
+listing them quickly: which pools exist, what was paid to whom for which
+month (line by line, for payment statements), and each settlement's status
+and headline figures. Money is stored as exact decimal text
+(``ExactDecimal``) and summed in Python, never in SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, insert, select, update
+
+from domain.payments import PaymentLedger
+from domain.pool import PooledBudget, PoolTerms, describe_band
+from domain.settlement_workflow import Settlement
+from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.columns import ExactDecimal
+
+pooled_budgets = Table(
+    "pooled_budgets",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("target", ExactDecimal, nullable=False),
+    Column("gain_cap", ExactDecimal),
+    Column("loss_cap", ExactDecimal),
+    Column("mechanism", String(12), nullable=False),
+    Column("bands", Text, nullable=False),  # the bands in words, "; " between them
+    Column("revisions", Integer, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+payment_ledgers = Table(
+    "payment_ledgers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("agreement", String(63), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+)
+
+#: One row per provider per monthly run: what the provider was paid that month.
+payments = Table(
+    "payments",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("provider", String(63), primary_key=True),
+    Column("financial_year", String(7), nullable=False, index=True),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("mechanism", String(12), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+#: The lines of each provider's payment, in order: a payment statement.
+payment_lines = Table(
+    "payment_lines",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("month", String(7), primary_key=True),
+    Column("provider", String(63), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("label", Text, nullable=False),
+    Column("zone", String(63), nullable=False),
+    Column("service", String(20), nullable=False),
+    Column("activity_month", String(7), nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("payable_minutes", BigInteger, nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+)
+
+settlements = Table(
+    "settlements",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("status", String(12), nullable=False),
+    Column("previous", Integer),
+    Column("drafted_by", String(200), nullable=False),
+    Column("drafted_on", Date, nullable=False),
+    Column("reviewed_by", String(200)),
+    Column("commissioners", Text, nullable=False),  # space-separated: who must approve
+    Column("approved_by", Text, nullable=False),  # "commissioner: user" pairs, "; " between them
+    Column("issued_on", Date),
+    Column("target", ExactDecimal, nullable=False),
+    Column("actual", ExactDecimal, nullable=False),
+    Column("provider_amount_uncapped", ExactDecimal, nullable=False),
+    Column("provider_amount", ExactDecimal, nullable=False),
+    Column("clawback_total", ExactDecimal, nullable=False),
+    Column("commissioner_cost", ExactDecimal, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+
+def _pool_values(terms: dict[str, Any]) -> dict[str, Any]:
+    found = PoolTerms.from_data(terms)
+    return {
+        "target": found.target,
+        "gain_cap": found.gain_cap,
+        "loss_cap": found.loss_cap,
+        "mechanism": found.mechanism.value,
+        "bands": "; ".join(describe_band(b) for b in found.bands),
+    }
+
+
+def _settlement_key(e: Any) -> Any:
+    return settlements.c.id == str(e.originator_id)
+
+
+class SettlementsProjection(Projection):
+    name = "settlements"
+    tables = (pooled_budgets, payment_ledgers, payments, payment_lines, settlements)
+
+    @handles(PooledBudget.SetUp)
+    def pool_set_up(self, conn: Connection, e: PooledBudget.SetUp, position: int) -> None:
+        conn.execute(
+            insert(pooled_budgets).values(
+                agreement=e.agreement, financial_year=e.financial_year, id=str(e.originator_id), revisions=0,
+                effective_date=e.envelope.effective_date, position=position, **_pool_values(e.terms),
+            )  # fmt: skip
+        )
+
+    @handles(PooledBudget.Revised)
+    def pool_revised(self, conn: Connection, e: PooledBudget.Revised, position: int) -> None:
+        p = pooled_budgets.c
+        conn.execute(
+            update(pooled_budgets)
+            .where(p.id == str(e.originator_id))
+            .values(revisions=p.revisions + 1, effective_date=e.envelope.effective_date, position=position,
+                    **_pool_values(e.terms))  # fmt: skip
+        )
+
+    @handles(PaymentLedger.Opened)
+    def payments_opened(self, conn: Connection, e: PaymentLedger.Opened, position: int) -> None:
+        conn.execute(
+            insert(payment_ledgers).values(
+                id=str(e.originator_id), agreement=e.agreement, financial_year=e.financial_year
+            )
+        )
+
+    @handles(PaymentLedger.RunRecorded)
+    def run_recorded(self, conn: Connection, e: PaymentLedger.RunRecorded, position: int) -> None:
+        agreement, year = conn.execute(
+            select(payment_ledgers.c.agreement, payment_ledgers.c.financial_year).where(
+                payment_ledgers.c.id == str(e.originator_id)
+            )
+        ).one()
+        for provider, amount in e.providers.items():
+            conn.execute(
+                insert(payments).values(
+                    agreement=agreement, month=e.month, provider=provider, financial_year=year, amount=amount,
+                    mechanism=e.mechanism, paid_on=e.envelope.effective_date, recorded_by=str(e.envelope.actor),
+                    basis=e.basis, position=position,
+                )  # fmt: skip
+            )
+        numbers: dict[str, int] = {}
+        for row in e.lines:
+            number = numbers[row["provider"]] = numbers.get(row["provider"], 0) + 1
+            conn.execute(
+                insert(payment_lines).values(
+                    agreement=agreement, month=e.month, provider=row["provider"], line=number, label=row["label"],
+                    zone=row["zone"], service=row["service"], activity_month=row["month"], visits=row["visits"],
+                    payable_minutes=row["payable_minutes"], amount=row["amount"],
+                )  # fmt: skip
+            )
+
+    @handles(Settlement.Drafted)
+    def drafted(self, conn: Connection, e: Settlement.Drafted, position: int) -> None:
+        s = e.statement
+        conn.execute(
+            insert(settlements).values(
+                agreement=e.agreement, financial_year=e.financial_year, sequence=e.sequence, id=str(e.originator_id),
+                status="draft", previous=e.previous, drafted_by=str(e.envelope.actor),
+                drafted_on=e.envelope.effective_date, commissioners=" ".join(e.commissioners), approved_by="",
+                target=s["target"], actual=s["actual"],
+                provider_amount_uncapped=s["provider_amount_uncapped"], provider_amount=s["provider_amount"],
+                clawback_total=s["clawback_total"], commissioner_cost=s["commissioner_cost"], position=position,
+            )  # fmt: skip
+        )
+
+    @handles(Settlement.Reviewed)
+    def reviewed(self, conn: Connection, e: Settlement.Reviewed, position: int) -> None:
+        conn.execute(
+            update(settlements)
+            .where(_settlement_key(e))
+            .values(status="reviewed", reviewed_by=str(e.envelope.actor), position=position)
+        )
+
+    @handles(Settlement.Approved)
+    def approved(self, conn: Connection, e: Settlement.Approved, position: int) -> None:
+        before, needed = conn.execute(
+            select(settlements.c.approved_by, settlements.c.commissioners).where(_settlement_key(e))
+        ).one()
+        signed = [*filter(None, before.split("; ")), f"{e.commissioner}: {e.envelope.actor.user}"]
+        done = {pair.split(":")[0] for pair in signed}
+        status = "approved" if set(needed.split()) <= done else "reviewed"
+        conn.execute(
+            update(settlements)
+            .where(_settlement_key(e))
+            .values(approved_by="; ".join(signed), status=status, position=position)
+        )
+
+    @handles(Settlement.Issued)
+    def issued(self, conn: Connection, e: Settlement.Issued, position: int) -> None:
+        conn.execute(
+            update(settlements)
+            .where(_settlement_key(e))
+            .values(status="issued", issued_on=e.envelope.effective_date, position=position)
+        )
+
+    @handles(Settlement.Withdrawn)
+    def withdrawn(self, conn: Connection, e: Settlement.Withdrawn, position: int) -> None:
+        conn.execute(update(settlements).where(_settlement_key(e)).values(status="withdrawn", position=position))

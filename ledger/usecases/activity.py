@@ -1,0 +1,366 @@
+"""Use cases: importing delivered activity, its totals, the chunk sweep, and arrears of a backdated review.
+
+An import is checked and staged in full first (``ledger.activity_import``),
+then recorded through ``_execute`` as one ``ActivityImport`` (its ``Imported``
+event, and a ``Corrected`` event when the file changed visits already
+recorded) — all or nothing, whatever happens to the process. The same file
+again records nothing and says so.
+
+Arrears are recorded when an accountant calculates them (``calculate_arrears``),
+from the priced visits and the rate card before and after the review: the
+event keeps every line's arithmetic, and a later calculation that differs
+records the difference, never an edit (see ``domain/arrears.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from domain.activity import ActivityImport, hours
+from domain.aggregate import LedgerAggregate
+from domain.arrears import Arrears, arrears_lines
+from domain.checks import check_financial_year
+from domain.envelope import Envelope
+from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.rates import RateCard
+from domain.rate_reviews import RateReview
+from ledger import views_activity as views
+from ledger.activity_import import CHUNK_ROWS, AgreementRules, inspect_file, stage_file
+from ledger.chunks import ChunkStore, ChunkWriter, activity_metadata
+from ledger.database import Database
+from ledger.history import json_ready, read_events
+from ledger.pricing import Pricer
+from ledger.projections.activity import ActivityProjection
+from ledger.usecases.rate_reviews import RateReviewUseCases
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "checking" (rows), "pricing" (visits)
+
+IMPORT_TOPICS = (ActivityImport.Imported.TOPIC, ActivityImport.Corrected.TOPIC)
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What an import did, for people and for ``--json``."""
+
+    agreement: str
+    import_id: str
+    file_name: str
+    file_digest: str
+    recorded: bool  # False: nothing new was recorded (see ``message``)
+    message: str
+    rows: int = 0
+    visits: int = 0  # new visits recorded
+    unchanged: int = 0  # visits already recorded exactly as in this file: skipped
+    corrected_visits: int = 0
+    changes: int = 0  # fields changed by corrections
+    chunks: int = 0
+    totals: list[dict[str, Any]] = field(default_factory=list)  # per provider, zone and service
+    spend: Decimal | None = None  # of the visits this import recorded, at today's rates
+    unpriced_visits: int = 0
+
+    def hours_by(self, dimension: str) -> dict[str, Decimal]:
+        """Delivered hours of the new visits by provider, zone or service (exact: summed minutes ÷ 60, 2 dp)."""
+        minutes: dict[str, int] = {}
+        for t in self.totals:
+            minutes[t[dimension]] = minutes.get(t[dimension], 0) + int(t["actual_minutes"])
+        return {key: hours(value) for key, value in sorted(minutes.items())}
+
+    def as_json(self) -> dict[str, Any]:
+        data = json_ready(self)
+        data["hours_by_provider"] = json_ready(self.hours_by("provider"))
+        data["hours_by_zone"] = json_ready(self.hours_by("zone"))
+        data["hours_by_service"] = json_ready(self.hours_by("service"))
+        return data
+
+
+class ActivityUseCases(RateReviewUseCases):
+    """Activity is priced by rates and corrected against reviews, so it builds on the reviews' use cases."""
+
+    def __init__(self, database: Database, *, create_tables: bool = True):
+        super().__init__(database, create_tables=create_tables)
+        if create_tables:
+            activity_metadata.create_all(self.projections.engine)
+
+    def _activity_projection(self) -> ActivityProjection | None:
+        found = self.projections.projections.get(ActivityProjection.name)
+        return found if isinstance(found, ActivityProjection) else None
+
+    # -- import ----------------------------------------------------------------------------------
+
+    def import_activity(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        path: str | Path,
+        *,
+        file_name: str | None = None,
+        progress: Progress | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+    ) -> ImportSummary:
+        """Check a CSV or XLSX file of visits in full and record it, or record nothing and say why.
+
+        Raises InvalidInput listing the problems (row and column, the first
+        100, then a count) if any row breaks a rule.
+        """
+        info = inspect_file(path, file_name)
+        import_id = ActivityImport.create_id(agreement, info.digest)
+        if import_id in self.repository:
+            return self._already_imported(import_id)
+        found = self.agreement(agreement)
+        self.projections.catch_up()  # corrections compare with every visit recorded so far
+        rules = AgreementRules(found)
+        existing = None
+        if views.has_visits(self.read_engine, agreement):
+            existing = lambda ids: views.recorded_visits(self.read_engine, agreement, ids)  # noqa: E731
+        say = progress or (lambda _stage, _done, _total: None)
+        writer = ChunkWriter(self.database)
+        staged = stage_file(
+            info,
+            rules,
+            writer,
+            existing=existing,
+            progress=say,
+            chunk_rows=chunk_rows,
+        )
+        if not info.unchanged():
+            raise InvalidInput(f"{info.name}: the file changed while it was being imported; nothing was recorded")
+        base = {"agreement": agreement, "import_id": str(import_id), "file_name": info.name, "file_digest": info.digest}
+        if not staged.visits and not staged.corrected_visits:
+            return ImportSummary(
+                **base,
+                recorded=False,
+                message=f"nothing new: all {staged.unchanged:,} visits in {info.name} are already recorded as they are",
+                rows=staged.rows,
+                unchanged=staged.unchanged,
+            )
+        result = {
+            **base,
+            "recorded": True,
+            "message": (
+                f"recorded {staged.visits:,} new visits from {info.name}"
+                + (f", corrected {staged.corrected_visits:,}" if staged.corrected_visits else "")
+                + (f", {staged.unchanged:,} already recorded (skipped)" if staged.unchanged else "")
+            ),
+            "rows": staged.rows,
+            "visits": staged.visits,
+            "unchanged": staged.unchanged,
+            "corrected_visits": staged.corrected_visits,
+            "changes": staged.changes,
+            "chunks": len(staged.chunks) + len(staged.correction_chunks),
+            "totals": json_ready(staged.totals),
+        }
+
+        def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
+            if import_id in self.repository:  # the same file, recorded by someone else meanwhile
+                return [], self._already_imported(import_id).as_json()
+            record = ActivityImport.record(
+                envelope,
+                agreement=agreement,
+                file_name=info.name,
+                file_digest=info.digest,
+                file_format=info.format,
+                rows=staged.rows,
+                visits=staged.visits,
+                unchanged=staged.unchanged,
+                chunks=staged.chunks,
+                totals=staged.totals,
+                first_date=staged.first_date,
+                last_date=staged.last_date,
+            )
+            if staged.corrected_visits:
+                record.correct(
+                    envelope,
+                    visits=staged.corrected_visits,
+                    corrections=staged.corrections,
+                    chunks=staged.correction_chunks,
+                    changes=staged.changes,
+                )
+            return [record], result
+
+        projection = self._activity_projection()
+        if projection is not None:
+            projection.on_visits = lambda done: say("pricing", done, staged.visits)
+        try:
+            recorded = self._execute("import_activity", {**base, "file_format": info.format}, envelope, build)
+        finally:
+            if projection is not None:
+                projection.on_visits = None
+        spend, unpriced = views.import_spend(self.read_engine, str(import_id))
+        return _summary(recorded, spend=spend, unpriced_visits=unpriced)
+
+    def _already_imported(self, import_id: UUID) -> ImportSummary:
+        record: ActivityImport = self.repository.get(import_id)
+        return ImportSummary(
+            agreement=record.agreement,
+            import_id=str(import_id),
+            file_name=record.file_name,
+            file_digest=record.file_digest,
+            recorded=False,
+            message=(
+                f"already imported: this file (sha256 {record.file_digest[:12]}…) was recorded as "
+                f"{record.file_name!r} on {record.created_on.date().isoformat()}; nothing new was recorded"
+            ),
+            rows=record.rows,
+            visits=record.visits,
+            unchanged=record.unchanged,
+            corrected_visits=record.corrected_visits,
+            changes=record.correction_changes,
+            chunks=len(record.chunks) + len(record.correction_chunks),
+            totals=json_ready(record.totals),
+        )
+
+    def activity_import(self, agreement: str, file_digest: str) -> ActivityImport:
+        return self._get(ActivityImport, ActivityImport.create_id(agreement, file_digest), "activity import")
+
+    # -- questions ---------------------------------------------------------------------------------
+
+    def activity_totals(
+        self, agreement: str, by: tuple[str, ...] = ("provider",), *, provider: str | None = None,
+        period: str | None = None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Visits, hours and spend by provider, zone, service, month, quarter or financial year."""
+        self.agreement(agreement)
+        return views.totals(self.read_engine, agreement, by, provider=provider, period=period)
+
+    def activity_imports(self, agreement: str) -> list[dict[str, Any]]:
+        self.agreement(agreement)
+        return views.imports(self.read_engine, agreement)
+
+    def recorded_visit(self, agreement: str, visit_id: str) -> dict[str, Any]:
+        found = views.visit(self.read_engine, agreement, visit_id)
+        if found is None:
+            raise NotFound(f"visit {visit_id!r} is not recorded under {agreement}")
+        return found
+
+    # -- chunks ------------------------------------------------------------------------------------
+
+    def referenced_chunks(self) -> set[str]:
+        """Every chunk digest an import event names: what must never be swept."""
+        digests: set[str] = set()
+        for record in read_events(self.recorder, self.mapper, topics=IMPORT_TOPICS, limit=10**9):
+            digests.update(record.payload.get("chunks") or ())
+        return digests
+
+    def sweep_activity_chunks(self, older_than: timedelta = timedelta(days=1)) -> int:
+        """Delete staged chunks no import references (a failed or killed import's), once older than the grace."""
+        return ChunkStore(self.projections.engine).delete_unreferenced(self.referenced_chunks(), older_than)
+
+    # -- arrears -----------------------------------------------------------------------------------
+
+    def _card_before(self, review: RateReview) -> RateCard | None:
+        """The agreement's rate card as it stood just before the review's decision was recorded."""
+        decided = [
+            r.position
+            for r in read_events(self.recorder, self.mapper, topics=[RateReview.Decided.TOPIC], limit=10**6)
+            if r.aggregate_id == review.id
+        ]
+        card_id = RateCard.create_id(review.agreement)
+        topics = [RateCard.Created.TOPIC, RateCard.RatePublished.TOPIC, RateCard.RateWithdrawn.TOPIC]
+        before = [
+            r.version
+            for r in read_events(self.recorder, self.mapper, topics=topics, aggregate_id=card_id, limit=10**6)
+            if r.position < decided[0]
+        ]
+        return self.repository.get(card_id, version=max(before)) if before else None
+
+    def calculate_arrears(self, envelope: Envelope, agreement: str, financial_year: str) -> dict[str, Any]:
+        """Calculate (or recalculate) the arrears a backdated review owes each provider, and record them.
+
+        The backdated window runs from the decided rates' effective date to the
+        day before the decision. For every visit in it: payable hours × (the
+        rate now on the card − the rate on the card before the decision).
+        """
+        year = check_financial_year(financial_year)
+        payload = {"agreement": agreement, "financial_year": year}
+
+        def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
+            review = self.rate_review(agreement, year)
+            decision = review.decision
+            if decision is None or decision.effective_from is None:
+                raise RuleBroken(f"the {year} rate review of {agreement} has no decided rates, so no arrears")
+            if not review.is_backdated():
+                raise RuleBroken(
+                    f"the {year} rate review of {agreement} is not backdated: its rates apply from "
+                    f"{decision.effective_from.isoformat()}, on or after the decision on "
+                    f"{decision.decided_on.isoformat()}, so no arrears are owed"
+                )
+            start, end = decision.effective_from, decision.decided_on - timedelta(days=1)
+            self.projections.catch_up()
+            found = self.agreement(agreement)
+            old_card = self._card_before(review)
+            if old_card is None:
+                raise RuleBroken(
+                    f"{agreement} had no rates before the {year} review, so nothing was paid at an old rate"
+                )
+            old, new = Pricer(found, old_card), self.pricer(agreement)
+            groups = views.arrears_groups(self.read_engine, agreement, start, end)
+            lines, unpriced = arrears_lines(groups, _rate_lookup(old), _rate_lookup(new))
+            visits = sum(g.visits for g in groups)
+            basis = (
+                f"{visits:,} visits recorded from {start.isoformat()} to {end.isoformat()} (event position "
+                f"{self.projections.head()}); old rates: the card before the decision; new rates: the card now"
+            )
+            arrears_id = Arrears.create_id(agreement, year)
+            if arrears_id in self.repository:
+                arrears: Arrears = self.repository.get(arrears_id)
+                changed = arrears.recalculate(envelope, lines, basis)
+            else:
+                arrears = Arrears.calculate(
+                    envelope, agreement=agreement, financial_year=year, decided_on=decision.decided_on,
+                    window_start=start, window_end=end, lines=lines, basis=basis,
+                )  # fmt: skip
+                changed = True
+            result = _arrears_json(arrears)
+            result["recorded"] = changed
+            result["unpriced_groups"] = len(unpriced)
+            if not changed:
+                result["message"] = f"unchanged since calculation {arrears.calculations}: nothing new was recorded"
+            return ([arrears] if changed else []), result
+
+        return self._execute("calculate_arrears", payload, envelope, build)
+
+    def arrears(self, agreement: str, financial_year: str) -> dict[str, Any]:
+        """The last recorded calculation of a review's arrears, with its lines and history."""
+        year = check_financial_year(financial_year)
+        what = f"arrears of the {year} review of {agreement!r}"
+        arrears: Arrears = self._get(Arrears, Arrears.create_id(agreement, year), what)
+        return _arrears_json(arrears)
+
+
+def _rate_lookup(pricer: Pricer) -> Callable[[str, str, date, str], Decimal | None]:
+    def rate(service: str, zone: str, day: date, band: str) -> Decimal | None:
+        try:
+            return pricer.rate_for(service, zone, day, band or None).hourly_rate
+        except NotFound:
+            return None
+
+    return rate
+
+
+def _arrears_json(arrears: Arrears) -> dict[str, Any]:
+    return json_ready(
+        {
+            "agreement": arrears.agreement,
+            "financial_year": arrears.financial_year,
+            "decided_on": arrears.decided_on,
+            "window_start": arrears.window_start,
+            "window_end": arrears.window_end,
+            "calculations": arrears.calculations,
+            "lines": [line.as_row() for line in arrears.lines],
+            "providers": arrears.providers,
+            "total": arrears.total,
+            "basis": arrears.basis,
+            "recorded": True,
+        }
+    )
+
+
+def _summary(data: dict[str, Any], **extra: Any) -> ImportSummary:
+    known = {k: v for k, v in data.items() if k in ImportSummary.__dataclass_fields__ and k not in extra}
+    return ImportSummary(**known, **extra)

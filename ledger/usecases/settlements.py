@@ -1,0 +1,536 @@
+"""Use cases: the pooled budget, payments on account, and the year-end risk and gain share settlement.
+
+Every command goes through ``_execute`` (idempotency, one atomic save,
+``ConcurrencyConflict``, read models caught up). Who may act is decided by
+``ledger.authorisation``: an accountant of a commissioner of the agreement
+sets up the pool, runs payments, drafts, reviews and issues settlements;
+each commissioner approves through one of its own accountants.
+
+A settlement is computed from recorded figures only, gathered here in one
+place (``settlement_inputs``) with a reference to where each came from:
+
+* the pool's terms (``PooledBudget``, by version);
+* contributions and the maximum profit margin (``Agreement``, by version);
+* priced activity per provider for the year (the activity read model, at its
+  event position; prices come from the rate card, by version) — arrears of a
+  backdated review are already in it, because the read model re-prices the
+  backdated visits, so they are referenced, not added;
+* payments on account (``PaymentLedger``, by version);
+* accepted cost returns for the year, for the excess surplus clawback (each
+  by period, accepted revision and version; an accepted annual return is used
+  in place of the quarters; a commissioner's in-house return is never
+  clawed back from).
+
+Issuing re-gathers the inputs: if anything changed since the draft, issue is
+refused and the accountant drafts again — so an issued settlement always
+matches the ledger at the moment it was issued, and any later correction is
+settled by a re-settlement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.agreements import Agreement
+from domain.arrears import Arrears
+from domain.checks import check_financial_year
+from domain.cost_model import CostLine
+from domain.cost_returns import CostReturn
+from domain.envelope import Envelope
+from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.money import ZERO
+from domain.payments import PaymentLedger, capitated_run, check_month, rate_run, year_of_month
+from domain.periods import parse_financial_year
+from domain.pool import PaymentMechanism, PooledBudget, PoolTerms
+from domain.rates import RateCard
+from domain.settlement_workflow import Settlement, SettlementStatus
+from domain.settlements import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
+from domain.users import Role
+from ledger import views_settlements as views
+from ledger.authorisation import (
+    NotAllowed,
+    accountant_access,
+    check_may_review,
+    is_system,
+    person,
+    provider_access,
+)
+from ledger.history import json_ready, read_events
+from ledger.usecases.agreements import AgreementUseCases
+
+__all__ = ["SettlementUseCases"]
+
+OPEN = (SettlementStatus.DRAFT, SettlementStatus.REVIEWED, SettlementStatus.APPROVED)
+
+
+def _awarded(agreement: Agreement, financial_year: str) -> set[tuple[str, str]]:
+    """(provider, zone) of every award in force on some day of the year."""
+    year = parse_financial_year(financial_year)
+    found: set[tuple[str, str]] = set()
+    day = year.start
+    while day <= year.end:
+        found.update((a.provider, a.zone) for a in agreement.awards_on(day))
+        day += timedelta(days=1)
+    return found
+
+
+class SettlementUseCases(AgreementUseCases):
+    """The pool refers to agreements (contributions, awards, profit cap): these build on the agreements' use cases."""
+
+    # -- the pooled budget -------------------------------------------------------------------------
+
+    def set_pooled_budget(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        financial_year: str,
+        *,
+        target: Decimal | str,
+        bands: Iterable[Any],
+        gain_cap: Decimal | str | None = None,
+        loss_cap: Decimal | str | None = None,
+        mechanism: PaymentMechanism | str = PaymentMechanism.RATE,
+        capitation: Iterable[Any] = (),
+        clawback_share: Decimal | str = Decimal("1"),
+        margin_basis: str = "total",
+        provider_split: Mapping[str, Decimal | str] | None = None,
+    ) -> dict[str, Any]:
+        """Set up (or revise) the pool of an agreement for a year; a revision that changes nothing records nothing."""
+        year = check_financial_year(financial_year)
+        bands, capitation = list(bands), list(capitation)
+        payload = {
+            "agreement": agreement, "financial_year": year, "target": target, "bands": bands, "gain_cap": gain_cap,
+            "loss_cap": loss_cap, "mechanism": str(mechanism), "capitation": capitation,
+            "clawback_share": clawback_share, "margin_basis": margin_basis, "provider_split": provider_split,
+        }  # fmt: skip
+
+        def build() -> tuple[list[Any], dict[str, Any]]:
+            found = self.agreement(agreement)
+            check_may_review(self, envelope.actor, found, "setting up a pooled budget")
+            terms = PoolTerms.check(
+                target=target, bands=bands, gain_cap=gain_cap, loss_cap=loss_cap, mechanism=mechanism,
+                capitation=capitation, clawback_share=clawback_share, margin_basis=margin_basis,
+                provider_split=provider_split,
+            )  # fmt: skip
+            self._check_pool_fits(found, year, terms)
+            pool_id = PooledBudget.create_id(agreement, year)
+            if pool_id in self.repository:
+                pool: PooledBudget = self.repository.get(pool_id)
+                if not pool.revise(envelope, terms):
+                    return [], {**_pool_json(pool), "recorded": False, "message": "unchanged: nothing was recorded"}
+            else:
+                pool = PooledBudget.set_up(envelope, agreement, year, terms)
+            return [pool], {**_pool_json(pool), "recorded": True}
+
+        return self._execute("set_pooled_budget", payload, envelope, build)
+
+    def _check_pool_fits(self, agreement: Agreement, year: str, terms: PoolTerms) -> None:
+        fy = parse_financial_year(year)
+        if not (agreement.is_in_term(fy.start) or agreement.is_in_term(fy.end)):
+            raise RuleBroken(
+                f"financial_year: {year} is outside the term of {agreement.code} "
+                f"({agreement.term_start.isoformat()} to {agreement.term_end.isoformat()})"
+            )
+        awarded = _awarded(agreement, year)
+        problems = [
+            f"capitation: {c.provider} holds no award in {c.zone} of {agreement.code} in {year}"
+            for c in terms.capitation
+            if (c.provider, c.zone) not in awarded
+        ]
+        providers = {p for p, _ in awarded}
+        problems += [
+            f"provider_split: {p} holds no award under {agreement.code} in {year}"
+            for p, _ in terms.provider_split
+            if p not in providers
+        ]
+        if problems:
+            raise InvalidInput(problems)
+
+    def pooled_budget(self, agreement: str, financial_year: str) -> PooledBudget:
+        year = check_financial_year(financial_year)
+        what = f"the {year} pooled budget of {agreement!r}"
+        return self._get(PooledBudget, PooledBudget.create_id(agreement, year), what)
+
+    def pool_position(
+        self, actor: Any, agreement: str, financial_year: str, through_month: str | None = None
+    ) -> dict[str, Any]:
+        """Budget, target, paid, due, forecast to year end at the run rate, and variance (accountants only)."""
+        self.projections.catch_up()
+        access = accountant_access(self, actor, agreement)
+        return views.pool_position(self, access, check_financial_year(financial_year), through_month)
+
+    # -- payments on account ---------------------------------------------------------------------
+
+    def run_payments(self, envelope: Envelope, agreement: str, month: str) -> dict[str, Any]:
+        """Record one month's payments to every provider by the pool's mechanism (see ``domain.payments``)."""
+        chosen = check_month(month)
+        year = year_of_month(chosen)
+
+        def build() -> tuple[list[Any], dict[str, Any]]:
+            found = self.agreement(agreement)
+            check_may_review(self, envelope.actor, found, "running payments")
+            pool = self.pooled_budget(agreement, year)
+            issued = [s for s in self.settlements(agreement, year) if s.status is SettlementStatus.ISSUED]
+            if issued:
+                raise RuleBroken(
+                    f"month: {year} of {agreement} was settled ({issued[-1].describe()}); payments after the "
+                    "settlement are settled by a re-settlement, not a payment run"
+                )
+            ledger_id = PaymentLedger.create_id(agreement, year)
+            if ledger_id in self.repository:
+                record: PaymentLedger = self.repository.get(ledger_id)
+            else:
+                record = PaymentLedger.open(envelope, agreement, year)
+            terms = pool.terms
+            if terms.mechanism is PaymentMechanism.RATE:
+                self.projections.catch_up()
+                rows = views.activity_rows(self.read_engine, agreement, year)
+                lines = rate_run(chosen, rows, record.paid())
+                unpriced = views.unpriced_visits(self.read_engine, agreement, year)
+                basis = (
+                    f"priced activity of {year} up to {chosen} from the activity read model at event position "
+                    f"{self._activity_position()} (rate card version {self._version(RateCard.create_id(agreement))}); "
+                    f"less payments of earlier runs ({', '.join(r.month for r in record.runs) or 'none'})"
+                    + (f"; {unpriced:,} visits have no rate in force and are paid once priced" if unpriced else "")
+                )
+            else:
+                lines = capitated_run(chosen, terms.capitation)
+                basis = f"capitated sums on account of the {year} pooled budget (version {pool.version})"
+            run = record.record_run(envelope, chosen, terms.mechanism, lines, basis)
+            result = {
+                "agreement": agreement, "financial_year": year, "month": run.month, "mechanism": run.mechanism,
+                "providers": run.providers, "total": run.total, "lines": [line.as_row() for line in run.lines],
+                "basis": run.basis,
+            }  # fmt: skip
+            return [record], json_ready(result)
+
+        return self._execute("run_payments", {"agreement": agreement, "month": chosen}, envelope, build)
+
+    def payments(self, agreement: str, financial_year: str) -> PaymentLedger:
+        year = check_financial_year(financial_year)
+        what = f"payments of {agreement!r} in {year}"
+        return self._get(PaymentLedger, PaymentLedger.create_id(agreement, year), what)
+
+    def payment_statement(self, actor: Any, agreement: str, provider: str, month: str) -> dict[str, Any]:
+        """One provider's payment for a month, line by line, with the year's cumulative payments."""
+        self.projections.catch_up()
+        return views.payment_statement(self.read_engine, provider_access(self, actor, agreement, provider), month)
+
+    def payment_runs(self, actor: Any, agreement: str, financial_year: str) -> list[dict[str, Any]]:
+        self.projections.catch_up()
+        return views.payment_runs(self.read_engine, accountant_access(self, actor, agreement), financial_year)
+
+    # -- settlement inputs -------------------------------------------------------------------------
+
+    def _version(self, aggregate_id: Any) -> int | None:
+        return self.repository.get(aggregate_id).version if aggregate_id in self.repository else None
+
+    def _activity_position(self) -> int | None:
+        return self.projections.positions().get("activity")
+
+    def accepted_returns(
+        self, agreement: str, financial_year: str
+    ) -> tuple[dict[str, ReturnFigures], list[dict[str, Any]]]:
+        """Each provider's accepted cost returns for the year added up, and a reference to each return used."""
+        year = parse_financial_year(check_financial_year(financial_year))
+        quarters = {str(q) for q in year.quarters()}
+        found: dict[str, dict[str, CostReturn]] = {}
+        for record in read_events(self.recorder, self.mapper, topics=[CostReturn.Drafted.TOPIC], limit=10**6):
+            payload = record.payload
+            if payload["agreement"] != agreement or payload.get("in_house"):
+                continue
+            if payload["period"] != str(year) and payload["period"] not in quarters:
+                continue
+            cost_return: CostReturn = self.repository.get(record.aggregate_id)
+            if cost_return.accepted_filing is not None:
+                found.setdefault(cost_return.provider, {})[str(cost_return.period)] = cost_return
+        figures: dict[str, ReturnFigures] = {}
+        references: list[dict[str, Any]] = []
+        for provider, by_period in sorted(found.items()):
+            used = [by_period[str(year)]] if str(year) in by_period else [by_period[p] for p in sorted(by_period)]
+            total = surplus = ZERO
+            sources = []
+            for r in used:
+                filing = r.accepted_filing
+                total += filing.total
+                surplus += filing.lines[CostLine.SURPLUS]
+                sources.append(f"{r.period} revision {r.accepted_revision}")
+                references.append(
+                    {"provider": provider, "period": str(r.period), "id": str(r.id), "version": r.version,
+                     "accepted_revision": r.accepted_revision}  # fmt: skip
+                )
+            figures[provider] = ReturnFigures(provider, total, surplus, tuple(sources))
+        return figures, references
+
+    def settlement_inputs(self, agreement: str, financial_year: str) -> tuple[SettlementInputs, dict[str, Any]]:
+        """Every figure the year's settlement is computed from, by value, and where each came from."""
+        year = check_financial_year(financial_year)
+        self.projections.catch_up()
+        found = self.agreement(agreement)
+        pool = self.pooled_budget(agreement, year)
+        terms = pool.terms
+        rows = views.activity_rows(self.read_engine, agreement, year)
+        activity = views.by_provider(rows)
+        payments_id = PaymentLedger.create_id(agreement, year)
+        record: PaymentLedger | None = self.repository.get(payments_id) if payments_id in self.repository else None
+        year_end = parse_financial_year(year).end
+        max_margin = found.max_profit_margin_on(year_end)
+        returns, return_refs = self.accepted_returns(agreement, year) if max_margin is not None else ({}, [])
+        contributions = found.contributions(year)
+        if not contributions:
+            raise RuleBroken(f"contributions: no commissioner of {agreement} has a contribution for {year}")
+        inputs = SettlementInputs(
+            agreement=agreement,
+            financial_year=year,
+            target=terms.target,
+            bands=terms.bands,
+            contributions=contributions,
+            activity=activity,
+            paid={} if record is None else record.paid(),
+            incentives={},
+            gain_cap=terms.gain_cap,
+            loss_cap=terms.loss_cap,
+            provider_split=dict(terms.provider_split),
+            max_margin=max_margin,
+            margin_basis=terms.margin_basis,
+            clawback_share=terms.clawback_share,
+            returns=returns,
+        )
+        card_id = RateCard.create_id(agreement)
+        arrears_id = Arrears.create_id(agreement, year)
+        arrears: Arrears | None = self.repository.get(arrears_id) if arrears_id in self.repository else None
+        references = {
+            "pooled_budget": {"id": str(pool.id), "version": pool.version},
+            "agreement": {
+                "id": str(found.id), "version": found.version,
+                "read": f"contributions for {year}; maximum profit margin in force on {year_end.isoformat()}",
+            },  # fmt: skip
+            "rate_card": {"id": str(card_id), "version": self._version(card_id)},
+            "activity": {
+                "read_model": "activity_totals",
+                "event_position": self._activity_position(),
+                "head": self.projections.head(),
+                "months": sorted({r.month for r in rows}),
+                "visits": sum(r.visits for r in rows),
+                "unpriced_visits": views.unpriced_visits(self.read_engine, agreement, year),
+            },
+            "payments": None if record is None else {
+                "id": str(record.id), "version": record.version, "months": [r.month for r in record.runs],
+            },  # fmt: skip
+            "cost_returns": return_refs,
+            "arrears": None if arrears is None else {
+                "id": str(arrears.id), "version": arrears.version, "total": arrears.total,
+                "note": "already in priced activity: the activity read model re-prices backdated visits",
+            },  # fmt: skip
+            "incentives": "none recorded: the ledger holds no incentive payments yet",
+            "kpi_results": "none recorded: the ledger holds no KPI results yet",
+        }
+        return inputs, json_ready(references)
+
+    def preview_settlement(self, actor: Any, agreement: str, financial_year: str) -> dict[str, Any]:
+        """The settlement as it would be drafted now, recording nothing."""
+        access = accountant_access(self, actor, agreement)
+        inputs, references = self.settlement_inputs(access.agreement, financial_year)
+        statement = compute_settlement(inputs)
+        return json_ready(
+            {
+                "agreement": agreement, "financial_year": inputs.financial_year, "status": "preview",
+                "statement": statement.to_data(), "inputs": inputs.to_data(), "references": references,
+            }  # fmt: skip
+        )
+
+    # -- the settlement's life ---------------------------------------------------------------------
+
+    def settlements(self, agreement: str, financial_year: str) -> list[Settlement]:
+        """Every settlement of the agreement's year, in number order."""
+        year = check_financial_year(financial_year)
+        found: list[Settlement] = []
+        while (next_id := Settlement.create_id(agreement, year, len(found) + 1)) in self.repository:
+            found.append(self.repository.get(next_id))
+        return found
+
+    def settlement(self, agreement: str, financial_year: str, sequence: int | None = None) -> Settlement:
+        """Settlement number ``sequence`` (default the latest) of the agreement's year."""
+        year = check_financial_year(financial_year)
+        if sequence is None:
+            found = self.settlements(agreement, year)
+            if not found:
+                raise NotFound(f"no settlement of {agreement!r} for {year} has been drafted")
+            return found[-1]
+        return self._get(Settlement, Settlement.create_id(agreement, year, sequence),
+                         f"settlement {sequence} of {agreement!r} for {year}")  # fmt: skip
+
+    def settlement_view(
+        self, actor: Any, agreement: str, financial_year: str, sequence: int | None = None, provider: str | None = None
+    ) -> dict[str, Any]:
+        """A settlement for its reader: accountants see it all; a provider sees its own lines (``provider``)."""
+        self.agreement(agreement)
+        if provider:
+            access: Any = provider_access(self, actor, agreement, provider)
+        else:
+            access = accountant_access(self, actor, agreement)
+        return json_ready(views.settlement_view(self.settlement(agreement, financial_year, sequence), access))
+
+    def draft_settlement(self, envelope: Envelope, agreement: str, financial_year: str) -> dict[str, Any]:
+        """Compute the year's settlement from the ledger as it stands and record it as a draft.
+
+        After an issued settlement this is a re-settlement showing previous,
+        new and difference per party; it is refused if nothing changed. An open
+        draft with the same inputs is returned as it is (nothing recorded); one
+        with different inputs is withdrawn, superseded by the new draft.
+        """
+        year = check_financial_year(financial_year)
+
+        def build() -> tuple[list[Any], dict[str, Any]]:
+            found = self.agreement(agreement)
+            check_may_review(self, envelope.actor, found, "drafting a settlement")
+            inputs, references = self.settlement_inputs(agreement, year)
+            existing = self.settlements(agreement, year)
+            open_drafts = [s for s in existing if s.status in OPEN]
+            data = json_ready(inputs.to_data())
+            for draft in open_drafts:
+                if json_ready(draft.inputs) == data:
+                    view = views.settlement_view(draft, accountant_access(self, envelope.actor, agreement))
+                    message = f"unchanged: {draft.describe()} was drafted from the same figures; nothing was recorded"
+                    return [], json_ready({**view, "recorded": False, "message": message})
+            issued = [s for s in existing if s.status is SettlementStatus.ISSUED]
+            previous = issued[-1] if issued else None
+            if previous is not None and json_ready(previous.inputs) == data:
+                raise RuleBroken(
+                    f"nothing has changed since {previous.describe()} was issued: a re-settlement would differ "
+                    "by zero for every party"
+                )
+            statement: SettlementStatement = compute_settlement(inputs)
+            sequence = len(existing) + 1
+            new = Settlement.draft(
+                envelope, inputs=inputs, statement=statement, sequence=sequence, references=references,
+                previous=previous,
+            )  # fmt: skip
+            reason = f"superseded by settlement {sequence}" + (f": {envelope.reason}" if envelope.reason else "")
+            for draft in open_drafts:
+                draft.withdraw(Envelope(envelope.actor, envelope.effective_date, reason), superseded_by=sequence)
+            view = views.settlement_view(new, accountant_access(self, envelope.actor, agreement))
+            return [new, *open_drafts], json_ready({**view, "recorded": True})
+
+        return self._execute("draft_settlement", {"agreement": agreement, "financial_year": year}, envelope, build)
+
+    def _change_settlement(
+        self, command: str, envelope: Envelope, agreement: str, financial_year: str, sequence: int,
+        change: Any, payload: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        year = check_financial_year(financial_year)
+
+        def build() -> tuple[list[Any], dict[str, Any]]:
+            found = self.agreement(agreement)
+            settlement = self.settlement(agreement, year, sequence)
+            change(found, settlement)
+            return [settlement], _settlement_summary(settlement)
+
+        body = {"agreement": agreement, "financial_year": year, "sequence": sequence, **(payload or {})}
+        return self._execute(command, body, envelope, build)
+
+    def review_settlement(
+        self, envelope: Envelope, agreement: str, financial_year: str, sequence: int, note: str | None = None
+    ) -> dict[str, Any]:
+        def change(found: Agreement, s: Settlement) -> None:
+            check_may_review(self, envelope.actor, found, "reviewing a settlement")
+            s.review(envelope, note)
+
+        return self._change_settlement("review_settlement", envelope, agreement, financial_year, sequence, change,
+                                       {"note": note})  # fmt: skip
+
+    def approve_settlement(
+        self, envelope: Envelope, agreement: str, financial_year: str, sequence: int, commissioner: str | None = None
+    ) -> dict[str, Any]:
+        """Approve for a commissioner: the approver's own organisation (an accountant of it).
+
+        The operator's ``system`` hand belongs to no organisation, so it names ``commissioner``.
+        """
+
+        def change(found: Agreement, s: Settlement) -> None:
+            s.approve(envelope, self._approving_for(envelope, found, commissioner))
+
+        return self._change_settlement("approve_settlement", envelope, agreement, financial_year, sequence, change,
+                                       {"commissioner": commissioner})  # fmt: skip
+
+    def _approving_for(self, envelope: Envelope, agreement: Agreement, commissioner: str | None) -> str:
+        actor = envelope.actor
+        if is_system(actor):
+            if not commissioner:
+                raise InvalidInput("commissioner: name the commissioner approving (system acts for no organisation)")
+            return commissioner
+        who = person(self, actor)
+        if who.organisation not in agreement.commissioners or not who.has(Role.ACCOUNTANT):
+            raise NotAllowed(
+                f"approving a settlement: only an accountant of a commissioner of {agreement.code} "
+                f"({', '.join(agreement.commissioners)}) may approve, not {actor}"
+            )
+        if commissioner and commissioner != who.organisation:
+            raise NotAllowed(
+                f"approving a settlement: {who.username} approves for {who.organisation}, not {commissioner}"
+            )
+        return who.organisation
+
+    def issue_settlement(
+        self, envelope: Envelope, agreement: str, financial_year: str, sequence: int
+    ) -> dict[str, Any]:
+        """Issue an approved settlement, refused if the ledger's figures changed since it was drafted."""
+
+        def change(found: Agreement, s: Settlement) -> None:
+            check_may_review(self, envelope.actor, found, "issuing a settlement")
+            if s.status is SettlementStatus.APPROVED:
+                inputs, _ = self.settlement_inputs(agreement, s.financial_year)
+                now, then = json_ready(inputs.to_data()), json_ready(s.inputs)
+                changed = sorted(k for k in now if now[k] != then.get(k))
+                if changed:
+                    raise RuleBroken(
+                        f"{s.describe()} cannot be issued: its inputs changed since it was drafted "
+                        f"({', '.join(changed)}); draft the settlement again"
+                    )
+            s.issue(envelope)
+
+        return self._change_settlement("issue_settlement", envelope, agreement, financial_year, sequence, change)
+
+    def withdraw_settlement(
+        self, envelope: Envelope, agreement: str, financial_year: str, sequence: int
+    ) -> dict[str, Any]:
+        def change(found: Agreement, s: Settlement) -> None:
+            check_may_review(self, envelope.actor, found, "withdrawing a settlement")
+            s.withdraw(envelope)
+
+        return self._change_settlement("withdraw_settlement", envelope, agreement, financial_year, sequence, change)
+
+    def list_settlements(self, actor: Any, agreement: str, financial_year: str | None = None) -> list[dict[str, Any]]:
+        self.projections.catch_up()
+        access = accountant_access(self, actor, agreement)
+        year = check_financial_year(financial_year) if financial_year else None
+        return views.list_settlements(self.read_engine, access.agreement, year)
+
+
+def _pool_json(pool: PooledBudget) -> dict[str, Any]:
+    return json_ready(
+        {
+            "agreement": pool.agreement,
+            "financial_year": pool.financial_year,
+            "revisions": pool.revisions,
+            "terms": pool.terms.to_data(),
+            "described": pool.terms.describe(),
+        }
+    )
+
+
+def _settlement_summary(s: Settlement) -> dict[str, Any]:
+    return json_ready(
+        {
+            "agreement": s.agreement,
+            "financial_year": s.financial_year,
+            "sequence": s.sequence,
+            "status": s.status.value,
+            "approvals": sorted(s.approvals),
+            "awaiting": list(s.awaiting),
+            "issued_on": None if s.issued is None else s.issued.on,
+        }
+    )

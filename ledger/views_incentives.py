@@ -1,0 +1,176 @@
+"""Read-side queries for KPI results and incentives: the KPI dashboard, result histories, assessments.
+
+Each view takes an access value from ``ledger.authorisation``: an
+accountant's (``AccountantAccess``) sees every provider; a provider's
+(``ProviderAccess``) sees only its own rows, so a provider never learns
+another's KPI results or incentive payment (nor the total, which would
+reveal the others' sum).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, select
+
+from domain.errors import InvalidInput, NotFound
+from domain.kpi_results import target_words
+from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_period
+from ledger.authorisation import AccountantAccess, NotAllowed, ProviderAccess
+from ledger.projections.incentives import (
+    incentive_assessment_lines,
+    incentive_assessments,
+    incentive_schemes,
+    kpi_result_log,
+    kpi_results,
+)
+from ledger.usecases.cost_returns import awards_in_period
+
+if TYPE_CHECKING:
+    from ledger.usecases.incentives import IncentiveUseCases
+
+__all__ = ["incentive_assessment", "kpi_dashboard", "kpi_history", "scheme_versions"]
+
+Access = AccountantAccess | ProviderAccess
+
+
+def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def _check(access: object) -> Access:
+    if not isinstance(access, (AccountantAccess, ProviderAccess)):
+        raise TypeError(f"this view needs an access from ledger.authorisation, not {type(access).__name__}")
+    return access
+
+
+def _only(access: Access) -> str | None:
+    """The one provider a provider's access may see; None for an accountant's."""
+    return access.provider if isinstance(access, ProviderAccess) else None
+
+
+def _period(text: str | None) -> FinancialYear | Quarter | None:
+    if text is None:
+        return None
+    try:
+        return parse_period(text)
+    except PeriodFormatError as error:
+        raise InvalidInput(f"period: {error}") from None
+
+
+# -- the KPI dashboard ----------------------------------------------------------------------------
+
+
+def kpi_dashboard(ledger: IncentiveUseCases, access: Access, period: str | None = None) -> dict[str, Any]:
+    """Provider × KPI × period: each result's value, target, direction and met, and what is missing.
+
+    With a financial year, its quarters' results are shown too. With a
+    period, every provider awarded in it appears, and a KPI in force with no
+    result shows as "no result" (which an incentive gate counts as missed).
+    """
+    agreement = _check(access).agreement
+    found = ledger.agreement(agreement)
+    chosen = _period(period)
+    r = kpi_results.c
+    query = select(kpi_results).where(r.agreement == agreement)
+    if isinstance(chosen, FinancialYear):
+        query = query.where(r.financial_year == str(chosen))
+    elif isinstance(chosen, Quarter):
+        query = query.where(r.period == str(chosen))
+    if _only(access):
+        query = query.where(r.provider == _only(access))
+    rows = _rows(ledger.read_engine, query.order_by(r.provider, r.period, r.kpi))
+    kpis = found.kpis_on(chosen.end if chosen else date.max)
+    cells = {(row["provider"], row["period"]): {} for row in rows}
+    for row in rows:
+        row["target_words"] = target_words(row["direction"], row["target"])
+        cells[(row["provider"], row["period"])][row["kpi"]] = row
+    if chosen is not None:
+        for award in awards_in_period(found, chosen):
+            if _only(access) in (None, award.provider):
+                cells.setdefault((award.provider, str(chosen)), {})
+    summary = []
+    for (provider, shown_period), results in sorted(cells.items()):
+        missing = [k.code for k in kpis if k.code not in results]
+        missed = sorted(code for code, row in results.items() if not row["met"])
+        summary.append(
+            {
+                "provider": provider,
+                "period": shown_period,
+                "met": sorted(code for code, row in results.items() if row["met"]),
+                "missed": missed,
+                "no_result": missing,
+                "all_met": not missed and not missing,
+            }
+        )
+    return {
+        "agreement": agreement,
+        "period": None if chosen is None else str(chosen),
+        "kpis": [
+            {"kpi": k.code, "name": k.name, "measure": k.measure, "target": k.target, "direction": k.direction.value,
+             "target_words": target_words(k.direction, k.target)}
+            for k in kpis
+        ],  # fmt: skip
+        "rows": rows,
+        "summary": summary,
+    }
+
+
+def kpi_history(ledger: IncentiveUseCases, access: Access, provider: str, period: str) -> list[dict[str, Any]]:
+    """Every recording and correction of a provider's results for a period: who, when, why, before and after."""
+    agreement = _check(access).agreement
+    if _only(access) not in (None, provider):
+        raise NotAllowed(f"{access.actor} may not see {provider}'s KPI results")
+    chosen = _period(period)
+    log = kpi_result_log.c
+    query = (
+        select(kpi_result_log)
+        .where((log.agreement == agreement) & (log.provider == provider) & (log.period == str(chosen)))
+        .order_by(log.position)
+    )
+    return _rows(ledger.read_engine, query)
+
+
+# -- schemes and assessments -------------------------------------------------------------------------
+
+
+def scheme_versions(engine: Engine, agreement: str) -> list[dict[str, Any]]:
+    """Every version of an agreement's scheme terms, in the order recorded (terms are not confidential)."""
+    s = incentive_schemes.c
+    return _rows(engine, select(incentive_schemes).where(s.agreement == agreement).order_by(s.position))
+
+
+def incentive_assessment(
+    ledger: IncentiveUseCases, access: Access, financial_year: str, run: int | None = None
+) -> dict[str, Any]:
+    """A run of a year's assessment (the last by default): per-provider lines and their difference from the run before."""
+    agreement = _check(access).agreement
+    a, ln = incentive_assessments.c, incentive_assessment_lines.c
+    runs = _rows(
+        ledger.read_engine,
+        select(incentive_assessments)
+        .where((a.agreement == agreement) & (a.financial_year == financial_year))
+        .order_by(a.run),
+    )
+    if not runs:
+        raise NotFound(f"no incentive assessment of {agreement} for {financial_year} is recorded")
+    chosen = runs[-1] if run is None else next((r for r in runs if r["run"] == run), None)
+    if chosen is None:
+        raise NotFound(f"the {financial_year} incentive assessment of {agreement} has runs 1 to {runs[-1]['run']}")
+    query = select(incentive_assessment_lines).where(
+        (ln.agreement == agreement) & (ln.financial_year == financial_year) & (ln.run == chosen["run"])
+    )
+    if _only(access):
+        query = query.where(ln.provider == _only(access))
+    lines = _rows(ledger.read_engine, query.order_by(ln.provider))
+    for line in lines:
+        for name in ("kpis_in_gate", "missed_kpis"):
+            line[name] = line[name].split()
+        for name in ("kpi_notes", "changes"):
+            line[name] = [text for text in line[name].split("\n") if text]
+    if _only(access):
+        for row in (chosen, *runs):
+            row.update(total=None, previous_total=None, providers=None, paid_providers=None)
+    return {**chosen, "lines": lines, "runs": runs}

@@ -1,0 +1,301 @@
+"""Read-side queries for the pool: its running position, payment statements, and settlements for people.
+
+Each view that shows a provider's figures takes an access value from
+``ledger.authorisation``: the pool's position and every provider's
+payments need ``AccountantAccess``; a provider's own payment statement, or
+its view of a settlement, needs ``ProviderAccess`` — which never shows
+another provider's figures.
+
+Priced activity is read from the activity read model (``activity_totals``,
+whole pence, summed in SQL); payments from ``payments`` (exact decimal text,
+summed here). The position's forecast is the run rate: priced spend to date ÷
+months elapsed × 12 (``domain.payments.run_rate_forecast``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Engine, func, select
+
+from domain.errors import NotFound
+from domain.gainshare import apply_cap, share_variance
+from domain.money import ZERO
+from domain.payments import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
+from domain.settlement_workflow import Settlement
+from ledger.authorisation import AccountantAccess, ProviderAccess
+from ledger.projections.settlements import payment_lines, payments, pooled_budgets, settlements
+
+if TYPE_CHECKING:
+    from ledger.usecases.settlements import SettlementUseCases
+
+FORECAST_METHOD = (
+    "run rate: priced spend from April to the last month elapsed ÷ months elapsed × 12, "
+    "rounded once to the penny"
+)
+
+
+def _pounds(pence: Any) -> Decimal:
+    return Decimal(int(pence or 0)).scaleb(-2)
+
+
+# -- priced activity ---------------------------------------------------------------------------
+
+
+def _activity_totals() -> Any:
+    """The activity read model's totals table, imported when first read: this module is loaded by ledgers
+    that may not run the activity projection, whose tables should then not be created."""
+    from ledger.projections.activity import activity_totals
+
+    return activity_totals
+
+
+def activity_rows(engine: Engine, agreement: str, financial_year: str) -> list[ActivityRow]:
+    """The year's priced activity per provider, zone, service and month, as the activity read model holds it."""
+    t = _activity_totals().c
+    query = (
+        select(t.provider, t.zone, t.service, t.month, t.visits, t.payable_minutes, t.spend_pence)
+        .where((t.agreement == agreement) & (t.financial_year == financial_year))
+        .order_by(t.provider, t.month, t.zone, t.service)
+    )
+    with engine.connect() as conn:
+        return [
+            ActivityRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), _pounds(r[6]))
+            for r in conn.execute(query)
+            if r[4]
+        ]
+
+
+def unpriced_visits(engine: Engine, agreement: str, financial_year: str) -> int:
+    """Visits of the year with no rate in force: not in priced activity until a rate is published."""
+    t = _activity_totals().c
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(func.sum(t.unpriced_visits)).where((t.agreement == agreement) & (t.financial_year == financial_year))
+        ).scalar()
+    return int(found or 0)
+
+
+def by_provider(rows: list[ActivityRow], through_month: str | None = None) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for row in rows:
+        if through_month is None or row.month <= through_month:
+            totals[row.provider] = totals.get(row.provider, ZERO) + row.spend
+    return dict(sorted(totals.items()))
+
+
+# -- payments ----------------------------------------------------------------------------------
+
+
+def payment_runs(engine: Engine, access: AccountantAccess, financial_year: str) -> list[dict[str, Any]]:
+    """Every provider's payment of each month's run in the year."""
+    p = payments.c
+    query = (
+        select(payments)
+        .where((p.agreement == access.agreement) & (p.financial_year == financial_year))
+        .order_by(p.month, p.provider)
+    )
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def payment_statement(engine: Engine, access: ProviderAccess, month: str) -> dict[str, Any]:
+    """One provider's payment for one month: its lines, the amount, and the year's cumulative payments."""
+    chosen = check_month(month)
+    year = year_of_month(chosen)
+    p, pl = payments.c, payment_lines.c
+    key = (p.agreement == access.agreement) & (p.provider == access.provider)
+    with engine.connect() as conn:
+        payment = conn.execute(select(payments).where(key & (p.month == chosen))).first()
+        if payment is None:
+            raise NotFound(f"no payment to {access.provider} under {access.agreement} for {chosen} is recorded")
+        lines = conn.execute(
+            select(payment_lines)
+            .where((pl.agreement == access.agreement) & (pl.provider == access.provider) & (pl.month == chosen))
+            .order_by(pl.line)
+        ).all()
+        earlier = conn.execute(
+            select(p.month, p.amount).where(key & (p.financial_year == year) & (p.month <= chosen)).order_by(p.month)
+        ).all()
+    rows = activity_rows(engine, access.agreement, year)
+    priced = by_provider([r for r in rows if r.provider == access.provider], chosen).get(access.provider, ZERO)
+    cumulative = sum((amount for _, amount in earlier), ZERO)
+    return {
+        "agreement": access.agreement,
+        "provider": access.provider,
+        "month": chosen,
+        "financial_year": year,
+        "mechanism": payment.mechanism,
+        "paid_on": payment.paid_on,
+        "recorded_by": payment.recorded_by,
+        "basis": payment.basis,
+        "event_position": payment.position,
+        "lines": [
+            {
+                "label": r.label, "zone": r.zone, "service": r.service, "activity_month": r.activity_month,
+                "visits": r.visits, "payable_minutes": r.payable_minutes, "amount": r.amount,
+            }  # fmt: skip
+            for r in lines
+        ],
+        "amount": payment.amount,
+        "months_paid": [{"month": m, "amount": a} for m, a in earlier],
+        "cumulative_paid": cumulative,
+        "priced_activity_to_date": priced,
+        "priced_less_paid": priced - cumulative,
+    }
+
+
+# -- the running position ----------------------------------------------------------------------
+
+
+def pool_position(
+    ledger: SettlementUseCases, access: AccountantAccess, financial_year: str, through_month: str | None = None
+) -> dict[str, Any]:
+    """Budget, target, priced and paid to date, due, forecast to year end at the run rate, and variance."""
+    agreement = access.agreement
+    pool = ledger.pooled_budget(agreement, financial_year)
+    year = pool.financial_year
+    terms = pool.terms
+    contributions = ledger.agreement(agreement).contributions(year)
+    engine = ledger.read_engine
+    rows = activity_rows(engine, agreement, year)
+    runs = _runs(engine, agreement, year)
+    months = months_of(year)
+    if through_month is not None:
+        last = check_month(through_month, year, "through_month")
+    else:
+        active = [r.month for r in rows] + [month for month, _, _ in runs]
+        last = max(active) if active else None
+    elapsed = months.index(last) + 1 if last else 0
+    priced = by_provider(rows, last) if last else {}
+    paid_to_date: dict[str, Decimal] = {}
+    for month, provider, amount in runs:
+        if last and month <= last:
+            paid_to_date[provider] = paid_to_date.get(provider, ZERO) + amount
+    priced_total = sum(priced.values(), ZERO)
+    paid_total = sum(paid_to_date.values(), ZERO)
+    forecast = run_rate_forecast(priced_total, elapsed)
+    budget = sum(contributions.values(), ZERO)
+    projected = None
+    if forecast is not None:
+        outcome = share_variance(terms.target, forecast, terms.bands)
+        capped = apply_cap(outcome.provider_share_amount, terms.gain_cap, terms.loss_cap)
+        projected = {"uncapped": capped.uncapped, "capped": capped.capped, "removed_by_cap": capped.removed}
+    providers = sorted(set(priced) | {provider for _, provider, _ in runs})
+    return {
+        "agreement": agreement,
+        "financial_year": year,
+        "mechanism": terms.mechanism.value,
+        "terms": terms.describe(),
+        "contributions": contributions,
+        "budget": budget,
+        "target": terms.target,
+        "through_month": last,
+        "months_elapsed": elapsed,
+        "priced_to_date": priced_total,
+        "paid_to_date": paid_total,
+        "due": priced_total - paid_total,
+        "forecast": forecast,
+        "forecast_method": FORECAST_METHOD,
+        "variance": None if forecast is None else terms.target - forecast,
+        "headroom": None if forecast is None else budget - forecast,
+        "projected_provider_amount": projected,
+        "unpriced_visits": unpriced_visits(engine, agreement, year),
+        "providers": [
+            {
+                "provider": p,
+                "priced_to_date": priced.get(p, ZERO),
+                "paid_to_date": paid_to_date.get(p, ZERO),
+                "due": priced.get(p, ZERO) - paid_to_date.get(p, ZERO),
+            }
+            for p in providers
+        ],
+        "months": [
+            {
+                "month": m,
+                "priced": sum((r.spend for r in rows if r.month == m), ZERO),
+                "paid": sum((amount for month, _, amount in runs if month == m), ZERO),
+            }
+            for m in months
+        ],
+    }
+
+
+def _runs(engine: Engine, agreement: str, financial_year: str) -> list[tuple[str, str, Decimal]]:
+    """(month, provider, amount) of every payment of the year."""
+    p = payments.c
+    chosen = (p.agreement == agreement) & (p.financial_year == financial_year)
+    query = select(p.month, p.provider, p.amount).where(chosen)
+    with engine.connect() as conn:
+        return [(r[0], r[1], r[2]) for r in conn.execute(query)]
+
+
+# -- lists --------------------------------------------------------------------------------------
+
+
+def list_pools(engine: Engine, agreement: str | None = None) -> list[dict[str, Any]]:
+    c = pooled_budgets.c
+    query = select(pooled_budgets).order_by(c.agreement, c.financial_year)
+    if agreement:
+        query = query.where(c.agreement == agreement)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def list_settlements(engine: Engine, agreement: str, financial_year: str | None = None) -> list[dict[str, Any]]:
+    c = settlements.c
+    query = select(settlements).where(c.agreement == agreement).order_by(c.financial_year, c.sequence)
+    if financial_year:
+        query = query.where(c.financial_year == financial_year)
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+# -- a settlement for people ----------------------------------------------------------------------
+
+
+def _signature(sig: Any) -> dict[str, Any] | None:
+    if sig is None:
+        return None
+    return {"user": sig.user, "organisation": sig.organisation, "on": sig.on, "note": sig.note}
+
+
+def settlement_view(settlement: Settlement, access: AccountantAccess | ProviderAccess) -> dict[str, Any]:
+    """The settlement as its reader may see it: everything for accountants; for a provider, its own lines only."""
+    s = settlement
+    statement = dict(s.statement)
+    view: dict[str, Any] = {
+        "agreement": s.agreement,
+        "financial_year": s.financial_year,
+        "sequence": s.sequence,
+        "previous": s.previous,
+        "status": s.status.value,
+        "commissioners": list(s.commissioners),
+        "drafted": _signature(s.drafted),
+        "reviewed": _signature(s.reviewed),
+        "approvals": {c: _signature(sig) for c, sig in s.approvals.items()},
+        "awaiting": list(s.awaiting),
+        "issued": _signature(s.issued),
+        "withdrawn": _signature(s.withdrawn),
+        "superseded_by": s.superseded_by,
+    }
+    if isinstance(access, ProviderAccess):
+        own = access.provider
+        providers = {own: statement["providers"][own]} if own in statement["providers"] else {}
+        statement["providers"] = providers
+        statement["clawbacks"] = [c for c in statement["clawbacks"] if c["provider"] == own]
+        statement["steps"] = [step for step in statement["steps"] if step["party"] in ("", own)
+                              or step["party"] in s.commissioners]  # fmt: skip
+        view["statement"] = statement
+        if s.comparison is not None:
+            view["comparison"] = {
+                "providers": {k: v for k, v in s.comparison["providers"].items() if k == own},
+                "commissioners": s.comparison["commissioners"],
+            }
+        return view
+    view["statement"] = statement
+    view["comparison"] = s.comparison
+    view["inputs"] = s.inputs
+    view["references"] = s.references
+    return view

@@ -1,0 +1,142 @@
+"""Set-up shared by the pool, payment and settlement tests: a ledger with them wired in, Wirral, people, visits.
+
+``Ledger`` is the application's ``Ledger`` with the
+settlement use cases and read model added (and the activity ones, until the
+application has them), as ``ledger/application.py`` will combine them. The
+activity modules are imported when the first such ledger is opened, not when
+this module is collected: importing them adds the activity tables to the
+read-model metadata every ledger creates, which other areas' tests of this
+session do not expect yet. Wirral is
+``agreement_setup.wirral`` (DOMAIN.md's zones, award, £12m pool and £15.60
+rate). Visits are imported through the activity import, from small CSV files
+whose every visit is 60 minutes at £15.60, so the arithmetic stays visible.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from datetime import date
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.integration.agreement_setup import START, WIRRAL, wirral
+
+from domain.cost_model import CostReturnFiling
+from domain.cost_returns import CostReturn
+from domain.envelope import SYSTEM, Actor, Envelope
+from ledger.application import Ledger
+from ledger.database import Database
+
+
+@pytest.fixture
+def open_settlement_ledger(database: Database) -> Iterator[Callable[[], Any]]:
+    opened: list[Any] = []
+
+    def _open() -> Any:
+        found = Ledger(database)
+        opened.append(found)
+        return found
+
+    yield _open
+    for found in opened:
+        found.close()
+
+
+@pytest.fixture
+def settle_ledger(open_settlement_ledger: Callable[[], Any]) -> Any:
+    return open_settlement_ledger()
+
+
+# -- people ------------------------------------------------------------------------------------------
+
+COUNCIL_ACCOUNTANT = Actor("accountant@wirral.example", "wirral-council")
+CCG_ACCOUNTANT = Actor("accountant@wirralccg.example", "wirral-ccg")
+HAVEN_FINANCE = Actor("finance@havencare.example", "haven-care")
+PREMIER_FINANCE = Actor("finance@premiercare.example", "premier-care")
+OUTSIDER = Actor("accountant@elsewhere.example", "elsewhere-council")
+
+YEAR = "2019-20"
+#: DOMAIN.md's example bands: (lower, upper, provider share), fractions of target.
+BANDS = [(None, "0.9", "0.25"), ("0.9", "1", "0.5"), ("1", "1.1", "0.5"), ("1.1", None, "1")]
+
+
+def by(actor: Actor, day: date, reason: str | None = None, key: str | None = None) -> Envelope:
+    return Envelope(actor, day, reason, key)
+
+
+def setup(ledger: Any) -> str:
+    """Wirral (agreement_setup) with accountants of both commissioners, provider staff and an outsider."""
+    wirral(ledger)
+    ledger.register_organisation(by(SYSTEM, START), "elsewhere-council", "Elsewhere Council", "council")
+    people = {
+        COUNCIL_ACCOUNTANT: ["accountant"], CCG_ACCOUNTANT: ["accountant"], HAVEN_FINANCE: ["provider"],
+        PREMIER_FINANCE: ["provider"], OUTSIDER: ["accountant"],
+    }  # fmt: skip
+    for actor, roles in people.items():
+        ledger.register_user(by(SYSTEM, START), actor.user, actor.user, actor.organisation, roles)
+    return WIRRAL
+
+
+# -- visits --------------------------------------------------------------------------------------------
+
+POSTCODES = {"zone-1": "CH41 2AB", "zone-2": "CH44 1AA", "zone-3": "CH60 1AB", "zone-4": "CH47 1AA"}
+HOUR = D("15.60")  # every test visit is 60 minutes at the £15.60 rate
+
+
+def visits(provider: str, zone: str, month: str, count: int, prefix: str = "V") -> list[list[str]]:
+    """``count`` 60-minute visits by ``provider`` in ``zone`` on the first days of ``month``."""
+    rows = []
+    for i in range(count):
+        day = f"{month}-{i % 28 + 1:02d}"
+        rows.append(
+            [f"{prefix}-{provider}-{month}-{i}", provider, f"C{i:05d}", POSTCODES[zone], "standard",
+             f"{day}T09:00", "60", f"{day}T09:00", "60", f"K{i:04d}"]  # fmt: skip
+        )
+    return rows
+
+
+def import_visits(ledger: Any, tmp_path: Path, name: str, rows: Iterable[list[str]], on: date = date(2019, 6, 5)) -> Any:
+    path = tmp_path / name
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["visit_id", "provider", "client_ref", "postcode", "service", "planned_start",
+                         "planned_minutes", "actual_start", "actual_minutes", "carer_ref"])  # fmt: skip
+        writer.writerows(rows)
+    return ledger.import_activity(by(COUNCIL_ACCOUNTANT, on, "providers' call monitoring"), WIRRAL, path)
+
+
+# -- cost returns ----------------------------------------------------------------------------------------
+
+#: A return's lines (£), the Homecare Association's 2020-21 shape; the figures are invented.
+def filing(total_before_surplus: D, surplus: D) -> CostReturnFiling:
+    """A filing whose lines add to ``total_before_surplus`` + ``surplus``: all the cost on contact pay but a
+    fixed £1,000.00 of office staff, so the totals are easy to read."""
+    lines = {"contact_pay": str(total_before_surplus - D("1000.00")), "office_staff": "1000.00", "surplus": str(surplus)}
+    for line in ("travel_pay", "mileage", "employer_ni", "pension", "holiday_pay", "training", "sickness_other_oncosts",
+                 "ppe", "premises", "it_rostering", "insurance", "regulator_fees", "recruitment",
+                 "other_business_costs"):  # fmt: skip
+        lines[line] = "0.00"
+    return CostReturnFiling.parse(
+        {
+            "lines": lines,
+            "volumes": {
+                "contact_hours": "1000", "visits": "2000", "average_visit_minutes": "30",
+                "average_travel_minutes": "6", "careworker_headcount": "10", "careworker_fte": "8",
+                "hours_paid": "1300", "lowest_hourly_pay": "8.21", "typical_hourly_pay": "8.50",
+            },  # fmt: skip
+        }
+    )
+
+
+def accepted_return(ledger: Any, provider: str, period: str, total_before_surplus: D, surplus: D) -> CostReturn:
+    """A cost return filed, submitted and accepted, saved straight to the ledger (the cost return use cases'
+    own tests cover how it gets there)."""
+    filer = Envelope(Actor(f"finance@{provider}.example", provider), date(2020, 5, 1), "annual return")
+    found = CostReturn.draft(filer, WIRRAL, provider, period, filing(total_before_surplus, surplus))
+    found.submit(filer)
+    found.accept(by(CCG_ACCOUNTANT, date(2020, 5, 20), "figures reconcile"))
+    ledger.save(found)
+    return found

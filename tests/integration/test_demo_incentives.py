@@ -1,0 +1,49 @@
+"""The incentive demo: Herefordshire's KPIs, its scheme, 2017-18 KPI results, a sample year, the first assessment.
+
+Loading it twice records it once. Against the illustrative fixed baselines,
+provider A reduced its hours by 8% (paid for the 3% beyond 5% at £2.00 an
+hour), B by 3% (short of the minimum) and C by 10% but missed the "missed
+visits" KPI (nothing paid, and the reason names the KPI).
+"""
+
+from __future__ import annotations
+
+from ledger.application import Ledger
+
+from collections.abc import Iterator
+from decimal import Decimal as D
+
+import pytest
+
+from ledger.database import Database
+from ledger.demo import load_demo
+from ledger.demo_incentives import DEMO_YEAR, HEREFORDSHIRE, incentive_steps, load_demo_incentives
+
+
+@pytest.fixture
+def ledger(database: Database) -> Iterator[Ledger]:
+    found = Ledger(database)
+    yield found
+    found.close()
+
+
+def test_the_first_herefordshire_assessment_pays_a_withholds_c_for_a_missed_kpi_once(ledger):
+    load_demo(ledger)
+    assert load_demo_incentives(ledger) == len(incentive_steps())
+    head = ledger.projections.head()
+    load_demo_incentives(ledger)
+    assert ledger.projections.head() == head  # nothing new the second time
+
+    result = ledger.incentive_assessment(HEREFORDSHIRE, DEMO_YEAR)
+    lines = {line["provider"]: line for line in result["lines"]}
+    a, b, c = lines["hfd-provider-a"], lines["hfd-provider-b"], lines["hfd-provider-c"]
+    assert result["run"] == 1 and a["baseline_source"] == "fixed in the scheme from 2017-18"
+    for line, reduction in ((a, "0.08"), (b, "0.03"), (c, "0.10")):
+        achieved = D(line["reduction_hours"]) / D(line["baseline_hours"])
+        assert abs(achieved - D(reduction)) < D("0.001"), line["provider"]
+    assert D(a["payment"]) > 0 and a["reason"].endswith("all KPIs were met.")
+    assert b["payment"] == "0.00" and "short of the" in b["reason"]
+    assert c["payment"] == "0.00" and c["missed_kpis"] == ["missed-visits"]
+    assert "missed-visits (2017-18: 0.9 against a target of at most 0.5)" in c["reason"]
+    assert result["total"] == a["payment"]
+    assert ledger.incentive_scheme_sheet(HEREFORDSHIRE, "2018-19")["terms"]["baseline"] == "previous-year"

@@ -1,0 +1,272 @@
+"""``openbook activity ...``: the visit template, imports with a progress bar, totals, arrears.
+
+``template`` writes the documented file layout; ``import`` checks a whole
+file and records it (or records nothing and lists the problems by row and
+column); ``totals`` shows hours and spend by provider, zone, service, month,
+quarter or financial year; ``arrears`` calculates what a backdated rate review
+owes each provider, with the arithmetic, and records it. ``generate`` writes a
+plausible file of invented visits for the demo.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+from domain.activity import COLUMN_HELP, COLUMNS, START_FORMS
+from domain.money import format_gbp
+from ledger.views_activity import DIMENSIONS
+from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording
+
+EXAMPLE_ROW = [
+    "V00000001",
+    "premier-care",
+    "C000123",
+    "CH41 2AB",
+    "standard",
+    "2019-04-01T08:30",
+    "30",
+    "2019-04-01T08:34",
+    "28",
+    "K00042",
+    "",
+    "",
+]
+
+
+@click.group()
+def activity() -> None:
+    """Delivered visits: import them from ECM files, price them, total them, and work out arrears."""
+
+
+@activity.command("template")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: CSV to stdout).")
+def template(fmt: str, output: Path | None) -> None:
+    """The visit file template: its columns, with an example row, and what each column holds."""
+    help_lines = [f"{c:<16} {COLUMN_HELP[c]}" for c in COLUMNS]
+    notes = [
+        "Column names match case-insensitively ('Visit ID' is visit_id); rate_band and lot may be left out.",
+        f"Dates and times: {START_FORMS}. A CSV must be UTF-8.",
+        "A file is checked in full first: one problem and nothing is recorded.",
+    ]
+    if fmt == "xlsx":
+        import openpyxl
+
+        if output is None:
+            raise click.UsageError("--output is required for an xlsx template")
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.title = "visits"
+        sheet.append(list(COLUMNS))
+        sheet.append(EXAMPLE_ROW)
+        about = book.create_sheet("columns")
+        about.append(["column", "what it holds"])
+        for column in COLUMNS:
+            about.append([column, COLUMN_HELP[column]])
+        for note in notes:
+            about.append(["", note])
+        book.save(output)
+        click.echo(f"wrote {output}", err=True)
+        return
+    text = ",".join(COLUMNS) + "\n" + ",".join(EXAMPLE_ROW) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    for line in [*help_lines, *notes]:
+        click.echo(line, err=True)
+
+
+class _Bars:
+    """One progress bar per stage of an import (checking rows, then pricing visits), on stderr."""
+
+    LABELS = {"checking": "checking rows", "pricing": "pricing visits"}
+
+    def __init__(self) -> None:
+        self.stage: str | None = None
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != self.stage:
+            self.close()
+            self.stage, self.done = stage, 0
+            self.bar = click.progressbar(length=max(total, 1), label=self.LABELS.get(stage, stage), file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(max(done - self.done, 0))
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _decimal(value: Any) -> Decimal:
+    """A figure from JSON-ready output (exact text) as a Decimal again."""
+    return Decimal(str(value))
+
+
+def _hours(value: Any) -> str:
+    return f"{_decimal(value):,}"
+
+
+def _summary_lines(d: dict[str, Any]) -> list[str]:
+    lines = [d["message"]]
+    if d["rows"]:
+        lines.append(
+            f"rows {d['rows']:,}; new visits {d['visits']:,}; already recorded (skipped) {d['unchanged']:,}; "
+            f"corrected {d['corrected_visits']:,} visits ({d['changes']:,} fields)"
+        )
+    for dimension in ("provider", "zone", "service"):
+        hours = d.get(f"hours_by_{dimension}") or {}
+        if hours:
+            lines.append(f"hours by {dimension}: " + "; ".join(f"{k} {_hours(v)}" for k, v in hours.items()))
+    if d.get("spend") is not None and d["recorded"]:
+        spend = format_gbp(_decimal(d["spend"]))
+        lines.append(f"spend at the rate card: {spend}; unpriced visits: {d['unpriced_visits']:,}")
+    return lines
+
+
+@activity.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--agreement", required=True, help="The agreement's code, e.g. wirral-homecare.")
+@click.option("--name", help="The file's name to record (default: its own name).")
+@command_options
+@json_option
+@pass_context
+def import_(
+    context: Context, file: Path, agreement: str, name: str | None, effective: Any, reason: str | None,
+    idempotency_key: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Check a CSV or XLSX file of visits in full and record it; the same file again records nothing."""
+    envelope = recording(context, effective, reason or f"visits imported from {name or file.name}", idempotency_key)
+    bars = _Bars()
+    try:
+        summary = context.ledger.import_activity(envelope, agreement, file, file_name=name, progress=bars)
+    finally:
+        bars.close()
+    emit(summary.as_json(), as_json, _summary_lines)
+
+
+@activity.command("totals")
+@click.option("--agreement", required=True)
+@click.option("--by", "by", multiple=True, type=click.Choice(DIMENSIONS), help="Break down by (repeatable).")
+@click.option("--period", help="Only a financial year (2020-21), quarter (2020-21-Q1) or month (2020-04).")
+@click.option("--provider", help="Only this provider.")
+@json_option
+@pass_context
+def totals(
+    context: Context, agreement: str, by: tuple[str, ...], period: str | None, provider: str | None, as_json: bool
+) -> None:
+    """Visits, delivered hours and spend, by provider, zone, service, month, quarter or financial year."""
+    dimensions = by or ("provider",)
+    rows = context.ledger.activity_totals(agreement, dimensions, provider=provider, period=period)
+
+    def render(rs: list[dict[str, Any]]) -> list[str]:
+        if not rs:
+            return ["no visits recorded"]
+        head = "  ".join(f"{d:<26}" for d in dimensions)
+        out = [f"{head}  {'visits':>9} {'hours':>12} {'spend':>15} {'unpriced':>8}"]
+        for r in rs:
+            keys = "  ".join(f"{r[d]:<26}" for d in dimensions)
+            spend = format_gbp(r["spend"])
+            out.append(f"{keys}  {r['visits']:>9,} {r['hours']:>12,} {spend:>15} {r['unpriced_visits']:>8,}")
+        return out
+
+    emit(rows, as_json, render)
+
+
+@activity.command("imports")
+@click.option("--agreement", required=True)
+@json_option
+@pass_context
+def imports(context: Context, agreement: str, as_json: bool) -> None:
+    """The files imported under an agreement, in the order they were recorded."""
+    rows = context.ledger.activity_imports(agreement)
+    emit(
+        rows,
+        as_json,
+        lambda rs: [
+            f"{r['recorded_at']:%Y-%m-%d %H:%M}  {r['file_name']:<30} rows {r['rows']:>9,}  new {r['visits']:>9,}  "
+            f"corrected {r['corrected_visits']:>6,}  {r['first_date']} to {r['last_date']}"
+            for r in rs
+        ]
+        or ["no imports"],
+    )
+
+
+def _arrears_lines(d: dict[str, Any]) -> list[str]:
+    out = [
+        f"arrears of the {d['financial_year']} rate review of {d['agreement']}: visits from {d['window_start']} "
+        f"to {d['window_end']} (decided {d['decided_on']}), calculation {d['calculations']}"
+    ]
+    if d.get("message"):
+        out.append(d["message"])
+    for line in d["lines"]:
+        band = f" {line['band']}" if line["band"] else ""
+        out.append(f"  {line['provider']:<28} {line['service']} {line['zone']}{band}: {line['working']}")
+    for provider, amount in d["providers"].items():
+        out.append(f"{provider:<30} {format_gbp(_decimal(amount)):>14}")
+    out.append(f"{'total':<30} {format_gbp(_decimal(d['total'])):>14}")
+    out.append(f"basis: {d['basis']}")
+    return out
+
+
+@activity.command("arrears")
+@click.option("--agreement", required=True)
+@click.option("--review", "financial_year", required=True, help="The rate review's financial year, e.g. 2020-21.")
+@click.option("--last", is_flag=True, help="Show the last recorded calculation instead of calculating again.")
+@command_options
+@json_option
+@pass_context
+def arrears(
+    context: Context, agreement: str, financial_year: str, last: bool, effective: Any, reason: str | None,
+    idempotency_key: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Calculate and record what a backdated rate review owes each provider (hours × rate rise), line by line."""
+    if last:
+        result = context.ledger.arrears(agreement, financial_year)
+    else:
+        why = reason or f"arrears of the {financial_year} rate review"
+        envelope = recording(context, effective, why, idempotency_key)
+        result = context.ledger.calculate_arrears(envelope, agreement, financial_year)
+    emit(result, as_json, _arrears_lines)
+
+
+@activity.command("generate")
+@click.option("--agreement", required=True)
+@click.option("--from", "start", type=DATE, required=True, help="First visit date, YYYY-MM-DD.")
+@click.option("--to", "end", type=DATE, required=True, help="Last visit date, YYYY-MM-DD.")
+@click.option("--rows", type=int, default=10_000, show_default=True)
+@click.option("--seed", type=int, default=2019, show_default=True)
+@click.option("--service", "services", multiple=True, default=("standard",), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@pass_context
+def generate(
+    context: Context, agreement: str, start: date, end: date, rows: int, seed: int, services: tuple[str, ...],
+    fmt: str, output: Path,
+) -> None:  # fmt: skip
+    """Write a file of invented visits that follows the agreement's zones and awards (for demos and trials)."""
+    from ledger.activity_demo import visit_rows, write_visits
+
+    found = context.ledger.agreement(agreement)
+    write_visits(output, visit_rows(found, rows, start, end, seed=seed, services=services), fmt)
+    click.echo(f"wrote {rows:,} invented visits of {agreement} from {start} to {end} to {output}")
+
+
+@activity.command("sweep")
+@click.option("--older-than-hours", type=float, default=24.0, show_default=True)
+@pass_context
+def sweep(context: Context, older_than_hours: float) -> None:
+    """Delete staged chunks no import references (from failed or killed imports) once they are old enough."""
+    removed = context.ledger.sweep_activity_chunks(timedelta(hours=older_than_hours))
+    click.echo(f"removed {removed} unreferenced chunk(s)")
