@@ -40,7 +40,7 @@ def test_the_template_lists_the_columns_and_says_what_they_hold(openbook, tmp_pa
     header, example = result.stdout.splitlines()
     assert header.startswith("visit_id,provider,client_ref,postcode,service,planned_start,planned_minutes")
     assert "UK day-first 01/04/2019 08:30" in result.stderr and "never a name" in result.stderr
-    assert openbook("activity", "template", "--format", "xlsx", "--output", str(tmp_path / "t.xlsx")).exit_code == 0
+    assert openbook("activity", "template", "--format", "xlsx", "--out", str(tmp_path / "t.xlsx")).exit_code == 0
 
 
 def test_a_year_of_demo_visits_imports_is_priced_and_the_backdated_review_shows_arrears(openbook, tmp_path):
@@ -48,7 +48,7 @@ def test_a_year_of_demo_visits_imports_is_priced_and_the_backdated_review_shows_
     path = tmp_path / "wirral-2020-21.csv"
     made = openbook(
         "activity", "generate", "--agreement", "wirral-homecare", "--from", "2020-04-01", "--to", "2021-03-31",
-        "--rows", "2000", "--output", str(path),
+        "--rows", "2000", "--out", str(path),
     )  # fmt: skip
     assert made.exit_code == 0, made.stderr
 

@@ -46,7 +46,7 @@ def activity() -> None:
 
 @activity.command("template")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: CSV to stdout).")
+@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), help="Write here (default: CSV to stdout).")
 def template(fmt: str, output: Path | None) -> None:
     """The visit file template: its columns, with an example row, and what each column holds."""
     help_lines = [f"{c:<16} {COLUMN_HELP[c]}" for c in COLUMNS]
@@ -59,7 +59,7 @@ def template(fmt: str, output: Path | None) -> None:
         import openpyxl
 
         if output is None:
-            raise click.UsageError("--output is required for an xlsx template")
+            raise click.UsageError("--out is required for an xlsx template")
         book = openpyxl.Workbook()
         sheet = book.active
         sheet.title = "visits"
@@ -249,7 +249,7 @@ def arrears(
 @click.option("--seed", type=int, default=2019, show_default=True)
 @click.option("--service", "services", multiple=True, default=("standard",), show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--out", "output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @pass_context
 def generate(
     context: Context, agreement: str, start: date, end: date, rows: int, seed: int, services: tuple[str, ...],
