@@ -11,7 +11,7 @@ contact hour; variations of it are invented.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal as D
 from typing import Any
@@ -22,23 +22,14 @@ from sqlalchemy import select
 from domain.cost_model import CostReturnFiling
 from domain.envelope import SYSTEM, Actor, Envelope
 from ledger.application import Ledger
-from ledger.database import Database
 from ledger.projections.cost_returns import CostReturnsProjection
 from tests.integration.agreement_setup import START, WIRRAL, on, wirral
 
 
 @pytest.fixture
-def open_returns_ledger(database: Database) -> Iterator[Callable[[], Ledger]]:
-    opened: list[Ledger] = []
-
-    def _open() -> Ledger:
-        ledger = Ledger(database)
-        opened.append(ledger)
-        return ledger
-
-    yield _open
-    for ledger in opened:
-        ledger.close()
+def open_returns_ledger(open_ledger: Callable[[], Ledger]) -> Callable[[], Ledger]:
+    """Ledgers on the test database (tests/conftest.py opens and closes them)."""
+    return open_ledger
 
 
 @pytest.fixture

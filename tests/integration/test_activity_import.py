@@ -21,7 +21,7 @@ from ledger.application import Ledger
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -35,7 +35,6 @@ from domain.errors import InvalidInput, RuleBroken
 from ledger.activity_demo import visit_rows, write_visits
 from ledger.activity_verify import recompute_totals_from_history
 from ledger.chunks import ChunkStore, activity_chunks
-from ledger.database import Database
 from ledger.history import read_events
 from ledger.views_activity import provider_activity, totals_by_key
 from tests.integration.activity_setup import (
@@ -51,17 +50,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def open_activity_ledger(database: Database) -> Iterator[Callable[[], Ledger]]:
-    opened: list[Ledger] = []
-
-    def _open() -> Ledger:
-        ledger = Ledger(database)
-        opened.append(ledger)
-        return ledger
-
-    yield _open
-    for ledger in opened:
-        ledger.close()
+def open_activity_ledger(open_ledger: Callable[[], Ledger]) -> Callable[[], Ledger]:
+    """Ledgers on the test database (tests/conftest.py opens and closes them)."""
+    return open_ledger
 
 
 @pytest.fixture

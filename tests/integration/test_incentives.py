@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ledger.application import Ledger
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal as D
 
@@ -30,7 +30,6 @@ from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.incentive_assessments import IncentiveAssessment
 from ledger import views_incentives as views
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
-from ledger.database import Database
 from ledger.history import read_events
 from ledger.projections.incentives import IncentivesProjection
 from tests.integration.incentive_setup import (
@@ -50,17 +49,9 @@ from tests.integration.incentive_setup import (
 
 
 @pytest.fixture
-def open_incentive_ledger(database: Database) -> Iterator[Callable[[], Ledger]]:
-    opened: list[Ledger] = []
-
-    def _open() -> Ledger:
-        ledger = Ledger(database)
-        opened.append(ledger)
-        return ledger
-
-    yield _open
-    for ledger in opened:
-        ledger.close()
+def open_incentive_ledger(open_ledger: Callable[[], Ledger]) -> Callable[[], Ledger]:
+    """Ledgers on the test database (tests/conftest.py opens and closes them)."""
+    return open_ledger
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
+
+from tests.support import replay
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,7 +27,6 @@ from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.periods import FinancialYear
 from domain.postcodes import postcode_district
-from ledger.transcoding import register_transcodings
 
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
 START = date(2019, 4, 1)  # "within two years of the 1 April 2019 start"
@@ -75,17 +75,6 @@ def wirral() -> Agreement:
     return agreement
 
 
-def replay(aggregate: Agreement) -> Agreement:
-    """Store the pending events the way the ledger does, read them back and rebuild the aggregate."""
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # as the Application does
-        transcoder.register(transcoding)
-    register_transcodings(transcoder)
-    mapper = Mapper(transcoder=transcoder)
-    copy = None
-    for event in aggregate.collect_events():
-        copy = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(copy)
-    return copy
 
 
 # -- registration and the pooled budget ----------------------------------------------

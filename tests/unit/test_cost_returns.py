@@ -7,18 +7,18 @@ provider's figures beyond that, the dates, the questions and answers.
 
 from __future__ import annotations
 
+from tests.support import replay
+
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
 
 from domain.aggregate import natural_id
 from domain.cost_model import CostLine, CostReturnFiling, FindingKind, Volume
 from domain.cost_returns import CostReturn, ReturnStatus
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from ledger.transcoding import register_transcodings
 
 PROVIDER = Actor("director@premiercare.example", "premier-care")
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
@@ -64,16 +64,6 @@ def submitted(lowest: str = "8.72") -> CostReturn:
     return cost_return
 
 
-def replay(cost_return: CostReturn) -> CostReturn:
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # as the Application does
-        transcoder.register(transcoding)
-    register_transcodings(transcoder)
-    mapper = Mapper(transcoder=transcoder)
-    copy = None
-    for event in cost_return.collect_events():
-        copy = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(copy)
-    return copy
 
 
 # -- identity and topics -------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
+
+from tests.support import replay
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,7 +22,6 @@ from domain.errors import InvalidInput, RuleBroken
 from domain.rate_reviews import Outcome, ProposedRate, RateReview, UpliftLine, propose_uplift
 from domain.rates import RateCard, price_visit
 from domain.wage_floors import national_living_wage_on
-from ledger.transcoding import register_transcodings
 
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
 PROVIDER = Actor("director@premiercare.example", "premier-care")
@@ -33,16 +33,6 @@ def env(day: date, actor: Actor = ACCOUNTANT, reason: str | None = None) -> Enve
     return Envelope(actor=actor, effective_date=day, reason=reason)
 
 
-def replay(review: RateReview) -> RateReview:
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # as the Application does
-        transcoder.register(transcoding)
-    register_transcodings(transcoder)
-    mapper = Mapper(transcoder=transcoder)
-    copy = None
-    for event in review.collect_events():
-        copy = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(copy)
-    return copy
 
 
 # -- the uplift calculator --------------------------------------------------------------

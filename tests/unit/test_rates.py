@@ -16,7 +16,8 @@ from decimal import Decimal as D
 from decimal import localcontext
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
+
+from tests.support import replay
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -34,7 +35,6 @@ from domain.rates import (
     price_minutes,
     price_visit,
 )
-from ledger.transcoding import register_transcodings
 
 ACCOUNTANT = Actor("finance@herefordshire.gov.uk", "herefordshire-council")
 OLD = date(2016, 4, 1)  # invented: the old rates were in force by then
@@ -64,16 +64,6 @@ def herefordshire() -> RateCard:
     return card
 
 
-def replay(card: RateCard) -> RateCard:
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):  # as the Application does
-        transcoder.register(transcoding)
-    register_transcodings(transcoder)
-    mapper = Mapper(transcoder=transcoder)
-    copy = None
-    for event in card.collect_events():
-        copy = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(copy)
-    return copy
 
 
 # -- blended rates --------------------------------------------------------------------

@@ -7,30 +7,23 @@ UTC offset, a date stays a date (not a datetime).
 
 from __future__ import annotations
 
+from tests.support import stored_transcoder
+
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import pytest
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.envelope import Actor, Envelope
-from ledger.transcoding import register_transcodings
 
 
-def make_transcoder() -> JSONTranscoder:
-    """The transcoder the ledger uses: the library's defaults plus openbook's transcodings."""
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-        transcoder.register(transcoding)
-    register_transcodings(transcoder)
-    return transcoder
 
 
-TRANSCODER = make_transcoder()
+TRANSCODER = stored_transcoder()
 
 
 def round_trip(value: Any) -> Any:

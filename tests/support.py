@@ -1,0 +1,30 @@
+"""Helpers shared by the tests."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from eventsourcing.domain import BaseAggregate
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
+
+from ledger.transcoding import register_transcodings
+
+A = TypeVar("A", bound=BaseAggregate)
+
+
+def stored_transcoder() -> JSONTranscoder:
+    """The JSON transcoder as the ledger's Application builds it: the library's transcodings, then ours."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_transcodings(transcoder)
+    return transcoder
+
+
+def replay(aggregate: A) -> A:
+    """Store an aggregate's pending events the way the ledger does, read them back, rebuild it."""
+    mapper = Mapper(transcoder=stored_transcoder())
+    copy = None
+    for event in aggregate.collect_events():
+        copy = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(copy)
+    return copy
