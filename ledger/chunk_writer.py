@@ -53,7 +53,7 @@ class _Store:
         self.backend = config["backend"]
         self.level = int(config["level"])
         if self.backend == "sqlite":
-            self.conn: Any = sqlite3.connect(config["path"], timeout=float(config["timeout"]), isolation_level=None)
+            self.conn: Any = sqlite3.connect(config["path"], timeout=int(config["timeout"]), isolation_level=None)
             self.sql = (
                 "INSERT OR IGNORE INTO activity_chunks (digest, kind, row_count, size, body, staged_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)"
