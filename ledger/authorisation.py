@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from domain.agreements import Agreement
 from domain.envelope import SYSTEM, Actor
-from domain.errors import NotFound, RuleBroken
+from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.organisations import Organisation, OrganisationKind
 from domain.users import Role, User
 
@@ -163,6 +163,23 @@ def check_may_review(
         f"{what}: only an accountant of a commissioner of {agreement.code} "
         f"({', '.join(agreement.commissioners) or 'none yet'}) may do this, not {actor}"
     )
+
+
+def approving_commissioner(ledger: _Ledger, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:
+    """The commissioner a settlement approval is for: an accountant approves for their own organisation only."""
+    if is_system(actor):
+        if not commissioner:
+            raise InvalidInput("commissioner: name the commissioner approving (system acts for no organisation)")
+        return commissioner
+    who = person(ledger, actor)
+    if who.organisation not in agreement.commissioners or not who.has(Role.ACCOUNTANT):
+        raise NotAllowed(
+            f"approving a settlement: only an accountant of a commissioner of {agreement.code} "
+            f"({', '.join(agreement.commissioners)}) may approve, not {actor}"
+        )
+    if commissioner and commissioner != who.organisation:
+        raise NotAllowed(f"approving a settlement: {who.username} approves for {who.organisation}, not {commissioner}")
+    return who.organisation
 
 
 def check_admin(ledger: _Ledger, actor: Actor, what: str) -> None:

@@ -48,14 +48,11 @@ from domain.pool import PaymentMechanism, PooledBudget, PoolTerms
 from domain.rates import RateCard
 from domain.settlement_workflow import Settlement, SettlementStatus
 from domain.settlements import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
-from domain.users import Role
 from ledger import views_settlements as views
 from ledger.authorisation import (
-    NotAllowed,
+    approving_commissioner,
     accountant_access,
     check_may_review,
-    is_system,
-    person,
     provider_access,
 )
 from ledger.history import json_ready, read_events
@@ -451,28 +448,10 @@ class SettlementUseCases(AgreementUseCases):
         """
 
         def change(found: Agreement, s: Settlement) -> None:
-            s.approve(envelope, self._approving_for(envelope, found, commissioner))
+            s.approve(envelope, approving_commissioner(self, envelope.actor, found, commissioner))
 
         return self._change_settlement("approve_settlement", envelope, agreement, financial_year, sequence, change,
                                        {"commissioner": commissioner})  # fmt: skip
-
-    def _approving_for(self, envelope: Envelope, agreement: Agreement, commissioner: str | None) -> str:
-        actor = envelope.actor
-        if is_system(actor):
-            if not commissioner:
-                raise InvalidInput("commissioner: name the commissioner approving (system acts for no organisation)")
-            return commissioner
-        who = person(self, actor)
-        if who.organisation not in agreement.commissioners or not who.has(Role.ACCOUNTANT):
-            raise NotAllowed(
-                f"approving a settlement: only an accountant of a commissioner of {agreement.code} "
-                f"({', '.join(agreement.commissioners)}) may approve, not {actor}"
-            )
-        if commissioner and commissioner != who.organisation:
-            raise NotAllowed(
-                f"approving a settlement: {who.username} approves for {who.organisation}, not {commissioner}"
-            )
-        return who.organisation
 
     def issue_settlement(
         self, envelope: Envelope, agreement: str, financial_year: str, sequence: int
