@@ -9,6 +9,8 @@ never be created twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate
@@ -22,6 +24,20 @@ NAMESPACE = UUID("5f0c6b1e-2a57-4d8e-9a43-0b7e2c1d9f60")
 def natural_id(kind: str, *key: str) -> UUID:
     """The aggregate id for a natural key, e.g. ``natural_id("user", "a@b.org")``."""
     return uuid5(NAMESPACE, ":".join((kind, *key)))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One line of a record's history as people read it: the date it applies, what, why, who."""
+
+    effective_date: date
+    what: str
+    reason: str | None
+    recorded_by: str
+
+    @classmethod
+    def of(cls, envelope: Envelope, what: str) -> Change:
+        return cls(envelope.effective_date, what, envelope.reason, str(envelope.actor))
 
 
 class LedgerAggregate(BaseAggregate[UUID]):
@@ -38,6 +54,10 @@ class LedgerAggregate(BaseAggregate[UUID]):
             if isinstance(value, str):
                 return repr(value)
         return str(self.id)
+
+    def _log(self, event: AggregateEvent, what: str) -> None:
+        """Add a line to the history people read, kept in ``_changes`` by aggregates that show one."""
+        self.__dict__.setdefault("_changes", []).append(Change.of(event.envelope, what))
 
 
 LedgerEvent = LedgerAggregate.Event

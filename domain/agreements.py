@@ -39,7 +39,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.aggregate import Change, LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
 from domain.checks import (
     check_choice,
@@ -58,7 +58,6 @@ from domain.wage_floors import real_living_wage_on
 
 __all__ = [
     "Agreement",
-    "AgreementChange",
     "AgreementKind",
     "AgreementView",
     "Award",
@@ -189,15 +188,6 @@ class LivingWageAdoption:
     adopted_from: date
     hourly_rate: Decimal
 
-
-@dataclass(frozen=True)
-class AgreementChange:
-    """One line of the agreement's history, as shown to people."""
-
-    effective_date: date
-    what: str
-    reason: str | None
-    recorded_by: str
 
 
 @dataclass(frozen=True)
@@ -407,19 +397,14 @@ class Agreement(LedgerAggregate):
         self._payment_basis: list[tuple[date, PaymentBasis]] = [(term_start, PaymentBasis(payment_basis))]
         self._living_wage: list[tuple[date, tuple[LivingWageAdoption, ...] | None]] = []
         self._profit_cap: list[tuple[date, Decimal | None]] = []
-        self._changes: list[AgreementChange] = [
-            AgreementChange(
-                envelope.effective_date,
+        self._changes: list[Change] = [
+            Change.of(
+                envelope,
                 f"{kind} agreement {code} ({name}) registered, term {term_start.isoformat()} "
                 f"to {term_end.isoformat()}, visits paid on {payment_basis} minutes",
-                envelope.reason,
-                str(envelope.actor),
             )
         ]
 
-    def _log(self, event: LedgerEvent, what: str) -> None:
-        envelope = event.envelope
-        self._changes.append(AgreementChange(envelope.effective_date, what, envelope.reason, str(envelope.actor)))
 
     # -- commands ------------------------------------------------------------------------
 
@@ -696,9 +681,10 @@ class Agreement(LedgerAggregate):
                 f"({self.term_start.isoformat()} to {self.term_end.isoformat()})"
             )
 
+
     @property
-    def changes(self) -> tuple[AgreementChange, ...]:
-        """The agreement's history in the order it was recorded."""
+    def changes(self) -> tuple[Change, ...]:
+        """The agreement's history, in the order it was recorded."""
         return tuple(self._changes)
 
     @property

@@ -38,7 +38,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.aggregate import Change, LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.checks import check_text
 from domain.cost_model import CostLine, CostReturnFiling, FindingKind, Volume, WageFinding, check_wages
 from domain.envelope import Envelope
@@ -49,7 +49,7 @@ from domain.periods import Period, PeriodFormatError, parse_period
 #: "the floor on date D": the National Living Wage table the rules read (see ``domain.wage_floor_table``).
 FloorOn = Callable[[date], Decimal]
 
-__all__ = ["BreachExplanation", "CostReturn", "Query", "ReturnChange", "ReturnStatus", "Revision", "check_period"]
+__all__ = ["BreachExplanation", "CostReturn", "Query", "ReturnStatus", "Revision", "check_period"]
 
 
 class ReturnStatus(StrEnum):
@@ -95,15 +95,6 @@ class BreachExplanation:
     recorded_on: date
     recorded_by: str
 
-
-@dataclass(frozen=True)
-class ReturnChange:
-    """One line of the return's history, as shown to people."""
-
-    effective_date: date
-    what: str
-    reason: str | None
-    recorded_by: str
 
 
 def check_period(value: Period | str) -> Period:
@@ -259,11 +250,9 @@ class CostReturn(LedgerAggregate):
         self._explanations: dict[int, BreachExplanation] = {}
         self.accepted_revision: int | None = None
         self.rejection_reasons: tuple[str, ...] = ()
-        self._changes: list[ReturnChange] = []
         self._add_revision(1, filing, envelope)
         whose = "in-house costs of" if in_house else "cost return of"
-        what = f"{whose} {provider} for {agreement} {period} drafted"
-        self._changes.append(ReturnChange(envelope.effective_date, what, envelope.reason, str(envelope.actor)))
+        self._changes: list[Change] = [Change.of(envelope, f"{whose} {provider} for {agreement} {period} drafted")]
 
     def _add_revision(self, number: int, filing: dict[str, Any], envelope: Envelope) -> None:
         rebuilt = CostReturnFiling.from_data(filing)
@@ -271,9 +260,6 @@ class CostReturn(LedgerAggregate):
             Revision(number, rebuilt, envelope.effective_date, str(envelope.actor), envelope.reason)
         )
 
-    def _log(self, event: LedgerEvent, what: str) -> None:
-        envelope = event.envelope
-        self._changes.append(ReturnChange(envelope.effective_date, what, envelope.reason, str(envelope.actor)))
 
     # -- commands ---------------------------------------------------------------------------
 
@@ -424,6 +410,11 @@ class CostReturn(LedgerAggregate):
     # -- questions -----------------------------------------------------------------------------
 
     @property
+    def changes(self) -> tuple[Change, ...]:
+        """The return's history, in the order it was recorded."""
+        return tuple(self._changes)
+
+    @property
     def status(self) -> ReturnStatus:
         if self._state is ReturnStatus.SUBMITTED and self.open_queries:
             return ReturnStatus.QUERIED
@@ -482,6 +473,3 @@ class CostReturn(LedgerAggregate):
         found = [f for f in findings if f.kind is FindingKind.NLW_BREACH]
         return found[0] if found else None
 
-    @property
-    def changes(self) -> tuple[ReturnChange, ...]:
-        return tuple(self._changes)

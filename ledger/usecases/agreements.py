@@ -20,10 +20,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.aggregate import LedgerAggregate
+from domain.aggregate import Change, LedgerAggregate
 from domain.agreements import (
     Agreement,
-    AgreementChange,
     AgreementKind,
     AgreementView,
     Award,
@@ -271,7 +270,7 @@ class AgreementUseCases(OrganisationUseCases):
         """What the agreement said applied on ``on`` (as the ledger knows it now)."""
         return self.agreement(code).as_at(on)
 
-    def agreement_history(self, code: str) -> tuple[AgreementChange, ...]:
+    def agreement_history(self, code: str) -> tuple[Change, ...]:
         """Every change with its effective date, reason and who recorded it, in recording order."""
         return self.agreement(code).changes
 
