@@ -10,7 +10,6 @@ naming the field, and money can never slip in as a float.
 from __future__ import annotations
 
 import re
-
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum

@@ -32,12 +32,15 @@ from fractions import Fraction
 
 __all__ = [
     "BLENDED_RATE_QUANTUM",
+    "EXACT",
     "PENNY",
     "RATE_QUANTUM",
     "ZERO",
     "MoneyFormatError",
     "allocate",
     "format_gbp",
+    "format_percent",
+    "pounds_from_pence",
     "round_blended_rate",
     "round_money",
     "round_rate",
@@ -49,9 +52,10 @@ RATE_QUANTUM = Decimal("0.01")
 BLENDED_RATE_QUANTUM = Decimal("0.0001")
 ZERO = Decimal("0.00")
 
-# A fixed context so results never depend on whatever the caller's thread
-# context happens to be (precision or rounding changed elsewhere).
-_CONTEXT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+#: The one decimal context for money and rates: exact working arithmetic (40 digits is far more
+#: than any rate × hours needs) whatever the caller's thread context happens to be, so only the
+#: documented rounding points round. Every module that does money arithmetic uses it.
+EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
 
 class MoneyFormatError(ValueError):
@@ -77,7 +81,7 @@ def _require_exact(value: object, what: str) -> Decimal:
 
 def _quantize(value: object, quantum: Decimal, what: str) -> Decimal:
     amount = _require_exact(value, what)
-    result = amount.quantize(quantum, rounding=ROUND_HALF_UP, context=_CONTEXT)
+    result = amount.quantize(quantum, rounding=ROUND_HALF_UP, context=EXACT)
     return result.copy_abs() if result.is_zero() else result
 
 
@@ -162,11 +166,11 @@ def to_decimal(value: object, *, field: str, places: int | None = None) -> Decim
     if not result.is_finite():
         raise MoneyFormatError(f"{field}: {value!r} is not a finite number")
     if result.as_tuple().exponent > 0:  # e.g. repr(1e20) == '1e+20'
-        result = result.quantize(Decimal(1), context=_CONTEXT)
+        result = result.quantize(Decimal(1), context=EXACT)
     if places is not None:
         quantum = Decimal(1).scaleb(-places)
         try:
-            exact = result.quantize(quantum, context=_CONTEXT)
+            exact = result.quantize(quantum, context=EXACT)
         except InvalidOperation:
             raise MoneyFormatError(f"{field}: {value!r} is too large") from None
         if exact != result:
@@ -189,7 +193,7 @@ def allocate(amount: Decimal | int, weights: Sequence[Decimal | int]) -> list[De
     value and the parts negated, so gains and losses split symmetrically.
     """
     total = _require_exact(amount, "amount")
-    if total != total.quantize(PENNY, context=_CONTEXT):
+    if total != total.quantize(PENNY, context=EXACT):
         raise ValueError(
             f"amount {amount!r} is not a whole number of pennies; round it first"
         )
@@ -231,8 +235,18 @@ def format_gbp(amount: Decimal | int) -> str:
     them (a 4 dp blended rate such as 13.7025), so display never rounds.
     """
     value = _require_exact(amount, "amount")
-    if value == value.quantize(PENNY, context=_CONTEXT):
-        body = f"{abs(value).quantize(PENNY, context=_CONTEXT):,.2f}"
+    if value == value.quantize(PENNY, context=EXACT):
+        body = f"{abs(value).quantize(PENNY, context=EXACT):,.2f}"
     else:
-        body = f"{abs(value).normalize(context=_CONTEXT):,f}"
+        body = f"{abs(value).normalize(context=EXACT):,f}"
     return f"-£{body}" if value < 0 else f"£{body}"
+
+
+def format_percent(fraction: Decimal) -> str:
+    """A fraction as a percentage for people, without needless zeros: 0.9 -> '90%', 0.025 -> '2.5%'."""
+    return f"{EXACT.multiply(_require_exact(fraction, 'fraction'), Decimal(100)).normalize(EXACT):f}%"
+
+
+def pounds_from_pence(pence: int | None) -> Decimal:
+    """Whole pence (as read models sum them) as pounds: 1234 -> Decimal('12.34'); None -> 0.00."""
+    return Decimal(int(pence or 0)).scaleb(-2)

@@ -15,8 +15,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
-from domain.activity import COLUMNS
-from domain.agreements import Agreement, AwardTier
+from domain.activity.visits import COLUMNS
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import AwardTier
 
 PLANNED_MINUTES = (15, 30, 30, 30, 45, 45, 60)
 

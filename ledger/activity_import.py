@@ -36,27 +36,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from domain.activity import (
-    COLUMNS,
-    CORRECTIONS_KIND,
-    INLINE_CORRECTIONS,
-    OPTIONAL_COLUMNS,
-    REQUIRED_COLUMNS,
-    VISITS_KIND,
-    Correction,
-    RowProblem,
-    VisitRow,
-    check_minutes,
-    check_reference,
-    check_visit_id,
-    corrections_between,
-    hours,
-    normalise_header,
-    parse_start,
-)
-from domain.agreements import Agreement, ServiceType
+from domain.activity.visits import COLUMNS, CORRECTIONS_KIND, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, VISITS_KIND, Correction, RowProblem, VisitRow, check_minutes, check_reference, check_visit_id, corrections_between, hours, normalise_header, parse_start
+from domain.activity.activity_import import INLINE_CORRECTIONS
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
-from domain.postcodes import postcode_district
+from domain.agreements.postcodes import postcode_district
 from ledger.chunks import ChunkWriter
 
 #: Rows per staged chunk: ~1 MB of text, ~200 KB compressed.

@@ -23,12 +23,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.activity import CORRECTION_FIELDS, FIELDS, ActivityImport, decode_chunk
+from domain.activity.visits import CORRECTION_FIELDS, FIELDS, decode_chunk
+from domain.activity.activity_import import ActivityImport
 from domain.errors import NotFound
-from domain.rates import payable_minutes
+from domain.rates.pricing import payable_minutes
 from ledger.chunks import ChunkStore
 from ledger.history import read_events
-from ledger.pricing import Pricer
+from domain.rates.pricer import Pricer
 from ledger.views_activity import Totals, pounds
 
 Key = tuple[str, str, str, str]  # agreement, provider, zone, service

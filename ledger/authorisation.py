@@ -28,11 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from domain.agreements import Agreement
+from domain.agreements.agreement import Agreement
 from domain.envelope import SYSTEM, Actor
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.organisations import Organisation, OrganisationKind
-from domain.users import Role, User
+from domain.organisations.organisation import Organisation, OrganisationKind
+from domain.organisations.user import Role, User
 
 __all__ = [
     "AccountantAccess",

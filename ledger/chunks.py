@@ -39,7 +39,7 @@ from sqlalchemy import (
     select,
 )
 
-from domain.activity import encode_chunk
+from domain.activity.visits import encode_chunk
 from domain.errors import OpenbookError
 from ledger.chunk_writer import END, write_frame
 from ledger.database import Database

@@ -38,9 +38,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.agreements import ServiceType
+from domain.agreements.terms import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
-from domain.organisations import OrganisationKind as K
+from domain.organisations.organisation import OrganisationKind as K
 from ledger.application import Ledger
 from ledger.demo_incentives import incentive_steps
 from ledger.demo_returns import return_steps

@@ -42,7 +42,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from domain.activity import COLUMNS, hours
+from domain.activity.visits import COLUMNS, hours
 from domain.envelope import Actor, Envelope
 
 __all__ = ["DEMO_YEAR", "HEREFORDSHIRE", "incentive_steps", "load_demo_incentives", "sample_visits"]

@@ -36,7 +36,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from domain.cost_model import CostLine, CostReturnFiling
+from domain.returns.filing import CostLine, CostReturnFiling
 from domain.envelope import SYSTEM, Actor, Envelope
 
 __all__ = ["DEMO_PERIOD", "DEMO_RETURNS", "load_demo_returns", "return_steps"]

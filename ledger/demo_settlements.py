@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.envelope import Actor, Envelope
-from domain.payments import months_of
+from domain.settlement.payment_ledger import months_of
 from ledger import views_settlements as views
 
 __all__ = ["DEMO_YEAR", "load_demo_settlements"]
@@ -143,7 +143,7 @@ def load_demo_settlements(ledger: Any, progress: Progress | None = None, activit
 
 
 def _runs(ledger: Any) -> tuple[Any, ...]:
-    from domain.payments import PaymentLedger
+    from domain.settlement.payment_ledger import PaymentLedger
 
     found = PaymentLedger.create_id(WIRRAL, DEMO_YEAR)
     return ledger.repository.get(found).runs if found in ledger.repository else ()

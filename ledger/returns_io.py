@@ -49,7 +49,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from domain.cost_model import CostLine, CostReturnFiling, FilingInvalid, Volume
+from domain.returns.filing import CostLine, CostReturnFiling, FilingInvalid, Volume
 from domain.errors import InvalidInput
 
 __all__ = ["MAX_FILE_BYTES", "parse_cost_return", "template_csv", "template_xlsx"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, and_, or_, select
 
-from domain.agreements import AgreementView
+from domain.agreements.terms import AgreementView
 from domain.errors import NotFound
 from domain.periods import financial_year_of
 from ledger.projections.agreements import (

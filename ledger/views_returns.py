@@ -41,17 +41,20 @@ rate card's; nothing here changes anything.
 
 from __future__ import annotations
 
+from domain.money import EXACT
+
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
-from domain.agreements import ServiceType
-from domain.cost_model import CostGroup, CostLine, UnitCosts, lines_in, shown
-from domain.cost_returns import check_period
+from domain.agreements.terms import ServiceType
+from domain.returns.filing import CostGroup, CostLine, lines_in
+from domain.returns.unit_costs import UnitCosts, shown
+from domain.returns.cost_return import check_period
 from domain.errors import NotFound
-from domain.market import MIN_PROVIDERS, AnonymisedMarketView, NotEnoughProviders, Quartiles, for_provider, market_view
+from domain.returns.market import MIN_PROVIDERS, AnonymisedMarketView, NotEnoughProviders, Quartiles, for_provider, market_view
 from domain.money import format_gbp
 from domain.periods import FinancialYear, Period
 from ledger.views_activity import provider_activity
@@ -83,7 +86,6 @@ __all__ = [
     "wage_floors_added",
 ]
 
-_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 _RATE_QUANTUM = Decimal("0.0001")
 
 
@@ -125,7 +127,7 @@ def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Per
     done = provider_activity(engine, agreement, provider, _quarters(period))
     if done.payable_minutes <= 0:
         return None
-    rate = _EXACT.divide(done.spend * 60, Decimal(done.payable_minutes)).quantize(_RATE_QUANTUM, context=_EXACT)
+    rate = EXACT.divide(done.spend * 60, Decimal(done.payable_minutes)).quantize(_RATE_QUANTUM, context=EXACT)
     return RatePaid(
         rate,
         "activity",
@@ -174,7 +176,7 @@ def rate_paid(ledger: CostReturnUseCases, agreement: str, provider: str, period:
         whose = f"every zone ({where}: in-house costs compared with what providers are paid)"
     if low == high:
         return RatePaid(low, "rate card", low, high, f"agreement rate card: standard service {format_gbp(low)} an hour in {whose} throughout {chosen}")
-    mean = _EXACT.divide(sum(rates, Decimal(0)), Decimal(len(rates))).quantize(_RATE_QUANTUM, context=_EXACT)
+    mean = EXACT.divide(sum(rates, Decimal(0)), Decimal(len(rates))).quantize(_RATE_QUANTUM, context=EXACT)
     return RatePaid(
         mean,
         "rate card",
@@ -335,7 +337,7 @@ def _sheet(ledger: CostReturnUseCases, agreement: str, provider: str, period: Pe
             "surplus_percent_of_total": costs.surplus_percent_of_total,
         },
         "rate": paid,
-        "gap": None if paid.rate is None else _EXACT.subtract(paid.rate, costs.total_per_hour),
+        "gap": None if paid.rate is None else EXACT.subtract(paid.rate, costs.total_per_hour),
         "findings": findings,
         "queries": [{k: v for k, v in qr.items() if k not in ("return_id", "position")} for qr in queries],
     }
@@ -429,7 +431,7 @@ def accountant_market(ledger: CostReturnUseCases, access: AccountantAccess, peri
 
     def entry(code: str, costs: UnitCosts, is_in_house: bool) -> dict[str, Any]:
         paid = rate_paid(ledger, access.agreement, code, chosen, is_in_house)
-        gap = None if paid.rate is None else _EXACT.subtract(paid.rate, costs.total_per_hour)
+        gap = None if paid.rate is None else EXACT.subtract(paid.rate, costs.total_per_hour)
         return {"provider": code, "name": names.get(code, code), **_figures(costs), "rate": paid, "gap": gap}
 
     result: dict[str, Any] = {
@@ -509,7 +511,7 @@ def _history(ledger: CostReturnUseCases, agreement: str, provider: str) -> list[
                 "accepted": row["accepted_revision"] is not None,
                 **_figures(costs),
                 "rate": paid,
-                "gap": None if paid.rate is None else _EXACT.subtract(paid.rate, costs.total_per_hour),
+                "gap": None if paid.rate is None else EXACT.subtract(paid.rate, costs.total_per_hour),
             }
         )
     return history

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, select
 
 from domain.errors import NotFound
-from domain.gainshare import apply_cap, share_variance
+from domain.settlement.gainshare import apply_cap, share_variance
 from domain.money import ZERO
-from domain.payments import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
-from domain.settlement_workflow import Settlement
+from domain.settlement.payment_ledger import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
+from domain.settlement.settlement import Settlement
 from ledger.authorisation import AccountantAccess, ProviderAccess
 from ledger.projections.settlements import payment_lines, payments, pooled_budgets, settlements
 

@@ -8,8 +8,8 @@ from typing import Any
 import click
 
 from domain.errors import OpenbookError
-from domain.organisations import OrganisationKind
-from domain.users import Role
+from domain.organisations.organisation import OrganisationKind
+from domain.organisations.user import Role
 from ledger import views
 from ledger.history import read_events
 from web.commands.activity import activity

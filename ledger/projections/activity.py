@@ -43,14 +43,16 @@ from sqlalchemy import (
     update,
 )
 
-from domain.activity import FIELDS, ActivityImport, VisitRow, decode_chunk
+from domain.activity.visits import FIELDS, VisitRow, decode_chunk
+from domain.activity.activity_import import ActivityImport
 from domain.aggregate import LedgerEvent
-from domain.agreements import Agreement
+from domain.agreements.agreement import Agreement
 from domain.errors import NotFound, RuleBroken
 from domain.periods import quarter_of
-from domain.rates import RateCard, payable_minutes, price_visit
+from domain.rates.rate_card import RateCard
+from domain.rates.pricing import payable_minutes, price_visit
 from ledger.chunks import ChunkStore, activity_metadata
-from ledger.pricing import Pricer
+from domain.rates.pricer import Pricer
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Date, DateTime, Integer, String, Table, delete, insert, select, update
 
-from domain.agreements import Agreement
+from domain.agreements.agreement import Agreement
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.columns import ExactDecimal
 

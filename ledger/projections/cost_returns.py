@@ -44,11 +44,14 @@ from sqlalchemy import (
     update,
 )
 
-from domain.agreements import Agreement, LivingWageAdoption
-from domain.cost_model import CostLine, CostReturnFiling, FindingKind, check_lowest_pay, unit_costs
-from domain.cost_returns import CostReturn, ReturnStatus
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import LivingWageAdoption
+from domain.returns.filing import CostLine, CostReturnFiling
+from domain.returns.wage_checks import FindingKind, check_lowest_pay
+from domain.returns.unit_costs import unit_costs
+from domain.returns.cost_return import CostReturn, ReturnStatus
 from domain.periods import parse_period
-from domain.wage_floor_table import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
+from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.columns import ExactDecimal
 

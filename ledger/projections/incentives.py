@@ -19,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, Text, delete, insert, select
 
-from domain.incentive_assessments import IncentiveAssessment
-from domain.incentive_schemes import IncentiveScheme
-from domain.kpi_results import KpiResults
+from domain.incentives.incentive_assessment import IncentiveAssessment
+from domain.incentives.incentive_scheme import IncentiveScheme
+from domain.incentives.kpi_results import KpiResults
 from domain.money import ZERO
 from domain.periods import parse_period
 from ledger.projections.base import Projection, handles, metadata

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, insert, update
 
-from domain.organisations import Organisation
-from domain.users import User
+from domain.organisations.organisation import Organisation
+from domain.organisations.user import User
 from ledger.projections.base import Projection, handles, metadata
 
 organisations = Table(

@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, insert, select, update
 
-from domain.payments import PaymentLedger
-from domain.pool import PooledBudget, PoolTerms, describe_band
-from domain.settlement_workflow import Settlement
+from domain.settlement.payment_ledger import PaymentLedger
+from domain.settlement.pooled_budget import PooledBudget, PoolTerms, describe_band
+from domain.settlement.settlement import Settlement
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.columns import ExactDecimal
 

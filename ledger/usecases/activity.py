@@ -22,20 +22,21 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from domain.activity import ActivityImport, hours
+from domain.activity.activity_import import ActivityImport
+from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
-from domain.arrears import Arrears, arrears_lines
+from domain.activity.arrears import Arrears, arrears_lines
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.rates import RateCard
-from domain.rate_reviews import RateReview
+from domain.rates.rate_card import RateCard
+from domain.rates.rate_review import RateReview
 from ledger import views_activity as views
 from ledger.activity_import import CHUNK_ROWS, AgreementRules, inspect_file, stage_file
 from ledger.chunks import ChunkStore, ChunkWriter, activity_metadata
 from ledger.database import Database
 from ledger.history import json_ready, read_events
-from ledger.pricing import Pricer
+from domain.rates.pricer import Pricer
 from ledger.projections.activity import ActivityProjection
 from ledger.usecases.rate_reviews import RateReviewUseCases
 

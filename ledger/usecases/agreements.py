@@ -21,19 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from domain.aggregate import Change, LedgerAggregate
-from domain.agreements import (
-    Agreement,
-    AgreementKind,
-    AgreementView,
-    Award,
-    AwardTier,
-    KpiDirection,
-    PaymentBasis,
-    ServiceType,
-)
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import AgreementKind, AgreementView, Award, AwardTier, KpiDirection, PaymentBasis, ServiceType
 from domain.envelope import Envelope
 from domain.errors import Conflict, NotFound, RuleBroken
-from domain.organisations import Organisation, OrganisationKind
+from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.periods import FinancialYear
 from ledger.usecases.organisations import OrganisationUseCases
 

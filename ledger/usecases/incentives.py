@@ -20,26 +20,17 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from domain.activity import hours
+from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
-from domain.agreements import Agreement
+from domain.agreements.agreement import Agreement
 from domain.checks import check_decimal, check_financial_year, check_reason, check_text
-from domain.cost_returns import check_period
+from domain.returns.cost_return import check_period
 from domain.envelope import Envelope
 from domain.errors import OpenbookError, RuleBroken
-from domain.incentive_assessments import HoursFigure, IncentiveAssessment, assessment_line
-from domain.incentive_schemes import (
-    BaselineRule,
-    IncentiveScheme,
-    KpiGate,
-    Measure,
-    PaymentRule,
-    SchemeTerms,
-    check_terms,
-    default_from_year,
-)
-from domain.kpi_results import EVIDENCE_LENGTH, KpiResult, KpiResults, find_kpi, kpi_standing
-from domain.organisations import OrganisationKind, check_code
+from domain.incentives.incentive_assessment import HoursFigure, IncentiveAssessment, assessment_line
+from domain.incentives.incentive_scheme import BaselineRule, IncentiveScheme, KpiGate, Measure, PaymentRule, SchemeTerms, check_terms, default_from_year
+from domain.incentives.kpi_results import EVIDENCE_LENGTH, KpiResult, KpiResults, find_kpi, kpi_standing
+from domain.organisations.organisation import OrganisationKind, check_code
 from domain.periods import FinancialYear, Period, parse_financial_year
 from ledger import views_activity
 from ledger.authorisation import check_may_review

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from domain.aggregate import LedgerAggregate
 from domain.envelope import Envelope
 from domain.errors import Conflict
-from domain.organisations import Organisation, OrganisationKind
-from domain.users import User
+from domain.organisations.organisation import Organisation, OrganisationKind
+from domain.organisations.user import User
 from ledger.core import LedgerCore
 
 

@@ -21,15 +21,17 @@ from decimal import Decimal
 from typing import Any
 
 from domain.aggregate import LedgerAggregate
-from domain.agreements import Agreement, ServiceType, check_service
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import ServiceType, check_service
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.organisations import OrganisationKind
+from domain.organisations.organisation import OrganisationKind
 from domain.periods import FinancialYear, parse_financial_year
-from domain.rate_reviews import Outcome, ProposedRate, RateReview, UpliftProposal, propose_uplift
-from domain.rates import RateCard
-from domain.wage_floors import national_living_wage_on, real_living_wage_on
+from domain.rates.uplift import Outcome, UpliftProposal, propose_uplift
+from domain.rates.rate_review import ProposedRate, RateReview
+from domain.rates.rate_card import RateCard
+from domain.returns.statutory_wages import national_living_wage_on, real_living_wage_on
 from ledger.history import json_ready
 from ledger.usecases.rates import RateUseCases
 

@@ -17,12 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from domain.aggregate import LedgerAggregate
-from domain.agreements import ServiceType
+from domain.agreements.terms import ServiceType
 from domain.envelope import Envelope
 from domain.errors import NotFound
-from domain.rates import BlendPart, RateCard, RateQuote, VisitPrice
+from domain.rates.pricing import BlendPart, RateQuote, VisitPrice
+from domain.rates.rate_card import RateCard
 from ledger.history import json_ready
-from ledger.pricing import Pricer
+from domain.rates.pricer import Pricer
 from ledger.usecases.agreements import AgreementUseCases
 
 

@@ -34,20 +34,20 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.agreements import Agreement
-from domain.arrears import Arrears
+from domain.agreements.agreement import Agreement
+from domain.activity.arrears import Arrears
 from domain.checks import check_financial_year
-from domain.cost_model import CostLine
-from domain.cost_returns import CostReturn
+from domain.returns.filing import CostLine
+from domain.returns.cost_return import CostReturn
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.money import ZERO
-from domain.payments import PaymentLedger, capitated_run, check_month, rate_run, year_of_month
+from domain.settlement.payment_ledger import PaymentLedger, capitated_run, check_month, rate_run, year_of_month
 from domain.periods import parse_financial_year
-from domain.pool import PaymentMechanism, PooledBudget, PoolTerms
-from domain.rates import RateCard
-from domain.settlement_workflow import Settlement, SettlementStatus
-from domain.settlements import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
+from domain.settlement.pooled_budget import PaymentMechanism, PooledBudget, PoolTerms
+from domain.rates.rate_card import RateCard
+from domain.settlement.settlement import Settlement, SettlementStatus
+from domain.settlement.statement import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
 from ledger import views_settlements as views
 from ledger.authorisation import (
     approving_commissioner,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from domain.activity import COLUMNS
+from domain.activity.visits import COLUMNS
 from domain.envelope import Actor, Envelope
 
 WIRRAL = "wirral-homecare"

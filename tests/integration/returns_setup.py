@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domain.cost_model import CostReturnFiling
+from domain.returns.filing import CostReturnFiling
 from domain.envelope import SYSTEM, Actor, Envelope
 from ledger.application import Ledger
 from ledger.projections.cost_returns import CostReturnsProjection

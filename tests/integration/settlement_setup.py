@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from tests.integration.agreement_setup import START, WIRRAL, wirral
 
-from domain.cost_model import CostReturnFiling
-from domain.cost_returns import CostReturn
+from domain.returns.filing import CostReturnFiling
+from domain.returns.cost_return import CostReturn
 from domain.envelope import SYSTEM, Actor, Envelope
 from ledger.application import Ledger
 from ledger.database import Database

@@ -29,8 +29,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from domain.activity import ActivityImport
-from domain.arrears import Arrears
+from domain.activity.activity_import import ActivityImport
+from domain.activity.arrears import Arrears
 from domain.errors import InvalidInput, RuleBroken
 from ledger.activity_demo import visit_rows, write_visits
 from ledger.activity_verify import recompute_totals_from_history

@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from domain.envelope import Actor, Envelope
-from domain.organisations import Organisation
+from domain.organisations.organisation import Organisation
 from ledger.application import Ledger
 from ledger.errors import ConcurrencyConflict
 from ledger.history import read_events

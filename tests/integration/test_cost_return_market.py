@@ -18,9 +18,10 @@ from fractions import Fraction
 
 import pytest
 
-from domain.cost_model import CostGroup, CostLine, lines_in, unit_costs
+from domain.returns.filing import CostGroup, CostLine, lines_in
+from domain.returns.unit_costs import unit_costs
 from domain.envelope import SYSTEM
-from domain.market import QUANTILE_METHOD
+from domain.returns.market import QUANTILE_METHOD
 from ledger import views_returns as views
 from ledger.authorisation import AccountantAccess, NotAllowed, accountant_access, provider_access
 from ledger.history import json_ready

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from domain.errors import OpenbookError
 from domain.periods import FinancialYear, Quarter
-from domain.wage_floor_table import commitment_floor
+from domain.returns.wage_floors import commitment_floor
 from ledger.projections.cost_returns import cost_returns
 from tests.integration.agreement_setup import WIRRAL, on
 from tests.integration.returns_setup import (

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from domain.cost_model import CostReturnFiling
+from domain.returns.filing import CostReturnFiling
 from domain.envelope import SYSTEM, Actor
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from ledger import views_returns as views

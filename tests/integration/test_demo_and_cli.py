@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner, Result
 
-from domain.organisations import Organisation
+from domain.organisations.organisation import Organisation
 from ledger.demo import ORGANISATIONS, USERS, load_demo, steps
 from ledger.views import list_organisations, list_users
 from web.cli import cli

@@ -22,7 +22,7 @@ from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate
 
 from domain.envelope import Actor, Envelope
 from domain.errors import Conflict
-from domain.organisations import Organisation
+from domain.organisations.organisation import Organisation
 from ledger.application import Ledger
 from ledger.errors import ConcurrencyConflict, IdempotencyMismatch
 from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE

@@ -18,7 +18,7 @@ import pytest
 
 from domain.envelope import Actor, Envelope
 from domain.errors import Conflict
-from domain.organisations import Organisation
+from domain.organisations.organisation import Organisation
 from ledger.errors import IdempotencyMismatch
 from ledger.projections.organisations import organisations
 from ledger.views import list_organisations

@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.incentive_assessments import IncentiveAssessment
+from domain.incentives.incentive_assessment import IncentiveAssessment
 from ledger import views_incentives as views
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
 from ledger.history import read_events

@@ -24,8 +24,8 @@ from sqlalchemy import Column, Connection, Integer, String, Table, insert, selec
 import ledger.projections.runner as runner_module
 from domain.envelope import Actor, Envelope
 from domain.errors import Conflict, InvalidInput, NotFound
-from domain.organisations import Organisation, OrganisationKind
-from domain.users import ROLES_BY_KIND, Role, User
+from domain.organisations.organisation import Organisation, OrganisationKind
+from domain.organisations.user import ROLES_BY_KIND, Role, User
 from ledger.application import Ledger
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.organisations import organisations, users

@@ -49,7 +49,7 @@ from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
 
 from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, RuleBroken
-from domain.settlement_workflow import SettlementStatus
+from domain.settlement.settlement import SettlementStatus
 from ledger.authorisation import NotAllowed
 from ledger.projections.settlements import SettlementsProjection
 

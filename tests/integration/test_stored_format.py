@@ -13,12 +13,12 @@ from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-import domain.organisations
-import domain.users
+import domain.organisations.organisation
+import domain.organisations.user
 from domain.aggregate import LedgerAggregate
 from domain.envelope import SYSTEM, Envelope
-from domain.organisations import Organisation
-from domain.users import User
+from domain.organisations.organisation import Organisation
+from domain.organisations.user import User
 from ledger.views import list_organisations
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "stored-events-v1.jsonl"
@@ -58,8 +58,8 @@ def test_renamed_and_moved_classes_still_replay(ledger, monkeypatch):
     """Stored topics name TOPICs, not module paths: moving or renaming a class changes nothing."""
     classes = (Organisation, Organisation.Registered, Organisation.Renamed, User, User.Registered, User.RolesChanged)
     saved = [(cls, cls.__qualname__, cls.__module__) for cls in classes]
-    monkeypatch.delattr(domain.organisations, "Organisation")
-    monkeypatch.delattr(domain.users, "User")
+    monkeypatch.delattr(domain.organisations.organisation, "Organisation")
+    monkeypatch.delattr(domain.organisations.user, "User")
     try:
         for cls in classes:
             cls.__qualname__ = "Renamed" + cls.__name__

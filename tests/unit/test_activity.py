@@ -12,26 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from domain.activity import (
-    CORRECTIONS_KIND,
-    MAX_MINUTES,
-    VISITS_KIND,
-    ActivityImport,
-    Correction,
-    RowProblem,
-    VisitRow,
-    check_minutes,
-    check_reference,
-    check_visit_id,
-    corrections_between,
-    decode_chunk,
-    encode_chunk,
-    hours,
-    normalise_header,
-    parse_start,
-)
-from domain.agreements import Agreement
-from domain.arrears import Arrears, ArrearsGroup, arrears_lines
+from domain.activity.visits import CORRECTIONS_KIND, MAX_MINUTES, VISITS_KIND, Correction, RowProblem, VisitRow, check_minutes, check_reference, check_visit_id, corrections_between, decode_chunk, encode_chunk, hours, normalise_header, parse_start
+from domain.activity.activity_import import ActivityImport
+from domain.agreements.agreement import Agreement
+from domain.activity.arrears import Arrears, ArrearsGroup, arrears_lines
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput
 from ledger.activity_import import AgreementRules, inspect_file, stage_file

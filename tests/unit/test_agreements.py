@@ -15,18 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.aggregate import natural_id
-from domain.agreements import (
-    Agreement,
-    AgreementKind,
-    AwardTier,
-    KpiDirection,
-    PaymentBasis,
-    ServiceType,
-)
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, PaymentBasis, ServiceType
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.periods import FinancialYear
-from domain.postcodes import postcode_district
+from domain.agreements.postcodes import postcode_district
 
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
 START = date(2019, 4, 1)  # "within two years of the 1 April 2019 start"

@@ -17,21 +17,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.cost_model import (
-    CostGroup,
-    CostLine,
-    CostReturnFiling,
-    FilingInvalid,
-    FindingKind,
-    Volume,
-    Volumes,
-    check_wages,
-    hours_weighted_rate,
-    lines_in,
-    rate_gap,
-    shown,
-    unit_costs,
-)
+from domain.returns.filing import CostGroup, CostLine, CostReturnFiling, FilingInvalid, Volume, Volumes, lines_in
+from domain.returns.wage_checks import FindingKind, check_wages
+from domain.returns.unit_costs import hours_weighted_rate, rate_gap, shown, unit_costs
 from domain.errors import InvalidInput, NotFound
 from domain.money import round_money
 from domain.periods import parse_period

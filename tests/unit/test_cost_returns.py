@@ -15,8 +15,9 @@ from decimal import Decimal as D
 import pytest
 
 from domain.aggregate import natural_id
-from domain.cost_model import CostLine, CostReturnFiling, FindingKind, Volume
-from domain.cost_returns import CostReturn, ReturnStatus
+from domain.returns.filing import CostLine, CostReturnFiling, Volume
+from domain.returns.wage_checks import FindingKind
+from domain.returns.cost_return import CostReturn, ReturnStatus
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 

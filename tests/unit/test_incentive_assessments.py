@@ -11,9 +11,9 @@ from datetime import date
 from decimal import Decimal as D
 
 from domain.envelope import Actor, Envelope
-from domain.incentive_assessments import HoursFigure, IncentiveAssessment, assessment_line
-from domain.incentive_schemes import check_terms
-from domain.kpi_results import KpiStanding
+from domain.incentives.incentive_assessment import HoursFigure, IncentiveAssessment, assessment_line
+from domain.incentives.incentive_scheme import check_terms
+from domain.incentives.kpi_results import KpiStanding
 
 ACCOUNTANT = Actor("accountant@hfd.example", "hfd-council")
 MET = (KpiStanding("missed-visits", True, "2018-19: 0.3 against a target of at most 0.5"),)

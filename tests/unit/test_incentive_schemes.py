@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from domain.agreements import Agreement
+from domain.agreements.agreement import Agreement
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound
-from domain.incentive_schemes import BaselineRule, IncentiveScheme, KpiGate, Measure, PaymentRule, check_terms
+from domain.incentives.incentive_scheme import BaselineRule, IncentiveScheme, KpiGate, Measure, PaymentRule, check_terms
 
 ACCOUNTANT = Actor("accountant@hfd.example", "hfd-council")
 START = date(2017, 4, 1)

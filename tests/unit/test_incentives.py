@@ -7,11 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.incentives import (
-    ReductionAssessment,
-    assess_reduction,
-    assess_reduction_share_of_saving,
-)
+from domain.incentives.reduction import ReductionAssessment, assess_reduction, assess_reduction_share_of_saving
 
 FIVE_PERCENT = D("0.05")
 TWO_POUNDS = D("2.00")

@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from domain.agreements import Agreement
+from domain.agreements.agreement import Agreement
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound
-from domain.kpi_results import KpiResults, find_kpi, kpi_standing
+from domain.incentives.kpi_results import KpiResults, find_kpi, kpi_standing
 from domain.periods import FinancialYear, parse_period
 
 ACCOUNTANT = Actor("accountant@hfd.example", "hfd-council")

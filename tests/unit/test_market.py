@@ -15,17 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.cost_model import CostGroup, CostLine, CostReturnFiling, UnitCosts, unit_costs
+from domain.returns.filing import CostGroup, CostLine, CostReturnFiling
+from domain.returns.unit_costs import UnitCosts, unit_costs
 from domain.errors import NotFound
-from domain.market import (
-    AnonymisedMarketView,
-    NotEnoughProviders,
-    Quartiles,
-    anonymised,
-    for_provider,
-    market_view,
-    quartiles,
-)
+from domain.returns.market import AnonymisedMarketView, NotEnoughProviders, Quartiles, anonymised, for_provider, market_view, quartiles
 
 
 def reference(data: list[D]) -> list[Fraction]:

@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from domain.aggregate import natural_id
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.rate_reviews import Outcome, ProposedRate, RateReview, UpliftLine, propose_uplift
-from domain.rates import RateCard, price_visit
-from domain.wage_floors import national_living_wage_on
+from domain.rates.uplift import Outcome, UpliftLine, propose_uplift
+from domain.rates.rate_review import ProposedRate, RateReview
+from domain.rates.rate_card import RateCard
+from domain.rates.pricing import price_visit
+from domain.returns.statutory_wages import national_living_wage_on
 
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
 PROVIDER = Actor("director@premiercare.example", "premier-care")

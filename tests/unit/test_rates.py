@@ -22,19 +22,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.aggregate import natural_id
-from domain.agreements import Agreement, PaymentBasis, ServiceType
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import PaymentBasis, ServiceType
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound
 from domain.money import round_money
 from domain.periods import quarter_of
-from domain.rates import (
-    BlendPart,
-    RateCard,
-    blended_rate,
-    payable_minutes,
-    price_minutes,
-    price_visit,
-)
+from domain.rates.pricing import BlendPart, blended_rate, payable_minutes, price_minutes, price_visit
+from domain.rates.rate_card import RateCard
 
 ACCOUNTANT = Actor("finance@herefordshire.gov.uk", "herefordshire-council")
 OLD = date(2016, 4, 1)  # invented: the old rates were in force by then

@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from domain.cost_model import CostGroup, CostLine, CostReturnFiling, shown, unit_costs
-from domain.cost_returns import CostReturn
+from domain.returns.filing import CostGroup, CostLine, CostReturnFiling
+from domain.returns.unit_costs import shown, unit_costs
+from domain.returns.cost_return import CostReturn
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput
 from ledger.returns_io import parse_cost_return, template_csv, template_xlsx

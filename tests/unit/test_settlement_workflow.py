@@ -9,9 +9,9 @@ import pytest
 
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.gainshare import Band
-from domain.settlement_workflow import Settlement, SettlementStatus
-from domain.settlements import SettlementInputs, compute_settlement
+from domain.settlement.gainshare import Band
+from domain.settlement.settlement import Settlement, SettlementStatus
+from domain.settlement.statement import SettlementInputs, compute_settlement
 
 COUNCIL = Actor("accountant@wirral.example", "wirral-council")
 CCG = Actor("accountant@wirralccg.example", "wirral-ccg")

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.errors import RuleBroken
-from domain.gainshare import Band
-from domain.pool import MarginBasis
-from domain.settlements import ReturnFigures, SettlementInputs, compare, compute_clawback, compute_settlement
+from domain.settlement.gainshare import Band
+from domain.settlement.pooled_budget import MarginBasis
+from domain.settlement.statement import ReturnFigures, SettlementInputs, compare, compute_clawback, compute_settlement
 
 BANDS = (
     Band(None, D("0.9"), D("0.25")),

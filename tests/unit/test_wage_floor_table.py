@@ -11,11 +11,11 @@ from decimal import Decimal as D
 
 import pytest
 
-from domain.agreements import LivingWageAdoption
-from domain.cost_model import FindingKind, check_lowest_pay
+from domain.agreements.terms import LivingWageAdoption
+from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.envelope import SYSTEM, Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.wage_floor_table import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
+from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
 
 
 def by(reason: str | None = "announced") -> Envelope:

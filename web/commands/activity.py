@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from domain.activity import COLUMN_HELP, COLUMNS, START_FORMS
+from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.money import format_gbp
 from ledger.views_activity import DIMENSIONS
 from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording

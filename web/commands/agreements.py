@@ -13,10 +13,10 @@ from typing import Any
 
 import click
 
-from domain.agreements import AgreementKind, AwardTier, KpiDirection, PaymentBasis, ServiceType
+from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, PaymentBasis, ServiceType
 from domain.errors import NotFound
 from domain.money import format_gbp
-from domain.postcodes import postcode_district
+from domain.agreements.postcodes import postcode_district
 from ledger import views_agreements as views
 from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording
 from web.commands.rates import rate_text

@@ -20,7 +20,7 @@ import click
 
 from domain.envelope import Actor
 from domain.errors import OpenbookError
-from domain.incentive_schemes import BaselineRule, KpiGate, Measure, PaymentRule
+from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
 from ledger import views_incentives as views
 from ledger.authorisation import NotAllowed, accountant_access, provider_access

@@ -14,10 +14,11 @@ from typing import Any
 
 import click
 
-from domain.agreements import ServiceType
+from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
 from domain.money import format_gbp
-from domain.rate_reviews import Outcome, RateReview
+from domain.rates.uplift import Outcome
+from domain.rates.rate_review import RateReview
 from ledger import views_agreements as views
 from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import click
 
-from domain.cost_model import CostLine, Volume, shown
+from domain.returns.filing import CostLine, Volume
+from domain.returns.unit_costs import shown
 from domain.envelope import Actor
 from domain.errors import InvalidInput, OpenbookError
 from domain.money import format_gbp
-from domain.wage_floor_table import Floor
+from domain.returns.wage_floors import Floor
 from ledger import views_returns as views
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
 from ledger.returns_io import template_csv, template_xlsx

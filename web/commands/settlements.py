@@ -23,7 +23,7 @@ import click
 
 from domain.errors import InvalidInput
 from domain.money import format_gbp
-from domain.pool import MarginBasis, PaymentMechanism
+from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
 from web.commands.base import Context, command_options, emit, json_option, pass_context, recording
 
 

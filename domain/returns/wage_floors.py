@@ -29,12 +29,17 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.agreements import LivingWageAdoption
+from domain.agreements.terms import LivingWageAdoption
 from domain.checks import check_choice, check_date, check_decimal, check_reason
 from domain.envelope import Envelope
 from domain.errors import RuleBroken
 from domain.money import format_gbp
-from domain.wage_floors import NATIONAL_LIVING_WAGE, national_living_wage_on, real_living_wage_adoptions, real_living_wage_on
+from domain.returns.statutory_wages import (
+    NATIONAL_LIVING_WAGE,
+    national_living_wage_on,
+    real_living_wage_adoptions,
+    real_living_wage_on,
+)
 
 __all__ = ["Floor", "FloorRow", "WageFloorTable", "WageFloors", "commitment_floor"]
 

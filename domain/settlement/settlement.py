@@ -34,7 +34,7 @@ from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natura
 from domain.checks import check_financial_year, check_reason
 from domain.envelope import SYSTEM, Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.settlements import SettlementInputs, SettlementStatement, compare
+from domain.settlement.statement import SettlementInputs, SettlementStatement, compare
 
 __all__ = ["Settlement", "SettlementStatus", "Signature"]
 

@@ -40,11 +40,12 @@ from uuid import UUID
 
 from domain.aggregate import Change, LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.checks import check_text
-from domain.cost_model import CostLine, CostReturnFiling, FindingKind, Volume, WageFinding, check_wages
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.organisations import check_code
+from domain.organisations.organisation import check_code
 from domain.periods import Period, PeriodFormatError, parse_period
+from domain.returns.filing import CostLine, CostReturnFiling, Volume
+from domain.returns.wage_checks import FindingKind, WageFinding, check_wages
 
 #: "the floor on date D": the National Living Wage table the rules read (see ``domain.wage_floor_table``).
 FloorOn = Callable[[date], Decimal]

@@ -18,8 +18,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.agreements import Agreement, PaymentBasis, ServiceType
-from domain.rates import RateCard, RateQuote, VisitPrice, price_visit
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import PaymentBasis, ServiceType
+from domain.rates.pricing import RateQuote, VisitPrice, price_visit
+from domain.rates.rate_card import RateCard
 
 __all__ = ["Pricer"]
 

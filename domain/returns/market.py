@@ -23,10 +23,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal
 
-from domain.cost_model import CostGroup, CostLine, UnitCosts
 from domain.errors import NotFound
+from domain.money import EXACT
+from domain.returns.filing import CostGroup, CostLine
+from domain.returns.unit_costs import UnitCosts
 
 __all__ = [
     "MIN_PROVIDERS",
@@ -45,7 +47,6 @@ __all__ = [
 QUANTILE_METHOD = 'statistics.quantiles(data, n=4, method="inclusive"), in exact Decimal arithmetic'
 MIN_PROVIDERS = 5
 
-_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 _FOUR = Decimal(4)
 
 
@@ -68,9 +69,9 @@ def quartiles(data: Sequence[Decimal]) -> Quartiles:
     for p in (1, 2, 3):
         j, delta = divmod(p * m, 4)
         # (data[j] × (4 − delta) + data[j + 1] × delta) / 4, as statistics.quantiles does.
-        low = _EXACT.multiply(ordered[j], Decimal(4 - delta))
-        high = _EXACT.multiply(ordered[j + 1], Decimal(delta)) if delta else Decimal(0)
-        cuts.append(_EXACT.divide(_EXACT.add(low, high), _FOUR))
+        low = EXACT.multiply(ordered[j], Decimal(4 - delta))
+        high = EXACT.multiply(ordered[j + 1], Decimal(delta)) if delta else Decimal(0)
+        cuts.append(EXACT.divide(EXACT.add(low, high), _FOUR))
     return Quartiles(*cuts)
 
 

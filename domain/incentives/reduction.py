@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.errors import InvalidInput
-from domain.money import ZERO, format_gbp, round_money
+from domain.money import ZERO, format_gbp, format_percent, round_money
 
 __all__ = [
     "IncentiveInputError",
@@ -109,9 +109,6 @@ def _hours(value: Decimal) -> str:
     return f"{normal:,}"
 
 
-def _pct(fraction: Decimal) -> str:
-    return f"{_hours(fraction * 100)}%"
-
 
 def _assess(
     baseline_hours: object,
@@ -142,7 +139,7 @@ def _assess(
     eligible = max(Decimal(0), reduction - threshold)
     earned = round_money(eligible * payment_per_hour)
 
-    minimum_words = f"the {_hours(threshold)}-hour minimum reduction ({_pct(minimum)} of {_hours(baseline)})"
+    minimum_words = f"the {_hours(threshold)}-hour minimum reduction ({format_percent(minimum)} of {_hours(baseline)})"
     if reduction <= 0:
         change = "did not change" if reduction == 0 else f"rose by {_hours(-reduction)}"
         outcome = (
@@ -238,7 +235,7 @@ def assess_reduction_share_of_saving(
     if hourly < 0:
         raise IncentiveInputError(f"rate cannot be negative, got {hourly}")
     share = _fraction(saving_share, "saving_share")
-    pricing = f"{_pct(share)} of the saving at {format_gbp(hourly)} per hour"
+    pricing = f"{format_percent(share)} of the saving at {format_gbp(hourly)} per hour"
     return _assess(
         baseline_hours, actual_hours, minimum_reduction, hourly * share, pricing,
         missed_kpis, cap, rate=hourly, saving_share=share,

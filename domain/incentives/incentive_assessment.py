@@ -23,8 +23,8 @@ from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
-from domain.incentive_schemes import PaymentRule, SchemeTerms
-from domain.kpi_results import KpiStanding
+from domain.incentives.incentive_scheme import PaymentRule, SchemeTerms
+from domain.incentives.kpi_results import KpiStanding
 from domain.money import ZERO, format_gbp, round_money
 
 __all__ = ["AssessmentLine", "HoursFigure", "IncentiveAssessment", "assessment_line"]

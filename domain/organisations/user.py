@@ -12,10 +12,10 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.checks import check_text
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.checks import check_text
-from domain.organisations import NAME_LENGTH, OrganisationKind
+from domain.organisations.organisation import NAME_LENGTH, OrganisationKind
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,127}$")
 

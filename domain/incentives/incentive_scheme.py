@@ -39,13 +39,13 @@ from typing import Any
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.agreements import Agreement
+from domain.agreements.agreement import Agreement
 from domain.checks import check_choice, check_decimal, check_financial_year, check_reason
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, OpenbookError
-from domain.incentives import ReductionAssessment, assess_reduction, assess_reduction_share_of_saving
+from domain.incentives.reduction import ReductionAssessment, assess_reduction, assess_reduction_share_of_saving
 from domain.money import format_gbp
-from domain.organisations import check_code
+from domain.organisations.organisation import check_code
 from domain.periods import FinancialYear, financial_year_of, parse_financial_year
 
 __all__ = [

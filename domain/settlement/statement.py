@@ -37,13 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from domain.errors import RuleBroken
-from domain.gainshare import Band, CappedAmount, GainShareOutcome, apply_cap, share_variance
-from domain.money import ZERO, allocate, format_gbp, round_money
-from domain.pool import MarginBasis, band_rows, bands_from_rows, describe_band
+from domain.money import EXACT, ZERO, allocate, format_gbp, format_percent, round_money
+from domain.settlement.gainshare import Band, CappedAmount, GainShareOutcome, apply_cap, share_variance
+from domain.settlement.pooled_budget import MarginBasis, band_rows, bands_from_rows, describe_band
 
 __all__ = [
     "Clawback",
@@ -58,11 +58,7 @@ __all__ = [
     "compute_settlement",
 ]
 
-_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
-
-def _pct(fraction: Decimal) -> str:
-    return f"{format((fraction * 100).normalize(), 'f')}%"
 
 
 def _total(amounts: Mapping[str, Decimal]) -> Decimal:
@@ -264,20 +260,20 @@ def compute_clawback(
     if base <= 0:
         formula = f"no clawback: the returns' {MarginBasis(basis).value} is {format_gbp(base)}, so there is no margin"
         return Clawback(provider, figures.total, figures.surplus, base, max_margin, ZERO, ZERO, share, ZERO, formula)
-    permitted = _EXACT.multiply(max_margin, base)
+    permitted = EXACT.multiply(max_margin, base)
     excess = figures.surplus - permitted
-    amount = round_money(_EXACT.multiply(max(excess, Decimal(0)), share))
-    margin = _EXACT.divide(figures.surplus, base).quantize(Decimal("0.0001"), context=_EXACT)
+    amount = round_money(EXACT.multiply(max(excess, Decimal(0)), share))
+    margin = EXACT.divide(figures.surplus, base).quantize(Decimal("0.0001"), context=EXACT)
     what = "total" if MarginBasis(basis) is MarginBasis.TOTAL else "cost (total − surplus)"
     formula = (
-        f"surplus {format_gbp(figures.surplus)} on {what} {format_gbp(base)} is a margin of {_pct(margin)}; "
-        f"permitted {_pct(max_margin)} × {format_gbp(base)} = {format_gbp(round_money(permitted))}; "
+        f"surplus {format_gbp(figures.surplus)} on {what} {format_gbp(base)} is a margin of {format_percent(margin)}; "
+        f"permitted {format_percent(max_margin)} × {format_gbp(base)} = {format_gbp(round_money(permitted))}; "
     )
     if excess <= 0:
         formula += "no excess, so no clawback"
     else:
         formula += (
-            f"excess {format_gbp(round_money(excess))} × clawback share {_pct(share)} = {format_gbp(amount)}"
+            f"excess {format_gbp(round_money(excess))} × clawback share {format_percent(share)} = {format_gbp(amount)}"
         )
     return Clawback(
         provider, figures.total, figures.surplus, base, max_margin, permitted, excess, share, amount, formula
@@ -325,7 +321,7 @@ def compute_settlement(inputs: SettlementInputs) -> SettlementStatement:
             Step(
                 f"band {line.band.describe()} (spend {low} to {high})",
                 f"variance in band {format_gbp(line.variance_in_band)} "
-                f"× provider share {_pct(line.band.provider_share)}",
+                f"× provider share {format_percent(line.band.provider_share)}",
                 line.provider_share_amount,
             )
         )

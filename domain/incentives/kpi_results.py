@@ -29,7 +29,8 @@ from decimal import Decimal
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.agreements import Agreement, Kpi, KpiDirection
+from domain.agreements.agreement import Agreement
+from domain.agreements.terms import Kpi, KpiDirection
 from domain.checks import check_decimal, check_reason, check_text
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound

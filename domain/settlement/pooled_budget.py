@@ -41,9 +41,9 @@ from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natura
 from domain.checks import check_choice, check_decimal, check_financial_year, check_reason
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, OpenbookError
-from domain.gainshare import Band, validate_bands
-from domain.money import ZERO, format_gbp
-from domain.organisations import check_code
+from domain.money import ZERO, format_gbp, format_percent
+from domain.organisations.organisation import check_code
+from domain.settlement.gainshare import Band, validate_bands
 
 __all__ = [
     "Capitation",
@@ -81,13 +81,10 @@ class Capitation:
         return {"provider": self.provider, "zone": self.zone, "monthly": self.monthly}
 
 
-def _pct(fraction: Decimal) -> str:
-    return f"{format((fraction * 100).normalize(), 'f')}%"
-
 
 def describe_band(band: Band) -> str:
     """'50% of the variance between 90% and 100% of target'."""
-    return f"{_pct(band.provider_share)} of the variance {band.describe()}"
+    return f"{format_percent(band.provider_share)} of the variance {band.describe()}"
 
 
 def band_rows(bands: Iterable[Band]) -> list[dict[str, Any]]:
@@ -241,7 +238,7 @@ class PoolTerms:
         lines.append(f"payment mechanism: {self.mechanism.value}")
         lines.extend(f"  {c.provider} {c.zone}: {format_gbp(c.monthly)} a month on account" for c in self.capitation)
         lines.append(
-            f"excess surplus: {_pct(self.clawback_share)} of surplus above the maximum profit margin "
+            f"excess surplus: {format_percent(self.clawback_share)} of surplus above the maximum profit margin "
             f"(margin on {self.margin_basis.value}) is clawed back"
         )
         if self.provider_split:

@@ -21,18 +21,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
 from domain.errors import InvalidInput
-from domain.money import ZERO, format_gbp, round_money
+from domain.money import EXACT, ZERO, format_gbp, round_money
 
 __all__ = ["Arrears", "ArrearsGroup", "ArrearsLine", "arrears_lines"]
 
-_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,7 @@ class ArrearsLine:
     @property
     def hours(self) -> Decimal:
         """Exact hours where they terminate; otherwise to 6 places (the amount uses the exact minutes)."""
-        return _EXACT.divide(Decimal(self.payable_minutes), Decimal(60)).quantize(Decimal("0.000001")).normalize()
+        return EXACT.divide(Decimal(self.payable_minutes), Decimal(60)).quantize(Decimal("0.000001")).normalize()
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -89,8 +88,8 @@ class ArrearsLine:
 
 def _line(key: tuple[str, str, str, str, Decimal, Decimal], visits: int, minutes: int) -> ArrearsLine:
     provider, service, zone, band, old, new = key
-    difference = _EXACT.subtract(new, old)
-    amount = round_money(_EXACT.divide(_EXACT.multiply(Decimal(minutes), difference), Decimal(60)))
+    difference = EXACT.subtract(new, old)
+    amount = round_money(EXACT.divide(EXACT.multiply(Decimal(minutes), difference), Decimal(60)))
     shown_hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     working = (
         f"{shown_hours:,} h ({minutes:,} min, {visits:,} visits) × ({format_gbp(new)} − {format_gbp(old)}) "

@@ -1,4 +1,4 @@
-"""The sector's standard cost model: what a cost return holds, how it is checked, what it costs per hour.
+"""The sector's standard cost model: what a cost return holds and how it is checked.
 
 A provider (or the council, for its in-house service) files its costs for a
 period line by line, with the volumes behind them. Everyone in the sector
@@ -29,31 +29,23 @@ with more decimal places than its field allows is refused. Money has 2
 decimal places; hours, minutes and FTE up to 2; visits and headcount are
 whole numbers.
 
-**Rounding of the unit costs.** The arithmetic is exact Decimal; a figure is
-rounded once, where it is produced, ROUND_HALF_UP: each per-hour figure
-(a line's, a group's, the total) is its amount ÷ contact hours rounded to
-4 decimal places (so the total per hour is the total cost ÷ hours rounded
-once, not the sum of rounded lines); travel minutes per contact hour and
-the percentages are rounded to 2 decimal places. People are shown per-hour
-figures at 2 places (``shown``). Per-line figures at 4 places therefore add
-up to the total per hour within 17 × £0.00005.
+How the unit costs are worked out and rounded is in ``domain/returns/unit_costs.py``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from domain.errors import InvalidInput, NotFound
-from domain.money import MoneyFormatError, format_gbp, round_rate, to_decimal
-from domain.wage_floors import national_living_wage_age_on, national_living_wage_on
+from domain.errors import InvalidInput
+from domain.money import EXACT, MoneyFormatError, format_gbp, to_decimal
 
 __all__ = [
     "CostGroup",
@@ -61,28 +53,11 @@ __all__ = [
     "CostReturnFiling",
     "FieldProblem",
     "FilingInvalid",
-    "FindingKind",
-    "RateGap",
-    "UnitCosts",
     "Volume",
     "VolumeSpec",
     "Volumes",
-    "WageFinding",
-    "check_lowest_pay",
-    "check_wages",
-    "hours_weighted_rate",
-    "rate_gap",
-    "shown",
-    "unit_costs",
 ]
 
-_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
-PER_HOUR_QUANTUM = Decimal("0.0001")
-MINUTES_QUANTUM = Decimal("0.01")
-PERCENT_QUANTUM = Decimal("0.01")
-_ZERO = Decimal(0)
-_HUNDRED = Decimal(100)
-_SIXTY = Decimal(60)
 NOTE_MAX_LENGTH = 2000
 
 
@@ -305,7 +280,7 @@ def _notes_in_line_order(notes: dict[CostLine, str]) -> dict[CostLine, str]:
 
 def _plain(number: Decimal) -> str:
     """A number as people write it: 3 rather than 3.00, 12.5 rather than 12.50."""
-    return f"{number.normalize(_EXACT):f}"
+    return f"{number.normalize(EXACT):f}"
 
 
 LineKey = Annotated[CostLine, PlainValidator(_line_key)]
@@ -540,220 +515,3 @@ def _rule_problems(data: Any) -> list[tuple[tuple[str, ...], str, Any]]:
 # -- unit costs ---------------------------------------------------------------------------------
 
 
-def _per_hour(amount: Decimal, hours: Decimal) -> Decimal:
-    return _EXACT.divide(amount, hours).quantize(PER_HOUR_QUANTUM, context=_EXACT)
-
-
-def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
-    if whole == 0:
-        return None
-    return _EXACT.divide(_EXACT.multiply(part, _HUNDRED), whole).quantize(PERCENT_QUANTUM, context=_EXACT)
-
-
-def shown(per_hour: Decimal) -> Decimal:
-    """A per-hour figure as people see it: to the penny, half up."""
-    return round_rate(per_hour)
-
-
-@dataclass(frozen=True)
-class UnitCosts:
-    """What a filing costs per contact hour, line by line and in total (see the module's rounding)."""
-
-    contact_hours: Decimal
-    amounts: dict[CostLine, Decimal]
-    total_cost: Decimal
-    per_line: dict[CostLine, Decimal]
-    total_per_hour: Decimal
-    travel_minutes_per_contact_hour: Decimal
-    on_costs_percent_of_pay: Decimal | None
-    surplus_percent_of_cost: Decimal | None
-    surplus_percent_of_total: Decimal | None
-
-    def per_hour_of(self, lines: Iterable[CostLine | str]) -> Decimal:
-        """Several lines together per contact hour, rounded once (e.g. NI and pension)."""
-        chosen = {CostLine(line) for line in lines}
-        amount = sum((self.amounts[line] for line in chosen), Decimal("0.00"))
-        return _per_hour(amount, self.contact_hours)
-
-    def per_group(self, group: CostGroup | str) -> Decimal:
-        return self.per_hour_of(lines_in(CostGroup(group)))
-
-    @property
-    def groups(self) -> dict[CostGroup, Decimal]:
-        return {group: self.per_group(group) for group in CostGroup}
-
-
-def _group_amount(amounts: Mapping[CostLine, Decimal], group: CostGroup) -> Decimal:
-    return sum((amounts[line] for line in lines_in(group)), Decimal("0.00"))
-
-
-def unit_costs(filing: CostReturnFiling) -> UnitCosts:
-    """Cost per contact hour per line and in total, travel minutes per hour, on-costs, surplus."""
-    hours = filing.volumes.contact_hours
-    amounts = {line: filing.lines[line] for line in CostLine}
-    total = filing.total
-    surplus = amounts[CostLine.SURPLUS]
-    visit, travel = filing.volumes.average_visit_minutes, filing.volumes.average_travel_minutes
-    # (60 / average visit minutes) × average travel minutes, computed as 60 × travel ÷ visit.
-    travel_per_hour = _EXACT.divide(_EXACT.multiply(_SIXTY, travel), visit).quantize(MINUTES_QUANTUM, context=_EXACT)
-    return UnitCosts(
-        contact_hours=hours,
-        amounts=amounts,
-        total_cost=total,
-        per_line={line: _per_hour(amount, hours) for line, amount in amounts.items()},
-        total_per_hour=_per_hour(total, hours),
-        travel_minutes_per_contact_hour=travel_per_hour,
-        on_costs_percent_of_pay=_percent(
-            _group_amount(amounts, CostGroup.ON_COSTS), _group_amount(amounts, CostGroup.PAY)
-        ),
-        # Cost is everything but the surplus; the margin (surplus of the total) is what a profit cap limits.
-        surplus_percent_of_cost=_percent(surplus, total - surplus),
-        surplus_percent_of_total=_percent(surplus, total),
-    )
-
-
-@dataclass(frozen=True)
-class RateGap:
-    """The rate paid against the cost per hour: positive when the rate covers the cost."""
-
-    rate: Decimal
-    rate_source: str
-    total_per_hour: Decimal
-    gap: Decimal
-
-
-def rate_gap(costs: UnitCosts, rate: Decimal, rate_source: str) -> RateGap:
-    """rate − total cost per hour. ``rate_source`` says which rate: the agreement's, or the average paid."""
-    if isinstance(rate, float) or not isinstance(rate, (Decimal, int)):
-        raise TypeError(f"rate must be a Decimal, not {type(rate).__name__}; money is never float")
-    paid = Decimal(rate)
-    return RateGap(paid, rate_source, costs.total_per_hour, _EXACT.subtract(paid, costs.total_per_hour))
-
-
-def hours_weighted_rate(rates_and_hours: Iterable[tuple[Decimal, Decimal]]) -> Decimal:
-    """Σ(rate × hours) ÷ Σ hours, to 4 decimal places half up: the average rate actually paid."""
-    weighted = total_hours = Decimal(0)
-    for rate, hours in rates_and_hours:
-        weighted = _EXACT.add(weighted, _EXACT.multiply(rate, hours))
-        total_hours = _EXACT.add(total_hours, hours)
-    if total_hours <= 0:
-        raise NotFound("no paid hours to average a rate over")
-    return _per_hour(weighted, total_hours)
-
-
-# -- wage checks ---------------------------------------------------------------------------------
-
-
-class FindingKind(StrEnum):
-    NLW_BREACH = "nlw-breach"  # blocks acceptance until an accountant records an explanation
-    RLW_FLAG = "rlw-flag"  # shown on the return; blocks nothing
-
-
-@dataclass(frozen=True)
-class WageFinding:
-    kind: FindingKind
-    field: str
-    pay: Decimal
-    floor: Decimal
-    floor_from: date  # the first day of the period on which that floor applied
-    message: str
-
-    @property
-    def needs_explanation(self) -> bool:
-        return self.kind is FindingKind.NLW_BREACH
-
-
-def _days(start: date, end: date) -> Iterable[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
-
-
-def _highest_floor(floor_on: Callable[[date], Decimal | None], start: date, end: date) -> tuple[Decimal, date] | None:
-    """The highest floor in force on any day of the period, and the first day it applied."""
-    best: tuple[Decimal, date] | None = None
-    for day in _days(start, end):
-        try:
-            floor = floor_on(day)
-        except NotFound:
-            continue
-        if floor is not None and (best is None or floor > best[0]):
-            best = (floor, day)
-    return best
-
-
-def check_wages(
-    filing: CostReturnFiling,
-    period_start: date,
-    period_end: date,
-    real_living_wage_commitment: Decimal | Callable[[date], Decimal | None] | None = None,
-    national_living_wage: Callable[[date], Decimal] | None = None,
-) -> tuple[WageFinding, ...]:
-    """Wage findings for a filing over a period (both dates inclusive).
-
-    * Lowest hourly pay below the National Living Wage in force on any day of
-      the period is a breach that needs an accountant's explanation before
-      acceptance (younger workers may lawfully be paid less).
-    * Below a Real Living Wage commitment it is a flag. Give the commitment as
-      the hourly rate for the whole period, or as "rate on date" (e.g. an
-      agreement's ``real_living_wage_on``, None where not committed).
-
-    ``national_living_wage`` is "floor on date" when the ledger's reference
-    data extends the built-in table (``domain.wage_floor_table``); by default
-    the built-in ``national_living_wage_on``.
-    """
-    return check_lowest_pay(
-        filing.volumes.lowest_hourly_pay, period_start, period_end, real_living_wage_commitment, national_living_wage
-    )
-
-
-def check_lowest_pay(
-    pay: Decimal,
-    period_start: date,
-    period_end: date,
-    real_living_wage_commitment: Decimal | Callable[[date], Decimal | None] | None = None,
-    national_living_wage: Callable[[date], Decimal] | None = None,
-) -> tuple[WageFinding, ...]:
-    """``check_wages`` on the lowest hourly pay alone: read models re-check stored pay when a floor is added."""
-    if period_end < period_start:
-        raise InvalidInput(f"period_end: {period_end.isoformat()} is before {period_start.isoformat()}")
-    where = f"volumes.{Volume.LOWEST_HOURLY_PAY.value}"
-    findings: list[WageFinding] = []
-    nlw = _highest_floor(national_living_wage or national_living_wage_on, period_start, period_end)
-    if nlw is not None and pay < nlw[0]:
-        floor, since = nlw
-        try:
-            ages = f" (for workers aged {national_living_wage_age_on(since)} and over)"
-        except NotFound:  # a floor added by an admin before the built-in age table starts
-            ages = ""
-        findings.append(
-            WageFinding(
-                FindingKind.NLW_BREACH,
-                where,
-                pay,
-                floor,
-                since,
-                f"{format_gbp(pay)} is below the National Living Wage of {format_gbp(floor)}{ages} "
-                f"in force on {since.isoformat()}; an accountant must record "
-                "an explanation before the return can be accepted",
-            )
-        )
-    if real_living_wage_commitment is not None:
-        commitment = real_living_wage_commitment
-        floor_on = commitment if callable(commitment) else (lambda _day: commitment)
-        rlw = _highest_floor(floor_on, period_start, period_end)  # type: ignore[arg-type]
-        if rlw is not None and pay < rlw[0]:
-            floor, since = rlw
-            findings.append(
-                WageFinding(
-                    FindingKind.RLW_FLAG,
-                    where,
-                    pay,
-                    floor,
-                    since,
-                    f"{format_gbp(pay)} is below the Real Living Wage of {format_gbp(floor)} "
-                    f"the agreement commits to from {since.isoformat()}",
-                )
-            )
-    return tuple(findings)

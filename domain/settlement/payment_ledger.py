@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -36,9 +36,9 @@ from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natura
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.money import ZERO, format_gbp, round_money
+from domain.money import EXACT, ZERO, format_gbp, round_money
 from domain.periods import financial_year_of, parse_financial_year
-from domain.pool import Capitation, PaymentMechanism
+from domain.settlement.pooled_budget import Capitation, PaymentMechanism
 
 __all__ = [
     "ActivityRow",
@@ -52,7 +52,6 @@ __all__ = [
     "run_rate_forecast",
 ]
 
-_EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
@@ -171,7 +170,7 @@ def run_rate_forecast(priced_to_date: Decimal, months_elapsed: int) -> Decimal |
     """
     if months_elapsed <= 0:
         return None
-    return round_money(_EXACT.divide(_EXACT.multiply(priced_to_date, Decimal(12)), Decimal(months_elapsed)))
+    return round_money(EXACT.divide(EXACT.multiply(priced_to_date, Decimal(12)), Decimal(months_elapsed)))
 
 
 @dataclass(frozen=True)

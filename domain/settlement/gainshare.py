@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import NamedTuple, Sequence
 
 from domain.errors import InvalidInput
-from domain.money import ZERO, round_money
+from domain.money import ZERO, format_percent, round_money
 
 __all__ = [
     "Band",
@@ -72,21 +72,16 @@ def _as_decimal(value: object, name: str) -> Decimal:
     return Decimal(value)
 
 
-def _pct(fraction: Decimal) -> str:
-    """Format a fraction of target as a percentage: 0.9 -> '90%'."""
-    text = format((fraction * 100).normalize(), "f")
-    return f"{text}%"
-
 
 def _describe_range(lower: Decimal | None, upper: Decimal | None) -> str:
     """Words for a stretch of the axis, in percentages of target."""
     if lower is None and upper is None:
         return "across all actual spend"
     if lower is None:
-        return f"below {_pct(upper)} of target"
+        return f"below {format_percent(upper)} of target"
     if upper is None:
-        return f"above {_pct(lower)} of target"
-    return f"between {_pct(lower)} and {_pct(upper)} of target"
+        return f"above {format_percent(lower)} of target"
+    return f"between {format_percent(lower)} and {format_percent(upper)} of target"
 
 
 def _no_negative_zero(value: Decimal) -> Decimal:
@@ -183,7 +178,7 @@ def validate_bands(bands: Sequence[Band]) -> tuple[Band, ...]:
             raise TypeError(f"expected Band, got {type(band).__name__}")
         if band.lower is not None and band.upper is not None and band.lower >= band.upper:
             raise BandSetError(
-                f"band from {_pct(band.lower)} to {_pct(band.upper)} of target "
+                f"band from {format_percent(band.lower)} to {format_percent(band.upper)} of target "
                 "is empty or reversed: lower must be below upper"
             )
         if not Decimal(0) <= band.provider_share <= Decimal(1):

@@ -1,0 +1,1 @@
+"""Delivered activity: visit records, their imports, and the arrears a backdated rate owes on them."""

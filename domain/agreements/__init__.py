@@ -1,0 +1,1 @@
+"""Agreements: who commissions what care, where, from whom and on what terms, as at any date."""

@@ -1,0 +1,1 @@
+"""KPI results, incentive schemes and the yearly assessment of incentive payments."""
