@@ -93,9 +93,9 @@ def phase_baseline(csv_path: str, work: str) -> dict[str, Any]:
 def phase_import(csv_path: str, pristine: str, database: str, with_projection: str) -> dict[str, Any]:
     import shutil
 
+    from demo.partnerships import WIRRAL
     from domain.envelope import SYSTEM, Envelope
-    from ledger.database import Database
-    from ledger.demo import WIRRAL
+    from ledger.persistence.database import Database
 
     shutil.copyfile(pristine, database)  # the demo ledger, before any activity
     ledger = ledger_class(with_projection == "yes")(Database.from_url(f"sqlite:///{database}"))
@@ -147,9 +147,9 @@ def _run_phase(name: str, *args: str) -> dict[str, Any]:
 
 def prepare(work: str, rows: int) -> tuple[str, str, float]:
     """A demo ledger file (checkpointed, so it can be copied), and a CSV of ``rows`` Wirral visits for 2020-21."""
-    from ledger.activity_demo import visit_rows, write_visits
-    from ledger.database import Database
-    from ledger.demo import WIRRAL, load_demo
+    from demo.partnerships import WIRRAL, load_demo
+    from demo.visits import visit_rows, write_visits
+    from ledger.persistence.database import Database
 
     pristine = os.path.join(work, "demo.sqlite")
     ledger = ledger_class()(Database.from_url(f"sqlite:///{pristine}"))

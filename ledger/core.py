@@ -24,12 +24,12 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 from domain.aggregate import LedgerAggregate
 from domain.envelope import Envelope
 from domain.errors import NotFound, OpenbookError
-from ledger.database import Database
 from ledger.errors import ConcurrencyConflict, IdempotencyMismatch
 from ledger.persistence import IdempotencyClaim
+from ledger.persistence.database import Database
+from ledger.persistence.transcoding import register_transcodings
 from ledger.projections.base import Projection
 from ledger.projections.runner import ProjectionRunner
-from ledger.transcoding import register_transcodings
 
 Build = Callable[[], tuple[Iterable[LedgerAggregate], Any]]
 

@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from ledger.application import Ledger
-from ledger.database import Database
-from web.settings import DEFAULT_TEST_POSTGRES_URL
+from ledger.persistence.database import Database
+from ledger.settings import DEFAULT_TEST_POSTGRES_URL
 
 REQUIRE_POSTGRES = os.environ.get("OPENBOOK_REQUIRE_POSTGRES") == "1"
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
 
-from ledger.transcoding import register_transcodings
+from ledger.persistence.transcoding import register_transcodings
 
 A = TypeVar("A", bound=BaseAggregate)
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from ledger.application import Ledger
-from web import errors
-from web.bootstrap import bootstrap
-from web.settings import Settings
+from ledger.bootstrap import bootstrap
+from ledger.settings import Settings
+from web import errors, services
+from web.views import api, public
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -20,21 +20,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
     app.config.update(config)
-    app.extensions["openbook.ledger"] = app.config.pop("LEDGER", None) or bootstrap(settings)
+    app.extensions[services.KEY] = app.config.pop("LEDGER", None) or bootstrap(settings)
 
     errors.init_app(app)
-    from web.views import api, public
-
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
 
     @app.before_request
     def _catch_up() -> None:
         # Another process (the CLI, an import) may have recorded events since.
-        ledger_of(current_app).projections.catch_up()
+        services.ledger_of(current_app).projections.catch_up()
 
     return app
-
-
-def ledger_of(app: Flask) -> Ledger:
-    return app.extensions["openbook.ledger"]

@@ -26,7 +26,7 @@ Dates in events are ``datetime.date``, money is ``Decimal``, and event fields
 hold only primitives, lists and dicts, so the stored history needs no
 value-object transcodings. The frozen dataclasses below are read-only views.
 The input checks shared with rate cards and reviews are in ``domain/checks.py``,
-postcode parsing in ``domain/postcodes.py``.
+postcode parsing in ``domain/agreements/postcodes.py``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ An assessment is money owed, so it is *recorded*, like arrears: who ran it,
 when (the event's own timestamp), the scheme's terms it applied, and per
 provider the baseline and actual hours and where each came from, the KPIs in
 the gate and which were missed (a KPI with no result counts as missed, and the
-reason says so), then ``domain.incentives``' result: reduction, threshold,
+reason says so), then ``domain.incentives.reduction``' result: reduction, threshold,
 eligible hours, payment, whether the cap bit, and the reason in words.
 
 Assessments are never edited. Running the assessment again after data was
@@ -96,7 +96,7 @@ def assessment_line(
     actual: HoursFigure,
     standings: Sequence[KpiStanding],
 ) -> AssessmentLine:
-    """Assess one provider's year with the scheme's terms (``domain.incentives`` does the arithmetic).
+    """Assess one provider's year with the scheme's terms (``domain.incentives.reduction`` does the arithmetic).
 
     Without a baseline (no hours in the previous year, or none stated for a
     fixed baseline) there is nothing to reduce from: no payment, and the
@@ -138,7 +138,7 @@ def assessment_line(
         priced = f"{_h(result.eligible_hours)} h × {format_gbp(per_hour)}"
     else:
         priced = f"{_h(result.eligible_hours)} h × {format_gbp(terms.saving_rate or 0)} × {terms.saving_share}"
-    earned = round_money(result.eligible_hours * per_hour)  # as domain.incentives rounds it: once, to the penny
+    earned = round_money(result.eligible_hours * per_hour)  # as domain.incentives.reduction rounds it: once, to the penny
     working = (
         f"threshold = {_h(baseline.hours)} h × {terms.minimum_reduction} = {_h(result.threshold_hours)} h; "
         f"reduction = {_h(baseline.hours)} h − {_h(actual.hours)} h = {_h(result.reduction_hours)} h; "

@@ -24,7 +24,7 @@ amendment from 2020-21 leaves the terms a 2019-20 assessment used as they
 were, so re-running an old year never silently applies new terms. Every
 change is its own event with a reason; nothing is edited.
 
-The arithmetic itself is ``domain.incentives`` (``assess_reduction`` and
+The arithmetic itself is ``domain.incentives.reduction`` (``assess_reduction`` and
 ``assess_reduction_share_of_saving``); this module only holds the terms.
 """
 
@@ -140,7 +140,7 @@ class SchemeTerms:
         return tuple(kpis_in_force) if self.kpi_gate is KpiGate.ALL else self.kpis
 
     def assess(self, baseline_hours: Decimal, actual_hours: Decimal, missed: Iterable[str]) -> ReductionAssessment:
-        """Apply the rule (``domain.incentives``) with these terms."""
+        """Apply the rule (``domain.incentives.reduction``) with these terms."""
         if self.payment is PaymentRule.PER_HOUR:
             return assess_reduction(
                 baseline_hours, actual_hours, self.minimum_reduction, self.payment_per_hour or Decimal(0),

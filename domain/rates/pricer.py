@@ -5,7 +5,7 @@ a batch (issue 6 prices a million visits) builds one Pricer and asks it many
 times, so the two aggregates are loaded once, not once per visit. Either way
 the answer comes from the same lines: ``RateCard.rate_for`` for the rate,
 ``Agreement.payment_basis_on`` for which minutes are paid, and
-``domain.rates.price_visit`` for the arithmetic (docs/pricing.md). Nothing here
+``domain.rates.pricing.price_visit`` for the arithmetic (docs/pricing.md). Nothing here
 computes a price itself.
 
 A Pricer remembers the answers it has given (per service, zone, band and

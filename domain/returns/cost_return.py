@@ -47,7 +47,7 @@ from domain.periods import Period, PeriodFormatError, parse_period
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
 from domain.returns.wage_checks import FindingKind, WageFinding, check_wages
 
-#: "the floor on date D": the National Living Wage table the rules read (see ``domain.wage_floor_table``).
+#: "the floor on date D": the National Living Wage table the rules read (see ``domain.returns.wage_floors``).
 FloorOn = Callable[[date], Decimal]
 
 __all__ = ["BreachExplanation", "CostReturn", "Query", "ReturnStatus", "Revision", "check_period"]

@@ -106,7 +106,7 @@ def national_living_wage_on(d: date, table: Iterable[tuple[date, Decimal]] | Non
     """The National Living Wage in force on ``d``.
 
     ``table`` is a whole (in force from, rate) table to read instead of the
-    built-in one: the ledger's reference data (``domain.wage_floor_table``)
+    built-in one: the ledger's reference data (``domain.returns.wage_floors``)
     passes the built-in rows extended by an admin's later ones.
     """
     rate = _on(NATIONAL_LIVING_WAGE if table is None else tuple(table), _check_date(d))

@@ -82,7 +82,7 @@ def check_wages(
       agreement's ``real_living_wage_on``, None where not committed).
 
     ``national_living_wage`` is "floor on date" when the ledger's reference
-    data extends the built-in table (``domain.wage_floor_table``); by default
+    data extends the built-in table (``domain.returns.wage_floors``); by default
     the built-in ``national_living_wage_on``.
     """
     return check_lowest_pay(

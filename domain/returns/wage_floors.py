@@ -1,6 +1,6 @@
 """The wage floors as reference data: the built-in tables, extended by an admin's recorded rates.
 
-``domain/wage_floors.py`` holds the public figures known when the code was
+``domain/returns/statutory_wages.py`` holds the public figures known when the code was
 written. A new National Living Wage is announced every autumn and a Real
 Living Wage every November; waiting for a code release to apply them would
 leave returns checked against last year's floor. So an admin records a new

@@ -1,7 +1,7 @@
 """Payments to providers during the year: monthly runs on account, and the run-rate forecast.
 
 Each month the commissioners pay providers out of the pool, by the pool's
-payment mechanism (``domain.pool.PaymentMechanism``):
+payment mechanism (``domain.settlement.pooled_budget.PaymentMechanism``):
 
 * **rate**: each provider is paid its priced delivered activity. A run for
   a month pays that month's priced activity line by line (zone and service),

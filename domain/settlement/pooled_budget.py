@@ -2,7 +2,7 @@
 
 Council and CCG/ICB pool their money (section 75); the pool sets a target
 spend for care, and after the year the under- or overspend against it is
-shared in bands (``domain.gainshare``). This record holds the terms the
+shared in bands (``domain.settlement.gainshare``). This record holds the terms the
 settlement is computed by, so they are agreed and on the record *before* the
 year's figures are known:
 
@@ -15,7 +15,7 @@ year's figures are known:
 * the **excess surplus** terms: the agreed share of a provider's surplus
   above the agreement's maximum profit margin that is clawed back, and
   whether the margin is measured on the return's total (surplus ÷ total,
-  the default, as ``domain.cost_model`` reports it) or on cost;
+  the default, as ``domain.returns.unit_costs`` reports it) or on cost;
 * optionally an agreed **split** of the provider side's amount among
   providers; without one it is split pro rata to priced activity.
 

@@ -1,6 +1,6 @@
 """A settlement as recorded: drafted, reviewed, approved by each commissioner, issued — then never changed.
 
-The arithmetic is ``domain.settlements``; this is the record accountants sign.
+The arithmetic is ``domain.settlement.statement``; this is the record accountants sign.
 A ``Drafted`` event keeps everything the statement was computed from, by
 value *and* by reference (the versions and event positions of the pool,
 agreement, rate card, activity read model, payments and cost returns read),

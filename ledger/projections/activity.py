@@ -6,7 +6,7 @@ lot), service and month (with the month's financial quarter and year), so
 spend by provider, zone, service, month or quarter is one small query. KPIs
 and incentive triggers (the next pass) compare these hours with baselines.
 
-Prices come from the one pricing path (``ledger.pricing.Pricer``). So that a
+Prices come from the one pricing path (``domain.rates.pricer.Pricer``). So that a
 rebuild gives exactly the tables an incremental catch-up gave, a visit is
 priced with the agreement and rate card *as recorded at the event being
 applied*: the projection follows every agreement and rate-card event (only
@@ -43,16 +43,16 @@ from sqlalchemy import (
     update,
 )
 
-from domain.activity.visits import FIELDS, VisitRow, decode_chunk
 from domain.activity.activity_import import ActivityImport
+from domain.activity.visits import FIELDS, VisitRow, decode_chunk
 from domain.aggregate import LedgerEvent
 from domain.agreements.agreement import Agreement
 from domain.errors import NotFound, RuleBroken
 from domain.periods import quarter_of
-from domain.rates.rate_card import RateCard
-from domain.rates.pricing import payable_minutes, price_visit
-from ledger.chunks import ChunkStore, activity_metadata
 from domain.rates.pricer import Pricer
+from domain.rates.pricing import payable_minutes, price_visit
+from domain.rates.rate_card import RateCard
+from ledger.files.chunks import ChunkStore, activity_metadata
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
 
@@ -166,9 +166,9 @@ class Prices:
 
     It asks the ``Pricer`` exactly what ``Pricer.price`` asks — the rate in
     force (``rate_for``), the payment basis (``payment_basis_on``), then
-    ``domain.rates.price_visit`` — but remembers the arithmetic per (rate,
+    ``domain.rates.pricing.price_visit`` — but remembers the arithmetic per (rate,
     basis, minutes), which a million visits share, instead of per date. The
-    independent check (``ledger/activity_verify.py``) calls ``Pricer.price``
+    independent check (``ledger/audit/activity_totals.py``) calls ``Pricer.price``
     itself, and the tests hold the two equal. Without a rate card yet, every
     visit is unpriced but its payable minutes still follow the agreement's basis.
     """

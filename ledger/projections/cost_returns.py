@@ -21,7 +21,7 @@ Figures come from the domain's own functions (``unit_costs``,
 ``check_lowest_pay``) applied to the filed figures in the events; nothing is
 computed in SQL. The rate paid and the gap are not stored: they depend on the
 rate card and on activity, and are worked out when asked
-(``ledger/views_returns.py``).
+(``ledger/queries/returns.py``).
 """
 
 from __future__ import annotations
@@ -46,11 +46,11 @@ from sqlalchemy import (
 
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import LivingWageAdoption
-from domain.returns.filing import CostLine, CostReturnFiling
-from domain.returns.wage_checks import FindingKind, check_lowest_pay
-from domain.returns.unit_costs import unit_costs
-from domain.returns.cost_return import CostReturn, ReturnStatus
 from domain.periods import parse_period
+from domain.returns.cost_return import CostReturn, ReturnStatus
+from domain.returns.filing import CostLine, CostReturnFiling
+from domain.returns.unit_costs import unit_costs
+from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.columns import ExactDecimal
@@ -151,7 +151,7 @@ cost_return_lines = Table(
     Column("line_order", Integer, nullable=False),
     Column("cost_group", String(30), nullable=False),
     Column("amount", ExactDecimal, nullable=False),
-    Column("per_hour", ExactDecimal, nullable=False),  # 4 dp, half up (domain.cost_model)
+    Column("per_hour", ExactDecimal, nullable=False),  # 4 dp, half up (domain.returns.unit_costs)
     Column("note", String(2000)),
     Column("current", Boolean, nullable=False),
 )

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, insert, select, update
 
-from domain.rates.rate_review import RateReview
-from domain.rates.rate_card import RateCard
 from domain.rates.pricing import recorded_rate
+from domain.rates.rate_card import RateCard
+from domain.rates.rate_review import RateReview
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.columns import ExactDecimal
 

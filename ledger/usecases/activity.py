@@ -1,6 +1,6 @@
 """Use cases: importing delivered activity, its totals, the chunk sweep, and arrears of a backdated review.
 
-An import is checked and staged in full first (``ledger.activity_import``),
+An import is checked and staged in full first (``ledger.files.activity_staging``),
 then recorded through ``_execute`` as one ``ActivityImport`` (its ``Imported``
 event, and a ``Corrected`` event when the file changed visits already
 recorded) — all or nothing, whatever happens to the process. The same file
@@ -9,7 +9,7 @@ again records nothing and says so.
 Arrears are recorded when an accountant calculates them (``calculate_arrears``),
 from the priced visits and the rate card before and after the review: the
 event keeps every line's arithmetic, and a later calculation that differs
-records the difference, never an edit (see ``domain/arrears.py``).
+records the difference, never an edit (see ``domain/activity/arrears.py``).
 """
 
 from __future__ import annotations
@@ -23,21 +23,23 @@ from typing import Any
 from uuid import UUID
 
 from domain.activity.activity_import import ActivityImport
+from domain.activity.arrears import Arrears, arrears_lines
 from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
-from domain.activity.arrears import Arrears, arrears_lines
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.rates.pricer import Pricer
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
-from ledger import views_activity as views
-from ledger.activity_import import CHUNK_ROWS, AgreementRules, inspect_file, stage_file
-from ledger.chunks import ChunkStore, ChunkWriter, activity_metadata
-from ledger.database import Database
-from ledger.history import json_ready, read_events
-from domain.rates.pricer import Pricer
+from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
+from ledger.files.chunks import ChunkStore, ChunkWriter, activity_metadata
+from ledger.files.visit_files import inspect_file
+from ledger.jsonable import json_ready
+from ledger.persistence.database import Database
 from ledger.projections.activity import ActivityProjection
+from ledger.queries import activity as views
+from ledger.queries.events import read_events
 from ledger.usecases.rate_reviews import RateReviewUseCases
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "checking" (rows), "pricing" (visits)

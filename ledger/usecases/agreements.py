@@ -22,7 +22,15 @@ from typing import Any
 
 from domain.aggregate import Change, LedgerAggregate
 from domain.agreements.agreement import Agreement
-from domain.agreements.terms import AgreementKind, AgreementView, Award, AwardTier, KpiDirection, PaymentBasis, ServiceType
+from domain.agreements.terms import (
+    AgreementKind,
+    AgreementView,
+    Award,
+    AwardTier,
+    KpiDirection,
+    PaymentBasis,
+    ServiceType,
+)
 from domain.envelope import Envelope
 from domain.errors import Conflict, NotFound, RuleBroken
 from domain.organisations.organisation import Organisation, OrganisationKind

@@ -35,16 +35,16 @@ from typing import Any
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import Award
-from domain.returns.filing import CostLine, CostReturnFiling, Volume
-from domain.returns.cost_return import CostReturn, check_period
 from domain.envelope import Envelope
 from domain.errors import Conflict, RuleBroken
 from domain.organisations.organisation import OrganisationKind
 from domain.periods import Period
+from domain.returns.cost_return import CostReturn, check_period
+from domain.returns.filing import CostLine, CostReturnFiling, Volume
 from domain.returns.wage_floors import Floor, WageFloors, WageFloorTable
 from ledger.authorisation import check_admin, check_may_file, check_may_review
-from ledger.history import json_ready
-from ledger.returns_io import parse_cost_return
+from ledger.files.cost_returns import parse_cost_return
+from ledger.jsonable import json_ready
 from ledger.usecases.rates import RateUseCases
 
 __all__ = ["CostReturnUseCases", "awards_in_period", "days_of"]

@@ -9,7 +9,7 @@ An assessment needs three things recorded elsewhere, so this mixin builds on
 the activity use cases: delivered hours (the ``activity_totals`` read model,
 caught up first), KPI results (``KpiResults`` aggregates) and the scheme's
 terms for the year. It gathers them per awarded provider and lets
-``domain.incentive_assessments`` (and, through it, ``domain.incentives``) do
+``domain.incentives.incentive_assessment`` (and, through it, ``domain.incentives.reduction``) do
 the arithmetic, so the rule lives in one place.
 """
 
@@ -24,18 +24,27 @@ from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
 from domain.checks import check_decimal, check_financial_year, check_reason, check_text
-from domain.returns.cost_return import check_period
 from domain.envelope import Envelope
 from domain.errors import OpenbookError, RuleBroken
 from domain.incentives.incentive_assessment import HoursFigure, IncentiveAssessment, assessment_line
-from domain.incentives.incentive_scheme import BaselineRule, IncentiveScheme, KpiGate, Measure, PaymentRule, SchemeTerms, check_terms, default_from_year
+from domain.incentives.incentive_scheme import (
+    BaselineRule,
+    IncentiveScheme,
+    KpiGate,
+    Measure,
+    PaymentRule,
+    SchemeTerms,
+    check_terms,
+    default_from_year,
+)
 from domain.incentives.kpi_results import EVIDENCE_LENGTH, KpiResult, KpiResults, find_kpi, kpi_standing
 from domain.organisations.organisation import OrganisationKind, check_code
 from domain.periods import FinancialYear, Period, parse_financial_year
-from ledger import views_activity
+from domain.returns.cost_return import check_period
 from ledger.authorisation import check_may_review
-from ledger.history import json_ready
-from ledger.kpi_import import KpiRow, read_kpi_file, refuse
+from ledger.files.kpi_results import KpiRow, read_kpi_file, refuse
+from ledger.jsonable import json_ready
+from ledger.queries import activity as views_activity
 from ledger.usecases.activity import ActivityUseCases
 from ledger.usecases.cost_returns import awards_in_period
 

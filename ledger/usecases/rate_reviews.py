@@ -28,11 +28,11 @@ from domain.envelope import Envelope
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.organisations.organisation import OrganisationKind
 from domain.periods import FinancialYear, parse_financial_year
-from domain.rates.uplift import Outcome, UpliftProposal, propose_uplift
-from domain.rates.rate_review import ProposedRate, RateReview
 from domain.rates.rate_card import RateCard
+from domain.rates.rate_review import ProposedRate, RateReview
+from domain.rates.uplift import Outcome, UpliftProposal, propose_uplift
 from domain.returns.statutory_wages import national_living_wage_on, real_living_wage_on
-from ledger.history import json_ready
+from ledger.jsonable import json_ready
 from ledger.usecases.rates import RateUseCases
 
 NATIONAL_LIVING_WAGE = "National Living Wage"

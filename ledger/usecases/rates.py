@@ -6,7 +6,7 @@ and zone must be the agreement's on the rate's effective date) and must say
 why it was published: the envelope's reason becomes the rate's reason.
 
 ``rate_for`` and ``price_visit`` are the ledger's only pricing functions; both
-go through ``Pricer`` (ledger/pricing.py), and so does any batch.
+go through ``Pricer`` (domain/rates/pricer.py), and so does any batch.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from domain.aggregate import LedgerAggregate
 from domain.agreements.terms import ServiceType
 from domain.envelope import Envelope
 from domain.errors import NotFound
+from domain.rates.pricer import Pricer
 from domain.rates.pricing import BlendPart, RateQuote, VisitPrice
 from domain.rates.rate_card import RateCard
-from ledger.history import json_ready
-from domain.rates.pricer import Pricer
+from ledger.jsonable import json_ready
 from ledger.usecases.agreements import AgreementUseCases
 
 

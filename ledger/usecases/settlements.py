@@ -34,28 +34,29 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from domain.agreements.agreement import Agreement
 from domain.activity.arrears import Arrears
+from domain.agreements.agreement import Agreement
 from domain.checks import check_financial_year
-from domain.returns.filing import CostLine
-from domain.returns.cost_return import CostReturn
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.money import ZERO
-from domain.settlement.payment_ledger import PaymentLedger, capitated_run, check_month, rate_run, year_of_month
 from domain.periods import parse_financial_year
-from domain.settlement.pooled_budget import PaymentMechanism, PooledBudget, PoolTerms
 from domain.rates.rate_card import RateCard
+from domain.returns.cost_return import CostReturn
+from domain.returns.filing import CostLine
+from domain.settlement.payment_ledger import PaymentLedger, capitated_run, check_month, rate_run, year_of_month
+from domain.settlement.pooled_budget import PaymentMechanism, PooledBudget, PoolTerms
 from domain.settlement.settlement import Settlement, SettlementStatus
 from domain.settlement.statement import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
-from ledger import views_settlements as views
 from ledger.authorisation import (
-    approving_commissioner,
     accountant_access,
+    approving_commissioner,
     check_may_review,
     provider_access,
 )
-from ledger.history import json_ready, read_events
+from ledger.jsonable import json_ready
+from ledger.queries import settlements as views
+from ledger.queries.events import read_events
 from ledger.usecases.agreements import AgreementUseCases
 
 __all__ = ["SettlementUseCases"]
@@ -162,7 +163,7 @@ class SettlementUseCases(AgreementUseCases):
     # -- payments on account ---------------------------------------------------------------------
 
     def run_payments(self, envelope: Envelope, agreement: str, month: str) -> dict[str, Any]:
-        """Record one month's payments to every provider by the pool's mechanism (see ``domain.payments``)."""
+        """Record one month's payments to every provider by the pool's mechanism (see ``domain.settlement.payment_ledger``)."""
         chosen = check_month(month)
         year = year_of_month(chosen)
 

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
+from demo.partnerships import load_demo
 from ledger.application import Ledger
-from ledger.database import Database
-from ledger.demo import load_demo
+from ledger.persistence.database import Database
+from ledger.settings import Settings
 from web.app import create_app
-from web.settings import Settings
 
 REQUIRE_BROWSER = os.environ.get("OPENBOOK_REQUIRE_BROWSER") == "1"
 CHROMIUM_ARGS = [

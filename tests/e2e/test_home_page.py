@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.demo import ORGANISATIONS
+from demo.partnerships import ORGANISATIONS
 
 
 def test_home_page_lists_every_demo_organisation_by_kind(page, live_server, tmp_path):

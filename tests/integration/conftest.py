@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from ledger.application import Ledger
-from ledger.database import Database
+from ledger.persistence.database import Database
 
 RawSQL = Callable[..., list[tuple[Any, ...]]]
 

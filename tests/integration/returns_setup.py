@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domain.returns.filing import CostReturnFiling
 from domain.envelope import SYSTEM, Actor, Envelope
+from domain.returns.filing import CostReturnFiling
 from ledger.application import Ledger
 from ledger.projections.cost_returns import CostReturnsProjection
 from tests.integration.agreement_setup import START, WIRRAL, on, wirral

@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.agreement_setup import START, WIRRAL, wirral
 
-from domain.returns.filing import CostReturnFiling
-from domain.returns.cost_return import CostReturn
 from domain.envelope import SYSTEM, Actor, Envelope
+from domain.returns.cost_return import CostReturn
+from domain.returns.filing import CostReturnFiling
 from ledger.application import Ledger
-from ledger.database import Database
+from ledger.persistence.database import Database
+from tests.integration.agreement_setup import START, WIRRAL, wirral
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ bad file is one "error:" line naming rows and columns, exit status 1.
 
 from __future__ import annotations
 
-
 import json
 from decimal import Decimal as D
 
 import pytest
 from click.testing import CliRunner, Result
 
-from web.cli import cli
+from cli.main import cli
 
 
 @pytest.fixture

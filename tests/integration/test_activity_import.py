@@ -16,8 +16,6 @@ Proven here, with Wirral's figures (£15.60 an hour, so a 30-minute visit is
 
 from __future__ import annotations
 
-from ledger.application import Ledger
-
 import signal
 import subprocess
 import sys
@@ -29,14 +27,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from demo.visits import visit_rows, write_visits
 from domain.activity.activity_import import ActivityImport
 from domain.activity.arrears import Arrears
 from domain.errors import InvalidInput, RuleBroken
-from ledger.activity_demo import visit_rows, write_visits
-from ledger.activity_verify import recompute_totals_from_history
-from ledger.chunks import ChunkStore, activity_chunks
-from ledger.history import read_events
-from ledger.views_activity import provider_activity, totals_by_key
+from ledger.application import Ledger
+from ledger.audit.activity_totals import recompute_totals_from_history
+from ledger.files.chunks import ChunkStore, activity_chunks
+from ledger.queries.activity import provider_activity, totals_by_key
+from ledger.queries.events import read_events
 from tests.integration.activity_setup import (
     HAND_VISITS,
     WIRRAL,
@@ -253,8 +252,8 @@ KILLER = """
 import os, signal, sys, time
 from datetime import date
 from ledger.application import Ledger
-from ledger.chunks import ChunkStore
-from ledger.database import Database
+from ledger.files.chunks import ChunkStore
+from ledger.persistence.database import Database
 from tests.integration.activity_setup import imported_on
 
 url, path = sys.argv[1], sys.argv[2]
@@ -404,7 +403,7 @@ def test_a_review_that_is_not_backdated_owes_no_arrears(ledger):
 
 
 def test_lot_visits_and_banded_packages_are_priced_as_the_card_says(open_activity_ledger, tmp_path):
-    from ledger.demo import HEREFORDSHIRE, load_demo
+    from demo.partnerships import HEREFORDSHIRE, load_demo
 
     ledger = open_activity_ledger()
     load_demo(ledger)
@@ -443,7 +442,7 @@ def test_two_imports_racing_with_the_same_visit_end_with_the_later_record(ledger
 
 
 def test_many_corrections_go_to_chunks_the_event_lists(ledger, tmp_path, monkeypatch):
-    import ledger.activity_import as importer
+    import ledger.files.activity_staging as importer
 
     monkeypatch.setattr(importer, "INLINE_CORRECTIONS", 1)  # as if more than 1,000 fields had changed
     ledger.import_activity(imported_on(date(2019, 8, 5)), WIRRAL, write_csv(tmp_path / "first.csv", HAND_VISITS))

@@ -10,12 +10,12 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from tests.integration.agreement_setup import START, WIRRAL, on, register_organisations, wirral
 from sqlalchemy import select
 
+from demo.partnerships import load_demo
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from ledger import views_agreements as views
-from ledger.demo import load_demo
+from ledger.queries import agreements as views
+from tests.integration.agreement_setup import START, WIRRAL, on, register_organisations, wirral
 
 
 def test_an_accountant_sets_up_an_agreement_and_the_read_models_follow(ledger):

@@ -17,8 +17,8 @@ from domain.envelope import Actor, Envelope
 from domain.organisations.organisation import Organisation
 from ledger.application import Ledger
 from ledger.errors import ConcurrencyConflict
-from ledger.history import read_events
-from ledger.views import list_organisations
+from ledger.queries.events import read_events
+from ledger.queries.organisations import list_organisations
 
 
 def env(who: str) -> Envelope:

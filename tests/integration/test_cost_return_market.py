@@ -18,13 +18,13 @@ from fractions import Fraction
 
 import pytest
 
-from domain.returns.filing import CostGroup, CostLine, lines_in
-from domain.returns.unit_costs import unit_costs
 from domain.envelope import SYSTEM
+from domain.returns.filing import CostGroup, CostLine, lines_in
 from domain.returns.market import QUANTILE_METHOD
-from ledger import views_returns as views
+from domain.returns.unit_costs import unit_costs
 from ledger.authorisation import AccountantAccess, NotAllowed, accountant_access, provider_access
-from ledger.history import json_ready
+from ledger.jsonable import json_ready
+from ledger.queries import returns as views
 from tests.integration.agreement_setup import WIRRAL, on
 from tests.integration.returns_setup import (
     CCG_ACCOUNTANT,

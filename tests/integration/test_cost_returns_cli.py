@@ -1,13 +1,12 @@
 """``openbook returns ...`` and ``openbook market`` round trips, and the demo returns, on SQLite and PostgreSQL.
 
 The CLI is run as a user would run it (``--database URL``, ``--as USER``),
-with the returns group added to the main group the way ``web/cli.py`` will
+with the returns group added to the main group the way ``cli/main.py`` will
 register it and the ledger built with the returns use cases, the way
 ``ledger/application.py`` will combine them.
 """
 
 from __future__ import annotations
-
 
 import json
 from datetime import date
@@ -16,12 +15,13 @@ import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
+from cli.main import cli
+from demo.partnerships import load_demo
+from demo.returns import DEMO_PERIOD, load_demo_returns, return_steps
 from domain.envelope import SYSTEM
-from ledger import views_returns as views
 from ledger.authorisation import accountant_access, provider_access
-from ledger.demo import load_demo
-from ledger.demo_returns import DEMO_PERIOD, load_demo_returns, return_steps
-from ledger.returns_io import template_csv
+from ledger.files.cost_returns import template_csv
+from ledger.queries import returns as views
 from tests.integration.agreement_setup import WIRRAL
 from tests.integration.returns_setup import (
     COUNCIL_ACCOUNTANT,
@@ -33,7 +33,6 @@ from tests.integration.returns_setup import (
     returns_ledger,  # noqa: F401 - fixture
     setup,
 )
-from web.cli import cli
 
 Q = "2020-21-Q2"
 KEY = ["--agreement", WIRRAL, "--provider", "premier-care", "--period", Q]

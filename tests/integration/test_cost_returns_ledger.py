@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, select
 
-from domain.returns.filing import CostReturnFiling
 from domain.envelope import SYSTEM, Actor
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
-from ledger import views_returns as views
+from domain.returns.filing import CostReturnFiling
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.files.cost_returns import template_csv
 from ledger.projections.activity import activity_totals
 from ledger.projections.cost_returns import cost_return_lines, cost_return_revisions, cost_returns
-from ledger.returns_io import template_csv
+from ledger.queries import returns as views
 from tests.integration.agreement_setup import WIRRAL, on
 from tests.integration.returns_setup import (
     ADMIN,

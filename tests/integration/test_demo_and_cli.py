@@ -13,10 +13,10 @@ from collections import Counter
 import pytest
 from click.testing import CliRunner, Result
 
+from cli.main import cli
+from demo.partnerships import ORGANISATIONS, USERS, load_demo, steps
 from domain.organisations.organisation import Organisation
-from ledger.demo import ORGANISATIONS, USERS, load_demo, steps
-from ledger.views import list_organisations, list_users
-from web.cli import cli
+from ledger.queries.organisations import list_organisations, list_users
 
 DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
 DEMO_COMMANDS = len(steps())  # organisations, users, agreements, rate cards, a review, returns, KPIs, incentives

@@ -8,16 +8,15 @@ visits" KPI (nothing paid, and the reason names the KPI).
 
 from __future__ import annotations
 
-from ledger.application import Ledger
-
 from collections.abc import Iterator
 from decimal import Decimal as D
 
 import pytest
 
-from ledger.database import Database
-from ledger.demo import load_demo
-from ledger.demo_incentives import DEMO_YEAR, HEREFORDSHIRE, incentive_steps, load_demo_incentives
+from demo.incentives import DEMO_YEAR, HEREFORDSHIRE, incentive_steps, load_demo_incentives
+from demo.partnerships import load_demo
+from ledger.application import Ledger
+from ledger.persistence.database import Database
 
 
 @pytest.fixture

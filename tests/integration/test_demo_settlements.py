@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from tests.integration.settlement_setup import open_settlement_ledger, settle_ledger  # noqa: F401 (fixtures)
-
+from demo.partnerships import load_demo, steps
+from demo.settlements import DEMO_YEAR, WIRRAL, load_demo_settlements
 from domain.envelope import SYSTEM
-from ledger.demo import load_demo, steps
-from ledger.demo_settlements import DEMO_YEAR, WIRRAL, load_demo_settlements
+from tests.integration.settlement_setup import open_settlement_ledger, settle_ledger  # noqa: F401 (fixtures)
 
 
 def test_the_demo_year_is_paid_and_its_settlement_drafted_once(settle_ledger):

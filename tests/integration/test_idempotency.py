@@ -21,7 +21,7 @@ from domain.errors import Conflict
 from domain.organisations.organisation import Organisation
 from ledger.errors import IdempotencyMismatch
 from ledger.projections.organisations import organisations
-from ledger.views import list_organisations
+from ledger.queries.organisations import list_organisations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -145,7 +145,7 @@ CHILD = textwrap.dedent(
     from datetime import date
     from domain.envelope import Actor, Envelope
     from ledger.application import Ledger
-    from ledger.database import Database
+    from ledger.persistence.database import Database
 
     ledger = Ledger(Database.from_url(sys.argv[1]))
     print("ready", flush=True)

@@ -16,8 +16,6 @@ Proven here (figures in ``incentive_setup``: 60-minute visits, so hours = visits
 
 from __future__ import annotations
 
-from ledger.application import Ledger
-
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal as D
@@ -28,10 +26,11 @@ from sqlalchemy import select
 from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.incentives.incentive_assessment import IncentiveAssessment
-from ledger import views_incentives as views
+from ledger.application import Ledger
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
-from ledger.history import read_events
 from ledger.projections.incentives import IncentivesProjection
+from ledger.queries import incentives as views
+from ledger.queries.events import read_events
 from tests.integration.incentive_setup import (
     ACCOUNTANT,
     AFTER_Y2,

@@ -7,17 +7,16 @@ and the dashboard go through the command line, as an accountant would use it.
 
 from __future__ import annotations
 
-from ledger.application import Ledger
-
 import json
 from decimal import Decimal as D
 
 import pytest
 from click.testing import CliRunner, Result
 
-from ledger.database import Database
+from cli.main import cli
+from ledger.application import Ledger
+from ledger.persistence.database import Database
 from tests.integration.incentive_setup import HFD, herefordshire_style, import_two_years
-from web.cli import cli
 
 
 @pytest.fixture

@@ -10,6 +10,11 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+
+from domain.envelope import SYSTEM
+from domain.errors import InvalidInput, NotFound, RuleBroken
+from ledger.authorisation import NotAllowed
+from ledger.queries import settlements as views
 from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
     BANDS,
     COUNCIL_ACCOUNTANT,
@@ -23,11 +28,6 @@ from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
     setup,
     visits,
 )
-
-from domain.envelope import SYSTEM
-from domain.errors import InvalidInput, NotFound, RuleBroken
-from ledger import views_settlements as views
-from ledger.authorisation import NotAllowed
 
 WIRRAL = "wirral-homecare"
 APRIL = date(2019, 4, 1)

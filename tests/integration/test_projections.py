@@ -30,7 +30,7 @@ from ledger.application import Ledger
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.organisations import organisations, users
 from ledger.projections.runner import ProjectionRunner
-from ledger.views import list_organisations
+from ledger.queries.organisations import list_organisations
 
 # --- a projection that counts what it applies -----------------------------------
 

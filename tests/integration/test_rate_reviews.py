@@ -12,12 +12,12 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from tests.integration.agreement_setup import WIRRAL, on, wirral
 from click.testing import CliRunner
 
+from cli.main import cli
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
-from ledger import views_agreements as views
-from web.cli import cli
+from ledger.queries import rates as views
+from tests.integration.agreement_setup import WIRRAL, on, wirral
 
 YEAR = "2020-21"
 OPENED, PROPOSED, DECIDED = date(2020, 2, 3), date(2020, 3, 2), date(2020, 6, 15)

@@ -13,16 +13,16 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from tests.integration.agreement_setup import START, WIRRAL, framework, on, wirral
 from click.testing import CliRunner
 
+from cli.main import cli
+from demo.partnerships import load_demo
 from domain.errors import InvalidInput, NotFound
 from domain.money import round_money
 from domain.periods import quarter_of
-from ledger import views_agreements as views
-from ledger.demo import load_demo
+from ledger.queries import rates as views
 from ledger.usecases.rates import rate_line
-from web.cli import cli
+from tests.integration.agreement_setup import START, WIRRAL, framework, on, wirral
 
 HFD_START = date(2017, 4, 1)
 

@@ -15,21 +15,21 @@ from decimal import Decimal as D
 
 import pytest
 from click.testing import CliRunner
+
+from cli.context import Context
+from cli.settlements import payments, pool, settle
+from domain.errors import RuleBroken
 from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
+    COUNCIL_ACCOUNTANT,
     YEAR,
     accepted_return,
     by,
-    COUNCIL_ACCOUNTANT,
     import_visits,
     open_settlement_ledger,
     settle_ledger,
     setup,
     visits,
 )
-
-from domain.errors import RuleBroken
-from web.commands.base import Context
-from web.commands.settlements import payments, pool, settle
 
 WIRRAL = "wirral-homecare"
 COUNCIL = "accountant@wirral.example"

@@ -30,6 +30,12 @@ from decimal import Decimal as D
 
 import pytest
 from sqlalchemy import select
+
+from domain.envelope import SYSTEM
+from domain.errors import InvalidInput, RuleBroken
+from domain.settlement.settlement import SettlementStatus
+from ledger.authorisation import NotAllowed
+from ledger.projections.settlements import SettlementsProjection
 from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
     BANDS,
     CCG_ACCOUNTANT,
@@ -46,12 +52,6 @@ from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
     setup,
     visits,
 )
-
-from domain.envelope import SYSTEM
-from domain.errors import InvalidInput, RuleBroken
-from domain.settlement.settlement import SettlementStatus
-from ledger.authorisation import NotAllowed
-from ledger.projections.settlements import SettlementsProjection
 
 WIRRAL = "wirral-homecare"
 DRAFTED_ON = date(2020, 6, 30)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date
 import json
+from datetime import date
 from pathlib import Path
 from uuid import UUID
 
@@ -19,7 +19,7 @@ from domain.aggregate import LedgerAggregate
 from domain.envelope import SYSTEM, Envelope
 from domain.organisations.organisation import Organisation
 from domain.organisations.user import User
-from ledger.views import list_organisations
+from ledger.queries.organisations import list_organisations
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "stored-events-v1.jsonl"
 FIXTURE_SHA256 = "42c8e0e0992effea23c1a469546f68eda7f22522239dc2804aef761e7b45a3ad"

@@ -12,13 +12,30 @@ from pathlib import Path
 
 import pytest
 
-from domain.activity.visits import CORRECTIONS_KIND, MAX_MINUTES, VISITS_KIND, Correction, RowProblem, VisitRow, check_minutes, check_reference, check_visit_id, corrections_between, decode_chunk, encode_chunk, hours, normalise_header, parse_start
 from domain.activity.activity_import import ActivityImport
-from domain.agreements.agreement import Agreement
 from domain.activity.arrears import Arrears, ArrearsGroup, arrears_lines
+from domain.activity.visits import (
+    CORRECTIONS_KIND,
+    MAX_MINUTES,
+    VISITS_KIND,
+    Correction,
+    RowProblem,
+    VisitRow,
+    check_minutes,
+    check_reference,
+    check_visit_id,
+    corrections_between,
+    decode_chunk,
+    encode_chunk,
+    hours,
+    normalise_header,
+    parse_start,
+)
+from domain.agreements.agreement import Agreement
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput
-from ledger.activity_import import AgreementRules, inspect_file, stage_file
+from ledger.files.activity_staging import AgreementRules, stage_file
+from ledger.files.visit_files import inspect_file
 
 ACCOUNTANT = Actor("accountant@wirral.example", "wirral-council")
 START = date(2019, 4, 1)
@@ -322,8 +339,9 @@ def test_a_file_that_is_not_utf8_is_refused_in_words(tmp_path, wirral):
 
 
 def test_an_xlsx_file_is_read_like_a_csv_with_spreadsheet_dates(tmp_path, wirral):
-    import openpyxl
     from datetime import datetime
+
+    import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active

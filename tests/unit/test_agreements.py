@@ -9,18 +9,17 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-
-from tests.support import replay
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.aggregate import natural_id
 from domain.agreements.agreement import Agreement
+from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, PaymentBasis, ServiceType
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.periods import FinancialYear
-from domain.agreements.postcodes import postcode_district
+from tests.support import replay
 
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
 START = date(2019, 4, 1)  # "within two years of the 1 April 2019 start"

@@ -17,12 +17,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.returns.filing import CostGroup, CostLine, CostReturnFiling, FilingInvalid, Volume, Volumes, lines_in
-from domain.returns.wage_checks import FindingKind, check_wages
-from domain.returns.unit_costs import hours_weighted_rate, rate_gap, shown, unit_costs
 from domain.errors import InvalidInput, NotFound
 from domain.money import round_money
 from domain.periods import parse_period
+from domain.returns.filing import CostGroup, CostLine, CostReturnFiling, FilingInvalid, Volume, Volumes, lines_in
+from domain.returns.unit_costs import hours_weighted_rate, rate_gap, shown, unit_costs
+from domain.returns.wage_checks import FindingKind, check_wages
 
 # The 2020-21 breakdown per contact hour, with the combined figures split (invented split):
 # NI 0.70 + pension 0.44 = 1.14; holiday 1.26 + training 0.31 + sickness/other 0.40 = 1.97;

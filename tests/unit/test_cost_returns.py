@@ -7,19 +7,18 @@ provider's figures beyond that, the dates, the questions and answers.
 
 from __future__ import annotations
 
-from tests.support import replay
-
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
 
 from domain.aggregate import natural_id
-from domain.returns.filing import CostLine, CostReturnFiling, Volume
-from domain.returns.wage_checks import FindingKind
-from domain.returns.cost_return import CostReturn, ReturnStatus
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.returns.cost_return import CostReturn, ReturnStatus
+from domain.returns.filing import CostLine, CostReturnFiling, Volume
+from domain.returns.wage_checks import FindingKind
+from tests.support import replay
 
 PROVIDER = Actor("director@premiercare.example", "premier-care")
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")

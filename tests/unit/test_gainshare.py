@@ -11,7 +11,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from domain.settlement.gainshare import Band, BandSetError, BandShare, CappedAmount, GainShareOutcome, SpendRange, apply_cap, share_variance, validate_bands
+from domain.settlement.gainshare import (
+    Band,
+    BandSetError,
+    BandShare,
+    CappedAmount,
+    GainShareOutcome,
+    SpendRange,
+    apply_cap,
+    share_variance,
+    validate_bands,
+)
 
 TARGET = D("1000000")
 

@@ -15,10 +15,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.returns.filing import CostGroup, CostLine, CostReturnFiling
-from domain.returns.unit_costs import UnitCosts, unit_costs
 from domain.errors import NotFound
-from domain.returns.market import AnonymisedMarketView, NotEnoughProviders, Quartiles, anonymised, for_provider, market_view, quartiles
+from domain.returns.filing import CostGroup, CostLine, CostReturnFiling
+from domain.returns.market import (
+    AnonymisedMarketView,
+    NotEnoughProviders,
+    Quartiles,
+    anonymised,
+    for_provider,
+    market_view,
+    quartiles,
+)
+from domain.returns.unit_costs import UnitCosts, unit_costs
 
 
 def reference(data: list[D]) -> list[Fraction]:

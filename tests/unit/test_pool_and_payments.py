@@ -10,7 +10,15 @@ import pytest
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, RuleBroken
 from domain.settlement.gainshare import Band
-from domain.settlement.payment_ledger import ActivityRow, PaymentLedger, capitated_run, check_month, months_of, rate_run, run_rate_forecast
+from domain.settlement.payment_ledger import (
+    ActivityRow,
+    PaymentLedger,
+    capitated_run,
+    check_month,
+    months_of,
+    rate_run,
+    run_rate_forecast,
+)
 from domain.settlement.pooled_budget import Capitation, PaymentMechanism, PooledBudget, PoolTerms
 
 DOMAIN_BANDS = [(None, "0.9", "0.25"), ("0.9", "1", "0.5"), ("1", "1.1", "0.5"), ("1.1", None, "1")]

@@ -11,19 +11,18 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-
-from tests.support import replay
 from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.aggregate import natural_id
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.rates.uplift import Outcome, UpliftLine, propose_uplift
-from domain.rates.rate_review import ProposedRate, RateReview
-from domain.rates.rate_card import RateCard
 from domain.rates.pricing import price_visit
+from domain.rates.rate_card import RateCard
+from domain.rates.rate_review import ProposedRate, RateReview
+from domain.rates.uplift import Outcome, UpliftLine, propose_uplift
 from domain.returns.statutory_wages import national_living_wage_on
+from tests.support import replay
 
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
 PROVIDER = Actor("director@premiercare.example", "premier-care")

@@ -16,8 +16,6 @@ from decimal import Decimal as D
 from decimal import localcontext
 
 import pytest
-
-from tests.support import replay
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,6 +28,7 @@ from domain.money import round_money
 from domain.periods import quarter_of
 from domain.rates.pricing import BlendPart, blended_rate, payable_minutes, price_minutes, price_visit
 from domain.rates.rate_card import RateCard
+from tests.support import replay
 
 ACCOUNTANT = Actor("finance@herefordshire.gov.uk", "herefordshire-council")
 OLD = date(2016, 4, 1)  # invented: the old rates were in force by then

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from domain.returns.filing import CostGroup, CostLine, CostReturnFiling
-from domain.returns.unit_costs import shown, unit_costs
-from domain.returns.cost_return import CostReturn
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput
-from ledger.returns_io import parse_cost_return, template_csv, template_xlsx
+from domain.returns.cost_return import CostReturn
+from domain.returns.filing import CostGroup, CostLine, CostReturnFiling
+from domain.returns.unit_costs import shown, unit_costs
+from ledger.files.cost_returns import parse_cost_return, template_csv, template_xlsx
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "cost-return-2020-21.xlsx"
 

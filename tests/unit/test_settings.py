@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.database import DEFAULT_URL, Database
 from ledger.errors import SettingsError
-from web.settings import Settings
+from ledger.persistence.database import DEFAULT_URL, Database
+from ledger.settings import Settings
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""ledger.transcoding on the library's JSON transcoder: stored values come back exactly.
+"""ledger.persistence.transcoding on the library's JSON transcoder: stored values come back exactly.
 
 "Exactly" means equal, of the same type, and printing the same: a Decimal keeps
 its exponent and sign ("1.50" stays "1.50", "-0" stays "-0"), a datetime its
@@ -6,8 +6,6 @@ UTC offset, a date stays a date (not a datetime).
 """
 
 from __future__ import annotations
-
-from tests.support import stored_transcoder
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -19,9 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.envelope import Actor, Envelope
-
-
-
+from tests.support import stored_transcoder
 
 TRANSCODER = stored_transcoder()
 

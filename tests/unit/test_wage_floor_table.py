@@ -12,9 +12,9 @@ from decimal import Decimal as D
 import pytest
 
 from domain.agreements.terms import LivingWageAdoption
-from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.envelope import SYSTEM, Envelope
 from domain.errors import InvalidInput, RuleBroken
+from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
 
 

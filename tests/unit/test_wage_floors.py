@@ -8,7 +8,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.errors import InvalidInput, NotFound
-from domain.returns.statutory_wages import NATIONAL_LIVING_WAGE, national_living_wage_age_on, national_living_wage_on, real_living_wage_adoptions, real_living_wage_on
+from domain.returns.statutory_wages import (
+    NATIONAL_LIVING_WAGE,
+    national_living_wage_age_on,
+    national_living_wage_on,
+    real_living_wage_adoptions,
+    real_living_wage_on,
+)
 
 
 def test_national_living_wage_changes_on_1_april():

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from ledger import views
-from ledger.history import json_ready
-from web.app import ledger_of
+from ledger.jsonable import json_ready
+from ledger.queries import organisations as views
+from web.services import ledger_of
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

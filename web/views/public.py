@@ -6,8 +6,8 @@ from itertools import groupby
 
 from flask import Blueprint, current_app, render_template
 
-from ledger import views
-from web.app import ledger_of
+from ledger.queries import organisations as views
+from web.services import ledger_of
 
 bp = Blueprint("public", __name__)
 

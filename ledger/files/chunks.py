@@ -1,13 +1,13 @@
 """The chunk store: content-addressed batches of activity rows, outside the event store.
 
-A chunk's name is the sha256 of its canonical text (``domain.activity.encode_chunk``),
+A chunk's name is the sha256 of its canonical text (``domain.activity.visits.encode_chunk``),
 so the same rows always make the same chunk, storing one twice is a no-op, and
 a chunk read back is checked against its name: a changed byte is caught, not
 used. Bodies are zlib-compressed (level 1: ECM rows are very repetitive, and a
 million rows must stage in seconds).
 
 Chunks are staged *before* the event that references them, each in its own
-short transaction, by a child process (``ledger/chunk_writer.py`` says why not
+short transaction, by a child process (``ledger/files/chunk_writer.py`` says why not
 a thread) so that compressing and writing overlap the checking of the next
 rows. An import that fails or is killed leaves only unreferenced chunks:
 nothing reads them, and ``delete_unreferenced`` sweeps them once they are
@@ -41,8 +41,8 @@ from sqlalchemy import (
 
 from domain.activity.visits import encode_chunk
 from domain.errors import OpenbookError
-from ledger.chunk_writer import END, write_frame
-from ledger.database import Database
+from ledger.files.chunk_writer import END, write_frame
+from ledger.persistence.database import Database
 
 try:
     import fcntl
@@ -130,7 +130,7 @@ class ChunkStagingError(OpenbookError):
 
 
 class ChunkWriter:
-    """Stages chunks through a child process (``ledger.chunk_writer``), in submission order.
+    """Stages chunks through a child process (``ledger.files.chunk_writer``), in submission order.
 
     The parent encodes each chunk and computes its digest (it needs the digests
     for the event); the child checks, compresses and stores it in parallel.
@@ -147,7 +147,7 @@ class ChunkWriter:
             config = {"backend": "postgresql", "conninfo": database.psycopg_conninfo()}
         config["level"] = COMPRESSION_LEVEL
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "ledger.chunk_writer"],
+            [sys.executable, "-m", "ledger.files.chunk_writer"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -16,17 +16,17 @@ from typing import Any
 
 import click
 
-from domain.returns.filing import CostLine, Volume
-from domain.returns.unit_costs import shown
+from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.envelope import Actor
 from domain.errors import InvalidInput, OpenbookError
 from domain.money import format_gbp
+from domain.returns.filing import CostLine, Volume
+from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
-from ledger import views_returns as views
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
-from ledger.returns_io import template_csv, template_xlsx
+from ledger.files.cost_returns import template_csv, template_xlsx
+from ledger.queries import returns as views
 from ledger.usecases.cost_returns import CostReturnUseCases
-from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording
 
 __all__ = ["market", "returns"]
 

@@ -1,6 +1,6 @@
 """Demo cost returns: Wirral's providers open their books for 2019-20 Q1 (April to June 2019).
 
-Runs after ``ledger.demo.load_demo`` (it needs the Wirral agreement, its
+Runs after ``demo.partnerships.load_demo`` (it needs the Wirral agreement, its
 awards and its £15.60 rate card). Every command carries an idempotency key,
 so loading twice records nothing the second time.
 
@@ -36,8 +36,8 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from domain.returns.filing import CostLine, CostReturnFiling
 from domain.envelope import SYSTEM, Actor, Envelope
+from domain.returns.filing import CostLine, CostReturnFiling
 
 __all__ = ["DEMO_PERIOD", "DEMO_RETURNS", "load_demo_returns", "return_steps"]
 

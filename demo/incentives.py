@@ -1,6 +1,6 @@
 """Demo KPIs and incentives for Herefordshire's "Help to Live at Home", 2017-18.
 
-Runs after ``ledger.demo``'s steps (the Herefordshire agreement, its
+Runs after ``demo.partnerships``'s steps (the Herefordshire agreement, its
 accountant, its awards and rates). Every command carries an idempotency key,
 so loading twice records nothing the second time.
 
@@ -94,7 +94,7 @@ def _e(reason: str, key: str, on: date) -> Envelope:
 
 def sample_visits() -> list[list[str]]:
     """The demo's 2017-18 visits: deterministic template rows, each provider in its own primary places."""
-    from ledger.demo import HEREFORDSHIRE_LOTS, HEREFORDSHIRE_ZONES
+    from demo.partnerships import HEREFORDSHIRE_LOTS, HEREFORDSHIRE_ZONES
 
     rng = random.Random(201718)
     days = (YEAR_END - FRAMEWORK_START).days + 1
@@ -229,7 +229,7 @@ def incentive_steps() -> list[Step]:
 
 
 def load_demo_incentives(ledger: Any, progress: Progress | None = None) -> int:
-    """Run every step once (after ``ledger.demo.load_demo``); returns how many ran."""
+    """Run every step once (after ``demo.partnerships.load_demo``); returns how many ran."""
     say = progress or (lambda _message: None)
     count = 0
     for label, run in incentive_steps():

@@ -17,8 +17,8 @@ import click
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import OpenbookError
 from ledger.application import Ledger
-from ledger.history import json_ready
-from web.settings import Settings
+from ledger.jsonable import json_ready
+from ledger.settings import Settings
 
 
 class OpenbookGroup(click.Group):
@@ -43,7 +43,7 @@ class Context:
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
-            from web.bootstrap import bootstrap
+            from ledger.bootstrap import bootstrap
 
             settings = Settings.from_environ()
             if self.database_url:

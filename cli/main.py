@@ -7,26 +7,18 @@ from typing import Any
 
 import click
 
+from cli.activity import activity
+from cli.agreements import agreements, postcode
+from cli.context import Context, OpenbookGroup, _date, command_options, emit, json_option, pass_context
+from cli.incentives import incentives, kpis
+from cli.rates import rates
+from cli.returns import market, returns
+from cli.settlements import payments, pool, settle
 from domain.errors import OpenbookError
 from domain.organisations.organisation import OrganisationKind
 from domain.organisations.user import Role
-from ledger import views
-from ledger.history import read_events
-from web.commands.activity import activity
-from web.commands.agreements import agreements, postcode
-from web.commands.base import (
-    Context,
-    OpenbookGroup,
-    _date,
-    command_options,
-    emit,
-    json_option,
-    pass_context,
-)
-from web.commands.rates import rates
-from web.commands.incentives import incentives, kpis
-from web.commands.returns import market, returns
-from web.commands.settlements import payments, pool, settle
+from ledger.queries import organisations as views
+from ledger.queries.events import read_events
 
 
 @click.group(cls=OpenbookGroup)
@@ -67,7 +59,7 @@ def init(context: Context) -> None:
 @pass_context
 def demo(context: Context, as_json: bool) -> None:
     """Load the demo partnerships (Wirral, Herefordshire); running it again records nothing new."""
-    from ledger.demo import load_demo, steps
+    from demo.partnerships import load_demo, steps
 
     ledger = context.ledger
     before = ledger.projections.head()

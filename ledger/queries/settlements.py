@@ -9,7 +9,7 @@ another provider's figures.
 Priced activity is read from the activity read model (``activity_totals``,
 whole pence, summed in SQL); payments from ``payments`` (exact decimal text,
 summed here). The position's forecast is the run rate: priced spend to date ÷
-months elapsed × 12 (``domain.payments.run_rate_forecast``).
+months elapsed × 12 (``domain.settlement.payment_ledger.run_rate_forecast``).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, select
 
 from domain.errors import NotFound
-from domain.settlement.gainshare import apply_cap, share_variance
 from domain.money import ZERO
+from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.settlement import Settlement
 from ledger.authorisation import AccountantAccess, ProviderAccess

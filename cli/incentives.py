@@ -18,14 +18,14 @@ from typing import Any
 
 import click
 
+from cli.context import Context, command_options, emit, json_option, pass_context, recording
 from domain.envelope import Actor
 from domain.errors import OpenbookError
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
-from ledger import views_incentives as views
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.queries import incentives as views
 from ledger.usecases.incentives import IncentiveUseCases
-from web.commands.base import Context, command_options, emit, json_option, pass_context, recording
 
 __all__ = ["incentives", "kpis"]
 

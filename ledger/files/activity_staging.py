@@ -9,7 +9,7 @@ staged as content-addressed chunks while the file is still being read; the
 caller records the one event that references them.
 
 Speed: a million rows must check in seconds, so the rules in
-``domain.activity`` run once per *distinct* value, not once per row. The
+``domain.activity.visits`` run once per *distinct* value, not once per row. The
 lookups built from the agreement (``AgreementRules``) answer "may this
 provider deliver this service here on this day" with one set membership, and
 caches hold each distinct start time, minutes value, postcode and reference
@@ -27,22 +27,41 @@ good file.
 from __future__ import annotations
 
 import csv
-import hashlib
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from operator import itemgetter
-from pathlib import Path
 from typing import Any
 
-from domain.activity.visits import COLUMNS, CORRECTIONS_KIND, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, VISITS_KIND, Correction, RowProblem, VisitRow, check_minutes, check_reference, check_visit_id, corrections_between, hours, normalise_header, parse_start
 from domain.activity.activity_import import INLINE_CORRECTIONS
+from domain.activity.visits import (
+    COLUMNS,
+    CORRECTIONS_KIND,
+    OPTIONAL_COLUMNS,
+    VISITS_KIND,
+    Correction,
+    RowProblem,
+    VisitRow,
+    check_minutes,
+    check_reference,
+    check_visit_id,
+    corrections_between,
+    hours,
+    parse_start,
+)
 from domain.agreements.agreement import Agreement
+from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
-from domain.agreements.postcodes import postcode_district
-from ledger.chunks import ChunkWriter
+from ledger.files.chunks import ChunkWriter
+from ledger.files.visit_files import FileInfo, _read_error, _Rows, column_positions
+
+__all__ = [
+    "AgreementRules",
+    "Problems",
+    "Staged",
+    "stage_file",
+]
 
 #: Rows per staged chunk: ~1 MB of text, ~200 KB compressed.
 CHUNK_ROWS = 10_000
@@ -54,155 +73,6 @@ CACHE_LIMIT = 200_000
 Progress = Callable[[str, int, int], None]  # (stage, rows done, rows expected: an estimate)
 Existing = Callable[[list[str]], dict[str, VisitRow]]  # visit ids -> already recorded visits among them
 
-
-# -- the file ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    path: Path
-    name: str
-    format: str  # csv or xlsx
-    digest: str  # sha256 of the file's bytes
-    size: int
-    lines: int  # newline count: an estimate of the rows, for progress bars
-    modified_ns: int  # the file's modification time when it was hashed
-
-    def unchanged(self) -> bool:
-        """Whether the file still has the size and modification time it had when it was hashed."""
-        try:
-            now = self.path.stat()
-        except OSError:
-            return False
-        return (now.st_size, now.st_mtime_ns) == (self.size, self.modified_ns)
-
-
-def inspect_file(path: str | Path, name: str | None = None) -> FileInfo:
-    """The file's digest (what makes an import idempotent), format and size, in one streamed pass."""
-    file_path = Path(path)
-    digest = hashlib.sha256()
-    size = lines = 0
-    first = b""
-    try:
-        with open(file_path, "rb") as f:
-            modified_ns = os.fstat(f.fileno()).st_mtime_ns
-            while block := f.read(1 << 20):
-                if not first:
-                    first = block[:4]
-                digest.update(block)
-                size += len(block)
-                lines += block.count(b"\n")
-    except OSError as e:
-        raise InvalidInput(f"file: cannot read {file_path.name}: {e.strerror or e}") from None
-    if first == b"PK\x03\x04" or file_path.suffix.lower() == ".xlsx":
-        fmt = "xlsx"
-        if first != b"PK\x03\x04":
-            raise InvalidInput(f"file: {file_path.name} is named .xlsx but is not an Excel workbook")
-    else:
-        fmt = "csv"
-    return FileInfo(file_path, name or file_path.name, fmt, digest.hexdigest(), size, lines, modified_ns)
-
-
-def _cell_text(value: Any) -> str:
-    """A spreadsheet cell as the text a CSV would hold (dates as ISO, 30.0 as 30)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%dT%H:%M")
-        return text + (f":{value.second:02d}" if value.second else "")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-class _Rows:
-    """A file's header and an iterator of its rows as lists of text; close when done."""
-
-    def __init__(self, info: FileInfo):
-        self.info = info
-        self._close: Callable[[], None] = lambda: None
-        if info.format == "xlsx":
-            self.header, self.rows, self.estimate = self._open_xlsx()
-        else:
-            self.header, self.rows, self.estimate = self._open_csv()
-
-    def _open_csv(self) -> tuple[list[str], Iterator[list[str]], int]:
-        f = open(self.info.path, newline="", encoding="utf-8-sig")
-        self._close = f.close
-        reader = csv.reader(f)
-        try:
-            header = next(reader, None)
-        except (UnicodeDecodeError, csv.Error) as e:
-            f.close()
-            raise InvalidInput(f"{self.info.name}: {_read_error(e)}") from None
-        return header or [], reader, max(self.info.lines - 1, 0)
-
-    def _open_xlsx(self) -> tuple[list[str], Iterator[list[str]], int]:
-        import openpyxl
-
-        try:
-            book = openpyxl.load_workbook(self.info.path, read_only=True, data_only=True)
-        except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad workbook
-            raise InvalidInput(f"{self.info.name}: not a readable Excel workbook ({type(e).__name__})") from None
-        self._close = book.close
-        sheet = book["visits"] if "visits" in book.sheetnames else book.worksheets[0]
-        cells = sheet.iter_rows(values_only=True)
-        header = [_cell_text(v) for v in next(cells, ())]
-        while header and not header[-1]:
-            header.pop()
-        width = len(header)
-
-        def rows() -> Iterator[list[str]]:
-            for values in cells:
-                row = [_cell_text(v) for v in values]
-                if len(row) > width and not any(row[width:]):
-                    row = row[:width]
-                elif len(row) < width:
-                    row += [""] * (width - len(row))
-                yield row
-
-        estimate = max((sheet.max_row or 1) - 1, 0)
-        return header, rows(), estimate
-
-    def close(self) -> None:
-        self._close()
-
-
-def _read_error(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return "is not UTF-8 text; save it as 'CSV UTF-8' (or as an Excel workbook)"
-    return f"is not a readable CSV file ({error})"
-
-
-def column_positions(header: list[str], file_name: str) -> dict[str, int]:
-    """Where each template column is; missing, unknown or repeated columns are refused before any row is read."""
-    positions: dict[str, int] = {}
-    problems = []
-    for index, raw in enumerate(header):
-        name = normalise_header(raw)
-        if not name:
-            problems.append(f"{file_name}: column {index + 1} has no heading")
-        elif name not in COLUMNS:
-            problems.append(
-                f"{file_name}: column {index + 1} {str(raw)[:40]!r} is not in the template "
-                f"(columns: {', '.join(COLUMNS)})"
-            )
-        elif name in positions:
-            problems.append(f"{file_name}: column {name} appears twice")
-        else:
-            positions[name] = index
-    missing = [c for c in REQUIRED_COLUMNS if c not in positions]
-    if missing:
-        problems.append(f"{file_name}: missing column(s) {', '.join(missing)}")
-    if problems:
-        raise InvalidInput(problems)
-    return positions
 
 
 # -- the agreement, as lookups ---------------------------------------------------------------------
@@ -695,5 +565,3 @@ def _confirm_duplicates(info: FileInfo, column: int, suspects: dict[str, list[in
             if first_row is not None and first_row != row:
                 problems.add(row, "visit_id", f"{visit_id} is a duplicate of row {first_row}")
 
-
-__all__ = ["AgreementRules", "FileInfo", "Problems", "Staged", "inspect_file", "stage_file"]

@@ -23,14 +23,14 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain.activity.visits import CORRECTION_FIELDS, FIELDS, decode_chunk
 from domain.activity.activity_import import ActivityImport
+from domain.activity.visits import CORRECTION_FIELDS, FIELDS, decode_chunk
 from domain.errors import NotFound
-from domain.rates.pricing import payable_minutes
-from ledger.chunks import ChunkStore
-from ledger.history import read_events
 from domain.rates.pricer import Pricer
-from ledger.views_activity import Totals, pounds
+from domain.rates.pricing import payable_minutes
+from ledger.files.chunks import ChunkStore
+from ledger.queries.activity import Totals, pounds
+from ledger.queries.events import read_events
 
 Key = tuple[str, str, str, str]  # agreement, provider, zone, service
 

@@ -49,8 +49,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from domain.returns.filing import CostLine, CostReturnFiling, FilingInvalid, Volume
 from domain.errors import InvalidInput
+from domain.returns.filing import CostLine, CostReturnFiling, FilingInvalid, Volume
 
 __all__ = ["MAX_FILE_BYTES", "parse_cost_return", "template_csv", "template_xlsx"]
 

@@ -14,13 +14,14 @@ from typing import Any
 
 import click
 
+from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
 from domain.money import format_gbp
-from domain.rates.uplift import Outcome
 from domain.rates.rate_review import RateReview
-from ledger import views_agreements as views
-from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording
+from domain.rates.uplift import Outcome
+from ledger.queries import agreements as agreement_queries
+from ledger.queries import rates as queries
 
 SERVICES = click.Choice([s.value for s in ServiceType])
 
@@ -76,8 +77,8 @@ def rates() -> None:
 def rates_show(context: Context, agreement: str, on: date | None, as_json: bool) -> None:
     """The rates in force on a date."""
     day = on or date.today()
-    views.get_agreement(context.ledger.read_engine, agreement)
-    rows = views.rates_in_force(context.ledger.read_engine, agreement, day)
+    agreement_queries.get_agreement(context.ledger.read_engine, agreement)
+    rows = queries.rates_in_force(context.ledger.read_engine, agreement, day)
     emit(
         rows,
         as_json,
@@ -95,7 +96,7 @@ def rates_show(context: Context, agreement: str, on: date | None, as_json: bool)
 @pass_context
 def rates_history(context: Context, agreement: str, service: str | None, zone: str | None, as_json: bool) -> None:
     """Every rate and withdrawal published, with its reason, until when it applied, and corrections."""
-    rows = views.rate_history(context.ledger.read_engine, agreement, service, zone)
+    rows = queries.rate_history(context.ledger.read_engine, agreement, service, zone)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         lines = []
@@ -415,7 +416,7 @@ def review_show(context: Context, agreement: str, financial_year: str, as_json: 
 @json_option
 @pass_context
 def review_list(context: Context, agreement: str | None, as_json: bool) -> None:
-    rows = views.list_rate_reviews(context.ledger.read_engine, agreement)
+    rows = queries.list_rate_reviews(context.ledger.read_engine, agreement)
     emit(
         rows,
         as_json,

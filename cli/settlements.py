@@ -21,10 +21,10 @@ from typing import Any
 
 import click
 
+from cli.context import Context, command_options, emit, json_option, pass_context, recording
 from domain.errors import InvalidInput
 from domain.money import format_gbp
 from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
-from web.commands.base import Context, command_options, emit, json_option, pass_context, recording
 
 
 def gbp(value: Any) -> str:

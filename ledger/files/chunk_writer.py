@@ -1,6 +1,6 @@
 """The chunk writer's child process: compress and store staged chunks while the parent keeps reading.
 
-Run as ``python -m ledger.chunk_writer`` by ``ledger.chunks.ChunkWriter``, never
+Run as ``python -m ledger.files.chunk_writer`` by ``ledger.files.chunks.ChunkWriter``, never
 by people. Why a process and not a thread: checking rows is pure Python and
 holds the GIL, so a writer *thread* spends most of its time waiting to get the
 GIL back after each compress and insert, and the import ran no faster than

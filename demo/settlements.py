@@ -1,6 +1,6 @@
 """Demo pooled budget, payments and settlement draft for Wirral 2019-20.
 
-Runs after ``ledger.demo.load_demo`` (the Wirral agreement, its commissioners'
+Runs after ``demo.partnerships.load_demo`` (the Wirral agreement, its commissioners'
 £7.2m + £4.8m contributions and its £15.60 rate card) and, if loaded, the demo
 cost returns. Every command carries an idempotency key, so loading twice
 records nothing the second time.
@@ -15,7 +15,7 @@ What is from the seeds and DOMAIN.md, and what is invented:
   are invented for the demo.
 * Payments are by rate (priced delivered activity, monthly).
 * Activity: if the ledger can import activity and holds none for 2019-20,
-  ``activity_visits`` generated visits (``ledger.activity_demo``: plausible,
+  ``activity_visits`` generated visits (``demo.visits``: plausible,
   deterministic, pseudonymous) are imported first. They are a sample, far
   fewer than the real year's, so the year is a large underspend and the gain
   cap bites — which the statement shows.
@@ -37,7 +37,7 @@ from typing import Any
 
 from domain.envelope import Actor, Envelope
 from domain.settlement.payment_ledger import months_of
-from ledger import views_settlements as views
+from ledger.queries import settlements as views
 
 __all__ = ["DEMO_YEAR", "load_demo_settlements"]
 
@@ -89,7 +89,7 @@ def _import_sample_activity(ledger: Any, visits: int) -> bool:
     ledger.projections.catch_up()
     if views.activity_rows(ledger.read_engine, WIRRAL, DEMO_YEAR):
         return False
-    from ledger.activity_demo import visit_rows, write_visits
+    from demo.visits import visit_rows, write_visits
 
     rows = visit_rows(ledger.agreement(WIRRAL), visits, date(2019, 4, 1), date(2020, 3, 31), seed=ACTIVITY_SEED,
                       id_prefix="D1920-")  # fmt: skip

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from domain.activity.visits import FIELDS, VisitRow, hours
 from domain.activity.arrears import ArrearsGroup
+from domain.activity.visits import FIELDS, VisitRow, hours
 from domain.errors import InvalidInput
 from domain.periods import PeriodFormatError, Quarter, parse_period
 from ledger.projections.activity import activity_imports, activity_totals, visits

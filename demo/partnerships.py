@@ -38,12 +38,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from demo.incentives import incentive_steps
+from demo.returns import return_steps
 from domain.agreements.terms import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.organisations.organisation import OrganisationKind as K
 from ledger.application import Ledger
-from ledger.demo_incentives import incentive_steps
-from ledger.demo_returns import return_steps
 from ledger.usecases.rates import rate_line
 
 
@@ -509,6 +509,6 @@ def load_demo(ledger: Ledger, progress: Progress | None = None) -> int:
         say(label)
         count += 1
     # The pooled budget, a sample year of activity, payments and a settlement draft for Wirral.
-    from ledger.demo_settlements import load_demo_settlements
+    from demo.settlements import load_demo_settlements
 
     return count + load_demo_settlements(ledger, progress)

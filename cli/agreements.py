@@ -13,13 +13,13 @@ from typing import Any
 
 import click
 
+from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
+from cli.rates import rate_text
+from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, PaymentBasis, ServiceType
 from domain.errors import NotFound
 from domain.money import format_gbp
-from domain.agreements.postcodes import postcode_district
-from ledger import views_agreements as views
-from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording
-from web.commands.rates import rate_text
+from ledger.queries import agreements as queries
 
 
 def _choice(enum: Any) -> click.Choice:
@@ -35,7 +35,7 @@ def agreements() -> None:
 @json_option
 @pass_context
 def agreements_list(context: Context, as_json: bool) -> None:
-    rows = views.list_agreements(context.ledger.read_engine)
+    rows = queries.list_agreements(context.ledger.read_engine)
     emit(
         rows,
         as_json,
@@ -48,7 +48,7 @@ def agreements_list(context: Context, as_json: bool) -> None:
     )
 
 
-def _sheet_lines(sheet: views.AgreementSheet) -> list[str]:
+def _sheet_lines(sheet: queries.AgreementSheet) -> list[str]:
     a = sheet.agreement
     term = "in term" if a.in_term else "OUTSIDE the term"
     lines = [
@@ -90,7 +90,7 @@ def _sheet_lines(sheet: views.AgreementSheet) -> list[str]:
 @pass_context
 def agreements_show(context: Context, code: str, on: date | None, as_json: bool) -> None:
     """The agreement as at a date: zones, awards in force, KPIs, contributions, payment basis, rates."""
-    sheet = views.agreement_sheet(context.ledger, code, on or date.today())
+    sheet = queries.agreement_sheet(context.ledger, code, on or date.today())
     emit(sheet, as_json, _sheet_lines)
 
 
@@ -324,7 +324,7 @@ def postcode(
     ledger = context.ledger
     if agreement is None:
         district = postcode_district(text)
-        found = sorted({r["agreement"] for r in views.agreements_with_district(ledger.read_engine, district, day)})
+        found = sorted({r["agreement"] for r in queries.agreements_with_district(ledger.read_engine, district, day)})
         if not found:
             raise NotFound(f"postcode district {district} is not in any zone of any agreement on {day.isoformat()}")
         if len(found) > 1:

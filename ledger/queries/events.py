@@ -1,15 +1,20 @@
-"""The event history as auditors and the CLI read it: position, topic, envelope, payload."""
+"""The event history as auditors and the CLI read it: position, topic, envelope, payload.
+
+The one query that reads the event store itself (through the recorder), not a
+read model: the history *is* what it shows.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper
+
+from ledger.jsonable import json_ready
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "envelope"}
 
@@ -85,18 +90,3 @@ def _scan(recorder: Any, mapper: Mapper, after: int, topics: Sequence[str]) -> I
         if len(batch) < 500:
             return
         after = batch[-1].id
-
-
-def json_ready(value: Any) -> Any:
-    """JSON-ready: Decimals as strings (exact), dates as ISO text."""
-    if isinstance(value, dict):
-        return {k: json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, (Decimal, UUID)):
-        return str(value)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: json_ready(getattr(value, k)) for k in value.__dataclass_fields__}
-    return value

@@ -8,7 +8,7 @@ Two audiences, kept apart by the access value each function demands
   provider's history;
 * **providers** (``ProviderAccess``): their own returns and history, and the
   market only as anonymised quartiles where at least 5 providers contributed
-  (``domain.market.for_provider``). No provider-facing function takes a
+  (``domain.returns.market.for_provider``). No provider-facing function takes a
   provider code: the access says whose figures they are.
 
 **Which returns make the market.** Accepted returns only, at their accepted
@@ -41,23 +41,27 @@ rate card's; nothing here changes anything.
 
 from __future__ import annotations
 
-from domain.money import EXACT
-
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
 from domain.agreements.terms import ServiceType
-from domain.returns.filing import CostGroup, CostLine, lines_in
-from domain.returns.unit_costs import UnitCosts, shown
-from domain.returns.cost_return import check_period
 from domain.errors import NotFound
-from domain.returns.market import MIN_PROVIDERS, AnonymisedMarketView, NotEnoughProviders, Quartiles, for_provider, market_view
-from domain.money import format_gbp
+from domain.money import EXACT, format_gbp
 from domain.periods import FinancialYear, Period
-from ledger.views_activity import provider_activity
+from domain.returns.cost_return import check_period
+from domain.returns.filing import CostGroup, CostLine, lines_in
+from domain.returns.market import (
+    MIN_PROVIDERS,
+    AnonymisedMarketView,
+    NotEnoughProviders,
+    Quartiles,
+    for_provider,
+    market_view,
+)
+from domain.returns.unit_costs import UnitCosts, shown
 from ledger.authorisation import AccountantAccess, ProviderAccess
 from ledger.projections.cost_returns import (
     cost_return_lines,
@@ -67,6 +71,7 @@ from ledger.projections.cost_returns import (
     wage_floor_rates,
 )
 from ledger.projections.organisations import organisations
+from ledger.queries.activity import provider_activity
 from ledger.usecases.cost_returns import awards_in_period, days_of
 
 if TYPE_CHECKING:
@@ -192,7 +197,7 @@ def rate_paid(ledger: CostReturnUseCases, agreement: str, provider: str, period:
 
 
 def _unit_costs(revision: dict[str, Any], lines: list[dict[str, Any]]) -> UnitCosts:
-    """The revision's UnitCosts as the projection worked them out (``domain.cost_model.unit_costs``)."""
+    """The revision's UnitCosts as the projection worked them out (``domain.returns.unit_costs.unit_costs``)."""
     amounts = {CostLine(r["line"]): r["amount"] for r in lines}
     return UnitCosts(
         contact_hours=revision["contact_hours"],

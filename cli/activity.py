@@ -18,10 +18,10 @@ from typing import Any
 
 import click
 
+from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.money import format_gbp
-from ledger.views_activity import DIMENSIONS
-from web.commands.base import DATE, Context, command_options, emit, json_option, pass_context, recording
+from ledger.queries.activity import DIMENSIONS
 
 EXAMPLE_ROW = [
     "V00000001",
@@ -256,7 +256,7 @@ def generate(
     fmt: str, output: Path,
 ) -> None:  # fmt: skip
     """Write a file of invented visits that follows the agreement's zones and awards (for demos and trials)."""
-    from ledger.activity_demo import visit_rows, write_visits
+    from demo.visits import visit_rows, write_visits
 
     found = context.ledger.agreement(agreement)
     write_visits(output, visit_rows(found, rows, start, end, seed=seed, services=services), fmt)

@@ -6,8 +6,8 @@ Nothing happens at import time; the CLI and create_app call ``bootstrap``.
 from __future__ import annotations
 
 from ledger.application import Ledger
-from ledger.database import Database
-from web.settings import Settings
+from ledger.persistence.database import Database
+from ledger.settings import Settings
 
 
 def bootstrap(settings: Settings | None = None) -> Ledger:

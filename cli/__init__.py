@@ -1,0 +1,1 @@
+"""The ``openbook`` command line: one module per command group."""
