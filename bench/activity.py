@@ -49,24 +49,19 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def ledger_class(with_projection: bool = True) -> Any:
-    """The application's Ledger with the activity use cases; without the activity projection if asked.
+def open_book(path: str, with_projection: bool = True) -> Any:
+    """openbook on a SQLite file; without the activity projection if asked.
 
     Without it, an import records its event and stops: that is the part the
-    ratio measures. (Until the activity mixin is on ``Ledger``, one is added here.)
+    ratio measures against the raw ``csv`` + ``sqlite3`` baseline.
     """
-    from ledger.application import Ledger
-    from ledger.projections.activity import ActivityProjection
-    from ledger.usecases.activity import ActivityUseCases
+    from ledger.bootstrap import open_openbook
+    from ledger.persistence.database import Database
 
-    base = Ledger if issubclass(Ledger, ActivityUseCases) else type("BenchLedger", (ActivityUseCases, Ledger), {})
-
-    class Measured(base):  # type: ignore[misc, valid-type]
-        def projections_to_run(self) -> Any:
-            others = [p for p in super().projections_to_run() if not isinstance(p, ActivityProjection)]
-            return [*others, ActivityProjection(self)] if with_projection else others
-
-    return Measured
+    book = open_openbook(Database.from_url(f"sqlite:///{path}"))
+    if not with_projection:
+        del book.projections.projections["activity"]
+    return book
 
 
 # -- phases (each in its own process) ------------------------------------------------------------
@@ -95,12 +90,11 @@ def phase_import(csv_path: str, pristine: str, database: str, with_projection: s
 
     from demo.partnerships import WIRRAL
     from domain.envelope import SYSTEM, Envelope
-    from ledger.persistence.database import Database
 
     shutil.copyfile(pristine, database)  # the demo ledger, before any activity
-    ledger = ledger_class(with_projection == "yes")(Database.from_url(f"sqlite:///{database}"))
+    book = open_book(database, with_projection == "yes")
     projection_seconds = 0.0
-    catch_up = ledger.projections.catch_up
+    catch_up = book.projections.catch_up
 
     def timed_catch_up(*args: Any, **kwargs: Any) -> int:
         nonlocal projection_seconds
@@ -110,14 +104,14 @@ def phase_import(csv_path: str, pristine: str, database: str, with_projection: s
         finally:
             projection_seconds += time.perf_counter() - began
 
-    ledger.projections.catch_up = timed_catch_up  # type: ignore[method-assign]
+    book.projections.catch_up = timed_catch_up  # type: ignore[method-assign]
     rss_before = _peak_mb()
     started = time.perf_counter()
-    summary = ledger.import_activity(
+    summary = book.activity.import_activity(
         Envelope(SYSTEM, date(2021, 4, 5), "benchmark: a year of generated visits", None), WIRRAL, csv_path
     )
     total = time.perf_counter() - started
-    ledger.close()
+    book.close()
     return {
         "rows": summary.rows,
         "visits": summary.visits,
@@ -149,13 +143,12 @@ def prepare(work: str, rows: int) -> tuple[str, str, float]:
     """A demo ledger file (checkpointed, so it can be copied), and a CSV of ``rows`` Wirral visits for 2020-21."""
     from demo.partnerships import WIRRAL, load_demo
     from demo.visits import visit_rows, write_visits
-    from ledger.persistence.database import Database
 
     pristine = os.path.join(work, "demo.sqlite")
-    ledger = ledger_class()(Database.from_url(f"sqlite:///{pristine}"))
-    load_demo(ledger)
-    agreement = ledger.agreement(WIRRAL)
-    ledger.close()
+    book = open_book(pristine)
+    load_demo(book)
+    agreement = book.records.agreement(WIRRAL)
+    book.close()
     with sqlite3.connect(pristine) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.execute("PRAGMA journal_mode=DELETE")

@@ -150,7 +150,7 @@ def import_(
     envelope = recording(context, effective, reason or f"visits imported from {name or file.name}", idempotency_key)
     bars = _Bars()
     try:
-        summary = context.ledger.import_activity(envelope, agreement, file, file_name=name, progress=bars)
+        summary = context.book.activity.import_activity(envelope, agreement, file, file_name=name, progress=bars)
     finally:
         bars.close()
     emit(summary.as_json(), as_json, _summary_lines)
@@ -168,7 +168,7 @@ def totals(
 ) -> None:
     """Visits, delivered hours and spend, by provider, zone, service, month, quarter or financial year."""
     dimensions = by or ("provider",)
-    rows = context.ledger.activity_totals(agreement, dimensions, provider=provider, period=period)
+    rows = context.book.activity.activity_totals(agreement, dimensions, provider=provider, period=period)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         if not rs:
@@ -190,7 +190,7 @@ def totals(
 @pass_context
 def imports(context: Context, agreement: str, as_json: bool) -> None:
     """The files imported under an agreement, in the order they were recorded."""
-    rows = context.ledger.activity_imports(agreement)
+    rows = context.book.activity.activity_imports(agreement)
     emit(
         rows,
         as_json,
@@ -233,11 +233,11 @@ def arrears(
 ) -> None:  # fmt: skip
     """Calculate and record what a backdated rate review owes each provider (hours × rate rise), line by line."""
     if last:
-        result = context.ledger.arrears(agreement, financial_year)
+        result = context.book.activity.arrears(agreement, financial_year)
     else:
         why = reason or f"arrears of the {financial_year} rate review"
         envelope = recording(context, effective, why, idempotency_key)
-        result = context.ledger.calculate_arrears(envelope, agreement, financial_year)
+        result = context.book.activity.calculate_arrears(envelope, agreement, financial_year)
     emit(result, as_json, _arrears_lines)
 
 
@@ -258,7 +258,7 @@ def generate(
     """Write a file of invented visits that follows the agreement's zones and awards (for demos and trials)."""
     from demo.visits import visit_rows, write_visits
 
-    found = context.ledger.agreement(agreement)
+    found = context.book.records.agreement(agreement)
     write_visits(output, visit_rows(found, rows, start, end, seed=seed, services=services), fmt)
     click.echo(f"wrote {rows:,} invented visits of {agreement} from {start} to {end} to {output}")
 
@@ -268,5 +268,5 @@ def generate(
 @pass_context
 def sweep(context: Context, older_than_hours: float) -> None:
     """Delete staged chunks no import references (from failed or killed imports) once they are old enough."""
-    removed = context.ledger.sweep_activity_chunks(timedelta(hours=older_than_hours))
+    removed = context.book.activity.sweep_activity_chunks(timedelta(hours=older_than_hours))
     click.echo(f"removed {removed} unreferenced chunk(s)")

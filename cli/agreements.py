@@ -35,7 +35,7 @@ def agreements() -> None:
 @json_option
 @pass_context
 def agreements_list(context: Context, as_json: bool) -> None:
-    rows = queries.list_agreements(context.ledger.read_engine)
+    rows = queries.list_agreements(context.book.read_engine)
     emit(
         rows,
         as_json,
@@ -90,7 +90,7 @@ def _sheet_lines(sheet: queries.AgreementSheet) -> list[str]:
 @pass_context
 def agreements_show(context: Context, code: str, on: date | None, as_json: bool) -> None:
     """The agreement as at a date: zones, awards in force, KPIs, contributions, payment basis, rates."""
-    sheet = queries.agreement_sheet(context.ledger, code, on or date.today())
+    sheet = queries.agreement_sheet(context.book, code, on or date.today())
     emit(sheet, as_json, _sheet_lines)
 
 
@@ -100,7 +100,7 @@ def agreements_show(context: Context, code: str, on: date | None, as_json: bool)
 @pass_context
 def agreements_history(context: Context, code: str, as_json: bool) -> None:
     """Every change to the agreement with its effective date, reason and who recorded it."""
-    changes = context.ledger.agreement_history(code)
+    changes = context.book.agreements.agreement_history(code)
     emit(
         list(changes),
         as_json,
@@ -127,7 +127,7 @@ def agreements_register(
     effective: Any, reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.ledger.register_agreement(envelope, code, name, kind, term_start, term_end, payment_basis)
+    result = context.book.agreements.register_agreement(envelope, code, name, kind, term_start, term_end, payment_basis)
     emit({"registered": result}, as_json, _recorded(f"agreement {code} registered"))
 
 
@@ -142,7 +142,7 @@ def agreements_extend_term(
     as_json: bool,
 ) -> None:
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.extend_agreement_term(envelope, code, new_end)
+    context.book.agreements.extend_agreement_term(envelope, code, new_end)
     emit({"agreement": code, "term_end": new_end}, as_json, _recorded(f"{code} term extended to {new_end}"))
 
 
@@ -158,7 +158,7 @@ def agreements_add_commissioner(
 ) -> None:
     """A registered council or CCG/ICB joins the agreement as a commissioner."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.join_commissioner(envelope, code, commissioner)
+    context.book.agreements.join_commissioner(envelope, code, commissioner)
     emit({"agreement": code, "commissioner": commissioner}, as_json, _recorded(f"{commissioner} commissions {code}"))
 
 
@@ -176,7 +176,7 @@ def agreements_set_contribution(
 ) -> None:
     """A commissioner's contribution to the pooled budget for a financial year (e.g. 2019-20 7200000.00)."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.set_contribution(envelope, code, commissioner, financial_year, amount)
+    context.book.agreements.set_contribution(envelope, code, commissioner, financial_year, amount)
     data = {"agreement": code, "commissioner": commissioner, "financial_year": financial_year, "amount": amount}
     emit(data, as_json, _recorded(f"{commissioner} contributes {amount} to {code} in {financial_year}"))
 
@@ -194,7 +194,7 @@ def agreements_add_zone(
     reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.add_zone(envelope, code, zone, name, list(districts))
+    context.book.agreements.add_zone(envelope, code, zone, name, list(districts))
     emit({"agreement": code, "zone": zone}, as_json, _recorded(f"zone {zone} added to {code}"))
 
 
@@ -212,7 +212,7 @@ def agreements_add_lot(
 ) -> None:
     """A lot that packages join by need rather than address (e.g. complex care), spanning zones."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.add_lot(envelope, code, lot, name, list(covers))
+    context.book.agreements.add_lot(envelope, code, lot, name, list(covers))
     emit({"agreement": code, "lot": lot}, as_json, _recorded(f"lot {lot} added to {code}"))
 
 
@@ -227,7 +227,7 @@ def agreements_add_service(
     as_json: bool,
 ) -> None:
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.add_service_type(envelope, code, service)
+    context.book.agreements.add_service_type(envelope, code, service)
     emit({"agreement": code, "service": service}, as_json, _recorded(f"service type {service} added to {code}"))
 
 
@@ -246,7 +246,7 @@ def agreements_award(
 ) -> None:
     """Award a zone or lot to a registered provider from --effective."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.award_provider(envelope, code, provider, zone, tier, to_date)
+    context.book.agreements.award_provider(envelope, code, provider, zone, tier, to_date)
     data = {"agreement": code, "provider": provider, "zone": zone, "tier": tier, "from": envelope.effective_date}
     emit(data, as_json, _recorded(f"{provider} awarded {zone} of {code} as {tier} from {envelope.effective_date}"))
 
@@ -264,7 +264,7 @@ def agreements_end_award(
 ) -> None:
     """End an award with effect from --effective (its last day is the day before)."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.end_award(envelope, code, provider, zone)
+    context.book.agreements.end_award(envelope, code, provider, zone)
     data = {"agreement": code, "provider": provider, "zone": zone, "ended_from": envelope.effective_date}
     emit(data, as_json, _recorded(f"{provider}'s award of {zone} ends from {envelope.effective_date}"))
 
@@ -285,7 +285,7 @@ def agreements_define_kpi(
 ) -> None:
     """Define a KPI from --effective; defining it again revises it from that date."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.define_kpi(envelope, code, kpi, name, measure, target, direction)
+    context.book.agreements.define_kpi(envelope, code, kpi, name, measure, target, direction)
     emit({"agreement": code, "kpi": kpi}, as_json, _recorded(f"KPI {kpi} of {code}"))
 
 
@@ -301,7 +301,7 @@ def agreements_set_payment_basis(
 ) -> None:
     """Which minutes of a visit are paid from --effective: actual, planned, or actual capped at planned."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.ledger.set_payment_basis(envelope, code, basis)
+    context.book.agreements.set_payment_basis(envelope, code, basis)
     data = {"agreement": code, "payment_basis": basis, "from": envelope.effective_date}
     emit(data, as_json, _recorded(f"{code} pays visits on {basis} minutes from {envelope.effective_date}"))
 
@@ -321,16 +321,16 @@ def postcode(
     """A postcode's district, zone and primary provider on a date, e.g. ``openbook postcode CH45 3AB``."""
     day = on or date.today()
     text = " ".join(postcode)
-    ledger = context.ledger
+    book = context.book
     if agreement is None:
         district = postcode_district(text)
-        found = sorted({r["agreement"] for r in queries.agreements_with_district(ledger.read_engine, district, day)})
+        found = sorted({r["agreement"] for r in queries.agreements_with_district(book.read_engine, district, day)})
         if not found:
             raise NotFound(f"postcode district {district} is not in any zone of any agreement on {day.isoformat()}")
         if len(found) > 1:
             raise NotFound(f"postcode district {district} is in zones of {', '.join(found)}; give --agreement")
         agreement = found[0]
-    answer = ledger.locate_postcode(agreement, text, day)
+    answer = book.agreements.locate_postcode(agreement, text, day)
 
     def render(a: Any) -> list[str]:
         lines = [

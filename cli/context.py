@@ -16,7 +16,7 @@ import click
 
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import OpenbookError
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
 from ledger.settings import Settings
 
@@ -38,23 +38,22 @@ class Context:
     def __init__(self, database_url: str | None, acting_user: str | None):
         self.database_url = database_url
         self.acting_user = acting_user
-        self._ledger: Ledger | None = None
+        self._book: Openbook | None = None
 
     @property
-    def ledger(self) -> Ledger:
-        if self._ledger is None:
-            from ledger.bootstrap import bootstrap
-
+    def book(self) -> Openbook:
+        """The application, opened on first use (``ledger.bootstrap``)."""
+        if self._book is None:
             settings = Settings.from_environ()
             if self.database_url:
                 settings = Settings(self.database_url, settings.secret_key, settings.signing_key_path)
-            self._ledger = bootstrap(settings)
-        return self._ledger
+            self._book = bootstrap(settings)
+        return self._book
 
     def actor(self) -> Actor:
         if not self.acting_user:
             return SYSTEM
-        user = self.ledger.user(self.acting_user)
+        user = self.book.records.user(self.acting_user)
         if not user.active:
             raise OpenbookError(f"user {user.username} is deactivated")
         return Actor(user.username, user.organisation)
@@ -63,8 +62,8 @@ class Context:
         return Envelope(self.actor(), effective or date.today(), reason, key)
 
     def close(self) -> None:
-        if self._ledger is not None:
-            self._ledger.close()
+        if self._book is not None:
+            self._book.close()
 
 
 pass_context = click.make_pass_decorator(Context)

@@ -20,31 +20,22 @@ import click
 
 from cli.context import Context, command_options, emit, json_option, pass_context, recording
 from domain.envelope import Actor
-from domain.errors import OpenbookError
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
 from ledger.queries import incentives as views
-from ledger.usecases.incentives import IncentiveUseCases
 
 __all__ = ["incentives", "kpis"]
 
 
-def _ledger(context: Context) -> IncentiveUseCases:
-    ledger = context.ledger
-    if not isinstance(ledger, IncentiveUseCases):
-        raise OpenbookError("incentives are not part of this ledger: add IncentiveUseCases to ledger.application.Ledger")
-    return ledger
-
-
 def _access(context: Context, agreement: str) -> Any:
     """An accountant's access if the actor has one, else the actor's own provider's."""
-    ledger = _ledger(context)
+    book = context.book
     actor: Actor = context.actor()
     try:
-        return accountant_access(ledger, actor, agreement)
+        return accountant_access(book.records, actor, agreement)
     except NotAllowed:
-        return provider_access(ledger, actor, agreement, actor.organisation or "")
+        return provider_access(book.records, actor, agreement, actor.organisation or "")
 
 
 def _choice(enum: Any) -> click.Choice:
@@ -95,7 +86,7 @@ def kpis_record(
 ) -> None:  # fmt: skip
     """Record one KPI result; recording a different value again corrects it (give --reason)."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = _ledger(context).record_kpi_result(envelope, agreement, provider, period, kpi, value, evidence)
+    result = context.book.incentives.record_kpi_result(envelope, agreement, provider, period, kpi, value, evidence)
     emit(result, as_json, _result_lines)
 
 
@@ -111,7 +102,7 @@ def kpis_import(
 ) -> None:  # fmt: skip
     """Record every result in a CSV file (provider,period,kpi,value,evidence), or none if any row is wrong."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = _ledger(context).import_kpi_results(envelope, agreement, file)
+    result = context.book.incentives.import_kpi_results(envelope, agreement, file)
     emit(result, as_json, lambda d: [d["message"]])
 
 
@@ -144,7 +135,7 @@ def _dashboard_lines(d: dict[str, Any]) -> list[str]:
 @pass_context
 def kpis_dashboard(context: Context, agreement: str, period: str | None, as_json: bool) -> None:
     """Provider × KPI × period: value, target, direction, met; a provider sees only its own."""
-    data = views.kpi_dashboard(_ledger(context), _access(context, agreement), period)
+    data = views.kpi_dashboard(context.book, _access(context, agreement), period)
     emit(data, as_json, _dashboard_lines)
 
 
@@ -156,7 +147,7 @@ def kpis_dashboard(context: Context, agreement: str, period: str | None, as_json
 @pass_context
 def kpis_history(context: Context, agreement: str, provider: str, period: str, as_json: bool) -> None:
     """Every recording and correction of a provider's results for a period: who, when, why."""
-    rows = views.kpi_history(_ledger(context), _access(context, agreement), provider, period)
+    rows = views.kpi_history(context.book, _access(context, agreement), provider, period)
     emit(
         rows,
         as_json,
@@ -229,7 +220,7 @@ def scheme_set(
 ) -> None:  # fmt: skip
     """Define the agreement's incentive scheme, or amend it from a financial year (needs --reason)."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = _ledger(context).set_incentive_scheme(
+    result = context.book.incentives.set_incentive_scheme(
         envelope, agreement, from_year=from_year, measure=measure, baseline=baseline, fixed_baselines=_fixed(fixed),
         minimum_reduction=minimum_reduction, payment=payment, payment_per_hour=payment_per_hour,
         saving_rate=saving_rate, saving_share=saving_share, kpi_gate=kpi_gate, kpis=named, cap=cap,
@@ -244,7 +235,7 @@ def scheme_set(
 @pass_context
 def scheme_show(context: Context, agreement: str, year: str | None, as_json: bool) -> None:
     """The scheme's terms: for one year, or every version with who set it, when and why."""
-    data = _ledger(context).incentive_scheme_sheet(agreement, year)
+    data = context.book.incentives.incentive_scheme_sheet(agreement, year)
 
     def render(d: dict[str, Any]) -> list[str]:
         if "terms" in d:
@@ -308,7 +299,7 @@ def assess(
     """Assess and record each awarded provider's incentive for a year, printing the arithmetic."""
     why = reason or f"incentive assessment of {financial_year}"
     envelope = recording(context, effective, why, idempotency_key)
-    emit(_ledger(context).assess_incentives(envelope, agreement, financial_year), as_json, _assessment_lines)
+    emit(context.book.incentives.assess_incentives(envelope, agreement, financial_year), as_json, _assessment_lines)
 
 
 @incentives.command("show")
@@ -319,6 +310,6 @@ def assess(
 @pass_context
 def show(context: Context, agreement: str, financial_year: str, run: int | None, as_json: bool) -> None:
     """A recorded assessment run: per-provider lines and the difference from the run before."""
-    data = views.incentive_assessment(_ledger(context), _access(context, agreement), financial_year, run)
+    data = views.incentive_assessment(context.book, _access(context, agreement), financial_year, run)
     render: Callable[[dict[str, Any]], list[str]] = _assessment_lines
     emit(data, as_json, render)

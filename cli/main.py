@@ -50,8 +50,8 @@ cli.add_command(settle)
 @pass_context
 def init(context: Context) -> None:
     """Create the event store and read-model tables (safe to run again)."""
-    ledger = context.ledger
-    click.echo(f"ready: {ledger.database} (head position {ledger.projections.head()})")
+    book = context.book
+    click.echo(f"ready: {book.database} (head position {book.projections.head()})")
 
 
 @cli.command()
@@ -61,13 +61,13 @@ def demo(context: Context, as_json: bool) -> None:
     """Load the demo partnerships (Wirral, Herefordshire); running it again records nothing new."""
     from demo.partnerships import load_demo, steps
 
-    ledger = context.ledger
-    before = ledger.projections.head()
+    book = context.book
+    before = book.projections.head()
     with click.progressbar(length=len(steps()), label="loading demo data", file=sys.stderr) as bar:
-        commands = load_demo(ledger, progress=lambda _step: bar.update(1))
-    recorded = ledger.projections.head() - before
+        commands = load_demo(book, progress=lambda _step: bar.update(1))
+    recorded = book.projections.head() - before
     emit(
-        {"commands": commands, "events_recorded": recorded, "database": str(ledger.database)},
+        {"commands": commands, "events_recorded": recorded, "database": str(book.database)},
         as_json,
         lambda d: [f"demo loaded into {d['database']}: {d['events_recorded']} new events from {d['commands']} commands"],
     )
@@ -81,8 +81,8 @@ def serve(context: Context, host: str, port: int) -> None:
     """Serve the web app."""
     from web.app import create_app
 
-    app = create_app({"LEDGER": context.ledger})
-    click.echo(f"openbook is serving {context.ledger.database} at http://{host}:{port}/  (Ctrl+C to stop)")
+    app = create_app({"OPENBOOK": context.book})
+    click.echo(f"openbook is serving {context.book.database} at http://{host}:{port}/  (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
 
 
@@ -92,7 +92,7 @@ def serve(context: Context, host: str, port: int) -> None:
 @pass_context
 def rebuild(context: Context, names: tuple[str, ...], as_json: bool) -> None:
     """Empty the read models and replay the whole history into them."""
-    runner = context.ledger.projections
+    runner = context.book.projections
     unknown = sorted(set(names) - set(runner.projections))
     if unknown:
         raise OpenbookError(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(runner.projections)}")
@@ -129,9 +129,9 @@ def events(
         aggregate_id = UUID(aggregate) if aggregate else None
     except ValueError:
         raise OpenbookError(f"--aggregate: {aggregate!r} is not an aggregate id (a UUID)") from None
-    ledger = context.ledger
+    book = context.book
     found = read_events(
-        ledger.recorder, ledger.mapper, after=after, limit=limit, topics=topics, aggregate_id=aggregate_id
+        book.ledger.recorder, book.ledger.mapper, after=after, limit=limit, topics=topics, aggregate_id=aggregate_id
     )
     emit(
         [e.as_json() for e in found],
@@ -154,7 +154,7 @@ def organisations() -> None:
 @json_option
 @pass_context
 def organisations_list(context: Context, kind: str | None, as_json: bool) -> None:
-    rows = views.list_organisations(context.ledger.read_engine, kind)
+    rows = views.list_organisations(context.book.read_engine, kind)
     emit(rows, as_json, lambda rs: [f"{r['kind']:<11} {r['code']:<28} {r['name']}" for r in rs] or ["none"])
 
 
@@ -171,7 +171,7 @@ def organisations_register(
     idempotency_key: str | None, as_json: bool,
 ) -> None:
     envelope = context.envelope(_date(effective), reason, idempotency_key)
-    result = context.ledger.register_organisation(envelope, code, name, kind, member_of)
+    result = context.book.organisations.register_organisation(envelope, code, name, kind, member_of)
     emit({"registered": result}, as_json, lambda d: [f"registered organisation {d['registered']}"])
 
 
@@ -185,7 +185,7 @@ def users() -> None:
 @json_option
 @pass_context
 def users_list(context: Context, organisation: str | None, as_json: bool) -> None:
-    rows = views.list_users(context.ledger.read_engine, organisation)
+    rows = views.list_users(context.book.read_engine, organisation)
     emit(
         rows,
         as_json,
@@ -206,7 +206,7 @@ def users_register(
     reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:
     envelope = context.envelope(_date(effective), reason, idempotency_key)
-    result = context.ledger.register_user(envelope, username, display_name, organisation, roles)
+    result = context.book.organisations.register_user(envelope, username, display_name, organisation, roles)
     emit({"registered": result}, as_json, lambda d: [f"registered user {d['registered']}"])
 
 

@@ -77,8 +77,8 @@ def rates() -> None:
 def rates_show(context: Context, agreement: str, on: date | None, as_json: bool) -> None:
     """The rates in force on a date."""
     day = on or date.today()
-    agreement_queries.get_agreement(context.ledger.read_engine, agreement)
-    rows = queries.rates_in_force(context.ledger.read_engine, agreement, day)
+    agreement_queries.get_agreement(context.book.read_engine, agreement)
+    rows = queries.rates_in_force(context.book.read_engine, agreement, day)
     emit(
         rows,
         as_json,
@@ -96,7 +96,7 @@ def rates_show(context: Context, agreement: str, on: date | None, as_json: bool)
 @pass_context
 def rates_history(context: Context, agreement: str, service: str | None, zone: str | None, as_json: bool) -> None:
     """Every rate and withdrawal published, with its reason, until when it applied, and corrections."""
-    rows = queries.rate_history(context.ledger.read_engine, agreement, service, zone)
+    rows = queries.rate_history(context.book.read_engine, agreement, service, zone)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         lines = []
@@ -131,7 +131,7 @@ def rates_publish(
 ) -> None:
     """Publish a rate (or a blend of rates) from --effective; --reason is required."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.ledger.publish_rate(
+    result = context.book.rates.publish_rate(
         envelope, agreement, service, zone, hourly_rate=hourly_rate, blend=parse_blend(blend), band=band
     )
     emit(result, as_json, lambda d: [f"published: {d['derivation']}"])
@@ -151,7 +151,7 @@ def rates_withdraw(
 ) -> None:
     """End a rate from --effective (a banded package then takes the rate without a band)."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.ledger.withdraw_rate(envelope, agreement, service, zone, band=band)
+    result = context.book.rates.withdraw_rate(envelope, agreement, service, zone, band=band)
     emit(result, as_json, lambda d: [f"withdrawn from {d['withdrawn_from']}: {service} {zone} {band or ''}".rstrip()])
 
 
@@ -170,7 +170,7 @@ def rates_price(
     actual: int, as_json: bool,
 ) -> None:
     """Price one visit with the one pricing function, showing the rate and the arithmetic."""
-    price = context.ledger.price_visit(agreement, service, zone, on, planned, actual, band)
+    price = context.book.rates.price_visit(agreement, service, zone, on, planned, actual, band)
     quote = price.quote
     data = {
         "agreement": agreement,
@@ -224,7 +224,7 @@ def review_open(
 ) -> None:
     """Open the year's review; --reason says why."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.ledger.open_rate_review(envelope, agreement, financial_year)
+    result = context.book.reviews.open_rate_review(envelope, agreement, financial_year)
     emit(result, as_json, lambda d: [f"opened the {d['financial_year']} rate review of {d['agreement']}"])
 
 
@@ -261,14 +261,14 @@ def review_propose(
 ) -> None:
     """Propose stated rates (--rate, --basis) or the uplift calculator's rate, printing its arithmetic."""
     envelope = recording(context, effective, reason, idempotency_key)
-    ledger = context.ledger
+    book = context.book
     if median_cost is not None:
         if rate_specs:
             raise InvalidInput("--rate: give stated rates or the uplift figures (--median-cost ...), not both")
         missing = [name for name, value in (("--pay-share", pay_share), ("--inflation", inflation)) if value is None]
         if missing:
             raise InvalidInput(f"{', '.join(missing)}: the uplift calculator needs it")
-        result = ledger.propose_uplift(
+        result = book.reviews.propose_uplift(
             envelope,
             agreement,
             financial_year,
@@ -286,7 +286,7 @@ def review_propose(
         return
     if not rate_specs or not basis:
         raise InvalidInput("--rate: give stated rates with --basis, or the uplift figures starting with --median-cost")
-    result = ledger.propose_rates(envelope, agreement, financial_year, parse_rates(rate_specs), basis)
+    result = book.reviews.propose_rates(envelope, agreement, financial_year, parse_rates(rate_specs), basis)
     emit(
         result,
         as_json,
@@ -307,7 +307,7 @@ def review_comment(
 ) -> None:
     """A provider's comment on the review, before it is decided."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.ledger.comment_on_rate_review(envelope, agreement, financial_year, provider, text)
+    result = context.book.reviews.comment_on_rate_review(envelope, agreement, financial_year, provider, text)
     emit(result, as_json, lambda d: [f"recorded {provider}'s comment ({d['comments']} so far)"])
 
 
@@ -331,7 +331,7 @@ def review_decide(
     """Decide the review on --effective; accepted or amended rates are published on the card at once."""
     envelope = recording(context, effective, reason, idempotency_key)
     rows = parse_rates(rate_specs) if rate_specs else None
-    result = context.ledger.decide_rate_review(
+    result = context.book.reviews.decide_rate_review(
         envelope, agreement, financial_year, outcome, reasons, decided_by, effective_from, rows
     )
 
@@ -408,7 +408,7 @@ def _review_text(d: dict[str, Any]) -> list[str]:
 @pass_context
 def review_show(context: Context, agreement: str, financial_year: str, as_json: bool) -> None:
     """The review: proposals with their arithmetic, comments and the decision."""
-    emit(review_json(context.ledger.rate_review(agreement, financial_year)), as_json, _review_text)
+    emit(review_json(context.book.reviews.rate_review(agreement, financial_year)), as_json, _review_text)
 
 
 @review.command("list")
@@ -416,7 +416,7 @@ def review_show(context: Context, agreement: str, financial_year: str, as_json: 
 @json_option
 @pass_context
 def review_list(context: Context, agreement: str | None, as_json: bool) -> None:
-    rows = queries.list_rate_reviews(context.ledger.read_engine, agreement)
+    rows = queries.list_rate_reviews(context.book.read_engine, agreement)
     emit(
         rows,
         as_json,

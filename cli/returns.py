@@ -18,7 +18,7 @@ import click
 
 from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.envelope import Actor
-from domain.errors import InvalidInput, OpenbookError
+from domain.errors import InvalidInput
 from domain.money import format_gbp
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
@@ -26,16 +26,8 @@ from domain.returns.wage_floors import Floor
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
 from ledger.files.cost_returns import template_csv, template_xlsx
 from ledger.queries import returns as views
-from ledger.usecases.cost_returns import CostReturnUseCases
 
 __all__ = ["market", "returns"]
-
-
-def _ledger(context: Context) -> CostReturnUseCases:
-    ledger = context.ledger
-    if not isinstance(ledger, CostReturnUseCases):
-        raise OpenbookError("cost returns are not part of this ledger: add CostReturnUseCases to ledger.application.Ledger")
-    return ledger
 
 
 def _key_options(func: Any) -> Any:
@@ -92,7 +84,7 @@ def returns_import(
 ) -> None:  # fmt: skip
     """File a provider's return from a filled-in CSV or XLSX template (the whole file, or nothing)."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = _ledger(context).import_cost_return(envelope, file, agreement, provider, period, submit=submit)
+    result = context.book.returns.import_cost_return(envelope, file, agreement, provider, period, submit=submit)
     emit(result, as_json, _summary_lines)
 
 
@@ -108,7 +100,7 @@ def returns_amend(
 ) -> None:  # fmt: skip
     """File new figures as a new revision (earlier revisions stay readable); a submitted return needs --reason."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = _ledger(context).amend_cost_return_from_file(envelope, file, agreement, provider, period)
+    result = context.book.returns.amend_cost_return_from_file(envelope, file, agreement, provider, period)
     emit(result, as_json, _summary_lines)
 
 
@@ -120,7 +112,7 @@ def _step(name: str, doc: str, call: Any, *options: Any) -> None:
         idempotency_key: str | None, as_json: bool, **values: Any,
     ) -> None:  # fmt: skip
         envelope = recording(context, effective, reason, idempotency_key)
-        result = call(_ledger(context), envelope, agreement, provider, period, **values)
+        result = call(context.book.returns, envelope, agreement, provider, period, **values)
         emit(result, as_json, _summary_lines)
 
     command.__doc__ = doc
@@ -224,12 +216,12 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
 @pass_context
 def returns_show(context: Context, agreement: str, provider: str, period: str, revision: int | None, as_json: bool) -> None:
     """One return: cost per contact hour per line and in total, the rate paid and the gap, findings, queries."""
-    ledger = _ledger(context)
+    book = context.book
     actor = _actor(context)
     try:
-        sheet = views.accountant_return_sheet(ledger, accountant_access(ledger, actor, agreement), provider, period, revision)
+        sheet = views.accountant_return_sheet(book, accountant_access(book.records, actor, agreement), provider, period, revision)
     except NotAllowed:
-        sheet = views.provider_return_sheet(ledger, provider_access(ledger, actor, agreement, provider), period, revision)
+        sheet = views.provider_return_sheet(book, provider_access(book.records, actor, agreement, provider), period, revision)
     emit(sheet, as_json, _sheet_lines)
 
 
@@ -240,12 +232,12 @@ def returns_show(context: Context, agreement: str, provider: str, period: str, r
 @pass_context
 def returns_list(context: Context, agreement: str, period: str | None, as_json: bool) -> None:
     """The returns under an agreement and where each stands (a provider sees only its own)."""
-    ledger = _ledger(context)
+    book = context.book
     actor = _actor(context)
     try:
-        rows = views.list_returns(ledger, accountant_access(ledger, actor, agreement), period)
+        rows = views.list_returns(book, accountant_access(book.records, actor, agreement), period)
     except NotAllowed:
-        own = views.provider_returns(ledger, provider_access(ledger, actor, agreement, actor.organisation or ""))
+        own = views.provider_returns(book, provider_access(book.records, actor, agreement, actor.organisation or ""))
         rows = [r for r in own if period is None or r["period"] == period]
     emit(
         rows,
@@ -269,12 +261,12 @@ def returns_list(context: Context, agreement: str, period: str | None, as_json: 
 @pass_context
 def returns_history(context: Context, agreement: str, provider: str, as_json: bool) -> None:
     """A provider's cost per contact hour over time, with the rate paid over the same periods."""
-    ledger = _ledger(context)
+    book = context.book
     actor = _actor(context)
     try:
-        rows = views.accountant_history(ledger, accountant_access(ledger, actor, agreement), provider)
+        rows = views.accountant_history(book, accountant_access(book.records, actor, agreement), provider)
     except NotAllowed:
-        rows = views.provider_history(ledger, provider_access(ledger, actor, agreement, provider))
+        rows = views.provider_history(book, provider_access(book.records, actor, agreement, provider))
     emit(
         rows,
         as_json,
@@ -300,7 +292,7 @@ def returns_add_wage_floor(
 ) -> None:  # fmt: skip
     """Add (or correct) a National or Real Living Wage rate (an admin); every wage check then uses it."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = _ledger(context).add_wage_floor(envelope, floor, effective_from, hourly_rate)
+    result = context.book.returns.add_wage_floor(envelope, floor, effective_from, hourly_rate)
     emit(result, as_json, lambda d: [f"recorded: {d['floor']} {d['hourly_rate']} from {d['effective_from']}"])
 
 
@@ -344,13 +336,13 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
 @pass_context
 def market(context: Context, agreement: str, period: str, as_provider: str | None, as_json: bool) -> None:
     """The market per agreement and period from accepted returns: median and quartiles, per line and in total."""
-    ledger = _ledger(context)
+    book = context.book
     actor = _actor(context)
     if as_provider is None:
         try:
-            emit(views.accountant_market(ledger, accountant_access(ledger, actor, agreement), period), as_json, _market_lines)
+            emit(views.accountant_market(book, accountant_access(book.records, actor, agreement), period), as_json, _market_lines)
             return
         except NotAllowed:
             as_provider = actor.organisation or ""
-    data = views.provider_market(ledger, provider_access(ledger, actor, agreement, as_provider), period)
+    data = views.provider_market(book, provider_access(book.records, actor, agreement, as_provider), period)
     emit(data, as_json, _market_lines)

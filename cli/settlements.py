@@ -97,7 +97,7 @@ def pool_set(
 ) -> None:  # fmt: skip
     """Set up (or revise) an agreement's pooled budget for a year."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.ledger.set_pooled_budget(
+    result = context.book.settlements.set_pooled_budget(
         envelope, agreement, financial_year, target=target, bands=[parse_band(b) for b in bands],
         gain_cap=gain_cap, loss_cap=loss_cap, mechanism=mechanism,
         capitation=[parse_capitation(c) for c in capitation], clawback_share=clawback_share,
@@ -148,7 +148,7 @@ def _position_lines(p: dict[str, Any]) -> list[str]:
 @pass_context
 def pool_show(context: Context, agreement: str, financial_year: str, through_month: str | None, as_json: bool) -> None:
     """The pool's running position: budget, target, paid, due, forecast to year end, variance."""
-    position = context.ledger.pool_position(context.actor(), agreement, financial_year, through_month)
+    position = context.book.settlements.pool_position(context.actor(), agreement, financial_year, through_month)
     emit(position, as_json, _position_lines)
 
 
@@ -172,7 +172,7 @@ def payments_run(
 ) -> None:
     """Record one month's payments by the pool's mechanism (priced activity, or capitated sums)."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.ledger.run_payments(envelope, agreement, month)
+    result = context.book.settlements.run_payments(envelope, agreement, month)
     emit(
         result,
         as_json,
@@ -210,7 +210,7 @@ def _statement_lines(s: dict[str, Any]) -> list[str]:
 @pass_context
 def payments_statement(context: Context, provider: str, agreement: str, month: str, as_json: bool) -> None:
     """A provider's payment for a month, line by line, with cumulative payments for the year."""
-    statement = context.ledger.payment_statement(context.actor(), agreement, provider, month)
+    statement = context.book.settlements.payment_statement(context.actor(), agreement, provider, month)
     emit(statement, as_json, _statement_lines)
 
 
@@ -221,7 +221,7 @@ def payments_statement(context: Context, provider: str, agreement: str, month: s
 @pass_context
 def payments_list(context: Context, agreement: str, financial_year: str, as_json: bool) -> None:
     """Every provider's payment in each month's run of the year."""
-    rows = context.ledger.payment_runs(context.actor(), agreement, financial_year)
+    rows = context.book.settlements.payment_runs(context.actor(), agreement, financial_year)
     emit(
         rows,
         as_json,
@@ -300,12 +300,12 @@ def settle(
         return
     if not agreement or not financial_year:
         raise click.UsageError("give --agreement and --year (e.g. --year 2019-20), or a subcommand")
-    ledger = context.ledger
+    book = context.book
     if preview:
-        result = ledger.preview_settlement(context.actor(), agreement, financial_year)
+        result = book.settlements.preview_settlement(context.actor(), agreement, financial_year)
     else:
         envelope = recording(context, effective, reason, idempotency_key)
-        result = ledger.draft_settlement(envelope, agreement, financial_year)
+        result = book.settlements.draft_settlement(envelope, agreement, financial_year)
     emit(result, as_json, settlement_lines)
 
 
@@ -329,10 +329,10 @@ def settle_review(
     reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Record the review of a draft (by someone other than who drafted it)."""
-    ledger = context.ledger
-    number = sequence or ledger.settlement(agreement, financial_year).sequence
+    book = context.book
+    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
     envelope = recording(context, effective, reason, idempotency_key)
-    emit(ledger.review_settlement(envelope, agreement, financial_year, number, note), as_json, _signed("reviewed"))
+    emit(book.settlements.review_settlement(envelope, agreement, financial_year, number, note), as_json, _signed("reviewed"))
 
 
 @settle.command("approve")
@@ -348,10 +348,10 @@ def settle_approve(
     effective: Any, reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """Approve a reviewed settlement for the acting accountant's commissioner."""
-    ledger = context.ledger
-    number = sequence or ledger.settlement(agreement, financial_year).sequence
+    book = context.book
+    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
     envelope = recording(context, effective, reason, idempotency_key)
-    result = ledger.approve_settlement(envelope, agreement, financial_year, number, commissioner)
+    result = book.settlements.approve_settlement(envelope, agreement, financial_year, number, commissioner)
     emit(result, as_json, _signed("approved"))
 
 
@@ -367,10 +367,10 @@ def settle_issue(
     idempotency_key: str | None, as_json: bool,
 ) -> None:
     """Issue a settlement every commissioner has approved; it never changes after this."""
-    ledger = context.ledger
-    number = sequence or ledger.settlement(agreement, financial_year).sequence
+    book = context.book
+    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
     envelope = recording(context, effective, reason, idempotency_key)
-    emit(ledger.issue_settlement(envelope, agreement, financial_year, number), as_json, _signed("issued"))
+    emit(book.settlements.issue_settlement(envelope, agreement, financial_year, number), as_json, _signed("issued"))
 
 
 @settle.command("withdraw")
@@ -385,10 +385,10 @@ def settle_withdraw(
     idempotency_key: str | None, as_json: bool,
 ) -> None:
     """Withdraw a draft that will not be issued (a reason is required)."""
-    ledger = context.ledger
-    number = sequence or ledger.settlement(agreement, financial_year).sequence
+    book = context.book
+    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
     envelope = recording(context, effective, reason, idempotency_key)
-    emit(ledger.withdraw_settlement(envelope, agreement, financial_year, number), as_json, _signed("withdrawn"))
+    emit(book.settlements.withdraw_settlement(envelope, agreement, financial_year, number), as_json, _signed("withdrawn"))
 
 
 @settle.command("show")
@@ -402,7 +402,7 @@ def settle_show(
     context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None, as_json: bool
 ) -> None:
     """A settlement with every step, each party's position, approvals and any comparison with the previous one."""
-    view = context.ledger.settlement_view(context.actor(), agreement, financial_year, sequence, provider)
+    view = context.book.settlements.settlement_view(context.actor(), agreement, financial_year, sequence, provider)
     emit(view, as_json, settlement_lines)
 
 
@@ -413,7 +413,7 @@ def settle_show(
 @pass_context
 def settle_list(context: Context, agreement: str, financial_year: str | None, as_json: bool) -> None:
     """Every settlement of the agreement: number, status, actual spend, provider side's amount."""
-    rows = context.ledger.list_settlements(context.actor(), agreement, financial_year)
+    rows = context.book.settlements.list_settlements(context.actor(), agreement, financial_year)
     emit(
         rows,
         as_json,

@@ -129,12 +129,10 @@ def fixed_baselines(rows: list[list[str]] | None = None) -> dict[str, Decimal]:
     }
 
 
-def _import_sample(ledger: Any) -> bool:
-    """Import the sample if the ledger can and holds no Herefordshire activity for the year; whether it did."""
-    if not hasattr(ledger, "import_activity"):
-        return False
-    ledger.projections.catch_up()
-    if ledger.activity_totals(HEREFORDSHIRE, ("provider",), period=DEMO_YEAR):
+def _import_sample(book: Any) -> bool:
+    """Import the sample if the ledger holds no Herefordshire activity for the year; whether it did."""
+    book.projections.catch_up()
+    if book.activity.activity_totals(HEREFORDSHIRE, ("provider",), period=DEMO_YEAR):
         return False
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "herefordshire-visits-2017-18.csv"
@@ -142,7 +140,7 @@ def _import_sample(ledger: Any) -> bool:
             writer = csv.writer(f)
             writer.writerow(COLUMNS)
             writer.writerows(sample_visits())
-        ledger.import_activity(
+        book.activity.import_activity(
             _e("demo sample of 2017-18 visits from the providers' call monitoring", "activity", date(2018, 4, 16)),
             HEREFORDSHIRE,
             path,
@@ -150,14 +148,12 @@ def _import_sample(ledger: Any) -> bool:
     return True
 
 
-def _assess(ledger: Any) -> Any:
+def _assess(book: Any) -> Any:
     """Assess 2017-18 if its activity is recorded (else leave it for ``openbook incentives assess``)."""
-    if not hasattr(ledger, "activity_totals"):
+    book.projections.catch_up()
+    if not book.activity.activity_totals(HEREFORDSHIRE, ("provider",), period=DEMO_YEAR):
         return None
-    ledger.projections.catch_up()
-    if not ledger.activity_totals(HEREFORDSHIRE, ("provider",), period=DEMO_YEAR):
-        return None
-    return ledger.assess_incentives(
+    return book.incentives.assess_incentives(
         _e("first annual incentive assessment (due by April 2018)", "assess:2017-18", ASSESSED_ON),
         HEREFORDSHIRE,
         DEMO_YEAR,
@@ -171,7 +167,7 @@ def incentive_steps() -> list[Step]:
         steps.append(
             (
                 f"Herefordshire KPI {code}",
-                lambda ledger, k=(code, name, measure, target, direction): ledger.define_kpi(
+                lambda book, k=(code, name, measure, target, direction): book.agreements.define_kpi(
                     _e("framework KPIs; the measures and targets are invented for the demo", f"kpi:{k[0]}",
                        FRAMEWORK_START),
                     HEREFORDSHIRE,
@@ -182,7 +178,7 @@ def incentive_steps() -> list[Step]:
     steps.append(
         (
             "Herefordshire incentive scheme",
-            lambda ledger: ledger.set_incentive_scheme(
+            lambda book: book.incentives.set_incentive_scheme(
                 _e(
                     "incentive rule: reduce hours by at least 5% a year, paid beyond 5% only if all KPIs are met; "
                     "£2.00 an hour and the 2017-18 baselines are illustrative (no 2016-17 hours on record)",
@@ -201,7 +197,7 @@ def incentive_steps() -> list[Step]:
     steps.append(
         (
             "Herefordshire incentive scheme from 2018-19",
-            lambda ledger: ledger.set_incentive_scheme(
+            lambda book: book.incentives.set_incentive_scheme(
                 _e("from the second year, each year's hours are compared with the year before", "scheme:2018-19",
                    FRAMEWORK_START),
                 HEREFORDSHIRE,
@@ -216,7 +212,7 @@ def incentive_steps() -> list[Step]:
             steps.append(
                 (
                     f"Herefordshire KPI result {provider} {kpi}",
-                    lambda ledger, p=provider, k=kpi, v=value, ev=evidence: ledger.record_kpi_result(
+                    lambda book, p=provider, k=kpi, v=value, ev=evidence: book.incentives.record_kpi_result(
                         _e("2017-18 KPI results (invented for the demo)", f"kpi-result:{p}:{k}:2017-18",
                            date(2018, 4, 20)),
                         HEREFORDSHIRE, p, DEMO_YEAR, k, Decimal(v), ev,
@@ -228,12 +224,12 @@ def incentive_steps() -> list[Step]:
     return steps
 
 
-def load_demo_incentives(ledger: Any, progress: Progress | None = None) -> int:
+def load_demo_incentives(book: Any, progress: Progress | None = None) -> int:
     """Run every step once (after ``demo.partnerships.load_demo``); returns how many ran."""
     say = progress or (lambda _message: None)
     count = 0
     for label, run in incentive_steps():
-        run(ledger)
+        run(book)
         say(label)
         count += 1
     return count

@@ -43,7 +43,7 @@ from demo.returns import return_steps
 from domain.agreements.terms import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.organisations.organisation import OrganisationKind as K
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook
 from ledger.usecases.rates import rate_line
 
 
@@ -179,7 +179,7 @@ HEREFORDSHIRE_BUDGET_2017 = Decimal("9094000.00")  # indicative revenue budget 2
 COMPLEX_BLEND = ((Decimal("0.7"), Decimal("12.80")), (Decimal("0.3"), Decimal("15.80")))
 
 Progress = Callable[[str], None]
-Step = tuple[str, Callable[[Ledger], Any]]
+Step = tuple[str, Callable[[Openbook], Any]]
 
 
 def _envelope(actor: Actor, on: date, reason: str, key: str) -> Envelope:
@@ -193,7 +193,7 @@ def _organisation_steps() -> list[Step]:
         steps.append(
             (
                 f"organisation {org.code}",
-                lambda ledger, e=envelope, o=org: ledger.register_organisation(e, o.code, o.name, o.kind, o.member_of),
+                lambda book, e=envelope, o=org: book.organisations.register_organisation(e, o.code, o.name, o.kind, o.member_of),
             )
         )
     for username, display_name, organisation, roles in USERS:
@@ -201,7 +201,7 @@ def _organisation_steps() -> list[Step]:
         steps.append(
             (
                 f"user {username}",
-                lambda ledger, e=envelope, u=(username, display_name, organisation, roles): ledger.register_user(
+                lambda book, e=envelope, u=(username, display_name, organisation, roles): book.organisations.register_user(
                     e, *u
                 ),
             )
@@ -217,7 +217,7 @@ def _wirral_steps() -> list[Step]:
     steps: list[Step] = [
         (
             "Wirral agreement",
-            lambda ledger: ledger.register_agreement(
+            lambda book: book.agreements.register_agreement(
                 e("joint commission agreed by the board, August 2018", "register"),
                 WIRRAL,
                 "Wirral homecare alliance",
@@ -232,7 +232,7 @@ def _wirral_steps() -> list[Step]:
         steps.append(
             (
                 f"Wirral commissioner {commissioner}",
-                lambda ledger, c=commissioner: ledger.join_commissioner(
+                lambda book, c=commissioner: book.agreements.join_commissioner(
                     e("joint commissioning under a section 75 agreement", f"commissioner:{c}"), WIRRAL, c
                 ),
             )
@@ -240,7 +240,7 @@ def _wirral_steps() -> list[Step]:
         steps.append(
             (
                 f"Wirral contribution {commissioner}",
-                lambda ledger, c=commissioner, a=amount: ledger.set_contribution(
+                lambda book, c=commissioner, a=amount: book.agreements.set_contribution(
                     e("estimated £12m pooled budget, council and CCG 60/40", f"contribution:{c}:2019-20"),
                     WIRRAL,
                     c,
@@ -253,7 +253,7 @@ def _wirral_steps() -> list[Step]:
         steps.append(
             (
                 f"Wirral {zone}",
-                lambda ledger, z=zone, n=name, d=districts: ledger.add_zone(
+                lambda book, z=zone, n=name, d=districts: book.agreements.add_zone(
                     e("four zones by postcode district", f"zone:{z}"), WIRRAL, z, n, d
                 ),
             )
@@ -262,7 +262,7 @@ def _wirral_steps() -> list[Step]:
         steps.append(
             (
                 f"Wirral service {service}",
-                lambda ledger, s=service: ledger.add_service_type(
+                lambda book, s=service: book.agreements.add_service_type(
                     e("service types commissioned", f"service:{s}"), WIRRAL, s
                 ),
             )
@@ -272,7 +272,7 @@ def _wirral_steps() -> list[Step]:
             steps.append(
                 (
                     f"Wirral award {zone} {provider}",
-                    lambda ledger, z=zone, p=provider, t=tier: ledger.award_provider(
+                    lambda book, z=zone, p=provider, t=tier: book.agreements.award_provider(
                         e(award, f"award:{z}:{p}"), WIRRAL, p, z, t
                     ),
                 )
@@ -281,7 +281,7 @@ def _wirral_steps() -> list[Step]:
         steps.append(
             (
                 f"Wirral KPI {code}",
-                lambda ledger, k=(code, name, measure, target, direction): ledger.define_kpi(
+                lambda book, k=(code, name, measure, target, direction): book.agreements.define_kpi(
                     e("a suite of KPIs (action point 5.22); targets invented for the demo", f"kpi:{k[0]}"),
                     WIRRAL,
                     *k,
@@ -291,7 +291,7 @@ def _wirral_steps() -> list[Step]:
     steps.append(
         (
             "Wirral rate card",
-            lambda ledger: ledger.publish_rates(
+            lambda book: book.rates.publish_rates(
                 e("aggregated rate of £15.60 per hour", "rates:2019-04-01"),
                 WIRRAL,
                 [rate_line(ServiceType.STANDARD, zone, hourly_rate=WIRRAL_RATE) for zone in WIRRAL_ZONES],
@@ -309,7 +309,7 @@ def _wirral_review_steps() -> list[Step]:
     return [
         (
             "Wirral 2020-21 rate review opened",
-            lambda ledger: ledger.open_rate_review(
+            lambda book: book.reviews.open_rate_review(
                 e("annual review: the National Living Wage rises to £8.72 on 1 April 2020", "open", date(2020, 2, 3)),
                 WIRRAL,
                 "2020-21",
@@ -317,7 +317,7 @@ def _wirral_review_steps() -> list[Step]:
         ),
         (
             "Wirral 2020-21 uplift proposed",
-            lambda ledger: ledger.propose_uplift(
+            lambda book: book.reviews.propose_uplift(
                 e("uplift for the 2020 wage floor", "propose", date(2020, 3, 2)),
                 WIRRAL,
                 "2020-21",
@@ -329,7 +329,7 @@ def _wirral_review_steps() -> list[Step]:
         ),
         (
             "Wirral 2020-21 provider comment",
-            lambda ledger: ledger.comment_on_rate_review(
+            lambda book: book.reviews.comment_on_rate_review(
                 e("provider consultation", "comment:premier-care", date(2020, 3, 16), PREMIER_CARE_FINANCE),
                 WIRRAL,
                 "2020-21",
@@ -339,7 +339,7 @@ def _wirral_review_steps() -> list[Step]:
         ),
         (
             "Wirral 2020-21 decision",
-            lambda ledger: ledger.decide_rate_review(
+            lambda book: book.reviews.decide_rate_review(
                 e("decided at the joint commissioning panel", "decide", date(2020, 6, 15)),
                 WIRRAL,
                 "2020-21",
@@ -361,7 +361,7 @@ def _herefordshire_steps() -> list[Step]:
     steps: list[Step] = [
         (
             "Herefordshire agreement",
-            lambda ledger: ledger.register_agreement(
+            lambda book: book.agreements.register_agreement(
                 e("Help to Live at Home: a five-year framework from July 2017", "register"),
                 HEREFORDSHIRE,
                 "Help to Live at Home",
@@ -373,7 +373,7 @@ def _herefordshire_steps() -> list[Step]:
         ),
         (
             "Herefordshire commissioner",
-            lambda ledger: ledger.join_commissioner(
+            lambda book: book.agreements.join_commissioner(
                 e("directly commissioned home care", "commissioner:herefordshire-council"),
                 HEREFORDSHIRE,
                 "herefordshire-council",
@@ -381,7 +381,7 @@ def _herefordshire_steps() -> list[Step]:
         ),
         (
             "Herefordshire budget",
-            lambda ledger: ledger.set_contribution(
+            lambda book: book.agreements.set_contribution(
                 e("indicative revenue budget 2017/18", "contribution:herefordshire-council:2017-18"),
                 HEREFORDSHIRE,
                 "herefordshire-council",
@@ -394,7 +394,7 @@ def _herefordshire_steps() -> list[Step]:
         steps.append(
             (
                 f"Herefordshire {zone}",
-                lambda ledger, z=zone, n=name, d=districts: ledger.add_zone(
+                lambda book, z=zone, n=name, d=districts: book.agreements.add_zone(
                     e("pathway O: five zones (Map 12.2); districts invented for the demo", f"zone:{z}"),
                     HEREFORDSHIRE,
                     z,
@@ -407,7 +407,7 @@ def _herefordshire_steps() -> list[Step]:
         steps.append(
             (
                 f"Herefordshire {lot}",
-                lambda ledger, lt=lot, n=name, c=covers: ledger.add_lot(
+                lambda book, lt=lot, n=name, c=covers: book.agreements.add_lot(
                     e("pathway D: a separate lot, split north/south (Map 12.1)", f"lot:{lt}"), HEREFORDSHIRE, lt, n, c
                 ),
             )
@@ -416,7 +416,7 @@ def _herefordshire_steps() -> list[Step]:
         steps.append(
             (
                 f"Herefordshire service {service}",
-                lambda ledger, s=service: ledger.add_service_type(
+                lambda book, s=service: book.agreements.add_service_type(
                     e("services in scope (reablement is commissioned separately)", f"service:{s}"), HEREFORDSHIRE, s
                 ),
             )
@@ -428,7 +428,7 @@ def _herefordshire_steps() -> list[Step]:
             steps.append(
                 (
                     f"Herefordshire award {zone} {provider}",
-                    lambda ledger, z=zone, p=provider, t=tier: ledger.award_provider(
+                    lambda book, z=zone, p=provider, t=tier: book.agreements.award_provider(
                         e("framework award, invented for the demo", f"award:{z}:{p}", HEREFORDSHIRE_FRAMEWORK),
                         HEREFORDSHIRE,
                         p,
@@ -470,7 +470,7 @@ def _herefordshire_steps() -> list[Step]:
     steps.append(
         (
             "Herefordshire old rates",
-            lambda ledger: ledger.publish_rates(
+            lambda book: book.rates.publish_rates(
                 e("the old framework's rates: urban, rural (4+ miles from a town) and 24-hour sleep-in", "rates:old"),
                 HEREFORDSHIRE,
                 old_rates,
@@ -480,7 +480,7 @@ def _herefordshire_steps() -> list[Step]:
     steps.append(
         (
             "Herefordshire framework rates",
-            lambda ledger: ledger.publish_rates(
+            lambda book: book.rates.publish_rates(
                 e(
                     "the new framework's fixed rates: £15.80 (pro rata), £12.80 for 24-hour packages and sleep-ins; "
                     "complex lots blended; urban and rural bands withdrawn",
@@ -500,15 +500,15 @@ def steps() -> list[Step]:
     return [*_organisation_steps(), *_wirral_steps(), *_herefordshire_steps(), *return_steps(), *incentive_steps()]
 
 
-def load_demo(ledger: Ledger, progress: Progress | None = None) -> int:
+def load_demo(book: Openbook, progress: Progress | None = None) -> int:
     """Record the whole demo (organisations to settlement); returns how many commands ran."""
     say = progress or (lambda _message: None)
     count = 0
     for label, run in steps():
-        run(ledger)
+        run(book)
         say(label)
         count += 1
     # The pooled budget, a sample year of activity, payments and a settlement draft for Wirral.
     from demo.settlements import load_demo_settlements
 
-    return count + load_demo_settlements(ledger, progress)
+    return count + load_demo_settlements(book, progress)

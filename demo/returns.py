@@ -172,7 +172,7 @@ def return_steps() -> list[Step]:
         steps.append(
             (
                 f"user {username}",
-                lambda ledger, e=envelope, u=(username, name, organisation): ledger.register_user(e, *u, ["provider"]),
+                lambda book, e=envelope, u=(username, name, organisation): book.organisations.register_user(e, *u, ["provider"]),
             )
         )
     for demo in DEMO_RETURNS:
@@ -181,7 +181,7 @@ def return_steps() -> list[Step]:
         steps.append(
             (
                 f"{p} files its {DEMO_PERIOD} return",
-                lambda ledger, d=demo: ledger.draft_cost_return(
+                lambda book, d=demo: book.returns.draft_cost_return(
                     _e(d.filer, FILED_ON, "quarterly open-book cost return", f"{d.provider}:file"),
                     WIRRAL, d.provider, DEMO_PERIOD, demo_filing(d), submit=True,
                 ),
@@ -191,7 +191,7 @@ def return_steps() -> list[Step]:
             steps.append(
                 (
                     f"{p} queried",
-                    lambda ledger, d=demo, r=reviewer: ledger.query_cost_return(
+                    lambda book, d=demo, r=reviewer: book.returns.query_cost_return(
                         _e(r, QUERIED_ON, "travel time well above the market", f"{d.provider}:query:travel_pay"),
                         WIRRAL, d.provider, DEMO_PERIOD, "travel_pay",
                         "Travel time is £2.15 per contact hour against about £1.60 elsewhere: "
@@ -204,7 +204,7 @@ def return_steps() -> list[Step]:
             steps.append(
                 (
                     f"{p} breach explained",
-                    lambda ledger, d=demo, r=reviewer: ledger.explain_wage_breach(
+                    lambda book, d=demo, r=reviewer: book.returns.explain_wage_breach(
                         _e(r, EXPLAINED_ON, "checked the payroll extract", f"{d.provider}:explain"),
                         WIRRAL, d.provider, DEMO_PERIOD,
                         "The £7.70 is paid to six apprentices under 25 on the apprentice rate; every worker aged 25 "
@@ -215,7 +215,7 @@ def return_steps() -> list[Step]:
         steps.append(
             (
                 f"{p} accepted",
-                lambda ledger, d=demo, r=reviewer: ledger.accept_cost_return(
+                lambda book, d=demo, r=reviewer: book.returns.accept_cost_return(
                     _e(r, ACCEPTED_ON, "figures reconcile to the management accounts", f"{d.provider}:accept"),
                     WIRRAL, d.provider, DEMO_PERIOD,
                 ),
@@ -224,12 +224,12 @@ def return_steps() -> list[Step]:
     return steps
 
 
-def load_demo_returns(ledger: Any, progress: Callable[[str], None] | None = None) -> int:
+def load_demo_returns(book: Any, progress: Callable[[str], None] | None = None) -> int:
     """File, query, explain and accept the demo returns; returns how many commands ran."""
     say = progress or (lambda _message: None)
     count = 0
     for label, run in return_steps():
-        run(ledger)
+        run(book)
         say(label)
         count += 1
     return count

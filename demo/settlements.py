@@ -62,14 +62,14 @@ def _e(reason: str, key: str, on: date) -> Envelope:
     return Envelope(COUNCIL_ACCOUNTANT, on, reason, f"demo:{WIRRAL}:settlement:{DEMO_YEAR}:{key}")
 
 
-def _set_up_pool(ledger: Any) -> None:
+def _set_up_pool(book: Any) -> None:
     start = date(2019, 4, 1)
-    ledger.set_profit_cap(
+    book.agreements.set_profit_cap(
         _e("open-book audit: a maximum permitted profit margin (3%, invented for the demo)", "profit-cap", start),
         WIRRAL,
         MAX_PROFIT_MARGIN,
     )
-    ledger.set_pooled_budget(
+    book.settlements.set_pooled_budget(
         _e("section 75 pooled budget: the estimated £12m, with the risk and gain share bands agreed", "pool", start),
         WIRRAL,
         DEMO_YEAR,
@@ -82,20 +82,20 @@ def _set_up_pool(ledger: Any) -> None:
     )
 
 
-def _import_sample_activity(ledger: Any, visits: int) -> bool:
-    """Import generated visits for the year if the ledger can and holds none; whether any were imported."""
-    if visits <= 0 or not hasattr(ledger, "import_activity"):
+def _import_sample_activity(book: Any, visits: int) -> bool:
+    """Import generated visits for the year if the ledger holds none; whether any were imported."""
+    if visits <= 0:
         return False
-    ledger.projections.catch_up()
-    if views.activity_rows(ledger.read_engine, WIRRAL, DEMO_YEAR):
+    book.projections.catch_up()
+    if views.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR):
         return False
     from demo.visits import visit_rows, write_visits
 
-    rows = visit_rows(ledger.agreement(WIRRAL), visits, date(2019, 4, 1), date(2020, 3, 31), seed=ACTIVITY_SEED,
+    rows = visit_rows(book.records.agreement(WIRRAL), visits, date(2019, 4, 1), date(2020, 3, 31), seed=ACTIVITY_SEED,
                       id_prefix="D1920-")  # fmt: skip
     with tempfile.TemporaryDirectory() as work:
         path = write_visits(Path(work) / "wirral-visits-2019-20.csv", rows)
-        ledger.import_activity(
+        book.activity.import_activity(
             _e("demo sample of 2019-20 visits from the providers' call monitoring", "activity", date(2020, 4, 15)),
             WIRRAL,
             path,
@@ -108,32 +108,32 @@ def _paid_on(month: str) -> date:
     return date(year + (number == 12), number % 12 + 1, 10)
 
 
-def load_demo_settlements(ledger: Any, progress: Progress | None = None, activity_visits: int = ACTIVITY_VISITS) -> int:
+def load_demo_settlements(book: Any, progress: Progress | None = None, activity_visits: int = ACTIVITY_VISITS) -> int:
     """Set up Wirral's 2019-20 pool, pay each month with activity, draft the settlement; returns commands run.
 
     Without activity for the year (and no way to import it), only the pool is
     set up: run the settlement later with ``openbook settle``.
     """
     say = progress or (lambda _message: None)
-    _set_up_pool(ledger)
+    _set_up_pool(book)
     say("Wirral 2019-20 pooled budget")
     count = 2
-    if _import_sample_activity(ledger, activity_visits):
+    if _import_sample_activity(book, activity_visits):
         say("Wirral 2019-20 sample activity")
         count += 1
-    ledger.projections.catch_up()
-    months = sorted({r.month for r in views.activity_rows(ledger.read_engine, WIRRAL, DEMO_YEAR)})
+    book.projections.catch_up()
+    months = sorted({r.month for r in views.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR)})
     if not months:
         say("no 2019-20 activity: run payments and the settlement from the command line once it is imported")
         return count
-    paid = {run.month for run in _runs(ledger)}
+    paid = {run.month for run in _runs(book)}
     for month in months_of(DEMO_YEAR):
         if month in months and month not in paid:
-            ledger.run_payments(_e(f"monthly payment of priced activity for {month}", f"payments:{month}",
+            book.settlements.run_payments(_e(f"monthly payment of priced activity for {month}", f"payments:{month}",
                                    _paid_on(month)), WIRRAL, month)  # fmt: skip
             say(f"Wirral payments {month}")
             count += 1
-    ledger.draft_settlement(
+    book.settlements.draft_settlement(
         _e("year-end risk and gain share settlement of the pooled budget", "draft", date(2020, 6, 30)),
         WIRRAL,
         DEMO_YEAR,
@@ -142,8 +142,8 @@ def load_demo_settlements(ledger: Any, progress: Progress | None = None, activit
     return count + 1
 
 
-def _runs(ledger: Any) -> tuple[Any, ...]:
+def _runs(book: Any) -> tuple[Any, ...]:
     from domain.settlement.payment_ledger import PaymentLedger
 
     found = PaymentLedger.create_id(WIRRAL, DEMO_YEAR)
-    return ledger.repository.get(found).runs if found in ledger.repository else ()
+    return book.ledger.repository.get(found).runs if found in book.ledger.repository else ()

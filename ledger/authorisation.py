@@ -50,7 +50,9 @@ class NotAllowed(RuleBroken):
     """The actor may not do this. (The web layer maps it to 403 Forbidden.)"""
 
 
-class _Ledger(Protocol):
+class _Records(Protocol):
+    """What the rules look up: ``ledger.records.Records`` (or anything answering the same)."""
+
     def user(self, username: str) -> User: ...
     def organisation(self, code: str) -> Organisation: ...
     def agreement(self, code: str) -> Agreement: ...
@@ -102,10 +104,10 @@ def is_system(actor: Actor) -> bool:
     return actor == SYSTEM
 
 
-def person(ledger: _Ledger, actor: Actor) -> Person:
+def person(records: _Records, actor: Actor) -> Person:
     """The registered, active user behind ``actor``, in the organisation the envelope names."""
     try:
-        user = ledger.user(actor.user)
+        user = records.user(actor.user)
     except NotFound:
         raise NotAllowed(f"{actor.user} is not a registered user") from None
     if not user.active:
@@ -117,8 +119,8 @@ def person(ledger: _Ledger, actor: Actor) -> Person:
     return Person(user.username, user.organisation, frozenset(user.roles))
 
 
-def _commissioner_with(ledger: _Ledger, actor: Actor, agreement: Agreement, roles: tuple[Role, ...]) -> bool:
-    who = person(ledger, actor)
+def _commissioner_with(records: _Records, actor: Actor, agreement: Agreement, roles: tuple[Role, ...]) -> bool:
+    who = person(records, actor)
     return who.organisation in agreement.commissioners and who.has(*roles)
 
 
@@ -129,13 +131,13 @@ def _names(roles: tuple[Role, ...]) -> str:
 # -- recording ---------------------------------------------------------------------------------
 
 
-def check_may_file(ledger: _Ledger, actor: Actor, agreement: Agreement, provider: str, what: str) -> None:
+def check_may_file(records: _Records, actor: Actor, agreement: Agreement, provider: str, what: str) -> None:
     """Provider actions on ``provider``'s return: its own staff, or an admin of a commissioner."""
     if is_system(actor):
         return
-    who = person(ledger, actor)
+    who = person(records, actor)
     if who.organisation == provider:
-        in_house = ledger.organisation(provider).kind is not OrganisationKind.PROVIDER
+        in_house = records.organisation(provider).kind is not OrganisationKind.PROVIDER
         needed = (Role.ACCOUNTANT, Role.ADMIN) if in_house else (Role.PROVIDER,)
         if who.has(*needed):
             return
@@ -146,7 +148,7 @@ def check_may_file(ledger: _Ledger, actor: Actor, agreement: Agreement, provider
 
 
 def check_may_review(
-    ledger: _Ledger, actor: Actor, agreement: Agreement, what: str, subject: str | None = None
+    records: _Records, actor: Actor, agreement: Agreement, what: str, subject: str | None = None
 ) -> None:
     """Accountant actions on a return: an accountant of a commissioner of the agreement.
 
@@ -155,7 +157,7 @@ def check_may_review(
     """
     if is_system(actor):
         return
-    if _commissioner_with(ledger, actor, agreement, (Role.ACCOUNTANT,)):
+    if _commissioner_with(records, actor, agreement, (Role.ACCOUNTANT,)):
         if subject is not None and actor.organisation == subject:
             raise NotAllowed(f"{what}: {actor.user} cannot review {subject}'s own return; another commissioner must")
         return
@@ -165,13 +167,13 @@ def check_may_review(
     )
 
 
-def approving_commissioner(ledger: _Ledger, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:
+def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:
     """The commissioner a settlement approval is for: an accountant approves for their own organisation only."""
     if is_system(actor):
         if not commissioner:
             raise InvalidInput("commissioner: name the commissioner approving (system acts for no organisation)")
         return commissioner
-    who = person(ledger, actor)
+    who = person(records, actor)
     if who.organisation not in agreement.commissioners or not who.has(Role.ACCOUNTANT):
         raise NotAllowed(
             f"approving a settlement: only an accountant of a commissioner of {agreement.code} "
@@ -182,8 +184,8 @@ def approving_commissioner(ledger: _Ledger, actor: Actor, agreement: Agreement, 
     return who.organisation
 
 
-def check_admin(ledger: _Ledger, actor: Actor, what: str) -> None:
-    if is_system(actor) or person(ledger, actor).has(Role.ADMIN):
+def check_admin(records: _Records, actor: Actor, what: str) -> None:
+    if is_system(actor) or person(records, actor).has(Role.ADMIN):
         return
     raise NotAllowed(f"{what}: only an admin may do this, not {actor}")
 
@@ -191,20 +193,20 @@ def check_admin(ledger: _Ledger, actor: Actor, what: str) -> None:
 # -- reading -----------------------------------------------------------------------------------
 
 
-def _may_read_all(ledger: _Ledger, actor: Actor, agreement: Agreement) -> bool:
+def _may_read_all(records: _Records, actor: Actor, agreement: Agreement) -> bool:
     if is_system(actor):
         return True
-    who = person(ledger, actor)
+    who = person(records, actor)
     if who.organisation in agreement.commissioners and who.has(Role.ACCOUNTANT, Role.ADMIN, Role.AUDITOR):
         return True
-    audit_body = ledger.organisation(who.organisation).kind is OrganisationKind.AUDIT_BODY
+    audit_body = records.organisation(who.organisation).kind is OrganisationKind.AUDIT_BODY
     return audit_body and who.has(Role.AUDITOR)
 
 
-def accountant_access(ledger: _Ledger, actor: Actor, agreement: str) -> AccountantAccess:
+def accountant_access(records: _Records, actor: Actor, agreement: str) -> AccountantAccess:
     """Access to every provider's figures under ``agreement``, or ``NotAllowed``."""
-    found = ledger.agreement(agreement)
-    if not _may_read_all(ledger, actor, found):
+    found = records.agreement(agreement)
+    if not _may_read_all(records, actor, found):
         raise NotAllowed(
             f"{actor} may not see every provider's figures under {agreement}; "
             "providers see their own figures and the anonymised market"
@@ -212,10 +214,10 @@ def accountant_access(ledger: _Ledger, actor: Actor, agreement: str) -> Accounta
     return AccountantAccess(agreement, actor, _GRANT)
 
 
-def provider_access(ledger: _Ledger, actor: Actor, agreement: str, provider: str) -> ProviderAccess:
+def provider_access(records: _Records, actor: Actor, agreement: str, provider: str) -> ProviderAccess:
     """Access to ``provider``'s own figures (and the anonymised market) under ``agreement``."""
-    found = ledger.agreement(agreement)
-    ledger.organisation(provider)  # an unknown provider says so
-    if is_system(actor) or person(ledger, actor).organisation == provider or _may_read_all(ledger, actor, found):
+    found = records.agreement(agreement)
+    records.organisation(provider)  # an unknown provider says so
+    if is_system(actor) or person(records, actor).organisation == provider or _may_read_all(records, actor, found):
         return ProviderAccess(agreement, provider, actor, _GRANT)
     raise NotAllowed(f"{actor} may not see {provider}'s figures")

@@ -1,17 +1,113 @@
-"""The composition root: read settings, check the database, build the ledger.
+"""The composition root: one ``Ledger`` that records, its read models, and one use-case object per area.
 
-Nothing happens at import time; the CLI and create_app call ``bootstrap``.
+Cosmic Python's ``bootstrap.py`` is the model: everything is built here, each
+use case is handed only the collaborators it uses (the ledger to record
+with, ``Records`` to load aggregates, and the few other areas it acts
+through), and nothing is built at import time. The CLI and ``create_app``
+call ``bootstrap``; tests call ``open_openbook`` on their own database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
 from ledger.application import Ledger
+from ledger.files.chunks import ChunkStore, activity_metadata
 from ledger.persistence.database import Database
+from ledger.projections.activity import ActivityProjection
+from ledger.projections.agreements import AgreementsProjection
+from ledger.projections.cost_returns import CostReturnsProjection
+from ledger.projections.incentives import IncentivesProjection
+from ledger.projections.organisations import OrganisationsProjection
+from ledger.projections.rates import RatesProjection
+from ledger.projections.runner import ProjectionRunner
+from ledger.projections.settlements import SettlementsProjection
+from ledger.records import Records
 from ledger.settings import Settings
+from ledger.usecases.activity import ActivityUseCases
+from ledger.usecases.agreements import AgreementUseCases
+from ledger.usecases.cost_returns import CostReturnUseCases
+from ledger.usecases.incentives import IncentiveUseCases
+from ledger.usecases.organisations import OrganisationUseCases
+from ledger.usecases.rate_reviews import RateReviewUseCases
+from ledger.usecases.rates import RateUseCases
+from ledger.usecases.settlements import SettlementUseCases
 
 
-def bootstrap(settings: Settings | None = None) -> Ledger:
+@dataclass(frozen=True)
+class Openbook:
+    """The application as the CLI, the web app and the tests use it.
+
+    Commands go to the area's use cases (``book.returns.accept_cost_return(...)``);
+    pages and reports read ``book.read_engine`` through ``ledger/queries/``.
+    """
+
+    ledger: Ledger
+    records: Records
+    organisations: OrganisationUseCases
+    agreements: AgreementUseCases
+    rates: RateUseCases
+    reviews: RateReviewUseCases
+    returns: CostReturnUseCases
+    activity: ActivityUseCases
+    incentives: IncentiveUseCases
+    settlements: SettlementUseCases
+
+    @property
+    def database(self) -> Database:
+        return self.ledger.database
+
+    @property
+    def read_engine(self) -> Engine:
+        return self.ledger.read_engine
+
+    @property
+    def projections(self) -> ProjectionRunner:
+        return self.ledger.projections
+
+    def close(self) -> None:
+        self.ledger.close()
+
+
+def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook:
+    """Open the ledger on ``database`` and compose the use cases over it."""
+    ledger = Ledger(database, create_tables=create_tables)
+    records = Records(ledger.repository)
+    chunks = ChunkStore(ledger.write_engine)
+    activity_projection = ActivityProjection(records, chunks)
+    ledger.projections.follow(
+        OrganisationsProjection(),
+        AgreementsProjection(),
+        RatesProjection(),
+        CostReturnsProjection(),
+        activity_projection,
+        IncentivesProjection(),
+        SettlementsProjection(),
+    )
+    if create_tables:
+        ledger.projections.create_tables()
+        activity_metadata.create_all(ledger.write_engine)
+    rates = RateUseCases(ledger, records)
+    reviews = RateReviewUseCases(ledger, records, rates)
+    return Openbook(
+        ledger=ledger,
+        records=records,
+        organisations=OrganisationUseCases(ledger, records),
+        agreements=AgreementUseCases(ledger, records),
+        rates=rates,
+        reviews=reviews,
+        returns=CostReturnUseCases(ledger, records),
+        activity=ActivityUseCases(ledger, records, rates, reviews, chunks, activity_projection),
+        incentives=IncentiveUseCases(ledger, records),
+        settlements=SettlementUseCases(ledger, records),
+    )
+
+
+def bootstrap(settings: Settings | None = None) -> Openbook:
+    """Read the settings, check the database can be reached, and open openbook on it."""
     settings = settings or Settings.from_environ()
     database = Database.from_url(settings.database_url)
     database.check_reachable()
-    return Ledger(database)
+    return open_openbook(database)

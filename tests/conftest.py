@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.settings import DEFAULT_TEST_POSTGRES_URL
 
@@ -72,20 +72,20 @@ def database(database_url: str) -> Database:
 
 
 @pytest.fixture
-def open_ledger(database: Database) -> Iterator[Callable[[], Ledger]]:
-    """Open (and finally close) as many Ledger instances on the test database as a test needs."""
-    opened: list[Ledger] = []
+def open_book(database: Database) -> Iterator[Callable[[], Openbook]]:
+    """Open (and finally close) as many openbook instances on the test database as a test needs."""
+    opened: list[Openbook] = []
 
-    def _open() -> Ledger:
-        ledger = Ledger(database)
-        opened.append(ledger)
-        return ledger
+    def _open() -> Openbook:
+        book = open_openbook(database)
+        opened.append(book)
+        return book
 
     yield _open
-    for ledger in opened:
-        ledger.close()
+    for book in opened:
+        book.close()
 
 
 @pytest.fixture
-def ledger(open_ledger: Callable[[], Ledger]) -> Ledger:
-    return open_ledger()
+def book(open_book: Callable[[], Openbook]) -> Openbook:
+    return open_book()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from ledger.bootstrap import bootstrap
 from ledger.settings import Settings
@@ -14,13 +14,13 @@ from web.views import api, public
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` may hold ``LEDGER`` (an open Ledger, e.g. in tests) or ``SETTINGS``."""
+    """Build the app. ``config`` may hold ``OPENBOOK`` (an open ``Openbook``, e.g. in tests) or ``SETTINGS``."""
     config = dict(config or {})
     settings: Settings = config.pop("SETTINGS", None) or Settings.from_environ()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key)
     app.config.update(config)
-    app.extensions[services.KEY] = app.config.pop("LEDGER", None) or bootstrap(settings)
+    app.extensions[services.KEY] = app.config.pop("OPENBOOK", None) or bootstrap(settings)
 
     errors.init_app(app)
     app.register_blueprint(public.bp)
@@ -29,6 +29,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.before_request
     def _catch_up() -> None:
         # Another process (the CLI, an import) may have recorded events since.
-        services.ledger_of(current_app).projections.catch_up()
+        services.book_of().projections.catch_up()
 
     return app

@@ -20,7 +20,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from domain.activity.activity_import import ActivityImport
@@ -32,19 +32,22 @@ from ledger.files.chunks import ChunkStore
 from ledger.queries.activity import Totals, pounds
 from ledger.queries.events import read_events
 
+if TYPE_CHECKING:
+    from ledger.bootstrap import Openbook
+
 Key = tuple[str, str, str, str]  # agreement, provider, zone, service
 
 _INTEGER_FIELDS = {"planned_minutes", "actual_minutes"}
 
 
-def _events(ledger: Any) -> Iterable[Any]:
+def _events(book: Openbook) -> Iterable[Any]:
     topics = [ActivityImport.Imported.TOPIC, ActivityImport.Corrected.TOPIC]
-    return read_events(ledger.recorder, ledger.mapper, topics=topics, limit=10**12)
+    return read_events(book.ledger.recorder, book.ledger.mapper, topics=topics, limit=10**12)
 
 
-def recompute_totals_from_history(ledger: Any, agreement: str | None = None) -> dict[Key, Totals]:
+def recompute_totals_from_history(book: Openbook, agreement: str | None = None) -> dict[Key, Totals]:
     """Visits, minutes and spend per (agreement, provider, zone, service), from events and chunks only."""
-    chunks = ChunkStore(ledger.projections.engine)
+    chunks = ChunkStore(book.ledger.write_engine)
     handle, path = tempfile.mkstemp(prefix="openbook-verify-", suffix=".sqlite")
     os.close(handle)
     db = sqlite3.connect(path, isolation_level=None)
@@ -56,7 +59,7 @@ def recompute_totals_from_history(ledger: Any, agreement: str | None = None) -> 
         marks = ", ".join("?" * (len(FIELDS) + 1))
         agreements: dict[UUID, str] = {}
         db.execute("BEGIN")
-        for record in _events(ledger):
+        for record in _events(book):
             payload = record.payload
             if record.topic == ActivityImport.Imported.TOPIC:
                 code = agreements[record.aggregate_id] = payload["agreement"]
@@ -87,7 +90,7 @@ def recompute_totals_from_history(ledger: Any, agreement: str | None = None) -> 
             query, (agreement,) if agreement else ()
         ):
             if code not in pricers:
-                pricers[code] = _pricer(ledger, code)
+                pricers[code] = _pricer(book, code)
             payable, pence = _price(*pricers[code], service, zone, date.fromisoformat(day), band, planned, actual)
             row = sums.setdefault((code, provider, zone, service), [0, 0, 0, 0, 0, 0])
             row[0] += count
@@ -104,10 +107,10 @@ def recompute_totals_from_history(ledger: Any, agreement: str | None = None) -> 
         os.unlink(path)
 
 
-def _pricer(ledger: Any, code: str) -> tuple[Any, Pricer | None]:
-    found = ledger.agreement(code)
+def _pricer(book: Openbook, code: str) -> tuple[Any, Pricer | None]:
+    found = book.records.agreement(code)
     try:
-        return found, Pricer(found, ledger.rate_card(code))
+        return found, Pricer(found, book.rates.rate_card(code))
     except NotFound:
         return found, None
 

@@ -55,6 +55,7 @@ from domain.rates.rate_card import RateCard
 from ledger.files.chunks import ChunkStore, activity_metadata
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
+from ledger.records import Records
 
 visits = Table(
     "visits",
@@ -271,23 +272,13 @@ class ActivityProjection(Projection):
     name = "activity"
     tables = (visits, activity_totals, activity_imports, activity_pricing)
 
-    def __init__(self, ledger: Any):
-        """``ledger`` gives the repository (aggregates at a version) and the engine the chunks live in."""
-        self.ledger = ledger
-        self._tables_ready = False
+    def __init__(self, records: Records, chunks: ChunkStore):
+        """``records`` loads the agreement and rate card at a version; ``chunks`` holds the imported visit rows."""
+        self.records = records
+        self.chunks = chunks
         self._prices: dict[tuple[str, int, int | None], Prices] = {}
         #: Called with the number of visits applied so far (the CLI's progress bar while pricing).
         self.on_visits: Callable[[int], None] | None = None
-
-    def apply(self, conn: Connection, event: Any, position: int) -> None:
-        if not self._tables_ready:  # a ledger running this projection without ActivityUseCases
-            activity_metadata.create_all(conn)
-            self._tables_ready = True
-        super().apply(conn, event, position)
-
-    @property
-    def chunks(self) -> ChunkStore:
-        return ChunkStore(self.ledger.projections.engine)
 
     # -- what visits are priced with -------------------------------------------------------------
 
@@ -300,11 +291,10 @@ class ActivityProjection(Projection):
         key = (agreement, state.agreement_version, state.card_version)
         found = self._prices.get(key)
         if found is None:
-            repository = self.ledger.repository
-            loaded = repository.get(UUID(state.agreement_id), version=state.agreement_version)
+            loaded = self.records.at_version(UUID(state.agreement_id), state.agreement_version)
             card = None
             if state.card_version is not None:
-                card = repository.get(UUID(state.card_id), version=state.card_version)
+                card = self.records.at_version(UUID(state.card_id), state.card_version)
             if len(self._prices) >= 8:
                 self._prices.clear()
             found = self._prices[key] = Prices(loaded, card)

@@ -24,13 +24,21 @@ Progress = Callable[[str, int, int], None]  # (projection name, position reached
 
 
 class ProjectionRunner:
-    def __init__(self, engine: Engine, recorder: Any, mapper: Any, projections: Sequence[Projection]):
+    def __init__(self, engine: Engine, recorder: Any, mapper: Any, projections: Sequence[Projection] = ()):
         self.engine = engine
         self.recorder = recorder
         self.mapper = mapper
-        self.projections = {p.name: p for p in projections}
+        self.projections: dict[str, Projection] = {}
+        self.follow(*projections)
         #: Called after a batch's changes are written and before commit; tests inject faults here.
         self.before_commit: Callable[[Connection], None] = lambda conn: None
+
+    def follow(self, *projections: Projection) -> None:
+        """Keep these projections up to date too (each name once)."""
+        for projection in projections:
+            if projection.name in self.projections:
+                raise ValueError(f"projection {projection.name!r} is already followed")
+            self.projections[projection.name] = projection
 
     def create_tables(self) -> None:
         with self.engine.begin() as conn:

@@ -31,7 +31,7 @@ from ledger.projections.agreements import (
 from ledger.queries.rates import rates_in_force
 
 if TYPE_CHECKING:
-    from ledger.application import Ledger
+    from ledger.bootstrap import Openbook
 
 
 def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
@@ -145,9 +145,9 @@ class AgreementSheet:
     rates: list[dict[str, Any]]
 
 
-def agreement_sheet(ledger: Ledger, code: str, on: date) -> AgreementSheet:
+def agreement_sheet(ledger: Openbook, code: str, on: date) -> AgreementSheet:
     """The agreement as at ``on`` (the aggregate's ``as_at``), its budget that year, and the rates in force."""
-    agreement = ledger.agreement(code)
+    agreement = ledger.records.agreement(code)
     view = agreement.as_at(on)
     year = str(financial_year_of(on))
     primaries = {a.zone: a.provider for a in view.awards if a.tier == "primary"}

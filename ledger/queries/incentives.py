@@ -28,7 +28,7 @@ from ledger.projections.incentives import (
 from ledger.usecases.cost_returns import awards_in_period
 
 if TYPE_CHECKING:
-    from ledger.usecases.incentives import IncentiveUseCases
+    from ledger.bootstrap import Openbook
 
 __all__ = ["incentive_assessment", "kpi_dashboard", "kpi_history", "scheme_versions"]
 
@@ -63,7 +63,7 @@ def _period(text: str | None) -> FinancialYear | Quarter | None:
 # -- the KPI dashboard ----------------------------------------------------------------------------
 
 
-def kpi_dashboard(ledger: IncentiveUseCases, access: Access, period: str | None = None) -> dict[str, Any]:
+def kpi_dashboard(ledger: Openbook, access: Access, period: str | None = None) -> dict[str, Any]:
     """Provider × KPI × period: each result's value, target, direction and met, and what is missing.
 
     With a financial year, its quarters' results are shown too. With a
@@ -71,7 +71,7 @@ def kpi_dashboard(ledger: IncentiveUseCases, access: Access, period: str | None 
     result shows as "no result" (which an incentive gate counts as missed).
     """
     agreement = _check(access).agreement
-    found = ledger.agreement(agreement)
+    found = ledger.records.agreement(agreement)
     chosen = _period(period)
     r = kpi_results.c
     query = select(kpi_results).where(r.agreement == agreement)
@@ -118,7 +118,7 @@ def kpi_dashboard(ledger: IncentiveUseCases, access: Access, period: str | None 
     }
 
 
-def kpi_history(ledger: IncentiveUseCases, access: Access, provider: str, period: str) -> list[dict[str, Any]]:
+def kpi_history(ledger: Openbook, access: Access, provider: str, period: str) -> list[dict[str, Any]]:
     """Every recording and correction of a provider's results for a period: who, when, why, before and after."""
     agreement = _check(access).agreement
     if _only(access) not in (None, provider):
@@ -143,7 +143,7 @@ def scheme_versions(engine: Engine, agreement: str) -> list[dict[str, Any]]:
 
 
 def incentive_assessment(
-    ledger: IncentiveUseCases, access: Access, financial_year: str, run: int | None = None
+    ledger: Openbook, access: Access, financial_year: str, run: int | None = None
 ) -> dict[str, Any]:
     """A run of a year's assessment (the last by default): per-provider lines and their difference from the run before."""
     agreement = _check(access).agreement

@@ -75,7 +75,7 @@ from ledger.queries.activity import provider_activity
 from ledger.usecases.cost_returns import awards_in_period, days_of
 
 if TYPE_CHECKING:
-    from ledger.usecases.cost_returns import CostReturnUseCases
+    from ledger.bootstrap import Openbook
 
 __all__ = [
     "RatePaid",
@@ -143,19 +143,19 @@ def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Per
     )
 
 
-def rate_paid(ledger: CostReturnUseCases, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
+def rate_paid(ledger: Openbook, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
     """The rate paid to ``provider`` in ``period``: priced activity if any, else the rate card (module docstring)."""
     chosen = check_period(period)
     if not in_house:
         paid = _paid_in_activity(ledger.read_engine, agreement, provider, chosen)
         if paid is not None:
             return paid
-    found = ledger.agreement(agreement)
+    found = ledger.records.agreement(agreement)
     try:
-        pricer = ledger.pricer(agreement)
+        pricer = ledger.rates.pricer(agreement)
     except NotFound:
         return RatePaid(None, "none", None, None, f"{agreement} has no rates published yet")
-    member_of = ledger.organisation(provider).member_of
+    member_of = ledger.records.organisation(provider).member_of
     awarded = awards_in_period(found, chosen)
     holders = {provider} if any(a.provider == provider for a in awarded) else {member_of}
     rates: list[Decimal] = []
@@ -265,7 +265,7 @@ def _return_row(engine: Engine, agreement: str, provider: str, period: str) -> d
     return found[0]
 
 
-def _sheet(ledger: CostReturnUseCases, agreement: str, provider: str, period: Period | str, revision: int | None) -> dict[str, Any]:
+def _sheet(ledger: Openbook, agreement: str, provider: str, period: Period | str, revision: int | None) -> dict[str, Any]:
     engine = ledger.read_engine
     chosen = str(check_period(period))
     row = _return_row(engine, agreement, provider, chosen)
@@ -349,7 +349,7 @@ def _sheet(ledger: CostReturnUseCases, agreement: str, provider: str, period: Pe
 
 
 def accountant_return_sheet(
-    ledger: CostReturnUseCases, access: AccountantAccess, provider: str, period: Period | str, revision: int | None = None
+    ledger: Openbook, access: AccountantAccess, provider: str, period: Period | str, revision: int | None = None
 ) -> dict[str, Any]:
     """Any provider's return under the access's agreement: lines per hour, totals, gap, findings, queries."""
     _require(access, AccountantAccess)
@@ -357,7 +357,7 @@ def accountant_return_sheet(
 
 
 def provider_return_sheet(
-    ledger: CostReturnUseCases, access: ProviderAccess, period: Period | str, revision: int | None = None
+    ledger: Openbook, access: ProviderAccess, period: Period | str, revision: int | None = None
 ) -> dict[str, Any]:
     """The access's provider's own return: the same sheet, only ever its own."""
     _require(access, ProviderAccess)
@@ -379,7 +379,7 @@ def _listed(engine: Engine, query: Any) -> list[dict[str, Any]]:
     return [{**{k: r[k] for k in _LIST_COLUMNS}, "provider_name": names.get(r["provider"], r["provider"])} for r in rows]
 
 
-def list_returns(ledger: CostReturnUseCases, access: AccountantAccess, period: Period | str | None = None) -> list[dict[str, Any]]:
+def list_returns(ledger: Openbook, access: AccountantAccess, period: Period | str | None = None) -> list[dict[str, Any]]:
     """Every return under the access's agreement (in a period, if given), with where it stands."""
     _require(access, AccountantAccess)
     c = cost_returns.c
@@ -389,7 +389,7 @@ def list_returns(ledger: CostReturnUseCases, access: AccountantAccess, period: P
     return _listed(ledger.read_engine, query)
 
 
-def provider_returns(ledger: CostReturnUseCases, access: ProviderAccess) -> list[dict[str, Any]]:
+def provider_returns(ledger: Openbook, access: ProviderAccess) -> list[dict[str, Any]]:
     """The access's provider's own returns under its agreement."""
     _require(access, ProviderAccess)
     c = cost_returns.c
@@ -425,7 +425,7 @@ def _market_quartiles(view: Any) -> dict[str, Any]:
     }
 
 
-def accountant_market(ledger: CostReturnUseCases, access: AccountantAccess, period: Period | str) -> dict[str, Any]:
+def accountant_market(ledger: Openbook, access: AccountantAccess, period: Period | str) -> dict[str, Any]:
     """The market from accepted provider returns: quartiles, each provider by name, in-house beside it."""
     _require(access, AccountantAccess)
     engine = ledger.read_engine
@@ -455,7 +455,7 @@ def accountant_market(ledger: CostReturnUseCases, access: AccountantAccess, peri
     return result
 
 
-def provider_market(ledger: CostReturnUseCases, access: ProviderAccess, period: Period | str) -> dict[str, Any]:
+def provider_market(ledger: Openbook, access: ProviderAccess, period: Period | str) -> dict[str, Any]:
     """What a provider may see: its own return's figures and the anonymised market, or why there is none.
 
     ``own`` is the provider's return for the period (its accepted revision, or
@@ -496,7 +496,7 @@ def provider_market(ledger: CostReturnUseCases, access: ProviderAccess, period: 
 # -- history -----------------------------------------------------------------------------------------
 
 
-def _history(ledger: CostReturnUseCases, agreement: str, provider: str) -> list[dict[str, Any]]:
+def _history(ledger: Openbook, agreement: str, provider: str) -> list[dict[str, Any]]:
     engine = ledger.read_engine
     c = cost_returns.c
     rows = _rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
@@ -522,13 +522,13 @@ def _history(ledger: CostReturnUseCases, agreement: str, provider: str) -> list[
     return history
 
 
-def accountant_history(ledger: CostReturnUseCases, access: AccountantAccess, provider: str) -> list[dict[str, Any]]:
+def accountant_history(ledger: Openbook, access: AccountantAccess, provider: str) -> list[dict[str, Any]]:
     """A provider's cost per hour over time, per line, with the rate over the same periods (accepted revision where accepted)."""
     _require(access, AccountantAccess)
     return _history(ledger, access.agreement, provider)
 
 
-def provider_history(ledger: CostReturnUseCases, access: ProviderAccess) -> list[dict[str, Any]]:
+def provider_history(ledger: Openbook, access: ProviderAccess) -> list[dict[str, Any]]:
     """The access's provider's own history."""
     _require(access, ProviderAccess)
     return _history(ledger, access.agreement, access.provider)

@@ -15,7 +15,7 @@ months elapsed × 12 (``domain.settlement.payment_ledger.run_rate_forecast``).
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 
@@ -23,12 +23,10 @@ from domain.errors import NotFound
 from domain.money import ZERO
 from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
+from domain.settlement.pooled_budget import PoolTerms
 from domain.settlement.settlement import Settlement
 from ledger.authorisation import AccountantAccess, ProviderAccess
 from ledger.projections.settlements import payment_lines, payments, pooled_budgets, settlements
-
-if TYPE_CHECKING:
-    from ledger.usecases.settlements import SettlementUseCases
 
 FORECAST_METHOD = (
     "run rate: priced spend from April to the last month elapsed ÷ months elapsed × 12, "
@@ -150,15 +148,15 @@ def payment_statement(engine: Engine, access: ProviderAccess, month: str) -> dic
 
 
 def pool_position(
-    ledger: SettlementUseCases, access: AccountantAccess, financial_year: str, through_month: str | None = None
+    engine: Engine,
+    access: AccountantAccess,
+    year: str,
+    terms: PoolTerms,
+    contributions: dict[str, Decimal],
+    through_month: str | None = None,
 ) -> dict[str, Any]:
     """Budget, target, priced and paid to date, due, forecast to year end at the run rate, and variance."""
     agreement = access.agreement
-    pool = ledger.pooled_budget(agreement, financial_year)
-    year = pool.financial_year
-    terms = pool.terms
-    contributions = ledger.agreement(agreement).contributions(year)
-    engine = ledger.read_engine
     rows = activity_rows(engine, agreement, year)
     runs = _runs(engine, agreement, year)
     months = months_of(year)

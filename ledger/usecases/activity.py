@@ -32,15 +32,17 @@ from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.rates.pricer import Pricer
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
+from ledger.application import Ledger
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
-from ledger.files.chunks import ChunkStore, ChunkWriter, activity_metadata
+from ledger.files.chunks import ChunkStore, ChunkWriter
 from ledger.files.visit_files import inspect_file
 from ledger.jsonable import json_ready
-from ledger.persistence.database import Database
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import activity as views
 from ledger.queries.events import read_events
+from ledger.records import Records
 from ledger.usecases.rate_reviews import RateReviewUseCases
+from ledger.usecases.rates import RateUseCases
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "checking" (rows), "pricing" (visits)
 
@@ -82,17 +84,25 @@ class ImportSummary:
         return data
 
 
-class ActivityUseCases(RateReviewUseCases):
-    """Activity is priced by rates and corrected against reviews, so it builds on the reviews' use cases."""
+class ActivityUseCases:
+    """Imports are priced by the rates' pricer (through the activity projection); arrears follow a review."""
 
-    def __init__(self, database: Database, *, create_tables: bool = True):
-        super().__init__(database, create_tables=create_tables)
-        if create_tables:
-            activity_metadata.create_all(self.projections.engine)
-
-    def _activity_projection(self) -> ActivityProjection | None:
-        found = self.projections.projections.get(ActivityProjection.name)
-        return found if isinstance(found, ActivityProjection) else None
+    def __init__(
+        self,
+        ledger: Ledger,
+        records: Records,
+        rates: RateUseCases,
+        reviews: RateReviewUseCases,
+        chunks: ChunkStore,
+        projection: ActivityProjection,
+    ):
+        self.ledger = ledger
+        self.records = records
+        self.rates = rates
+        self.reviews = reviews
+        self.chunks = chunks
+        #: The activity read model, told how far pricing has got while an import is applied.
+        self.projection = projection
 
     # -- import ----------------------------------------------------------------------------------
 
@@ -113,16 +123,16 @@ class ActivityUseCases(RateReviewUseCases):
         """
         info = inspect_file(path, file_name)
         import_id = ActivityImport.create_id(agreement, info.digest)
-        if import_id in self.repository:
+        if self.records.exists(import_id):
             return self._already_imported(import_id)
-        found = self.agreement(agreement)
-        self.projections.catch_up()  # corrections compare with every visit recorded so far
+        found = self.records.agreement(agreement)
+        self.ledger.projections.catch_up()  # corrections compare with every visit recorded so far
         rules = AgreementRules(found)
         existing = None
-        if views.has_visits(self.read_engine, agreement):
-            existing = lambda ids: views.recorded_visits(self.read_engine, agreement, ids)  # noqa: E731
+        if views.has_visits(self.ledger.read_engine, agreement):
+            existing = lambda ids: views.recorded_visits(self.ledger.read_engine, agreement, ids)  # noqa: E731
         say = progress or (lambda _stage, _done, _total: None)
-        writer = ChunkWriter(self.database)
+        writer = ChunkWriter(self.ledger.database)
         staged = stage_file(
             info,
             rules,
@@ -160,7 +170,7 @@ class ActivityUseCases(RateReviewUseCases):
         }
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            if import_id in self.repository:  # the same file, recorded by someone else meanwhile
+            if self.records.exists(import_id):  # the same file, recorded by someone else meanwhile
                 return [], self._already_imported(import_id).as_json()
             record = ActivityImport.record(
                 envelope,
@@ -186,19 +196,16 @@ class ActivityUseCases(RateReviewUseCases):
                 )
             return [record], result
 
-        projection = self._activity_projection()
-        if projection is not None:
-            projection.on_visits = lambda done: say("pricing", done, staged.visits)
+        self.projection.on_visits = lambda done: say("pricing", done, staged.visits)
         try:
-            recorded = self._execute("import_activity", {**base, "file_format": info.format}, envelope, build)
+            recorded = self.ledger._execute("import_activity", {**base, "file_format": info.format}, envelope, build)
         finally:
-            if projection is not None:
-                projection.on_visits = None
-        spend, unpriced = views.import_spend(self.read_engine, str(import_id))
+            self.projection.on_visits = None
+        spend, unpriced = views.import_spend(self.ledger.read_engine, str(import_id))
         return _summary(recorded, spend=spend, unpriced_visits=unpriced)
 
     def _already_imported(self, import_id: UUID) -> ImportSummary:
-        record: ActivityImport = self.repository.get(import_id)
+        record: ActivityImport = self.records.get(import_id, "activity import")
         return ImportSummary(
             agreement=record.agreement,
             import_id=str(import_id),
@@ -219,7 +226,7 @@ class ActivityUseCases(RateReviewUseCases):
         )
 
     def activity_import(self, agreement: str, file_digest: str) -> ActivityImport:
-        return self._get(ActivityImport, ActivityImport.create_id(agreement, file_digest), "activity import")
+        return self.records.get(ActivityImport.create_id(agreement, file_digest), "activity import")
 
     # -- questions ---------------------------------------------------------------------------------
 
@@ -228,15 +235,15 @@ class ActivityUseCases(RateReviewUseCases):
         period: str | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
         """Visits, hours and spend by provider, zone, service, month, quarter or financial year."""
-        self.agreement(agreement)
-        return views.totals(self.read_engine, agreement, by, provider=provider, period=period)
+        self.records.agreement(agreement)
+        return views.totals(self.ledger.read_engine, agreement, by, provider=provider, period=period)
 
     def activity_imports(self, agreement: str) -> list[dict[str, Any]]:
-        self.agreement(agreement)
-        return views.imports(self.read_engine, agreement)
+        self.records.agreement(agreement)
+        return views.imports(self.ledger.read_engine, agreement)
 
     def recorded_visit(self, agreement: str, visit_id: str) -> dict[str, Any]:
-        found = views.visit(self.read_engine, agreement, visit_id)
+        found = views.visit(self.ledger.read_engine, agreement, visit_id)
         if found is None:
             raise NotFound(f"visit {visit_id!r} is not recorded under {agreement}")
         return found
@@ -246,13 +253,13 @@ class ActivityUseCases(RateReviewUseCases):
     def referenced_chunks(self) -> set[str]:
         """Every chunk digest an import event names: what must never be swept."""
         digests: set[str] = set()
-        for record in read_events(self.recorder, self.mapper, topics=IMPORT_TOPICS, limit=10**9):
+        for record in read_events(self.ledger.recorder, self.ledger.mapper, topics=IMPORT_TOPICS, limit=10**9):
             digests.update(record.payload.get("chunks") or ())
         return digests
 
     def sweep_activity_chunks(self, older_than: timedelta = timedelta(days=1)) -> int:
         """Delete staged chunks no import references (a failed or killed import's), once older than the grace."""
-        return ChunkStore(self.projections.engine).delete_unreferenced(self.referenced_chunks(), older_than)
+        return self.chunks.delete_unreferenced(self.referenced_chunks(), older_than)
 
     # -- arrears -----------------------------------------------------------------------------------
 
@@ -260,17 +267,17 @@ class ActivityUseCases(RateReviewUseCases):
         """The agreement's rate card as it stood just before the review's decision was recorded."""
         decided = [
             r.position
-            for r in read_events(self.recorder, self.mapper, topics=[RateReview.Decided.TOPIC], limit=10**6)
+            for r in read_events(self.ledger.recorder, self.ledger.mapper, topics=[RateReview.Decided.TOPIC], limit=10**6)
             if r.aggregate_id == review.id
         ]
         card_id = RateCard.create_id(review.agreement)
         topics = [RateCard.Created.TOPIC, RateCard.RatePublished.TOPIC, RateCard.RateWithdrawn.TOPIC]
         before = [
             r.version
-            for r in read_events(self.recorder, self.mapper, topics=topics, aggregate_id=card_id, limit=10**6)
+            for r in read_events(self.ledger.recorder, self.ledger.mapper, topics=topics, aggregate_id=card_id, limit=10**6)
             if r.position < decided[0]
         ]
-        return self.repository.get(card_id, version=max(before)) if before else None
+        return self.records.at_version(card_id, max(before)) if before else None
 
     def calculate_arrears(self, envelope: Envelope, agreement: str, financial_year: str) -> dict[str, Any]:
         """Calculate (or recalculate) the arrears a backdated review owes each provider, and record them.
@@ -283,7 +290,7 @@ class ActivityUseCases(RateReviewUseCases):
         payload = {"agreement": agreement, "financial_year": year}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            review = self.rate_review(agreement, year)
+            review = self.reviews.rate_review(agreement, year)
             decision = review.decision
             if decision is None or decision.effective_from is None:
                 raise RuleBroken(f"the {year} rate review of {agreement} has no decided rates, so no arrears")
@@ -294,24 +301,23 @@ class ActivityUseCases(RateReviewUseCases):
                     f"{decision.decided_on.isoformat()}, so no arrears are owed"
                 )
             start, end = decision.effective_from, decision.decided_on - timedelta(days=1)
-            self.projections.catch_up()
-            found = self.agreement(agreement)
+            self.ledger.projections.catch_up()
+            found = self.records.agreement(agreement)
             old_card = self._card_before(review)
             if old_card is None:
                 raise RuleBroken(
                     f"{agreement} had no rates before the {year} review, so nothing was paid at an old rate"
                 )
-            old, new = Pricer(found, old_card), self.pricer(agreement)
-            groups = views.arrears_groups(self.read_engine, agreement, start, end)
+            old, new = Pricer(found, old_card), self.rates.pricer(agreement)
+            groups = views.arrears_groups(self.ledger.read_engine, agreement, start, end)
             lines, unpriced = arrears_lines(groups, _rate_lookup(old), _rate_lookup(new))
             visits = sum(g.visits for g in groups)
             basis = (
                 f"{visits:,} visits recorded from {start.isoformat()} to {end.isoformat()} (event position "
-                f"{self.projections.head()}); old rates: the card before the decision; new rates: the card now"
+                f"{self.ledger.projections.head()}); old rates: the card before the decision; new rates: the card now"
             )
-            arrears_id = Arrears.create_id(agreement, year)
-            if arrears_id in self.repository:
-                arrears: Arrears = self.repository.get(arrears_id)
+            arrears: Arrears | None = self.records.find(Arrears.create_id(agreement, year))
+            if arrears is not None:
                 changed = arrears.recalculate(envelope, lines, basis)
             else:
                 arrears = Arrears.calculate(
@@ -326,13 +332,13 @@ class ActivityUseCases(RateReviewUseCases):
                 result["message"] = f"unchanged since calculation {arrears.calculations}: nothing new was recorded"
             return ([arrears] if changed else []), result
 
-        return self._execute("calculate_arrears", payload, envelope, build)
+        return self.ledger._execute("calculate_arrears", payload, envelope, build)
 
     def arrears(self, agreement: str, financial_year: str) -> dict[str, Any]:
         """The last recorded calculation of a review's arrears, with its lines and history."""
         year = check_financial_year(financial_year)
         what = f"arrears of the {year} review of {agreement!r}"
-        arrears: Arrears = self._get(Arrears, Arrears.create_id(agreement, year), what)
+        arrears: Arrears = self.records.get(Arrears.create_id(agreement, year), what)
         return _arrears_json(arrears)
 
 

@@ -32,10 +32,11 @@ from domain.agreements.terms import (
     ServiceType,
 )
 from domain.envelope import Envelope
-from domain.errors import Conflict, NotFound, RuleBroken
-from domain.organisations.organisation import Organisation, OrganisationKind
+from domain.errors import Conflict, NotFound
+from domain.organisations.organisation import OrganisationKind
 from domain.periods import FinancialYear
-from ledger.usecases.organisations import OrganisationUseCases
+from ledger.application import Ledger
+from ledger.records import Records
 
 COMMISSIONER_KINDS = (OrganisationKind.COUNCIL, OrganisationKind.ICB)
 
@@ -59,21 +60,12 @@ class PostcodeLookup:
     lots: tuple[str, ...]
 
 
-def _a(kind: str) -> str:
-    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+class AgreementUseCases:
+    """Agreements name organisations (commissioners, awarded providers), looked up in ``records``."""
 
-
-class AgreementUseCases(OrganisationUseCases):
-    """Agreements refer to organisations, so these use cases build on the organisations' ones."""
-
-    def registered_organisation(self, code: str, kinds: Iterable[OrganisationKind], as_what: str) -> Organisation:
-        """The organisation ``code``, refused unless it is one of ``kinds`` (named ``as_what`` in the message)."""
-        org = self.organisation(code)
-        allowed = tuple(kinds)
-        if org.kind not in allowed:
-            names = " or ".join(_a(k.value) for k in allowed)
-            raise RuleBroken(f"{as_what}: {code} is {_a(org.kind.value)}, not {names}")
-        return org
+    def __init__(self, ledger: Ledger, records: Records):
+        self.ledger = ledger
+        self.records = records
 
     def _change_agreement(
         self, command: str, envelope: Envelope, code: str, payload: dict[str, Any], change: Callable[[Agreement], None]
@@ -81,11 +73,11 @@ class AgreementUseCases(OrganisationUseCases):
         """Load the agreement, apply one command to it, save it: the shape of every change below."""
 
         def build() -> tuple[list[LedgerAggregate], str]:
-            agreement = self.agreement(code)
+            agreement = self.records.agreement(code)
             change(agreement)
             return [agreement], code
 
-        return self._execute(command, {"agreement": code, **payload}, envelope, build)
+        return self.ledger._execute(command, {"agreement": code, **payload}, envelope, build)
 
     # -- commands ------------------------------------------------------------------------
 
@@ -109,12 +101,12 @@ class AgreementUseCases(OrganisationUseCases):
         }
 
         def build() -> tuple[list[LedgerAggregate], str]:
-            if Agreement.create_id(code) in self.repository:
+            if self.records.exists(Agreement.create_id(code)):
                 raise Conflict(f"agreement {code!r} is already registered")
             agreement = Agreement.register(envelope, code, name, kind, term_start, term_end, payment_basis)
             return [agreement], code
 
-        return self._execute("register_agreement", payload, envelope, build)
+        return self.ledger._execute("register_agreement", payload, envelope, build)
 
     def extend_agreement_term(self, envelope: Envelope, agreement: str, new_end: date) -> str:
         return self._change_agreement(
@@ -129,7 +121,7 @@ class AgreementUseCases(OrganisationUseCases):
         """A council or CCG/ICB joins the agreement as a commissioner; its kind comes from its registration."""
 
         def change(a: Agreement) -> None:
-            org = self.registered_organisation(commissioner, COMMISSIONER_KINDS, "commissioner")
+            org = self.records.registered_organisation(commissioner, COMMISSIONER_KINDS, "commissioner")
             a.join_commissioner(envelope, org.code, org.kind.value)
 
         return self._change_agreement(
@@ -194,7 +186,7 @@ class AgreementUseCases(OrganisationUseCases):
         """Award a zone (or lot) to a registered provider from the envelope's effective date."""
 
         def change(a: Agreement) -> None:
-            self.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
+            self.records.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
             a.award_provider(envelope, provider, zone, tier, to_date)
 
         payload = {"provider": provider, "zone": zone, "tier": str(tier), "to_date": to_date}
@@ -263,23 +255,20 @@ class AgreementUseCases(OrganisationUseCases):
 
     # -- questions, answered by the aggregate ---------------------------------------------------
 
-    def agreement(self, code: str) -> Agreement:
-        return self._get(Agreement, Agreement.create_id(code), f"agreement {code!r}")
-
     def agreement_as_at(self, code: str, on: date) -> AgreementView:
         """What the agreement said applied on ``on`` (as the ledger knows it now)."""
-        return self.agreement(code).as_at(on)
+        return self.records.agreement(code).as_at(on)
 
     def agreement_history(self, code: str) -> tuple[Change, ...]:
         """Every change with its effective date, reason and who recorded it, in recording order."""
-        return self.agreement(code).changes
+        return self.records.agreement(code).changes
 
     def locate_postcode(self, agreement: str, postcode: str, on: date) -> PostcodeLookup:
         """A postcode's district, zone, primary provider and awards in force on ``on``.
 
         An unknown district is refused with a message naming the district (never the postcode).
         """
-        found = self.agreement(agreement)
+        found = self.records.agreement(agreement)
         location = found.zone_for_postcode(postcode, on)
         try:
             primary: str | None = found.primary_provider(location.zone, on)

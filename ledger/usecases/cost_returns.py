@@ -42,10 +42,11 @@ from domain.periods import Period
 from domain.returns.cost_return import CostReturn, check_period
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
 from domain.returns.wage_floors import Floor, WageFloors, WageFloorTable
+from ledger.application import Ledger
 from ledger.authorisation import check_admin, check_may_file, check_may_review
 from ledger.files.cost_returns import parse_cost_return
 from ledger.jsonable import json_ready
-from ledger.usecases.rates import RateUseCases
+from ledger.records import Records
 
 __all__ = ["CostReturnUseCases", "awards_in_period", "days_of"]
 
@@ -72,25 +73,25 @@ def _filing(filing: CostReturnFiling | Mapping[str, Any]) -> CostReturnFiling:
     return filing if isinstance(filing, CostReturnFiling) else CostReturnFiling.parse(filing)
 
 
-class CostReturnUseCases(RateUseCases):
-    """Cost returns refer to agreements, their awards and rate cards, so these build on the rates' use cases."""
+class CostReturnUseCases:
+    """Cost returns are filed under an agreement by a provider holding an award in the period."""
+
+    def __init__(self, ledger: Ledger, records: Records):
+        self.ledger = ledger
+        self.records = records
 
     # -- questions --------------------------------------------------------------------------
 
     def cost_return(self, agreement: str, provider: str, period: Period | str) -> CostReturn:
         chosen = str(check_period(period))
-        return self._get(
-            CostReturn,
-            CostReturn.create_id(agreement, provider, chosen),
-            f"the cost return of {provider} for {agreement} {chosen}",
+        return self.records.get(
+            CostReturn.create_id(agreement, provider, chosen), f"the cost return of {provider} for {agreement} {chosen}"
         )
 
     def wage_floor_table(self) -> WageFloorTable:
         """The wage floors every check reads: built in, extended by the admin's recorded rates."""
-        floors_id = WageFloors.create_id()
-        if floors_id not in self.repository:
-            return WageFloorTable()
-        return self.repository.get(floors_id).table
+        floors = self.records.find(WageFloors.create_id())
+        return WageFloorTable() if floors is None else floors.table
 
     def filing_provider(self, agreement: Agreement, provider: str, period: Period) -> bool:
         """Whether ``provider`` may file under ``agreement`` for ``period``; returns True for in-house costs.
@@ -98,7 +99,7 @@ class CostReturnUseCases(RateUseCases):
         Awarded providers (or members of an awarded alliance) file their
         costs; a commissioner of the agreement files its in-house costs.
         """
-        org = self.organisation(provider)
+        org = self.records.organisation(provider)
         if org.kind in (OrganisationKind.COUNCIL, OrganisationKind.ICB):
             if org.code in agreement.commissioners:
                 return True
@@ -132,20 +133,20 @@ class CostReturnUseCases(RateUseCases):
         chosen = str(check_period(period))
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            found = self.agreement(agreement)
+            found = self.records.agreement(agreement)
             check(found, command.replace("_", " "))
             cost_return = self.cost_return(agreement, provider, chosen)
             extra = change(cost_return) or {}
             return [cost_return], _summary(cost_return, **extra)
 
         body = {"agreement": agreement, "provider": provider, "period": chosen, **payload}
-        return self._execute(command, body, envelope, build)
+        return self.ledger._execute(command, body, envelope, build)
 
     def _as_filer(self, envelope: Envelope, provider: str) -> Callable[[Agreement, str], None]:
-        return lambda agreement, what: check_may_file(self, envelope.actor, agreement, provider, what)
+        return lambda agreement, what: check_may_file(self.records, envelope.actor, agreement, provider, what)
 
     def _as_reviewer(self, envelope: Envelope, provider: str) -> Callable[[Agreement, str], None]:
-        return lambda agreement, what: check_may_review(self, envelope.actor, agreement, what, subject=provider)
+        return lambda agreement, what: check_may_review(self.records, envelope.actor, agreement, what, subject=provider)
 
     # -- provider commands ------------------------------------------------------------------------
 
@@ -170,10 +171,10 @@ class CostReturnUseCases(RateUseCases):
         }
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_file(self, envelope.actor, found, provider, "filing a cost return")
+            found = self.records.agreement(agreement)
+            check_may_file(self.records, envelope.actor, found, provider, "filing a cost return")
             in_house = self.filing_provider(found, provider, check_period(chosen))
-            if CostReturn.create_id(agreement, provider, chosen) in self.repository:
+            if self.records.exists(CostReturn.create_id(agreement, provider, chosen)):
                 raise Conflict(
                     f"the cost return of {provider} for {agreement} {chosen} is already filed; "
                     "amend it to file new figures"
@@ -183,7 +184,7 @@ class CostReturnUseCases(RateUseCases):
                 cost_return.submit(envelope)
             return [cost_return], _summary(cost_return)
 
-        return self._execute("draft_cost_return", payload, envelope, build)
+        return self.ledger._execute("draft_cost_return", payload, envelope, build)
 
     def import_cost_return(
         self,
@@ -303,13 +304,12 @@ class CostReturnUseCases(RateUseCases):
         payload = {"floor": str(floor), "effective_from": effective_from, "hourly_rate": str(hourly_rate)}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            check_admin(self, envelope.actor, "adding a wage floor")
-            floors_id = WageFloors.create_id()
-            record = self.repository.get(floors_id) if floors_id in self.repository else WageFloors.start(envelope)
+            check_admin(self.records, envelope.actor, "adding a wage floor")
+            record = self.records.find(WageFloors.create_id()) or WageFloors.start(envelope)
             record.add_rate(envelope, floor, effective_from, hourly_rate)  # type: ignore[arg-type]
             return [record], json_ready(payload)
 
-        return self._execute("add_wage_floor", payload, envelope, build)
+        return self.ledger._execute("add_wage_floor", payload, envelope, build)
 
 
 def _summary(cost_return: CostReturn, **extra: Any) -> dict[str, Any]:

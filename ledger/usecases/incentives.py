@@ -5,8 +5,7 @@ assess incentives"), so each is checked by ``ledger.authorisation``
 (``check_may_review``) and recorded through ``_execute`` (idempotency, one
 atomic save, read models caught up).
 
-An assessment needs three things recorded elsewhere, so this mixin builds on
-the activity use cases: delivered hours (the ``activity_totals`` read model,
+An assessment needs three things recorded elsewhere: delivered hours (the ``activity_totals`` read model,
 caught up first), KPI results (``KpiResults`` aggregates) and the scheme's
 terms for the year. It gathers them per awarded provider and lets
 ``domain.incentives.incentive_assessment`` (and, through it, ``domain.incentives.reduction``) do
@@ -41,11 +40,12 @@ from domain.incentives.kpi_results import EVIDENCE_LENGTH, KpiResult, KpiResults
 from domain.organisations.organisation import OrganisationKind, check_code
 from domain.periods import FinancialYear, Period, parse_financial_year
 from domain.returns.cost_return import check_period
+from ledger.application import Ledger
 from ledger.authorisation import check_may_review
 from ledger.files.kpi_results import KpiRow, read_kpi_file, refuse
 from ledger.jsonable import json_ready
 from ledger.queries import activity as views_activity
-from ledger.usecases.activity import ActivityUseCases
+from ledger.records import Records
 from ledger.usecases.cost_returns import awards_in_period
 
 __all__ = ["IncentiveUseCases"]
@@ -54,23 +54,25 @@ __all__ = ["IncentiveUseCases"]
 MINUTES_OF = {Measure.PAYABLE_HOURS: "payable_minutes", Measure.ACTUAL_HOURS: "actual_minutes"}
 
 
-class IncentiveUseCases(ActivityUseCases):
-    """KPI results, incentive schemes and assessments; assessments read delivered activity."""
+class IncentiveUseCases:
+    """KPI results, incentive schemes and assessments; assessments read delivered activity's read model."""
+
+    def __init__(self, ledger: Ledger, records: Records):
+        self.ledger = ledger
+        self.records = records
 
     # -- KPI results ---------------------------------------------------------------------------
 
     def kpi_results(self, agreement: str, provider: str, period: Period | str) -> KpiResults:
         chosen = str(check_period(period))
-        return self._get(
-            KpiResults,
-            KpiResults.create_id(agreement, provider, chosen),
+        return self.records.get(KpiResults.create_id(agreement, provider, chosen),
             f"KPI results of {provider} under {agreement} for {chosen}",
         )
 
     def _awarded_provider(self, agreement: Agreement, provider: str, period: Period) -> None:
         """KPI results are for a registered provider holding an award on some day of the period."""
         check_code(provider, "provider")
-        self.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
+        self.records.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
         if provider not in {a.provider for a in awards_in_period(agreement, period)}:
             raise RuleBroken(
                 f"provider: {provider} holds no award under {agreement.code} in {period} "
@@ -86,10 +88,8 @@ class IncentiveUseCases(ActivityUseCases):
         key = (provider, str(period))
         record = pending.get(key)
         if record is None:
-            record_id = KpiResults.create_id(found.code, provider, str(period))
-            if record_id in self.repository:
-                record = self.repository.get(record_id)
-            else:
+            record = self.records.find(KpiResults.create_id(found.code, provider, str(period)))
+            if record is None:
                 record = KpiResults.open(envelope, found.code, provider, period)
             pending[key] = record
         return record, definition.code, record.record(envelope, definition, value, evidence)
@@ -118,8 +118,8 @@ class IncentiveUseCases(ActivityUseCases):
         }  # fmt: skip
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_review(self, envelope.actor, found, "recording KPI results", subject=provider)
+            found = self.records.agreement(agreement)
+            check_may_review(self.records, envelope.actor, found, "recording KPI results", subject=provider)
             self._awarded_provider(found, provider, chosen)
             record, code, outcome = self._record_result(envelope, found, provider, chosen, kpi, value, evidence, {})
             result = record.results[code]
@@ -128,7 +128,7 @@ class IncentiveUseCases(ActivityUseCases):
                  **_result_json(result)}
             )  # fmt: skip
 
-        return self._execute("record_kpi_result", payload, envelope, build)
+        return self.ledger._execute("record_kpi_result", payload, envelope, build)
 
     def import_kpi_results(
         self,
@@ -148,8 +148,8 @@ class IncentiveUseCases(ActivityUseCases):
         payload = {"agreement": agreement, "file_name": read.name, "file_digest": read.digest}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_review(self, envelope.actor, found, "recording KPI results")
+            found = self.records.agreement(agreement)
+            check_may_review(self.records, envelope.actor, found, "recording KPI results")
             problems: list[str] = []
             checked = [c for c in (self._check_row(envelope, found, row, problems) for row in read.rows) if c]
             seen: dict[tuple[str, str, str], int] = {}
@@ -183,7 +183,7 @@ class IncentiveUseCases(ActivityUseCases):
                 ),
             }
 
-        return self._execute("import_kpi_results", payload, envelope, build)
+        return self.ledger._execute("import_kpi_results", payload, envelope, build)
 
     def _check_row(
         self, envelope: Envelope, found: Agreement, row: KpiRow, problems: list[str]
@@ -215,7 +215,7 @@ class IncentiveUseCases(ActivityUseCases):
     # -- the scheme ------------------------------------------------------------------------------
 
     def incentive_scheme(self, agreement: str) -> IncentiveScheme:
-        return self._get(IncentiveScheme, IncentiveScheme.create_id(agreement), f"the incentive scheme of {agreement!r}")
+        return self.records.get(IncentiveScheme.create_id(agreement), f"the incentive scheme of {agreement!r}")
 
     def set_incentive_scheme(
         self,
@@ -252,8 +252,8 @@ class IncentiveUseCases(ActivityUseCases):
         }  # fmt: skip
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_review(self, envelope.actor, found, "setting an incentive scheme")
+            found = self.records.agreement(agreement)
+            check_may_review(self.records, envelope.actor, found, "setting an incentive scheme")
             check_reason(envelope, "an incentive scheme")
             terms = check_terms(
                 from_year=year, measure=measure, baseline=baseline, fixed_baselines=fixed,
@@ -262,10 +262,9 @@ class IncentiveUseCases(ActivityUseCases):
                 agreement=found,
             )  # fmt: skip
             for provider in terms.fixed_baselines:
-                self.registered_organisation(provider, (OrganisationKind.PROVIDER,), "fixed_baselines")
-            scheme_id = IncentiveScheme.create_id(agreement)
-            if scheme_id in self.repository:
-                scheme: IncentiveScheme = self.repository.get(scheme_id)
+                self.records.registered_organisation(provider, (OrganisationKind.PROVIDER,), "fixed_baselines")
+            scheme: IncentiveScheme | None = self.records.find(IncentiveScheme.create_id(agreement))
+            if scheme is not None:
                 changed = scheme.amend(envelope, terms)
             else:
                 scheme, changed = IncentiveScheme.define(envelope, agreement, terms), True
@@ -274,7 +273,7 @@ class IncentiveUseCases(ActivityUseCases):
                 result["message"] = f"the scheme's terms from {terms.from_year} are already these: nothing recorded"
             return ([scheme] if changed else []), json_ready(result)
 
-        return self._execute("set_incentive_scheme", {"agreement": agreement, **raw}, envelope, build)
+        return self.ledger._execute("set_incentive_scheme", {"agreement": agreement, **raw}, envelope, build)
 
     def incentive_scheme_sheet(self, agreement: str, year: FinancialYear | str | None = None) -> dict[str, Any]:
         """The scheme's terms (for ``year``, or every version), with who set them, when and why."""
@@ -294,16 +293,15 @@ class IncentiveUseCases(ActivityUseCases):
 
     def _hours_by_provider(self, agreement: str, year: FinancialYear, measure: Measure) -> dict[str, int]:
         column = MINUTES_OF[measure]
-        rows = views_activity.totals(self.read_engine, agreement, ("provider",), period=str(year))
+        rows = views_activity.totals(self.ledger.read_engine, agreement, ("provider",), period=str(year))
         return {row["provider"]: int(row[column]) for row in rows}
 
     def _standings(self, agreement: str, provider: str, year: FinancialYear, gate: Iterable[str]) -> list[Any]:
         """Each gate KPI's standing for the provider's year, from its results for the year and its quarters."""
         found: dict[str, list[tuple[str, KpiResult]]] = {}
         for period in (year, *year.quarters()):
-            record_id = KpiResults.create_id(agreement, provider, str(period))
-            if record_id in self.repository:
-                record: KpiResults = self.repository.get(record_id)
+            record: KpiResults | None = self.records.find(KpiResults.create_id(agreement, provider, str(period)))
+            if record is not None:
                 for code, result in record.results.items():
                     found.setdefault(code, []).append((str(period), result))
         return [kpi_standing(code, year, found.get(code, ())) for code in gate]
@@ -348,22 +346,21 @@ class IncentiveUseCases(ActivityUseCases):
         payload = {"agreement": agreement, "financial_year": chosen}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_review(self, envelope.actor, found, "assessing incentives")
+            found = self.records.agreement(agreement)
+            check_may_review(self.records, envelope.actor, found, "assessing incentives")
             if envelope.effective_date <= year.end:
                 raise RuleBroken(
                     f"financial_year: {chosen} runs to {year.end.isoformat()}; assess it once it is over "
                     f"(the assessment's effective date is {envelope.effective_date.isoformat()})"
                 )
             terms = self.incentive_scheme(agreement).terms_for(chosen)
-            self.projections.catch_up()  # delivered hours as recorded up to now
+            self.ledger.projections.catch_up()  # delivered hours as recorded up to now
             lines = self._assessment_lines(found, terms, year)
             if not lines:
                 raise RuleBroken(f"no provider holds an award under {agreement} in {chosen}: nothing to assess")
-            basis = f"activity, KPI results and the scheme as recorded up to event position {self.projections.head()}"
-            assessment_id = IncentiveAssessment.create_id(agreement, chosen)
-            if assessment_id in self.repository:
-                assessment: IncentiveAssessment = self.repository.get(assessment_id)
+            basis = f"activity, KPI results and the scheme as recorded up to event position {self.ledger.projections.head()}"
+            assessment: IncentiveAssessment | None = self.records.find(IncentiveAssessment.create_id(agreement, chosen))
+            if assessment is not None:
                 changed = assessment.reassess(envelope, terms, lines, basis)
             else:
                 assessment, changed = IncentiveAssessment.assess(envelope, agreement, chosen, terms, lines, basis), True
@@ -373,14 +370,12 @@ class IncentiveUseCases(ActivityUseCases):
                 result["message"] = f"unchanged since run {assessment.run}: nothing new was recorded"
             return ([assessment] if changed else []), result
 
-        return self._execute("assess_incentives", payload, envelope, build)
+        return self.ledger._execute("assess_incentives", payload, envelope, build)
 
     def incentive_assessment(self, agreement: str, financial_year: FinancialYear | str) -> dict[str, Any]:
         """The last run of a year's assessment, with its lines and its difference from the run before."""
         chosen = check_financial_year(financial_year)
-        found: IncentiveAssessment = self._get(
-            IncentiveAssessment,
-            IncentiveAssessment.create_id(agreement, chosen),
+        found: IncentiveAssessment = self.records.get(IncentiveAssessment.create_id(agreement, chosen),
             f"the {chosen} incentive assessment of {agreement!r}",
         )
         return assessment_json(found)

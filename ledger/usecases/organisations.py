@@ -9,11 +9,14 @@ from domain.envelope import Envelope
 from domain.errors import Conflict
 from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import User
-from ledger.core import LedgerCore
+from ledger.application import Ledger
+from ledger.records import Records
 
 
-class OrganisationUseCases(LedgerCore):
-    # -- organisations and users -------------------------------------------
+class OrganisationUseCases:
+    def __init__(self, ledger: Ledger, records: Records):
+        self.ledger = ledger
+        self.records = records
 
     def register_organisation(
         self, envelope: Envelope, code: str, name: str, kind: OrganisationKind | str, member_of: str | None = None
@@ -22,27 +25,24 @@ class OrganisationUseCases(LedgerCore):
         payload = {"code": code, "name": name, "kind": kind.value, "member_of": member_of}
 
         def build() -> tuple[list[LedgerAggregate], str]:
-            if Organisation.create_id(code) in self.repository:
+            if self.records.exists(Organisation.create_id(code)):
                 raise Conflict(f"organisation {code!r} is already registered")
             if member_of is not None:
-                alliance = self.organisation(member_of)
+                alliance = self.records.organisation(member_of)
                 if alliance.kind is not OrganisationKind.PROVIDER or alliance.member_of is not None:
                     raise Conflict(f"member_of: {member_of!r} is not a provider alliance")
             org = Organisation.register(envelope, code, name, kind, member_of)
             return [org], code
 
-        return self._execute("register_organisation", payload, envelope, build)
+        return self.ledger._execute("register_organisation", payload, envelope, build)
 
     def rename_organisation(self, envelope: Envelope, code: str, name: str) -> str:
         def build() -> tuple[list[LedgerAggregate], str]:
-            org = self.organisation(code)
+            org = self.records.organisation(code)
             org.rename(envelope, name)
             return [org], code
 
-        return self._execute("rename_organisation", {"code": code, "name": name}, envelope, build)
-
-    def organisation(self, code: str) -> Organisation:
-        return self._get(Organisation, Organisation.create_id(code), f"organisation {code!r}")
+        return self.ledger._execute("rename_organisation", {"code": code, "name": name}, envelope, build)
 
     def register_user(
         self, envelope: Envelope, username: str, display_name: str, organisation: str, roles: Iterable[str]
@@ -52,26 +52,20 @@ class OrganisationUseCases(LedgerCore):
         payload = {"username": username, "display_name": display_name, "organisation": organisation, "roles": roles}
 
         def build() -> tuple[list[LedgerAggregate], str]:
-            if User.create_id(username) in self.repository:
+            if self.records.exists(User.create_id(username)):
                 raise Conflict(f"user {username!r} is already registered")
-            org = self.organisation(organisation)
+            org = self.records.organisation(organisation)
             user = User.register(envelope, username, display_name, org.code, org.kind, roles)
             return [user], username
 
-        return self._execute("register_user", payload, envelope, build)
+        return self.ledger._execute("register_user", payload, envelope, build)
 
     def change_user_roles(self, envelope: Envelope, username: str, roles: Iterable[str]) -> str:
         roles = sorted(set(roles))
 
         def build() -> tuple[list[LedgerAggregate], str]:
-            user = self.user(username)
-            user.change_roles(envelope, self.organisation(user.organisation).kind, roles)
+            user = self.records.user(username)
+            user.change_roles(envelope, self.records.organisation(user.organisation).kind, roles)
             return [user], user.username
 
-        return self._execute("change_user_roles", {"username": username, "roles": roles}, envelope, build)
-
-    def user(self, username: str) -> User:
-        username = username.strip().lower()
-        return self._get(User, User.create_id(username), f"user {username!r}")
-
-
+        return self.ledger._execute("change_user_roles", {"username": username, "roles": roles}, envelope, build)

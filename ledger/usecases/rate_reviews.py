@@ -32,7 +32,9 @@ from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import ProposedRate, RateReview
 from domain.rates.uplift import Outcome, UpliftProposal, propose_uplift
 from domain.returns.statutory_wages import national_living_wage_on, real_living_wage_on
+from ledger.application import Ledger
 from ledger.jsonable import json_ready
+from ledger.records import Records
 from ledger.usecases.rates import RateUseCases
 
 NATIONAL_LIVING_WAGE = "National Living Wage"
@@ -79,15 +81,20 @@ def uplift_json(uplift: UpliftProposal) -> dict[str, Any]:
     )
 
 
-class RateReviewUseCases(RateUseCases):
-    """Reviews publish on the rate card, so these use cases build on the rates' ones."""
+class RateReviewUseCases:
+    """A decided review publishes on the rate card, through the rates' use cases."""
+
+    def __init__(self, ledger: Ledger, records: Records, rates: RateUseCases):
+        self.ledger = ledger
+        self.records = records
+        self.rates = rates
 
     def rate_review(self, agreement: str, financial_year: FinancialYear | str) -> RateReview:
         year = check_financial_year(financial_year)
-        review_id = RateReview.create_id(agreement, year)
-        if review_id not in self.repository:
+        review = self.records.find(RateReview.create_id(agreement, year))
+        if review is None:
             raise NotFound(f"the {year} rate review of {agreement!r} has not been opened")
-        return self.repository.get(review_id)
+        return review
 
     def _change_review(
         self,
@@ -107,7 +114,7 @@ class RateReviewUseCases(RateUseCases):
             summary = {"agreement": agreement, "financial_year": year, "status": review.status}
             return [review], json_ready({**summary, **result})
 
-        return self._execute(command, {"agreement": agreement, "financial_year": year, **payload}, envelope, build)
+        return self.ledger._execute(command, {"agreement": agreement, "financial_year": year, **payload}, envelope, build)
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -118,13 +125,13 @@ class RateReviewUseCases(RateUseCases):
         year = check_financial_year(financial_year)
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            self.agreement(agreement)
-            if RateReview.create_id(agreement, year) in self.repository:
+            self.records.agreement(agreement)
+            if self.records.exists(RateReview.create_id(agreement, year)):
                 raise Conflict(f"the {year} rate review of {agreement!r} is already open")
             review = RateReview.open(envelope, agreement, year, envelope.reason or "")
             return [review], {"agreement": agreement, "financial_year": year, "status": review.status}
 
-        return self._execute("open_rate_review", {"agreement": agreement, "financial_year": year}, envelope, build)
+        return self.ledger._execute("open_rate_review", {"agreement": agreement, "financial_year": year}, envelope, build)
 
     def propose_rates(
         self,
@@ -182,7 +189,7 @@ class RateReviewUseCases(RateUseCases):
         year = parse_financial_year(check_financial_year(financial_year))
 
         def change(review: RateReview) -> dict[str, Any]:
-            found = self.agreement(agreement)
+            found = self.records.agreement(agreement)
             floor, default_old, default_new = wage_floors_for(found, year)
             old = default_old if old_floor is None else old_floor
             new = default_new if new_floor is None else new_floor
@@ -204,7 +211,7 @@ class RateReviewUseCases(RateUseCases):
 
     def _zones_with_rate(self, agreement: Agreement, service: ServiceType, on: date, band: str | None) -> list[str]:
         card_id = RateCard.create_id(agreement.code)
-        card = self.repository.get(card_id) if card_id in self.repository else None
+        card = self.records.find(card_id)
         zones = []
         for zone in agreement.zones_on(on):
             try:
@@ -225,7 +232,7 @@ class RateReviewUseCases(RateUseCases):
         """A registered provider's comment on the review, before it is decided."""
 
         def change(review: RateReview) -> dict[str, Any]:
-            self.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
+            self.records.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
             review.comment(envelope, provider, comment)
             return {"comments": len(review.comments)}
 
@@ -262,11 +269,11 @@ class RateReviewUseCases(RateUseCases):
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             review = self.rate_review(agreement, year)
-            found = self.agreement(agreement)
+            found = self.records.agreement(agreement)
             review.decide(envelope, outcome, reasons, decided_by or str(envelope.actor), effective_from, rows)
             changed: list[LedgerAggregate] = [review]
             if review.decided_rates:
-                card = self._card_for_update(envelope, agreement)
+                card = self.rates.card_for_update(envelope, agreement)
                 review.publish_to(card, envelope, found)
                 changed.append(card)
             decision = review.decision
@@ -283,4 +290,4 @@ class RateReviewUseCases(RateUseCases):
             }
             return changed, json_ready(result)
 
-        return self._execute("decide_rate_review", payload, envelope, build)
+        return self.ledger._execute("decide_rate_review", payload, envelope, build)

@@ -23,8 +23,9 @@ from domain.errors import NotFound
 from domain.rates.pricer import Pricer
 from domain.rates.pricing import BlendPart, RateQuote, VisitPrice
 from domain.rates.rate_card import RateCard
+from ledger.application import Ledger
 from ledger.jsonable import json_ready
-from ledger.usecases.agreements import AgreementUseCases
+from ledger.records import Records
 
 
 def rate_line(
@@ -66,15 +67,17 @@ def blend_rows(blend: Iterable[Any] | None) -> list[dict[str, str]] | None:
     return rows
 
 
-class RateUseCases(AgreementUseCases):
-    """Rates belong to agreements, so these use cases build on the agreements' ones."""
+class RateUseCases:
+    """Rates are published on an agreement's rate card, checked against the agreement."""
 
-    def _card_for_update(self, envelope: Envelope, agreement: str) -> RateCard:
+    def __init__(self, ledger: Ledger, records: Records):
+        self.ledger = ledger
+        self.records = records
+
+    def card_for_update(self, envelope: Envelope, agreement: str) -> RateCard:
         """The agreement's rate card, or a new one to be saved with its first rate."""
-        card_id = RateCard.create_id(agreement)
-        if card_id in self.repository:
-            return self.repository.get(card_id)
-        return RateCard.create(envelope, agreement)
+        found = self.records.find(RateCard.create_id(agreement))
+        return found if found is not None else RateCard.create(envelope, agreement)
 
     def publish_rate(
         self,
@@ -102,7 +105,7 @@ class RateUseCases(AgreementUseCases):
             quote = card.rate_for(service, zone, start, band)
             return [card], json_ready({"agreement": agreement, **_quote_fields(quote)})
 
-        return self._execute("publish_rate", payload, envelope, build)
+        return self.ledger._execute("publish_rate", payload, envelope, build)
 
     def withdraw_rate(
         self,
@@ -123,7 +126,7 @@ class RateUseCases(AgreementUseCases):
             card = self._apply_rate_lines(envelope, agreement, [line], start)
             return [card], json_ready({"agreement": agreement, **line, "withdrawn_from": start})
 
-        return self._execute("withdraw_rate", payload, envelope, build)
+        return self.ledger._execute("withdraw_rate", payload, envelope, build)
 
     def publish_rates(
         self, envelope: Envelope, agreement: str, lines: Iterable[dict[str, Any]], effective_from: date | None = None
@@ -142,14 +145,14 @@ class RateUseCases(AgreementUseCases):
             card = self._apply_rate_lines(envelope, agreement, rows, start)
             return [card], json_ready({"agreement": agreement, "effective_from": start, "lines": len(rows)})
 
-        return self._execute("publish_rates", payload, envelope, build)
+        return self.ledger._execute("publish_rates", payload, envelope, build)
 
     def _apply_rate_lines(
         self, envelope: Envelope, agreement: str, lines: list[dict[str, Any]], start: date
     ) -> RateCard:
         """Apply rate lines to the agreement's card (created if need be), checked against the agreement."""
-        found = self.agreement(agreement)
-        card = self._card_for_update(envelope, agreement)
+        found = self.records.agreement(agreement)
+        card = self.card_for_update(envelope, agreement)
         for line in lines:
             if line["withdraw"]:
                 card.withdraw_rate(
@@ -172,15 +175,15 @@ class RateUseCases(AgreementUseCases):
     # -- the one pricing function --------------------------------------------------------
 
     def rate_card(self, agreement: str) -> RateCard:
-        card_id = RateCard.create_id(agreement)
-        if card_id not in self.repository:
-            self.agreement(agreement)  # an unknown agreement says so first
+        card = self.records.find(RateCard.create_id(agreement))
+        if card is None:
+            self.records.agreement(agreement)  # an unknown agreement says so first
             raise NotFound(f"agreement {agreement!r} has no rates published yet")
-        return self.repository.get(card_id)
+        return card
 
     def pricer(self, agreement: str) -> Pricer:
         """A Pricer for the agreement as recorded now: build one per batch of visits."""
-        return Pricer(self.agreement(agreement), self.rate_card(agreement))
+        return Pricer(self.records.agreement(agreement), self.rate_card(agreement))
 
     def rate_for(
         self, agreement: str, service: ServiceType | str, zone: str, on_date: date, band: str | None = None

@@ -48,6 +48,7 @@ from domain.settlement.payment_ledger import PaymentLedger, capitated_run, check
 from domain.settlement.pooled_budget import PaymentMechanism, PooledBudget, PoolTerms
 from domain.settlement.settlement import Settlement, SettlementStatus
 from domain.settlement.statement import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
+from ledger.application import Ledger
 from ledger.authorisation import (
     accountant_access,
     approving_commissioner,
@@ -57,7 +58,7 @@ from ledger.authorisation import (
 from ledger.jsonable import json_ready
 from ledger.queries import settlements as views
 from ledger.queries.events import read_events
-from ledger.usecases.agreements import AgreementUseCases
+from ledger.records import Records
 
 __all__ = ["SettlementUseCases"]
 
@@ -75,8 +76,12 @@ def _awarded(agreement: Agreement, financial_year: str) -> set[tuple[str, str]]:
     return found
 
 
-class SettlementUseCases(AgreementUseCases):
-    """The pool refers to agreements (contributions, awards, profit cap): these build on the agreements' use cases."""
+class SettlementUseCases:
+    """The pool refers to agreements (contributions, awards, profit cap); settlements read priced activity."""
+
+    def __init__(self, ledger: Ledger, records: Records):
+        self.ledger = ledger
+        self.records = records
 
     # -- the pooled budget -------------------------------------------------------------------------
 
@@ -106,24 +111,23 @@ class SettlementUseCases(AgreementUseCases):
         }  # fmt: skip
 
         def build() -> tuple[list[Any], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_review(self, envelope.actor, found, "setting up a pooled budget")
+            found = self.records.agreement(agreement)
+            check_may_review(self.records, envelope.actor, found, "setting up a pooled budget")
             terms = PoolTerms.check(
                 target=target, bands=bands, gain_cap=gain_cap, loss_cap=loss_cap, mechanism=mechanism,
                 capitation=capitation, clawback_share=clawback_share, margin_basis=margin_basis,
                 provider_split=provider_split,
             )  # fmt: skip
             self._check_pool_fits(found, year, terms)
-            pool_id = PooledBudget.create_id(agreement, year)
-            if pool_id in self.repository:
-                pool: PooledBudget = self.repository.get(pool_id)
+            pool: PooledBudget | None = self.records.find(PooledBudget.create_id(agreement, year))
+            if pool is not None:
                 if not pool.revise(envelope, terms):
                     return [], {**_pool_json(pool), "recorded": False, "message": "unchanged: nothing was recorded"}
             else:
                 pool = PooledBudget.set_up(envelope, agreement, year, terms)
             return [pool], {**_pool_json(pool), "recorded": True}
 
-        return self._execute("set_pooled_budget", payload, envelope, build)
+        return self.ledger._execute("set_pooled_budget", payload, envelope, build)
 
     def _check_pool_fits(self, agreement: Agreement, year: str, terms: PoolTerms) -> None:
         fy = parse_financial_year(year)
@@ -150,15 +154,19 @@ class SettlementUseCases(AgreementUseCases):
     def pooled_budget(self, agreement: str, financial_year: str) -> PooledBudget:
         year = check_financial_year(financial_year)
         what = f"the {year} pooled budget of {agreement!r}"
-        return self._get(PooledBudget, PooledBudget.create_id(agreement, year), what)
+        return self.records.get(PooledBudget.create_id(agreement, year), what)
 
     def pool_position(
         self, actor: Any, agreement: str, financial_year: str, through_month: str | None = None
     ) -> dict[str, Any]:
         """Budget, target, paid, due, forecast to year end at the run rate, and variance (accountants only)."""
-        self.projections.catch_up()
-        access = accountant_access(self, actor, agreement)
-        return views.pool_position(self, access, check_financial_year(financial_year), through_month)
+        self.ledger.projections.catch_up()
+        access = accountant_access(self.records, actor, agreement)
+        pool = self.pooled_budget(agreement, financial_year)
+        contributions = self.records.agreement(agreement).contributions(pool.financial_year)
+        return views.pool_position(
+            self.ledger.read_engine, access, pool.financial_year, pool.terms, contributions, through_month
+        )
 
     # -- payments on account ---------------------------------------------------------------------
 
@@ -168,8 +176,8 @@ class SettlementUseCases(AgreementUseCases):
         year = year_of_month(chosen)
 
         def build() -> tuple[list[Any], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_review(self, envelope.actor, found, "running payments")
+            found = self.records.agreement(agreement)
+            check_may_review(self.records, envelope.actor, found, "running payments")
             pool = self.pooled_budget(agreement, year)
             issued = [s for s in self.settlements(agreement, year) if s.status is SettlementStatus.ISSUED]
             if issued:
@@ -177,17 +185,15 @@ class SettlementUseCases(AgreementUseCases):
                     f"month: {year} of {agreement} was settled ({issued[-1].describe()}); payments after the "
                     "settlement are settled by a re-settlement, not a payment run"
                 )
-            ledger_id = PaymentLedger.create_id(agreement, year)
-            if ledger_id in self.repository:
-                record: PaymentLedger = self.repository.get(ledger_id)
-            else:
+            record: PaymentLedger | None = self.records.find(PaymentLedger.create_id(agreement, year))
+            if record is None:
                 record = PaymentLedger.open(envelope, agreement, year)
             terms = pool.terms
             if terms.mechanism is PaymentMechanism.RATE:
-                self.projections.catch_up()
-                rows = views.activity_rows(self.read_engine, agreement, year)
+                self.ledger.projections.catch_up()
+                rows = views.activity_rows(self.ledger.read_engine, agreement, year)
                 lines = rate_run(chosen, rows, record.paid())
-                unpriced = views.unpriced_visits(self.read_engine, agreement, year)
+                unpriced = views.unpriced_visits(self.ledger.read_engine, agreement, year)
                 basis = (
                     f"priced activity of {year} up to {chosen} from the activity read model at event position "
                     f"{self._activity_position()} (rate card version {self._version(RateCard.create_id(agreement))}); "
@@ -205,29 +211,29 @@ class SettlementUseCases(AgreementUseCases):
             }  # fmt: skip
             return [record], json_ready(result)
 
-        return self._execute("run_payments", {"agreement": agreement, "month": chosen}, envelope, build)
+        return self.ledger._execute("run_payments", {"agreement": agreement, "month": chosen}, envelope, build)
 
     def payments(self, agreement: str, financial_year: str) -> PaymentLedger:
         year = check_financial_year(financial_year)
         what = f"payments of {agreement!r} in {year}"
-        return self._get(PaymentLedger, PaymentLedger.create_id(agreement, year), what)
+        return self.records.get(PaymentLedger.create_id(agreement, year), what)
 
     def payment_statement(self, actor: Any, agreement: str, provider: str, month: str) -> dict[str, Any]:
         """One provider's payment for a month, line by line, with the year's cumulative payments."""
-        self.projections.catch_up()
-        return views.payment_statement(self.read_engine, provider_access(self, actor, agreement, provider), month)
+        self.ledger.projections.catch_up()
+        return views.payment_statement(self.ledger.read_engine, provider_access(self.records, actor, agreement, provider), month)
 
     def payment_runs(self, actor: Any, agreement: str, financial_year: str) -> list[dict[str, Any]]:
-        self.projections.catch_up()
-        return views.payment_runs(self.read_engine, accountant_access(self, actor, agreement), financial_year)
+        self.ledger.projections.catch_up()
+        return views.payment_runs(self.ledger.read_engine, accountant_access(self.records, actor, agreement), financial_year)
 
     # -- settlement inputs -------------------------------------------------------------------------
 
     def _version(self, aggregate_id: Any) -> int | None:
-        return self.repository.get(aggregate_id).version if aggregate_id in self.repository else None
+        return self.records.version(aggregate_id)
 
     def _activity_position(self) -> int | None:
-        return self.projections.positions().get("activity")
+        return self.ledger.projections.positions().get("activity")
 
     def accepted_returns(
         self, agreement: str, financial_year: str
@@ -236,13 +242,13 @@ class SettlementUseCases(AgreementUseCases):
         year = parse_financial_year(check_financial_year(financial_year))
         quarters = {str(q) for q in year.quarters()}
         found: dict[str, dict[str, CostReturn]] = {}
-        for record in read_events(self.recorder, self.mapper, topics=[CostReturn.Drafted.TOPIC], limit=10**6):
+        for record in read_events(self.ledger.recorder, self.ledger.mapper, topics=[CostReturn.Drafted.TOPIC], limit=10**6):
             payload = record.payload
             if payload["agreement"] != agreement or payload.get("in_house"):
                 continue
             if payload["period"] != str(year) and payload["period"] not in quarters:
                 continue
-            cost_return: CostReturn = self.repository.get(record.aggregate_id)
+            cost_return: CostReturn = self.records.get(record.aggregate_id, "cost return")
             if cost_return.accepted_filing is not None:
                 found.setdefault(cost_return.provider, {})[str(cost_return.period)] = cost_return
         figures: dict[str, ReturnFigures] = {}
@@ -266,14 +272,14 @@ class SettlementUseCases(AgreementUseCases):
     def settlement_inputs(self, agreement: str, financial_year: str) -> tuple[SettlementInputs, dict[str, Any]]:
         """Every figure the year's settlement is computed from, by value, and where each came from."""
         year = check_financial_year(financial_year)
-        self.projections.catch_up()
-        found = self.agreement(agreement)
+        self.ledger.projections.catch_up()
+        found = self.records.agreement(agreement)
         pool = self.pooled_budget(agreement, year)
         terms = pool.terms
-        rows = views.activity_rows(self.read_engine, agreement, year)
+        rows = views.activity_rows(self.ledger.read_engine, agreement, year)
         activity = views.by_provider(rows)
         payments_id = PaymentLedger.create_id(agreement, year)
-        record: PaymentLedger | None = self.repository.get(payments_id) if payments_id in self.repository else None
+        record: PaymentLedger | None = self.records.find(payments_id)
         year_end = parse_financial_year(year).end
         max_margin = found.max_profit_margin_on(year_end)
         returns, return_refs = self.accepted_returns(agreement, year) if max_margin is not None else ({}, [])
@@ -299,7 +305,7 @@ class SettlementUseCases(AgreementUseCases):
         )
         card_id = RateCard.create_id(agreement)
         arrears_id = Arrears.create_id(agreement, year)
-        arrears: Arrears | None = self.repository.get(arrears_id) if arrears_id in self.repository else None
+        arrears: Arrears | None = self.records.find(arrears_id)
         references = {
             "pooled_budget": {"id": str(pool.id), "version": pool.version},
             "agreement": {
@@ -310,10 +316,10 @@ class SettlementUseCases(AgreementUseCases):
             "activity": {
                 "read_model": "activity_totals",
                 "event_position": self._activity_position(),
-                "head": self.projections.head(),
+                "head": self.ledger.projections.head(),
                 "months": sorted({r.month for r in rows}),
                 "visits": sum(r.visits for r in rows),
-                "unpriced_visits": views.unpriced_visits(self.read_engine, agreement, year),
+                "unpriced_visits": views.unpriced_visits(self.ledger.read_engine, agreement, year),
             },
             "payments": None if record is None else {
                 "id": str(record.id), "version": record.version, "months": [r.month for r in record.runs],
@@ -330,7 +336,7 @@ class SettlementUseCases(AgreementUseCases):
 
     def preview_settlement(self, actor: Any, agreement: str, financial_year: str) -> dict[str, Any]:
         """The settlement as it would be drafted now, recording nothing."""
-        access = accountant_access(self, actor, agreement)
+        access = accountant_access(self.records, actor, agreement)
         inputs, references = self.settlement_inputs(access.agreement, financial_year)
         statement = compute_settlement(inputs)
         return json_ready(
@@ -346,8 +352,8 @@ class SettlementUseCases(AgreementUseCases):
         """Every settlement of the agreement's year, in number order."""
         year = check_financial_year(financial_year)
         found: list[Settlement] = []
-        while (next_id := Settlement.create_id(agreement, year, len(found) + 1)) in self.repository:
-            found.append(self.repository.get(next_id))
+        while (next_one := self.records.find(Settlement.create_id(agreement, year, len(found) + 1))) is not None:
+            found.append(next_one)
         return found
 
     def settlement(self, agreement: str, financial_year: str, sequence: int | None = None) -> Settlement:
@@ -358,18 +364,18 @@ class SettlementUseCases(AgreementUseCases):
             if not found:
                 raise NotFound(f"no settlement of {agreement!r} for {year} has been drafted")
             return found[-1]
-        return self._get(Settlement, Settlement.create_id(agreement, year, sequence),
+        return self.records.get(Settlement.create_id(agreement, year, sequence),
                          f"settlement {sequence} of {agreement!r} for {year}")  # fmt: skip
 
     def settlement_view(
         self, actor: Any, agreement: str, financial_year: str, sequence: int | None = None, provider: str | None = None
     ) -> dict[str, Any]:
         """A settlement for its reader: accountants see it all; a provider sees its own lines (``provider``)."""
-        self.agreement(agreement)
+        self.records.agreement(agreement)
         if provider:
-            access: Any = provider_access(self, actor, agreement, provider)
+            access: Any = provider_access(self.records, actor, agreement, provider)
         else:
-            access = accountant_access(self, actor, agreement)
+            access = accountant_access(self.records, actor, agreement)
         return json_ready(views.settlement_view(self.settlement(agreement, financial_year, sequence), access))
 
     def draft_settlement(self, envelope: Envelope, agreement: str, financial_year: str) -> dict[str, Any]:
@@ -383,15 +389,15 @@ class SettlementUseCases(AgreementUseCases):
         year = check_financial_year(financial_year)
 
         def build() -> tuple[list[Any], dict[str, Any]]:
-            found = self.agreement(agreement)
-            check_may_review(self, envelope.actor, found, "drafting a settlement")
+            found = self.records.agreement(agreement)
+            check_may_review(self.records, envelope.actor, found, "drafting a settlement")
             inputs, references = self.settlement_inputs(agreement, year)
             existing = self.settlements(agreement, year)
             open_drafts = [s for s in existing if s.status in OPEN]
             data = json_ready(inputs.to_data())
             for draft in open_drafts:
                 if json_ready(draft.inputs) == data:
-                    view = views.settlement_view(draft, accountant_access(self, envelope.actor, agreement))
+                    view = views.settlement_view(draft, accountant_access(self.records, envelope.actor, agreement))
                     message = f"unchanged: {draft.describe()} was drafted from the same figures; nothing was recorded"
                     return [], json_ready({**view, "recorded": False, "message": message})
             issued = [s for s in existing if s.status is SettlementStatus.ISSUED]
@@ -410,10 +416,10 @@ class SettlementUseCases(AgreementUseCases):
             reason = f"superseded by settlement {sequence}" + (f": {envelope.reason}" if envelope.reason else "")
             for draft in open_drafts:
                 draft.withdraw(Envelope(envelope.actor, envelope.effective_date, reason), superseded_by=sequence)
-            view = views.settlement_view(new, accountant_access(self, envelope.actor, agreement))
+            view = views.settlement_view(new, accountant_access(self.records, envelope.actor, agreement))
             return [new, *open_drafts], json_ready({**view, "recorded": True})
 
-        return self._execute("draft_settlement", {"agreement": agreement, "financial_year": year}, envelope, build)
+        return self.ledger._execute("draft_settlement", {"agreement": agreement, "financial_year": year}, envelope, build)
 
     def _change_settlement(
         self, command: str, envelope: Envelope, agreement: str, financial_year: str, sequence: int,
@@ -422,19 +428,19 @@ class SettlementUseCases(AgreementUseCases):
         year = check_financial_year(financial_year)
 
         def build() -> tuple[list[Any], dict[str, Any]]:
-            found = self.agreement(agreement)
+            found = self.records.agreement(agreement)
             settlement = self.settlement(agreement, year, sequence)
             change(found, settlement)
             return [settlement], _settlement_summary(settlement)
 
         body = {"agreement": agreement, "financial_year": year, "sequence": sequence, **(payload or {})}
-        return self._execute(command, body, envelope, build)
+        return self.ledger._execute(command, body, envelope, build)
 
     def review_settlement(
         self, envelope: Envelope, agreement: str, financial_year: str, sequence: int, note: str | None = None
     ) -> dict[str, Any]:
         def change(found: Agreement, s: Settlement) -> None:
-            check_may_review(self, envelope.actor, found, "reviewing a settlement")
+            check_may_review(self.records, envelope.actor, found, "reviewing a settlement")
             s.review(envelope, note)
 
         return self._change_settlement("review_settlement", envelope, agreement, financial_year, sequence, change,
@@ -449,7 +455,7 @@ class SettlementUseCases(AgreementUseCases):
         """
 
         def change(found: Agreement, s: Settlement) -> None:
-            s.approve(envelope, approving_commissioner(self, envelope.actor, found, commissioner))
+            s.approve(envelope, approving_commissioner(self.records, envelope.actor, found, commissioner))
 
         return self._change_settlement("approve_settlement", envelope, agreement, financial_year, sequence, change,
                                        {"commissioner": commissioner})  # fmt: skip
@@ -460,7 +466,7 @@ class SettlementUseCases(AgreementUseCases):
         """Issue an approved settlement, refused if the ledger's figures changed since it was drafted."""
 
         def change(found: Agreement, s: Settlement) -> None:
-            check_may_review(self, envelope.actor, found, "issuing a settlement")
+            check_may_review(self.records, envelope.actor, found, "issuing a settlement")
             if s.status is SettlementStatus.APPROVED:
                 inputs, _ = self.settlement_inputs(agreement, s.financial_year)
                 now, then = json_ready(inputs.to_data()), json_ready(s.inputs)
@@ -478,16 +484,16 @@ class SettlementUseCases(AgreementUseCases):
         self, envelope: Envelope, agreement: str, financial_year: str, sequence: int
     ) -> dict[str, Any]:
         def change(found: Agreement, s: Settlement) -> None:
-            check_may_review(self, envelope.actor, found, "withdrawing a settlement")
+            check_may_review(self.records, envelope.actor, found, "withdrawing a settlement")
             s.withdraw(envelope)
 
         return self._change_settlement("withdraw_settlement", envelope, agreement, financial_year, sequence, change)
 
     def list_settlements(self, actor: Any, agreement: str, financial_year: str | None = None) -> list[dict[str, Any]]:
-        self.projections.catch_up()
-        access = accountant_access(self, actor, agreement)
+        self.ledger.projections.catch_up()
+        access = accountant_access(self.records, actor, agreement)
         year = check_financial_year(financial_year) if financial_year else None
-        return views.list_settlements(self.read_engine, access.agreement, year)
+        return views.list_settlements(self.ledger.read_engine, access.agreement, year)
 
 
 def _pool_json(pool: PooledBudget) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from demo.partnerships import load_demo
-from ledger.application import Ledger
+from ledger.bootstrap import open_openbook
 from ledger.persistence.database import Database
 from ledger.settings import Settings
 from web.app import create_app
@@ -55,9 +55,9 @@ def browser() -> Iterator[object]:
 @pytest.fixture
 def live_server(tmp_path: os.PathLike[str]) -> Iterator[str]:
     """The web app serving a demo ledger on SQLite, on a free loopback port."""
-    ledger = Ledger(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
-    load_demo(ledger)
-    app = create_app({"LEDGER": ledger, "SETTINGS": Settings(secret_key="e2e")})
+    book = open_openbook(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
+    load_demo(book)
+    app = create_app({"OPENBOOK": book, "SETTINGS": Settings(secret_key="e2e")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -65,7 +65,7 @@ def live_server(tmp_path: os.PathLike[str]) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
-        ledger.close()
+        book.close()
 
 
 @pytest.fixture

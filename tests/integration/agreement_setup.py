@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from domain.envelope import Actor, Envelope
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook
 
 ACCOUNTANT = Actor("accountant@wirral.example", "wirral-council")
 START = date(2019, 4, 1)
@@ -46,37 +46,37 @@ def on(day: date, reason: str | None = "January 2019 award", key: str | None = N
     return Envelope(ACCOUNTANT, day, reason, key)
 
 
-def register_organisations(ledger: Ledger) -> None:
+def register_organisations(book: Openbook) -> None:
     for code, kind in ORGANISATIONS.items():
-        ledger.register_organisation(on(START, "demo"), code, code.replace("-", " ").title(), kind)
+        book.organisations.register_organisation(on(START, "demo"), code, code.replace("-", " ").title(), kind)
 
 
-def wirral(ledger: Ledger, *, rate: D | None = D("15.60"), services: tuple[str, ...] = ("standard",)) -> str:
+def wirral(book: Openbook, *, rate: D | None = D("15.60"), services: tuple[str, ...] = ("standard",)) -> str:
     """The Wirral agreement with its zones, award and pool; a standard rate in every zone unless ``rate`` is None."""
-    register_organisations(ledger)
-    ledger.register_agreement(on(START, "joint commission"), WIRRAL, "Wirral homecare alliance", "alliance", START, END)
-    ledger.join_commissioner(on(START, "section 75"), WIRRAL, "wirral-council")
-    ledger.join_commissioner(on(START, "section 75"), WIRRAL, "wirral-ccg")
-    ledger.set_contribution(on(START, "pooled budget"), WIRRAL, "wirral-council", "2019-20", D("7200000.00"))
-    ledger.set_contribution(on(START, "pooled budget"), WIRRAL, "wirral-ccg", "2019-20", D("4800000.00"))
+    register_organisations(book)
+    book.agreements.register_agreement(on(START, "joint commission"), WIRRAL, "Wirral homecare alliance", "alliance", START, END)
+    book.agreements.join_commissioner(on(START, "section 75"), WIRRAL, "wirral-council")
+    book.agreements.join_commissioner(on(START, "section 75"), WIRRAL, "wirral-ccg")
+    book.agreements.set_contribution(on(START, "pooled budget"), WIRRAL, "wirral-council", "2019-20", D("7200000.00"))
+    book.agreements.set_contribution(on(START, "pooled budget"), WIRRAL, "wirral-ccg", "2019-20", D("4800000.00"))
     for zone, (name, districts) in ZONES.items():
-        ledger.add_zone(on(START, "four zones"), WIRRAL, zone, name, districts)
+        book.agreements.add_zone(on(START, "four zones"), WIRRAL, zone, name, districts)
     for service in services:
-        ledger.add_service_type(on(START, "services"), WIRRAL, service)
+        book.agreements.add_service_type(on(START, "services"), WIRRAL, service)
     for zone, (primary, secondary) in AWARDS.items():
-        ledger.award_provider(on(START), WIRRAL, primary, zone, "primary")
-        ledger.award_provider(on(START), WIRRAL, secondary, zone, "secondary")
+        book.agreements.award_provider(on(START), WIRRAL, primary, zone, "primary")
+        book.agreements.award_provider(on(START), WIRRAL, secondary, zone, "secondary")
     if rate is not None:
         for zone in ZONES:
-            ledger.publish_rate(on(START, "aggregated rate"), WIRRAL, "standard", zone, hourly_rate=rate)
+            book.rates.publish_rate(on(START, "aggregated rate"), WIRRAL, "standard", zone, hourly_rate=rate)
     return WIRRAL
 
 
-def framework(ledger: Ledger, code: str = "hfd", services: tuple[str, ...] = ("standard", "complex")) -> str:
+def framework(book: Openbook, code: str = "hfd", services: tuple[str, ...] = ("standard", "complex")) -> str:
     """A one-zone framework (Herefordshire-like) for pricing tests: zone-a from 1 April 2017."""
     start = date(2017, 4, 1)
-    ledger.register_agreement(on(start, None), code, "Help to Live at Home", "framework", start, date(2022, 6, 30))
-    ledger.add_zone(on(start, "pathway O"), code, "zone-a", "Zone A", ["HR5", "HR6"])
+    book.agreements.register_agreement(on(start, None), code, "Help to Live at Home", "framework", start, date(2022, 6, 30))
+    book.agreements.add_zone(on(start, "pathway O"), code, "zone-a", "Zone A", ["HR5", "HR6"])
     for service in services:
-        ledger.add_service_type(on(start, "services"), code, service)
+        book.agreements.add_service_type(on(start, "services"), code, service)
     return code

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 
 RawSQL = Callable[..., list[tuple[Any, ...]]]
@@ -90,16 +90,16 @@ def _empty_public_schema(database: Database) -> None:
 
 
 @pytest.fixture
-def fresh_ledger(database: Database, tmp_path: Any) -> Iterator[Callable[[], Ledger]]:
+def fresh_book(database: Database, tmp_path: Any) -> Iterator[Callable[[], Openbook]]:
     """Each call closes the previous ledger and opens one on a new, empty database.
 
     For property tests, whose every example needs an empty database: SQLite
     gets a new file, PostgreSQL an emptied ``public`` schema.
     """
-    opened: list[Ledger] = []
+    opened: list[Openbook] = []
     numbers = itertools.count()
 
-    def _open() -> Ledger:
+    def _open() -> Openbook:
         while opened:
             opened.pop().close()
         if database.is_sqlite:
@@ -107,9 +107,9 @@ def fresh_ledger(database: Database, tmp_path: Any) -> Iterator[Callable[[], Led
         else:
             _empty_public_schema(database)
             fresh = database
-        ledger = Ledger(fresh)
-        opened.append(ledger)
-        return ledger
+        book = open_openbook(fresh)
+        opened.append(book)
+        return book
 
     yield _open
     while opened:

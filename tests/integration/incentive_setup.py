@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.envelope import Actor, Envelope
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook
 from tests.integration.activity_setup import visit, write_csv
 
 HFD = "hfd"
@@ -47,22 +47,22 @@ def by(actor: Actor, day: date, reason: str | None = None, key: str | None = Non
     return Envelope(actor, day, reason, key)
 
 
-def herefordshire_style(ledger: Ledger) -> str:
+def herefordshire_style(book: Openbook) -> str:
     """The framework, its commissioner and accountant, three awarded providers and two KPIs."""
     system = Envelope(Actor("system"), START, "test set-up")
-    ledger.register_organisation(system, COUNCIL, "Herefordshire-style Council", "council")
+    book.organisations.register_organisation(system, COUNCIL, "Herefordshire-style Council", "council")
     for provider in PROVIDERS:
-        ledger.register_organisation(system, provider, provider.replace("-", " ").title(), "provider")
-    ledger.register_user(system, ACCOUNTANT.user, "HFD Accountant", COUNCIL, ["accountant"])
-    ledger.register_user(system, PROVIDER_A_FINANCE.user, "Provider A Finance", "hfd-provider-a", ["provider"])
-    ledger.register_agreement(by(ACCOUNTANT, START), HFD, "Help to Live at Home", "framework", START, date(2022, 6, 30))
-    ledger.join_commissioner(by(ACCOUNTANT, START, "directly commissioned"), HFD, COUNCIL)
-    ledger.add_zone(by(ACCOUNTANT, START, "pathway O"), HFD, "zone-a", "Zone A", ["HR5", "HR6"])
-    ledger.add_service_type(by(ACCOUNTANT, START, "services"), HFD, "standard")
+        book.organisations.register_organisation(system, provider, provider.replace("-", " ").title(), "provider")
+    book.organisations.register_user(system, ACCOUNTANT.user, "HFD Accountant", COUNCIL, ["accountant"])
+    book.organisations.register_user(system, PROVIDER_A_FINANCE.user, "Provider A Finance", "hfd-provider-a", ["provider"])
+    book.agreements.register_agreement(by(ACCOUNTANT, START), HFD, "Help to Live at Home", "framework", START, date(2022, 6, 30))
+    book.agreements.join_commissioner(by(ACCOUNTANT, START, "directly commissioned"), HFD, COUNCIL)
+    book.agreements.add_zone(by(ACCOUNTANT, START, "pathway O"), HFD, "zone-a", "Zone A", ["HR5", "HR6"])
+    book.agreements.add_service_type(by(ACCOUNTANT, START, "services"), HFD, "standard")
     for provider, tier in zip(PROVIDERS, ("primary", "secondary", "secondary"), strict=True):
-        ledger.award_provider(by(ACCOUNTANT, START, "framework award"), HFD, provider, "zone-a", tier)
+        book.agreements.award_provider(by(ACCOUNTANT, START, "framework award"), HFD, provider, "zone-a", tier)
     for kpi in KPIS:
-        ledger.define_kpi(by(ACCOUNTANT, START, "framework KPIs"), HFD, *kpi)
+        book.agreements.define_kpi(by(ACCOUNTANT, START, "framework KPIs"), HFD, *kpi)
     return HFD
 
 
@@ -76,22 +76,22 @@ def visits_file(path: Path, year_start: date, counts: dict[str, int], prefix: st
     return write_csv(path, rows)
 
 
-def import_two_years(ledger: Ledger, tmp_path: Path) -> None:
+def import_two_years(book: Openbook, tmp_path: Path) -> None:
     for index, year_start in enumerate((START, date(2018, 4, 1))):
         counts = {p: pair[index] for p, pair in VISITS.items()}
         path = visits_file(tmp_path / f"visits-{index}.csv", year_start, counts, f"Y{index}")
-        ledger.import_activity(by(ACCOUNTANT, year_start.replace(year=year_start.year + 1), "ECM year"), HFD, path)
+        book.activity.import_activity(by(ACCOUNTANT, year_start.replace(year=year_start.year + 1), "ECM year"), HFD, path)
 
 
-def all_met(ledger: Ledger, year: str = Y2, providers: tuple[str, ...] = PROVIDERS) -> None:
+def all_met(book: Openbook, year: str = Y2, providers: tuple[str, ...] = PROVIDERS) -> None:
     """Every KPI met for the year by each provider."""
     for provider in providers:
-        ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, provider, year, "missed-visits", D("0.3"), "ECM report")
-        ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, provider, year, "continuity-of-carer", D("85"),
+        book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, provider, year, "missed-visits", D("0.3"), "ECM report")
+        book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, provider, year, "continuity-of-carer", D("85"),
                                  "rostering report")  # fmt: skip
 
 
-def herefordshire_scheme(ledger: Ledger, **overrides: Any) -> dict[str, Any]:
+def herefordshire_scheme(book: Openbook, **overrides: Any) -> dict[str, Any]:
     """Reduce hours by at least 5% a year; £2.00 an hour beyond it; only if all KPIs are met."""
     terms: dict[str, Any] = {
         "from_year": Y1,
@@ -99,4 +99,4 @@ def herefordshire_scheme(ledger: Ledger, **overrides: Any) -> dict[str, Any]:
         "payment_per_hour": D("2.00"),
     }
     terms.update(overrides)
-    return ledger.set_incentive_scheme(by(ACCOUNTANT, START, "Herefordshire incentive rule"), HFD, **terms)
+    return book.incentives.set_incentive_scheme(by(ACCOUNTANT, START, "Herefordshire incentive rule"), HFD, **terms)

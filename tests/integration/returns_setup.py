@@ -11,31 +11,18 @@ contact hour; variations of it are invented.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal as D
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.returns.filing import CostReturnFiling
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook
 from ledger.projections.cost_returns import CostReturnsProjection
 from tests.integration.agreement_setup import START, WIRRAL, on, wirral
-
-
-@pytest.fixture
-def open_returns_ledger(open_ledger: Callable[[], Ledger]) -> Callable[[], Ledger]:
-    """Ledgers on the test database (tests/conftest.py opens and closes them)."""
-    return open_ledger
-
-
-@pytest.fixture
-def returns_ledger(open_returns_ledger: Callable[[], Ledger]) -> Ledger:
-    return open_returns_ledger()
-
 
 # -- people --------------------------------------------------------------------------------------
 
@@ -66,22 +53,22 @@ def finance(provider: str) -> Actor:
     return Actor(f"finance@{provider}.example", provider)
 
 
-def setup(ledger: Ledger, *, rate: D | None = D("15.60")) -> str:
+def setup(book: Openbook, *, rate: D | None = D("15.60")) -> str:
     """Wirral (agreement_setup) with the alliance's members, peripheral providers and every user."""
-    wirral(ledger, rate=rate)
+    wirral(book, rate=rate)
     for member in ALLIANCE_MEMBERS:
         name = member.replace("-", " ").title()
-        ledger.register_organisation(on(START, "demo"), member, name, "provider", "wirral-home-care-alliance")
+        book.organisations.register_organisation(on(START, "demo"), member, name, "provider", "wirral-home-care-alliance")
     for code in PERIPHERAL:
-        ledger.register_organisation(on(START, "demo"), code, code.replace("-", " ").title(), "provider")
-        ledger.award_provider(on(START), WIRRAL, code, "zone-1", "peripheral")
-    ledger.register_organisation(on(START, "another partnership"), "elsewhere-council", "Elsewhere Council", "council")
-    ledger.register_organisation(on(START, "not awarded"), "stranger-care", "Stranger Care", "provider")
+        book.organisations.register_organisation(on(START, "demo"), code, code.replace("-", " ").title(), "provider")
+        book.agreements.award_provider(on(START), WIRRAL, code, "zone-1", "peripheral")
+    book.organisations.register_organisation(on(START, "another partnership"), "elsewhere-council", "Elsewhere Council", "council")
+    book.organisations.register_organisation(on(START, "not awarded"), "stranger-care", "Stranger Care", "provider")
     for actor, roles in PEOPLE.items():
-        ledger.register_user(Envelope(SYSTEM, START), actor.user, actor.user, actor.organisation, roles)
+        book.organisations.register_user(Envelope(SYSTEM, START), actor.user, actor.user, actor.organisation, roles)
     for provider in (*PROVIDERS, "stranger-care"):
         actor = finance(provider)
-        ledger.register_user(Envelope(SYSTEM, START), actor.user, actor.user, provider, ["provider"])
+        book.organisations.register_user(Envelope(SYSTEM, START), actor.user, actor.user, provider, ["provider"])
     return WIRRAL
 
 
@@ -125,9 +112,9 @@ def filing(**kwargs: Any) -> CostReturnFiling:
     return CostReturnFiling.parse(filing_data(**kwargs))
 
 
-def snapshot(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
+def snapshot(book: Openbook) -> dict[str, list[tuple[Any, ...]]]:
     """Every row of the cost return read model, in a stable order, to compare two states."""
-    with ledger.read_engine.connect() as conn:
+    with book.read_engine.connect() as conn:
         return {
             table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
             for table in CostReturnsProjection.tables

@@ -1,54 +1,24 @@
-"""Set-up shared by the pool, payment and settlement tests: a ledger with them wired in, Wirral, people, visits.
+"""Set-up shared by the pool, payment and settlement tests: Wirral, its people, visits and accepted returns.
 
-``Ledger`` is the application's ``Ledger`` with the
-settlement use cases and read model added (and the activity ones, until the
-application has them), as ``ledger/application.py`` will combine them. The
-activity modules are imported when the first such ledger is opened, not when
-this module is collected: importing them adds the activity tables to the
-read-model metadata every ledger creates, which other areas' tests of this
-session do not expect yet. Wirral is
-``agreement_setup.wirral`` (DOMAIN.md's zones, award, £12m pool and £15.60
-rate). Visits are imported through the activity import, from small CSV files
-whose every visit is 60 minutes at £15.60, so the arithmetic stays visible.
+Wirral is ``agreement_setup.wirral`` (DOMAIN.md's zones, award, £12m pool and
+£15.60 rate). Visits are imported through the activity import, from small CSV
+files whose every visit is 60 minutes at £15.60, so the arithmetic stays
+visible.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.returns.cost_return import CostReturn
 from domain.returns.filing import CostReturnFiling
-from ledger.application import Ledger
-from ledger.persistence.database import Database
 from tests.integration.agreement_setup import START, WIRRAL, wirral
-
-
-@pytest.fixture
-def open_settlement_ledger(database: Database) -> Iterator[Callable[[], Any]]:
-    opened: list[Any] = []
-
-    def _open() -> Any:
-        found = Ledger(database)
-        opened.append(found)
-        return found
-
-    yield _open
-    for found in opened:
-        found.close()
-
-
-@pytest.fixture
-def settle_ledger(open_settlement_ledger: Callable[[], Any]) -> Any:
-    return open_settlement_ledger()
-
 
 # -- people ------------------------------------------------------------------------------------------
 
@@ -67,16 +37,16 @@ def by(actor: Actor, day: date, reason: str | None = None, key: str | None = Non
     return Envelope(actor, day, reason, key)
 
 
-def setup(ledger: Any) -> str:
+def setup(book: Any) -> str:
     """Wirral (agreement_setup) with accountants of both commissioners, provider staff and an outsider."""
-    wirral(ledger)
-    ledger.register_organisation(by(SYSTEM, START), "elsewhere-council", "Elsewhere Council", "council")
+    wirral(book)
+    book.organisations.register_organisation(by(SYSTEM, START), "elsewhere-council", "Elsewhere Council", "council")
     people = {
         COUNCIL_ACCOUNTANT: ["accountant"], CCG_ACCOUNTANT: ["accountant"], HAVEN_FINANCE: ["provider"],
         PREMIER_FINANCE: ["provider"], OUTSIDER: ["accountant"],
     }  # fmt: skip
     for actor, roles in people.items():
-        ledger.register_user(by(SYSTEM, START), actor.user, actor.user, actor.organisation, roles)
+        book.organisations.register_user(by(SYSTEM, START), actor.user, actor.user, actor.organisation, roles)
     return WIRRAL
 
 
@@ -98,14 +68,14 @@ def visits(provider: str, zone: str, month: str, count: int, prefix: str = "V") 
     return rows
 
 
-def import_visits(ledger: Any, tmp_path: Path, name: str, rows: Iterable[list[str]], on: date = date(2019, 6, 5)) -> Any:
+def import_visits(book: Any, tmp_path: Path, name: str, rows: Iterable[list[str]], on: date = date(2019, 6, 5)) -> Any:
     path = tmp_path / name
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["visit_id", "provider", "client_ref", "postcode", "service", "planned_start",
                          "planned_minutes", "actual_start", "actual_minutes", "carer_ref"])  # fmt: skip
         writer.writerows(rows)
-    return ledger.import_activity(by(COUNCIL_ACCOUNTANT, on, "providers' call monitoring"), WIRRAL, path)
+    return book.activity.import_activity(by(COUNCIL_ACCOUNTANT, on, "providers' call monitoring"), WIRRAL, path)
 
 
 # -- cost returns ----------------------------------------------------------------------------------------
@@ -131,12 +101,12 @@ def filing(total_before_surplus: D, surplus: D) -> CostReturnFiling:
     )
 
 
-def accepted_return(ledger: Any, provider: str, period: str, total_before_surplus: D, surplus: D) -> CostReturn:
+def accepted_return(book: Any, provider: str, period: str, total_before_surplus: D, surplus: D) -> CostReturn:
     """A cost return filed, submitted and accepted, saved straight to the ledger (the cost return use cases'
     own tests cover how it gets there)."""
     filer = Envelope(Actor(f"finance@{provider}.example", provider), date(2020, 5, 1), "annual return")
     found = CostReturn.draft(filer, WIRRAL, provider, period, filing(total_before_surplus, surplus))
     found.submit(filer)
     found.accept(by(CCG_ACCOUNTANT, date(2020, 5, 20), "figures reconcile"))
-    ledger.save(found)
+    book.ledger.save(found)
     return found

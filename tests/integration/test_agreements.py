@@ -18,11 +18,11 @@ from ledger.queries import agreements as views
 from tests.integration.agreement_setup import START, WIRRAL, on, register_organisations, wirral
 
 
-def test_an_accountant_sets_up_an_agreement_and_the_read_models_follow(ledger):
-    wirral(ledger)
+def test_an_accountant_sets_up_an_agreement_and_the_read_models_follow(book):
+    wirral(book)
     kpi = ("missed-visits", "Missed visits", "per 1,000", "0.5", "lower-is-better")
-    ledger.define_kpi(on(START, "KPIs (5.22)"), WIRRAL, *kpi)
-    engine = ledger.read_engine
+    book.agreements.define_kpi(on(START, "KPIs (5.22)"), WIRRAL, *kpi)
+    engine = book.read_engine
 
     [row] = views.list_agreements(engine)
     assert (row["code"], row["name"], row["kind"], row["term_start"], row["term_end"]) == (
@@ -46,25 +46,25 @@ def test_an_accountant_sets_up_an_agreement_and_the_read_models_follow(ledger):
     assert views.settings_on(engine, WIRRAL, START) == {"payment-basis": "actual"}
 
 
-def test_commissioners_must_be_councils_or_icbs_and_awards_go_to_providers(ledger):
-    wirral(ledger, rate=None)
-    head = ledger.recorder.max_notification_id()
+def test_commissioners_must_be_councils_or_icbs_and_awards_go_to_providers(book):
+    wirral(book, rate=None)
+    head = book.ledger.recorder.max_notification_id()
 
     with pytest.raises(RuleBroken, match="commissioner: premier-care is a provider, not a council or an icb"):
-        ledger.join_commissioner(on(START, "typo"), WIRRAL, "premier-care")
+        book.agreements.join_commissioner(on(START, "typo"), WIRRAL, "premier-care")
     with pytest.raises(NotFound, match="organisation 'wirral-trust' is not registered"):
-        ledger.join_commissioner(on(START, "not yet registered"), WIRRAL, "wirral-trust")
+        book.agreements.join_commissioner(on(START, "not yet registered"), WIRRAL, "wirral-trust")
     with pytest.raises(RuleBroken, match="provider: wirral-ccg is an icb, not a provider"):
-        ledger.award_provider(on(START), WIRRAL, "wirral-ccg", "zone-1", "peripheral")
+        book.agreements.award_provider(on(START), WIRRAL, "wirral-ccg", "zone-1", "peripheral")
     with pytest.raises(NotFound, match="agreement 'wirral' is not registered"):
-        ledger.add_zone(on(START, "typo"), "wirral", "zone-5", "Neston", ["CH64"])
+        book.agreements.add_zone(on(START, "typo"), "wirral", "zone-5", "Neston", ["CH64"])
 
-    assert ledger.recorder.max_notification_id() == head  # nothing recorded
+    assert book.ledger.recorder.max_notification_id() == head  # nothing recorded
 
 
-def test_postcode_lookup_names_an_unknown_district_and_follows_awards_by_date(ledger):
-    wirral(ledger, rate=None)
-    found = ledger.locate_postcode(WIRRAL, "CH45 3AB", date(2019, 6, 1))
+def test_postcode_lookup_names_an_unknown_district_and_follows_awards_by_date(book):
+    wirral(book, rate=None)
+    found = book.agreements.locate_postcode(WIRRAL, "CH45 3AB", date(2019, 6, 1))
     assert (found.district, found.zone, found.zone_name, found.primary_provider) == (
         "CH45", "zone-2", "Wallasey", "premier-care"
     )
@@ -73,42 +73,42 @@ def test_postcode_lookup_names_an_unknown_district_and_follows_awards_by_date(le
     }
 
     with pytest.raises(NotFound, match="postcode district CH64 is not in any zone of wirral-homecare") as refused:
-        ledger.locate_postcode(WIRRAL, "CH64 9ZZ", date(2019, 6, 1))
+        book.agreements.locate_postcode(WIRRAL, "CH64 9ZZ", date(2019, 6, 1))
     assert "9ZZ" not in str(refused.value)  # the full postcode may be someone's home
     with pytest.raises(InvalidInput, match="postcode: not a UK postcode"):
-        ledger.locate_postcode(WIRRAL, "not a postcode", date(2019, 6, 1))
+        book.agreements.locate_postcode(WIRRAL, "not a postcode", date(2019, 6, 1))
 
     # Premier Care's Wallasey award ends with effect from 1 April 2021; Haven Care is primary from 1 May.
-    ledger.end_award(on(date(2021, 4, 1), "notice served"), WIRRAL, "premier-care", "zone-2")
-    ledger.award_provider(on(date(2021, 5, 1), "re-awarded"), WIRRAL, "haven-care", "zone-2", "primary")
-    assert ledger.locate_postcode(WIRRAL, "CH45 3AB", date(2021, 3, 31)).primary_provider == "premier-care"
-    gap = ledger.locate_postcode(WIRRAL, "CH45 3AB", date(2021, 4, 15))
+    book.agreements.end_award(on(date(2021, 4, 1), "notice served"), WIRRAL, "premier-care", "zone-2")
+    book.agreements.award_provider(on(date(2021, 5, 1), "re-awarded"), WIRRAL, "haven-care", "zone-2", "primary")
+    assert book.agreements.locate_postcode(WIRRAL, "CH45 3AB", date(2021, 3, 31)).primary_provider == "premier-care"
+    gap = book.agreements.locate_postcode(WIRRAL, "CH45 3AB", date(2021, 4, 15))
     assert gap.primary_provider is None and [a.provider for a in gap.awards] == ["wirral-home-care-alliance"]
-    assert ledger.locate_postcode(WIRRAL, "ch453ab", date(2021, 5, 1)).primary_provider == "haven-care"
+    assert book.agreements.locate_postcode(WIRRAL, "ch453ab", date(2021, 5, 1)).primary_provider == "haven-care"
 
-    ended = views.awards(ledger.read_engine, WIRRAL, zone="zone-2", provider="premier-care")
+    ended = views.awards(book.read_engine, WIRRAL, zone="zone-2", provider="premier-care")
     assert [(a["from_date"], a["to_date"]) for a in ended] == [(START, date(2021, 3, 31))]
-    assert [a["provider"] for a in views.awards(ledger.read_engine, WIRRAL, on=date(2021, 4, 15), zone="zone-2")] == [
+    assert [a["provider"] for a in views.awards(book.read_engine, WIRRAL, on=date(2021, 4, 15), zone="zone-2")] == [
         "wirral-home-care-alliance"
     ]
 
 
-def test_the_agreement_as_at_any_date_with_every_change_and_its_reason(ledger):
-    wirral(ledger, rate=None)
-    ledger.add_zone(on(date(2020, 10, 1), "Neston joins the alliance"), WIRRAL, "zone-5", "Neston", ["CH64"])
-    ledger.set_payment_basis(on(date(2020, 4, 1), "electronic call monitoring"), WIRRAL, "actual-capped")
-    ledger.extend_agreement_term(on(date(2023, 10, 2), "two-year extension"), WIRRAL, date(2026, 3, 31))
+def test_the_agreement_as_at_any_date_with_every_change_and_its_reason(book):
+    wirral(book, rate=None)
+    book.agreements.add_zone(on(date(2020, 10, 1), "Neston joins the alliance"), WIRRAL, "zone-5", "Neston", ["CH64"])
+    book.agreements.set_payment_basis(on(date(2020, 4, 1), "electronic call monitoring"), WIRRAL, "actual-capped")
+    book.agreements.extend_agreement_term(on(date(2023, 10, 2), "two-year extension"), WIRRAL, date(2026, 3, 31))
 
-    before, after = ledger.agreement_as_at(WIRRAL, date(2020, 9, 30)), ledger.agreement_as_at(WIRRAL, date(2020, 10, 1))
+    before, after = book.agreements.agreement_as_at(WIRRAL, date(2020, 9, 30)), book.agreements.agreement_as_at(WIRRAL, date(2020, 10, 1))
     assert [z.code for z in before.zones] == ["zone-1", "zone-2", "zone-3", "zone-4"]
     assert [z.code for z in after.zones][-1] == "zone-5"
-    assert (before.payment_basis, ledger.agreement_as_at(WIRRAL, date(2020, 3, 31)).payment_basis) == (
+    assert (before.payment_basis, book.agreements.agreement_as_at(WIRRAL, date(2020, 3, 31)).payment_basis) == (
         "actual-capped", "actual"
     )
-    assert ledger.agreement_as_at(WIRRAL, date(2023, 10, 1)).term_end == date(2024, 3, 31)
-    assert ledger.agreement_as_at(WIRRAL, date(2023, 10, 2)).term_end == date(2026, 3, 31)
+    assert book.agreements.agreement_as_at(WIRRAL, date(2023, 10, 1)).term_end == date(2024, 3, 31)
+    assert book.agreements.agreement_as_at(WIRRAL, date(2023, 10, 2)).term_end == date(2026, 3, 31)
 
-    history = ledger.agreement_history(WIRRAL)
+    history = book.agreements.agreement_history(WIRRAL)
     assert history[0].reason == "joint commission"
     neston = [c for c in history if "zone-5" in c.what]
     assert [(c.effective_date, c.what, c.reason, c.recorded_by) for c in neston] == [
@@ -119,58 +119,58 @@ def test_the_agreement_as_at_any_date_with_every_change_and_its_reason(ledger):
             "accountant@wirral.example (wirral-council)",
         )
     ]
-    assert [r["term_end"] for r in views.list_agreements(ledger.read_engine)] == [date(2026, 3, 31)]
-    assert views.settings_on(ledger.read_engine, WIRRAL, date(2020, 4, 1)) == {"payment-basis": "actual-capped"}
+    assert [r["term_end"] for r in views.list_agreements(book.read_engine)] == [date(2026, 3, 31)]
+    assert views.settings_on(book.read_engine, WIRRAL, date(2020, 4, 1)) == {"payment-basis": "actual-capped"}
 
-    sheet = views.agreement_sheet(ledger, WIRRAL, date(2019, 6, 1))
+    sheet = views.agreement_sheet(book, WIRRAL, date(2019, 6, 1))
     assert sheet.financial_year == "2019-20" and sheet.pooled_budget == D("12000000.00")
     assert sheet.primary_providers["zone-3"] == "haven-care" and sheet.rates == []
 
 
-def test_a_change_without_a_reason_is_refused_and_a_retry_records_once(ledger):
-    wirral(ledger, rate=None)
+def test_a_change_without_a_reason_is_refused_and_a_retry_records_once(book):
+    wirral(book, rate=None)
     with pytest.raises(InvalidInput, match="reason: a new zone needs a reason"):
-        ledger.add_zone(on(START, None), WIRRAL, "zone-5", "Neston", ["CH64"])
+        book.agreements.add_zone(on(START, None), WIRRAL, "zone-5", "Neston", ["CH64"])
 
     envelope = on(date(2020, 10, 1), "Neston joins", key="add-neston")
-    ledger.add_zone(envelope, WIRRAL, "zone-5", "Neston", ["CH64"])
-    head = ledger.recorder.max_notification_id()
-    assert ledger.add_zone(envelope, WIRRAL, "zone-5", "Neston", ["CH64"]) == WIRRAL  # the first result
-    assert ledger.recorder.max_notification_id() == head
+    book.agreements.add_zone(envelope, WIRRAL, "zone-5", "Neston", ["CH64"])
+    head = book.ledger.recorder.max_notification_id()
+    assert book.agreements.add_zone(envelope, WIRRAL, "zone-5", "Neston", ["CH64"]) == WIRRAL  # the first result
+    assert book.ledger.recorder.max_notification_id() == head
 
 
-def test_a_lot_spans_zones_and_a_postcode_names_the_lots_covering_it(ledger):
-    register_organisations(ledger)
-    ledger.register_organisation(on(START, "demo"), "hfd-provider-c", "Provider C", "provider")
+def test_a_lot_spans_zones_and_a_postcode_names_the_lots_covering_it(book):
+    register_organisations(book)
+    book.organisations.register_organisation(on(START, "demo"), "hfd-provider-c", "Provider C", "provider")
     start = date(2017, 4, 1)
-    ledger.register_agreement(on(start, None), "hfd", "Help to Live at Home", "framework", start, date(2022, 6, 30))
-    ledger.add_zone(on(start, "pathway O"), "hfd", "zone-a", "Zone A", ["HR5", "HR6"])
-    ledger.add_zone(on(start, "pathway O"), "hfd", "zone-b", "Zone B", ["HR7", "HR8"])
-    ledger.add_lot(on(start, "pathway D"), "hfd", "complex-north", "Complex A & B", ["zone-a", "zone-b"])
-    ledger.award_provider(on(date(2017, 7, 1), "award"), "hfd", "hfd-provider-c", "complex-north", "primary")
+    book.agreements.register_agreement(on(start, None), "hfd", "Help to Live at Home", "framework", start, date(2022, 6, 30))
+    book.agreements.add_zone(on(start, "pathway O"), "hfd", "zone-a", "Zone A", ["HR5", "HR6"])
+    book.agreements.add_zone(on(start, "pathway O"), "hfd", "zone-b", "Zone B", ["HR7", "HR8"])
+    book.agreements.add_lot(on(start, "pathway D"), "hfd", "complex-north", "Complex A & B", ["zone-a", "zone-b"])
+    book.agreements.award_provider(on(date(2017, 7, 1), "award"), "hfd", "hfd-provider-c", "complex-north", "primary")
 
-    found = ledger.locate_postcode("hfd", "HR6 8AA", date(2017, 7, 1))
+    found = book.agreements.locate_postcode("hfd", "HR6 8AA", date(2017, 7, 1))
     assert (found.zone, found.lots, found.primary_provider) == ("zone-a", ("complex-north",), None)
-    lots = [z for z in views.zones(ledger.read_engine, "hfd") if z["kind"] == "lot"]
+    lots = [z for z in views.zones(book.read_engine, "hfd") if z["kind"] == "lot"]
     assert [(z["zone"], z["districts"], z["covers"]) for z in lots] == [("complex-north", [], ["zone-a", "zone-b"])]
-    assert [r["agreement"] for r in views.agreements_with_district(ledger.read_engine, "HR6")] == ["hfd"]
+    assert [r["agreement"] for r in views.agreements_with_district(book.read_engine, "HR6")] == ["hfd"]
 
 
-def _all_rows(ledger) -> dict[str, list[dict]]:
+def _all_rows(book) -> dict[str, list[dict]]:
     rows = {}
-    with ledger.read_engine.connect() as conn:
-        for projection in ledger.projections.projections.values():
+    with book.read_engine.connect() as conn:
+        for projection in book.projections.projections.values():
             for table in projection.tables:
                 key = list(table.primary_key.columns)
                 rows[table.name] = [dict(r._mapping) for r in conn.execute(select(table).order_by(*key))]
     return rows
 
 
-def test_the_read_models_equal_a_rebuild_after_the_demo(ledger):
-    load_demo(ledger)
-    incremental = _all_rows(ledger)
+def test_the_read_models_equal_a_rebuild_after_the_demo(book):
+    load_demo(book)
+    incremental = _all_rows(book)
     assert len(incremental["rate_entries"]) > 60 and len(incremental["rate_reviews"]) == 1
 
-    ledger.projections.rebuild()
+    book.projections.rebuild()
 
-    assert _all_rows(ledger) == incremental
+    assert _all_rows(book) == incremental

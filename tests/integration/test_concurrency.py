@@ -15,7 +15,7 @@ import pytest
 
 from domain.envelope import Actor, Envelope
 from domain.organisations.organisation import Organisation
-from ledger.application import Ledger
+from ledger.bootstrap import open_openbook
 from ledger.errors import ConcurrencyConflict
 from ledger.queries.events import read_events
 from ledger.queries.organisations import list_organisations
@@ -26,22 +26,22 @@ def env(who: str) -> Envelope:
 
 
 @pytest.fixture
-def two_ledgers_racing(open_ledger, monkeypatch):
+def two_ledgers_racing(open_book, monkeypatch):
     """Ledgers ``first`` and ``second``; when ``second`` loads an organisation, ``first`` renames it just after.
 
     So both load version 1 and both rename it, and ``first`` saves first.
     """
-    first, second = open_ledger(), open_ledger()
-    first.register_organisation(env("setup"), "acme", "Acme Care", "provider")
-    load = second.organisation
+    first, second = open_book(), open_book()
+    first.organisations.register_organisation(env("setup"), "acme", "Acme Care", "provider")
+    load = second.records.organisation
 
     def load_then_first_renames(code: str) -> Organisation:
         loaded = load(code)
-        monkeypatch.setattr(second, "organisation", load)  # race once only
-        first.rename_organisation(env("ann@council.example"), code, "Acme Care (Ann)")
+        monkeypatch.setattr(second.records, "organisation", load)  # race once only
+        first.organisations.rename_organisation(env("ann@council.example"), code, "Acme Care (Ann)")
         return loaded
 
-    monkeypatch.setattr(second, "organisation", load_then_first_renames)
+    monkeypatch.setattr(second.records, "organisation", load_then_first_renames)
     return first, second
 
 
@@ -50,34 +50,34 @@ def test_the_second_of_two_concurrent_renames_is_refused(two_ledgers_racing):
     org_id = Organisation.create_id("acme")
 
     with pytest.raises(ConcurrencyConflict) as refused:
-        second.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
+        second.organisations.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
 
     message = str(refused.value)
     assert "organisation 'acme'" in message  # named by its natural key, not its id
     assert "rename_organisation" in message and "nothing was recorded" in message
-    history = read_events(first.recorder, first.mapper, aggregate_id=org_id)
+    history = read_events(first.ledger.recorder, first.ledger.mapper, aggregate_id=org_id)
     assert [e.topic for e in history] == [Organisation.Registered.TOPIC, Organisation.Renamed.TOPIC]
     assert history[1].payload == {"name": "Acme Care (Ann)"} and history[1].actor == "ann@council.example"
-    for ledger in (first, second):
-        assert [o["name"] for o in list_organisations(ledger.read_engine)] == ["Acme Care (Ann)"]
-        assert ledger.organisation("acme").name == "Acme Care (Ann)"
+    for book in (first, second):
+        assert [o["name"] for o in list_organisations(book.read_engine)] == ["Acme Care (Ann)"]
+        assert book.records.organisation("acme").name == "Acme Care (Ann)"
 
 
 def test_the_loser_can_reload_and_try_again(two_ledgers_racing):
     first, second = two_ledgers_racing
     with pytest.raises(ConcurrencyConflict):
-        second.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
+        second.organisations.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
 
-    second.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
+    second.organisations.rename_organisation(env("bob@council.example"), "acme", "Acme Care (Bob)")
 
-    assert second.organisation("acme").version == 3
+    assert second.records.organisation("acme").version == 3
     assert [o["name"] for o in list_organisations(first.read_engine)] == ["Acme Care (Bob)"]
 
 
-def test_several_ledgers_can_open_on_one_database_at_the_same_moment(ledger, database):
+def test_several_ledgers_can_open_on_one_database_at_the_same_moment(book, database):
     """Web workers and the CLI start together, each opening a Ledger (which makes sure the tables exist).
 
-    Threads stand in for processes: each Ledger has its own connections, so to
+    Threads stand in for processes: each ledger has its own connections, so to
     the database they are separate clients. The first Ledger made the tables.
     """
     start = threading.Barrier(4)
@@ -86,7 +86,7 @@ def test_several_ledgers_can_open_on_one_database_at_the_same_moment(ledger, dat
     def open_and_close() -> None:
         start.wait()
         try:
-            Ledger(database).close()
+            open_openbook(database).close()
         except Exception as e:  # noqa: BLE001 - reported in the assertion
             failures.append(f"{type(e).__name__}: {str(e).splitlines()[0]}")
 
@@ -97,5 +97,5 @@ def test_several_ledgers_can_open_on_one_database_at_the_same_moment(ledger, dat
         thread.join(60)
 
     assert failures == []
-    ledger.register_organisation(env("setup"), "acme", "Acme Care", "provider")  # the store still works
-    assert ledger.recorder.max_notification_id() == 1
+    book.organisations.register_organisation(env("setup"), "acme", "Acme Care", "provider")  # the store still works
+    assert book.ledger.recorder.max_notification_id() == 1

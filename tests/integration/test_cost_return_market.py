@@ -32,8 +32,6 @@ from tests.integration.returns_setup import (
     by,
     filing,
     finance,
-    open_returns_ledger,  # noqa: F401 - fixture
-    returns_ledger,  # noqa: F401 - fixture
     setup,
 )
 
@@ -52,14 +50,14 @@ MARKET = {
 }
 
 
-def file(ledger, provider: str, period: str = Q, accept: bool = True, **kwargs) -> None:
+def file(book, provider: str, period: str = Q, accept: bool = True, **kwargs) -> None:
     hours, changes = MARKET.get(provider, (2_000, {}))
     hours = kwargs.pop("hours", hours)
-    ledger.draft_cost_return(
+    book.returns.draft_cost_return(
         by(finance(provider), FILED), WIRRAL, provider, period, filing(hours=hours, **{**changes, **kwargs}), submit=True
     )
     if accept:
-        ledger.accept_cost_return(by(COUNCIL_ACCOUNTANT, ACCEPTED), WIRRAL, provider, period)
+        book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, ACCEPTED), WIRRAL, provider, period)
 
 
 def reference(values: list[D]) -> dict[str, Fraction]:
@@ -71,18 +69,17 @@ def as_fractions(q: dict[str, D]) -> dict[str, Fraction]:
     return {k: Fraction(v) for k, v in q.items()}
 
 
-def test_market_quartiles_are_statistics_quantiles_of_the_accepted_returns_only(returns_ledger):
-    ledger = returns_ledger
-    setup(ledger)
+def test_market_quartiles_are_statistics_quantiles_of_the_accepted_returns_only(book):
+    setup(book)
     for provider in MARKET:
-        file(ledger, provider)
-    file(ledger, "aspire", accept=False, contact_pay="12.00")  # submitted, not accepted: not in the market
-    file(ledger, "peripheral-c", contact_pay="11.00")
-    ledger.reopen_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 11, 9)), WIRRAL, "peripheral-c", Q, "recheck")
-    ledger.draft_cost_return(by(COUNCIL_ACCOUNTANT, FILED), WIRRAL, "wirral-council", Q, filing(contact_pay="10.50"), submit=True)
-    ledger.accept_cost_return(by(CCG_ACCOUNTANT, ACCEPTED), WIRRAL, "wirral-council", Q)  # never its own council
+        file(book, provider)
+    file(book, "aspire", accept=False, contact_pay="12.00")  # submitted, not accepted: not in the market
+    file(book, "peripheral-c", contact_pay="11.00")
+    book.returns.reopen_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 11, 9)), WIRRAL, "peripheral-c", Q, "recheck")
+    book.returns.draft_cost_return(by(COUNCIL_ACCOUNTANT, FILED), WIRRAL, "wirral-council", Q, filing(contact_pay="10.50"), submit=True)
+    book.returns.accept_cost_return(by(CCG_ACCOUNTANT, ACCEPTED), WIRRAL, "wirral-council", Q)  # never its own council
 
-    market = views.accountant_market(ledger, accountant_access(ledger, SYSTEM, WIRRAL), Q)
+    market = views.accountant_market(book, accountant_access(book.records, SYSTEM, WIRRAL), Q)
 
     costs = {p: unit_costs(filing(hours=h, **changes)) for p, (h, changes) in MARKET.items()}
     assert market["contributors"] == 7 and market["market"]["method"] == QUANTILE_METHOD
@@ -102,27 +99,26 @@ def test_market_quartiles_are_statistics_quantiles_of_the_accepted_returns_only(
     assert by_code["premier-care"]["gap"] == D("15.60") - D("20.6900")
 
 
-def test_providers_see_the_market_only_once_five_providers_returns_are_accepted(returns_ledger):
-    ledger = returns_ledger
-    setup(ledger)
+def test_providers_see_the_market_only_once_five_providers_returns_are_accepted(book):
+    setup(book)
     first_four = list(MARKET)[:4]
     for provider in first_four:
-        file(ledger, provider)
-    file(ledger, "peripheral-a", accept=False)
+        file(book, provider)
+    file(book, "peripheral-a", accept=False)
 
-    seen = views.provider_market(ledger, provider_access(ledger, finance("premier-care"), WIRRAL, "premier-care"), Q)
+    seen = views.provider_market(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
     assert seen["market"] is None
     assert seen["not_enough_providers"]["contributors"] == 4 and seen["not_enough_providers"]["required"] == 5
     assert seen["own"]["total_per_hour"] == D("20.6900")  # its own figures are always its own to see
-    accountant = views.accountant_market(ledger, accountant_access(ledger, SYSTEM, WIRRAL), Q)
+    accountant = views.accountant_market(book, accountant_access(book.records, SYSTEM, WIRRAL), Q)
     assert accountant["providers_would_see"] == "nothing: 4 of the 5 providers needed"
 
-    ledger.accept_cost_return(by(COUNCIL_ACCOUNTANT, ACCEPTED), WIRRAL, "peripheral-a", Q)
-    seen = views.provider_market(ledger, provider_access(ledger, finance("premier-care"), WIRRAL, "premier-care"), Q)
+    book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, ACCEPTED), WIRRAL, "peripheral-a", Q)
+    seen = views.provider_market(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
     assert seen["market"]["contributors"] == 5 and "not_enough_providers" not in seen
 
-    ledger.reopen_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 12, 1)), WIRRAL, "peripheral-a", Q, "late correction")
-    seen = views.provider_market(ledger, provider_access(ledger, finance("premier-care"), WIRRAL, "premier-care"), Q)
+    book.returns.reopen_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 12, 1)), WIRRAL, "peripheral-a", Q, "late correction")
+    seen = views.provider_market(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
     assert seen["market"] is None and seen["not_enough_providers"]["contributors"] == 4
 
 
@@ -141,52 +137,50 @@ def _leaks(shown: object, provider: str) -> list[str]:
     return found
 
 
-def test_a_provider_cannot_learn_another_providers_figures_from_any_view(returns_ledger):
-    ledger = returns_ledger
-    setup(ledger)
+def test_a_provider_cannot_learn_another_providers_figures_from_any_view(book):
+    setup(book)
     providers = list(MARKET)[:6]
     for provider in providers:
-        file(ledger, provider)
+        file(book, provider)
 
     for provider in providers:
-        access = provider_access(ledger, finance(provider), WIRRAL, provider)
+        access = provider_access(book.records, finance(provider), WIRRAL, provider)
         for shown in (
-            views.provider_market(ledger, access, Q),
-            views.provider_return_sheet(ledger, access, Q),
-            views.provider_returns(ledger, access),
-            views.provider_history(ledger, access),
+            views.provider_market(book, access, Q),
+            views.provider_return_sheet(book, access, Q),
+            views.provider_returns(book, access),
+            views.provider_history(book, access),
         ):
             assert _leaks(shown, provider) == [], provider
-        market = views.provider_market(ledger, access, Q)
+        market = views.provider_market(book, access, Q)
         assert market["market"]["contributors"] == 6 and set(market) == {
             "agreement", "period", "provider", "own", "market"
         }  # fmt: skip
 
         with pytest.raises(NotAllowed):
-            provider_access(ledger, finance(provider), WIRRAL, "haven-care" if provider != "haven-care" else "carewatch")
+            provider_access(book.records, finance(provider), WIRRAL, "haven-care" if provider != "haven-care" else "carewatch")
         with pytest.raises(NotAllowed):
-            accountant_access(ledger, finance(provider), WIRRAL)
+            accountant_access(book.records, finance(provider), WIRRAL)
         with pytest.raises(TypeError, match="needs AccountantAccess"):
-            views.accountant_market(ledger, access, Q)  # type: ignore[arg-type]
+            views.accountant_market(book, access, Q)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="comes from ledger.authorisation"):
         AccountantAccess(WIRRAL, finance("premier-care"))
     # The check itself finds a leak where there is one: the accountants' view names everyone.
-    assert _leaks(views.accountant_market(ledger, accountant_access(ledger, SYSTEM, WIRRAL), Q), "premier-care")
+    assert _leaks(views.accountant_market(book, accountant_access(book.records, SYSTEM, WIRRAL), Q), "premier-care")
 
 
-def test_history_shows_cost_per_hour_over_time_with_the_rate_over_the_same_time(returns_ledger):
-    ledger = returns_ledger
-    setup(ledger)
-    file(ledger, "premier-care", "2020-21-Q1", hours=2_500)
-    file(ledger, "premier-care", "2019-20-Q4", hours=2_500, contact_pay="8.21", lowest="8.21")
-    ledger.publish_rate(on(date(2020, 4, 1), "2020-21 review"), WIRRAL, "standard", "zone-1", hourly_rate=D("16.34"))
-    ledger.publish_rate(on(date(2020, 4, 1), "2020-21 review"), WIRRAL, "standard", "zone-2", hourly_rate=D("16.34"))
+def test_history_shows_cost_per_hour_over_time_with_the_rate_over_the_same_time(book):
+    setup(book)
+    file(book, "premier-care", "2020-21-Q1", hours=2_500)
+    file(book, "premier-care", "2019-20-Q4", hours=2_500, contact_pay="8.21", lowest="8.21")
+    book.rates.publish_rate(on(date(2020, 4, 1), "2020-21 review"), WIRRAL, "standard", "zone-1", hourly_rate=D("16.34"))
+    book.rates.publish_rate(on(date(2020, 4, 1), "2020-21 review"), WIRRAL, "standard", "zone-2", hourly_rate=D("16.34"))
 
-    rows = views.provider_history(ledger, provider_access(ledger, finance("premier-care"), WIRRAL, "premier-care"))
+    rows = views.provider_history(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"))
 
     assert [r["period"] for r in rows] == ["2019-20-Q4", "2020-21-Q1"]
     assert [r["total_per_hour"] for r in rows] == [D("20.1800"), D("20.6900")]
     assert [r["per_line"]["contact_pay"] for r in rows] == [D("8.2100"), D("8.7200")]
     assert [r["rate"].rate for r in rows] == [D("15.60"), D("16.34")]
     assert [r["gap"] for r in rows] == [D("-4.5800"), D("-4.3500")]
-    assert rows == views.accountant_history(ledger, accountant_access(ledger, SYSTEM, WIRRAL), "premier-care")
+    assert rows == views.accountant_history(book, accountant_access(book.records, SYSTEM, WIRRAL), "premier-care")

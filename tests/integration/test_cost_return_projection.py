@@ -29,8 +29,6 @@ from tests.integration.returns_setup import (
     by,
     filing,
     finance,
-    open_returns_ledger,  # noqa: F401 - fixture
-    returns_ledger,  # noqa: F401 - fixture
     setup,
     snapshot,
 )
@@ -46,40 +44,39 @@ opening = st.lists(st.tuples(st.integers(min_value=0, max_value=2), st.booleans(
 steps = st.tuples(opening, st.lists(step, min_size=4, max_size=16))
 
 
-def run_step(ledger, period: Quarter, action: str, provider: str, n: int) -> None:
+def run_step(book, period: Quarter, action: str, provider: str, n: int) -> None:
     day = period.start + timedelta(days=20 + n)
     filer = finance(provider) if provider != "wirral-council" else COUNCIL_ACCOUNTANT
     key = (WIRRAL, provider, str(period))
     if action == "draft":
-        ledger.draft_cost_return(by(filer, day), *key, filing(lowest=LOWEST[n], contact_pay=f"8.{72 + n}"))
+        book.returns.draft_cost_return(by(filer, day), *key, filing(lowest=LOWEST[n], contact_pay=f"8.{72 + n}"))
     elif action == "submit":
-        ledger.submit_cost_return(by(filer, day), *key)
+        book.returns.submit_cost_return(by(filer, day), *key)
     elif action == "query":
-        ledger.query_cost_return(by(COUNCIL_ACCOUNTANT, day), *key, LINES[n], f"question {n}")
+        book.returns.query_cost_return(by(COUNCIL_ACCOUNTANT, day), *key, LINES[n], f"question {n}")
     elif action == "answer":
-        open_ids = [q.query_id for q in ledger.cost_return(*key).open_queries]
-        ledger.answer_cost_return_query(by(filer, day), *key, open_ids[0] if open_ids else "Q9", "an answer")
+        open_ids = [q.query_id for q in book.returns.cost_return(*key).open_queries]
+        book.returns.answer_cost_return_query(by(filer, day), *key, open_ids[0] if open_ids else "Q9", "an answer")
     elif action == "amend":
-        ledger.amend_cost_return(by(filer, day, "new figures"), *key, filing(lowest=LOWEST[n], mileage=f"1.{30 + n}"))
+        book.returns.amend_cost_return(by(filer, day, "new figures"), *key, filing(lowest=LOWEST[n], mileage=f"1.{30 + n}"))
     elif action == "explain":
-        ledger.explain_wage_breach(by(COUNCIL_ACCOUNTANT, day), *key, "apprentices")
+        book.returns.explain_wage_breach(by(COUNCIL_ACCOUNTANT, day), *key, "apprentices")
     elif action == "accept":
-        ledger.accept_cost_return(by(COUNCIL_ACCOUNTANT, day), *key)
+        book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, day), *key)
     elif action == "reject":
-        ledger.reject_cost_return(by(COUNCIL_ACCOUNTANT, day), *key, ["figures do not reconcile"])
+        book.returns.reject_cost_return(by(COUNCIL_ACCOUNTANT, day), *key, ["figures do not reconcile"])
     elif action == "reopen":
-        ledger.reopen_cost_return(by(COUNCIL_ACCOUNTANT, day), *key, "reopened")
+        book.returns.reopen_cost_return(by(COUNCIL_ACCOUNTANT, day), *key, "reopened")
     elif action == "floor":
         rate = ("8.80", "9.00", "9.70")[n]
         floor = "national-living-wage" if n < 2 else "real-living-wage"
-        ledger.add_wage_floor(by(ADMIN, day, "announced"), floor, period.start + timedelta(days=n), rate)
+        book.returns.add_wage_floor(by(ADMIN, day, "announced"), floor, period.start + timedelta(days=n), rate)
     elif action == "commit":
-        ledger.set_living_wage_commitment(on(period.start + timedelta(days=n), "commitment"), WIRRAL, committed=n != 1)
+        book.agreements.set_living_wage_commitment(on(period.start + timedelta(days=n), "commitment"), WIRRAL, committed=n != 1)
 
 
-def test_incremental_projection_equals_rebuild_after_random_workflows(returns_ledger):
-    ledger = returns_ledger
-    setup(ledger)
+def test_incremental_projection_equals_rebuild_after_random_workflows(book):
+    setup(book)
     quarters = itertools.count()
 
     @settings(max_examples=10, deadline=None, derandomize=False)
@@ -94,24 +91,24 @@ def test_incremental_projection_equals_rebuild_after_random_workflows(returns_le
         period = Quarter(FinancialYear(2019 + index // 4), index % 4 + 1)
         for action, provider, n in sequence:
             try:
-                run_step(ledger, period, action, provider, n)
+                run_step(book, period, action, provider, n)
             except OpenbookError:
                 pass  # refused by a rule: nothing recorded
-        incremental = snapshot(ledger)
-        ledger.projections.rebuild(["cost-returns"])
-        assert snapshot(ledger) == incremental
+        incremental = snapshot(book)
+        book.projections.rebuild(["cost-returns"])
+        assert snapshot(book) == incremental
 
-        with ledger.read_engine.connect() as conn:
+        with book.read_engine.connect() as conn:
             rows = conn.execute(select(cost_returns).where(cost_returns.c.period == str(period))).all()
         for row in rows:
-            aggregate = ledger.cost_return(row.agreement, row.provider, row.period)
+            aggregate = book.returns.cost_return(row.agreement, row.provider, row.period)
             assert (row.status, row.revision, row.open_queries, row.accepted_revision) == (
                 aggregate.status.value,
                 aggregate.current.number,
                 len(aggregate.open_queries),
                 aggregate.accepted_revision,
             )
-            table, agreement = ledger.wage_floor_table(), ledger.agreement(WIRRAL)
+            table, agreement = book.returns.wage_floor_table(), book.records.agreement(WIRRAL)
             findings = {
                 f.kind.value
                 for f in aggregate.wage_findings(

@@ -29,8 +29,6 @@ from tests.integration.returns_setup import (
     by,
     filing,
     finance,
-    open_returns_ledger,  # noqa: F401 - fixture
-    returns_ledger,  # noqa: F401 - fixture
     setup,
 )
 
@@ -62,8 +60,8 @@ def error_line(result: Result) -> str:
     return line
 
 
-def test_template_import_show_query_answer_accept_and_market(openbook, returns_ledger, tmp_path):
-    setup(returns_ledger)
+def test_template_import_show_query_answer_accept_and_market(openbook, book, tmp_path):
+    setup(book)
     premier, accountant = finance("premier-care").user, COUNCIL_ACCOUNTANT.user
 
     blank = tmp_path / "blank.xlsx"
@@ -76,10 +74,10 @@ def test_template_import_show_query_answer_accept_and_market(openbook, returns_l
     filled.write_text(template_csv(filing(hours=2500)))
     bad = tmp_path / "bad.csv"
     bad.write_text(template_csv(filing(hours=2500)).replace("contact_pay,21800.00", "contact_pay,lots"))
-    head = returns_ledger.projections.head()
+    head = book.projections.head()
     line = error_line(openbook("returns", "import", str(bad), *KEY, "--effective", "2020-10-05", as_user=premier))
     assert "bad.csv: row 5, column B (amount)" in line
-    assert returns_ledger.projections.head() == head  # a refused file records nothing
+    assert book.projections.head() == head  # a refused file records nothing
 
     imported = ok_json(
         openbook("returns", "import", str(filled), *KEY, "--submit", "--effective", "2020-10-05", "--json", as_user=premier)
@@ -115,16 +113,15 @@ def test_template_import_show_query_answer_accept_and_market(openbook, returns_l
     assert [r["provider"] for r in listed] == ["premier-care"]
 
 
-def test_a_provider_sees_no_other_providers_figures_from_the_cli(openbook, returns_ledger):
-    ledger = returns_ledger
-    setup(ledger)
+def test_a_provider_sees_no_other_providers_figures_from_the_cli(openbook, book):
+    setup(book)
     six = PROVIDERS[:6]
     for n, provider in enumerate(six):
-        ledger.draft_cost_return(
+        book.returns.draft_cost_return(
             by(finance(provider), date(2020, 10, 5)), WIRRAL, provider, Q,
             filing(hours=2000 + 100 * n, contact_pay=f"8.{72 + 7 * n}"), submit=True,
         )  # fmt: skip
-        ledger.accept_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 11, 2)), WIRRAL, provider, Q)
+        book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 11, 2)), WIRRAL, provider, Q)
 
     for provider in six:
         others = [p for p in six if p != provider]
@@ -149,23 +146,22 @@ def test_a_provider_sees_no_other_providers_figures_from_the_cli(openbook, retur
         assert f"may not see {other}'s figures" in error_line(refused)
 
 
-def test_the_demo_returns_load_once_and_give_providers_a_market(returns_ledger, openbook):
-    ledger = returns_ledger
-    load_demo(ledger)
-    assert load_demo_returns(ledger) == len(return_steps()) == 19
-    loaded = ledger.projections.head()
-    assert load_demo_returns(ledger) == len(return_steps())
-    assert ledger.projections.head() == loaded  # idempotency keys: the second load records nothing
+def test_the_demo_returns_load_once_and_give_providers_a_market(book, openbook):
+    load_demo(book)
+    assert load_demo_returns(book) == len(return_steps()) == 19
+    loaded = book.projections.head()
+    assert load_demo_returns(book) == len(return_steps())
+    assert book.projections.head() == loaded  # idempotency keys: the second load records nothing
 
-    access = accountant_access(ledger, SYSTEM, WIRRAL)
-    rows = {r["provider"]: r for r in views.list_returns(ledger, access, DEMO_PERIOD)}
+    access = accountant_access(book.records, SYSTEM, WIRRAL)
+    rows = {r["provider"]: r for r in views.list_returns(book, access, DEMO_PERIOD)}
     assert rows["aspire"]["status"] == "queried"
     assert (rows["carewatch"]["nlw_breach"], rows["carewatch"]["nlw_explained"]) == (True, True)
     assert rows["wirral-council"]["in_house"] and rows["wirral-council"]["status"] == "accepted"
-    market_view = views.accountant_market(ledger, access, DEMO_PERIOD)
+    market_view = views.accountant_market(book, access, DEMO_PERIOD)
     assert market_view["contributors"] == 5 and [e["provider"] for e in market_view["in_house"]] == ["wirral-council"]
     assert all(e["gap"] < 0 for e in market_view["providers"])  # every provider costs more than the £15.60 paid
-    aspire = views.provider_market(ledger, provider_access(ledger, SYSTEM, WIRRAL, "aspire"), DEMO_PERIOD)
+    aspire = views.provider_market(book, provider_access(book.records, SYSTEM, WIRRAL, "aspire"), DEMO_PERIOD)
     assert aspire["market"]["contributors"] == 5 and aspire["own"]["status"] == "queried"
 
     shown = ok_json(openbook("market", "--agreement", WIRRAL, "--period", DEMO_PERIOD, "--json",

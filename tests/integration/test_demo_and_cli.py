@@ -23,22 +23,22 @@ DEMO_COMMANDS = len(steps())  # organisations, users, agreements, rate cards, a 
 DEMO_EVENTS = 212  # some commands record several events; the settlement demo adds a pool, activity and payments
 
 
-def test_loading_the_demo_twice_records_it_once(ledger):
+def test_loading_the_demo_twice_records_it_once(book):
     assert len(ORGANISATIONS) == 15 and len(USERS) == 7
 
-    assert load_demo(ledger) > DEMO_COMMANDS  # the steps, then the settlement demo's commands
-    head = ledger.recorder.max_notification_id()
+    assert load_demo(book) > DEMO_COMMANDS  # the steps, then the settlement demo's commands
+    head = book.ledger.recorder.max_notification_id()
     assert head == DEMO_EVENTS
 
-    assert load_demo(ledger) > DEMO_COMMANDS  # every step ran again ...
-    assert ledger.recorder.max_notification_id() == head  # ... and recorded nothing
+    assert load_demo(book) > DEMO_COMMANDS  # every step ran again ...
+    assert book.ledger.recorder.max_notification_id() == head  # ... and recorded nothing
 
-    shown = list_organisations(ledger.read_engine)
+    shown = list_organisations(book.read_engine)
     assert sorted(o["code"] for o in shown) == DEMO_CODES
     members = {o["code"] for o in shown if o["member_of"] == "wirral-home-care-alliance"}
     assert members == {"community-caring", "professional-carers", "aspire"}
-    assert len(list_users(ledger.read_engine)) == 11
-    assert set(ledger.projections.positions().values()) == {head}
+    assert len(list_users(book.read_engine)) == 11
+    assert set(book.projections.positions().values()) == {head}
 
 
 @pytest.fixture
@@ -57,13 +57,13 @@ def ok_json(result: Result):
     return json.loads(result.stdout)
 
 
-def events_read_by_the_projections(ledger) -> int:
+def events_read_by_the_projections(book) -> int:
     """How many (projection, event) pairs a full replay applies: each projection reads only its topics."""
-    topics = Counter(n.topic for n in ledger.recorder.select_notifications(start=None, limit=10_000))
-    return sum(topics[t] for p in ledger.projections.projections.values() for t in p.topics)
+    topics = Counter(n.topic for n in book.ledger.recorder.select_notifications(start=None, limit=10_000))
+    return sum(topics[t] for p in book.projections.projections.values() for t in p.topics)
 
 
-def test_the_cli_loads_lists_shows_events_and_rebuilds(openbook, database, open_ledger):
+def test_the_cli_loads_lists_shows_events_and_rebuilds(openbook, database, open_book):
     loaded = ok_json(openbook("demo", "--json"))
     assert loaded["commands"] > DEMO_COMMANDS and loaded["events_recorded"] == DEMO_EVENTS
     assert loaded["database"] == str(database)
@@ -90,7 +90,7 @@ def test_the_cli_loads_lists_shows_events_and_rebuilds(openbook, database, open_
     assert rebuilt["head"] == DEMO_EVENTS
     assert "organisations" in rebuilt["positions"]
     assert set(rebuilt["positions"].values()) == {DEMO_EVENTS}  # every read model replayed to the head
-    assert rebuilt["events_applied"] == events_read_by_the_projections(open_ledger())
+    assert rebuilt["events_applied"] == events_read_by_the_projections(open_book())
     assert ok_json(openbook("organisations", "list", "--json")) == listed
 
 

@@ -8,32 +8,20 @@ visits" KPI (nothing paid, and the reason names the KPI).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal as D
-
-import pytest
 
 from demo.incentives import DEMO_YEAR, HEREFORDSHIRE, incentive_steps, load_demo_incentives
 from demo.partnerships import load_demo
-from ledger.application import Ledger
-from ledger.persistence.database import Database
 
 
-@pytest.fixture
-def ledger(database: Database) -> Iterator[Ledger]:
-    found = Ledger(database)
-    yield found
-    found.close()
+def test_the_first_herefordshire_assessment_pays_a_withholds_c_for_a_missed_kpi_once(book):
+    load_demo(book)
+    assert load_demo_incentives(book) == len(incentive_steps())
+    head = book.projections.head()
+    load_demo_incentives(book)
+    assert book.projections.head() == head  # nothing new the second time
 
-
-def test_the_first_herefordshire_assessment_pays_a_withholds_c_for_a_missed_kpi_once(ledger):
-    load_demo(ledger)
-    assert load_demo_incentives(ledger) == len(incentive_steps())
-    head = ledger.projections.head()
-    load_demo_incentives(ledger)
-    assert ledger.projections.head() == head  # nothing new the second time
-
-    result = ledger.incentive_assessment(HEREFORDSHIRE, DEMO_YEAR)
+    result = book.incentives.incentive_assessment(HEREFORDSHIRE, DEMO_YEAR)
     lines = {line["provider"]: line for line in result["lines"]}
     a, b, c = lines["hfd-provider-a"], lines["hfd-provider-b"], lines["hfd-provider-c"]
     assert result["run"] == 1 and a["baseline_source"] == "fixed in the scheme from 2017-18"
@@ -45,4 +33,4 @@ def test_the_first_herefordshire_assessment_pays_a_withholds_c_for_a_missed_kpi_
     assert c["payment"] == "0.00" and c["missed_kpis"] == ["missed-visits"]
     assert "missed-visits (2017-18: 0.9 against a target of at most 0.5)" in c["reason"]
     assert result["total"] == a["payment"]
-    assert ledger.incentive_scheme_sheet(HEREFORDSHIRE, "2018-19")["terms"]["baseline"] == "previous-year"
+    assert book.incentives.incentive_scheme_sheet(HEREFORDSHIRE, "2018-19")["terms"]["baseline"] == "previous-year"

@@ -12,25 +12,24 @@ from decimal import Decimal as D
 from demo.partnerships import load_demo, steps
 from demo.settlements import DEMO_YEAR, WIRRAL, load_demo_settlements
 from domain.envelope import SYSTEM
-from tests.integration.settlement_setup import open_settlement_ledger, settle_ledger  # noqa: F401 (fixtures)
 
 
-def test_the_demo_year_is_paid_and_its_settlement_drafted_once(settle_ledger):
-    ledger = settle_ledger
+def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
+    book = book
     for _label, run in steps():  # the rest of the demo, then the settlement demo on its own
-        run(ledger)
-    commands = load_demo_settlements(ledger, activity_visits=600)
+        run(book)
+    commands = load_demo_settlements(book, activity_visits=600)
     assert commands == 2 + 1 + 12 + 1  # profit cap and pool, activity, twelve monthly runs, the draft
-    head = ledger.projections.head()
-    load_demo(ledger)  # the whole demo, settlement included, again
-    assert ledger.projections.head() == head  # nothing new the second time
+    head = book.projections.head()
+    load_demo(book)  # the whole demo, settlement included, again
+    assert book.projections.head() == head  # nothing new the second time
 
-    position = ledger.pool_position(SYSTEM, WIRRAL, DEMO_YEAR)
+    position = book.settlements.pool_position(SYSTEM, WIRRAL, DEMO_YEAR)
     assert position["months_elapsed"] == 12 and position["due"] == 0
     assert position["priced_to_date"] == position["paid_to_date"] == position["forecast"]
     assert position["budget"] == position["target"] == D("12000000.00")
 
-    [settlement] = ledger.settlements(WIRRAL, DEMO_YEAR)
+    [settlement] = book.settlements.settlements(WIRRAL, DEMO_YEAR)
     s = settlement.statement
     assert settlement.status.value == "draft" and s["actual"] == position["priced_to_date"]
     assert s["provider_amount"] == D("250000.00") and s["provider_amount_uncapped"] > D("250000.00")
@@ -38,9 +37,9 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(settle_ledger):
     assert sum(x["cost"] for x in s["commissioners"].values()) == s["commissioner_cost"]
 
 
-def test_without_activity_only_the_pool_is_set_up(settle_ledger):
+def test_without_activity_only_the_pool_is_set_up(book):
     for _label, run in steps():
-        run(settle_ledger)
-    assert load_demo_settlements(settle_ledger, activity_visits=0) == 2
-    assert settle_ledger.pooled_budget(WIRRAL, DEMO_YEAR).terms.gain_cap == D("250000.00")
-    assert settle_ledger.settlements(WIRRAL, DEMO_YEAR) == []
+        run(book)
+    assert load_demo_settlements(book, activity_visits=0) == 2
+    assert book.settlements.pooled_budget(WIRRAL, DEMO_YEAR).terms.gain_cap == D("250000.00")
+    assert book.settlements.settlements(WIRRAL, DEMO_YEAR) == []

@@ -26,8 +26,8 @@ from sqlalchemy import select
 from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.incentives.incentive_assessment import IncentiveAssessment
-from ledger.application import Ledger
 from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.bootstrap import Openbook
 from ledger.projections.incentives import IncentivesProjection
 from ledger.queries import incentives as views
 from ledger.queries.events import read_events
@@ -48,33 +48,27 @@ from tests.integration.incentive_setup import (
 
 
 @pytest.fixture
-def open_incentive_ledger(open_ledger: Callable[[], Ledger]) -> Callable[[], Ledger]:
-    """Ledgers on the test database (tests/conftest.py opens and closes them)."""
-    return open_ledger
-
-
-@pytest.fixture
-def ledger(open_incentive_ledger) -> Ledger:
-    found = open_incentive_ledger()
+def book(open_book: Callable[[], Openbook]) -> Openbook:
+    found = open_book()
     herefordshire_style(found)
     return found
 
 
 @pytest.fixture
-def assessed_setup(ledger, tmp_path) -> Ledger:
+def assessed_setup(book, tmp_path) -> Openbook:
     """Two years of visits, the Herefordshire scheme; A and B meet every KPI, C misses one and lacks another."""
-    import_two_years(ledger, tmp_path)
-    herefordshire_scheme(ledger)
-    all_met(ledger, providers=PROVIDERS[:2])
-    ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", D("0.8"),
+    import_two_years(book, tmp_path)
+    herefordshire_scheme(book)
+    all_met(book, providers=PROVIDERS[:2])
+    book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", D("0.8"),
                              "ECM exception report 2018-19")  # fmt: skip
-    return ledger
+    return book
 
 
-def read_models(ledger: Ledger) -> dict[str, list[tuple]]:
+def read_models(book: Openbook) -> dict[str, list[tuple]]:
     """Every row of the incentive read models, as text, in a stable order."""
     found = {}
-    with ledger.read_engine.connect() as conn:
+    with book.read_engine.connect() as conn:
         for table in IncentivesProjection.tables:
             found[table.name] = sorted(tuple(str(v) for v in row) for row in conn.execute(select(table)))
     return found
@@ -87,48 +81,48 @@ def lines(result) -> dict[str, dict]:
 # -- KPI results ---------------------------------------------------------------------------------
 
 
-def test_results_are_judged_against_the_target_and_a_correction_is_a_new_event(ledger):
-    first = ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "Missed visits", D("0.8"),
+def test_results_are_judged_against_the_target_and_a_correction_is_a_new_event(book):
+    first = book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "Missed visits", D("0.8"),
                                      "ECM exception report")  # fmt: skip
     assert (first["outcome"], first["kpi"], first["met"], first["verdict"]) == (
         "recorded", "missed-visits", False, "0.8 against a target of at most 0.5 (missed)",
     )  # fmt: skip
-    head = ledger.projections.head()
-    again = ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", "0.8",
+    head = book.projections.head()
+    again = book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", "0.8",
                                      "ECM exception report")  # fmt: skip
-    assert again["outcome"] == "unchanged" and ledger.projections.head() == head
+    assert again["outcome"] == "unchanged" and book.projections.head() == head
 
     with pytest.raises(InvalidInput, match="reason: a correction of hfd-provider-c's missed-visits result"):
-        ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", "0.4", "re-run")
-    fixed = ledger.record_kpi_result(by(ACCOUNTANT, date(2019, 6, 3), "ECM report re-run: duplicates removed"), HFD,
+        book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", "0.4", "re-run")
+    fixed = book.incentives.record_kpi_result(by(ACCOUNTANT, date(2019, 6, 3), "ECM report re-run: duplicates removed"), HFD,
                                      "hfd-provider-c", Y2, "missed-visits", "0.4", "ECM exception report, re-run")  # fmt: skip
     assert (fixed["outcome"], fixed["met"], fixed["previous_value"], fixed["corrections"]) == ("corrected", True, "0.8", 1)
 
-    topics = [e.topic for e in read_events(ledger.recorder, ledger.mapper, after=0, limit=1000) if "kpi-results" in e.topic]
+    topics = [e.topic for e in read_events(book.ledger.recorder, book.ledger.mapper, after=0, limit=1000) if "kpi-results" in e.topic]
     assert topics == ["openbook:kpi-results.opened", "openbook:kpi-results.recorded", "openbook:kpi-results.corrected"]
-    history = views.kpi_history(ledger, accountant_access(ledger, SYSTEM, HFD), "hfd-provider-c", Y2)
+    history = views.kpi_history(book, accountant_access(book.records, SYSTEM, HFD), "hfd-provider-c", Y2)
     assert [(h["what"], h["value"], h["met"], h["previous_value"]) for h in history] == [
         ("recorded", D("0.8"), False, None), ("corrected", D("0.4"), True, D("0.8")),
     ]  # fmt: skip
     assert history[1]["reason"] == "ECM report re-run: duplicates removed"
 
 
-def test_only_awarded_providers_known_kpis_and_commissioners_accountants(ledger):
-    ledger.register_organisation(by(SYSTEM, date(2017, 4, 1), "test"), "hfd-provider-d", "Provider D", "provider")
+def test_only_awarded_providers_known_kpis_and_commissioners_accountants(book):
+    book.organisations.register_organisation(by(SYSTEM, date(2017, 4, 1), "test"), "hfd-provider-d", "Provider D", "provider")
     with pytest.raises(RuleBroken, match="provider: hfd-provider-d holds no award under hfd in 2018-19"):
-        ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-d", Y2, "missed-visits", "0.1", "r")
+        book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-d", Y2, "missed-visits", "0.1", "r")
     with pytest.raises(NotFound, match="kpi: 'late-visits' is not a KPI of hfd on 2019-03-31"):
-        ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-a", Y2, "late-visits", "0.1", "r")
+        book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-a", Y2, "late-visits", "0.1", "r")
     with pytest.raises(NotAllowed, match="recording KPI results: only an accountant of a commissioner of hfd"):
-        ledger.record_kpi_result(by(PROVIDER_A_FINANCE, AFTER_Y2), HFD, "hfd-provider-a", Y2, "missed-visits", "0.1",
+        book.incentives.record_kpi_result(by(PROVIDER_A_FINANCE, AFTER_Y2), HFD, "hfd-provider-a", Y2, "missed-visits", "0.1",
                                  "our own report")  # fmt: skip
 
 
-def test_the_dashboard_shows_provider_by_kpi_by_period_and_what_is_missing(ledger):
-    all_met(ledger, providers=("hfd-provider-a",))
-    ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-b", "2018-19-Q2", "continuity-of-carer",
+def test_the_dashboard_shows_provider_by_kpi_by_period_and_what_is_missing(book):
+    all_met(book, providers=("hfd-provider-a",))
+    book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-b", "2018-19-Q2", "continuity-of-carer",
                              "75", "rostering report Q2")  # fmt: skip
-    board = views.kpi_dashboard(ledger, accountant_access(ledger, SYSTEM, HFD), Y2)
+    board = views.kpi_dashboard(book, accountant_access(book.records, SYSTEM, HFD), Y2)
     cells = {(r["provider"], r["period"], r["kpi"]): (r["value"], r["target"], r["direction"], r["met"]) for r in board["rows"]}
     assert cells == {
         ("hfd-provider-a", Y2, "missed-visits"): (D("0.3"), D("0.5"), "lower-is-better", True),
@@ -142,11 +136,11 @@ def test_the_dashboard_shows_provider_by_kpi_by_period_and_what_is_missing(ledge
         ("hfd-provider-b", Y2): (False, [], ["missed-visits", "continuity-of-carer"]),
         ("hfd-provider-c", Y2): (False, [], ["missed-visits", "continuity-of-carer"]),
     }
-    own = views.kpi_dashboard(ledger, provider_access(ledger, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
+    own = views.kpi_dashboard(book, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
     assert {r["provider"] for r in own["rows"]} == {s["provider"] for s in own["summary"]} == {"hfd-provider-a"}
 
 
-def test_an_import_records_every_row_or_none_naming_rows_and_columns(ledger, tmp_path):
+def test_an_import_records_every_row_or_none_naming_rows_and_columns(book, tmp_path):
     bad = tmp_path / "kpis-bad.csv"
     bad.write_text(
         "Provider,Period,KPI,Value,Evidence\n"
@@ -156,9 +150,9 @@ def test_an_import_records_every_row_or_none_naming_rows_and_columns(ledger, tmp
         "hfd-provider-a,2018-19,missed-visits,0.2,ECM report\n",
         encoding="utf-8",
     )
-    head = ledger.projections.head()
+    head = book.projections.head()
     with pytest.raises(InvalidInput) as caught:
-        ledger.import_kpi_results(by(ACCOUNTANT, AFTER_Y2, "KPI returns"), HFD, bad)
+        book.incentives.import_kpi_results(by(ACCOUNTANT, AFTER_Y2, "KPI returns"), HFD, bad)
     assert caught.value.problems[0] == "kpis-bad.csv: 5 problem(s); nothing was recorded"
     assert caught.value.problems[1].startswith("row 3, column period: '2018-20' is not a financial")
     assert caught.value.problems[2:] == [
@@ -168,7 +162,7 @@ def test_an_import_records_every_row_or_none_naming_rows_and_columns(ledger, tmp
         "row 4, column evidence: must not be blank",
         "row 5: repeats the provider, period and KPI of row 2",
     ]
-    assert ledger.projections.head() == head
+    assert book.projections.head() == head
 
     good = tmp_path / "kpis-2018-19.csv"
     good.write_text(
@@ -176,41 +170,41 @@ def test_an_import_records_every_row_or_none_naming_rows_and_columns(ledger, tmp
         + "".join(f"{p},2018-19,missed-visits,0.3,ECM report\n{p},2018-19,continuity-of-carer,85,rota\n" for p in PROVIDERS),
         encoding="utf-8",
     )
-    done = ledger.import_kpi_results(by(ACCOUNTANT, AFTER_Y2, "KPI returns"), HFD, good)
+    done = book.incentives.import_kpi_results(by(ACCOUNTANT, AFTER_Y2, "KPI returns"), HFD, good)
     assert (done["rows"], done["recorded"], done["corrected"], done["unchanged"]) == (6, 6, 0, 0)
-    head = ledger.projections.head()
-    again = ledger.import_kpi_results(by(ACCOUNTANT, AFTER_Y2, "KPI returns"), HFD, good)
-    assert (again["recorded"], again["unchanged"]) == (0, 6) and ledger.projections.head() == head
+    head = book.projections.head()
+    again = book.incentives.import_kpi_results(by(ACCOUNTANT, AFTER_Y2, "KPI returns"), HFD, good)
+    assert (again["recorded"], again["unchanged"]) == (0, 6) and book.projections.head() == head
     with pytest.raises(InvalidInput, match=r"missing column\(s\) evidence"):
-        ledger.import_kpi_results(by(ACCOUNTANT, AFTER_Y2), HFD, b"provider,period,kpi,value\n", "short.csv")
+        book.incentives.import_kpi_results(by(ACCOUNTANT, AFTER_Y2), HFD, b"provider,period,kpi,value\n", "short.csv")
 
 
 # -- the scheme ------------------------------------------------------------------------------------
 
 
-def test_the_scheme_is_checked_field_by_field_and_amended_from_a_year(ledger):
+def test_the_scheme_is_checked_field_by_field_and_amended_from_a_year(book):
     with pytest.raises(InvalidInput) as caught:
-        herefordshire_scheme(ledger, minimum_reduction="5", payment_per_hour=None, kpi_gate="named", kpis=["late"])
+        herefordshire_scheme(book, minimum_reduction="5", payment_per_hour=None, kpi_gate="named", kpis=["late"])
     assert [p.split(":")[0] for p in caught.value.problems] == ["minimum_reduction", "payment_per_hour", "kpis"]
     with pytest.raises(NotAllowed):
-        ledger.set_incentive_scheme(by(PROVIDER_A_FINANCE, date(2017, 4, 1), "ours"), HFD, minimum_reduction="0",
+        book.incentives.set_incentive_scheme(by(PROVIDER_A_FINANCE, date(2017, 4, 1), "ours"), HFD, minimum_reduction="0",
                                     payment_per_hour="100.00")  # fmt: skip
-    assert herefordshire_scheme(ledger)["recorded"] is True
-    assert herefordshire_scheme(ledger)["recorded"] is False  # the same terms again: nothing recorded
-    ledger.set_incentive_scheme(by(ACCOUNTANT, date(2019, 4, 1), "cap from 2019-20"), HFD, from_year="2019-20",
+    assert herefordshire_scheme(book)["recorded"] is True
+    assert herefordshire_scheme(book)["recorded"] is False  # the same terms again: nothing recorded
+    book.incentives.set_incentive_scheme(by(ACCOUNTANT, date(2019, 4, 1), "cap from 2019-20"), HFD, from_year="2019-20",
                                 minimum_reduction="0.05", payment_per_hour="2.00", cap="5000.00")  # fmt: skip
-    sheet = ledger.incentive_scheme_sheet(HFD, Y2)
+    sheet = book.incentives.incentive_scheme_sheet(HFD, Y2)
     assert sheet["terms"]["cap"] is None and len(sheet["versions"]) == 2
-    assert ledger.incentive_scheme_sheet(HFD, "2019-20")["terms"]["cap"] == "5000.00"
-    assert [v["from_year"] for v in views.scheme_versions(ledger.read_engine, HFD)] == [Y1, "2019-20"]
+    assert book.incentives.incentive_scheme_sheet(HFD, "2019-20")["terms"]["cap"] == "5000.00"
+    assert [v["from_year"] for v in views.scheme_versions(book.read_engine, HFD)] == [Y1, "2019-20"]
 
 
 # -- assessments -----------------------------------------------------------------------------------
 
 
 def test_herefordshire_rule_pays_reduction_beyond_5_percent_only_if_all_kpis_are_met(assessed_setup):
-    ledger = assessed_setup
-    result = ledger.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2)
+    book = assessed_setup
+    result = book.incentives.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2)
     found = lines(result)
     a, b, c = found["hfd-provider-a"], found["hfd-provider-b"], found["hfd-provider-c"]
     assert (a["baseline_hours"], a["actual_hours"], a["threshold_hours"], a["reduction_hours"]) == (
@@ -229,28 +223,28 @@ def test_herefordshire_rule_pays_reduction_beyond_5_percent_only_if_all_kpis_are
     assert "continuity-of-carer (no result recorded for 2018-19 or its quarters, so it counts as missed)" in c["reason"]
     assert (result["run"], result["total"], result["assessed_by"]) == (1, "20.00", str(ACCOUNTANT))
 
-    shown = views.incentive_assessment(ledger, accountant_access(ledger, SYSTEM, HFD), Y2)
+    shown = views.incentive_assessment(book, accountant_access(book.records, SYSTEM, HFD), Y2)
     assert (shown["run"], shown["total"], shown["recorded_by"]) == (1, D("20.00"), str(ACCOUNTANT))
     assert [(x["provider"], x["payment"], x["difference"]) for x in shown["lines"]] == [
         ("hfd-provider-a", D("20.00"), None), ("hfd-provider-b", D("0.00"), None), ("hfd-provider-c", D("0.00"), None),
     ]  # fmt: skip
-    own = views.incentive_assessment(ledger, provider_access(ledger, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
+    own = views.incentive_assessment(book, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
     assert [x["provider"] for x in own["lines"]] == ["hfd-provider-a"] and own["total"] is None
 
 
 def test_a_rerun_after_a_correction_records_a_new_assessment_with_the_difference(assessed_setup):
-    ledger = assessed_setup
-    ledger.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2)
-    head = ledger.projections.head()
-    same = ledger.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "again"), HFD, Y2)
+    book = assessed_setup
+    book.incentives.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2)
+    head = book.projections.head()
+    same = book.incentives.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "again"), HFD, Y2)
     assert same["recorded"] is False and same["message"] == "unchanged since run 1: nothing new was recorded"
-    assert ledger.projections.head() == head
+    assert book.projections.head() == head
 
-    ledger.record_kpi_result(by(ACCOUNTANT, date(2019, 6, 3), "report re-run"), HFD, "hfd-provider-c", Y2,
+    book.incentives.record_kpi_result(by(ACCOUNTANT, date(2019, 6, 3), "report re-run"), HFD, "hfd-provider-c", Y2,
                              "missed-visits", "0.4", "ECM exception report, re-run")  # fmt: skip
-    ledger.record_kpi_result(by(ACCOUNTANT, date(2019, 6, 3), "late return"), HFD, "hfd-provider-c", Y2,
+    book.incentives.record_kpi_result(by(ACCOUNTANT, date(2019, 6, 3), "late return"), HFD, "hfd-provider-c", Y2,
                              "continuity-of-carer", "88", "rostering report")  # fmt: skip
-    rerun = ledger.assess_incentives(by(ACCOUNTANT, date(2019, 6, 4), "KPI results corrected"), HFD, Y2)
+    rerun = book.incentives.assess_incentives(by(ACCOUNTANT, date(2019, 6, 4), "KPI results corrected"), HFD, Y2)
     c = lines(rerun)["hfd-provider-c"]
     assert (rerun["run"], rerun["total"], rerun["previous_total"]) == (2, "34.00", "20.00")
     assert (c["payment"], c["previous_payment"], c["difference"]) == ("14.00", "0.00", "14.00")
@@ -261,34 +255,34 @@ def test_a_rerun_after_a_correction_records_a_new_assessment_with_the_difference
         {"provider": "hfd-provider-c", "field": "payment", "before": "0.00", "after": "14.00"},
     ]  # fmt: skip
 
-    shown = views.incentive_assessment(ledger, accountant_access(ledger, SYSTEM, HFD), Y2)
+    shown = views.incentive_assessment(book, accountant_access(book.records, SYSTEM, HFD), Y2)
     assert [r["run"] for r in shown["runs"]] == [1, 2] and shown["previous_total"] == D("20.00")
     row = {x["provider"]: x for x in shown["lines"]}["hfd-provider-c"]
     assert (row["previous_payment"], row["difference"]) == (D("0.00"), D("14.00"))
     assert row["changes"] == ["missed_kpis: missed-visits, continuity-of-carer -> none", "payment: 0.00 -> 14.00"]
-    first = views.incentive_assessment(ledger, accountant_access(ledger, SYSTEM, HFD), Y2, run=1)
+    first = views.incentive_assessment(book, accountant_access(book.records, SYSTEM, HFD), Y2, run=1)
     assert first["total"] == D("20.00")
-    topics = [e.topic for e in read_events(ledger.recorder, ledger.mapper, limit=10_000) if "assessment" in e.topic]
+    topics = [e.topic for e in read_events(book.ledger.recorder, book.ledger.mapper, limit=10_000) if "assessment" in e.topic]
     assert topics == ["openbook:incentive-assessment.assessed", "openbook:incentive-assessment.reassessed"]
-    stored: IncentiveAssessment = ledger.repository.get(IncentiveAssessment.create_id(HFD, Y2))
+    stored: IncentiveAssessment = book.ledger.repository.get(IncentiveAssessment.create_id(HFD, Y2))
     assert stored.run == 2  # never edited: run 1 is still the first event
 
-    before = read_models(ledger)
-    ledger.projections.rebuild(["incentives"])
-    assert read_models(ledger) == before  # a replay of the history gives the same tables
+    before = read_models(book)
+    book.projections.rebuild(["incentives"])
+    assert read_models(book) == before  # a replay of the history gives the same tables
 
 
-def test_the_cap_limits_a_providers_payment(ledger, tmp_path):
-    import_two_years(ledger, tmp_path)
-    herefordshire_scheme(ledger, cap="15.00")
-    all_met(ledger)
-    found = lines(ledger.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2))
+def test_the_cap_limits_a_providers_payment(book, tmp_path):
+    import_two_years(book, tmp_path)
+    herefordshire_scheme(book, cap="15.00")
+    all_met(book)
+    found = lines(book.incentives.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2))
     assert (found["hfd-provider-a"]["payment"], found["hfd-provider-a"]["capped"]) == ("15.00", True)  # £20.00 earned
     assert "worth £20.00 at £2.00 per hour, limited by the £15.00 cap" in found["hfd-provider-a"]["reason"]
     assert (found["hfd-provider-c"]["payment"], found["hfd-provider-c"]["capped"]) == ("14.00", False)
-    ledger.set_incentive_scheme(by(ACCOUNTANT, date(2018, 4, 1), "cap lowered"), HFD, from_year=Y2,
+    book.incentives.set_incentive_scheme(by(ACCOUNTANT, date(2018, 4, 1), "cap lowered"), HFD, from_year=Y2,
                                 minimum_reduction="0.05", payment_per_hour="2.00", cap="12.50")  # fmt: skip
-    rerun = lines(ledger.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "scheme amended"), HFD, Y2))
+    rerun = lines(book.incentives.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "scheme amended"), HFD, Y2))
     a = rerun["hfd-provider-a"]
     assert (a["payment"], a["capped"], a["difference"]) == ("12.50", True, "-2.50")
     assert "limited by the £12.50 cap" in a["reason"]
@@ -296,13 +290,13 @@ def test_the_cap_limits_a_providers_payment(ledger, tmp_path):
     assert (c["payment"], c["capped"], c["difference"]) == ("12.50", True, "-1.50")
 
 
-def test_a_fixed_baseline_and_a_named_kpi_gate(ledger, tmp_path):
-    import_two_years(ledger, tmp_path)
-    herefordshire_scheme(ledger, baseline="fixed", fixed_baselines={"hfd-provider-a": "250", "hfd-provider-b": "100"},
+def test_a_fixed_baseline_and_a_named_kpi_gate(book, tmp_path):
+    import_two_years(book, tmp_path)
+    herefordshire_scheme(book, baseline="fixed", fixed_baselines={"hfd-provider-a": "250", "hfd-provider-b": "100"},
                          kpi_gate="named", kpis=["missed-visits"])  # fmt: skip
     for provider in PROVIDERS:
-        ledger.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, provider, Y2, "missed-visits", "0.3", "ECM report")
-    found = lines(ledger.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2))
+        book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, provider, Y2, "missed-visits", "0.3", "ECM report")
+    found = lines(book.incentives.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2))
     a = found["hfd-provider-a"]  # 250 → 180 h: 70 h less, 12.5 h threshold, 57.5 h × £2.00
     assert (a["baseline_source"], a["payment"], a["kpis_in_gate"]) == ("fixed in the scheme from 2017-18", "115.00",
                                                                         ["missed-visits"])  # fmt: skip
@@ -311,16 +305,16 @@ def test_a_fixed_baseline_and_a_named_kpi_gate(ledger, tmp_path):
     assert c["reason"] == "No payment: there is no baseline to reduce from (the scheme states no baseline for this provider)."
 
 
-def test_a_year_is_assessed_once_it_is_over_and_only_with_a_scheme(ledger, tmp_path):
-    import_two_years(ledger, tmp_path)
+def test_a_year_is_assessed_once_it_is_over_and_only_with_a_scheme(book, tmp_path):
+    import_two_years(book, tmp_path)
     with pytest.raises(NotFound, match="the incentive scheme of 'hfd' is not registered"):
-        ledger.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2)
-    herefordshire_scheme(ledger)
+        book.incentives.assess_incentives(by(ACCOUNTANT, AFTER_Y2, "annual assessment"), HFD, Y2)
+    herefordshire_scheme(book)
     with pytest.raises(RuleBroken, match="financial_year: 2018-19 runs to 2019-03-31; assess it once it is over"):
-        ledger.assess_incentives(by(ACCOUNTANT, date(2019, 3, 1), "early"), HFD, Y2)
-    first_year = lines(ledger.assess_incentives(by(ACCOUNTANT, date(2018, 4, 30), "first year"), HFD, Y1))
+        book.incentives.assess_incentives(by(ACCOUNTANT, date(2019, 3, 1), "early"), HFD, Y2)
+    first_year = lines(book.incentives.assess_incentives(by(ACCOUNTANT, date(2018, 4, 30), "first year"), HFD, Y1))
     assert first_year["hfd-provider-a"]["reason"].startswith(
         "No payment: there is no baseline to reduce from (no payable hours of hfd-provider-a recorded under hfd in 2016-17)"
     )
     with pytest.raises(NotAllowed):
-        ledger.assess_incentives(by(PROVIDER_A_FINANCE, AFTER_Y2, "ours"), HFD, Y2)
+        book.incentives.assess_incentives(by(PROVIDER_A_FINANCE, AFTER_Y2, "ours"), HFD, Y2)

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import cli
-from ledger.application import Ledger
+from ledger.bootstrap import open_openbook
 from ledger.persistence.database import Database
 from tests.integration.incentive_setup import HFD, herefordshire_style, import_two_years
 
@@ -22,12 +22,12 @@ from tests.integration.incentive_setup import HFD, herefordshire_style, import_t
 @pytest.fixture
 def openbook(database_url, tmp_path):
     """Run ``openbook --database <test database> ...`` with the KPI and incentive commands, after the set-up."""
-    ledger = Ledger(Database.from_url(database_url))
+    book = open_openbook(Database.from_url(database_url))
     try:
-        herefordshire_style(ledger)
-        import_two_years(ledger, tmp_path)
+        herefordshire_style(book)
+        import_two_years(book, tmp_path)
     finally:
-        ledger.close()
+        book.close()
     runner = CliRunner()
 
     def run(*args: str) -> Result:

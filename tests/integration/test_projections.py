@@ -26,7 +26,7 @@ from domain.envelope import Actor, Envelope
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import ROLES_BY_KIND, Role, User
-from ledger.application import Ledger
+from ledger.bootstrap import Openbook
 from ledger.projections.base import Projection, handles, metadata
 from ledger.projections.organisations import organisations, users
 from ledger.projections.runner import ProjectionRunner
@@ -58,8 +58,8 @@ class TopicCounts(Projection):
             conn.execute(insert(topic_counts).values(topic=topic, count=1))
 
 
-def counting_runner(ledger: Ledger) -> ProjectionRunner:
-    runner = ProjectionRunner(ledger.projections.engine, ledger.recorder, ledger.mapper, [TopicCounts()])
+def counting_runner(book: Openbook) -> ProjectionRunner:
+    runner = ProjectionRunner(book.ledger.write_engine, book.ledger.recorder, book.ledger.mapper, [TopicCounts()])
     runner.create_tables()
     return runner
 
@@ -69,37 +69,37 @@ def counted(runner: ProjectionRunner) -> dict[str, int]:
         return dict(conn.execute(select(topic_counts.c.topic, topic_counts.c.count)).all())
 
 
-def stored_counts(ledger: Ledger) -> dict[str, int]:
-    return dict(Counter(n.topic for n in ledger.recorder.select_notifications(start=None, limit=10_000)))
+def stored_counts(book: Openbook) -> dict[str, int]:
+    return dict(Counter(n.topic for n in book.ledger.recorder.select_notifications(start=None, limit=10_000)))
 
 
 def env(key: str | None = None) -> Envelope:
     return Envelope(Actor("clerk@council.example", "council"), date(2024, 4, 1), "test", key)
 
 
-def record_sample(ledger: Ledger) -> int:
+def record_sample(book: Openbook) -> int:
     """Eleven events of four topics; returns the head position."""
     for code, kind in [("council", "council"), ("icb", "icb"), ("acme", "provider"), ("beta", "provider")]:
-        ledger.register_organisation(env(), code, code.title(), kind)
-    ledger.rename_organisation(env(), "acme", "Acme Care")
-    ledger.rename_organisation(env(), "beta", "Beta Care")
-    ledger.register_user(env(), "ann@council.example", "Ann", "council", ["accountant"])
-    ledger.register_user(env(), "ian@icb.example", "Ian", "icb", ["auditor"])
-    ledger.register_user(env(), "pat@acme.example", "Pat", "acme", ["provider"])
-    ledger.change_user_roles(env(), "ann@council.example", ["accountant", "admin"])
-    ledger.change_user_roles(env(), "ian@icb.example", ["accountant"])
-    return ledger.recorder.max_notification_id()
+        book.organisations.register_organisation(env(), code, code.title(), kind)
+    book.organisations.rename_organisation(env(), "acme", "Acme Care")
+    book.organisations.rename_organisation(env(), "beta", "Beta Care")
+    book.organisations.register_user(env(), "ann@council.example", "Ann", "council", ["accountant"])
+    book.organisations.register_user(env(), "ian@icb.example", "Ian", "icb", ["auditor"])
+    book.organisations.register_user(env(), "pat@acme.example", "Pat", "acme", ["provider"])
+    book.organisations.change_user_roles(env(), "ann@council.example", ["accountant", "admin"])
+    book.organisations.change_user_roles(env(), "ian@icb.example", ["accountant"])
+    return book.ledger.recorder.max_notification_id()
 
 
 # --- fault injection ------------------------------------------------------------
 
 
 @pytest.mark.parametrize("failing_batch", [1, 2])
-def test_a_batch_that_fails_before_commit_is_applied_exactly_once_later(ledger, monkeypatch, failing_batch):
+def test_a_batch_that_fails_before_commit_is_applied_exactly_once_later(book, monkeypatch, failing_batch):
     monkeypatch.setattr(runner_module, "BATCH_SIZE", 3)
-    head = record_sample(ledger)
+    head = record_sample(book)
     assert head == 11
-    runner = counting_runner(ledger)
+    runner = counting_runner(book)
     batches = 0
 
     def fail_once(conn: Connection) -> None:
@@ -119,7 +119,7 @@ def test_a_batch_that_fails_before_commit_is_applied_exactly_once_later(ledger, 
     runner.before_commit = lambda conn: None  # the fault is gone
     assert runner.catch_up() == head - committed
 
-    assert counted(runner) == stored_counts(ledger)
+    assert counted(runner) == stored_counts(book)
     assert counted(runner) == {
         Organisation.Registered.TOPIC: 4,
         Organisation.Renamed.TOPIC: 2,
@@ -158,52 +158,52 @@ class Model:
         allowed = ROLES_BY_KIND[OrganisationKind(self.orgs[code][1])]
         return sorted(allowed & {Role(r) for r in chosen}) or [min(allowed)]
 
-    def run(self, ledger: Ledger, command: tuple) -> None:
+    def run(self, book: Openbook, command: tuple) -> None:
         match command:
             case ("register_organisation", code, name, kind):
                 if code in self.orgs:
                     with pytest.raises(Conflict):
-                        ledger.register_organisation(env(), code, name, kind)
+                        book.organisations.register_organisation(env(), code, name, kind)
                 elif not name.strip():
                     with pytest.raises(InvalidInput):
-                        ledger.register_organisation(env(), code, name, kind)
+                        book.organisations.register_organisation(env(), code, name, kind)
                 else:
-                    ledger.register_organisation(env(), code, name, kind)
+                    book.organisations.register_organisation(env(), code, name, kind)
                     self.orgs[code] = (name.strip(), kind.value)
             case ("rename_organisation", code, name):
                 if code not in self.orgs:
                     with pytest.raises(NotFound):
-                        ledger.rename_organisation(env(), code, name)
+                        book.organisations.rename_organisation(env(), code, name)
                 elif not name.strip():
                     with pytest.raises(InvalidInput):
-                        ledger.rename_organisation(env(), code, name)
+                        book.organisations.rename_organisation(env(), code, name)
                 else:
-                    ledger.rename_organisation(env(), code, name)
+                    book.organisations.rename_organisation(env(), code, name)
                     self.orgs[code] = (name.strip(), self.orgs[code][1])
             case ("register_user", username, code, chosen):
                 if username in self.users:
                     with pytest.raises(Conflict):
-                        ledger.register_user(env(), username, username.title(), code, chosen)
+                        book.organisations.register_user(env(), username, username.title(), code, chosen)
                 elif code not in self.orgs:
                     with pytest.raises(NotFound):
-                        ledger.register_user(env(), username, username.title(), code, chosen)
+                        book.organisations.register_user(env(), username, username.title(), code, chosen)
                 else:
                     roles = self.allowed(code, chosen)
-                    ledger.register_user(env(), username, username.title(), code, roles)
+                    book.organisations.register_user(env(), username, username.title(), code, roles)
                     self.users[username] = (code, " ".join(roles))
             case ("change_user_roles", username, chosen):
                 if username not in self.users:
                     with pytest.raises(NotFound):
-                        ledger.change_user_roles(env(), username, chosen)
+                        book.organisations.change_user_roles(env(), username, chosen)
                 else:
                     code = self.users[username][0]
                     roles = self.allowed(code, chosen)
-                    ledger.change_user_roles(env(), username, roles)
+                    book.organisations.change_user_roles(env(), username, roles)
                     self.users[username] = (code, " ".join(roles))
 
 
-def read_model(ledger: Ledger) -> tuple[list[tuple], list[tuple]]:
-    with ledger.read_engine.connect() as conn:
+def read_model(book: Openbook) -> tuple[list[tuple], list[tuple]]:
+    with book.read_engine.connect() as conn:
         return (
             [tuple(row) for row in conn.execute(select(organisations).order_by(organisations.c.code))],
             [tuple(row) for row in conn.execute(select(users).order_by(users.c.username))],
@@ -212,10 +212,10 @@ def read_model(ledger: Ledger) -> tuple[list[tuple], list[tuple]]:
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=scripts)
-def test_incremental_catch_up_gives_the_same_tables_as_a_rebuild(fresh_ledger, monkeypatch, script):
+def test_incremental_catch_up_gives_the_same_tables_as_a_rebuild(fresh_book, monkeypatch, script):
     monkeypatch.setattr(runner_module, "BATCH_SIZE", 2)
-    ledger = fresh_ledger()
-    runner = ledger.projections
+    book = fresh_book()
+    runner = book.projections
     catch_up = runner.catch_up
     deferred = False
     runner.catch_up = lambda progress=None: 0 if deferred else catch_up(progress)  # type: ignore[method-assign]
@@ -223,12 +223,12 @@ def test_incremental_catch_up_gives_the_same_tables_as_a_rebuild(fresh_ledger, m
 
     for command, catch_up_now in script:
         deferred = not catch_up_now
-        model.run(ledger, command)
+        model.run(book, command)
     catch_up()
 
-    incremental = read_model(ledger)
+    incremental = read_model(book)
     assert set(runner.positions().values()) == {runner.head()}  # every read model, not only this one
-    with ledger.read_engine.connect() as conn:
+    with book.read_engine.connect() as conn:
         shown_orgs = {r.code: (r.name, r.kind) for r in conn.execute(select(organisations))}
         shown_users = {r.username: (r.organisation, r.roles) for r in conn.execute(select(users))}
     assert shown_orgs == model.orgs
@@ -236,16 +236,16 @@ def test_incremental_catch_up_gives_the_same_tables_as_a_rebuild(fresh_ledger, m
 
     runner.rebuild()
 
-    assert read_model(ledger) == incremental
+    assert read_model(book) == incremental
     assert set(runner.positions().values()) == {runner.head()}
 
 
 # --- concurrent runners ---------------------------------------------------------
 
 
-def test_two_runners_starting_a_new_projection_at_once_apply_each_event_once(open_ledger):
+def test_two_runners_starting_a_new_projection_at_once_apply_each_event_once(open_book):
     """Runner B starts while runner A's first batch (which creates the position row) is uncommitted."""
-    a, b = open_ledger(), open_ledger()
+    a, b = open_book(), open_book()
     head = record_sample(a)
     runner_a, runner_b = counting_runner(a), counting_runner(b)
     in_first_batch = threading.Event()
@@ -267,9 +267,9 @@ def test_two_runners_starting_a_new_projection_at_once_apply_each_event_once(ope
     assert runner_b.positions() == {TopicCounts.name: head}
 
 
-def test_two_runners_racing_through_many_batches_apply_each_event_once(open_ledger, monkeypatch):
+def test_two_runners_racing_through_many_batches_apply_each_event_once(open_book, monkeypatch):
     monkeypatch.setattr(runner_module, "BATCH_SIZE", 2)
-    a, b = open_ledger(), open_ledger()
+    a, b = open_book(), open_book()
     runner_a, runner_b = counting_runner(a), counting_runner(b)
     runner_a.catch_up()  # nothing to apply yet; the projection's position row now exists
     head = record_sample(a)
@@ -303,20 +303,20 @@ def _catch_up(runner: ProjectionRunner) -> int | str:
 
 
 @pytest.mark.parametrize("name", ["Acme\x00Care", "A" * 201], ids=["nul-character", "201-characters"])
-def test_a_name_the_ledger_accepts_never_stops_the_read_model(ledger, name):
+def test_a_name_the_ledger_accepts_never_stops_the_read_model(book, name):
     """Either the command is refused (InvalidInput, nothing recorded) or the read model shows the name.
 
     An event the read model cannot store would be recorded and then fail
     every later catch-up: the read model would stop for good.
     """
     try:
-        ledger.register_organisation(env(), "odd", name, "provider")
+        book.organisations.register_organisation(env(), "odd", name, "provider")
     except InvalidInput:
-        assert ledger.recorder.max_notification_id() is None
-    ledger.register_organisation(env(), "next", "Next Care", "provider")
+        assert book.ledger.recorder.max_notification_id() is None
+    book.organisations.register_organisation(env(), "next", "Next Care", "provider")
 
-    shown = {o["code"]: o["name"] for o in list_organisations(ledger.read_engine)}
-    assert set(ledger.projections.positions().values()) == {ledger.projections.head()}
+    shown = {o["code"]: o["name"] for o in list_organisations(book.read_engine)}
+    assert set(book.projections.positions().values()) == {book.projections.head()}
     assert shown["next"] == "Next Care"
-    if Organisation.create_id("odd") in ledger.repository:
+    if Organisation.create_id("odd") in book.ledger.repository:
         assert shown["odd"] == name

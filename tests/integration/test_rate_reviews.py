@@ -34,16 +34,16 @@ UPLIFT_LINES = [
 ]
 
 
-def open_and_propose(ledger) -> dict:
-    wirral(ledger)
-    ledger.open_rate_review(on(OPENED, "NLW rises to £8.72"), WIRRAL, YEAR)
-    return ledger.propose_uplift(
+def open_and_propose(book) -> dict:
+    wirral(book)
+    book.reviews.open_rate_review(on(OPENED, "NLW rises to £8.72"), WIRRAL, YEAR)
+    return book.reviews.propose_uplift(
         on(PROPOSED, "uplift"), WIRRAL, YEAR, median_cost="15.60", pay_share="0.65", inflation="0.02"
     )
 
 
-def test_the_uplift_shows_its_arithmetic_line_by_line_with_the_wage_floors_of_the_year(ledger):
-    proposal = open_and_propose(ledger)
+def test_the_uplift_shows_its_arithmetic_line_by_line_with_the_wage_floors_of_the_year(book):
+    proposal = open_and_propose(book)
 
     assert proposal["floor"] == "National Living Wage"
     assert (proposal["old_floor"], proposal["new_floor"]) == ("8.21", "8.72")
@@ -51,106 +51,106 @@ def test_the_uplift_shows_its_arithmetic_line_by_line_with_the_wage_floors_of_th
     assert [(r["zone"], r["hourly_rate"]) for r in proposal["rates"]] == [
         (zone, "16.34") for zone in ("zone-1", "zone-2", "zone-3", "zone-4")
     ]  # every zone with a standard rate on 1 April 2020
-    review = ledger.rate_review(WIRRAL, YEAR)
+    review = book.reviews.rate_review(WIRRAL, YEAR)
     assert [(ln.label, ln.formula, str(ln.amount)) for ln in review.proposals[0].uplift_lines] == UPLIFT_LINES
-    [row] = views.list_rate_reviews(ledger.read_engine, WIRRAL)
+    [row] = views.list_rate_reviews(book.read_engine, WIRRAL)
     assert (row["status"], row["proposals"], row["latest_proposal"]) == (
         "proposed", 1, "standard zone-1 16.34, standard zone-2 16.34, standard zone-3 16.34, standard zone-4 16.34"
     )
 
 
-def test_a_backdated_review_reaches_the_card_from_its_effective_date(ledger):
-    open_and_propose(ledger)
-    ledger.comment_on_rate_review(on(date(2020, 3, 16), "consultation"), WIRRAL, YEAR, "premier-care", "Travel costs?")
+def test_a_backdated_review_reaches_the_card_from_its_effective_date(book):
+    open_and_propose(book)
+    book.reviews.comment_on_rate_review(on(date(2020, 3, 16), "consultation"), WIRRAL, YEAR, "premier-care", "Travel costs?")
 
-    decided = ledger.decide_rate_review(
+    decided = book.reviews.decide_rate_review(
         on(DECIDED, "panel"), WIRRAL, YEAR, "accepted", decided_by="joint panel", effective_from=date(2020, 4, 1)
     )
 
     assert (decided["outcome"], decided["effective_from"], decided["decided_on"], decided["backdated"]) == (
         "accepted", "2020-04-01", "2020-06-15", True
     )
-    assert ledger.rate_for(WIRRAL, "standard", "zone-2", date(2020, 3, 31)).hourly_rate == D("15.60")
-    quote = ledger.rate_for(WIRRAL, "standard", "zone-2", date(2020, 4, 1))
+    assert book.rates.rate_for(WIRRAL, "standard", "zone-2", date(2020, 3, 31)).hourly_rate == D("15.60")
+    quote = book.rates.rate_for(WIRRAL, "standard", "zone-2", date(2020, 4, 1))
     assert quote.hourly_rate == D("16.34") and "2020-21 rate review accepted by joint panel" in quote.derivation
     # Arrears: a one-hour visit on 1 May 2020, paid at £15.60 before the decision, is now priced at £16.34.
-    assert ledger.price_visit(WIRRAL, "standard", "zone-2", date(2020, 5, 1), 60, 60).amount - D("15.60") == D("0.74")
+    assert book.rates.price_visit(WIRRAL, "standard", "zone-2", date(2020, 5, 1), 60, 60).amount - D("15.60") == D("0.74")
 
-    [row] = views.list_rate_reviews(ledger.read_engine)
+    [row] = views.list_rate_reviews(book.read_engine)
     assert (row["status"], row["outcome"], row["decided_by"], row["decided_on"], row["effective_from"]) == (
         "accepted", "accepted", "joint panel", DECIDED, date(2020, 4, 1)
     )
     assert (row["backdated"], row["comments"]) == (True, 1)
-    in_force = views.rates_in_force(ledger.read_engine, WIRRAL, date(2020, 4, 1))
+    in_force = views.rates_in_force(book.read_engine, WIRRAL, date(2020, 4, 1))
     assert {r["hourly_rate"] for r in in_force} == {D("16.34")}
 
 
-def test_the_decision_and_its_rates_are_saved_together_or_not_at_all(ledger):
-    wirral(ledger)
-    ledger.open_rate_review(on(OPENED, "annual review"), WIRRAL, YEAR)
+def test_the_decision_and_its_rates_are_saved_together_or_not_at_all(book):
+    wirral(book)
+    book.reviews.open_rate_review(on(OPENED, "annual review"), WIRRAL, YEAR)
     typo = [{"service": "standard", "zone": "zone-9", "hourly_rate": "16.00"}]
-    ledger.propose_rates(on(PROPOSED, "stated"), WIRRAL, YEAR, typo, "cost of care")
-    head = ledger.recorder.max_notification_id()
+    book.reviews.propose_rates(on(PROPOSED, "stated"), WIRRAL, YEAR, typo, "cost of care")
+    head = book.ledger.recorder.max_notification_id()
 
     with pytest.raises(NotFound, match="zone: zone-9 is not a zone of wirral-homecare"):
-        ledger.decide_rate_review(on(DECIDED, "panel"), WIRRAL, YEAR, "accepted", effective_from=date(2020, 4, 1))
+        book.reviews.decide_rate_review(on(DECIDED, "panel"), WIRRAL, YEAR, "accepted", effective_from=date(2020, 4, 1))
 
-    assert ledger.recorder.max_notification_id() == head
-    assert ledger.rate_review(WIRRAL, YEAR).status == "proposed"  # not decided: its rates could not be published
-    assert views.list_rate_reviews(ledger.read_engine)[0]["status"] == "proposed"
+    assert book.ledger.recorder.max_notification_id() == head
+    assert book.reviews.rate_review(WIRRAL, YEAR).status == "proposed"  # not decided: its rates could not be published
+    assert views.list_rate_reviews(book.read_engine)[0]["status"] == "proposed"
 
 
-def test_amended_and_rejected_decisions(ledger):
-    wirral(ledger)
+def test_amended_and_rejected_decisions(book):
+    wirral(book)
     for year in ("2020-21", "2021-22"):
-        ledger.open_rate_review(on(OPENED, "annual review"), WIRRAL, year)
+        book.reviews.open_rate_review(on(OPENED, "annual review"), WIRRAL, year)
         stated = [{"service": "standard", "zone": "zone-1", "hourly_rate": "17.00"}]
-        ledger.propose_rates(on(PROPOSED, "stated"), WIRRAL, year, stated, "cost of care")
+        book.reviews.propose_rates(on(PROPOSED, "stated"), WIRRAL, year, stated, "cost of care")
 
     with pytest.raises(InvalidInput, match="reasons: a review decided as amended needs its reasons"):
-        ledger.decide_rate_review(
+        book.reviews.decide_rate_review(
             on(DECIDED, "panel"), WIRRAL, "2020-21", "amended", effective_from=date(2020, 7, 1), rates=[]
         )
-    ledger.decide_rate_review(
+    book.reviews.decide_rate_review(
         on(DECIDED, "panel"), WIRRAL, "2020-21", "amended", "affordability", "panel", date(2020, 7, 1),
         [{"service": "standard", "zone": "zone-1", "hourly_rate": "16.50"}],
     )
-    ledger.decide_rate_review(on(date(2021, 5, 1), "panel"), WIRRAL, "2021-22", "rejected", "no evidence", "panel")
+    book.reviews.decide_rate_review(on(date(2021, 5, 1), "panel"), WIRRAL, "2021-22", "rejected", "no evidence", "panel")
 
-    assert ledger.rate_for(WIRRAL, "standard", "zone-1", date(2020, 7, 1)).hourly_rate == D("16.50")  # not backdated
-    assert ledger.rate_for(WIRRAL, "standard", "zone-1", date(2021, 6, 1)).hourly_rate == D("16.50")  # rejected
-    rows = {r["financial_year"]: r for r in views.list_rate_reviews(ledger.read_engine)}
+    assert book.rates.rate_for(WIRRAL, "standard", "zone-1", date(2020, 7, 1)).hourly_rate == D("16.50")  # not backdated
+    assert book.rates.rate_for(WIRRAL, "standard", "zone-1", date(2021, 6, 1)).hourly_rate == D("16.50")  # rejected
+    rows = {r["financial_year"]: r for r in views.list_rate_reviews(book.read_engine)}
     assert (rows["2020-21"]["status"], rows["2020-21"]["backdated"]) == ("amended", False)
     assert (rows["2021-22"]["status"], rows["2021-22"]["effective_from"], rows["2021-22"]["reasons"]) == (
         "rejected", None, "no evidence"
     )
     with pytest.raises(RuleBroken, match="was rejected on 2021-05-01; it cannot take comments now"):
-        ledger.comment_on_rate_review(on(date(2021, 6, 1), "late"), WIRRAL, "2021-22", "haven-care", "too late")
+        book.reviews.comment_on_rate_review(on(date(2021, 6, 1), "late"), WIRRAL, "2021-22", "haven-care", "too late")
 
 
-def test_review_rules_that_need_other_records(ledger):
-    wirral(ledger)
+def test_review_rules_that_need_other_records(book):
+    wirral(book)
     with pytest.raises(NotFound, match="agreement 'nowhere' is not registered"):
-        ledger.open_rate_review(on(OPENED, "x"), "nowhere", YEAR)
-    ledger.open_rate_review(on(OPENED, "annual review"), WIRRAL, YEAR)
+        book.reviews.open_rate_review(on(OPENED, "x"), "nowhere", YEAR)
+    book.reviews.open_rate_review(on(OPENED, "annual review"), WIRRAL, YEAR)
     with pytest.raises(Conflict, match="the 2020-21 rate review of 'wirral-homecare' is already open"):
-        ledger.open_rate_review(on(OPENED, "again"), WIRRAL, YEAR)
+        book.reviews.open_rate_review(on(OPENED, "again"), WIRRAL, YEAR)
     with pytest.raises(RuleBroken, match="provider: wirral-council is a council, not a provider"):
-        ledger.comment_on_rate_review(on(PROPOSED, "x"), WIRRAL, YEAR, "wirral-council", "we are not a provider")
+        book.reviews.comment_on_rate_review(on(PROPOSED, "x"), WIRRAL, YEAR, "wirral-council", "we are not a provider")
     with pytest.raises(NotFound, match="the 2021-22 rate review of 'wirral-homecare' has not been opened"):
-        ledger.propose_rates(on(PROPOSED, "x"), WIRRAL, "2021-22", [{"service": "standard", "zone": "zone-1"}], "x")
+        book.reviews.propose_rates(on(PROPOSED, "x"), WIRRAL, "2021-22", [{"service": "standard", "zone": "zone-1"}], "x")
     with pytest.raises(InvalidInput, match="zones: wirral-homecare has no sleep-in rate in force on 2020-04-01"):
-        ledger.propose_uplift(
+        book.reviews.propose_uplift(
             on(PROPOSED, "x"), WIRRAL, YEAR, median_cost="15.60", pay_share="0.65", inflation="0", service="sleep-in"
         )
 
 
-def test_a_real_living_wage_commitment_raises_with_the_real_living_wage(ledger):
-    wirral(ledger)
-    ledger.set_living_wage_commitment(on(date(2020, 4, 1), "ethical charter"), WIRRAL)  # default dates: 1 April after
-    ledger.open_rate_review(on(OPENED, "annual review"), WIRRAL, "2021-22")
+def test_a_real_living_wage_commitment_raises_with_the_real_living_wage(book):
+    wirral(book)
+    book.agreements.set_living_wage_commitment(on(date(2020, 4, 1), "ethical charter"), WIRRAL)  # default dates: 1 April after
+    book.reviews.open_rate_review(on(OPENED, "annual review"), WIRRAL, "2021-22")
 
-    proposal = ledger.propose_uplift(
+    proposal = book.reviews.propose_uplift(
         on(PROPOSED, "uplift"),
         WIRRAL,
         "2021-22",
@@ -164,8 +164,8 @@ def test_a_real_living_wage_commitment_raises_with_the_real_living_wage(ledger):
     assert [r["zone"] for r in proposal["rates"]] == ["zone-1"]
 
 
-def test_the_cli_runs_a_review_and_prints_the_arithmetic(ledger, database_url):
-    wirral(ledger)
+def test_the_cli_runs_a_review_and_prints_the_arithmetic(book, database_url):
+    wirral(book)
     runner = CliRunner()
 
     def openbook(*args: str):

@@ -19,14 +19,12 @@ from click.testing import CliRunner
 from cli.context import Context
 from cli.settlements import payments, pool, settle
 from domain.errors import RuleBroken
-from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
+from tests.integration.settlement_setup import (
     COUNCIL_ACCOUNTANT,
     YEAR,
     accepted_return,
     by,
     import_visits,
-    open_settlement_ledger,
-    settle_ledger,
     setup,
     visits,
 )
@@ -37,12 +35,12 @@ CCG = "accountant@wirralccg.example"
 
 
 @pytest.fixture
-def openbook(settle_ledger):
+def openbook(book):
     """Run a command group as ``openbook [--as USER] ...`` would, with the test's ledger."""
 
     def run(group, *args: str, user: str | None = None, ok: bool = True):
         context = Context(None, user)
-        context._ledger = settle_ledger
+        context._book = book
         result = CliRunner().invoke(group, list(args), obj=context)
         if ok:
             assert result.exit_code == 0, (result.output, result.exception)
@@ -55,12 +53,12 @@ def as_json(result) -> dict:
     return json.loads(result.stdout)
 
 
-def test_an_accountant_runs_the_year_from_the_command_line(openbook, settle_ledger, tmp_path):
-    setup(settle_ledger)
-    settle_ledger.set_profit_cap(by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "5% cap"), WIRRAL, "0.05")
+def test_an_accountant_runs_the_year_from_the_command_line(openbook, book, tmp_path):
+    setup(book)
+    book.agreements.set_profit_cap(by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "5% cap"), WIRRAL, "0.05")
     rows = [*visits("premier-care", "zone-1", "2019-04", 10), *visits("haven-care", "zone-3", "2019-04", 5)]
-    import_visits(settle_ledger, tmp_path, "april.csv", rows)
-    accepted_return(settle_ledger, "haven-care", YEAR, D("9200.00"), D("800.00"))
+    import_visits(book, tmp_path, "april.csv", rows)
+    accepted_return(book, "haven-care", YEAR, D("9200.00"), D("800.00"))
 
     common = ["--agreement", WIRRAL, "--year", YEAR]
     result = openbook(
@@ -81,14 +79,14 @@ def test_an_accountant_runs_the_year_from_the_command_line(openbook, settle_ledg
     shown = openbook(pool, "show", *common, user=COUNCIL)
     assert "due (priced − paid):    £0.00" in shown.stdout and "forecast to year end:   £2,808.00" in shown.stdout
 
-    head = settle_ledger.projections.head()
+    head = book.projections.head()
     preview = as_json(openbook(settle, *common, "--preview", "--json", user=COUNCIL))
-    assert preview["status"] == "preview" and settle_ledger.projections.head() == head
+    assert preview["status"] == "preview" and book.projections.head() == head
 
     # 15 hours at £15.60 = £234.00 of £260.00: 90%; £26.00 × 50% = £13.00, capped at £10.00.
     drafted = as_json(openbook(settle, *common, "--effective", "2020-06-30", "--reason", "year end", "--json",
                                user=COUNCIL))  # fmt: skip
-    recorded = settle_ledger.settlement(WIRRAL, YEAR, 1)
+    recorded = book.settlements.settlement(WIRRAL, YEAR, 1)
     assert drafted["statement"]["provider_amount"] == "10.00" and drafted["statement"]["removed_by_cap"] == "3.00"
     for party, figures in drafted["statement"]["providers"].items():
         assert {k: D(v) for k, v in figures.items()} == recorded.statement["providers"][party]

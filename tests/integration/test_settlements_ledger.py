@@ -36,7 +36,7 @@ from domain.errors import InvalidInput, RuleBroken
 from domain.settlement.settlement import SettlementStatus
 from ledger.authorisation import NotAllowed
 from ledger.projections.settlements import SettlementsProjection
-from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
+from tests.integration.settlement_setup import (
     BANDS,
     CCG_ACCOUNTANT,
     COUNCIL_ACCOUNTANT,
@@ -47,8 +47,6 @@ from tests.integration.settlement_setup import (  # noqa: F401 (fixtures)
     accepted_return,
     by,
     import_visits,
-    open_settlement_ledger,
-    settle_ledger,
     setup,
     visits,
 )
@@ -57,34 +55,33 @@ WIRRAL = "wirral-homecare"
 DRAFTED_ON = date(2020, 6, 30)
 
 
-def year_of_care(ledger, tmp_path) -> None:
-    setup(ledger)
-    ledger.set_profit_cap(by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "open-book audit: 5% maximum margin"), WIRRAL, "0.05")
-    ledger.set_pooled_budget(
+def year_of_care(book, tmp_path) -> None:
+    setup(book)
+    book.agreements.set_profit_cap(by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "open-book audit: 5% maximum margin"), WIRRAL, "0.05")
+    book.settlements.set_pooled_budget(
         by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "section 75 pool agreed"), WIRRAL, YEAR,
         target="520.00", bands=BANDS, gain_cap="20.00", clawback_share="0.5",
     )  # fmt: skip
     rows = [*visits("premier-care", "zone-1", "2019-04", 10), *visits("haven-care", "zone-3", "2019-04", 5),
             *visits("premier-care", "zone-1", "2019-05", 10), *visits("haven-care", "zone-3", "2019-05", 5)]  # fmt: skip
-    import_visits(ledger, tmp_path, "spring.csv", rows)
+    import_visits(book, tmp_path, "spring.csv", rows)
     for month, on in (("2019-04", date(2019, 5, 10)), ("2019-05", date(2019, 6, 10))):
-        ledger.run_payments(by(COUNCIL_ACCOUNTANT, on, "monthly payment"), WIRRAL, month)
-    accepted_return(ledger, "haven-care", YEAR, D("9200.00"), D("800.00"))
+        book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, on, "monthly payment"), WIRRAL, month)
+    accepted_return(book, "haven-care", YEAR, D("9200.00"), D("800.00"))
 
 
-def draft(ledger, actor=COUNCIL_ACCOUNTANT, reason="year-end settlement"):
-    return ledger.draft_settlement(by(actor, DRAFTED_ON, reason), WIRRAL, YEAR)
+def draft(book, actor=COUNCIL_ACCOUNTANT, reason="year-end settlement"):
+    return book.settlements.draft_settlement(by(actor, DRAFTED_ON, reason), WIRRAL, YEAR)
 
 
 def figures(view, kind: str, figure: str) -> dict[str, str]:
     return {party: x[figure] for party, x in view["statement"][kind].items()}
 
 
-def test_draft_review_approve_by_each_commissioner_issue_then_resettle(settle_ledger, tmp_path):
-    ledger = settle_ledger
-    year_of_care(ledger, tmp_path)
+def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp_path):
+    year_of_care(book, tmp_path)
 
-    first = draft(ledger)
+    first = draft(book)
     assert (first["sequence"], first["status"], first["recorded"]) == (1, "draft", True)
     s = first["statement"]
     assert (s["actual"], s["variance"]) == ("468.00", "52.00")
@@ -103,47 +100,47 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(settle_le
     ]
     assert refs["rate_card"]["version"] >= 1 and refs["pooled_budget"]["version"] == 1
 
-    again = draft(ledger, reason="once more")  # the same figures: nothing recorded
+    again = draft(book, reason="once more")  # the same figures: nothing recorded
     assert (again["sequence"], again["recorded"]) == (1, False)
 
     with pytest.raises(RuleBroken, match="someone else must review it"):
-        ledger.review_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+        book.settlements.review_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
     with pytest.raises(NotAllowed):
-        ledger.review_settlement(by(HAVEN_FINANCE, DRAFTED_ON), WIRRAL, YEAR, 1)
+        book.settlements.review_settlement(by(HAVEN_FINANCE, DRAFTED_ON), WIRRAL, YEAR, 1)
     with pytest.raises(RuleBroken, match="has not been reviewed yet"):
-        ledger.approve_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
-    reviewed = ledger.review_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 3)), WIRRAL, YEAR, 1, "ties to the ledger")
+        book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    reviewed = book.settlements.review_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 3)), WIRRAL, YEAR, 1, "ties to the ledger")
     assert reviewed["status"] == "reviewed" and reviewed["awaiting"] == ["wirral-ccg", "wirral-council"]
 
     for outsider in (HAVEN_FINANCE, OUTSIDER):
         with pytest.raises(NotAllowed):
-            ledger.approve_settlement(by(outsider, date(2020, 7, 6)), WIRRAL, YEAR, 1)
+            book.settlements.approve_settlement(by(outsider, date(2020, 7, 6)), WIRRAL, YEAR, 1)
     with pytest.raises(NotAllowed, match="approves for wirral-council, not wirral-ccg"):
-        ledger.approve_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 6)), WIRRAL, YEAR, 1, "wirral-ccg")
+        book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 6)), WIRRAL, YEAR, 1, "wirral-ccg")
     with pytest.raises(InvalidInput, match="name the commissioner"):
-        ledger.approve_settlement(by(SYSTEM, date(2020, 7, 6)), WIRRAL, YEAR, 1)
-    ledger.approve_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 6)), WIRRAL, YEAR, 1)
+        book.settlements.approve_settlement(by(SYSTEM, date(2020, 7, 6)), WIRRAL, YEAR, 1)
+    book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 6)), WIRRAL, YEAR, 1)
     with pytest.raises(RuleBroken, match="awaiting approval by wirral-ccg"):
-        ledger.issue_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 7)), WIRRAL, YEAR, 1)
-    approved = ledger.approve_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 8)), WIRRAL, YEAR, 1)
+        book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 7)), WIRRAL, YEAR, 1)
+    approved = book.settlements.approve_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 8)), WIRRAL, YEAR, 1)
     assert approved["status"] == "approved" and approved["awaiting"] == []
-    issued = ledger.issue_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 10), "signed off"), WIRRAL, YEAR, 1)
+    issued = book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 10), "signed off"), WIRRAL, YEAR, 1)
     assert (issued["status"], issued["issued_on"]) == ("issued", "2020-07-10")
 
     # An issued settlement never changes; the settled year takes no more payment runs.
     with pytest.raises(RuleBroken, match="never changes"):
-        ledger.approve_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 11)), WIRRAL, YEAR, 1)
+        book.settlements.approve_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 11)), WIRRAL, YEAR, 1)
     with pytest.raises(RuleBroken, match="never changes"):
-        ledger.withdraw_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 11), "oops"), WIRRAL, YEAR, 1)
+        book.settlements.withdraw_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 11), "oops"), WIRRAL, YEAR, 1)
     with pytest.raises(RuleBroken, match="settled"):
-        ledger.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, 7, 11), "June"), WIRRAL, "2019-06")
+        book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, 7, 11), "June"), WIRRAL, "2019-06")
     with pytest.raises(RuleBroken, match="nothing has changed since settlement 1 of wirral-homecare 2019-20 was issued"):
-        draft(ledger)
+        draft(book)
 
     # A late correction: two more May visits of premier-care's (£31.20).
     late = visits("premier-care", "zone-1", "2019-05", 2, prefix="LATE")
-    import_visits(ledger, tmp_path, "late.csv", late, date(2020, 8, 1))
-    second = draft(ledger, reason="late visits from premier-care's call monitoring")
+    import_visits(book, tmp_path, "late.csv", late, date(2020, 8, 1))
+    second = draft(book, reason="late visits from premier-care's call monitoring")
     assert (second["sequence"], second["previous"], second["status"]) == (2, 1, "draft")
     s = second["statement"]
     assert (s["actual"], s["provider_amount_uncapped"], s["provider_amount"]) == ("499.20", "10.40", "10.40")
@@ -159,54 +156,52 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(settle_le
     }  # fmt: skip
     assert comparison["commissioners"]["wirral-ccg"]["cost"]["difference"] == "8.64"
 
-    old = ledger.settlement(WIRRAL, YEAR, 1)
+    old = book.settlements.settlement(WIRRAL, YEAR, 1)
     assert old.status is SettlementStatus.ISSUED and old.statement["actual"] == D("468.00")
-    listed = ledger.list_settlements(COUNCIL_ACCOUNTANT, WIRRAL, YEAR)
+    listed = book.settlements.list_settlements(COUNCIL_ACCOUNTANT, WIRRAL, YEAR)
     assert [(r["sequence"], r["status"], r["previous"]) for r in listed] == [(1, "issued", None), (2, "draft", 1)]
     assert listed[0]["approved_by"] == "wirral-council: accountant@wirral.example; wirral-ccg: accountant@wirralccg.example"
 
     # A provider sees its own lines and the pool's, never another provider's figures.
-    mine = ledger.settlement_view(PREMIER_FINANCE, WIRRAL, YEAR, 2, provider="premier-care")
+    mine = book.settlements.settlement_view(PREMIER_FINANCE, WIRRAL, YEAR, 2, provider="premier-care")
     assert list(mine["statement"]["providers"]) == ["premier-care"]
     assert {step["party"] for step in mine["statement"]["steps"]} <= {"", "premier-care", "wirral-council", "wirral-ccg"}
     assert "inputs" not in mine and list(mine["comparison"]["providers"]) == ["premier-care"]
     assert "haven-care" not in str(mine["statement"])
     with pytest.raises(NotAllowed):
-        ledger.settlement_view(HAVEN_FINANCE, WIRRAL, YEAR, 2, provider="premier-care")
+        book.settlements.settlement_view(HAVEN_FINANCE, WIRRAL, YEAR, 2, provider="premier-care")
     with pytest.raises(NotAllowed):
-        ledger.settlement_view(PREMIER_FINANCE, WIRRAL, YEAR, 2)
+        book.settlements.settlement_view(PREMIER_FINANCE, WIRRAL, YEAR, 2)
 
 
-def test_issue_is_refused_when_the_figures_changed_since_the_draft(settle_ledger, tmp_path):
-    ledger = settle_ledger
-    year_of_care(ledger, tmp_path)
-    draft(ledger)
-    ledger.review_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
-    ledger.approve_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
-    ledger.approve_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
-    import_visits(ledger, tmp_path, "late.csv", visits("haven-care", "zone-3", "2019-05", 1, prefix="LATE"))
+def test_issue_is_refused_when_the_figures_changed_since_the_draft(book, tmp_path):
+    year_of_care(book, tmp_path)
+    draft(book)
+    book.settlements.review_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    book.settlements.approve_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    import_visits(book, tmp_path, "late.csv", visits("haven-care", "zone-3", "2019-05", 1, prefix="LATE"))
     with pytest.raises(RuleBroken, match=r"inputs changed since it was drafted \(activity\); draft the settlement again"):
-        ledger.issue_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+        book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
 
-    redrafted = draft(ledger, reason="a late visit")
+    redrafted = draft(book, reason="a late visit")
     assert (redrafted["sequence"], redrafted["previous"], redrafted["comparison"]) == (2, None, None)
-    first = ledger.settlement(WIRRAL, YEAR, 1)
+    first = book.settlements.settlement(WIRRAL, YEAR, 1)
     assert first.status is SettlementStatus.WITHDRAWN and first.superseded_by == 2
     assert first.withdrawn.note == "superseded by settlement 2: a late visit"
 
 
-def test_the_read_model_rebuilds_to_the_same_rows(settle_ledger, tmp_path):
-    ledger = settle_ledger
-    year_of_care(ledger, tmp_path)
-    draft(ledger)
-    ledger.review_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
-    ledger.approve_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+def test_the_read_model_rebuilds_to_the_same_rows(book, tmp_path):
+    year_of_care(book, tmp_path)
+    draft(book)
+    book.settlements.review_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    book.settlements.approve_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
 
     def snapshot():
-        with ledger.read_engine.connect() as conn:
+        with book.read_engine.connect() as conn:
             return {t.name: sorted(map(tuple, conn.execute(select(t))), key=repr) for t in SettlementsProjection.tables}
 
     before = snapshot()
     assert len(before["payment_lines"]) == 4 and len(before["settlements"]) == 1
-    ledger.projections.rebuild(["settlements"])
+    book.projections.rebuild(["settlements"])
     assert snapshot() == before

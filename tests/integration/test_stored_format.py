@@ -36,25 +36,25 @@ def test_fixture_is_the_one_committed():
     assert hashlib.sha256(FIXTURE.read_bytes()).hexdigest() == FIXTURE_SHA256
 
 
-def _replay(ledger):
-    ledger.recorder.insert_events(stored_events())
-    ledger.projections.catch_up()
-    ccg = ledger.organisation("wirral-ccg")
-    accountant = ledger.user("accountant@wirral.example")
+def _replay(book):
+    book.ledger.recorder.insert_events(stored_events())
+    book.projections.catch_up()
+    ccg = book.records.organisation("wirral-ccg")
+    accountant = book.records.user("accountant@wirral.example")
     return ccg, accountant
 
 
-def test_v1_events_replay_into_aggregates_and_read_models(ledger):
-    ccg, accountant = _replay(ledger)
+def test_v1_events_replay_into_aggregates_and_read_models(book):
+    ccg, accountant = _replay(book)
     assert (ccg.name, ccg.kind.value, ccg.version) == ("NHS Wirral CCG (Cheshire and Merseyside)", "icb", 2)
     assert accountant.roles == ("accountant", "auditor")
-    aspire = ledger.organisation("aspire")
+    aspire = book.records.organisation("aspire")
     assert aspire.member_of == "wirral-home-care-alliance"
-    names = {o["code"]: o["name"] for o in list_organisations(ledger.read_engine)}
+    names = {o["code"]: o["name"] for o in list_organisations(book.read_engine)}
     assert len(names) == 15 and names["wirral-ccg"] == ccg.name
 
 
-def test_renamed_and_moved_classes_still_replay(ledger, monkeypatch):
+def test_renamed_and_moved_classes_still_replay(book, monkeypatch):
     """Stored topics name TOPICs, not module paths: moving or renaming a class changes nothing."""
     classes = (Organisation, Organisation.Registered, Organisation.Renamed, User, User.Registered, User.RolesChanged)
     saved = [(cls, cls.__qualname__, cls.__module__) for cls in classes]
@@ -64,10 +64,10 @@ def test_renamed_and_moved_classes_still_replay(ledger, monkeypatch):
         for cls in classes:
             cls.__qualname__ = "Renamed" + cls.__name__
             cls.__module__ = "somewhere.else.entirely"
-        ccg, accountant = _replay(ledger)
+        ccg, accountant = _replay(book)
         # New events written by the renamed classes carry the same stored topics.
-        ledger.register_organisation(Envelope(SYSTEM, date(2022, 7, 1)), "cheshire-icb", "NHS Cheshire and Merseyside ICB", "icb")
-        newest = ledger.recorder.select_notifications(start=ledger.recorder.max_notification_id(), limit=1)
+        book.organisations.register_organisation(Envelope(SYSTEM, date(2022, 7, 1)), "cheshire-icb", "NHS Cheshire and Merseyside ICB", "icb")
+        newest = book.ledger.recorder.select_notifications(start=book.ledger.recorder.max_notification_id(), limit=1)
         assert [n.topic for n in newest] == ["openbook:organisation.registered"]
     finally:
         for cls, qualname, module in saved:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from ledger.jsonable import json_ready
 from ledger.queries import organisations as views
-from web.services import ledger_of
+from web.services import book_of
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/organisations")
 def organisations() -> dict[str, Any]:
-    rows = views.list_organisations(ledger_of(current_app).read_engine, kind=request.args.get("kind"))
+    rows = views.list_organisations(book_of().read_engine, kind=request.args.get("kind"))
     return {"organisations": [json_ready(row) for row in rows]}
 
 
 @bp.get("/health")
 def health() -> dict[str, Any]:
-    ledger = ledger_of(current_app)
-    return {"status": "ok", "head": ledger.projections.head(), "projections": ledger.projections.positions()}
+    book = book_of()
+    return {"status": "ok", "head": book.projections.head(), "projections": book.projections.positions()}

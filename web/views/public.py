@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, render_template
 
 from ledger.queries import organisations as views
-from web.services import ledger_of
+from web.services import book_of
 
 bp = Blueprint("public", __name__)
 
@@ -21,7 +21,7 @@ KIND_TITLES = {
 
 @bp.get("/")
 def home() -> str:
-    ledger = ledger_of(current_app)
-    rows = views.list_organisations(ledger.read_engine)
+    book = book_of()
+    rows = views.list_organisations(book.read_engine)
     groups = [(KIND_TITLES.get(kind, kind), list(items)) for kind, items in groupby(rows, key=lambda r: r["kind"])]
-    return render_template("home.html", groups=groups, total=len(rows), database=str(ledger.database))
+    return render_template("home.html", groups=groups, total=len(rows), database=str(book.database))
