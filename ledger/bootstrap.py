@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ledger.application import Ledger
-from ledger.files.chunks import ChunkStore, activity_metadata
+from ledger.files.chunks import ChunkStore
 from ledger.persistence.database import Database
 from ledger.projections.activity import ActivityProjection
 from ledger.projections.agreements import AgreementsProjection
@@ -88,7 +88,7 @@ def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook
     )
     if create_tables:
         ledger.projections.create_tables()
-        activity_metadata.create_all(ledger.write_engine)
+        chunks.create_table()
     rates = RateUseCases(ledger, records)
     reviews = RateReviewUseCases(ledger, records, rates)
     return Openbook(

@@ -49,16 +49,14 @@ try:
 except ImportError:  # pragma: no cover - not on Windows
     fcntl = None  # type: ignore[assignment]
 
-#: The activity area's tables (chunks and read models), created only by ledgers that import activity
-#: (``ActivityUseCases``): a ledger without that area, or a test modelling it, never gets them.
-activity_metadata = MetaData()
+metadata = MetaData()
 
 #: zlib level: 1 compresses ECM rows about 5:1 at several hundred MB/s.
 COMPRESSION_LEVEL = 1
 
 activity_chunks = Table(
     "activity_chunks",
-    activity_metadata,
+    metadata,
     Column("digest", String(64), primary_key=True),  # sha256 of the canonical (uncompressed) text
     Column("kind", String(20), nullable=False),  # visits or corrections
     Column("row_count", Integer, nullable=False),
@@ -77,6 +75,10 @@ class ChunkStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+
+    def create_table(self) -> None:
+        """The chunk table, if it is not there yet (``ledger.bootstrap`` calls this when it creates tables)."""
+        activity_chunks.create(self.engine, checkfirst=True)
 
     def read(self, digest: str, conn: Connection | None = None) -> str:
         """A chunk's canonical text, checked against its digest."""

@@ -36,6 +36,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     insert,
@@ -52,14 +53,16 @@ from domain.periods import quarter_of
 from domain.rates.pricer import Pricer
 from domain.rates.pricing import payable_minutes, price_visit
 from domain.rates.rate_card import RateCard
-from ledger.files.chunks import ChunkStore, activity_metadata
+from ledger.files.chunks import ChunkStore
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
 from ledger.records import Records
 
+metadata = MetaData()
+
 visits = Table(
     "visits",
-    activity_metadata,
+    metadata,
     Column("agreement", String(63), primary_key=True),
     Column("visit_id", String(64), primary_key=True),
     Column("provider", String(63), nullable=False),
@@ -86,7 +89,7 @@ visits = Table(
 
 activity_totals = Table(
     "activity_totals",
-    activity_metadata,
+    metadata,
     Column("agreement", String(63), primary_key=True),
     Column("provider", String(63), primary_key=True),
     Column("zone", String(63), primary_key=True),
@@ -104,7 +107,7 @@ activity_totals = Table(
 
 activity_imports = Table(
     "activity_imports",
-    activity_metadata,
+    metadata,
     Column("import_id", String(36), primary_key=True),
     Column("agreement", String(63), nullable=False, index=True),
     Column("file_name", String(255), nullable=False),
@@ -127,7 +130,7 @@ activity_imports = Table(
 #: The agreement and rate-card versions visits are priced at, as of this projection's position.
 activity_pricing = Table(
     "activity_pricing",
-    activity_metadata,
+    metadata,
     Column("agreement", String(63), primary_key=True),
     Column("agreement_id", String(36), nullable=False, unique=True),
     Column("agreement_version", Integer, nullable=False),

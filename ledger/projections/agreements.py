@@ -11,11 +11,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Connection, Date, DateTime, Integer, String, Table, delete, insert, select, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
 
 from domain.agreements.agreement import Agreement
-from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
+
+metadata = MetaData()
 
 agreements = Table(
     "agreements",

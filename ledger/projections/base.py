@@ -1,4 +1,9 @@
-"""What a projection is: a name, its tables, and one handler per event class it reads."""
+"""What a projection is: a name, the tables it owns, and one handler per event class it reads.
+
+Each projection module defines its tables on a ``MetaData`` of its own, and a
+projection lists them in ``tables``: the runner creates exactly the tables of
+the projections it runs, so importing a module creates nothing and no table
+belongs to two projections."""
 
 from __future__ import annotations
 
@@ -6,17 +11,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Column, Connection, Integer, MetaData, String, Table
-
-metadata = MetaData()
-
-#: The last position each projection applied, written with its changes.
-positions = Table(
-    "projection_positions",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("position", Integer, nullable=False),
-)
+from sqlalchemy import Connection, Table
 
 Handler = Callable[[Any, Connection, Any, int], None]
 

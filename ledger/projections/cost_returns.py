@@ -37,6 +37,7 @@ from sqlalchemy import (
     Date,
     Index,
     Integer,
+    MetaData,
     String,
     Table,
     insert,
@@ -52,7 +53,7 @@ from domain.returns.filing import CostLine, CostReturnFiling
 from domain.returns.unit_costs import unit_costs
 from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
-from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
 
 __all__ = [
@@ -64,6 +65,8 @@ __all__ = [
     "cost_returns",
     "wage_floor_rates",
 ]
+
+metadata = MetaData()
 
 cost_returns = Table(
     "cost_returns",

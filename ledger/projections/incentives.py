@@ -17,15 +17,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, Text, delete, insert, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    insert,
+    select,
+)
 
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.incentives.incentive_scheme import IncentiveScheme
 from domain.incentives.kpi_results import KpiResults
 from domain.money import ZERO
 from domain.periods import parse_period
-from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
+
+metadata = MetaData()
 
 kpi_result_sets = Table(
     "kpi_result_sets",

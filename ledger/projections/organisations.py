@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, insert, update
+from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, MetaData, String, Table, insert, update
 
 from domain.organisations.organisation import Organisation
 from domain.organisations.user import User
-from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.base import Projection, handles
+
+metadata = MetaData()
 
 organisations = Table(
     "organisations",

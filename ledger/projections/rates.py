@@ -14,13 +14,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, String, Table, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
 
 from domain.rates.pricing import recorded_rate
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
-from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
+
+metadata = MetaData()
 
 rate_cards = Table(
     "rate_cards",

@@ -11,14 +11,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text, update
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.persistence import SCHEMA_LOCK_KEY
-from ledger.projections.base import Projection, metadata, positions
+from ledger.projections.base import Projection
 
 BATCH_SIZE = 500
+
+metadata = MetaData()
+
+#: The last position each projection applied, written with its changes.
+positions = Table(
+    "projection_positions",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+)
 
 Progress = Callable[[str, int, int], None]  # (projection name, position reached, head)
 
@@ -41,10 +51,14 @@ class ProjectionRunner:
             self.projections[projection.name] = projection
 
     def create_tables(self) -> None:
+        """The position table and every table of the projections followed (those that exist are left alone)."""
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # ledgers opening at once must not race on DDL
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
-            metadata.create_all(conn)
+            positions.create(conn, checkfirst=True)
+            for projection in self.projections.values():
+                for table in projection.tables:
+                    table.create(conn, checkfirst=True)
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -12,13 +12,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, Date, Integer, String, Table, Text, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+    update,
+)
 
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget, PoolTerms, describe_band
 from domain.settlement.settlement import Settlement
-from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
+
+metadata = MetaData()
 
 pooled_budgets = Table(
     "pooled_budgets",

@@ -19,7 +19,7 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Connection, Integer, String, Table, insert, select, update
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, inspect, select, update
 
 import ledger.projections.runner as runner_module
 from domain.envelope import Actor, Envelope
@@ -27,7 +27,7 @@ from domain.errors import Conflict, InvalidInput, NotFound
 from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import ROLES_BY_KIND, Role, User
 from ledger.bootstrap import Openbook
-from ledger.projections.base import Projection, handles, metadata
+from ledger.projections.base import Projection, handles
 from ledger.projections.organisations import organisations, users
 from ledger.projections.runner import ProjectionRunner
 from ledger.queries.organisations import list_organisations
@@ -36,7 +36,7 @@ from ledger.queries.organisations import list_organisations
 
 topic_counts = Table(
     "test_projection_topic_counts",
-    metadata,
+    MetaData(),
     Column("topic", String(100), primary_key=True),
     Column("count", Integer, nullable=False),
 )
@@ -320,3 +320,35 @@ def test_a_name_the_ledger_accepts_never_stops_the_read_model(book, name):
     assert shown["next"] == "Next Care"
     if Organisation.create_id("odd") in book.ledger.repository:
         assert shown["odd"] == name
+
+
+# --- each table has one owner ---------------------------------------------------------------------
+
+
+def test_a_runner_creates_exactly_the_tables_of_the_projections_it_follows(database):
+    """Importing every projection module creates nothing: a ledger following one projection gets its tables only."""
+    import ledger.bootstrap  # noqa: F401 - imports every projection module
+    from ledger.application import Ledger
+    from ledger.projections.organisations import OrganisationsProjection
+
+    ledger = Ledger(database)
+    try:
+        before = set(inspect(ledger.write_engine).get_table_names())
+        ledger.projections.follow(OrganisationsProjection())
+        ledger.projections.create_tables()
+        created = set(inspect(ledger.write_engine).get_table_names()) - before
+    finally:
+        ledger.close()
+    assert created == {"projection_positions", "organisations", "users"}
+
+
+def test_every_read_model_table_belongs_to_exactly_one_projection(book):
+    owners: dict[str, list[str]] = {}
+    for projection in book.projections.projections.values():
+        for table in projection.tables:
+            owners.setdefault(table.name, []).append(projection.name)
+    assert {name: found for name, found in owners.items() if len(found) > 1} == {}
+    made = set(inspect(book.read_engine).get_table_names())
+    assert set(owners) <= made
+    event_store = {"stored_events", "event_hashes", "idempotency_keys", "activity_chunks", "projection_positions"}
+    assert made - set(owners) - event_store == set(), "a table no projection owns"
