@@ -52,6 +52,7 @@ from domain.agreements.terms import (
     PostcodeLocation,
     ServiceType,
     Zone,
+    awards_during,
     check_service,
 )
 from domain.checks import (
@@ -592,6 +593,10 @@ class Agreement(LedgerAggregate):
         check_date(on, "on")
         return tuple(a for a in self._awards if a.in_force_on(on))
 
+    def awards_during(self, first_day: date, last_day: date) -> tuple[Award, ...]:
+        """Every award in force on at least one day from ``first_day`` to ``last_day``, in the order awarded."""
+        return awards_during(self._awards, check_date(first_day, "first_day"), check_date(last_day, "last_day"))
+
     def primary_provider(self, zone: str, on: date) -> str:
         """The provider holding the primary award of ``zone`` on ``on``."""
         self._zone_on(zone, check_date(on, "on"))
@@ -602,6 +607,10 @@ class Agreement(LedgerAggregate):
 
     def service_types_on(self, on: date) -> tuple[ServiceType, ...]:
         return tuple(s for s, start in self._services.items() if start <= on)
+
+    def service_starts(self) -> dict[ServiceType, date]:
+        """Each service type of the agreement and the first day it applies."""
+        return dict(self._services)
 
     def check_rate_key(self, service: ServiceType | str, zone: str, on: date) -> None:
         """A rate may only be set for a service type and zone the agreement has on that date."""

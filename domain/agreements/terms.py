@@ -8,6 +8,7 @@ build from the read models.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,6 +22,7 @@ __all__ = [
     "AgreementKind",
     "AgreementView",
     "Award",
+    "awards_during",
     "AwardTier",
     "CommissionerKind",
     "Kpi",
@@ -124,6 +126,16 @@ class Award:
 
     def overlaps(self, from_date: date, to_date: date | None) -> bool:
         return (self.to_date is None or from_date <= self.to_date) and (to_date is None or self.from_date <= to_date)
+
+
+def awards_during(awards: Iterable[Award], first_day: date, last_day: date) -> tuple[Award, ...]:
+    """The awards in force on at least one day from ``first_day`` to ``last_day`` (inclusive), in the order given.
+
+    The one rule for "who held an award in this period" (a quarter's cost
+    return, a year's KPI results, incentives and pool): the aggregate applies
+    it to its awards, queries to the award rows of the read model.
+    """
+    return tuple(award for award in awards if award.overlaps(first_day, last_day))
 
 
 @dataclass(frozen=True)

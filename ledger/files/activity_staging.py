@@ -95,20 +95,17 @@ class AgreementRules:
         self.place_from = {z.code: z.from_date for z in every_place}
         allowed: dict[tuple[str, str, str], set[str]] = {}
         self.provider_places: dict[str, set[str]] = {}
-        self.service_from: dict[str, date] = {}
-        day = self.term_start
-        while day <= self.term_end:
-            iso = day.isoformat()
-            services = [s.value for s in agreement.service_types_on(day)]
-            for service in services:
-                self.service_from.setdefault(service, day)
-            for award in agreement.awards_on(day):
-                self.provider_places.setdefault(award.provider, set()).add(award.zone)
-                if self.place_from.get(award.zone, date.max) > day:
-                    continue
-                for service in services:
-                    allowed.setdefault((award.provider, award.zone, service), set()).add(iso)
-            day += timedelta(days=1)
+        self.service_from = {s.value: since for s, since in agreement.service_starts().items()}
+        for award in agreement.awards_during(self.term_start, self.term_end):
+            self.provider_places.setdefault(award.provider, set()).add(award.zone)
+            first = max(award.from_date, self.term_start, self.place_from.get(award.zone, date.max))
+            last = min(award.to_date or self.term_end, self.term_end)
+            for service, since in self.service_from.items():
+                days = allowed.setdefault((award.provider, award.zone, service), set())
+                day = max(first, since)
+                while day <= last:
+                    days.add(day.isoformat())
+                    day += timedelta(days=1)
         self.allowed = {key: frozenset(days) for key, days in allowed.items()}
 
     def place_for(self, provider: str, zone: str, lot: str) -> tuple[str, str]:

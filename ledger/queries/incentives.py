@@ -25,7 +25,6 @@ from ledger.projections.incentives import (
     kpi_result_log,
     kpi_results,
 )
-from ledger.usecases.cost_returns import awards_in_period
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Openbook
@@ -88,7 +87,7 @@ def kpi_dashboard(ledger: Openbook, access: Access, period: str | None = None) -
         row["target_words"] = target_words(row["direction"], row["target"])
         cells[(row["provider"], row["period"])][row["kpi"]] = row
     if chosen is not None:
-        for award in awards_in_period(found, chosen):
+        for award in found.awards_during(chosen.start, chosen.end):
             if _only(access) in (None, award.provider):
                 cells.setdefault((award.provider, str(chosen)), {})
     summary = []

@@ -41,7 +41,9 @@ rate card's; nothing here changes anything.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +74,6 @@ from ledger.projections.cost_returns import (
 )
 from ledger.projections.organisations import organisations
 from ledger.queries.activity import provider_activity
-from ledger.usecases.cost_returns import awards_in_period, days_of
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Openbook
@@ -119,6 +120,13 @@ class RatePaid:
     basis: str
 
 
+def _days(period: Period) -> Iterator[date]:
+    day = period.start
+    while day <= period.end:
+        yield day
+        day += timedelta(days=1)
+
+
 def _exact(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
@@ -156,11 +164,11 @@ def rate_paid(ledger: Openbook, agreement: str, provider: str, period: Period | 
     except NotFound:
         return RatePaid(None, "none", None, None, f"{agreement} has no rates published yet")
     member_of = ledger.records.organisation(provider).member_of
-    awarded = awards_in_period(found, chosen)
+    awarded = found.awards_during(chosen.start, chosen.end)
     holders = {provider} if any(a.provider == provider for a in awarded) else {member_of}
     rates: list[Decimal] = []
     zones: set[str] = set()
-    for day in days_of(chosen):
+    for day in _days(chosen):
         if in_house:
             here = {z.code for z in found.zones_on(day) if not z.is_lot}
         else:

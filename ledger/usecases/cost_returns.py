@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
-from domain.agreements.terms import Award
 from domain.envelope import Envelope
 from domain.errors import Conflict, RuleBroken
 from domain.organisations.organisation import OrganisationKind
@@ -48,25 +47,10 @@ from ledger.files.cost_returns import parse_cost_return
 from ledger.jsonable import json_ready
 from ledger.records import Records
 
-__all__ = ["CostReturnUseCases", "awards_in_period", "days_of"]
+__all__ = ["CostReturnUseCases"]
 
 FileSource = str | os.PathLike[str] | bytes
 
-
-def days_of(period: Period) -> Iterable[date]:
-    day = period.start
-    while day <= period.end:
-        yield day
-        day += timedelta(days=1)
-
-
-def awards_in_period(agreement: Agreement, period: Period) -> tuple[Award, ...]:
-    """Every award in force on at least one day of the period, in the agreement's order."""
-    found: dict[tuple[str, str, date], Award] = {}
-    for day in days_of(period):
-        for award in agreement.awards_on(day):
-            found.setdefault((award.provider, award.zone, award.from_date), award)
-    return tuple(found.values())
 
 
 def _filing(filing: CostReturnFiling | Mapping[str, Any]) -> CostReturnFiling:
@@ -108,7 +92,7 @@ class CostReturnUseCases:
             )
         if org.kind is not OrganisationKind.PROVIDER:
             raise RuleBroken(f"provider: {provider} is {org.kind.value}, not a provider or a commissioner")
-        awarded = {a.provider for a in awards_in_period(agreement, period)}
+        awarded = {a.provider for a in agreement.awards_during(period.start, period.end)}
         if provider in awarded or (org.member_of is not None and org.member_of in awarded):
             return False
         raise RuleBroken(

@@ -46,7 +46,6 @@ from ledger.files.kpi_results import KpiRow, read_kpi_file, refuse
 from ledger.jsonable import json_ready
 from ledger.queries import activity as views_activity
 from ledger.records import Records
-from ledger.usecases.cost_returns import awards_in_period
 
 __all__ = ["IncentiveUseCases"]
 
@@ -73,7 +72,7 @@ class IncentiveUseCases:
         """KPI results are for a registered provider holding an award on some day of the period."""
         check_code(provider, "provider")
         self.records.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
-        if provider not in {a.provider for a in awards_in_period(agreement, period)}:
+        if provider not in {a.provider for a in agreement.awards_during(period.start, period.end)}:
             raise RuleBroken(
                 f"provider: {provider} holds no award under {agreement.code} in {period} "
                 f"({period.start.isoformat()} to {period.end.isoformat()})"
@@ -307,7 +306,7 @@ class IncentiveUseCases:
         return [kpi_standing(code, year, found.get(code, ())) for code in gate]
 
     def _assessment_lines(self, found: Agreement, terms: SchemeTerms, year: FinancialYear) -> list[Any]:
-        providers = list(dict.fromkeys(a.provider for a in awards_in_period(found, year)))
+        providers = list(dict.fromkeys(a.provider for a in found.awards_during(year.start, year.end)))
         actual = self._hours_by_provider(found.code, year, terms.measure)
         unit = "payable" if terms.measure is Measure.PAYABLE_HOURS else "actual"
         previous = year.previous()

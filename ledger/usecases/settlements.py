@@ -30,7 +30,6 @@ settled by a re-settlement.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -64,16 +63,6 @@ __all__ = ["SettlementUseCases"]
 
 OPEN = (SettlementStatus.DRAFT, SettlementStatus.REVIEWED, SettlementStatus.APPROVED)
 
-
-def _awarded(agreement: Agreement, financial_year: str) -> set[tuple[str, str]]:
-    """(provider, zone) of every award in force on some day of the year."""
-    year = parse_financial_year(financial_year)
-    found: set[tuple[str, str]] = set()
-    day = year.start
-    while day <= year.end:
-        found.update((a.provider, a.zone) for a in agreement.awards_on(day))
-        day += timedelta(days=1)
-    return found
 
 
 class SettlementUseCases:
@@ -136,7 +125,7 @@ class SettlementUseCases:
                 f"financial_year: {year} is outside the term of {agreement.code} "
                 f"({agreement.term_start.isoformat()} to {agreement.term_end.isoformat()})"
             )
-        awarded = _awarded(agreement, year)
+        awarded = {(a.provider, a.zone) for a in agreement.awards_during(fy.start, fy.end)}
         problems = [
             f"capitation: {c.provider} holds no award in {c.zone} of {agreement.code} in {year}"
             for c in terms.capitation

@@ -229,6 +229,36 @@ def test_lookup_after_an_award_ended():
     assert agreement.changes[-1].reason == "provider gave notice"
 
 
+def test_awards_during_a_period_are_those_in_force_on_any_day_of_it():
+    # Invented: Haven Care's South Wirral award ends with effect from 1 April 2021 (last day 31 March);
+    # Carewatch is promoted to primary from that day.
+    agreement = wirral()
+    agreement.end_award(on(date(2021, 4, 1), "provider gave notice"), "haven-care", "zone-3")
+    agreement.end_award(on(date(2021, 4, 1), "promoted to primary"), "carewatch", "zone-3")
+    agreement.award_provider(on(date(2021, 4, 1), "promoted to primary"), "carewatch", "zone-3", "primary")
+
+    def zone_3(first: date, last: date) -> list[tuple[str, str, date]]:
+        found = agreement.awards_during(first, last)
+        return [(a.provider, a.tier.value, a.from_date) for a in found if a.zone == "zone-3" and a.tier != "peripheral"]
+
+    january_2019 = date(2019, 4, 1)
+    # 2020-21 Q4 ends on the last day of the old awards: the new one has not begun.
+    assert zone_3(date(2021, 1, 1), date(2021, 3, 31)) == [
+        ("haven-care", "primary", january_2019), ("carewatch", "secondary", january_2019),
+    ]  # fmt: skip
+    # 2021-22 Q1 begins the day after: only the promotion is in force.
+    assert zone_3(date(2021, 4, 1), date(2021, 6, 30)) == [("carewatch", "primary", date(2021, 4, 1))]
+    # A year spanning the change sees all three, in the order awarded.
+    assert zone_3(date(2020, 10, 1), date(2021, 9, 30)) == [
+        ("haven-care", "primary", january_2019), ("carewatch", "secondary", january_2019),
+        ("carewatch", "primary", date(2021, 4, 1)),
+    ]  # fmt: skip
+    # One day is a period too, and every award of it is the awards on that day.
+    day = date(2021, 3, 31)
+    assert agreement.awards_during(day, day) == agreement.awards_on(day)
+    assert agreement.awards_during(date(2018, 4, 1), date(2019, 3, 31)) == ()
+
+
 def test_a_secondary_provider_promoted_to_primary():
     # Invented: Carewatch takes over South Wirral as primary from 1 April 2021.
     agreement = wirral()
