@@ -3,15 +3,26 @@
 Each projection module defines its tables on a ``MetaData`` of its own, and a
 projection lists them in ``tables``: the runner creates exactly the tables of
 the projections it runs, so importing a module creates nothing and no table
-belongs to two projections."""
+belongs to two projections.
+
+A projection's *fingerprint* is its ``version`` and the DDL of its tables. The
+runner keeps the fingerprint each projection's tables were built with; when
+the code's differs (a column added, a handler that now writes something else
+and says so by raising ``version``) the tables are dropped, created afresh and
+refilled from the history. So a database written by an older openbook is
+brought up to date by opening it, and ``openbook projections rebuild`` does
+the same on demand.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Dialect, Table
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 Handler = Callable[[Any, Connection, Any, int], None]
 
@@ -27,10 +38,15 @@ def handles(*event_classes: type) -> Callable[[Handler], Handler]:
 
 
 class Projection:
-    """Subclasses set ``name`` and ``tables`` and mark handlers with ``@handles``."""
+    """Subclasses set ``name`` and ``tables`` and mark handlers with ``@handles``.
+
+    Raise ``version`` whenever the handlers write something different to the
+    same tables: the tables are then rebuilt from the history when a ledger opens.
+    """
 
     name: ClassVar[str]
     tables: ClassVar[tuple[Table, ...]]
+    version: ClassVar[int] = 1
     _handlers: ClassVar[dict[type, str]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -45,6 +61,14 @@ class Projection:
     def topics(self) -> tuple[str, ...]:
         """The stored topics this projection reads (others are never fetched)."""
         return tuple(sorted(get_topic(cls) for cls in self._handlers))
+
+    def fingerprint(self, dialect: Dialect) -> str:
+        """The version and the tables' DDL on this database, hashed: what the tables were built as."""
+        ddl = [f"version {self.version}"]
+        for table in self.tables:
+            ddl.append(str(CreateTable(table).compile(dialect=dialect)))
+            ddl.extend(sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes))
+        return hashlib.sha256("\n".join(ddl).encode("utf-8")).hexdigest()
 
     def apply(self, conn: Connection, event: Any, position: int) -> None:
         attr = self._handlers.get(type(event))

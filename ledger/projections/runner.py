@@ -11,7 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, String, Table, select, text, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -28,6 +41,14 @@ positions = Table(
     metadata,
     Column("name", String(100), primary_key=True),
     Column("position", Integer, nullable=False),
+)
+
+#: The fingerprint (``Projection.fingerprint``) each projection's tables were built with.
+schemas = Table(
+    "projection_schemas",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
 )
 
 Progress = Callable[[str, int, int], None]  # (projection name, position reached, head)
@@ -50,15 +71,37 @@ class ProjectionRunner:
                 raise ValueError(f"projection {projection.name!r} is already followed")
             self.projections[projection.name] = projection
 
-    def create_tables(self) -> None:
-        """The position table and every table of the projections followed (those that exist are left alone)."""
+    def create_tables(self) -> list[str]:
+        """Create the tables of the projections followed; rebuild those built from another definition.
+
+        A projection whose stored fingerprint differs from its code's (or that
+        has none: a new database, or one written before fingerprints) has its
+        tables dropped and created afresh and its position set back to 0, so
+        the next catch-up refills them from the history. Returns their names.
+        """
+        rebuilt = []
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # ledgers opening at once must not race on DDL
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
             positions.create(conn, checkfirst=True)
+            schemas.create(conn, checkfirst=True)
+            built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
             for projection in self.projections.values():
+                wanted = projection.fingerprint(conn.dialect)
+                if built.get(projection.name) == wanted:
+                    for table in projection.tables:
+                        table.create(conn, checkfirst=True)
+                    continue
+                for table in reversed(projection.tables):
+                    table.drop(conn, checkfirst=True)
                 for table in projection.tables:
-                    table.create(conn, checkfirst=True)
+                    table.create(conn)
+                self._lock_position(conn, projection)
+                conn.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
+                conn.execute(delete(schemas).where(schemas.c.name == projection.name))
+                conn.execute(insert(schemas).values(name=projection.name, fingerprint=wanted))
+                rebuilt.append(projection.name)
+        return rebuilt
 
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
