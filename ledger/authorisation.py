@@ -18,9 +18,14 @@ The system actor (``domain.envelope.SYSTEM``: the CLI without ``--as``, the
 demo loader, migrations) may do everything: it is the operator's own hand.
 
 Reading is granted as an *access* value (``AccountantAccess``,
-``ProviderAccess``) that only this module hands out; the views take one, so
+``ProviderAccess``) that only this module hands out; the queries take one, so
 a provider's page cannot call the accountants' market view by mistake: it has
-no ``AccountantAccess`` to give it.
+no ``AccountantAccess`` to give it. ``access_for`` is the one way a reader
+gets theirs: every provider's figures if they may, else their own.
+
+A role refused is ``NotAllowed`` (HTTP 403); another organisation's record is
+``NotFound`` (404), as if it did not exist, so a provider cannot even learn
+which of another provider's records exist.
 """
 
 from __future__ import annotations
@@ -35,9 +40,11 @@ from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import Role, User
 
 __all__ = [
+    "Access",
     "AccountantAccess",
     "NotAllowed",
     "ProviderAccess",
+    "access_for",
     "accountant_access",
     "check_admin",
     "check_may_file",
@@ -100,6 +107,9 @@ class ProviderAccess:
             raise TypeError("a ProviderAccess comes from ledger.authorisation.provider_access")
 
 
+Access = AccountantAccess | ProviderAccess
+
+
 def is_system(actor: Actor) -> bool:
     return actor == SYSTEM
 
@@ -142,9 +152,11 @@ def check_may_file(records: _Records, actor: Actor, agreement: Agreement, provid
         if who.has(*needed):
             return
         raise NotAllowed(f"{what}: {who.username} has no {_names(needed)} role at {provider}")
-    if who.organisation in agreement.commissioners and who.has(Role.ADMIN):
-        return
-    raise NotAllowed(f"{what}: {who.username} of {who.organisation} cannot act for {provider}")
+    if who.organisation in agreement.commissioners:
+        if who.has(Role.ADMIN):
+            return
+        raise NotAllowed(f"{what}: {who.username} of {who.organisation} cannot act for {provider}")
+    raise NotFound(f"{what}: {provider} is not found")  # another organisation's record, as if it did not exist
 
 
 def check_may_review(
@@ -215,9 +227,26 @@ def accountant_access(records: _Records, actor: Actor, agreement: str) -> Accoun
 
 
 def provider_access(records: _Records, actor: Actor, agreement: str, provider: str) -> ProviderAccess:
-    """Access to ``provider``'s own figures (and the anonymised market) under ``agreement``."""
+    """Access to ``provider``'s own figures (and the anonymised market) under ``agreement``.
+
+    Another organisation's figures are ``NotFound``, as if there were none.
+    """
     found = records.agreement(agreement)
     records.organisation(provider)  # an unknown provider says so
     if is_system(actor) or person(records, actor).organisation == provider or _may_read_all(records, actor, found):
         return ProviderAccess(agreement, provider, actor, _GRANT)
-    raise NotAllowed(f"{actor} may not see {provider}'s figures")
+    raise NotFound(f"{provider}'s figures under {agreement} are not found")
+
+
+def access_for(records: _Records, actor: Actor, agreement: str, provider: str | None = None) -> Access:
+    """What ``actor`` may read under ``agreement``: every provider's figures if they may, else one provider's.
+
+    The one way a reader's access is decided (the CLI, pages and the API all
+    ask here): ``AccountantAccess`` for whoever may read every provider's
+    figures; otherwise ``ProviderAccess`` to ``provider`` (default: the
+    actor's own organisation), or ``NotFound`` if that is another's.
+    """
+    found = records.agreement(agreement)
+    if _may_read_all(records, actor, found):
+        return AccountantAccess(agreement, actor, _GRANT)
+    return provider_access(records, actor, agreement, provider or actor.organisation or "")

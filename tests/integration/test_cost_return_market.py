@@ -19,6 +19,7 @@ from fractions import Fraction
 import pytest
 
 from domain.envelope import SYSTEM
+from domain.errors import NotFound
 from domain.returns.filing import CostGroup, CostLine, lines_in
 from domain.returns.market import QUANTILE_METHOD
 from domain.returns.unit_costs import unit_costs
@@ -157,7 +158,7 @@ def test_a_provider_cannot_learn_another_providers_figures_from_any_view(book):
             "agreement", "period", "provider", "own", "market"
         }  # fmt: skip
 
-        with pytest.raises(NotAllowed):
+        with pytest.raises(NotFound):  # another provider's figures, as if there were none
             provider_access(book.records, finance(provider), WIRRAL, "haven-care" if provider != "haven-care" else "carewatch")
         with pytest.raises(NotAllowed):
             accountant_access(book.records, finance(provider), WIRRAL)

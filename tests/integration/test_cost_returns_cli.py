@@ -140,10 +140,10 @@ def test_a_provider_sees_no_other_providers_figures_from_the_cli(openbook, book)
         other = others[0]
         refused = openbook("returns", "show", "--agreement", WIRRAL, "--provider", other, "--period", Q,
                            as_user=finance(provider).user)  # fmt: skip
-        assert f"may not see {other}'s figures" in error_line(refused)
+        assert f"{other}'s figures under {WIRRAL} are not found" in error_line(refused)
         refused = openbook("market", "--agreement", WIRRAL, "--period", Q, "--as-provider", other,
                            as_user=finance(provider).user)  # fmt: skip
-        assert f"may not see {other}'s figures" in error_line(refused)
+        assert f"{other}'s figures under {WIRRAL} are not found" in error_line(refused)
 
 
 def test_the_demo_returns_load_once_and_give_providers_a_market(book, openbook):

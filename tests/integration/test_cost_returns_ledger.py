@@ -262,9 +262,10 @@ def test_only_the_provider_files_and_only_a_commissioners_accountant_reviews(boo
     before = head(book)
     day = date(2020, 10, 9)
 
-    with pytest.raises(NotAllowed, match="haven-care cannot act for premier-care"):
+    # Another provider's return is not there for Haven Care (404, as if it did not exist).
+    with pytest.raises(NotFound, match="amend cost return: premier-care is not found"):
         book.returns.amend_cost_return(by(HAVEN, day, "sabotage"), WIRRAL, "premier-care", q, filing(hours=1))
-    with pytest.raises(NotAllowed, match="cannot act for premier-care"):
+    with pytest.raises(NotFound, match="premier-care is not found"):
         book.returns.draft_cost_return(by(HAVEN, day), WIRRAL, "premier-care", "2020-21-Q3", filing())
     with pytest.raises(NotAllowed, match="only an accountant of a commissioner of wirral-homecare"):
         book.returns.accept_cost_return(by(PREMIER, day), WIRRAL, "premier-care", q)
@@ -290,7 +291,7 @@ def test_only_the_provider_files_and_only_a_commissioners_accountant_reviews(boo
 
     with pytest.raises(NotAllowed, match="may not see every provider's figures"):
         accountant_access(book.records, HAVEN, WIRRAL)
-    with pytest.raises(NotAllowed, match="may not see premier-care's figures"):
+    with pytest.raises(NotFound, match="premier-care's figures under wirral-homecare are not found"):
         provider_access(book.records, HAVEN, WIRRAL, "premier-care")
     assert provider_access(book.records, PREMIER, WIRRAL, "premier-care").provider == "premier-care"
     assert accountant_access(book.records, AUDITOR, WIRRAL).agreement == WIRRAL

@@ -98,7 +98,7 @@ def test_payments_pay_priced_activity_month_by_month_and_the_position_runs(book,
     assert statement["lines"][0]["visits"] == 10 and statement["lines"][0]["payable_minutes"] == 600
     assert (statement["amount"], statement["cumulative_paid"]) == (D("171.60"), D("327.60"))
     assert statement["priced_activity_to_date"] == D("327.60") and statement["priced_less_paid"] == 0
-    with pytest.raises(NotAllowed, match="may not see premier-care's figures"):
+    with pytest.raises(NotFound, match="premier-care's figures under wirral-homecare are not found"):
         book.settlements.payment_statement(HAVEN_FINANCE, WIRRAL, "premier-care", "2019-05")
     with pytest.raises(NotFound, match="no payment to premier-care"):
         book.settlements.payment_statement(SYSTEM, WIRRAL, "premier-care", "2019-06")

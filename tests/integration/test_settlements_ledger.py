@@ -32,7 +32,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.envelope import SYSTEM
-from domain.errors import InvalidInput, RuleBroken
+from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.settlement.settlement import SettlementStatus
 from ledger.authorisation import NotAllowed
 from ledger.projections.settlements import SettlementsProjection
@@ -168,7 +168,7 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp
     assert {step["party"] for step in mine["statement"]["steps"]} <= {"", "premier-care", "wirral-council", "wirral-ccg"}
     assert "inputs" not in mine and list(mine["comparison"]["providers"]) == ["premier-care"]
     assert "haven-care" not in str(mine["statement"])
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):  # another provider's statement, as if there were none
         book.settlements.settlement_view(HAVEN_FINANCE, WIRRAL, YEAR, 2, provider="premier-care")
     with pytest.raises(NotAllowed):
         book.settlements.settlement_view(PREMIER_FINANCE, WIRRAL, YEAR, 2)
