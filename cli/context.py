@@ -22,13 +22,19 @@ from ledger.settings import Settings
 
 
 class OpenbookGroup(click.Group):
-    """Turns the ledger's errors into one clear line and exit status 1."""
+    """Turns the ledger's errors into one clear line on stderr and exit status 1.
+
+    With ``--json`` the error is also printed to stdout as JSON, with its
+    stable kind (``domain.errors.KINDS``), so a script can act on it.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except OpenbookError as e:
             click.echo(f"error: {e}", err=True)
+            if ctx.meta.get(JSON_WANTED):
+                click.echo(json.dumps(e.as_json(), indent=2))
             ctx.exit(1)
 
 
@@ -91,7 +97,19 @@ def _date(value: Any) -> date | None:
     return value.date() if value is not None else None
 
 
-json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+#: Set in the context's shared ``meta`` by ``--json``, so an error is reported as JSON too.
+JSON_WANTED = "openbook.json"
+
+
+def _json_wanted(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.meta[JSON_WANTED] = True
+    return value
+
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, callback=_json_wanted, help="Machine-readable output (errors too)."
+)
 
 
 class DateType(click.ParamType):

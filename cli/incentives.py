@@ -20,9 +20,10 @@ import click
 
 from cli.context import Context, command_options, emit, json_option, pass_context, recording
 from domain.envelope import Actor
+from domain.errors import NotAllowed
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
-from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.authorisation import accountant_access, provider_access
 from ledger.queries import incentives as views
 
 __all__ = ["incentives", "kpis"]

@@ -18,12 +18,12 @@ import click
 
 from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.envelope import Actor
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotAllowed
 from domain.money import format_gbp
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
-from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.authorisation import accountant_access, provider_access
 from ledger.files.cost_returns import template_csv, template_xlsx
 from ledger.queries import returns as views
 

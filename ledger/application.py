@@ -26,8 +26,7 @@ from eventsourcing.persistence import IntegrityError, Transcoder
 
 from domain.aggregate import LedgerAggregate
 from domain.envelope import Envelope
-from domain.errors import OpenbookError
-from ledger.errors import ConcurrencyConflict, IdempotencyMismatch
+from domain.errors import ConcurrencyConflict, IdempotencyMismatch, OpenbookError
 from ledger.persistence import IdempotencyClaim
 from ledger.persistence.database import Database
 from ledger.persistence.transcoding import register_transcodings

@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from domain.agreements.agreement import Agreement
 from domain.envelope import SYSTEM, Actor
-from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import Role, User
 
@@ -51,10 +51,6 @@ __all__ = [
     "check_may_review",
     "provider_access",
 ]
-
-
-class NotAllowed(RuleBroken):
-    """The actor may not do this. (The web layer maps it to 403 Forbidden.)"""
 
 
 class _Records(Protocol):

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 
 from domain.activity.visits import encode_chunk
-from domain.errors import OpenbookError
+from domain.errors import IntegrityFailure, Unavailable
 from ledger.files.chunk_writer import END, write_frame
 from ledger.persistence.database import Database
 
@@ -66,7 +66,7 @@ activity_chunks = Table(
 )
 
 
-class ChunkIntegrityError(OpenbookError):
+class ChunkIntegrityError(IntegrityFailure):
     """A chunk an event references is missing or does not match its digest: the record was altered."""
 
 
@@ -127,7 +127,7 @@ def _widen_pipe(stream: Any) -> None:
         pass  # the system's limit is lower: a smaller pipe only means more, shorter waits
 
 
-class ChunkStagingError(OpenbookError):
+class ChunkStagingError(Unavailable):
     """The chunk writer could not stage a chunk; nothing of the import was recorded."""
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import URL, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from ledger.errors import SettingsError
+from domain.errors import SettingsError
 
 DEFAULT_URL = "sqlite:///var/openbook.sqlite"
 LOCK_TIMEOUT_SECONDS = 10

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.incentives.kpi_results import target_words
 from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_period
-from ledger.authorisation import AccountantAccess, NotAllowed, ProviderAccess
+from ledger.authorisation import AccountantAccess, ProviderAccess
 from ledger.projections.incentives import (
     incentive_assessment_lines,
     incentive_assessments,

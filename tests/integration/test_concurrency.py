@@ -14,9 +14,9 @@ from datetime import date
 import pytest
 
 from domain.envelope import Actor, Envelope
+from domain.errors import ConcurrencyConflict
 from domain.organisations.organisation import Organisation
 from ledger.bootstrap import open_openbook
-from ledger.errors import ConcurrencyConflict
 from ledger.queries.events import read_events
 from ledger.queries.organisations import list_organisations
 

@@ -19,11 +19,11 @@ from fractions import Fraction
 import pytest
 
 from domain.envelope import SYSTEM
-from domain.errors import NotFound
+from domain.errors import NotAllowed, NotFound
 from domain.returns.filing import CostGroup, CostLine, lines_in
 from domain.returns.market import QUANTILE_METHOD
 from domain.returns.unit_costs import unit_costs
-from ledger.authorisation import AccountantAccess, NotAllowed, accountant_access, provider_access
+from ledger.authorisation import AccountantAccess, accountant_access, provider_access
 from ledger.jsonable import json_ready
 from ledger.queries import returns as views
 from tests.integration.agreement_setup import WIRRAL, on

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import insert, select
 
 from domain.envelope import SYSTEM, Actor
-from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleBroken
 from domain.returns.filing import CostReturnFiling
-from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.authorisation import accountant_access, provider_access
 from ledger.files.cost_returns import template_csv
 from ledger.projections.activity import activity_totals
 from ledger.projections.cost_returns import cost_return_lines, cost_return_revisions, cost_returns

@@ -104,6 +104,17 @@ def test_a_refused_command_prints_one_error_line_and_exits_1(openbook):
     assert result.stderr.splitlines() == ["error: organisation 'wirral-council' is already registered"]
     assert len(ok_json(openbook("events", "--json", "--limit", "1000"))) == DEMO_EVENTS
 
+    # With --json the same error is on stdout too, with its stable kind.
+    result = openbook("organisations", "register", "wirral-council", "Another Council", "--kind", "council", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout) == {
+        "error": {
+            "kind": "conflict",
+            "message": "organisation 'wirral-council' is already registered",
+            "problems": ["organisation 'wirral-council' is already registered"],
+        }
+    }
+
 
 def test_an_unknown_projection_is_an_error_line_too(openbook):
     result = openbook("rebuild", "--projection", "nope")

@@ -21,10 +21,9 @@ import pytest
 from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate
 
 from domain.envelope import Actor, Envelope
-from domain.errors import Conflict
+from domain.errors import ConcurrencyConflict, Conflict, IdempotencyMismatch
 from domain.organisations.organisation import Organisation
 from ledger.bootstrap import Openbook
-from ledger.errors import ConcurrencyConflict, IdempotencyMismatch
 from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE
 from ledger.persistence.chain import GENESIS, event_hash, first_break
 

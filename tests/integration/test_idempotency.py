@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from domain.envelope import Actor, Envelope
-from domain.errors import Conflict
+from domain.errors import Conflict, IdempotencyMismatch
 from domain.organisations.organisation import Organisation
-from ledger.errors import IdempotencyMismatch
 from ledger.projections.organisations import organisations
 from ledger.queries.organisations import list_organisations
 

@@ -24,9 +24,9 @@ import pytest
 from sqlalchemy import select
 
 from domain.envelope import SYSTEM
-from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from domain.incentives.incentive_assessment import IncentiveAssessment
-from ledger.authorisation import NotAllowed, accountant_access, provider_access
+from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook
 from ledger.projections.incentives import IncentivesProjection
 from ledger.queries import incentives as views

@@ -12,8 +12,7 @@ from decimal import Decimal as D
 import pytest
 
 from domain.envelope import SYSTEM
-from domain.errors import InvalidInput, NotFound, RuleBroken
-from ledger.authorisation import NotAllowed
+from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from ledger.queries import settlements as views
 from tests.integration.settlement_setup import (
     BANDS,

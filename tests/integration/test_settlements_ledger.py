@@ -32,9 +32,8 @@ import pytest
 from sqlalchemy import select
 
 from domain.envelope import SYSTEM
-from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from domain.settlement.settlement import SettlementStatus
-from ledger.authorisation import NotAllowed
 from ledger.projections.settlements import SettlementsProjection
 from tests.integration.settlement_setup import (
     BANDS,

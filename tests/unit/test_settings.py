@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.errors import SettingsError
+from domain.errors import SettingsError
 from ledger.persistence.database import DEFAULT_URL, Database
 from ledger.settings import Settings
 

@@ -1,0 +1,68 @@
+"""One list of error kinds, the same in the CLI's --json, the web and the API."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+from flask import Flask
+from markupsafe import escape
+
+import cli
+import domain
+import ledger
+from domain.errors import KINDS, InvalidInput, NotAllowed, NotFound, OpenbookError
+from web import errors as web_errors
+from web.views import public
+
+
+def _every_error_class() -> set[type[OpenbookError]]:
+    for package in (domain, ledger, cli):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(info.name)
+    found, todo = set(), [OpenbookError]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            found.add(sub)
+            todo.append(sub)
+    return found
+
+
+def test_every_error_raised_anywhere_is_of_a_listed_kind():
+    unlisted = sorted(f"{c.__module__}.{c.__qualname__} ({c.kind})" for c in _every_error_class() if c.kind not in KINDS)
+    assert unlisted == []
+
+
+def test_every_kind_has_an_http_status_and_a_role_refused_is_403_another_organisations_record_404():
+    assert set(web_errors.STATUS) == set(KINDS)
+    assert web_errors.status_of(NotAllowed("approving a settlement: only an accountant may do this")) == 403
+    assert web_errors.status_of(NotFound("premier-care's figures under wirral-homecare are not found")) == 404
+    assert web_errors.status_of(InvalidInput(["lines.pension: must not be negative"])) == 400
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "kind"),
+    [
+        (NotAllowed("recording KPI results: only an accountant of a commissioner may do this"), 403, "not-allowed"),
+        (NotFound("premier-care's figures under wirral-homecare are not found"), 404, "not-found"),
+        (InvalidInput(["lines.pension: must not be negative", "volumes.visits: must be a whole number"]), 400,
+         "invalid-input"),
+    ],
+)
+def test_the_api_reports_the_kind_and_every_problem_and_pages_the_status(error, status, kind):
+    app = Flask("web")  # the app's templates, and its home page for the layout's links
+    web_errors.init_app(app)
+    app.register_blueprint(public.bp)
+
+    def fail() -> str:
+        raise error
+
+    app.add_url_rule("/api/fail", "api_fail", fail)
+    app.add_url_rule("/fail", "page_fail", fail)
+    client = app.test_client()
+    answer = client.get("/api/fail")
+    assert answer.status_code == status
+    assert answer.get_json() == {"error": {"kind": kind, "message": str(error), "problems": error.problems}}
+    page = client.get("/fail")
+    assert page.status_code == status and escape(str(error)).encode() in page.data
