@@ -48,12 +48,17 @@ class Context:
 
     @property
     def book(self) -> Openbook:
-        """The application, opened on first use (``ledger.bootstrap``)."""
+        """The application, opened on first use (``ledger.bootstrap``), its read models caught up.
+
+        Another process (the web app, another command) may have recorded since
+        the read models were last brought up to date: a reading command must see it.
+        """
         if self._book is None:
             settings = Settings.from_environ()
             if self.database_url:
                 settings = Settings(self.database_url, settings.secret_key, settings.signing_key_path)
             self._book = bootstrap(settings)
+            self._book.projections.catch_up()
         return self._book
 
     def actor(self) -> Actor:
