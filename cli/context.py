@@ -53,12 +53,17 @@ class Context:
         Another process (the web app, another command) may have recorded since
         the read models were last brought up to date: a reading command must see it.
         """
+        return self.open()
+
+    def open(self, *, catch_up: bool = True) -> Openbook:
+        """The application; ``catch_up=False`` for the projection commands, which show and do it themselves."""
         if self._book is None:
             settings = Settings.from_environ()
             if self.database_url:
                 settings = Settings(self.database_url, settings.secret_key, settings.signing_key_path)
             self._book = bootstrap(settings)
-            self._book.projections.catch_up()
+            if catch_up:
+                self._book.projections.catch_up()
         return self._book
 
     def actor(self) -> Actor:

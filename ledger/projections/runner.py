@@ -111,6 +111,14 @@ class ProjectionRunner:
             rows = dict(conn.execute(select(positions.c.name, positions.c.position)).all())
         return {name: rows.get(name, 0) for name in self.projections}
 
+    def status(self) -> list[dict[str, int | str]]:
+        """Each projection followed: the position it has applied, the head, and how far behind it is."""
+        head = self.head()
+        return [
+            {"name": name, "position": position, "head": head, "lag": max(head - position, 0)}
+            for name, position in self.positions().items()
+        ]
+
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every event not yet applied; returns how many events were applied."""
         head = self.head()

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import date
 
 import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import cli
 from demo.partnerships import ORGANISATIONS, USERS, load_demo, steps
+from domain.envelope import SYSTEM, Envelope
 from domain.organisations.organisation import Organisation
+from ledger.application import Ledger
 from ledger.queries.organisations import list_organisations, list_users
+from ledger.records import Records
+from ledger.usecases.organisations import OrganisationUseCases
 
 DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
 DEMO_COMMANDS = len(steps())  # organisations, users, agreements, rate cards, a review, returns, KPIs, incentives
@@ -86,7 +91,7 @@ def test_the_cli_loads_lists_shows_events_and_rebuilds(openbook, database, open_
     assert events[0]["actor"] == "system" and events[0]["reason"] == "demo data"
     assert events[0]["idempotency_key"] == "demo:organisation:wirral-council"
 
-    rebuilt = ok_json(openbook("rebuild", "--json"))
+    rebuilt = ok_json(openbook("projections", "rebuild", "--json"))
     assert rebuilt["head"] == DEMO_EVENTS
     assert "organisations" in rebuilt["positions"]
     assert set(rebuilt["positions"].values()) == {DEMO_EVENTS}  # every read model replayed to the head
@@ -116,8 +121,36 @@ def test_a_refused_command_prints_one_error_line_and_exits_1(openbook):
     }
 
 
+def test_projections_status_follow_and_rebuild(openbook, open_book, database):
+    """Another process records; status shows each read model behind; follow catches up."""
+    ok_json(openbook("demo", "--json"))
+    status = ok_json(openbook("projections", "status", "--json"))
+    assert {row["name"]: (row["position"], row["lag"]) for row in status} == {
+        name: (DEMO_EVENTS, 0) for name in open_book().projections.projections
+    }
+
+    # A ledger that follows no read model records, leaving them all behind.
+    ledger = Ledger(database)
+    try:
+        OrganisationUseCases(ledger, Records(ledger.repository)).register_organisation(
+            Envelope(SYSTEM, date(2022, 7, 1)), "cheshire-icb", "NHS Cheshire and Merseyside ICB", "icb"
+        )
+    finally:
+        ledger.close()
+    behind = {row["name"]: row["lag"] for row in ok_json(openbook("projections", "status", "--json"))}
+    assert behind["organisations"] == 1 and set(behind.values()) == {1}
+
+    followed = ok_json(openbook("projections", "follow", "--once", "--json"))
+    assert followed["events_applied"] == 1  # only the organisations read model reads that event
+    assert {row["lag"] for row in followed["projections"]} == {0}
+    assert "cheshire-icb" in {o["code"] for o in ok_json(openbook("organisations", "list", "--json"))}
+
+    text = openbook("projections", "status")
+    assert text.exit_code == 0 and "organisations" in text.stdout and f"position {DEMO_EVENTS + 1:,}" in text.stdout
+
+
 def test_an_unknown_projection_is_an_error_line_too(openbook):
-    result = openbook("rebuild", "--projection", "nope")
+    result = openbook("projections", "rebuild", "--projection", "nope")
 
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()

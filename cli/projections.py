@@ -1,0 +1,103 @@
+"""``openbook projections status|follow|rebuild``: the read models, how far each has got, and replaying them.
+
+Every figure on screen is a projection of the history. ``status`` shows each
+read model's position and how far it is behind the head; ``follow`` keeps
+them up to date as other processes record (a worker beside the web app);
+``rebuild`` empties them and replays the whole history, with a progress bar.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from cli.context import Context, emit, json_option, pass_context
+from domain.errors import InvalidInput
+
+__all__ = ["projections"]
+
+
+@click.group()
+def projections() -> None:
+    """The read models: status, follow, rebuild."""
+
+
+def _status_lines(rows: list[dict[str, Any]]) -> list[str]:
+    lines = [f"{'projection':<16} {'position':>10} {'behind':>8}"]
+    lines += [f"{r['name']:<16} {r['position']:>10,} {r['lag']:>8,}" for r in rows]
+    head = rows[0]["head"] if rows else 0
+    return [*lines, f"head of the history: position {head:,}"]
+
+
+@projections.command("status")
+@json_option
+@pass_context
+def projections_status(context: Context, as_json: bool) -> None:
+    """Each read model's position and how many events it is behind the head."""
+    emit(context.open(catch_up=False).projections.status(), as_json, _status_lines)
+
+
+class _Bar:
+    """One progress bar over the events a catch-up or rebuild applies (positions, across projections)."""
+
+    def __init__(self, bar: Any):
+        self.bar = bar
+        self.reached: dict[str, int] = {}
+
+    def __call__(self, name: str, reached: int, _head: int) -> None:
+        before = self.reached.get(name, 0)
+        self.reached[name] = reached
+        self.bar.update(max(reached - before, 0))
+
+
+@projections.command("follow")
+@click.option("--interval", default=1.0, show_default=True, type=click.FloatRange(min=0.05), help="Seconds between looks.")
+@click.option("--once", is_flag=True, help="Catch up once and stop (for a scheduled job).")
+@json_option
+@pass_context
+def projections_follow(context: Context, interval: float, once: bool, as_json: bool) -> None:
+    """Keep every read model up to date as events are recorded (Ctrl+C to stop)."""
+    runner = context.open(catch_up=False).projections
+    behind = sum(row["lag"] for row in runner.status())
+    with click.progressbar(length=max(behind, 1), label="catching up", file=sys.stderr) as bar:
+        applied = runner.catch_up(progress=_Bar(bar))
+    if not once:
+        click.echo(f"following {len(runner.projections)} read models; Ctrl+C to stop", err=True)
+        try:
+            while True:
+                time.sleep(interval)
+                now = runner.catch_up()
+                if now:
+                    applied += now
+                    click.echo(f"applied {now:,} events; head {runner.head():,}", err=True)
+        except KeyboardInterrupt:
+            pass
+    emit(
+        {"events_applied": applied, "projections": runner.status()},
+        as_json,
+        lambda d: [f"caught up: {d['events_applied']:,} events applied", *_status_lines(d["projections"])],
+    )
+
+
+@projections.command("rebuild")
+@click.option("--projection", "names", multiple=True, help="Rebuild only this read model (repeatable).")
+@json_option
+@pass_context
+def projections_rebuild(context: Context, names: tuple[str, ...], as_json: bool) -> None:
+    """Empty the read models (or the named ones) and replay the whole history into them."""
+    runner = context.open(catch_up=False).projections
+    unknown = sorted(set(names) - set(runner.projections))
+    if unknown:
+        raise InvalidInput(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(runner.projections)}")
+    head = runner.head()
+    chosen = list(names) or list(runner.projections)
+    with click.progressbar(length=max(head * len(chosen), 1), label="replaying", file=sys.stderr) as bar:
+        applied = runner.rebuild(chosen, progress=_Bar(bar))
+    emit(
+        {"head": head, "events_applied": applied, "positions": runner.positions()},
+        as_json,
+        lambda d: [f"rebuilt to position {d['head']:,}: {d['events_applied']:,} events applied"],
+    )
