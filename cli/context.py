@@ -24,17 +24,19 @@ from ledger.settings import Settings
 class OpenbookGroup(click.Group):
     """Turns the ledger's errors into one clear line on stderr and exit status 1.
 
-    With ``--json`` the error is also printed to stdout as JSON, with its
-    stable kind (``domain.errors.KINDS``), so a script can act on it.
+    With ``--json`` the error goes to stderr as JSON instead, with its stable
+    kind (``domain.errors.KINDS``), so a script can act on it; stdout stays
+    for results.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except OpenbookError as e:
-            click.echo(f"error: {e}", err=True)
             if ctx.meta.get(JSON_WANTED):
-                click.echo(json.dumps(e.as_json(), indent=2))
+                click.echo(json.dumps(e.as_json(), indent=2), err=True)
+            else:
+                click.echo(f"error: {e}", err=True)
             ctx.exit(1)
 
 

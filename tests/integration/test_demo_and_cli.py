@@ -109,10 +109,10 @@ def test_a_refused_command_prints_one_error_line_and_exits_1(openbook):
     assert result.stderr.splitlines() == ["error: organisation 'wirral-council' is already registered"]
     assert len(ok_json(openbook("events", "--json", "--limit", "1000"))) == DEMO_EVENTS
 
-    # With --json the same error is on stdout too, with its stable kind.
+    # With --json the error is JSON on stderr, with its stable kind; stdout stays empty.
     result = openbook("organisations", "register", "wirral-council", "Another Council", "--kind", "council", "--json")
-    assert result.exit_code == 1
-    assert json.loads(result.stdout) == {
+    assert result.exit_code == 1 and result.stdout == ""
+    assert json.loads(result.stderr) == {
         "error": {
             "kind": "conflict",
             "message": "organisation 'wirral-council' is already registered",
