@@ -24,6 +24,7 @@ The rules (who may act is the application's authorisation):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -36,7 +37,7 @@ from domain.envelope import SYSTEM, Envelope
 from domain.errors import InvalidInput, RuleBroken
 from domain.settlement.statement import SettlementInputs, SettlementStatement, compare
 
-__all__ = ["Settlement", "SettlementStatus", "Signature"]
+__all__ = ["Settlement", "SettlementStatus", "Signature", "awaiting_approval", "settlement_status"]
 
 
 class SettlementStatus(StrEnum):
@@ -45,6 +46,27 @@ class SettlementStatus(StrEnum):
     APPROVED = "approved"  # every commissioner has approved: ready to issue
     ISSUED = "issued"
     WITHDRAWN = "withdrawn"  # superseded by a later draft before issue
+
+
+def awaiting_approval(commissioners: Iterable[str], approved: Iterable[str]) -> tuple[str, ...]:
+    """The commissioners yet to approve, in the pool's order."""
+    done = set(approved)
+    return tuple(c for c in commissioners if c not in done)
+
+
+def settlement_status(*, reviewed: bool, awaiting: Iterable[str], issued: bool, withdrawn: bool) -> SettlementStatus:
+    """Where a settlement stands after its steps so far: the one rule, for the aggregate and its read model.
+
+    Issued and withdrawn are final; before review it is a draft; after review
+    it is approved once no commissioner is awaited, else reviewed.
+    """
+    if issued:
+        return SettlementStatus.ISSUED
+    if withdrawn:
+        return SettlementStatus.WITHDRAWN
+    if not reviewed:
+        return SettlementStatus.DRAFT
+    return SettlementStatus.REVIEWED if tuple(awaiting) else SettlementStatus.APPROVED
 
 
 @dataclass(frozen=True)
@@ -238,17 +260,14 @@ class Settlement(LedgerAggregate):
     @property
     def awaiting(self) -> tuple[str, ...]:
         """Commissioners yet to approve."""
-        return tuple(c for c in self.commissioners if c not in self.approvals)
+        return awaiting_approval(self.commissioners, self.approvals)
 
     @property
     def status(self) -> SettlementStatus:
-        if self.issued is not None:
-            return SettlementStatus.ISSUED
-        if self.withdrawn is not None:
-            return SettlementStatus.WITHDRAWN
-        if self.reviewed is None:
-            return SettlementStatus.DRAFT
-        return SettlementStatus.REVIEWED if self.awaiting else SettlementStatus.APPROVED
+        return settlement_status(
+            reviewed=self.reviewed is not None, awaiting=self.awaiting, issued=self.issued is not None,
+            withdrawn=self.withdrawn is not None,
+        )  # fmt: skip
 
     @property
     def parties(self) -> dict[str, Any]:

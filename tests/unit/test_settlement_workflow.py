@@ -10,7 +10,7 @@ import pytest
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import InvalidInput, RuleBroken
 from domain.settlement.gainshare import Band
-from domain.settlement.settlement import Settlement, SettlementStatus
+from domain.settlement.settlement import Settlement, SettlementStatus, awaiting_approval, settlement_status
 from domain.settlement.statement import SettlementInputs, compute_settlement
 
 COUNCIL = Actor("accountant@wirral.example", "wirral-council")
@@ -103,3 +103,26 @@ def test_a_resettlement_shows_previous_new_and_difference_per_party():
     assert sum(shares) == D("-25000.00")
     with pytest.raises(RuleBroken, match="only an issued settlement is re-settled"):
         drafted(3, previous=again)
+
+
+def test_the_status_rule_the_read_model_shares():
+    """``settlement_status`` is the aggregate's status; the settlements read model applies it to its rows."""
+    pool = ("wirral-ccg", "wirral-council")
+    assert awaiting_approval(pool, {"wirral-council": "signed"}) == ("wirral-ccg",)
+    assert awaiting_approval(pool, ["wirral-ccg", "wirral-council"]) == ()
+
+    def status(reviewed=True, approved=(), issued=False, withdrawn=False):
+        return settlement_status(reviewed=reviewed, awaiting=awaiting_approval(pool, approved), issued=issued,
+                                 withdrawn=withdrawn)  # fmt: skip
+
+    assert status(reviewed=False) is SettlementStatus.DRAFT
+    assert status() is status(approved=["wirral-ccg"]) is SettlementStatus.REVIEWED
+    assert status(approved=pool) is SettlementStatus.APPROVED
+    assert status(approved=pool, issued=True) is SettlementStatus.ISSUED
+    assert status(reviewed=False, withdrawn=True) is status(withdrawn=True) is SettlementStatus.WITHDRAWN
+    s = drafted()
+    for step in (lambda: s.review(e(CCG)), lambda: s.approve(e(COUNCIL), "wirral-council"),
+                 lambda: s.approve(e(CCG), "wirral-ccg"), lambda: s.issue(e())):  # fmt: skip
+        step()
+        expected = status(reviewed=s.reviewed is not None, approved=s.approvals, issued=s.issued is not None)
+        assert s.status is expected and s.awaiting == awaiting_approval(s.commissioners, s.approvals)
