@@ -25,6 +25,8 @@ from cli.context import Context, command_options, emit, json_option, pass_contex
 from domain.errors import InvalidInput
 from domain.money import format_gbp
 from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
+from ledger.authorisation import access_for
+from ledger.queries import settlements as views
 
 
 def gbp(value: Any) -> str:
@@ -148,8 +150,9 @@ def _position_lines(p: dict[str, Any]) -> list[str]:
 @pass_context
 def pool_show(context: Context, agreement: str, financial_year: str, through_month: str | None, as_json: bool) -> None:
     """The pool's running position: budget, target, paid, due, forecast to year end, variance."""
-    position = context.book.settlements.pool_position(context.actor(), agreement, financial_year, through_month)
-    emit(position, as_json, _position_lines)
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement)
+    emit(views.pool_position(book.read_engine, access, financial_year, through_month), as_json, _position_lines)
 
 
 # -- payments --------------------------------------------------------------------------------------
@@ -210,8 +213,9 @@ def _statement_lines(s: dict[str, Any]) -> list[str]:
 @pass_context
 def payments_statement(context: Context, provider: str, agreement: str, month: str, as_json: bool) -> None:
     """A provider's payment for a month, line by line, with cumulative payments for the year."""
-    statement = context.book.settlements.payment_statement(context.actor(), agreement, provider, month)
-    emit(statement, as_json, _statement_lines)
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement, provider)
+    emit(views.payment_statement(book.read_engine, access, provider, month), as_json, _statement_lines)
 
 
 @payments.command("list")
@@ -220,8 +224,9 @@ def payments_statement(context: Context, provider: str, agreement: str, month: s
 @json_option
 @pass_context
 def payments_list(context: Context, agreement: str, financial_year: str, as_json: bool) -> None:
-    """Every provider's payment in each month's run of the year."""
-    rows = context.book.settlements.payment_runs(context.actor(), agreement, financial_year)
+    """Every provider's payment in each month's run of the year (a provider's own payments, for a provider)."""
+    book = context.book
+    rows = views.payment_runs(book.read_engine, access_for(book.records, context.actor(), agreement), financial_year)
     emit(
         rows,
         as_json,

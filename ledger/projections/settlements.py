@@ -1,17 +1,24 @@
 """Pooled budgets, payments and settlements as tables: for lists, statements and the running position.
 
 The figures that are signed (a settlement's statement, a payment run's lines)
-live in their events and aggregates; these tables are for finding and
-listing them quickly: which pools exist, what was paid to whom for which
-month (line by line, for payment statements), and each settlement's status
-and headline figures. Money is stored as exact decimal text
-(``ExactDecimal``) and summed in Python, never in SQL.
+live in their events and aggregates; these tables are what the read side
+(``ledger.queries.settlements``) shows without loading an aggregate: which
+pools exist and their terms, what was paid to whom for which month (line by
+line, for payment statements), and each settlement's status and headline
+figures. Money in columns is exact decimal text (``ExactDecimal``), summed in
+Python, never in SQL.
+
+Structured figures (a pool's terms) are kept as ``exact_text``: JSON in the
+event store's own encoding, so a Decimal keeps its exponent and a date its
+type, and what the query reads back is what the aggregate holds — nothing
+passes through a float.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -30,8 +37,31 @@ from sqlalchemy import (
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget, PoolTerms, describe_band
 from domain.settlement.settlement import Settlement
+from ledger.persistence.transcoding import register_transcodings
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
+
+
+def _exact_transcoder() -> JSONTranscoder:
+    """The event store's transcodings (``Ledger.register_transcodings``): the library's and openbook's."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_transcodings(transcoder)
+    return transcoder
+
+
+_EXACT = _exact_transcoder()
+
+
+def exact_text(value: Any) -> str:
+    """``value`` as JSON text in the event store's encoding: Decimals, dates and UUIDs come back as they went in."""
+    return _EXACT.encode(value).decode("utf-8")
+
+
+def from_exact_text(text: str) -> Any:
+    return _EXACT.decode(text.encode("utf-8"))
+
 
 metadata = MetaData()
 
@@ -46,6 +76,7 @@ pooled_budgets = Table(
     Column("loss_cap", ExactDecimal),
     Column("mechanism", String(12), nullable=False),
     Column("bands", Text, nullable=False),  # the bands in words, "; " between them
+    Column("terms", Text, nullable=False),  # PoolTerms.to_data() as exact_text: PoolTerms.from_data rebuilds them
     Column("revisions", Integer, nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("position", Integer, nullable=False),
@@ -125,6 +156,7 @@ def _pool_values(terms: dict[str, Any]) -> dict[str, Any]:
         "loss_cap": found.loss_cap,
         "mechanism": found.mechanism.value,
         "bands": "; ".join(describe_band(b) for b in found.bands),
+        "terms": exact_text(terms),
     }
 
 

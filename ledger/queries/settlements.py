@@ -1,15 +1,21 @@
-"""Read-side queries for the pool: its running position, payment statements, and settlements for people.
+"""Read-side queries for the pool: its running position, payments, and settlements for people.
 
-Each view that shows a provider's figures takes an access value from
-``ledger.authorisation``: the pool's position and every provider's
-payments need ``AccountantAccess``; a provider's own payment statement, or
-its view of a settlement, needs ``ProviderAccess`` — which never shows
-another provider's figures.
+Each query that shows a provider's figures takes an access value from
+``ledger.authorisation`` (callers get theirs from ``access_for``): the pool's
+position is for ``AccountantAccess`` only (a provider is refused by role,
+``NotAllowed``); with a ``ProviderAccess`` a payment statement and the
+payment runs narrow themselves to the provider's own figures, and another
+provider's statement is ``NotFound``, as if it did not exist. A provider's
+view of a settlement needs ``ProviderAccess`` — which never shows another
+provider's figures.
 
 Priced activity is read from the activity read model (``activity_totals``,
 whole pence, summed in SQL); payments from ``payments`` (exact decimal text,
-summed here). The position's forecast is the run rate: priced spend to date ÷
-months elapsed × 12 (``domain.settlement.payment_ledger.run_rate_forecast``).
+summed here); the pool's terms as the settlements read model keeps them
+(``exact_text``: read back as the aggregate holds them); contributions from
+the agreements read model. The position's forecast is the
+run rate: priced spend to date ÷ months elapsed × 12
+(``domain.settlement.payment_ledger.run_rate_forecast``).
 """
 
 from __future__ import annotations
@@ -19,14 +25,16 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from domain.errors import NotFound
+from domain.checks import check_financial_year
+from domain.errors import NotAllowed, NotFound
 from domain.money import ZERO
 from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
 from domain.settlement.settlement import Settlement
-from ledger.authorisation import AccountantAccess, ProviderAccess
-from ledger.projections.settlements import payment_lines, payments, pooled_budgets, settlements
+from ledger.authorisation import Access, AccountantAccess, ProviderAccess
+from ledger.projections.settlements import from_exact_text, payment_lines, payments, pooled_budgets, settlements
+from ledger.queries.agreements import contributions as agreement_contributions
 
 FORECAST_METHOD = (
     "run rate: priced spend from April to the last month elapsed ÷ months elapsed × 12, "
@@ -36,6 +44,24 @@ FORECAST_METHOD = (
 
 def _pounds(pence: Any) -> Decimal:
     return Decimal(int(pence or 0)).scaleb(-2)
+
+
+def _accountants_only(access: Access) -> AccountantAccess:
+    """Every provider's figures at once are for accountants: a provider is refused by role, as ``accountant_access``
+    would refuse it."""
+    if isinstance(access, AccountantAccess):
+        return access
+    raise NotAllowed(
+        f"{access.actor} may not see every provider's figures under {access.agreement}; "
+        "providers see their own figures and the anonymised market"
+    )
+
+
+def _provider_shown(access: Access, provider: str) -> str:
+    """``provider``, if the reader may see its figures; another provider's are ``NotFound``, as if there were none."""
+    if isinstance(access, ProviderAccess) and provider != access.provider:
+        raise NotFound(f"{provider}'s figures under {access.agreement} are not found")
+    return provider
 
 
 # -- priced activity ---------------------------------------------------------------------------
@@ -86,42 +112,45 @@ def by_provider(rows: list[ActivityRow], through_month: str | None = None) -> di
 # -- payments ----------------------------------------------------------------------------------
 
 
-def payment_runs(engine: Engine, access: AccountantAccess, financial_year: str) -> list[dict[str, Any]]:
-    """Every provider's payment of each month's run in the year."""
+def payment_runs(engine: Engine, access: Access, financial_year: str) -> list[dict[str, Any]]:
+    """Every provider's payment of each month's run in the year; for a provider, its own payments."""
     p = payments.c
     query = (
         select(payments)
         .where((p.agreement == access.agreement) & (p.financial_year == financial_year))
         .order_by(p.month, p.provider)
     )
+    if isinstance(access, ProviderAccess):
+        query = query.where(p.provider == access.provider)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def payment_statement(engine: Engine, access: ProviderAccess, month: str) -> dict[str, Any]:
+def payment_statement(engine: Engine, access: Access, provider: str, month: str) -> dict[str, Any]:
     """One provider's payment for one month: its lines, the amount, and the year's cumulative payments."""
+    provider = _provider_shown(access, provider)
     chosen = check_month(month)
     year = year_of_month(chosen)
     p, pl = payments.c, payment_lines.c
-    key = (p.agreement == access.agreement) & (p.provider == access.provider)
+    key = (p.agreement == access.agreement) & (p.provider == provider)
     with engine.connect() as conn:
         payment = conn.execute(select(payments).where(key & (p.month == chosen))).first()
         if payment is None:
-            raise NotFound(f"no payment to {access.provider} under {access.agreement} for {chosen} is recorded")
+            raise NotFound(f"no payment to {provider} under {access.agreement} for {chosen} is recorded")
         lines = conn.execute(
             select(payment_lines)
-            .where((pl.agreement == access.agreement) & (pl.provider == access.provider) & (pl.month == chosen))
+            .where((pl.agreement == access.agreement) & (pl.provider == provider) & (pl.month == chosen))
             .order_by(pl.line)
         ).all()
         earlier = conn.execute(
             select(p.month, p.amount).where(key & (p.financial_year == year) & (p.month <= chosen)).order_by(p.month)
         ).all()
     rows = activity_rows(engine, access.agreement, year)
-    priced = by_provider([r for r in rows if r.provider == access.provider], chosen).get(access.provider, ZERO)
+    priced = by_provider([r for r in rows if r.provider == provider], chosen).get(provider, ZERO)
     cumulative = sum((amount for _, amount in earlier), ZERO)
     return {
         "agreement": access.agreement,
-        "provider": access.provider,
+        "provider": provider,
         "month": chosen,
         "financial_year": year,
         "mechanism": payment.mechanism,
@@ -147,16 +176,33 @@ def payment_statement(engine: Engine, access: ProviderAccess, month: str) -> dic
 # -- the running position ----------------------------------------------------------------------
 
 
-def pool_position(
-    engine: Engine,
-    access: AccountantAccess,
-    year: str,
-    terms: PoolTerms,
-    contributions: dict[str, Decimal],
-    through_month: str | None = None,
-) -> dict[str, Any]:
-    """Budget, target, priced and paid to date, due, forecast to year end at the run rate, and variance."""
-    agreement = access.agreement
+def pool_terms(engine: Engine, agreement: str, financial_year: str) -> PoolTerms:
+    """The pool's terms as last set up or revised: the domain's own ``PoolTerms.from_data`` of what was recorded."""
+    year = check_financial_year(financial_year)
+    c = pooled_budgets.c
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(c.terms).where((c.agreement == agreement) & (c.financial_year == year))
+        ).scalar()
+    if found is None:
+        raise NotFound(f"the {year} pooled budget of {agreement!r} is not registered")
+    return PoolTerms.from_data(from_exact_text(found))
+
+
+def contributions(engine: Engine, agreement: str, financial_year: str) -> dict[str, Decimal]:
+    """Each commissioner's contribution to the pool in the year, as the agreements read model holds it."""
+    return {r["commissioner"]: r["amount"] for r in agreement_contributions(engine, agreement, financial_year)}
+
+
+def pool_position(engine: Engine, access: Access, year: str, through_month: str | None = None) -> dict[str, Any]:
+    """Budget, target, priced and paid to date, due, forecast to year end at the run rate, and variance.
+
+    For accountants only: it shows every provider's figures.
+    """
+    agreement = _accountants_only(access).agreement
+    year = check_financial_year(year)
+    terms = pool_terms(engine, agreement, year)
+    contributed = contributions(engine, agreement, year)
     rows = activity_rows(engine, agreement, year)
     runs = _runs(engine, agreement, year)
     months = months_of(year)
@@ -174,7 +220,7 @@ def pool_position(
     priced_total = sum(priced.values(), ZERO)
     paid_total = sum(paid_to_date.values(), ZERO)
     forecast = run_rate_forecast(priced_total, elapsed)
-    budget = sum(contributions.values(), ZERO)
+    budget = sum(contributed.values(), ZERO)
     projected = None
     if forecast is not None:
         outcome = share_variance(terms.target, forecast, terms.bands)
@@ -186,7 +232,7 @@ def pool_position(
         "financial_year": year,
         "mechanism": terms.mechanism.value,
         "terms": terms.describe(),
-        "contributions": contributions,
+        "contributions": contributed,
         "budget": budget,
         "target": terms.target,
         "through_month": last,

@@ -64,7 +64,6 @@ __all__ = ["SettlementUseCases"]
 OPEN = (SettlementStatus.DRAFT, SettlementStatus.REVIEWED, SettlementStatus.APPROVED)
 
 
-
 class SettlementUseCases:
     """The pool refers to agreements (contributions, awards, profit cap); settlements read priced activity."""
 
@@ -145,18 +144,6 @@ class SettlementUseCases:
         what = f"the {year} pooled budget of {agreement!r}"
         return self.records.get(PooledBudget.create_id(agreement, year), what)
 
-    def pool_position(
-        self, actor: Any, agreement: str, financial_year: str, through_month: str | None = None
-    ) -> dict[str, Any]:
-        """Budget, target, paid, due, forecast to year end at the run rate, and variance (accountants only)."""
-        self.ledger.projections.catch_up()
-        access = accountant_access(self.records, actor, agreement)
-        pool = self.pooled_budget(agreement, financial_year)
-        contributions = self.records.agreement(agreement).contributions(pool.financial_year)
-        return views.pool_position(
-            self.ledger.read_engine, access, pool.financial_year, pool.terms, contributions, through_month
-        )
-
     # -- payments on account ---------------------------------------------------------------------
 
     def run_payments(self, envelope: Envelope, agreement: str, month: str) -> dict[str, Any]:
@@ -206,15 +193,6 @@ class SettlementUseCases:
         year = check_financial_year(financial_year)
         what = f"payments of {agreement!r} in {year}"
         return self.records.get(PaymentLedger.create_id(agreement, year), what)
-
-    def payment_statement(self, actor: Any, agreement: str, provider: str, month: str) -> dict[str, Any]:
-        """One provider's payment for a month, line by line, with the year's cumulative payments."""
-        self.ledger.projections.catch_up()
-        return views.payment_statement(self.ledger.read_engine, provider_access(self.records, actor, agreement, provider), month)
-
-    def payment_runs(self, actor: Any, agreement: str, financial_year: str) -> list[dict[str, Any]]:
-        self.ledger.projections.catch_up()
-        return views.payment_runs(self.ledger.read_engine, accountant_access(self.records, actor, agreement), financial_year)
 
     # -- settlement inputs -------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ import pytest
 
 from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
+from ledger.authorisation import access_for
+from ledger.jsonable import json_ready
 from ledger.queries import settlements as views
 from tests.integration.settlement_setup import (
     BANDS,
@@ -37,6 +39,11 @@ def pool(book, actor=COUNCIL_ACCOUNTANT, reason="section 75 pool agreed", **term
 
 def pay(book, month: str, on: date):
     return book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, on, f"payments for {month}"), WIRRAL, month)
+
+
+def reader(book, actor, provider=None):
+    """The reader's access, as the CLI and pages get it."""
+    return access_for(book.records, actor, WIRRAL, provider)
 
 
 def test_a_pool_is_set_up_revised_and_refused_when_wrong(book):
@@ -65,6 +72,31 @@ def test_a_pool_is_set_up_revised_and_refused_when_wrong(book):
     assert listed["bands"].startswith("25% of the variance below 90% of target")
 
 
+def test_the_read_model_gives_back_the_pools_terms_and_contributions_as_the_aggregates_hold_them(book):
+    """The position reads the pool's terms and the contributions from read models: the same values, to the exponent,
+    as ``PooledBudget.terms`` and ``Agreement.contributions``, after set-up and after each revision."""
+    setup(book)
+    pool(book, gain_cap="20.00", provider_split={"premier-care": "0.6", "haven-care": "0.40"})
+
+    def check():
+        terms = book.settlements.pooled_budget(WIRRAL, YEAR).terms
+        found = views.pool_terms(book.read_engine, WIRRAL, YEAR)
+        assert found == terms and json_ready(found.to_data()) == json_ready(terms.to_data())
+        contributions = book.records.agreement(WIRRAL).contributions(YEAR)
+        assert views.contributions(book.read_engine, WIRRAL, YEAR) == contributions == {
+            "wirral-council": D("7200000.00"), "wirral-ccg": D("4800000.00"),
+        }  # fmt: skip
+
+    check()
+    pool(book, reason="loss cap and a capitated mechanism agreed", gain_cap="20.00", loss_cap="30.5",
+         mechanism="capitated", capitation=[("premier-care", "zone-1", "150.00"), ("haven-care", "zone-3", "80")],
+         clawback_share="0.50", margin_basis="cost")  # fmt: skip
+    check()
+    assert views.pool_terms(book.read_engine, WIRRAL, YEAR).loss_cap == D("30.5")
+    with pytest.raises(NotFound, match="the 2020-21 pooled budget of 'wirral-homecare' is not registered"):
+        views.pool_terms(book.read_engine, WIRRAL, "2020-21")
+
+
 def test_payments_pay_priced_activity_month_by_month_and_the_position_runs(book, tmp_path):
     setup(book)
     pool(book)
@@ -89,7 +121,7 @@ def test_payments_pay_priced_activity_month_by_month_and_the_position_runs(book,
     with pytest.raises(NotFound, match="2020-21 pooled budget"):
         pay(book, "2020-04", date(2020, 5, 10))
 
-    statement = book.settlements.payment_statement(PREMIER_FINANCE, WIRRAL, "premier-care", "2019-05")
+    statement = views.payment_statement(book.read_engine, reader(book, PREMIER_FINANCE), "premier-care", "2019-05")
     assert [(line["label"][:24], line["amount"]) for line in statement["lines"]] == [
         ("priced activity 2019-05:", D("156.00")),
         ("adjustment for earlier m", D("15.60")),
@@ -97,12 +129,18 @@ def test_payments_pay_priced_activity_month_by_month_and_the_position_runs(book,
     assert statement["lines"][0]["visits"] == 10 and statement["lines"][0]["payable_minutes"] == 600
     assert (statement["amount"], statement["cumulative_paid"]) == (D("171.60"), D("327.60"))
     assert statement["priced_activity_to_date"] == D("327.60") and statement["priced_less_paid"] == 0
+    assert views.payment_statement(book.read_engine, reader(book, COUNCIL_ACCOUNTANT), "premier-care", "2019-05") == (
+        statement
+    )
     with pytest.raises(NotFound, match="premier-care's figures under wirral-homecare are not found"):
-        book.settlements.payment_statement(HAVEN_FINANCE, WIRRAL, "premier-care", "2019-05")
+        haven_asks_for_premier = reader(book, HAVEN_FINANCE, "premier-care")
+        views.payment_statement(book.read_engine, haven_asks_for_premier, "premier-care", "2019-05")
+    with pytest.raises(NotFound, match="premier-care's figures under wirral-homecare are not found"):
+        views.payment_statement(book.read_engine, reader(book, HAVEN_FINANCE), "premier-care", "2019-05")
     with pytest.raises(NotFound, match="no payment to premier-care"):
-        book.settlements.payment_statement(SYSTEM, WIRRAL, "premier-care", "2019-06")
+        views.payment_statement(book.read_engine, reader(book, SYSTEM), "premier-care", "2019-06")
 
-    position = book.settlements.pool_position(COUNCIL_ACCOUNTANT, WIRRAL, YEAR)
+    position = views.pool_position(book.read_engine, reader(book, COUNCIL_ACCOUNTANT), YEAR)
     # Priced to date: premier 21 h, haven 10 h = 31 h × £15.60 = £483.60, all paid; two months elapsed:
     # forecast £483.60 ÷ 2 × 12 = £2,901.60; variance £520.00 − £2,901.60 = −£2,381.60 (an overspend).
     assert (position["through_month"], position["months_elapsed"]) == ("2019-05", 2)
@@ -110,17 +148,22 @@ def test_payments_pay_priced_activity_month_by_month_and_the_position_runs(book,
     assert (position["forecast"], position["variance"]) == (D("2901.60"), D("-2381.60"))
     assert position["budget"] == D("12000000.00") and position["target"] == D("520.00")
     # As at the end of April: priced £249.60 (the late visit counts), paid £234.00, so £15.60 is due.
-    april_end = book.settlements.pool_position(SYSTEM, WIRRAL, YEAR, "2019-04")
+    april_end = views.pool_position(book.read_engine, reader(book, SYSTEM), YEAR, "2019-04")
     assert (april_end["priced_to_date"], april_end["paid_to_date"], april_end["due"]) == (
         D("249.60"), D("234.00"), D("15.60"),
     )  # fmt: skip
     assert april_end["forecast"] == D("2995.20")  # £249.60 × 12
     with pytest.raises(NotAllowed):
-        book.settlements.pool_position(PREMIER_FINANCE, WIRRAL, YEAR)
-    listed = book.settlements.payment_runs(COUNCIL_ACCOUNTANT, WIRRAL, YEAR)
+        views.pool_position(book.read_engine, reader(book, PREMIER_FINANCE), YEAR)
+    listed = views.payment_runs(book.read_engine, reader(book, COUNCIL_ACCOUNTANT), YEAR)
     assert [(r["month"], r["provider"], r["amount"]) for r in listed] == [
         ("2019-04", "haven-care", D("78.00")), ("2019-04", "premier-care", D("156.00")),
         ("2019-05", "haven-care", D("78.00")), ("2019-05", "premier-care", D("171.60")),
+    ]  # fmt: skip
+    # A provider's list is its own payments only.
+    own = views.payment_runs(book.read_engine, reader(book, HAVEN_FINANCE), YEAR)
+    assert [(r["month"], r["provider"], r["amount"]) for r in own] == [
+        ("2019-04", "haven-care", D("78.00")), ("2019-05", "haven-care", D("78.00")),
     ]  # fmt: skip
 
 

@@ -78,6 +78,8 @@ def test_an_accountant_runs_the_year_from_the_command_line(openbook, book, tmp_p
     assert as_json(statement)["amount"] == "78.00" and as_json(statement)["cumulative_paid"] == "78.00"
     shown = openbook(pool, "show", *common, user=COUNCIL)
     assert "due (priced − paid):    £0.00" in shown.stdout and "forecast to year end:   £2,808.00" in shown.stdout
+    refused = openbook(pool, "show", *common, user="finance@havencare.example", ok=False)
+    assert "may not see every provider's figures" in str(refused.exception)
 
     head = book.projections.head()
     preview = as_json(openbook(settle, *common, "--preview", "--json", user=COUNCIL))
