@@ -25,7 +25,7 @@ from cli.context import Context, command_options, emit, json_option, pass_contex
 from domain.errors import InvalidInput
 from domain.money import format_gbp
 from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
-from ledger.authorisation import access_for
+from ledger.authorisation import access_for, provider_access
 from ledger.queries import settlements as views
 
 
@@ -406,9 +406,17 @@ def settle_withdraw(
 def settle_show(
     context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None, as_json: bool
 ) -> None:
-    """A settlement with every step, each party's position, approvals and any comparison with the previous one."""
-    view = context.book.settlements.settlement_view(context.actor(), agreement, financial_year, sequence, provider)
-    emit(view, as_json, settlement_lines)
+    """A settlement with every step, each party's position, approvals and any comparison with the previous one.
+
+    A provider sees its own lines; ``--provider`` shows anyone who may read that provider's figures what it sees.
+    """
+    book = context.book
+    actor = context.actor()
+    if provider:
+        access = provider_access(book.records, actor, agreement, provider)
+    else:
+        access = access_for(book.records, actor, agreement)
+    emit(views.settlement(book.read_engine, access, agreement, financial_year, sequence), as_json, settlement_lines)
 
 
 @settle.command("list")
@@ -418,7 +426,9 @@ def settle_show(
 @pass_context
 def settle_list(context: Context, agreement: str, financial_year: str | None, as_json: bool) -> None:
     """Every settlement of the agreement: number, status, actual spend, provider side's amount."""
-    rows = context.book.settlements.list_settlements(context.actor(), agreement, financial_year)
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement)
+    rows = views.list_settlements(book.read_engine, access, financial_year)
     emit(
         rows,
         as_json,

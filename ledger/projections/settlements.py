@@ -1,21 +1,23 @@
-"""Pooled budgets, payments and settlements as tables: for lists, statements and the running position.
+"""Pooled budgets, payments and settlements as tables: for lists, statements, the running position, settlements.
 
 The figures that are signed (a settlement's statement, a payment run's lines)
 live in their events and aggregates; these tables are what the read side
 (``ledger.queries.settlements``) shows without loading an aggregate: which
 pools exist and their terms, what was paid to whom for which month (line by
-line, for payment statements), and each settlement's status and headline
-figures. Money in columns is exact decimal text (``ExactDecimal``), summed in
-Python, never in SQL.
+line, for payment statements), and each settlement with its headline figures
+for lists and everything it shows (statement, inputs, references, comparison,
+every signature). Money in columns is exact decimal text (``ExactDecimal``),
+summed in Python, never in SQL.
 
-Structured figures (a pool's terms) are kept as ``exact_text``: JSON in the
-event store's own encoding, so a Decimal keeps its exponent and a date its
-type, and what the query reads back is what the aggregate holds — nothing
-passes through a float.
+Structured figures (a pool's terms, a settlement's statement) are kept as
+``exact_text``: JSON in the event store's own encoding, so a Decimal keeps its
+exponent and a date its type, and what the query reads back is what the
+aggregate holds — nothing passes through a float.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
@@ -36,7 +38,7 @@ from sqlalchemy import (
 
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget, PoolTerms, describe_band
-from domain.settlement.settlement import Settlement
+from domain.settlement.settlement import Settlement, Signature, awaiting_approval, settlement_status
 from ledger.persistence.transcoding import register_transcodings
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
@@ -145,7 +147,25 @@ settlements = Table(
     Column("clawback_total", ExactDecimal, nullable=False),
     Column("commissioner_cost", ExactDecimal, nullable=False),
     Column("position", Integer, nullable=False),
+    # What the settlement shows (ledger.queries.settlements.settlement), each as exact_text:
+    Column("drafted", Text, nullable=False),  # every signature: a Signature's fields
+    Column("reviewed", Text),
+    Column("approvals", Text, nullable=False),  # commissioner -> signature, in the order they approved
+    Column("issued", Text),
+    Column("withdrawn", Text),
+    Column("superseded_by", Integer),
+    Column("statement", Text, nullable=False),
+    Column("comparison", Text),
+    Column("inputs", Text, nullable=False),
+    Column("input_references", Text, nullable=False),
 )
+
+#: The columns a list of settlements shows: the headline figures, not the whole settlement.
+SETTLEMENT_LIST_COLUMNS = (
+    "agreement", "financial_year", "sequence", "id", "status", "previous", "drafted_by", "drafted_on", "reviewed_by",
+    "commissioners", "approved_by", "issued_on", "target", "actual", "provider_amount_uncapped", "provider_amount",
+    "clawback_total", "commissioner_cost", "position",
+)  # fmt: skip
 
 
 def _pool_values(terms: dict[str, Any]) -> dict[str, Any]:
@@ -162,6 +182,27 @@ def _pool_values(terms: dict[str, Any]) -> dict[str, Any]:
 
 def _settlement_key(e: Any) -> Any:
     return settlements.c.id == str(e.originator_id)
+
+
+def _signature(e: Any, note: str | None = None) -> str:
+    """The step's signature as the aggregate records it (``Signature.of``), as exact_text."""
+    return exact_text(dataclasses.asdict(Signature.of(e, note)))
+
+
+def _signed(conn: Connection, e: Any, position: int, **values: Any) -> None:
+    """Record a step's columns and the status it leaves, by the aggregate's own rule (``settlement_status``)."""
+    c = settlements.c
+    before = conn.execute(
+        select(c.commissioners, c.reviewed, c.approvals, c.issued, c.withdrawn).where(_settlement_key(e))
+    ).one()
+    row = {**before._mapping, **values}
+    status = settlement_status(
+        reviewed=row["reviewed"] is not None,
+        awaiting=awaiting_approval(row["commissioners"].split(), from_exact_text(row["approvals"])),
+        issued=row["issued"] is not None,
+        withdrawn=row["withdrawn"] is not None,
+    )
+    conn.execute(update(settlements).where(_settlement_key(e)).values(**values, status=status.value, position=position))
 
 
 class SettlementsProjection(Projection):
@@ -224,47 +265,37 @@ class SettlementsProjection(Projection):
     @handles(Settlement.Drafted)
     def drafted(self, conn: Connection, e: Settlement.Drafted, position: int) -> None:
         s = e.statement
+        status = settlement_status(reviewed=False, awaiting=e.commissioners, issued=False, withdrawn=False)
         conn.execute(
             insert(settlements).values(
                 agreement=e.agreement, financial_year=e.financial_year, sequence=e.sequence, id=str(e.originator_id),
-                status="draft", previous=e.previous, drafted_by=str(e.envelope.actor),
+                status=status.value, previous=e.previous, drafted_by=str(e.envelope.actor),
                 drafted_on=e.envelope.effective_date, commissioners=" ".join(e.commissioners), approved_by="",
                 target=s["target"], actual=s["actual"],
                 provider_amount_uncapped=s["provider_amount_uncapped"], provider_amount=s["provider_amount"],
                 clawback_total=s["clawback_total"], commissioner_cost=s["commissioner_cost"], position=position,
+                drafted=_signature(e), approvals=exact_text({}), statement=exact_text(e.statement),
+                comparison=None if e.comparison is None else exact_text(e.comparison), inputs=exact_text(e.inputs),
+                input_references=exact_text(e.references),
             )  # fmt: skip
         )
 
     @handles(Settlement.Reviewed)
     def reviewed(self, conn: Connection, e: Settlement.Reviewed, position: int) -> None:
-        conn.execute(
-            update(settlements)
-            .where(_settlement_key(e))
-            .values(status="reviewed", reviewed_by=str(e.envelope.actor), position=position)
-        )
+        _signed(conn, e, position, reviewed_by=str(e.envelope.actor), reviewed=_signature(e, e.note))
 
     @handles(Settlement.Approved)
     def approved(self, conn: Connection, e: Settlement.Approved, position: int) -> None:
-        before, needed = conn.execute(
-            select(settlements.c.approved_by, settlements.c.commissioners).where(_settlement_key(e))
-        ).one()
+        c = settlements.c
+        before, approvals = conn.execute(select(c.approved_by, c.approvals).where(_settlement_key(e))).one()
         signed = [*filter(None, before.split("; ")), f"{e.commissioner}: {e.envelope.actor.user}"]
-        done = {pair.split(":")[0] for pair in signed}
-        status = "approved" if set(needed.split()) <= done else "reviewed"
-        conn.execute(
-            update(settlements)
-            .where(_settlement_key(e))
-            .values(approved_by="; ".join(signed), status=status, position=position)
-        )
+        approved = {**from_exact_text(approvals), e.commissioner: dataclasses.asdict(Signature.of(e))}
+        _signed(conn, e, position, approved_by="; ".join(signed), approvals=exact_text(approved))
 
     @handles(Settlement.Issued)
     def issued(self, conn: Connection, e: Settlement.Issued, position: int) -> None:
-        conn.execute(
-            update(settlements)
-            .where(_settlement_key(e))
-            .values(status="issued", issued_on=e.envelope.effective_date, position=position)
-        )
+        _signed(conn, e, position, issued_on=e.envelope.effective_date, issued=_signature(e))
 
     @handles(Settlement.Withdrawn)
     def withdrawn(self, conn: Connection, e: Settlement.Withdrawn, position: int) -> None:
-        conn.execute(update(settlements).where(_settlement_key(e)).values(status="withdrawn", position=position))
+        _signed(conn, e, position, withdrawn=_signature(e), superseded_by=e.superseded_by)

@@ -2,24 +2,28 @@
 
 Each query that shows a provider's figures takes an access value from
 ``ledger.authorisation`` (callers get theirs from ``access_for``): the pool's
-position is for ``AccountantAccess`` only (a provider is refused by role,
-``NotAllowed``); with a ``ProviderAccess`` a payment statement and the
-payment runs narrow themselves to the provider's own figures, and another
-provider's statement is ``NotFound``, as if it did not exist. A provider's
-view of a settlement needs ``ProviderAccess`` — which never shows another
-provider's figures.
+position and the list of settlements are for ``AccountantAccess`` only (a
+provider is refused by role, ``NotAllowed``); with a ``ProviderAccess`` a
+payment statement, the payment runs and a settlement narrow themselves to
+the provider's own figures, and another provider's statement is
+``NotFound``, as if it did not exist.
 
 Priced activity is read from the activity read model (``activity_totals``,
 whole pence, summed in SQL); payments from ``payments`` (exact decimal text,
-summed here); the pool's terms as the settlements read model keeps them
-(``exact_text``: read back as the aggregate holds them); contributions from
-the agreements read model. The position's forecast is the
+summed here); the pool's terms and each settlement as the settlements read
+model keeps them (``exact_text``: read back as the aggregate holds them);
+contributions from the agreements read model. The position's forecast is the
 run rate: priced spend to date ÷ months elapsed × 12
 (``domain.settlement.payment_ledger.run_rate_forecast``).
+
+No query here loads an aggregate; ``settlement_view`` shapes one the draft
+command has just made, in the same shape as ``settlement``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -31,9 +35,16 @@ from domain.money import ZERO
 from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
-from domain.settlement.settlement import Settlement
+from domain.settlement.settlement import Settlement, Signature, awaiting_approval
 from ledger.authorisation import Access, AccountantAccess, ProviderAccess
-from ledger.projections.settlements import from_exact_text, payment_lines, payments, pooled_budgets, settlements
+from ledger.projections.settlements import (
+    SETTLEMENT_LIST_COLUMNS,
+    from_exact_text,
+    payment_lines,
+    payments,
+    pooled_budgets,
+    settlements,
+)
 from ledger.queries.agreements import contributions as agreement_contributions
 
 FORECAST_METHOD = (
@@ -287,11 +298,17 @@ def list_pools(engine: Engine, agreement: str | None = None) -> list[dict[str, A
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def list_settlements(engine: Engine, agreement: str, financial_year: str | None = None) -> list[dict[str, Any]]:
+def list_settlements(engine: Engine, access: Access, financial_year: str | None = None) -> list[dict[str, Any]]:
+    """Every settlement of the agreement (of one year, if given) with its headline figures: for accountants."""
+    agreement = _accountants_only(access).agreement
     c = settlements.c
-    query = select(settlements).where(c.agreement == agreement).order_by(c.financial_year, c.sequence)
+    query = (
+        select(*(c[name] for name in SETTLEMENT_LIST_COLUMNS))
+        .where(c.agreement == agreement)
+        .order_by(c.financial_year, c.sequence)
+    )
     if financial_year:
-        query = query.where(c.financial_year == financial_year)
+        query = query.where(c.financial_year == check_financial_year(financial_year))
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
@@ -299,27 +316,48 @@ def list_settlements(engine: Engine, agreement: str, financial_year: str | None 
 # -- a settlement for people ----------------------------------------------------------------------
 
 
-def _signature(sig: Any) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class _Recorded:
+    """What a settlement shows, from its aggregate or its read model: ``_shown`` gives it one shape."""
+
+    agreement: str
+    financial_year: str
+    sequence: int
+    previous: int | None
+    status: str
+    commissioners: tuple[str, ...]
+    drafted: Signature
+    reviewed: Signature | None
+    approvals: Mapping[str, Signature]
+    issued: Signature | None
+    withdrawn: Signature | None
+    superseded_by: int | None
+    statement: Mapping[str, Any]
+    comparison: Mapping[str, Any] | None
+    inputs: Mapping[str, Any]
+    references: Mapping[str, Any]
+
+
+def _signature(sig: Signature | None) -> dict[str, Any] | None:
     if sig is None:
         return None
     return {"user": sig.user, "organisation": sig.organisation, "on": sig.on, "note": sig.note}
 
 
-def settlement_view(settlement: Settlement, access: AccountantAccess | ProviderAccess) -> dict[str, Any]:
+def _shown(s: _Recorded, access: Access) -> dict[str, Any]:
     """The settlement as its reader may see it: everything for accountants; for a provider, its own lines only."""
-    s = settlement
     statement = dict(s.statement)
     view: dict[str, Any] = {
         "agreement": s.agreement,
         "financial_year": s.financial_year,
         "sequence": s.sequence,
         "previous": s.previous,
-        "status": s.status.value,
+        "status": s.status,
         "commissioners": list(s.commissioners),
         "drafted": _signature(s.drafted),
         "reviewed": _signature(s.reviewed),
         "approvals": {c: _signature(sig) for c, sig in s.approvals.items()},
-        "awaiting": list(s.awaiting),
+        "awaiting": list(awaiting_approval(s.commissioners, s.approvals)),
         "issued": _signature(s.issued),
         "withdrawn": _signature(s.withdrawn),
         "superseded_by": s.superseded_by,
@@ -343,3 +381,61 @@ def settlement_view(settlement: Settlement, access: AccountantAccess | ProviderA
     view["inputs"] = s.inputs
     view["references"] = s.references
     return view
+
+
+def settlement_view(settlement: Settlement, access: Access) -> dict[str, Any]:
+    """A settlement aggregate a command has just made or loaded, in the shape ``settlement`` (the query) gives."""
+    s = settlement
+    recorded = _Recorded(
+        agreement=s.agreement, financial_year=s.financial_year, sequence=s.sequence, previous=s.previous,
+        status=s.status.value, commissioners=tuple(s.commissioners), drafted=s.drafted, reviewed=s.reviewed,
+        approvals=s.approvals, issued=s.issued, withdrawn=s.withdrawn, superseded_by=s.superseded_by,
+        statement=s.statement, comparison=s.comparison, inputs=s.inputs, references=s.references,
+    )  # fmt: skip
+    return _shown(recorded, access)
+
+
+def _signature_of(text: str | None) -> Signature | None:
+    """A step's signature from the read model: the ``Signature`` the aggregate holds."""
+    return None if text is None else Signature(**from_exact_text(text))
+
+
+def _recorded(row: Any) -> _Recorded:
+    approvals = {c: Signature(**sig) for c, sig in from_exact_text(row.approvals).items()}
+    return _Recorded(
+        agreement=row.agreement, financial_year=row.financial_year, sequence=row.sequence, previous=row.previous,
+        status=row.status, commissioners=tuple(row.commissioners.split()),
+        drafted=Signature(**from_exact_text(row.drafted)),
+        reviewed=_signature_of(row.reviewed), approvals=approvals, issued=_signature_of(row.issued),
+        withdrawn=_signature_of(row.withdrawn), superseded_by=row.superseded_by,
+        statement=from_exact_text(row.statement),
+        comparison=None if row.comparison is None else from_exact_text(row.comparison),
+        inputs=from_exact_text(row.inputs), references=from_exact_text(row.input_references),
+    )  # fmt: skip
+
+
+def settlement(
+    engine: Engine, access: Access, agreement: str, financial_year: str, sequence: int | None = None
+) -> dict[str, Any]:
+    """Settlement number ``sequence`` (default the latest) of the agreement's year, as its reader may see it.
+
+    Accountants see it all (statement, inputs, references, comparison, every
+    signature); a provider sees its own lines and the pool's, never another
+    provider's figures.
+    """
+    if agreement != access.agreement:
+        raise NotAllowed(f"{access.actor}'s access is to {access.agreement}'s figures, not {agreement}'s")
+    year = check_financial_year(financial_year)
+    c = settlements.c
+    query = select(settlements).where((c.agreement == agreement) & (c.financial_year == year))
+    if sequence is None:
+        query = query.order_by(c.sequence.desc()).limit(1)
+    else:
+        query = query.where(c.sequence == sequence)
+    with engine.connect() as conn:
+        row = conn.execute(query).first()
+    if row is None:
+        if sequence is None:
+            raise NotFound(f"no settlement of {agreement!r} for {year} has been drafted")
+        raise NotFound(f"settlement {sequence} of {agreement!r} for {year} is not registered")
+    return _shown(_recorded(row), access)

@@ -52,7 +52,6 @@ from ledger.authorisation import (
     accountant_access,
     approving_commissioner,
     check_may_review,
-    provider_access,
 )
 from ledger.jsonable import json_ready
 from ledger.queries import settlements as views
@@ -334,17 +333,6 @@ class SettlementUseCases:
         return self.records.get(Settlement.create_id(agreement, year, sequence),
                          f"settlement {sequence} of {agreement!r} for {year}")  # fmt: skip
 
-    def settlement_view(
-        self, actor: Any, agreement: str, financial_year: str, sequence: int | None = None, provider: str | None = None
-    ) -> dict[str, Any]:
-        """A settlement for its reader: accountants see it all; a provider sees its own lines (``provider``)."""
-        self.records.agreement(agreement)
-        if provider:
-            access: Any = provider_access(self.records, actor, agreement, provider)
-        else:
-            access = accountant_access(self.records, actor, agreement)
-        return json_ready(views.settlement_view(self.settlement(agreement, financial_year, sequence), access))
-
     def draft_settlement(self, envelope: Envelope, agreement: str, financial_year: str) -> dict[str, Any]:
         """Compute the year's settlement from the ledger as it stands and record it as a draft.
 
@@ -455,12 +443,6 @@ class SettlementUseCases:
             s.withdraw(envelope)
 
         return self._change_settlement("withdraw_settlement", envelope, agreement, financial_year, sequence, change)
-
-    def list_settlements(self, actor: Any, agreement: str, financial_year: str | None = None) -> list[dict[str, Any]]:
-        self.ledger.projections.catch_up()
-        access = accountant_access(self.records, actor, agreement)
-        year = check_financial_year(financial_year) if financial_year else None
-        return views.list_settlements(self.ledger.read_engine, access.agreement, year)
 
 
 def _pool_json(pool: PooledBudget) -> dict[str, Any]:

@@ -18,6 +18,10 @@ from typing import Any
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.returns.cost_return import CostReturn
 from domain.returns.filing import CostReturnFiling
+from ledger.authorisation import accountant_access, provider_access
+from ledger.jsonable import json_ready
+from ledger.queries import agreements as agreement_views
+from ledger.queries import settlements as views
 from tests.integration.agreement_setup import START, WIRRAL, wirral
 
 # -- people ------------------------------------------------------------------------------------------
@@ -110,3 +114,36 @@ def accepted_return(book: Any, provider: str, period: str, total_before_surplus:
     found.accept(by(CCG_ACCOUNTANT, date(2020, 5, 20), "figures reconcile"))
     book.ledger.save(found)
     return found
+
+
+# -- settlements as the read model shows them ------------------------------------------------------------
+
+
+def _shape(value: Any) -> Any:
+    """Each leaf's type, in the value's structure (a tuple as a list): Decimals must come back as Decimals."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_shape(v) for v in value]
+    return type(value).__name__
+
+
+def check_settlements_read_as_recorded(book: Any, agreement: str = WIRRAL, year: str = YEAR) -> int:
+    """Every settlement of the year as the query shows it (the settlements read model) is the view of its aggregate:
+    for an accountant and for each provider of the agreement, figure for figure and to the exponent; the latest is
+    the default. Returns how many settlements were compared."""
+    found = book.settlements.settlements(agreement, year)
+    awarded = {row["provider"] for row in agreement_views.awards(book.read_engine, agreement)}
+    for s in found:
+        providers = sorted(awarded | set(s.statement["providers"]))
+        readers = [accountant_access(book.records, SYSTEM, agreement)]
+        readers += [provider_access(book.records, SYSTEM, agreement, p) for p in providers]
+        for access in readers:
+            shown = views.settlement(book.read_engine, access, agreement, year, s.sequence)
+            expected = views.settlement_view(s, access)
+            assert json_ready(shown) == json_ready(expected), (s.describe(), access)
+            assert _shape(shown) == _shape(expected), (s.describe(), access)
+    if found:
+        latest = views.settlement(book.read_engine, accountant_access(book.records, SYSTEM, agreement), agreement, year)
+        assert latest["sequence"] == found[-1].sequence
+    return len(found)

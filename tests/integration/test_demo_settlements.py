@@ -14,6 +14,7 @@ from demo.settlements import DEMO_YEAR, WIRRAL, load_demo_settlements
 from domain.envelope import SYSTEM
 from ledger.authorisation import access_for
 from ledger.queries import settlements as views
+from tests.integration.settlement_setup import check_settlements_read_as_recorded
 
 
 def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
@@ -37,6 +38,7 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
     assert s["provider_amount"] == D("250000.00") and s["provider_amount_uncapped"] > D("250000.00")
     assert sum(x["share"] for x in s["providers"].values()) == D("250000.00")
     assert sum(x["cost"] for x in s["commissioners"].values()) == s["commissioner_cost"]
+    assert check_settlements_read_as_recorded(book, WIRRAL, DEMO_YEAR) == 1
 
 
 def test_without_activity_only_the_pool_is_set_up(book):

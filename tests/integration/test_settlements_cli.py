@@ -24,6 +24,7 @@ from tests.integration.settlement_setup import (
     YEAR,
     accepted_return,
     by,
+    check_settlements_read_as_recorded,
     import_visits,
     setup,
     visits,
@@ -98,6 +99,15 @@ def test_an_accountant_runs_the_year_from_the_command_line(openbook, book, tmp_p
     text = openbook(settle, "show", *common, user=COUNCIL).stdout
     assert "£10.00  provider side's amount after cap: £13.00 limited by gain cap £10.00" in text
     assert "awaiting approval by: wirral-ccg, wirral-council" in text
+    shown = as_json(openbook(settle, "show", *common, "--json", user=COUNCIL))
+    assert shown["statement"] == drafted["statement"] and shown["inputs"] == drafted["inputs"]
+    # A provider sees its own lines: by default as itself, or as anyone who may read its figures asks to see it.
+    own = as_json(openbook(settle, "show", *common, "--json", user="finance@havencare.example"))
+    assert list(own["statement"]["providers"]) == ["haven-care"] and "inputs" not in own
+    as_haven = openbook(settle, "show", *common, "--provider", "haven-care", "--json", user=COUNCIL)
+    assert as_json(as_haven) == own
+    other = openbook(settle, "show", *common, "--provider", "premier-care", user="finance@havencare.example", ok=False)
+    assert "premier-care's figures under wirral-homecare are not found" in str(other.exception)
 
     openbook(settle, "review", *common, "--note", "checked", user=CCG)
     openbook(settle, "approve", *common, user=COUNCIL)
@@ -108,5 +118,6 @@ def test_an_accountant_runs_the_year_from_the_command_line(openbook, book, tmp_p
     assert "is now issued" in issued.stdout
     listed = openbook(settle, "list", "--agreement", WIRRAL, user=COUNCIL).stdout
     assert listed.startswith("2019-20 no. 1   issued")
+    assert check_settlements_read_as_recorded(book) == 1
     usage = openbook(settle, ok=False)
     assert usage.exit_code == 2 and "give --agreement and --year" in usage.output

@@ -34,7 +34,9 @@ from sqlalchemy import select
 from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from domain.settlement.settlement import SettlementStatus
+from ledger.authorisation import access_for, accountant_access, provider_access
 from ledger.projections.settlements import SettlementsProjection
+from ledger.queries import settlements as views
 from tests.integration.settlement_setup import (
     BANDS,
     CCG_ACCOUNTANT,
@@ -45,6 +47,7 @@ from tests.integration.settlement_setup import (
     YEAR,
     accepted_return,
     by,
+    check_settlements_read_as_recorded,
     import_visits,
     setup,
     visits,
@@ -73,12 +76,18 @@ def draft(book, actor=COUNCIL_ACCOUNTANT, reason="year-end settlement"):
     return book.settlements.draft_settlement(by(actor, DRAFTED_ON, reason), WIRRAL, YEAR)
 
 
+def shown(book, access, sequence=None):
+    return views.settlement(book.read_engine, access, WIRRAL, YEAR, sequence)
+
+
 def figures(view, kind: str, figure: str) -> dict[str, str]:
     return {party: x[figure] for party, x in view["statement"][kind].items()}
 
 
 def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp_path):
     year_of_care(book, tmp_path)
+    with pytest.raises(NotFound, match="no settlement of 'wirral-homecare' for 2019-20 has been drafted"):
+        shown(book, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL))
 
     first = draft(book)
     assert (first["sequence"], first["status"], first["recorded"]) == (1, "draft", True)
@@ -101,6 +110,7 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp
 
     again = draft(book, reason="once more")  # the same figures: nothing recorded
     assert (again["sequence"], again["recorded"]) == (1, False)
+    assert check_settlements_read_as_recorded(book) == 1
 
     with pytest.raises(RuleBroken, match="someone else must review it"):
         book.settlements.review_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
@@ -110,6 +120,7 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp
         book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
     reviewed = book.settlements.review_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 3)), WIRRAL, YEAR, 1, "ties to the ledger")
     assert reviewed["status"] == "reviewed" and reviewed["awaiting"] == ["wirral-ccg", "wirral-council"]
+    check_settlements_read_as_recorded(book)
 
     for outsider in (HAVEN_FINANCE, OUTSIDER):
         with pytest.raises(NotAllowed):
@@ -119,12 +130,15 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp
     with pytest.raises(InvalidInput, match="name the commissioner"):
         book.settlements.approve_settlement(by(SYSTEM, date(2020, 7, 6)), WIRRAL, YEAR, 1)
     book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 6)), WIRRAL, YEAR, 1)
+    check_settlements_read_as_recorded(book)
     with pytest.raises(RuleBroken, match="awaiting approval by wirral-ccg"):
         book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 7)), WIRRAL, YEAR, 1)
     approved = book.settlements.approve_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 8)), WIRRAL, YEAR, 1)
     assert approved["status"] == "approved" and approved["awaiting"] == []
+    check_settlements_read_as_recorded(book)
     issued = book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 10), "signed off"), WIRRAL, YEAR, 1)
     assert (issued["status"], issued["issued_on"]) == ("issued", "2020-07-10")
+    check_settlements_read_as_recorded(book)
 
     # An issued settlement never changes; the settled year takes no more payment runs.
     with pytest.raises(RuleBroken, match="never changes"):
@@ -157,20 +171,29 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp
 
     old = book.settlements.settlement(WIRRAL, YEAR, 1)
     assert old.status is SettlementStatus.ISSUED and old.statement["actual"] == D("468.00")
-    listed = book.settlements.list_settlements(COUNCIL_ACCOUNTANT, WIRRAL, YEAR)
+    assert check_settlements_read_as_recorded(book) == 2
+    listed = views.list_settlements(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), YEAR)
     assert [(r["sequence"], r["status"], r["previous"]) for r in listed] == [(1, "issued", None), (2, "draft", 1)]
     assert listed[0]["approved_by"] == "wirral-council: accountant@wirral.example; wirral-ccg: accountant@wirralccg.example"
 
+    with pytest.raises(NotAllowed):
+        views.list_settlements(book.read_engine, access_for(book.records, PREMIER_FINANCE, WIRRAL), YEAR)
+
     # A provider sees its own lines and the pool's, never another provider's figures.
-    mine = book.settlements.settlement_view(PREMIER_FINANCE, WIRRAL, YEAR, 2, provider="premier-care")
+    mine = shown(book, provider_access(book.records, PREMIER_FINANCE, WIRRAL, "premier-care"), 2)
     assert list(mine["statement"]["providers"]) == ["premier-care"]
     assert {step["party"] for step in mine["statement"]["steps"]} <= {"", "premier-care", "wirral-council", "wirral-ccg"}
     assert "inputs" not in mine and list(mine["comparison"]["providers"]) == ["premier-care"]
     assert "haven-care" not in str(mine["statement"])
     with pytest.raises(NotFound):  # another provider's statement, as if there were none
-        book.settlements.settlement_view(HAVEN_FINANCE, WIRRAL, YEAR, 2, provider="premier-care")
-    with pytest.raises(NotAllowed):
-        book.settlements.settlement_view(PREMIER_FINANCE, WIRRAL, YEAR, 2)
+        shown(book, provider_access(book.records, HAVEN_FINANCE, WIRRAL, "premier-care"), 2)
+    with pytest.raises(NotAllowed):  # a provider is never given every provider's figures
+        accountant_access(book.records, PREMIER_FINANCE, WIRRAL)
+    assert shown(book, access_for(book.records, PREMIER_FINANCE, WIRRAL)) == mine  # its own, by default; the latest
+    everything = shown(book, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), 2)
+    assert list(everything["statement"]["providers"]) == ["haven-care", "premier-care"] and "inputs" in everything
+    with pytest.raises(NotFound, match="settlement 3 of 'wirral-homecare' for 2019-20 is not registered"):
+        shown(book, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), 3)
 
 
 def test_issue_is_refused_when_the_figures_changed_since_the_draft(book, tmp_path):
@@ -179,6 +202,8 @@ def test_issue_is_refused_when_the_figures_changed_since_the_draft(book, tmp_pat
     book.settlements.review_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
     book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
     book.settlements.approve_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    assert shown(book, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL))["status"] == "approved"
+    check_settlements_read_as_recorded(book)
     import_visits(book, tmp_path, "late.csv", visits("haven-care", "zone-3", "2019-05", 1, prefix="LATE"))
     with pytest.raises(RuleBroken, match=r"inputs changed since it was drafted \(activity\); draft the settlement again"):
         book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
@@ -188,6 +213,7 @@ def test_issue_is_refused_when_the_figures_changed_since_the_draft(book, tmp_pat
     first = book.settlements.settlement(WIRRAL, YEAR, 1)
     assert first.status is SettlementStatus.WITHDRAWN and first.superseded_by == 2
     assert first.withdrawn.note == "superseded by settlement 2: a late visit"
+    assert check_settlements_read_as_recorded(book) == 2
 
 
 def test_the_read_model_rebuilds_to_the_same_rows(book, tmp_path):
@@ -195,6 +221,7 @@ def test_the_read_model_rebuilds_to_the_same_rows(book, tmp_path):
     draft(book)
     book.settlements.review_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
     book.settlements.approve_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    assert check_settlements_read_as_recorded(book) == 1
 
     def snapshot():
         with book.read_engine.connect() as conn:
@@ -204,3 +231,4 @@ def test_the_read_model_rebuilds_to_the_same_rows(book, tmp_path):
     assert len(before["payment_lines"]) == 4 and len(before["settlements"]) == 1
     book.projections.rebuild(["settlements"])
     assert snapshot() == before
+    check_settlements_read_as_recorded(book)
