@@ -21,6 +21,8 @@ import click
 from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.money import format_gbp
+from ledger.authorisation import access_for
+from ledger.queries import activity as views
 from ledger.queries.activity import DIMENSIONS
 
 EXAMPLE_ROW = [
@@ -166,9 +168,14 @@ def import_(
 def totals(
     context: Context, agreement: str, by: tuple[str, ...], period: str | None, provider: str | None, as_json: bool
 ) -> None:
-    """Visits, delivered hours and spend, by provider, zone, service, month, quarter or financial year."""
+    """Visits, delivered hours and spend, by provider, zone, service, month, quarter or financial year.
+
+    A provider sees its own visits only.
+    """
     dimensions = by or ("provider",)
-    rows = context.book.activity.activity_totals(agreement, dimensions, provider=provider, period=period)
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement, provider)
+    rows = views.totals(book.read_engine, access, dimensions, provider=provider, period=period)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         if not rs:
@@ -190,7 +197,8 @@ def totals(
 @pass_context
 def imports(context: Context, agreement: str, as_json: bool) -> None:
     """The files imported under an agreement, in the order they were recorded."""
-    rows = context.book.activity.activity_imports(agreement)
+    book = context.book
+    rows = views.imports(book.read_engine, access_for(book.records, context.actor(), agreement))
     emit(
         rows,
         as_json,

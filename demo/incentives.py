@@ -43,7 +43,9 @@ from pathlib import Path
 from typing import Any
 
 from domain.activity.visits import COLUMNS, hours
-from domain.envelope import Actor, Envelope
+from domain.envelope import SYSTEM, Actor, Envelope
+from ledger.authorisation import access_for
+from ledger.queries.activity import totals
 
 __all__ = ["DEMO_YEAR", "HEREFORDSHIRE", "incentive_steps", "load_demo_incentives", "sample_visits"]
 
@@ -129,10 +131,16 @@ def fixed_baselines(rows: list[list[str]] | None = None) -> dict[str, Decimal]:
     }
 
 
+def _has_activity(book: Any) -> bool:
+    """Whether the ledger holds Herefordshire visits in the demo year (read as the operator: every provider's)."""
+    access = access_for(book.records, SYSTEM, HEREFORDSHIRE)
+    return bool(totals(book.read_engine, access, ("provider",), period=DEMO_YEAR))
+
+
 def _import_sample(book: Any) -> bool:
     """Import the sample if the ledger holds no Herefordshire activity for the year; whether it did."""
     book.projections.catch_up()
-    if book.activity.activity_totals(HEREFORDSHIRE, ("provider",), period=DEMO_YEAR):
+    if _has_activity(book):
         return False
     with tempfile.TemporaryDirectory() as work:
         path = Path(work) / "herefordshire-visits-2017-18.csv"
@@ -151,7 +159,7 @@ def _import_sample(book: Any) -> bool:
 def _assess(book: Any) -> Any:
     """Assess 2017-18 if its activity is recorded (else leave it for ``openbook incentives assess``)."""
     book.projections.catch_up()
-    if not book.activity.activity_totals(HEREFORDSHIRE, ("provider",), period=DEMO_YEAR):
+    if not _has_activity(book):
         return None
     return book.incentives.assess_incentives(
         _e("first annual incentive assessment (due by April 2018)", "assess:2017-18", ASSESSED_ON),

@@ -1,5 +1,16 @@
 """Read-side queries over the activity read models: totals, imports, recorded visits, arrears inputs.
 
+The views (``totals``, ``imports``, ``visit``) take an access
+value from ``ledger.authorisation``: an accountant's (``AccountantAccess``)
+sees every provider; a provider's (``ProviderAccess``) sees only its own
+visits and totals, and another provider's are ``NotFound``, as if
+they did not exist. The agreement is the access's.
+
+The functions after them serve the commands and the independent checks
+(pricing an import, corrections, arrears, incentive assessments, a return's
+rate paid): they take an agreement and no access, and their answers are
+never shown to a reader as they are.
+
 Money leaves these queries as Decimal pounds (the tables hold whole pence);
 hours as Decimal (minutes ÷ 60, to 2 places, for people). Minutes stay exact.
 """
@@ -17,9 +28,12 @@ from sqlalchemy import Engine, func, select
 
 from domain.activity.arrears import ArrearsGroup
 from domain.activity.visits import FIELDS, VisitRow, hours
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.periods import PeriodFormatError, Quarter, parse_period
+from ledger.authorisation import Access, AccountantAccess, ProviderAccess
 from ledger.projections.activity import activity_imports, activity_totals, visits
+
+__all__ = ["DIMENSIONS", "Totals", "imports", "totals", "visit"]
 
 #: What totals can be broken down by.
 DIMENSIONS = ("provider", "zone", "service", "month", "quarter", "financial_year")
@@ -61,15 +75,85 @@ class Totals:
         }
 
 
+def _check(access: object) -> Access:
+    if not isinstance(access, (AccountantAccess, ProviderAccess)):
+        raise TypeError(f"this view needs an access from ledger.authorisation, not {type(access).__name__}")
+    return access
+
+
+def _only(access: Access) -> str | None:
+    """The one provider a provider's access may see; None for an accountant's."""
+    return access.provider if isinstance(access, ProviderAccess) else None
+
+
+# -- views: what a reader may see ------------------------------------------------------------------
+
+
 def totals(
     engine: Engine,
-    agreement: str,
+    access: Access,
     by: Sequence[str] = ("provider",),
     *,
     provider: str | None = None,
     period: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Totals grouped by the given dimensions, optionally for one provider and one month, quarter or year."""
+    """Visits, hours and spend by provider, zone, service, month, quarter or financial year.
+
+    Optionally for one provider and one month, quarter or year. A provider's
+    access totals its own visits only; naming another provider is ``NotFound``.
+    """
+    agreement = _check(access).agreement
+    own = _only(access)
+    if own is not None and provider not in (None, own):
+        raise NotFound(f"{provider}'s activity under {agreement} is not found")
+    return [
+        {**dict(zip(by, keys, strict=True)), **found.as_json()}
+        for keys, found in _grouped(engine, agreement, by, own or provider, period)
+    ]
+
+
+def imports(engine: Engine, access: Access) -> list[dict[str, Any]]:
+    """The files imported under the access's agreement, in the order recorded.
+
+    A file holds every provider's visits (its counts and spend are theirs
+    together), so only an accountant's access lists them.
+    """
+    agreement = _check(access).agreement
+    if not isinstance(access, AccountantAccess):
+        raise NotAllowed(
+            f"{access.actor} may not see the activity files of {agreement}: they hold every provider's visits; "
+            "a provider sees its own visits and totals"
+        )
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(activity_imports)
+            .where(activity_imports.c.agreement == agreement)
+            .order_by(activity_imports.c.position)
+        ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def visit(engine: Engine, access: Access, visit_id: str) -> dict[str, Any]:
+    """A visit as last recorded, with its price; another provider's visit is ``NotFound``."""
+    agreement = _check(access).agreement
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(visits).where((visits.c.agreement == agreement) & (visits.c.visit_id == visit_id))
+        ).first()
+    if row is None or _only(access) not in (None, row.provider):
+        raise NotFound(f"visit {visit_id!r} is not recorded under {agreement}")
+    found = dict(row._mapping)
+    found["price"] = None if found["price_pence"] is None else pounds(found["price_pence"])
+    return found
+
+
+# -- for the commands and the checks: an agreement's every provider, no access, never shown as they are --
+
+
+def _grouped(
+    engine: Engine, agreement: str, by: Sequence[str], provider: str | None, period: str | None
+) -> list[tuple[tuple[Any, ...], Totals]]:
+    """(the ``by`` values, their totals) of every group with visits, in the order of ``by``."""
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise InvalidInput(f"by: {', '.join(unknown)} is not one of {', '.join(DIMENSIONS)}")
@@ -91,11 +175,16 @@ def totals(
     query = query.group_by(*keys).having(func.sum(t.visits) != 0).order_by(*keys)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    out = []
-    for row in rows:
-        found = Totals(int(row[-6]), int(row[-5]), int(row[-4]), int(row[-3]), pounds(row[-2]), int(row[-1]))
-        out.append({**dict(zip(by, row[: len(by)], strict=True)), **found.as_json()})
-    return out
+    return [
+        (tuple(row[: len(by)]), Totals(int(row[-6]), int(row[-5]), int(row[-4]), int(row[-3]), pounds(row[-2]),
+                                       int(row[-1])))
+        for row in rows
+    ]  # fmt: skip
+
+
+def totals_by_provider(engine: Engine, agreement: str, period: str) -> dict[str, Totals]:
+    """Each provider's totals in a month, quarter or financial year (an incentive assessment's hours)."""
+    return {keys[0]: found for keys, found in _grouped(engine, agreement, ("provider",), None, period)}
 
 
 def _period_filter(period: str) -> Any:
@@ -165,28 +254,6 @@ def recorded_visits(engine: Engine, agreement: str, ids: Sequence[str]) -> dict[
             for row in conn.execute(query):
                 found[row[0]] = VisitRow.from_fields([str(v) for v in row])
     return found
-
-
-def visit(engine: Engine, agreement: str, visit_id: str) -> dict[str, Any] | None:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(visits).where((visits.c.agreement == agreement) & (visits.c.visit_id == visit_id))
-        ).first()
-    if row is None:
-        return None
-    found = dict(row._mapping)
-    found["price"] = None if found["price_pence"] is None else pounds(found["price_pence"])
-    return found
-
-
-def imports(engine: Engine, agreement: str) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(activity_imports)
-            .where(activity_imports.c.agreement == agreement)
-            .order_by(activity_imports.c.position)
-        ).all()
-    return [dict(r._mapping) for r in rows]
 
 
 def import_spend(engine: Engine, import_id: str) -> tuple[Decimal, int]:

@@ -1,4 +1,4 @@
-"""Use cases: importing delivered activity, its totals, the chunk sweep, and arrears of a backdated review.
+"""Use cases: importing delivered activity, the chunk sweep, and calculating arrears of a backdated review.
 
 An import is checked and staged in full first (``ledger.files.activity_staging``),
 then recorded through ``_execute`` as one ``ActivityImport`` (its ``Imported``
@@ -10,6 +10,11 @@ Arrears are recorded when an accountant calculates them (``calculate_arrears``),
 from the priced visits and the rate card before and after the review: the
 event keeps every line's arithmetic, and a later calculation that differs
 records the difference, never an edit (see ``domain/activity/arrears.py``).
+
+Reading is not here: totals, imports and visits are
+``ledger.queries.activity``'s views, which take a reader's access. The
+commands use that module's unviewed helpers (visits recorded so far, an
+import's spend, the visits in an arrears window), which need no access.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -38,7 +44,7 @@ from ledger.files.chunks import ChunkStore, ChunkWriter
 from ledger.files.visit_files import inspect_file
 from ledger.jsonable import json_ready
 from ledger.projections.activity import ActivityProjection
-from ledger.queries import activity as views
+from ledger.queries import activity as recorded_activity
 from ledger.queries.events import read_events
 from ledger.records import Records
 from ledger.usecases.rate_reviews import RateReviewUseCases
@@ -129,8 +135,8 @@ class ActivityUseCases:
         self.ledger.projections.catch_up()  # corrections compare with every visit recorded so far
         rules = AgreementRules(found)
         existing = None
-        if views.has_visits(self.ledger.read_engine, agreement):
-            existing = lambda ids: views.recorded_visits(self.ledger.read_engine, agreement, ids)  # noqa: E731
+        if recorded_activity.has_visits(self.ledger.read_engine, agreement):
+            existing = partial(recorded_activity.recorded_visits, self.ledger.read_engine, agreement)
         say = progress or (lambda _stage, _done, _total: None)
         writer = ChunkWriter(self.ledger.database)
         staged = stage_file(
@@ -201,7 +207,7 @@ class ActivityUseCases:
             recorded = self.ledger._execute("import_activity", {**base, "file_format": info.format}, envelope, build)
         finally:
             self.projection.on_visits = None
-        spend, unpriced = views.import_spend(self.ledger.read_engine, str(import_id))
+        spend, unpriced = recorded_activity.import_spend(self.ledger.read_engine, str(import_id))
         return _summary(recorded, spend=spend, unpriced_visits=unpriced)
 
     def _already_imported(self, import_id: UUID) -> ImportSummary:
@@ -227,26 +233,6 @@ class ActivityUseCases:
 
     def activity_import(self, agreement: str, file_digest: str) -> ActivityImport:
         return self.records.get(ActivityImport.create_id(agreement, file_digest), "activity import")
-
-    # -- questions ---------------------------------------------------------------------------------
-
-    def activity_totals(
-        self, agreement: str, by: tuple[str, ...] = ("provider",), *, provider: str | None = None,
-        period: str | None = None,
-    ) -> list[dict[str, Any]]:  # fmt: skip
-        """Visits, hours and spend by provider, zone, service, month, quarter or financial year."""
-        self.records.agreement(agreement)
-        return views.totals(self.ledger.read_engine, agreement, by, provider=provider, period=period)
-
-    def activity_imports(self, agreement: str) -> list[dict[str, Any]]:
-        self.records.agreement(agreement)
-        return views.imports(self.ledger.read_engine, agreement)
-
-    def recorded_visit(self, agreement: str, visit_id: str) -> dict[str, Any]:
-        found = views.visit(self.ledger.read_engine, agreement, visit_id)
-        if found is None:
-            raise NotFound(f"visit {visit_id!r} is not recorded under {agreement}")
-        return found
 
     # -- chunks ------------------------------------------------------------------------------------
 
@@ -309,7 +295,7 @@ class ActivityUseCases:
                     f"{agreement} had no rates before the {year} review, so nothing was paid at an old rate"
                 )
             old, new = Pricer(found, old_card), self.rates.pricer(agreement)
-            groups = views.arrears_groups(self.ledger.read_engine, agreement, start, end)
+            groups = recorded_activity.arrears_groups(self.ledger.read_engine, agreement, start, end)
             lines, unpriced = arrears_lines(groups, _rate_lookup(old), _rate_lookup(new))
             visits = sum(g.visits for g in groups)
             basis = (

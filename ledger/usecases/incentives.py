@@ -44,7 +44,7 @@ from ledger.application import Ledger
 from ledger.authorisation import check_may_review
 from ledger.files.kpi_results import KpiRow, read_kpi_file, refuse
 from ledger.jsonable import json_ready
-from ledger.queries import activity as views_activity
+from ledger.queries import activity as recorded_activity
 from ledger.records import Records
 
 __all__ = ["IncentiveUseCases"]
@@ -292,8 +292,8 @@ class IncentiveUseCases:
 
     def _hours_by_provider(self, agreement: str, year: FinancialYear, measure: Measure) -> dict[str, int]:
         column = MINUTES_OF[measure]
-        rows = views_activity.totals(self.ledger.read_engine, agreement, ("provider",), period=str(year))
-        return {row["provider"]: int(row[column]) for row in rows}
+        found = recorded_activity.totals_by_provider(self.ledger.read_engine, agreement, str(year))
+        return {provider: getattr(totals, column) for provider, totals in found.items()}
 
     def _standings(self, agreement: str, provider: str, year: FinancialYear, gate: Iterable[str]) -> list[Any]:
         """Each gate KPI's standing for the provider's year, from its results for the year and its quarters."""

@@ -3,7 +3,7 @@
 Proven here: the template documents the columns; a generated year of Wirral
 visits imports with a progress bar and a summary, is priced by the demo's rate
 card, and the demo's backdated 2020-21 review shows arrears per provider; a
-bad file is one "error:" line naming rows and columns, exit status 1.
+provider sees only its own totals; a bad file is one "error:" line naming rows and columns, exit status 1.
 """
 
 from __future__ import annotations
@@ -67,6 +67,14 @@ def test_a_year_of_demo_visits_imports_is_priced_and_the_backdated_review_shows_
                                 "--period", "2020-21", "--json"))  # fmt: skip
     assert [q["quarter"] for q in quarters] == ["2020-21-Q1", "2020-21-Q2", "2020-21-Q3", "2020-21-Q4"]
     assert sum(D(q["spend"]) for q in quarters) == sum(D(row["spend"]) for row in totals)
+
+    # A provider's finance officer sees its own totals only; another provider's are not found.
+    carewatch = ("--as", "finance@carewatch.example")
+    own = ok_json(openbook(*carewatch, "activity", "totals", "--agreement", "wirral-homecare", "--period", "2020-21",
+                           "--json"))  # fmt: skip
+    assert own == [row for row in totals if row["provider"] == "carewatch"]
+    other = openbook(*carewatch, "activity", "totals", "--agreement", "wirral-homecare", "--provider", "haven-care")
+    assert other.exit_code == 1 and "not found" in other.stderr
 
     review = ("--agreement", "wirral-homecare", "--review", "2020-21")
     arrears = ok_json(openbook("activity", "arrears", *review, "--json"))

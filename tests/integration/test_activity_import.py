@@ -11,7 +11,10 @@ Proven here, with Wirral's figures (£15.60 an hour, so a 30-minute visit is
 - the totals recomputed from events and chunks alone equal the projection's,
   also after corrections, rate changes and a rebuild;
 - a backdated review's arrears per provider, and a new event (never an edit)
-  when delivered hours are corrected.
+  when delivered hours are corrected;
+- a provider reads only its own totals and visits: another
+  provider's are not found, and the files (every provider's visits) are
+  not its to list.
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ from sqlalchemy import func, select
 from demo.visits import visit_rows, write_visits
 from domain.activity.activity_import import ActivityImport
 from domain.activity.arrears import Arrears
-from domain.errors import InvalidInput, RuleBroken
+from domain.envelope import SYSTEM, Actor, Envelope
+from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from ledger.audit.activity_totals import recompute_totals_from_history
+from ledger.authorisation import access_for
 from ledger.bootstrap import Openbook
 from ledger.files.chunks import ChunkStore, activity_chunks
+from ledger.queries import activity as views
 from ledger.queries.activity import provider_activity, totals_by_key
 from ledger.queries.events import read_events
 from tests.integration.activity_setup import (
@@ -64,9 +70,31 @@ def chunk_count(book: Openbook) -> int:
         return conn.execute(select(func.count()).select_from(activity_chunks)).scalar_one()
 
 
+def everyone(book: Openbook, agreement: str = WIRRAL):
+    """What the operator reads: every provider's figures."""
+    return access_for(book.records, SYSTEM, agreement)
+
+
+def recorded_visit(book: Openbook, visit_id: str, agreement: str = WIRRAL) -> dict:
+    return views.visit(book.read_engine, everyone(book, agreement), visit_id)
+
+
+PREMIER_FINANCE = Actor("finance@premier.example", "premier-care")
+
+
+def premier_reads(book: Openbook):
+    """Premier Care's own access, as its finance officer (a provider user, registered here) gets it."""
+    book.organisations.register_user(
+        Envelope(SYSTEM, date(2019, 4, 1), "test set-up"), PREMIER_FINANCE.user, "Premier Finance", "premier-care",
+        ["provider"],
+    )  # fmt: skip
+    return access_for(book.records, PREMIER_FINANCE, WIRRAL)
+
+
 def by(book: Openbook, dimension: str) -> dict[str, tuple[int, D, D]]:
     """{provider/zone/service: (visits, hours, spend)} from the read model."""
-    return {r[dimension]: (r["visits"], r["hours"], r["spend"]) for r in book.activity.activity_totals(WIRRAL, (dimension,))}
+    rows = views.totals(book.read_engine, everyone(book), (dimension,))
+    return {r[dimension]: (r["visits"], r["hours"], r["spend"]) for r in rows}
 
 
 def assert_recomputed_equals_projection(book: Openbook) -> None:
@@ -101,11 +129,11 @@ def test_a_file_is_priced_by_the_rate_card_and_totals_are_the_hand_computed_ones
         "zone-4": (1, D("0.67"), D("10.40")),
     }
     assert by(book, "service") == {"standard": (5, D("3.17"), D("49.40"))}
-    quarters = {r["quarter"]: r["spend"] for r in book.activity.activity_totals(WIRRAL, ("quarter",))}
+    quarters = {r["quarter"]: r["spend"] for r in views.totals(book.read_engine, everyone(book), ("quarter",))}
     assert quarters == {"2019-20-Q1": D("39.00"), "2019-20-Q2": D("10.40")}
     paid = provider_activity(book.read_engine, WIRRAL, "premier-care", ["2019-20-Q1"])
     assert (paid.payable_minutes, paid.spend) == (75, D("19.50"))  # £19.50 for 1.25 h: £15.60 an hour
-    h1 = book.activity.recorded_visit(WIRRAL, "H1")
+    h1 = recorded_visit(book, "H1")
     assert (h1["district"], h1["zone"], h1["payable_minutes"], h1["hourly_rate"], h1["price"]) == (
         "CH41", "zone-1", 30, D("15.60"), D("7.80"),
     )  # fmt: skip
@@ -146,8 +174,8 @@ def test_a_generated_year_imports_in_chunks_with_progress(book, tmp_path):
     checking = [done for stage, done, _ in seen if stage == "checking"]
     pricing = [done for stage, done, _ in seen if stage == "pricing"]
     assert checking == [700, 1400, 2100, 2800, 3000] and pricing[-1] == 3000
-    assert sum(r["visits"] for r in book.activity.activity_totals(WIRRAL, ("month",))) == 3000
-    assert {r["financial_year"] for r in book.activity.activity_totals(WIRRAL, ("financial_year",))} == {"2019-20"}
+    assert sum(r["visits"] for r in views.totals(book.read_engine, everyone(book), ("month",))) == 3000
+    assert {r["financial_year"] for r in views.totals(book.read_engine, everyone(book), ("financial_year",))} == {"2019-20"}
     assert_recomputed_equals_projection(book)
 
 
@@ -155,7 +183,7 @@ def test_an_xlsx_file_imports_like_a_csv(book, tmp_path):
     path = write_visits(tmp_path / "visits.xlsx", iter(HAND_VISITS), fmt="xlsx")
     summary = book.activity.import_activity(imported_on(date(2019, 8, 5)), WIRRAL, path)
     assert summary.visits == 5 and summary.spend == D("49.40")
-    assert book.activity.activity_imports(WIRRAL)[0]["file_format"] == "xlsx"
+    assert views.imports(book.read_engine, everyone(book))[0]["file_format"] == "xlsx"
 
 
 # -- corrections ------------------------------------------------------------------------------------
@@ -184,7 +212,7 @@ def test_a_later_file_that_changes_a_visit_records_a_correction_naming_both_valu
         "haven-care": (2, D("1.58"), D("24.70")),
         "premier-care": (3, D("2.25"), D("35.10")),
     }
-    assert book.activity.recorded_visit(WIRRAL, "H1")["price"] == D("15.60")
+    assert recorded_visit(book, "H1")["price"] == D("15.60")
     assert_recomputed_equals_projection(book)
 
 
@@ -223,7 +251,7 @@ def test_a_file_with_problems_records_nothing_and_names_row_and_column(book, tmp
     ]
     assert "Jane Smith" not in str(refused.value)
     assert head(book) == before and book.activity.referenced_chunks() == referenced
-    assert book.activity.activity_imports(WIRRAL)[-1]["file_name"] == "good.csv"
+    assert views.imports(book.read_engine, everyone(book))[-1]["file_name"] == "good.csv"
     # The one good row was staged before the first problem: unreferenced, and swept after the grace period.
     assert chunk_count(book) == len(referenced) + 1
     assert book.activity.sweep_activity_chunks(timedelta(hours=1)) == 0
@@ -281,7 +309,7 @@ def test_a_process_killed_mid_import_records_nothing_and_a_rerun_succeeds(book, 
     staged = chunk_count(book) - chunks_before
     assert staged >= 3  # chunks were written before the kill ...
     assert head(book) == before  # ... but no event references them
-    assert book.activity.activity_imports(WIRRAL) == [] and book.activity.referenced_chunks() == set()
+    assert views.imports(book.read_engine, everyone(book)) == [] and book.activity.referenced_chunks() == set()
 
     summary = book.activity.import_activity(imported_on(date(2020, 4, 6)), WIRRAL, path, chunk_rows=500)
     assert summary.recorded and summary.visits == 4000 and summary.chunks == 8
@@ -350,13 +378,13 @@ SPRING_2020 = [
 
 def test_a_backdated_review_shows_arrears_per_provider_and_a_correction_adds_an_event(book, tmp_path):
     book.activity.import_activity(imported_on(date(2020, 6, 1)), WIRRAL, write_csv(tmp_path / "spring.csv", SPRING_2020))
-    assert book.activity.recorded_visit(WIRRAL, "A1")["price"] == D("7.80")  # £15.60 when it was imported
+    assert recorded_visit(book, "A1")["price"] == D("7.80")  # £15.60 when it was imported
     with pytest.raises(Exception, match="2020-21 rate review"):
         book.activity.calculate_arrears(on(date(2020, 6, 1), "too early"), WIRRAL, "2020-21")
 
     decide_backdated_review(book)
-    assert book.activity.recorded_visit(WIRRAL, "A1")["price"] == D("8.17")  # priced again: 30 min at £16.34
-    assert book.activity.recorded_visit(WIRRAL, "A5")["price"] == D("7.80")
+    assert recorded_visit(book, "A1")["price"] == D("8.17")  # priced again: 30 min at £16.34
+    assert recorded_visit(book, "A5")["price"] == D("7.80")
 
     first = book.activity.calculate_arrears(on(date(2020, 6, 20), "arrears for the backdated review"), WIRRAL, "2020-21")
     assert (first["window_start"], first["window_end"]) == ("2020-04-01", "2020-06-14")
@@ -380,6 +408,24 @@ def test_a_backdated_review_shows_arrears_per_provider_and_a_correction_adds_an_
     assert events[1].payload["previous"] == {"haven-care": D("0.56"), "premier-care": D("1.11")}
     assert book.activity.arrears(WIRRAL, "2020-21")["total"] == "2.41"
     assert_recomputed_equals_projection(book)
+
+
+def test_a_provider_reads_only_its_own_activity(book, tmp_path):
+    book.activity.import_activity(imported_on(date(2019, 8, 5)), WIRRAL, write_csv(tmp_path / "v.csv", HAND_VISITS))
+    premier = premier_reads(book)
+    own = views.totals(book.read_engine, premier, ("zone",))
+    assert [(r["zone"], r["visits"], r["spend"]) for r in own] == [("zone-1", 1, D("7.80")), ("zone-2", 1, D("11.70"))]
+    assert views.totals(book.read_engine, premier, provider="premier-care")[0]["spend"] == D("19.50")
+    with pytest.raises(NotFound, match="haven-care's activity under wirral-homecare is not found"):
+        views.totals(book.read_engine, premier, provider="haven-care")
+
+    assert views.visit(book.read_engine, premier, "H1")["price"] == D("7.80")
+    with pytest.raises(NotFound, match="visit 'H3' is not recorded under wirral-homecare"):
+        views.visit(book.read_engine, premier, "H3")  # Haven Care's: as if it did not exist
+    with pytest.raises(NotFound, match="visit 'H9' is not recorded under wirral-homecare"):
+        recorded_visit(book, "H9")
+    with pytest.raises(NotAllowed, match="they hold every provider's visits"):
+        views.imports(book.read_engine, premier)
 
 
 def test_a_review_that_is_not_backdated_owes_no_arrears(book):
@@ -410,9 +456,9 @@ def test_lot_visits_and_banded_packages_are_priced_as_the_card_says(open_book, t
     ]
     summary = book.activity.import_activity(imported_on(date(2017, 10, 2)), HEREFORDSHIRE, write_csv(tmp_path / "h.csv", rows))
     assert summary.spend == D("26.87") and summary.unpriced_visits == 0
-    d1 = book.activity.recorded_visit(HEREFORDSHIRE, "D1")
+    d1 = recorded_visit(book, "D1", HEREFORDSHIRE)
     assert (d1["zone"], d1["hourly_rate"], d1["price"]) == ("complex-north", D("13.7000"), D("13.70"))
-    assert book.activity.recorded_visit(HEREFORDSHIRE, "O1")["band"] == "rural"
+    assert recorded_visit(book, "O1", HEREFORDSHIRE)["band"] == "rural"
 
     # Before the framework's awards (1 July 2017) no provider may deliver: refused by row and column.
     early = [visit("E1", "hfd-provider-a", "HR5 3CD", "2017-05-01", 30, 30, band="urban")]
@@ -426,11 +472,11 @@ def test_two_imports_racing_with_the_same_visit_end_with_the_later_record(book, 
 
     book.activity.import_activity(imported_on(date(2019, 8, 5)), WIRRAL, write_csv(tmp_path / "a.csv", HAND_VISITS[:2]))
     # The second import checks its visits before the first is recorded (as if both ran at once) ...
-    monkeypatch.setattr(usecases.views, "has_visits", lambda engine, agreement: False)
+    monkeypatch.setattr(usecases.recorded_activity, "has_visits", lambda engine, agreement: False)
     changed = [visit("H1", "premier-care", "CH41 2AB", "2019-04-01", 30, 60), HAND_VISITS[2]]
     summary = book.activity.import_activity(imported_on(date(2019, 8, 6)), WIRRAL, write_csv(tmp_path / "b.csv", changed))
     assert summary.visits == 2  # ... so it records H1 as new: the later record wins, totals move by the difference
-    assert book.activity.recorded_visit(WIRRAL, "H1")["price"] == D("15.60")
+    assert recorded_visit(book, "H1")["price"] == D("15.60")
     assert by(book, "provider")["premier-care"] == (2, D("1.75"), D("27.30"))  # H1 60 min + H2 45 min
     assert_recomputed_equals_projection(book)
 
@@ -448,6 +494,6 @@ def test_many_corrections_go_to_chunks_the_event_lists(book, tmp_path, monkeypat
     assert event.payload["corrections"] == [] and len(event.payload["chunks"]) == 1
     chunk = ChunkStore(book.ledger.write_engine).read(event.payload["chunks"][0])
     assert chunk.splitlines()[1:] == ["H1\tcarer_ref\tK00042\tK00077", "H1\tactual_minutes\t30\t60"]
-    assert book.activity.recorded_visit(WIRRAL, "H1")["carer_ref"] == "K00077"
+    assert recorded_visit(book, "H1")["carer_ref"] == "K00077"
     assert event.payload["chunks"][0] in book.activity.referenced_chunks()
     assert_recomputed_equals_projection(book)
