@@ -241,7 +241,8 @@ def arrears(
 ) -> None:  # fmt: skip
     """Calculate and record what a backdated rate review owes each provider (hours × rate rise), line by line."""
     if last:
-        result = context.book.activity.arrears(agreement, financial_year)
+        book = context.book
+        result = views.arrears(book.read_engine, access_for(book.records, context.actor(), agreement), financial_year)
     else:
         why = reason or f"arrears of the {financial_year} rate review"
         envelope = recording(context, effective, why, idempotency_key)

@@ -19,6 +19,13 @@ Money is stored as whole pence (``price_pence``, ``spend_pence``): exact on
 both databases and safe to sum in SQL. Rates are exact decimal text.
 A visit with no rate in force is kept, unpriced (``price_pence`` NULL), and
 counted in ``unpriced_visits`` until a rate is published for it.
+
+The arrears a backdated review owes (``domain.activity.arrears``) are kept
+too, every calculation of them: ``arrears_reviews`` (one row per review, with
+its window and how many calculations), ``arrears_calculations`` (each one's
+total and basis), ``arrears_lines`` (each line with its working) and
+``arrears_providers`` (each provider's total), all as the events recorded
+them, so the last calculation is shown without loading the aggregate.
 """
 
 from __future__ import annotations
@@ -33,18 +40,21 @@ from sqlalchemy import (
     BigInteger,
     Column,
     Connection,
+    Date,
     DateTime,
     Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     insert,
     select,
     update,
 )
 
 from domain.activity.activity_import import ActivityImport
+from domain.activity.arrears import Arrears
 from domain.activity.visits import FIELDS, VisitRow, decode_chunk
 from domain.aggregate import LedgerEvent
 from domain.agreements.agreement import Agreement
@@ -136,6 +146,66 @@ activity_pricing = Table(
     Column("agreement_version", Integer, nullable=False),
     Column("card_id", String(36)),
     Column("card_version", Integer),
+)
+
+#: A backdated review's arrears: its window and the number of its last calculation.
+arrears_reviews = Table(
+    "arrears_reviews",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),  # the rate review's
+    Column("arrears_id", String(36), nullable=False, unique=True),  # the Arrears aggregate: later events name only it
+    Column("decided_on", Date, nullable=False),
+    Column("window_start", Date, nullable=False),
+    Column("window_end", Date, nullable=False),
+    Column("calculations", Integer, nullable=False),
+)
+
+#: Every calculation of a review's arrears (1 is the first): its total and what it was calculated from.
+arrears_calculations = Table(
+    "arrears_calculations",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("calculation", Integer, primary_key=True),
+    Column("total", ExactDecimal, nullable=False),
+    Column("basis", Text, nullable=False),
+    Column("effective_date", Date, nullable=False),
+    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+#: A calculation's lines in the order recorded, each with its working.
+arrears_lines = Table(
+    "arrears_lines",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("calculation", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("provider", String(63), nullable=False),
+    Column("service", String(20), nullable=False),
+    Column("zone", String(63), nullable=False),
+    Column("band", String(63), nullable=False),
+    Column("old_rate", ExactDecimal, nullable=False),
+    Column("new_rate", ExactDecimal, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("payable_minutes", BigInteger, nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Column("working", Text, nullable=False),
+)
+
+#: A calculation's total per provider, in the order recorded.
+arrears_providers = Table(
+    "arrears_providers",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("calculation", Integer, primary_key=True),
+    Column("provider", String(63), primary_key=True),
+    Column("place", Integer, nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
 )
 
 _VISIT_COLUMNS = (
@@ -273,7 +343,16 @@ class _Deltas:
 
 class ActivityProjection(Projection):
     name = "activity"
-    tables = (visits, activity_totals, activity_imports, activity_pricing)
+    tables = (
+        visits,
+        activity_totals,
+        activity_imports,
+        activity_pricing,
+        arrears_reviews,
+        arrears_calculations,
+        arrears_lines,
+        arrears_providers,
+    )
 
     def __init__(self, records: Records, chunks: ChunkStore):
         """``records`` loads the agreement and rate card at a version; ``chunks`` holds the imported visit rows."""
@@ -489,6 +568,46 @@ class ActivityProjection(Projection):
             update(activity_imports)
             .where(i.import_id == str(e.originator_id))
             .values(corrected_visits=i.corrected_visits + e.visits, changes=i.changes + e.changes, position=position)
+        )
+
+    # -- arrears of a backdated review ----------------------------------------------------------------
+
+    @handles(Arrears.Calculated)
+    def arrears_calculated(self, conn: Connection, e: Arrears.Calculated, position: int) -> None:
+        conn.execute(
+            insert(arrears_reviews).values(
+                agreement=e.agreement, financial_year=e.financial_year, arrears_id=str(e.originator_id),
+                decided_on=e.decided_on, window_start=e.window_start, window_end=e.window_end, calculations=1,
+            )  # fmt: skip
+        )
+        _calculation(conn, e.agreement, e.financial_year, 1, e, position)
+
+    @handles(Arrears.Recalculated)
+    def arrears_recalculated(self, conn: Connection, e: Arrears.Recalculated, position: int) -> None:
+        r = arrears_reviews.c
+        review = conn.execute(select(arrears_reviews).where(r.arrears_id == str(e.originator_id))).one()
+        calculation = review.calculations + 1
+        conn.execute(
+            update(arrears_reviews).where(r.arrears_id == str(e.originator_id)).values(calculations=calculation)
+        )
+        _calculation(conn, review.agreement, review.financial_year, calculation, e, position)
+
+
+def _calculation(conn: Connection, agreement: str, year: str, calculation: int, e: Any, position: int) -> None:
+    """One calculation of arrears (``Calculated`` or ``Recalculated``): its total, basis, lines and provider totals."""
+    key = {"agreement": agreement, "financial_year": year, "calculation": calculation}
+    conn.execute(
+        insert(arrears_calculations).values(
+            **key, total=e.total, basis=e.basis, effective_date=e.envelope.effective_date,
+            recorded_by=str(e.envelope.actor), recorded_at=e.timestamp, position=position,
+        )  # fmt: skip
+    )
+    if e.lines:
+        conn.execute(insert(arrears_lines), [{**key, "line": n, **line} for n, line in enumerate(e.lines)])
+    if e.providers:
+        conn.execute(
+            insert(arrears_providers),
+            [{**key, "provider": p, "place": n, "amount": amount} for n, (p, amount) in enumerate(e.providers.items())],
         )
 
 

@@ -1,9 +1,9 @@
-"""Read-side queries over the activity read models: totals, imports, recorded visits, arrears inputs.
+"""Read-side queries over the activity read models: totals, imports, recorded visits, arrears.
 
-The views (``totals``, ``imports``, ``visit``) take an access
+The views (``totals``, ``imports``, ``visit``, ``arrears``) take an access
 value from ``ledger.authorisation``: an accountant's (``AccountantAccess``)
 sees every provider; a provider's (``ProviderAccess``) sees only its own
-visits and totals, and another provider's are ``NotFound``, as if
+visits, totals and arrears, and another provider's are ``NotFound``, as if
 they did not exist. The agreement is the access's.
 
 The functions after them serve the commands and the independent checks
@@ -13,6 +13,8 @@ never shown to a reader as they are.
 
 Money leaves these queries as Decimal pounds (the tables hold whole pence);
 hours as Decimal (minutes ÷ 60, to 2 places, for people). Minutes stay exact.
+``arrears`` answers exactly as the arrears command does (JSON-ready: exact
+decimal text and ISO dates).
 """
 
 from __future__ import annotations
@@ -26,14 +28,25 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from domain.activity.arrears import ArrearsGroup
+from domain.activity.arrears import ArrearsGroup, ArrearsLine
 from domain.activity.visits import FIELDS, VisitRow, hours
+from domain.checks import check_financial_year
 from domain.errors import InvalidInput, NotAllowed, NotFound
+from domain.money import ZERO
 from domain.periods import PeriodFormatError, Quarter, parse_period
 from ledger.authorisation import Access, AccountantAccess, ProviderAccess
-from ledger.projections.activity import activity_imports, activity_totals, visits
+from ledger.jsonable import json_ready
+from ledger.projections.activity import (
+    activity_imports,
+    activity_totals,
+    arrears_calculations,
+    arrears_lines,
+    arrears_providers,
+    arrears_reviews,
+    visits,
+)
 
-__all__ = ["DIMENSIONS", "Totals", "imports", "totals", "visit"]
+__all__ = ["DIMENSIONS", "Totals", "arrears", "imports", "totals", "visit"]
 
 #: What totals can be broken down by.
 DIMENSIONS = ("provider", "zone", "service", "month", "quarter", "financial_year")
@@ -145,6 +158,58 @@ def visit(engine: Engine, access: Access, visit_id: str) -> dict[str, Any]:
     found = dict(row._mapping)
     found["price"] = None if found["price_pence"] is None else pounds(found["price_pence"])
     return found
+
+
+def arrears(engine: Engine, access: Access, financial_year: str) -> dict[str, Any]:
+    """The last calculation of a backdated review's arrears: its lines with their working, and the totals.
+
+    Exactly what the arrears command answers. A provider's access shows
+    only its own lines, and its own total as the total.
+    """
+    agreement = _check(access).agreement
+    year = check_financial_year(financial_year)
+    r = arrears_reviews.c
+    with engine.connect() as conn:
+        review = conn.execute(
+            select(arrears_reviews).where((r.agreement == agreement) & (r.financial_year == year))
+        ).first()
+        if review is None:
+            raise NotFound(f"arrears of the {year} review of {agreement!r} is not registered")
+        chosen = {"agreement": agreement, "financial_year": year, "calculation": review.calculations}
+        calculation = conn.execute(select(arrears_calculations).filter_by(**chosen)).one()
+        lines = conn.execute(select(arrears_lines).filter_by(**chosen).order_by(arrears_lines.c.line)).all()
+        providers = conn.execute(
+            select(arrears_providers.c.provider, arrears_providers.c.amount)
+            .filter_by(**chosen)
+            .order_by(arrears_providers.c.place)
+        ).all()
+    shown = {provider: amount for provider, amount in providers}
+    total = calculation.total
+    own = _only(access)
+    if own is not None:
+        lines = [line for line in lines if line.provider == own]
+        shown = {own: shown[own]} if own in shown else {}
+        total = shown.get(own, ZERO)
+    return json_ready(
+        {
+            "agreement": agreement,
+            "financial_year": year,
+            "decided_on": review.decided_on,
+            "window_start": review.window_start,
+            "window_end": review.window_end,
+            "calculations": review.calculations,
+            "lines": [_arrears_line(line) for line in lines],
+            "providers": shown,
+            "total": total,
+            "basis": calculation.basis,
+            "recorded": True,
+        }
+    )
+
+
+def _arrears_line(row: Any) -> dict[str, Any]:
+    """A line of the read model as the domain's ``ArrearsLine`` gives it."""
+    return ArrearsLine.from_row({name: getattr(row, name) for name in ArrearsLine.__dataclass_fields__}).as_row()
 
 
 # -- for the commands and the checks: an agreement's every provider, no access, never shown as they are --

@@ -11,7 +11,7 @@ from the priced visits and the rate card before and after the review: the
 event keeps every line's arithmetic, and a later calculation that differs
 records the difference, never an edit (see ``domain/activity/arrears.py``).
 
-Reading is not here: totals, imports and visits are
+Reading is not here: totals, imports, visits and the last arrears are
 ``ledger.queries.activity``'s views, which take a reader's access. The
 commands use that module's unviewed helpers (visits recorded so far, an
 import's spend, the visits in an arrears window), which need no access.
@@ -319,13 +319,6 @@ class ActivityUseCases:
             return ([arrears] if changed else []), result
 
         return self.ledger._execute("calculate_arrears", payload, envelope, build)
-
-    def arrears(self, agreement: str, financial_year: str) -> dict[str, Any]:
-        """The last recorded calculation of a review's arrears, with its lines and history."""
-        year = check_financial_year(financial_year)
-        what = f"arrears of the {year} review of {agreement!r}"
-        arrears: Arrears = self.records.get(Arrears.create_id(agreement, year), what)
-        return _arrears_json(arrears)
 
 
 def _rate_lookup(pricer: Pricer) -> Callable[[str, str, date, str], Decimal | None]:

@@ -3,7 +3,7 @@
 Proven here: the template documents the columns; a generated year of Wirral
 visits imports with a progress bar and a summary, is priced by the demo's rate
 card, and the demo's backdated 2020-21 review shows arrears per provider; a
-provider sees only its own totals; a bad file is one "error:" line naming rows and columns, exit status 1.
+provider sees only its own totals and arrears; a bad file is one "error:" line naming rows and columns, exit status 1.
 """
 
 from __future__ import annotations
@@ -84,6 +84,11 @@ def test_a_year_of_demo_visits_imports_is_priced_and_the_backdated_review_shows_
     assert D(arrears["total"]) == sum(D(line["amount"]) for line in arrears["lines"]) > 0
     text = openbook("activity", "arrears", *review, "--last")
     assert text.exit_code == 0 and "× (£16.34 − £15.60)" in text.stdout
+    last = ok_json(openbook("activity", "arrears", *review, "--last", "--json"))
+    assert last == {k: v for k, v in arrears.items() if k != "unpriced_groups"}
+    own = ok_json(openbook(*carewatch, "activity", "arrears", *review, "--last", "--json"))
+    assert own["providers"] == {"carewatch": arrears["providers"]["carewatch"]} == {"carewatch": own["total"]}
+    assert own["lines"] == [line for line in arrears["lines"] if line["provider"] == "carewatch"]
 
     listed = openbook("activity", "imports", "--agreement", "wirral-homecare")
     assert "wirral-2020-21.csv" in listed.stdout

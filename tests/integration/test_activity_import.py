@@ -11,8 +11,9 @@ Proven here, with Wirral's figures (£15.60 an hour, so a 30-minute visit is
 - the totals recomputed from events and chunks alone equal the projection's,
   also after corrections, rate changes and a rebuild;
 - a backdated review's arrears per provider, and a new event (never an edit)
-  when delivered hours are corrected;
-- a provider reads only its own totals and visits: another
+  when delivered hours are corrected; the arrears read model answers exactly
+  as the aggregate does, after a calculation, a recalculation and a rebuild;
+- a provider reads only its own totals, visits and arrears: another
   provider's are not found, and the files (every provider's visits) are
   not its to list.
 """
@@ -42,6 +43,7 @@ from ledger.files.chunks import ChunkStore, activity_chunks
 from ledger.queries import activity as views
 from ledger.queries.activity import provider_activity, totals_by_key
 from ledger.queries.events import read_events
+from ledger.usecases.activity import _arrears_json
 from tests.integration.activity_setup import (
     HAND_VISITS,
     WIRRAL,
@@ -406,8 +408,40 @@ def test_a_backdated_review_shows_arrears_per_provider_and_a_correction_adds_an_
     assert [e.topic for e in events] == [Arrears.Calculated.TOPIC, Arrears.Recalculated.TOPIC]
     assert events[1].payload["difference"] == {"haven-care": D("0.00"), "premier-care": D("0.74")}
     assert events[1].payload["previous"] == {"haven-care": D("0.56"), "premier-care": D("1.11")}
-    assert book.activity.arrears(WIRRAL, "2020-21")["total"] == "2.41"
+    assert views.arrears(book.read_engine, everyone(book), "2020-21")["total"] == "2.41"
     assert_recomputed_equals_projection(book)
+
+
+def arrears_as_recorded(book: Openbook) -> dict:
+    """What the Arrears aggregate says: the command's own JSON of its last calculation."""
+    return _arrears_json(book.records.get(Arrears.create_id(WIRRAL, "2020-21"), "arrears"))
+
+
+def test_the_arrears_read_model_answers_as_the_aggregate_and_a_provider_sees_only_its_own(book, tmp_path):
+    book.activity.import_activity(imported_on(date(2020, 6, 1)), WIRRAL, write_csv(tmp_path / "spring.csv", SPRING_2020))
+    decide_backdated_review(book)
+    with pytest.raises(NotFound, match="arrears of the 2020-21 review of 'wirral-homecare' is not registered"):
+        views.arrears(book.read_engine, everyone(book), "2020-21")
+
+    first = book.activity.calculate_arrears(on(date(2020, 6, 20), "arrears"), WIRRAL, "2020-21")
+    shown = views.arrears(book.read_engine, everyone(book), "2020-21")
+    assert shown == arrears_as_recorded(book) == {k: v for k, v in first.items() if k != "unpriced_groups"}
+    assert list(shown) == list(arrears_as_recorded(book))  # the same order, so --json prints the same text
+
+    corrected = [visit("A1", "premier-care", "CH41 2AB", "2020-04-15", 30, 90)]
+    book.activity.import_activity(imported_on(date(2020, 7, 1)), WIRRAL, write_csv(tmp_path / "fix.csv", corrected))
+    book.activity.calculate_arrears(on(date(2020, 7, 2), "hours corrected"), WIRRAL, "2020-21")
+    shown = views.arrears(book.read_engine, everyone(book), "2020-21")
+    assert shown == arrears_as_recorded(book) and shown["calculations"] == 2 and shown["total"] == "2.41"
+
+    # Premier Care sees its own lines, and its own total (£1.85: 150 min × £0.74 ÷ 60) as the total.
+    own = views.arrears(book.read_engine, premier_reads(book), "2020-21")
+    assert {line["provider"] for line in own["lines"]} == {"premier-care"}
+    assert (own["providers"], own["total"]) == ({"premier-care": "1.85"}, "1.85")
+    assert own["lines"] == [line for line in shown["lines"] if line["provider"] == "premier-care"]
+
+    book.projections.rebuild(["activity"])
+    assert views.arrears(book.read_engine, everyone(book), "2020-21") == arrears_as_recorded(book)
 
 
 def test_a_provider_reads_only_its_own_activity(book, tmp_path):
