@@ -174,7 +174,7 @@ def totals(
     """
     dimensions = by or ("provider",)
     book = context.book
-    access = access_for(book.records, context.actor(), agreement, provider)
+    access = access_for(book.records, context.actor(), agreement)
     rows = views.totals(book.read_engine, access, dimensions, provider=provider, period=period)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:

@@ -19,24 +19,12 @@ from typing import Any
 import click
 
 from cli.context import Context, command_options, emit, json_option, pass_context, recording
-from domain.envelope import Actor
-from domain.errors import NotAllowed
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
-from ledger.authorisation import accountant_access, provider_access
+from ledger.authorisation import access_for
 from ledger.queries import incentives as views
 
 __all__ = ["incentives", "kpis"]
-
-
-def _access(context: Context, agreement: str) -> Any:
-    """An accountant's access if the actor has one, else the actor's own provider's."""
-    book = context.book
-    actor: Actor = context.actor()
-    try:
-        return accountant_access(book.records, actor, agreement)
-    except NotAllowed:
-        return provider_access(book.records, actor, agreement, actor.organisation or "")
 
 
 def _choice(enum: Any) -> click.Choice:
@@ -136,7 +124,8 @@ def _dashboard_lines(d: dict[str, Any]) -> list[str]:
 @pass_context
 def kpis_dashboard(context: Context, agreement: str, period: str | None, as_json: bool) -> None:
     """Provider × KPI × period: value, target, direction, met; a provider sees only its own."""
-    data = views.kpi_dashboard(context.book, _access(context, agreement), period)
+    book = context.book
+    data = views.kpi_dashboard(book.read_engine, access_for(book.records, context.actor(), agreement), period)
     emit(data, as_json, _dashboard_lines)
 
 
@@ -148,7 +137,9 @@ def kpis_dashboard(context: Context, agreement: str, period: str | None, as_json
 @pass_context
 def kpis_history(context: Context, agreement: str, provider: str, period: str, as_json: bool) -> None:
     """Every recording and correction of a provider's results for a period: who, when, why."""
-    rows = views.kpi_history(context.book, _access(context, agreement), provider, period)
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement)
+    rows = views.kpi_history(book.read_engine, access, provider, period)
     emit(
         rows,
         as_json,
@@ -311,6 +302,8 @@ def assess(
 @pass_context
 def show(context: Context, agreement: str, financial_year: str, run: int | None, as_json: bool) -> None:
     """A recorded assessment run: per-provider lines and the difference from the run before."""
-    data = views.incentive_assessment(context.book, _access(context, agreement), financial_year, run)
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement)
+    data = views.incentive_assessment(book.read_engine, access, financial_year, run)
     render: Callable[[dict[str, Any]], list[str]] = _assessment_lines
     emit(data, as_json, render)

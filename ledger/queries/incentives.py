@@ -1,23 +1,30 @@
-"""Read-side queries for KPI results and incentives: the KPI dashboard, result histories, assessments.
+"""Read-side queries for KPI results and incentives: the KPI dashboard, result histories, schemes, assessments.
 
-Each view takes an access value from ``ledger.authorisation``: an
-accountant's (``AccountantAccess``) sees every provider; a provider's
-(``ProviderAccess``) sees only its own rows, so a provider never learns
-another's KPI results or incentive payment (nor the total, which would
-reveal the others' sum).
+Each view of a provider's figures takes an access value from
+``ledger.authorisation``: an accountant's (``AccountantAccess``) sees every
+provider; a provider's (``ProviderAccess``) sees only its own rows, so a
+provider never learns another's KPI results or incentive payment (nor the
+total, which would reveal the others' sum); another provider's history is
+``NotFound``.
+
+The KPIs in force and the awards of a period come from the agreement's read
+models (``ledger.queries.agreements``), with the domain's own rule for an
+award held during a period (``awards_during``).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
-from domain.errors import InvalidInput, NotAllowed, NotFound
+from domain.agreements.terms import Award, AwardTier, Kpi, KpiDirection, awards_during
+from domain.errors import InvalidInput, NotFound
 from domain.incentives.kpi_results import target_words
 from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_period
-from ledger.authorisation import AccountantAccess, ProviderAccess
+from ledger.authorisation import Access, AccountantAccess, ProviderAccess
+from ledger.projections.agreements import agreement_kpis
 from ledger.projections.incentives import (
     incentive_assessment_lines,
     incentive_assessments,
@@ -25,13 +32,9 @@ from ledger.projections.incentives import (
     kpi_result_log,
     kpi_results,
 )
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Openbook
+from ledger.queries import agreements as agreement_views
 
 __all__ = ["incentive_assessment", "kpi_dashboard", "kpi_history", "scheme_versions"]
-
-Access = AccountantAccess | ProviderAccess
 
 
 def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
@@ -62,7 +65,25 @@ def _period(text: str | None) -> FinancialYear | Quarter | None:
 # -- the KPI dashboard ----------------------------------------------------------------------------
 
 
-def kpi_dashboard(ledger: Openbook, access: Access, period: str | None = None) -> dict[str, Any]:
+def _kpis_on(engine: Engine, agreement: str, on: date) -> list[Kpi]:
+    """The KPIs in force on ``on`` (``queries.agreements.kpis_on``), in the order first defined, as the agreement lists them."""
+    k = agreement_kpis.c
+    first = select(k.kpi, func.min(k.position)).where(k.agreement == agreement).group_by(k.kpi)
+    with engine.connect() as conn:
+        defined = {code: position for code, position in conn.execute(first)}
+    rows = sorted(agreement_views.kpis_on(engine, agreement, on), key=lambda row: defined[row["kpi"]])
+    return [Kpi(r["kpi"], r["name"], r["measure"], r["target"], KpiDirection(r["direction"])) for r in rows]
+
+
+def _awards(engine: Engine, agreement: str) -> list[Award]:
+    """Every award of the agreement as the domain's ``Award`` values, so the domain's rules apply to them."""
+    return [
+        Award(row["provider"], row["zone"], AwardTier(row["tier"]), row["from_date"], row["to_date"])
+        for row in agreement_views.awards(engine, agreement)
+    ]
+
+
+def kpi_dashboard(engine: Engine, access: Access, period: str | None = None) -> dict[str, Any]:
     """Provider × KPI × period: each result's value, target, direction and met, and what is missing.
 
     With a financial year, its quarters' results are shown too. With a
@@ -70,7 +91,6 @@ def kpi_dashboard(ledger: Openbook, access: Access, period: str | None = None) -
     result shows as "no result" (which an incentive gate counts as missed).
     """
     agreement = _check(access).agreement
-    found = ledger.records.agreement(agreement)
     chosen = _period(period)
     r = kpi_results.c
     query = select(kpi_results).where(r.agreement == agreement)
@@ -80,14 +100,14 @@ def kpi_dashboard(ledger: Openbook, access: Access, period: str | None = None) -
         query = query.where(r.period == str(chosen))
     if _only(access):
         query = query.where(r.provider == _only(access))
-    rows = _rows(ledger.read_engine, query.order_by(r.provider, r.period, r.kpi))
-    kpis = found.kpis_on(chosen.end if chosen else date.max)
+    rows = _rows(engine, query.order_by(r.provider, r.period, r.kpi))
+    kpis = _kpis_on(engine, agreement, chosen.end if chosen else date.max)
     cells = {(row["provider"], row["period"]): {} for row in rows}
     for row in rows:
         row["target_words"] = target_words(row["direction"], row["target"])
         cells[(row["provider"], row["period"])][row["kpi"]] = row
     if chosen is not None:
-        for award in found.awards_during(chosen.start, chosen.end):
+        for award in awards_during(_awards(engine, agreement), chosen.start, chosen.end):
             if _only(access) in (None, award.provider):
                 cells.setdefault((award.provider, str(chosen)), {})
     summary = []
@@ -117,11 +137,14 @@ def kpi_dashboard(ledger: Openbook, access: Access, period: str | None = None) -
     }
 
 
-def kpi_history(ledger: Openbook, access: Access, provider: str, period: str) -> list[dict[str, Any]]:
-    """Every recording and correction of a provider's results for a period: who, when, why, before and after."""
+def kpi_history(engine: Engine, access: Access, provider: str, period: str) -> list[dict[str, Any]]:
+    """Every recording and correction of a provider's results for a period: who, when, why, before and after.
+
+    Another provider's history is ``NotFound`` to a provider's access, as if there were none.
+    """
     agreement = _check(access).agreement
     if _only(access) not in (None, provider):
-        raise NotAllowed(f"{access.actor} may not see {provider}'s KPI results")
+        raise NotFound(f"{provider}'s KPI results under {agreement} are not found")
     chosen = _period(period)
     log = kpi_result_log.c
     query = (
@@ -129,7 +152,7 @@ def kpi_history(ledger: Openbook, access: Access, provider: str, period: str) ->
         .where((log.agreement == agreement) & (log.provider == provider) & (log.period == str(chosen)))
         .order_by(log.position)
     )
-    return _rows(ledger.read_engine, query)
+    return _rows(engine, query)
 
 
 # -- schemes and assessments -------------------------------------------------------------------------
@@ -142,13 +165,13 @@ def scheme_versions(engine: Engine, agreement: str) -> list[dict[str, Any]]:
 
 
 def incentive_assessment(
-    ledger: Openbook, access: Access, financial_year: str, run: int | None = None
+    engine: Engine, access: Access, financial_year: str, run: int | None = None
 ) -> dict[str, Any]:
     """A run of a year's assessment (the last by default): per-provider lines and their difference from the run before."""
     agreement = _check(access).agreement
     a, ln = incentive_assessments.c, incentive_assessment_lines.c
     runs = _rows(
-        ledger.read_engine,
+        engine,
         select(incentive_assessments)
         .where((a.agreement == agreement) & (a.financial_year == financial_year))
         .order_by(a.run),
@@ -163,7 +186,7 @@ def incentive_assessment(
     )
     if _only(access):
         query = query.where(ln.provider == _only(access))
-    lines = _rows(ledger.read_engine, query.order_by(ln.provider))
+    lines = _rows(engine, query.order_by(ln.provider))
     for line in lines:
         for name in ("kpis_in_gate", "missed_kpis"):
             line[name] = line[name].split()

@@ -11,7 +11,10 @@ Proven here (figures in ``incentive_setup``: 60-minute visits, so hours = visits
   KPI and has no result for another, and the reason names both;
 - the cap limits a payment; a fixed baseline stated in the scheme is used;
 - after C's KPI result is corrected to met, a re-run records run 2 with C's
-  difference of +£14.00; re-running with nothing changed records nothing.
+  difference of +£14.00; re-running with nothing changed records nothing;
+- the read side answers as the aggregates do: the dashboard's KPIs (in the
+  agreement's order, a revised one in its place) and awarded providers are
+  the Agreement's.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import select
 from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from domain.incentives.incentive_assessment import IncentiveAssessment
+from domain.periods import parse_period
 from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook
 from ledger.projections.incentives import IncentivesProjection
@@ -100,7 +104,7 @@ def test_results_are_judged_against_the_target_and_a_correction_is_a_new_event(b
 
     topics = [e.topic for e in read_events(book.ledger.recorder, book.ledger.mapper, after=0, limit=1000) if "kpi-results" in e.topic]
     assert topics == ["openbook:kpi-results.opened", "openbook:kpi-results.recorded", "openbook:kpi-results.corrected"]
-    history = views.kpi_history(book, accountant_access(book.records, SYSTEM, HFD), "hfd-provider-c", Y2)
+    history = views.kpi_history(book.read_engine, accountant_access(book.records, SYSTEM, HFD), "hfd-provider-c", Y2)
     assert [(h["what"], h["value"], h["met"], h["previous_value"]) for h in history] == [
         ("recorded", D("0.8"), False, None), ("corrected", D("0.4"), True, D("0.8")),
     ]  # fmt: skip
@@ -122,7 +126,7 @@ def test_the_dashboard_shows_provider_by_kpi_by_period_and_what_is_missing(book)
     all_met(book, providers=("hfd-provider-a",))
     book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-b", "2018-19-Q2", "continuity-of-carer",
                              "75", "rostering report Q2")  # fmt: skip
-    board = views.kpi_dashboard(book, accountant_access(book.records, SYSTEM, HFD), Y2)
+    board = views.kpi_dashboard(book.read_engine, accountant_access(book.records, SYSTEM, HFD), Y2)
     cells = {(r["provider"], r["period"], r["kpi"]): (r["value"], r["target"], r["direction"], r["met"]) for r in board["rows"]}
     assert cells == {
         ("hfd-provider-a", Y2, "missed-visits"): (D("0.3"), D("0.5"), "lower-is-better", True),
@@ -136,8 +140,40 @@ def test_the_dashboard_shows_provider_by_kpi_by_period_and_what_is_missing(book)
         ("hfd-provider-b", Y2): (False, [], ["missed-visits", "continuity-of-carer"]),
         ("hfd-provider-c", Y2): (False, [], ["missed-visits", "continuity-of-carer"]),
     }
-    own = views.kpi_dashboard(book, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
+    own = views.kpi_dashboard(book.read_engine, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
     assert {r["provider"] for r in own["rows"]} == {s["provider"] for s in own["summary"]} == {"hfd-provider-a"}
+
+
+def test_the_dashboards_kpis_and_providers_are_the_agreements(book):
+    everyone = accountant_access(book.records, SYSTEM, HFD)
+    # missed-visits is revised from 2018-19 (target 0.4): still listed first, as the agreement lists it.
+    book.agreements.define_kpi(by(ACCOUNTANT, date(2018, 4, 1), "tighter target"), HFD, "missed-visits", "Missed visits",
+                               "missed visits per 1,000 planned", "0.4", "lower-is-better")  # fmt: skip
+    # Provider C's award ends with effect from 1 January 2019: it held one in 2018-19 Q3, not in Q4.
+    book.agreements.end_award(by(ACCOUNTANT, date(2019, 1, 1), "award ended"), HFD, "hfd-provider-c", "zone-a")
+    agreement = book.records.agreement(HFD)
+    for period in (None, Y1, Y2, "2018-19-Q3", "2018-19-Q4"):
+        board = views.kpi_dashboard(book.read_engine, everyone, period)
+        chosen = parse_period(period) if period else None
+        kpis = agreement.kpis_on(chosen.end if chosen else date.max)
+        assert [(k["kpi"], k["target"], k["direction"]) for k in board["kpis"]] == [
+            (k.code, k.target, k.direction.value) for k in kpis
+        ], period
+        if chosen is not None:
+            awarded = {a.provider for a in agreement.awards_during(chosen.start, chosen.end)}
+            assert {s["provider"] for s in board["summary"]} == awarded, period
+            assert all(s["no_result"] == [k.code for k in kpis] for s in board["summary"])
+    assert [k["target"] for k in views.kpi_dashboard(book.read_engine, everyone, Y2)["kpis"]] == [D("0.4"), D("80")]
+    q4 = views.kpi_dashboard(book.read_engine, everyone, "2018-19-Q4")
+    assert {s["provider"] for s in q4["summary"]} == {"hfd-provider-a", "hfd-provider-b"}
+
+
+def test_a_provider_sees_only_its_own_kpi_history(book):
+    book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", "0.8", "ECM")
+    own = provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a")
+    assert views.kpi_history(book.read_engine, own, "hfd-provider-a", Y2) == []
+    with pytest.raises(NotFound, match="hfd-provider-c's KPI results under hfd are not found"):
+        views.kpi_history(book.read_engine, own, "hfd-provider-c", Y2)
 
 
 def test_an_import_records_every_row_or_none_naming_rows_and_columns(book, tmp_path):
@@ -223,12 +259,12 @@ def test_herefordshire_rule_pays_reduction_beyond_5_percent_only_if_all_kpis_are
     assert "continuity-of-carer (no result recorded for 2018-19 or its quarters, so it counts as missed)" in c["reason"]
     assert (result["run"], result["total"], result["assessed_by"]) == (1, "20.00", str(ACCOUNTANT))
 
-    shown = views.incentive_assessment(book, accountant_access(book.records, SYSTEM, HFD), Y2)
+    shown = views.incentive_assessment(book.read_engine, accountant_access(book.records, SYSTEM, HFD), Y2)
     assert (shown["run"], shown["total"], shown["recorded_by"]) == (1, D("20.00"), str(ACCOUNTANT))
     assert [(x["provider"], x["payment"], x["difference"]) for x in shown["lines"]] == [
         ("hfd-provider-a", D("20.00"), None), ("hfd-provider-b", D("0.00"), None), ("hfd-provider-c", D("0.00"), None),
     ]  # fmt: skip
-    own = views.incentive_assessment(book, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
+    own = views.incentive_assessment(book.read_engine, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
     assert [x["provider"] for x in own["lines"]] == ["hfd-provider-a"] and own["total"] is None
 
 
@@ -255,12 +291,12 @@ def test_a_rerun_after_a_correction_records_a_new_assessment_with_the_difference
         {"provider": "hfd-provider-c", "field": "payment", "before": "0.00", "after": "14.00"},
     ]  # fmt: skip
 
-    shown = views.incentive_assessment(book, accountant_access(book.records, SYSTEM, HFD), Y2)
+    shown = views.incentive_assessment(book.read_engine, accountant_access(book.records, SYSTEM, HFD), Y2)
     assert [r["run"] for r in shown["runs"]] == [1, 2] and shown["previous_total"] == D("20.00")
     row = {x["provider"]: x for x in shown["lines"]}["hfd-provider-c"]
     assert (row["previous_payment"], row["difference"]) == (D("0.00"), D("14.00"))
     assert row["changes"] == ["missed_kpis: missed-visits, continuity-of-carer -> none", "payment: 0.00 -> 14.00"]
-    first = views.incentive_assessment(book, accountant_access(book.records, SYSTEM, HFD), Y2, run=1)
+    first = views.incentive_assessment(book.read_engine, accountant_access(book.records, SYSTEM, HFD), Y2, run=1)
     assert first["total"] == D("20.00")
     topics = [e.topic for e in read_events(book.ledger.recorder, book.ledger.mapper, limit=10_000) if "assessment" in e.topic]
     assert topics == ["openbook:incentive-assessment.assessed", "openbook:incentive-assessment.reassessed"]

@@ -2,7 +2,8 @@
 
 The framework and two years of visits are set up through the ledger
 (``incentive_setup``); KPI results, the scheme, the assessment, its re-run
-and the dashboard go through the command line, as an accountant would use it.
+and the dashboard go through the command line, as an accountant would use it;
+a provider's finance officer sees only its own.
 """
 
 from __future__ import annotations
@@ -107,6 +108,14 @@ def test_kpis_scheme_assessment_and_rerun_round_trip(openbook, tmp_path):
     history = ok_json(openbook("kpis", "history", "--agreement", HFD, "--provider", "hfd-provider-c", "--period",
                                "2018-19", "--json"))  # fmt: skip
     assert [h["what"] for h in history] == ["recorded", "recorded", "corrected"]
+
+    # Provider A's finance officer sees its own line and no total; another provider's history is not found.
+    provider_a = ("--as", "finance@hfd-a.example")
+    own = ok_json(openbook(*provider_a, "incentives", "show", "--agreement", HFD, "--year", "2018-19", "--json"))
+    assert [line["provider"] for line in own["lines"]] == ["hfd-provider-a"] and own["total"] is None
+    other = openbook(*provider_a, "kpis", "history", "--agreement", HFD, "--provider", "hfd-provider-c", "--period",
+                     "2018-19")  # fmt: skip
+    assert other.exit_code == 1 and "not found" in other.stderr
 
 
 def test_a_bad_scheme_is_one_error_line_naming_each_field(openbook):
