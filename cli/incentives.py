@@ -227,7 +227,7 @@ def scheme_set(
 @pass_context
 def scheme_show(context: Context, agreement: str, year: str | None, as_json: bool) -> None:
     """The scheme's terms: for one year, or every version with who set it, when and why."""
-    data = context.book.incentives.incentive_scheme_sheet(agreement, year)
+    data = views.scheme_sheet(context.book.read_engine, agreement, year)
 
     def render(d: dict[str, Any]) -> list[str]:
         if "terms" in d:

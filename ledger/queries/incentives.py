@@ -5,7 +5,7 @@ Each view of a provider's figures takes an access value from
 provider; a provider's (``ProviderAccess``) sees only its own rows, so a
 provider never learns another's KPI results or incentive payment (nor the
 total, which would reveal the others' sum); another provider's history is
-``NotFound``.
+``NotFound``. A scheme's terms are the agreement's, shown to anyone.
 
 The KPIs in force and the awards of a period come from the agreement's read
 models (``ledger.queries.agreements``), with the domain's own rule for an
@@ -15,15 +15,19 @@ award held during a period (``awards_during``).
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from domain.agreements.terms import Award, AwardTier, Kpi, KpiDirection, awards_during
+from domain.checks import check_financial_year
 from domain.errors import InvalidInput, NotFound
+from domain.incentives.incentive_scheme import SchemeTerms
 from domain.incentives.kpi_results import target_words
-from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_period
+from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_financial_year, parse_period
 from ledger.authorisation import Access, AccountantAccess, ProviderAccess
+from ledger.jsonable import json_ready
 from ledger.projections.agreements import agreement_kpis
 from ledger.projections.incentives import (
     incentive_assessment_lines,
@@ -34,7 +38,7 @@ from ledger.projections.incentives import (
 )
 from ledger.queries import agreements as agreement_views
 
-__all__ = ["incentive_assessment", "kpi_dashboard", "kpi_history", "scheme_versions"]
+__all__ = ["incentive_assessment", "kpi_dashboard", "kpi_history", "scheme_sheet", "scheme_versions"]
 
 
 def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
@@ -162,6 +166,61 @@ def scheme_versions(engine: Engine, agreement: str) -> list[dict[str, Any]]:
     """Every version of an agreement's scheme terms, in the order recorded (terms are not confidential)."""
     s = incentive_schemes.c
     return _rows(engine, select(incentive_schemes).where(s.agreement == agreement).order_by(s.position))
+
+
+def _terms(row: dict[str, Any]) -> SchemeTerms:
+    """A version of the terms, as the domain's ``SchemeTerms``, from its row."""
+    fixed = dict(pair.split("=") for pair in row["fixed_baselines"].split("; ") if pair)
+    return SchemeTerms.from_fields(
+        {**row, "fixed_baselines": {p: Decimal(h) for p, h in fixed.items()}, "kpis": row["kpis"].split()}
+    )
+
+
+def _terms_json(terms: SchemeTerms) -> dict[str, Any]:
+    return {**terms.as_fields(), "described": terms.describe()}
+
+
+def _terms_for(agreement: str, versions: list[SchemeTerms], year: str) -> SchemeTerms:
+    """The version applying in ``year``: the latest from_year not after it; a later recording wins a tie.
+
+    The rule of ``IncentiveScheme.terms_for``, over the versions as recorded
+    (the tests hold the two equal, year by year).
+    """
+    wanted = parse_financial_year(year)
+    best: SchemeTerms | None = None
+    for terms in versions:
+        start = parse_financial_year(terms.from_year)
+        if start <= wanted and (best is None or start >= parse_financial_year(best.from_year)):
+            best = terms
+    if best is None:
+        first = min(parse_financial_year(t.from_year) for t in versions)
+        raise NotFound(f"the incentive scheme of {agreement} applies from {first}, not in {year}")
+    return best
+
+
+def scheme_sheet(engine: Engine, agreement: str, year: FinancialYear | str | None = None) -> dict[str, Any]:
+    """The scheme's terms (for ``year``, or every version), with who set them, when and why (JSON-ready).
+
+    What ``openbook incentives scheme show`` prints: each version's terms, in
+    words too (the domain's ``SchemeTerms.describe``).
+    """
+    rows = scheme_versions(engine, agreement)
+    if not rows:
+        raise NotFound(f"the incentive scheme of {agreement!r} is not registered")
+    versions = [_terms(row) for row in rows]
+    data: dict[str, Any] = {
+        "agreement": agreement,
+        "versions": [
+            {**_terms_json(terms), "effective_date": row["effective_date"], "reason": row["reason"],
+             "recorded_by": row["recorded_by"]}
+            for terms, row in zip(versions, rows, strict=True)
+        ],  # fmt: skip
+    }
+    if year is not None:
+        chosen = check_financial_year(year)
+        data["financial_year"] = chosen
+        data["terms"] = _terms_json(_terms_for(agreement, versions, chosen))
+    return json_ready(data)
 
 
 def incentive_assessment(

@@ -10,6 +10,9 @@ caught up first), KPI results (``KpiResults`` aggregates) and the scheme's
 terms for the year. It gathers them per awarded provider and lets
 ``domain.incentives.incentive_assessment`` (and, through it, ``domain.incentives.reduction``) do
 the arithmetic, so the rule lives in one place.
+
+Reading is not here: the KPI dashboard, result histories, the scheme's sheet
+and recorded assessments are ``ledger.queries.incentives``'s views.
 """
 
 from __future__ import annotations
@@ -274,20 +277,6 @@ class IncentiveUseCases:
 
         return self.ledger._execute("set_incentive_scheme", {"agreement": agreement, **raw}, envelope, build)
 
-    def incentive_scheme_sheet(self, agreement: str, year: FinancialYear | str | None = None) -> dict[str, Any]:
-        """The scheme's terms (for ``year``, or every version), with who set them, when and why."""
-        scheme = self.incentive_scheme(agreement)
-        versions = [
-            {**_terms_json(terms), "effective_date": e.effective_date, "reason": e.reason, "recorded_by": str(e.actor)}
-            for terms, e in scheme.history
-        ]
-        data: dict[str, Any] = {"agreement": agreement, "versions": versions}
-        if year is not None:
-            chosen = check_financial_year(year)
-            data["financial_year"] = chosen
-            data["terms"] = _terms_json(scheme.terms_for(chosen))
-        return json_ready(data)
-
     # -- assessment ------------------------------------------------------------------------------
 
     def _hours_by_provider(self, agreement: str, year: FinancialYear, measure: Measure) -> dict[str, int]:
@@ -370,14 +359,6 @@ class IncentiveUseCases:
             return ([assessment] if changed else []), result
 
         return self.ledger._execute("assess_incentives", payload, envelope, build)
-
-    def incentive_assessment(self, agreement: str, financial_year: FinancialYear | str) -> dict[str, Any]:
-        """The last run of a year's assessment, with its lines and its difference from the run before."""
-        chosen = check_financial_year(financial_year)
-        found: IncentiveAssessment = self.records.get(IncentiveAssessment.create_id(agreement, chosen),
-            f"the {chosen} incentive assessment of {agreement!r}",
-        )
-        return assessment_json(found)
 
 
 def _text(value: object) -> str | None:

@@ -14,7 +14,8 @@ Proven here (figures in ``incentive_setup``: 60-minute visits, so hours = visits
   difference of +£14.00; re-running with nothing changed records nothing;
 - the read side answers as the aggregates do: the dashboard's KPIs (in the
   agreement's order, a revised one in its place) and awarded providers are
-  the Agreement's.
+  the Agreement's, and the scheme's sheet is the IncentiveScheme's for every
+  year, before its first and after each amendment.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.periods import parse_period
 from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook
+from ledger.jsonable import json_ready
 from ledger.projections.incentives import IncentivesProjection
 from ledger.queries import incentives as views
 from ledger.queries.events import read_events
@@ -229,10 +231,51 @@ def test_the_scheme_is_checked_field_by_field_and_amended_from_a_year(book):
     assert herefordshire_scheme(book)["recorded"] is False  # the same terms again: nothing recorded
     book.incentives.set_incentive_scheme(by(ACCOUNTANT, date(2019, 4, 1), "cap from 2019-20"), HFD, from_year="2019-20",
                                 minimum_reduction="0.05", payment_per_hour="2.00", cap="5000.00")  # fmt: skip
-    sheet = book.incentives.incentive_scheme_sheet(HFD, Y2)
+    sheet = views.scheme_sheet(book.read_engine, HFD, Y2)
     assert sheet["terms"]["cap"] is None and len(sheet["versions"]) == 2
-    assert book.incentives.incentive_scheme_sheet(HFD, "2019-20")["terms"]["cap"] == "5000.00"
+    assert views.scheme_sheet(book.read_engine, HFD, "2019-20")["terms"]["cap"] == "5000.00"
     assert [v["from_year"] for v in views.scheme_versions(book.read_engine, HFD)] == [Y1, "2019-20"]
+
+
+def sheet_of_the_aggregate(book: Openbook, year: str | None = None) -> dict:
+    """What the IncentiveScheme aggregate says: every version with who, when and why, and the terms for ``year``."""
+    scheme = book.incentives.incentive_scheme(HFD)
+
+    def terms_json(terms) -> dict:
+        return {**terms.as_fields(), "described": terms.describe()}
+
+    data = {
+        "agreement": HFD,
+        "versions": [
+            {**terms_json(t), "effective_date": e.effective_date, "reason": e.reason, "recorded_by": str(e.actor)}
+            for t, e in scheme.history
+        ],
+    }
+    if year is not None:
+        data |= {"financial_year": year, "terms": terms_json(scheme.terms_for(year))}
+    return json_ready(data)
+
+
+def test_the_scheme_sheet_is_the_aggregates_for_every_year(book):
+    with pytest.raises(NotFound, match="the incentive scheme of 'hfd' is not registered"):
+        views.scheme_sheet(book.read_engine, HFD)
+    herefordshire_scheme(book, from_year="2018-19", baseline="fixed",
+                         fixed_baselines={"hfd-provider-a": "87452", "hfd-provider-b": "113046.50"})  # fmt: skip
+    book.incentives.set_incentive_scheme(
+        by(ACCOUNTANT, date(2019, 4, 1), "a share of the saving, gated on one KPI"), HFD, from_year="2019-20",
+        minimum_reduction="0.05", payment="share-of-saving", saving_rate="15.80", saving_share="0.5",
+        kpi_gate="named", kpis=["missed-visits"], cap="5000.00",
+    )  # fmt: skip
+    book.incentives.set_incentive_scheme(by(ACCOUNTANT, date(2019, 5, 1), "the same year again: this one wins"), HFD,
+                                         from_year="2019-20", minimum_reduction="0.10", payment_per_hour="2.50")  # fmt: skip
+    shown = views.scheme_sheet(book.read_engine, HFD)
+    assert shown == sheet_of_the_aggregate(book) and len(shown["versions"]) == 3
+    assert list(shown["versions"][0]) == list(sheet_of_the_aggregate(book)["versions"][0])  # the same --json text
+    with pytest.raises(NotFound, match="the incentive scheme of hfd applies from 2018-19, not in 2017-18"):
+        views.scheme_sheet(book.read_engine, HFD, Y1)
+    for year in (Y2, "2019-20", "2020-21"):
+        assert views.scheme_sheet(book.read_engine, HFD, year) == sheet_of_the_aggregate(book, year), year
+    assert views.scheme_sheet(book.read_engine, HFD, "2020-21")["terms"]["minimum_reduction"] == "0.10"
 
 
 # -- assessments -----------------------------------------------------------------------------------
