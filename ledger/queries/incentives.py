@@ -70,7 +70,10 @@ def _period(text: str | None) -> FinancialYear | Quarter | None:
 
 
 def _kpis_on(engine: Engine, agreement: str, on: date) -> list[Kpi]:
-    """The KPIs in force on ``on`` (``queries.agreements.kpis_on``), in the order first defined, as the agreement lists them."""
+    """The KPIs in force on ``on`` (``queries.agreements.kpis_on``), in the order the agreement first defined them.
+
+    That is the Agreement's own order: ``kpis_on`` orders a revised KPI by its revision.
+    """
     k = agreement_kpis.c
     first = select(k.kpi, func.min(k.position)).where(k.agreement == agreement).group_by(k.kpi)
     with engine.connect() as conn:

@@ -142,7 +142,8 @@ def test_the_dashboard_shows_provider_by_kpi_by_period_and_what_is_missing(book)
         ("hfd-provider-b", Y2): (False, [], ["missed-visits", "continuity-of-carer"]),
         ("hfd-provider-c", Y2): (False, [], ["missed-visits", "continuity-of-carer"]),
     }
-    own = views.kpi_dashboard(book.read_engine, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
+    provider_a = provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a")
+    own = views.kpi_dashboard(book.read_engine, provider_a, Y2)
     assert {r["provider"] for r in own["rows"]} == {s["provider"] for s in own["summary"]} == {"hfd-provider-a"}
 
 
@@ -171,7 +172,8 @@ def test_the_dashboards_kpis_and_providers_are_the_agreements(book):
 
 
 def test_a_provider_sees_only_its_own_kpi_history(book):
-    book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", "0.8", "ECM")
+    book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-c", Y2, "missed-visits", "0.8",
+                                      "ECM report")  # fmt: skip
     own = provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a")
     assert views.kpi_history(book.read_engine, own, "hfd-provider-a", Y2) == []
     with pytest.raises(NotFound, match="hfd-provider-c's KPI results under hfd are not found"):
@@ -266,8 +268,10 @@ def test_the_scheme_sheet_is_the_aggregates_for_every_year(book):
         minimum_reduction="0.05", payment="share-of-saving", saving_rate="15.80", saving_share="0.5",
         kpi_gate="named", kpis=["missed-visits"], cap="5000.00",
     )  # fmt: skip
-    book.incentives.set_incentive_scheme(by(ACCOUNTANT, date(2019, 5, 1), "the same year again: this one wins"), HFD,
-                                         from_year="2019-20", minimum_reduction="0.10", payment_per_hour="2.50")  # fmt: skip
+    book.incentives.set_incentive_scheme(
+        by(ACCOUNTANT, date(2019, 5, 1), "the same year again: this one wins"), HFD, from_year="2019-20",
+        minimum_reduction="0.10", payment_per_hour="2.50",
+    )  # fmt: skip
     shown = views.scheme_sheet(book.read_engine, HFD)
     assert shown == sheet_of_the_aggregate(book) and len(shown["versions"]) == 3
     assert list(shown["versions"][0]) == list(sheet_of_the_aggregate(book)["versions"][0])  # the same --json text
@@ -307,7 +311,8 @@ def test_herefordshire_rule_pays_reduction_beyond_5_percent_only_if_all_kpis_are
     assert [(x["provider"], x["payment"], x["difference"]) for x in shown["lines"]] == [
         ("hfd-provider-a", D("20.00"), None), ("hfd-provider-b", D("0.00"), None), ("hfd-provider-c", D("0.00"), None),
     ]  # fmt: skip
-    own = views.incentive_assessment(book.read_engine, provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a"), Y2)
+    provider_a = provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a")
+    own = views.incentive_assessment(book.read_engine, provider_a, Y2)
     assert [x["provider"] for x in own["lines"]] == ["hfd-provider-a"] and own["total"] is None
 
 
