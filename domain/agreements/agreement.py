@@ -17,8 +17,13 @@ Why it is built this way:
 * The aggregate keeps every fact with its dates rather than overwriting it,
   so it answers "as at date D" questions about what the agreement said
   applied on D: ``zone_for_postcode``, ``primary_provider``, ``awards_on``,
-  ``payment_basis_on``, ``as_at``. The other "as at" — what the ledger had
-  *recorded* by a past time — is answered by replaying events up to then.
+  ``payment_basis_on``, ``as_at``. The date rules are the functions of
+  ``domain/agreements/terms.py``, which the read side applies to the same
+  facts read back from rows (``terms()`` is the aggregate's copy of them).
+  The other "as at" — what the ledger had *recorded* by a past time — is
+  answered by replaying events up to then.
+* Each event says in words what it changed (``what()``): the aggregate's
+  history and the read model's history table both take that one text.
 * Postcodes may identify a person's home, so errors name the postcode
   *district* only, never the full postcode, and never list other zones.
 
@@ -31,16 +36,17 @@ postcode parsing in ``domain/agreements/postcodes.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from domain.aggregate import Change, LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.agreements.postcodes import check_district, postcode_district
+from domain.agreements.postcodes import check_district
 from domain.agreements.terms import (
     AgreementKind,
+    AgreementTerms,
     AgreementView,
     Award,
     AwardTier,
@@ -53,7 +59,18 @@ from domain.agreements.terms import (
     ServiceType,
     Zone,
     awards_during,
+    awards_on,
     check_service,
+    contributions_in,
+    in_force,
+    kpis_on,
+    lots_covering,
+    pooled_budget,
+    primary_provider_on,
+    service_types_on,
+    term_end_as_at,
+    zone_for_postcode,
+    zones_on,
 )
 from domain.checks import (
     check_choice,
@@ -74,17 +91,15 @@ __all__ = [
     "Agreement",
 ]
 
-def _in_force(history: Sequence[tuple[date, Any]], on: date) -> tuple[bool, Any]:
-    """(found, value) of the latest entry starting on or before ``on``; a later-recorded one wins a tie."""
-    best: tuple[date, Any] | None = None
-    for start, value in history:
-        if start <= on and (best is None or start >= best[0]):
-            best = (start, value)
-    return (False, None) if best is None else (True, best[1])
-
-
 def _adoptions(rows: Iterable[dict[str, Any]]) -> tuple[LivingWageAdoption, ...]:
     return tuple(LivingWageAdoption(row["adopted_from"], row["hourly_rate"]) for row in rows)
+
+
+def registration_text(code: str, name: str, kind: str, term_start: date, term_end: date, payment_basis: str) -> str:
+    return (
+        f"{kind} agreement {code} ({name}) registered, term {term_start.isoformat()} "
+        f"to {term_end.isoformat()}, visits paid on {payment_basis} minutes"
+    )
 
 
 class Agreement(LedgerAggregate):
@@ -101,23 +116,37 @@ class Agreement(LedgerAggregate):
         term_end: date
         payment_basis: str
 
+        def what(self) -> str:
+            return registration_text(
+                self.code, self.name, self.kind, self.term_start, self.term_end, self.payment_basis
+            )
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._log(self, self.what())
+
     class TermExtended(LedgerEvent):
         TOPIC = "openbook:agreement.term-extended"
         new_end: date
 
+        def what(self) -> str:
+            return f"term extended to {self.new_end.isoformat()}"
+
         def apply(self, aggregate: Agreement) -> None:
             aggregate._extensions.append((self.envelope.effective_date, self.new_end))
-            aggregate._log(self, f"term extended to {self.new_end.isoformat()}")
+            aggregate._log(self, self.what())
 
     class CommissionerJoined(LedgerEvent):
         TOPIC = "openbook:agreement.commissioner-joined"
         commissioner: str
         commissioner_kind: str
 
+        def what(self) -> str:
+            return f"{self.commissioner} ({self.commissioner_kind}) joined as a commissioner"
+
         def apply(self, aggregate: Agreement) -> None:
             kind = CommissionerKind(self.commissioner_kind)
             aggregate._commissioners[self.commissioner] = (self.envelope.effective_date, kind)
-            aggregate._log(self, f"{self.commissioner} ({self.commissioner_kind}) joined as a commissioner")
+            aggregate._log(self, self.what())
 
     class ContributionSet(LedgerEvent):
         TOPIC = "openbook:agreement.contribution-set"
@@ -125,11 +154,12 @@ class Agreement(LedgerAggregate):
         financial_year: str
         amount: Decimal
 
+        def what(self) -> str:
+            return f"{self.commissioner} contributes {format_gbp(self.amount)} to the pool in {self.financial_year}"
+
         def apply(self, aggregate: Agreement) -> None:
             aggregate._contributions[(self.commissioner, self.financial_year)] = self.amount
-            aggregate._log(
-                self, f"{self.commissioner} contributes {format_gbp(self.amount)} to the pool in {self.financial_year}"
-            )
+            aggregate._log(self, self.what())
 
     class ZoneAdded(LedgerEvent):
         TOPIC = "openbook:agreement.zone-added"
@@ -137,10 +167,13 @@ class Agreement(LedgerAggregate):
         name: str
         districts: list[str]
 
+        def what(self) -> str:
+            return f"zone {self.zone} ({self.name}) added: {', '.join(self.districts)}"
+
         def apply(self, aggregate: Agreement) -> None:
             zone = Zone(self.zone, self.name, tuple(self.districts), self.envelope.effective_date)
             aggregate._zones[self.zone] = zone
-            aggregate._log(self, f"zone {self.zone} ({self.name}) added: {', '.join(self.districts)}")
+            aggregate._log(self, self.what())
 
     class LotAdded(LedgerEvent):
         TOPIC = "openbook:agreement.lot-added"
@@ -148,18 +181,24 @@ class Agreement(LedgerAggregate):
         name: str
         covers: list[str]
 
+        def what(self) -> str:
+            return f"lot {self.lot} ({self.name}) added, covering zones {', '.join(self.covers)}"
+
         def apply(self, aggregate: Agreement) -> None:
             lot = Zone(self.lot, self.name, (), self.envelope.effective_date, tuple(self.covers))
             aggregate._zones[self.lot] = lot
-            aggregate._log(self, f"lot {self.lot} ({self.name}) added, covering zones {', '.join(self.covers)}")
+            aggregate._log(self, self.what())
 
     class ServiceTypeAdded(LedgerEvent):
         TOPIC = "openbook:agreement.service-type-added"
         service: str
 
+        def what(self) -> str:
+            return f"service type {self.service} added"
+
         def apply(self, aggregate: Agreement) -> None:
             aggregate._services[ServiceType(self.service)] = self.envelope.effective_date
-            aggregate._log(self, f"service type {self.service} added")
+            aggregate._log(self, self.what())
 
     class ProviderAwarded(LedgerEvent):
         TOPIC = "openbook:agreement.provider-awarded"
@@ -168,11 +207,14 @@ class Agreement(LedgerAggregate):
         tier: str
         to_date: date | None
 
+        def what(self) -> str:
+            until = f" until {self.to_date.isoformat()}" if self.to_date else ""
+            return f"{self.provider} awarded zone {self.zone} as {self.tier} provider{until}"
+
         def apply(self, aggregate: Agreement) -> None:
             award = Award(self.provider, self.zone, AwardTier(self.tier), self.envelope.effective_date, self.to_date)
             aggregate._awards.append(award)
-            until = f" until {self.to_date.isoformat()}" if self.to_date else ""
-            aggregate._log(self, f"{self.provider} awarded zone {self.zone} as {self.tier} provider{until}")
+            aggregate._log(self, self.what())
 
     class AwardEnded(LedgerEvent):
         TOPIC = "openbook:agreement.award-ended"
@@ -187,8 +229,10 @@ class Agreement(LedgerAggregate):
                     aggregate._awards[index] = Award(
                         award.provider, award.zone, award.tier, award.from_date, self.last_day
                     )
-            last_day = self.last_day.isoformat()
-            aggregate._log(self, f"{self.provider}'s award of zone {self.zone} ended; last day {last_day}")
+            aggregate._log(self, self.what())
+
+        def what(self) -> str:
+            return f"{self.provider}'s award of zone {self.zone} ended; last day {self.last_day.isoformat()}"
 
     class KpiDefined(LedgerEvent):
         TOPIC = "openbook:agreement.kpi-defined"
@@ -198,45 +242,57 @@ class Agreement(LedgerAggregate):
         target: Decimal
         direction: str
 
+        def what(self) -> str:
+            return f"KPI {self.kpi} ({self.name}): {self.measure}, target {self.target}, {self.direction}"
+
         def apply(self, aggregate: Agreement) -> None:
             kpi = Kpi(self.kpi, self.name, self.measure, self.target, KpiDirection(self.direction))
-            aggregate._kpis.setdefault(self.kpi, []).append((self.envelope.effective_date, kpi))
-            what = f"KPI {self.kpi} ({self.name}): {self.measure}, target {self.target}, {self.direction}"
-            aggregate._log(self, what)
+            aggregate._kpis.append((self.envelope.effective_date, kpi))
+            aggregate._log(self, self.what())
 
     class PaymentBasisSet(LedgerEvent):
         TOPIC = "openbook:agreement.payment-basis-set"
         payment_basis: str
 
+        def what(self) -> str:
+            return f"visits paid on {self.payment_basis} minutes"
+
         def apply(self, aggregate: Agreement) -> None:
             aggregate._payment_basis.append((self.envelope.effective_date, PaymentBasis(self.payment_basis)))
-            aggregate._log(self, f"visits paid on {self.payment_basis} minutes")
+            aggregate._log(self, self.what())
 
     class LivingWageCommitmentSet(LedgerEvent):
         TOPIC = "openbook:agreement.living-wage-commitment-set"
         committed: bool
         adoptions: list[dict[str, Any]]
 
+        def commitment(self) -> tuple[LivingWageAdoption, ...] | None:
+            """The agreement's own adoption dates (empty: the default dates), or None for a withdrawal."""
+            return _adoptions(self.adoptions) if self.committed else None
+
+        def what(self) -> str:
+            commitment = self.commitment()
+            if commitment is None:
+                return "Real Living Wage commitment withdrawn"
+            if commitment:
+                dates = ", ".join(f"{format_gbp(a.hourly_rate)} from {a.adopted_from.isoformat()}" for a in commitment)
+                return f"committed to the Real Living Wage: {dates}"
+            return "committed to the Real Living Wage, each rate from 1 April after it is announced"
+
         def apply(self, aggregate: Agreement) -> None:
-            value = _adoptions(self.adoptions) if self.committed else None
-            aggregate._living_wage.append((self.envelope.effective_date, value))
-            if not self.committed:
-                what = "Real Living Wage commitment withdrawn"
-            elif self.adoptions:
-                dates = ", ".join(f"{format_gbp(a.hourly_rate)} from {a.adopted_from.isoformat()}" for a in value)
-                what = f"committed to the Real Living Wage: {dates}"
-            else:
-                what = "committed to the Real Living Wage, each rate from 1 April after it is announced"
-            aggregate._log(self, what)
+            aggregate._living_wage.append((self.envelope.effective_date, self.commitment()))
+            aggregate._log(self, self.what())
 
     class ProfitCapSet(LedgerEvent):
         TOPIC = "openbook:agreement.profit-cap-set"
         max_margin: Decimal | None
 
+        def what(self) -> str:
+            return "no maximum profit margin" if self.max_margin is None else f"maximum profit margin {self.max_margin}"
+
         def apply(self, aggregate: Agreement) -> None:
             aggregate._profit_cap.append((self.envelope.effective_date, self.max_margin))
-            what = "no maximum profit margin" if self.max_margin is None else f"maximum profit margin {self.max_margin}"
-            aggregate._log(self, what)
+            aggregate._log(self, self.what())
 
     @staticmethod
     def create_id(code: str) -> UUID:
@@ -256,17 +312,11 @@ class Agreement(LedgerAggregate):
         self._zones: dict[str, Zone] = {}
         self._services: dict[ServiceType, date] = {}
         self._awards: list[Award] = []
-        self._kpis: dict[str, list[tuple[date, Kpi]]] = {}
+        self._kpis: list[tuple[date, Kpi]] = []  # every definition, in recording order
         self._payment_basis: list[tuple[date, PaymentBasis]] = [(term_start, PaymentBasis(payment_basis))]
         self._living_wage: list[tuple[date, tuple[LivingWageAdoption, ...] | None]] = []
         self._profit_cap: list[tuple[date, Decimal | None]] = []
-        self._changes: list[Change] = [
-            Change.of(
-                envelope,
-                f"{kind} agreement {code} ({name}) registered, term {term_start.isoformat()} "
-                f"to {term_end.isoformat()}, visits paid on {payment_basis} minutes",
-            )
-        ]
+        self._changes: list[Change] = []  # the registration's line is added by Registered.apply
 
 
     # -- commands ------------------------------------------------------------------------
@@ -531,7 +581,7 @@ class Agreement(LedgerAggregate):
 
     def term_end_as_at(self, on: date) -> date:
         """The end of the term as the agreement stood on ``on`` (extensions effective by then)."""
-        return max([self.original_term_end, *(end for effective, end in self._extensions if effective <= on)])
+        return term_end_as_at(self.original_term_end, self._extensions, on)
 
     def is_in_term(self, on: date) -> bool:
         """Whether ``on`` falls in the term as extended (start to end, inclusive)."""
@@ -557,18 +607,18 @@ class Agreement(LedgerAggregate):
     def contributions(self, financial_year: FinancialYear | str) -> dict[str, Decimal]:
         """Each commissioner's contribution to the pool in a financial year."""
         year = check_financial_year(financial_year)
-        return {c: amount for (c, y), amount in self._contributions.items() if y == year}
+        return contributions_in(((c, y, amount) for (c, y), amount in self._contributions.items()), year)
 
     def pooled_budget(self, financial_year: FinancialYear | str) -> Decimal:
-        return sum(self.contributions(financial_year).values(), Decimal("0.00"))
+        return pooled_budget(self.contributions(financial_year))
 
     def zones_on(self, on: date) -> tuple[Zone, ...]:
         """Zones and lots in force on ``on``, in the order they were added."""
-        return tuple(z for z in self._zones.values() if z.from_date <= on)
+        return zones_on(self._zones.values(), on)
 
     def lots_covering(self, zone: str, on: date) -> tuple[Zone, ...]:
         """The lots in force on ``on`` that span ``zone``."""
-        return tuple(z for z in self.zones_on(on) if zone in z.covers)
+        return lots_covering(self._zones.values(), zone, on)
 
     def _zone_on(self, zone: str, on: date) -> Zone:
         found = self._zones.get(zone)
@@ -582,16 +632,10 @@ class Agreement(LedgerAggregate):
 
     def zone_for_postcode(self, postcode: str, on: date) -> PostcodeLocation:
         """The district and zone of a postcode on a date; an unknown district is refused by name."""
-        district = postcode_district(postcode)
-        check_date(on, "on")
-        for zone in self.zones_on(on):
-            if district in zone.districts:
-                return PostcodeLocation(district, zone.code, zone.name, on)
-        raise NotFound(f"postcode district {district} is not in any zone of {self.code} on {on.isoformat()}")
+        return zone_for_postcode(self.code, self._zones.values(), postcode, on)
 
     def awards_on(self, on: date) -> tuple[Award, ...]:
-        check_date(on, "on")
-        return tuple(a for a in self._awards if a.in_force_on(on))
+        return awards_on(self._awards, check_date(on, "on"))
 
     def awards_during(self, first_day: date, last_day: date) -> tuple[Award, ...]:
         """Every award in force on at least one day from ``first_day`` to ``last_day``, in the order awarded."""
@@ -600,13 +644,13 @@ class Agreement(LedgerAggregate):
     def primary_provider(self, zone: str, on: date) -> str:
         """The provider holding the primary award of ``zone`` on ``on``."""
         self._zone_on(zone, check_date(on, "on"))
-        for award in self.awards_on(on):
-            if award.zone == zone and award.tier is AwardTier.PRIMARY:
-                return award.provider
-        raise NotFound(f"zone: {zone} of {self.code} has no primary provider on {on.isoformat()}")
+        provider = primary_provider_on(self._awards, zone, on)
+        if provider is None:
+            raise NotFound(f"zone: {zone} of {self.code} has no primary provider on {on.isoformat()}")
+        return provider
 
     def service_types_on(self, on: date) -> tuple[ServiceType, ...]:
-        return tuple(s for s, start in self._services.items() if start <= on)
+        return service_types_on(self._services.items(), on)
 
     def service_starts(self) -> dict[ServiceType, date]:
         """Each service type of the agreement and the first day it applies."""
@@ -620,17 +664,16 @@ class Agreement(LedgerAggregate):
         self._zone_on(zone, on)
 
     def kpis_on(self, on: date) -> tuple[Kpi, ...]:
-        found = [_in_force(history, on) for history in self._kpis.values()]
-        return tuple(kpi for ok, kpi in found if ok)
+        return kpis_on(self._kpis, on)
 
     def payment_basis_on(self, on: date) -> PaymentBasis:
         """How visits on ``on`` are paid; dates outside the term are refused."""
         self.check_in_term(check_date(on, "on"))
-        return _in_force(self._payment_basis, on)[1]
+        return in_force(self._payment_basis, on)[1]
 
     def living_wage_commitment_on(self, on: date) -> tuple[LivingWageAdoption, ...] | None:
         """The agreement's own adoption dates (empty: the default dates), or None if not committed on ``on``."""
-        return _in_force(self._living_wage, on)[1]
+        return in_force(self._living_wage, on)[1]
 
     def real_living_wage_on(self, on: date) -> Decimal | None:
         """The Real Living Wage providers must pay on ``on``, or None without a commitment then."""
@@ -641,26 +684,28 @@ class Agreement(LedgerAggregate):
         return real_living_wage_on(on, table)
 
     def max_profit_margin_on(self, on: date) -> Decimal | None:
-        return _in_force(self._profit_cap, on)[1]
+        return in_force(self._profit_cap, on)[1]
 
-    def as_at(self, on: date) -> AgreementView:
-        """The agreement as it stood on ``on``: what applied that day."""
-        check_date(on, "on")
-        found, basis = _in_force(self._payment_basis, on)
-        return AgreementView(
+    def terms(self) -> AgreementTerms:
+        """Every fact recorded, with its dates: what ``as_at`` reads, and what the read model keeps too."""
+        return AgreementTerms(
             code=self.code,
             name=self.name,
             kind=self.kind,
-            on=on,
             term_start=self.term_start,
-            term_end=self.term_end_as_at(on),
-            in_term=self.term_start <= on <= self.term_end_as_at(on),
-            commissioners=tuple(c for c, (start, _) in self._commissioners.items() if start <= on),
-            zones=self.zones_on(on),
-            service_types=self.service_types_on(on),
-            awards=self.awards_on(on),
-            kpis=self.kpis_on(on),
-            payment_basis=basis if found else self._payment_basis[0][1],
-            living_wage_commitment=self.living_wage_commitment_on(on),
-            max_profit_margin=self.max_profit_margin_on(on),
+            original_term_end=self.original_term_end,
+            extensions=tuple(self._extensions),
+            commissioners=tuple((code, start) for code, (start, _) in self._commissioners.items()),
+            contributions=tuple((c, year, amount) for (c, year), amount in self._contributions.items()),
+            zones=tuple(self._zones.values()),
+            services=tuple(self._services.items()),
+            awards=tuple(self._awards),
+            kpis=tuple(self._kpis),
+            payment_bases=tuple(self._payment_basis),
+            living_wage=tuple(self._living_wage),
+            profit_caps=tuple(self._profit_cap),
         )
+
+    def as_at(self, on: date) -> AgreementView:
+        """The agreement as it stood on ``on``: what applied that day."""
+        return self.terms().as_at(on)

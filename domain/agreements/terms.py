@@ -4,6 +4,13 @@ Frozen value objects and the names the events store (service types, tiers,
 payment bases, KPI directions): read-only views that the ``Agreement``
 aggregate (``domain/agreements/agreement.py``) hands out, and that queries
 build from the read models.
+
+The rules "what applied on date D" live here once, as functions over dated
+facts: ``AgreementTerms`` holds every fact an agreement recorded with the first
+day it applies, and its ``as_at`` is the agreement as it stood on D. The
+aggregate answers through these functions with the facts its events gave it;
+the queries (``ledger/queries/agreements.py``) with the same facts read back
+from the read-model rows. So the two can only differ if the rows do.
 """
 
 from __future__ import annotations
@@ -13,16 +20,32 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
-from domain.checks import (
-    check_choice,
-)
+from domain.agreements.postcodes import postcode_district
+from domain.checks import check_choice, check_date, check_financial_year
+from domain.errors import NotFound
 
 __all__ = [
     "AgreementKind",
+    "AgreementTerms",
     "AgreementView",
     "Award",
     "awards_during",
+    "awards_on",
+    "commissioners_on",
+    "contributions_in",
+    "in_force",
+    "kpis_on",
+    "locate_postcode",
+    "lots_covering",
+    "pooled_budget",
+    "PostcodeLookup",
+    "primary_provider_on",
+    "service_types_on",
+    "term_end_as_at",
+    "zone_for_postcode",
+    "zones_on",
     "AwardTier",
     "CommissionerKind",
     "Kpi",
@@ -34,6 +57,8 @@ __all__ = [
     "Zone",
     "check_service",
 ]
+
+T = TypeVar("T")
 
 class AgreementKind(StrEnum):
     FRAMEWORK = "framework"
@@ -182,3 +207,184 @@ class AgreementView:
     max_profit_margin: Decimal | None
 
 
+@dataclass(frozen=True)
+class PostcodeLookup:
+    """Where a postcode falls under an agreement on a date, and who provides care there.
+
+    Only the district is kept: the full postcode may be someone's home.
+    ``primary_provider`` is None when no primary award is in force that day
+    (e.g. after one ended and before the next began).
+    """
+
+    agreement: str
+    district: str
+    zone: str
+    zone_name: str
+    on: date
+    primary_provider: str | None
+    awards: tuple[Award, ...]
+    lots: tuple[str, ...]
+
+
+# -- the rules "as at date D", over dated facts --------------------------------------------
+
+
+def in_force(history: Iterable[tuple[date, T]], on: date) -> tuple[bool, T | None]:
+    """(found, value) of the latest entry starting on or before ``on``; a later-recorded one wins a tie.
+
+    ``history`` is in recording order. A setting revised twice with effect
+    from one date takes the second revision: it corrects the first.
+    """
+    best: tuple[date, T] | None = None
+    for start, value in history:
+        if start <= on and (best is None or start >= best[0]):
+            best = (start, value)
+    return (False, None) if best is None else (True, best[1])
+
+
+def term_end_as_at(original_end: date, extensions: Iterable[tuple[date, date]], on: date) -> date:
+    """The end of the term as the agreement stood on ``on``: extensions count from their effective date."""
+    return max([original_end, *(end for effective, end in extensions if effective <= on)])
+
+
+def commissioners_on(commissioners: Iterable[tuple[str, date]], on: date) -> tuple[str, ...]:
+    """The commissioners (code, joined from) that had joined by ``on``, in joining order."""
+    return tuple(code for code, start in commissioners if start <= on)
+
+
+def zones_on(zones: Iterable[Zone], on: date) -> tuple[Zone, ...]:
+    """Zones and lots in force on ``on``, in the order given (the order they were added)."""
+    return tuple(z for z in zones if z.from_date <= on)
+
+
+def lots_covering(zones: Iterable[Zone], zone: str, on: date) -> tuple[Zone, ...]:
+    """The lots in force on ``on`` that span ``zone``."""
+    return tuple(z for z in zones_on(zones, on) if zone in z.covers)
+
+
+def service_types_on(services: Iterable[tuple[ServiceType, date]], on: date) -> tuple[ServiceType, ...]:
+    """The service types (service, from) the agreement had on ``on``, in the order added."""
+    return tuple(service for service, start in services if start <= on)
+
+
+def awards_on(awards: Iterable[Award], on: date) -> tuple[Award, ...]:
+    """The awards in force on ``on`` (from their first day to their last, inclusive), in the order awarded."""
+    return tuple(a for a in awards if a.in_force_on(on))
+
+
+def primary_provider_on(awards: Iterable[Award], zone: str, on: date) -> str | None:
+    """The provider holding the primary award of ``zone`` on ``on``, or None between primary awards."""
+    for award in awards_on(awards, on):
+        if award.zone == zone and award.tier is AwardTier.PRIMARY:
+            return award.provider
+    return None
+
+
+def kpis_on(definitions: Iterable[tuple[date, Kpi]], on: date) -> tuple[Kpi, ...]:
+    """Each KPI as defined on ``on``: its latest definition effective by then, in the order KPIs were first defined.
+
+    ``definitions`` are (effective from, KPI) in recording order; defining a
+    KPI again revises it from the new date (``in_force`` per KPI).
+    """
+    by_code: dict[str, list[tuple[date, Kpi]]] = {}
+    for start, kpi in definitions:
+        by_code.setdefault(kpi.code, []).append((start, kpi))
+    found = [in_force(history, on) for history in by_code.values()]
+    return tuple(kpi for ok, kpi in found if ok)
+
+
+def contributions_in(contributions: Iterable[tuple[str, str, Decimal]], financial_year: str) -> dict[str, Decimal]:
+    """Each commissioner's contribution (commissioner, year, amount) to the pool in a financial year."""
+    return {commissioner: amount for commissioner, year, amount in contributions if year == financial_year}
+
+
+def pooled_budget(contributions: dict[str, Decimal]) -> Decimal:
+    """The pooled budget: the sum of a year's contributions (£0.00 when none is set)."""
+    return sum(contributions.values(), Decimal("0.00"))
+
+
+def zone_for_postcode(agreement: str, zones: Iterable[Zone], postcode: str, on: date) -> PostcodeLocation:
+    """The district and zone of a postcode on a date; an unknown district is refused by name, never the postcode."""
+    district = postcode_district(postcode)
+    check_date(on, "on")
+    for zone in zones_on(zones, on):
+        if district in zone.districts:
+            return PostcodeLocation(district, zone.code, zone.name, on)
+    raise NotFound(f"postcode district {district} is not in any zone of {agreement} on {on.isoformat()}")
+
+
+def locate_postcode(
+    agreement: str, zones: Iterable[Zone], awards: Iterable[Award], postcode: str, on: date
+) -> PostcodeLookup:
+    """A postcode's district, zone, primary provider (None between awards), awards there and lots covering it.
+
+    ``zones`` and ``awards`` may be all the agreement's or only those that can
+    matter (the zones holding the district, the lots, the awards in the zone):
+    the answer is the same.
+    """
+    zones, awards = tuple(zones), tuple(awards)
+    location = zone_for_postcode(agreement, zones, postcode, on)
+    return PostcodeLookup(
+        agreement=agreement,
+        district=location.district,
+        zone=location.zone,
+        zone_name=location.zone_name,
+        on=on,
+        primary_provider=primary_provider_on(awards, location.zone, on),
+        awards=tuple(a for a in awards_on(awards, on) if a.zone == location.zone),
+        lots=tuple(lot.code for lot in lots_covering(zones, location.zone, on)),
+    )
+
+
+@dataclass(frozen=True)
+class AgreementTerms:
+    """Every fact an agreement recorded, each with the first day it applies: what "as at D" is read from.
+
+    Sequences are in recording order (the aggregate's order), so ties and
+    revisions read the same wherever the facts come from.
+    """
+
+    code: str
+    name: str
+    kind: AgreementKind
+    term_start: date
+    original_term_end: date
+    extensions: tuple[tuple[date, date], ...]  # (effective from, new end)
+    commissioners: tuple[tuple[str, date], ...]  # (commissioner, joined from), in joining order
+    contributions: tuple[tuple[str, str, Decimal], ...]  # (commissioner, year, amount), in the order first set
+    zones: tuple[Zone, ...]  # zones and lots, in the order added
+    services: tuple[tuple[ServiceType, date], ...]  # (service type, from), in the order added
+    awards: tuple[Award, ...]  # in the order awarded; an ended award with its last day
+    kpis: tuple[tuple[date, Kpi], ...]  # every definition: (effective from, KPI)
+    payment_bases: tuple[tuple[date, PaymentBasis], ...]  # the registration's first, from the term start
+    living_wage: tuple[tuple[date, tuple[LivingWageAdoption, ...] | None], ...]  # None: not committed
+    profit_caps: tuple[tuple[date, Decimal | None], ...]  # None: no cap
+
+    def contributions_in(self, financial_year: str) -> dict[str, Decimal]:
+        return contributions_in(self.contributions, check_financial_year(financial_year))
+
+    def pooled_budget(self, financial_year: str) -> Decimal:
+        return pooled_budget(self.contributions_in(financial_year))
+
+    def as_at(self, on: date) -> AgreementView:
+        """The agreement as it stood on ``on``: what applied that day."""
+        check_date(on, "on")
+        end = term_end_as_at(self.original_term_end, self.extensions, on)
+        found, basis = in_force(self.payment_bases, on)
+        return AgreementView(
+            code=self.code,
+            name=self.name,
+            kind=self.kind,
+            on=on,
+            term_start=self.term_start,
+            term_end=end,
+            in_term=self.term_start <= on <= end,
+            commissioners=commissioners_on(self.commissioners, on),
+            zones=zones_on(self.zones, on),
+            service_types=service_types_on(self.services, on),
+            awards=awards_on(self.awards, on),
+            kpis=kpis_on(self.kpis, on),
+            payment_basis=basis if found else self.payment_bases[0][1],
+            living_wage_commitment=in_force(self.living_wage, on)[1],
+            max_profit_margin=in_force(self.profit_caps, on)[1],
+        )
