@@ -3,7 +3,8 @@
 Set-up commands take the agreement's code first and record one change each;
 ``--effective`` is the first day the change applies and ``--reason`` is
 required for every change after registration (the agreement refuses it
-otherwise).
+otherwise). Reading commands read the read models through
+``ledger.queries.agreements`` only.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def _sheet_lines(sheet: queries.AgreementSheet) -> list[str]:
 @pass_context
 def agreements_show(context: Context, code: str, on: date | None, as_json: bool) -> None:
     """The agreement as at a date: zones, awards in force, KPIs, contributions, payment basis, rates."""
-    sheet = queries.agreement_sheet(context.book, code, on or date.today())
+    sheet = queries.agreement_sheet(context.book.read_engine, code, on or date.today())
     emit(sheet, as_json, _sheet_lines)
 
 
@@ -100,9 +101,9 @@ def agreements_show(context: Context, code: str, on: date | None, as_json: bool)
 @pass_context
 def agreements_history(context: Context, code: str, as_json: bool) -> None:
     """Every change to the agreement with its effective date, reason and who recorded it."""
-    changes = context.book.agreements.agreement_history(code)
+    changes = queries.agreement_history(context.book.read_engine, code)
     emit(
-        list(changes),
+        changes,
         as_json,
         lambda cs: [f"{c.effective_date}  {c.what}  [{c.reason or 'no reason'}; {c.recorded_by}]" for c in cs],
     )
@@ -321,16 +322,16 @@ def postcode(
     """A postcode's district, zone and primary provider on a date, e.g. ``openbook postcode CH45 3AB``."""
     day = on or date.today()
     text = " ".join(postcode)
-    book = context.book
+    engine = context.book.read_engine
     if agreement is None:
         district = postcode_district(text)
-        found = sorted({r["agreement"] for r in queries.agreements_with_district(book.read_engine, district, day)})
+        found = sorted({r["agreement"] for r in queries.agreements_with_district(engine, district, day)})
         if not found:
             raise NotFound(f"postcode district {district} is not in any zone of any agreement on {day.isoformat()}")
         if len(found) > 1:
             raise NotFound(f"postcode district {district} is in zones of {', '.join(found)}; give --agreement")
         agreement = found[0]
-    answer = book.agreements.locate_postcode(agreement, text, day)
+    answer = queries.locate_postcode(engine, agreement, text, day)
 
     def render(a: Any) -> list[str]:
         lines = [

@@ -1,14 +1,22 @@
-"""Agreements as tables: lists, filters and postcode districts for pages and the CLI.
+"""Agreements as tables: lists, filters, postcode districts, the agreement as at a date and its history.
 
 Rows keep their dates (from, to, effective from) rather than a "current"
 flag, so a query can ask what applied on any date without replaying events.
-The agreement's own history, and "as at" questions whose rules are subtle
-(ties between revisions on one date), are answered by the aggregate
-(``Ledger.agreement_as_at``); these tables are for listing and searching.
+They keep every fact the aggregate keeps, in the aggregate's order (the
+``position`` columns), so ``ledger.queries.agreements`` can rebuild the
+aggregate's ``AgreementTerms`` from rows and answer "as at D" with the
+domain's own rules (``domain/agreements/terms.py``): ties between revisions on
+one date, term extensions from their effective dates, ended awards.
+
+``agreement_changes`` is the agreement's history as people read it; each line's
+text is the event's own ``what()``, the text the aggregate logs.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
@@ -20,13 +28,16 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     delete,
     insert,
     select,
     update,
 )
 
+from domain.aggregate import Change
 from domain.agreements.agreement import Agreement
+from domain.agreements.terms import LivingWageAdoption, PaymentBasis
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
 
@@ -41,9 +52,20 @@ agreements = Table(
     Column("kind", String(20), nullable=False),
     Column("term_start", Date, nullable=False),
     Column("term_end", Date, nullable=False),  # with every recorded extension
+    Column("original_term_end", Date, nullable=False),  # as registered; extensions are in agreement_extensions
     Column("registered_on", Date, nullable=False),
     Column("registered_at", DateTime(timezone=True), nullable=False),
     Column("position", Integer, nullable=False),
+)
+
+#: Each extension of the term, from the date it was agreed (the term as at D counts those effective by D).
+agreement_extensions = Table(
+    "agreement_extensions",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False, index=True),
+    Column("effective_from", Date, nullable=False),
+    Column("new_end", Date, nullable=False),
 )
 
 agreement_commissioners = Table(
@@ -64,7 +86,8 @@ agreement_contributions = Table(
     Column("financial_year", String(7), primary_key=True),
     Column("amount", ExactDecimal, nullable=False),
     Column("effective_date", Date, nullable=False),
-    Column("position", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # of the latest revision
+    Column("first_position", Integer, nullable=False),  # of the first: the order the aggregate lists them
 )
 
 agreement_zones = Table(
@@ -107,7 +130,8 @@ agreement_awards = Table(
     Column("from_date", Date, primary_key=True),
     Column("tier", String(20), nullable=False),
     Column("to_date", Date),  # the last day, inclusive; None while open-ended
-    Column("position", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # of the latest change (the award, or its ending)
+    Column("awarded_position", Integer, nullable=False),  # of the award: the order the aggregate lists them
 )
 
 agreement_kpis = Table(
@@ -123,8 +147,9 @@ agreement_kpis = Table(
     Column("direction", String(20), nullable=False),
 )
 
-#: Dated settings: "payment-basis" (actual, planned, actual-capped), "living-wage"
-#: ("none", "default dates" or "9.30 from 2020-04-01, ..."), "profit-cap" ("none" or "0.05").
+#: Dated settings, in recording order: "payment-basis" (actual, planned, actual-capped), "living-wage"
+#: (JSON: null when withdrawn, else the adoption dates, [] for the default dates), "profit-cap" ("none" or "0.05").
+#: ``setting_value`` reads a value back as the aggregate holds it.
 agreement_settings = Table(
     "agreement_settings",
     metadata,
@@ -132,8 +157,44 @@ agreement_settings = Table(
     Column("agreement", String(63), nullable=False, index=True),
     Column("setting", String(20), nullable=False),
     Column("effective_from", Date, nullable=False),
-    Column("value", String(500), nullable=False),
+    Column("value", Text, nullable=False),
 )
+
+#: The agreement's history: one line per event, in recording order.
+agreement_changes = Table(
+    "agreement_changes",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False, index=True),
+    Column("effective_date", Date, nullable=False),
+    Column("what", Text, nullable=False),
+    Column("reason", Text),
+    Column("recorded_by", Text, nullable=False),
+)
+
+
+def commitment_text(commitment: tuple[LivingWageAdoption, ...] | None) -> str:
+    """A Real Living Wage commitment as JSON text: null (withdrawn), [] (default dates) or its adoption dates."""
+    if commitment is None:
+        return json.dumps(None)
+    rows = [{"adopted_from": a.adopted_from.isoformat(), "hourly_rate": str(a.hourly_rate)} for a in commitment]
+    return json.dumps(rows)
+
+
+def _commitment(text: str) -> tuple[LivingWageAdoption, ...] | None:
+    rows = json.loads(text)
+    if rows is None:
+        return None
+    return tuple(LivingWageAdoption(date.fromisoformat(r["adopted_from"]), Decimal(r["hourly_rate"])) for r in rows)
+
+
+def setting_value(setting: str, text: str) -> Any:
+    """A setting's stored text as the aggregate holds it: a PaymentBasis, adoptions or None, a Decimal or None."""
+    if setting == "payment-basis":
+        return PaymentBasis(text)
+    if setting == "living-wage":
+        return _commitment(text)
+    return None if text == "none" else Decimal(text)
 
 
 def _code(conn: Connection, event: Any) -> str:
@@ -143,8 +204,10 @@ def _code(conn: Connection, event: Any) -> str:
 
 class AgreementsProjection(Projection):
     name = "agreements"
+    version = 2  # living-wage settings as JSON; the history, extensions and the aggregate's order kept
     tables = (
         agreements,
+        agreement_extensions,
         agreement_commissioners,
         agreement_contributions,
         agreement_zones,
@@ -153,7 +216,24 @@ class AgreementsProjection(Projection):
         agreement_awards,
         agreement_kpis,
         agreement_settings,
+        agreement_changes,
     )
+
+    def apply(self, conn: Connection, event: Any, position: int) -> None:
+        """Every agreement event changes its tables and adds a line, in its own words, to the history."""
+        super().apply(conn, event, position)
+        if type(event) in self._handlers:
+            change = Change.of(event.envelope, event.what())
+            conn.execute(
+                insert(agreement_changes).values(
+                    position=position,
+                    agreement=_code(conn, event),
+                    effective_date=change.effective_date,
+                    what=change.what,
+                    reason=change.reason,
+                    recorded_by=change.recorded_by,
+                )
+            )
 
     def _setting(self, conn: Connection, e: Any, position: int, setting: str, value: str) -> None:
         conn.execute(
@@ -176,6 +256,7 @@ class AgreementsProjection(Projection):
                 kind=e.kind,
                 term_start=e.term_start,
                 term_end=e.term_end,
+                original_term_end=e.term_end,
                 registered_on=e.envelope.effective_date,
                 registered_at=e.timestamp,
                 position=position,
@@ -194,6 +275,11 @@ class AgreementsProjection(Projection):
     @handles(Agreement.TermExtended)
     def term_extended(self, conn: Connection, e: Agreement.TermExtended, position: int) -> None:
         code = _code(conn, e)
+        conn.execute(
+            insert(agreement_extensions).values(
+                position=position, agreement=code, effective_from=e.envelope.effective_date, new_end=e.new_end
+            )
+        )
         current = conn.execute(select(agreements.c.term_end).where(agreements.c.code == code)).scalar_one()
         conn.execute(
             update(agreements)
@@ -221,6 +307,7 @@ class AgreementsProjection(Projection):
             & (agreement_contributions.c.commissioner == e.commissioner)
             & (agreement_contributions.c.financial_year == e.financial_year)
         )
+        first = conn.execute(select(agreement_contributions.c.first_position).where(key)).scalar_one_or_none()
         conn.execute(delete(agreement_contributions).where(key))  # a revision replaces the year's figure
         conn.execute(
             insert(agreement_contributions).values(
@@ -230,6 +317,7 @@ class AgreementsProjection(Projection):
                 amount=e.amount,
                 effective_date=e.envelope.effective_date,
                 position=position,
+                first_position=position if first is None else first,
             )
         )
 
@@ -288,6 +376,7 @@ class AgreementsProjection(Projection):
                 tier=e.tier,
                 to_date=e.to_date,
                 position=position,
+                awarded_position=position,
             )
         )
 
@@ -325,13 +414,7 @@ class AgreementsProjection(Projection):
 
     @handles(Agreement.LivingWageCommitmentSet)
     def living_wage_set(self, conn: Connection, e: Agreement.LivingWageCommitmentSet, position: int) -> None:
-        if not e.committed:
-            value = "none"
-        elif e.adoptions:
-            value = ", ".join(f"{a['hourly_rate']} from {a['adopted_from'].isoformat()}" for a in e.adoptions)
-        else:
-            value = "default dates"
-        self._setting(conn, e, position, "living-wage", value)
+        self._setting(conn, e, position, "living-wage", commitment_text(e.commitment()))
 
     @handles(Agreement.ProfitCapSet)
     def profit_cap_set(self, conn: Connection, e: Agreement.ProfitCapSet, position: int) -> None:

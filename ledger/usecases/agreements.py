@@ -7,57 +7,36 @@ other aggregates: a commissioner must be a registered council or CCG/ICB and
 an awarded provider a registered provider, so a typo in a code is refused
 instead of becoming a commissioner nobody can find.
 
-The questions "as at date D" (the agreement as it stood, a postcode's zone and
-primary provider) are answered by the aggregate itself, so there is one set of
-date rules, the domain's.
+The questions "as at date D" (the agreement as it stood, its history, a
+postcode's zone and primary provider) are the read side's:
+``ledger/queries/agreements.py`` answers them from the read models with the
+domain's own date rules (``domain/agreements/terms.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.aggregate import Change, LedgerAggregate
+from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import (
     AgreementKind,
-    AgreementView,
-    Award,
     AwardTier,
     KpiDirection,
     PaymentBasis,
     ServiceType,
 )
 from domain.envelope import Envelope
-from domain.errors import Conflict, NotFound
+from domain.errors import Conflict
 from domain.organisations.organisation import OrganisationKind
 from domain.periods import FinancialYear
 from ledger.application import Ledger
 from ledger.records import Records
 
 COMMISSIONER_KINDS = (OrganisationKind.COUNCIL, OrganisationKind.ICB)
-
-
-@dataclass(frozen=True)
-class PostcodeLookup:
-    """Where a postcode falls under an agreement on a date, and who provides care there.
-
-    Only the district is kept: the full postcode may be someone's home.
-    ``primary_provider`` is None when no primary award is in force that day
-    (e.g. after one ended and before the next began).
-    """
-
-    agreement: str
-    district: str
-    zone: str
-    zone_name: str
-    on: date
-    primary_provider: str | None
-    awards: tuple[Award, ...]
-    lots: tuple[str, ...]
 
 
 class AgreementUseCases:
@@ -251,36 +230,4 @@ class AgreementUseCases:
         payload = {"max_margin": None if max_margin is None else str(max_margin)}
         return self._change_agreement(
             "set_profit_cap", envelope, agreement, payload, lambda a: a.set_profit_cap(envelope, max_margin)
-        )
-
-    # -- questions, answered by the aggregate ---------------------------------------------------
-
-    def agreement_as_at(self, code: str, on: date) -> AgreementView:
-        """What the agreement said applied on ``on`` (as the ledger knows it now)."""
-        return self.records.agreement(code).as_at(on)
-
-    def agreement_history(self, code: str) -> tuple[Change, ...]:
-        """Every change with its effective date, reason and who recorded it, in recording order."""
-        return self.records.agreement(code).changes
-
-    def locate_postcode(self, agreement: str, postcode: str, on: date) -> PostcodeLookup:
-        """A postcode's district, zone, primary provider and awards in force on ``on``.
-
-        An unknown district is refused with a message naming the district (never the postcode).
-        """
-        found = self.records.agreement(agreement)
-        location = found.zone_for_postcode(postcode, on)
-        try:
-            primary: str | None = found.primary_provider(location.zone, on)
-        except NotFound:
-            primary = None
-        return PostcodeLookup(
-            agreement=found.code,
-            district=location.district,
-            zone=location.zone,
-            zone_name=location.zone_name,
-            on=on,
-            primary_provider=primary,
-            awards=tuple(a for a in found.awards_on(on) if a.zone == location.zone),
-            lots=tuple(lot.code for lot in found.lots_covering(location.zone, on)),
         )
