@@ -4,6 +4,8 @@ Figures are passed to the ledger as the text typed (never through a float);
 the rate card checks them. Blends are given as parts, ``--blend 0.7@12.80
 --blend 0.3@15.80``, and the card computes the rate. Review rates are given as
 ``--rate SERVICE:ZONE[:BAND]=RATE``, e.g. ``--rate standard:zone-1=16.34``.
+What is shown is read through ``ledger.queries`` only; ``rates price`` asks the
+one pricing path (``book.rates.price_visit``).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from cli.context import DATE, Context, command_options, emit, json_option, pass_
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
 from domain.money import format_gbp
-from domain.rates.rate_review import RateReview
 from domain.rates.uplift import Outcome
 from ledger.queries import agreements as agreement_queries
 from ledger.queries import rates as queries
@@ -347,41 +348,6 @@ def review_decide(
     emit(result, as_json, render)
 
 
-def review_json(review: RateReview) -> dict[str, Any]:
-    decision = review.decision
-    return {
-        "agreement": review.agreement,
-        "financial_year": str(review.financial_year),
-        "reason": review.reason,
-        "status": review.status,
-        "proposals": [
-            {
-                "proposed_on": p.proposed_on,
-                "proposed_by": p.proposed_by,
-                "basis": p.basis,
-                "rates": [r.as_row() for r in p.rates],
-                "lines": [{"label": ln.label, "formula": ln.formula, "amount": ln.amount} for ln in p.uplift_lines],
-            }
-            for p in review.proposals
-        ],
-        "comments": [
-            {"provider": c.provider, "comment": c.comment, "on": c.on, "recorded_by": c.recorded_by}
-            for c in review.comments
-        ],
-        "decision": None
-        if decision is None
-        else {
-            "outcome": decision.outcome.value,
-            "reasons": decision.reasons,
-            "decided_by": decision.decided_by,
-            "decided_on": decision.decided_on,
-            "effective_from": decision.effective_from,
-            "backdated": review.is_backdated(),
-            "rates": [r.as_row() for r in decision.rates],
-        },
-    }
-
-
 def _review_text(d: dict[str, Any]) -> list[str]:
     lines = [f"{d['agreement']} rate review {d['financial_year']}: {d['status']} (opened: {d['reason']})"]
     for number, p in enumerate(d["proposals"], start=1):
@@ -408,7 +374,7 @@ def _review_text(d: dict[str, Any]) -> list[str]:
 @pass_context
 def review_show(context: Context, agreement: str, financial_year: str, as_json: bool) -> None:
     """The review: proposals with their arithmetic, comments and the decision."""
-    emit(review_json(context.book.reviews.rate_review(agreement, financial_year)), as_json, _review_text)
+    emit(queries.rate_review(context.book.read_engine, agreement, financial_year), as_json, _review_text)
 
 
 @review.command("list")

@@ -45,7 +45,22 @@ __all__ = [
     "Proposal",
     "ProposedRate",
     "RateReview",
+    "is_backdated",
+    "review_status",
 ]
+
+
+def review_status(outcome: str | None, proposals: int) -> str:
+    """Open, proposed, or the decision's outcome: how a review stands, for the aggregate and the read model."""
+    if outcome is not None:
+        return str(outcome)
+    return "proposed" if proposals else "open"
+
+
+def is_backdated(effective_from: date | None, decided_on: date) -> bool:
+    """Whether decided rates take effect before ``decided_on``: then arrears are owed on hours already paid."""
+    return effective_from is not None and effective_from < decided_on
+
 
 @dataclass(frozen=True)
 class ProposedRate:
@@ -289,9 +304,7 @@ class RateReview(LedgerAggregate):
 
     @property
     def status(self) -> str:
-        if self.decision is not None:
-            return self.decision.outcome.value
-        return "proposed" if self._proposals else "open"
+        return review_status(None if self.decision is None else self.decision.outcome.value, len(self._proposals))
 
     @property
     def decided_rates(self) -> tuple[ProposedRate, ...]:
@@ -305,10 +318,8 @@ class RateReview(LedgerAggregate):
         """
         if self.decision is None:
             raise RuleBroken(f"the {self.financial_year} rate review of {self.agreement} is not decided yet")
-        if self.decision.effective_from is None:
-            return False
         when = self.decision.decided_on if decided_on is None else check_date(decided_on, "decided_on")
-        return self.decision.effective_from < when
+        return is_backdated(self.decision.effective_from, when)
 
     def publish_to(self, card: RateCard, envelope: Envelope, agreement: Agreement | None = None) -> None:
         """Publish the decided rates on the agreement's rate card from ``effective_from``.

@@ -7,6 +7,13 @@ the same date *corrects* an earlier one (which then never applies), and a
 row applies from its ``effective_from`` until the next date with a row
 (``superseded_from``, exclusive). So "rates in force on D" is one query, and
 a rate published out of order (a backdated one) re-dates its neighbours.
+
+A rate review is a row of ``rate_reviews`` (its status and decision) with its
+proposals, their rates and uplift arithmetic, its comments and the decided
+rates in the tables beside it: everything ``openbook rates review show``
+prints, so ``ledger.queries.rates.rate_review`` never loads the aggregate. The
+status and "backdated" rules are the review's own (``review_status``,
+``is_backdated``).
 """
 
 from __future__ import annotations
@@ -20,10 +27,12 @@ from sqlalchemy import (
     Connection,
     Date,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     insert,
     select,
     update,
@@ -31,7 +40,7 @@ from sqlalchemy import (
 
 from domain.rates.pricing import recorded_rate
 from domain.rates.rate_card import RateCard
-from domain.rates.rate_review import RateReview
+from domain.rates.rate_review import RateReview, is_backdated, review_status
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
 
@@ -69,19 +78,75 @@ rate_reviews = Table(
     Column("agreement", String(63), primary_key=True),
     Column("financial_year", String(7), primary_key=True),
     Column("id", String(36), nullable=False, unique=True),
-    Column("reason", String(500), nullable=False),
+    Column("reason", Text, nullable=False),
     Column("opened_on", Date, nullable=False),
     Column("status", String(20), nullable=False),  # open, proposed, accepted, amended, rejected
     Column("proposals", Integer, nullable=False),
     Column("comments", Integer, nullable=False),
-    Column("latest_proposal", String(1000)),  # "standard zone-1 16.34, ..."
+    Column("latest_proposal", Text),  # "standard zone-1 16.34, ..."
     Column("outcome", String(20)),
-    Column("reasons", String(1000)),
-    Column("decided_by", String(200)),
+    Column("reasons", Text),
+    Column("decided_by", Text),
     Column("decided_on", Date),
     Column("effective_from", Date),
     Column("backdated", Boolean),  # effective before the decision: arrears are owed
     Column("position", Integer, nullable=False),
+)
+
+#: Each proposal of a review, in the order made (its position).
+rate_review_proposals = Table(
+    "rate_review_proposals",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("proposed_on", Date, nullable=False),
+    Column("proposed_by", Text, nullable=False),
+    Column("basis", Text, nullable=False),
+    Index("ix_rate_review_proposals_review", "agreement", "financial_year"),
+)
+
+#: The rates of each proposal and of the decision, in the order stated: ``position`` is the event's.
+rate_review_rates = Table(
+    "rate_review_rates",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("decided", Boolean, nullable=False),  # False: a proposal's rate; True: the decision's
+    Column("service", String(20), nullable=False),
+    Column("zone", String(63), nullable=False),
+    Column("band", String(63)),
+    Column("hourly_rate", ExactDecimal, nullable=False),
+    Index("ix_rate_review_rates_review", "agreement", "financial_year"),
+)
+
+#: The uplift calculator's arithmetic behind a proposal, line by line (none for stated rates).
+rate_review_uplift_lines = Table(
+    "rate_review_uplift_lines",
+    metadata,
+    Column("position", Integer, primary_key=True),  # the proposal's
+    Column("line", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("formula", Text, nullable=False),
+    Column("amount", ExactDecimal, nullable=False),
+    Index("ix_rate_review_uplift_lines_review", "agreement", "financial_year"),
+)
+
+rate_review_comments = Table(
+    "rate_review_comments",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement", String(63), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("provider", String(63), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("commented_on", Date, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Index("ix_rate_review_comments_review", "agreement", "financial_year"),
 )
 
 
@@ -93,7 +158,15 @@ def _rates_text(rows: list[dict[str, Any]]) -> str:
 
 class RatesProjection(Projection):
     name = "rates"
-    tables = (rate_cards, rate_entries, rate_reviews)
+    tables = (
+        rate_cards,
+        rate_entries,
+        rate_reviews,
+        rate_review_proposals,
+        rate_review_rates,
+        rate_review_uplift_lines,
+        rate_review_comments,
+    )
 
     # -- rate cards ------------------------------------------------------------------------
 
@@ -163,8 +236,29 @@ class RatesProjection(Projection):
             update(rate_reviews).where(rate_reviews.c.id == str(e.originator_id)).values(position=position, **values)
         )
 
+    def _key(self, conn: Connection, e: Any) -> dict[str, str]:
+        """The review's agreement and financial year, which every table of a review is keyed by."""
+        c = rate_reviews.c
+        row = conn.execute(select(c.agreement, c.financial_year).where(c.id == str(e.originator_id))).one()
+        return {"agreement": row.agreement, "financial_year": row.financial_year}
+
     def _count(self, conn: Connection, e: Any, column: Any) -> int:
         return conn.execute(select(column).where(rate_reviews.c.id == str(e.originator_id))).scalar_one()
+
+    def _rates(self, conn: Connection, key: dict[str, str], position: int, rates: Any, decided: bool) -> None:
+        for line, rate in enumerate(rates):
+            conn.execute(
+                insert(rate_review_rates).values(
+                    position=position,
+                    line=line,
+                    **key,
+                    decided=decided,
+                    service=rate["service"],
+                    zone=rate["zone"],
+                    band=rate["band"],
+                    hourly_rate=rate["hourly_rate"],
+                )
+            )
 
     @handles(RateReview.Opened)
     def review_opened(self, conn: Connection, e: RateReview.Opened, position: int) -> None:
@@ -175,7 +269,7 @@ class RatesProjection(Projection):
                 id=str(e.originator_id),
                 reason=e.reason,
                 opened_on=e.envelope.effective_date,
-                status="open",
+                status=review_status(None, 0),
                 proposals=0,
                 comments=0,
                 position=position,
@@ -185,24 +279,54 @@ class RatesProjection(Projection):
     @handles(RateReview.Proposed)
     def review_proposed(self, conn: Connection, e: RateReview.Proposed, position: int) -> None:
         count = self._count(conn, e, rate_reviews.c.proposals) + 1
-        self._review(conn, e, position, status="proposed", proposals=count, latest_proposal=_rates_text(e.rates))
+        status = review_status(None, count)
+        self._review(conn, e, position, status=status, proposals=count, latest_proposal=_rates_text(e.rates))
+        key = self._key(conn, e)
+        conn.execute(
+            insert(rate_review_proposals).values(
+                position=position,
+                **key,
+                proposed_on=e.envelope.effective_date,
+                proposed_by=str(e.envelope.actor),
+                basis=e.basis,
+            )
+        )
+        self._rates(conn, key, position, e.rates, decided=False)
+        for line, (label, formula, amount) in enumerate(e.uplift_lines):
+            conn.execute(
+                insert(rate_review_uplift_lines).values(
+                    position=position, line=line, **key, label=label, formula=formula, amount=amount
+                )
+            )
 
     @handles(RateReview.Commented)
     def review_commented(self, conn: Connection, e: RateReview.Commented, position: int) -> None:
         self._review(conn, e, position, comments=self._count(conn, e, rate_reviews.c.comments) + 1)
+        conn.execute(
+            insert(rate_review_comments).values(
+                position=position,
+                **self._key(conn, e),
+                provider=e.provider,
+                comment=e.comment,
+                commented_on=e.envelope.effective_date,
+                recorded_by=str(e.envelope.actor),
+            )
+        )
 
     @handles(RateReview.Decided)
     def review_decided(self, conn: Connection, e: RateReview.Decided, position: int) -> None:
         decided_on = e.envelope.effective_date
+        proposals = self._count(conn, e, rate_reviews.c.proposals)
         self._review(
             conn,
             e,
             position,
-            status=e.outcome,
+            status=review_status(e.outcome, proposals),
             outcome=e.outcome,
             reasons=e.reasons,
             decided_by=e.decided_by,
             decided_on=decided_on,
             effective_from=e.effective_from,
-            backdated=e.effective_from is not None and e.effective_from < decided_on,
+            backdated=is_backdated(e.effective_from, decided_on),
         )
+        self._rates(conn, self._key(conn, e), position, e.rates, decided=True)

@@ -3,6 +3,10 @@
 The worked example: Wirral's £15.60 as the stated median, 0.65 of it pay,
 the National Living Wage from £8.21 (2019) to £8.72 (2020), other costs +2%:
 10.1400 × 8.72 ÷ 8.21 = 10.7699, 5.4600 × 1.02 = 5.5692, 16.3391 → £16.34.
+
+After each scenario the read side's ``rate_review`` is compared with what the
+aggregate says (``review_json``, what ``rates review show`` printed when it
+loaded the aggregate).
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
+from demo.partnerships import load_demo
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from domain.rates.rate_review import RateReview
 from ledger.queries import rates as views
 from tests.integration.agreement_setup import WIRRAL, on, wirral
 
@@ -32,6 +38,52 @@ UPLIFT_LINES = [
     ("proposed rate (to the penny, half up)", "round(16.3391, 2)", "16.34"),
     ("uplift per hour", "16.34 − 15.60", "0.74"),
 ]
+
+
+def review_json(review: RateReview) -> dict:
+    """The review as the aggregate tells it: the reference the read side must equal."""
+    decision = review.decision
+    return {
+        "agreement": review.agreement,
+        "financial_year": str(review.financial_year),
+        "reason": review.reason,
+        "status": review.status,
+        "proposals": [
+            {
+                "proposed_on": p.proposed_on,
+                "proposed_by": p.proposed_by,
+                "basis": p.basis,
+                "rates": [r.as_row() for r in p.rates],
+                "lines": [{"label": ln.label, "formula": ln.formula, "amount": ln.amount} for ln in p.uplift_lines],
+            }
+            for p in review.proposals
+        ],
+        "comments": [
+            {"provider": c.provider, "comment": c.comment, "on": c.on, "recorded_by": c.recorded_by}
+            for c in review.comments
+        ],
+        "decision": None
+        if decision is None
+        else {
+            "outcome": decision.outcome.value,
+            "reasons": decision.reasons,
+            "decided_by": decision.decided_by,
+            "decided_on": decision.decided_on,
+            "effective_from": decision.effective_from,
+            "backdated": review.is_backdated(),
+            "rates": [r.as_row() for r in decision.rates],
+        },
+    }
+
+
+def reviews_read_as_the_aggregate_tells_them(book) -> int:
+    """Every review's query equals the aggregate's account, key order and exponents included; how many there are."""
+    reviews = views.list_rate_reviews(book.read_engine)
+    for row in reviews:
+        shown = views.rate_review(book.read_engine, row["agreement"], row["financial_year"])
+        told = review_json(book.reviews.rate_review(row["agreement"], row["financial_year"]))
+        assert shown == told and json.dumps(shown, default=str) == json.dumps(told, default=str)
+    return len(reviews)
 
 
 def open_and_propose(book) -> dict:
@@ -57,6 +109,7 @@ def test_the_uplift_shows_its_arithmetic_line_by_line_with_the_wage_floors_of_th
     assert (row["status"], row["proposals"], row["latest_proposal"]) == (
         "proposed", 1, "standard zone-1 16.34, standard zone-2 16.34, standard zone-3 16.34, standard zone-4 16.34"
     )
+    assert reviews_read_as_the_aggregate_tells_them(book) == 1
 
 
 def test_a_backdated_review_reaches_the_card_from_its_effective_date(book):
@@ -83,6 +136,7 @@ def test_a_backdated_review_reaches_the_card_from_its_effective_date(book):
     assert (row["backdated"], row["comments"]) == (True, 1)
     in_force = views.rates_in_force(book.read_engine, WIRRAL, date(2020, 4, 1))
     assert {r["hourly_rate"] for r in in_force} == {D("16.34")}
+    assert reviews_read_as_the_aggregate_tells_them(book) == 1
 
 
 def test_the_decision_and_its_rates_are_saved_together_or_not_at_all(book):
@@ -98,6 +152,7 @@ def test_the_decision_and_its_rates_are_saved_together_or_not_at_all(book):
     assert book.ledger.recorder.max_notification_id() == head
     assert book.reviews.rate_review(WIRRAL, YEAR).status == "proposed"  # not decided: its rates could not be published
     assert views.list_rate_reviews(book.read_engine)[0]["status"] == "proposed"
+    assert reviews_read_as_the_aggregate_tells_them(book) == 1
 
 
 def test_amended_and_rejected_decisions(book):
@@ -126,6 +181,7 @@ def test_amended_and_rejected_decisions(book):
     )
     with pytest.raises(RuleBroken, match="was rejected on 2021-05-01; it cannot take comments now"):
         book.reviews.comment_on_rate_review(on(date(2021, 6, 1), "late"), WIRRAL, "2021-22", "haven-care", "too late")
+    assert reviews_read_as_the_aggregate_tells_them(book) == 2
 
 
 def test_review_rules_that_need_other_records(book):
@@ -162,6 +218,19 @@ def test_a_real_living_wage_commitment_raises_with_the_real_living_wage(book):
 
     assert (proposal["floor"], proposal["old_floor"], proposal["new_floor"]) == ("Real Living Wage", "9.30", "9.50")
     assert [r["zone"] for r in proposal["rates"]] == ["zone-1"]
+    assert reviews_read_as_the_aggregate_tells_them(book) == 1
+
+
+def test_a_review_read_from_the_read_models_is_the_aggregates_after_the_demo(book):
+    load_demo(book)
+    assert reviews_read_as_the_aggregate_tells_them(book) == 1
+    shown = views.rate_review(book.read_engine, WIRRAL, YEAR)
+    assert (shown["status"], shown["decision"]["backdated"], len(shown["comments"])) == ("accepted", True, 1)
+    assert [line["amount"] for line in shown["proposals"][0]["lines"]] == [D(a) for _, _, a in UPLIFT_LINES]
+    with pytest.raises(NotFound, match="the 2021-22 rate review of 'wirral-homecare' has not been opened"):
+        views.rate_review(book.read_engine, WIRRAL, "2021-22")
+    with pytest.raises(InvalidInput, match="financial_year: '2021' is not a financial year"):
+        views.rate_review(book.read_engine, WIRRAL, "2021")
 
 
 def test_the_cli_runs_a_review_and_prints_the_arithmetic(book, database_url):
