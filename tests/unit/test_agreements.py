@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.aggregate import natural_id
+from domain.aggregate import Change, natural_id
 from domain.agreements.agreement import Agreement
 from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, PaymentBasis, ServiceType
@@ -449,6 +449,29 @@ def test_replayed_agreement_answers_the_same():
     assert copy.changes == agreement.changes
     assert copy.contributions("2019-20") == agreement.contributions("2019-20")
     assert copy.zone_for_postcode("CH453AB", date(2021, 4, 1)).zone == "zone-2"
+
+
+def test_each_history_line_is_its_events_own_words_and_the_terms_replay():
+    """The read model writes ``Change.of(event.envelope, event.what())``: the very lines the aggregate logs."""
+    agreement = wirral()
+    agreement.extend_term(on(date(2023, 10, 2), "extension"), date(2026, 3, 31))
+    agreement.end_award(on(date(2021, 4, 1), "notice"), "haven-care", "zone-3")
+    agreement.set_living_wage_commitment(on(date(2021, 4, 1), "RLW"), adoptions=[(date(2021, 4, 1), D("9.50"))])
+    agreement.set_living_wage_commitment(on(date(2022, 4, 1), "withdrawn"), committed=False)
+    agreement.set_profit_cap(on(date(2020, 4, 1), "audit"), None)
+    copy = replay(agreement)  # collects the pending events
+    assert copy.terms() == agreement.terms()
+    again = wirral()
+    again.extend_term(on(date(2023, 10, 2), "extension"), date(2026, 3, 31))
+    again.set_living_wage_commitment(on(date(2022, 4, 1), "withdrawn"), committed=False)
+    assert [Change.of(e.envelope, e.what()) for e in again.collect_events()] == list(again.changes)
+    assert again.changes[0] == Change(
+        date(2019, 1, 14),
+        "alliance agreement wirral-homecare (Wirral homecare alliance) registered, term 2019-04-01 to 2024-03-31, "
+        "visits paid on actual minutes",
+        None,
+        "finance@wirral.gov.uk (wirral-council)",
+    )
 
 
 @given(
