@@ -95,13 +95,6 @@ def _adoptions(rows: Iterable[dict[str, Any]]) -> tuple[LivingWageAdoption, ...]
     return tuple(LivingWageAdoption(row["adopted_from"], row["hourly_rate"]) for row in rows)
 
 
-def registration_text(code: str, name: str, kind: str, term_start: date, term_end: date, payment_basis: str) -> str:
-    return (
-        f"{kind} agreement {code} ({name}) registered, term {term_start.isoformat()} "
-        f"to {term_end.isoformat()}, visits paid on {payment_basis} minutes"
-    )
-
-
 class Agreement(LedgerAggregate):
     """A framework or alliance agreement, answering "as at date D" questions."""
 
@@ -117,8 +110,9 @@ class Agreement(LedgerAggregate):
         payment_basis: str
 
         def what(self) -> str:
-            return registration_text(
-                self.code, self.name, self.kind, self.term_start, self.term_end, self.payment_basis
+            return (
+                f"{self.kind} agreement {self.code} ({self.name}) registered, term {self.term_start.isoformat()} "
+                f"to {self.term_end.isoformat()}, visits paid on {self.payment_basis} minutes"
             )
 
         def apply(self, aggregate: Agreement) -> None:
@@ -223,6 +217,9 @@ class Agreement(LedgerAggregate):
         awarded_from: date
         last_day: date
 
+        def what(self) -> str:
+            return f"{self.provider}'s award of zone {self.zone} ended; last day {self.last_day.isoformat()}"
+
         def apply(self, aggregate: Agreement) -> None:
             for index, award in enumerate(aggregate._awards):
                 if (award.provider, award.zone, award.from_date) == (self.provider, self.zone, self.awarded_from):
@@ -230,9 +227,6 @@ class Agreement(LedgerAggregate):
                         award.provider, award.zone, award.tier, award.from_date, self.last_day
                     )
             aggregate._log(self, self.what())
-
-        def what(self) -> str:
-            return f"{self.provider}'s award of zone {self.zone} ended; last day {self.last_day.isoformat()}"
 
     class KpiDefined(LedgerEvent):
         TOPIC = "openbook:agreement.kpi-defined"

@@ -246,8 +246,8 @@ def locate_postcode(engine: Engine, agreement: str, postcode: str, on: date) -> 
     with engine.connect() as conn:
         found = _agreement_row(conn, agreement)
         district = postcode_district(postcode)
-        drawn = conn.execute(select(d.zone).where((d.agreement == agreement) & (d.district == district))).scalars()
-        places = list(drawn)
+        drawn_over = select(d.zone).where((d.agreement == agreement) & (d.district == district))
+        places = list(conn.execute(drawn_over).scalars())
         zones = _fetch(
             conn,
             select(agreement_zones)
