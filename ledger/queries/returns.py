@@ -25,23 +25,27 @@ service is what it is compared with (docs/cost-returns.md).
    provider in the period: Σ spend ÷ Σ hours over every zone and service,
    4 dp half up; the table is looked for at query time and preferred when it
    has hours for the provider in the period;
-2. otherwise the agreement's rate card through the one pricing path
-   (``Ledger.pricer(...).rate_for``): the standard service in each zone the
-   provider (or its alliance) holds an award in, on each day of the period it
-   held it. One rate throughout: that rate. Rates differing by zone or
-   changing in the period: the range is shown, and the gap is taken against
-   the mean over zone-days (every zone and day counted alike: no hours are
+2. otherwise the agreement's rate card: the standard service (the rate
+   without a band) in each zone the provider (or its alliance) holds an award
+   in, on each day of the period it held it. Read from the read models once
+   per question (award rows, zone rows, the standard rate rows, the
+   organisation) and worked out in Python with the domain's own rules
+   (``awards_during``, ``Award.in_force_on``, ``Zone.is_lot``) and the rate
+   card's rule for a rate in force (``_in_force_on``, as ``rates_in_force``
+   states it), so it equals ``Pricer.rate_for`` asked day by day. One rate
+   throughout: that rate. Rates differing by zone or changing in the period:
+   the range is shown, and the gap is taken against the mean over zone-days (every zone and day counted alike: no hours are
    known yet), 4 dp half up, and the basis says so;
 3. in-house returns are compared with the standard rate in every zone of the
    agreement (what the commissioners pay providers for the same care).
 
-Figures are the read models' (``ledger/projections/cost_returns.py``) and the
-rate card's; nothing here changes anything.
+Figures are the read models' (``ledger/projections/cost_returns.py``, the
+agreements', rates' and organisations' tables); nothing here changes anything.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -49,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 
-from domain.agreements.terms import ServiceType
+from domain.agreements.terms import Award, AwardTier, ServiceType, Zone, awards_during
 from domain.errors import NotFound
 from domain.money import EXACT, format_gbp
 from domain.periods import FinancialYear, Period
@@ -73,7 +77,11 @@ from ledger.projections.cost_returns import (
     wage_floor_rates,
 )
 from ledger.projections.organisations import organisations
+from ledger.projections.rates import rate_cards
 from ledger.queries.activity import provider_activity
+from ledger.queries.agreements import awards as award_rows
+from ledger.queries.agreements import zones as zone_rows
+from ledger.queries.rates import rate_history
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Openbook
@@ -106,6 +114,14 @@ def _require(access: object, kind: type) -> None:
         raise TypeError(f"this view needs {kind.__name__} from ledger.authorisation, not {type(access).__name__}")
 
 
+def _member_of(engine: Engine, provider: str) -> str | None:
+    """The alliance ``provider`` belongs to (None if none); an unregistered organisation is ``NotFound``."""
+    found = _rows(engine, select(organisations.c.member_of).where(organisations.c.code == provider))
+    if not found:
+        raise NotFound(f"organisation {provider!r} is not registered")
+    return found[0]["member_of"]
+
+
 # -- the rate paid ----------------------------------------------------------------------------------
 
 
@@ -125,10 +141,6 @@ def _days(period: Period) -> Iterator[date]:
     while day <= period.end:
         yield day
         day += timedelta(days=1)
-
-
-def _exact(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def _quarters(period: Period) -> list[str]:
@@ -151,44 +163,90 @@ def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Per
     )
 
 
-def rate_paid(ledger: Openbook, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
-    """The rate paid to ``provider`` in ``period``: priced activity if any, else the rate card (module docstring)."""
-    chosen = check_period(period)
-    if not in_house:
-        paid = _paid_in_activity(ledger.read_engine, agreement, provider, chosen)
-        if paid is not None:
-            return paid
-    found = ledger.records.agreement(agreement)
-    try:
-        pricer = ledger.rates.pricer(agreement)
-    except NotFound:
+def _award(row: dict[str, Any]) -> Award:
+    return Award(row["provider"], row["zone"], AwardTier(row["tier"]), row["from_date"], row["to_date"])
+
+
+def _zone(row: dict[str, Any]) -> Zone:
+    return Zone(row["zone"], row["name"], tuple(row["districts"]), row["from_date"], tuple(row["covers"]))
+
+
+def _in_force_on(rate: dict[str, Any], day: date) -> bool:
+    """Whether a ``rate_entries`` row is the rate of its key on ``day``: the rule ``rates_in_force`` states.
+
+    Effective by then, not corrected by a later row for the same date, not a
+    withdrawal, and not superseded by a later date's row: what
+    ``RateCard.rate_for`` finds for the key (the projection dates each row so).
+    """
+    superseded = rate["superseded_from"]
+    return (
+        rate["effective_from"] <= day
+        and not rate["corrected"]
+        and not rate["withdrawn"]
+        and (superseded is None or superseded > day)
+    )
+
+
+def _zones_in_force(
+    engine: Engine, agreement: str, provider: str, period: Period, in_house: bool
+) -> Callable[[date], set[str]]:
+    """The zones whose rate counts on a day, from the award and zone rows read once.
+
+    In-house costs: every zone (not lot) of the agreement in force that day.
+    A provider: the zones it holds an award in that day; a member of an
+    alliance that holds no award of its own in the period files under the
+    alliance's, so the alliance's zones.
+    """
+    member_of = _member_of(engine, provider)
+    if in_house:
+        agreement_zones = [zone for zone in map(_zone, zone_rows(engine, agreement)) if not zone.is_lot]
+        return lambda day: {zone.code for zone in agreement_zones if zone.from_date <= day}
+    awarded = [_award(row) for row in award_rows(engine, agreement)]
+    during = awards_during(awarded, period.start, period.end)
+    holders = {provider} if any(a.provider == provider for a in during) else {member_of}
+    held = [a for a in awarded if a.provider in holders]
+    return lambda day: {a.zone for a in held if a.in_force_on(day)}
+
+
+def _has_rate_card(engine: Engine, agreement: str) -> bool:
+    return bool(_rows(engine, select(rate_cards.c.id).where(rate_cards.c.agreement == agreement)))
+
+
+def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Period, in_house: bool) -> RatePaid:
+    """The standard rate in the provider's awarded zones (every zone, in-house) over the period's days.
+
+    Each read model is read once; the days are walked in Python, asking the
+    domain's award and zone rules and the rate card's rule for a rate without
+    a band, as ``Pricer.rate_for(STANDARD, zone, day)`` would answer.
+    """
+    standard: dict[str, list[dict[str, Any]]] = {}
+    rates_published = rate_history(engine, agreement, ServiceType.STANDARD.value)
+    for rate in rates_published:
+        if rate["band"] is None:
+            standard.setdefault(rate["zone"], []).append(rate)
+    if not rates_published and not _has_rate_card(engine, agreement):
         return RatePaid(None, "none", None, None, f"{agreement} has no rates published yet")
-    member_of = ledger.records.organisation(provider).member_of
-    awarded = found.awards_during(chosen.start, chosen.end)
-    holders = {provider} if any(a.provider == provider for a in awarded) else {member_of}
+    zones_on = _zones_in_force(engine, agreement, provider, period, in_house)
     rates: list[Decimal] = []
     zones: set[str] = set()
-    for day in _days(chosen):
-        if in_house:
-            here = {z.code for z in found.zones_on(day) if not z.is_lot}
-        else:
-            here = {a.zone for a in found.awards_on(day) if a.provider in holders}
-        for zone in sorted(here):
-            try:
-                rates.append(pricer.rate_for(ServiceType.STANDARD, zone, day).hourly_rate)
-            except NotFound:
+    for day in _days(period):
+        for zone in sorted(zones_on(day)):
+            rate = next((r for r in standard.get(zone, ()) if _in_force_on(r, day)), None)
+            if rate is None:
                 continue
+            rates.append(rate["hourly_rate"])
             zones.add(zone)
     if not rates:
         whose = "any zone" if in_house else f"{provider}'s awarded zones"
-        return RatePaid(None, "none", None, None, f"no standard rate on the rate card for {whose} in {chosen}")
+        return RatePaid(None, "none", None, None, f"no standard rate on the rate card for {whose} in {period}")
     low, high = min(rates), max(rates)
     where = ", ".join(sorted(zones))
     whose = f"zone{'s' if len(zones) > 1 else ''} {where}"
     if in_house:
         whose = f"every zone ({where}: in-house costs compared with what providers are paid)"
     if low == high:
-        return RatePaid(low, "rate card", low, high, f"agreement rate card: standard service {format_gbp(low)} an hour in {whose} throughout {chosen}")
+        basis = f"agreement rate card: standard service {format_gbp(low)} an hour in {whose} throughout {period}"
+        return RatePaid(low, "rate card", low, high, basis)
     mean = EXACT.divide(sum(rates, Decimal(0)), Decimal(len(rates))).quantize(_RATE_QUANTUM, context=EXACT)
     return RatePaid(
         mean,
@@ -196,9 +254,23 @@ def rate_paid(ledger: Openbook, agreement: str, provider: str, period: Period | 
         low,
         high,
         f"agreement rate card: standard service {format_gbp(low)} to {format_gbp(high)} an hour in {whose} "
-        f"during {chosen}; the gap uses their mean over zone-days, {format_gbp(mean)} "
+        f"during {period}; the gap uses their mean over zone-days, {format_gbp(mean)} "
         "(each zone and day counted alike: no activity is recorded yet)",
     )
+
+
+def _rate_paid(engine: Engine, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
+    chosen = check_period(period)
+    if not in_house:
+        paid = _paid_in_activity(engine, agreement, provider, chosen)
+        if paid is not None:
+            return paid
+    return _paid_by_rate_card(engine, agreement, provider, chosen, in_house)
+
+
+def rate_paid(ledger: Openbook, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
+    """The rate paid to ``provider`` in ``period``: priced activity if any, else the rate card (module docstring)."""
+    return _rate_paid(ledger.read_engine, agreement, provider, period, in_house)
 
 
 # -- unit costs from the read model ----------------------------------------------------------------

@@ -11,22 +11,27 @@ against. Figures: DOMAIN.md's; everything else invented.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
 
+from domain.agreements.terms import ServiceType
 from domain.envelope import SYSTEM, Actor
 from domain.errors import Conflict, InvalidInput, NotAllowed, NotFound, RuleBroken
+from domain.money import format_gbp
+from domain.rates.pricer import Pricer
+from domain.returns.cost_return import check_period
 from domain.returns.filing import CostReturnFiling
 from ledger.authorisation import accountant_access, provider_access
 from ledger.files.cost_returns import template_csv
 from ledger.projections.activity import activity_totals
 from ledger.projections.cost_returns import cost_return_lines, cost_return_revisions, cost_returns
 from ledger.queries import returns as views
-from tests.integration.agreement_setup import WIRRAL, on
+from tests.integration.agreement_setup import START, WIRRAL, on
 from tests.integration.returns_setup import (
     ADMIN,
     AUDITOR,
@@ -360,3 +365,185 @@ def test_the_gap_uses_the_rate_card_until_activity_shows_the_rate_actually_paid(
     assert paid["rate"].source == "activity"
     assert paid["rate"].rate == D("15.7333")  # 23,600 / 1,500
     assert paid["gap"] == D("15.7333") - D("20.6900")
+
+
+# -- the rate card over the read models says what the aggregates' pricer says --------------------------
+
+
+def aggregate_rate_paid(book, provider: str, period: str, in_house: bool) -> views.RatePaid:
+    """The rate card's rate paid through the aggregates: ``Pricer.rate_for`` asked day by day.
+
+    The code the query replaced, kept here as the reference the read models
+    must agree with: the Agreement's awards and zones, the RateCard through the
+    Pricer, the Organisation's alliance.
+    """
+    chosen = check_period(period)
+    found = book.records.agreement(WIRRAL)
+    try:
+        pricer = Pricer(found, book.rates.rate_card(WIRRAL))
+    except NotFound:
+        return views.RatePaid(None, "none", None, None, f"{WIRRAL} has no rates published yet")
+    member_of = book.records.organisation(provider).member_of
+    awarded = found.awards_during(chosen.start, chosen.end)
+    holders = {provider} if any(a.provider == provider for a in awarded) else {member_of}
+    rates, zones, day = [], set(), chosen.start
+    while day <= chosen.end:
+        if in_house:
+            here = {z.code for z in found.zones_on(day) if not z.is_lot}
+        else:
+            here = {a.zone for a in found.awards_on(day) if a.provider in holders}
+        for zone in sorted(here):
+            try:
+                rates.append(pricer.rate_for(ServiceType.STANDARD, zone, day).hourly_rate)
+            except NotFound:
+                continue
+            zones.add(zone)
+        day += timedelta(days=1)
+    if not rates:
+        whose = "any zone" if in_house else f"{provider}'s awarded zones"
+        return views.RatePaid(None, "none", None, None, f"no standard rate on the rate card for {whose} in {chosen}")
+    low, high = min(rates), max(rates)
+    where = ", ".join(sorted(zones))
+    whose = f"zone{'s' if len(zones) > 1 else ''} {where}"
+    if in_house:
+        whose = f"every zone ({where}: in-house costs compared with what providers are paid)"
+    if low == high:
+        return views.RatePaid(
+            low, "rate card", low, high,
+            f"agreement rate card: standard service {format_gbp(low)} an hour in {whose} throughout {chosen}",
+        )  # fmt: skip
+    mean = (sum(rates, D(0)) / len(rates)).quantize(D("0.0001"), ROUND_HALF_UP)
+    return views.RatePaid(
+        mean, "rate card", low, high,
+        f"agreement rate card: standard service {format_gbp(low)} to {format_gbp(high)} an hour in {whose} "
+        f"during {chosen}; the gap uses their mean over zone-days, {format_gbp(mean)} "
+        "(each zone and day counted alike: no activity is recorded yet)",
+    )  # fmt: skip
+
+
+def mean(*zone_days: tuple[int, str]) -> D:
+    """The mean over zone-days, 4 dp half up: Σ days × rate ÷ Σ days."""
+    total = sum((days * D(rate) for days, rate in zone_days), D(0))
+    return (total / sum(days for days, _ in zone_days)).quantize(D("0.0001"), ROUND_HALF_UP)
+
+
+#: Differing zone rates from 1 April 2019 (invented around the £15.60), and a banded rate the standard ignores.
+ZONE_RATES = {"zone-1": "15.60", "zone-2": "16.20", "zone-3": "15.90", "zone-4": "16.00"}
+
+
+def _zone_rates(book) -> None:
+    setup(book, rate=None)
+    for zone, rate in ZONE_RATES.items():
+        book.rates.publish_rate(on(START, "zone rates"), WIRRAL, "standard", zone, hourly_rate=D(rate))
+    book.rates.publish_rate(on(START, "rural packages"), WIRRAL, "standard", "zone-1", hourly_rate=D("17.00"), band="rural")
+
+
+def _flat_rate(book) -> None:
+    setup(book)  # £15.60 in every zone
+
+
+def _changes_mid_quarter(book) -> None:
+    setup(book)
+    book.rates.publish_rate(on(START, "rural packages"), WIRRAL, "standard", "zone-1", hourly_rate=D("17.00"), band="rural")
+    book.rates.publish_rate(on(date(2019, 5, 1), "Wallasey uplift"), WIRRAL, "standard", "zone-2", hourly_rate=D("16.00"))
+    # Only the rate without a band ends: the rural band's £17.00 is no standard rate for the gap.
+    book.rates.withdraw_rate(on(date(2020, 3, 1), "Birkenhead re-tendered"), WIRRAL, "standard", "zone-1")
+
+
+def _backdated_review(book) -> None:
+    """Wirral's 2020-21 review: £16.34 in every zone from 1 April 2020, decided on 15 June 2020; zone-3 corrected."""
+    setup(book)
+    book.reviews.open_rate_review(on(date(2020, 2, 3), "annual review"), WIRRAL, "2020-21")
+    rates = [{"service": "standard", "zone": z, "band": None, "hourly_rate": "16.34"} for z in ZONE_RATES]
+    book.reviews.propose_rates(on(date(2020, 3, 2), "uplift"), WIRRAL, "2020-21", rates, "the National Living Wage rise")
+    book.reviews.decide_rate_review(
+        on(date(2020, 6, 15), "panel"), WIRRAL, "2020-21", "accepted", reasons="backdated to 1 April",
+        decided_by="joint commissioning panel", effective_from=date(2020, 4, 1),
+    )  # fmt: skip
+    book.rates.publish_rate(
+        on(date(2020, 7, 1), "zone-3 typed wrongly"), WIRRAL, "standard", "zone-3", hourly_rate=D("16.40"),
+        effective_from=date(2020, 4, 1),
+    )  # fmt: skip
+
+
+def _alliance_member_with_its_own_award_later(book) -> None:
+    _zone_rates(book)
+    book.agreements.award_provider(on(date(2019, 8, 1)), WIRRAL, "aspire", "zone-3", "peripheral")
+
+
+def _in_house_with_a_lot_and_a_new_zone(book) -> None:
+    _zone_rates(book)
+    book.agreements.add_lot(on(START, "complex care"), WIRRAL, "lot-d", "Complex care", ["zone-1", "zone-2"])
+    book.rates.publish_rate(on(START, "complex lot"), WIRRAL, "standard", "lot-d", hourly_rate=D("20.00"))
+    book.agreements.add_zone(on(date(2019, 8, 1), "Neston joins"), WIRRAL, "zone-5", "Neston", ["CH64"])
+    book.rates.publish_rate(on(date(2019, 8, 1), "Neston"), WIRRAL, "standard", "zone-5", hourly_rate=D("17.00"))
+
+
+def _award_ends_mid_quarter(book) -> None:
+    _zone_rates(book)
+    book.agreements.end_award(on(date(2019, 5, 1), "re-let"), WIRRAL, "premier-care", "zone-2")
+    book.agreements.award_provider(on(date(2019, 5, 1), "re-let"), WIRRAL, "haven-care", "zone-2", "primary")
+
+
+def _no_rates(book) -> None:
+    setup(book, rate=None)
+
+
+def _no_rate_in_the_awarded_zones(book) -> None:
+    setup(book, rate=None)
+    book.rates.publish_rate(on(START, "South Wirral only"), WIRRAL, "standard", "zone-3", hourly_rate=D("15.90"))
+
+
+Q1, Q2, Q4 = "2019-20-Q1", "2019-20-Q2", "2019-20-Q4"
+#: example -> (set-up, [(provider, period, in-house, the rate)]). Q1 has 91 days, Q2 92, Q4 (2020) 91.
+RATE_EXAMPLES = {
+    "a flat rate": (_flat_rate, [
+        ("premier-care", Q1, False, D("15.60")), ("premier-care", "2019-20", False, D("15.60")),
+        ("aspire", Q1, False, D("15.60")),
+    ]),
+    "a rate change mid-quarter and a withdrawal": (_changes_mid_quarter, [
+        ("premier-care", Q1, False, mean((91 + 30, "15.60"), (61, "16.00"))),  # zone-2 £16.00 from 1 May
+        ("premier-care", Q4, False, mean((60, "15.60"), (91, "16.00"))),  # zone-1 withdrawn from 1 March 2020
+        ("wirral-council", Q4, True, mean((60 + 91 + 91, "15.60"), (91, "16.00"))),
+    ]),
+    "the 2020-21 backdated review": (_backdated_review, [
+        ("premier-care", Q4, False, D("15.60")),
+        ("premier-care", "2020-21-Q1", False, D("16.34")),  # decided 15 June, backdated: as known now, throughout
+        ("haven-care", "2020-21-Q1", False, mean((91, "16.40"), (91, "16.34"))),  # zone-3's correction wins
+        ("premier-care", "2020-21", False, D("16.34")),
+    ]),
+    "differing zone rates": (_zone_rates, [
+        ("premier-care", Q1, False, mean((91, "15.60"), (91, "16.20"))),  # zones 1 and 2; the rural band ignored
+        ("haven-care", Q1, False, mean((91, "15.90"), (91, "16.00"))),
+        ("peripheral-a", Q1, False, D("15.60")),
+    ]),
+    "an alliance member under the alliance's award": (_alliance_member_with_its_own_award_later, [
+        ("aspire", Q1, False, mean((91, "15.60"), (91, "16.20"), (91, "16.00"))),  # the alliance's zones 1, 2, 4
+        ("wirral-home-care-alliance", Q1, False, mean((91, "15.60"), (91, "16.20"), (91, "16.00"))),
+        ("aspire", Q2, False, D("15.90")),  # its own award (zone-3 from 1 August) replaces the alliance's
+    ]),
+    "an in-house return, every zone": (_in_house_with_a_lot_and_a_new_zone, [
+        ("wirral-council", Q1, True, mean(*((91, rate) for rate in ZONE_RATES.values()))),  # not the lot's £20.00
+        ("wirral-ccg", Q2, True, mean(*((92, rate) for rate in ZONE_RATES.values()), (61, "17.00"))),
+    ]),
+    "an award ending mid-quarter": (_award_ends_mid_quarter, [
+        ("premier-care", Q1, False, mean((91, "15.60"), (30, "16.20"))),  # zone-2 until 30 April
+        ("premier-care", Q2, False, D("15.60")),
+        ("haven-care", Q1, False, mean((91, "15.90"), (91, "16.00"), (61, "16.20"))),  # zone-2 from 1 May
+    ]),
+    "no rates published": (_no_rates, [("premier-care", Q1, False, None), ("wirral-council", Q1, True, None)]),
+    "no rate in the awarded zones": (_no_rate_in_the_awarded_zones, [
+        ("premier-care", Q1, False, None), ("stranger-care", Q1, False, None), ("haven-care", Q1, False, D("15.90")),
+    ]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("example", list(RATE_EXAMPLES))
+def test_the_rate_paid_from_the_read_models_equals_the_aggregates_pricer_day_by_day(book, example):
+    build, cases = RATE_EXAMPLES[example]
+    build(book)
+    for provider, period, in_house, rate in cases:
+        paid = views.rate_paid(book, WIRRAL, provider, period, in_house)
+        assert paid == aggregate_rate_paid(book, provider, period, in_house), (provider, period)
+        assert paid.rate == rate, (provider, period)
+        assert paid.source == ("none" if rate is None else "rate card")
