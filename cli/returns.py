@@ -3,10 +3,12 @@
 Recording commands take the usual ``--effective``, ``--reason`` and ``--key``;
 the actor is the main group's ``--as`` user (default: the system). Who may do
 what is the ledger's decision (``ledger.authorisation``), so the CLI is held
-to the same rules as the web. Reading commands show an accountant's view when
-the actor may read every provider's figures, and otherwise the actor's own
-organisation's view: a provider running ``returns show`` or ``market`` sees
-its own figures and the anonymised market, never another provider's.
+to the same rules as the web. Reading commands ask ``access_for`` once for the
+actor's access and call the queries (``ledger.queries.returns``) with it: an
+accountant's view when the actor may read every provider's figures, otherwise
+the actor's own organisation's: a provider running ``returns show`` or
+``market`` sees its own figures and the anonymised market, never another
+provider's.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ import click
 
 from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.envelope import Actor
-from domain.errors import InvalidInput, NotAllowed
+from domain.errors import InvalidInput
 from domain.money import format_gbp
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
-from ledger.authorisation import accountant_access, provider_access
+from ledger.authorisation import access_for
 from ledger.files.cost_returns import template_csv, template_xlsx
 from ledger.queries import returns as views
 
@@ -217,12 +219,8 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
 def returns_show(context: Context, agreement: str, provider: str, period: str, revision: int | None, as_json: bool) -> None:
     """One return: cost per contact hour per line and in total, the rate paid and the gap, findings, queries."""
     book = context.book
-    actor = _actor(context)
-    try:
-        sheet = views.accountant_return_sheet(book, accountant_access(book.records, actor, agreement), provider, period, revision)
-    except NotAllowed:
-        sheet = views.provider_return_sheet(book, provider_access(book.records, actor, agreement, provider), period, revision)
-    emit(sheet, as_json, _sheet_lines)
+    access = access_for(book.records, _actor(context), agreement, provider)
+    emit(views.return_sheet(book.read_engine, access, provider, period, revision), as_json, _sheet_lines)
 
 
 @returns.command("list")
@@ -233,12 +231,7 @@ def returns_show(context: Context, agreement: str, provider: str, period: str, r
 def returns_list(context: Context, agreement: str, period: str | None, as_json: bool) -> None:
     """The returns under an agreement and where each stands (a provider sees only its own)."""
     book = context.book
-    actor = _actor(context)
-    try:
-        rows = views.list_returns(book, accountant_access(book.records, actor, agreement), period)
-    except NotAllowed:
-        own = views.provider_returns(book, provider_access(book.records, actor, agreement, actor.organisation or ""))
-        rows = [r for r in own if period is None or r["period"] == period]
+    rows = views.list_returns(book.read_engine, access_for(book.records, _actor(context), agreement), period)
     emit(
         rows,
         as_json,
@@ -262,11 +255,7 @@ def returns_list(context: Context, agreement: str, period: str | None, as_json: 
 def returns_history(context: Context, agreement: str, provider: str, as_json: bool) -> None:
     """A provider's cost per contact hour over time, with the rate paid over the same periods."""
     book = context.book
-    actor = _actor(context)
-    try:
-        rows = views.accountant_history(book, accountant_access(book.records, actor, agreement), provider)
-    except NotAllowed:
-        rows = views.provider_history(book, provider_access(book.records, actor, agreement, provider))
+    rows = views.history(book.read_engine, access_for(book.records, _actor(context), agreement, provider), provider)
     emit(
         rows,
         as_json,
@@ -337,12 +326,5 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
 def market(context: Context, agreement: str, period: str, as_provider: str | None, as_json: bool) -> None:
     """The market per agreement and period from accepted returns: median and quartiles, per line and in total."""
     book = context.book
-    actor = _actor(context)
-    if as_provider is None:
-        try:
-            emit(views.accountant_market(book, accountant_access(book.records, actor, agreement), period), as_json, _market_lines)
-            return
-        except NotAllowed:
-            as_provider = actor.organisation or ""
-    data = views.provider_market(book, provider_access(book.records, actor, agreement, as_provider), period)
-    emit(data, as_json, _market_lines)
+    access = access_for(book.records, _actor(context), agreement, as_provider)
+    emit(views.market(book.read_engine, access, period, as_provider), as_json, _market_lines)

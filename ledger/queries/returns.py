@@ -1,15 +1,18 @@
 """Read-side queries for cost returns: a return's sheet, lists, the market view, history, the rate paid.
 
-Two audiences, kept apart by the access value each function demands
-(``ledger.authorisation``):
+Plain functions over the read models: each takes the read engine and the
+reader's access (``ledger.authorisation.access_for``), never an aggregate or
+the application. One entry point per view (``return_sheet``, ``list_returns``,
+``history``, ``market``, ``rate_paid``); the access decides which of two
+audiences it serves:
 
 * **accountants** (``AccountantAccess``): every provider's returns by code and
   name, the market with each provider's figures beside the quartiles, any
   provider's history;
 * **providers** (``ProviderAccess``): their own returns and history, and the
   market only as anonymised quartiles where at least 5 providers contributed
-  (``domain.returns.market.for_provider``). No provider-facing function takes a
-  provider code: the access says whose figures they are.
+  (``domain.returns.market.for_provider``). Another provider's code is
+  ``NotFound``, as if its figures did not exist.
 
 **Which returns make the market.** Accepted returns only, at their accepted
 revision, for exactly that agreement and period (a quarter's market never
@@ -49,7 +52,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -68,7 +71,7 @@ from domain.returns.market import (
     market_view,
 )
 from domain.returns.unit_costs import UnitCosts, shown
-from ledger.authorisation import AccountantAccess, ProviderAccess
+from ledger.authorisation import Access, AccountantAccess, ProviderAccess
 from ledger.projections.cost_returns import (
     cost_return_lines,
     cost_return_queries,
@@ -83,20 +86,13 @@ from ledger.queries.agreements import awards as award_rows
 from ledger.queries.agreements import zones as zone_rows
 from ledger.queries.rates import rate_history
 
-if TYPE_CHECKING:
-    from ledger.bootstrap import Openbook
-
 __all__ = [
     "RatePaid",
-    "accountant_history",
-    "accountant_market",
-    "accountant_return_sheet",
+    "history",
     "list_returns",
-    "provider_history",
-    "provider_market",
-    "provider_return_sheet",
-    "provider_returns",
+    "market",
     "rate_paid",
+    "return_sheet",
     "wage_floors_added",
 ]
 
@@ -112,6 +108,25 @@ def _require(access: object, kind: type) -> None:
     """The access must be the right kind: a provider's access never opens an accountant's view."""
     if not isinstance(access, kind):
         raise TypeError(f"this view needs {kind.__name__} from ledger.authorisation, not {type(access).__name__}")
+
+
+def _require_access(access: object) -> None:
+    if not isinstance(access, (AccountantAccess, ProviderAccess)):
+        raise TypeError(
+            f"this view needs AccountantAccess or ProviderAccess from ledger.authorisation, not {type(access).__name__}"
+        )
+
+
+def _shown_provider(access: Access, provider: str) -> str:
+    """``provider``, if the access may see its figures: any for an accountant, only its own for a provider.
+
+    Another provider's figures are ``NotFound`` (as ``provider_access`` says
+    it), so a provider cannot even learn which of another's returns exist.
+    """
+    _require_access(access)
+    if isinstance(access, ProviderAccess) and provider != access.provider:
+        raise NotFound(f"{provider}'s figures under {access.agreement} are not found")
+    return provider
 
 
 def _member_of(engine: Engine, provider: str) -> str | None:
@@ -268,9 +283,10 @@ def _rate_paid(engine: Engine, agreement: str, provider: str, period: Period | s
     return _paid_by_rate_card(engine, agreement, provider, chosen, in_house)
 
 
-def rate_paid(ledger: Openbook, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
+def rate_paid(engine: Engine, access: Access, provider: str, period: Period | str, in_house: bool) -> RatePaid:
     """The rate paid to ``provider`` in ``period``: priced activity if any, else the rate card (module docstring)."""
-    return _rate_paid(ledger.read_engine, agreement, provider, period, in_house)
+    shown_provider = _shown_provider(access, provider)
+    return _rate_paid(engine, access.agreement, shown_provider, period, in_house)
 
 
 # -- unit costs from the read model ----------------------------------------------------------------
@@ -345,8 +361,7 @@ def _return_row(engine: Engine, agreement: str, provider: str, period: str) -> d
     return found[0]
 
 
-def _sheet(ledger: Openbook, agreement: str, provider: str, period: Period | str, revision: int | None) -> dict[str, Any]:
-    engine = ledger.read_engine
+def _sheet(engine: Engine, agreement: str, provider: str, period: Period | str, revision: int | None) -> dict[str, Any]:
     chosen = str(check_period(period))
     row = _return_row(engine, agreement, provider, chosen)
     number = row["revision"] if revision is None else revision
@@ -354,7 +369,7 @@ def _sheet(ledger: Openbook, agreement: str, provider: str, period: Period | str
         raise NotFound(f"revision: the return has revisions 1 to {row['revision']}, not {number!r}")
     rev, lines = _revision_costs(engine, row["id"], number)
     costs = _unit_costs(rev, lines)
-    paid = rate_paid(ledger, agreement, provider, chosen, row["in_house"])
+    paid = _rate_paid(engine, agreement, provider, chosen, row["in_house"])
     q = cost_return_queries.c
     queries = _rows(engine, select(cost_return_queries).where(q.return_id == row["id"]).order_by(q.position))
     findings = []
@@ -428,20 +443,16 @@ def _sheet(ledger: Openbook, agreement: str, provider: str, period: Period | str
     }
 
 
-def accountant_return_sheet(
-    ledger: Openbook, access: AccountantAccess, provider: str, period: Period | str, revision: int | None = None
+def return_sheet(
+    engine: Engine, access: Access, provider: str, period: Period | str, revision: int | None = None
 ) -> dict[str, Any]:
-    """Any provider's return under the access's agreement: lines per hour, totals, gap, findings, queries."""
-    _require(access, AccountantAccess)
-    return _sheet(ledger, access.agreement, provider, period, revision)
+    """A return under the access's agreement: lines per hour, totals, gap, findings, queries.
 
-
-def provider_return_sheet(
-    ledger: Openbook, access: ProviderAccess, period: Period | str, revision: int | None = None
-) -> dict[str, Any]:
-    """The access's provider's own return: the same sheet, only ever its own."""
-    _require(access, ProviderAccess)
-    return _sheet(ledger, access.agreement, access.provider, period, revision)
+    An accountant may open any provider's return; a provider only its own
+    (another's is ``NotFound``). Both see the same sheet.
+    """
+    shown_provider = _shown_provider(access, provider)
+    return _sheet(engine, access.agreement, shown_provider, period, revision)
 
 
 # -- lists ------------------------------------------------------------------------------------------
@@ -459,22 +470,19 @@ def _listed(engine: Engine, query: Any) -> list[dict[str, Any]]:
     return [{**{k: r[k] for k in _LIST_COLUMNS}, "provider_name": names.get(r["provider"], r["provider"])} for r in rows]
 
 
-def list_returns(ledger: Openbook, access: AccountantAccess, period: Period | str | None = None) -> list[dict[str, Any]]:
-    """Every return under the access's agreement (in a period, if given), with where it stands."""
-    _require(access, AccountantAccess)
+def list_returns(engine: Engine, access: Access, period: Period | str | None = None) -> list[dict[str, Any]]:
+    """The returns under the access's agreement (in a period, if given), with where each stands.
+
+    An accountant sees every provider's; a provider only its own.
+    """
+    _require_access(access)
     c = cost_returns.c
     query = select(cost_returns).where(c.agreement == access.agreement)
+    if isinstance(access, ProviderAccess):
+        query = query.where(c.provider == access.provider)
     if period is not None:
         query = query.where(c.period == str(check_period(period)))
-    return _listed(ledger.read_engine, query)
-
-
-def provider_returns(ledger: Openbook, access: ProviderAccess) -> list[dict[str, Any]]:
-    """The access's provider's own returns under its agreement."""
-    _require(access, ProviderAccess)
-    c = cost_returns.c
-    query = select(cost_returns).where((c.agreement == access.agreement) & (c.provider == access.provider))
-    return _listed(ledger.read_engine, query)
+    return _listed(engine, query)
 
 
 # -- the market -------------------------------------------------------------------------------------
@@ -505,17 +513,16 @@ def _market_quartiles(view: Any) -> dict[str, Any]:
     }
 
 
-def accountant_market(ledger: Openbook, access: AccountantAccess, period: Period | str) -> dict[str, Any]:
+def _accountant_market(engine: Engine, access: AccountantAccess, period: Period | str) -> dict[str, Any]:
     """The market from accepted provider returns: quartiles, each provider by name, in-house beside it."""
     _require(access, AccountantAccess)
-    engine = ledger.read_engine
     chosen = str(check_period(period))
     names = _names(engine)
     providers = _accepted_costs(engine, access.agreement, chosen, in_house=False)
     in_house = _accepted_costs(engine, access.agreement, chosen, in_house=True)
 
     def entry(code: str, costs: UnitCosts, is_in_house: bool) -> dict[str, Any]:
-        paid = rate_paid(ledger, access.agreement, code, chosen, is_in_house)
+        paid = _rate_paid(engine, access.agreement, code, chosen, is_in_house)
         gap = None if paid.rate is None else EXACT.subtract(paid.rate, costs.total_per_hour)
         return {"provider": code, "name": names.get(code, code), **_figures(costs), "rate": paid, "gap": gap}
 
@@ -535,58 +542,78 @@ def accountant_market(ledger: Openbook, access: AccountantAccess, period: Period
     return result
 
 
-def provider_market(ledger: Openbook, access: ProviderAccess, period: Period | str) -> dict[str, Any]:
+def _provider_market(engine: Engine, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
     """What a provider may see: its own return's figures and the anonymised market, or why there is none.
 
     ``own`` is the provider's return for the period (its accepted revision, or
     its current one with its status while under review); the market is built
     from accepted provider returns only and passed through ``for_provider``.
     """
-    _require(access, ProviderAccess)
-    engine = ledger.read_engine
     chosen = str(check_period(period))
-    providers = _accepted_costs(engine, access.agreement, chosen, in_house=False)
-    market = for_provider(market_view(providers), access.provider).market if providers else NotEnoughProviders(0, MIN_PROVIDERS)
-    result: dict[str, Any] = {"agreement": access.agreement, "period": chosen, "provider": access.provider}
+    providers = _accepted_costs(engine, agreement, chosen, in_house=False)
+    seen = for_provider(market_view(providers), provider).market if providers else NotEnoughProviders(0, MIN_PROVIDERS)
+    result: dict[str, Any] = {"agreement": agreement, "period": chosen, "provider": provider}
     c = cost_returns.c
     mine = _rows(
         engine,
-        select(cost_returns).where(
-            (c.agreement == access.agreement) & (c.provider == access.provider) & (c.period == chosen)
-        ),
+        select(cost_returns).where((c.agreement == agreement) & (c.provider == provider) & (c.period == chosen)),
     )
     result["own"] = None
     if mine:
         row = mine[0]
         revision, lines = _revision_costs(engine, row["id"], row["accepted_revision"] or row["revision"])
         result["own"] = {"status": row["status"], "revision": revision["revision"], **_figures(_unit_costs(revision, lines))}
-    if isinstance(market, AnonymisedMarketView):
-        result["market"] = _market_quartiles(market)
+    if isinstance(seen, AnonymisedMarketView):
+        result["market"] = _market_quartiles(seen)
     else:
         result["market"] = None
         result["not_enough_providers"] = {
-            "contributors": market.contributors,
-            "required": market.required,
-            "message": f"no market figures: {market.contributors} providers' returns are accepted for {chosen} and "
-            f"at least {market.required} are needed, so that no provider's costs can be read from the quartiles",
+            "contributors": seen.contributors,
+            "required": seen.required,
+            "message": f"no market figures: {seen.contributors} providers' returns are accepted for {chosen} and "
+            f"at least {seen.required} are needed, so that no provider's costs can be read from the quartiles",
         }
     return result
+
+
+def market(engine: Engine, access: Access, period: Period | str, as_provider: str | None = None) -> dict[str, Any]:
+    """The market per agreement and period: an accountant's view, or what a provider sees.
+
+    An ``AccountantAccess`` gets every provider's figures beside the
+    quartiles; with ``as_provider`` it gets what that provider sees instead
+    (its own figures and the anonymised market), to check what a provider is
+    shown. A ``ProviderAccess`` gets its own provider's view; ``as_provider``
+    naming another provider is ``NotFound``.
+    """
+    _require_access(access)
+    if isinstance(access, ProviderAccess):
+        return _provider_market(engine, access.agreement, _shown_provider(access, as_provider or access.provider), period)
+    if as_provider is None:
+        return _accountant_market(engine, access, period)
+    _member_of(engine, as_provider)  # an unregistered provider says so
+    return _provider_market(engine, access.agreement, as_provider, period)
 
 
 # -- history -----------------------------------------------------------------------------------------
 
 
-def _history(ledger: Openbook, agreement: str, provider: str) -> list[dict[str, Any]]:
-    engine = ledger.read_engine
+def history(engine: Engine, access: Access, provider: str) -> list[dict[str, Any]]:
+    """A provider's cost per hour over time, per line, with the rate over the same periods.
+
+    Each period at its accepted revision where accepted, else its current one.
+    An accountant may follow any provider; a provider only itself.
+    """
+    provider = _shown_provider(access, provider)
+    agreement = access.agreement
     c = cost_returns.c
     rows = _rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
-    history = []
+    periods = []
     for row in sorted(rows, key=lambda r: (r["period_start"], r["period_end"])):
         revision = row["accepted_revision"] or row["revision"]
         rev, lines = _revision_costs(engine, row["id"], revision)
         costs = _unit_costs(rev, lines)
-        paid = rate_paid(ledger, agreement, provider, row["period"], row["in_house"])
-        history.append(
+        paid = _rate_paid(engine, agreement, provider, row["period"], row["in_house"])
+        periods.append(
             {
                 "period": row["period"],
                 "period_start": row["period_start"],
@@ -599,19 +626,7 @@ def _history(ledger: Openbook, agreement: str, provider: str) -> list[dict[str, 
                 "gap": None if paid.rate is None else EXACT.subtract(paid.rate, costs.total_per_hour),
             }
         )
-    return history
-
-
-def accountant_history(ledger: Openbook, access: AccountantAccess, provider: str) -> list[dict[str, Any]]:
-    """A provider's cost per hour over time, per line, with the rate over the same periods (accepted revision where accepted)."""
-    _require(access, AccountantAccess)
-    return _history(ledger, access.agreement, provider)
-
-
-def provider_history(ledger: Openbook, access: ProviderAccess) -> list[dict[str, Any]]:
-    """The access's provider's own history."""
-    _require(access, ProviderAccess)
-    return _history(ledger, access.agreement, access.provider)
+    return periods
 
 
 # -- reference data ------------------------------------------------------------------------------------

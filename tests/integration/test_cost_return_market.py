@@ -80,7 +80,7 @@ def test_market_quartiles_are_statistics_quantiles_of_the_accepted_returns_only(
     book.returns.draft_cost_return(by(COUNCIL_ACCOUNTANT, FILED), WIRRAL, "wirral-council", Q, filing(contact_pay="10.50"), submit=True)
     book.returns.accept_cost_return(by(CCG_ACCOUNTANT, ACCEPTED), WIRRAL, "wirral-council", Q)  # never its own council
 
-    market = views.accountant_market(book, accountant_access(book.records, SYSTEM, WIRRAL), Q)
+    market = views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), Q)
 
     costs = {p: unit_costs(filing(hours=h, **changes)) for p, (h, changes) in MARKET.items()}
     assert market["contributors"] == 7 and market["market"]["method"] == QUANTILE_METHOD
@@ -107,19 +107,19 @@ def test_providers_see_the_market_only_once_five_providers_returns_are_accepted(
         file(book, provider)
     file(book, "peripheral-a", accept=False)
 
-    seen = views.provider_market(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
+    seen = views.market(book.read_engine, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
     assert seen["market"] is None
     assert seen["not_enough_providers"]["contributors"] == 4 and seen["not_enough_providers"]["required"] == 5
     assert seen["own"]["total_per_hour"] == D("20.6900")  # its own figures are always its own to see
-    accountant = views.accountant_market(book, accountant_access(book.records, SYSTEM, WIRRAL), Q)
+    accountant = views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), Q)
     assert accountant["providers_would_see"] == "nothing: 4 of the 5 providers needed"
 
     book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, ACCEPTED), WIRRAL, "peripheral-a", Q)
-    seen = views.provider_market(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
+    seen = views.market(book.read_engine, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
     assert seen["market"]["contributors"] == 5 and "not_enough_providers" not in seen
 
     book.returns.reopen_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 12, 1)), WIRRAL, "peripheral-a", Q, "late correction")
-    seen = views.provider_market(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
+    seen = views.market(book.read_engine, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"), Q)
     assert seen["market"] is None and seen["not_enough_providers"]["contributors"] == 4
 
 
@@ -147,27 +147,40 @@ def test_a_provider_cannot_learn_another_providers_figures_from_any_view(book):
     for provider in providers:
         access = provider_access(book.records, finance(provider), WIRRAL, provider)
         for shown in (
-            views.provider_market(book, access, Q),
-            views.provider_return_sheet(book, access, Q),
-            views.provider_returns(book, access),
-            views.provider_history(book, access),
+            views.market(book.read_engine, access, Q),
+            views.return_sheet(book.read_engine, access, provider, Q),
+            views.list_returns(book.read_engine, access),
+            views.history(book.read_engine, access, provider),
         ):
             assert _leaks(shown, provider) == [], provider
-        market = views.provider_market(book, access, Q)
+        market = views.market(book.read_engine, access, Q)
         assert market["market"]["contributors"] == 6 and set(market) == {
             "agreement", "period", "provider", "own", "market"
         }  # fmt: skip
 
+        other = "haven-care" if provider != "haven-care" else "carewatch"
         with pytest.raises(NotFound):  # another provider's figures, as if there were none
-            provider_access(book.records, finance(provider), WIRRAL, "haven-care" if provider != "haven-care" else "carewatch")
+            provider_access(book.records, finance(provider), WIRRAL, other)
         with pytest.raises(NotAllowed):
             accountant_access(book.records, finance(provider), WIRRAL)
-        with pytest.raises(TypeError, match="needs AccountantAccess"):
-            views.accountant_market(book, access, Q)  # type: ignore[arg-type]
+        for asking in (  # a provider's access names one provider: another's figures are not there
+            lambda: views.return_sheet(book.read_engine, access, other, Q),
+            lambda: views.history(book.read_engine, access, other),
+            lambda: views.market(book.read_engine, access, Q, as_provider=other),
+            lambda: views.rate_paid(book.read_engine, access, other, Q, in_house=False),
+        ):
+            with pytest.raises(NotFound, match=f"{other}'s figures under {WIRRAL} are not found"):
+                asking()
+        with pytest.raises(TypeError, match="needs AccountantAccess or ProviderAccess"):
+            views.market(book.read_engine, finance(provider), Q)  # type: ignore[arg-type]
+        # An accountant asking what this provider sees (``market --as-provider``) gets exactly the provider's view.
+        assert views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), Q, provider) == market
+    with pytest.raises(NotFound, match="organisation 'nobody-care' is not registered"):
+        views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), Q, as_provider="nobody-care")
     with pytest.raises(TypeError, match="comes from ledger.authorisation"):
         AccountantAccess(WIRRAL, finance("premier-care"))
     # The check itself finds a leak where there is one: the accountants' view names everyone.
-    assert _leaks(views.accountant_market(book, accountant_access(book.records, SYSTEM, WIRRAL), Q), "premier-care")
+    assert _leaks(views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), Q), "premier-care")
 
 
 def test_history_shows_cost_per_hour_over_time_with_the_rate_over_the_same_time(book):
@@ -177,11 +190,12 @@ def test_history_shows_cost_per_hour_over_time_with_the_rate_over_the_same_time(
     book.rates.publish_rate(on(date(2020, 4, 1), "2020-21 review"), WIRRAL, "standard", "zone-1", hourly_rate=D("16.34"))
     book.rates.publish_rate(on(date(2020, 4, 1), "2020-21 review"), WIRRAL, "standard", "zone-2", hourly_rate=D("16.34"))
 
-    rows = views.provider_history(book, provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care"))
+    own = provider_access(book.records, finance("premier-care"), WIRRAL, "premier-care")
+    rows = views.history(book.read_engine, own, "premier-care")
 
     assert [r["period"] for r in rows] == ["2019-20-Q4", "2020-21-Q1"]
     assert [r["total_per_hour"] for r in rows] == [D("20.1800"), D("20.6900")]
     assert [r["per_line"]["contact_pay"] for r in rows] == [D("8.2100"), D("8.7200")]
     assert [r["rate"].rate for r in rows] == [D("15.60"), D("16.34")]
     assert [r["gap"] for r in rows] == [D("-4.5800"), D("-4.3500")]
-    assert rows == views.accountant_history(book, accountant_access(book.records, SYSTEM, WIRRAL), "premier-care")
+    assert rows == views.history(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), "premier-care")

@@ -111,6 +111,10 @@ def test_template_import_show_query_answer_accept_and_market(openbook, book, tmp
     assert own["own"]["total_per_hour"] == "20.6900"
     listed = ok_json(openbook("returns", "list", "--agreement", WIRRAL, "--json", as_user=premier))
     assert [r["provider"] for r in listed] == ["premier-care"]
+    # One query for both audiences: a provider's malformed period is refused as an accountant's is (not "none").
+    for who in (premier, accountant):
+        refused = openbook("returns", "list", "--agreement", WIRRAL, "--period", "2020-21-q2", as_user=who)
+        assert "error: period: '2020-21-q2' is not a financial period" in error_line(refused)
 
 
 def test_a_provider_sees_no_other_providers_figures_from_the_cli(openbook, book):
@@ -154,14 +158,14 @@ def test_the_demo_returns_load_once_and_give_providers_a_market(book, openbook):
     assert book.projections.head() == loaded  # idempotency keys: the second load records nothing
 
     access = accountant_access(book.records, SYSTEM, WIRRAL)
-    rows = {r["provider"]: r for r in views.list_returns(book, access, DEMO_PERIOD)}
+    rows = {r["provider"]: r for r in views.list_returns(book.read_engine, access, DEMO_PERIOD)}
     assert rows["aspire"]["status"] == "queried"
     assert (rows["carewatch"]["nlw_breach"], rows["carewatch"]["nlw_explained"]) == (True, True)
     assert rows["wirral-council"]["in_house"] and rows["wirral-council"]["status"] == "accepted"
-    market_view = views.accountant_market(book, access, DEMO_PERIOD)
+    market_view = views.market(book.read_engine, access, DEMO_PERIOD)
     assert market_view["contributors"] == 5 and [e["provider"] for e in market_view["in_house"]] == ["wirral-council"]
     assert all(e["gap"] < 0 for e in market_view["providers"])  # every provider costs more than the £15.60 paid
-    aspire = views.provider_market(book, provider_access(book.records, SYSTEM, WIRRAL, "aspire"), DEMO_PERIOD)
+    aspire = views.market(book.read_engine, provider_access(book.records, SYSTEM, WIRRAL, "aspire"), DEMO_PERIOD)
     assert aspire["market"]["contributors"] == 5 and aspire["own"]["status"] == "queried"
 
     shown = ok_json(openbook("market", "--agreement", WIRRAL, "--period", DEMO_PERIOD, "--json",

@@ -56,7 +56,7 @@ def head(book) -> int:
 
 
 def sheet(book, provider: str, period: str, revision: int | None = None) -> dict:
-    return views.accountant_return_sheet(book, accountant_access(book.records, SYSTEM, WIRRAL), provider, period, revision)
+    return views.return_sheet(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), provider, period, revision)
 
 
 def row(book, provider: str, period: str) -> dict:
@@ -123,7 +123,7 @@ def test_a_provider_files_is_queried_answers_amends_and_is_accepted(book):
         assert conn.execute(select(cost_return_revisions.c.revision).order_by("revision")).scalars().all() == [1, 2]
         current = conn.execute(select(cost_return_lines).where(cost_return_lines.c.current.is_(True))).all()
     assert {(r.revision, r.line) for r in current} >= {(2, "mileage")} and len(current) == 17
-    assert views.list_returns(book, accountant_access(book.records, SYSTEM, WIRRAL))[0]["status"] == "accepted"
+    assert views.list_returns(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL))[0]["status"] == "accepted"
 
 
 def test_the_worked_example_gives_20_69_per_contact_hour_through_the_read_model_at_any_volume(book):
@@ -323,7 +323,7 @@ def test_alliance_members_file_under_its_award_and_the_council_files_its_in_hous
     with pytest.raises(NotAllowed, match="cannot review wirral-council's own return"):
         book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, date(2019, 8, 1)), WIRRAL, "wirral-council", q)
     book.returns.accept_cost_return(by(CCG_ACCOUNTANT, date(2019, 8, 1)), WIRRAL, "wirral-council", q)
-    market = views.accountant_market(book, accountant_access(book.records, SYSTEM, WIRRAL), q)
+    market = views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), q)
     assert market["contributors"] == 0 and [e["provider"] for e in market["in_house"]] == ["wirral-council"]
 
 
@@ -542,8 +542,9 @@ RATE_EXAMPLES = {
 def test_the_rate_paid_from_the_read_models_equals_the_aggregates_pricer_day_by_day(book, example):
     build, cases = RATE_EXAMPLES[example]
     build(book)
+    access = accountant_access(book.records, SYSTEM, WIRRAL)
     for provider, period, in_house, rate in cases:
-        paid = views.rate_paid(book, WIRRAL, provider, period, in_house)
+        paid = views.rate_paid(book.read_engine, access, provider, period, in_house)
         assert paid == aggregate_rate_paid(book, provider, period, in_house), (provider, period)
         assert paid.rate == rate, (provider, period)
         assert paid.source == ("none" if rate is None else "rate card")
