@@ -30,7 +30,7 @@ The arithmetic itself is ``domain.incentives.reduction`` (``assess_reduction`` a
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -56,6 +56,8 @@ __all__ = [
     "PaymentRule",
     "SchemeTerms",
     "check_terms",
+    "terms_applying",
+    "terms_for",
     "default_from_year",
 ]
 
@@ -378,22 +380,35 @@ class IncentiveScheme(LedgerAggregate):
         return True
 
     def _terms_from(self, year: str) -> SchemeTerms | None:
-        """The terms applying in ``year``: the latest from_year not after it; a later recording wins a tie."""
-        wanted = parse_financial_year(year)
-        best: SchemeTerms | None = None
-        for terms, _envelope in self.history:
-            start = parse_financial_year(terms.from_year)
-            if start <= wanted and (best is None or start >= parse_financial_year(best.from_year)):
-                best = terms
-        return best
+        return terms_applying(year, [terms for terms, _envelope in self.history])
 
     def terms_for(self, year: FinancialYear | str) -> SchemeTerms:
-        chosen = check_financial_year(year)
-        found = self._terms_from(chosen)
-        if found is None:
-            first = min(parse_financial_year(t.from_year) for t, _ in self.history)
-            raise NotFound(f"the incentive scheme of {self.agreement} applies from {first}, not in {chosen}")
-        return found
+        return terms_for(self.agreement, [terms for terms, _envelope in self.history], year)
+
+
+def terms_applying(year: FinancialYear | str, versions: Iterable[SchemeTerms]) -> SchemeTerms | None:
+    """The version applying in ``year``: the latest ``from_year`` not after it; a later recording wins a tie.
+
+    ``versions`` in the order recorded. The one rule, for the aggregate and for
+    queries over the recorded versions.
+    """
+    wanted = parse_financial_year(check_financial_year(year))
+    best: SchemeTerms | None = None
+    for terms in versions:
+        start = parse_financial_year(terms.from_year)
+        if start <= wanted and (best is None or start >= parse_financial_year(best.from_year)):
+            best = terms
+    return best
+
+
+def terms_for(agreement: str, versions: Sequence[SchemeTerms], year: FinancialYear | str) -> SchemeTerms:
+    """The version applying in ``year`` (``terms_applying``), or ``NotFound`` saying when the scheme starts."""
+    chosen = check_financial_year(year)
+    found = terms_applying(chosen, versions)
+    if found is None:
+        first = min(parse_financial_year(t.from_year) for t in versions)
+        raise NotFound(f"the incentive scheme of {agreement} applies from {first}, not in {chosen}")
+    return found
 
 
 def default_from_year(envelope: Envelope) -> str:

@@ -46,7 +46,7 @@ from sqlalchemy import (
 )
 
 from domain.agreements.agreement import Agreement
-from domain.agreements.terms import LivingWageAdoption
+from domain.agreements.terms import LivingWageAdoption, in_force
 from domain.periods import parse_period
 from domain.returns.cost_return import CostReturn, ReturnStatus
 from domain.returns.filing import CostLine, CostReturnFiling
@@ -224,12 +224,11 @@ def _commitment_on(conn: Connection, agreement_id: str):  # type: ignore[no-unty
         select(cost_return_commitments).where(c.agreement_id == agreement_id).order_by(c.position)
     ).all()
 
+    history = [(row.effective_from, row) for row in rows]
+
     def on(day: date) -> tuple[LivingWageAdoption, ...] | None:
-        best = None
-        for row in rows:  # latest start on or before the day; a later-recorded row wins a tie
-            if row.effective_from <= day and (best is None or row.effective_from >= best.effective_from):
-                best = row
-        if best is None or not best.committed:
+        found, best = in_force(history, day)
+        if not found or not best.committed:
             return None
         return _adoptions(best.adoptions)
 

@@ -138,11 +138,14 @@ def _histories(rows: list[dict[str, Any]], key: str, value: Callable[[dict[str, 
 
 
 def kpis_on(engine: Engine, agreement: str, on: date) -> list[dict[str, Any]]:
-    """Each KPI as defined on ``on``: its latest revision effective by then (``in_force``: the later wins a tie)."""
+    """Each KPI as defined on ``on``: its latest revision effective by then (``in_force``: the later wins a tie).
+
+    In the order the agreement first defined them, as ``Agreement.kpis_on`` gives them.
+    """
     c = agreement_kpis.c
     rows = _rows(engine, select(agreement_kpis).where(c.agreement == agreement).order_by(c.position))
     found = [in_force(history, on) for history in _histories(rows, "kpi", lambda row: row).values()]
-    return sorted((row for ok, row in found if ok), key=lambda r: r["position"])
+    return [row for ok, row in found if ok]
 
 
 def settings_on(engine: Engine, agreement: str, on: date) -> dict[str, Any]:

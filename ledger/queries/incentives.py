@@ -18,17 +18,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from domain.agreements.terms import Award, AwardTier, Kpi, KpiDirection, awards_during
+from domain.agreements.terms import awards_during, kpis_on
 from domain.checks import check_financial_year
 from domain.errors import InvalidInput, NotFound
-from domain.incentives.incentive_scheme import SchemeTerms
+from domain.incentives.incentive_scheme import SchemeTerms, terms_for
 from domain.incentives.kpi_results import target_words
-from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_financial_year, parse_period
+from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_period
 from ledger.authorisation import Access, AccountantAccess, ProviderAccess
 from ledger.jsonable import json_ready
-from ledger.projections.agreements import agreement_kpis
 from ledger.projections.incentives import (
     incentive_assessment_lines,
     incentive_assessments,
@@ -69,27 +68,6 @@ def _period(text: str | None) -> FinancialYear | Quarter | None:
 # -- the KPI dashboard ----------------------------------------------------------------------------
 
 
-def _kpis_on(engine: Engine, agreement: str, on: date) -> list[Kpi]:
-    """The KPIs in force on ``on`` (``queries.agreements.kpis_on``), in the order the agreement first defined them.
-
-    That is the Agreement's own order: ``kpis_on`` orders a revised KPI by its revision.
-    """
-    k = agreement_kpis.c
-    first = select(k.kpi, func.min(k.position)).where(k.agreement == agreement).group_by(k.kpi)
-    with engine.connect() as conn:
-        defined = {code: position for code, position in conn.execute(first)}
-    rows = sorted(agreement_views.kpis_on(engine, agreement, on), key=lambda row: defined[row["kpi"]])
-    return [Kpi(r["kpi"], r["name"], r["measure"], r["target"], KpiDirection(r["direction"])) for r in rows]
-
-
-def _awards(engine: Engine, agreement: str) -> list[Award]:
-    """Every award of the agreement as the domain's ``Award`` values, so the domain's rules apply to them."""
-    return [
-        Award(row["provider"], row["zone"], AwardTier(row["tier"]), row["from_date"], row["to_date"])
-        for row in agreement_views.awards(engine, agreement)
-    ]
-
-
 def kpi_dashboard(engine: Engine, access: Access, period: str | None = None) -> dict[str, Any]:
     """Provider × KPI × period: each result's value, target, direction and met, and what is missing.
 
@@ -108,13 +86,14 @@ def kpi_dashboard(engine: Engine, access: Access, period: str | None = None) -> 
     if _only(access):
         query = query.where(r.provider == _only(access))
     rows = _rows(engine, query.order_by(r.provider, r.period, r.kpi))
-    kpis = _kpis_on(engine, agreement, chosen.end if chosen else date.max)
+    terms = agreement_views.agreement_terms(engine, agreement)
+    kpis = kpis_on(terms.kpis, chosen.end if chosen else date.max)
     cells = {(row["provider"], row["period"]): {} for row in rows}
     for row in rows:
         row["target_words"] = target_words(row["direction"], row["target"])
         cells[(row["provider"], row["period"])][row["kpi"]] = row
     if chosen is not None:
-        for award in awards_during(_awards(engine, agreement), chosen.start, chosen.end):
+        for award in awards_during(terms.awards, chosen.start, chosen.end):
             if _only(access) in (None, award.provider):
                 cells.setdefault((award.provider, str(chosen)), {})
     summary = []
@@ -183,23 +162,6 @@ def _terms_json(terms: SchemeTerms) -> dict[str, Any]:
     return {**terms.as_fields(), "described": terms.describe()}
 
 
-def _terms_for(agreement: str, versions: list[SchemeTerms], year: str) -> SchemeTerms:
-    """The version applying in ``year``: the latest from_year not after it; a later recording wins a tie.
-
-    The rule of ``IncentiveScheme.terms_for``, over the versions as recorded
-    (the tests hold the two equal, year by year).
-    """
-    wanted = parse_financial_year(year)
-    best: SchemeTerms | None = None
-    for terms in versions:
-        start = parse_financial_year(terms.from_year)
-        if start <= wanted and (best is None or start >= parse_financial_year(best.from_year)):
-            best = terms
-    if best is None:
-        first = min(parse_financial_year(t.from_year) for t in versions)
-        raise NotFound(f"the incentive scheme of {agreement} applies from {first}, not in {year}")
-    return best
-
 
 def scheme_sheet(engine: Engine, agreement: str, year: FinancialYear | str | None = None) -> dict[str, Any]:
     """The scheme's terms (for ``year``, or every version), with who set them, when and why (JSON-ready).
@@ -222,7 +184,7 @@ def scheme_sheet(engine: Engine, agreement: str, year: FinancialYear | str | Non
     if year is not None:
         chosen = check_financial_year(year)
         data["financial_year"] = chosen
-        data["terms"] = _terms_json(_terms_for(agreement, versions, chosen))
+        data["terms"] = _terms_json(terms_for(agreement, versions, chosen))
     return json_ready(data)
 
 

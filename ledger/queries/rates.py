@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, or_, select
+from sqlalchemy import Connection, Engine, select
 
 from domain.checks import check_financial_year
 from domain.errors import NotFound
@@ -53,19 +53,25 @@ def rate_history(
     return _with_band_order(_rows(engine, query))
 
 
-def rates_in_force(engine: Engine, agreement: str, on: date) -> list[dict[str, Any]]:
-    """The rates that apply on ``on``: effective by then, not corrected, withdrawn or superseded."""
-    c = rate_entries.c
-    query = select(rate_entries).where(
-        and_(
-            c.agreement == agreement,
-            c.effective_from <= on,
-            c.corrected.is_(False),
-            c.withdrawn.is_(False),
-            or_(c.superseded_from.is_(None), c.superseded_from > on),
-        )
+def in_force_on(rate: dict[str, Any], day: date) -> bool:
+    """Whether a ``rate_entries`` row is the rate of its key on ``day``.
+
+    Effective by then, not corrected by a later row for the same date, not a
+    withdrawal, and not superseded by a later date's row: what
+    ``RateCard.rate_for`` finds for the key (the projection dates each row so).
+    """
+    superseded = rate["superseded_from"]
+    return (
+        rate["effective_from"] <= day
+        and not rate["corrected"]
+        and not rate["withdrawn"]
+        and (superseded is None or superseded > day)
     )
-    return _with_band_order(_rows(engine, query))
+
+
+def rates_in_force(engine: Engine, agreement: str, on: date) -> list[dict[str, Any]]:
+    """The rates that apply on ``on`` (``in_force_on``)."""
+    return [rate for rate in rate_history(engine, agreement) if in_force_on(rate, on)]
 
 
 def list_rate_reviews(engine: Engine, agreement: str | None = None) -> list[dict[str, Any]]:

@@ -34,11 +34,12 @@ service is what it is compared with (docs/cost-returns.md).
    per question (award rows, zone rows, the standard rate rows, the
    organisation) and worked out in Python with the domain's own rules
    (``awards_during``, ``Award.in_force_on``, ``Zone.is_lot``) and the rate
-   card's rule for a rate in force (``_in_force_on``, as ``rates_in_force``
-   states it), so it equals ``Pricer.rate_for`` asked day by day. One rate
-   throughout: that rate. Rates differing by zone or changing in the period:
-   the range is shown, and the gap is taken against the mean over zone-days (every zone and day counted alike: no hours are
-   known yet), 4 dp half up, and the basis says so;
+   card's rule for a rate in force (``queries.rates.in_force_on``), so it
+   equals ``Pricer.rate_for`` asked day by day. One rate throughout: that
+   rate. Rates differing by zone or changing in the period: the range is
+   shown, and the gap is taken against the mean over zone-days (every zone and
+   day counted alike: no hours are known yet), 4 dp half up, and the basis
+   says so;
 3. in-house returns are compared with the standard rate in every zone of the
    agreement (what the commissioners pay providers for the same care).
 
@@ -56,7 +57,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from domain.agreements.terms import Award, AwardTier, ServiceType, Zone, awards_during
+from domain.agreements.terms import ServiceType, awards_during, awards_on, zones_on
 from domain.errors import NotFound
 from domain.money import EXACT, format_gbp
 from domain.periods import FinancialYear, Period
@@ -82,9 +83,8 @@ from ledger.projections.cost_returns import (
 from ledger.projections.organisations import organisations
 from ledger.projections.rates import rate_cards
 from ledger.queries.activity import provider_activity
-from ledger.queries.agreements import awards as award_rows
-from ledger.queries.agreements import zones as zone_rows
-from ledger.queries.rates import rate_history
+from ledger.queries.agreements import agreement_terms
+from ledger.queries.rates import in_force_on, rate_history
 
 __all__ = [
     "RatePaid",
@@ -178,29 +178,6 @@ def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Per
     )
 
 
-def _award(row: dict[str, Any]) -> Award:
-    return Award(row["provider"], row["zone"], AwardTier(row["tier"]), row["from_date"], row["to_date"])
-
-
-def _zone(row: dict[str, Any]) -> Zone:
-    return Zone(row["zone"], row["name"], tuple(row["districts"]), row["from_date"], tuple(row["covers"]))
-
-
-def _in_force_on(rate: dict[str, Any], day: date) -> bool:
-    """Whether a ``rate_entries`` row is the rate of its key on ``day``: the rule ``rates_in_force`` states.
-
-    Effective by then, not corrected by a later row for the same date, not a
-    withdrawal, and not superseded by a later date's row: what
-    ``RateCard.rate_for`` finds for the key (the projection dates each row so).
-    """
-    superseded = rate["superseded_from"]
-    return (
-        rate["effective_from"] <= day
-        and not rate["corrected"]
-        and not rate["withdrawn"]
-        and (superseded is None or superseded > day)
-    )
-
 
 def _zones_in_force(
     engine: Engine, agreement: str, provider: str, period: Period, in_house: bool
@@ -213,14 +190,14 @@ def _zones_in_force(
     alliance's, so the alliance's zones.
     """
     member_of = _member_of(engine, provider)
+    terms = agreement_terms(engine, agreement)
     if in_house:
-        agreement_zones = [zone for zone in map(_zone, zone_rows(engine, agreement)) if not zone.is_lot]
-        return lambda day: {zone.code for zone in agreement_zones if zone.from_date <= day}
-    awarded = [_award(row) for row in award_rows(engine, agreement)]
-    during = awards_during(awarded, period.start, period.end)
+        zones = [zone for zone in terms.zones if not zone.is_lot]
+        return lambda day: {zone.code for zone in zones_on(zones, day)}
+    during = awards_during(terms.awards, period.start, period.end)
     holders = {provider} if any(a.provider == provider for a in during) else {member_of}
-    held = [a for a in awarded if a.provider in holders]
-    return lambda day: {a.zone for a in held if a.in_force_on(day)}
+    held = [a for a in terms.awards if a.provider in holders]
+    return lambda day: {a.zone for a in awards_on(held, day)}
 
 
 def _has_rate_card(engine: Engine, agreement: str) -> bool:
@@ -246,7 +223,7 @@ def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Pe
     zones: set[str] = set()
     for day in _days(period):
         for zone in sorted(zones_on(day)):
-            rate = next((r for r in standard.get(zone, ()) if _in_force_on(r, day)), None)
+            rate = next((r for r in standard.get(zone, ()) if in_force_on(r, day)), None)
             if rate is None:
                 continue
             rates.append(rate["hourly_rate"])
