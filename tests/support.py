@@ -5,20 +5,11 @@ from __future__ import annotations
 from typing import TypeVar
 
 from eventsourcing.domain import BaseAggregate
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Mapper, UUIDAsHex
+from eventsourcing.persistence import Mapper
 
-from ledger.persistence.transcoding import register_transcodings
+from ledger.persistence.transcoding import stored_transcoder
 
 A = TypeVar("A", bound=BaseAggregate)
-
-
-def stored_transcoder() -> JSONTranscoder:
-    """The JSON transcoder as the ledger's Application builds it: the library's transcodings, then ours."""
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-        transcoder.register(transcoding)
-    register_transcodings(transcoder)
-    return transcoder
 
 
 def replay(aggregate: A) -> A:

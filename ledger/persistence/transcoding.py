@@ -12,7 +12,7 @@ import dataclasses
 from datetime import date
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder, Transcoder, Transcoding
+from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Transcoder, Transcoding, UUIDAsHex
 
 from domain.envelope import Actor, Envelope
 
@@ -55,3 +55,16 @@ def register_transcodings(transcoder: Transcoder) -> None:
     transcoder.register(DateAsISO())
     for name, cls in VALUE_OBJECTS.items():
         transcoder.register(ValueObjectAsDict(name, cls))
+
+
+def stored_transcoder() -> JSONTranscoder:
+    """The JSON transcoder as the ledger's Application builds it: the library's transcodings, then openbook's.
+
+    For anything else that must keep values exactly as the event store does
+    (read-model columns holding structured figures, tests replaying events).
+    """
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
+        transcoder.register(transcoding)
+    register_transcodings(transcoder)
+    return transcoder

@@ -10,7 +10,7 @@ every signature). Money in columns is exact decimal text (``ExactDecimal``),
 summed in Python, never in SQL.
 
 Structured figures (a pool's terms, a settlement's statement) are kept as
-``exact_text``: JSON in the event store's own encoding, so a Decimal keeps its
+``ExactJSON``: JSON in the event store's own encoding, so a Decimal keeps its
 exponent and a date its type, and what the query reads back is what the
 aggregate holds — nothing passes through a float.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, UUIDAsHex
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -39,31 +38,8 @@ from sqlalchemy import (
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget, PoolTerms, describe_band
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval, settlement_status
-from ledger.persistence.transcoding import register_transcodings
 from ledger.projections.base import Projection, handles
-from ledger.projections.columns import ExactDecimal
-
-
-def _exact_transcoder() -> JSONTranscoder:
-    """The event store's transcodings (``Ledger.register_transcodings``): the library's and openbook's."""
-    transcoder = JSONTranscoder()
-    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO()):
-        transcoder.register(transcoding)
-    register_transcodings(transcoder)
-    return transcoder
-
-
-_EXACT = _exact_transcoder()
-
-
-def exact_text(value: Any) -> str:
-    """``value`` as JSON text in the event store's encoding: Decimals, dates and UUIDs come back as they went in."""
-    return _EXACT.encode(value).decode("utf-8")
-
-
-def from_exact_text(text: str) -> Any:
-    return _EXACT.decode(text.encode("utf-8"))
-
+from ledger.projections.columns import ExactDecimal, ExactJSON
 
 metadata = MetaData()
 
@@ -78,7 +54,7 @@ pooled_budgets = Table(
     Column("loss_cap", ExactDecimal),
     Column("mechanism", String(12), nullable=False),
     Column("bands", Text, nullable=False),  # the bands in words, "; " between them
-    Column("terms", Text, nullable=False),  # PoolTerms.to_data() as exact_text: PoolTerms.from_data rebuilds them
+    Column("terms", ExactJSON, nullable=False),  # PoolTerms.to_data() exactly: PoolTerms.from_data rebuilds them
     Column("revisions", Integer, nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("position", Integer, nullable=False),
@@ -147,17 +123,17 @@ settlements = Table(
     Column("clawback_total", ExactDecimal, nullable=False),
     Column("commissioner_cost", ExactDecimal, nullable=False),
     Column("position", Integer, nullable=False),
-    # What the settlement shows (ledger.queries.settlements.settlement), each as exact_text:
-    Column("drafted", Text, nullable=False),  # every signature: a Signature's fields
-    Column("reviewed", Text),
-    Column("approvals", Text, nullable=False),  # commissioner -> signature, in the order they approved
-    Column("issued", Text),
-    Column("withdrawn", Text),
+    # What the settlement shows (ledger.queries.settlements.settlement), each as ExactJSON:
+    Column("drafted", ExactJSON, nullable=False),  # every signature: a Signature's fields
+    Column("reviewed", ExactJSON),
+    Column("approvals", ExactJSON, nullable=False),  # commissioner -> signature, in the order they approved
+    Column("issued", ExactJSON),
+    Column("withdrawn", ExactJSON),
     Column("superseded_by", Integer),
-    Column("statement", Text, nullable=False),
-    Column("comparison", Text),
-    Column("inputs", Text, nullable=False),
-    Column("input_references", Text, nullable=False),
+    Column("statement", ExactJSON, nullable=False),
+    Column("comparison", ExactJSON),
+    Column("inputs", ExactJSON, nullable=False),
+    Column("input_references", ExactJSON, nullable=False),
 )
 
 #: The columns a list of settlements shows: the headline figures, not the whole settlement.
@@ -176,7 +152,7 @@ def _pool_values(terms: dict[str, Any]) -> dict[str, Any]:
         "loss_cap": found.loss_cap,
         "mechanism": found.mechanism.value,
         "bands": "; ".join(describe_band(b) for b in found.bands),
-        "terms": exact_text(terms),
+        "terms": terms,
     }
 
 
@@ -184,9 +160,9 @@ def _settlement_key(e: Any) -> Any:
     return settlements.c.id == str(e.originator_id)
 
 
-def _signature(e: Any, note: str | None = None) -> str:
-    """The step's signature as the aggregate records it (``Signature.of``), as exact_text."""
-    return exact_text(dataclasses.asdict(Signature.of(e, note)))
+def _signature(e: Any, note: str | None = None) -> dict[str, Any]:
+    """The step's signature as the aggregate records it (``Signature.of``), as its fields."""
+    return dataclasses.asdict(Signature.of(e, note))
 
 
 def _signed(conn: Connection, e: Any, position: int, **values: Any) -> None:
@@ -198,7 +174,7 @@ def _signed(conn: Connection, e: Any, position: int, **values: Any) -> None:
     row = {**before._mapping, **values}
     status = settlement_status(
         reviewed=row["reviewed"] is not None,
-        awaiting=awaiting_approval(row["commissioners"].split(), from_exact_text(row["approvals"])),
+        awaiting=awaiting_approval(row["commissioners"].split(), row["approvals"]),
         issued=row["issued"] is not None,
         withdrawn=row["withdrawn"] is not None,
     )
@@ -274,9 +250,8 @@ class SettlementsProjection(Projection):
                 target=s["target"], actual=s["actual"],
                 provider_amount_uncapped=s["provider_amount_uncapped"], provider_amount=s["provider_amount"],
                 clawback_total=s["clawback_total"], commissioner_cost=s["commissioner_cost"], position=position,
-                drafted=_signature(e), approvals=exact_text({}), statement=exact_text(e.statement),
-                comparison=None if e.comparison is None else exact_text(e.comparison), inputs=exact_text(e.inputs),
-                input_references=exact_text(e.references),
+                drafted=_signature(e), approvals={}, statement=e.statement, comparison=e.comparison,
+                inputs=e.inputs, input_references=e.references,
             )  # fmt: skip
         )
 
@@ -289,8 +264,8 @@ class SettlementsProjection(Projection):
         c = settlements.c
         before, approvals = conn.execute(select(c.approved_by, c.approvals).where(_settlement_key(e))).one()
         signed = [*filter(None, before.split("; ")), f"{e.commissioner}: {e.envelope.actor.user}"]
-        approved = {**from_exact_text(approvals), e.commissioner: dataclasses.asdict(Signature.of(e))}
-        _signed(conn, e, position, approved_by="; ".join(signed), approvals=exact_text(approved))
+        approved = {**approvals, e.commissioner: _signature(e)}
+        _signed(conn, e, position, approved_by="; ".join(signed), approvals=approved)
 
     @handles(Settlement.Issued)
     def issued(self, conn: Connection, e: Settlement.Issued, position: int) -> None:

@@ -11,7 +11,7 @@ the provider's own figures, and another provider's statement is
 Priced activity is read from the activity read model (``activity_totals``,
 whole pence, summed in SQL); payments from ``payments`` (exact decimal text,
 summed here); the pool's terms and each settlement as the settlements read
-model keeps them (``exact_text``: read back as the aggregate holds them);
+model keeps them (``ExactJSON``: read back as the aggregate holds them);
 contributions from the agreements read model. The position's forecast is the
 run rate: priced spend to date ÷ months elapsed × 12
 (``domain.settlement.payment_ledger.run_rate_forecast``).
@@ -39,7 +39,6 @@ from domain.settlement.settlement import Settlement, Signature, awaiting_approva
 from ledger.authorisation import Access, AccountantAccess, ProviderAccess
 from ledger.projections.settlements import (
     SETTLEMENT_LIST_COLUMNS,
-    from_exact_text,
     payment_lines,
     payments,
     pooled_budgets,
@@ -197,7 +196,7 @@ def pool_terms(engine: Engine, agreement: str, financial_year: str) -> PoolTerms
         ).scalar()
     if found is None:
         raise NotFound(f"the {year} pooled budget of {agreement!r} is not registered")
-    return PoolTerms.from_data(from_exact_text(found))
+    return PoolTerms.from_data(found)
 
 
 def contributions(engine: Engine, agreement: str, financial_year: str) -> dict[str, Decimal]:
@@ -395,22 +394,22 @@ def settlement_view(settlement: Settlement, access: Access) -> dict[str, Any]:
     return _shown(recorded, access)
 
 
-def _signature_of(text: str | None) -> Signature | None:
+def _signature_of(fields: dict[str, Any] | None) -> Signature | None:
     """A step's signature from the read model: the ``Signature`` the aggregate holds."""
-    return None if text is None else Signature(**from_exact_text(text))
+    return None if fields is None else Signature(**fields)
 
 
 def _recorded(row: Any) -> _Recorded:
-    approvals = {c: Signature(**sig) for c, sig in from_exact_text(row.approvals).items()}
+    approvals = {c: Signature(**sig) for c, sig in row.approvals.items()}
     return _Recorded(
         agreement=row.agreement, financial_year=row.financial_year, sequence=row.sequence, previous=row.previous,
         status=row.status, commissioners=tuple(row.commissioners.split()),
-        drafted=Signature(**from_exact_text(row.drafted)),
+        drafted=Signature(**row.drafted),
         reviewed=_signature_of(row.reviewed), approvals=approvals, issued=_signature_of(row.issued),
         withdrawn=_signature_of(row.withdrawn), superseded_by=row.superseded_by,
-        statement=from_exact_text(row.statement),
-        comparison=None if row.comparison is None else from_exact_text(row.comparison),
-        inputs=from_exact_text(row.inputs), references=from_exact_text(row.input_references),
+        statement=row.statement,
+        comparison=row.comparison,
+        inputs=row.inputs, references=row.input_references,
     )  # fmt: skip
 
 

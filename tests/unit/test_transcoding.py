@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.envelope import Actor, Envelope
-from tests.support import stored_transcoder
+from ledger.persistence.transcoding import stored_transcoder
 
 TRANSCODER = stored_transcoder()
 
