@@ -231,9 +231,6 @@ class ActivityUseCases:
             totals=json_ready(record.totals),
         )
 
-    def activity_import(self, agreement: str, file_digest: str) -> ActivityImport:
-        return self.records.get(ActivityImport.create_id(agreement, file_digest), "activity import")
-
     # -- chunks ------------------------------------------------------------------------------------
 
     def referenced_chunks(self) -> set[str]:

@@ -65,12 +65,6 @@ class IncentiveUseCases:
 
     # -- KPI results ---------------------------------------------------------------------------
 
-    def kpi_results(self, agreement: str, provider: str, period: Period | str) -> KpiResults:
-        chosen = str(check_period(period))
-        return self.records.get(KpiResults.create_id(agreement, provider, chosen),
-            f"KPI results of {provider} under {agreement} for {chosen}",
-        )
-
     def _awarded_provider(self, agreement: Agreement, provider: str, period: Period) -> None:
         """KPI results are for a registered provider holding an award on some day of the period."""
         check_code(provider, "provider")

@@ -188,11 +188,6 @@ class SettlementUseCases:
 
         return self.ledger._execute("run_payments", {"agreement": agreement, "month": chosen}, envelope, build)
 
-    def payments(self, agreement: str, financial_year: str) -> PaymentLedger:
-        year = check_financial_year(financial_year)
-        what = f"payments of {agreement!r} in {year}"
-        return self.records.get(PaymentLedger.create_id(agreement, year), what)
-
     # -- settlement inputs -------------------------------------------------------------------------
 
     def _version(self, aggregate_id: Any) -> int | None:
