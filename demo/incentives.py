@@ -36,18 +36,18 @@ from __future__ import annotations
 import csv
 import random
 import tempfile
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from demo.steps import Step
 from domain.activity.visits import COLUMNS, hours
 from domain.envelope import SYSTEM, Actor, Envelope
 from ledger.authorisation import access_for
 from ledger.queries.activity import totals
 
-__all__ = ["DEMO_YEAR", "HEREFORDSHIRE", "incentive_steps", "load_demo_incentives", "sample_visits"]
+__all__ = ["DEMO_YEAR", "HEREFORDSHIRE", "incentive_steps", "sample_visits"]
 
 HEREFORDSHIRE = "herefordshire-hlah"
 ACCOUNTANT = Actor("accountant@herefordshire.example", "herefordshire-council")
@@ -86,8 +86,6 @@ RESULTS: dict[str, dict[str, tuple[str, str]]] = {
 }  # fmt: skip
 
 PLANNED_MINUTES = (30, 30, 45, 45, 60, 60, 90)
-Progress = Callable[[str], None]
-Step = tuple[str, Callable[[Any], Any]]
 
 
 def _e(reason: str, key: str, on: date) -> Envelope:
@@ -231,13 +229,3 @@ def incentive_steps() -> list[Step]:
     steps.append(("Herefordshire 2017-18 incentive assessment", _assess))
     return steps
 
-
-def load_demo_incentives(book: Any, progress: Progress | None = None) -> int:
-    """Run every step once (after ``demo.partnerships.load_demo``); returns how many ran."""
-    say = progress or (lambda _message: None)
-    count = 0
-    for label, run in incentive_steps():
-        run(book)
-        say(label)
-        count += 1
-    return count

@@ -32,14 +32,14 @@ What is from the seeds (DOMAIN.md) and what is invented for the demo:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from demo.incentives import incentive_steps
 from demo.returns import return_steps
+from demo.settlements import settlement_steps
+from demo.steps import Progress, Step, run_steps
 from domain.agreements.terms import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.organisations.organisation import OrganisationKind as K
@@ -178,8 +178,6 @@ HEREFORDSHIRE_SERVICES = (ServiceType.STANDARD, ServiceType.COMPLEX, ServiceType
 HEREFORDSHIRE_BUDGET_2017 = Decimal("9094000.00")  # indicative revenue budget 2017/18
 COMPLEX_BLEND = ((Decimal("0.7"), Decimal("12.80")), (Decimal("0.3"), Decimal("15.80")))
 
-Progress = Callable[[str], None]
-Step = tuple[str, Callable[[Openbook], Any]]
 
 
 def _envelope(actor: Actor, on: date, reason: str, key: str) -> Envelope:
@@ -496,19 +494,17 @@ def _herefordshire_steps() -> list[Step]:
 
 
 def steps() -> list[Step]:
-    """Every demo command, in order, as (label, run): loading runs each once."""
-    return [*_organisation_steps(), *_wirral_steps(), *_herefordshire_steps(), *return_steps(), *incentive_steps()]
+    """Every demo command, in order, as (label, run): organisations to Wirral's 2019-20 settlement."""
+    return [
+        *_organisation_steps(),
+        *_wirral_steps(),
+        *_herefordshire_steps(),
+        *return_steps(),
+        *incentive_steps(),
+        *settlement_steps(),
+    ]
 
 
 def load_demo(book: Openbook, progress: Progress | None = None) -> int:
-    """Record the whole demo (organisations to settlement); returns how many commands ran."""
-    say = progress or (lambda _message: None)
-    count = 0
-    for label, run in steps():
-        run(book)
-        say(label)
-        count += 1
-    # The pooled budget, a sample year of activity, payments and a settlement draft for Wirral.
-    from demo.settlements import load_demo_settlements
-
-    return count + load_demo_settlements(book, progress)
+    """Record the whole demo; returns how many steps ran (``len(steps())``)."""
+    return run_steps(book, steps(), progress)

@@ -1,7 +1,7 @@
 """Demo cost returns: Wirral's providers open their books for 2019-20 Q1 (April to June 2019).
 
-Runs after ``demo.partnerships.load_demo`` (it needs the Wirral agreement, its
-awards and its £15.60 rate card). Every command carries an idempotency key,
+Its steps come after the partnerships' in ``demo.partnerships.steps`` (they need the
+Wirral agreement, its awards and its £15.60 rate card). Every command carries an idempotency key,
 so loading twice records nothing the second time.
 
 What is from the seeds and DOMAIN.md, and what is invented:
@@ -30,16 +30,15 @@ Five provider returns are accepted, so providers see the anonymised market
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
+from demo.steps import Step
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.returns.filing import CostLine, CostReturnFiling
 
-__all__ = ["DEMO_PERIOD", "DEMO_RETURNS", "load_demo_returns", "return_steps"]
+__all__ = ["DEMO_PERIOD", "DEMO_RETURNS", "return_steps"]
 
 WIRRAL = "wirral-homecare"
 DEMO_PERIOD = "2019-20-Q1"
@@ -157,7 +156,6 @@ def demo_filing(demo: DemoReturn) -> CostReturnFiling:
     )
 
 
-Step = tuple[str, Callable[[Any], Any]]
 
 
 def _e(actor: Actor, on: date, reason: str, key: str) -> Envelope:
@@ -223,13 +221,3 @@ def return_steps() -> list[Step]:
         )  # fmt: skip
     return steps
 
-
-def load_demo_returns(book: Any, progress: Callable[[str], None] | None = None) -> int:
-    """File, query, explain and accept the demo returns; returns how many commands ran."""
-    say = progress or (lambda _message: None)
-    count = 0
-    for label, run in return_steps():
-        run(book)
-        say(label)
-        count += 1
-    return count

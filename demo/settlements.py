@@ -1,8 +1,8 @@
 """Demo pooled budget, payments and settlement draft for Wirral 2019-20.
 
-Runs after ``demo.partnerships.load_demo`` (the Wirral agreement, its commissioners'
-£7.2m + £4.8m contributions and its £15.60 rate card) and, if loaded, the demo
-cost returns. Every command carries an idempotency key, so loading twice
+Its steps come last in ``demo.partnerships.steps`` (after the Wirral agreement, its
+commissioners' £7.2m + £4.8m contributions, its £15.60 rate card and the demo
+cost returns). Every command carries an idempotency key, so loading twice
 records nothing the second time.
 
 What is from the seeds and DOMAIN.md, and what is invented:
@@ -14,33 +14,34 @@ What is from the seeds and DOMAIN.md, and what is invented:
   margin on the agreement and the 50% share of excess surplus clawed back
   are invented for the demo.
 * Payments are by rate (priced delivered activity, monthly).
-* Activity: if the ledger can import activity and holds none for 2019-20,
-  ``activity_visits`` generated visits (``demo.visits``: plausible,
+* Activity: if the ledger holds none for 2019-20, ``activity_visits``
+  generated visits (``demo.visits``: plausible,
   deterministic, pseudonymous) are imported first. They are a sample, far
   fewer than the real year's, so the year is a large underspend and the gain
   cap bites — which the statement shows.
 
-Then each month with priced activity is paid (the 10th of the month after),
-and the year's settlement is drafted by the council's accountant, for the
-CCG's accountant to review and both commissioners to approve and issue from
-the command line (``openbook settle review|approve|issue``).
+Then each month with priced activity is paid (the 10th of the month after:
+one step per month of the year, which records nothing for a month without
+activity), and the year's settlement is drafted by the council's accountant,
+for the CCG's accountant to review and both commissioners to approve and
+issue from the command line (``openbook settle review|approve|issue``).
 """
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from demo.steps import Step
 from domain.envelope import Actor, Envelope
 from domain.settlement.payment_ledger import months_of
 from ledger.authorisation import Access, access_for
 from ledger.queries import settlements as views
 
-__all__ = ["DEMO_YEAR", "load_demo_settlements"]
+__all__ = ["DEMO_YEAR", "settlement_steps"]
 
 WIRRAL = "wirral-homecare"
 DEMO_YEAR = "2019-20"
@@ -55,9 +56,6 @@ MAX_PROFIT_MARGIN = Decimal("0.03")
 CLAWBACK_SHARE = Decimal("0.5")
 ACTIVITY_VISITS = 12_000
 ACTIVITY_SEED = 201920
-
-Progress = Callable[[str], None]
-
 
 def _e(reason: str, key: str, on: date) -> Envelope:
     return Envelope(COUNCIL_ACCOUNTANT, on, reason, f"demo:{WIRRAL}:settlement:{DEMO_YEAR}:{key}")
@@ -109,38 +107,41 @@ def _paid_on(month: str) -> date:
     return date(year + (number == 12), number % 12 + 1, 10)
 
 
-def load_demo_settlements(book: Any, progress: Progress | None = None, activity_visits: int = ACTIVITY_VISITS) -> int:
-    """Set up Wirral's 2019-20 pool, pay each month with activity, draft the settlement; returns commands run.
-
-    Without activity for the year (and no way to import it), only the pool is
-    set up: run the settlement later with ``openbook settle``.
-    """
-    say = progress or (lambda _message: None)
-    _set_up_pool(book)
-    say("Wirral 2019-20 pooled budget")
-    count = 2
-    if _import_sample_activity(book, activity_visits):
-        say("Wirral 2019-20 sample activity")
-        count += 1
+def _priced_months(book: Any) -> set[str]:
     book.projections.catch_up()
-    months = sorted({r.month for r in views.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR)})
-    if not months:
-        say("no 2019-20 activity: run payments and the settlement from the command line once it is imported")
-        return count
-    paid = {run["month"] for run in views.payment_runs(book.read_engine, _reader(book), DEMO_YEAR)}
-    for month in months_of(DEMO_YEAR):
-        if month in months and month not in paid:
-            book.settlements.run_payments(_e(f"monthly payment of priced activity for {month}", f"payments:{month}",
-                                   _paid_on(month)), WIRRAL, month)  # fmt: skip
-            say(f"Wirral payments {month}")
-            count += 1
+    return {r.month for r in views.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR)}
+
+
+def _pay(book: Any, month: str) -> None:
+    """Pay a month of priced activity, unless it has none or is paid already."""
+    if month not in _priced_months(book):
+        return
+    if month in {run["month"] for run in views.payment_runs(book.read_engine, _reader(book), DEMO_YEAR)}:
+        return
+    book.settlements.run_payments(
+        _e(f"monthly payment of priced activity for {month}", f"payments:{month}", _paid_on(month)), WIRRAL, month
+    )
+
+
+def _draft(book: Any) -> None:
+    """Draft the year's settlement once the year has priced activity (else leave it for ``openbook settle``)."""
+    if not _priced_months(book):
+        return
     book.settlements.draft_settlement(
         _e("year-end risk and gain share settlement of the pooled budget", "draft", date(2020, 6, 30)),
         WIRRAL,
         DEMO_YEAR,
     )
-    say("Wirral 2019-20 settlement drafted")
-    return count + 1
+
+
+def settlement_steps(activity_visits: int = ACTIVITY_VISITS) -> list[Step]:
+    """Wirral's 2019-20 profit cap and pool, a sample year of visits, twelve monthly payment runs, the draft."""
+    return [
+        ("Wirral profit cap and 2019-20 pooled budget", _set_up_pool),
+        ("Wirral 2019-20 sample activity", lambda book: _import_sample_activity(book, activity_visits)),
+        *[(f"Wirral payments {month}", lambda book, m=month: _pay(book, m)) for month in months_of(DEMO_YEAR)],
+        ("Wirral 2019-20 settlement drafted", _draft),
+    ]
 
 
 def _reader(book: Any) -> Access:

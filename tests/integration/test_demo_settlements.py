@@ -10,19 +10,25 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from demo.partnerships import load_demo, steps
-from demo.settlements import DEMO_YEAR, WIRRAL, load_demo_settlements
+from demo.settlements import DEMO_YEAR, WIRRAL, settlement_steps
+from demo.steps import run_steps
 from domain.envelope import SYSTEM
 from ledger.authorisation import access_for
 from ledger.queries import settlements as views
 from tests.integration.settlement_setup import check_settlements_read_as_recorded
 
 
+def _the_rest_of_the_demo() -> list:
+    return steps()[: -len(settlement_steps())]
+
+
 def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
-    book = book
-    for _label, run in steps():  # the rest of the demo, then the settlement demo on its own
-        run(book)
-    commands = load_demo_settlements(book, activity_visits=600)
-    assert commands == 2 + 1 + 12 + 1  # profit cap and pool, activity, twelve monthly runs, the draft
+    run_steps(book, _the_rest_of_the_demo())
+    assert len(settlement_steps()) == 1 + 1 + 12 + 1  # profit cap and pool, activity, twelve monthly runs, the draft
+    before = book.projections.head()
+    run_steps(book, settlement_steps(activity_visits=600))
+    recorded = [n.topic for n in book.ledger.recorder.select_notifications(start=before + 1, limit=100)]
+    assert recorded.count("openbook:payments.run-recorded") == 12 and recorded[-1].startswith("openbook:settlement.")
     head = book.projections.head()
     load_demo(book)  # the whole demo, settlement included, again
     assert book.projections.head() == head  # nothing new the second time
@@ -42,8 +48,10 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
 
 
 def test_without_activity_only_the_pool_is_set_up(book):
-    for _label, run in steps():
-        run(book)
-    assert load_demo_settlements(book, activity_visits=0) == 2
+    run_steps(book, _the_rest_of_the_demo())
+    before = book.projections.head()
+    run_steps(book, settlement_steps(activity_visits=0))
+    recorded = [n.topic for n in book.ledger.recorder.select_notifications(start=before + 1, limit=100)]
+    assert recorded == ["openbook:agreement.profit-cap-set", "openbook:pooled-budget.set-up"]
     assert book.settlements.pooled_budget(WIRRAL, DEMO_YEAR).terms.gain_cap == D("250000.00")
     assert book.settlements.settlements(WIRRAL, DEMO_YEAR) == []
