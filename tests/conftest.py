@@ -1,4 +1,4 @@
-"""Shared fixtures: a ledger on each database, the app, the CLI runner.
+"""Shared fixtures: openbook on each database, and the ``openbook`` command line on the same database.
 
 Ledger tests run on SQLite and PostgreSQL. Each test run creates its own
 PostgreSQL database on OPENBOOK_TEST_POSTGRES_URL and drops it afterwards;
@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 
 import psycopg
 import pytest
+from click.testing import CliRunner, Result
 from sqlalchemy.engine import make_url
 
+from cli.main import cli
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.settings import DEFAULT_TEST_POSTGRES_URL
@@ -89,3 +91,21 @@ def open_book(database: Database) -> Iterator[Callable[[], Openbook]]:
 @pytest.fixture
 def book(open_book: Callable[[], Openbook]) -> Openbook:
     return open_book()
+
+
+@pytest.fixture
+def openbook(database_url: str) -> Callable[..., Result]:
+    """Run ``openbook --database <test database> [--as USER] ARGS...`` through the real entry point.
+
+    The main group builds its context and opens the ledger (``ledger.bootstrap``)
+    as it does for a user, and its error handling turns refusals into one line;
+    stdout and stderr are kept apart. ``OPENBOOK_USER`` is unset, so a command
+    acts as the system unless ``as_user`` names someone.
+    """
+    runner = CliRunner()
+
+    def run(*args: str, as_user: str | None = None) -> Result:
+        who = ["--as", as_user] if as_user else []
+        return runner.invoke(cli, ["--database", database_url, *who, *args], env={"OPENBOOK_USER": None})
+
+    return run

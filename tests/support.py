@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+import json
+from typing import Any, TypeVar
 
+from click.testing import Result
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import Mapper
 
@@ -19,3 +21,22 @@ def replay(aggregate: A) -> A:
     for event in aggregate.collect_events():
         copy = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(copy)
     return copy
+
+
+def ok(result: Result) -> Result:
+    """A command that succeeded (else fail, showing what it printed)."""
+    assert result.exit_code == 0, result.stderr or result.output
+    return result
+
+
+def ok_json(result: Result) -> Any:
+    """What a successful ``--json`` command printed, parsed."""
+    return json.loads(ok(result).stdout)
+
+
+def error_line(result: Result) -> str:
+    """The one line a refused command prints: exit status 1, nothing on stdout, ``error: ...`` on stderr."""
+    assert result.exit_code == 1 and result.stdout == "", (result.exit_code, result.stdout)
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    return line

@@ -8,29 +8,9 @@ provider sees only its own totals and arrears; a bad file is one "error:" line n
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal as D
 
-import pytest
-from click.testing import CliRunner, Result
-
-from cli.main import cli
-
-
-@pytest.fixture
-def openbook(database_url):
-    """Run ``openbook --database <test database> ...`` with the activity commands and use cases."""
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, ["--database", database_url, *args], env={"OPENBOOK_USER": None})
-
-    return run
-
-
-def ok_json(result: Result):
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+from tests.support import ok_json
 
 
 def test_the_template_lists_the_columns_and_says_what_they_hold(openbook, tmp_path):

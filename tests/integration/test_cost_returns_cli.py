@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import pytest
-from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
-from cli.main import cli
 from demo.partnerships import load_demo
 from demo.returns import DEMO_PERIOD, return_steps
 from demo.steps import run_steps
@@ -32,33 +29,10 @@ from tests.integration.returns_setup import (
     finance,
     setup,
 )
+from tests.support import error_line, ok_json
 
 Q = "2020-21-Q2"
 KEY = ["--agreement", WIRRAL, "--provider", "premier-care", "--period", Q]
-
-
-@pytest.fixture
-def openbook(database_url):
-    """Run ``openbook --database <test database> [--as USER] ...``."""
-    runner = CliRunner()
-
-    def run(*args: str, as_user: str | None = None) -> Result:
-        who = ["--as", as_user] if as_user else []
-        return runner.invoke(cli, ["--database", database_url, *who, *args], env={"OPENBOOK_USER": None})
-
-    return run
-
-
-def ok_json(result: Result):
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def error_line(result: Result) -> str:
-    assert result.exit_code == 1 and result.stdout == ""
-    [line] = result.stderr.splitlines()
-    assert line.startswith("error: ")
-    return line
 
 
 def test_template_import_show_query_answer_accept_and_market(openbook, book, tmp_path):

@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from cli.main import cli
 from demo.partnerships import ORGANISATIONS, USERS, load_demo, steps
@@ -26,6 +26,7 @@ from ledger.usecases.organisations import OrganisationUseCases
 DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
 DEMO_COMMANDS = len(steps())  # organisations to Wirral's 2019-20 settlement: the demo's one list of steps
 DEMO_EVENTS = 212  # some commands record several events; the settlement demo adds a pool, activity and payments
+from tests.support import ok_json
 
 
 def test_loading_the_demo_twice_records_it_once(book):
@@ -44,22 +45,6 @@ def test_loading_the_demo_twice_records_it_once(book):
     assert members == {"community-caring", "professional-carers", "aspire"}
     assert len(list_users(book.read_engine)) == 11
     assert set(book.projections.positions().values()) == {head}
-
-
-@pytest.fixture
-def openbook(database_url):
-    """Run ``openbook --database <test database> ...``; stdout and stderr are kept apart."""
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, ["--database", database_url, *args], env={"OPENBOOK_USER": None})
-
-    return run
-
-
-def ok_json(result: Result):
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def events_read_by_the_projections(book) -> int:

@@ -8,42 +8,21 @@ a provider's finance officer sees only its own.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal as D
 
 import pytest
-from click.testing import CliRunner, Result
 
-from cli.main import cli
-from ledger.bootstrap import open_openbook
-from ledger.persistence.database import Database
 from tests.integration.incentive_setup import HFD, herefordshire_style, import_two_years
+from tests.support import ok, ok_json
 
 
-@pytest.fixture
-def openbook(database_url, tmp_path):
-    """Run ``openbook --database <test database> ...`` with the KPI and incentive commands, after the set-up."""
-    book = open_openbook(Database.from_url(database_url))
-    try:
-        herefordshire_style(book)
-        import_two_years(book, tmp_path)
-    finally:
-        book.close()
-    runner = CliRunner()
-
-    def run(*args: str) -> Result:
-        return runner.invoke(cli, ["--database", database_url, *args], env={"OPENBOOK_USER": None})
-
-    return run
+@pytest.fixture(autouse=True)
+def herefordshire(book, tmp_path):
+    """Every test here starts from a Herefordshire-style agreement with two years of visits."""
+    herefordshire_style(book)
+    import_two_years(book, tmp_path)
 
 
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.stderr or result.output
-    return result
-
-
-def ok_json(result: Result):
-    return json.loads(ok(result).stdout)
 
 
 def test_kpis_scheme_assessment_and_rerun_round_trip(openbook, tmp_path):

@@ -16,14 +16,13 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from click.testing import CliRunner
 
-from cli.main import cli
 from demo.partnerships import load_demo
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.rates.rate_review import RateReview
 from ledger.queries import rates as views
 from tests.integration.agreement_setup import WIRRAL, on, wirral
+from tests.support import ok
 
 YEAR = "2020-21"
 OPENED, PROPOSED, DECIDED = date(2020, 2, 3), date(2020, 3, 2), date(2020, 6, 15)
@@ -233,34 +232,31 @@ def test_a_review_read_from_the_read_models_is_the_aggregates_after_the_demo(boo
         views.rate_review(book.read_engine, WIRRAL, "2021")
 
 
-def test_the_cli_runs_a_review_and_prints_the_arithmetic(book, database_url):
+def test_the_cli_runs_a_review_and_prints_the_arithmetic(book, openbook):
     wirral(book)
-    runner = CliRunner()
 
-    def openbook(*args: str):
-        result = runner.invoke(cli, ["--database", database_url, *args], env={"OPENBOOK_USER": None})
-        assert result.exit_code == 0, result.stderr
-        return result.stdout
+    def printed(*args: str) -> str:
+        return ok(openbook(*args)).stdout
 
     review = ("--agreement", WIRRAL, "--year", YEAR)
-    openbook("rates", "review", "open", *review, "--effective", "2020-02-03", "--reason", "NLW rises")
-    text = openbook(
+    printed("rates", "review", "open", *review, "--effective", "2020-02-03", "--reason", "NLW rises")
+    text = printed(
         "rates", "review", "propose", *review, "--median-cost", "15.60", "--pay-share", "0.65", "--inflation", "0.02",
         "--effective", "2020-03-02", "--reason", "uplift",
     )
     assert "10.1400 × 8.72 ÷ 8.21 (new floor ÷ old floor)" in text and "round(16.3391, 2)" in text
-    openbook("rates", "review", "comment", *review, "--provider", "haven-care", "--comment", "Mileage?",
+    printed("rates", "review", "comment", *review, "--provider", "haven-care", "--comment", "Mileage?",
              "--effective", "2020-03-16", "--reason", "consultation")
-    decided = json.loads(openbook(
+    decided = json.loads(printed(
         "rates", "review", "decide", *review, "--outcome", "accepted", "--decided-by", "joint panel",
         "--from", "2020-04-01", "--effective", "2020-06-15", "--reason", "panel", "--json",
     ))
     assert (decided["backdated"], [r["hourly_rate"] for r in decided["rates"]]) == (True, ["16.34"] * 4)
 
-    shown = json.loads(openbook("rates", "review", "show", *review, "--json"))
+    shown = json.loads(printed("rates", "review", "show", *review, "--json"))
     assert shown["status"] == "accepted" and shown["decision"]["effective_from"] == "2020-04-01"
     assert [line["amount"] for line in shown["proposals"][0]["lines"]] == [amount for _, _, amount in UPLIFT_LINES]
     assert shown["comments"][0]["provider"] == "haven-care"
-    assert json.loads(openbook("rates", "review", "list", "--json"))[0]["backdated"] is True
-    shown_rates = json.loads(openbook("rates", "show", "--agreement", WIRRAL, "--on", "2020-04-01", "--json"))
+    assert json.loads(printed("rates", "review", "list", "--json"))[0]["backdated"] is True
+    shown_rates = json.loads(printed("rates", "show", "--agreement", WIRRAL, "--on", "2020-04-01", "--json"))
     assert {r["hourly_rate"] for r in shown_rates} == {"16.34"}

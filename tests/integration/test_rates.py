@@ -8,14 +8,11 @@ is £7.90, 45 is £11.85 and 20 is £5.2666… → £5.27; 70% × £12.80 + 30% 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from click.testing import CliRunner
 
-from cli.main import cli
 from demo.partnerships import load_demo
 from domain.errors import InvalidInput, NotFound
 from domain.money import round_money
@@ -23,6 +20,7 @@ from domain.periods import quarter_of
 from ledger.queries import rates as views
 from ledger.usecases.rates import rate_line
 from tests.integration.agreement_setup import START, WIRRAL, framework, on, wirral
+from tests.support import error_line, ok_json
 
 HFD_START = date(2017, 4, 1)
 
@@ -205,74 +203,61 @@ def test_rates_are_checked_against_the_agreement_and_a_card_is_all_or_nothing(bo
 # -- the command line ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def openbook(database_url):
-    runner = CliRunner()
-
-    def run(*args: str) -> dict | list:
-        result = runner.invoke(cli, ["--database", database_url, *args, "--json"], env={"OPENBOOK_USER": None})
-        assert result.exit_code == 0, result.stderr
-        return json.loads(result.stdout)
-
-    return run
+def json_of(openbook, *args: str) -> dict | list:
+    return ok_json(openbook(*args, "--json"))
 
 
-def test_the_cli_looks_up_a_postcode_shows_rates_and_prices_a_visit(book, openbook, database_url):
+def test_the_cli_looks_up_a_postcode_shows_rates_and_prices_a_visit(book, openbook):
     load_demo(book)
 
-    found = openbook("postcode", "CH45", "3AB", "--agreement", "wirral-homecare", "--on", "2019-06-01")
+    found = json_of(openbook, "postcode", "CH45", "3AB", "--agreement", "wirral-homecare", "--on", "2019-06-01")
     assert (found["district"], found["zone"], found["zone_name"], found["primary_provider"]) == (
         "CH45", "zone-2", "Wallasey", "premier-care"
     )
-    by_district = openbook("postcode", "HR6 8AA", "--on", "2017-08-01")  # the agreement found by its district
+    by_district = json_of(openbook, "postcode", "HR6 8AA", "--on", "2017-08-01")  # the agreement found by its district
     assert (by_district["agreement"], by_district["lots"]) == ("herefordshire-hlah", ["complex-north"])
 
-    old = openbook("rates", "show", "--agreement", "wirral-homecare", "--on", "2020-03-31")
-    new = openbook("rates", "show", "--agreement", "wirral-homecare", "--on", "2020-04-01")
+    old = json_of(openbook, "rates", "show", "--agreement", "wirral-homecare", "--on", "2020-03-31")
+    new = json_of(openbook, "rates", "show", "--agreement", "wirral-homecare", "--on", "2020-04-01")
     assert {r["hourly_rate"] for r in old} == {"15.60"} and {r["hourly_rate"] for r in new} == {"16.34"}
 
-    price = openbook(
+    price = json_of(openbook, 
         "rates", "price", "--agreement", "herefordshire-hlah", "--service", "standard", "--zone", "zone-a",
         "--band", "rural", "--on", "2017-06-30", "--planned", "30", "--actual", "25",
     )
     assert (price["hourly_rate"], price["payable_minutes"], price["amount"]) == ("15.76", 25, "6.57")
     assert price["working"] == "25 min (actual basis: planned 30, actual 25) × £15.76 ÷ 60 = £6.57"
 
-    refused = CliRunner().invoke(
-        cli, ["--database", database_url, "postcode", "CH64 9ZZ", "--agreement", "wirral-homecare", "--on", "2019-06-01"]
-    )
-    assert refused.exit_code == 1
-    assert refused.stderr.splitlines() == [
-        "error: postcode district CH64 is not in any zone of wirral-homecare on 2019-06-01"
-    ]
+    refused = openbook("postcode", "CH64 9ZZ", "--agreement", "wirral-homecare", "--on", "2019-06-01")
+    assert error_line(refused) == "error: postcode district CH64 is not in any zone of wirral-homecare on 2019-06-01"
 
 
 def test_the_cli_sets_up_an_agreement_and_publishes_a_blended_rate(book, openbook):
     for code, kind in (("hfd-council", "council"), ("hfd-provider", "provider")):
-        openbook("organisations", "register", code, code, "--kind", kind, "--effective", "2017-04-01")
+        json_of(openbook, "organisations", "register", code, code, "--kind", kind, "--effective", "2017-04-01")
     recording = ("--effective", "2017-04-01", "--reason", "set-up")
-    openbook("agreements", "register", "hfd", "Help to Live at Home", "--kind", "framework",
+    json_of(openbook, "agreements", "register", "hfd", "Help to Live at Home", "--kind", "framework",
              "--term-start", "2017-04-01", "--term-end", "2022-06-30", "--effective", "2017-04-01")
-    openbook("agreements", "add-commissioner", "hfd", "hfd-council", *recording)
-    openbook("agreements", "set-contribution", "hfd", "hfd-council", "2017-18", "9094000.00", *recording)
-    openbook("agreements", "add-zone", "hfd", "zone-a", "Zone A", "--district", "HR5", "--district", "HR6", *recording)
-    openbook("agreements", "add-service", "hfd", "complex", *recording)
-    openbook("agreements", "award", "hfd", "hfd-provider", "zone-a", "--tier", "primary", *recording)
-    openbook("agreements", "define-kpi", "hfd", "all-kpis", "--name", "Reduction", "--measure", "% hours",
+    json_of(openbook, "agreements", "add-commissioner", "hfd", "hfd-council", *recording)
+    json_of(openbook, "agreements", "set-contribution", "hfd", "hfd-council", "2017-18", "9094000.00", *recording)
+    json_of(openbook, "agreements", "add-zone", "hfd", "zone-a", "Zone A", "--district", "HR5", "--district", "HR6", *recording)
+    json_of(openbook, "agreements", "add-service", "hfd", "complex", *recording)
+    json_of(openbook, "agreements", "award", "hfd", "hfd-provider", "zone-a", "--tier", "primary", *recording)
+    json_of(openbook, "agreements", "define-kpi", "hfd", "all-kpis", "--name", "Reduction", "--measure", "% hours",
              "--target", "5", "--direction", "higher-is-better", *recording)
-    openbook("agreements", "set-payment-basis", "hfd", "actual-capped", *recording)
-    published = openbook("rates", "publish", "--agreement", "hfd", "--service", "complex", "--zone", "zone-a",
+    json_of(openbook, "agreements", "set-payment-basis", "hfd", "actual-capped", *recording)
+    published = json_of(openbook, "rates", "publish", "--agreement", "hfd", "--service", "complex", "--zone", "zone-a",
                          "--blend", "0.7@12.80", "--blend", "0.3@15.80", *recording)
     assert published["hourly_rate"] == "13.7000"
 
-    shown = openbook("agreements", "show", "hfd", "--on", "2017-07-01")
+    shown = json_of(openbook, "agreements", "show", "hfd", "--on", "2017-07-01")
     view = shown["agreement"]
     assert (view["payment_basis"], [z["code"] for z in view["zones"]], view["awards"][0]["provider"]) == (
         "actual-capped", ["zone-a"], "hfd-provider"
     )
     assert shown["pooled_budget"] == "9094000.00" and shown["rates"][0]["hourly_rate"] == "13.7000"
-    assert [c["reason"] for c in openbook("agreements", "history", "hfd")][1:] == ["set-up"] * 7
-    assert [a["code"] for a in openbook("agreements", "list")] == ["hfd"]
-    priced = openbook("rates", "price", "--agreement", "hfd", "--service", "complex", "--zone", "zone-a",
+    assert [c["reason"] for c in json_of(openbook, "agreements", "history", "hfd")][1:] == ["set-up"] * 7
+    assert [a["code"] for a in json_of(openbook, "agreements", "list")] == ["hfd"]
+    priced = json_of(openbook, "rates", "price", "--agreement", "hfd", "--service", "complex", "--zone", "zone-a",
                       "--on", "2017-07-01", "--planned", "30", "--actual", "40")
     assert (priced["payable_minutes"], priced["amount"]) == (30, "6.85")
