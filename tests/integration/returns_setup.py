@@ -23,6 +23,7 @@ from domain.returns.filing import CostReturnFiling
 from ledger.bootstrap import Openbook
 from ledger.projections.cost_returns import CostReturnsProjection
 from tests.integration.agreement_setup import START, WIRRAL, on, wirral
+from tests.worked_examples import PER_HOUR_2020_21
 
 # -- people --------------------------------------------------------------------------------------
 
@@ -78,13 +79,6 @@ def by(actor: Actor, day: date, reason: str | None = None, key: str | None = Non
 
 # -- filings -------------------------------------------------------------------------------------
 
-#: The 2020-21 breakdown (DOMAIN.md), £ per contact hour; the splits of the combined figures are invented.
-PER_HOUR_2020_21 = {
-    "contact_pay": "8.72", "travel_pay": "1.70", "mileage": "1.36", "employer_ni": "0.70", "pension": "0.44",
-    "holiday_pay": "1.26", "training": "0.31", "sickness_other_oncosts": "0.40", "ppe": "0",
-    "office_staff": "2.60", "premises": "0.50", "it_rostering": "0.35", "insurance": "0.30",
-    "regulator_fees": "0.25", "recruitment": "0.40", "other_business_costs": "0.80", "surplus": "0.60",
-}  # fmt: skip
 
 
 def filing_data(

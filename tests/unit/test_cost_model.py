@@ -23,29 +23,12 @@ from domain.periods import parse_period
 from domain.returns.filing import CostGroup, CostLine, CostReturnFiling, FilingInvalid, Volume, Volumes, lines_in
 from domain.returns.unit_costs import hours_weighted_rate, rate_gap, shown, unit_costs
 from domain.returns.wage_checks import FindingKind, check_wages
+from tests.worked_examples import PER_HOUR_2020_21 as WORKED_EXAMPLE
 
 # The 2020-21 breakdown per contact hour, with the combined figures split (invented split):
 # NI 0.70 + pension 0.44 = 1.14; holiday 1.26 + training 0.31 + sickness/other 0.40 = 1.97;
 # running the business 2.60 + 0.50 + 0.35 + 0.30 + 0.25 + 0.40 + 0.80 = 5.20; PPE 0 (free in 2020-21).
-PER_HOUR_2020_21 = {
-    CostLine.CONTACT_PAY: D("8.72"),
-    CostLine.TRAVEL_PAY: D("1.70"),
-    CostLine.MILEAGE: D("1.36"),
-    CostLine.EMPLOYER_NI: D("0.70"),
-    CostLine.PENSION: D("0.44"),
-    CostLine.HOLIDAY_PAY: D("1.26"),
-    CostLine.TRAINING: D("0.31"),
-    CostLine.SICKNESS_OTHER_ONCOSTS: D("0.40"),
-    CostLine.PPE: D("0.00"),
-    CostLine.OFFICE_STAFF: D("2.60"),
-    CostLine.PREMISES: D("0.50"),
-    CostLine.IT_ROSTERING: D("0.35"),
-    CostLine.INSURANCE: D("0.30"),
-    CostLine.REGULATOR_FEES: D("0.25"),
-    CostLine.RECRUITMENT: D("0.40"),
-    CostLine.OTHER_BUSINESS_COSTS: D("0.80"),
-    CostLine.SURPLUS: D("0.60"),
-}
+PER_HOUR_2020_21 = {CostLine(line): D(rate) for line, rate in WORKED_EXAMPLE.items()}
 NI_AND_PENSION = (CostLine.EMPLOYER_NI, CostLine.PENSION)
 OTHER_ON_COSTS = (CostLine.HOLIDAY_PAY, CostLine.TRAINING, CostLine.SICKNESS_OTHER_ONCOSTS)
 

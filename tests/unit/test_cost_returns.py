@@ -19,18 +19,13 @@ from domain.returns.cost_return import CostReturn, ReturnStatus
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
 from domain.returns.wage_checks import FindingKind
 from tests.support import replay
+from tests.worked_examples import PER_HOUR_2020_21 as PER_HOUR
 
 PROVIDER = Actor("director@premiercare.example", "premier-care")
 ACCOUNTANT = Actor("finance@wirral.gov.uk", "wirral-council")
 AGREEMENT = "wirral-homecare"
 PERIOD = "2020-21-Q2"
 
-PER_HOUR = {
-    "contact_pay": "8.72", "travel_pay": "1.70", "mileage": "1.36", "employer_ni": "0.70", "pension": "0.44",
-    "holiday_pay": "1.26", "training": "0.31", "sickness_other_oncosts": "0.40", "ppe": "0",
-    "office_staff": "2.60", "premises": "0.50", "it_rostering": "0.35", "insurance": "0.30",
-    "regulator_fees": "0.25", "recruitment": "0.40", "other_business_costs": "0.80", "surplus": "0.60",
-}  # fmt: skip
 
 
 def filing(lowest: str = "8.72", **line_changes: str) -> CostReturnFiling:

@@ -27,6 +27,7 @@ from domain.returns.market import (
     quartiles,
 )
 from domain.returns.unit_costs import UnitCosts, unit_costs
+from tests.worked_examples import PER_HOUR_2020_21 as PER_HOUR
 
 
 def reference(data: list[D]) -> list[Fraction]:
@@ -82,12 +83,6 @@ def test_quartiles_property_against_statistics_quantiles(data):
 
 # -- market views ---------------------------------------------------------------------------------
 
-PER_HOUR = {
-    "contact_pay": "8.72", "travel_pay": "1.70", "mileage": "1.36", "employer_ni": "0.70", "pension": "0.44",
-    "holiday_pay": "1.26", "training": "0.31", "sickness_other_oncosts": "0.40", "ppe": "0",
-    "office_staff": "2.60", "premises": "0.50", "it_rostering": "0.35", "insurance": "0.30",
-    "regulator_fees": "0.25", "recruitment": "0.40", "other_business_costs": "0.80", "surplus": "0.60",
-}  # fmt: skip
 
 
 def provider_costs(contact_pay: str, hours: str = "10000") -> UnitCosts:

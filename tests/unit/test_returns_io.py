@@ -23,15 +23,10 @@ from domain.returns.cost_return import CostReturn
 from domain.returns.filing import CostGroup, CostLine, CostReturnFiling
 from domain.returns.unit_costs import shown, unit_costs
 from ledger.files.cost_returns import parse_cost_return, template_csv, template_xlsx
+from tests.worked_examples import PER_HOUR_2020_21 as PER_HOUR
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "cost-return-2020-21.xlsx"
 
-PER_HOUR = {
-    "contact_pay": "8.72", "travel_pay": "1.70", "mileage": "1.36", "employer_ni": "0.70", "pension": "0.44",
-    "holiday_pay": "1.26", "training": "0.31", "sickness_other_oncosts": "0.40", "ppe": "0",
-    "office_staff": "2.60", "premises": "0.50", "it_rostering": "0.35", "insurance": "0.30",
-    "regulator_fees": "0.25", "recruitment": "0.40", "other_business_costs": "0.80", "surplus": "0.60",
-}  # fmt: skip
 
 
 def worked_example(hours: str = "123456.5") -> CostReturnFiling:
