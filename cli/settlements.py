@@ -335,7 +335,7 @@ def settle_review(
 ) -> None:  # fmt: skip
     """Record the review of a draft (by someone other than who drafted it)."""
     book = context.book
-    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
+    number = sequence or views.latest_sequence(book.read_engine, agreement, financial_year)
     envelope = recording(context, effective, reason, idempotency_key)
     emit(book.settlements.review_settlement(envelope, agreement, financial_year, number, note), as_json, _signed("reviewed"))
 
@@ -354,7 +354,7 @@ def settle_approve(
 ) -> None:  # fmt: skip
     """Approve a reviewed settlement for the acting accountant's commissioner."""
     book = context.book
-    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
+    number = sequence or views.latest_sequence(book.read_engine, agreement, financial_year)
     envelope = recording(context, effective, reason, idempotency_key)
     result = book.settlements.approve_settlement(envelope, agreement, financial_year, number, commissioner)
     emit(result, as_json, _signed("approved"))
@@ -373,7 +373,7 @@ def settle_issue(
 ) -> None:
     """Issue a settlement every commissioner has approved; it never changes after this."""
     book = context.book
-    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
+    number = sequence or views.latest_sequence(book.read_engine, agreement, financial_year)
     envelope = recording(context, effective, reason, idempotency_key)
     emit(book.settlements.issue_settlement(envelope, agreement, financial_year, number), as_json, _signed("issued"))
 
@@ -391,7 +391,7 @@ def settle_withdraw(
 ) -> None:
     """Withdraw a draft that will not be issued (a reason is required)."""
     book = context.book
-    number = sequence or book.settlements.settlement(agreement, financial_year).sequence
+    number = sequence or views.latest_sequence(book.read_engine, agreement, financial_year)
     envelope = recording(context, effective, reason, idempotency_key)
     emit(book.settlements.withdraw_settlement(envelope, agreement, financial_year, number), as_json, _signed("withdrawn"))
 

@@ -312,6 +312,19 @@ def list_settlements(engine: Engine, access: Access, financial_year: str | None 
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
+def latest_sequence(engine: Engine, agreement: str, financial_year: str) -> int:
+    """The number of the latest settlement of the agreement's year (what a command acts on by default)."""
+    c = settlements.c
+    query = select(func.max(c.sequence)).where(
+        (c.agreement == agreement) & (c.financial_year == check_financial_year(financial_year))
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    if found is None:
+        raise NotFound(f"no settlement of {agreement!r} for {check_financial_year(financial_year)} has been drafted")
+    return int(found)
+
+
 # -- a settlement for people ----------------------------------------------------------------------
 
 
