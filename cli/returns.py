@@ -19,13 +19,12 @@ from typing import Any
 import click
 
 from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
-from domain.envelope import Actor
 from domain.errors import InvalidInput
 from domain.money import format_gbp
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
-from ledger.authorisation import access_for
+from ledger.authorisation import access_for, provider_access
 from ledger.files.cost_returns import template_csv, template_xlsx
 from ledger.queries import returns as views
 
@@ -167,10 +166,6 @@ _step(
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _actor(context: Context) -> Actor:
-    return context.actor()
-
-
 def _money(value: Any) -> str:
     return "-" if value is None else format_gbp(value)
 
@@ -219,7 +214,7 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
 def returns_show(context: Context, agreement: str, provider: str, period: str, revision: int | None, as_json: bool) -> None:
     """One return: cost per contact hour per line and in total, the rate paid and the gap, findings, queries."""
     book = context.book
-    access = access_for(book.records, _actor(context), agreement, provider)
+    access = access_for(book.records, context.actor(), agreement, provider)
     emit(views.return_sheet(book.read_engine, access, provider, period, revision), as_json, _sheet_lines)
 
 
@@ -231,7 +226,7 @@ def returns_show(context: Context, agreement: str, provider: str, period: str, r
 def returns_list(context: Context, agreement: str, period: str | None, as_json: bool) -> None:
     """The returns under an agreement and where each stands (a provider sees only its own)."""
     book = context.book
-    rows = views.list_returns(book.read_engine, access_for(book.records, _actor(context), agreement), period)
+    rows = views.list_returns(book.read_engine, access_for(book.records, context.actor(), agreement), period)
     emit(
         rows,
         as_json,
@@ -255,7 +250,7 @@ def returns_list(context: Context, agreement: str, period: str | None, as_json: 
 def returns_history(context: Context, agreement: str, provider: str, as_json: bool) -> None:
     """A provider's cost per contact hour over time, with the rate paid over the same periods."""
     book = context.book
-    rows = views.history(book.read_engine, access_for(book.records, _actor(context), agreement, provider), provider)
+    rows = views.history(book.read_engine, access_for(book.records, context.actor(), agreement, provider), provider)
     emit(
         rows,
         as_json,
@@ -326,5 +321,9 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
 def market(context: Context, agreement: str, period: str, as_provider: str | None, as_json: bool) -> None:
     """The market per agreement and period from accepted returns: median and quartiles, per line and in total."""
     book = context.book
-    access = access_for(book.records, _actor(context), agreement, as_provider)
-    emit(views.market(book.read_engine, access, period, as_provider), as_json, _market_lines)
+    actor = context.actor()
+    if as_provider is None:
+        access = access_for(book.records, actor, agreement)
+    else:  # what that provider sees, for itself or anyone who may read its figures
+        access = provider_access(book.records, actor, agreement, as_provider)
+    emit(views.market(book.read_engine, access, period), as_json, _market_lines)

@@ -46,10 +46,13 @@ __all__ = [
     "ProviderAccess",
     "access_for",
     "accountant_access",
+    "accountants_only",
     "check_admin",
     "check_may_file",
     "check_may_review",
+    "only_provider",
     "provider_access",
+    "shown_provider",
 ]
 
 
@@ -222,14 +225,25 @@ def accountant_access(records: _Records, actor: Actor, agreement: str) -> Accoun
     return AccountantAccess(agreement, actor, _GRANT)
 
 
+def _is_party(records: _Records, agreement: Agreement, code: str) -> bool:
+    """Whether ``code`` has figures under the agreement: it held an award (or its alliance did), or commissions it."""
+    if code in agreement.commissioners:
+        return True
+    awarded = {a.provider for a in agreement.awards_during(agreement.term_start, agreement.term_end)}
+    return code in awarded or records.organisation(code).member_of in awarded
+
+
 def provider_access(records: _Records, actor: Actor, agreement: str, provider: str) -> ProviderAccess:
     """Access to ``provider``'s own figures (and the anonymised market) under ``agreement``.
 
-    Another organisation's figures are ``NotFound``, as if there were none.
+    Another organisation's figures are ``NotFound``, as if there were none; so
+    are the figures of an organisation with no part in the agreement (no award,
+    no alliance holding one, not a commissioner), whoever asks.
     """
     found = records.agreement(agreement)
     records.organisation(provider)  # an unknown provider says so
-    if is_system(actor) or person(records, actor).organisation == provider or _may_read_all(records, actor, found):
+    allowed = is_system(actor) or person(records, actor).organisation == provider or _may_read_all(records, actor, found)
+    if allowed and _is_party(records, found, provider):
         return ProviderAccess(agreement, provider, actor, _GRANT)
     raise NotFound(f"{provider}'s figures under {agreement} are not found")
 
@@ -240,9 +254,45 @@ def access_for(records: _Records, actor: Actor, agreement: str, provider: str | 
     The one way a reader's access is decided (the CLI, pages and the API all
     ask here): ``AccountantAccess`` for whoever may read every provider's
     figures; otherwise ``ProviderAccess`` to ``provider`` (default: the
-    actor's own organisation), or ``NotFound`` if that is another's.
+    actor's own organisation), or ``NotFound`` if that is another's or has no
+    part in the agreement. To see what one provider sees, ask
+    ``provider_access`` for it.
     """
     found = records.agreement(agreement)
     if _may_read_all(records, actor, found):
         return AccountantAccess(agreement, actor, _GRANT)
     return provider_access(records, actor, agreement, provider or actor.organisation or "")
+
+
+# -- what an access lets a query show ----------------------------------------------------------
+
+
+def _checked(access: object) -> Access:
+    if not isinstance(access, (AccountantAccess, ProviderAccess)):
+        raise TypeError(f"this view needs an access from ledger.authorisation, not {type(access).__name__}")
+    return access
+
+
+def accountants_only(access: object) -> AccountantAccess:
+    """Every provider's figures at once are for accountants: a provider's access is refused by role (403)."""
+    checked = _checked(access)
+    if isinstance(checked, AccountantAccess):
+        return checked
+    raise NotAllowed(
+        f"{checked.actor} may not see every provider's figures under {checked.agreement}; "
+        "providers see their own figures and the anonymised market"
+    )
+
+
+def only_provider(access: object) -> str | None:
+    """The one provider whose figures the access may see; None for an accountant's (every provider)."""
+    checked = _checked(access)
+    return checked.provider if isinstance(checked, ProviderAccess) else None
+
+
+def shown_provider(access: object, provider: str) -> str:
+    """``provider``, if the access may see its figures; another provider's are ``NotFound``, as if there were none."""
+    own = only_provider(access)
+    if own is not None and provider != own:
+        raise NotFound(f"{provider}'s figures under {_checked(access).agreement} are not found")
+    return provider

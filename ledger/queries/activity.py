@@ -31,10 +31,10 @@ from sqlalchemy import Engine, func, select
 from domain.activity.arrears import ArrearsGroup, ArrearsLine
 from domain.activity.visits import FIELDS, VisitRow, hours
 from domain.checks import check_financial_year
-from domain.errors import InvalidInput, NotAllowed, NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.money import ZERO
 from domain.periods import PeriodFormatError, Quarter, parse_period
-from ledger.authorisation import Access, AccountantAccess, ProviderAccess
+from ledger.authorisation import Access, accountants_only, only_provider
 from ledger.jsonable import json_ready
 from ledger.projections.activity import (
     activity_imports,
@@ -88,17 +88,6 @@ class Totals:
         }
 
 
-def _check(access: object) -> Access:
-    if not isinstance(access, (AccountantAccess, ProviderAccess)):
-        raise TypeError(f"this view needs an access from ledger.authorisation, not {type(access).__name__}")
-    return access
-
-
-def _only(access: Access) -> str | None:
-    """The one provider a provider's access may see; None for an accountant's."""
-    return access.provider if isinstance(access, ProviderAccess) else None
-
-
 # -- views: what a reader may see ------------------------------------------------------------------
 
 
@@ -115,8 +104,8 @@ def totals(
     Optionally for one provider and one month, quarter or year. A provider's
     access totals its own visits only; naming another provider is ``NotFound``.
     """
-    agreement = _check(access).agreement
-    own = _only(access)
+    agreement = access.agreement
+    own = only_provider(access)
     if own is not None and provider not in (None, own):
         raise NotFound(f"{provider}'s activity under {agreement} is not found")
     return [
@@ -131,12 +120,7 @@ def imports(engine: Engine, access: Access) -> list[dict[str, Any]]:
     A file holds every provider's visits (its counts and spend are theirs
     together), so only an accountant's access lists them.
     """
-    agreement = _check(access).agreement
-    if not isinstance(access, AccountantAccess):
-        raise NotAllowed(
-            f"{access.actor} may not see the activity files of {agreement}: they hold every provider's visits; "
-            "a provider sees its own visits and totals"
-        )
+    agreement = accountants_only(access).agreement
     with engine.connect() as conn:
         rows = conn.execute(
             select(activity_imports)
@@ -148,12 +132,12 @@ def imports(engine: Engine, access: Access) -> list[dict[str, Any]]:
 
 def visit(engine: Engine, access: Access, visit_id: str) -> dict[str, Any]:
     """A visit as last recorded, with its price; another provider's visit is ``NotFound``."""
-    agreement = _check(access).agreement
+    agreement = access.agreement
     with engine.connect() as conn:
         row = conn.execute(
             select(visits).where((visits.c.agreement == agreement) & (visits.c.visit_id == visit_id))
         ).first()
-    if row is None or _only(access) not in (None, row.provider):
+    if row is None or only_provider(access) not in (None, row.provider):
         raise NotFound(f"visit {visit_id!r} is not recorded under {agreement}")
     found = dict(row._mapping)
     found["price"] = None if found["price_pence"] is None else pounds(found["price_pence"])
@@ -166,7 +150,7 @@ def arrears(engine: Engine, access: Access, financial_year: str) -> dict[str, An
     Exactly what the arrears command answers. A provider's access shows
     only its own lines, and its own total as the total.
     """
-    agreement = _check(access).agreement
+    agreement = access.agreement
     year = check_financial_year(financial_year)
     r = arrears_reviews.c
     with engine.connect() as conn:
@@ -185,7 +169,7 @@ def arrears(engine: Engine, access: Access, financial_year: str) -> dict[str, An
         ).all()
     shown = {provider: amount for provider, amount in providers}
     total = calculation.total
-    own = _only(access)
+    own = only_provider(access)
     if own is not None:
         lines = [line for line in lines if line.provider == own]
         shown = {own: shown[own]} if own in shown else {}

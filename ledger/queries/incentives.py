@@ -26,7 +26,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.incentives.incentive_scheme import SchemeTerms, terms_for
 from domain.incentives.kpi_results import target_words
 from domain.periods import FinancialYear, PeriodFormatError, Quarter, parse_period
-from ledger.authorisation import Access, AccountantAccess, ProviderAccess
+from ledger.authorisation import Access, only_provider, shown_provider
 from ledger.jsonable import json_ready
 from ledger.projections.incentives import (
     incentive_assessment_lines,
@@ -43,17 +43,6 @@ __all__ = ["incentive_assessment", "kpi_dashboard", "kpi_history", "scheme_sheet
 def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def _check(access: object) -> Access:
-    if not isinstance(access, (AccountantAccess, ProviderAccess)):
-        raise TypeError(f"this view needs an access from ledger.authorisation, not {type(access).__name__}")
-    return access
-
-
-def _only(access: Access) -> str | None:
-    """The one provider a provider's access may see; None for an accountant's."""
-    return access.provider if isinstance(access, ProviderAccess) else None
 
 
 def _period(text: str | None) -> FinancialYear | Quarter | None:
@@ -75,7 +64,7 @@ def kpi_dashboard(engine: Engine, access: Access, period: str | None = None) -> 
     period, every provider awarded in it appears, and a KPI in force with no
     result shows as "no result" (which an incentive gate counts as missed).
     """
-    agreement = _check(access).agreement
+    agreement = access.agreement
     chosen = _period(period)
     r = kpi_results.c
     query = select(kpi_results).where(r.agreement == agreement)
@@ -83,8 +72,8 @@ def kpi_dashboard(engine: Engine, access: Access, period: str | None = None) -> 
         query = query.where(r.financial_year == str(chosen))
     elif isinstance(chosen, Quarter):
         query = query.where(r.period == str(chosen))
-    if _only(access):
-        query = query.where(r.provider == _only(access))
+    if only_provider(access):
+        query = query.where(r.provider == only_provider(access))
     rows = _rows(engine, query.order_by(r.provider, r.period, r.kpi))
     terms = agreement_views.agreement_terms(engine, agreement)
     kpis = kpis_on(terms.kpis, chosen.end if chosen else date.max)
@@ -94,7 +83,7 @@ def kpi_dashboard(engine: Engine, access: Access, period: str | None = None) -> 
         cells[(row["provider"], row["period"])][row["kpi"]] = row
     if chosen is not None:
         for award in awards_during(terms.awards, chosen.start, chosen.end):
-            if _only(access) in (None, award.provider):
+            if only_provider(access) in (None, award.provider):
                 cells.setdefault((award.provider, str(chosen)), {})
     summary = []
     for (provider, shown_period), results in sorted(cells.items()):
@@ -128,9 +117,8 @@ def kpi_history(engine: Engine, access: Access, provider: str, period: str) -> l
 
     Another provider's history is ``NotFound`` to a provider's access, as if there were none.
     """
-    agreement = _check(access).agreement
-    if _only(access) not in (None, provider):
-        raise NotFound(f"{provider}'s KPI results under {agreement} are not found")
+    agreement = access.agreement
+    shown_provider(access, provider)
     chosen = _period(period)
     log = kpi_result_log.c
     query = (
@@ -192,7 +180,7 @@ def incentive_assessment(
     engine: Engine, access: Access, financial_year: str, run: int | None = None
 ) -> dict[str, Any]:
     """A run of a year's assessment (the last by default): per-provider lines and their difference from the run before."""
-    agreement = _check(access).agreement
+    agreement = access.agreement
     a, ln = incentive_assessments.c, incentive_assessment_lines.c
     runs = _rows(
         engine,
@@ -208,15 +196,15 @@ def incentive_assessment(
     query = select(incentive_assessment_lines).where(
         (ln.agreement == agreement) & (ln.financial_year == financial_year) & (ln.run == chosen["run"])
     )
-    if _only(access):
-        query = query.where(ln.provider == _only(access))
+    if only_provider(access):
+        query = query.where(ln.provider == only_provider(access))
     lines = _rows(engine, query.order_by(ln.provider))
     for line in lines:
         for name in ("kpis_in_gate", "missed_kpis"):
             line[name] = line[name].split()
         for name in ("kpi_notes", "changes"):
             line[name] = [text for text in line[name].split("\n") if text]
-    if _only(access):
+    if only_provider(access):
         for row in (chosen, *runs):
             row.update(total=None, previous_total=None, providers=None, paid_providers=None)
     return {**chosen, "lines": lines, "runs": runs}

@@ -72,7 +72,7 @@ from domain.returns.market import (
     market_view,
 )
 from domain.returns.unit_costs import UnitCosts, shown
-from ledger.authorisation import Access, AccountantAccess, ProviderAccess
+from ledger.authorisation import Access, AccountantAccess, only_provider, shown_provider
 from ledger.projections.cost_returns import (
     cost_return_lines,
     cost_return_queries,
@@ -102,31 +102,6 @@ _RATE_QUANTUM = Decimal("0.0001")
 def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
-
-
-def _require(access: object, kind: type) -> None:
-    """The access must be the right kind: a provider's access never opens an accountant's view."""
-    if not isinstance(access, kind):
-        raise TypeError(f"this view needs {kind.__name__} from ledger.authorisation, not {type(access).__name__}")
-
-
-def _require_access(access: object) -> None:
-    if not isinstance(access, (AccountantAccess, ProviderAccess)):
-        raise TypeError(
-            f"this view needs AccountantAccess or ProviderAccess from ledger.authorisation, not {type(access).__name__}"
-        )
-
-
-def _shown_provider(access: Access, provider: str) -> str:
-    """``provider``, if the access may see its figures: any for an accountant, only its own for a provider.
-
-    Another provider's figures are ``NotFound`` (as ``provider_access`` says
-    it), so a provider cannot even learn which of another's returns exist.
-    """
-    _require_access(access)
-    if isinstance(access, ProviderAccess) and provider != access.provider:
-        raise NotFound(f"{provider}'s figures under {access.agreement} are not found")
-    return provider
 
 
 def _member_of(engine: Engine, provider: str) -> str | None:
@@ -262,8 +237,7 @@ def _rate_paid(engine: Engine, agreement: str, provider: str, period: Period | s
 
 def rate_paid(engine: Engine, access: Access, provider: str, period: Period | str, in_house: bool) -> RatePaid:
     """The rate paid to ``provider`` in ``period``: priced activity if any, else the rate card (module docstring)."""
-    shown_provider = _shown_provider(access, provider)
-    return _rate_paid(engine, access.agreement, shown_provider, period, in_house)
+    return _rate_paid(engine, access.agreement, shown_provider(access, provider), period, in_house)
 
 
 # -- unit costs from the read model ----------------------------------------------------------------
@@ -428,8 +402,7 @@ def return_sheet(
     An accountant may open any provider's return; a provider only its own
     (another's is ``NotFound``). Both see the same sheet.
     """
-    shown_provider = _shown_provider(access, provider)
-    return _sheet(engine, access.agreement, shown_provider, period, revision)
+    return _sheet(engine, access.agreement, shown_provider(access, provider), period, revision)
 
 
 # -- lists ------------------------------------------------------------------------------------------
@@ -452,11 +425,11 @@ def list_returns(engine: Engine, access: Access, period: Period | str | None = N
 
     An accountant sees every provider's; a provider only its own.
     """
-    _require_access(access)
+    own = only_provider(access)
     c = cost_returns.c
     query = select(cost_returns).where(c.agreement == access.agreement)
-    if isinstance(access, ProviderAccess):
-        query = query.where(c.provider == access.provider)
+    if own is not None:
+        query = query.where(c.provider == own)
     if period is not None:
         query = query.where(c.period == str(check_period(period)))
     return _listed(engine, query)
@@ -492,7 +465,6 @@ def _market_quartiles(view: Any) -> dict[str, Any]:
 
 def _accountant_market(engine: Engine, access: AccountantAccess, period: Period | str) -> dict[str, Any]:
     """The market from accepted provider returns: quartiles, each provider by name, in-house beside it."""
-    _require(access, AccountantAccess)
     chosen = str(check_period(period))
     names = _names(engine)
     providers = _accepted_costs(engine, access.agreement, chosen, in_house=False)
@@ -553,22 +525,18 @@ def _provider_market(engine: Engine, agreement: str, provider: str, period: Peri
     return result
 
 
-def market(engine: Engine, access: Access, period: Period | str, as_provider: str | None = None) -> dict[str, Any]:
+def market(engine: Engine, access: Access, period: Period | str) -> dict[str, Any]:
     """The market per agreement and period: an accountant's view, or what a provider sees.
 
     An ``AccountantAccess`` gets every provider's figures beside the
-    quartiles; with ``as_provider`` it gets what that provider sees instead
-    (its own figures and the anonymised market), to check what a provider is
-    shown. A ``ProviderAccess`` gets its own provider's view; ``as_provider``
-    naming another provider is ``NotFound``.
+    quartiles; a ``ProviderAccess`` gets what its provider sees: its own
+    figures and the anonymised market (an accountant checks what a provider
+    is shown with ``provider_access`` for it).
     """
-    _require_access(access)
-    if isinstance(access, ProviderAccess):
-        return _provider_market(engine, access.agreement, _shown_provider(access, as_provider or access.provider), period)
-    if as_provider is None:
+    own = only_provider(access)
+    if own is None:
         return _accountant_market(engine, access, period)
-    _member_of(engine, as_provider)  # an unregistered provider says so
-    return _provider_market(engine, access.agreement, as_provider, period)
+    return _provider_market(engine, access.agreement, own, period)
 
 
 # -- history -----------------------------------------------------------------------------------------
@@ -580,7 +548,7 @@ def history(engine: Engine, access: Access, provider: str) -> list[dict[str, Any
     Each period at its accepted revision where accepted, else its current one.
     An accountant may follow any provider; a provider only itself.
     """
-    provider = _shown_provider(access, provider)
+    provider = shown_provider(access, provider)
     agreement = access.agreement
     c = cost_returns.c
     rows = _rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))

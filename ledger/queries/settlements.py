@@ -36,7 +36,7 @@ from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval
-from ledger.authorisation import Access, AccountantAccess, ProviderAccess
+from ledger.authorisation import Access, accountants_only, only_provider, shown_provider
 from ledger.projections.settlements import (
     SETTLEMENT_LIST_COLUMNS,
     payment_lines,
@@ -54,24 +54,6 @@ FORECAST_METHOD = (
 
 def _pounds(pence: Any) -> Decimal:
     return Decimal(int(pence or 0)).scaleb(-2)
-
-
-def _accountants_only(access: Access) -> AccountantAccess:
-    """Every provider's figures at once are for accountants: a provider is refused by role, as ``accountant_access``
-    would refuse it."""
-    if isinstance(access, AccountantAccess):
-        return access
-    raise NotAllowed(
-        f"{access.actor} may not see every provider's figures under {access.agreement}; "
-        "providers see their own figures and the anonymised market"
-    )
-
-
-def _provider_shown(access: Access, provider: str) -> str:
-    """``provider``, if the reader may see its figures; another provider's are ``NotFound``, as if there were none."""
-    if isinstance(access, ProviderAccess) and provider != access.provider:
-        raise NotFound(f"{provider}'s figures under {access.agreement} are not found")
-    return provider
 
 
 # -- priced activity ---------------------------------------------------------------------------
@@ -130,15 +112,16 @@ def payment_runs(engine: Engine, access: Access, financial_year: str) -> list[di
         .where((p.agreement == access.agreement) & (p.financial_year == financial_year))
         .order_by(p.month, p.provider)
     )
-    if isinstance(access, ProviderAccess):
-        query = query.where(p.provider == access.provider)
+    own = only_provider(access)
+    if own is not None:
+        query = query.where(p.provider == own)
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(query)]
 
 
 def payment_statement(engine: Engine, access: Access, provider: str, month: str) -> dict[str, Any]:
     """One provider's payment for one month: its lines, the amount, and the year's cumulative payments."""
-    provider = _provider_shown(access, provider)
+    provider = shown_provider(access, provider)
     chosen = check_month(month)
     year = year_of_month(chosen)
     p, pl = payments.c, payment_lines.c
@@ -209,7 +192,7 @@ def pool_position(engine: Engine, access: Access, year: str, through_month: str 
 
     For accountants only: it shows every provider's figures.
     """
-    agreement = _accountants_only(access).agreement
+    agreement = accountants_only(access).agreement
     year = check_financial_year(year)
     terms = pool_terms(engine, agreement, year)
     contributed = contributions(engine, agreement, year)
@@ -299,7 +282,7 @@ def list_pools(engine: Engine, agreement: str | None = None) -> list[dict[str, A
 
 def list_settlements(engine: Engine, access: Access, financial_year: str | None = None) -> list[dict[str, Any]]:
     """Every settlement of the agreement (of one year, if given) with its headline figures: for accountants."""
-    agreement = _accountants_only(access).agreement
+    agreement = accountants_only(access).agreement
     c = settlements.c
     query = (
         select(*(c[name] for name in SETTLEMENT_LIST_COLUMNS))
@@ -374,8 +357,8 @@ def _shown(s: _Recorded, access: Access) -> dict[str, Any]:
         "withdrawn": _signature(s.withdrawn),
         "superseded_by": s.superseded_by,
     }
-    if isinstance(access, ProviderAccess):
-        own = access.provider
+    own = only_provider(access)
+    if own is not None:
         providers = {own: statement["providers"][own]} if own in statement["providers"] else {}
         statement["providers"] = providers
         statement["clawbacks"] = [c for c in statement["clawbacks"] if c["provider"] == own]

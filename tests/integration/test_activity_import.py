@@ -459,7 +459,7 @@ def test_a_provider_reads_only_its_own_activity(book, tmp_path):
         views.visit(book.read_engine, premier, "H3")  # Haven Care's: as if it did not exist
     with pytest.raises(NotFound, match="visit 'H9' is not recorded under wirral-homecare"):
         recorded_visit(book, "H9")
-    with pytest.raises(NotAllowed, match="they hold every provider's visits"):
+    with pytest.raises(NotAllowed, match="may not see every provider's figures under wirral-homecare"):  # a file holds them all
         views.imports(book.read_engine, premier)
 
 

@@ -166,17 +166,18 @@ def test_a_provider_cannot_learn_another_providers_figures_from_any_view(book):
         for asking in (  # a provider's access names one provider: another's figures are not there
             lambda: views.return_sheet(book.read_engine, access, other, Q),
             lambda: views.history(book.read_engine, access, other),
-            lambda: views.market(book.read_engine, access, Q, as_provider=other),
+            lambda: provider_access(book.records, finance(provider), WIRRAL, other),
             lambda: views.rate_paid(book.read_engine, access, other, Q, in_house=False),
         ):
             with pytest.raises(NotFound, match=f"{other}'s figures under {WIRRAL} are not found"):
                 asking()
-        with pytest.raises(TypeError, match="needs AccountantAccess or ProviderAccess"):
+        with pytest.raises(TypeError, match="needs an access from ledger.authorisation"):
             views.market(book.read_engine, finance(provider), Q)  # type: ignore[arg-type]
         # An accountant asking what this provider sees (``market --as-provider``) gets exactly the provider's view.
-        assert views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), Q, provider) == market
+        as_provider = provider_access(book.records, COUNCIL_ACCOUNTANT, WIRRAL, provider)
+        assert views.market(book.read_engine, as_provider, Q) == market
     with pytest.raises(NotFound, match="organisation 'nobody-care' is not registered"):
-        views.market(book.read_engine, accountant_access(book.records, SYSTEM, WIRRAL), Q, as_provider="nobody-care")
+        provider_access(book.records, SYSTEM, WIRRAL, "nobody-care")
     with pytest.raises(TypeError, match="comes from ledger.authorisation"):
         AccountantAccess(WIRRAL, finance("premier-care"))
     # The check itself finds a leak where there is one: the accountants' view names everyone.

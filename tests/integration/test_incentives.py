@@ -176,7 +176,7 @@ def test_a_provider_sees_only_its_own_kpi_history(book):
                                       "ECM report")  # fmt: skip
     own = provider_access(book.records, PROVIDER_A_FINANCE, HFD, "hfd-provider-a")
     assert views.kpi_history(book.read_engine, own, "hfd-provider-a", Y2) == []
-    with pytest.raises(NotFound, match="hfd-provider-c's KPI results under hfd are not found"):
+    with pytest.raises(NotFound, match="hfd-provider-c's figures under hfd are not found"):
         views.kpi_history(book.read_engine, own, "hfd-provider-c", Y2)
 
 
