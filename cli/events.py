@@ -8,7 +8,8 @@ import click
 
 from cli.context import Context, emit, json_option, pass_context
 from domain.errors import InvalidInput
-from ledger.queries.events import read_events
+from ledger.authorisation import check_may_read_history
+from ledger.persistence.history import read_events
 
 __all__ = ["events"]
 
@@ -23,12 +24,14 @@ __all__ = ["events"]
 def events(
     context: Context, after: int, limit: int, topics: tuple[str, ...], aggregate: str | None, as_json: bool
 ) -> None:
-    """List recorded events: position, recorded-at, actor, effective date, topic."""
+    """List recorded events: position, recorded-at, actor, effective date, topic (auditors and the operator)."""
     try:
         aggregate_id = UUID(aggregate) if aggregate else None
     except ValueError:
         raise InvalidInput(f"--aggregate: {aggregate!r} is not an aggregate id (a UUID)") from None
-    ledger = context.book.ledger
+    book = context.book
+    check_may_read_history(book.records, context.actor())
+    ledger = book.ledger
     found = read_events(ledger.recorder, ledger.mapper, after=after, limit=limit, topics=topics, aggregate_id=aggregate_id)
     emit(
         [e.as_json() for e in found],

@@ -13,6 +13,7 @@ envelope names a different organisation from the user's own.
 | read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body |
 | read one provider's own figures (provider views) | that provider's staff; anyone who may read every provider's figures (to see what the provider sees) |
 | add a wage floor (reference data) | an admin |
+| read the event history itself (every provider's raw figures) | an auditor of an audit body |
 
 The system actor (``domain.envelope.SYSTEM``: the CLI without ``--as``, the
 demo loader, migrations) may do everything: it is the operator's own hand.
@@ -48,6 +49,7 @@ __all__ = [
     "accountant_access",
     "accountants_only",
     "check_admin",
+    "check_may_read_history",
     "check_may_file",
     "check_may_review",
     "only_provider",
@@ -193,6 +195,20 @@ def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement
     if commissioner and commissioner != who.organisation:
         raise NotAllowed(f"approving a settlement: {who.username} approves for {who.organisation}, not {commissioner}")
     return who.organisation
+
+
+def check_may_read_history(records: _Records, actor: Actor) -> None:
+    """The whole recorded history, every provider's raw figures in it, is for auditors (of an audit body) and the
+    operator; everyone else reads the views their access allows."""
+    if is_system(actor):
+        return
+    who = person(records, actor)
+    if who.has(Role.AUDITOR) and records.organisation(who.organisation).kind is OrganisationKind.AUDIT_BODY:
+        return
+    raise NotAllowed(
+        f"reading the event history: only an auditor of an audit body may, not {actor}; "
+        "every figure you may see is in the views (returns, activity, payments, settlements)"
+    )
 
 
 def check_admin(records: _Records, actor: Actor, what: str) -> None:

@@ -29,8 +29,8 @@ from domain.errors import NotFound
 from domain.rates.pricer import Pricer
 from domain.rates.pricing import payable_minutes
 from ledger.files.chunks import ChunkStore
+from ledger.persistence.history import read_events
 from ledger.queries.activity import Totals, pounds
-from ledger.queries.events import read_events
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Openbook

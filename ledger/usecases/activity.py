@@ -43,9 +43,9 @@ from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
 from ledger.files.chunks import ChunkStore, ChunkWriter
 from ledger.files.visit_files import inspect_file
 from ledger.jsonable import json_ready
+from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import activity as recorded_activity
-from ledger.queries.events import read_events
 from ledger.records import Records
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases

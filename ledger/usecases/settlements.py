@@ -54,8 +54,8 @@ from ledger.authorisation import (
     check_may_review,
 )
 from ledger.jsonable import json_ready
+from ledger.persistence.history import read_events
 from ledger.queries import settlements as views
-from ledger.queries.events import read_events
 from ledger.records import Records
 
 __all__ = ["SettlementUseCases"]

@@ -79,3 +79,12 @@ def test_a_provider_reads_its_own_figures_and_not_anothers(demo, openbook):
     # Every provider's figures at once are for accountants: refused by role.
     for command in (("pool", "show", *WIRRAL, "--year", "2019-20"), ("settle", "list", *WIRRAL)):
         assert _kind(openbook(*command, "--json", as_user=premier)) == "not-allowed", command
+
+
+def test_the_event_history_is_for_auditors_of_an_audit_body_and_the_operator(demo, openbook):
+    history = ("events", "--topic", "openbook:cost-return.drafted", "--json")
+    for user in ("finance@premiercare.example", "accountant@wirral.example", "admin@wirral.example"):
+        assert _kind(openbook(*history, as_user=user)) == "not-allowed", user
+    for user in ("auditor@audit.example", None):  # an audit body's auditor; the system (the operator's own hand)
+        drafted = ok_json(openbook(*history, as_user=user))
+        assert {event["payload"]["provider"] for event in drafted} >= {"premier-care", "haven-care"}

@@ -40,9 +40,9 @@ from ledger.audit.activity_totals import recompute_totals_from_history
 from ledger.authorisation import access_for
 from ledger.bootstrap import Openbook
 from ledger.files.chunks import ChunkStore, activity_chunks
+from ledger.persistence.history import read_events
 from ledger.queries import activity as views
 from ledger.queries.activity import provider_activity, totals_by_key
-from ledger.queries.events import read_events
 from ledger.usecases.activity import _arrears_json
 from tests.integration.activity_setup import (
     HAND_VISITS,

@@ -17,7 +17,7 @@ from domain.envelope import Actor, Envelope
 from domain.errors import ConcurrencyConflict
 from domain.organisations.organisation import Organisation
 from ledger.bootstrap import open_openbook
-from ledger.queries.events import read_events
+from ledger.persistence.history import read_events
 from ledger.queries.organisations import list_organisations
 
 

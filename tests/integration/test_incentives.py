@@ -34,9 +34,9 @@ from domain.periods import parse_period
 from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook
 from ledger.jsonable import json_ready
+from ledger.persistence.history import read_events
 from ledger.projections.incentives import IncentivesProjection
 from ledger.queries import incentives as views
-from ledger.queries.events import read_events
 from tests.integration.incentive_setup import (
     ACCOUNTANT,
     AFTER_Y2,

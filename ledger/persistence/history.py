@@ -1,7 +1,10 @@
-"""The event history as auditors and the CLI read it: position, topic, envelope, payload.
+"""The recorded history itself, event by event: position, topic, envelope, payload.
 
-The one query that reads the event store itself (through the recorder), not a
-read model: the history *is* what it shows.
+Read straight from the event store (through the recorder), not from a read
+model: commands use it to find what they must never lose (the chunks an
+import names, the rate card before a decision), and auditors to read the
+history. It shows every provider's raw figures, so a reader asks
+``ledger.authorisation.check_may_read_history`` first.
 """
 
 from __future__ import annotations
