@@ -227,7 +227,8 @@ def scheme_set(
 @pass_context
 def scheme_show(context: Context, agreement: str, year: str | None, as_json: bool) -> None:
     """The scheme's terms: for one year, or every version with who set it, when and why."""
-    data = views.scheme_sheet(context.book.read_engine, agreement, year)
+    book = context.book
+    data = views.scheme_sheet(book.read_engine, access_for(book.records, context.actor(), agreement), year)
 
     def render(d: dict[str, Any]) -> list[str]:
         if "terms" in d:

@@ -14,6 +14,7 @@ award held during a period (``awards_during``).
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -151,16 +152,24 @@ def _terms_json(terms: SchemeTerms) -> dict[str, Any]:
 
 
 
-def scheme_sheet(engine: Engine, agreement: str, year: FinancialYear | str | None = None) -> dict[str, Any]:
+def scheme_sheet(engine: Engine, access: Access, year: FinancialYear | str | None = None) -> dict[str, Any]:
     """The scheme's terms (for ``year``, or every version), with who set them, when and why (JSON-ready).
 
     What ``openbook incentives scheme show`` prints: each version's terms, in
-    words too (the domain's ``SchemeTerms.describe``).
+    words too (the domain's ``SchemeTerms.describe``). The terms are the
+    partnership's, but a fixed baseline is one provider's hours: a provider's
+    access shows only its own.
     """
+    agreement, own = access.agreement, only_provider(access)
     rows = scheme_versions(engine, agreement)
     if not rows:
         raise NotFound(f"the incentive scheme of {agreement!r} is not registered")
     versions = [_terms(row) for row in rows]
+    if own is not None:
+        versions = [
+            dataclasses.replace(t, fixed_baselines={p: h for p, h in t.fixed_baselines.items() if p == own})
+            for t in versions
+        ]
     data: dict[str, Any] = {
         "agreement": agreement,
         "versions": [

@@ -14,7 +14,7 @@ from demo.incentives import DEMO_YEAR, HEREFORDSHIRE, incentive_steps
 from demo.partnerships import load_demo
 from demo.steps import run_steps
 from domain.envelope import SYSTEM
-from ledger.authorisation import access_for
+from ledger.authorisation import access_for, provider_access
 from ledger.jsonable import json_ready
 from ledger.queries import incentives as views
 
@@ -38,4 +38,19 @@ def test_the_first_herefordshire_assessment_pays_a_withholds_c_for_a_missed_kpi_
     assert c["payment"] == "0.00" and c["missed_kpis"] == ["missed-visits"]
     assert "missed-visits (2017-18: 0.9 against a target of at most 0.5)" in c["reason"]
     assert result["total"] == a["payment"]
-    assert views.scheme_sheet(book.read_engine, HEREFORDSHIRE, "2018-19")["terms"]["baseline"] == "previous-year"
+    assert views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HEREFORDSHIRE), "2018-19")["terms"]["baseline"] == "previous-year"
+
+
+def test_a_provider_sees_the_schemes_terms_but_only_its_own_fixed_baseline(book):
+    load_demo(book)
+    everyone = views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HEREFORDSHIRE), DEMO_YEAR)
+    assert set(everyone["terms"]["fixed_baselines"]) == {"hfd-provider-a", "hfd-provider-b", "hfd-provider-c"}
+    own = provider_access(book.records, SYSTEM, HEREFORDSHIRE, "hfd-provider-a")
+    mine = views.scheme_sheet(book.read_engine, own, DEMO_YEAR)
+    assert mine["terms"]["fixed_baselines"] == {"hfd-provider-a": everyone["terms"]["fixed_baselines"]["hfd-provider-a"]}
+    assert all(set(v["fixed_baselines"]) <= {"hfd-provider-a"} for v in mine["versions"])
+    shown = str(mine)
+    assert "hfd-provider-b" not in shown and "hfd-provider-c" not in shown
+    assert {k: v for k, v in mine["terms"].items() if k not in ("fixed_baselines", "described")} == {
+        k: v for k, v in everyone["terms"].items() if k not in ("fixed_baselines", "described")
+    }

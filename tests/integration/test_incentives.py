@@ -31,7 +31,7 @@ from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, NotAllowed, NotFound, RuleBroken
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.periods import parse_period
-from ledger.authorisation import accountant_access, provider_access
+from ledger.authorisation import access_for, accountant_access, provider_access
 from ledger.bootstrap import Openbook
 from ledger.jsonable import json_ready
 from ledger.persistence.history import read_events
@@ -233,9 +233,9 @@ def test_the_scheme_is_checked_field_by_field_and_amended_from_a_year(book):
     assert herefordshire_scheme(book)["recorded"] is False  # the same terms again: nothing recorded
     book.incentives.set_incentive_scheme(by(ACCOUNTANT, date(2019, 4, 1), "cap from 2019-20"), HFD, from_year="2019-20",
                                 minimum_reduction="0.05", payment_per_hour="2.00", cap="5000.00")  # fmt: skip
-    sheet = views.scheme_sheet(book.read_engine, HFD, Y2)
+    sheet = views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HFD), Y2)
     assert sheet["terms"]["cap"] is None and len(sheet["versions"]) == 2
-    assert views.scheme_sheet(book.read_engine, HFD, "2019-20")["terms"]["cap"] == "5000.00"
+    assert views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HFD), "2019-20")["terms"]["cap"] == "5000.00"
     assert [v["from_year"] for v in views.scheme_versions(book.read_engine, HFD)] == [Y1, "2019-20"]
 
 
@@ -260,7 +260,7 @@ def sheet_of_the_aggregate(book: Openbook, year: str | None = None) -> dict:
 
 def test_the_scheme_sheet_is_the_aggregates_for_every_year(book):
     with pytest.raises(NotFound, match="the incentive scheme of 'hfd' is not registered"):
-        views.scheme_sheet(book.read_engine, HFD)
+        views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HFD))
     herefordshire_scheme(book, from_year="2018-19", baseline="fixed",
                          fixed_baselines={"hfd-provider-a": "87452", "hfd-provider-b": "113046.50"})  # fmt: skip
     book.incentives.set_incentive_scheme(
@@ -272,14 +272,14 @@ def test_the_scheme_sheet_is_the_aggregates_for_every_year(book):
         by(ACCOUNTANT, date(2019, 5, 1), "the same year again: this one wins"), HFD, from_year="2019-20",
         minimum_reduction="0.10", payment_per_hour="2.50",
     )  # fmt: skip
-    shown = views.scheme_sheet(book.read_engine, HFD)
+    shown = views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HFD))
     assert shown == sheet_of_the_aggregate(book) and len(shown["versions"]) == 3
     assert list(shown["versions"][0]) == list(sheet_of_the_aggregate(book)["versions"][0])  # the same --json text
     with pytest.raises(NotFound, match="the incentive scheme of hfd applies from 2018-19, not in 2017-18"):
-        views.scheme_sheet(book.read_engine, HFD, Y1)
+        views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HFD), Y1)
     for year in (Y2, "2019-20", "2020-21"):
-        assert views.scheme_sheet(book.read_engine, HFD, year) == sheet_of_the_aggregate(book, year), year
-    assert views.scheme_sheet(book.read_engine, HFD, "2020-21")["terms"]["minimum_reduction"] == "0.10"
+        assert views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HFD), year) == sheet_of_the_aggregate(book, year), year
+    assert views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HFD), "2020-21")["terms"]["minimum_reduction"] == "0.10"
 
 
 # -- assessments -----------------------------------------------------------------------------------
