@@ -126,6 +126,20 @@ def arrears_lines(
     return lines, unpriced
 
 
+def arrears_basis(visits: int, first_day: date, last_day: date, position: int | None = None, whose: str = "") -> str:
+    """What a calculation of arrears was based on, in words: the visits in the backdated window and which cards.
+
+    ``whose`` narrows the count to one provider's visits (what that provider is
+    shown); ``position`` is the event position the visits were read at.
+    """
+    counted = f"{visits:,} visits of {whose}" if whose else f"{visits:,} visits"
+    at = f" (event position {position})" if position is not None else ""
+    return (
+        f"{counted} recorded from {first_day.isoformat()} to {last_day.isoformat()}{at}; "
+        "old rates: the card before the decision; new rates: the card now"
+    )
+
+
 def provider_totals(lines: Iterable[ArrearsLine]) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
     for line in lines:

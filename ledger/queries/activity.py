@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from domain.activity.arrears import ArrearsGroup, ArrearsLine
+from domain.activity.arrears import ArrearsGroup, ArrearsLine, arrears_basis
 from domain.activity.visits import FIELDS, VisitRow, hours
 from domain.checks import check_financial_year
 from domain.errors import InvalidInput, NotFound
@@ -168,12 +168,13 @@ def arrears(engine: Engine, access: Access, financial_year: str) -> dict[str, An
             .order_by(arrears_providers.c.place)
         ).all()
     shown = {provider: amount for provider, amount in providers}
-    total = calculation.total
+    total, basis = calculation.total, calculation.basis
     own = only_provider(access)
-    if own is not None:
+    if own is not None:  # its own lines, total and visits: nothing summed over the others
         lines = [line for line in lines if line.provider == own]
         shown = {own: shown[own]} if own in shown else {}
         total = shown.get(own, ZERO)
+        basis = arrears_basis(sum(line.visits for line in lines), review.window_start, review.window_end, whose=own)
     return json_ready(
         {
             "agreement": agreement,
@@ -185,7 +186,7 @@ def arrears(engine: Engine, access: Access, financial_year: str) -> dict[str, An
             "lines": [_arrears_line(line) for line in lines],
             "providers": shown,
             "total": total,
-            "basis": calculation.basis,
+            "basis": basis,
             "recorded": True,
         }
     )

@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.activity.activity_import import ActivityImport
-from domain.activity.arrears import Arrears, arrears_lines
+from domain.activity.arrears import Arrears, arrears_basis, arrears_lines
 from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
 from domain.checks import check_financial_year
@@ -295,10 +295,7 @@ class ActivityUseCases:
             groups = recorded_activity.arrears_groups(self.ledger.read_engine, agreement, start, end)
             lines, unpriced = arrears_lines(groups, _rate_lookup(old), _rate_lookup(new))
             visits = sum(g.visits for g in groups)
-            basis = (
-                f"{visits:,} visits recorded from {start.isoformat()} to {end.isoformat()} (event position "
-                f"{self.ledger.projections.head()}); old rates: the card before the decision; new rates: the card now"
-            )
+            basis = arrears_basis(visits, start, end, self.ledger.projections.head())
             arrears: Arrears | None = self.records.find(Arrears.create_id(agreement, year))
             if arrears is not None:
                 changed = arrears.recalculate(envelope, lines, basis)

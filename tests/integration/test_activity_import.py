@@ -440,6 +440,13 @@ def test_the_arrears_read_model_answers_as_the_aggregate_and_a_provider_sees_onl
     assert {line["provider"] for line in own["lines"]} == {"premier-care"}
     assert (own["providers"], own["total"]) == ({"premier-care": "1.85"}, "1.85")
     assert own["lines"] == [line for line in shown["lines"] if line["provider"] == "premier-care"]
+    # ... and its own visits in the basis, never the count of every provider's.
+    own_visits = sum(line["visits"] for line in own["lines"])
+    assert shown["basis"].startswith(f"{sum(line['visits'] for line in shown['lines']):,} visits recorded from 2020-04-01")
+    assert own["basis"] == (
+        f"{own_visits:,} visits of premier-care recorded from 2020-04-01 to 2020-06-14; "
+        "old rates: the card before the decision; new rates: the card now"
+    )
 
     book.projections.rebuild(["activity"])
     assert views.arrears(book.read_engine, everyone(book), "2020-21") == arrears_as_recorded(book)
