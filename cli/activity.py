@@ -22,8 +22,8 @@ from cli.context import DATE, Context, command_options, emit, json_option, pass_
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.money import format_gbp
 from ledger.authorisation import access_for
+from ledger.projections.activity import DIMENSIONS
 from ledger.queries import activity as views
-from ledger.queries.activity import DIMENSIONS
 
 EXAMPLE_ROW = [
     "V00000001",

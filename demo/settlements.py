@@ -39,6 +39,7 @@ from demo.steps import Step
 from domain.envelope import Actor, Envelope
 from domain.settlement.payment_ledger import months_of
 from ledger.authorisation import Access, access_for
+from ledger.queries import every_provider
 from ledger.queries import settlements as views
 
 __all__ = ["DEMO_YEAR", "settlement_steps"]
@@ -86,7 +87,7 @@ def _import_sample_activity(book: Any, visits: int) -> bool:
     if visits <= 0:
         return False
     book.projections.catch_up()
-    if views.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR):
+    if every_provider.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR):
         return False
     from demo.visits import visit_rows, write_visits
 
@@ -109,7 +110,7 @@ def _paid_on(month: str) -> date:
 
 def _priced_months(book: Any) -> set[str]:
     book.projections.catch_up()
-    return {r.month for r in views.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR)}
+    return {r.month for r in every_provider.activity_rows(book.read_engine, WIRRAL, DEMO_YEAR)}
 
 
 def _pay(book: Any, month: str) -> None:

@@ -26,11 +26,12 @@ from uuid import UUID
 from domain.activity.activity_import import ActivityImport
 from domain.activity.visits import CORRECTION_FIELDS, FIELDS, decode_chunk
 from domain.errors import NotFound
+from domain.money import pounds_from_pence
 from domain.rates.pricer import Pricer
 from domain.rates.pricing import payable_minutes
 from ledger.files.chunks import ChunkStore
 from ledger.persistence.history import read_events
-from ledger.queries.activity import Totals, pounds
+from ledger.queries.every_provider import Totals
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Openbook
@@ -101,7 +102,7 @@ def recompute_totals_from_history(book: Openbook, agreement: str | None = None) 
                 row[5] += count
             else:
                 row[4] += count * pence
-        return {key: Totals(r[0], r[1], r[2], r[3], pounds(r[4]), r[5]) for key, r in sums.items()}
+        return {key: Totals(r[0], r[1], r[2], r[3], pounds_from_pence(r[4]), r[5]) for key, r in sums.items()}
     finally:
         db.close()
         os.unlink(path)

@@ -70,6 +70,9 @@ from ledger.records import Records
 
 metadata = MetaData()
 
+#: What ``activity_totals`` can be broken down by: its grouping columns.
+DIMENSIONS = ("provider", "zone", "service", "month", "quarter", "financial_year")
+
 visits = Table(
     "visits",
     metadata,

@@ -82,8 +82,8 @@ from ledger.projections.cost_returns import (
 )
 from ledger.projections.organisations import organisations
 from ledger.projections.rates import rate_cards
-from ledger.queries.activity import provider_activity
 from ledger.queries.agreements import agreement_terms
+from ledger.queries.every_provider import provider_activity
 from ledger.queries.rates import in_force_on, rate_history
 
 __all__ = [

@@ -33,7 +33,7 @@ from domain.checks import check_financial_year
 from domain.errors import NotAllowed, NotFound
 from domain.money import ZERO
 from domain.settlement.gainshare import apply_cap, share_variance
-from domain.settlement.payment_ledger import ActivityRow, check_month, months_of, run_rate_forecast, year_of_month
+from domain.settlement.payment_ledger import check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval
 from ledger.authorisation import Access, accountants_only, only_provider, shown_provider
@@ -45,60 +45,13 @@ from ledger.projections.settlements import (
     settlements,
 )
 from ledger.queries.agreements import contributions as agreement_contributions
+from ledger.queries.every_provider import activity_rows, by_provider, unpriced_visits
 
 FORECAST_METHOD = (
     "run rate: priced spend from April to the last month elapsed ÷ months elapsed × 12, "
     "rounded once to the penny"
 )
 
-
-def _pounds(pence: Any) -> Decimal:
-    return Decimal(int(pence or 0)).scaleb(-2)
-
-
-# -- priced activity ---------------------------------------------------------------------------
-
-
-def _activity_totals() -> Any:
-    """The activity read model's totals table, imported when first read: this module is loaded by ledgers
-    that may not run the activity projection, whose tables should then not be created."""
-    from ledger.projections.activity import activity_totals
-
-    return activity_totals
-
-
-def activity_rows(engine: Engine, agreement: str, financial_year: str) -> list[ActivityRow]:
-    """The year's priced activity per provider, zone, service and month, as the activity read model holds it."""
-    t = _activity_totals().c
-    query = (
-        select(t.provider, t.zone, t.service, t.month, t.visits, t.payable_minutes, t.spend_pence)
-        .where((t.agreement == agreement) & (t.financial_year == financial_year))
-        .order_by(t.provider, t.month, t.zone, t.service)
-    )
-    with engine.connect() as conn:
-        return [
-            ActivityRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), _pounds(r[6]))
-            for r in conn.execute(query)
-            if r[4]
-        ]
-
-
-def unpriced_visits(engine: Engine, agreement: str, financial_year: str) -> int:
-    """Visits of the year with no rate in force: not in priced activity until a rate is published."""
-    t = _activity_totals().c
-    with engine.connect() as conn:
-        found = conn.execute(
-            select(func.sum(t.unpriced_visits)).where((t.agreement == agreement) & (t.financial_year == financial_year))
-        ).scalar()
-    return int(found or 0)
-
-
-def by_provider(rows: list[ActivityRow], through_month: str | None = None) -> dict[str, Decimal]:
-    totals: dict[str, Decimal] = {}
-    for row in rows:
-        if through_month is None or row.month <= through_month:
-            totals[row.provider] = totals.get(row.provider, ZERO) + row.spend
-    return dict(sorted(totals.items()))
 
 
 # -- payments ----------------------------------------------------------------------------------

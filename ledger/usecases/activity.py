@@ -45,7 +45,7 @@ from ledger.files.visit_files import inspect_file
 from ledger.jsonable import json_ready
 from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
-from ledger.queries import activity as recorded_activity
+from ledger.queries import every_provider as recorded_activity
 from ledger.records import Records
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases

@@ -47,7 +47,7 @@ from ledger.application import Ledger
 from ledger.authorisation import check_may_review
 from ledger.files.kpi_results import KpiRow, read_kpi_file, refuse
 from ledger.jsonable import json_ready
-from ledger.queries import activity as recorded_activity
+from ledger.queries import every_provider as recorded_activity
 from ledger.records import Records
 
 __all__ = ["IncentiveUseCases"]

@@ -55,6 +55,7 @@ from ledger.authorisation import (
 )
 from ledger.jsonable import json_ready
 from ledger.persistence.history import read_events
+from ledger.queries import every_provider
 from ledger.queries import settlements as views
 from ledger.records import Records
 
@@ -166,9 +167,9 @@ class SettlementUseCases:
             terms = pool.terms
             if terms.mechanism is PaymentMechanism.RATE:
                 self.ledger.projections.catch_up()
-                rows = views.activity_rows(self.ledger.read_engine, agreement, year)
+                rows = every_provider.activity_rows(self.ledger.read_engine, agreement, year)
                 lines = rate_run(chosen, rows, record.paid())
-                unpriced = views.unpriced_visits(self.ledger.read_engine, agreement, year)
+                unpriced = every_provider.unpriced_visits(self.ledger.read_engine, agreement, year)
                 basis = (
                     f"priced activity of {year} up to {chosen} from the activity read model at event position "
                     f"{self._activity_position()} (rate card version {self._version(RateCard.create_id(agreement))}); "
@@ -237,8 +238,8 @@ class SettlementUseCases:
         found = self.records.agreement(agreement)
         pool = self.pooled_budget(agreement, year)
         terms = pool.terms
-        rows = views.activity_rows(self.ledger.read_engine, agreement, year)
-        activity = views.by_provider(rows)
+        rows = every_provider.activity_rows(self.ledger.read_engine, agreement, year)
+        activity = every_provider.by_provider(rows)
         payments_id = PaymentLedger.create_id(agreement, year)
         record: PaymentLedger | None = self.records.find(payments_id)
         year_end = parse_financial_year(year).end
@@ -280,7 +281,7 @@ class SettlementUseCases:
                 "head": self.ledger.projections.head(),
                 "months": sorted({r.month for r in rows}),
                 "visits": sum(r.visits for r in rows),
-                "unpriced_visits": views.unpriced_visits(self.ledger.read_engine, agreement, year),
+                "unpriced_visits": every_provider.unpriced_visits(self.ledger.read_engine, agreement, year),
             },
             "payments": None if record is None else {
                 "id": str(record.id), "version": record.version, "months": [r.month for r in record.runs],

@@ -42,7 +42,7 @@ from ledger.bootstrap import Openbook
 from ledger.files.chunks import ChunkStore, activity_chunks
 from ledger.persistence.history import read_events
 from ledger.queries import activity as views
-from ledger.queries.activity import provider_activity, totals_by_key
+from ledger.queries.every_provider import provider_activity, totals_by_key
 from ledger.usecases.activity import _arrears_json
 from tests.integration.activity_setup import (
     HAND_VISITS,

@@ -104,6 +104,17 @@ def test_queries_only_read_the_read_models():
     assert {m: i for m, i in wrong.items() if i} == {}
 
 
+def test_the_interfaces_show_only_what_an_access_allows():
+    """Every provider's figures at once (``ledger.queries.every_provider``) are for commands, never for a page or
+    the command line: those read the views, which narrow by an access."""
+    for layer in ("web", "cli"):
+        wrong = {
+            m: sorted(i for i in imports if _within(i, "ledger.queries.every_provider"))
+            for m, imports in _imports_of(layer).items()
+        }
+        assert {m: i for m, i in wrong.items() if i} == {}, layer
+
+
 def test_read_models_and_files_never_reach_for_the_use_cases_or_the_queries():
     for layer in ("ledger.projections", "ledger.files", "ledger.persistence"):
         wrong = {

@@ -1,0 +1,234 @@
+"""What commands and checks read of the read models with no access value: every provider's figures at once.
+
+A command decides who may act before it reads (``ledger.authorisation``),
+and then needs the agreement's whole priced activity (a payment run, an
+incentive assessment, a settlement's inputs, an import's comparison with the
+visits already recorded). A view for a reader never returns these as they
+are: the views in ``ledger/queries/<area>.py`` narrow them by an access
+first. The web app and the CLI never import this module
+(``tests/unit/test_architecture.py`` holds them to it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from domain.activity.arrears import ArrearsGroup
+from domain.activity.visits import FIELDS, VisitRow, hours
+from domain.errors import InvalidInput
+from domain.money import ZERO, pounds_from_pence
+from domain.periods import PeriodFormatError, Quarter, parse_period
+from domain.settlement.payment_ledger import ActivityRow
+from ledger.projections.activity import (
+    DIMENSIONS,
+    activity_imports,
+    activity_totals,
+    visits,
+)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Visits, minutes and spend of a set of visits; ``hours`` are delivered (actual) hours."""
+
+    visits: int
+    planned_minutes: int
+    actual_minutes: int
+    payable_minutes: int
+    spend: Decimal
+    unpriced_visits: int
+
+    @property
+    def hours(self) -> Decimal:
+        return hours(self.actual_minutes)
+
+    @property
+    def payable_hours(self) -> Decimal:
+        return hours(self.payable_minutes)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "visits": self.visits,
+            "hours": self.hours,
+            "payable_hours": self.payable_hours,
+            "planned_minutes": self.planned_minutes,
+            "actual_minutes": self.actual_minutes,
+            "payable_minutes": self.payable_minutes,
+            "spend": self.spend,
+            "unpriced_visits": self.unpriced_visits,
+        }
+
+
+
+
+def grouped_totals(
+    engine: Engine, agreement: str, by: Sequence[str], provider: str | None, period: str | None
+) -> list[tuple[tuple[Any, ...], Totals]]:
+    """(the ``by`` values, their totals) of every group with visits, in the order of ``by``."""
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise InvalidInput(f"by: {', '.join(unknown)} is not one of {', '.join(DIMENSIONS)}")
+    t = activity_totals.c
+    keys = [t[d] for d in by]
+    query = select(
+        *keys,
+        func.sum(t.visits),
+        func.sum(t.planned_minutes),
+        func.sum(t.actual_minutes),
+        func.sum(t.payable_minutes),
+        func.sum(t.spend_pence),
+        func.sum(t.unpriced_visits),
+    ).where(t.agreement == agreement)
+    if provider:
+        query = query.where(t.provider == provider)
+    if period:
+        query = query.where(_period_filter(period))
+    query = query.group_by(*keys).having(func.sum(t.visits) != 0).order_by(*keys)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        (tuple(row[: len(by)]), Totals(int(row[-6]), int(row[-5]), int(row[-4]), int(row[-3]), pounds_from_pence(row[-2]),
+                                       int(row[-1])))
+        for row in rows
+    ]  # fmt: skip
+
+
+def totals_by_provider(engine: Engine, agreement: str, period: str) -> dict[str, Totals]:
+    """Each provider's totals in a month, quarter or financial year (an incentive assessment's hours)."""
+    return {keys[0]: found for keys, found in grouped_totals(engine, agreement, ("provider",), None, period)}
+
+
+def _period_filter(period: str) -> Any:
+    """A financial year ("2019-20"), quarter ("2019-20-Q1") or month ("2019-04") as a filter on the totals."""
+    t = activity_totals.c
+    try:
+        found = parse_period(period)
+    except PeriodFormatError:
+        if re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", period or ""):
+            return t.month == period
+        raise InvalidInput(
+            f"period: {period!r} is not a financial year (2019-20), quarter (2019-20-Q1) or month (2019-04)"
+        ) from None
+    return (t.quarter if isinstance(found, Quarter) else t.financial_year) == str(found)
+
+
+def totals_by_key(engine: Engine, agreement: str | None = None) -> dict[tuple[str, str, str, str], Totals]:
+    """Totals per (agreement, provider, zone, service), as the projection holds them."""
+    t = activity_totals.c
+    query = select(
+        t.agreement, t.provider, t.zone, t.service,
+        func.sum(t.visits), func.sum(t.planned_minutes), func.sum(t.actual_minutes), func.sum(t.payable_minutes),
+        func.sum(t.spend_pence), func.sum(t.unpriced_visits),
+    ).group_by(t.agreement, t.provider, t.zone, t.service)  # fmt: skip
+    if agreement:
+        query = query.where(t.agreement == agreement)
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return {
+        (r[0], r[1], r[2], r[3]): Totals(int(r[4]), int(r[5]), int(r[6]), int(r[7]), pounds_from_pence(r[8]), int(r[9]))
+        for r in rows
+        if r[4]
+    }
+
+
+def provider_activity(engine: Engine, agreement: str, provider: str, quarters: Sequence[str]) -> Totals:
+    """A provider's priced activity in some financial quarters ("2019-20-Q1", ...), every zone and service.
+
+    The hours-weighted average rate actually paid is ``spend ÷ payable_hours``
+    (payable minutes ÷ 60, kept exact here): what a cost return's rate gap is
+    taken against once activity is recorded.
+    """
+    t = activity_totals.c
+    query = select(
+        func.sum(t.visits), func.sum(t.planned_minutes), func.sum(t.actual_minutes), func.sum(t.payable_minutes),
+        func.sum(t.spend_pence), func.sum(t.unpriced_visits),
+    ).where((t.agreement == agreement) & (t.provider == provider) & t.quarter.in_(list(quarters)))  # fmt: skip
+    with engine.connect() as conn:
+        r = conn.execute(query).one()
+    return Totals(int(r[0] or 0), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), pounds_from_pence(r[4]), int(r[5] or 0))
+
+
+def has_visits(engine: Engine, agreement: str) -> bool:
+    with engine.connect() as conn:
+        query = select(visits.c.visit_id).where(visits.c.agreement == agreement).limit(1)
+        return conn.execute(query).first() is not None
+
+
+def recorded_visits(engine: Engine, agreement: str, ids: Sequence[str]) -> dict[str, VisitRow]:
+    """The visits among ``ids`` already recorded under the agreement, as recorded."""
+    found: dict[str, VisitRow] = {}
+    columns = [visits.c[f] for f in FIELDS]
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 900):
+            batch = list(ids[start : start + 900])
+            query = select(*columns).where((visits.c.agreement == agreement) & visits.c.visit_id.in_(batch))
+            for row in conn.execute(query):
+                found[row[0]] = VisitRow.from_fields([str(v) for v in row])
+    return found
+
+
+def import_spend(engine: Engine, import_id: str) -> tuple[Decimal, int]:
+    """(spend, unpriced visits) of an import's new visits, as priced when the import was applied."""
+    i = activity_imports.c
+    with engine.connect() as conn:
+        row = conn.execute(select(i.spend_pence, i.unpriced_visits).where(i.import_id == import_id)).first()
+    return (pounds_from_pence(row[0]), int(row[1])) if row else (pounds_from_pence(0), 0)
+
+
+def arrears_groups(engine: Engine, agreement: str, first_day: date, last_day: date) -> list[ArrearsGroup]:
+    """Visits from ``first_day`` to ``last_day`` (inclusive) per provider, service, zone, band and day."""
+    v = visits.c
+    query = (
+        select(v.provider, v.service, v.zone, v.band, v.visit_date, func.count(), func.sum(v.payable_minutes))
+        .where(v.agreement == agreement)
+        .where((v.visit_date >= first_day.isoformat()) & (v.visit_date <= last_day.isoformat()))
+        .group_by(v.provider, v.service, v.zone, v.band, v.visit_date)
+        .order_by(v.provider, v.service, v.zone, v.band, v.visit_date)
+    )
+    with engine.connect() as conn:
+        return [
+            ArrearsGroup(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), int(r[5]), int(r[6]))
+            for r in conn.execute(query)
+        ]
+
+
+
+def activity_rows(engine: Engine, agreement: str, financial_year: str) -> list[ActivityRow]:
+    """The year's priced activity per provider, zone, service and month, as the activity read model holds it."""
+    t = activity_totals.c
+    query = (
+        select(t.provider, t.zone, t.service, t.month, t.visits, t.payable_minutes, t.spend_pence)
+        .where((t.agreement == agreement) & (t.financial_year == financial_year))
+        .order_by(t.provider, t.month, t.zone, t.service)
+    )
+    with engine.connect() as conn:
+        return [
+            ActivityRow(r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), pounds_from_pence(r[6]))
+            for r in conn.execute(query)
+            if r[4]
+        ]
+
+
+def unpriced_visits(engine: Engine, agreement: str, financial_year: str) -> int:
+    """Visits of the year with no rate in force: not in priced activity until a rate is published."""
+    t = activity_totals.c
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(func.sum(t.unpriced_visits)).where((t.agreement == agreement) & (t.financial_year == financial_year))
+        ).scalar()
+    return int(found or 0)
+
+
+def by_provider(rows: list[ActivityRow], through_month: str | None = None) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = {}
+    for row in rows:
+        if through_month is None or row.month <= through_month:
+            totals[row.provider] = totals.get(row.provider, ZERO) + row.spend
+    return dict(sorted(totals.items()))
