@@ -41,6 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
+from demo.places import HEREFORDSHIRE_LOTS, HEREFORDSHIRE_ZONES
 from demo.steps import Step
 from domain.activity.visits import COLUMNS, hours
 from domain.envelope import SYSTEM, Actor, Envelope
@@ -94,7 +95,6 @@ def _e(reason: str, key: str, on: date) -> Envelope:
 
 def sample_visits() -> list[list[str]]:
     """The demo's 2017-18 visits: deterministic template rows, each provider in its own primary places."""
-    from demo.partnerships import HEREFORDSHIRE_LOTS, HEREFORDSHIRE_ZONES
 
     rng = random.Random(201718)
     days = (YEAR_END - FRAMEWORK_START).days + 1

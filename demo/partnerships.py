@@ -37,6 +37,7 @@ from datetime import date
 from decimal import Decimal
 
 from demo.incentives import incentive_steps
+from demo.places import HEREFORDSHIRE_LOTS, HEREFORDSHIRE_ZONES
 from demo.returns import return_steps
 from demo.settlements import settlement_steps
 from demo.steps import Progress, Step, run_steps
@@ -135,21 +136,6 @@ WIRRAL_RATE = Decimal("15.60")  # "an aggregated rate of £15.60 per hour"
 
 HEREFORDSHIRE = "herefordshire-hlah"
 HEREFORDSHIRE_ACCOUNTANT = Actor("accountant@herefordshire.example", "herefordshire-council")
-
-#: Pathway O zones: zone -> (name, postcode districts). The districts are invented (the seeds give maps).
-HEREFORDSHIRE_ZONES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "zone-a": ("Pathway O Zone A", ("HR5", "HR6")),
-    "zone-b": ("Pathway O Zone B", ("HR7", "HR8")),
-    "zone-c": ("Pathway O Zone C", ("HR1", "HR4")),
-    "zone-d": ("Pathway O Zone D", ("HR2", "HR9")),
-    "zone-e": ("Pathway O Zone E", ("HR3",)),
-}
-
-#: Pathway D (complex needs): separate lots split north/south, each spanning O zones.
-HEREFORDSHIRE_LOTS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "complex-north": ("Pathway D Complex A & B (north)", ("zone-a", "zone-b")),
-    "complex-south": ("Pathway D Complex C, D, E (south)", ("zone-c", "zone-d", "zone-e")),
-}
 
 #: Planned hours from the seeds' tables 12.1 and 12.2: zone or lot -> (clients, weekly hours, annual hours).
 #: Not recorded yet: the agreement has no place for planned hours (the activity issue will).
