@@ -62,7 +62,6 @@ from domain.agreements.terms import (
     awards_on,
     check_service,
     contributions_in,
-    in_force,
     kpis_on,
     lots_covering,
     pooled_budget,
@@ -80,6 +79,7 @@ from domain.checks import (
     check_reason,
     check_text,
 )
+from domain.dated import in_force
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.money import format_gbp

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import TypeVar
 
 from domain.agreements.postcodes import postcode_district
 from domain.checks import check_choice, check_date, check_financial_year
+from domain.dated import in_force
 from domain.errors import NotFound
 
 __all__ = [
@@ -35,7 +35,6 @@ __all__ = [
     "awards_on",
     "commissioners_on",
     "contributions_in",
-    "in_force",
     "kpis_on",
     "locate_postcode",
     "lots_covering",
@@ -58,7 +57,6 @@ __all__ = [
     "check_service",
 ]
 
-T = TypeVar("T")
 
 class AgreementKind(StrEnum):
     FRAMEWORK = "framework"
@@ -228,18 +226,6 @@ class PostcodeLookup:
 
 # -- the rules "as at date D", over dated facts --------------------------------------------
 
-
-def in_force(history: Iterable[tuple[date, T]], on: date) -> tuple[bool, T | None]:
-    """(found, value) of the latest entry starting on or before ``on``; a later-recorded one wins a tie.
-
-    ``history`` is in recording order. A setting revised twice with effect
-    from one date takes the second revision: it corrects the first.
-    """
-    best: tuple[date, T] | None = None
-    for start, value in history:
-        if start <= on and (best is None or start >= best[0]):
-            best = (start, value)
-    return (False, None) if best is None else (True, best[1])
 
 
 def term_end_as_at(original_end: date, extensions: Iterable[tuple[date, date]], on: date) -> date:

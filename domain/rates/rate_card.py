@@ -18,6 +18,7 @@ from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natura
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import ServiceType, check_service
 from domain.checks import check_date, check_decimal, check_text
+from domain.dated import in_force
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound
 from domain.money import format_gbp, format_percent
@@ -169,14 +170,11 @@ class RateCard(LedgerAggregate):
     # -- questions ------------------------------------------------------------------------------
 
     def _entry(self, key: RateKey, on: date, exact_day: bool = False) -> RateEntry | None:
-        """The entry in force for ``key`` on ``on``: latest effective_from, a later correction winning a tie."""
-        best: RateEntry | None = None
-        for entry in self._entries:
-            if entry.key != key or entry.effective_from > on or (exact_day and entry.effective_from != on):
-                continue
-            if best is None or entry.effective_from >= best.effective_from:
-                best = entry
-        return best
+        """The entry in force for ``key`` on ``on`` (``domain.dated.in_force``: a later correction wins a tie)."""
+        history = [
+            (e.effective_from, e) for e in self._entries if e.key == key and (not exact_day or e.effective_from == on)
+        ]
+        return in_force(history, on)[1]
 
     def _rate_in_force(self, key: RateKey, on: date) -> RateEntry | None:
         """The entry in force for ``key`` on ``on``, unless there is none or it is a withdrawal."""

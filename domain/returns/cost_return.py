@@ -50,7 +50,7 @@ from domain.returns.wage_checks import FindingKind, WageFinding, check_wages
 #: "the floor on date D": the National Living Wage table the rules read (see ``domain.returns.wage_floors``).
 FloorOn = Callable[[date], Decimal]
 
-__all__ = ["BreachExplanation", "CostReturn", "Query", "ReturnStatus", "Revision", "check_period"]
+__all__ = ["BreachExplanation", "CostReturn", "Query", "ReturnStatus", "Revision", "check_period", "return_status"]
 
 
 class ReturnStatus(StrEnum):
@@ -59,6 +59,17 @@ class ReturnStatus(StrEnum):
     QUERIED = "queried"  # submitted, with at least one open query
     ACCEPTED = "accepted"
     REJECTED = "rejected"
+
+
+def return_status(state: ReturnStatus | str, open_queries: int) -> ReturnStatus:
+    """Where a return stands: its workflow state, shown as "queried" while submitted with open queries.
+
+    The one rule, for the aggregate and for the read model.
+    """
+    chosen = ReturnStatus(state)
+    if chosen is ReturnStatus.SUBMITTED and open_queries:
+        return ReturnStatus.QUERIED
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -417,9 +428,7 @@ class CostReturn(LedgerAggregate):
 
     @property
     def status(self) -> ReturnStatus:
-        if self._state is ReturnStatus.SUBMITTED and self.open_queries:
-            return ReturnStatus.QUERIED
-        return self._state
+        return return_status(self._state, len(self.open_queries))
 
     @property
     def revisions(self) -> tuple[Revision, ...]:

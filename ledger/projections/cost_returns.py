@@ -46,9 +46,10 @@ from sqlalchemy import (
 )
 
 from domain.agreements.agreement import Agreement
-from domain.agreements.terms import LivingWageAdoption, in_force
+from domain.agreements.terms import LivingWageAdoption
+from domain.dated import in_force
 from domain.periods import parse_period
-from domain.returns.cost_return import CostReturn, ReturnStatus
+from domain.returns.cost_return import CostReturn, ReturnStatus, return_status
 from domain.returns.filing import CostLine, CostReturnFiling
 from domain.returns.unit_costs import unit_costs
 from domain.returns.wage_checks import FindingKind, check_lowest_pay
@@ -198,9 +199,7 @@ cost_return_commitments = Table(
 
 
 def _status(state: str, open_queries: int) -> str:
-    if state == ReturnStatus.SUBMITTED and open_queries:
-        return ReturnStatus.QUERIED.value
-    return state
+    return return_status(state, open_queries).value
 
 
 def _adoptions_text(rows: list[dict[str, Any]]) -> str:

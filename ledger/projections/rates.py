@@ -1,12 +1,11 @@
-"""Rate cards and rate reviews as tables: what was published, from when, until when.
+"""Rate cards and rate reviews as tables: what was published, from when, and why.
 
-Each published rate (or withdrawal) is one row, never overwritten. After a
-row is added the rows of its key (agreement, service, zone, band) are
-re-dated the way ``RateCard.rate_for`` reads them: a later-recorded row for
-the same date *corrects* an earlier one (which then never applies), and a
-row applies from its ``effective_from`` until the next date with a row
-(``superseded_from``, exclusive). So "rates in force on D" is one query, and
-a rate published out of order (a backdated one) re-dates its neighbours.
+Each published rate (or withdrawal) is one row, never overwritten, in the
+order recorded (``position``). Which row applies on a day is the card's own
+rule (``domain.dated.in_force``: the latest effective by then, a later
+correction winning a tie), applied by ``ledger.queries.rates`` to the rows of
+a key; nothing here decides it, so a rate published out of order (a
+backdated one) needs no re-dating of its neighbours.
 
 A rate review is a row of ``rate_reviews`` (its status and decision) with its
 proposals, their rates and uplift arithmetic, its comments and the decided
@@ -18,7 +17,6 @@ status and "backdated" rules are the review's own (``review_status``,
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -65,8 +63,6 @@ rate_entries = Table(
     Column("hourly_rate", ExactDecimal),  # None for a withdrawal
     Column("blend", String(500), nullable=False),  # "0.7@12.80 0.3@15.80"; empty for a plain rate
     Column("withdrawn", Boolean, nullable=False),  # this row withdraws the key's rate from its date
-    Column("corrected", Boolean, nullable=False),  # a later row for the same date replaced it
-    Column("superseded_from", Date),  # the next date with a row for this key, if any
     Column("reason", String(500), nullable=False),
     Column("recorded_by", String(200), nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
@@ -189,36 +185,11 @@ class RatesProjection(Projection):
                 hourly_rate=hourly_rate,
                 blend=blend,
                 withdrawn=hourly_rate is None,
-                corrected=False,
-                superseded_from=None,
                 reason=e.reason,
                 recorded_by=str(e.envelope.actor),
                 recorded_at=e.timestamp,
             )
         )
-        self._redate(conn, agreement, e.service, e.zone, e.band)
-
-    def _redate(self, conn: Connection, agreement: str, service: str, zone: str, band: str | None) -> None:
-        """Mark corrections and set each row's ``superseded_from`` for one key."""
-        c = rate_entries.c
-        same_band = c.band.is_(None) if band is None else c.band == band
-        rows = conn.execute(
-            select(c.position, c.effective_from, c.corrected, c.superseded_from)
-            .where((c.agreement == agreement) & (c.service == service) & (c.zone == zone) & same_band)
-            .order_by(c.position)
-        ).all()
-        last_on: dict[date, int] = {row.effective_from: row.position for row in rows}  # later rows win
-        dates = sorted(last_on)
-        for row in rows:
-            corrected = last_on[row.effective_from] != row.position
-            later = [d for d in dates if d > row.effective_from]
-            superseded = None if corrected or not later else later[0]
-            if (corrected, superseded) != (row.corrected, row.superseded_from):
-                conn.execute(
-                    update(rate_entries)
-                    .where(c.position == row.position)
-                    .values(corrected=corrected, superseded_from=superseded)
-                )
 
     @handles(RateCard.RatePublished)
     def rate_published(self, conn: Connection, e: RateCard.RatePublished, position: int) -> None:

@@ -34,9 +34,9 @@ from domain.agreements.terms import (
     PostcodeLookup,
     ServiceType,
     Zone,
-    in_force,
 )
 from domain.agreements.terms import locate_postcode as locate_in_zones
+from domain.dated import in_force
 from domain.errors import NotFound
 from domain.periods import financial_year_of
 from ledger.projections.agreements import (

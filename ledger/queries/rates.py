@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select
 
 from domain.checks import check_financial_year
+from domain.dated import in_force
 from domain.errors import NotFound
 from domain.periods import FinancialYear
 from ledger.projections.rates import (
@@ -40,38 +41,53 @@ def _with_band_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: (r["service"], r["zone"], r["band"] or "", r["effective_from"], r["position"]))
 
 
+def _by_key(rows: list[dict[str, Any]]) -> dict[tuple[str, str, str | None], list[dict[str, Any]]]:
+    """Rows per (service, zone, band), each key's rows in the order recorded."""
+    keyed: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
+    for row in sorted(rows, key=lambda r: r["position"]):
+        keyed.setdefault((row["service"], row["zone"], row["band"]), []).append(row)
+    return keyed
+
+
+def rate_on(history: list[dict[str, Any]], day: date) -> dict[str, Any] | None:
+    """The row of one key's ``history`` (in recording order) in force on ``day``: none, or a withdrawal, is None.
+
+    The card's own rule (``domain.dated.in_force``), as ``RateCard.rate_for`` applies it.
+    """
+    found, row = in_force([(r["effective_from"], r) for r in history], day)
+    return row if found and not row["withdrawn"] else None
+
+
 def rate_history(
     engine: Engine, agreement: str, service: str | None = None, zone: str | None = None
 ) -> list[dict[str, Any]]:
-    """Every rate and withdrawal published for the agreement, corrections included."""
+    """Every rate and withdrawal published for the agreement, corrections included, each with what became of it.
+
+    ``corrected``: a later row for the same date replaced it, so it never
+    applied; ``superseded_from``: the next date the key has a row, until which
+    it applied (None: it still does, or it was corrected).
+    """
     c = rate_entries.c
     query = select(rate_entries).where(c.agreement == agreement)
     if service:
         query = query.where(c.service == service)
     if zone:
         query = query.where(c.zone == zone)
-    return _with_band_order(_rows(engine, query))
-
-
-def in_force_on(rate: dict[str, Any], day: date) -> bool:
-    """Whether a ``rate_entries`` row is the rate of its key on ``day``.
-
-    Effective by then, not corrected by a later row for the same date, not a
-    withdrawal, and not superseded by a later date's row: what
-    ``RateCard.rate_for`` finds for the key (the projection dates each row so).
-    """
-    superseded = rate["superseded_from"]
-    return (
-        rate["effective_from"] <= day
-        and not rate["corrected"]
-        and not rate["withdrawn"]
-        and (superseded is None or superseded > day)
-    )
+    rows = _rows(engine, query)
+    for history in _by_key(rows).values():
+        dated = [(r["effective_from"], r) for r in history]
+        dates = sorted({r["effective_from"] for r in history})
+        for row in history:
+            row["corrected"] = in_force(dated, row["effective_from"])[1] is not row
+            later = [d for d in dates if d > row["effective_from"]]
+            row["superseded_from"] = None if row["corrected"] or not later else later[0]
+    return _with_band_order(rows)
 
 
 def rates_in_force(engine: Engine, agreement: str, on: date) -> list[dict[str, Any]]:
-    """The rates that apply on ``on`` (``in_force_on``)."""
-    return [rate for rate in rate_history(engine, agreement) if in_force_on(rate, on)]
+    """The rates that apply on ``on``: per key, the row ``rate_on`` gives."""
+    found = (rate_on(history, on) for history in _by_key(rate_history(engine, agreement)).values())
+    return _with_band_order([row for row in found if row is not None])
 
 
 def list_rate_reviews(engine: Engine, agreement: str | None = None) -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ service is what it is compared with (docs/cost-returns.md).
    per question (award rows, zone rows, the standard rate rows, the
    organisation) and worked out in Python with the domain's own rules
    (``awards_during``, ``Award.in_force_on``, ``Zone.is_lot``) and the rate
-   card's rule for a rate in force (``queries.rates.in_force_on``), so it
+   card's rule for a rate in force (``queries.rates.rate_on``), so it
    equals ``Pricer.rate_for`` asked day by day. One rate throughout: that
    rate. Rates differing by zone or changing in the period: the range is
    shown, and the gap is taken against the mean over zone-days (every zone and
@@ -84,7 +84,7 @@ from ledger.projections.organisations import organisations
 from ledger.projections.rates import rate_cards
 from ledger.queries.agreements import agreement_terms
 from ledger.queries.every_provider import provider_activity
-from ledger.queries.rates import in_force_on, rate_history
+from ledger.queries.rates import rate_history, rate_on
 
 __all__ = [
     "RatePaid",
@@ -198,7 +198,7 @@ def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Pe
     zones: set[str] = set()
     for day in _days(period):
         for zone in sorted(zones_on(day)):
-            rate = next((r for r in standard.get(zone, ()) if in_force_on(r, day)), None)
+            rate = rate_on(standard.get(zone, []), day)
             if rate is None:
                 continue
             rates.append(rate["hourly_rate"])
