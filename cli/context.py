@@ -7,15 +7,18 @@ output (Decimals as exact text, dates as ISO). Commands that record facts take
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import click
 
 from domain.envelope import SYSTEM, Actor, Envelope
-from domain.errors import OpenbookError
+from domain.errors import NotAllowed, OpenbookError
+from domain.money import format_gbp
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
 from ledger.settings import Settings
@@ -62,7 +65,7 @@ class Context:
         if self._book is None:
             settings = Settings.from_environ()
             if self.database_url:
-                settings = Settings(self.database_url, settings.secret_key, settings.signing_key_path)
+                settings = dataclasses.replace(settings, database_url=self.database_url)
             self._book = bootstrap(settings)
             if catch_up:
                 self._book.projections.catch_up()
@@ -73,7 +76,7 @@ class Context:
             return SYSTEM
         user = self.book.records.user(self.acting_user)
         if not user.active:
-            raise OpenbookError(f"user {user.username} is deactivated")
+            raise NotAllowed(f"user {user.username} is deactivated")
         return Actor(user.username, user.organisation)
 
     def envelope(self, effective: date | None, reason: str | None, key: str | None) -> Envelope:
@@ -85,6 +88,13 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def money(value: Any) -> str:
+    """Pounds for people from a Decimal or the exact text a command returned as JSON; ``-`` for none."""
+    if value is None:
+        return "-"
+    return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:

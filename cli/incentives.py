@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, pass_context, recording
+from cli.context import Context, command_options, emit, json_option, money, pass_context, recording
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
 from ledger.authorisation import access_for
@@ -29,10 +29,6 @@ __all__ = ["incentives", "kpis"]
 
 def _choice(enum: Any) -> click.Choice:
     return click.Choice([member.value for member in enum])
-
-
-def _money(value: Any) -> str:
-    return "-" if value is None else format_gbp(Decimal(str(value)))
 
 
 def _signed(value: Any) -> str:
@@ -253,7 +249,7 @@ def _assessment_lines(d: dict[str, Any]) -> list[str]:
         out.extend(f"  {line}" for line in d["terms"]["described"][1:])
     for line in d["lines"]:
         state = "eligible" if line["eligible"] else "not eligible"
-        out.append(f"{line['provider']}: payment {_money(line['payment'])} ({state}{', capped' if line['capped'] else ''})")
+        out.append(f"{line['provider']}: payment {money(line['payment'])} ({state}{', capped' if line['capped'] else ''})")
         baseline = "none" if line["baseline_hours"] is None else f"{line['baseline_hours']} h"
         out.append(f"  baseline:  {baseline} ({line['baseline_source']})")
         out.append(f"  actual:    {line['actual_hours']} h ({line['actual_source']})")
@@ -267,13 +263,13 @@ def _assessment_lines(d: dict[str, Any]) -> list[str]:
                 changes = [f"{c['field']}: {c['before']} -> {c['after']}" for c in changes]
             what = f" ({'; '.join(changes)})" if changes else " (unchanged)"
             out.append(
-                f"  vs run {d['run'] - 1}: {_money(line['previous_payment'])} -> {_money(line['payment'])}, "
+                f"  vs run {d['run'] - 1}: {money(line['previous_payment'])} -> {money(line['payment'])}, "
                 f"difference {_signed(line['difference'])}{what}"
             )
     if d.get("total") is not None:
-        total = f"total {_money(d['total'])}"
+        total = f"total {money(d['total'])}"
         if d.get("previous_total") is not None:
-            total += f" (run {d['run'] - 1}: {_money(d['previous_total'])})"
+            total += f" (run {d['run'] - 1}: {money(d['previous_total'])})"
         out.append(total)
     out.append(f"basis: {d['basis']}")
     return out

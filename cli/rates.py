@@ -11,25 +11,18 @@ one pricing path (``book.rates.price_visit``).
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
+from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, recording
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
-from domain.money import format_gbp
 from domain.rates.uplift import Outcome
 from ledger.queries import agreements as agreement_queries
 from ledger.queries import rates as queries
 
 SERVICES = click.Choice([s.value for s in ServiceType])
-
-
-def gbp(value: Any) -> str:
-    """Pounds for people from a Decimal or the exact text a command returned as JSON."""
-    return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
 def parse_blend(parts: tuple[str, ...]) -> list[tuple[str, str]] | None:
@@ -62,7 +55,7 @@ def rate_text(r: dict[str, Any]) -> str:
     """One rate-card row for people: service, zone, band, rate, from when, and its blend if any."""
     band = r["band"] or "-"
     blend = f"  (blend {r['blend']})" if r.get("blend") else ""
-    return f"{r['service']:<12} {r['zone']:<14} {band:<6} {gbp(r['hourly_rate']):>9} from {r['effective_from']}{blend}"
+    return f"{r['service']:<12} {r['zone']:<14} {band:<6} {money(r['hourly_rate']):>9} from {r['effective_from']}{blend}"
 
 
 @click.group()
@@ -234,7 +227,7 @@ def _uplift_lines(d: dict[str, Any]) -> list[str]:
     lines = [f"uplift for the {d['financial_year']} rate review of {d['agreement']} ({d['floor']}):"]
     for line in d["lines"]:
         lines.append(f"  {line['label']:<{width}}  {line['formula']:<48} {line['amount']:>10}")
-    lines.append("proposed: " + ", ".join(f"{r['service']} {r['zone']} {gbp(r['hourly_rate'])}" for r in d["rates"]))
+    lines.append("proposed: " + ", ".join(f"{r['service']} {r['zone']} {money(r['hourly_rate'])}" for r in d["rates"]))
     return lines
 
 
@@ -291,7 +284,7 @@ def review_propose(
     emit(
         result,
         as_json,
-        lambda d: ["proposed: " + ", ".join(f"{r['service']} {r['zone']} {gbp(r['hourly_rate'])}" for r in d["rates"])],
+        lambda d: ["proposed: " + ", ".join(f"{r['service']} {r['zone']} {money(r['hourly_rate'])}" for r in d["rates"])],
     )
 
 
@@ -342,7 +335,7 @@ def review_decide(
         if d["effective_from"]:
             backdated = " (backdated: arrears are owed)" if d["backdated"] else ""
             lines.append(f"rates apply from {d['effective_from']}{backdated}:")
-            lines.extend(f"  {r['service']} {r['zone']} {r['band'] or ''} {gbp(r['hourly_rate'])}" for r in d["rates"])
+            lines.extend(f"  {r['service']} {r['zone']} {r['band'] or ''} {money(r['hourly_rate'])}" for r in d["rates"])
         return lines
 
     emit(result, as_json, render)
@@ -354,7 +347,7 @@ def _review_text(d: dict[str, Any]) -> list[str]:
         lines.append(f"proposal {number}, {p['proposed_on']} by {p['proposed_by']}: {p['basis']}")
         for line in p["lines"]:
             lines.append(f"    {line['label']}: {line['formula']} = {line['amount']}")
-        lines.extend(f"  {r['service']} {r['zone']} {r['band'] or ''} {gbp(r['hourly_rate'])}" for r in p["rates"])
+        lines.extend(f"  {r['service']} {r['zone']} {r['band'] or ''} {money(r['hourly_rate'])}" for r in p["rates"])
     for c in d["comments"]:
         lines.append(f"comment {c['on']} from {c['provider']}: {c['comment']}")
     decision = d["decision"]

@@ -18,9 +18,8 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
+from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, recording
 from domain.errors import InvalidInput
-from domain.money import format_gbp
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
@@ -166,10 +165,6 @@ _step(
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _money(value: Any) -> str:
-    return "-" if value is None else format_gbp(value)
-
-
 def _sheet_lines(s: dict[str, Any]) -> list[str]:
     kind = "in-house costs" if s["in_house"] else "cost return"
     out = [
@@ -180,9 +175,9 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
         f"{'line':<24} {'amount':>14} {'per hour':>9}  note",
     ]
     for line in s["lines"]:
-        out.append(f"{line['line']:<24} {_money(line['amount']):>14} {_money(shown(line['per_hour'])):>9}  {line['note'] or ''}")
+        out.append(f"{line['line']:<24} {money(line['amount']):>14} {money(shown(line['per_hour'])):>9}  {line['note'] or ''}")
     t = s["totals"]
-    out.append(f"{'total':<24} {_money(t['total_cost']):>14} {_money(t['total_per_hour_shown']):>9}")
+    out.append(f"{'total':<24} {money(t['total_cost']):>14} {money(t['total_per_hour_shown']):>9}")
     out.append(
         f"contact hours {t['contact_hours']}; travel minutes per contact hour {t['travel_minutes_per_contact_hour']}; "
         f"on-costs {t['on_costs_percent_of_pay']}% of pay; surplus {t['surplus_percent_of_cost']}% of cost"
@@ -191,8 +186,8 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
     if rate.rate is None:
         out.append(f"rate paid: none known ({rate.basis})")
     else:
-        out.append(f"rate paid {_money(rate.rate)}: {rate.basis}")
-        out.append(f"gap (rate - cost per hour): {_money(s['gap'])}")
+        out.append(f"rate paid {money(rate.rate)}: {rate.basis}")
+        out.append(f"gap (rate - cost per hour): {money(s['gap'])}")
     for finding in s["findings"]:
         state = ""
         if finding["kind"] == "nlw-breach":
@@ -232,7 +227,7 @@ def returns_list(context: Context, agreement: str, period: str | None, as_json: 
         as_json,
         lambda rs: [
             f"{r['period']:<11} {r['provider']:<28} {r['status']:<10} rev {r['revision']}  "
-            f"{_money(shown(r['total_per_hour'])):>8}/h"
+            f"{money(shown(r['total_per_hour'])):>8}/h"
             + ("  in-house" if r["in_house"] else "")
             + ("  NLW breach" + (" (explained)" if r["nlw_explained"] else "") if r["nlw_breach"] else "")
             + ("  below RLW" if r["rlw_flag"] else "")
@@ -255,8 +250,8 @@ def returns_history(context: Context, agreement: str, provider: str, as_json: bo
         rows,
         as_json,
         lambda rs: [
-            f"{r['period']:<11} {r['status']:<10} {_money(r['total_per_hour_shown']):>8}/h  rate {_money(r['rate'].rate)}"
-            f"  gap {_money(r['gap'])}"
+            f"{r['period']:<11} {r['status']:<10} {money(r['total_per_hour_shown']):>8}/h  rate {money(r['rate'].rate)}"
+            f"  gap {money(r['gap'])}"
             for r in rs
         ]
         or ["none"],
@@ -284,7 +279,7 @@ def returns_add_wage_floor(
 
 
 def _quartile_text(q: dict[str, Any]) -> str:
-    return f"{_money(shown(q['lower']))} / {_money(shown(q['median']))} / {_money(shown(q['upper']))}"
+    return f"{money(shown(q['lower']))} / {money(shown(q['median']))} / {money(shown(q['upper']))}"
 
 
 def _market_lines(d: dict[str, Any]) -> list[str]:
@@ -293,7 +288,7 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
     if "provider" in d:
         own = d["own"]
         out.append(
-            f"{d['provider']}: " + (f"{_money(own['total_per_hour_shown'])} per contact hour" if own else "no accepted return")
+            f"{d['provider']}: " + (f"{money(own['total_per_hour_shown'])} per contact hour" if own else "no accepted return")
         )
     if market is None:
         reason = d.get("not_enough_providers", {}).get("message") or "no accepted provider returns"
@@ -304,9 +299,9 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
         for line, q in market["lines"].items():
             out.append(f"  {line:<24} {_quartile_text(q)}")
     for entry in d.get("providers", []):
-        out.append(f"{entry['provider']:<28} {entry['name']:<30} {_money(entry['total_per_hour_shown']):>8}/h  gap {_money(entry['gap'])}")
+        out.append(f"{entry['provider']:<28} {entry['name']:<30} {money(entry['total_per_hour_shown']):>8}/h  gap {money(entry['gap'])}")
     for entry in d.get("in_house", []):
-        out.append(f"{entry['provider']:<28} in-house (not in the quartiles) {_money(entry['total_per_hour_shown']):>8}/h")
+        out.append(f"{entry['provider']:<28} in-house (not in the quartiles) {money(entry['total_per_hour_shown']):>8}/h")
     if "providers_would_see" in d:
         out.append(f"providers see: {d['providers_would_see']}")
     return out

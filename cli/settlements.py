@@ -16,24 +16,15 @@ take it through its life. Approvals are the acting user's (the main group's
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, pass_context, recording
+from cli.context import Context, command_options, emit, json_option, money, pass_context, recording
 from domain.errors import InvalidInput
-from domain.money import format_gbp
 from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
 from ledger.authorisation import access_for, provider_access
 from ledger.queries import settlements as views
-
-
-def gbp(value: Any) -> str:
-    """Pounds for people from a Decimal or the exact text of JSON output; '-' for nothing."""
-    if value is None:
-        return "-"
-    return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
 def parse_band(spec: str) -> tuple[str | None, str | None, str]:
@@ -114,31 +105,31 @@ def _position_lines(p: dict[str, Any]) -> list[str]:
         f"pooled budget of {p['agreement']} {p['financial_year']} ({p['mechanism']}), "
         f"through {p['through_month'] or 'no month yet'} ({p['months_elapsed']} of 12 months)",
         *(f"  {t}" for t in p["terms"]),
-        f"budget (contributions): {gbp(p['budget'])}  "
-        + "; ".join(f"{c} {gbp(a)}" for c, a in p["contributions"].items()),
-        f"target:                 {gbp(p['target'])}",
-        f"priced to date:         {gbp(p['priced_to_date'])}",
-        f"paid to date:           {gbp(p['paid_to_date'])}",
-        f"due (priced − paid):    {gbp(p['due'])}",
-        f"forecast to year end:   {gbp(p['forecast'])}  ({p['forecast_method']})",
-        f"variance (target − forecast): {gbp(p['variance'])}",
-        f"headroom (budget − forecast): {gbp(p['headroom'])}",
+        f"budget (contributions): {money(p['budget'])}  "
+        + "; ".join(f"{c} {money(a)}" for c, a in p["contributions"].items()),
+        f"target:                 {money(p['target'])}",
+        f"priced to date:         {money(p['priced_to_date'])}",
+        f"paid to date:           {money(p['paid_to_date'])}",
+        f"due (priced − paid):    {money(p['due'])}",
+        f"forecast to year end:   {money(p['forecast'])}  ({p['forecast_method']})",
+        f"variance (target − forecast): {money(p['variance'])}",
+        f"headroom (budget − forecast): {money(p['headroom'])}",
     ]
     projected = p["projected_provider_amount"]
     if projected:
         lines.append(
-            f"at the forecast the provider side would share {gbp(projected['uncapped'])}, "
-            f"{gbp(projected['capped'])} after cap"
+            f"at the forecast the provider side would share {money(projected['uncapped'])}, "
+            f"{money(projected['capped'])} after cap"
         )
     if p["unpriced_visits"]:
         lines.append(f"warning: {p['unpriced_visits']:,} visits have no rate in force and are not in priced spend")
     lines.append("providers:               priced to date         paid to date             due")
     for r in p["providers"]:
-        priced, paid = gbp(r["priced_to_date"]), gbp(r["paid_to_date"])
-        lines.append(f"  {r['provider']:<26} {priced:>16} {paid:>20} {gbp(r['due']):>16}")
+        priced, paid = money(r["priced_to_date"]), money(r["paid_to_date"])
+        lines.append(f"  {r['provider']:<26} {priced:>16} {paid:>20} {money(r['due']):>16}")
     lines.append("months:                          priced                 paid")
     for m in p["months"]:
-        lines.append(f"  {m['month']:<22} {gbp(m['priced']):>18} {gbp(m['paid']):>20}")
+        lines.append(f"  {m['month']:<22} {money(m['priced']):>18} {money(m['paid']):>20}")
     return lines
 
 
@@ -180,26 +171,26 @@ def payments_run(
         result,
         as_json,
         lambda r: [
-            f"recorded: payments of {agreement} for {r['month']} ({r['mechanism']}), total {gbp(r['total'])}",
-            *(f"  {p:<28} {gbp(a):>16}" for p, a in r["providers"].items()),
+            f"recorded: payments of {agreement} for {r['month']} ({r['mechanism']}), total {money(r['total'])}",
+            *(f"  {p:<28} {money(a):>16}" for p, a in r["providers"].items()),
             f"basis: {r['basis']}",
         ],
     )
 
 
 def _statement_lines(s: dict[str, Any]) -> list[str]:
-    months = ", ".join(f"{m['month']} {gbp(m['amount'])}" for m in s["months_paid"])
+    months = ", ".join(f"{m['month']} {money(m['amount'])}" for m in s["months_paid"])
     lines = [
         f"payment statement: {s['provider']} under {s['agreement']}, {s['month']} ({s['mechanism']})",
         f"paid on {s['paid_on']} (recorded by {s['recorded_by']}, event {s['event_position']})",
     ]
     for line in s["lines"]:
         volume = f"  [{line['visits']} visits, {line['payable_minutes']:,} payable min]" if line["visits"] else ""
-        lines.append(f"  {gbp(line['amount']):>14}  {line['label']}{volume}")
+        lines.append(f"  {money(line['amount']):>14}  {line['label']}{volume}")
     lines += [
-        f"  {gbp(s['amount']):>14}  paid for {s['month']}",
-        f"cumulative paid in {s['financial_year']}: {gbp(s['cumulative_paid'])} ({months})",
-        f"priced activity to date: {gbp(s['priced_activity_to_date'])}; priced − paid: {gbp(s['priced_less_paid'])}",
+        f"  {money(s['amount']):>14}  paid for {s['month']}",
+        f"cumulative paid in {s['financial_year']}: {money(s['cumulative_paid'])} ({months})",
+        f"priced activity to date: {money(s['priced_activity_to_date'])}; priced − paid: {money(s['priced_less_paid'])}",
         f"basis: {s['basis']}",
     ]
     return lines
@@ -230,7 +221,7 @@ def payments_list(context: Context, agreement: str, financial_year: str, as_json
     emit(
         rows,
         as_json,
-        lambda rs: [f"{r['month']}  {r['provider']:<28} {gbp(r['amount']):>16}  paid {r['paid_on']}" for r in rs]
+        lambda rs: [f"{r['month']}  {r['provider']:<28} {money(r['amount']):>16}  paid {r['paid_on']}" for r in rs]
         or ["no payments recorded"],
     )
 
@@ -252,17 +243,17 @@ def settlement_lines(v: dict[str, Any]) -> list[str]:
     lines.append("steps:")
     for step in s["steps"]:
         party = f" [{step['party']}]" if step["party"] else ""
-        lines.append(f"  {gbp(step['amount']):>17}  {step['label']}{party}: {step['formula']}")
+        lines.append(f"  {money(step['amount']):>17}  {step['label']}{party}: {step['formula']}")
     columns = ("activity", "share", "clawback", "paid on account", "balance")
     lines.append(f"{'providers:':<28} " + " ".join(f"{c:>{16 if c == 'paid on account' else 15}}" for c in columns))
     for p, x in s["providers"].items():
         lines.append(
-            f"  {p:<26} {gbp(x['activity']):>15} {gbp(x['share']):>15} {gbp(x['clawback']):>15} "
-            f"{gbp(x['paid']):>16} {gbp(x['balance']):>15}"
+            f"  {p:<26} {money(x['activity']):>15} {money(x['share']):>15} {money(x['clawback']):>15} "
+            f"{money(x['paid']):>16} {money(x['balance']):>15}"
         )
     lines.append(f"{'commissioners:':<28} {'contribution':>15} {'cost':>15} {'pool balance':>15}")
     for c, x in s["commissioners"].items():
-        lines.append(f"  {c:<26} {gbp(x['contribution']):>15} {gbp(x['cost']):>15} {gbp(x['pool_balance']):>15}")
+        lines.append(f"  {c:<26} {money(x['contribution']):>15} {money(x['cost']):>15} {money(x['pool_balance']):>15}")
     comparison = v.get("comparison")
     if comparison:
         title = f"compared with settlement {v['previous']}:"
@@ -272,8 +263,8 @@ def settlement_lines(v: dict[str, Any]) -> list[str]:
                 for figure, row in figures.items():
                     if figure in ("balance", "cost", "share", "clawback", "activity"):
                         lines.append(
-                            f"  {party:<26} {figure:<10} {gbp(row['previous']):>15} {gbp(row['new']):>15} "
-                            f"{gbp(row['difference']):>15}"
+                            f"  {party:<26} {figure:<10} {money(row['previous']):>15} {money(row['new']):>15} "
+                            f"{money(row['difference']):>15}"
                         )
     if v.get("drafted"):
         lines.append(f"drafted by {v['drafted']['user']} on {v['drafted']['on']}")
@@ -433,8 +424,8 @@ def settle_list(context: Context, agreement: str, financial_year: str | None, as
         rows,
         as_json,
         lambda rs: [
-            f"{r['financial_year']} no. {r['sequence']:<3} {r['status']:<10} actual {gbp(r['actual'])}, provider side "
-            f"{gbp(r['provider_amount'])} (before cap {gbp(r['provider_amount_uncapped'])})"
+            f"{r['financial_year']} no. {r['sequence']:<3} {r['status']:<10} actual {money(r['actual'])}, provider side "
+            f"{money(r['provider_amount'])} (before cap {money(r['provider_amount_uncapped'])})"
             + (f", re-settles no. {r['previous']}" if r["previous"] else "")
             for r in rs
         ]

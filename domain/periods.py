@@ -12,14 +12,16 @@ as ``2019-21`` is refused rather than guessed at.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 __all__ = [
     "FinancialYear",
     "Period",
     "PeriodFormatError",
     "Quarter",
+    "days_between",
     "financial_year_of",
     "parse_financial_year",
     "parse_period",
@@ -201,3 +203,9 @@ def quarter_of(d: date) -> Quarter:
     """The financial quarter a date falls in."""
     d = _as_date(d)
     return Quarter(financial_year_of(d), (d.month - 4) % 12 // 3 + 1)
+
+
+def days_between(first: date, last: date) -> Iterator[date]:
+    """Every day from ``first`` to ``last``, both included (none if ``last`` is before ``first``)."""
+    for offset in range((last - first).days + 1):
+        yield first + timedelta(days=offset)

@@ -21,6 +21,7 @@ from cli.main import cli
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.settings import DEFAULT_TEST_POSTGRES_URL
+from tests.support import empty_postgres_schema
 
 REQUIRE_POSTGRES = os.environ.get("OPENBOOK_REQUIRE_POSTGRES") == "1"
 
@@ -52,19 +53,13 @@ def postgres_server_url() -> Iterator[str]:
         admin.close()
 
 
-def _empty_schema(url: str) -> None:
-    with psycopg.connect(_admin_conninfo(url), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
     """A fresh, empty database URL: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/ledger.sqlite"
     url = request.getfixturevalue("postgres_server_url")
-    _empty_schema(url)
+    empty_postgres_schema(_admin_conninfo(url))
     return url
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TypeVar
 
+import psycopg
 from click.testing import Result
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import Mapper
@@ -21,6 +22,13 @@ def replay(aggregate: A) -> A:
     for event in aggregate.collect_events():
         copy = mapper.to_domain_event(mapper.to_stored_event(event)).mutate(copy)
     return copy
+
+
+def empty_postgres_schema(conninfo: str) -> None:
+    """Drop and recreate the ``public`` schema: a PostgreSQL database as empty as a new SQLite file."""
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
 
 
 def ok(result: Result) -> Result:

@@ -1,6 +1,7 @@
 """The one path by which the ledger prices anything: a ``Pricer`` over an agreement and its rate card.
 
-``Ledger.rate_for`` and ``Ledger.price_visit`` build a Pricer and ask it once;
+The rates use case (``ledger/usecases/rates.py``: ``rate_for``, ``price_visit``)
+builds a Pricer and asks it once;
 a batch (issue 6 prices a million visits) builds one Pricer and asks it many
 times, so the two aggregates are loaded once, not once per visit. Either way
 the answer comes from the same lines: ``RateCard.rate_for`` for the rate,

@@ -8,14 +8,15 @@ age band it used.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
 from domain.errors import InvalidInput, NotFound
 from domain.money import format_gbp
+from domain.periods import days_between
 from domain.returns.filing import CostReturnFiling, Volume
 from domain.returns.statutory_wages import national_living_wage_age_on, national_living_wage_on
 
@@ -45,17 +46,10 @@ class WageFinding:
         return self.kind is FindingKind.NLW_BREACH
 
 
-def _days(start: date, end: date) -> Iterable[date]:
-    day = start
-    while day <= end:
-        yield day
-        day += timedelta(days=1)
-
-
 def _highest_floor(floor_on: Callable[[date], Decimal | None], start: date, end: date) -> tuple[Decimal, date] | None:
     """The highest floor in force on any day of the period, and the first day it applied."""
     best: tuple[Decimal, date] | None = None
-    for day in _days(start, end):
+    for day in days_between(start, end):
         try:
             floor = floor_on(day)
         except NotFound:

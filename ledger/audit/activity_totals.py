@@ -7,7 +7,7 @@ to trust it. ``recompute_totals_from_history`` reads only the stored events
 scratch SQLite file (so memory stays bounded for a million visits), and prices
 each distinct (service, zone, date, band, minutes) once with the one pricing
 path on today's agreement and rate card. It never reads a read model, so
-equality with ``views_activity.totals_by_key`` is evidence both are right.
+equality with ``ledger.queries.every_provider.totals_by_key`` is evidence both are right.
 
 The rule it applies is the record's own: a visit is what its latest record
 says — an ``Imported`` row, then each ``Corrected`` field change in order.

@@ -29,7 +29,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from operator import itemgetter
 from typing import Any
 
@@ -53,6 +53,7 @@ from domain.agreements.agreement import Agreement
 from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
+from domain.periods import days_between
 from ledger.files.chunks import ChunkWriter
 from ledger.files.visit_files import FileInfo, _read_error, _Rows, column_positions
 
@@ -102,10 +103,7 @@ class AgreementRules:
             last = min(award.to_date or self.term_end, self.term_end)
             for service, since in self.service_from.items():
                 days = allowed.setdefault((award.provider, award.zone, service), set())
-                day = max(first, since)
-                while day <= last:
-                    days.add(day.isoformat())
-                    day += timedelta(days=1)
+                days.update(day.isoformat() for day in days_between(max(first, since), last))
         self.allowed = {key: frozenset(days) for key, days in allowed.items()}
 
     def place_for(self, provider: str, zone: str, lot: str) -> tuple[str, str]:

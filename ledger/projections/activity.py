@@ -636,11 +636,6 @@ def _iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def _marks(conn: Connection, count: int) -> str:
-    mark = "?" if conn.dialect.name == "sqlite" else "%s"
-    return ", ".join([mark] * count)
-
-
 def _insert_visits(conn: Connection, rows: list[tuple[Any, ...]]) -> int:
     """Insert visits, skipping any already there; returns how many were inserted.
 

@@ -54,26 +54,17 @@ from ledger.projections.agreements import (
     setting_value,
 )
 from ledger.queries.rates import rates_in_force
-
-
-def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return _fetch(conn, query)
-
-
-def _fetch(conn: Connection, query: Any) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in conn.execute(query)]
-
+from ledger.queries.rows import fetch_rows, read_rows
 
 # -- agreements ------------------------------------------------------------------------------
 
 
 def list_agreements(engine: Engine) -> list[dict[str, Any]]:
     """Every agreement with its commissioners and how many zones and providers it has."""
-    found = _rows(engine, select(agreements).order_by(agreements.c.code))
-    commissioners = _rows(engine, select(agreement_commissioners).order_by(agreement_commissioners.c.position))
-    zones = _rows(engine, select(agreement_zones.c.agreement, agreement_zones.c.zone))
-    awards = _rows(engine, select(agreement_awards.c.agreement, agreement_awards.c.provider))
+    found = read_rows(engine, select(agreements).order_by(agreements.c.code))
+    commissioners = read_rows(engine, select(agreement_commissioners).order_by(agreement_commissioners.c.position))
+    zones = read_rows(engine, select(agreement_zones.c.agreement, agreement_zones.c.zone))
+    awards = read_rows(engine, select(agreement_awards.c.agreement, agreement_awards.c.provider))
     for row in found:
         code = row["code"]
         row["commissioners"] = [c["commissioner"] for c in commissioners if c["agreement"] == code]
@@ -89,7 +80,7 @@ def get_agreement(engine: Engine, code: str) -> dict[str, Any]:
 
 def _agreement_row(conn: Connection, code: str) -> dict[str, Any]:
     """The agreement's row, or NotFound in the words the write side uses."""
-    found = _fetch(conn, select(agreements).where(agreements.c.code == code))
+    found = fetch_rows(conn, select(agreements).where(agreements.c.code == code))
     if not found:
         raise NotFound(f"agreement {code!r} is not registered")
     return found[0]
@@ -100,7 +91,7 @@ def contributions(engine: Engine, agreement: str, financial_year: str | None = N
     query = select(agreement_contributions).where(c.agreement == agreement).order_by(c.financial_year, c.position)
     if financial_year:
         query = query.where(c.financial_year == financial_year)
-    return _rows(engine, query)
+    return read_rows(engine, query)
 
 
 def zones(engine: Engine, agreement: str, on: date | None = None) -> list[dict[str, Any]]:
@@ -110,7 +101,7 @@ def zones(engine: Engine, agreement: str, on: date | None = None) -> list[dict[s
     if on is not None:
         query = query.where(c.from_date <= on)
     return [
-        {**row, "districts": row["districts"].split(), "covers": row["covers"].split()} for row in _rows(engine, query)
+        {**row, "districts": row["districts"].split(), "covers": row["covers"].split()} for row in read_rows(engine, query)
     ]
 
 
@@ -126,7 +117,7 @@ def awards(
         query = query.where(c.zone == zone)
     if provider:
         query = query.where(c.provider == provider)
-    return _rows(engine, query)
+    return read_rows(engine, query)
 
 
 def _histories(rows: list[dict[str, Any]], key: str, value: Callable[[dict[str, Any]], Any]) -> dict[str, list]:
@@ -143,7 +134,7 @@ def kpis_on(engine: Engine, agreement: str, on: date) -> list[dict[str, Any]]:
     In the order the agreement first defined them, as ``Agreement.kpis_on`` gives them.
     """
     c = agreement_kpis.c
-    rows = _rows(engine, select(agreement_kpis).where(c.agreement == agreement).order_by(c.position))
+    rows = read_rows(engine, select(agreement_kpis).where(c.agreement == agreement).order_by(c.position))
     found = [in_force(history, on) for history in _histories(rows, "kpi", lambda row: row).values()]
     return [row for ok, row in found if ok]
 
@@ -156,7 +147,7 @@ def settings_on(engine: Engine, agreement: str, on: date) -> dict[str, Any]:
     the maximum profit margin (None: no cap).
     """
     c = agreement_settings.c
-    rows = _rows(engine, select(agreement_settings).where(c.agreement == agreement).order_by(c.position))
+    rows = read_rows(engine, select(agreement_settings).where(c.agreement == agreement).order_by(c.position))
     histories = _histories(rows, "setting", lambda row: setting_value(row["setting"], row["value"]))
     found = {setting: in_force(history, on) for setting, history in histories.items()}
     return {setting: value for setting, (ok, value) in found.items() if ok}
@@ -168,7 +159,7 @@ def agreements_with_district(engine: Engine, district: str, on: date | None = No
     query = select(agreement_districts).where(c.district == district).order_by(c.agreement)
     if on is not None:
         query = query.where(c.from_date <= on)
-    return _rows(engine, query)
+    return read_rows(engine, query)
 
 
 # -- the agreement's terms, as at a date, and its history ------------------------------------------
@@ -193,7 +184,7 @@ def agreement_terms(engine: Engine, code: str) -> AgreementTerms:
         row = _agreement_row(conn, code)
 
         def rows_of(table: Any, order: Any) -> list[dict[str, Any]]:
-            return _fetch(conn, select(table).where(table.c.agreement == code).order_by(order))
+            return fetch_rows(conn, select(table).where(table.c.agreement == code).order_by(order))
 
         extensions = rows_of(agreement_extensions, agreement_extensions.c.position)
         commissioners = rows_of(agreement_commissioners, agreement_commissioners.c.position)
@@ -233,7 +224,7 @@ def agreement_history(engine: Engine, code: str) -> list[Change]:
     c = agreement_changes.c
     with engine.connect() as conn:
         _agreement_row(conn, code)
-        rows = _fetch(conn, select(agreement_changes).where(c.agreement == code).order_by(c.position))
+        rows = fetch_rows(conn, select(agreement_changes).where(c.agreement == code).order_by(c.position))
     return [Change(r["effective_date"], r["what"], r["reason"], r["recorded_by"]) for r in rows]
 
 
@@ -251,13 +242,13 @@ def locate_postcode(engine: Engine, agreement: str, postcode: str, on: date) -> 
         district = postcode_district(postcode)
         drawn_over = select(d.zone).where((d.agreement == agreement) & (d.district == district))
         places = list(conn.execute(drawn_over).scalars())
-        zones = _fetch(
+        zones = fetch_rows(
             conn,
             select(agreement_zones)
             .where((z.agreement == agreement) & (z.zone.in_(places) | (z.kind == "lot")))
             .order_by(z.position),
         )
-        awards = _fetch(
+        awards = fetch_rows(
             conn,
             select(agreement_awards)
             .where((a.agreement == agreement) & a.zone.in_(places))

@@ -37,13 +37,9 @@ from ledger.projections.incentives import (
     kpi_results,
 )
 from ledger.queries import agreements as agreement_views
+from ledger.queries.rows import read_rows
 
 __all__ = ["incentive_assessment", "kpi_dashboard", "kpi_history", "scheme_sheet", "scheme_versions"]
-
-
-def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
 
 
 def _period(text: str | None) -> FinancialYear | Quarter | None:
@@ -75,7 +71,7 @@ def kpi_dashboard(engine: Engine, access: Access, period: str | None = None) -> 
         query = query.where(r.period == str(chosen))
     if only_provider(access):
         query = query.where(r.provider == only_provider(access))
-    rows = _rows(engine, query.order_by(r.provider, r.period, r.kpi))
+    rows = read_rows(engine, query.order_by(r.provider, r.period, r.kpi))
     terms = agreement_views.agreement_terms(engine, agreement)
     kpis = kpis_on(terms.kpis, chosen.end if chosen else date.max)
     cells = {(row["provider"], row["period"]): {} for row in rows}
@@ -127,7 +123,7 @@ def kpi_history(engine: Engine, access: Access, provider: str, period: str) -> l
         .where((log.agreement == agreement) & (log.provider == provider) & (log.period == str(chosen)))
         .order_by(log.position)
     )
-    return _rows(engine, query)
+    return read_rows(engine, query)
 
 
 # -- schemes and assessments -------------------------------------------------------------------------
@@ -136,7 +132,7 @@ def kpi_history(engine: Engine, access: Access, provider: str, period: str) -> l
 def scheme_versions(engine: Engine, agreement: str) -> list[dict[str, Any]]:
     """Every version of an agreement's scheme terms, in the order recorded (terms are not confidential)."""
     s = incentive_schemes.c
-    return _rows(engine, select(incentive_schemes).where(s.agreement == agreement).order_by(s.position))
+    return read_rows(engine, select(incentive_schemes).where(s.agreement == agreement).order_by(s.position))
 
 
 def _terms(row: dict[str, Any]) -> SchemeTerms:
@@ -191,7 +187,7 @@ def incentive_assessment(
     """A run of a year's assessment (the last by default): per-provider lines and their difference from the run before."""
     agreement = access.agreement
     a, ln = incentive_assessments.c, incentive_assessment_lines.c
-    runs = _rows(
+    runs = read_rows(
         engine,
         select(incentive_assessments)
         .where((a.agreement == agreement) & (a.financial_year == financial_year))
@@ -207,7 +203,7 @@ def incentive_assessment(
     )
     if only_provider(access):
         query = query.where(ln.provider == only_provider(access))
-    lines = _rows(engine, query.order_by(ln.provider))
+    lines = read_rows(engine, query.order_by(ln.provider))
     for line in lines:
         for name in ("kpis_in_gate", "missed_kpis"):
             line[name] = line[name].split()

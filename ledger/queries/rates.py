@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
 
 from domain.checks import check_financial_year
 from domain.dated import in_force
@@ -23,16 +23,7 @@ from ledger.projections.rates import (
     rate_review_uplift_lines,
     rate_reviews,
 )
-
-
-def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return _fetch(conn, query)
-
-
-def _fetch(conn: Connection, query: Any) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in conn.execute(query)]
-
+from ledger.queries.rows import fetch_rows, read_rows
 
 # -- rate cards -------------------------------------------------------------------------------
 
@@ -73,7 +64,7 @@ def rate_history(
         query = query.where(c.service == service)
     if zone:
         query = query.where(c.zone == zone)
-    rows = _rows(engine, query)
+    rows = read_rows(engine, query)
     for history in _by_key(rows).values():
         dated = [(r["effective_from"], r) for r in history]
         dates = sorted({r["effective_from"] for r in history})
@@ -95,7 +86,7 @@ def list_rate_reviews(engine: Engine, agreement: str | None = None) -> list[dict
     query = select(rate_reviews).order_by(c.agreement, c.financial_year)
     if agreement:
         query = query.where(c.agreement == agreement)
-    return _rows(engine, query)
+    return read_rows(engine, query)
 
 
 def _rate(row: dict[str, Any]) -> dict[str, Any]:
@@ -116,7 +107,7 @@ def rate_review(engine: Engine, agreement: str, financial_year: FinancialYear | 
             """The review's rows of ``table`` in recording order (and each event's lines in the order stated)."""
             order = [table.c.position] + ([table.c.line] if "line" in table.c else [])
             where = (table.c.agreement == agreement) & (table.c.financial_year == year)
-            return _fetch(conn, select(table).where(where).order_by(*order))
+            return fetch_rows(conn, select(table).where(where).order_by(*order))
 
         found = of_review(rate_reviews)
         if not found:

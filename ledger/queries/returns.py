@@ -49,9 +49,9 @@ agreements', rates' and organisations' tables); nothing here changes anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -60,7 +60,7 @@ from sqlalchemy import Engine, select
 from domain.agreements.terms import ServiceType, awards_during, awards_on, zones_on
 from domain.errors import NotFound
 from domain.money import EXACT, format_gbp
-from domain.periods import FinancialYear, Period
+from domain.periods import FinancialYear, Period, days_between
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, lines_in
 from domain.returns.market import (
@@ -85,6 +85,7 @@ from ledger.projections.rates import rate_cards
 from ledger.queries.agreements import agreement_terms
 from ledger.queries.every_provider import provider_activity
 from ledger.queries.rates import rate_history, rate_on
+from ledger.queries.rows import read_rows
 
 __all__ = [
     "RatePaid",
@@ -99,14 +100,9 @@ __all__ = [
 _RATE_QUANTUM = Decimal("0.0001")
 
 
-def _rows(engine: Engine, query: Any) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
-
-
 def _member_of(engine: Engine, provider: str) -> str | None:
     """The alliance ``provider`` belongs to (None if none); an unregistered organisation is ``NotFound``."""
-    found = _rows(engine, select(organisations.c.member_of).where(organisations.c.code == provider))
+    found = read_rows(engine, select(organisations.c.member_of).where(organisations.c.code == provider))
     if not found:
         raise NotFound(f"organisation {provider!r} is not registered")
     return found[0]["member_of"]
@@ -124,13 +120,6 @@ class RatePaid:
     low: Decimal | None
     high: Decimal | None
     basis: str
-
-
-def _days(period: Period) -> Iterator[date]:
-    day = period.start
-    while day <= period.end:
-        yield day
-        day += timedelta(days=1)
 
 
 def _quarters(period: Period) -> list[str]:
@@ -176,7 +165,7 @@ def _zones_in_force(
 
 
 def _has_rate_card(engine: Engine, agreement: str) -> bool:
-    return bool(_rows(engine, select(rate_cards.c.id).where(rate_cards.c.agreement == agreement)))
+    return bool(read_rows(engine, select(rate_cards.c.id).where(rate_cards.c.agreement == agreement)))
 
 
 def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Period, in_house: bool) -> RatePaid:
@@ -196,7 +185,7 @@ def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Pe
     zones_on = _zones_in_force(engine, agreement, provider, period, in_house)
     rates: list[Decimal] = []
     zones: set[str] = set()
-    for day in _days(period):
+    for day in days_between(period.start, period.end):
         for zone in sorted(zones_on(day)):
             rate = rate_on(standard.get(zone, []), day)
             if rate is None:
@@ -280,10 +269,10 @@ def _quartiles(q: Quartiles) -> dict[str, Decimal]:
 
 def _revision_costs(engine: Engine, return_id: str, revision: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     r, ln = cost_return_revisions.c, cost_return_lines.c
-    found = _rows(engine, select(cost_return_revisions).where((r.return_id == return_id) & (r.revision == revision)))
+    found = read_rows(engine, select(cost_return_revisions).where((r.return_id == return_id) & (r.revision == revision)))
     if not found:
         raise NotFound(f"revision: the return has no revision {revision}")
-    lines = _rows(
+    lines = read_rows(
         engine,
         select(cost_return_lines).where((ln.return_id == return_id) & (ln.revision == revision)).order_by(ln.line_order),
     )
@@ -304,7 +293,7 @@ def _rows_pairs(engine: Engine, query: Any) -> list[tuple[Any, Any]]:
 
 def _return_row(engine: Engine, agreement: str, provider: str, period: str) -> dict[str, Any]:
     c = cost_returns.c
-    found = _rows(
+    found = read_rows(
         engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider) & (c.period == period))
     )
     if not found:
@@ -322,7 +311,7 @@ def _sheet(engine: Engine, agreement: str, provider: str, period: Period | str, 
     costs = _unit_costs(rev, lines)
     paid = _rate_paid(engine, agreement, provider, chosen, row["in_house"])
     q = cost_return_queries.c
-    queries = _rows(engine, select(cost_return_queries).where(q.return_id == row["id"]).order_by(q.position))
+    queries = read_rows(engine, select(cost_return_queries).where(q.return_id == row["id"]).order_by(q.position))
     findings = []
     if rev["nlw_breach"]:
         findings.append(
@@ -416,7 +405,7 @@ _LIST_COLUMNS = (
 
 def _listed(engine: Engine, query: Any) -> list[dict[str, Any]]:
     names = _names(engine)
-    rows = sorted(_rows(engine, query), key=lambda r: (r["period_start"], r["period_end"], r["in_house"], r["provider"]))
+    rows = sorted(read_rows(engine, query), key=lambda r: (r["period_start"], r["period_end"], r["in_house"], r["provider"]))
     return [{**{k: r[k] for k in _LIST_COLUMNS}, "provider_name": names.get(r["provider"], r["provider"])} for r in rows]
 
 
@@ -440,7 +429,7 @@ def list_returns(engine: Engine, access: Access, period: Period | str | None = N
 
 def _accepted_costs(engine: Engine, agreement: str, period: str, in_house: bool) -> dict[str, UnitCosts]:
     c = cost_returns.c
-    rows = _rows(
+    rows = read_rows(
         engine,
         select(cost_returns).where(
             (c.agreement == agreement) & (c.period == period) & (c.state == "accepted") & (c.in_house == in_house)
@@ -503,7 +492,7 @@ def _provider_market(engine: Engine, agreement: str, provider: str, period: Peri
     seen = for_provider(market_view(providers), provider).market if providers else NotEnoughProviders(0, MIN_PROVIDERS)
     result: dict[str, Any] = {"agreement": agreement, "period": chosen, "provider": provider}
     c = cost_returns.c
-    mine = _rows(
+    mine = read_rows(
         engine,
         select(cost_returns).where((c.agreement == agreement) & (c.provider == provider) & (c.period == chosen)),
     )
@@ -551,7 +540,7 @@ def history(engine: Engine, access: Access, provider: str) -> list[dict[str, Any
     provider = shown_provider(access, provider)
     agreement = access.agreement
     c = cost_returns.c
-    rows = _rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
+    rows = read_rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
     periods = []
     for row in sorted(rows, key=lambda r: (r["period_start"], r["period_end"])):
         revision = row["accepted_revision"] or row["revision"]
@@ -579,4 +568,4 @@ def history(engine: Engine, access: Access, provider: str) -> list[dict[str, Any
 
 def wage_floors_added(engine: Engine) -> list[dict[str, Any]]:
     """The wage floors an admin added to the built-in tables, in the order recorded."""
-    return _rows(engine, select(wage_floor_rates).order_by(wage_floor_rates.c.position))
+    return read_rows(engine, select(wage_floor_rates).order_by(wage_floor_rates.c.position))

@@ -291,8 +291,8 @@ class SettlementUseCases:
                 "id": str(arrears.id), "version": arrears.version, "total": arrears.total,
                 "note": "already in priced activity: the activity read model re-prices backdated visits",
             },  # fmt: skip
-            "incentives": "none recorded: the ledger holds no incentive payments yet",
-            "kpi_results": "none recorded: the ledger holds no KPI results yet",
+            "incentives": "not read: this settlement does not yet carry incentive payments",
+            "kpi_results": "not read: KPI results reach a settlement only through incentive payments",
         }
         return inputs, json_ready(references)
 

@@ -17,6 +17,7 @@ import pytest
 
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
+from tests.support import empty_postgres_schema
 
 RawSQL = Callable[..., list[tuple[Any, ...]]]
 
@@ -83,12 +84,6 @@ def tamper(database: Database) -> Callable[[str, str, tuple[Any, ...]], None]:
     return run
 
 
-def _empty_public_schema(database: Database) -> None:
-    with psycopg.connect(database.psycopg_conninfo(), autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-
-
 @pytest.fixture
 def fresh_book(database: Database, tmp_path: Any) -> Iterator[Callable[[], Openbook]]:
     """Each call closes the previous ledger and opens one on a new, empty database.
@@ -105,7 +100,7 @@ def fresh_book(database: Database, tmp_path: Any) -> Iterator[Callable[[], Openb
         if database.is_sqlite:
             fresh = Database.from_url(f"sqlite:///{tmp_path}/fresh-{next(numbers)}.sqlite")
         else:
-            _empty_public_schema(database)
+            empty_postgres_schema(database.psycopg_conninfo())
             fresh = database
         book = open_openbook(fresh)
         opened.append(book)

@@ -45,6 +45,7 @@ from tests.integration.returns_setup import (
     setup,
     snapshot,
 )
+from tests.worked_examples import NLW_2019, TOTAL_PER_HOUR_2020_21
 
 XLSX = Path(__file__).parent.parent / "fixtures" / "cost-return-2020-21.xlsx"
 PREMIER = finance("premier-care")
@@ -79,8 +80,8 @@ def test_a_provider_files_is_queried_answers_amends_and_is_accepted(book):
         "status": "submitted", "revision": 1, "open_queries": 0,
     }  # fmt: skip
     first = sheet(book, "premier-care", "2020-21")
-    assert first["totals"]["total_cost"] == D("1075880.00")  # 20.69 × 52,000
-    assert first["totals"]["total_per_hour_shown"] == D("20.69")
+    assert first["totals"]["total_cost"] == TOTAL_PER_HOUR_2020_21 * 52_000 == D("1075880.00")
+    assert first["totals"]["total_per_hour_shown"] == TOTAL_PER_HOUR_2020_21
     assert first["totals"]["travel_minutes_per_contact_hour"] == D("11.70")  # (60 / 30) × 5.85
     assert first["rate"].rate == D("15.60") and first["rate"].source == "rate card"
     assert first["gap"] == D("-5.0900")  # the rate falls £5.09 an hour short of the cost
@@ -247,7 +248,7 @@ def test_an_admins_wage_floor_reaches_every_check_and_the_read_model(book):
     # An invented correction, to prove the table is the ledger's: £8.40 from 1 July 2019.
     book.returns.add_wage_floor(by(ADMIN, date(2019, 10, 6), "test correction"), "national-living-wage", date(2019, 7, 1), "8.40")
     assert book.returns.wage_floor_table().national_living_wage_on(date(2019, 7, 1)) == D("8.40")
-    assert book.returns.wage_floor_table().national_living_wage_on(date(2019, 6, 30)) == D("8.21")
+    assert book.returns.wage_floor_table().national_living_wage_on(date(2019, 6, 30)) == NLW_2019
     breached = row(book, "haven-care", q2)
     assert (breached["nlw_breach"], breached["nlw_floor"]) == (True, D("8.40"))
     with pytest.raises(RuleBroken, match="below the National Living Wage of £8.40"):

@@ -23,6 +23,7 @@ from domain.rates.rate_review import RateReview
 from ledger.queries import rates as views
 from tests.integration.agreement_setup import WIRRAL, on, wirral
 from tests.support import ok
+from tests.worked_examples import NLW_2019, NLW_2020
 
 YEAR = "2020-21"
 OPENED, PROPOSED, DECIDED = date(2020, 2, 3), date(2020, 3, 2), date(2020, 6, 15)
@@ -97,7 +98,7 @@ def test_the_uplift_shows_its_arithmetic_line_by_line_with_the_wage_floors_of_th
     proposal = open_and_propose(book)
 
     assert proposal["floor"] == "National Living Wage"
-    assert (proposal["old_floor"], proposal["new_floor"]) == ("8.21", "8.72")
+    assert (proposal["old_floor"], proposal["new_floor"]) == (str(NLW_2019), str(NLW_2020))
     assert [(ln["label"], ln["formula"], ln["amount"]) for ln in proposal["lines"]] == UPLIFT_LINES
     assert [(r["zone"], r["hourly_rate"]) for r in proposal["rates"]] == [
         (zone, "16.34") for zone in ("zone-1", "zone-2", "zone-3", "zone-4")

@@ -87,6 +87,8 @@ def test_an_accountant_runs_the_year_from_the_command_line(openbook, book, tmp_p
     ok(openbook("settle", "approve", *common, as_user=COUNCIL))
     early = openbook("settle", "issue", *common, as_user=COUNCIL)
     assert "awaiting approval by wirral-ccg" in error_line(early)
+    early = json.loads(openbook("settle", "issue", *common, "--json", as_user=COUNCIL).stderr)["error"]
+    assert early["kind"] == "rule-broken" and "awaiting approval by wirral-ccg" in early["message"]
     ok(openbook("settle", "approve", *common, as_user=CCG))
     issued = ok(openbook("settle", "issue", *common, "--reason", "signed", as_user=COUNCIL))
     assert "is now issued" in issued.stdout

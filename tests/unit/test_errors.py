@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -66,3 +67,16 @@ def test_the_api_reports_the_kind_and_every_problem_and_pages_the_status(error, 
     assert answer.get_json() == {"error": {"kind": kind, "message": str(error), "problems": error.problems}}
     page = client.get("/fail")
     assert page.status_code == status and escape(str(error)).encode() in page.data
+
+
+def test_nothing_raises_the_bare_base_class_so_every_error_has_a_stable_kind():
+    """``OpenbookError`` itself is only for catching: raised bare, its kind says nothing to a caller."""
+    root = Path(domain.__file__).parent.parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for package in ("domain", "ledger", "reports", "web", "cli", "demo")
+        for path in sorted((root / package).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "raise OpenbookError(" in line
+    ]
+    assert offenders == []

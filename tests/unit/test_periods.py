@@ -204,3 +204,13 @@ def test_quarter_ordering_matches_dates(quarter):
         assert quarter < following
         assert following.start == quarter.end + timedelta(days=1)
         assert following.previous() == quarter
+
+
+def test_days_between_includes_both_ends_and_crosses_a_leap_day():
+    from datetime import date
+
+    from domain.periods import days_between
+
+    days = list(days_between(date(2020, 2, 27), date(2020, 3, 1)))
+    assert days == [date(2020, 2, 27), date(2020, 2, 28), date(2020, 2, 29), date(2020, 3, 1)]
+    assert list(days_between(date(2020, 3, 1), date(2020, 2, 29))) == []
