@@ -21,6 +21,7 @@ from sqlalchemy import (
     Table,
     delete,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -29,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.persistence import SCHEMA_LOCK_KEY
+from ledger.persistence.database import reading
 from ledger.projections.base import Projection
 
 BATCH_SIZE = 500
@@ -78,7 +80,13 @@ class ProjectionRunner:
         has none: a new database, or one written before fingerprints) has its
         tables dropped and created afresh and its position set back to 0, so
         the next catch-up refills them from the history. Returns their names.
+        When every table is there as its code defines it (every opening but
+        the first after an upgrade) this only reads: opening a ledger never
+        waits for a writer.
         """
+        with reading(self.engine) as conn:
+            if self._built_as_defined(conn):
+                return []
         rebuilt = []
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # ledgers opening at once must not race on DDL
@@ -103,11 +111,22 @@ class ProjectionRunner:
                 rebuilt.append(projection.name)
         return rebuilt
 
+    def _built_as_defined(self, conn: Connection) -> bool:
+        """Whether every table the runner and its projections need exists, built from the code's definition."""
+        present = set(inspect(conn).get_table_names())
+        if not {positions.name, schemas.name} <= present:
+            return False
+        built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
+        return all(
+            built.get(p.name) == p.fingerprint(conn.dialect) and {t.name for t in p.tables} <= present
+            for p in self.projections.values()
+        )
+
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
 
     def positions(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = dict(conn.execute(select(positions.c.name, positions.c.position)).all())
         return {name: rows.get(name, 0) for name in self.projections}
 
@@ -120,9 +139,13 @@ class ProjectionRunner:
         ]
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event not yet applied; returns how many events were applied."""
+        """Apply every event not yet applied; returns how many events were applied.
+
+        Only the projections behind the head take the write lock.
+        """
         head = self.head()
-        return sum(self._catch_up(p, head, progress) for p in self.projections.values())
+        reached = self.positions()
+        return sum(self._catch_up(p, head, progress) for p in self.projections.values() if reached[p.name] < head)
 
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Empty the named projections (default all) and replay the whole history into them."""
