@@ -3,7 +3,10 @@
 For each projection, a batch is one transaction: lock the projection's
 position row, read the next events after it, apply them, move the position,
 commit. Two runners (two processes) on one projection serialise on that row,
-so an event is applied exactly once whatever crashes or races happen.
+so an event is applied exactly once whatever crashes or races happen. An
+event too large for one short transaction is applied in steps
+(``Projection.apply`` says there is more to do): each step commits with the
+position still before the event, and the next transaction carries on.
 """
 
 from __future__ import annotations
@@ -178,11 +181,24 @@ class ProjectionRunner:
                 batch = self.recorder.select_notifications(
                     start=position, limit=BATCH_SIZE, stop=head, topics=topics, inclusive_of_start=False
                 )
-                for notification in batch:
-                    projection.apply(conn, self.mapper.to_domain_event(notification), notification.id)
-                reached = batch[-1].id if len(batch) == BATCH_SIZE else head
+                reached, done = self._apply(conn, projection, batch, position)
+                if reached is None:
+                    reached = batch[-1].id if len(batch) == BATCH_SIZE else head
                 conn.execute(update(positions).where(positions.c.name == projection.name).values(position=reached))
                 self.before_commit(conn)
-            applied += len(batch)
+            applied += done
             if progress:
                 progress(projection.name, reached, head)
+
+    def _apply(
+        self, conn: Connection, projection: Projection, batch: Sequence[Any], position: int
+    ) -> tuple[int | None, int]:
+        """Apply a batch in order: (None, all applied) or (the position before a partly applied event, events done).
+
+        A partly applied event ends the transaction: its step commits with the
+        position just before it, and the next transaction applies it further.
+        """
+        for done, notification in enumerate(batch):
+            if projection.apply(conn, self.mapper.to_domain_event(notification), notification.id):
+                return (batch[done - 1].id if done else position), done
+        return None, len(batch)
