@@ -47,6 +47,7 @@ from uuid import UUID
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -250,7 +251,7 @@ Price = tuple[int, Decimal | None, int | None]  # payable minutes, hourly rate, 
 STEP_VISITS = 20_000
 
 
-def settled_visits() -> Any:
+def settled_visits() -> ColumnElement[bool]:
     """Visits of imports applied to their end: a reader never sees part of an import still being applied."""
     return visits.c.position.not_in(select(activity_applying.c.position))
 

@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-Handler = Callable[[Any, Connection, Any, int], "bool | None"]
+Handler = Callable[[Any, Connection, Any, int], bool | None]
 
 
 def handles(*event_classes: type) -> Callable[[Handler], Handler]:
