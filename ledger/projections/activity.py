@@ -352,13 +352,13 @@ class _Deltas:
 
     def take_staged(self, conn: Connection) -> None:
         """Add the changes earlier steps of an import staged (``activity_totals_applying``), and empty it."""
-        s = activity_totals_applying.c
-        for r in conn.execute(select(activity_totals_applying).where(s.agreement == self.agreement)):
+        ours = activity_totals_applying.c.agreement == self.agreement
+        for r in conn.execute(select(activity_totals_applying).where(ours)):
             row = self.rows.setdefault((r.provider, r.zone, r.service, r.month), [0, 0, 0, 0, 0, 0])
             staged = (r.visits, r.planned_minutes, r.actual_minutes, r.payable_minutes, r.spend_pence, r.unpriced_visits)
             for n, change in enumerate(staged):
                 row[n] += change
-        conn.execute(delete(activity_totals_applying))
+        conn.execute(delete(activity_totals_applying).where(ours))
 
     def write(self, conn: Connection, table: Table = activity_totals) -> None:
         """Add the changes to the totals (or, for a step of an import, to the staged changes)."""
