@@ -248,7 +248,7 @@ _VISIT_COLUMNS = (
 Price = tuple[int, Decimal | None, int | None]  # payable minutes, hourly rate, pence
 
 #: Visits an import prices and writes per transaction (whole chunks, so up to a chunk more): a fraction of a second.
-STEP_VISITS = 20_000
+STEP_VISITS = 40_000
 
 
 def settled_visits() -> ColumnElement[bool]:

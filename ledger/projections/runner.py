@@ -11,6 +11,7 @@ position still before the event, and the next transaction carries on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,6 +38,8 @@ from ledger.persistence.database import reading
 from ledger.projections.base import Projection
 
 BATCH_SIZE = 500
+#: SQLite's longest wait between two tries of a writer waiting for the lock (its default busy handler's).
+STEP_PAUSE_SECONDS = 0.1
 
 metadata = MetaData()
 
@@ -182,6 +185,7 @@ class ProjectionRunner:
                     start=position, limit=BATCH_SIZE, stop=head, topics=topics, inclusive_of_start=False
                 )
                 reached, done = self._apply(conn, projection, batch, position)
+                partly = reached is not None
                 if reached is None:
                     reached = batch[-1].id if len(batch) == BATCH_SIZE else head
                 conn.execute(update(positions).where(positions.c.name == projection.name).values(position=reached))
@@ -189,6 +193,19 @@ class ProjectionRunner:
             applied += done
             if progress:
                 progress(projection.name, reached, head)
+            if partly:
+                self._let_others_write()
+
+    def _let_others_write(self) -> None:
+        """Leave SQLite's write lock free for a moment between the steps of one event.
+
+        SQLite keeps no queue for its write lock: a writer waiting for it polls,
+        at most ``STEP_PAUSE_SECONDS`` apart, so a runner that committed a step
+        and began the next at once could starve it for the whole event. With
+        this pause it waits at most about one step. PostgreSQL queues lock waits.
+        """
+        if self.engine.dialect.name == "sqlite":
+            time.sleep(STEP_PAUSE_SECONDS)
 
     def _apply(
         self, conn: Connection, projection: Projection, batch: Sequence[Any], position: int
