@@ -186,7 +186,7 @@ class ProjectionRunner:
                 )
                 reached, done = self._apply(conn, projection, batch, position)
                 partly = reached is not None
-                if reached is None:
+                if not partly:
                     reached = batch[-1].id if len(batch) == BATCH_SIZE else head
                 conn.execute(update(positions).where(positions.c.name == projection.name).values(position=reached))
                 self.before_commit(conn)
