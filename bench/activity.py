@@ -13,7 +13,9 @@ peak memory (``ru_maxrss``) belong to that phase alone:
 * ``import``: openbook's import on SQLite — reading, checking, staging chunks
   and recording the event (the ratio's numerator) — and once more with the
   activity projection, to time pricing a million visits through the one
-  pricing path and writing the read models, separately.
+  pricing path and writing the read models, separately;
+* ``readers`` (``bench/readers.py``): the longest read while that import is
+  priced, against the longest on an idle database.
 
 The machine may be shared, so the timed phases run ``--repeat`` times,
 interleaved, and the best of each counts (as ``timeit`` does).
@@ -37,6 +39,9 @@ import time
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from bench.readers import figure as readers_figure
+from bench.readers import phase_reader, phase_readers
 
 RESULTS = Path(__file__).parent / "results"
 START, END = date(2020, 4, 1), date(2021, 3, 31)
@@ -165,8 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("phase_args", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
-        result = phase_baseline(*args.phase_args) if args.phase == "baseline" else phase_import(*args.phase_args)
-        print(json.dumps(result))
+        phases = {"baseline": phase_baseline, "import": phase_import, "readers": phase_readers, "reader": phase_reader}
+        print(json.dumps(phases[args.phase](*args.phase_args)))
         return 0
 
     with tempfile.TemporaryDirectory(prefix="openbook-bench-") as work:
@@ -181,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             imports.append(_run_phase("import", csv_path, pristine, database, "no"))
         print("openbook import with the activity projection (pricing) ...", file=sys.stderr)
         projected = _run_phase("import", csv_path, pristine, database, "yes")
+        print("reads while the import is priced, and on an idle database ...", file=sys.stderr)
+        readers = _run_phase("readers", csv_path, pristine, database)
     baseline = min(baselines, key=lambda r: r["seconds"])
     imported = min(imports, key=lambda r: r["seconds"])
     imported["seconds_projection"] = projected["seconds_projection"]
@@ -207,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(ratio, 3),
         "goal": GOAL,
         "goal_met": ratio >= GOAL,
+        "readers_during_import": readers_figure(readers, args.rows),
     }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -228,6 +236,10 @@ def _print_table(r: dict[str, Any]) -> None:
         print(f"{name:<46} {seconds:>8.2f} {rate or 0:>10,} {'' if peak is None else f'{peak:.0f}':>8}")
     verdict = "met" if r["goal_met"] else "NOT met"
     print(f"ratio (import rows/s ÷ baseline rows/s): {r['ratio']:.2f}  (goal ≥ {r['goal']}: {verdict})")
+    d = r["readers_during_import"]
+    verdict = "met" if d["goal_met"] else "NOT met"
+    print(f"longest read during the import {d['value']:.3f} s ÷ on an idle database {d['baseline']:.3f} s: "
+          f"{d['ratio']:.2f}  (goal ≤ {d['goal']}: {verdict}; {d['during_import']['failed']} reads failed)")
     print(f"written to {RESULTS / 'latest.json'}")
 
 

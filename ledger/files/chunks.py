@@ -36,13 +36,14 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    inspect,
     select,
 )
 
 from domain.activity.visits import encode_chunk
 from domain.errors import IntegrityFailure, Unavailable
 from ledger.files.chunk_writer import END, write_frame
-from ledger.persistence.database import Database
+from ledger.persistence.database import Database, reading
 
 try:
     import fcntl
@@ -77,7 +78,13 @@ class ChunkStore:
         self.engine = engine
 
     def create_table(self) -> None:
-        """The chunk table, if it is not there yet (``ledger.bootstrap`` calls this when it creates tables)."""
+        """The chunk table, if it is not there yet (``ledger.bootstrap`` calls this when it creates tables).
+
+        Checked with a read first, so opening a ledger takes no write lock.
+        """
+        with reading(self.engine) as conn:
+            if inspect(conn).has_table(activity_chunks.name):
+                return
         activity_chunks.create(self.engine, checkfirst=True)
 
     def read(self, digest: str, conn: Connection | None = None) -> str:

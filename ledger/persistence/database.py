@@ -4,6 +4,13 @@
 ``postgresql://user:password@host:5432/dbname``. The event store (the
 eventsourcing library's recorders) and the read models (SQLAlchemy) share the
 database. Waits for locks are bounded on both databases, never forever.
+
+On SQLite every connection (the library's and SQLAlchemy's) uses write-ahead
+logging (WAL): a reader reads the last committed state while a writer holds
+the write lock, so readers never wait for writers and writers wait only for
+each other, for at most ``LOCK_TIMEOUT_SECONDS``. Only a transaction that
+writes takes the write lock (``BEGIN IMMEDIATE`` on the writers' engine); a
+check that may find nothing to do reads first, through ``reading``.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 import sqlalchemy
-from sqlalchemy import URL, Engine, event
+from sqlalchemy import URL, Connection, Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -123,7 +130,8 @@ class Database:
         """Engines for the read models: (readers, writers).
 
         On SQLite the writers' engine takes the write lock at BEGIN, so a
-        projection reads its position and applies events under one lock.
+        projection reads its position and applies events under one lock;
+        ``reading`` gives a connection on it that takes none.
         """
         if self.is_sqlite:
             readers = sqlalchemy.create_engine(self.url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
@@ -140,16 +148,36 @@ class Database:
         return engine, engine
 
 
+def reading(engine: Engine) -> Connection:
+    """A connection that only reads: on SQLite it begins a plain (deferred) transaction even on the writers' engine.
+
+    Under WAL such a transaction reads one committed snapshot and takes no
+    lock, so a check that usually finds nothing to do (are the tables built?
+    is a projection behind?) never waits for, nor blocks, a writer.
+    """
+    return engine.connect().execution_options(**{_READ_ONLY: True})
+
+
+_READ_ONLY = "openbook_read_only"
+
+
 def _begin_explicitly(engine: Engine, begin: str) -> None:
-    """SQLAlchemy's recipe for pysqlite: let SQLAlchemy, not the driver, emit BEGIN."""
+    """SQLAlchemy's recipe for pysqlite: let SQLAlchemy, not the driver, emit BEGIN; and use WAL."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None
+        use_wal(dbapi_connection)
 
     @event.listens_for(engine, "begin")
-    def _begin(connection: sqlalchemy.Connection) -> None:
-        connection.exec_driver_sql(begin)
+    def _begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(_READ_ONLY) else begin)
+
+
+def use_wal(connection: sqlite3.Connection) -> None:
+    """Put the database in WAL mode unless it is already (the mode is kept in the file; switching needs a lock)."""
+    if connection.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _hide_password(text: str) -> str:

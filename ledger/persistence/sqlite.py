@@ -5,7 +5,10 @@ may reuse (after the last row is deleted) or renumber (on VACUUM). Here the
 position is an explicit ``INTEGER PRIMARY KEY AUTOINCREMENT`` (never reused,
 kept by VACUUM) and triggers refuse UPDATE and DELETE. Writers take the write
 lock up front (``BEGIN IMMEDIATE``), so reading the last hash and appending the
-next cannot interleave between processes.
+next cannot interleave between processes. The library puts the file in WAL
+mode on its first connection (the mode is kept in the file), so readers here
+never wait for a writer; ``ledger.persistence.database`` does the same for the
+read models' engines.
 """
 
 from __future__ import annotations

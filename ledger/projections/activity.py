@@ -20,6 +20,14 @@ both databases and safe to sum in SQL. Rates are exact decimal text.
 A visit with no rate in force is kept, unpriced (``price_pence`` NULL), and
 counted in ``unpriced_visits`` until a rate is published for it.
 
+An import is applied ``STEP_VISITS`` visits per transaction, so no step holds
+the write lock for more than a fraction of a second and other commands
+interleave with a million-visit import. ``activity_applying`` keeps how far
+it has got and ``activity_totals_applying`` its changes to the totals, both
+committed with each step; its visits are hidden from readers
+(``settled_visits``) and its totals and import row written only by its last
+step, so no reader ever sees part of an import.
+
 The arrears a backdated review owes (``domain.activity.arrears``) are kept
 too, every calculation of them: ``arrears_reviews`` (one row per review, with
 its window and how many calculations), ``arrears_calculations`` (each one's
@@ -39,6 +47,7 @@ from uuid import UUID
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Connection,
     Date,
     DateTime,
@@ -48,6 +57,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
@@ -140,6 +150,24 @@ activity_imports = Table(
     Column("position", Integer, nullable=False),
 )
 
+#: An import applied in steps (``STEP_VISITS`` at a time): how far it has got. Its visits are hidden until it ends.
+activity_applying = Table(
+    "activity_applying",
+    metadata,
+    Column("position", Integer, primary_key=True),  # the Imported event's
+    Column("chunks_done", Integer, nullable=False),
+    Column("visits_done", Integer, nullable=False),
+    Column("spend_pence", BigInteger, nullable=False),
+    Column("unpriced_visits", Integer, nullable=False),
+)
+
+#: The totals' changes of the steps applied so far, moved into ``activity_totals`` by the import's last step.
+activity_totals_applying = Table(
+    "activity_totals_applying",
+    metadata,
+    *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in activity_totals.columns),
+)
+
 #: The agreement and rate-card versions visits are priced at, as of this projection's position.
 activity_pricing = Table(
     "activity_pricing",
@@ -218,6 +246,14 @@ _VISIT_COLUMNS = (
 )  # fmt: skip
 
 Price = tuple[int, Decimal | None, int | None]  # payable minutes, hourly rate, pence
+
+#: Visits an import prices and writes per transaction (whole chunks, so up to a chunk more): a fraction of a second.
+STEP_VISITS = 40_000
+
+
+def settled_visits() -> ColumnElement[bool]:
+    """Visits of imports applied to their end: a reader never sees part of an import still being applied."""
+    return visits.c.position.not_in(select(activity_applying.c.position))
 
 
 def _events_of(aggregate_class: type) -> tuple[type, ...]:
@@ -314,15 +350,26 @@ class _Deltas:
         else:
             row[4] += sign * pence
 
-    def write(self, conn: Connection) -> None:
-        t = activity_totals.c
+    def take_staged(self, conn: Connection) -> None:
+        """Add the changes earlier steps of an import staged (``activity_totals_applying``), and empty it."""
+        ours = activity_totals_applying.c.agreement == self.agreement
+        for r in conn.execute(select(activity_totals_applying).where(ours)):
+            row = self.rows.setdefault((r.provider, r.zone, r.service, r.month), [0, 0, 0, 0, 0, 0])
+            staged = (r.visits, r.planned_minutes, r.actual_minutes, r.payable_minutes, r.spend_pence, r.unpriced_visits)
+            for n, change in enumerate(staged):
+                row[n] += change
+        conn.execute(delete(activity_totals_applying).where(ours))
+
+    def write(self, conn: Connection, table: Table = activity_totals) -> None:
+        """Add the changes to the totals (or, for a step of an import, to the staged changes)."""
+        t = table.c
         for (provider, zone, service, month), d in self.rows.items():
             if not any(d):
                 continue
             key = (t.agreement == self.agreement) & (t.provider == provider) & (t.zone == zone)
             key &= (t.service == service) & (t.month == month)
             changed = conn.execute(
-                update(activity_totals)
+                update(table)
                 .where(key)
                 .values(
                     visits=t.visits + d[0],
@@ -336,7 +383,7 @@ class _Deltas:
             if changed.rowcount == 0:
                 quarter, year = periods_of(month)
                 conn.execute(
-                    insert(activity_totals).values(
+                    insert(table).values(
                         agreement=self.agreement, provider=provider, zone=zone, service=service, month=month,
                         quarter=quarter, financial_year=year, visits=d[0], planned_minutes=d[1],
                         actual_minutes=d[2], payable_minutes=d[3], spend_pence=d[4], unpriced_visits=d[5],
@@ -350,6 +397,8 @@ class ActivityProjection(Projection):
         visits,
         activity_totals,
         activity_imports,
+        activity_applying,
+        activity_totals_applying,
         activity_pricing,
         arrears_reviews,
         arrears_calculations,
@@ -461,14 +510,29 @@ class ActivityProjection(Projection):
     # -- imports and corrections ---------------------------------------------------------------------
 
     @handles(ActivityImport.Imported)
-    def imported(self, conn: Connection, e: ActivityImport.Imported, position: int) -> None:
+    def imported(self, conn: Connection, e: ActivityImport.Imported, position: int) -> bool:
+        """Price and record an import's visits, about ``STEP_VISITS`` (whole chunks) per transaction.
+
+        Returns True while chunks remain: the step's visits, its changes to
+        the totals (staged apart) and its progress (``activity_applying``) are
+        committed together, so a crash resumes after the last step. Until the
+        last step moves the staged changes into the totals and records the
+        import, readers see none of it (``settled_visits``).
+        """
         agreement = e.agreement
         prices = self.prices(conn, agreement)
         deltas = _Deltas(agreement)
         import_id = str(e.originator_id)
-        done = spend = unpriced = 0
-        for digest in e.chunks:
-            _kind, rows = decode_chunk(self.chunks.read(digest, conn))
+        a = activity_applying.c
+        progress = conn.execute(select(activity_applying).where(a.position == position)).first()
+        chunk, done, spend, unpriced = (
+            (0, 0, 0, 0) if progress is None
+            else (progress.chunks_done, progress.visits_done, progress.spend_pence, progress.unpriced_visits)
+        )  # fmt: skip
+        step_began = done
+        while chunk < len(e.chunks) and done - step_began < STEP_VISITS:
+            _kind, rows = decode_chunk(self.chunks.read(e.chunks[chunk], conn))
+            chunk += 1
             params = []
             add = deltas.add
             for vid, provider, district, zone, service, band, client, carer, pstart, pmin, astart, amin in rows:
@@ -492,6 +556,17 @@ class ActivityProjection(Projection):
             done += len(params)
             if self.on_visits:
                 self.on_visits(done)
+        if chunk < len(e.chunks):
+            deltas.write(conn, activity_totals_applying)
+            reached = {"chunks_done": chunk, "visits_done": done, "spend_pence": spend, "unpriced_visits": unpriced}
+            if progress is None:
+                conn.execute(insert(activity_applying).values(position=position, **reached))
+            else:
+                conn.execute(update(activity_applying).where(a.position == position).values(**reached))
+            return True
+        if progress is not None:
+            deltas.take_staged(conn)
+            conn.execute(delete(activity_applying).where(a.position == position))
         deltas.write(conn)
         conn.execute(
             insert(activity_imports).values(
@@ -501,6 +576,7 @@ class ActivityProjection(Projection):
                 unpriced_visits=unpriced, recorded_by=str(e.envelope.actor), recorded_at=e.timestamp, position=position,
             )  # fmt: skip
         )
+        return False
 
     def _replace_existing(
         self, conn: Connection, agreement: str, params: list[tuple[Any, ...]], position: int, deltas: _Deltas

@@ -24,7 +24,7 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-Handler = Callable[[Any, Connection, Any, int], None]
+Handler = Callable[[Any, Connection, Any, int], bool | None]
 
 
 def handles(*event_classes: type) -> Callable[[Handler], Handler]:
@@ -70,10 +70,16 @@ class Projection:
             ddl.extend(sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes))
         return hashlib.sha256("\n".join(ddl).encode("utf-8")).hexdigest()
 
-    def apply(self, conn: Connection, event: Any, position: int) -> None:
+    def apply(self, conn: Connection, event: Any, position: int) -> bool:
+        """Apply one event; True when it is only partly applied and there is more to do.
+
+        A handler that would hold the write lock for seconds (an import of a
+        million visits) applies a bounded step and returns True, keeping its
+        progress in its own tables: the runner commits that step without
+        moving past the event, and calls again, so other writers interleave.
+        """
         attr = self._handlers.get(type(event))
-        if attr is not None:
-            getattr(self, attr)(conn, event, position)
+        return attr is not None and bool(getattr(self, attr)(conn, event, position))
 
     def reset(self, conn: Connection) -> None:
         """Empty this projection's tables, before a rebuild."""

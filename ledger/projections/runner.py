@@ -3,11 +3,15 @@
 For each projection, a batch is one transaction: lock the projection's
 position row, read the next events after it, apply them, move the position,
 commit. Two runners (two processes) on one projection serialise on that row,
-so an event is applied exactly once whatever crashes or races happen.
+so an event is applied exactly once whatever crashes or races happen. An
+event too large for one short transaction is applied in steps
+(``Projection.apply`` says there is more to do): each step commits with the
+position still before the event, and the next transaction carries on.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -21,6 +25,7 @@ from sqlalchemy import (
     Table,
     delete,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -29,9 +34,12 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ledger.persistence import SCHEMA_LOCK_KEY
+from ledger.persistence.database import reading
 from ledger.projections.base import Projection
 
 BATCH_SIZE = 500
+#: SQLite's longest wait between two tries of a writer waiting for the lock (its default busy handler's).
+STEP_PAUSE_SECONDS = 0.1
 
 metadata = MetaData()
 
@@ -78,7 +86,13 @@ class ProjectionRunner:
         has none: a new database, or one written before fingerprints) has its
         tables dropped and created afresh and its position set back to 0, so
         the next catch-up refills them from the history. Returns their names.
+        When every table is there as its code defines it (every opening but
+        the first after an upgrade) this only reads: opening a ledger never
+        waits for a writer.
         """
+        with reading(self.engine) as conn:
+            if self._built_as_defined(conn):
+                return []
         rebuilt = []
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # ledgers opening at once must not race on DDL
@@ -103,11 +117,22 @@ class ProjectionRunner:
                 rebuilt.append(projection.name)
         return rebuilt
 
+    def _built_as_defined(self, conn: Connection) -> bool:
+        """Whether every table the runner and its projections need exists, built from the code's definition."""
+        present = set(inspect(conn).get_table_names())
+        if not {positions.name, schemas.name} <= present:
+            return False
+        built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
+        return all(
+            built.get(p.name) == p.fingerprint(conn.dialect) and {t.name for t in p.tables} <= present
+            for p in self.projections.values()
+        )
+
     def head(self) -> int:
         return self.recorder.max_notification_id() or 0
 
     def positions(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = dict(conn.execute(select(positions.c.name, positions.c.position)).all())
         return {name: rows.get(name, 0) for name in self.projections}
 
@@ -120,9 +145,13 @@ class ProjectionRunner:
         ]
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Apply every event not yet applied; returns how many events were applied."""
+        """Apply every event not yet applied; returns how many events were applied.
+
+        Only the projections behind the head take the write lock.
+        """
         head = self.head()
-        return sum(self._catch_up(p, head, progress) for p in self.projections.values())
+        reached = self.positions()
+        return sum(self._catch_up(p, head, progress) for p in self.projections.values() if reached[p.name] < head)
 
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Empty the named projections (default all) and replay the whole history into them."""
@@ -155,11 +184,38 @@ class ProjectionRunner:
                 batch = self.recorder.select_notifications(
                     start=position, limit=BATCH_SIZE, stop=head, topics=topics, inclusive_of_start=False
                 )
-                for notification in batch:
-                    projection.apply(conn, self.mapper.to_domain_event(notification), notification.id)
-                reached = batch[-1].id if len(batch) == BATCH_SIZE else head
+                reached, done = self._apply(conn, projection, batch, position)
+                partly = reached is not None
+                if not partly:
+                    reached = batch[-1].id if len(batch) == BATCH_SIZE else head
                 conn.execute(update(positions).where(positions.c.name == projection.name).values(position=reached))
                 self.before_commit(conn)
-            applied += len(batch)
+            applied += done
             if progress:
                 progress(projection.name, reached, head)
+            if partly:
+                self._let_others_write()
+
+    def _let_others_write(self) -> None:
+        """Leave SQLite's write lock free for a moment between the steps of one event.
+
+        SQLite keeps no queue for its write lock: a writer waiting for it polls,
+        at most ``STEP_PAUSE_SECONDS`` apart, so a runner that committed a step
+        and began the next at once could starve it for the whole event. With
+        this pause it waits at most about one step. PostgreSQL queues lock waits.
+        """
+        if self.engine.dialect.name == "sqlite":
+            time.sleep(STEP_PAUSE_SECONDS)
+
+    def _apply(
+        self, conn: Connection, projection: Projection, batch: Sequence[Any], position: int
+    ) -> tuple[int | None, int]:
+        """Apply a batch in order: (None, all applied) or (the position before a partly applied event, events done).
+
+        A partly applied event ends the transaction: its step commits with the
+        position just before it, and the next transaction applies it further.
+        """
+        for done, notification in enumerate(batch):
+            if projection.apply(conn, self.mapper.to_domain_event(notification), notification.id):
+                return (batch[done - 1].id if done else position), done
+        return None, len(batch)

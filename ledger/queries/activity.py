@@ -11,6 +11,9 @@ The functions after them serve the commands and the independent checks
 rate paid): they take an agreement and no access, and their answers are
 never shown to a reader as they are.
 
+Visits of an import still being applied (a large one is applied in steps)
+are not shown until it is applied to its end (``settled_visits``).
+
 Money leaves these queries as Decimal pounds (the tables hold whole pence);
 hours as Decimal (minutes ÷ 60, to 2 places, for people). Minutes stay exact.
 ``arrears`` answers exactly as the arrears command does (JSON-ready: exact
@@ -36,6 +39,7 @@ from ledger.projections.activity import (
     arrears_lines,
     arrears_providers,
     arrears_reviews,
+    settled_visits,
     visits,
 )
 from ledger.queries.every_provider import grouped_totals
@@ -89,7 +93,7 @@ def visit(engine: Engine, access: Access, visit_id: str) -> dict[str, Any]:
     agreement = access.agreement
     with engine.connect() as conn:
         row = conn.execute(
-            select(visits).where((visits.c.agreement == agreement) & (visits.c.visit_id == visit_id))
+            select(visits).where((visits.c.agreement == agreement) & (visits.c.visit_id == visit_id) & settled_visits())
         ).first()
     if row is None or only_provider(access) not in (None, row.provider):
         raise NotFound(f"visit {visit_id!r} is not recorded under {agreement}")

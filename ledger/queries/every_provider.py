@@ -30,6 +30,7 @@ from ledger.projections.activity import (
     DIMENSIONS,
     activity_imports,
     activity_totals,
+    settled_visits,
     visits,
 )
 
@@ -157,7 +158,7 @@ def provider_activity(engine: Engine, agreement: str, provider: str, quarters: S
 
 def has_visits(engine: Engine, agreement: str) -> bool:
     with engine.connect() as conn:
-        query = select(visits.c.visit_id).where(visits.c.agreement == agreement).limit(1)
+        query = select(visits.c.visit_id).where((visits.c.agreement == agreement) & settled_visits()).limit(1)
         return conn.execute(query).first() is not None
 
 
@@ -168,7 +169,8 @@ def recorded_visits(engine: Engine, agreement: str, ids: Sequence[str]) -> dict[
     with engine.connect() as conn:
         for start in range(0, len(ids), 900):
             batch = list(ids[start : start + 900])
-            query = select(*columns).where((visits.c.agreement == agreement) & visits.c.visit_id.in_(batch))
+            chosen = (visits.c.agreement == agreement) & visits.c.visit_id.in_(batch) & settled_visits()
+            query = select(*columns).where(chosen)
             for row in conn.execute(query):
                 found[row[0]] = VisitRow.from_fields([str(v) for v in row])
     return found
@@ -187,7 +189,7 @@ def arrears_groups(engine: Engine, agreement: str, first_day: date, last_day: da
     v = visits.c
     query = (
         select(v.provider, v.service, v.zone, v.band, v.visit_date, func.count(), func.sum(v.payable_minutes))
-        .where(v.agreement == agreement)
+        .where((v.agreement == agreement) & settled_visits())
         .where((v.visit_date >= first_day.isoformat()) & (v.visit_date <= last_day.isoformat()))
         .group_by(v.provider, v.service, v.zone, v.band, v.visit_date)
         .order_by(v.provider, v.service, v.zone, v.band, v.visit_date)
