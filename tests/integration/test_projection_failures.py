@@ -21,6 +21,7 @@ Proven here, on SQLite and PostgreSQL:
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 from decimal import Decimal as D
@@ -37,6 +38,7 @@ from ledger.authorisation import access_for
 from ledger.bootstrap import Openbook
 from ledger.projections.activity import ActivityProjection
 from ledger.projections.organisations import OrganisationsProjection
+from ledger.projections.runner import ProjectionRunner
 from ledger.queries import activity as views
 from ledger.queries.organisations import list_organisations
 from tests.integration.activity_setup import HAND_VISITS, WIRRAL, imported_on, write_csv
@@ -112,7 +114,75 @@ def test_a_read_model_stops_just_before_an_event_it_cannot_apply_and_the_others_
     assert codes(book) == ["delta", "gamma", "poison", "wirral-council"]
 
 
+def test_commands_record_and_exit_0_while_a_read_model_is_stopped_and_status_shows_why(openbook, monkeypatch):
+    assert openbook("organisations", "register", "wirral-council", "Wirral Council", "--kind", "council").exit_code == 0
+    poison_registrations(monkeypatch)
+
+    poisoned = openbook("organisations", "register", "poison", POISON, "--kind", "provider")
+    assert poisoned.exit_code == 0, poisoned.output
+    assert poisoned.stdout == "registered organisation poison\n"
+    behind = "organisations stopped before event 2 (ValueError)"
+    assert poisoned.stderr == f"recorded; read models 1 event behind ({behind}); see `openbook projections status`\n"
+
+    later = openbook("organisations", "register", "acme", "Acme Care", "--kind", "provider")
+    assert later.exit_code == 0, later.output
+    assert later.stderr == f"recorded; read models 2 events behind ({behind}); see `openbook projections status`\n"
+
+    status = openbook("projections", "status", "--json")
+    assert status.exit_code == 0 and status.stderr == ""
+    rows = {row["name"]: row for row in json.loads(status.stdout)}
+    stopped = rows.pop("organisations")
+    assert (stopped["position"], stopped["head"], stopped["lag"]) == (1, 3, 2)
+    assert stopped["error"]["position"] == 2 and stopped["error"]["topic"] == REGISTERED
+    assert stopped["error"]["kind"] == "ValueError"
+    assert stopped["error"]["message"] == "cannot show the name 'Poison Care'"
+    assert {(row["position"], row["lag"], row["error"]) for row in rows.values()} == {(3, 0, None)}
+    text = openbook("projections", "status")
+    assert "stopped before event 2 (openbook:organisation.registered)" in text.stdout
+    assert "ValueError: cannot show the name 'Poison Care'" in text.stdout
+
+    listed = openbook("organisations", "list", "--json")  # a read: what the read model has, and a note
+    assert listed.exit_code == 0
+    assert [o["code"] for o in json.loads(listed.stdout)] == ["wirral-council"]
+    assert listed.stderr == f"read models 2 events behind ({behind}); see `openbook projections status`\n"
+
+    monkeypatch.undo()  # the bug is fixed: the next catch-up applies the event and clears the error
+    followed = openbook("projections", "follow", "--once", "--json")
+    assert followed.exit_code == 0, followed.output
+    assert json.loads(followed.stdout)["events_applied"] == 2
+    rows = json.loads(openbook("projections", "status", "--json").stdout)
+    assert {(row["position"], row["lag"], row["error"]) for row in rows} == {(3, 0, None)}
+    listed = openbook("organisations", "list", "--json")
+    assert sorted(o["code"] for o in json.loads(listed.stdout)) == ["acme", "poison", "wirral-council"]
+    assert listed.stderr == ""
+
+
 # -- a catch-up that fails after the commit ------------------------------------------------------------
+
+
+def test_a_catch_up_failing_after_the_commit_still_reports_success_and_records_once(openbook, book, monkeypatch):
+    def lock_timeout(self: ProjectionRunner, progress: object = None) -> int:
+        raise OperationalError("SELECT ... FOR UPDATE", {}, Exception("canceling statement due to lock timeout"))
+
+    monkeypatch.setattr(ProjectionRunner, "catch_up", lock_timeout)
+    args = ("organisations", "register", "acme", "Acme Care", "--kind", "provider", "--key", "acme-1")
+
+    first = openbook(*args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout == "registered organisation acme\n"
+    assert first.stderr == "recorded; read models 1 event behind; see `openbook projections status`\n"
+    assert stored(book, REGISTERED) == 1
+
+    retried = openbook(*args)  # the user retries with the same key: the first result, nothing new
+    assert retried.exit_code == 0 and retried.stdout == "registered organisation acme\n"
+    assert retried.stderr == "read models 1 event behind; see `openbook projections status`\n"
+    assert stored(book, REGISTERED) == 1
+
+    monkeypatch.undo()
+    assert codes(book) == []  # a read never replays ...
+    again = openbook(*args)  # ... the next command (here the retry) catches up
+    assert again.exit_code == 0 and again.stderr == ""
+    assert codes(book) == ["acme"] and stored(book, REGISTERED) == 1
 
 
 def test_an_import_whose_process_died_after_the_commit_is_finished_by_running_it_again(open_book, tmp_path):
