@@ -236,7 +236,13 @@ def test_a_command_computing_from_a_stopped_read_model_is_refused_and_records_no
         book.activity.import_activity(imported_on(date(2019, 8, 6)), WIRRAL, later)
     assert book.projections.head() == head
 
-    monkeypatch.undo()
+    monkeypatch.undo()  # the bug is fixed, but now the catch-up itself fails (a lock wait timed out)
+    book.projections.before_commit = fail_every_batch
+    with pytest.raises(Unavailable, match=r"importing later\.csv: the activity read model could not catch up"):
+        book.activity.import_activity(imported_on(date(2019, 8, 6)), WIRRAL, later)
+    assert book.projections.head() == head
+
+    book.projections.before_commit = lambda conn: None
     summary = book.activity.import_activity(imported_on(date(2019, 8, 6)), WIRRAL, later)
     assert summary.recorded and summary.spend == D("29.90")  # 14.30 + 5.20 + 10.40
     everyone = access_for(book.records, SYSTEM, WIRRAL)
