@@ -17,7 +17,8 @@ from typing import Any
 import click
 
 from cli.context import Context, emit, json_option, pass_context
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Unavailable
+from ledger.projections.runner import describe
 
 __all__ = ["projections"]
 
@@ -72,8 +73,11 @@ def projections_follow(context: Context, interval: float, once: bool, as_json: b
     """Keep every read model up to date as events are recorded (Ctrl+C to stop)."""
     runner = context.open(say_if_behind=False).projections
     behind = sum(row["lag"] for row in runner.status())
-    with click.progressbar(length=max(behind, 1), label="catching up", file=sys.stderr) as bar:
-        applied = runner.catch_up(progress=_Bar(bar))
+    try:
+        with click.progressbar(length=max(behind, 1), label="catching up", file=sys.stderr) as bar:
+            applied = runner.catch_up(progress=_Bar(bar))
+    except Exception as e:  # noqa: BLE001 - a lock wait or a lost connection: one line, and run it again
+        raise Unavailable(f"the read models could not catch up ({describe(e)}); run it again") from e
     if not once:
         click.echo(f"following {len(runner.projections)} read models; Ctrl+C to stop", err=True)
 
@@ -89,7 +93,7 @@ def projections_follow(context: Context, interval: float, once: bool, as_json: b
     emit(
         {"events_applied": applied, "projections": runner.status()},
         as_json,
-        lambda d: [f"caught up: {d['events_applied']:,} events applied", *_status_lines(d["projections"])],
+        lambda d: [f"{d['events_applied']:,} events applied", *_status_lines(d["projections"])],
     )
 
 

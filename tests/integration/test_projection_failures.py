@@ -180,6 +180,13 @@ def test_a_catch_up_failing_after_the_commit_still_reports_success_and_records_o
     assert retried.stderr == "read models 1 event behind; see `openbook projections status`\n"
     assert stored(book, REGISTERED) == 1
 
+    followed = openbook("projections", "follow", "--once")  # a scheduled follower: one line, exit 1
+    assert followed.exit_code == 1
+    assert followed.stderr.splitlines()[-1] == (
+        "error: the read models could not catch up (OperationalError: (builtins.Exception) canceling statement "
+        "due to lock timeout); run it again"
+    )
+
     monkeypatch.undo()
     assert codes(book) == []  # a read never replays ...
     again = openbook(*args)  # ... the next command (here the retry) catches up
