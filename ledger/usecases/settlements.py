@@ -234,7 +234,7 @@ class SettlementUseCases:
     def settlement_inputs(self, agreement: str, financial_year: str) -> tuple[SettlementInputs, dict[str, Any]]:
         """Every figure the year's settlement is computed from, by value, and where each came from."""
         year = check_financial_year(financial_year)
-        self.ledger.projections.bring_up_to_date("activity", purpose="the settlement's figures")
+        self.ledger.projections.bring_up_to_date("activity", purpose="computing the settlement's figures")
         found = self.records.agreement(agreement)
         pool = self.pooled_budget(agreement, year)
         terms = pool.terms
