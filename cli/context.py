@@ -21,6 +21,7 @@ from domain.errors import NotAllowed, OpenbookError
 from domain.money import format_gbp
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
+from ledger.projections.runner import describe
 from ledger.settings import Settings
 
 
@@ -34,42 +35,71 @@ class OpenbookGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
         except OpenbookError as e:
             if ctx.meta.get(JSON_WANTED):
                 click.echo(json.dumps(e.as_json(), indent=2), err=True)
             else:
                 click.echo(f"error: {e}", err=True)
             ctx.exit(1)
+        if isinstance(ctx.obj, Context):
+            ctx.obj.say_if_behind()
+        return result
 
 
 class Context:
-    """Built lazily so that ``--help`` never touches the database."""
+    """Built lazily so that ``--help`` never touches the database.
+
+    Reading never replays events: a command that records catches the read
+    models up after recording (``Ledger._execute``); one that only reads shows
+    them as they are and, if they are behind the history (another process
+    recorded, a catch-up failed, a read model stopped at an event), says so on
+    stderr when it is done.
+    """
 
     def __init__(self, database_url: str | None, acting_user: str | None):
         self.database_url = database_url
         self.acting_user = acting_user
         self._book: Openbook | None = None
+        self._say_if_behind = True
 
     @property
     def book(self) -> Openbook:
-        """The application, opened on first use (``ledger.bootstrap``), its read models caught up.
-
-        Another process (the web app, another command) may have recorded since
-        the read models were last brought up to date: a reading command must see it.
-        """
+        """The application, opened on first use (``ledger.bootstrap``)."""
         return self.open()
 
-    def open(self, *, catch_up: bool = True) -> Openbook:
-        """The application; ``catch_up=False`` for the projection commands, which show and do it themselves."""
+    def open(self, *, say_if_behind: bool = True) -> Openbook:
+        """The application; ``say_if_behind=False`` for the projection commands, which show it themselves."""
+        if not say_if_behind:
+            self._say_if_behind = False
         if self._book is None:
             settings = Settings.from_environ()
             if self.database_url:
                 settings = dataclasses.replace(settings, database_url=self.database_url)
             self._book = bootstrap(settings)
-            if catch_up:
-                self._book.projections.catch_up()
         return self._book
+
+    def say_if_behind(self) -> None:
+        """After a command that succeeded: one line on stderr if the read models are behind (exit status 0 still)."""
+        if self._book is None or not self._say_if_behind:
+            return
+        try:
+            rows = self._book.projections.status()
+        except Exception as e:  # noqa: BLE001 - the command is done; only this note is lost
+            click.echo(f"could not tell whether the read models are behind: {describe(e)}", err=True)
+            return
+        behind = max((row["lag"] for row in rows), default=0)
+        if not behind:
+            return
+        stopped = [
+            f"{row['name']} stopped before event {row['error']['position']} ({row['error']['kind']})"
+            for row in rows
+            if row["error"]
+        ]
+        recorded = "recorded; " if self._book.ledger.recorded else ""
+        why = f" ({'; '.join(stopped)})" if stopped else ""
+        events = f"{behind:,} event{'' if behind == 1 else 's'}"
+        click.echo(f"{recorded}read models {events} behind{why}; see `openbook projections status`", err=True)
 
     def actor(self) -> Actor:
         if not self.acting_user:

@@ -6,6 +6,7 @@ Errors print one ``error:`` line and exit non-zero; ``--json`` for machines.
 from __future__ import annotations
 
 import sys
+import threading
 
 import click
 
@@ -83,12 +84,20 @@ def demo(context: Context, as_json: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @pass_context
 def serve(context: Context, host: str, port: int) -> None:
-    """Serve the web app."""
+    """Serve the web app, with a thread keeping the read models up to date (as ``projections follow`` does)."""
     from web.app import create_app
 
-    app = create_app({"OPENBOOK": context.book})
-    click.echo(f"openbook is serving {context.book.database} at http://{host}:{port}/  (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    book = context.open(say_if_behind=False)
+    app = create_app({"OPENBOOK": book})
+    stop = threading.Event()
+    follower = threading.Thread(target=book.projections.keep_up, args=(stop, 1.0), name="openbook-follow", daemon=True)
+    follower.start()
+    click.echo(f"openbook is serving {book.database} at http://{host}:{port}/  (Ctrl+C to stop)")
+    try:
+        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    finally:
+        stop.set()
+        follower.join()
 
 
 def main() -> None:

@@ -1,21 +1,24 @@
 """``openbook projections status|follow|rebuild``: the read models, how far each has got, and replaying them.
 
 Every figure on screen is a projection of the history. ``status`` shows each
-read model's position and how far it is behind the head; ``follow`` keeps
-them up to date as other processes record (a worker beside the web app);
-``rebuild`` empties them and replays the whole history, with a progress bar.
+read model's position, how far it is behind the head, and the event it
+stopped at if it could not apply one; ``follow`` keeps them up to date as
+other processes record (a worker beside the web app; ``openbook serve`` runs
+one itself); ``rebuild`` empties them and replays the whole history, with a
+progress bar.
 """
 
 from __future__ import annotations
 
 import sys
-import time
+import threading
 from typing import Any
 
 import click
 
 from cli.context import Context, emit, json_option, pass_context
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, Unavailable
+from ledger.projections.runner import describe
 
 __all__ = ["projections"]
 
@@ -26,18 +29,26 @@ def projections() -> None:
 
 
 def _status_lines(rows: list[dict[str, Any]]) -> list[str]:
-    lines = [f"{'projection':<16} {'position':>10} {'behind':>8}"]
-    lines += [f"{r['name']:<16} {r['position']:>10,} {r['lag']:>8,}" for r in rows]
+    lines = [f"{'projection':<16} {'position':>10} {'behind':>8}  error"]
+    lines += [f"{r['name']:<16} {r['position']:>10,} {r['lag']:>8,}  {_error_text(r['error'])}".rstrip() for r in rows]
     head = rows[0]["head"] if rows else 0
     return [*lines, f"head of the history: position {head:,}"]
+
+
+def _error_text(error: dict[str, Any] | None) -> str:
+    if error is None:
+        return ""
+    message = error["message"].splitlines()[0] if error["message"] else ""
+    where = f"stopped before event {error['position']:,} ({error['topic']}) since {error['failed_at']}"
+    return f"{where}: {error['kind']}: {message}"
 
 
 @projections.command("status")
 @json_option
 @pass_context
 def projections_status(context: Context, as_json: bool) -> None:
-    """Each read model's position and how many events it is behind the head."""
-    emit(context.open(catch_up=False).projections.status(), as_json, _status_lines)
+    """Each read model's position, how many events it is behind the head, and the event it stopped at if any."""
+    emit(context.open(say_if_behind=False).projections.status(), as_json, _status_lines)
 
 
 class _Bar:
@@ -60,25 +71,29 @@ class _Bar:
 @pass_context
 def projections_follow(context: Context, interval: float, once: bool, as_json: bool) -> None:
     """Keep every read model up to date as events are recorded (Ctrl+C to stop)."""
-    runner = context.open(catch_up=False).projections
+    runner = context.open(say_if_behind=False).projections
     behind = sum(row["lag"] for row in runner.status())
-    with click.progressbar(length=max(behind, 1), label="catching up", file=sys.stderr) as bar:
-        applied = runner.catch_up(progress=_Bar(bar))
+    try:
+        with click.progressbar(length=max(behind, 1), label="catching up", file=sys.stderr) as bar:
+            applied = runner.catch_up(progress=_Bar(bar))
+    except Exception as e:  # noqa: BLE001 - a lock wait or a lost connection: one line, and run it again
+        raise Unavailable(f"the read models could not catch up ({describe(e)}); run it again") from e
     if not once:
         click.echo(f"following {len(runner.projections)} read models; Ctrl+C to stop", err=True)
+
+        def report(now: int) -> None:
+            nonlocal applied
+            applied += now
+            click.echo(f"applied {now:,} events; head {runner.head():,}", err=True)
+
         try:
-            while True:
-                time.sleep(interval)
-                now = runner.catch_up()
-                if now:
-                    applied += now
-                    click.echo(f"applied {now:,} events; head {runner.head():,}", err=True)
+            runner.keep_up(threading.Event(), interval, report)
         except KeyboardInterrupt:
             pass
     emit(
         {"events_applied": applied, "projections": runner.status()},
         as_json,
-        lambda d: [f"caught up: {d['events_applied']:,} events applied", *_status_lines(d["projections"])],
+        lambda d: [f"{d['events_applied']:,} events applied", *_status_lines(d["projections"])],
     )
 
 
@@ -88,7 +103,7 @@ def projections_follow(context: Context, interval: float, once: bool, as_json: b
 @pass_context
 def projections_rebuild(context: Context, names: tuple[str, ...], as_json: bool) -> None:
     """Empty the read models (or the named ones) and replay the whole history into them."""
-    runner = context.open(catch_up=False).projections
+    runner = context.open(say_if_behind=False).projections
     unknown = sorted(set(names) - set(runner.projections))
     if unknown:
         raise InvalidInput(f"unknown projection(s) {', '.join(unknown)}; known: {', '.join(runner.projections)}")

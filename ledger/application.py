@@ -5,8 +5,9 @@ A use case (``ledger/usecases/``, one object per area, composed in
 to ``_execute``, which saves them together, so all change or none does. Every
 save may carry an idempotency key: the key and a digest of the command are
 recorded in the same transaction as the events, so a retried command returns
-its first result and records nothing. After each save the read models catch
-up in the same process.
+its first result and records nothing. After each save (and when a retry
+returns its first result) the read models catch up in the same process; that
+catch-up can fail without failing the command, whose events are committed.
 
 There is one Application (several would get different tables on SQLite and
 PostgreSQL), and it knows nothing of the areas: what each area may do is its
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
@@ -30,9 +32,11 @@ from domain.errors import ConcurrencyConflict, IdempotencyMismatch, OpenbookErro
 from ledger.persistence import IdempotencyClaim
 from ledger.persistence.database import Database
 from ledger.persistence.transcoding import register_transcodings
-from ledger.projections.runner import ProjectionRunner
+from ledger.projections.runner import ProjectionRunner, describe
 
 Build = Callable[[], tuple[Iterable[LedgerAggregate], Any]]
+
+logger = logging.getLogger(__name__)
 
 
 class Ledger(Application[UUID]):
@@ -47,7 +51,9 @@ class Ledger(Application[UUID]):
         super().__init__(env=env)
         self.read_engine, self.write_engine = database.create_engines()
         #: The read models this ledger keeps up to date; ``ledger.bootstrap`` says which.
-        self.projections = ProjectionRunner(self.write_engine, self.recorder, self.mapper)
+        self.projections = ProjectionRunner(self.write_engine, self.recorder, self.mapper, reader=self.read_engine)
+        #: Commands this ledger has recorded events for: the CLI says "recorded; read models n events behind" after one.
+        self.recorded = 0
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
@@ -70,35 +76,55 @@ class Ledger(Application[UUID]):
         """Run a command once: build its changes, save them atomically, catch up the read models.
 
         ``build`` returns the aggregates to save and the command's JSON-able result.
+        A retry returns the first result and catches up too, so re-running a
+        command whose process died after its commit finishes its read models.
         """
         claim_key = envelope.idempotency_key
         digest = _digest(command, payload, envelope) if claim_key else ""
         if claim_key:
             earlier = self._earlier_result(claim_key, digest, command)
             if earlier is not _NONE:
+                self.catch_up_after_recording()
                 return earlier
         try:
             aggregates, result = build()
         except OpenbookError:
             # The original of a retry may have committed since we looked: then its result stands.
             if claim_key and (earlier := self._earlier_result(claim_key, digest, command)) is not _NONE:
+                self.catch_up_after_recording()
                 return earlier
             raise
         aggregates = list(aggregates)
         claim = IdempotencyClaim(claim_key, digest, json.dumps(result)) if claim_key else None
+        records_events = any(a.pending_events for a in aggregates)
         try:
             self.save(*aggregates, idempotency=claim)
         except IntegrityError:
             if claim_key:
                 earlier = self._earlier_result(claim_key, digest, command)
                 if earlier is not _NONE:
+                    self.catch_up_after_recording()
                     return earlier
             names = ", ".join(f"{type(a).__name__.lower()} {a.natural_key}" for a in aggregates)
             raise ConcurrencyConflict(
                 f"{command}: {names} was changed by someone else first; nothing was recorded — reload and try again"
             ) from None
-        self.projections.catch_up()
+        self.recorded += records_events
+        self.catch_up_after_recording()
         return result
+
+    def catch_up_after_recording(self) -> None:
+        """Bring the read models up to the head after a command; a failure here never fails the command.
+
+        The command's events are committed whatever happens here. If the
+        catch-up fails (a lock wait timed out, the connection dropped) the read
+        models are left behind, pages and the CLI say by how much, and the next
+        command, ``openbook projections follow`` or ``openbook serve`` finishes the work.
+        """
+        try:
+            self.projections.catch_up()
+        except Exception as e:  # noqa: BLE001 - after the commit, nothing may turn success into failure
+            logger.warning("recorded, but the read models could not catch up: %s", describe(e))
 
     def _earlier_result(self, key: str, digest: str, command: str) -> Any:
         found = self.recorder.find_idempotency(key)  # type: ignore[attr-defined]

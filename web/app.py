@@ -1,4 +1,10 @@
-"""The Flask application factory: everything is built inside ``create_app``."""
+"""The Flask application factory: everything is built inside ``create_app``.
+
+Requests only read: they never replay events. Commands catch the read models
+up after recording, and ``openbook projections follow`` (run by ``openbook
+serve``, or on its own beside gunicorn) applies what other processes record;
+until then every page says how far behind its figures are.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ from flask import Flask
 from ledger.bootstrap import bootstrap
 from ledger.settings import Settings
 from web import errors, services
-from web.views import api, public
+from web.views import api, public, status
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -25,10 +31,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
-
-    @app.before_request
-    def _catch_up() -> None:
-        # Another process (the CLI, an import) may have recorded events since.
-        services.book_of().projections.catch_up()
-
+    app.register_blueprint(status.bp)
     return app

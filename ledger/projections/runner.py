@@ -7,12 +7,20 @@ so an event is applied exactly once whatever crashes or races happen. An
 event too large for one short transaction is applied in steps
 (``Projection.apply`` says there is more to do): each step commits with the
 position still before the event, and the next transaction carries on.
+
+An event a projection cannot apply (a poison event: its handler raises)
+stops that projection only, just before the event, with the failure kept in
+``projection_errors``; the other projections carry on, and each later
+catch-up tries the event again, so a fixed bug or a passing fault clears it.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +31,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     delete,
     insert,
     inspect,
@@ -33,6 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from domain.errors import Unavailable
 from ledger.persistence import SCHEMA_LOCK_KEY
 from ledger.persistence.database import reading
 from ledger.projections.base import Projection
@@ -40,6 +50,10 @@ from ledger.projections.base import Projection
 BATCH_SIZE = 500
 #: SQLite's longest wait between two tries of a writer waiting for the lock (its default busy handler's).
 STEP_PAUSE_SECONDS = 0.1
+#: How much of a failure's text is kept: enough to read, bounded for a statement quoting a huge batch.
+ERROR_TEXT_LIMIT = 2_000
+
+logger = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -59,12 +73,34 @@ schemas = Table(
     Column("fingerprint", String(64), nullable=False),
 )
 
+#: Why a projection stopped: the event it could not apply and the error, until it applies (one row per projection).
+errors = Table(
+    "projection_errors",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Integer, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("kind", Text, nullable=False),  # the exception's class: safe to show anyone
+    Column("message", Text, nullable=False),  # its text, which may quote the event's data
+    Column("failed_at", Text, nullable=False),  # when it first failed there: ISO 8601, UTC
+)
+
 Progress = Callable[[str, int, int], None]  # (projection name, position reached, head)
 
 
 class ProjectionRunner:
-    def __init__(self, engine: Engine, recorder: Any, mapper: Any, projections: Sequence[Projection] = ()):
+    def __init__(
+        self,
+        engine: Engine,
+        recorder: Any,
+        mapper: Any,
+        projections: Sequence[Projection] = (),
+        *,
+        reader: Engine | None = None,
+    ):
         self.engine = engine
+        #: Where positions and errors are read from (the readers' engine: showing them never waits for a writer).
+        self.reader = reader or engine
         self.recorder = recorder
         self.mapper = mapper
         self.projections: dict[str, Projection] = {}
@@ -99,6 +135,7 @@ class ProjectionRunner:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
             positions.create(conn, checkfirst=True)
             schemas.create(conn, checkfirst=True)
+            errors.create(conn, checkfirst=True)
             built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
             for projection in self.projections.values():
                 wanted = projection.fingerprint(conn.dialect)
@@ -120,7 +157,7 @@ class ProjectionRunner:
     def _built_as_defined(self, conn: Connection) -> bool:
         """Whether every table the runner and its projections need exists, built from the code's definition."""
         present = set(inspect(conn).get_table_names())
-        if not {positions.name, schemas.name} <= present:
+        if not {positions.name, schemas.name, errors.name} <= present:
             return False
         built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
         return all(
@@ -132,26 +169,86 @@ class ProjectionRunner:
         return self.recorder.max_notification_id() or 0
 
     def positions(self) -> dict[str, int]:
-        with reading(self.engine) as conn:
+        with self.reader.connect() as conn:
             rows = dict(conn.execute(select(positions.c.name, positions.c.position)).all())
         return {name: rows.get(name, 0) for name in self.projections}
 
-    def status(self) -> list[dict[str, int | str]]:
-        """Each projection followed: the position it has applied, the head, and how far behind it is."""
+    def status(self) -> list[dict[str, Any]]:
+        """Each projection followed: the position it has applied, the head, how far behind it is, and why if stopped.
+
+        ``error`` is None, or the event it could not apply (``position``,
+        ``topic``) with the exception's ``kind``, its ``message`` and when
+        (``failed_at``).
+        """
         head = self.head()
+        with self.reader.connect() as conn:
+            reached = dict(conn.execute(select(positions.c.name, positions.c.position)).all())
+            stopped = {row.name: row for row in conn.execute(select(errors))}
         return [
-            {"name": name, "position": position, "head": head, "lag": max(head - position, 0)}
-            for name, position in self.positions().items()
+            {
+                "name": name,
+                "position": reached.get(name, 0),
+                "head": head,
+                "lag": max(head - reached.get(name, 0), 0),
+                "error": _error_json(stopped[name]) if name in stopped else None,
+            }
+            for name in self.projections
         ]
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every event not yet applied; returns how many events were applied.
 
-        Only the projections behind the head take the write lock.
+        A projection that cannot apply an event stops before it (see
+        ``status``) and the others carry on. Any other failure (a lock wait
+        that timed out, a lost connection) is raised: nothing of the failing
+        batch was applied, and the next catch-up starts from there. Only the
+        projections behind the head take the write lock.
         """
         head = self.head()
         reached = self.positions()
         return sum(self._catch_up(p, head, progress) for p in self.projections.values() if reached[p.name] < head)
+
+    def bring_up_to_date(self, *names: str, purpose: str) -> None:
+        """Catch up the named read models before a command computes from them, or refuse it with Unavailable.
+
+        For a command that reads a read model before it records (corrections
+        compare with the visits recorded so far): figures from a read model
+        that is behind would be wrong, so the command records nothing.
+        """
+        head = self.head()
+        try:
+            for name in names:
+                self._catch_up(self.projections[name], head, None)
+        except Exception as e:  # noqa: BLE001 - whatever stopped it, the command must not go ahead
+            raise Unavailable(
+                f"{purpose}: the {', '.join(names)} read model could not catch up ({describe(e)}); "
+                "nothing was recorded — try again"
+            ) from e
+        for row in self.status():
+            if row["name"] in names and row["position"] < head:
+                error = row["error"] or {}
+                raise Unavailable(
+                    f"{purpose}: the {row['name']} read model is stopped at position {row['position']:,} "
+                    f"(event {error.get('position')} failed: {error.get('kind')}); nothing was recorded — "
+                    "see `openbook projections status`"
+                )
+
+    def keep_up(self, stop: threading.Event, interval: float, applied: Callable[[int], None] | None = None) -> None:
+        """Catch up now and every ``interval`` seconds until ``stop`` is set (``projections follow``, ``serve``).
+
+        A catch-up that fails is logged and tried again at the next look, so a
+        follower outlives a lock timeout or a database restart.
+        """
+        while True:
+            try:
+                count = self.catch_up()
+            except Exception as e:  # noqa: BLE001 - a follower keeps following
+                logger.warning("read models could not catch up (trying again in %ss): %s", interval, describe(e))
+            else:
+                if count and applied:
+                    applied(count)
+            if stop.wait(interval):
+                return
 
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
         """Empty the named projections (default all) and replay the whole history into them."""
@@ -174,22 +271,30 @@ class ProjectionRunner:
         return conn.execute(query).scalar_one()
 
     def _catch_up(self, projection: Projection, head: int, progress: Progress | None) -> int:
+        """Apply the projection's events up to ``head``, or up to just before one it cannot apply."""
         applied = 0
         topics = projection.topics
+        stop = head
         while True:
-            with self.engine.begin() as conn:
-                position = self._lock_position(conn, projection)
-                if position >= head:
-                    return applied
-                batch = self.recorder.select_notifications(
-                    start=position, limit=BATCH_SIZE, stop=head, topics=topics, inclusive_of_start=False
-                )
-                reached, done = self._apply(conn, projection, batch, position)
-                partly = reached is not None
-                if not partly:
-                    reached = batch[-1].id if len(batch) == BATCH_SIZE else head
-                conn.execute(update(positions).where(positions.c.name == projection.name).values(position=reached))
-                self.before_commit(conn)
+            try:
+                with self.engine.begin() as conn:
+                    position = self._lock_position(conn, projection)
+                    if position >= stop:
+                        return applied
+                    batch = self.recorder.select_notifications(
+                        start=position, limit=BATCH_SIZE, stop=stop, topics=topics, inclusive_of_start=False
+                    )
+                    reached, done = self._apply_batch(conn, projection, batch, position)
+                    partly = reached is not None
+                    if not partly:
+                        reached = batch[-1].id if len(batch) == BATCH_SIZE else stop
+                    conn.execute(update(positions).where(positions.c.name == projection.name).values(position=reached))
+                    conn.execute(delete(errors).where(errors.c.name == projection.name, errors.c.position <= reached))
+                    self.before_commit(conn)
+            except _NotApplied as failure:  # the batch is rolled back; apply what comes before the event, then stop
+                self._record(projection, failure)
+                stop = failure.position - 1
+                continue
             applied += done
             if progress:
                 progress(projection.name, reached, head)
@@ -207,7 +312,7 @@ class ProjectionRunner:
         if self.engine.dialect.name == "sqlite":
             time.sleep(STEP_PAUSE_SECONDS)
 
-    def _apply(
+    def _apply_batch(
         self, conn: Connection, projection: Projection, batch: Sequence[Any], position: int
     ) -> tuple[int | None, int]:
         """Apply a batch in order: (None, all applied) or (the position before a partly applied event, events done).
@@ -216,6 +321,68 @@ class ProjectionRunner:
         position just before it, and the next transaction applies it further.
         """
         for done, notification in enumerate(batch):
-            if projection.apply(conn, self.mapper.to_domain_event(notification), notification.id):
+            if self._apply(conn, projection, notification):
                 return (batch[done - 1].id if done else position), done
         return None, len(batch)
+
+    def _apply(self, conn: Connection, projection: Projection, notification: Any) -> bool:
+        """Apply one event (True: partly, more to do); a handler's failure is ``_NotApplied``."""
+        try:
+            return projection.apply(conn, self.mapper.to_domain_event(notification), notification.id)
+        except Exception as e:  # noqa: BLE001 - any handler's failure stops this projection only
+            raise _NotApplied(notification.id, notification.topic, e) from e
+
+    def _record(self, projection: Projection, failure: _NotApplied) -> None:
+        """Keep why the projection stopped, and log it once for whoever runs the ledger.
+
+        The same failure again (each catch-up retries the event) keeps when it
+        first happened and is not logged again, so a follower does not flood its log.
+        """
+        row = {
+            "name": projection.name,
+            "position": failure.position,
+            "topic": failure.topic,
+            "kind": type(failure.error).__name__,
+            "message": str(failure.error)[:ERROR_TEXT_LIMIT],
+            "failed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        with self.engine.begin() as conn:
+            known = conn.execute(
+                select(errors.c.position, errors.c.kind, errors.c.message).where(errors.c.name == projection.name)
+            ).first()
+            if known is not None and tuple(known) == (row["position"], row["kind"], row["message"]):
+                return
+            dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            upsert = dialect_insert(errors).values(**row)
+            conn.execute(upsert.on_conflict_do_update(index_elements=[errors.c.name], set_=row))
+        logger.warning(
+            "read model %s stopped before event %s (%s): %s",
+            projection.name,
+            failure.position,
+            failure.topic,
+            describe(failure.error),
+        )
+
+
+class _NotApplied(Exception):
+    """A projection could not apply the event at ``position``: raised out of its batch, so the batch rolls back."""
+
+    def __init__(self, position: int, topic: str, error: Exception):
+        super().__init__(position, topic, error)
+        self.position, self.topic, self.error = position, topic, error
+
+
+def describe(error: BaseException) -> str:
+    """An exception in one line: its class and the first line of its text."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _error_json(row: Any) -> dict[str, Any]:
+    return {
+        "position": row.position,
+        "topic": row.topic,
+        "kind": row.kind,
+        "message": row.message,
+        "failed_at": row.failed_at,
+    }

@@ -176,12 +176,16 @@ def recorded_visits(engine: Engine, agreement: str, ids: Sequence[str]) -> dict[
     return found
 
 
-def import_spend(engine: Engine, import_id: str) -> tuple[Decimal, int]:
-    """(spend, unpriced visits) of an import's new visits, as priced when the import was applied."""
+def import_spend(engine: Engine, import_id: str) -> tuple[Decimal | None, int]:
+    """(spend, unpriced visits) of an import's new visits, as priced when the import was applied.
+
+    The spend is None while the read model has not applied the import yet
+    (its catch-up failed or is behind): unknown, not £0.00.
+    """
     i = activity_imports.c
     with engine.connect() as conn:
         row = conn.execute(select(i.spend_pence, i.unpriced_visits).where(i.import_id == import_id)).first()
-    return (pounds_from_pence(row[0]), int(row[1])) if row else (pounds_from_pence(0), 0)
+    return (pounds_from_pence(row[0]), int(row[1])) if row else (None, 0)
 
 
 def arrears_groups(engine: Engine, agreement: str, first_day: date, last_day: date) -> list[ArrearsGroup]:

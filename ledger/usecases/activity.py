@@ -130,9 +130,11 @@ class ActivityUseCases:
         info = inspect_file(path, file_name)
         import_id = ActivityImport.create_id(agreement, info.digest)
         if self.records.exists(import_id):
+            self.ledger.catch_up_after_recording()  # a re-run finishes what a process killed after the commit left
             return self._already_imported(import_id)
         found = self.records.agreement(agreement)
-        self.ledger.projections.catch_up()  # corrections compare with every visit recorded so far
+        # corrections compare with every visit recorded so far
+        self.ledger.projections.bring_up_to_date("activity", purpose=f"importing {info.name}")
         rules = AgreementRules(found)
         existing = None
         if recorded_activity.has_visits(self.ledger.read_engine, agreement):
@@ -284,7 +286,7 @@ class ActivityUseCases:
                     f"{decision.decided_on.isoformat()}, so no arrears are owed"
                 )
             start, end = decision.effective_from, decision.decided_on - timedelta(days=1)
-            self.ledger.projections.catch_up()
+            self.ledger.projections.bring_up_to_date("activity", purpose="calculating arrears")
             found = self.records.agreement(agreement)
             old_card = self._card_before(review)
             if old_card is None:

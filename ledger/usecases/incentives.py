@@ -336,7 +336,8 @@ class IncentiveUseCases:
                     f"(the assessment's effective date is {envelope.effective_date.isoformat()})"
                 )
             terms = self.incentive_scheme(agreement).terms_for(chosen)
-            self.ledger.projections.catch_up()  # delivered hours as recorded up to now
+            # delivered hours as recorded up to now
+            self.ledger.projections.bring_up_to_date("activity", purpose="assessing incentives")
             lines = self._assessment_lines(found, terms, year)
             if not lines:
                 raise RuleBroken(f"no provider holds an award under {agreement} in {chosen}: nothing to assess")

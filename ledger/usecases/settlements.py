@@ -166,7 +166,7 @@ class SettlementUseCases:
                 record = PaymentLedger.open(envelope, agreement, year)
             terms = pool.terms
             if terms.mechanism is PaymentMechanism.RATE:
-                self.ledger.projections.catch_up()
+                self.ledger.projections.bring_up_to_date("activity", purpose="running payments")
                 rows = every_provider.activity_rows(self.ledger.read_engine, agreement, year)
                 lines = rate_run(chosen, rows, record.paid())
                 unpriced = every_provider.unpriced_visits(self.ledger.read_engine, agreement, year)
@@ -234,7 +234,7 @@ class SettlementUseCases:
     def settlement_inputs(self, agreement: str, financial_year: str) -> tuple[SettlementInputs, dict[str, Any]]:
         """Every figure the year's settlement is computed from, by value, and where each came from."""
         year = check_financial_year(financial_year)
-        self.ledger.projections.catch_up()
+        self.ledger.projections.bring_up_to_date("activity", purpose="computing the settlement's figures")
         found = self.records.agreement(agreement)
         pool = self.pooled_budget(agreement, year)
         terms = pool.terms

@@ -339,7 +339,7 @@ def test_a_runner_creates_exactly_the_tables_of_the_projections_it_follows(datab
         created = set(inspect(ledger.write_engine).get_table_names()) - before
     finally:
         ledger.close()
-    assert created == {"projection_positions", "projection_schemas", "organisations", "users"}
+    assert created == {"projection_positions", "projection_schemas", "projection_errors", "organisations", "users"}
 
 
 def test_every_read_model_table_belongs_to_exactly_one_projection(book):
@@ -351,7 +351,7 @@ def test_every_read_model_table_belongs_to_exactly_one_projection(book):
     made = set(inspect(book.read_engine).get_table_names())
     assert set(owners) <= made
     event_store = {"stored_events", "event_hashes", "idempotency_keys", "activity_chunks"}
-    runner = {"projection_positions", "projection_schemas"}
+    runner = {"projection_positions", "projection_schemas", "projection_errors"}
     assert made - set(owners) - event_store - runner == set(), "a table no projection owns"
 
 

@@ -17,9 +17,3 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def organisations() -> dict[str, Any]:
     rows = views.list_organisations(book_of().read_engine, kind=request.args.get("kind"))
     return {"organisations": [json_ready(row) for row in rows]}
-
-
-@bp.get("/health")
-def health() -> dict[str, Any]:
-    book = book_of()
-    return {"status": "ok", "head": book.projections.head(), "projections": book.projections.positions()}
