@@ -124,10 +124,11 @@ def fixed_baselines(rows: list[list[str]] | None = None) -> dict[str, Decimal]:
     minutes: dict[str, int] = {}
     for row in rows if rows is not None else sample_visits():
         minutes[row[1]] = minutes.get(row[1], 0) + int(row[8])
-    return {
-        provider: EXACT.divide(hours(minutes[provider]), EXACT.subtract(1, reduction)).quantize(Decimal(1), context=EXACT)
+    baselines = {
+        provider: EXACT.divide(hours(minutes[provider]), EXACT.subtract(1, reduction))
         for provider, (_places, _service, _count, reduction) in SAMPLE.items()
     }
+    return {provider: baseline.quantize(Decimal(1), context=EXACT) for provider, baseline in baselines.items()}
 
 
 def _has_activity(book: Any) -> bool:

@@ -138,7 +138,8 @@ def assessment_line(
         priced = f"{_h(result.eligible_hours)} h × {format_gbp(per_hour)}"
     else:
         priced = f"{_h(result.eligible_hours)} h × {format_gbp(terms.saving_rate or 0)} × {terms.saving_share}"
-    earned = round_money(EXACT.multiply(result.eligible_hours, per_hour))  # as domain.incentives.reduction rounds it: once, to the penny
+    # As domain.incentives.reduction rounds it: once, to the penny.
+    earned = round_money(EXACT.multiply(result.eligible_hours, per_hour))
     working = (
         f"threshold = {_h(baseline.hours)} h × {terms.minimum_reduction} = {_h(result.threshold_hours)} h; "
         f"reduction = {_h(baseline.hours)} h − {_h(actual.hours)} h = {_h(result.reduction_hours)} h; "
