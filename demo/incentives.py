@@ -37,7 +37,7 @@ import csv
 import random
 import tempfile
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from demo.places import HEREFORDSHIRE_LOTS, HEREFORDSHIRE_ZONES
 from demo.steps import Step
 from domain.activity.visits import COLUMNS, hours
 from domain.envelope import SYSTEM, Actor, Envelope
+from domain.money import EXACT
 from ledger.authorisation import access_for
 from ledger.queries.activity import totals
 
@@ -123,10 +124,11 @@ def fixed_baselines(rows: list[list[str]] | None = None) -> dict[str, Decimal]:
     minutes: dict[str, int] = {}
     for row in rows if rows is not None else sample_visits():
         minutes[row[1]] = minutes.get(row[1], 0) + int(row[8])
-    return {
-        provider: (hours(minutes[provider]) / (1 - reduction)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    baselines = {
+        provider: EXACT.divide(hours(minutes[provider]), EXACT.subtract(1, reduction))
         for provider, (_places, _service, _count, reduction) in SAMPLE.items()
     }
+    return {provider: baseline.quantize(Decimal(1), context=EXACT) for provider, baseline in baselines.items()}
 
 
 def _has_activity(book: Any) -> bool:

@@ -32,10 +32,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal, localcontext
 
 from demo.steps import Step
 from domain.envelope import SYSTEM, Actor, Envelope
+from domain.money import EXACT
 from domain.returns.filing import CostLine, CostReturnFiling
 
 __all__ = ["DEMO_PERIOD", "DEMO_RETURNS", "return_steps"]
@@ -131,15 +132,17 @@ DEMO_RETURNS: tuple[DemoReturn, ...] = (
 
 def _quarter_volumes(demo: DemoReturn) -> dict[str, str]:
     hours = Decimal(demo.contact_hours)
-    visits = (hours * 60 / Decimal(demo.visit_minutes)).to_integral_value(rounding=ROUND_HALF_UP)
-    paid = (hours * Decimal("1.32")).quantize(Decimal("0.01"))
-    fte = (paid / Decimal("487.5")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)  # 13 weeks of 37.5 hours
+    with localcontext(EXACT):
+        visits = (hours * 60 / Decimal(demo.visit_minutes)).to_integral_value()
+        paid = (hours * Decimal("1.32")).quantize(Decimal("0.01"))
+        fte = (paid / Decimal("487.5")).quantize(Decimal("0.01"))  # 13 weeks of 37.5 hours
+        headcount = int((fte * Decimal("1.45")).to_integral_value())
     return {
         "contact_hours": str(hours),
         "visits": str(visits),
         "average_visit_minutes": demo.visit_minutes,
         "average_travel_minutes": demo.travel_minutes,
-        "careworker_headcount": str(int((fte * Decimal("1.45")).to_integral_value(rounding=ROUND_HALF_UP))),
+        "careworker_headcount": str(headcount),
         "careworker_fte": str(fte),
         "hours_paid": str(paid),
         "lowest_hourly_pay": demo.lowest_pay,
@@ -150,7 +153,7 @@ def _quarter_volumes(demo: DemoReturn) -> dict[str, str]:
 def demo_filing(demo: DemoReturn) -> CostReturnFiling:
     """The quarter's figures: each line's rate per hour × contact hours, exact to the penny."""
     hours = Decimal(demo.contact_hours)
-    lines = {line.value: str(Decimal(demo.per_hour[line.value]) * hours) for line in CostLine}
+    lines = {line.value: str(EXACT.multiply(Decimal(demo.per_hour[line.value]), hours)) for line in CostLine}
     return CostReturnFiling.parse(
         {"lines": lines, "notes": demo.note, "volumes": _quarter_volumes(demo), "prepared_on": date(2019, 7, 15)}
     )

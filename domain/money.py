@@ -14,6 +14,16 @@ Rounding policy, in plain words:
   an amount of money rounds to the penny once, at the point it becomes a sum
   payable (e.g. a priced visit); hourly rates round to 2 decimal places;
   blended rates round to 4 decimal places.
+* All arithmetic on money, rates, hours and percentages is done in the one
+  decimal context ``EXACT`` (40 digits, ROUND_HALF_UP, InvalidOperation
+  trapped), never in the thread's default context: Python's default is 28
+  digits, half even, and any library or caller may change it, so a sum done
+  there could drop the pennies of a large figure or change with whoever ran
+  before. One operation is ``EXACT.add``/``subtract``/``multiply``/``divide``;
+  a sum is ``total``; a formula of several operators runs inside
+  ``with localcontext(EXACT):``; ``quantize``, ``normalize`` and ``scaleb``
+  are given ``context=EXACT``; a sign is changed with ``copy_abs`` and
+  ``copy_negate`` (exact, no context), never ``abs()`` or unary minus.
 * When an amount has to be split (a commissioner cost shared pro rata to
   pool contributions), ``allocate`` splits it into whole pennies by the
   largest-remainder method so the parts always add back to the amount
@@ -26,7 +36,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -40,11 +50,13 @@ __all__ = [
     "allocate",
     "format_gbp",
     "format_percent",
+    "pence_from_pounds",
     "pounds_from_pence",
     "round_blended_rate",
     "round_money",
     "round_rate",
     "to_decimal",
+    "total",
 ]
 
 PENNY = Decimal("0.01")
@@ -56,6 +68,19 @@ ZERO = Decimal("0.00")
 #: than any rate × hours needs) whatever the caller's thread context happens to be, so only the
 #: documented rounding points round. Every module that does money arithmetic uses it.
 EXACT = Context(prec=40, rounding=ROUND_HALF_UP, traps=[InvalidOperation])
+
+
+def total(values: Iterable[Decimal | int], start: Decimal = ZERO) -> Decimal:
+    """The exact sum of ``values`` from ``start``, added in ``EXACT``: what ``sum`` would give with 40 digits.
+
+    The built-in ``sum`` adds in the thread's context (28 digits, half even by
+    default), where a £1e30 line rounds a return's pennies away and a caller's
+    lower precision changes the total; this never depends on the caller.
+    """
+    result = start
+    for value in values:
+        result = EXACT.add(result, value)
+    return result
 
 
 class MoneyFormatError(ValueError):
@@ -168,7 +193,7 @@ def to_decimal(value: object, *, field: str, places: int | None = None) -> Decim
     if result.as_tuple().exponent > 0:  # e.g. repr(1e20) == '1e+20'
         result = result.quantize(Decimal(1), context=EXACT)
     if places is not None:
-        quantum = Decimal(1).scaleb(-places)
+        quantum = Decimal(1).scaleb(-places, context=EXACT)
         try:
             exact = result.quantize(quantum, context=EXACT)
         except InvalidOperation:
@@ -192,8 +217,8 @@ def allocate(amount: Decimal | int, weights: Sequence[Decimal | int]) -> list[De
     deterministic. A negative amount (an overspend) is split as its absolute
     value and the parts negated, so gains and losses split symmetrically.
     """
-    total = _require_exact(amount, "amount")
-    if total != total.quantize(PENNY, context=EXACT):
+    amount_due = _require_exact(amount, "amount")
+    if amount_due != amount_due.quantize(PENNY, context=EXACT):
         raise ValueError(
             f"amount {amount!r} is not a whole number of pennies; round it first"
         )
@@ -217,15 +242,15 @@ def allocate(amount: Decimal | int, weights: Sequence[Decimal | int]) -> list[De
     if weight_sum <= 0:
         raise ValueError(f"weights must have a positive sum, got {list(weights)!r}")
 
-    pennies = int(Fraction(abs(total)) * 100)
+    pennies = int(Fraction(amount_due.copy_abs()) * 100)
     shares = [pennies * w / weight_sum for w in exact_weights]
     parts = [math.floor(share) for share in shares]
     left_over = pennies - sum(parts)
     by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - parts[i]), i))
     for index in by_remainder[:left_over]:
         parts[index] += 1
-    sign = -1 if total < 0 else 1
-    return [Decimal(sign * part).scaleb(-2) for part in parts]
+    sign = -1 if amount_due < 0 else 1
+    return [Decimal(sign * part).scaleb(-2, context=EXACT) for part in parts]
 
 
 def format_gbp(amount: Decimal | int) -> str:
@@ -236,9 +261,9 @@ def format_gbp(amount: Decimal | int) -> str:
     """
     value = _require_exact(amount, "amount")
     if value == value.quantize(PENNY, context=EXACT):
-        body = f"{abs(value).quantize(PENNY, context=EXACT):,.2f}"
+        body = f"{value.copy_abs().quantize(PENNY, context=EXACT):,.2f}"
     else:
-        body = f"{abs(value).normalize(context=EXACT):,f}"
+        body = f"{value.copy_abs().normalize(context=EXACT):,f}"
     return f"-£{body}" if value < 0 else f"£{body}"
 
 
@@ -247,6 +272,14 @@ def format_percent(fraction: Decimal) -> str:
     return f"{EXACT.multiply(_require_exact(fraction, 'fraction'), Decimal(100)).normalize(EXACT):f}%"
 
 
+def pence_from_pounds(amount: Decimal) -> int:
+    """An amount as whole pence, as read models sum them: Decimal('12.34') -> 1234; a part of a penny is refused."""
+    pence = _require_exact(amount, "amount").scaleb(2, context=EXACT)
+    if pence != pence.to_integral_value(context=EXACT):
+        raise ValueError(f"amount {amount!r} is not a whole number of pennies; round it first")
+    return int(pence)
+
+
 def pounds_from_pence(pence: int | None) -> Decimal:
     """Whole pence (as read models sum them) as pounds: 1234 -> Decimal('12.34'); None -> 0.00."""
-    return Decimal(int(pence or 0)).scaleb(-2)
+    return Decimal(int(pence or 0)).scaleb(-2, context=EXACT)

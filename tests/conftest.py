@@ -8,6 +8,7 @@ missing server fails the run instead of skipping.
 
 from __future__ import annotations
 
+import decimal
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -104,3 +105,19 @@ def openbook(database_url: str) -> Callable[..., Result]:
         return runner.invoke(cli, ["--database", database_url, *who, *args], env={"OPENBOOK_USER": None})
 
     return run
+
+
+@pytest.fixture
+def hostile_default_context() -> Iterator[decimal.Context]:
+    """The thread's default decimal context at 6 digits, rounding down, for one test; restored afterwards.
+
+    Money never depends on it (every sum and rounding is in ``domain.money.EXACT``), so a test under it
+    must give the same pennies as under Python's own default (28 digits, half even).
+    """
+    context = decimal.getcontext()
+    saved = context.copy()
+    context.prec, context.rounding = 6, decimal.ROUND_DOWN
+    try:
+        yield context
+    finally:
+        decimal.setcontext(saved)

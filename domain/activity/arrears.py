@@ -21,14 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
 from domain.errors import InvalidInput
-from domain.money import EXACT, ZERO, format_gbp, round_money
+from domain.money import EXACT, ZERO, format_gbp, round_money, total
 
 __all__ = ["Arrears", "ArrearsGroup", "ArrearsLine", "arrears_lines"]
 
@@ -65,7 +66,8 @@ class ArrearsLine:
     @property
     def hours(self) -> Decimal:
         """Exact hours where they terminate; otherwise to 6 places (the amount uses the exact minutes)."""
-        return EXACT.divide(Decimal(self.payable_minutes), Decimal(60)).quantize(Decimal("0.000001")).normalize()
+        exact = EXACT.divide(Decimal(self.payable_minutes), Decimal(60))
+        return exact.quantize(Decimal("0.000001"), context=EXACT).normalize(EXACT)
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -90,9 +92,8 @@ def _line(key: tuple[str, str, str, str, Decimal, Decimal], visits: int, minutes
     provider, service, zone, band, old, new = key
     difference = EXACT.subtract(new, old)
     amount = round_money(EXACT.divide(EXACT.multiply(Decimal(minutes), difference), Decimal(60)))
-    shown_hours = (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     working = (
-        f"{shown_hours:,} h ({minutes:,} min, {visits:,} visits) × ({format_gbp(new)} − {format_gbp(old)}) "
+        f"{hours(minutes):,} h ({minutes:,} min, {visits:,} visits) × ({format_gbp(new)} − {format_gbp(old)}) "
         f"= {minutes:,} × {format_gbp(difference)} ÷ 60 = {format_gbp(amount)}"
     )
     return ArrearsLine(provider, service, zone, band, old, new, visits, minutes, amount, working)
@@ -143,7 +144,7 @@ def arrears_basis(visits: int, first_day: date, last_day: date, position: int | 
 def provider_totals(lines: Iterable[ArrearsLine]) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
     for line in lines:
-        totals[line.provider] = totals.get(line.provider, ZERO) + line.amount
+        totals[line.provider] = EXACT.add(totals.get(line.provider, ZERO), line.amount)
     return dict(sorted(totals.items()))
 
 
@@ -243,7 +244,7 @@ class Arrears(LedgerAggregate):
             window_end=window_end,
             lines=[line.as_row() for line in lines],
             providers=totals,
-            total=sum(totals.values(), ZERO),
+            total=total(totals.values()),
             basis=basis,
         )
 
@@ -253,13 +254,13 @@ class Arrears(LedgerAggregate):
             return False
         totals = provider_totals(lines)
         everyone = sorted(set(totals) | set(self.providers))
-        difference = {p: totals.get(p, ZERO) - self.providers.get(p, ZERO) for p in everyone}
+        difference = {p: EXACT.subtract(totals.get(p, ZERO), self.providers.get(p, ZERO)) for p in everyone}
         self.trigger_event(
             self.Recalculated,
             envelope=envelope,
             lines=[line.as_row() for line in lines],
             providers=totals,
-            total=sum(totals.values(), ZERO),
+            total=total(totals.values()),
             previous=dict(self.providers),
             difference=difference,
             basis=basis,

@@ -36,7 +36,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from domain.money import EXACT
 
 __all__ = [
     "CHUNK_KINDS",
@@ -250,7 +252,7 @@ def decode_chunk(text: str) -> tuple[str, list[list[str]]]:
 
 def hours(minutes: int) -> Decimal:
     """Minutes as hours, to 2 decimal places, half up, for people (minutes stay the exact figure)."""
-    return (Decimal(minutes) / Decimal(60)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return EXACT.divide(Decimal(minutes), Decimal(60)).quantize(Decimal("0.01"), context=EXACT)
 
 
 # -- the rules a row must pass (pure; the importer caches their answers) --------------------------

@@ -25,6 +25,7 @@ from domain.agreements.postcodes import postcode_district
 from domain.checks import check_choice, check_date, check_financial_year
 from domain.dated import in_force
 from domain.errors import NotFound
+from domain.money import total
 
 __all__ = [
     "AgreementKind",
@@ -286,7 +287,7 @@ def contributions_in(contributions: Iterable[tuple[str, str, Decimal]], financia
 
 def pooled_budget(contributions: dict[str, Decimal]) -> Decimal:
     """The pooled budget: the sum of a year's contributions (£0.00 when none is set)."""
-    return sum(contributions.values(), Decimal("0.00"))
+    return total(contributions.values())
 
 
 def zone_for_postcode(agreement: str, zones: Iterable[Zone], postcode: str, on: date) -> PostcodeLocation:

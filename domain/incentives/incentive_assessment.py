@@ -25,7 +25,7 @@ from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natura
 from domain.envelope import Envelope
 from domain.incentives.incentive_scheme import PaymentRule, SchemeTerms
 from domain.incentives.kpi_results import KpiStanding
-from domain.money import ZERO, format_gbp, round_money
+from domain.money import EXACT, ZERO, format_gbp, round_money, total
 
 __all__ = ["AssessmentLine", "HoursFigure", "IncentiveAssessment", "assessment_line"]
 
@@ -41,9 +41,9 @@ class HoursFigure:
 
 def _h(value: Decimal) -> str:
     """Hours for people without needless zeros: 200.00 -> '200', 1234.5 -> '1,234.5'."""
-    normal = value.normalize()
+    normal = value.normalize(EXACT)
     if normal.as_tuple().exponent > 0:  # type: ignore[operator]
-        normal = normal.quantize(Decimal(1))
+        normal = normal.quantize(Decimal(1), context=EXACT)
     return f"{normal:,f}"
 
 
@@ -107,7 +107,7 @@ def assessment_line(
     notes = tuple(s.note for s in standings)
     per_hour = terms.payment_per_hour if terms.payment is PaymentRule.PER_HOUR else None
     if per_hour is None:
-        per_hour = (terms.saving_rate or Decimal(0)) * (terms.saving_share or Decimal(0))
+        per_hour = EXACT.multiply(terms.saving_rate or Decimal(0), terms.saving_share or Decimal(0))
     common = {
         "provider": provider,
         "baseline_source": baseline.source if baseline else "none",
@@ -138,7 +138,8 @@ def assessment_line(
         priced = f"{_h(result.eligible_hours)} h × {format_gbp(per_hour)}"
     else:
         priced = f"{_h(result.eligible_hours)} h × {format_gbp(terms.saving_rate or 0)} × {terms.saving_share}"
-    earned = round_money(result.eligible_hours * per_hour)  # as domain.incentives.reduction rounds it: once, to the penny
+    # As domain.incentives.reduction rounds it: once, to the penny.
+    earned = round_money(EXACT.multiply(result.eligible_hours, per_hour))
     working = (
         f"threshold = {_h(baseline.hours)} h × {terms.minimum_reduction} = {_h(result.threshold_hours)} h; "
         f"reduction = {_h(baseline.hours)} h − {_h(actual.hours)} h = {_h(result.reduction_hours)} h; "
@@ -281,7 +282,7 @@ class IncentiveAssessment(LedgerAggregate):
             financial_year=financial_year,
             terms=terms.as_fields(),
             lines=[line.as_row() for line in lines],
-            total=sum((line.payment for line in lines), ZERO),
+            total=total(line.payment for line in lines),
             basis=basis,
         )
 
@@ -298,9 +299,9 @@ class IncentiveAssessment(LedgerAggregate):
             run=self.run + 1,
             terms=terms.as_fields(),
             lines=[line.as_row() for line in lines],
-            total=sum((line.payment for line in lines), ZERO),
+            total=total(line.payment for line in lines),
             previous=before,
-            difference={p: now.get(p, ZERO) - before.get(p, ZERO) for p in everyone},
+            difference={p: EXACT.subtract(now.get(p, ZERO), before.get(p, ZERO)) for p in everyone},
             changes=_changes(self.lines, lines),
             basis=basis,
         )

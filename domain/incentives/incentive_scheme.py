@@ -44,7 +44,7 @@ from domain.checks import check_choice, check_decimal, check_financial_year, che
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, OpenbookError
 from domain.incentives.reduction import ReductionAssessment, assess_reduction, assess_reduction_share_of_saving
-from domain.money import format_gbp
+from domain.money import EXACT, format_gbp, format_percent
 from domain.organisations.organisation import check_code
 from domain.periods import FinancialYear, financial_year_of, parse_financial_year
 
@@ -163,18 +163,16 @@ class SchemeTerms:
         if self.payment is PaymentRule.PER_HOUR:
             payment = f"{format_gbp(self.payment_per_hour or 0)} per hour of reduction beyond the minimum"
         else:
-            share = (self.saving_share or Decimal(0)) * 100
             payment = (
-                f"{share.normalize():f}% of the saving at {format_gbp(self.saving_rate or 0)} per hour "
-                "of reduction beyond the minimum"
+                f"{format_percent(self.saving_share or Decimal(0))} of the saving at "
+                f"{format_gbp(self.saving_rate or 0)} per hour of reduction beyond the minimum"
             )
         gate = "every KPI of the agreement" if self.kpi_gate is KpiGate.ALL else "the KPIs " + ", ".join(self.kpis)
-        minimum = (self.minimum_reduction * 100).normalize()
         return [
             f"from {self.from_year}",
             f"measure: {self.measure.value}",
             f"baseline: {baseline}",
-            f"minimum reduction: {self.minimum_reduction} ({minimum:f}% of the baseline)",
+            f"minimum reduction: {self.minimum_reduction} ({format_percent(self.minimum_reduction)} of the baseline)",
             f"payment: {payment}",
             f"paid only if met: {gate}",
             f"cap per provider per year: {'none' if self.cap is None else format_gbp(self.cap)}",
@@ -214,7 +212,8 @@ def _fraction(problems: list[str], value: object, field_name: str, *, below_one:
     if number is None:
         return None
     if number >= 1 if below_one else number > 1:
-        hint = f" (did you mean {(number / 100).normalize():f} for {number.normalize():f}%?)" if number > 1 else ""
+        as_fraction = EXACT.divide(number, Decimal(100)).normalize(EXACT)
+        hint = f" (did you mean {as_fraction:f} for {number.normalize(EXACT):f}%?)" if number > 1 else ""
         limit = "less than 1" if below_one else "at most 1"
         problems.append(f"{field_name}: {number} must be a fraction {limit}, e.g. 0.05 for 5%{hint}")
         return None

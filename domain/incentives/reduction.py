@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.errors import InvalidInput
-from domain.money import ZERO, format_gbp, format_percent, round_money
+from domain.money import EXACT, ZERO, format_gbp, format_percent, round_money
 
 __all__ = [
     "IncentiveInputError",
@@ -103,9 +103,9 @@ def _kpi_names(missed_kpis: Iterable[str]) -> tuple[str, ...]:
 
 def _hours(value: Decimal) -> str:
     """Show hours without needless zeros: 10000.00 -> '10,000', 9200.5 -> '9,200.5'."""
-    normal = value.normalize()
+    normal = value.normalize(EXACT)
     if normal.as_tuple().exponent > 0:
-        normal = normal.quantize(Decimal(1))
+        normal = normal.quantize(Decimal(1), context=EXACT)
     return f"{normal:,}"
 
 
@@ -134,14 +134,14 @@ def _assess(
     if cap_amount is not None and (cap_amount < 0 or cap_amount != round_money(cap_amount)):
         raise IncentiveInputError(f"cap must be zero or more whole pence, got {cap_amount}")
 
-    reduction = baseline - actual
-    threshold = baseline * minimum
-    eligible = max(Decimal(0), reduction - threshold)
-    earned = round_money(eligible * payment_per_hour)
+    reduction = EXACT.subtract(baseline, actual)
+    threshold = EXACT.multiply(baseline, minimum)
+    eligible = max(Decimal(0), EXACT.subtract(reduction, threshold))
+    earned = round_money(EXACT.multiply(eligible, payment_per_hour))
 
     minimum_words = f"the {_hours(threshold)}-hour minimum reduction ({format_percent(minimum)} of {_hours(baseline)})"
     if reduction <= 0:
-        change = "did not change" if reduction == 0 else f"rose by {_hours(-reduction)}"
+        change = "did not change" if reduction == 0 else f"rose by {_hours(reduction.copy_negate())}"
         outcome = (
             f"hours {change} (from {_hours(baseline)} to {_hours(actual)}), "
             f"so there was no reduction beyond {minimum_words}"
@@ -237,6 +237,6 @@ def assess_reduction_share_of_saving(
     share = _fraction(saving_share, "saving_share")
     pricing = f"{format_percent(share)} of the saving at {format_gbp(hourly)} per hour"
     return _assess(
-        baseline_hours, actual_hours, minimum_reduction, hourly * share, pricing,
+        baseline_hours, actual_hours, minimum_reduction, EXACT.multiply(hourly, share), pricing,
         missed_kpis, cap, rate=hourly, saving_share=share,
     )

@@ -42,7 +42,7 @@ from typing import Any
 from domain.agreements.terms import PaymentBasis, ServiceType
 from domain.checks import check_choice, check_decimal
 from domain.errors import InvalidInput
-from domain.money import EXACT, format_gbp, round_blended_rate, round_money
+from domain.money import EXACT, format_gbp, round_blended_rate, round_money, total
 
 __all__ = [
     "BlendPart",
@@ -143,9 +143,9 @@ def check_blend(parts: Iterable[Any]) -> tuple[BlendPart, ...]:
         checked.append(BlendPart(weight, rate))
     if len(checked) < 2:
         raise InvalidInput("blend: a blended rate needs at least two parts; publish a single rate as hourly_rate")
-    total = sum((p.weight for p in checked), Decimal(0))
-    if total != _ONE:
-        raise InvalidInput(f"blend: the weights add up to {total}, not exactly 1")
+    weights = total((p.weight for p in checked), start=Decimal(0))
+    if weights != _ONE:
+        raise InvalidInput(f"blend: the weights add up to {weights}, not exactly 1")
     return tuple(checked)
 
 
@@ -166,10 +166,7 @@ def recorded_rate(hourly_rate: Decimal | None, blend: Iterable[dict[str, Decimal
 
 def weighted_rate(parts: Iterable[BlendPart]) -> Decimal:
     """The blend arithmetic itself, for parts already checked (or recorded, when replaying)."""
-    total = Decimal(0)
-    for part in parts:
-        total = EXACT.add(total, EXACT.multiply(part.weight, part.rate))
-    return round_blended_rate(total)
+    return round_blended_rate(total((EXACT.multiply(part.weight, part.rate) for part in parts), start=Decimal(0)))
 
 
 def _minutes(value: object, field: str) -> int:

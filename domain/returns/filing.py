@@ -45,7 +45,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidato
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.errors import InvalidInput
-from domain.money import EXACT, MoneyFormatError, format_gbp, to_decimal
+from domain.money import EXACT, MoneyFormatError, format_gbp, to_decimal, total
 
 __all__ = [
     "CostGroup",
@@ -205,7 +205,7 @@ def _number(value: object, places: int, whole: bool = False) -> Decimal:
     except MoneyFormatError as error:
         raise _problem(str(error).removeprefix("value: ")) from None
     if whole:
-        if number != number.to_integral_value():
+        if number != number.to_integral_value(context=EXACT):
             raise _problem(f"{number} must be a whole number")
         return number
     try:
@@ -402,7 +402,7 @@ class CostReturnFiling(BaseModel):
     @property
     def total(self) -> Decimal:
         """The sum of every line, surplus included: what the care costs the commissioner at cost."""
-        return sum(self.lines.values(), Decimal("0.00"))
+        return total(self.lines.values())
 
 
 def _detail(loc: tuple[Any, ...], message: str, value: Any) -> InitErrorDetails:
@@ -500,12 +500,12 @@ def _rule_problems(data: Any) -> list[tuple[tuple[str, ...], str, Any]]:
             )
     stated = _try(_optional_amount, data.get("stated_total"))
     if stated is not None and len(amounts) == len(CostLine) and None not in amounts.values():
-        total = sum(amounts.values(), Decimal("0.00"))  # type: ignore[arg-type]
-        if stated != total:
+        lines_total = total(amounts.values())  # type: ignore[arg-type]
+        if stated != lines_total:
             problems.append(
                 (
                     ("stated_total",),
-                    f"{format_gbp(stated)} does not equal the sum of the lines {format_gbp(total)}",
+                    f"{format_gbp(stated)} does not equal the sum of the lines {format_gbp(lines_total)}",
                     data.get("stated_total"),
                 )
             )

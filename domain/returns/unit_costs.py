@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.errors import NotFound
-from domain.money import EXACT, round_rate
+from domain.money import EXACT, round_rate, total
 from domain.returns.filing import (
     CostGroup,
     CostLine,
@@ -73,7 +73,7 @@ class UnitCosts:
     def per_hour_of(self, lines: Iterable[CostLine | str]) -> Decimal:
         """Several lines together per contact hour, rounded once (e.g. NI and pension)."""
         chosen = {CostLine(line) for line in lines}
-        amount = sum((self.amounts[line] for line in chosen), Decimal("0.00"))
+        amount = total(self.amounts[line] for line in chosen)
         return _per_hour(amount, self.contact_hours)
 
     def per_group(self, group: CostGroup | str) -> Decimal:
@@ -85,14 +85,14 @@ class UnitCosts:
 
 
 def _group_amount(amounts: Mapping[CostLine, Decimal], group: CostGroup) -> Decimal:
-    return sum((amounts[line] for line in lines_in(group)), Decimal("0.00"))
+    return total(amounts[line] for line in lines_in(group))
 
 
 def unit_costs(filing: CostReturnFiling) -> UnitCosts:
     """Cost per contact hour per line and in total, travel minutes per hour, on-costs, surplus."""
     hours = filing.volumes.contact_hours
     amounts = {line: filing.lines[line] for line in CostLine}
-    total = filing.total
+    total_cost = filing.total
     surplus = amounts[CostLine.SURPLUS]
     visit, travel = filing.volumes.average_visit_minutes, filing.volumes.average_travel_minutes
     # (60 / average visit minutes) × average travel minutes, computed as 60 × travel ÷ visit.
@@ -100,16 +100,16 @@ def unit_costs(filing: CostReturnFiling) -> UnitCosts:
     return UnitCosts(
         contact_hours=hours,
         amounts=amounts,
-        total_cost=total,
+        total_cost=total_cost,
         per_line={line: _per_hour(amount, hours) for line, amount in amounts.items()},
-        total_per_hour=_per_hour(total, hours),
+        total_per_hour=_per_hour(total_cost, hours),
         travel_minutes_per_contact_hour=travel_per_hour,
         on_costs_percent_of_pay=_percent(
             _group_amount(amounts, CostGroup.ON_COSTS), _group_amount(amounts, CostGroup.PAY)
         ),
         # Cost is everything but the surplus; the margin (surplus of the total) is what a profit cap limits.
-        surplus_percent_of_cost=_percent(surplus, total - surplus),
-        surplus_percent_of_total=_percent(surplus, total),
+        surplus_percent_of_cost=_percent(surplus, EXACT.subtract(total_cost, surplus)),
+        surplus_percent_of_total=_percent(surplus, total_cost),
     )
 
 

@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import NamedTuple, Sequence
 
 from domain.errors import InvalidInput
-from domain.money import ZERO, format_percent, round_money
+from domain.money import EXACT, format_percent, round_money, total
 
 __all__ = [
     "Band",
@@ -86,7 +86,7 @@ def _describe_range(lower: Decimal | None, upper: Decimal | None) -> str:
 
 def _no_negative_zero(value: Decimal) -> Decimal:
     """Turn Decimal('-0.00') into Decimal('0.00') so statements never show '-0.00'."""
-    return abs(value) if value == 0 else value
+    return value.copy_abs() if value == 0 else value
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def _overlap(lo: Decimal, hi: Decimal, band_lo: Decimal | None, band_hi: Decimal
     """Length of [lo, hi] ∩ [band_lo, band_hi] (None = unbounded), never negative."""
     start = lo if band_lo is None else max(lo, band_lo)
     end = hi if band_hi is None else min(hi, band_hi)
-    return max(Decimal(0), end - start)
+    return max(Decimal(0), EXACT.subtract(end, start))
 
 
 def share_variance(target: Decimal, actual: Decimal, bands: Sequence[Band]) -> GainShareOutcome:
@@ -237,29 +237,27 @@ def share_variance(target: Decimal, actual: Decimal, bands: Sequence[Band]) -> G
         raise GainShareInputError(f"actual spend cannot be negative, got {actual}")
     ordered = validate_bands(bands)
 
-    variance = target - actual
+    variance = EXACT.subtract(target, actual)
     sign = Decimal(1) if variance >= 0 else Decimal(-1)
     lo, hi = min(actual, target), max(actual, target)
 
     lines = []
     for band in ordered:
         spend = SpendRange(
-            None if band.lower is None else band.lower * target,
-            None if band.upper is None else band.upper * target,
+            None if band.lower is None else EXACT.multiply(band.lower, target),
+            None if band.upper is None else EXACT.multiply(band.upper, target),
         )
-        in_band = _no_negative_zero(sign * _overlap(lo, hi, spend.low, spend.high))
-        share = _no_negative_zero(round_money(in_band * band.provider_share))
+        in_band = _no_negative_zero(EXACT.multiply(sign, _overlap(lo, hi, spend.low, spend.high)))
+        share = _no_negative_zero(round_money(EXACT.multiply(in_band, band.provider_share)))
         lines.append(BandShare(band, spend, in_band, share))
 
-    provider_amount = _no_negative_zero(
-        sum((line.provider_share_amount for line in lines), ZERO)
-    )
+    provider_amount = _no_negative_zero(total(line.provider_share_amount for line in lines))
     return GainShareOutcome(
         target=target,
         actual=actual,
         variance=variance,
         provider_share_amount=provider_amount,
-        commissioner_cost=actual + provider_amount,
+        commissioner_cost=EXACT.add(actual, provider_amount),
         bands=tuple(lines),
     )
 
@@ -300,6 +298,6 @@ def apply_cap(amount: Decimal, gain_cap: Decimal | None, loss_cap: Decimal | Non
     capped = amount
     if caps["gain_cap"] is not None and amount > caps["gain_cap"]:
         capped = caps["gain_cap"]
-    elif caps["loss_cap"] is not None and amount < -caps["loss_cap"]:
-        capped = _no_negative_zero(-caps["loss_cap"])
-    return CappedAmount(uncapped=amount, capped=capped, removed=amount - capped)
+    elif caps["loss_cap"] is not None and amount < caps["loss_cap"].copy_negate():
+        capped = _no_negative_zero(caps["loss_cap"].copy_negate())
+    return CappedAmount(uncapped=amount, capped=capped, removed=EXACT.subtract(amount, capped))

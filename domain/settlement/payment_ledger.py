@@ -36,7 +36,7 @@ from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natura
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.money import EXACT, ZERO, format_gbp, round_money
+from domain.money import EXACT, ZERO, format_gbp, round_money, total
 from domain.periods import financial_year_of, parse_financial_year
 from domain.settlement.pooled_budget import Capitation, PaymentMechanism
 
@@ -121,7 +121,7 @@ class PaymentLine:
 def provider_totals(lines: Iterable[PaymentLine]) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = {}
     for line in lines:
-        totals[line.provider] = totals.get(line.provider, ZERO) + line.amount
+        totals[line.provider] = EXACT.add(totals.get(line.provider, ZERO), line.amount)
     return dict(sorted(totals.items()))
 
 
@@ -141,10 +141,10 @@ def rate_run(month: str, activity: Iterable[ActivityRow], paid_before: Mapping[s
                                row.payable_minutes)  # fmt: skip
             this_month.append(line)
         elif row.month < month:
-            earlier[row.provider] = earlier.get(row.provider, ZERO) + row.spend
+            earlier[row.provider] = EXACT.add(earlier.get(row.provider, ZERO), row.spend)
     adjustments = []
     for provider in sorted(set(earlier) | set(paid_before)):
-        difference = earlier.get(provider, ZERO) - paid_before.get(provider, ZERO)
+        difference = EXACT.subtract(earlier.get(provider, ZERO), paid_before.get(provider, ZERO))
         if difference != 0:
             label = (
                 f"adjustment for earlier months: priced activity before {month} now "
@@ -264,7 +264,7 @@ class PaymentLedger(LedgerAggregate):
             mechanism=PaymentMechanism(mechanism).value,
             lines=[line.as_row() for line in lines],
             providers=totals,
-            total=sum(totals.values(), ZERO),
+            total=total(totals.values()),
             basis=basis,
         )
         return self._runs[-1]
@@ -279,5 +279,5 @@ class PaymentLedger(LedgerAggregate):
         for run in self._runs:
             if through_month is None or run.month <= through_month:
                 for provider, amount in run.providers.items():
-                    totals[provider] = totals.get(provider, ZERO) + amount
+                    totals[provider] = EXACT.add(totals.get(provider, ZERO), amount)
         return dict(sorted(totals.items()))

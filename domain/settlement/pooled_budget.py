@@ -41,7 +41,7 @@ from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natura
 from domain.checks import check_choice, check_decimal, check_financial_year, check_reason
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, OpenbookError
-from domain.money import ZERO, format_gbp, format_percent
+from domain.money import EXACT, ZERO, format_gbp, format_percent, total
 from domain.organisations.organisation import check_code
 from domain.settlement.gainshare import Band, validate_bands
 
@@ -224,7 +224,7 @@ class PoolTerms:
         """Each provider's capitated sum per month (all its zones together)."""
         found: dict[str, Decimal] = {}
         for c in self.capitation:
-            found[c.provider] = found.get(c.provider, ZERO) + c.monthly
+            found[c.provider] = EXACT.add(found.get(c.provider, ZERO), c.monthly)
         return found
 
     def describe(self) -> list[str]:
@@ -271,7 +271,7 @@ def _split(split: Mapping[str, object]) -> tuple[tuple[str, Decimal], ...]:
         sorted((check_code(p, "provider_split"), check_decimal(w, f"provider_split.{p}", minimum=ZERO))
                for p, w in split.items())
     )  # fmt: skip
-    if chosen and sum(w for _, w in chosen) <= 0:
+    if chosen and total(w for _, w in chosen) <= 0:
         raise InvalidInput("provider_split: the agreed weights must add up to more than zero")
     return chosen
 

@@ -37,11 +37,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from domain.errors import RuleBroken
-from domain.money import EXACT, ZERO, allocate, format_gbp, format_percent, round_money
+from domain.money import EXACT, ZERO, allocate, format_gbp, format_percent, round_money, total
 from domain.settlement.gainshare import Band, CappedAmount, GainShareOutcome, apply_cap, share_variance
 from domain.settlement.pooled_budget import MarginBasis, band_rows, bands_from_rows, describe_band
 
@@ -62,7 +62,7 @@ __all__ = [
 
 
 def _total(amounts: Mapping[str, Decimal]) -> Decimal:
-    return sum(amounts.values(), ZERO)
+    return total(amounts.values())
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -256,12 +256,12 @@ def compute_clawback(
     provider: str, figures: ReturnFigures, max_margin: Decimal, basis: MarginBasis, share: Decimal
 ) -> Clawback:
     """The excess surplus of one provider's accepted returns above the maximum margin, and the share clawed back."""
-    base = figures.total if MarginBasis(basis) is MarginBasis.TOTAL else figures.total - figures.surplus
+    base = figures.total if MarginBasis(basis) is MarginBasis.TOTAL else EXACT.subtract(figures.total, figures.surplus)
     if base <= 0:
         formula = f"no clawback: the returns' {MarginBasis(basis).value} is {format_gbp(base)}, so there is no margin"
         return Clawback(provider, figures.total, figures.surplus, base, max_margin, ZERO, ZERO, share, ZERO, formula)
     permitted = EXACT.multiply(max_margin, base)
-    excess = figures.surplus - permitted
+    excess = EXACT.subtract(figures.surplus, permitted)
     amount = round_money(EXACT.multiply(max(excess, Decimal(0)), share))
     margin = EXACT.divide(figures.surplus, base).quantize(Decimal("0.0001"), context=EXACT)
     what = "total" if MarginBasis(basis) is MarginBasis.TOTAL else "cost (total − surplus)"
@@ -301,7 +301,7 @@ def compute_settlement(inputs: SettlementInputs) -> SettlementStatement:
 
     activity_total = _total(inputs.activity)
     incentive_total = _total(inputs.incentives)
-    actual = activity_total + incentive_total
+    actual = EXACT.add(activity_total, incentive_total)
     for provider, amount in sorted(inputs.activity.items()):
         add(Step("provider's priced activity", f"Σ its priced visits of {inputs.financial_year}", amount, provider))
     add(Step("priced activity", "Σ providers' priced activity", activity_total))
@@ -363,7 +363,8 @@ def compute_settlement(inputs: SettlementInputs) -> SettlementStatement:
     clawback_by = {c.provider: c.amount for c in clawbacks if c.amount}
     clawback_total = _total(clawback_by)
 
-    cost = actual + capped.capped - clawback_total
+    with localcontext(EXACT):
+        cost = actual + capped.capped - clawback_total
     add(
         Step(
             "commissioners' cost",
@@ -390,15 +391,17 @@ def compute_settlement(inputs: SettlementInputs) -> SettlementStatement:
                 commissioner,
             )
         )
-        commissioners[commissioner] = CommissionerPosition(contribution, share, contribution - share)
-        add(Step("commissioner's pool balance", "contribution − cost", contribution - share, commissioner))
+        pool_balance = EXACT.subtract(contribution, share)
+        commissioners[commissioner] = CommissionerPosition(contribution, share, pool_balance)
+        add(Step("commissioner's pool balance", "contribution − cost", pool_balance, commissioner))
 
     providers: dict[str, ProviderPosition] = {}
     everyone = sorted(set(inputs.activity) | set(inputs.incentives) | set(inputs.paid) | set(shares) | set(clawback_by))
     for provider in everyone:
         a, i, s = inputs.activity.get(provider, ZERO), inputs.incentives.get(provider, ZERO), shares.get(provider, ZERO)
         c, p = clawback_by.get(provider, ZERO), inputs.paid.get(provider, ZERO)
-        balance = a + i + s - c - p
+        with localcontext(EXACT):
+            balance = a + i + s - c - p
         providers[provider] = ProviderPosition(a, i, s, c, p, balance)
         add(
             Step(
@@ -417,7 +420,7 @@ def compute_settlement(inputs: SettlementInputs) -> SettlementStatement:
         Step(
             "check: balances and payments",
             "Σ provider balances + Σ paid on account = commissioners' cost",
-            sum((x.balance + x.paid for x in providers.values()), ZERO),
+            total(EXACT.add(x.balance, x.paid) for x in providers.values()),
         )
     )
     return SettlementStatement(
@@ -443,10 +446,10 @@ def _check_adds_up(
     providers: Mapping[str, ProviderPosition],
 ) -> None:
     """The statement's own checks. They hold by construction; a failure is a bug, never rounded away."""
-    paid_out = sum((x.balance + x.paid for x in providers.values()), ZERO)
+    paid_out = total(EXACT.add(x.balance, x.paid) for x in providers.values())
     if (
         _total(shares) != capped
-        or sum((x.cost for x in commissioners.values()), ZERO) != cost
+        or total(x.cost for x in commissioners.values()) != cost
         or paid_out != cost
     ):
         raise ArithmeticError("the settlement does not add up to the penny; nothing may be recorded")
@@ -464,7 +467,7 @@ def compare(previous: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, di
                 figure: {
                     "previous": old.get(figure, ZERO),
                     "new": now.get(figure, ZERO),
-                    "difference": now.get(figure, ZERO) - old.get(figure, ZERO),
+                    "difference": EXACT.subtract(now.get(figure, ZERO), old.get(figure, ZERO)),
                 }
                 for figure in sorted(set(old) | set(now))
             }

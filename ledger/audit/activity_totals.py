@@ -26,7 +26,7 @@ from uuid import UUID
 from domain.activity.activity_import import ActivityImport
 from domain.activity.visits import CORRECTION_FIELDS, FIELDS, decode_chunk
 from domain.errors import NotFound
-from domain.money import pounds_from_pence
+from domain.money import pence_from_pounds, pounds_from_pence
 from domain.rates.pricer import Pricer
 from domain.rates.pricing import payable_minutes
 from ledger.files.chunks import ChunkStore
@@ -125,5 +125,5 @@ def _price(
         except NotFound:
             pass
         else:
-            return visit.payable_minutes, int(visit.amount.scaleb(2))
+            return visit.payable_minutes, pence_from_pounds(visit.amount)
     return payable_minutes(agreement.payment_basis_on(on), planned, actual), None

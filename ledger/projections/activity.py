@@ -69,6 +69,7 @@ from domain.activity.visits import FIELDS, VisitRow, decode_chunk
 from domain.aggregate import LedgerEvent
 from domain.agreements.agreement import Agreement
 from domain.errors import NotFound, RuleBroken
+from domain.money import pence_from_pounds
 from domain.periods import quarter_of
 from domain.rates.pricer import Pricer
 from domain.rates.pricing import payable_minutes, price_visit
@@ -323,7 +324,7 @@ class Prices:
         found = self._arithmetic.get(key)
         if found is None:
             visit = price_visit(quote, basis, planned, actual)
-            found = self._arithmetic[key] = (visit.payable_minutes, visit.hourly_rate, int(visit.amount.scaleb(2)))
+            found = self._arithmetic[key] = (visit.payable_minutes, visit.hourly_rate, pence_from_pounds(visit.amount))
         return found
 
 

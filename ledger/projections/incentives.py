@@ -36,7 +36,7 @@ from sqlalchemy import (
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.incentives.incentive_scheme import IncentiveScheme
 from domain.incentives.kpi_results import KpiResults
-from domain.money import ZERO
+from domain.money import ZERO, total
 from domain.periods import parse_period
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
@@ -283,7 +283,7 @@ class IncentivesProjection(Projection):
             agreement, year, run = found.agreement, found.financial_year, e.run
         previous_total = None
         if not first:
-            previous_total = sum(e.previous.values(), ZERO)
+            previous_total = total(e.previous.values())
         conn.execute(
             insert(incentive_assessments).values(
                 agreement=agreement, financial_year=year, run=run, total=e.total, previous_total=previous_total,

@@ -23,7 +23,7 @@ from sqlalchemy import Engine, func, select
 from domain.activity.arrears import ArrearsGroup
 from domain.activity.visits import FIELDS, VisitRow, hours
 from domain.errors import InvalidInput
-from domain.money import ZERO, pounds_from_pence
+from domain.money import EXACT, ZERO, pounds_from_pence
 from domain.periods import PeriodFormatError, Quarter, parse_period
 from domain.settlement.payment_ledger import ActivityRow
 from ledger.projections.activity import (
@@ -236,5 +236,5 @@ def by_provider(rows: list[ActivityRow], through_month: str | None = None) -> di
     totals: dict[str, Decimal] = {}
     for row in rows:
         if through_month is None or row.month <= through_month:
-            totals[row.provider] = totals.get(row.provider, ZERO) + row.spend
+            totals[row.provider] = EXACT.add(totals.get(row.provider, ZERO), row.spend)
     return dict(sorted(totals.items()))

@@ -59,7 +59,7 @@ from sqlalchemy import Engine, select
 
 from domain.agreements.terms import ServiceType, awards_during, awards_on, zones_on
 from domain.errors import NotFound
-from domain.money import EXACT, format_gbp
+from domain.money import EXACT, format_gbp, total
 from domain.periods import FinancialYear, Period, days_between
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, lines_in
@@ -131,7 +131,9 @@ def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Per
     done = provider_activity(engine, agreement, provider, _quarters(period))
     if done.payable_minutes <= 0:
         return None
-    rate = EXACT.divide(done.spend * 60, Decimal(done.payable_minutes)).quantize(_RATE_QUANTUM, context=EXACT)
+    rate = EXACT.divide(EXACT.multiply(done.spend, 60), Decimal(done.payable_minutes)).quantize(
+        _RATE_QUANTUM, context=EXACT
+    )
     return RatePaid(
         rate,
         "activity",
@@ -203,7 +205,7 @@ def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Pe
     if low == high:
         basis = f"agreement rate card: standard service {format_gbp(low)} an hour in {whose} throughout {period}"
         return RatePaid(low, "rate card", low, high, basis)
-    mean = EXACT.divide(sum(rates, Decimal(0)), Decimal(len(rates))).quantize(_RATE_QUANTUM, context=EXACT)
+    mean = EXACT.divide(total(rates, start=Decimal(0)), Decimal(len(rates))).quantize(_RATE_QUANTUM, context=EXACT)
     return RatePaid(
         mean,
         "rate card",

@@ -31,7 +31,7 @@ from sqlalchemy import Engine, func, select
 
 from domain.checks import check_financial_year
 from domain.errors import NotAllowed, NotFound
-from domain.money import ZERO
+from domain.money import EXACT, ZERO, total
 from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
@@ -93,7 +93,7 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
         ).all()
     rows = activity_rows(engine, access.agreement, year)
     priced = by_provider([r for r in rows if r.provider == provider], chosen).get(provider, ZERO)
-    cumulative = sum((amount for _, amount in earlier), ZERO)
+    cumulative = total(amount for _, amount in earlier)
     return {
         "agreement": access.agreement,
         "provider": provider,
@@ -115,7 +115,7 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
         "months_paid": [{"month": m, "amount": a} for m, a in earlier],
         "cumulative_paid": cumulative,
         "priced_activity_to_date": priced,
-        "priced_less_paid": priced - cumulative,
+        "priced_less_paid": EXACT.subtract(priced, cumulative),
     }
 
 
@@ -162,11 +162,11 @@ def pool_position(engine: Engine, access: Access, year: str, through_month: str 
     paid_to_date: dict[str, Decimal] = {}
     for month, provider, amount in runs:
         if last and month <= last:
-            paid_to_date[provider] = paid_to_date.get(provider, ZERO) + amount
-    priced_total = sum(priced.values(), ZERO)
-    paid_total = sum(paid_to_date.values(), ZERO)
+            paid_to_date[provider] = EXACT.add(paid_to_date.get(provider, ZERO), amount)
+    priced_total = total(priced.values())
+    paid_total = total(paid_to_date.values())
     forecast = run_rate_forecast(priced_total, elapsed)
-    budget = sum(contributed.values(), ZERO)
+    budget = total(contributed.values())
     projected = None
     if forecast is not None:
         outcome = share_variance(terms.target, forecast, terms.bands)
@@ -185,11 +185,11 @@ def pool_position(engine: Engine, access: Access, year: str, through_month: str 
         "months_elapsed": elapsed,
         "priced_to_date": priced_total,
         "paid_to_date": paid_total,
-        "due": priced_total - paid_total,
+        "due": EXACT.subtract(priced_total, paid_total),
         "forecast": forecast,
         "forecast_method": FORECAST_METHOD,
-        "variance": None if forecast is None else terms.target - forecast,
-        "headroom": None if forecast is None else budget - forecast,
+        "variance": None if forecast is None else EXACT.subtract(terms.target, forecast),
+        "headroom": None if forecast is None else EXACT.subtract(budget, forecast),
         "projected_provider_amount": projected,
         "unpriced_visits": unpriced_visits(engine, agreement, year),
         "providers": [
@@ -197,15 +197,15 @@ def pool_position(engine: Engine, access: Access, year: str, through_month: str 
                 "provider": p,
                 "priced_to_date": priced.get(p, ZERO),
                 "paid_to_date": paid_to_date.get(p, ZERO),
-                "due": priced.get(p, ZERO) - paid_to_date.get(p, ZERO),
+                "due": EXACT.subtract(priced.get(p, ZERO), paid_to_date.get(p, ZERO)),
             }
             for p in providers
         ],
         "months": [
             {
                 "month": m,
-                "priced": sum((r.spend for r in rows if r.month == m), ZERO),
-                "paid": sum((amount for month, _, amount in runs if month == m), ZERO),
+                "priced": total(r.spend for r in rows if r.month == m),
+                "paid": total(amount for month, _, amount in runs if month == m),
             }
             for m in months
         ],

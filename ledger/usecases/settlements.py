@@ -38,7 +38,7 @@ from domain.agreements.agreement import Agreement
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.money import ZERO
+from domain.money import EXACT, ZERO
 from domain.periods import parse_financial_year
 from domain.rates.rate_card import RateCard
 from domain.returns.cost_return import CostReturn
@@ -221,8 +221,8 @@ class SettlementUseCases:
             sources = []
             for r in used:
                 filing = r.accepted_filing
-                total += filing.total
-                surplus += filing.lines[CostLine.SURPLUS]
+                total = EXACT.add(total, filing.total)
+                surplus = EXACT.add(surplus, filing.lines[CostLine.SURPLUS])
                 sources.append(f"{r.period} revision {r.accepted_revision}")
                 references.append(
                     {"provider": provider, "period": str(r.period), "id": str(r.id), "version": r.version,

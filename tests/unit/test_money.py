@@ -15,10 +15,13 @@ from domain.money import (
     MoneyFormatError,
     allocate,
     format_gbp,
+    pence_from_pounds,
+    pounds_from_pence,
     round_blended_rate,
     round_money,
     round_rate,
     to_decimal,
+    total,
 )
 
 D = Decimal
@@ -321,3 +324,26 @@ def test_format_gbp(amount, text):
 def test_format_gbp_refuses_float():
     with pytest.raises(TypeError, match="amount"):
         format_gbp(1234.5)
+
+
+def test_total_adds_exactly_and_keeps_the_places():
+    assert str(total([D("1.50"), D("2.25"), 3])) == "6.75"
+    assert str(total([])) == "0.00"
+    assert str(total([D("0.7"), D("0.2")], start=D(0))) == "0.9"  # blend weights keep their own places
+    # 1e30 and a penny need 33 digits: sum() at Python's 28 gives 1.000000000000000000000000000E+30.
+    assert str(total([D("1E+30"), D("0.01")])) == "1000000000000000000000000000000.01"
+
+
+def test_total_ignores_the_callers_decimal_context():
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = 3, "ROUND_DOWN"
+        assert str(total([D("1234.56"), D("0.01")])) == "1234.57"
+
+
+def test_pence_from_pounds_is_exact_and_refuses_part_of_a_penny():
+    assert pence_from_pounds(D("12.34")) == 1234
+    assert pence_from_pounds(D("-0.05")) == -5
+    assert pence_from_pounds(D("12345678.91")) == 1234567891
+    assert pounds_from_pence(pence_from_pounds(D("29608.86"))) == D("29608.86")
+    with pytest.raises(ValueError, match="not a whole number of pennies"):
+        pence_from_pounds(D("12.345"))
