@@ -6,6 +6,10 @@ event, and a ``Corrected`` event when the file changed visits already
 recorded) — all or nothing, whatever happens to the process. The same file
 again records nothing and says so.
 
+The recording transaction's guard checks that every chunk the event names is
+still there and whole (the import's lease keeps the sweep off them while it
+runs; ``ledger/files/chunks.py``).
+
 Arrears are recorded when an accountant calculates them (``calculate_arrears``),
 from the priced visits and the rate card before and after the review: the
 event keeps every line's arithmetic, and a later calculation that differs
@@ -40,9 +44,10 @@ from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
 from ledger.application import Ledger
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
-from ledger.files.chunks import ChunkStore, ChunkWriter
-from ledger.files.visit_files import inspect_file
+from ledger.files.chunks import ChunkLease, ChunkStore, ChunkWriter, check_staged
+from ledger.files.visit_files import FileInfo, inspect_file
 from ledger.jsonable import json_ready
+from ledger.persistence.guards import InTransaction
 from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import every_provider as recorded_activity
@@ -109,6 +114,8 @@ class ActivityUseCases:
         self.chunks = chunks
         #: The activity read model, told how far pricing has got while an import is applied.
         self.projection = projection
+        #: Called after a file is staged and before it is recorded; tests pause or fault an import here.
+        self.before_recording: Callable[[], None] = lambda: None
 
     # -- import ----------------------------------------------------------------------------------
 
@@ -129,20 +136,30 @@ class ActivityUseCases:
         """
         info = inspect_file(path, file_name)
         import_id = ActivityImport.create_id(agreement, info.digest)
+        say = progress or (lambda _stage, _done, _total: None)
+        lease = self.chunks.lease(import_id)
         if self.records.exists(import_id):
             return self._already_imported(import_id)
+        try:
+            return self._import_once(envelope, agreement, info, lease, say, chunk_rows)
+        finally:
+            lease.release()
+
+    def _import_once(
+        self, envelope: Envelope, agreement: str, info: FileInfo, lease: ChunkLease, say: Progress, chunk_rows: int
+    ) -> ImportSummary:
+        """Compare the file with the visits recorded so far, stage it, and record it if its chunks are whole."""
+        import_id = ActivityImport.create_id(agreement, info.digest)
         found = self.records.agreement(agreement)
         self.ledger.projections.catch_up()  # corrections compare with every visit recorded so far
         rules = AgreementRules(found)
         existing = None
         if recorded_activity.has_visits(self.ledger.read_engine, agreement):
             existing = partial(recorded_activity.recorded_visits, self.ledger.read_engine, agreement)
-        say = progress or (lambda _stage, _done, _total: None)
-        writer = ChunkWriter(self.ledger.database)
         staged = stage_file(
             info,
             rules,
-            writer,
+            ChunkWriter(self.ledger.database, lease),
             existing=existing,
             progress=say,
             chunk_rows=chunk_rows,
@@ -202,9 +219,16 @@ class ActivityUseCases:
                 )
             return [record], result
 
+        def guard(tx: InTransaction) -> None:
+            check_staged(tx, [*staged.chunks, *staged.correction_chunks], info.name)
+
+        self.before_recording()
+        lease.refresh()
         self.projection.on_visits = lambda done: say("pricing", done, staged.visits)
         try:
-            recorded = self.ledger._execute("import_activity", {**base, "file_format": info.format}, envelope, build)
+            recorded = self.ledger._execute(
+                "import_activity", {**base, "file_format": info.format}, envelope, build, guard=guard
+            )
         finally:
             self.projection.on_visits = None
         spend, unpriced = recorded_activity.import_spend(self.ledger.read_engine, str(import_id))
@@ -241,8 +265,8 @@ class ActivityUseCases:
         return digests
 
     def sweep_activity_chunks(self, older_than: timedelta = timedelta(days=1)) -> int:
-        """Delete staged chunks no import references (a failed or killed import's), once older than the grace."""
-        return self.chunks.delete_unreferenced(self.referenced_chunks(), older_than)
+        """Delete staged chunks no import references and no import in progress holds, once older than the grace."""
+        return self.chunks.delete_unreferenced(self.referenced_chunks, older_than)
 
     # -- arrears -----------------------------------------------------------------------------------
 
