@@ -6,9 +6,14 @@ event, and a ``Corrected`` event when the file changed visits already
 recorded) — all or nothing, whatever happens to the process. The same file
 again records nothing and says so.
 
-The recording transaction's guard checks that every chunk the event names is
-still there and whole (the import's lease keeps the sweep off them while it
-runs; ``ledger/files/chunks.py``).
+Staging compares the file with the visits recorded up to a position (the
+basis) and runs outside any lock, so imports into one agreement can stage at
+once; recording is serialised per agreement. The recording transaction's guard
+checks that no other import into the agreement was recorded after the basis
+(else the comparison is stale: the file is staged again against the visits now
+recorded, so the later import records corrections, never the same visits
+twice), and that every chunk the event names is still there and whole (the
+import's lease keeps the sweep off them while it runs; ``ledger/files/chunks.py``).
 
 Arrears are recorded when an accountant calculates them (``calculate_arrears``),
 from the priced visits and the rate card before and after the review: the
@@ -38,7 +43,7 @@ from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
-from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.errors import ConcurrencyConflict, InvalidInput, NotFound, RuleBroken, Unavailable
 from domain.rates.pricer import Pricer
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
@@ -47,7 +52,7 @@ from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
 from ledger.files.chunks import ChunkLease, ChunkStore, ChunkWriter, check_staged
 from ledger.files.visit_files import FileInfo, inspect_file
 from ledger.jsonable import json_ready
-from ledger.persistence.guards import InTransaction
+from ledger.persistence.guards import InTransaction, events_after, hold, lock_key
 from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import every_provider as recorded_activity
@@ -58,6 +63,13 @@ from ledger.usecases.rates import RateUseCases
 Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "checking" (rows), "pricing" (visits)
 
 IMPORT_TOPICS = (ActivityImport.Imported.TOPIC, ActivityImport.Corrected.TOPIC)
+
+#: Times a file is staged before giving up when other imports into the agreement keep being recorded first.
+IMPORT_ATTEMPTS = 3
+
+
+class ImportsCrossed(ConcurrencyConflict):
+    """Another import into the agreement was recorded after this one compared its file with the visits."""
 
 
 @dataclass(frozen=True)
@@ -138,20 +150,36 @@ class ActivityUseCases:
         import_id = ActivityImport.create_id(agreement, info.digest)
         say = progress or (lambda _stage, _done, _total: None)
         lease = self.chunks.lease(import_id)
-        if self.records.exists(import_id):
-            return self._already_imported(import_id)
+        attempt = 1
         try:
-            return self._import_once(envelope, agreement, info, lease, say, chunk_rows)
+            while True:
+                if self.records.exists(import_id):
+                    return self._already_imported(import_id)
+                try:
+                    return self._import_once(envelope, agreement, info, lease, say, chunk_rows)
+                except ImportsCrossed as crossed:  # staged against visits since changed: stage it again
+                    if attempt == IMPORT_ATTEMPTS:
+                        raise ImportsCrossed(
+                            f"{crossed}, {IMPORT_ATTEMPTS} times in a row; nothing was recorded — try again"
+                        ) from None
+                    attempt += 1
         finally:
             lease.release()
 
     def _import_once(
         self, envelope: Envelope, agreement: str, info: FileInfo, lease: ChunkLease, say: Progress, chunk_rows: int
     ) -> ImportSummary:
-        """Compare the file with the visits recorded so far, stage it, and record it if its chunks are whole."""
+        """Compare the file with the visits recorded up to now, stage it, and record it if nothing crossed it."""
         import_id = ActivityImport.create_id(agreement, info.digest)
         found = self.records.agreement(agreement)
-        self.ledger.projections.catch_up()  # corrections compare with every visit recorded so far
+        basis = self.ledger.projections.head()
+        self.ledger.projections.catch_up()  # corrections compare with every visit recorded up to the basis
+        applied = self.ledger.projections.positions()[self.projection.name]
+        if applied < basis:
+            raise Unavailable(
+                f"{info.name}: the activity read model has applied the history to position {applied} of {basis}, "
+                "so the file cannot be compared with the visits recorded; nothing was recorded"
+            )
         rules = AgreementRules(found)
         existing = None
         if recorded_activity.has_visits(self.ledger.read_engine, agreement):
@@ -220,6 +248,13 @@ class ActivityUseCases:
             return [record], result
 
         def guard(tx: InTransaction) -> None:
+            hold(tx, lock_key(f"activity-import:{agreement}"))  # imports into this agreement record one at a time
+            for event in events_after(tx, self.ledger.mapper, basis, ActivityImport.Imported.TOPIC):
+                if event.agreement == agreement:
+                    raise ImportsCrossed(
+                        f"{info.name}: another import into {agreement} ({event.file_name!r}) was recorded "
+                        "while this file was being checked"
+                    )
             check_staged(tx, [*staged.chunks, *staged.correction_chunks], info.name)
 
         self.before_recording()
