@@ -53,6 +53,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import OperationalError
 
 from domain.activity.visits import encode_chunk
 from domain.errors import IntegrityFailure, Unavailable
@@ -204,8 +205,15 @@ class ChunkLease:
             conn.execute(update(chunk_leases).where(chunk_leases.c.lease == self.id).values(expires_at=expires))
 
     def release(self) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(chunk_leases).where(chunk_leases.c.lease == self.id))
+        """Let the sweep have what the import staged and did not record; never fails a command that was recorded.
+
+        A lease the database is too busy to release now simply expires.
+        """
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(chunk_leases).where(chunk_leases.c.lease == self.id))
+        except OperationalError:
+            pass
 
 
 def _aware(moment: datetime) -> datetime:
