@@ -31,6 +31,7 @@ from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict, IdempotencyMismatch, OpenbookError
 from ledger.persistence import IdempotencyClaim
 from ledger.persistence.database import Database
+from ledger.persistence.guards import Guard
 from ledger.persistence.transcoding import register_transcodings
 from ledger.projections.runner import ProjectionRunner, describe
 
@@ -72,10 +73,14 @@ class Ledger(Application[UUID]):
         payload: dict[str, Any],
         envelope: Envelope,
         build: Build,
+        *,
+        guard: Guard | None = None,
     ) -> Any:
         """Run a command once: build its changes, save them atomically, catch up the read models.
 
-        ``build`` returns the aggregates to save and the command's JSON-able result.
+        ``build`` returns the aggregates to save and the command's JSON-able result;
+        ``guard``, if any, checks inside the recording transaction what must still
+        hold when the events commit (it is not run when there is nothing to record).
         A retry returns the first result and catches up too, so re-running a
         command whose process died after its commit finishes its read models.
         """
@@ -98,7 +103,7 @@ class Ledger(Application[UUID]):
         claim = IdempotencyClaim(claim_key, digest, json.dumps(result)) if claim_key else None
         records_events = any(a.pending_events for a in aggregates)
         try:
-            self.save(*aggregates, idempotency=claim)
+            self.save(*aggregates, idempotency=claim, guard=guard if aggregates else None)
         except IntegrityError:
             if claim_key:
                 earlier = self._earlier_result(claim_key, digest, command)

@@ -2,7 +2,9 @@
 
 Both recorders add, in the same transaction as the events they store:
 a hash-chain row per event, and the idempotency claim of the command that
-produced them. Both make the stored events append-only in the database itself.
+produced them; and both run a command's guard (``ledger/persistence/guards.py``)
+in that transaction before writing. Both make the stored events append-only in
+the database itself.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from psycopg.sql import SQL, Identifier
 
 from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, SCHEMA_LOCK_KEY, IdempotencyClaim
 from ledger.persistence.chain import GENESIS, event_hash
+from ledger.persistence.guards import Guard, InTransaction
 
 _GUARD_FUNCTION = "openbook_append_only"
 
@@ -66,7 +67,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         super()._create_table(curs)
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
-        """A command that changed nothing still claims its idempotency key (first_position 0)."""
+        """First the command's guard; a command that changed nothing still claims its key (first_position 0)."""
+        guard: Guard | None = kwargs.get("guard")
+        if guard is not None:
+            guard(InTransaction("postgresql", lambda statement, params: _rows(curs, statement, params)))
         claim: IdempotencyClaim | None = kwargs.get("idempotency")
         if claim is not None and not stored_events:
             self._insert_claim(curs, claim, 0)
@@ -112,6 +116,12 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 (start, limit),
             )
             return [(row["notification_id"], row["hash"]) for row in curs.fetchall()]
+
+
+def _rows(curs: Any, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """A guard's query (``?`` placeholders); fetching waits for its result even in the library's pipeline."""
+    curs.execute(statement.replace("?", "%s"), tuple(params))
+    return [tuple(row.values()) for row in curs.fetchall()]
 
 
 class PostgresLedgerFactory(PostgresFactory):

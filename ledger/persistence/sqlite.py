@@ -23,6 +23,7 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLite
 
 from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, IdempotencyClaim
 from ledger.persistence.chain import GENESIS, event_hash
+from ledger.persistence.guards import Guard, InTransaction
 
 
 class _ImmediateTransaction(SQLiteTransaction):
@@ -72,6 +73,9 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
         with self.datastore.get_connection(commit=True) as conn, _ImmediateTransaction(conn, commit=True) as c:
+            guard: Guard | None = kwargs.get("guard")
+            if guard is not None:  # under the write lock, taken at BEGIN IMMEDIATE
+                guard(InTransaction("sqlite", lambda statement, params: _rows(c, statement, params)))
             positions = self._insert_events(c, stored_events, **kwargs)
             self._chain(c, stored_events, positions)
             claim: IdempotencyClaim | None = kwargs.get("idempotency")
@@ -147,6 +151,11 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 (start, limit),
             )
             return [(row[0], row[1]) for row in c.fetchall()]
+
+
+def _rows(c: SQLiteCursor, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    c.execute(statement, tuple(params))
+    return [tuple(row) for row in c.fetchall()]
 
 
 class SQLiteLedgerFactory(SQLiteFactory):

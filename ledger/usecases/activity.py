@@ -6,6 +6,15 @@ event, and a ``Corrected`` event when the file changed visits already
 recorded) — all or nothing, whatever happens to the process. The same file
 again records nothing and says so.
 
+Staging compares the file with the visits recorded up to a position (the
+basis) and runs outside any lock, so imports into one agreement can stage at
+once; recording is serialised per agreement. The recording transaction's guard
+checks that no other import into the agreement was recorded after the basis
+(else the comparison is stale: the file is staged again against the visits now
+recorded, so the later import records corrections, never the same visits
+twice), and that every chunk the event names is still there and whole (the
+import's lease keeps the sweep off them while it runs; ``ledger/files/chunks.py``).
+
 Arrears are recorded when an accountant calculates them (``calculate_arrears``),
 from the priced visits and the rate card before and after the review: the
 event keeps every line's arithmetic, and a later calculation that differs
@@ -34,15 +43,16 @@ from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
-from domain.errors import InvalidInput, NotFound, RuleBroken
+from domain.errors import ConcurrencyConflict, InvalidInput, NotFound, RuleBroken
 from domain.rates.pricer import Pricer
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
 from ledger.application import Ledger
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
-from ledger.files.chunks import ChunkStore, ChunkWriter
-from ledger.files.visit_files import inspect_file
+from ledger.files.chunks import ChunkLease, ChunkStore, ChunkWriter, check_staged
+from ledger.files.visit_files import FileInfo, inspect_file
 from ledger.jsonable import json_ready
+from ledger.persistence.guards import InTransaction, events_after, hold, lock_key
 from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import every_provider as recorded_activity
@@ -53,6 +63,13 @@ from ledger.usecases.rates import RateUseCases
 Progress = Callable[[str, int, int], None]  # (stage, done, total): stages "checking" (rows), "pricing" (visits)
 
 IMPORT_TOPICS = (ActivityImport.Imported.TOPIC, ActivityImport.Corrected.TOPIC)
+
+#: Times a file is staged before giving up when other imports into the agreement keep being recorded first.
+IMPORT_ATTEMPTS = 3
+
+
+class ImportsCrossed(ConcurrencyConflict):
+    """Another import into the agreement was recorded after this one compared its file with the visits."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,8 @@ class ActivityUseCases:
         self.chunks = chunks
         #: The activity read model, told how far pricing has got while an import is applied.
         self.projection = projection
+        #: Called after a file is staged and before it is recorded; tests pause or fault an import here.
+        self.before_recording: Callable[[], None] = lambda: None
 
     # -- import ----------------------------------------------------------------------------------
 
@@ -129,22 +148,42 @@ class ActivityUseCases:
         """
         info = inspect_file(path, file_name)
         import_id = ActivityImport.create_id(agreement, info.digest)
-        if self.records.exists(import_id):
-            self.ledger.catch_up_after_recording()  # a re-run finishes what a process killed after the commit left
-            return self._already_imported(import_id)
+        say = progress or (lambda _stage, _done, _total: None)
+        lease = self.chunks.lease(import_id)
+        attempt = 1
+        try:
+            while True:
+                if self.records.exists(import_id):
+                    self.ledger.catch_up_after_recording()  # a re-run finishes what a process killed after the commit left
+                    return self._already_imported(import_id)
+                try:
+                    return self._import_once(envelope, agreement, info, lease, say, chunk_rows)
+                except ImportsCrossed as crossed:  # staged against visits since changed: stage it again
+                    if attempt == IMPORT_ATTEMPTS:
+                        raise ImportsCrossed(
+                            f"{crossed}, {IMPORT_ATTEMPTS} times in a row; nothing was recorded — try again"
+                        ) from None
+                    attempt += 1
+        finally:
+            lease.release()
+
+    def _import_once(
+        self, envelope: Envelope, agreement: str, info: FileInfo, lease: ChunkLease, say: Progress, chunk_rows: int
+    ) -> ImportSummary:
+        """Compare the file with the visits recorded up to now, stage it, and record it if nothing crossed it."""
+        import_id = ActivityImport.create_id(agreement, info.digest)
         found = self.records.agreement(agreement)
-        # corrections compare with every visit recorded so far
+        basis = self.ledger.projections.head()
+        # corrections compare with every visit recorded up to the basis
         self.ledger.projections.bring_up_to_date("activity", purpose=f"importing {info.name}")
         rules = AgreementRules(found)
         existing = None
         if recorded_activity.has_visits(self.ledger.read_engine, agreement):
             existing = partial(recorded_activity.recorded_visits, self.ledger.read_engine, agreement)
-        say = progress or (lambda _stage, _done, _total: None)
-        writer = ChunkWriter(self.ledger.database)
         staged = stage_file(
             info,
             rules,
-            writer,
+            ChunkWriter(self.ledger.database, lease),
             existing=existing,
             progress=say,
             chunk_rows=chunk_rows,
@@ -204,9 +243,23 @@ class ActivityUseCases:
                 )
             return [record], result
 
+        def guard(tx: InTransaction) -> None:
+            hold(tx, lock_key(f"activity-import:{agreement}"))  # imports into this agreement record one at a time
+            for event in events_after(tx, self.ledger.mapper, basis, ActivityImport.Imported.TOPIC):
+                if event.agreement == agreement:
+                    raise ImportsCrossed(
+                        f"{info.name}: another import into {agreement} ({event.file_name!r}) was recorded "
+                        "while this file was being checked"
+                    )
+            check_staged(tx, [*staged.chunks, *staged.correction_chunks], info.name)
+
+        self.before_recording()
+        lease.refresh()
         self.projection.on_visits = lambda done: say("pricing", done, staged.visits)
         try:
-            recorded = self.ledger._execute("import_activity", {**base, "file_format": info.format}, envelope, build)
+            recorded = self.ledger._execute(
+                "import_activity", {**base, "file_format": info.format}, envelope, build, guard=guard
+            )
         finally:
             self.projection.on_visits = None
         spend, unpriced = recorded_activity.import_spend(self.ledger.read_engine, str(import_id))
@@ -243,8 +296,8 @@ class ActivityUseCases:
         return digests
 
     def sweep_activity_chunks(self, older_than: timedelta = timedelta(days=1)) -> int:
-        """Delete staged chunks no import references (a failed or killed import's), once older than the grace."""
-        return self.chunks.delete_unreferenced(self.referenced_chunks(), older_than)
+        """Delete staged chunks no import references and no import in progress holds, once older than the grace."""
+        return self.chunks.delete_unreferenced(self.referenced_chunks, older_than)
 
     # -- arrears -----------------------------------------------------------------------------------
 
