@@ -25,6 +25,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Transcoder
 
 from domain.aggregate import LedgerAggregate
+from domain.checks import check_envelope
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict, IdempotencyMismatch, OpenbookError
 from ledger.persistence import IdempotencyClaim
@@ -71,6 +72,7 @@ class Ledger(Application[UUID]):
 
         ``build`` returns the aggregates to save and the command's JSON-able result.
         """
+        check_envelope(envelope)  # every command's effective date and reason, within domain/bounds.py
         claim_key = envelope.idempotency_key
         digest = _digest(command, payload, envelope) if claim_key else ""
         if claim_key:

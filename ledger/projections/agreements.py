@@ -145,6 +145,7 @@ agreement_kpis = Table(
     Column("measure", Text, nullable=False),
     Column("target", ExactDecimal, nullable=False),
     Column("direction", String(20), nullable=False),
+    Column("unit", String(10), nullable=False),  # domain.agreements.terms.KpiUnit
 )
 
 #: Dated settings, in recording order: "payment-basis" (actual, planned, actual-capped), "living-wage"
@@ -405,6 +406,7 @@ class AgreementsProjection(Projection):
                 measure=e.measure,
                 target=e.target,
                 direction=e.direction,
+                unit=e.unit,
             )
         )
 
