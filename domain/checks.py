@@ -4,7 +4,9 @@ Agreements, rate cards, rate reviews (and the areas still to come) take the
 same kinds of input: a choice from a list, an exact number, a non-blank text,
 a date, a financial year, a reason. Checking them in one place means a user
 sees the same message for the same mistake wherever they make it, always
-naming the field, and money can never slip in as a float.
+naming the field, and money can never slip in as a float. The bounds a new
+fact's values must keep within (longest text, largest sums, the dates) are
+stated in ``domain/bounds.py`` and applied here.
 """
 
 from __future__ import annotations
@@ -126,11 +128,10 @@ def check_day(value: object, field: str) -> date:
     return day
 
 
-def check_amount(value: object, field: str, *, negative: bool = False, above_zero: bool = False) -> Decimal:
-    """An amount of money in pounds and pence, at most ``MAX_AMOUNT`` (and at least minus it where
-    ``negative`` is allowed, else at least zero, or more than zero when ``above_zero``)."""
-    lowest = -MAX_AMOUNT if negative else Decimal(0)
-    return check_decimal(value, field, places=2, minimum=lowest, maximum=MAX_AMOUNT, above_minimum=above_zero)
+def check_amount(value: object, field: str, *, above_zero: bool = False) -> Decimal:
+    """An amount of money in pounds and pence from zero (or above it, when ``above_zero``) to ``MAX_AMOUNT``.
+    (A cost return's lines, where a deficit is negative, are bounded by the filing, ``domain/returns/filing.py``.)"""
+    return check_decimal(value, field, places=2, minimum=Decimal(0), maximum=MAX_AMOUNT, above_minimum=above_zero)
 
 
 def check_hourly_rate(value: object, field: str) -> Decimal:
