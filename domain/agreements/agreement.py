@@ -90,7 +90,7 @@ from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.money import format_gbp
 from domain.organisations.organisation import check_code
-from domain.periods import FinancialYear
+from domain.periods import FinancialYear, Period, parse_financial_year
 from domain.returns.statutory_wages import real_living_wage_on
 
 __all__ = [
@@ -393,7 +393,7 @@ class Agreement(LedgerAggregate):
         check_reason(envelope, "a contribution")
         if commissioner not in self._commissioners:
             raise NotFound(f"commissioner: {commissioner} is not a commissioner of {self.code}")
-        year = check_year(financial_year)
+        year = self.check_year_in_term(financial_year)
         value = check_amount(amount, "amount")
         if self._contributions.get((commissioner, year)) == value:
             return
@@ -602,6 +602,22 @@ class Agreement(LedgerAggregate):
     def is_in_term(self, on: date) -> bool:
         """Whether ``on`` falls in the term as extended (start to end, inclusive)."""
         return self.term_start <= check_date(on, "on") <= self.term_end
+
+    def check_period_in_term(self, period: Period, field: str = "period") -> Period:
+        """A year or quarter with at least one day in the term: a contribution, pool, review, cost return
+        or KPI result for any other period could never apply."""
+        if period.end < self.term_start or period.start > self.term_end:
+            raise RuleBroken(
+                f"{field}: {period} is outside the term of {self.code} "
+                f"({self.term_start.isoformat()} to {self.term_end.isoformat()})"
+            )
+        return period
+
+    def check_year_in_term(self, financial_year: FinancialYear | str, field: str = "financial_year") -> str:
+        """The canonical text of a financial year within the ledger's years and the term."""
+        year = parse_financial_year(check_year(financial_year, field))
+        self.check_period_in_term(year, field)
+        return str(year)
 
     def check_in_term(self, on: date) -> None:
         if not self.is_in_term(on):

@@ -117,6 +117,7 @@ class IncentiveUseCases:
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             found = self.records.agreement(agreement)
             check_may_review(self.records, envelope.actor, found, "recording KPI results", subject=provider)
+            found.check_period_in_term(chosen)
             self._awarded_provider(found, provider, chosen)
             record, code, outcome = self._record_result(envelope, found, provider, chosen, kpi, value, evidence, {})
             result = record.results[code]
@@ -197,7 +198,7 @@ class IncentiveUseCases:
                 problems.append(f"row {row.number}, column {column}: {message.removeprefix(prefix)}")
                 return None
 
-        period = check("period", lambda: check_period(row.period.strip()))
+        period = check("period", lambda: found.check_period_in_term(check_period(row.period.strip())))
         code = definition = None
         if period is not None:
             check("provider", lambda: self._awarded_provider(found, row.provider.strip(), period))

@@ -243,3 +243,23 @@ def test_an_xlsx_formula_without_a_stored_value_is_reported_by_row_and_column(wi
     with pytest.raises(InvalidInput, match=r"visits.xlsx: row 2, column planned_minutes: a formula without a value"):
         wirral.activity.import_activity(on(WHEN, "ECM"), WIRRAL, path)
     assert wirral.projections.head() == head
+
+
+def test_a_year_or_period_outside_the_agreements_term_is_refused(wirral):
+    """Wirral's term runs from 1 April 2019 to 31 March 2024: nothing can be set for 2050-51."""
+    outside = r"financial_year: 2050-51 is outside the term of wirral-homecare \(2019-04-01 to 2024-03-31\)"
+    head = wirral.projections.head()
+    with pytest.raises(RuleBroken, match=outside):
+        wirral.agreements.set_contribution(on(WHEN, "pool"), WIRRAL, "wirral-council", "2050-51", D("1.00"))
+    with pytest.raises(RuleBroken, match=outside):
+        wirral.reviews.open_rate_review(on(WHEN, "review"), WIRRAL, "2050-51")
+    with pytest.raises(RuleBroken, match=outside):
+        wirral.settlements.set_pooled_budget(on(WHEN, "pool"), WIRRAL, "2050-51", target="1.00",
+                                             bands=[(None, None, "1")])  # fmt: skip
+    with pytest.raises(RuleBroken, match=r"period: 2050-51-Q1 is outside the term of wirral-homecare"):
+        wirral.returns.draft_cost_return(
+            Envelope(finance("premier-care"), WHEN), WIRRAL, "premier-care", "2050-51-Q1", filing_data()
+        )
+    with pytest.raises(RuleBroken, match=r"period: 2050-51 is outside the term of wirral-homecare"):
+        wirral.incentives.record_kpi_result(on(WHEN, "results"), WIRRAL, "premier-care", "2050-51", "missed", "1", "")
+    assert wirral.projections.head() == head
