@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -126,19 +128,21 @@ class _Rows:
             book = openpyxl.load_workbook(self.info.path, read_only=True, data_only=True)
         except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad workbook
             raise InvalidInput(f"{self.info.name}: not a readable Excel workbook ({type(e).__name__})") from None
-        # The formulas themselves, read beside the values: a formula whose result was never stored
-        # (a workbook written by a program, not saved by Excel) reads as None, which is not a blank.
-        formulas = openpyxl.load_workbook(self.info.path, read_only=True, data_only=False)
+        # A formula whose result was never stored (a workbook written by a program, not saved by
+        # Excel) reads as None, which is not a blank: where the workbook has formulas at all, they are
+        # read beside the values, so such a cell can be named.
+        formulas = openpyxl.load_workbook(self.info.path, read_only=True) if _has_formulas(self.info.path) else None
 
         def close() -> None:
             book.close()
-            formulas.close()
+            if formulas is not None:
+                formulas.close()
 
         self._close = close
         chosen = "visits" if "visits" in book.sheetnames else book.sheetnames[0]
         sheet = book[chosen]
         cells = sheet.iter_rows(values_only=True)
-        written = formulas[chosen].iter_rows(values_only=True)
+        written = iter(()) if formulas is None else formulas[chosen].iter_rows(values_only=True)
         header = [_cell_text(v) for v in next(cells, ())]
         next(written, None)
         while header and not header[-1]:
@@ -146,7 +150,8 @@ class _Rows:
         width = len(header)
 
         def rows() -> Iterator[list[str]]:
-            for number, (values, typed) in enumerate(zip(cells, written, strict=False), 2):
+            for number, values in enumerate(cells, 2):
+                typed = next(written, ())
                 for column, (value, text) in enumerate(zip(values, typed, strict=False)):
                     if value is None and isinstance(text, str) and text.startswith("="):
                         heading = header[column] if column < width else f"column {column + 1}"
@@ -166,6 +171,24 @@ class _Rows:
 
     def close(self) -> None:
         self._close()
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")  # a cell's <f> element, with or without a namespace prefix
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet holds a formula, read straight from the workbook's XML: decompressing
+    is far cheaper than parsing every cell a second time."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as member:
+                    tail = b""
+                    while block := member.read(1 << 20):
+                        if _FORMULA.search(tail + block):
+                            return True
+                        tail = block[-16:]
+    return False
 
 
 def _read_error(error: Exception) -> str:
