@@ -81,9 +81,9 @@ from domain.checks import (
     check_financial_year,
     check_hourly_rate,
     check_name,
+    check_period_in_range,
     check_reason,
     check_text,
-    check_year,
 )
 from domain.dated import in_force
 from domain.envelope import Envelope
@@ -605,7 +605,8 @@ class Agreement(LedgerAggregate):
 
     def check_period_in_term(self, period: Period, field: str = "period") -> Period:
         """A year or quarter with at least one day in the term: a contribution, pool, review, cost return
-        or KPI result for any other period could never apply."""
+        or KPI result for any other period could never apply. (Beyond the ledger's years is a bound first.)"""
+        check_period_in_range(period, field)
         if period.end < self.term_start or period.start > self.term_end:
             raise RuleBroken(
                 f"{field}: {period} is outside the term of {self.code} "
@@ -615,7 +616,7 @@ class Agreement(LedgerAggregate):
 
     def check_year_in_term(self, financial_year: FinancialYear | str, field: str = "financial_year") -> str:
         """The canonical text of a financial year within the ledger's years and the term."""
-        year = parse_financial_year(check_year(financial_year, field))
+        year = parse_financial_year(check_financial_year(financial_year, field))
         self.check_period_in_term(year, field)
         return str(year)
 

@@ -170,7 +170,7 @@ def test_a_rate_outside_the_agreements_term_is_refused(wirral):
 
 
 def test_the_values_at_the_bounds_are_accepted(wirral):
-    wirral.agreements.set_contribution(on(WHEN, "pool"), WIRRAL, "wirral-council", "2098-99", MAX_AMOUNT)
+    wirral.agreements.set_contribution(on(WHEN, "pool"), WIRRAL, "wirral-council", "2019-20", MAX_AMOUNT)
     wirral.rates.publish_rate(on(WHEN), WIRRAL, "standard", "zone-1", hourly_rate=MAX_HOURLY_RATE, effective_from=WHEN)
     wirral.agreements.add_service_type(on(LATEST_DATE, "T" * TEXT_LENGTH), WIRRAL, "complex")
     assert wirral.rates.rate_for(WIRRAL, "standard", "zone-1", WHEN).hourly_rate == D("1000.00")
