@@ -263,3 +263,13 @@ def test_a_year_or_period_outside_the_agreements_term_is_refused(wirral):
     with pytest.raises(RuleBroken, match=r"period: 2050-51 is outside the term of wirral-homecare"):
         wirral.incentives.record_kpi_result(on(WHEN, "results"), WIRRAL, "premier-care", "2050-51", "missed", "1", "")
     assert wirral.projections.head() == head
+
+
+def test_the_cli_refuses_an_effective_date_beyond_the_bounds_in_one_line(openbook):
+    result = openbook("organisations", "register", "late-care", "Late Care", "--kind", "provider",
+                      "--effective", "9999-12-31")  # fmt: skip
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "error: effective_date: 9999-12-31 is outside the dates the ledger records (1990-04-01 to 2099-03-31)"
+    )
+    assert openbook("events").stdout.strip() == "no events"
