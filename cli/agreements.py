@@ -17,7 +17,7 @@ import click
 from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from cli.rates import rate_text
 from domain.agreements.postcodes import postcode_district
-from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, PaymentBasis, ServiceType
+from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, KpiUnit, PaymentBasis, ServiceType
 from domain.errors import NotFound
 from domain.money import format_gbp
 from ledger.queries import agreements as queries
@@ -277,16 +277,20 @@ def agreements_end_award(
 @click.option("--measure", required=True)
 @click.option("--target", required=True)
 @click.option("--direction", required=True, type=_choice(KpiDirection))
+@click.option(
+    "--unit", type=_choice(KpiUnit), help="percent (0-100), count (whole, from 0), rate (from 0) or number; "
+    "without it, the measure's words decide (\"% of ...\" is a percent, \"number of ...\" a count, else a rate)."
+)
 @command_options
 @json_option
 @pass_context
 def agreements_define_kpi(
-    context: Context, code: str, kpi: str, name: str, measure: str, target: str, direction: str, effective: Any,
-    reason: str | None, idempotency_key: str | None, as_json: bool,
+    context: Context, code: str, kpi: str, name: str, measure: str, target: str, direction: str, unit: str | None,
+    effective: Any, reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:
     """Define a KPI from --effective; defining it again revises it from that date."""
     envelope = recording(context, effective, reason, idempotency_key)
-    context.book.agreements.define_kpi(envelope, code, kpi, name, measure, target, direction)
+    context.book.agreements.define_kpi(envelope, code, kpi, name, measure, target, direction, unit)
     emit({"agreement": code, "kpi": kpi}, as_json, _recorded(f"KPI {kpi} of {code}"))
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 import click
 
 from cli.context import Context, emit, json_option, pass_context
+from domain.bounds import MAX_EVENTS_LIMIT, MAX_POSITION
 from domain.errors import InvalidInput
 from ledger.authorisation import check_may_read_history
 from ledger.persistence.history import read_events
@@ -25,6 +26,10 @@ def events(
     context: Context, after: int, limit: int, topics: tuple[str, ...], aggregate: str | None, as_json: bool
 ) -> None:
     """List recorded events: position, recorded-at, actor, effective date, topic (auditors and the operator)."""
+    if not 1 <= limit <= MAX_EVENTS_LIMIT:
+        raise InvalidInput(f"--limit: {limit} must be from 1 to {MAX_EVENTS_LIMIT:,}")
+    if not 0 <= after <= MAX_POSITION:
+        raise InvalidInput(f"--after: {after} is not a position; positions run from 0 to {MAX_POSITION:,}")
     try:
         aggregate_id = UUID(aggregate) if aggregate else None
     except ValueError:

@@ -27,6 +27,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError, Transcoder
 
 from domain.aggregate import LedgerAggregate
+from domain.checks import check_envelope
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict, IdempotencyMismatch, OpenbookError
 from ledger.persistence import IdempotencyClaim
@@ -84,6 +85,7 @@ class Ledger(Application[UUID]):
         A retry returns the first result and catches up too, so re-running a
         command whose process died after its commit finishes its read models.
         """
+        check_envelope(envelope)  # every command's effective date and reason, within domain/bounds.py
         claim_key = envelope.idempotency_key
         digest = _digest(command, payload, envelope) if claim_key else ""
         if claim_key:

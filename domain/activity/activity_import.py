@@ -15,6 +15,7 @@ from uuid import UUID
 
 from domain.activity.visits import CORRECTION_FIELDS, Correction
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.checks import check_file_name
 from domain.envelope import Envelope
 from domain.errors import InvalidInput
 
@@ -152,7 +153,7 @@ class ActivityImport(LedgerAggregate):
             id=cls.create_id(agreement, digest),
             envelope=envelope,
             agreement=agreement,
-            file_name=file_name,
+            file_name=check_file_name(file_name),
             file_digest=digest,
             file_format=file_format,
             rows=rows,

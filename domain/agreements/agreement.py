@@ -53,6 +53,7 @@ from domain.agreements.terms import (
     CommissionerKind,
     Kpi,
     KpiDirection,
+    KpiUnit,
     LivingWageAdoption,
     PaymentBasis,
     PostcodeLocation,
@@ -72,10 +73,15 @@ from domain.agreements.terms import (
     zones_on,
 )
 from domain.checks import (
+    check_amount,
     check_choice,
     check_date,
+    check_day,
     check_decimal,
     check_financial_year,
+    check_hourly_rate,
+    check_name,
+    check_period_in_range,
     check_reason,
     check_text,
 )
@@ -84,7 +90,7 @@ from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.money import format_gbp
 from domain.organisations.organisation import check_code
-from domain.periods import FinancialYear
+from domain.periods import FinancialYear, Period, parse_financial_year
 from domain.returns.statutory_wages import real_living_wage_on
 
 __all__ = [
@@ -229,18 +235,28 @@ class Agreement(LedgerAggregate):
             aggregate._log(self, self.what())
 
     class KpiDefined(LedgerEvent):
+        """Version 2 records the KPI's unit; a version 1 event takes the unit its measure's words give."""
+
         TOPIC = "openbook:agreement.kpi-defined"
+        class_version = 2
         kpi: str
         name: str
         measure: str
         target: Decimal
         direction: str
+        unit: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["unit"] = KpiUnit.of_measure(state["measure"]).value
 
         def what(self) -> str:
             return f"KPI {self.kpi} ({self.name}): {self.measure}, target {self.target}, {self.direction}"
 
         def apply(self, aggregate: Agreement) -> None:
-            kpi = Kpi(self.kpi, self.name, self.measure, self.target, KpiDirection(self.direction))
+            kpi = Kpi(
+                self.kpi, self.name, self.measure, self.target, KpiDirection(self.direction), KpiUnit(self.unit)
+            )
             aggregate._kpis.append((self.envelope.effective_date, kpi))
             aggregate._log(self, self.what())
 
@@ -330,8 +346,8 @@ class Agreement(LedgerAggregate):
         check_code(code)
         chosen_kind = check_choice(AgreementKind, kind, "kind")
         basis = check_choice(PaymentBasis, payment_basis, "payment_basis")
-        check_date(term_start, "term_start")
-        check_date(term_end, "term_end")
+        check_day(term_start, "term_start")
+        check_day(term_end, "term_end")
         if term_end < term_start:
             raise InvalidInput(
                 f"term_end: {term_end.isoformat()} is before the term starts on {term_start.isoformat()}"
@@ -341,7 +357,7 @@ class Agreement(LedgerAggregate):
             id=cls.create_id(code),
             envelope=envelope,
             code=code,
-            name=check_text(name, "name"),
+            name=check_name(name),
             kind=chosen_kind.value,
             term_start=term_start,
             term_end=term_end,
@@ -350,7 +366,7 @@ class Agreement(LedgerAggregate):
 
     def extend_term(self, envelope: Envelope, new_end: date) -> None:
         check_reason(envelope, "an extension")
-        check_date(new_end, "new_end")
+        check_day(new_end, "new_end")
         if new_end <= self.term_end:
             raise RuleBroken(
                 f"new_end: {new_end.isoformat()} does not extend the term, "
@@ -377,8 +393,8 @@ class Agreement(LedgerAggregate):
         check_reason(envelope, "a contribution")
         if commissioner not in self._commissioners:
             raise NotFound(f"commissioner: {commissioner} is not a commissioner of {self.code}")
-        year = check_financial_year(financial_year)
-        value = check_decimal(amount, "amount", places=2, minimum=Decimal(0))
+        year = self.check_year_in_term(financial_year)
+        value = check_amount(amount, "amount")
         if self._contributions.get((commissioner, year)) == value:
             return
         self.trigger_event(
@@ -389,7 +405,7 @@ class Agreement(LedgerAggregate):
         """A zone or lot with its postcode districts, in force from the envelope's effective date."""
         check_reason(envelope, "a new zone")
         check_code(zone, "zone")
-        label = check_text(name, "name")
+        label = check_name(name)
         if zone in self._zones:
             raise RuleBroken(f"zone: {zone} already exists in {self.code}")
         if isinstance(districts, str):
@@ -414,7 +430,7 @@ class Agreement(LedgerAggregate):
         """
         check_reason(envelope, "a new lot")
         check_code(lot, "lot")
-        label = check_text(name, "name")
+        label = check_name(name)
         if lot in self._zones:
             raise RuleBroken(f"lot: {lot} already exists in {self.code}")
         if isinstance(covers, str):
@@ -454,7 +470,7 @@ class Agreement(LedgerAggregate):
         check_code(provider, "provider")
         chosen_tier = check_choice(AwardTier, tier, "tier")
         start = envelope.effective_date
-        if to_date is not None and check_date(to_date, "to_date") < start:
+        if to_date is not None and check_day(to_date, "to_date") < start:
             raise InvalidInput(f"to_date: {to_date.isoformat()} is before the award starts on {start.isoformat()}")
         self._zone_on(zone, start)
         self.check_in_term(start)
@@ -509,18 +525,26 @@ class Agreement(LedgerAggregate):
         measure: str,
         target: Decimal,
         direction: KpiDirection | str,
+        unit: KpiUnit | str | None = None,
     ) -> None:
-        """Define a KPI from the envelope's effective date; defining it again revises it from that date."""
+        """Define a KPI from the envelope's effective date; defining it again revises it from that date.
+
+        Without a ``unit`` the KPI takes the one its measure's words give (``KpiUnit.of_measure``);
+        its target must lie in the unit's range, as its results will have to.
+        """
         check_reason(envelope, "a KPI")
         check_code(kpi, "kpi")
+        described = check_text(measure, "measure")
+        chosen = KpiUnit.of_measure(described) if unit is None else check_choice(KpiUnit, unit, "unit")
         self.trigger_event(
             self.KpiDefined,
             envelope=envelope,
             kpi=kpi,
-            name=check_text(name, "name"),
-            measure=check_text(measure, "measure"),
-            target=check_decimal(target, "target"),
+            name=check_name(name),
+            measure=described,
+            target=chosen.check(target, "target"),
             direction=check_choice(KpiDirection, direction, "direction").value,
+            unit=chosen.value,
         )
 
     def set_payment_basis(self, envelope: Envelope, payment_basis: PaymentBasis | str) -> None:
@@ -545,13 +569,11 @@ class Agreement(LedgerAggregate):
             raise InvalidInput("adoptions: a withdrawn commitment has no adoption dates")
         seen: set[date] = set()
         for index, (adopted_from, hourly_rate) in enumerate(adoptions or ()):
-            check_date(adopted_from, f"adoptions[{index}].adopted_from")
+            check_day(adopted_from, f"adoptions[{index}].adopted_from")
             if adopted_from in seen:
                 raise InvalidInput(f"adoptions[{index}].adopted_from: {adopted_from.isoformat()} is listed twice")
             seen.add(adopted_from)
-            rate = check_decimal(
-                hourly_rate, f"adoptions[{index}].hourly_rate", places=2, minimum=Decimal(0), above_minimum=True
-            )
+            rate = check_hourly_rate(hourly_rate, f"adoptions[{index}].hourly_rate")
             rows.append({"adopted_from": adopted_from, "hourly_rate": rate})
         rows.sort(key=lambda row: row["adopted_from"])
         self.trigger_event(self.LivingWageCommitmentSet, envelope=envelope, committed=bool(committed), adoptions=rows)
@@ -580,6 +602,23 @@ class Agreement(LedgerAggregate):
     def is_in_term(self, on: date) -> bool:
         """Whether ``on`` falls in the term as extended (start to end, inclusive)."""
         return self.term_start <= check_date(on, "on") <= self.term_end
+
+    def check_period_in_term(self, period: Period, field: str = "period") -> Period:
+        """A year or quarter with at least one day in the term: a contribution, pool, review, cost return
+        or KPI result for any other period could never apply. (Beyond the ledger's years is a bound first.)"""
+        check_period_in_range(period, field)
+        if period.end < self.term_start or period.start > self.term_end:
+            raise RuleBroken(
+                f"{field}: {period} is outside the term of {self.code} "
+                f"({self.term_start.isoformat()} to {self.term_end.isoformat()})"
+            )
+        return period
+
+    def check_year_in_term(self, financial_year: FinancialYear | str, field: str = "financial_year") -> str:
+        """The canonical text of a financial year within the ledger's years and the term."""
+        year = parse_financial_year(check_financial_year(financial_year, field))
+        self.check_period_in_term(year, field)
+        return str(year)
 
     def check_in_term(self, on: date) -> None:
         if not self.is_in_term(on):
@@ -651,7 +690,8 @@ class Agreement(LedgerAggregate):
         return dict(self._services)
 
     def check_rate_key(self, service: ServiceType | str, zone: str, on: date) -> None:
-        """A rate may only be set for a service type and zone the agreement has on that date."""
+        """A rate may only be set within the term, for a service type and zone the agreement has on that date."""
+        self.check_in_term(on)
         chosen = check_service(service)
         if chosen not in self.service_types_on(on):
             raise NotFound(f"service: {chosen} is not a service type of {self.code} on {on.isoformat()}")

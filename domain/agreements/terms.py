@@ -22,9 +22,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from domain.agreements.postcodes import postcode_district
-from domain.checks import check_choice, check_date, check_financial_year
+from domain.bounds import MAX_COUNT
+from domain.checks import check_choice, check_date, check_decimal, check_financial_year
 from domain.dated import in_force
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.money import total
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "CommissionerKind",
     "Kpi",
     "KpiDirection",
+    "KpiUnit",
     "LivingWageAdoption",
     "PaymentBasis",
     "PostcodeLocation",
@@ -89,6 +91,36 @@ class AwardTier(StrEnum):
 class KpiDirection(StrEnum):
     HIGHER_IS_BETTER = "higher-is-better"  # met when the result is at least the target
     LOWER_IS_BETTER = "lower-is-better"  # met when the result is at most the target
+
+
+class KpiUnit(StrEnum):
+    """What a KPI's figures are, and so which figures it can take (its targets and results alike)."""
+
+    PERCENT = "percent"  # 0 to 100
+    COUNT = "count"  # a whole number from 0 to MAX_COUNT
+    RATE = "rate"  # a figure per some base (missed visits per 1,000 planned): 0 to MAX_COUNT
+    NUMBER = "number"  # any figure from -MAX_COUNT to MAX_COUNT
+
+    @classmethod
+    def of_measure(cls, measure: str) -> KpiUnit:
+        """The unit a measure's own words give: "% of ..." is a percent, "number of ..." a count,
+        anything else a rate. KPIs defined before units were recorded take the unit this gives."""
+        words = measure.strip().lower()
+        if "%" in words or "percent" in words:
+            return cls.PERCENT
+        if words.startswith(("number of", "count of")):
+            return cls.COUNT
+        return cls.RATE
+
+    def check(self, value: object, field: str) -> Decimal:
+        """A figure in this unit; outside the unit's range it is refused, naming ``field`` and the range."""
+        number = check_decimal(value, field)
+        low, high = (0, 100) if self is KpiUnit.PERCENT else (-MAX_COUNT if self is KpiUnit.NUMBER else 0, MAX_COUNT)
+        if not low <= number <= high:
+            raise InvalidInput(f"{field}: {number} is outside {low} to {high}, the range of a {self.value} KPI")
+        if self is KpiUnit.COUNT and number != number.to_integral_value():
+            raise InvalidInput(f"{field}: {number} is not a whole number, as a count KPI's figures are")
+        return number
 
 
 class CommissionerKind(StrEnum):
@@ -169,6 +201,7 @@ class Kpi:
     measure: str
     target: Decimal
     direction: KpiDirection
+    unit: KpiUnit
 
     def is_met(self, result: Decimal) -> bool:
         if self.direction is KpiDirection.HIGHER_IS_BETTER:

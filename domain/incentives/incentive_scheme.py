@@ -40,7 +40,16 @@ from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.agreements.agreement import Agreement
-from domain.checks import check_choice, check_decimal, check_financial_year, check_reason
+from domain.bounds import MAX_HOURLY_RATE, MAX_HOURS
+from domain.checks import (
+    check_amount,
+    check_choice,
+    check_decimal,
+    check_financial_year,
+    check_hourly_rate,
+    check_reason,
+    check_year,
+)
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, OpenbookError
 from domain.incentives.reduction import ReductionAssessment, assess_reduction, assess_reduction_share_of_saving
@@ -241,7 +250,7 @@ def check_terms(
     With ``agreement``, named KPIs must be KPIs the agreement has defined.
     """
     problems: list[str] = []
-    year = _collect(problems, check_financial_year, from_year)
+    year = _collect(problems, check_year, from_year)
     chosen_measure = _collect(problems, check_choice, Measure, measure, "measure")
     rule = _collect(problems, check_choice, BaselineRule, baseline, "baseline")
     fixed: dict[str, Decimal] = {}
@@ -249,7 +258,7 @@ def check_terms(
         code = _collect(problems, check_code, provider, "fixed_baselines")
         number = _collect(
             problems, check_decimal, hours, f"fixed_baselines[{provider}]", places=2, minimum=Decimal(0),
-            above_minimum=True,
+            above_minimum=True, maximum=MAX_HOURS,
         )  # fmt: skip
         if code is not None and number is not None:
             fixed[code] = number
@@ -268,10 +277,7 @@ def check_terms(
         if payment_per_hour is None:
             problems.append("payment_per_hour: required for a per-hour payment, in pounds, e.g. 2.00")
         else:
-            per_hour = _collect(
-                problems, check_decimal, payment_per_hour, "payment_per_hour", places=2, minimum=Decimal(0),
-                above_minimum=True,
-            )  # fmt: skip
+            per_hour = _collect(problems, check_hourly_rate, payment_per_hour, "payment_per_hour")
         for name, value in (("saving_rate", saving_rate), ("saving_share", saving_share)):
             if value is not None:
                 problems.append(f"{name}: only a share-of-saving payment has one; this payment is per-hour")
@@ -280,7 +286,8 @@ def check_terms(
             problems.append("saving_rate: required for a share of the saving, the hourly rate in pounds, e.g. 15.80")
         else:
             rate = _collect(
-                problems, _as_given, saving_rate, "saving_rate", 4, minimum=Decimal(0), above_minimum=True
+                problems, _as_given, saving_rate, "saving_rate", 4, minimum=Decimal(0), above_minimum=True,
+                maximum=MAX_HOURLY_RATE,
             )
         if saving_share is None:
             problems.append("saving_share: required for a share of the saving, a fraction such as 0.5 for 50%")
@@ -314,7 +321,7 @@ def check_terms(
                 )
     limit = None
     if cap is not None:
-        limit = _collect(problems, check_decimal, cap, "cap", places=2, minimum=Decimal(0))
+        limit = _collect(problems, check_amount, cap, "cap")
     if problems:
         raise InvalidInput(problems)
     return SchemeTerms(

@@ -31,13 +31,12 @@ from uuid import UUID
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import Kpi, KpiDirection
-from domain.checks import check_decimal, check_reason, check_text
+from domain.checks import check_period_in_range, check_reason, check_text
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound
 from domain.periods import FinancialYear, Period, Quarter
 
 __all__ = [
-    "EVIDENCE_LENGTH",
     "KpiResult",
     "KpiResults",
     "KpiStanding",
@@ -45,9 +44,6 @@ __all__ = [
     "kpi_standing",
     "target_words",
 ]
-
-EVIDENCE_LENGTH = 500
-
 
 def target_words(direction: KpiDirection | str, target: Decimal) -> str:
     """'at least 95' or 'at most 0.5': the target as people say it."""
@@ -167,6 +163,7 @@ class KpiResults(LedgerAggregate):
     def open(cls, envelope: Envelope, agreement: str, provider: str, period: Period) -> KpiResults:
         if not isinstance(period, (FinancialYear, Quarter)):
             raise InvalidInput(f"period: {period!r} is not a financial year or quarter")
+        check_period_in_range(period)
         return cls._create(
             cls.Opened,
             id=cls.create_id(agreement, provider, str(period)),
@@ -181,8 +178,8 @@ class KpiResults(LedgerAggregate):
 
         A correction must say why (the envelope's reason).
         """
-        number = check_decimal(value, "value")
-        note = check_text(evidence, "evidence", EVIDENCE_LENGTH)
+        number = kpi.unit.check(value, "value")
+        note = check_text(evidence, "evidence")
         fields = {
             "kpi": kpi.code,
             "name": kpi.name,

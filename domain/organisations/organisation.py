@@ -7,12 +7,11 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.checks import check_text
+from domain.checks import check_name
 from domain.envelope import Envelope
 from domain.errors import InvalidInput
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-NAME_LENGTH = 200  # the read models' name columns hold this many characters
 
 
 class OrganisationKind(StrEnum):
@@ -70,7 +69,7 @@ class Organisation(LedgerAggregate):
         check_code(code)
         if member_of is not None:
             check_code(member_of, "member_of")
-        name = check_text(name, "name", NAME_LENGTH)
+        name = check_name(name)
         return cls._create(
             cls.Registered,
             id=cls.create_id(code),
@@ -82,6 +81,6 @@ class Organisation(LedgerAggregate):
         )
 
     def rename(self, envelope: Envelope, name: str) -> None:
-        name = check_text(name, "name", NAME_LENGTH)
+        name = check_name(name)
         if name != self.name:
             self.trigger_event(self.Renamed, envelope=envelope, name=name)

@@ -12,10 +12,10 @@ from enum import StrEnum
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.checks import check_text
+from domain.checks import check_name
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
-from domain.organisations.organisation import NAME_LENGTH, OrganisationKind
+from domain.organisations.organisation import OrganisationKind
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@+-]{1,127}$")
 
@@ -98,7 +98,7 @@ class User(LedgerAggregate):
         username = username.strip().lower()
         if not USERNAME_PATTERN.match(username):
             raise InvalidInput(f"username: {username!r} is not a valid username (e.g. an email address)")
-        display_name = check_text(display_name, "display_name", NAME_LENGTH)
+        display_name = check_name(display_name, "display_name")
         return cls._create(
             cls.Registered,
             id=cls.create_id(username),

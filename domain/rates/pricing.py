@@ -40,7 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.agreements.terms import PaymentBasis, ServiceType
-from domain.checks import check_choice, check_decimal
+from domain.checks import check_choice, check_decimal, check_hourly_rate
 from domain.errors import InvalidInput
 from domain.money import EXACT, format_gbp, round_blended_rate, round_money, total
 
@@ -139,7 +139,7 @@ def check_blend(parts: Iterable[Any]) -> tuple[BlendPart, ...]:
         else:
             weight, rate = part
         weight = check_decimal(weight, f"blend[{index}].weight", minimum=Decimal(0), maximum=_ONE, above_minimum=True)
-        rate = check_decimal(rate, f"blend[{index}].rate", places=2, minimum=Decimal(0), above_minimum=True)
+        rate = check_hourly_rate(rate, f"blend[{index}].rate")
         checked.append(BlendPart(weight, rate))
     if len(checked) < 2:
         raise InvalidInput("blend: a blended rate needs at least two parts; publish a single rate as hourly_rate")

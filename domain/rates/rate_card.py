@@ -17,7 +17,7 @@ from uuid import UUID
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import ServiceType, check_service
-from domain.checks import check_date, check_decimal, check_text
+from domain.checks import check_date, check_day, check_hourly_rate, check_text
 from domain.dated import in_force
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound
@@ -112,7 +112,7 @@ class RateCard(LedgerAggregate):
         records nothing.
         """
         key = RateKey(check_service(service), check_code(zone, "zone"), _band(band))
-        check_date(effective_from, "effective_from")
+        check_day(effective_from, "effective_from")
         why = check_text(reason, "reason")
         if (hourly_rate is None) == (blend is None):
             raise InvalidInput("hourly_rate: give either an hourly rate or a blend, not both or neither")
@@ -126,7 +126,7 @@ class RateCard(LedgerAggregate):
             rate = blended_rate(parts)
             rows = [{"weight": p.weight, "rate": p.rate} for p in parts]
         else:
-            rate = check_decimal(hourly_rate, "hourly_rate", places=2, minimum=Decimal(0), above_minimum=True)
+            rate = check_hourly_rate(hourly_rate, "hourly_rate")
         same_day = self._entry(key, effective_from, exact_day=True)
         if same_day is not None and (same_day.hourly_rate, same_day.parts) == (rate, parts):
             return
@@ -153,7 +153,7 @@ class RateCard(LedgerAggregate):
     ) -> None:
         """End a key's own rate from a date (a banded request then falls back to the rate without a band)."""
         key = RateKey(check_service(service), check_code(zone, "zone"), _band(band))
-        check_date(effective_from, "effective_from")
+        check_day(effective_from, "effective_from")
         why = check_text(reason, "reason")
         if self._rate_in_force(key, effective_from) is None:
             raise NotFound(f"no rate for {key} is in force on {effective_from.isoformat()} to withdraw")

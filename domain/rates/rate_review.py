@@ -30,7 +30,14 @@ from uuid import UUID
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import ServiceType, check_service
-from domain.checks import check_choice, check_date, check_decimal, check_financial_year, check_text
+from domain.checks import (
+    check_choice,
+    check_date,
+    check_day,
+    check_hourly_rate,
+    check_text,
+    check_year,
+)
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
 from domain.money import format_gbp
@@ -119,9 +126,7 @@ def _rates(rates: Iterable[Any]) -> list[dict[str, Any]]:
         zone = check_code(row.get("zone") or "", f"rates[{index}].zone")
         band = row.get("band")
         band = None if band is None else check_code(band, f"rates[{index}].band")
-        hourly = check_decimal(
-            row.get("hourly_rate"), f"rates[{index}].hourly_rate", places=2, minimum=Decimal(0), above_minimum=True
-        )
+        hourly = check_hourly_rate(row.get("hourly_rate"), f"rates[{index}].hourly_rate")
         if (service, zone, band) in seen:
             raise InvalidInput(f"rates[{index}]: {service} in zone {zone} band {band} is listed twice")
         seen.add((service, zone, band))
@@ -204,7 +209,7 @@ class RateReview(LedgerAggregate):
     @classmethod
     def open(cls, envelope: Envelope, agreement: str, financial_year: FinancialYear | str, reason: str) -> RateReview:
         check_code(agreement, "agreement")
-        year = check_financial_year(financial_year)
+        year = check_year(financial_year)
         return cls._create(
             cls.Opened,
             id=cls.create_id(agreement, year),
@@ -258,7 +263,7 @@ class RateReview(LedgerAggregate):
         if not self._proposals:
             raise RuleBroken(f"the {self.financial_year} rate review of {self.agreement} has no proposal to decide on")
         who = check_text(decided_by, "decided_by")
-        why = (reasons or "").strip() if isinstance(reasons, str) else ""
+        why = check_text(reasons, "reasons") if isinstance(reasons, str) and reasons.strip() else ""
         if chosen is not Outcome.ACCEPTED and not why:
             raise InvalidInput(f"reasons: a review decided as {chosen} needs its reasons")
         rows: list[dict[str, Any]] = []
@@ -276,7 +281,7 @@ class RateReview(LedgerAggregate):
                 if rates is None:
                     raise InvalidInput("rates: an amended decision states its own rates")
                 rows = _rates(rates)
-            check_date(effective_from, "effective_from")
+            check_day(effective_from, "effective_from")
             if not self.financial_year.contains(effective_from):
                 raise InvalidInput(
                     f"effective_from: {effective_from.isoformat()} is outside the review's financial year "

@@ -39,7 +39,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.aggregate import Change, LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.checks import check_text
+from domain.checks import check_period_in_range, check_text
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.organisations.organisation import check_code
@@ -288,7 +288,7 @@ class CostReturn(LedgerAggregate):
         """Start a return with its first revision. ``in_house``: the council's own costs."""
         check_code(agreement, "agreement")
         check_code(provider, "provider")
-        chosen = str(check_period(period))
+        chosen = str(check_period_in_range(check_period(period)))
         if not isinstance(filing, CostReturnFiling):
             raise TypeError("filing must be a CostReturnFiling; build it with CostReturnFiling.parse")
         return cls._create(

@@ -44,6 +44,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from domain.bounds import MAX_AMOUNT, MAX_COUNT, MAX_HOURLY_RATE, MAX_HOURS, TEXT_LENGTH
 from domain.errors import InvalidInput
 from domain.money import EXACT, MoneyFormatError, format_gbp, to_decimal, total
 
@@ -57,8 +58,6 @@ __all__ = [
     "VolumeSpec",
     "Volumes",
 ]
-
-NOTE_MAX_LENGTH = 2000
 
 
 class CostGroup(StrEnum):
@@ -215,15 +214,23 @@ def _number(value: object, places: int, whole: bool = False) -> Decimal:
         raise _problem(f"{shown_as} has more than {places} decimal places") from None
 
 
+def _within(number: Decimal, largest: Decimal | int, what: str) -> Decimal:
+    """``number`` unless it is beyond ``largest`` either way (domain/bounds.py)."""
+    if abs(number) > largest:
+        raise _problem(f"{number} is beyond {largest:,}, the largest {what} a return may hold")
+    return number
+
+
 def _amount(value: object) -> Decimal:
-    return _number(value, 2)
+    return _within(_number(value, 2), MAX_AMOUNT, "amount")
 
 
 def _volume_validator(volume: Volume) -> PlainValidator:
     spec = VOLUME_SPECS[volume]
     if spec.places == 0:
-        return PlainValidator(lambda value: int(_number(value, 0, whole=True)))
-    return PlainValidator(lambda value: _number(value, spec.places))
+        return PlainValidator(lambda value: int(_within(_number(value, 0, whole=True), MAX_COUNT, "count")))
+    largest, what = (MAX_HOURLY_RATE, "hourly rate") if spec.money else (MAX_HOURS, "figure")
+    return PlainValidator(lambda value: _within(_number(value, spec.places), largest, what))
 
 
 def _line_key(value: object) -> CostLine:
@@ -236,8 +243,8 @@ def _line_key(value: object) -> CostLine:
 def _note(value: object) -> str:
     if not isinstance(value, str):
         raise _problem("a note must be text")
-    if len(value) > NOTE_MAX_LENGTH:
-        raise _problem(f"a note may be at most {NOTE_MAX_LENGTH} characters")
+    if len(value.strip()) > TEXT_LENGTH:
+        raise _problem(f"a note may be at most {TEXT_LENGTH} characters")
     return value.strip()
 
 

@@ -30,7 +30,7 @@ from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.agreements.terms import LivingWageAdoption
-from domain.checks import check_choice, check_date, check_decimal, check_reason
+from domain.checks import check_choice, check_day, check_hourly_rate, check_reason
 from domain.envelope import Envelope
 from domain.errors import RuleBroken
 from domain.money import format_gbp
@@ -129,8 +129,8 @@ class WageFloors(LedgerAggregate):
         """Add (or correct) a floor from a date; the envelope must say why (e.g. the announcement)."""
         check_reason(envelope, "a wage floor")
         chosen = check_choice(Floor, floor, "floor")
-        start = check_date(effective_from, "effective_from")
-        rate = check_decimal(hourly_rate, "hourly_rate", places=2, minimum=Decimal(0), above_minimum=True)
+        start = check_day(effective_from, "effective_from")
+        rate = check_hourly_rate(hourly_rate, "hourly_rate")
         current = dict(self.table.rows(chosen))
         if current.get(start) == rate:
             raise RuleBroken(

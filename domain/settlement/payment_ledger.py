@@ -33,7 +33,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.checks import check_financial_year
+from domain.checks import check_financial_year, check_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
 from domain.money import EXACT, ZERO, format_gbp, round_money, total
@@ -237,7 +237,7 @@ class PaymentLedger(LedgerAggregate):
 
     @classmethod
     def open(cls, envelope: Envelope, agreement: str, financial_year: str) -> PaymentLedger:
-        year = check_financial_year(financial_year)
+        year = check_year(financial_year)
         return cls._create(
             cls.Opened, id=cls.create_id(agreement, year), envelope=envelope, agreement=agreement, financial_year=year
         )

@@ -38,7 +38,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
-from domain.checks import check_choice, check_decimal, check_financial_year, check_reason
+from domain.checks import check_amount, check_choice, check_decimal, check_financial_year, check_reason, check_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, OpenbookError
 from domain.money import EXACT, ZERO, format_gbp, format_percent, total
@@ -157,12 +157,12 @@ class PoolTerms:
                 problems.append(str(error))
                 return None
 
-        chosen_target = attempt(check_decimal, target, "target", places=2, minimum=ZERO, above_minimum=True)
+        chosen_target = attempt(check_amount, target, "target", above_zero=True)
         chosen_bands = [attempt(_band, b, i) for i, b in enumerate(bands)]
         if not any(b is None for b in chosen_bands):
             validated = attempt(validate_bands, chosen_bands)
             chosen_bands = list(validated) if validated is not None else [None]
-        caps = [attempt(check_decimal, c, n, places=2, minimum=ZERO) if c is not None else None
+        caps = [attempt(check_amount, c, n) if c is not None else None
                 for c, n in ((gain_cap, "gain_cap"), (loss_cap, "loss_cap"))]  # fmt: skip
         chosen_mechanism = attempt(check_choice, PaymentMechanism, mechanism, "mechanism")
         sums = [attempt(_capitation, c, i) for i, c in enumerate(capitation)]
@@ -262,7 +262,7 @@ def _capitation(value: object, index: int) -> Capitation:
     return Capitation(
         check_code(str(provider or ""), f"{field}.provider"),
         check_code(str(zone or ""), f"{field}.zone"),
-        check_decimal(monthly, f"{field}.monthly", places=2, minimum=ZERO),
+        check_amount(monthly, f"{field}.monthly"),
     )
 
 
@@ -314,7 +314,7 @@ class PooledBudget(LedgerAggregate):
 
     @classmethod
     def set_up(cls, envelope: Envelope, agreement: str, financial_year: str, terms: PoolTerms) -> PooledBudget:
-        year = check_financial_year(financial_year)
+        year = check_year(financial_year)
         check_reason(envelope, "a pooled budget")
         return cls._create(
             cls.SetUp,

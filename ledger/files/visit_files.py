@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +24,7 @@ from domain.activity.visits import (
     REQUIRED_COLUMNS,
     normalise_header,
 )
+from domain.checks import check_file_name
 from domain.errors import InvalidInput
 
 __all__ = [
@@ -74,7 +77,8 @@ def inspect_file(path: str | Path, name: str | None = None) -> FileInfo:
             raise InvalidInput(f"file: {file_path.name} is named .xlsx but is not an Excel workbook")
     else:
         fmt = "csv"
-    return FileInfo(file_path, name or file_path.name, fmt, digest.hexdigest(), size, lines, modified_ns)
+    shown = check_file_name(name or file_path.name)  # before any row is read, not after staging them all
+    return FileInfo(file_path, shown, fmt, digest.hexdigest(), size, lines, modified_ns)
 
 
 def _cell_text(value: Any) -> str:
@@ -124,16 +128,37 @@ class _Rows:
             book = openpyxl.load_workbook(self.info.path, read_only=True, data_only=True)
         except Exception as e:  # noqa: BLE001 - openpyxl raises many kinds for a bad workbook
             raise InvalidInput(f"{self.info.name}: not a readable Excel workbook ({type(e).__name__})") from None
-        self._close = book.close
-        sheet = book["visits"] if "visits" in book.sheetnames else book.worksheets[0]
+        # A formula whose result was never stored (a workbook written by a program, not saved by
+        # Excel) reads as None, which is not a blank: where the workbook has formulas at all, they are
+        # read beside the values, so such a cell can be named.
+        formulas = openpyxl.load_workbook(self.info.path, read_only=True) if _has_formulas(self.info.path) else None
+
+        def close() -> None:
+            book.close()
+            if formulas is not None:
+                formulas.close()
+
+        self._close = close
+        chosen = "visits" if "visits" in book.sheetnames else book.sheetnames[0]
+        sheet = book[chosen]
         cells = sheet.iter_rows(values_only=True)
+        written = iter(()) if formulas is None else formulas[chosen].iter_rows(values_only=True)
         header = [_cell_text(v) for v in next(cells, ())]
+        next(written, None)
         while header and not header[-1]:
             header.pop()
         width = len(header)
 
         def rows() -> Iterator[list[str]]:
-            for values in cells:
+            for number, values in enumerate(cells, 2):
+                typed = next(written, ())
+                for column, (value, text) in enumerate(zip(values, typed, strict=False)):
+                    if value is None and isinstance(text, str) and text.startswith("="):
+                        heading = header[column] if column < width else f"column {column + 1}"
+                        raise InvalidInput(
+                            f"{self.info.name}: row {number}, column {heading}: a formula without a value "
+                            f"({text[:40]}); open the workbook in Excel and save it so each result is stored"
+                        )
                 row = [_cell_text(v) for v in values]
                 if len(row) > width and not any(row[width:]):
                     row = row[:width]
@@ -146,6 +171,24 @@ class _Rows:
 
     def close(self) -> None:
         self._close()
+
+
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")  # a cell's <f> element, with or without a namespace prefix
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet holds a formula, read straight from the workbook's XML: decompressing
+    is far cheaper than parsing every cell a second time."""
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with archive.open(name) as member:
+                    tail = b""
+                    while block := member.read(1 << 20):
+                        if _FORMULA.search(tail + block):
+                            return True
+                        tail = block[-16:]
+    return False
 
 
 def _read_error(error: Exception) -> str:

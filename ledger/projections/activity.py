@@ -134,7 +134,7 @@ activity_imports = Table(
     metadata,
     Column("import_id", String(36), primary_key=True),
     Column("agreement", String(63), nullable=False, index=True),
-    Column("file_name", String(255), nullable=False),
+    Column("file_name", Text, nullable=False),
     Column("file_digest", String(64), nullable=False),
     Column("file_format", String(8), nullable=False),
     Column("rows", Integer, nullable=False),
@@ -146,7 +146,7 @@ activity_imports = Table(
     Column("last_date", String(10)),
     Column("spend_pence", BigInteger, nullable=False),  # of its new visits, as priced when it was applied
     Column("unpriced_visits", Integer, nullable=False),
-    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("position", Integer, nullable=False),
 )
@@ -203,7 +203,7 @@ arrears_calculations = Table(
     Column("total", ExactDecimal, nullable=False),
     Column("basis", Text, nullable=False),
     Column("effective_date", Date, nullable=False),
-    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("position", Integer, nullable=False),
 )

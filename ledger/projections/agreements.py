@@ -48,7 +48,7 @@ agreements = Table(
     metadata,
     Column("code", String(63), primary_key=True),
     Column("id", String(36), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
+    Column("name", Text, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("term_start", Date, nullable=False),
     Column("term_end", Date, nullable=False),  # with every recorded extension
@@ -95,10 +95,10 @@ agreement_zones = Table(
     metadata,
     Column("agreement", String(63), primary_key=True),
     Column("zone", String(63), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("name", Text, nullable=False),
     Column("kind", String(4), nullable=False),  # "zone" (by postcode district) or "lot" (spans zones)
-    Column("districts", String(500), nullable=False),  # space-separated; empty for a lot
-    Column("covers", String(500), nullable=False),  # space-separated zone codes; empty for a zone
+    Column("districts", Text, nullable=False),  # space-separated; empty for a lot
+    Column("covers", Text, nullable=False),  # space-separated zone codes; empty for a zone
     Column("from_date", Date, nullable=False),
     Column("position", Integer, nullable=False),
 )
@@ -141,10 +141,11 @@ agreement_kpis = Table(
     Column("agreement", String(63), nullable=False, index=True),
     Column("kpi", String(63), nullable=False),
     Column("effective_from", Date, nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("measure", String(500), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("measure", Text, nullable=False),
     Column("target", ExactDecimal, nullable=False),
     Column("direction", String(20), nullable=False),
+    Column("unit", String(10), nullable=False),  # domain.agreements.terms.KpiUnit
 )
 
 #: Dated settings, in recording order: "payment-basis" (actual, planned, actual-capped), "living-wage"
@@ -405,6 +406,7 @@ class AgreementsProjection(Projection):
                 measure=e.measure,
                 target=e.target,
                 direction=e.direction,
+                unit=e.unit,
             )
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, Text
+from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
 from ledger.persistence.transcoding import stored_transcoder
@@ -25,7 +25,7 @@ _TRANSCODER = stored_transcoder()
 class ExactDecimal(TypeDecorator[Decimal]):
     """A Decimal stored as its exact text and read back as the same Decimal."""
 
-    impl = String(40)
+    impl = Text
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:

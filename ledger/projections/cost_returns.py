@@ -40,6 +40,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     insert,
     select,
     update,
@@ -85,11 +86,11 @@ cost_returns = Table(
     Column("revision", Integer, nullable=False),  # the current revision
     Column("accepted_revision", Integer),
     Column("drafted_on", Date, nullable=False),
-    Column("drafted_by", String(200), nullable=False),
+    Column("drafted_by", Text, nullable=False),
     Column("submitted_on", Date),
     Column("accepted_on", Date),
     Column("rejected_on", Date),
-    Column("rejection_reasons", String(4000)),  # one reason per line
+    Column("rejection_reasons", Text),  # one reason per line
     Column("reopened_on", Date),
     Column("open_queries", Integer, nullable=False),
     # the current revision's figures
@@ -115,8 +116,8 @@ cost_return_revisions = Table(
     Column("return_id", String(36), primary_key=True),
     Column("revision", Integer, primary_key=True),
     Column("recorded_on", Date, nullable=False),
-    Column("recorded_by", String(200), nullable=False),
-    Column("reason", String(1000)),
+    Column("recorded_by", Text, nullable=False),
+    Column("reason", Text),
     Column("contact_hours", ExactDecimal, nullable=False),
     Column("visits", Integer, nullable=False),
     Column("average_visit_minutes", ExactDecimal, nullable=False),
@@ -136,13 +137,13 @@ cost_return_revisions = Table(
     Column("surplus_percent_of_total", ExactDecimal),
     Column("nlw_floor", ExactDecimal),
     Column("nlw_breach", Boolean, nullable=False),
-    Column("nlw_message", String(1000)),
-    Column("explanation", String(2000)),
+    Column("nlw_message", Text),
+    Column("explanation", Text),
     Column("explained_on", Date),
-    Column("explained_by", String(200)),
+    Column("explained_by", Text),
     Column("rlw_floor", ExactDecimal),
     Column("rlw_flag", Boolean, nullable=False),
-    Column("rlw_message", String(1000)),
+    Column("rlw_message", Text),
     Column("position", Integer, nullable=False),
 )
 
@@ -156,7 +157,7 @@ cost_return_lines = Table(
     Column("cost_group", String(30), nullable=False),
     Column("amount", ExactDecimal, nullable=False),
     Column("per_hour", ExactDecimal, nullable=False),  # 4 dp, half up (domain.returns.unit_costs)
-    Column("note", String(2000)),
+    Column("note", Text),
     Column("current", Boolean, nullable=False),
 )
 
@@ -166,13 +167,13 @@ cost_return_queries = Table(
     Column("return_id", String(36), primary_key=True),
     Column("query_id", String(10), primary_key=True),
     Column("line", String(40), nullable=False),
-    Column("question", String(2000), nullable=False),
+    Column("question", Text, nullable=False),
     Column("revision", Integer, nullable=False),
     Column("asked_on", Date, nullable=False),
-    Column("asked_by", String(200), nullable=False),
-    Column("answer", String(2000)),
+    Column("asked_by", Text, nullable=False),
+    Column("answer", Text),
     Column("answered_on", Date),
-    Column("answered_by", String(200)),
+    Column("answered_by", Text),
     Column("position", Integer, nullable=False),
 )
 
@@ -183,8 +184,8 @@ wage_floor_rates = Table(
     Column("floor", String(30), nullable=False),
     Column("effective_from", Date, nullable=False),
     Column("hourly_rate", ExactDecimal, nullable=False),
-    Column("reason", String(1000)),
-    Column("recorded_by", String(200), nullable=False),
+    Column("reason", Text),
+    Column("recorded_by", Text, nullable=False),
 )
 
 cost_return_commitments = Table(
@@ -194,7 +195,7 @@ cost_return_commitments = Table(
     Column("agreement_id", String(36), nullable=False, index=True),
     Column("effective_from", Date, nullable=False),
     Column("committed", Boolean, nullable=False),
-    Column("adoptions", String(1000), nullable=False),  # "2020-04-01=9.30 2021-04-01=9.50"; empty: default dates
+    Column("adoptions", Text, nullable=False),  # "2020-04-01=9.30 2021-04-01=9.50"; empty: default dates
 )
 
 

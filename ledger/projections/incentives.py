@@ -71,16 +71,16 @@ kpi_results = Table(
     Column("period", String(10), primary_key=True),  # "2018-19" or "2018-19-Q3"
     Column("kpi", String(63), primary_key=True),
     Column("financial_year", String(7), nullable=False, index=True),
-    Column("name", String(200), nullable=False),
+    Column("name", Text, nullable=False),
     Column("value", ExactDecimal, nullable=False),
     Column("target", ExactDecimal, nullable=False),
     Column("direction", String(20), nullable=False),
     Column("met", Boolean, nullable=False),
-    Column("evidence", String(500), nullable=False),
+    Column("evidence", Text, nullable=False),
     Column("corrections", Integer, nullable=False),
     Column("previous_value", ExactDecimal),
     Column("recorded_on", Date, nullable=False),
-    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by", Text, nullable=False),
     Column("position", Integer, nullable=False),
 )
 
@@ -96,10 +96,10 @@ kpi_result_log = Table(
     Column("value", ExactDecimal, nullable=False),
     Column("met", Boolean, nullable=False),
     Column("previous_value", ExactDecimal),
-    Column("evidence", String(500), nullable=False),
+    Column("evidence", Text, nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("reason", Text),
-    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -122,7 +122,7 @@ incentive_schemes = Table(
     Column("cap", ExactDecimal),
     Column("effective_date", Date, nullable=False),
     Column("reason", Text),
-    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by", Text, nullable=False),
 )
 
 incentive_assessments = Table(
@@ -138,7 +138,7 @@ incentive_assessments = Table(
     Column("basis", Text, nullable=False),
     Column("effective_date", Date, nullable=False),
     Column("reason", Text),
-    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("position", Integer, nullable=False),
 )

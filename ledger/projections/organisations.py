@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Connection, Date, DateTime, Integer, MetaData, String, Table, insert, update
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    update,
+)
 
 from domain.organisations.organisation import Organisation
 from domain.organisations.user import User
@@ -15,7 +28,7 @@ organisations = Table(
     metadata,
     Column("code", String(63), primary_key=True),
     Column("id", String(36), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
+    Column("name", Text, nullable=False),
     Column("kind", String(20), nullable=False),
     Column("member_of", String(63)),
     Column("effective_date", Date, nullable=False),
@@ -28,9 +41,9 @@ users = Table(
     metadata,
     Column("username", String(128), primary_key=True),
     Column("id", String(36), nullable=False, unique=True),
-    Column("display_name", String(200), nullable=False),
+    Column("display_name", Text, nullable=False),
     Column("organisation", String(63), nullable=False),
-    Column("roles", String(200), nullable=False),  # space-separated, sorted
+    Column("roles", Text, nullable=False),  # space-separated, sorted
     Column("active", Boolean, nullable=False),
     Column("position", Integer, nullable=False),
 )

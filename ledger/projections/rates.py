@@ -61,10 +61,10 @@ rate_entries = Table(
     Column("band", String(63)),  # None: the rate without a band
     Column("effective_from", Date, nullable=False),
     Column("hourly_rate", ExactDecimal),  # None for a withdrawal
-    Column("blend", String(500), nullable=False),  # "0.7@12.80 0.3@15.80"; empty for a plain rate
+    Column("blend", Text, nullable=False),  # "0.7@12.80 0.3@15.80"; empty for a plain rate
     Column("withdrawn", Boolean, nullable=False),  # this row withdraws the key's rate from its date
-    Column("reason", String(500), nullable=False),
-    Column("recorded_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_by", Text, nullable=False),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 

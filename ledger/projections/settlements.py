@@ -79,7 +79,7 @@ payments = Table(
     Column("amount", ExactDecimal, nullable=False),
     Column("mechanism", String(12), nullable=False),
     Column("paid_on", Date, nullable=False),
-    Column("recorded_by", String(200), nullable=False),
+    Column("recorded_by", Text, nullable=False),
     Column("basis", Text, nullable=False),
     Column("position", Integer, nullable=False),
 )
@@ -110,9 +110,9 @@ settlements = Table(
     Column("id", String(36), nullable=False, unique=True),
     Column("status", String(12), nullable=False),
     Column("previous", Integer),
-    Column("drafted_by", String(200), nullable=False),
+    Column("drafted_by", Text, nullable=False),
     Column("drafted_on", Date, nullable=False),
-    Column("reviewed_by", String(200)),
+    Column("reviewed_by", Text),
     Column("commissioners", Text, nullable=False),  # space-separated: who must approve
     Column("approved_by", Text, nullable=False),  # "commissioner: user" pairs, "; " between them
     Column("issued_on", Date),

@@ -31,6 +31,7 @@ from domain.agreements.terms import (
     AwardTier,
     Kpi,
     KpiDirection,
+    KpiUnit,
     PostcodeLookup,
     ServiceType,
     Zone,
@@ -175,7 +176,9 @@ def _award(row: dict[str, Any]) -> Award:
 
 
 def _kpi(row: dict[str, Any]) -> Kpi:
-    return Kpi(row["kpi"], row["name"], row["measure"], row["target"], KpiDirection(row["direction"]))
+    return Kpi(
+        row["kpi"], row["name"], row["measure"], row["target"], KpiDirection(row["direction"]), KpiUnit(row["unit"])
+    )
 
 
 def agreement_terms(engine: Engine, code: str) -> AgreementTerms:

@@ -26,6 +26,7 @@ from domain.agreements.terms import (
     AgreementKind,
     AwardTier,
     KpiDirection,
+    KpiUnit,
     PaymentBasis,
     ServiceType,
 )
@@ -190,14 +191,17 @@ class AgreementUseCases:
         measure: str,
         target: Decimal | str,
         direction: KpiDirection | str,
+        unit: KpiUnit | str | None = None,
     ) -> str:
         payload = {"kpi": kpi, "name": name, "measure": measure, "target": str(target), "direction": str(direction)}
+        if unit is not None:  # only when given, so a retry of a command from before units keeps its digest
+            payload["unit"] = str(unit)
         return self._change_agreement(
             "define_kpi",
             envelope,
             agreement,
             payload,
-            lambda a: a.define_kpi(envelope, kpi, name, measure, target, direction),
+            lambda a: a.define_kpi(envelope, kpi, name, measure, target, direction, unit),
         )
 
     def set_payment_basis(self, envelope: Envelope, agreement: str, payment_basis: PaymentBasis | str) -> str:

@@ -83,6 +83,7 @@ class CostReturnUseCases:
         Awarded providers (or members of an awarded alliance) file their
         costs; a commissioner of the agreement files its in-house costs.
         """
+        agreement.check_period_in_term(period)
         org = self.records.organisation(provider)
         if org.kind in (OrganisationKind.COUNCIL, OrganisationKind.ICB):
             if org.code in agreement.commissioners:

@@ -25,7 +25,8 @@ from typing import Any
 from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
-from domain.checks import check_decimal, check_financial_year, check_reason, check_text
+from domain.agreements.terms import KpiUnit
+from domain.checks import check_financial_year, check_reason, check_text
 from domain.envelope import Envelope
 from domain.errors import OpenbookError, RuleBroken
 from domain.incentives.incentive_assessment import HoursFigure, IncentiveAssessment, assessment_line
@@ -39,7 +40,7 @@ from domain.incentives.incentive_scheme import (
     check_terms,
     default_from_year,
 )
-from domain.incentives.kpi_results import EVIDENCE_LENGTH, KpiResult, KpiResults, find_kpi, kpi_standing
+from domain.incentives.kpi_results import KpiResult, KpiResults, find_kpi, kpi_standing
 from domain.organisations.organisation import OrganisationKind, check_code
 from domain.periods import FinancialYear, Period, parse_financial_year
 from domain.returns.cost_return import check_period
@@ -116,6 +117,7 @@ class IncentiveUseCases:
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             found = self.records.agreement(agreement)
             check_may_review(self.records, envelope.actor, found, "recording KPI results", subject=provider)
+            found.check_period_in_term(chosen)
             self._awarded_provider(found, provider, chosen)
             record, code, outcome = self._record_result(envelope, found, provider, chosen, kpi, value, evidence, {})
             result = record.results[code]
@@ -196,14 +198,15 @@ class IncentiveUseCases:
                 problems.append(f"row {row.number}, column {column}: {message.removeprefix(prefix)}")
                 return None
 
-        period = check("period", lambda: check_period(row.period.strip()))
-        code = None
+        period = check("period", lambda: found.check_period_in_term(check_period(row.period.strip())))
+        code = definition = None
         if period is not None:
             check("provider", lambda: self._awarded_provider(found, row.provider.strip(), period))
             definition = check("kpi", lambda: find_kpi(found, row.kpi, period))
             code = definition.code if definition is not None else None
-        check("value", lambda: check_decimal(row.value, "value"))
-        check("evidence", lambda: check_text(row.evidence, "evidence", EVIDENCE_LENGTH))
+        unit = KpiUnit.NUMBER if definition is None else definition.unit  # an unknown KPI: any figure
+        check("value", lambda: unit.check(row.value, "value"))
+        check("evidence", lambda: check_text(row.evidence, "evidence"))
         if len(problems) > before or period is None or code is None:
             return None
         return KpiRow(row.number, row.provider.strip(), str(period), code, row.value, row.evidence), period, code

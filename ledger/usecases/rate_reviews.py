@@ -125,7 +125,7 @@ class RateReviewUseCases:
         year = check_financial_year(financial_year)
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            self.records.agreement(agreement)
+            self.records.agreement(agreement).check_year_in_term(year)
             if self.records.exists(RateReview.create_id(agreement, year)):
                 raise Conflict(f"the {year} rate review of {agreement!r} is already open")
             review = RateReview.open(envelope, agreement, year, envelope.reason or "")

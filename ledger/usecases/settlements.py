@@ -101,6 +101,7 @@ class SettlementUseCases:
         def build() -> tuple[list[Any], dict[str, Any]]:
             found = self.records.agreement(agreement)
             check_may_review(self.records, envelope.actor, found, "setting up a pooled budget")
+            found.check_year_in_term(year)
             terms = PoolTerms.check(
                 target=target, bands=bands, gain_cap=gain_cap, loss_cap=loss_cap, mechanism=mechanism,
                 capitation=capitation, clawback_share=clawback_share, margin_basis=margin_basis,

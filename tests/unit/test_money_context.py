@@ -257,8 +257,8 @@ def test_a_recorded_line_of_1e30_replays_with_its_exact_total():
 
 
 def test_lines_near_ten_billion_add_up_to_the_penny_under_a_hostile_default_context(hostile_default_context):
-    # £9,999,999,999.99 of contact pay beside £119,700.00 of other lines: £10,000,119,699.99, as stated;
-    # £10,000,119,699.99 ÷ 10,000 hours = £1,000,011.969999 → £1,000,011.9700 an hour.
-    big = filing(10_000, contact_pay="9999999999.99")
-    assert str(big.total) == "10000119699.99" == str(big.stated_total)
-    assert str(unit_costs(big).total_per_hour) == "1000011.9700"
+    # £9,999,880,299.99 of contact pay beside £119,700.00 of other lines: £9,999,999,999.99, as stated, a penny
+    # under the bound (domain.bounds.MAX_AMOUNT); ÷ 10,000 hours = £999,999.999999 → £1,000,000.0000 an hour.
+    big = filing(10_000, contact_pay="9999880299.99")
+    assert str(big.total) == "9999999999.99" == str(big.stated_total)
+    assert str(unit_costs(big).total_per_hour) == "1000000.0000"
