@@ -5,6 +5,7 @@ Errors print one ``error:`` line and exit non-zero; ``--json`` for machines.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 
@@ -21,6 +22,10 @@ from cli.rates import rates
 from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.users import users
+
+# After a command the CLI says itself when the read models are behind (Context.say_if_behind);
+# the ledger's own warning about it, printed by logging's last resort, would say it twice.
+logging.getLogger("ledger.application").addHandler(logging.NullHandler())
 
 
 @click.group(cls=OpenbookGroup)
