@@ -400,3 +400,8 @@ def test_a_providers_finance_user_cannot_publish_wirrals_rates_from_the_command_
     assert head(demo_book) == before
     assert demo_book.rates.rate_for(WIRRAL, "standard", "zone-2", date(2019, 4, 1)) == rate
     assert rate.hourly_rate == D("15.60")
+
+
+def test_docs_access_names_the_rule_of_every_recording_command():
+    documented = (Path(__file__).resolve().parents[2] / "docs" / "access.md").read_text(encoding="utf-8")
+    assert [command for command in RULES if f"`{command}`" not in documented] == []
