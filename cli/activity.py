@@ -277,5 +277,5 @@ def generate(
 @pass_context
 def sweep(context: Context, older_than_hours: float) -> None:
     """Delete staged chunks no import references (from failed or killed imports) once they are old enough."""
-    removed = context.book.activity.sweep_activity_chunks(timedelta(hours=older_than_hours))
+    removed = context.book.activity.sweep_activity_chunks(context.actor(), timedelta(hours=older_than_hours))
     click.echo(f"removed {removed} unreferenced chunk(s)")

@@ -6,13 +6,27 @@ is the envelope's (username and organisation); the ledger looks the user up
 (``User`` aggregate: organisation, roles, active) and refuses an actor whose
 envelope names a different organisation from the user's own.
 
+Recording: every recording command of every use case has its rule in
+``RULES`` (command -> rule), and the use case's first line asks
+``authorise(records, actor, command, agreement=..., organisation=...)``.
+In short (docs/access.md has the table command by command):
+
+| commands | who |
+|---|---|
+| register an organisation; add a wage floor; sweep staged chunks | an admin |
+| rename an organisation, register a user, change a user's roles | an admin of that organisation (a provider's or audit body's: the operator) |
+| register an agreement | an accountant or admin of a council or CCG/ICB |
+| set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
+| rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements | an accountant of a commissioner of the agreement |
+| file a cost return: draft, submit, amend, answer a query; comment on a rate review | the provider's own staff (role ``provider``), if the agreement awards it; for the council's in-house return, the council's accountants or admins; an admin of a commissioner acting for it |
+| review a return (query, explain a breach, accept, reject, reopen); record a KPI result | an accountant of a commissioner, never of the organisation whose figures they are |
+
+Reading:
+
 | action | who |
 |---|---|
-| file a cost return: draft, submit, amend, answer a query | the provider's own staff (role ``provider``); for the council's in-house return, the council's accountants or admins; an admin of a commissioner of the agreement |
-| review a return: query, explain a breach, accept, reject, reopen | an accountant of a commissioner of the agreement |
 | read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body |
 | read one provider's own figures (provider views) | that provider's staff; anyone who may read every provider's figures (to see what the provider sees) |
-| add a wage floor (reference data) | an admin |
 | read the event history itself (every provider's raw figures) | an auditor of an audit body |
 
 The system actor (``domain.envelope.SYSTEM``: the CLI without ``--as``, the
@@ -24,13 +38,15 @@ a provider's page cannot call the accountants' market view by mistake: it has
 no ``AccountantAccess`` to give it. ``access_for`` is the one way a reader
 gets theirs: every provider's figures if they may, else their own.
 
-A role refused is ``NotAllowed`` (HTTP 403); another organisation's record is
-``NotFound`` (404), as if it did not exist, so a provider cannot even learn
-which of another provider's records exist.
+A role refused is ``NotAllowed`` (HTTP 403); another organisation's record, or
+an agreement the actor's organisation has no part in, is ``NotFound`` (404),
+as if it did not exist, so a provider cannot even learn which of another
+provider's records exist.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -38,7 +54,7 @@ from domain.agreements.agreement import Agreement
 from domain.envelope import SYSTEM, Actor
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.organisations.organisation import Organisation, OrganisationKind
-from domain.organisations.user import Role, User
+from domain.organisations.user import ROLES_BY_KIND, Role, User
 
 __all__ = [
     "Access",
@@ -48,10 +64,10 @@ __all__ = [
     "access_for",
     "accountant_access",
     "accountants_only",
-    "check_admin",
+    "RULES",
+    "approving_commissioner",
+    "authorise",
     "check_may_read_history",
-    "check_may_file",
-    "check_may_review",
     "only_provider",
     "provider_access",
     "shown_provider",
@@ -130,11 +146,6 @@ def person(records: _Records, actor: Actor) -> Person:
     return Person(user.username, user.organisation, frozenset(user.roles))
 
 
-def _commissioner_with(records: _Records, actor: Actor, agreement: Agreement, roles: tuple[Role, ...]) -> bool:
-    who = person(records, actor)
-    return who.organisation in agreement.commissioners and who.has(*roles)
-
-
 def _names(roles: tuple[Role, ...]) -> str:
     return " or ".join(r.value for r in roles)
 
@@ -142,42 +153,221 @@ def _names(roles: tuple[Role, ...]) -> str:
 # -- recording ---------------------------------------------------------------------------------
 
 
-def check_may_file(records: _Records, actor: Actor, agreement: Agreement, provider: str, what: str) -> None:
-    """Provider actions on ``provider``'s return: its own staff, or an admin of a commissioner."""
-    if is_system(actor):
-        return
-    who = person(records, actor)
+@dataclass(frozen=True)
+class Subject:
+    """What a recording command is about: its name (for messages), the agreement it acts under, the organisation
+    it names (the provider filing, the organisation renamed, the user's organisation)."""
+
+    what: str
+    agreement: Agreement | None
+    organisation: str | None
+
+
+Check = Callable[[_Records, Person, Subject], None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may record a command: in words (the documented table) and as the check that decides."""
+
+    who: str
+    check: Check
+
+
+def _party_or_hidden(records: _Records, who: Person, subject: Subject) -> Agreement:
+    """The agreement, if the actor's organisation has a part in it; else ``NotFound``, as if it did not exist.
+
+    An audit body's staff read every agreement, so they are refused by role instead (``NotAllowed``).
+    """
+    agreement = subject.agreement
+    if agreement is None:
+        raise TypeError(f"{subject.what}: this rule needs the agreement the command acts under")
+    if who.organisation in _setting_up(agreement) or _is_party(records, agreement, who.organisation):
+        return agreement
+    if records.organisation(who.organisation).kind is OrganisationKind.AUDIT_BODY:
+        raise NotAllowed(f"{subject.what}: {who.username} of {who.organisation} may read {agreement.code}, not record")
+    raise NotFound(f"{subject.what}: agreement {agreement.code!r} is not found")
+
+
+def _setting_up(agreement: Agreement) -> tuple[str, ...]:
+    """Who sets the agreement up: its commissioners, or until one joins, the organisation that registered it."""
+    if agreement.commissioners:
+        return agreement.commissioners
+    return (agreement.registered_by,) if agreement.registered_by else ()
+
+
+def _commissioners_with(*roles: Role) -> Check:
+    """Staff with one of ``roles`` in an organisation that sets the agreement up (``_setting_up``)."""
+
+    def check(records: _Records, who: Person, subject: Subject) -> None:
+        agreement = _party_or_hidden(records, who, subject)
+        if who.organisation in _setting_up(agreement) and who.has(*roles):
+            return
+        raise NotAllowed(
+            f"{subject.what}: only an {_names(roles)} of a commissioner of {agreement.code} "
+            f"({', '.join(_setting_up(agreement)) or 'none yet'}) may do this, not {who.username} of {who.organisation}"
+        )
+
+    return check
+
+
+def _reviewer(records: _Records, who: Person, subject: Subject) -> None:
+    """An accountant of a commissioner; nobody reviews their own organisation's figures: a council's in-house
+    return (Wirral 5.9) is reviewed by the other commissioner's accountant."""
+    _commissioners_with(Role.ACCOUNTANT)(records, who, subject)
+    if subject.organisation is not None and who.organisation == subject.organisation:
+        raise NotAllowed(
+            f"{subject.what}: {who.username} cannot review {subject.organisation}'s own figures; another commissioner must"
+        )
+
+
+def _filer(records: _Records, who: Person, subject: Subject) -> None:
+    """The provider's own staff, if the agreement awards it (for a commissioner's in-house costs, its accountants
+    or admins); or an admin of a commissioner acting for it. Another provider's record is ``NotFound``."""
+    agreement = _party_or_hidden(records, who, subject)
+    provider = subject.organisation or ""
     if who.organisation == provider:
         in_house = records.organisation(provider).kind is not OrganisationKind.PROVIDER
         needed = (Role.ACCOUNTANT, Role.ADMIN) if in_house else (Role.PROVIDER,)
         if who.has(*needed):
             return
-        raise NotAllowed(f"{what}: {who.username} has no {_names(needed)} role at {provider}")
+        raise NotAllowed(f"{subject.what}: {who.username} has no {_names(needed)} role at {provider}")
     if who.organisation in agreement.commissioners:
         if who.has(Role.ADMIN):
             return
-        raise NotAllowed(f"{what}: {who.username} of {who.organisation} cannot act for {provider}")
-    raise NotFound(f"{what}: {provider} is not found")  # another organisation's record, as if it did not exist
+        raise NotAllowed(f"{subject.what}: {who.username} of {who.organisation} cannot act for {provider}")
+    raise NotFound(f"{subject.what}: {provider} is not found")  # another organisation's record
 
 
-def check_may_review(
-    records: _Records, actor: Actor, agreement: Agreement, what: str, subject: str | None = None
+def _commissioning_body(records: _Records, who: Person, subject: Subject) -> None:
+    """An accountant or admin of a council or CCG/ICB: the bodies that commission care."""
+    kind = records.organisation(who.organisation).kind
+    if kind in (OrganisationKind.COUNCIL, OrganisationKind.ICB) and who.has(Role.ACCOUNTANT, Role.ADMIN):
+        return
+    raise NotAllowed(f"{subject.what}: only an accountant or admin of a council or CCG/ICB may, not {who.username}")
+
+
+def _any_admin(records: _Records, who: Person, subject: Subject) -> None:
+    if not who.has(Role.ADMIN):
+        raise NotAllowed(f"{subject.what}: only an admin may do this, not {who.username}")
+
+
+def _own_admin(records: _Records, who: Person, subject: Subject) -> None:
+    """An admin of the organisation itself. Providers and audit bodies hold no admin role, so the operator keeps
+    their register: a council's admin minting a provider's user could file that provider's returns."""
+    _any_admin(records, who, subject)
+    if who.organisation == subject.organisation:
+        return
+    organisation = records.organisation(subject.organisation or "")
+    if Role.ADMIN not in ROLES_BY_KIND[organisation.kind]:
+        raise NotAllowed(
+            f"{subject.what}: a {organisation.kind.value}'s users and name are kept by the operator (system), "
+            f"not by {who.username}"
+        )
+    raise NotFound(f"{subject.what}: {organisation.code} is not found")  # another organisation's record
+
+
+SET_UP = Rule(
+    "an accountant or admin of a commissioner of the agreement (until one joins: of the council or CCG/ICB that "
+    "registered it)",
+    _commissioners_with(Role.ACCOUNTANT, Role.ADMIN),
+)
+ACCOUNTANT = Rule("an accountant of a commissioner of the agreement", _commissioners_with(Role.ACCOUNTANT))
+REVIEWER = Rule(
+    "an accountant of a commissioner of the agreement, not of the organisation whose figures they are", _reviewer
+)
+FILER = Rule(
+    "the named provider's own staff (role provider; for in-house costs, the commissioner's accountants or admins), "
+    "if the agreement awards it; or an admin of a commissioner acting for it",
+    _filer,
+)
+COMMISSIONING_BODY = Rule("an accountant or admin of a council or CCG/ICB", _commissioning_body)
+ADMIN = Rule("an admin", _any_admin)
+OWN_ADMIN = Rule(
+    "an admin of the organisation concerned (a provider's or audit body's: the operator only)", _own_admin
+)
+
+#: Every recording command of every use case (``ledger/usecases/``) and who may record it. The system actor
+#: (set-up, the demo, migrations) may record them all. ``tests/integration/test_recording_rules.py`` fails if a
+#: use case's recording method has no rule here or does not ask for it.
+RULES: dict[str, Rule] = {
+    # organisations and users
+    "register_organisation": ADMIN,
+    "rename_organisation": OWN_ADMIN,
+    "register_user": OWN_ADMIN,
+    "change_user_roles": OWN_ADMIN,
+    # agreements: terms, zones, awards, KPI definitions
+    "register_agreement": COMMISSIONING_BODY,
+    "extend_agreement_term": SET_UP,
+    "join_commissioner": SET_UP,
+    "set_contribution": SET_UP,
+    "add_zone": SET_UP,
+    "add_lot": SET_UP,
+    "add_service_type": SET_UP,
+    "award_provider": SET_UP,
+    "end_award": SET_UP,
+    "define_kpi": SET_UP,
+    "set_payment_basis": SET_UP,
+    "set_living_wage_commitment": SET_UP,
+    "set_profit_cap": SET_UP,
+    # rates and rate reviews
+    "publish_rate": ACCOUNTANT,
+    "withdraw_rate": ACCOUNTANT,
+    "publish_rates": ACCOUNTANT,
+    "open_rate_review": ACCOUNTANT,
+    "propose_rates": ACCOUNTANT,
+    "propose_uplift": ACCOUNTANT,
+    "comment_on_rate_review": FILER,
+    "decide_rate_review": ACCOUNTANT,
+    # activity
+    "import_activity": ACCOUNTANT,
+    "calculate_arrears": ACCOUNTANT,
+    "sweep_activity_chunks": ADMIN,
+    # cost returns and the wage floors they are checked against
+    "draft_cost_return": FILER,
+    "import_cost_return": FILER,
+    "submit_cost_return": FILER,
+    "amend_cost_return": FILER,
+    "amend_cost_return_from_file": FILER,
+    "answer_cost_return_query": FILER,
+    "query_cost_return": REVIEWER,
+    "explain_wage_breach": REVIEWER,
+    "accept_cost_return": REVIEWER,
+    "reject_cost_return": REVIEWER,
+    "reopen_cost_return": REVIEWER,
+    "add_wage_floor": ADMIN,
+    # KPI results and incentives
+    "record_kpi_result": REVIEWER,
+    "import_kpi_results": ACCOUNTANT,
+    "set_incentive_scheme": ACCOUNTANT,
+    "assess_incentives": ACCOUNTANT,
+    # the pooled budget, payments and settlements
+    "set_pooled_budget": ACCOUNTANT,
+    "run_payments": ACCOUNTANT,
+    "draft_settlement": ACCOUNTANT,
+    "review_settlement": ACCOUNTANT,
+    "approve_settlement": ACCOUNTANT,
+    "issue_settlement": ACCOUNTANT,
+    "withdraw_settlement": ACCOUNTANT,
+}
+
+
+def authorise(
+    records: _Records, actor: Actor, command: str, *, agreement: str | None = None, organisation: str | None = None
 ) -> None:
-    """Accountant actions on a return: an accountant of a commissioner of the agreement.
+    """Refuse ``actor`` the recording ``command`` unless its rule in ``RULES`` allows it; the first line of every
+    recording use case.
 
-    Nobody reviews their own organisation's figures: a council's in-house
-    return (Wirral 5.9) is reviewed by the other commissioner's accountant.
+    ``agreement`` is the code of the agreement it acts under (an unknown one is ``NotFound``); ``organisation`` the
+    organisation it names. A role refused is ``NotAllowed``; an agreement the actor's organisation has no part in,
+    or another organisation's record, is ``NotFound``.
     """
+    rule = RULES[command]
     if is_system(actor):
         return
-    if _commissioner_with(records, actor, agreement, (Role.ACCOUNTANT,)):
-        if subject is not None and actor.organisation == subject:
-            raise NotAllowed(f"{what}: {actor.user} cannot review {subject}'s own return; another commissioner must")
-        return
-    raise NotAllowed(
-        f"{what}: only an accountant of a commissioner of {agreement.code} "
-        f"({', '.join(agreement.commissioners) or 'none yet'}) may do this, not {actor}"
-    )
+    who = person(records, actor)
+    found = records.agreement(agreement) if agreement is not None else None
+    rule.check(records, who, Subject(command.replace("_", " "), found, organisation))
 
 
 def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:
@@ -209,12 +399,6 @@ def check_may_read_history(records: _Records, actor: Actor) -> None:
         f"reading the event history: only an auditor of an audit body may, not {actor}; "
         "every figure you may see is in the views (returns, activity, payments, settlements)"
     )
-
-
-def check_admin(records: _Records, actor: Actor, what: str) -> None:
-    if is_system(actor) or person(records, actor).has(Role.ADMIN):
-        return
-    raise NotAllowed(f"{what}: only an admin may do this, not {actor}")
 
 
 # -- reading -----------------------------------------------------------------------------------

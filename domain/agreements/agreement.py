@@ -314,6 +314,8 @@ class Agreement(LedgerAggregate):
         self.code = code
         self.name = name
         self.kind = AgreementKind(kind)
+        #: The organisation whose staff registered it: it sets the agreement up until a commissioner joins.
+        self.registered_by = envelope.actor.organisation
         self.term_start = term_start
         self.original_term_end = term_end
         self._extensions: list[tuple[date, date]] = []

@@ -42,12 +42,13 @@ from domain.activity.arrears import Arrears, arrears_basis, arrears_lines
 from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
 from domain.checks import check_financial_year
-from domain.envelope import Envelope
+from domain.envelope import Actor, Envelope
 from domain.errors import ConcurrencyConflict, InvalidInput, NotFound, RuleBroken
 from domain.rates.pricer import Pricer
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
 from ledger.application import Ledger
+from ledger.authorisation import authorise
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
 from ledger.files.chunks import ChunkLease, ChunkStore, ChunkWriter, check_staged
 from ledger.files.visit_files import FileInfo, inspect_file
@@ -146,6 +147,7 @@ class ActivityUseCases:
         Raises InvalidInput listing the problems (row and column, the first
         100, then a count) if any row breaks a rule.
         """
+        authorise(self.records, envelope.actor, "import_activity", agreement=agreement)
         info = inspect_file(path, file_name)
         import_id = ActivityImport.create_id(agreement, info.digest)
         say = progress or (lambda _stage, _done, _total: None)
@@ -295,8 +297,9 @@ class ActivityUseCases:
             digests.update(record.payload.get("chunks") or ())
         return digests
 
-    def sweep_activity_chunks(self, older_than: timedelta = timedelta(days=1)) -> int:
+    def sweep_activity_chunks(self, actor: Actor, older_than: timedelta = timedelta(days=1)) -> int:
         """Delete staged chunks no import references and no import in progress holds, once older than the grace."""
+        authorise(self.records, actor, "sweep_activity_chunks")
         return self.chunks.delete_unreferenced(self.referenced_chunks, older_than)
 
     # -- arrears -----------------------------------------------------------------------------------
@@ -324,6 +327,7 @@ class ActivityUseCases:
         day before the decision. For every visit in it: payable hours × (the
         rate now on the card − the rate on the card before the decision).
         """
+        authorise(self.records, envelope.actor, "calculate_arrears", agreement=agreement)
         year = check_financial_year(financial_year)
         payload = {"agreement": agreement, "financial_year": year}
 

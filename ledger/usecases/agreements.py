@@ -35,6 +35,7 @@ from domain.errors import Conflict
 from domain.organisations.organisation import OrganisationKind
 from domain.periods import FinancialYear
 from ledger.application import Ledger
+from ledger.authorisation import authorise
 from ledger.records import Records
 
 COMMISSIONER_KINDS = (OrganisationKind.COUNCIL, OrganisationKind.ICB)
@@ -50,7 +51,8 @@ class AgreementUseCases:
     def _change_agreement(
         self, command: str, envelope: Envelope, code: str, payload: dict[str, Any], change: Callable[[Agreement], None]
     ) -> str:
-        """Load the agreement, apply one command to it, save it: the shape of every change below."""
+        """Ask who may, load the agreement, apply one command to it, save it: the shape of every change below."""
+        authorise(self.records, envelope.actor, command, agreement=code)
 
         def build() -> tuple[list[LedgerAggregate], str]:
             agreement = self.records.agreement(code)
@@ -71,6 +73,7 @@ class AgreementUseCases:
         term_end: date,
         payment_basis: PaymentBasis | str = PaymentBasis.ACTUAL,
     ) -> str:
+        authorise(self.records, envelope.actor, "register_agreement")
         payload = {
             "code": code,
             "name": name,

@@ -42,7 +42,7 @@ from domain.returns.cost_return import CostReturn, check_period
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
 from domain.returns.wage_floors import Floor, WageFloors, WageFloorTable
 from ledger.application import Ledger
-from ledger.authorisation import check_admin, check_may_file, check_may_review
+from ledger.authorisation import authorise
 from ledger.files.cost_returns import parse_cost_return
 from ledger.jsonable import json_ready
 from ledger.records import Records
@@ -111,27 +111,19 @@ class CostReturnUseCases:
         provider: str,
         period: Period | str,
         payload: dict[str, Any],
-        check: Callable[[Agreement, str], None],
         change: Callable[[CostReturn], dict[str, Any] | None],
     ) -> dict[str, Any]:
-        """Load the return, check who may act, apply one command, save: every workflow step below."""
+        """Check who may act, load the return, apply one command, save: every workflow step below."""
+        authorise(self.records, envelope.actor, command, agreement=agreement, organisation=provider)
         chosen = str(check_period(period))
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            found = self.records.agreement(agreement)
-            check(found, command.replace("_", " "))
             cost_return = self.cost_return(agreement, provider, chosen)
             extra = change(cost_return) or {}
             return [cost_return], _summary(cost_return, **extra)
 
         body = {"agreement": agreement, "provider": provider, "period": chosen, **payload}
         return self.ledger._execute(command, body, envelope, build)
-
-    def _as_filer(self, envelope: Envelope, provider: str) -> Callable[[Agreement, str], None]:
-        return lambda agreement, what: check_may_file(self.records, envelope.actor, agreement, provider, what)
-
-    def _as_reviewer(self, envelope: Envelope, provider: str) -> Callable[[Agreement, str], None]:
-        return lambda agreement, what: check_may_review(self.records, envelope.actor, agreement, what, subject=provider)
 
     # -- provider commands ------------------------------------------------------------------------
 
@@ -145,6 +137,7 @@ class CostReturnUseCases:
         submit: bool = False,
     ) -> dict[str, Any]:
         """File a provider's first revision for a period (and submit it in the same save if ``submit``)."""
+        authorise(self.records, envelope.actor, "draft_cost_return", agreement=agreement, organisation=provider)
         checked = _filing(filing)
         chosen = str(check_period(period))
         payload = {
@@ -157,7 +150,6 @@ class CostReturnUseCases:
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             found = self.records.agreement(agreement)
-            check_may_file(self.records, envelope.actor, found, provider, "filing a cost return")
             in_house = self.filing_provider(found, provider, check_period(chosen))
             if self.records.exists(CostReturn.create_id(agreement, provider, chosen)):
                 raise Conflict(
@@ -182,13 +174,14 @@ class CostReturnUseCases:
         submit: bool = False,
     ) -> dict[str, Any]:
         """File a return from a filled-in CSV or XLSX template: read whole first, so a refused file records nothing."""
+        authorise(self.records, envelope.actor, "import_cost_return", agreement=agreement, organisation=provider)
         filing = parse_cost_return(source, filename)
         return self.draft_cost_return(envelope, agreement, provider, period, filing, submit=submit)
 
     def submit_cost_return(self, envelope: Envelope, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
         return self._change_return(
             "submit_cost_return", envelope, agreement, provider, period, {},
-            self._as_filer(envelope, provider), lambda r: r.submit(envelope),
+            lambda r: r.submit(envelope),
         )  # fmt: skip
 
     def amend_cost_return(
@@ -203,7 +196,7 @@ class CostReturnUseCases:
         checked = _filing(filing)
         return self._change_return(
             "amend_cost_return", envelope, agreement, provider, period, {"filing": checked.to_data()},
-            self._as_filer(envelope, provider), lambda r: r.amend(envelope, checked),
+            lambda r: r.amend(envelope, checked),
         )  # fmt: skip
 
     def amend_cost_return_from_file(
@@ -215,6 +208,7 @@ class CostReturnUseCases:
         period: Period | str,
         filename: str | None = None,
     ) -> dict[str, Any]:
+        authorise(self.records, envelope.actor, "amend_cost_return_from_file", agreement=agreement, organisation=provider)
         filing = parse_cost_return(source, filename)
         return self.amend_cost_return(envelope, agreement, provider, period, filing)
 
@@ -224,7 +218,7 @@ class CostReturnUseCases:
         return self._change_return(
             "answer_cost_return_query", envelope, agreement, provider, period,
             {"query_id": query_id, "answer": answer},
-            self._as_filer(envelope, provider), lambda r: r.answer(envelope, query_id, answer),
+            lambda r: r.answer(envelope, query_id, answer),
         )  # fmt: skip
 
     # -- accountant commands ----------------------------------------------------------------------
@@ -241,7 +235,7 @@ class CostReturnUseCases:
         """An accountant's question on one line or volume; the result names the new query (Q1, Q2, ...)."""
         return self._change_return(
             "query_cost_return", envelope, agreement, provider, period, {"line": str(line), "question": question},
-            self._as_reviewer(envelope, provider), lambda r: {"query_id": r.query(envelope, line, question)},
+            lambda r: {"query_id": r.query(envelope, line, question)},
         )  # fmt: skip
 
     def explain_wage_breach(
@@ -251,14 +245,14 @@ class CostReturnUseCases:
         floor_on = self.wage_floor_table().national_living_wage_on
         return self._change_return(
             "explain_wage_breach", envelope, agreement, provider, period, {"explanation": explanation},
-            self._as_reviewer(envelope, provider), lambda r: r.explain_breach(envelope, explanation, floor_on),
+            lambda r: r.explain_breach(envelope, explanation, floor_on),
         )  # fmt: skip
 
     def accept_cost_return(self, envelope: Envelope, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
         floor_on = self.wage_floor_table().national_living_wage_on
         return self._change_return(
             "accept_cost_return", envelope, agreement, provider, period, {},
-            self._as_reviewer(envelope, provider), lambda r: r.accept(envelope, floor_on),
+            lambda r: r.accept(envelope, floor_on),
         )  # fmt: skip
 
     def reject_cost_return(
@@ -267,7 +261,7 @@ class CostReturnUseCases:
         chosen = [reasons] if isinstance(reasons, str) else list(reasons)
         return self._change_return(
             "reject_cost_return", envelope, agreement, provider, period, {"reasons": chosen},
-            self._as_reviewer(envelope, provider), lambda r: r.reject(envelope, chosen),
+            lambda r: r.reject(envelope, chosen),
         )  # fmt: skip
 
     def reopen_cost_return(
@@ -277,7 +271,7 @@ class CostReturnUseCases:
         why = reason if reason is not None else (envelope.reason or "")
         return self._change_return(
             "reopen_cost_return", envelope, agreement, provider, period, {"reason": why},
-            self._as_reviewer(envelope, provider), lambda r: r.reopen(envelope, why),
+            lambda r: r.reopen(envelope, why),
         )  # fmt: skip
 
     # -- reference data ----------------------------------------------------------------------------
@@ -286,10 +280,10 @@ class CostReturnUseCases:
         self, envelope: Envelope, floor: Floor | str, effective_from: date, hourly_rate: Decimal | str
     ) -> dict[str, Any]:
         """An admin adds (or corrects) a National or Real Living Wage rate from a date."""
+        authorise(self.records, envelope.actor, "add_wage_floor")
         payload = {"floor": str(floor), "effective_from": effective_from, "hourly_rate": str(hourly_rate)}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            check_admin(self.records, envelope.actor, "adding a wage floor")
             record = self.records.find(WageFloors.create_id()) or WageFloors.start(envelope)
             record.add_rate(envelope, floor, effective_from, hourly_rate)  # type: ignore[arg-type]
             return [record], json_ready(payload)

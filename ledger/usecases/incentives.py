@@ -2,7 +2,7 @@
 
 These are accountants' acts (DOMAIN.md: accountants "record KPI results,
 assess incentives"), so each is checked by ``ledger.authorisation``
-(``check_may_review``) and recorded through ``_execute`` (idempotency, one
+(``authorise``) and recorded through ``_execute`` (idempotency, one
 atomic save, read models caught up).
 
 An assessment needs three things recorded elsewhere: delivered hours (the ``activity_totals`` read model,
@@ -45,7 +45,7 @@ from domain.organisations.organisation import OrganisationKind, check_code
 from domain.periods import FinancialYear, Period, parse_financial_year
 from domain.returns.cost_return import check_period
 from ledger.application import Ledger
-from ledger.authorisation import check_may_review
+from ledger.authorisation import authorise
 from ledger.files.kpi_results import KpiRow, read_kpi_file, refuse
 from ledger.jsonable import json_ready
 from ledger.queries import every_provider as recorded_activity
@@ -108,6 +108,7 @@ class IncentiveUseCases:
         say why (the envelope's reason); the same value and evidence again
         records nothing.
         """
+        authorise(self.records, envelope.actor, "record_kpi_result", agreement=agreement, organisation=provider)
         chosen = check_period(period)
         payload = {
             "agreement": agreement, "provider": provider, "period": str(chosen), "kpi": kpi, "value": str(value),
@@ -116,7 +117,6 @@ class IncentiveUseCases:
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             found = self.records.agreement(agreement)
-            check_may_review(self.records, envelope.actor, found, "recording KPI results", subject=provider)
             found.check_period_in_term(chosen)
             self._awarded_provider(found, provider, chosen)
             record, code, outcome = self._record_result(envelope, found, provider, chosen, kpi, value, evidence, {})
@@ -142,12 +142,12 @@ class IncentiveUseCases:
         they are are skipped; rows that change a recorded result are
         corrections, which need the envelope's reason.
         """
+        authorise(self.records, envelope.actor, "import_kpi_results", agreement=agreement)
         read = read_kpi_file(source, file_name)
         payload = {"agreement": agreement, "file_name": read.name, "file_digest": read.digest}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             found = self.records.agreement(agreement)
-            check_may_review(self.records, envelope.actor, found, "recording KPI results")
             problems: list[str] = []
             checked = [c for c in (self._check_row(envelope, found, row, problems) for row in read.rows) if c]
             seen: dict[tuple[str, str, str], int] = {}
@@ -239,6 +239,7 @@ class IncentiveUseCases:
         Every field is checked and every problem reported at once, each
         naming its field. Setting the terms already in force records nothing.
         """
+        authorise(self.records, envelope.actor, "set_incentive_scheme", agreement=agreement)
         year = from_year if from_year is not None else default_from_year(envelope)
         named = list(kpis) if not isinstance(kpis, str) else kpis
         fixed = None if fixed_baselines is None else {p: h for p, h in fixed_baselines.items()}
@@ -252,7 +253,6 @@ class IncentiveUseCases:
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             found = self.records.agreement(agreement)
-            check_may_review(self.records, envelope.actor, found, "setting an incentive scheme")
             check_reason(envelope, "an incentive scheme")
             terms = check_terms(
                 from_year=year, measure=measure, baseline=baseline, fixed_baselines=fixed,
@@ -326,13 +326,13 @@ class IncentiveUseCases:
         records a new run with each provider's difference from the last; if
         nothing changed it records nothing and says so.
         """
+        authorise(self.records, envelope.actor, "assess_incentives", agreement=agreement)
         chosen = check_financial_year(financial_year)
         year = parse_financial_year(chosen)
         payload = {"agreement": agreement, "financial_year": chosen}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             found = self.records.agreement(agreement)
-            check_may_review(self.records, envelope.actor, found, "assessing incentives")
             if envelope.effective_date <= year.end:
                 raise RuleBroken(
                     f"financial_year: {chosen} runs to {year.end.isoformat()}; assess it once it is over "

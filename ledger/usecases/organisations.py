@@ -10,6 +10,7 @@ from domain.errors import Conflict
 from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import User
 from ledger.application import Ledger
+from ledger.authorisation import authorise
 from ledger.records import Records
 
 
@@ -21,6 +22,7 @@ class OrganisationUseCases:
     def register_organisation(
         self, envelope: Envelope, code: str, name: str, kind: OrganisationKind | str, member_of: str | None = None
     ) -> str:
+        authorise(self.records, envelope.actor, "register_organisation")
         kind = OrganisationKind(kind)
         payload = {"code": code, "name": name, "kind": kind.value, "member_of": member_of}
 
@@ -37,6 +39,8 @@ class OrganisationUseCases:
         return self.ledger._execute("register_organisation", payload, envelope, build)
 
     def rename_organisation(self, envelope: Envelope, code: str, name: str) -> str:
+        authorise(self.records, envelope.actor, "rename_organisation", organisation=code)
+
         def build() -> tuple[list[LedgerAggregate], str]:
             org = self.records.organisation(code)
             org.rename(envelope, name)
@@ -47,6 +51,7 @@ class OrganisationUseCases:
     def register_user(
         self, envelope: Envelope, username: str, display_name: str, organisation: str, roles: Iterable[str]
     ) -> str:
+        authorise(self.records, envelope.actor, "register_user", organisation=organisation)
         roles = sorted(set(roles))
         username = username.strip().lower()
         payload = {"username": username, "display_name": display_name, "organisation": organisation, "roles": roles}
@@ -61,6 +66,7 @@ class OrganisationUseCases:
         return self.ledger._execute("register_user", payload, envelope, build)
 
     def change_user_roles(self, envelope: Envelope, username: str, roles: Iterable[str]) -> str:
+        authorise(self.records, envelope.actor, "change_user_roles", organisation=self.records.user(username).organisation)
         roles = sorted(set(roles))
 
         def build() -> tuple[list[LedgerAggregate], str]:

@@ -33,6 +33,7 @@ from domain.rates.rate_review import ProposedRate, RateReview
 from domain.rates.uplift import Outcome, UpliftProposal, propose_uplift
 from domain.returns.statutory_wages import national_living_wage_on, real_living_wage_on
 from ledger.application import Ledger
+from ledger.authorisation import authorise
 from ledger.jsonable import json_ready
 from ledger.records import Records
 from ledger.usecases.rates import RateUseCases
@@ -122,6 +123,7 @@ class RateReviewUseCases:
         self, envelope: Envelope, agreement: str, financial_year: FinancialYear | str
     ) -> dict[str, Any]:
         """Open the year's review of an agreement's rates; the envelope's reason says why."""
+        authorise(self.records, envelope.actor, "open_rate_review", agreement=agreement)
         year = check_financial_year(financial_year)
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
@@ -142,6 +144,7 @@ class RateReviewUseCases:
         basis: str,
     ) -> dict[str, Any]:
         """Propose stated rates with their basis (e.g. "cost of care exercise, 2020")."""
+        authorise(self.records, envelope.actor, "propose_rates", agreement=agreement)
         rows = _rate_rows(rates)
 
         def change(review: RateReview) -> dict[str, Any]:
@@ -174,6 +177,7 @@ class RateReviewUseCases:
         on the first day of the review year (the rates the uplift replaces).
         Floors not given come from ``wage_floors_for``.
         """
+        authorise(self.records, envelope.actor, "propose_uplift", agreement=agreement)
         chosen_zones = None if zones is None else list(zones)
         payload = {
             "median_cost": str(median_cost),
@@ -230,6 +234,7 @@ class RateReviewUseCases:
         self, envelope: Envelope, agreement: str, financial_year: FinancialYear | str, provider: str, comment: str
     ) -> dict[str, Any]:
         """A registered provider's comment on the review, before it is decided."""
+        authorise(self.records, envelope.actor, "comment_on_rate_review", agreement=agreement, organisation=provider)
 
         def change(review: RateReview) -> dict[str, Any]:
             self.records.registered_organisation(provider, (OrganisationKind.PROVIDER,), "provider")
@@ -255,6 +260,7 @@ class RateReviewUseCases:
         ``decided_by`` defaults to the recording user. ``effective_from`` may be
         before the decision: the review is then backdated, and arrears are owed.
         """
+        authorise(self.records, envelope.actor, "decide_rate_review", agreement=agreement)
         year = check_financial_year(financial_year)
         rows = None if rates is None else _rate_rows(rates)
         payload = {

@@ -24,6 +24,7 @@ from domain.rates.pricer import Pricer
 from domain.rates.pricing import BlendPart, RateQuote, VisitPrice
 from domain.rates.rate_card import RateCard
 from ledger.application import Ledger
+from ledger.authorisation import authorise
 from ledger.jsonable import json_ready
 from ledger.records import Records
 
@@ -96,6 +97,7 @@ class RateUseCases:
         ``effective_from`` defaults to the envelope's effective date; the envelope's
         reason is the rate's reason. Returns the rate as the card now quotes it.
         """
+        authorise(self.records, envelope.actor, "publish_rate", agreement=agreement)
         line = rate_line(service, zone, band=band, hourly_rate=hourly_rate, blend=blend)
         start = effective_from or envelope.effective_date
         payload = {"agreement": agreement, **line, "effective_from": start}
@@ -118,6 +120,7 @@ class RateUseCases:
         effective_from: date | None = None,
     ) -> dict[str, Any]:
         """End a key's own rate from a date (a banded question then falls back to the rate without a band)."""
+        authorise(self.records, envelope.actor, "withdraw_rate", agreement=agreement)
         line = rate_line(service, zone, band=band, withdraw=True)
         start = effective_from or envelope.effective_date
         payload = {"agreement": agreement, **line, "effective_from": start}
@@ -137,6 +140,7 @@ class RateUseCases:
         hourly rate, a blend, or ``withdraw``. A new flat rate replacing banded
         ones is published with the banded rates' withdrawals in the same call.
         """
+        authorise(self.records, envelope.actor, "publish_rates", agreement=agreement)
         rows = [rate_line(**line) for line in lines]
         start = effective_from or envelope.effective_date
         payload = {"agreement": agreement, "lines": rows, "effective_from": start}

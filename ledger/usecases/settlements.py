@@ -51,7 +51,7 @@ from ledger.application import Ledger
 from ledger.authorisation import (
     accountant_access,
     approving_commissioner,
-    check_may_review,
+    authorise,
 )
 from ledger.jsonable import json_ready
 from ledger.persistence.history import read_events
@@ -90,6 +90,7 @@ class SettlementUseCases:
         provider_split: Mapping[str, Decimal | str] | None = None,
     ) -> dict[str, Any]:
         """Set up (or revise) the pool of an agreement for a year; a revision that changes nothing records nothing."""
+        authorise(self.records, envelope.actor, "set_pooled_budget", agreement=agreement)
         year = check_financial_year(financial_year)
         bands, capitation = list(bands), list(capitation)
         payload = {
@@ -100,7 +101,6 @@ class SettlementUseCases:
 
         def build() -> tuple[list[Any], dict[str, Any]]:
             found = self.records.agreement(agreement)
-            check_may_review(self.records, envelope.actor, found, "setting up a pooled budget")
             found.check_year_in_term(year)
             terms = PoolTerms.check(
                 target=target, bands=bands, gain_cap=gain_cap, loss_cap=loss_cap, mechanism=mechanism,
@@ -149,12 +149,12 @@ class SettlementUseCases:
 
     def run_payments(self, envelope: Envelope, agreement: str, month: str) -> dict[str, Any]:
         """Record one month's payments to every provider by the pool's mechanism (see ``domain.settlement.payment_ledger``)."""
+        authorise(self.records, envelope.actor, "run_payments", agreement=agreement)
         chosen = check_month(month)
         year = year_of_month(chosen)
 
         def build() -> tuple[list[Any], dict[str, Any]]:
-            found = self.records.agreement(agreement)
-            check_may_review(self.records, envelope.actor, found, "running payments")
+            self.records.agreement(agreement)  # an unknown agreement says so first
             pool = self.pooled_budget(agreement, year)
             issued = [s for s in self.settlements(agreement, year) if s.status is SettlementStatus.ISSUED]
             if issued:
@@ -338,11 +338,11 @@ class SettlementUseCases:
         draft with the same inputs is returned as it is (nothing recorded); one
         with different inputs is withdrawn, superseded by the new draft.
         """
+        authorise(self.records, envelope.actor, "draft_settlement", agreement=agreement)
         year = check_financial_year(financial_year)
 
         def build() -> tuple[list[Any], dict[str, Any]]:
-            found = self.records.agreement(agreement)
-            check_may_review(self.records, envelope.actor, found, "drafting a settlement")
+            self.records.agreement(agreement)  # an unknown agreement says so first
             inputs, references = self.settlement_inputs(agreement, year)
             existing = self.settlements(agreement, year)
             open_drafts = [s for s in existing if s.status in OPEN]
@@ -377,6 +377,7 @@ class SettlementUseCases:
         self, command: str, envelope: Envelope, agreement: str, financial_year: str, sequence: int,
         change: Any, payload: dict[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
+        authorise(self.records, envelope.actor, command, agreement=agreement)
         year = check_financial_year(financial_year)
 
         def build() -> tuple[list[Any], dict[str, Any]]:
@@ -392,7 +393,6 @@ class SettlementUseCases:
         self, envelope: Envelope, agreement: str, financial_year: str, sequence: int, note: str | None = None
     ) -> dict[str, Any]:
         def change(found: Agreement, s: Settlement) -> None:
-            check_may_review(self.records, envelope.actor, found, "reviewing a settlement")
             s.review(envelope, note)
 
         return self._change_settlement("review_settlement", envelope, agreement, financial_year, sequence, change,
@@ -418,7 +418,6 @@ class SettlementUseCases:
         """Issue an approved settlement, refused if the ledger's figures changed since it was drafted."""
 
         def change(found: Agreement, s: Settlement) -> None:
-            check_may_review(self.records, envelope.actor, found, "issuing a settlement")
             if s.status is SettlementStatus.APPROVED:
                 inputs, _ = self.settlement_inputs(agreement, s.financial_year)
                 now, then = json_ready(inputs.to_data()), json_ready(s.inputs)
@@ -436,7 +435,6 @@ class SettlementUseCases:
         self, envelope: Envelope, agreement: str, financial_year: str, sequence: int
     ) -> dict[str, Any]:
         def change(found: Agreement, s: Settlement) -> None:
-            check_may_review(self.records, envelope.actor, found, "withdrawing a settlement")
             s.withdraw(envelope)
 
         return self._change_settlement("withdraw_settlement", envelope, agreement, financial_year, sequence, change)

@@ -11,10 +11,11 @@ from datetime import date
 from pathlib import Path
 
 from domain.activity.visits import COLUMNS
-from domain.envelope import Actor, Envelope
+from domain.envelope import Envelope
+from tests.integration.agreement_setup import ACCOUNTANT
 
 WIRRAL = "wirral-homecare"
-ECM = Actor("ecm@wirral.example", "wirral-council")
+ECM = ACCOUNTANT  # the council's accountant imports the electronic call monitoring (ECM) files
 
 
 def imported_on(day: date, reason: str = "monthly ECM file", key: str | None = None) -> Envelope:

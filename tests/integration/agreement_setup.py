@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from domain.envelope import Actor, Envelope
+from domain.envelope import SYSTEM, Actor, Envelope
 from ledger.bootstrap import Openbook
 
 ACCOUNTANT = Actor("accountant@wirral.example", "wirral-council")
@@ -47,8 +47,10 @@ def on(day: date, reason: str | None = "January 2019 award", key: str | None = N
 
 
 def register_organisations(book: Openbook) -> None:
+    """The organisations and the council's accountant who records the rest: the operator's set-up (system)."""
     for code, kind in ORGANISATIONS.items():
-        book.organisations.register_organisation(on(START, "demo"), code, code.replace("-", " ").title(), kind)
+        book.organisations.register_organisation(Envelope(SYSTEM, START), code, code.replace("-", " ").title(), kind)
+    book.organisations.register_user(Envelope(SYSTEM, START), ACCOUNTANT.user, "Wirral Accountant", "wirral-council", ["accountant"])
 
 
 def wirral(book: Openbook, *, rate: D | None = D("15.60"), services: tuple[str, ...] = ("standard",)) -> str:
@@ -75,6 +77,7 @@ def wirral(book: Openbook, *, rate: D | None = D("15.60"), services: tuple[str, 
 def framework(book: Openbook, code: str = "hfd", services: tuple[str, ...] = ("standard", "complex")) -> str:
     """A one-zone framework (Herefordshire-like) for pricing tests: zone-a from 1 April 2017."""
     start = date(2017, 4, 1)
+    register_organisations(book)  # the accountant who records it
     book.agreements.register_agreement(on(start, None), code, "Help to Live at Home", "framework", start, date(2022, 6, 30))
     book.agreements.add_zone(on(start, "pathway O"), code, "zone-a", "Zone A", ["HR5", "HR6"])
     for service in services:

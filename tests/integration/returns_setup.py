@@ -59,13 +59,15 @@ def setup(book: Openbook, *, rate: D | None = D("15.60")) -> str:
     wirral(book, rate=rate)
     for member in ALLIANCE_MEMBERS:
         name = member.replace("-", " ").title()
-        book.organisations.register_organisation(on(START, "demo"), member, name, "provider", "wirral-home-care-alliance")
+        book.organisations.register_organisation(Envelope(SYSTEM, START), member, name, "provider", "wirral-home-care-alliance")
     for code in PERIPHERAL:
-        book.organisations.register_organisation(on(START, "demo"), code, code.replace("-", " ").title(), "provider")
+        book.organisations.register_organisation(Envelope(SYSTEM, START), code, code.replace("-", " ").title(), "provider")
         book.agreements.award_provider(on(START), WIRRAL, code, "zone-1", "peripheral")
-    book.organisations.register_organisation(on(START, "another partnership"), "elsewhere-council", "Elsewhere Council", "council")
-    book.organisations.register_organisation(on(START, "not awarded"), "stranger-care", "Stranger Care", "provider")
+    book.organisations.register_organisation(Envelope(SYSTEM, START), "elsewhere-council", "Elsewhere Council", "council")
+    book.organisations.register_organisation(Envelope(SYSTEM, START), "stranger-care", "Stranger Care", "provider")
     for actor, roles in PEOPLE.items():
+        if actor == COUNCIL_ACCOUNTANT:
+            continue  # registered with the agreement (agreement_setup)
         book.organisations.register_user(Envelope(SYSTEM, START), actor.user, actor.user, actor.organisation, roles)
     for provider in (*PROVIDERS, "stranger-care"):
         actor = finance(provider)

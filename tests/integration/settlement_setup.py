@@ -42,11 +42,11 @@ def by(actor: Actor, day: date, reason: str | None = None, key: str | None = Non
 
 
 def setup(book: Any) -> str:
-    """Wirral (agreement_setup) with accountants of both commissioners, provider staff and an outsider."""
+    """Wirral (agreement_setup, with the council's accountant) with the CCG's accountant, provider staff and an outsider."""
     wirral(book)
     book.organisations.register_organisation(by(SYSTEM, START), "elsewhere-council", "Elsewhere Council", "council")
     people = {
-        COUNCIL_ACCOUNTANT: ["accountant"], CCG_ACCOUNTANT: ["accountant"], HAVEN_FINANCE: ["provider"],
+        CCG_ACCOUNTANT: ["accountant"], HAVEN_FINANCE: ["provider"],
         PREMIER_FINANCE: ["provider"], OUTSIDER: ["accountant"],
     }  # fmt: skip
     for actor, roles in people.items():

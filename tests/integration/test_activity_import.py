@@ -257,8 +257,8 @@ def test_a_file_with_problems_records_nothing_and_names_row_and_column(book, tmp
     assert views.imports(book.read_engine, everyone(book))[-1]["file_name"] == "good.csv"
     # The one good row was staged before the first problem: unreferenced, and swept after the grace period.
     assert chunk_count(book) == len(referenced) + 1
-    assert book.activity.sweep_activity_chunks(timedelta(hours=1)) == 0
-    assert book.activity.sweep_activity_chunks(timedelta(0)) == 1
+    assert book.activity.sweep_activity_chunks(SYSTEM, timedelta(hours=1)) == 0
+    assert book.activity.sweep_activity_chunks(SYSTEM, timedelta(0)) == 1
     assert chunk_count(book) == len(referenced)
     assert_recomputed_equals_projection(book)
 
@@ -485,7 +485,7 @@ def test_a_review_that_is_not_backdated_owes_no_arrears(book):
 
 
 def test_lot_visits_and_banded_packages_are_priced_as_the_card_says(open_book, tmp_path):
-    from demo.partnerships import HEREFORDSHIRE, load_demo
+    from demo.partnerships import HEREFORDSHIRE, HEREFORDSHIRE_ACCOUNTANT, load_demo
 
     book = open_book()
     load_demo(book)
@@ -496,7 +496,8 @@ def test_lot_visits_and_banded_packages_are_priced_as_the_card_says(open_book, t
         visit("O1", "hfd-provider-a", "HR5 3CD", "2017-09-01", 30, 30, band="rural"),  # £7.90
         visit("O2", "hfd-provider-b", "HR1 2EF", "2017-09-02", 20, 20),  # zone C: 20 min at £15.80 = £5.27
     ]
-    summary = book.activity.import_activity(imported_on(date(2017, 10, 2)), HEREFORDSHIRE, write_csv(tmp_path / "h.csv", rows))
+    herefordshire_file = Envelope(HEREFORDSHIRE_ACCOUNTANT, date(2017, 10, 2), "monthly ECM file")
+    summary = book.activity.import_activity(herefordshire_file, HEREFORDSHIRE, write_csv(tmp_path / "h.csv", rows))
     assert summary.spend == D("26.87") and summary.unpriced_visits == 0
     d1 = recorded_visit(book, "D1", HEREFORDSHIRE)
     assert (d1["zone"], d1["hourly_rate"], d1["price"]) == ("complex-north", D("13.7000"), D("13.70"))
@@ -505,7 +506,7 @@ def test_lot_visits_and_banded_packages_are_priced_as_the_card_says(open_book, t
     # Before the framework's awards (1 July 2017) no provider may deliver: refused by row and column.
     early = [visit("E1", "hfd-provider-a", "HR5 3CD", "2017-05-01", 30, 30, band="urban")]
     with pytest.raises(InvalidInput, match="row 2, column provider: hfd-provider-a holds no award for zone zone-a"):
-        book.activity.import_activity(imported_on(date(2017, 6, 1)), HEREFORDSHIRE, write_csv(tmp_path / "e.csv", early))
+        book.activity.import_activity(herefordshire_file, HEREFORDSHIRE, write_csv(tmp_path / "e.csv", early))
     assert_recomputed_equals_projection(book)
 
 

@@ -26,6 +26,7 @@ from decimal import Decimal as D
 
 import pytest
 
+from domain.envelope import SYSTEM
 from domain.errors import InvalidInput, Unavailable
 from ledger.audit.activity_totals import recompute_totals_from_history
 from ledger.bootstrap import Openbook
@@ -60,7 +61,7 @@ def test_a_sweep_while_an_import_runs_leaves_its_chunks_and_the_import_records(b
     leave_a_failed_import(book, tmp_path / "early.csv", HAND_VISITS[:2])  # the same first chunk as the file below
     assert chunk_count(book) == 2  # {Z1, Z2} and {H1, H2}, unreferenced and unleased
     swept: list[int] = []
-    book.activity.before_recording = lambda: swept.append(book.activity.sweep_activity_chunks(timedelta(0)))
+    book.activity.before_recording = lambda: swept.append(book.activity.sweep_activity_chunks(SYSTEM, timedelta(0)))
 
     summary = book.activity.import_activity(
         imported_on(date(2019, 8, 5)), WIRRAL, write_csv(tmp_path / "april-july.csv", HAND_VISITS), chunk_rows=2
@@ -73,7 +74,7 @@ def test_a_sweep_while_an_import_runs_leaves_its_chunks_and_the_import_records(b
     assert by(book, "service") == {"standard": (5, D("3.17"), D("49.40"))}
     assert recompute_totals_from_history(book) == totals_by_key(book.read_engine)
     # Done and recorded: its lease is released, the event keeps its chunks.
-    assert book.activity.sweep_activity_chunks(timedelta(0)) == 0 and chunk_count(book) == 3
+    assert book.activity.sweep_activity_chunks(SYSTEM, timedelta(0)) == 0 and chunk_count(book) == 3
 
 
 def expire_leases(raw_sql) -> None:
@@ -90,7 +91,7 @@ def body_of_other_rows(raw_sql) -> None:
         pytest.param(lambda book, raw_sql: raw_sql("DELETE FROM activity_chunks"), id="deleted"),
         pytest.param(lambda book, raw_sql: body_of_other_rows(raw_sql), id="altered"),
         pytest.param(
-            lambda book, raw_sql: (expire_leases(raw_sql), book.activity.sweep_activity_chunks(timedelta(0))),
+            lambda book, raw_sql: (expire_leases(raw_sql), book.activity.sweep_activity_chunks(SYSTEM, timedelta(0))),
             id="swept-after-its-lease-expired",
         ),
     ],

@@ -13,8 +13,9 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
-from demo.partnerships import HEREFORDSHIRE, load_demo
+from demo.partnerships import HEREFORDSHIRE, HEREFORDSHIRE_ACCOUNTANT, load_demo
 from domain.agreements.terms import PostcodeLookup
+from domain.envelope import SYSTEM, Envelope
 from domain.errors import InvalidInput, NotFound, OpenbookError, RuleBroken
 from domain.periods import financial_year_of
 from ledger.queries import agreements as views
@@ -146,7 +147,7 @@ def test_a_change_without_a_reason_is_refused_and_a_retry_records_once(book):
 
 def test_a_lot_spans_zones_and_a_postcode_names_the_lots_covering_it(book):
     register_organisations(book)
-    book.organisations.register_organisation(on(START, "demo"), "hfd-provider-c", "Provider C", "provider")
+    book.organisations.register_organisation(Envelope(SYSTEM, START), "hfd-provider-c", "Provider C", "provider")
     start = date(2017, 4, 1)
     book.agreements.register_agreement(on(start, None), "hfd", "Help to Live at Home", "framework", start, date(2022, 6, 30))
     book.agreements.add_zone(on(start, "pathway O"), "hfd", "zone-a", "Zone A", ["HR5", "HR6"])
@@ -196,7 +197,7 @@ def demo_and_later_changes(book) -> tuple[str, ...]:
     same day, a service added, an extension.
     """
     load_demo(book)
-    book.organisations.register_organisation(on(START, "test"), "cheshire-icb", "Cheshire ICB", "icb")
+    book.organisations.register_organisation(Envelope(SYSTEM, START), "cheshire-icb", "Cheshire ICB", "icb")
     a = book.agreements
     a.extend_agreement_term(on(date(2023, 10, 2), "two-year extension"), WIRRAL, date(2026, 3, 31))
     a.extend_agreement_term(on(date(2025, 6, 1), "a further year"), WIRRAL, date(2027, 3, 31))
@@ -221,10 +222,13 @@ def demo_and_later_changes(book) -> tuple[str, ...]:
     adoptions = [(date(2023, 4, 1), D("10.90")), (date(2024, 4, 1), D("12.00"))]
     a.set_living_wage_commitment(on(date(2023, 4, 1), "own dates"), WIRRAL, adoptions=adoptions)
     a.set_profit_cap(on(date(2023, 4, 1), "cap lifted"), WIRRAL, None)
-    a.end_award(on(date(2019, 4, 1), "provider left"), HEREFORDSHIRE, "hfd-provider-b", "zone-c")
-    a.award_provider(on(date(2019, 4, 1), "replacement"), HEREFORDSHIRE, "hfd-provider-c", "zone-c", "primary")
-    a.add_service_type(on(date(2019, 4, 1), "reablement joins"), HEREFORDSHIRE, "reablement")
-    a.extend_agreement_term(on(date(2022, 1, 1), "extension"), HEREFORDSHIRE, date(2024, 6, 30))
+    def hfd(day: date, reason: str) -> Envelope:  # Herefordshire's own accountant changes Herefordshire
+        return Envelope(HEREFORDSHIRE_ACCOUNTANT, day, reason)
+
+    a.end_award(hfd(date(2019, 4, 1), "provider left"), HEREFORDSHIRE, "hfd-provider-b", "zone-c")
+    a.award_provider(hfd(date(2019, 4, 1), "replacement"), HEREFORDSHIRE, "hfd-provider-c", "zone-c", "primary")
+    a.add_service_type(hfd(date(2019, 4, 1), "reablement joins"), HEREFORDSHIRE, "reablement")
+    a.extend_agreement_term(hfd(date(2022, 1, 1), "extension"), HEREFORDSHIRE, date(2024, 6, 30))
     return WIRRAL, HEREFORDSHIRE
 
 

@@ -33,7 +33,7 @@ from ledger.projections.agreements import agreement_kpis
 from ledger.projections.organisations import organisations
 from tests.integration import agreement_setup
 from tests.integration.activity_setup import visit, write_csv
-from tests.integration.agreement_setup import ACCOUNTANT, WIRRAL, on
+from tests.integration.agreement_setup import WIRRAL, on
 from tests.integration.returns_setup import filing_data, finance
 
 LONG_NAME = "N" * (NAME_LENGTH + 1)
@@ -43,10 +43,8 @@ WHEN = date(2019, 6, 1)
 
 @pytest.fixture
 def wirral(book):
-    """Wirral (agreement_setup) with its accountant and premier-care's finance user."""
+    """Wirral (agreement_setup, which registers its accountant) and premier-care's finance user."""
     agreement_setup.wirral(book)
-    book.organisations.register_user(Envelope(SYSTEM, WHEN), ACCOUNTANT.user, "Accountant", "wirral-council",
-                                     ["accountant"])  # fmt: skip
     book.organisations.register_user(Envelope(SYSTEM, WHEN), finance("premier-care").user, "Finance", "premier-care",
                                      ["provider"])  # fmt: skip
     return book
@@ -71,7 +69,7 @@ def _filing(**lines: str) -> dict[str, Any]:
 #: (what, the command one step beyond a bound, the refusal's message): each names its field and the bound.
 BEYOND: list[tuple[str, Callable[[Any, Any], Any], str]] = [
     ("an organisation's name", lambda b, tmp: b.organisations.register_organisation(
-        on(WHEN), "long-care", LONG_NAME, "provider"), "name: is 201 characters long; at most 200 are allowed"),
+        Envelope(SYSTEM, WHEN), "long-care", LONG_NAME, "provider"), "name: is 201 characters long; at most 200 are allowed"),
     ("a user's display name", lambda b, tmp: b.organisations.register_user(
         Envelope(SYSTEM, WHEN), "long@wirral.example", LONG_NAME, "wirral-council", ["auditor"]),
      "display_name: is 201 characters long; at most 200 are allowed"),

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate
 
-from domain.envelope import Actor, Envelope
+from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import ConcurrencyConflict, Conflict, IdempotencyMismatch
 from domain.organisations.organisation import Organisation
 from ledger.bootstrap import Openbook
@@ -29,7 +29,7 @@ from ledger.persistence.chain import GENESIS, event_hash, first_break
 
 
 def env(key: str | None = None) -> Envelope:
-    return Envelope(Actor("clerk@council.example", "council"), date(2024, 4, 1), "test", key)
+    return Envelope(SYSTEM, date(2024, 4, 1), "test", key)
 
 
 class Payment(BaseAggregate[UUID]):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.envelope import Actor, Envelope
+from domain.envelope import SYSTEM, Envelope
 from domain.errors import Conflict, IdempotencyMismatch
 from domain.organisations.organisation import Organisation
 from ledger.projections.organisations import organisations
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def env(key: str | None = None, reason: str = "test") -> Envelope:
-    return Envelope(Actor("clerk@council.example", "council"), date(2024, 4, 1), reason, key)
+    return Envelope(SYSTEM, date(2024, 4, 1), reason, key)
 
 
 def head(book) -> int:
@@ -149,7 +149,7 @@ CHILD = textwrap.dedent(
     book = open_openbook(Database.from_url(sys.argv[1]))
     print("ready", flush=True)
     sys.stdin.readline()  # the barrier: the parent releases both processes together
-    envelope = Envelope(Actor("clerk@council.example", "council"), date(2024, 4, 1), "retry", "reg-acme")
+    envelope = Envelope(Actor("system"), date(2024, 4, 1), "retry", "reg-acme")  # the operator, as env() in the parent
     result = book.organisations.register_organisation(envelope, "acme", "Acme Care", "provider")
     print(json.dumps(result), flush=True)
     book.close()

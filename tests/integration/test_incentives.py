@@ -119,7 +119,7 @@ def test_only_awarded_providers_known_kpis_and_commissioners_accountants(book):
         book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-d", Y2, "missed-visits", "0.1", "r")
     with pytest.raises(NotFound, match="kpi: 'late-visits' is not a KPI of hfd on 2019-03-31"):
         book.incentives.record_kpi_result(by(ACCOUNTANT, AFTER_Y2), HFD, "hfd-provider-a", Y2, "late-visits", "0.1", "r")
-    with pytest.raises(NotAllowed, match="recording KPI results: only an accountant of a commissioner of hfd"):
+    with pytest.raises(NotAllowed, match="record kpi result: only an accountant of a commissioner of hfd"):
         book.incentives.record_kpi_result(by(PROVIDER_A_FINANCE, AFTER_Y2), HFD, "hfd-provider-a", Y2, "missed-visits", "0.1",
                                  "our own report")  # fmt: skip
 

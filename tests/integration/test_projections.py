@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, inspect, select, update
 
 import ledger.projections.runner as runner_module
-from domain.envelope import Actor, Envelope
+from domain.envelope import SYSTEM, Envelope
 from domain.errors import Conflict, InvalidInput, NotFound
 from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import ROLES_BY_KIND, Role, User
@@ -74,7 +74,7 @@ def stored_counts(book: Openbook) -> dict[str, int]:
 
 
 def env(key: str | None = None) -> Envelope:
-    return Envelope(Actor("clerk@council.example", "council"), date(2024, 4, 1), "test", key)
+    return Envelope(SYSTEM, date(2024, 4, 1), "test", key)
 
 
 def record_sample(book: Openbook) -> int:

@@ -18,7 +18,9 @@ from decimal import Decimal as D
 import pytest
 
 from demo.partnerships import load_demo
+from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from domain.organisations.user import User
 from domain.rates.rate_review import RateReview
 from ledger.queries import rates as views
 from tests.integration.agreement_setup import WIRRAL, on, wirral
@@ -86,6 +88,14 @@ def reviews_read_as_the_aggregate_tells_them(book) -> int:
     return len(reviews)
 
 
+def providers_say(book, provider: str, day: date, reason: str) -> Envelope:
+    """An envelope of the provider's own finance user (registered by the operator on first use): providers comment."""
+    actor = Actor(f"finance@{provider}.example", provider)
+    if not book.records.exists(User.create_id(actor.user)):
+        book.organisations.register_user(Envelope(SYSTEM, day), actor.user, actor.user, provider, ["provider"])
+    return Envelope(actor, day, reason)
+
+
 def open_and_propose(book) -> dict:
     wirral(book)
     book.reviews.open_rate_review(on(OPENED, "NLW rises to £8.72"), WIRRAL, YEAR)
@@ -114,7 +124,8 @@ def test_the_uplift_shows_its_arithmetic_line_by_line_with_the_wage_floors_of_th
 
 def test_a_backdated_review_reaches_the_card_from_its_effective_date(book):
     open_and_propose(book)
-    book.reviews.comment_on_rate_review(on(date(2020, 3, 16), "consultation"), WIRRAL, YEAR, "premier-care", "Travel costs?")
+    consultation = providers_say(book, "premier-care", date(2020, 3, 16), "consultation")
+    book.reviews.comment_on_rate_review(consultation, WIRRAL, YEAR, "premier-care", "Travel costs?")
 
     decided = book.reviews.decide_rate_review(
         on(DECIDED, "panel"), WIRRAL, YEAR, "accepted", decided_by="joint panel", effective_from=date(2020, 4, 1)
@@ -180,7 +191,8 @@ def test_amended_and_rejected_decisions(book):
         "rejected", None, "no evidence"
     )
     with pytest.raises(RuleBroken, match="was rejected on 2021-05-01; it cannot take comments now"):
-        book.reviews.comment_on_rate_review(on(date(2021, 6, 1), "late"), WIRRAL, "2021-22", "haven-care", "too late")
+        late = providers_say(book, "haven-care", date(2021, 6, 1), "late")
+        book.reviews.comment_on_rate_review(late, WIRRAL, "2021-22", "haven-care", "too late")
     assert reviews_read_as_the_aggregate_tells_them(book) == 2
 
 

@@ -122,9 +122,10 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp
     assert reviewed["status"] == "reviewed" and reviewed["awaiting"] == ["wirral-ccg", "wirral-council"]
     check_settlements_read_as_recorded(book)
 
-    for outsider in (HAVEN_FINANCE, OUTSIDER):
-        with pytest.raises(NotAllowed):
-            book.settlements.approve_settlement(by(outsider, date(2020, 7, 6)), WIRRAL, YEAR, 1)
+    with pytest.raises(NotAllowed):  # a provider under the agreement: refused by role
+        book.settlements.approve_settlement(by(HAVEN_FINANCE, date(2020, 7, 6)), WIRRAL, YEAR, 1)
+    with pytest.raises(NotFound):  # a council with no part in it: as if the agreement did not exist
+        book.settlements.approve_settlement(by(OUTSIDER, date(2020, 7, 6)), WIRRAL, YEAR, 1)
     with pytest.raises(NotAllowed, match="approves for wirral-council, not wirral-ccg"):
         book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 6)), WIRRAL, YEAR, 1, "wirral-ccg")
     with pytest.raises(InvalidInput, match="name the commissioner"):
