@@ -13,6 +13,7 @@ provider's.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +166,15 @@ _step(
 # -- reading ---------------------------------------------------------------------------------------
 
 
+def _card_rate(rate: views.RatePaid) -> str:
+    """The card's rate with the places the card states; an hours-weighted rate of several, to the penny."""
+    return money(rate.rate if rate.low == rate.high else shown(rate.rate))
+
+
+def _gap(gap: Decimal | None) -> str:
+    return money(None if gap is None else shown(gap))
+
+
 def _sheet_lines(s: dict[str, Any]) -> list[str]:
     kind = "in-house costs" if s["in_house"] else "cost return"
     out = [
@@ -184,10 +194,12 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
     )
     rate = s["rate"]
     if rate.rate is None:
-        out.append(f"rate paid: none known ({rate.basis})")
+        out.append(f"rate on the card: none known ({rate.basis})")
     else:
-        out.append(f"rate paid {money(rate.rate)}: {rate.basis}")
-        out.append(f"gap (rate - cost per hour): {money(s['gap'])}")
+        out.append(f"rate on the card {_card_rate(rate)}: {rate.basis}")
+        out.append(f"gap (rate on the card - cost per hour): {_gap(s['gap'])}")
+    if rate.average_paid is not None:
+        out.append(f"average paid per hour {money(shown(rate.average_paid))}: {rate.average_paid_basis}")
     for finding in s["findings"]:
         state = ""
         if finding["kind"] == "nlw-breach":
@@ -250,8 +262,8 @@ def returns_history(context: Context, agreement: str, provider: str, as_json: bo
         rows,
         as_json,
         lambda rs: [
-            f"{r['period']:<11} {r['status']:<10} {money(r['total_per_hour_shown']):>8}/h  rate {money(r['rate'].rate)}"
-            f"  gap {money(r['gap'])}"
+            f"{r['period']:<11} {r['status']:<10} {money(r['total_per_hour_shown']):>8}/h  "
+            f"rate on the card {'-' if r['rate'].rate is None else _card_rate(r['rate'])}  gap {_gap(r['gap'])}"
             for r in rs
         ]
         or ["none"],
@@ -299,7 +311,7 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
         for line, q in market["lines"].items():
             out.append(f"  {line:<24} {_quartile_text(q)}")
     for entry in d.get("providers", []):
-        out.append(f"{entry['provider']:<28} {entry['name']:<30} {money(entry['total_per_hour_shown']):>8}/h  gap {money(entry['gap'])}")
+        out.append(f"{entry['provider']:<28} {entry['name']:<30} {money(entry['total_per_hour_shown']):>8}/h  gap {_gap(entry['gap'])}")
     for entry in d.get("in_house", []):
         out.append(f"{entry['provider']:<28} in-house (not in the quartiles) {money(entry['total_per_hour_shown']):>8}/h")
     if "providers_would_see" in d:

@@ -16,7 +16,11 @@ penny. The steps:
    activity (or to the weights the pool's terms agree), with ``allocate``,
    so the parts add to the capped amount exactly.
 5. **Excess surplus clawback**, per provider whose accepted cost returns for
-   the year show a surplus above the agreement's maximum profit margin:
+   the year show a surplus above the agreement's maximum profit margin. Only
+   a complete year is clawed back from (an accepted annual return, or all
+   four quarters): a quarter never stands for the year, so while any quarter
+   is missing the provider's line is *pending*, names the missing quarters
+   and claws back nothing (the settlement still drafts, flagged). Otherwise
    ``base = total`` (surplus ÷ total is the margin; or ``base = total −
    surplus`` where the pool measures the margin on cost), ``permitted =
    max_margin × base``, ``excess = surplus − permitted``, and the clawback is
@@ -72,20 +76,26 @@ def _total(amounts: Mapping[str, Decimal]) -> Decimal:
 class ReturnFigures:
     """A provider's accepted cost returns for the year added together: what a clawback is computed on.
 
-    ``sources`` names each return used (period and accepted revision).
+    ``sources`` names each return used (period and accepted revision);
+    ``missing`` the quarters of the year with no accepted return (none once
+    an annual return or all four quarters are accepted): while any is
+    missing, the year is incomplete and its clawback is pending.
     """
 
     provider: str
     total: Decimal  # every line, surplus included
     surplus: Decimal
     sources: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
 
     def as_row(self) -> dict[str, Any]:
-        return {"provider": self.provider, "total": self.total, "surplus": self.surplus, "sources": list(self.sources)}
+        row = {"provider": self.provider, "total": self.total, "surplus": self.surplus, "sources": list(self.sources)}
+        # A complete year's row is as it was before quarters were checked, so settlements drafted then still compare.
+        return {**row, "missing": list(self.missing)} if self.missing else row
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> ReturnFigures:
-        return cls(row["provider"], row["total"], row["surplus"], tuple(row["sources"]))
+        return cls(row["provider"], row["total"], row["surplus"], tuple(row["sources"]), tuple(row.get("missing", ())))
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,7 @@ class Clawback:
     share: Decimal
     amount: Decimal
     formula: str
+    pending: bool = False  # the year's returns are incomplete: nothing is clawed back yet
 
 
 @dataclass(frozen=True)
@@ -255,7 +266,20 @@ class SettlementStatement:
 def compute_clawback(
     provider: str, figures: ReturnFigures, max_margin: Decimal, basis: MarginBasis, share: Decimal
 ) -> Clawback:
-    """The excess surplus of one provider's accepted returns above the maximum margin, and the share clawed back."""
+    """The excess surplus of one provider's accepted returns above the maximum margin, and the share clawed back.
+
+    Pending (nothing clawed back) while quarters of the year are missing.
+    """
+    if figures.missing:
+        first, *rest = figures.missing
+        named = ", ".join([first, *(quarter.rsplit("-", 1)[-1] for quarter in rest)])
+        formula = (
+            f"pending: returns for {named} not accepted; no clawback is computed from an incomplete year "
+            f"(surplus {format_gbp(figures.surplus)} on total {format_gbp(figures.total)} so far)"
+        )
+        return Clawback(
+            provider, figures.total, figures.surplus, ZERO, max_margin, ZERO, ZERO, share, ZERO, formula, pending=True
+        )
     base = figures.total if MarginBasis(basis) is MarginBasis.TOTAL else EXACT.subtract(figures.total, figures.surplus)
     if base <= 0:
         formula = f"no clawback: the returns' {MarginBasis(basis).value} is {format_gbp(base)}, so there is no margin"
@@ -359,7 +383,8 @@ def compute_settlement(inputs: SettlementInputs) -> SettlementStatement:
             found = compute_clawback(provider, figures, inputs.max_margin, inputs.margin_basis, inputs.clawback_share)
             clawbacks.append(found)
             sources = f" [{', '.join(figures.sources)}]" if figures.sources else ""
-            add(Step("excess surplus clawback", found.formula + sources, found.amount, provider))
+            label = "excess surplus clawback (pending)" if found.pending else "excess surplus clawback"
+            add(Step(label, found.formula + sources, found.amount, provider))
     clawback_by = {c.provider: c.amount for c in clawbacks if c.amount}
     clawback_total = _total(clawback_by)
 

@@ -21,27 +21,33 @@ accountants *beside* the market, never inside the providers' quartiles: the
 quartiles describe what the independent market costs, and the in-house
 service is what it is compared with (docs/cost-returns.md).
 
-**The rate paid** (``rate_paid``), for the gap = rate − total cost per hour:
+**The rate paid** (``rate_paid``): the gap = the rate on the card − total
+cost per hour, and beside it, labelled apart, the average actually paid.
 
-1. once priced activity exists (the ``activity_totals`` read model, from the
-   activity import), the hours-weighted average rate actually paid to the
-   provider in the period: Σ spend ÷ Σ hours over every zone and service,
-   4 dp half up; the table is looked for at query time and preferred when it
-   has hours for the provider in the period;
-2. otherwise the agreement's rate card: the standard service (the rate
-   without a band) in each zone the provider (or its alliance) holds an award
-   in, on each day of the period it held it. Read from the read models once
-   per question (award rows, zone rows, the standard rate rows, the
-   organisation) and worked out in Python with the domain's own rules
-   (``awards_during``, ``Award.in_force_on``, ``Zone.is_lot``) and the rate
-   card's rule for a rate in force (``queries.rates.rate_on``), so it
-   equals ``Pricer.rate_for`` asked day by day. One rate throughout: that
-   rate. Rates differing by zone or changing in the period: the range is
-   shown, and the gap is taken against the mean over zone-days (every zone and
-   day counted alike: no hours are known yet), 4 dp half up, and the basis
-   says so;
-3. in-house returns are compared with the standard rate in every zone of the
-   agreement (what the commissioners pay providers for the same care).
+1. **The rate on the card** (what the gap is taken against): the agreement's
+   standard service (the rate without a band) in each zone the provider (or
+   its alliance) holds an award in, on each day of the period it held it.
+   Read from the read models once per question (award rows, zone rows, the
+   standard rate rows, the organisation) and worked out in Python with the
+   domain's own rules (``awards_during``, ``Award.in_force_on``,
+   ``Zone.is_lot``) and the rate card's rule for a rate in force
+   (``queries.rates.rate_on``), so it equals ``Pricer.rate_for`` asked day by
+   day. One rate throughout: that rate, with the card's places. Several rates
+   (differing by zone or changing in the period): the range is shown and the
+   gap is taken against their hours-weighted rate (``hours_weighted_rate``,
+   4 dp): each zone-day weighted by the provider's payable hours in that zone
+   and month of priced activity, spread evenly over the month's days; with no
+   priced activity yet, every zone-day counts alike. The basis says which.
+2. **The average paid per hour**, once priced activity exists (the
+   ``activity_totals`` read model): Σ spend ÷ Σ payable hours over every zone
+   and service, 4 dp half up. Visits are priced to the penny, so this differs
+   from the card's rate by their rounding (and by bands and other services);
+   it is shown apart and never used for the gap.
+3. In-house returns are compared with the standard rate in every zone of the
+   agreement (what the commissioners pay providers for the same care); no
+   average paid.
+
+Figures keep their exact places here (and in JSON); rounding is for display.
 
 Figures are the read models' (``ledger/projections/cost_returns.py``, the
 agreements', rates' and organisations' tables); nothing here changes anything.
@@ -49,17 +55,18 @@ agreements', rates' and organisations' tables); nothing here changes anything.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from domain.agreements.terms import ServiceType, awards_during, awards_on, zones_on
 from domain.errors import NotFound
-from domain.money import EXACT, format_gbp, total
+from domain.money import EXACT, format_gbp
 from domain.periods import FinancialYear, Period, days_between
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, lines_in
@@ -71,8 +78,9 @@ from domain.returns.market import (
     for_provider,
     market_view,
 )
-from domain.returns.unit_costs import UnitCosts, shown
+from domain.returns.unit_costs import PER_HOUR_QUANTUM, UnitCosts, hours_weighted_rate, shown
 from ledger.authorisation import Access, AccountantAccess, only_provider, shown_provider
+from ledger.projections.activity import activity_totals
 from ledger.projections.cost_returns import (
     cost_return_lines,
     cost_return_queries,
@@ -97,9 +105,6 @@ __all__ = [
     "wage_floors_added",
 ]
 
-_RATE_QUANTUM = Decimal("0.0001")
-
-
 def _member_of(engine: Engine, provider: str) -> str | None:
     """The alliance ``provider`` belongs to (None if none); an unregistered organisation is ``NotFound``."""
     found = read_rows(engine, select(organisations.c.member_of).where(organisations.c.code == provider))
@@ -113,36 +118,48 @@ def _member_of(engine: Engine, provider: str) -> str | None:
 
 @dataclass(frozen=True)
 class RatePaid:
-    """The rate the gap is taken against, where it came from, and in words how it was found."""
+    """The card's rate the gap is taken against, how it was found, and the average paid shown apart."""
 
-    rate: Decimal | None
-    source: str  # "activity", "rate card" or "none"
+    rate: Decimal | None  # the rate on the card (hours-weighted where several applied)
+    source: str  # "rate card" or "none"
     low: Decimal | None
     high: Decimal | None
     basis: str
+    average_paid: Decimal | None = None  # Σ spend ÷ Σ payable hours of priced activity, never the gap's rate
+    average_paid_basis: str | None = None
 
 
 def _quarters(period: Period) -> list[str]:
     return [str(q) for q in period.quarters()] if isinstance(period, FinancialYear) else [str(period)]
 
 
-def _paid_in_activity(engine: Engine, agreement: str, provider: str, period: Period) -> RatePaid | None:
+def _average_paid(engine: Engine, agreement: str, provider: str, period: Period) -> tuple[Decimal, str] | None:
     """Σ spend ÷ Σ payable hours of the provider's priced activity in the period, if it has any."""
     done = provider_activity(engine, agreement, provider, _quarters(period))
     if done.payable_minutes <= 0:
         return None
-    rate = EXACT.divide(EXACT.multiply(done.spend, 60), Decimal(done.payable_minutes)).quantize(
-        _RATE_QUANTUM, context=EXACT
+    average = EXACT.divide(EXACT.multiply(done.spend, 60), Decimal(done.payable_minutes)).quantize(
+        PER_HOUR_QUANTUM, context=EXACT
     )
-    return RatePaid(
-        rate,
-        "activity",
-        rate,
-        rate,
-        f"hours-weighted average rate actually paid in {period}: {format_gbp(done.spend)} for "
-        f"{done.payable_hours} payable hours (every zone and service, from priced activity)",
+    basis = (
+        f"average actually paid per hour in {period}: {format_gbp(done.spend)} for {done.payable_hours:,} payable "
+        "hours (every zone and service, from priced activity; each visit priced to the penny)"
     )
+    return average, basis
 
+
+def _payable_minutes_by_zone_month(
+    engine: Engine, agreement: str, provider: str, period: Period
+) -> dict[tuple[str, str], int]:
+    """The provider's payable minutes of priced activity per (zone, month) in the period: the card rate's weights."""
+    t = activity_totals.c
+    query = (
+        select(t.zone, t.month, func.sum(t.payable_minutes))
+        .where((t.agreement == agreement) & (t.provider == provider) & t.quarter.in_(_quarters(period)))
+        .group_by(t.zone, t.month)
+    )
+    with engine.connect() as conn:
+        return {(zone, month): int(minutes or 0) for zone, month, minutes in conn.execute(query)}
 
 
 def _zones_in_force(
@@ -185,19 +202,19 @@ def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Pe
     if not rates_published and not _has_rate_card(engine, agreement):
         return RatePaid(None, "none", None, None, f"{agreement} has no rates published yet")
     zones_on = _zones_in_force(engine, agreement, provider, period, in_house)
-    rates: list[Decimal] = []
+    rates: list[tuple[str, date, Decimal]] = []
     zones: set[str] = set()
     for day in days_between(period.start, period.end):
         for zone in sorted(zones_on(day)):
             rate = rate_on(standard.get(zone, []), day)
             if rate is None:
                 continue
-            rates.append(rate["hourly_rate"])
+            rates.append((zone, day, rate["hourly_rate"]))
             zones.add(zone)
     if not rates:
         whose = "any zone" if in_house else f"{provider}'s awarded zones"
         return RatePaid(None, "none", None, None, f"no standard rate on the rate card for {whose} in {period}")
-    low, high = min(rates), max(rates)
+    low, high = min(r for _, _, r in rates), max(r for _, _, r in rates)
     where = ", ".join(sorted(zones))
     whose = f"zone{'s' if len(zones) > 1 else ''} {where}"
     if in_house:
@@ -205,29 +222,42 @@ def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Pe
     if low == high:
         basis = f"agreement rate card: standard service {format_gbp(low)} an hour in {whose} throughout {period}"
         return RatePaid(low, "rate card", low, high, basis)
-    mean = EXACT.divide(total(rates, start=Decimal(0)), Decimal(len(rates))).quantize(_RATE_QUANTUM, context=EXACT)
+    weights = _payable_minutes_by_zone_month(engine, agreement, provider, period) if not in_house else {}
+    days = Counter((zone, f"{day:%Y-%m}", rate) for zone, day, rate in rates)
+    in_month = Counter((zone, f"{day:%Y-%m}") for zone, day, _ in rates)
+    if any(weights.get(key) for key in in_month):
+        # A zone-month's payable hours, spread evenly over its days in force, weight each day's rate.
+        pairs = [
+            (rate, EXACT.divide(Decimal(weights.get((zone, month), 0) * n), Decimal(60 * in_month[zone, month])))
+            for (zone, month, rate), n in days.items()
+        ]
+        how = "weighted by the provider's payable hours in each zone and month of priced activity"
+    else:
+        pairs = [(rate, Decimal(1)) for _, _, rate in rates]
+        how = "each zone and day counted alike: no priced activity is recorded yet"
+    weighted = hours_weighted_rate(pairs)
     return RatePaid(
-        mean,
+        weighted,
         "rate card",
         low,
         high,
         f"agreement rate card: standard service {format_gbp(low)} to {format_gbp(high)} an hour in {whose} "
-        f"during {period}; the gap uses their mean over zone-days, {format_gbp(mean)} "
-        "(each zone and day counted alike: no activity is recorded yet)",
+        f"during {period}; several rates applied, so the gap uses their hours-weighted rate {format_gbp(weighted)} "
+        f"({how})",
     )
 
 
 def _rate_paid(engine: Engine, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
     chosen = check_period(period)
-    if not in_house:
-        paid = _paid_in_activity(engine, agreement, provider, chosen)
-        if paid is not None:
-            return paid
-    return _paid_by_rate_card(engine, agreement, provider, chosen, in_house)
+    card = _paid_by_rate_card(engine, agreement, provider, chosen, in_house)
+    average = None if in_house else _average_paid(engine, agreement, provider, chosen)
+    if average is None:
+        return card
+    return replace(card, average_paid=average[0], average_paid_basis=average[1])
 
 
 def rate_paid(engine: Engine, access: Access, provider: str, period: Period | str, in_house: bool) -> RatePaid:
-    """The rate paid to ``provider`` in ``period``: priced activity if any, else the rate card (module docstring)."""
+    """The card's rate for ``provider`` in ``period``, and the average paid from priced activity (module docstring)."""
     return _rate_paid(engine, access.agreement, shown_provider(access, provider), period, in_house)
 
 

@@ -18,8 +18,9 @@ place (``settlement_inputs``) with a reference to where each came from:
 * payments on account (``PaymentLedger``, by version);
 * accepted cost returns for the year, for the excess surplus clawback (each
   by period, accepted revision and version; an accepted annual return is used
-  in place of the quarters; a commissioner's in-house return is never
-  clawed back from).
+  in place of the quarters; quarters without an accepted return are named,
+  and make that provider's clawback pending; a commissioner's in-house return
+  is never clawed back from).
 
 Issuing re-gathers the inputs: if anything changed since the draft, issue is
 refused and the accountant drafts again — so an issued settlement always
@@ -201,7 +202,11 @@ class SettlementUseCases:
     def accepted_returns(
         self, agreement: str, financial_year: str
     ) -> tuple[dict[str, ReturnFigures], list[dict[str, Any]]]:
-        """Each provider's accepted cost returns for the year added up, and a reference to each return used."""
+        """Each provider's accepted cost returns for the year added up, and a reference to each return used.
+
+        With the quarters of the year that have no accepted return (none when
+        an annual return is accepted), so an incomplete year's clawback is pending.
+        """
         year = parse_financial_year(check_financial_year(financial_year))
         quarters = {str(q) for q in year.quarters()}
         found: dict[str, dict[str, CostReturn]] = {}
@@ -218,6 +223,7 @@ class SettlementUseCases:
         references: list[dict[str, Any]] = []
         for provider, by_period in sorted(found.items()):
             used = [by_period[str(year)]] if str(year) in by_period else [by_period[p] for p in sorted(by_period)]
+            missing = () if str(year) in by_period else tuple(sorted(quarters - set(by_period)))
             total = surplus = ZERO
             sources = []
             for r in used:
@@ -229,7 +235,7 @@ class SettlementUseCases:
                     {"provider": provider, "period": str(r.period), "id": str(r.id), "version": r.version,
                      "accepted_revision": r.accepted_revision}  # fmt: skip
                 )
-            figures[provider] = ReturnFigures(provider, total, surplus, tuple(sources))
+            figures[provider] = ReturnFigures(provider, total, surplus, tuple(sources), missing)
         return figures, references
 
     def settlement_inputs(self, agreement: str, financial_year: str) -> tuple[SettlementInputs, dict[str, Any]]:

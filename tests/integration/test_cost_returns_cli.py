@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal as D
 
 from openpyxl import load_workbook
 
@@ -29,10 +30,35 @@ from tests.integration.returns_setup import (
     finance,
     setup,
 )
+from tests.integration.settlement_setup import import_visits
 from tests.support import error_line, ok_json
 
 Q = "2020-21-Q2"
 KEY = ["--agreement", WIRRAL, "--provider", "premier-care", "--period", Q]
+
+
+def test_show_gives_the_gap_against_the_card_to_the_penny_and_the_average_paid_apart(openbook, book, tmp_path):
+    """£15.93 on the card; three visits priced to the penny average £15.9347 an hour (25.23 × 60 ÷ 95)."""
+    setup(book, rate=D("15.93"))
+    book.returns.draft_cost_return(by(finance("premier-care"), date(2019, 7, 5)), WIRRAL, "premier-care", "2019-20-Q1",
+                                   filing(lowest="8.21"))  # fmt: skip
+    rows = [
+        [f"V{minutes}", "premier-care", f"C{minutes}", "CH41 2AB", "standard", f"2019-05-0{day}T09:00", str(minutes),
+         f"2019-05-0{day}T09:00", str(minutes), "K1"]
+        for day, minutes in ((1, 30), (2, 45), (3, 20))
+    ]  # fmt: skip
+    import_visits(book, tmp_path, "may.csv", rows)
+    key = ["--agreement", WIRRAL, "--provider", "premier-care", "--period", "2019-20-Q1"]
+
+    text = openbook("returns", "show", *key, as_user=COUNCIL_ACCOUNTANT.user)
+    assert text.exit_code == 0
+    assert "rate on the card £15.93: agreement rate card: standard service £15.93 an hour" in text.stdout
+    assert "gap (rate on the card - cost per hour): -£4.76\n" in text.stdout  # 15.93 − 20.69
+    assert "average paid per hour £15.93: average actually paid per hour in 2019-20-Q1: £25.23 for" in text.stdout
+    assert "15.9347" not in text.stdout and "4.7553" not in text.stdout  # rounded for display only
+
+    shown = ok_json(openbook("returns", "show", *key, "--json", as_user=COUNCIL_ACCOUNTANT.user))
+    assert (shown["rate"]["rate"], shown["gap"], shown["rate"]["average_paid"]) == ("15.93", "-4.7600", "15.9347")
 
 
 def test_template_import_show_query_answer_accept_and_market(openbook, book, tmp_path):
@@ -75,7 +101,7 @@ def test_template_import_show_query_answer_accept_and_market(openbook, book, tmp
     assert accepted["status"] == "accepted"
 
     text = openbook("returns", "show", *KEY, as_user=accountant)
-    assert text.exit_code == 0 and "gap (rate - cost per hour): -£5.09" in text.stdout
+    assert text.exit_code == 0 and "gap (rate on the card - cost per hour): -£5.09" in text.stdout
     assert "Q1 on mileage" in text.stdout and "-> 45p" in text.stdout
 
     seen = ok_json(openbook("market", "--agreement", WIRRAL, "--period", Q, "--json", as_user=accountant))

@@ -45,6 +45,7 @@ from tests.integration.returns_setup import (
     setup,
     snapshot,
 )
+from tests.integration.settlement_setup import import_visits
 from tests.worked_examples import NLW_2019, TOTAL_PER_HOUR_2020_21
 
 XLSX = Path(__file__).parent.parent / "fixtures" / "cost-return-2020-21.xlsx"
@@ -331,7 +332,7 @@ def test_alliance_members_file_under_its_award_and_the_council_files_its_in_hous
 
 # -- the rate the gap is taken against -----------------------------------------------------------------
 
-def test_the_gap_uses_the_rate_card_until_activity_shows_the_rate_actually_paid(book):
+def test_the_gap_is_taken_against_the_rates_on_the_card_hours_weighted_once_activity_is_priced(book):
     setup(book)
     q = "2019-20-Q1"
     book.returns.draft_cost_return(by(PREMIER, date(2019, 7, 5)), WIRRAL, "premier-care", q, filing(lowest="8.21"))
@@ -341,17 +342,18 @@ def test_the_gap_uses_the_rate_card_until_activity_shows_the_rate_actually_paid(
     # Wallasey (zone-2) is paid £16.00 from 1 May 2019: Premier Care holds zones 1 and 2, so rates differ.
     book.rates.publish_rate(on(date(2019, 5, 1), "Wallasey uplift"), WIRRAL, "standard", "zone-2", hourly_rate=D("16.00"))
     ranged = sheet(book, "premier-care", q)["rate"]
-    # zone-days: 91 × 15.60 (zone-1) + 30 × 15.60 + 61 × 16.00 (zone-2), over 182 zone-days
+    # no activity yet, so zone-days: 91 × 15.60 (zone-1) + 30 × 15.60 + 61 × 16.00 (zone-2), over 182 zone-days
     expected = ((91 + 30) * D("15.60") + 61 * D("16.00")) / 182
     assert (ranged.low, ranged.high, ranged.source) == (D("15.60"), D("16.00"), "rate card")
-    assert ranged.rate == expected.quantize(D("0.0001"))
-    assert "£15.60 to £16.00" in ranged.basis and "mean over zone-days" in ranged.basis
+    assert ranged.rate == expected.quantize(D("0.0001")) and ranged.average_paid is None
+    assert "£15.60 to £16.00" in ranged.basis and "each zone and day counted alike" in ranged.basis
 
     # Priced activity, as the activity projection records it (minutes and pence, exact).
     with book.read_engine.begin() as conn:
         for zone, month, hours, spend in (
             ("zone-1", "2019-04", 1000, "15600.00"),
-            ("zone-2", "2019-05", 500, "8000.00"),
+            ("zone-2", "2019-04", 300, "4680.00"),
+            ("zone-2", "2019-05", 500, "8012.50"),  # visits priced to the penny, and a few banded ones
             ("zone-2", "2019-07", 999, "99999.00"),  # another quarter: not counted
         ):
             quarter = "2019-20-Q1" if month != "2019-07" else "2019-20-Q2"
@@ -364,9 +366,35 @@ def test_the_gap_uses_the_rate_card_until_activity_shows_the_rate_actually_paid(
                 )
             )  # fmt: skip
     paid = sheet(book, "premier-care", q)
-    assert paid["rate"].source == "activity"
-    assert paid["rate"].rate == D("15.7333")  # 23,600 / 1,500
-    assert paid["gap"] == D("15.7333") - D("20.6900")
+    assert paid["rate"].source == "rate card"
+    # the card's rates weighted by hours: (1,000 + 300) × 15.60 + 500 × 16.00 = 28,280.00 over 1,800 hours
+    assert paid["rate"].rate == D("15.7111")  # 15.71111...
+    assert "hours-weighted rate £15.7111" in paid["rate"].basis and "payable hours" in paid["rate"].basis
+    assert paid["gap"] == D("15.7111") - D("20.6900")
+    # apart: what was actually paid, 28,292.50 / 1,800 hours
+    assert paid["rate"].average_paid == D("15.7181")  # 15.71805...
+    assert "£28,292.50 for 1,800.00 payable hours" in paid["rate"].average_paid_basis
+
+
+def test_the_gap_is_against_the_card_rate_and_the_average_paid_per_hour_is_shown_apart(book, tmp_path):
+    """£15.93 on the card; visits priced to the penny average £15.9347 an hour, which is not the card's rate."""
+    setup(book, rate=D("15.93"))
+    q = "2019-20-Q1"
+    book.returns.draft_cost_return(by(PREMIER, date(2019, 7, 5)), WIRRAL, "premier-care", q, filing(lowest="8.21"))
+    rows = [
+        [f"V{minutes}", "premier-care", f"C{minutes}", "CH41 2AB", "standard", f"2019-05-0{day}T09:00", str(minutes),
+         f"2019-05-0{day}T09:00", str(minutes), "K1"]
+        for day, minutes in ((1, 30), (2, 45), (3, 20))
+    ]  # fmt: skip
+    import_visits(book, tmp_path, "may.csv", rows, on=date(2019, 6, 5))
+
+    s = sheet(book, "premier-care", q)
+    assert (s["rate"].rate, s["rate"].source) == (D("15.93"), "rate card")
+    assert s["gap"] == D("-4.7600")  # 15.93 − 20.6900
+    # each visit priced to the penny: 30 min 7.965 → £7.97, 45 min 11.9475 → £11.95, 20 min £5.31;
+    # £25.23 for 95 minutes: 25.23 × 60 ÷ 95 = 15.93473... → £15.9347 an hour actually paid
+    assert s["rate"].average_paid == D("15.9347")
+    assert s["rate"].average_paid_basis.startswith("average actually paid per hour in 2019-20-Q1: £25.23 for")
 
 
 # -- the rate card over the read models says what the aggregates' pricer says --------------------------
@@ -418,8 +446,8 @@ def aggregate_rate_paid(book, provider: str, period: str, in_house: bool) -> vie
     return views.RatePaid(
         mean, "rate card", low, high,
         f"agreement rate card: standard service {format_gbp(low)} to {format_gbp(high)} an hour in {whose} "
-        f"during {chosen}; the gap uses their mean over zone-days, {format_gbp(mean)} "
-        "(each zone and day counted alike: no activity is recorded yet)",
+        f"during {chosen}; several rates applied, so the gap uses their hours-weighted rate {format_gbp(mean)} "
+        "(each zone and day counted alike: no priced activity is recorded yet)",
     )  # fmt: skip
 
 

@@ -44,6 +44,13 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
     assert s["provider_amount"] == D("250000.00") and s["provider_amount_uncapped"] > D("250000.00")
     assert sum(x["share"] for x in s["providers"].values()) == D("250000.00")
     assert sum(x["cost"] for x in s["commissioners"].values()) == s["commissioner_cost"]
+    # The demo accepts only 2019-20-Q1 returns, so no quarter stands for the year: each provider's clawback is
+    # pending, naming the three quarters still to be accepted, and nothing is clawed back yet (it was computed
+    # from Q1 alone before).
+    assert s["clawbacks"] and all(c["pending"] and c["amount"] == 0 for c in s["clawbacks"])
+    pending = [step for step in s["steps"] if step["label"] == "excess surplus clawback (pending)"]
+    assert len(pending) == len(s["clawbacks"]) and s["clawback_total"] == 0
+    assert all(step["formula"].startswith("pending: returns for 2019-20-Q2, Q3, Q4 not accepted") for step in pending)
     assert check_settlements_read_as_recorded(book, WIRRAL, DEMO_YEAR) == 1
 
 

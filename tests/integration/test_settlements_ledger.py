@@ -57,7 +57,11 @@ WIRRAL = "wirral-homecare"
 DRAFTED_ON = date(2020, 6, 30)
 
 
-def year_of_care(book, tmp_path) -> None:
+#: haven-care's accepted return of the worked example: (period, total before surplus, surplus).
+ANNUAL_RETURN = ((YEAR, D("9200.00"), D("800.00")),)
+
+
+def year_of_care(book, tmp_path, haven_returns=ANNUAL_RETURN) -> None:
     setup(book)
     book.agreements.set_profit_cap(by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "open-book audit: 5% maximum margin"), WIRRAL, "0.05")
     book.settlements.set_pooled_budget(
@@ -69,7 +73,8 @@ def year_of_care(book, tmp_path) -> None:
     import_visits(book, tmp_path, "spring.csv", rows)
     for month, on in (("2019-04", date(2019, 5, 10)), ("2019-05", date(2019, 6, 10))):
         book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, on, "monthly payment"), WIRRAL, month)
-    accepted_return(book, "haven-care", YEAR, D("9200.00"), D("800.00"))
+    for period, before_surplus, surplus in haven_returns:
+        accepted_return(book, "haven-care", period, before_surplus, surplus)
 
 
 def draft(book, actor=COUNCIL_ACCOUNTANT, reason="year-end settlement"):
@@ -233,3 +238,47 @@ def test_the_read_model_rebuilds_to_the_same_rows(book, tmp_path):
     book.projections.rebuild(["settlements"])
     assert snapshot() == before
     check_settlements_read_as_recorded(book)
+
+
+def test_a_quarter_never_stands_for_the_year_the_clawback_waits_for_all_four(book, tmp_path):
+    """Only haven-care's Q1 return is accepted: its clawback is pending, naming Q2-Q4; then the whole year's.
+
+    Q1 alone (total £2,500.00, surplus £200.00: 8%) would claw back (£200.00 − 5% × £2,500.00) × 50% = £37.50,
+    a quarter standing for the year. Pending, nothing is clawed back: cost £468.00 + £20.00 − £0.00 = £488.00,
+    haven's balance £156.00 + £6.67 − £0.00 − £156.00 = £6.67.
+    """
+    q1 = ("2019-20-Q1", D("2300.00"), D("200.00"))
+    year_of_care(book, tmp_path, haven_returns=(q1,))
+    first = draft(book)
+    s = first["statement"]
+    [clawback] = s["clawbacks"]
+    assert (clawback["provider"], clawback["pending"], clawback["amount"]) == ("haven-care", True, "0.00")
+    [line] = [step for step in s["steps"] if step["party"] == "haven-care" and "clawback" in step["label"]]
+    assert line["label"] == "excess surplus clawback (pending)" and line["amount"] == "0.00"
+    assert line["formula"].startswith("pending: returns for 2019-20-Q2, Q3, Q4 not accepted;")
+    assert line["formula"].endswith("[2019-20-Q1 revision 1]")
+    assert figures(first, "providers", "clawback") == {"haven-care": "0.00", "premier-care": "0.00"}
+    assert figures(first, "providers", "balance") == {"haven-care": "6.67", "premier-care": "13.33"}
+    assert (s["clawback_total"], s["commissioner_cost"]) == ("0.00", "488.00")
+    assert first["inputs"]["returns"]["haven-care"]["missing"] == ["2019-20-Q2", "2019-20-Q3", "2019-20-Q4"]
+
+    # The rest of the year: Q2 £2,400.00 + £100.00, Q3 £2,450.00 + £50.00, Q4 £2,050.00 + £450.00.
+    # All four: total £10,000.00, surplus £800.00 (8%); permitted 5% × £10,000.00 = £500.00;
+    # excess £300.00 × 50% = £150.00; cost £488.00 − £150.00 = £338.00; haven £6.67 − £150.00 = −£143.33.
+    for period, before_surplus, surplus in (
+        ("2019-20-Q2", D("2400.00"), D("100.00")), ("2019-20-Q3", D("2450.00"), D("50.00")),
+        ("2019-20-Q4", D("2050.00"), D("450.00")),
+    ):  # fmt: skip
+        accepted_return(book, "haven-care", period, before_surplus, surplus)
+    second = draft(book, reason="every quarter's return accepted")
+    s = second["statement"]
+    [clawback] = s["clawbacks"]
+    assert (clawback["pending"], D(clawback["total"]), D(clawback["surplus"])) == (False, D("10000"), D("800"))
+    assert (D(clawback["permitted"]), D(clawback["excess"]), clawback["amount"]) == (D("500"), D("300"), "150.00")
+    [line] = [step for step in s["steps"] if step["party"] == "haven-care" and "clawback" in step["label"]]
+    assert line["label"] == "excess surplus clawback" and line["formula"].endswith(
+        "[2019-20-Q1 revision 1, 2019-20-Q2 revision 1, 2019-20-Q3 revision 1, 2019-20-Q4 revision 1]"
+    )
+    assert (s["clawback_total"], s["commissioner_cost"]) == ("150.00", "338.00")
+    assert figures(second, "providers", "balance") == {"haven-care": "-143.33", "premier-care": "13.33"}
+    assert "missing" not in second["inputs"]["returns"]["haven-care"]

@@ -163,6 +163,20 @@ def test_an_agreed_split_replaces_the_activity_split():
     assert s.providers["premier-care"].share == D("187500.00")
 
 
+def test_no_clawback_is_computed_from_an_incomplete_year():
+    """Q1 alone (surplus £200.00 on £2,500.00, 8%) would give (£200.00 − £125.00) × 50% = £37.50: pending instead."""
+    q1 = ReturnFigures("haven-care", D("2500.00"), D("200.00"), ("2019-20-Q1 revision 1",),
+                       ("2019-20-Q2", "2019-20-Q3", "2019-20-Q4"))  # fmt: skip
+    found = compute_clawback("haven-care", q1, D("0.05"), MarginBasis.TOTAL, D("0.5"))
+    assert (found.pending, found.amount, found.excess) == (True, D("0"), D("0"))
+    assert found.formula.startswith("pending: returns for 2019-20-Q2, Q3, Q4 not accepted;")
+    s = compute_settlement(inputs({"haven-care": D("468.00")}, max_margin=D("0.05"), returns={"haven-care": q1}))
+    assert s.clawback_total == 0 and s.providers["haven-care"].clawback == 0
+    assert step(s, "excess surplus clawback (pending)", "haven-care") == 0
+    stored = inputs({"haven-care": D("468.00")}, max_margin=D("0.05"), returns={"haven-care": q1})
+    assert SettlementInputs.from_data(stored.to_data()) == stored  # the missing quarters survive the stored form
+
+
 def test_a_pool_without_contributions_or_activity_to_split_by_is_refused():
     with pytest.raises(RuleBroken, match="no contributions"):
         compute_settlement(inputs({"premier-care": D("100.00")}, contributions={}))
