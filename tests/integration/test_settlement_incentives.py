@@ -30,6 +30,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
+from domain.errors import RuleBroken
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from ledger.authorisation import access_for, provider_access
 from ledger.jsonable import json_ready
@@ -170,3 +173,16 @@ def test_an_assessment_after_issue_marks_the_settlement_out_of_date_and_is_re_se
     issue(book, 2)
     assert views.settlement(book.read_engine, accountant, WIRRAL, YEAR, 2)["out_of_date"] == []
     assert check_settlements_read_as_recorded(book) == 2
+
+
+def test_an_assessment_between_draft_and_issue_refuses_the_issue_until_drafted_again(book, tmp_path):
+    year_of_care(book, tmp_path)
+    draft(book, date(2020, 4, 30))
+    assess(book, date(2020, 5, 15))
+    book.settlements.review_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 3)), WIRRAL, YEAR, 1, "ties out")
+    book.settlements.approve_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 6)), WIRRAL, YEAR, 1)
+    book.settlements.approve_settlement(by(CCG_ACCOUNTANT, date(2020, 7, 8)), WIRRAL, YEAR, 1)
+    with pytest.raises(RuleBroken, match=r"its inputs changed since it was drafted \(incentives\)"):
+        book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 7, 10)), WIRRAL, YEAR, 1)
+    again = draft(book, date(2020, 7, 13))  # supersedes the draft: no. 2, not a re-settlement
+    assert (again["sequence"], again["previous"], again["statement"]["actual"]) == (2, None, "5130.00")
