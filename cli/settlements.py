@@ -239,16 +239,19 @@ def settlement_lines(v: dict[str, Any]) -> list[str]:
     lines = [head]
     if v.get("message"):
         lines.append(v["message"])
+    for stale in v.get("out_of_date") or ():
+        lines.append(f"OUT OF DATE: {stale['note']}")
     s = v["statement"]
     lines.append("steps:")
     for step in s["steps"]:
         party = f" [{step['party']}]" if step["party"] else ""
         lines.append(f"  {money(step['amount']):>17}  {step['label']}{party}: {step['formula']}")
-    columns = ("activity", "share", "clawback", "paid on account", "balance")
+    columns = ("activity", "incentives", "share", "clawback", "paid on account", "balance")
     lines.append(f"{'providers:':<28} " + " ".join(f"{c:>{16 if c == 'paid on account' else 15}}" for c in columns))
     for p, x in s["providers"].items():
         lines.append(
-            f"  {p:<26} {money(x['activity']):>15} {money(x['share']):>15} {money(x['clawback']):>15} "
+            f"  {p:<26} {money(x['activity']):>15} {money(x['incentives']):>15} {money(x['share']):>15} "
+            f"{money(x['clawback']):>15} "
             f"{money(x['paid']):>16} {money(x['balance']):>15}"
         )
     lines.append(f"{'commissioners:':<28} {'contribution':>15} {'cost':>15} {'pool balance':>15}")
@@ -261,7 +264,7 @@ def settlement_lines(v: dict[str, Any]) -> list[str]:
         for kind_ in ("providers", "commissioners"):
             for party, figures in comparison[kind_].items():
                 for figure, row in figures.items():
-                    if figure in ("balance", "cost", "share", "clawback", "activity"):
+                    if figure in ("balance", "cost", "share", "clawback", "activity", "incentives"):
                         lines.append(
                             f"  {party:<26} {figure:<10} {money(row['previous']):>15} {money(row['new']):>15} "
                             f"{money(row['difference']):>15}"

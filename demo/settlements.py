@@ -1,4 +1,4 @@
-"""Demo pooled budget, payments and settlement draft for Wirral 2019-20.
+"""Demo pooled budget, payments, incentives and settlement draft for Wirral 2019-20.
 
 Its steps come last in ``demo.partnerships.steps`` (after the Wirral agreement, its
 commissioners' £7.2m + £4.8m contributions, its £15.60 rate card and the demo
@@ -22,7 +22,9 @@ What is from the seeds and DOMAIN.md, and what is invented:
 
 Then each month with priced activity is paid (the 10th of the month after:
 one step per month of the year, which records nothing for a month without
-activity), and the year's settlement is drafted by the council's accountant,
+activity), the year's incentives are assessed (``demo.wirral_incentives``:
+the scheme, the KPI results and the assessment, paid through the
+settlement), and the year's settlement is drafted by the council's accountant,
 for the CCG's accountant to review and both commissioners to approve and
 issue from the command line (``openbook settle review|approve|issue``).
 """
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.steps import Step
+from demo.wirral_incentives import wirral_incentive_steps
 from domain.envelope import Actor, Envelope
 from domain.settlement.payment_ledger import months_of
 from ledger.authorisation import Access, access_for
@@ -136,11 +139,13 @@ def _draft(book: Any) -> None:
 
 
 def settlement_steps(activity_visits: int = ACTIVITY_VISITS) -> list[Step]:
-    """Wirral's 2019-20 profit cap and pool, a sample year of visits, twelve monthly payment runs, the draft."""
+    """Wirral's 2019-20 profit cap and pool, a sample year of visits, twelve monthly payment runs, the year's
+    incentive scheme, KPI results and assessment, the draft."""
     return [
         ("Wirral profit cap and 2019-20 pooled budget", _set_up_pool),
         ("Wirral 2019-20 sample activity", lambda book: _import_sample_activity(book, activity_visits)),
         *[(f"Wirral payments {month}", lambda book, m=month: _pay(book, m)) for month in months_of(DEMO_YEAR)],
+        *wirral_incentive_steps(),
         ("Wirral 2019-20 settlement drafted", _draft),
     ]
 

@@ -91,6 +91,7 @@ def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook
         chunks.create_table()
     rates = RateUseCases(ledger, records)
     reviews = RateReviewUseCases(ledger, records, rates)
+    incentives = IncentiveUseCases(ledger, records)
     return Openbook(
         ledger=ledger,
         records=records,
@@ -100,8 +101,8 @@ def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook
         reviews=reviews,
         returns=CostReturnUseCases(ledger, records),
         activity=ActivityUseCases(ledger, records, rates, reviews, chunks, activity_projection),
-        incentives=IncentiveUseCases(ledger, records),
-        settlements=SettlementUseCases(ledger, records),
+        incentives=incentives,
+        settlements=SettlementUseCases(ledger, records, incentives),
     )
 
 

@@ -5,8 +5,8 @@ function of recorded figures only (``SettlementInputs``), returns every step
 as a line (label, formula, amount), and its parts add up to the whole to the
 penny. The steps:
 
-1. **Actual spend** = priced activity for the year (+ incentive payments, if
-   any were made).
+1. **Actual spend** = priced activity for the year + incentive payments (as
+   the year's incentive assessment assessed them: paid through the settlement).
 2. **Variance** = target − actual, shared in bands (``share_variance``): the
    provider side's amount is the sum over bands of the variance lying in the
    band × the band's provider share, each rounded once to the penny.

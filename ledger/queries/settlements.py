@@ -46,6 +46,7 @@ from ledger.projections.settlements import (
 )
 from ledger.queries.agreements import contributions as agreement_contributions
 from ledger.queries.every_provider import activity_rows, by_provider, unpriced_visits
+from ledger.queries.incentives import latest_assessed_payments
 
 FORECAST_METHOD = (
     "run rate: priced spend from April to the last month elapsed ÷ months elapsed × 12, "
@@ -292,7 +293,7 @@ def _signature(sig: Signature | None) -> dict[str, Any] | None:
     return {"user": sig.user, "organisation": sig.organisation, "on": sig.on, "note": sig.note}
 
 
-def _shown(s: _Recorded, access: Access) -> dict[str, Any]:
+def _shown(s: _Recorded, access: Access, out_of_date: list[dict[str, Any]]) -> dict[str, Any]:
     """The settlement as its reader may see it: everything for accountants; for a provider, its own lines only."""
     statement = dict(s.statement)
     view: dict[str, Any] = {
@@ -309,6 +310,7 @@ def _shown(s: _Recorded, access: Access) -> dict[str, Any]:
         "issued": _signature(s.issued),
         "withdrawn": _signature(s.withdrawn),
         "superseded_by": s.superseded_by,
+        "out_of_date": out_of_date,
     }
     own = only_provider(access)
     if own is not None:
@@ -332,7 +334,10 @@ def _shown(s: _Recorded, access: Access) -> dict[str, Any]:
 
 
 def settlement_view(settlement: Settlement, access: Access) -> dict[str, Any]:
-    """A settlement aggregate a command has just made or loaded, in the shape ``settlement`` (the query) gives."""
+    """A settlement aggregate a command has just made or loaded, in the shape ``settlement`` (the query) gives.
+
+    What was recorded after it (``out_of_date``) is the query's to say, from the read models: here, nothing.
+    """
     s = settlement
     recorded = _Recorded(
         agreement=s.agreement, financial_year=s.financial_year, sequence=s.sequence, previous=s.previous,
@@ -340,7 +345,7 @@ def settlement_view(settlement: Settlement, access: Access) -> dict[str, Any]:
         approvals=s.approvals, issued=s.issued, withdrawn=s.withdrawn, superseded_by=s.superseded_by,
         statement=s.statement, comparison=s.comparison, inputs=s.inputs, references=s.references,
     )  # fmt: skip
-    return _shown(recorded, access)
+    return _shown(recorded, access, [])
 
 
 def _signature_of(fields: dict[str, Any] | None) -> Signature | None:
@@ -386,4 +391,42 @@ def settlement(
         if sequence is None:
             raise NotFound(f"no settlement of {agreement!r} for {year} has been drafted")
         raise NotFound(f"settlement {sequence} of {agreement!r} for {year} is not registered")
-    return _shown(_recorded(row), access)
+    recorded = _recorded(row)
+    return _shown(recorded, access, _out_of_date(engine, recorded))
+
+
+def _out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
+    """What was recorded after an issued settlement that changes its figures, each named; empty if nothing.
+
+    An issued settlement never changes, so a later fact is settled by a
+    re-settlement. Today one such fact is read here: an incentive assessment
+    whose last run pays other amounts than the settlement was computed from
+    (a run that changes no payment changes no figure). The note names the
+    assessment and the re-settlement that includes it, if one was drafted.
+    """
+    if s.status != "issued":
+        return []
+    assessed = latest_assessed_payments(engine, s.agreement, s.financial_year)
+    if assessed is None or assessed["payments"] == dict(s.inputs["incentives"]):
+        return []
+    c = settlements.c
+    with engine.connect() as conn:
+        later = conn.execute(
+            select(c.sequence, c.status, c.inputs)
+            .where((c.agreement == s.agreement) & (c.financial_year == s.financial_year) & (c.sequence > s.sequence))
+            .where(c.status != "withdrawn")
+            .order_by(c.sequence)
+        ).all()
+    including = [r for r in later if dict(r.inputs["incentives"]) == assessed["payments"]]
+    what = (
+        f"the {s.financial_year} incentive assessment of {s.agreement} (run {assessed['run']}, effective "
+        f"{assessed['effective_date'].isoformat()}) pays other incentives than this settlement was computed from"
+    )
+    then = (
+        f"settlement {including[0].sequence} ({including[0].status}) includes it"
+        if including
+        else "draft the settlement again: a re-settlement includes it"
+    )
+    return [
+        {"what": "incentive assessment", "id": assessed["id"], "run": assessed["run"], "note": f"{what}; {then}"}
+    ]

@@ -20,12 +20,21 @@ place (``settlement_inputs``) with a reference to where each came from:
   by period, accepted revision and version; an accepted annual return is used
   in place of the quarters; quarters without an accepted return are named,
   and make that provider's clawback pending; a commissioner's in-house return
-  is never clawed back from).
+  is never clawed back from);
+* incentive payments per provider, as the year's incentive assessment last
+  assessed them (``IncentiveAssessment``, by id, version and run, with each
+  payment), asked of the incentives area (``IncentiveUseCases``). Assessed
+  incentives are paid *through the settlement*: they are part of the year's
+  actual spend and of each provider's balance. (No agreement term says they
+  are paid on account instead; if one is added, such payments would reach
+  the settlement as paid on account.)
 
 Issuing re-gathers the inputs: if anything changed since the draft, issue is
 refused and the accountant drafts again — so an issued settlement always
 matches the ledger at the moment it was issued, and any later correction is
-settled by a re-settlement.
+settled by a re-settlement (an assessment recorded after issue, for one: the
+settlement's read model shows the issued settlement as out of date, naming
+it, and drafting again gives the next number).
 """
 
 from __future__ import annotations
@@ -59,6 +68,7 @@ from ledger.persistence.history import read_events
 from ledger.queries import every_provider
 from ledger.queries import settlements as views
 from ledger.records import Records
+from ledger.usecases.incentives import IncentiveUseCases
 
 __all__ = ["SettlementUseCases"]
 
@@ -66,11 +76,13 @@ OPEN = (SettlementStatus.DRAFT, SettlementStatus.REVIEWED, SettlementStatus.APPR
 
 
 class SettlementUseCases:
-    """The pool refers to agreements (contributions, awards, profit cap); settlements read priced activity."""
+    """The pool refers to agreements (contributions, awards, profit cap); settlements read priced activity
+    and ask the incentives area what the year's assessment pays."""
 
-    def __init__(self, ledger: Ledger, records: Records):
+    def __init__(self, ledger: Ledger, records: Records, incentives: IncentiveUseCases):
         self.ledger = ledger
         self.records = records
+        self.incentives = incentives
 
     # -- the pooled budget -------------------------------------------------------------------------
 
@@ -252,6 +264,7 @@ class SettlementUseCases:
         year_end = parse_financial_year(year).end
         max_margin = found.max_profit_margin_on(year_end)
         returns, return_refs = self.accepted_returns(agreement, year) if max_margin is not None else ({}, [])
+        incentives, incentive_refs = self.incentives.assessed_payments(agreement, year)
         contributions = found.contributions(year)
         if not contributions:
             raise RuleBroken(f"contributions: no commissioner of {agreement} has a contribution for {year}")
@@ -263,7 +276,7 @@ class SettlementUseCases:
             contributions=contributions,
             activity=activity,
             paid={} if record is None else record.paid(),
-            incentives={},
+            incentives=incentives,
             gain_cap=terms.gain_cap,
             loss_cap=terms.loss_cap,
             provider_split=dict(terms.provider_split),
@@ -298,7 +311,11 @@ class SettlementUseCases:
                 "id": str(arrears.id), "version": arrears.version, "total": arrears.total,
                 "note": "already in priced activity: the activity read model re-prices backdated visits",
             },  # fmt: skip
-            "incentives": "not read: this settlement does not yet carry incentive payments",
+            "incentives": {
+                "assessments": incentive_refs,
+                "note": "paid through the settlement: each provider's payment as the year's incentive assessment "
+                "last assessed it" if incentive_refs else f"no incentive assessment of {agreement} for {year} is recorded",
+            },
             "kpi_results": "not read: KPI results reach a settlement only through incentive payments",
         }
         return inputs, json_ready(references)

@@ -25,8 +25,12 @@ from ledger.usecases.organisations import OrganisationUseCases
 from tests.support import ok_json
 
 DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
-DEMO_COMMANDS = 130  # organisations to Wirral's 2019-20 settlement: the demo's one list of steps
-DEMO_EVENTS = 212  # some commands record several events; the settlement demo adds a pool, activity and payments
+#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 133 = 130 + Wirral's 2019-20
+#: incentive scheme, its KPI results file and its assessment (demo.wirral_incentives).
+DEMO_COMMANDS = 133
+#: Some commands record several events; the settlement demo adds a pool, activity and payments. 230 = 212 + the
+#: scheme (1) + the KPI results (4 providers × (opened + 3 results) = 16) + the assessment (1).
+DEMO_EVENTS = 230
 
 
 def test_loading_the_demo_twice_records_it_once(book):

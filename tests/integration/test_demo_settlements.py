@@ -1,8 +1,13 @@
-"""The settlement demo: Wirral's 2019-20 pool, a sample year of visits, monthly payments, a drafted settlement.
+"""The settlement demo: Wirral's 2019-20 pool, a sample year of visits, monthly payments, the year's incentives,
+a drafted settlement.
 
 Loading it twice records it once. The sample year is far below the £12m
 target, so the provider side's share of the underspend is capped at £250,000
-and the rest stays with the commissioners — the statement shows both.
+and the rest stays with the commissioners — the statement shows both. The
+year's incentive assessment pays premier-care £225.96 and carewatch £35.56
+(``demo.wirral_incentives``): the settlement's actual spend is priced activity
++ £261.52, and each of their balances includes its payment, by reference to
+the assessment.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from demo.partnerships import load_demo, steps
 from demo.settlements import DEMO_YEAR, WIRRAL, settlement_steps
 from demo.steps import run_steps
 from domain.envelope import SYSTEM
+from domain.incentives.incentive_assessment import IncentiveAssessment
 from ledger.authorisation import access_for
 from ledger.queries import settlements as views
 from tests.integration.settlement_setup import check_settlements_read_as_recorded
@@ -24,7 +30,8 @@ def _the_rest_of_the_demo() -> list:
 
 def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
     run_steps(book, _the_rest_of_the_demo())
-    assert len(settlement_steps()) == 1 + 1 + 12 + 1  # profit cap and pool, activity, twelve monthly runs, the draft
+    # profit cap and pool, activity, twelve monthly runs, incentive scheme, KPI results and assessment, the draft
+    assert len(settlement_steps()) == 1 + 1 + 12 + 3 + 1
     before = book.projections.head()
     run_steps(book, settlement_steps(activity_visits=600))
     recorded = [n.topic for n in book.ledger.recorder.select_notifications(start=before + 1, limit=100)]
@@ -40,7 +47,12 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
 
     [settlement] = book.settlements.settlements(WIRRAL, DEMO_YEAR)
     s = settlement.statement
-    assert settlement.status.value == "draft" and s["actual"] == position["priced_to_date"]
+    incentives = settlement.inputs["incentives"]
+    assert settlement.status.value == "draft" and s["actual"] == position["priced_to_date"] + sum(incentives.values())
+    [assessment] = settlement.references["incentives"]["assessments"]
+    assert assessment["id"] == str(IncentiveAssessment.create_id(WIRRAL, DEMO_YEAR)) and assessment["run"] == 1
+    assert {p: D(x) for p, x in assessment["payments"].items()} == incentives
+    assert all(s["providers"][p]["incentives"] == paid > 0 for p, paid in incentives.items())
     assert s["provider_amount"] == D("250000.00") and s["provider_amount_uncapped"] > D("250000.00")
     assert sum(x["share"] for x in s["providers"].values()) == D("250000.00")
     assert sum(x["cost"] for x in s["commissioners"].values()) == s["commissioner_cost"]
@@ -54,11 +66,15 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
     assert check_settlements_read_as_recorded(book, WIRRAL, DEMO_YEAR) == 1
 
 
-def test_without_activity_only_the_pool_is_set_up(book):
+def test_without_activity_the_pool_scheme_and_kpi_results_are_set_up_but_nothing_is_assessed_paid_or_drafted(book):
     run_steps(book, _the_rest_of_the_demo())
     before = book.projections.head()
     run_steps(book, settlement_steps(activity_visits=0))
     recorded = [n.topic for n in book.ledger.recorder.select_notifications(start=before + 1, limit=100)]
-    assert recorded == ["openbook:agreement.profit-cap-set", "openbook:pooled-budget.set-up"]
+    assert recorded[:3] == [
+        "openbook:agreement.profit-cap-set", "openbook:pooled-budget.set-up", "openbook:incentive-scheme.defined",
+    ]  # fmt: skip
+    assert {topic.rsplit(".", 1)[0] for topic in recorded[3:]} == {"openbook:kpi-results"}  # 4 providers × 3 KPIs
+    assert book.incentives.assessed_payments(WIRRAL, DEMO_YEAR) == ({}, [])
     assert book.settlements.pooled_budget(WIRRAL, DEMO_YEAR).terms.gain_cap == D("250000.00")
     assert book.settlements.settlements(WIRRAL, DEMO_YEAR) == []
