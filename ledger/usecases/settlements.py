@@ -212,13 +212,14 @@ class SettlementUseCases:
         decided, backdated review.
         """
         review: RateReview | None = self.records.find(RateReview.create_id(agreement, year))
-        if review is None or review.decision is None or review.decision.effective_from is None:
+        if review is None or review.decision is None or not review.is_backdated():
             return {}, ""
-        if not review.is_backdated():
-            return {}, ""
-        backdated = backdated_review(self.ledger, self.records, review)
-        paid_at_old = [run.month for run in record.runs if run.paid_on < backdated.decided_on]
+        paid_at_old = [run.month for run in record.runs if run.paid_on < review.decision.decided_on]
         if not paid_at_old:
+            return {}, ""
+        try:
+            backdated = backdated_review(self.ledger, self.records, review)
+        except RuleBroken:  # no rates before the decision: nothing was paid at an old rate
             return {}, ""
         last_day = month_end(paid_at_old[-1])
         lines, _unpriced, _visits = owed(self.ledger, backdated, last_day)

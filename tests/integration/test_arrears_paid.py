@@ -102,6 +102,19 @@ def test_the_issues_three_visits_owe_1_18_in_the_arrears_and_in_the_payment_run(
     assert later["providers"] == {"premier-care": "7.97"}  # 30 min at £15.93, and no adjustment
     assert all(line["month"] == "2020-06" and line["arrears"] == "0.00" for line in later["lines"])
 
+    # A0, the 30-minute visit, was 60 minutes: it now owes £15.93 − £15.19 = £0.74, £0.37 more than before.
+    corrected = [visit("A0", "premier-care", "CH41 2AB", "2020-04-01", 60, 60)]
+    book.activity.import_activity(imported_on(date(2020, 7, 20)), WIRRAL, write_csv(tmp_path / "fix.csv", corrected))
+    again = book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, date(2020, 7, 21), "hours corrected"), WIRRAL, YEAR)
+    assert again["total"] == "1.55"
+    july = pay(book, "2020-07", date(2020, 8, 10))
+    # Priced before July now: April £25.23 − £7.97 + £15.93 = £33.19, June £7.97; paid £24.05 + £1.18 + £7.97.
+    # The adjustment (£7.96) names only the arrears no run identified yet (£1.55 − £1.18 = £0.37); the rest is the
+    # extra 30 minutes at the old rate (£15.19 − £7.60 = £7.59).
+    paid = adjustment(july)
+    assert (paid["amount"], paid["arrears"]) == ("7.96", "0.37")
+    assert paid["label"].endswith("of which arrears of the 2020-21 rate review £0.37 and other changes £7.59")
+
 
 @settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
