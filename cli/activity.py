@@ -239,7 +239,7 @@ def arrears(
     context: Context, agreement: str, financial_year: str, last: bool, effective: Any, reason: str | None,
     idempotency_key: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Calculate and record what a backdated rate review owes each provider (hours × rate rise), line by line."""
+    """Calculate and record what a backdated rate review owes each provider (each visit's new price less its old)."""
     if last:
         book = context.book
         result = views.arrears(book.read_engine, access_for(book.records, context.actor(), agreement), financial_year)

@@ -12,8 +12,17 @@ accountant calculates again: if anything changed, a ``Recalculated`` event
 records the new lines and the difference from the last calculation per
 provider — like a re-settlement. If nothing changed, nothing is recorded.
 
-Rounding: each line rounds once to the penny, half up (payable minutes ×
-rate difference ÷ 60, exact until then). Provider totals add lines.
+What a visit is owed is one rule, ``visit_owed``: its price at the new rate
+less its price at the old rate (what was paid for it), each priced by the one
+pricing path (``domain.rates.pricer.Pricer`` → ``domain.rates.pricing.price_visit``,
+rounded to the penny once per visit). A line adds its visits' amounts owed;
+provider totals add lines. So the arrears are, to the penny, what the payment
+run pays for the same visits: the activity read model re-prices each backdated
+visit by the same path, and the next run pays the difference
+(``domain.settlement.payment_ledger.rate_run``, which names the arrears it
+includes). Rounding the line's minutes × rate difference instead would differ
+by up to half a penny a visit: 30, 45 and 20 minutes at £15.19 → £15.93 owe
+£1.18 visit by visit, not the £1.17 of 95 min × £0.74 ÷ 60.
 """
 
 from __future__ import annotations
@@ -29,23 +38,37 @@ from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
 from domain.errors import InvalidInput
-from domain.money import EXACT, ZERO, format_gbp, round_money, total
+from domain.money import EXACT, ZERO, format_gbp, total
+from domain.rates.pricing import VisitPrice
 
-__all__ = ["Arrears", "ArrearsGroup", "ArrearsLine", "arrears_lines"]
+__all__ = ["Arrears", "ArrearsGroup", "ArrearsLine", "arrears_lines", "visit_owed"]
 
+def visit_owed(now: VisitPrice, paid: VisitPrice) -> Decimal:
+    """What one visit is owed: its price now less what was paid for it, each a penny price of one visit.
+
+    The one definition both the arrears and the payment run's adjustment rest
+    on: the two prices come from the one pricing path, so each is already
+    rounded to the penny, and a total of visits owed is exact.
+    """
+    return EXACT.subtract(now.amount, paid.amount)
 
 
 @dataclass(frozen=True)
 class ArrearsGroup:
-    """Visits of one provider, service, zone, band and day, with the minutes paid for them."""
+    """Visits of one provider, service, zone, band and day with the same planned and actual minutes.
+
+    Every visit of a group is priced alike, so a group is priced once and owes
+    ``visits`` × what one of its visits is owed.
+    """
 
     provider: str
     service: str
     zone: str
     band: str
     day: date
+    planned_minutes: int
+    actual_minutes: int
     visits: int
-    payable_minutes: int
 
 
 @dataclass(frozen=True)
@@ -88,42 +111,50 @@ class ArrearsLine:
         return cls(**row)
 
 
-def _line(key: tuple[str, str, str, str, Decimal, Decimal], visits: int, minutes: int) -> ArrearsLine:
+#: Prices one visit (service, zone, day, band, planned and actual minutes); None when no rate is in force.
+VisitPricing = Callable[[str, str, date, str, int, int], VisitPrice | None]
+
+_LineKey = tuple[str, str, str, str, Decimal, Decimal]
+
+
+def _line(key: _LineKey, visits: int, minutes: int, at_new: Decimal, at_old: Decimal, owed: Decimal) -> ArrearsLine:
     provider, service, zone, band, old, new = key
-    difference = EXACT.subtract(new, old)
-    amount = round_money(EXACT.divide(EXACT.multiply(Decimal(minutes), difference), Decimal(60)))
     working = (
-        f"{hours(minutes):,} h ({minutes:,} min, {visits:,} visits) × ({format_gbp(new)} − {format_gbp(old)}) "
-        f"= {minutes:,} × {format_gbp(difference)} ÷ 60 = {format_gbp(amount)}"
+        f"{hours(minutes):,} h ({minutes:,} min, {visits:,} visits) priced visit by visit at {format_gbp(new)} "
+        f"= {format_gbp(at_new)}, less at {format_gbp(old)} = {format_gbp(at_old)}: owed {format_gbp(owed)}"
     )
-    return ArrearsLine(provider, service, zone, band, old, new, visits, minutes, amount, working)
-
-
-RateLookup = Callable[[str, str, date, str], Decimal | None]  # (service, zone, day, band) -> rate, None if none
+    return ArrearsLine(provider, service, zone, band, old, new, visits, minutes, owed, working)
 
 
 def arrears_lines(
-    groups: Iterable[ArrearsGroup], old_rate: RateLookup, new_rate: RateLookup
+    groups: Iterable[ArrearsGroup], old_price: VisitPricing, new_price: VisitPricing
 ) -> tuple[list[ArrearsLine], list[ArrearsGroup]]:
     """Lines of arrears for visits in the backdated window, and the groups that could not be priced.
 
-    Visits at the same (provider, service, zone, band, old rate, new rate)
-    make one line; lines where the rate did not change are left out.
+    Each visit is priced at the old and the new rate and owes the difference
+    (``visit_owed``). Visits at the same (provider, service, zone, band, old
+    rate, new rate) make one line, which adds what they owe; lines where the
+    rate did not change are left out.
     """
-    sums: dict[tuple[str, str, str, str, Decimal, Decimal], list[int]] = {}
+    sums: dict[_LineKey, list[Any]] = {}
     unpriced: list[ArrearsGroup] = []
     for g in groups:
-        old = old_rate(g.service, g.zone, g.day, g.band)
-        new = new_rate(g.service, g.zone, g.day, g.band)
+        old = old_price(g.service, g.zone, g.day, g.band, g.planned_minutes, g.actual_minutes)
+        new = new_price(g.service, g.zone, g.day, g.band, g.planned_minutes, g.actual_minutes)
         if old is None or new is None:
             unpriced.append(g)
             continue
-        if old == new:
+        if old.hourly_rate == new.hourly_rate:
             continue
-        total = sums.setdefault((g.provider, g.service, g.zone, g.band, old, new), [0, 0])
-        total[0] += g.visits
-        total[1] += g.payable_minutes
-    lines = [_line(key, visits, minutes) for key, (visits, minutes) in sorted(sums.items())]
+        count = Decimal(g.visits)
+        line = sums.setdefault((g.provider, g.service, g.zone, g.band, old.hourly_rate, new.hourly_rate),
+                               [0, 0, ZERO, ZERO, ZERO])  # fmt: skip
+        line[0] += g.visits
+        line[1] += g.visits * new.payable_minutes
+        line[2] = EXACT.add(line[2], EXACT.multiply(count, new.amount))
+        line[3] = EXACT.add(line[3], EXACT.multiply(count, old.amount))
+        line[4] = EXACT.add(line[4], EXACT.multiply(count, visit_owed(new, old)))
+    lines = [_line(key, *figures) for key, figures in sorted(sums.items())]
     return lines, unpriced
 
 

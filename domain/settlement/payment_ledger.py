@@ -8,7 +8,11 @@ payment mechanism (``domain.settlement.pooled_budget.PaymentMechanism``):
   plus one *adjustment* line for earlier months: their priced activity now,
   less what was paid before. So a corrected visit or a backdated rate is
   paid (or recovered) in the next run, and the paid total always equals the
-  priced activity of the months run so far.
+  priced activity of the months run so far. When a backdated rate review
+  re-priced months already paid, the adjustment names the arrears it includes
+  (``PaymentLine.arrears``): part of its amount, never added to it. Both are
+  the same visits' re-pricing, so the part is what the arrears command
+  records for them (``domain.activity.arrears.visit_owed``).
 * **capitated**: each provider is paid its fixed monthly sums per zone on
   account, whatever was delivered; the year-end settlement reconciles the
   payments with priced activity.
@@ -24,6 +28,7 @@ elapsed × 12, rounded once to the penny.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,8 +49,10 @@ __all__ = [
     "ActivityRow",
     "PaymentLedger",
     "PaymentLine",
+    "arrears_paid",
     "capitated_run",
     "check_month",
+    "month_end",
     "months_of",
     "provider_totals",
     "rate_run",
@@ -69,6 +76,12 @@ def check_month(month: object, financial_year: str | None = None, field: str = "
     if financial_year is not None and chosen not in months_of(financial_year):
         raise InvalidInput(f"{field}: {chosen} is not in the financial year {financial_year} (April to March)")
     return chosen
+
+
+def month_end(month: str) -> date:
+    """The last day of a month written ``2019-05``."""
+    year, number = (int(part) for part in check_month(month).split("-"))
+    return date(year, number, calendar.monthrange(year, number)[1])
 
 
 def year_of_month(month: str) -> str:
@@ -100,6 +113,7 @@ class PaymentLine:
     month: str = ""  # the activity month a line pays for; "" for an adjustment or a sum on account
     visits: int = 0
     payable_minutes: int = 0
+    arrears: Decimal = ZERO  # of an adjustment's amount, the arrears of a backdated review it pays (included)
 
     def as_row(self) -> dict[str, Any]:
         return {
@@ -111,6 +125,7 @@ class PaymentLine:
             "month": self.month,
             "visits": self.visits,
             "payable_minutes": self.payable_minutes,
+            "arrears": self.arrears,
         }
 
     @classmethod
@@ -125,13 +140,23 @@ def provider_totals(lines: Iterable[PaymentLine]) -> dict[str, Decimal]:
     return dict(sorted(totals.items()))
 
 
-def rate_run(month: str, activity: Iterable[ActivityRow], paid_before: Mapping[str, Decimal]) -> list[PaymentLine]:
+def rate_run(
+    month: str,
+    activity: Iterable[ActivityRow],
+    paid_before: Mapping[str, Decimal],
+    arrears: Mapping[str, Decimal] | None = None,
+    arrears_of: str = "",
+) -> list[PaymentLine]:
     """The lines of a run paying priced activity: the month's, and the unpaid difference of earlier months.
 
     ``activity`` is the year's priced activity as it stands now; later months
     are left for their own runs. A provider paid before but with no activity
-    now has a negative adjustment (a recovery).
+    now has a negative adjustment (a recovery). ``arrears`` are, per provider,
+    the arrears of a backdated review (``arrears_of`` names it) that the
+    difference includes and no earlier run identified: the adjustment shows
+    them as its identified part, and its amount is still the difference.
     """
+    arrears = arrears or {}
     this_month: list[PaymentLine] = []
     earlier: dict[str, Decimal] = {}
     for row in sorted(activity, key=lambda r: (r.provider, r.month, r.zone, r.service)):
@@ -143,15 +168,29 @@ def rate_run(month: str, activity: Iterable[ActivityRow], paid_before: Mapping[s
         elif row.month < month:
             earlier[row.provider] = EXACT.add(earlier.get(row.provider, ZERO), row.spend)
     adjustments = []
-    for provider in sorted(set(earlier) | set(paid_before)):
+    for provider in sorted(set(earlier) | set(paid_before) | set(arrears)):
         difference = EXACT.subtract(earlier.get(provider, ZERO), paid_before.get(provider, ZERO))
-        if difference != 0:
+        part = arrears.get(provider, ZERO)
+        if difference != 0 or part != 0:
             label = (
                 f"adjustment for earlier months: priced activity before {month} now "
                 f"{format_gbp(earlier.get(provider, ZERO))}, paid {format_gbp(paid_before.get(provider, ZERO))}"
             )
-            adjustments.append(PaymentLine(provider, label, difference))
+            if part != 0:
+                other = EXACT.subtract(difference, part)
+                label += f"; of which arrears of {arrears_of} {format_gbp(part)} and other changes {format_gbp(other)}"
+            adjustments.append(PaymentLine(provider, label, difference, arrears=part))
     return sorted([*this_month, *adjustments], key=lambda line: (line.provider, line.month == "", line.label))
+
+
+def arrears_paid(runs: Iterable[PaymentRun]) -> dict[str, Decimal]:
+    """Each provider's arrears that runs' adjustments have identified (and so paid) so far."""
+    totals: dict[str, Decimal] = {}
+    for run in runs:
+        for line in run.lines:
+            if line.arrears != 0:
+                totals[line.provider] = EXACT.add(totals.get(line.provider, ZERO), line.arrears)
+    return dict(sorted(totals.items()))
 
 
 def capitated_run(month: str, capitation: Sequence[Capitation]) -> list[PaymentLine]:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     update,
 )
 
+from domain.money import ZERO
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget, PoolTerms, describe_band
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval, settlement_status
@@ -99,6 +100,7 @@ payment_lines = Table(
     Column("visits", Integer, nullable=False),
     Column("payable_minutes", BigInteger, nullable=False),
     Column("amount", ExactDecimal, nullable=False),
+    Column("arrears", ExactDecimal, nullable=False),  # the arrears an adjustment includes (part of amount)
 )
 
 settlements = Table(
@@ -235,6 +237,7 @@ class SettlementsProjection(Projection):
                     agreement=agreement, month=e.month, provider=row["provider"], line=number, label=row["label"],
                     zone=row["zone"], service=row["service"], activity_month=row["month"], visits=row["visits"],
                     payable_minutes=row["payable_minutes"], amount=row["amount"],
+                    arrears=row.get("arrears", ZERO),  # runs recorded before arrears were identified have none
                 )  # fmt: skip
             )
 

@@ -189,21 +189,24 @@ def import_spend(engine: Engine, import_id: str) -> tuple[Decimal | None, int]:
 
 
 def arrears_groups(engine: Engine, agreement: str, first_day: date, last_day: date) -> list[ArrearsGroup]:
-    """Visits from ``first_day`` to ``last_day`` (inclusive) per provider, service, zone, band and day."""
+    """Visits from ``first_day`` to ``last_day`` (inclusive) per provider, service, zone, band, day and minutes.
+
+    Visits alike in all of these are priced alike, so each group is priced once.
+    """
     v = visits.c
+    keys = (v.provider, v.service, v.zone, v.band, v.visit_date, v.planned_minutes, v.actual_minutes)
     query = (
-        select(v.provider, v.service, v.zone, v.band, v.visit_date, func.count(), func.sum(v.payable_minutes))
+        select(*keys, func.count())
         .where((v.agreement == agreement) & settled_visits())
         .where((v.visit_date >= first_day.isoformat()) & (v.visit_date <= last_day.isoformat()))
-        .group_by(v.provider, v.service, v.zone, v.band, v.visit_date)
-        .order_by(v.provider, v.service, v.zone, v.band, v.visit_date)
+        .group_by(*keys)
+        .order_by(*keys)
     )
     with engine.connect() as conn:
         return [
-            ArrearsGroup(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), int(r[5]), int(r[6]))
+            ArrearsGroup(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), int(r[5]), int(r[6]), int(r[7]))
             for r in conn.execute(query)
         ]
-
 
 
 def activity_rows(engine: Engine, agreement: str, financial_year: str) -> list[ActivityRow]:

@@ -108,7 +108,7 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
         "lines": [
             {
                 "label": r.label, "zone": r.zone, "service": r.service, "activity_month": r.activity_month,
-                "visits": r.visits, "payable_minutes": r.payable_minutes, "amount": r.amount,
+                "visits": r.visits, "payable_minutes": r.payable_minutes, "amount": r.amount, "arrears": r.arrears,
             }  # fmt: skip
             for r in lines
         ],

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -38,15 +38,12 @@ from typing import Any
 from uuid import UUID
 
 from domain.activity.activity_import import ActivityImport
-from domain.activity.arrears import Arrears, arrears_basis, arrears_lines
+from domain.activity.arrears import Arrears, arrears_basis
 from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate
 from domain.checks import check_financial_year
 from domain.envelope import Actor, Envelope
-from domain.errors import ConcurrencyConflict, InvalidInput, NotFound, RuleBroken
-from domain.rates.pricer import Pricer
-from domain.rates.rate_card import RateCard
-from domain.rates.rate_review import RateReview
+from domain.errors import ConcurrencyConflict, InvalidInput
 from ledger.application import Ledger
 from ledger.authorisation import authorise
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
@@ -58,6 +55,7 @@ from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import every_provider as recorded_activity
 from ledger.records import Records
+from ledger.usecases.owed import backdated_review, owed
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases
 
@@ -304,28 +302,13 @@ class ActivityUseCases:
 
     # -- arrears -----------------------------------------------------------------------------------
 
-    def _card_before(self, review: RateReview) -> RateCard | None:
-        """The agreement's rate card as it stood just before the review's decision was recorded."""
-        decided = [
-            r.position
-            for r in read_events(self.ledger.recorder, self.ledger.mapper, topics=[RateReview.Decided.TOPIC], limit=10**6)
-            if r.aggregate_id == review.id
-        ]
-        card_id = RateCard.create_id(review.agreement)
-        topics = [RateCard.Created.TOPIC, RateCard.RatePublished.TOPIC, RateCard.RateWithdrawn.TOPIC]
-        before = [
-            r.version
-            for r in read_events(self.ledger.recorder, self.ledger.mapper, topics=topics, aggregate_id=card_id, limit=10**6)
-            if r.position < decided[0]
-        ]
-        return self.records.at_version(card_id, max(before)) if before else None
-
     def calculate_arrears(self, envelope: Envelope, agreement: str, financial_year: str) -> dict[str, Any]:
         """Calculate (or recalculate) the arrears a backdated review owes each provider, and record them.
 
         The backdated window runs from the decided rates' effective date to the
-        day before the decision. For every visit in it: payable hours × (the
-        rate now on the card − the rate on the card before the decision).
+        day before the decision. Every visit in it owes its price at the rate
+        now on the card less its price at the rate on the card before the
+        decision (``ledger.usecases.owed``): what the next payment run pays for it.
         """
         authorise(self.records, envelope.actor, "calculate_arrears", agreement=agreement)
         year = check_financial_year(financial_year)
@@ -333,34 +316,17 @@ class ActivityUseCases:
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             review = self.reviews.rate_review(agreement, year)
-            decision = review.decision
-            if decision is None or decision.effective_from is None:
-                raise RuleBroken(f"the {year} rate review of {agreement} has no decided rates, so no arrears")
-            if not review.is_backdated():
-                raise RuleBroken(
-                    f"the {year} rate review of {agreement} is not backdated: its rates apply from "
-                    f"{decision.effective_from.isoformat()}, on or after the decision on "
-                    f"{decision.decided_on.isoformat()}, so no arrears are owed"
-                )
-            start, end = decision.effective_from, decision.decided_on - timedelta(days=1)
+            backdated = backdated_review(self.ledger, self.records, review)
             self.ledger.projections.bring_up_to_date("activity", purpose="calculating arrears")
-            found = self.records.agreement(agreement)
-            old_card = self._card_before(review)
-            if old_card is None:
-                raise RuleBroken(
-                    f"{agreement} had no rates before the {year} review, so nothing was paid at an old rate"
-                )
-            old, new = Pricer(found, old_card), self.rates.pricer(agreement)
-            groups = recorded_activity.arrears_groups(self.ledger.read_engine, agreement, start, end)
-            lines, unpriced = arrears_lines(groups, _rate_lookup(old), _rate_lookup(new))
-            visits = sum(g.visits for g in groups)
+            lines, unpriced, visits = owed(self.ledger, backdated)
+            start, end = backdated.window_start, backdated.window_end
             basis = arrears_basis(visits, start, end, self.ledger.projections.head())
             arrears: Arrears | None = self.records.find(Arrears.create_id(agreement, year))
             if arrears is not None:
                 changed = arrears.recalculate(envelope, lines, basis)
             else:
                 arrears = Arrears.calculate(
-                    envelope, agreement=agreement, financial_year=year, decided_on=decision.decided_on,
+                    envelope, agreement=agreement, financial_year=year, decided_on=backdated.decided_on,
                     window_start=start, window_end=end, lines=lines, basis=basis,
                 )  # fmt: skip
                 changed = True
@@ -372,16 +338,6 @@ class ActivityUseCases:
             return ([arrears] if changed else []), result
 
         return self.ledger._execute("calculate_arrears", payload, envelope, build)
-
-
-def _rate_lookup(pricer: Pricer) -> Callable[[str, str, date, str], Decimal | None]:
-    def rate(service: str, zone: str, day: date, band: str) -> Decimal | None:
-        try:
-            return pricer.rate_for(service, zone, day, band or None).hourly_rate
-        except NotFound:
-            return None
-
-    return rate
 
 
 def _arrears_json(arrears: Arrears) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.activity.arrears import Arrears
+from domain.activity.arrears import provider_totals as arrears_provider_totals
 from domain.agreements.agreement import Agreement
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
@@ -51,9 +52,18 @@ from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.money import EXACT, ZERO
 from domain.periods import parse_financial_year
 from domain.rates.rate_card import RateCard
+from domain.rates.rate_review import RateReview
 from domain.returns.cost_return import CostReturn
 from domain.returns.filing import CostLine
-from domain.settlement.payment_ledger import PaymentLedger, capitated_run, check_month, rate_run, year_of_month
+from domain.settlement.payment_ledger import (
+    PaymentLedger,
+    arrears_paid,
+    capitated_run,
+    check_month,
+    month_end,
+    rate_run,
+    year_of_month,
+)
 from domain.settlement.pooled_budget import PaymentMechanism, PooledBudget, PoolTerms
 from domain.settlement.settlement import Settlement, SettlementStatus
 from domain.settlement.statement import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
@@ -69,6 +79,7 @@ from ledger.queries import every_provider
 from ledger.queries import settlements as views
 from ledger.records import Records
 from ledger.usecases.incentives import IncentiveUseCases
+from ledger.usecases.owed import backdated_review, owed
 
 __all__ = ["SettlementUseCases"]
 
@@ -182,7 +193,8 @@ class SettlementUseCases:
             if terms.mechanism is PaymentMechanism.RATE:
                 self.ledger.projections.bring_up_to_date("activity", purpose="running payments")
                 rows = every_provider.activity_rows(self.ledger.read_engine, agreement, year)
-                lines = rate_run(chosen, rows, record.paid())
+                arrears, arrears_of = self._arrears_to_identify(agreement, year, record)
+                lines = rate_run(chosen, rows, record.paid(), arrears, arrears_of)
                 unpriced = every_provider.unpriced_visits(self.ledger.read_engine, agreement, year)
                 basis = (
                     f"priced activity of {year} up to {chosen} from the activity read model at event position "
@@ -202,6 +214,31 @@ class SettlementUseCases:
             return [record], json_ready(result)
 
         return self.ledger._execute("run_payments", {"agreement": agreement, "month": chosen}, envelope, build)
+
+    def _arrears_to_identify(self, agreement: str, year: str, record: PaymentLedger) -> tuple[dict[str, Decimal], str]:
+        """Arrears of the year's backdated review that a run's adjustment pays and no earlier run identified.
+
+        They are owed on the window's visits of the months that runs recorded
+        before the decision paid at the old rate (later runs paid the new
+        price), each visit by ``ledger.usecases.owed`` — the arrears command's
+        own sum — less what earlier adjustments identified. None without a
+        decided, backdated review.
+        """
+        review: RateReview | None = self.records.find(RateReview.create_id(agreement, year))
+        if review is None or review.decision is None or not review.is_backdated():
+            return {}, ""
+        paid_at_old = [run.month for run in record.runs if run.paid_on < review.decision.decided_on]
+        if not paid_at_old:
+            return {}, ""
+        try:
+            backdated = backdated_review(self.ledger, self.records, review)
+        except RuleBroken:  # no rates before the decision: nothing was paid at an old rate
+            return {}, ""
+        last_day = month_end(paid_at_old[-1])
+        lines, _unpriced, _visits = owed(self.ledger, backdated, last_day)
+        identified = arrears_paid(record.runs)
+        due = {p: EXACT.subtract(v, identified.get(p, ZERO)) for p, v in arrears_provider_totals(lines).items()}
+        return {p: v for p, v in due.items() if v != 0}, f"the {year} rate review"
 
     # -- settlement inputs -------------------------------------------------------------------------
 

@@ -41,9 +41,10 @@ def by(actor: Actor, day: date, reason: str | None = None, key: str | None = Non
     return Envelope(actor, day, reason, key)
 
 
-def setup(book: Any) -> str:
-    """Wirral (agreement_setup, with the council's accountant) with the CCG's accountant, provider staff and an outsider."""
-    wirral(book)
+def setup(book: Any, rate: D = D("15.60")) -> str:
+    """Wirral (agreement_setup, at ``rate`` in every zone, with the council's accountant) with the CCG's accountant,
+    provider staff and an outsider."""
+    wirral(book, rate=rate)
     book.organisations.register_organisation(by(SYSTEM, START), "elsewhere-council", "Elsewhere Council", "council")
     people = {
         CCG_ACCOUNTANT: ["accountant"], HAVEN_FINANCE: ["provider"],

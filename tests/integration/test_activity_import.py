@@ -393,7 +393,9 @@ def test_a_backdated_review_shows_arrears_per_provider_and_a_correction_adds_an_
     assert (first["window_start"], first["window_end"]) == ("2020-04-01", "2020-06-14")
     assert first["providers"] == {"haven-care": "0.56", "premier-care": "1.11"} and first["total"] == "1.67"
     premier = next(line for line in first["lines"] if line["provider"] == "premier-care")
-    assert premier["working"] == "1.50 h (90 min, 2 visits) × (£16.34 − £15.60) = 90 × £0.74 ÷ 60 = £1.11"
+    assert premier["working"] == (  # A1 £8.17 − £7.80 and A2 £16.34 − £15.60, visit by visit
+        "1.50 h (90 min, 2 visits) priced visit by visit at £16.34 = £24.51, less at £15.60 = £23.40: owed £1.11"
+    )
 
     # The same calculation again records nothing.
     positions = head(book)

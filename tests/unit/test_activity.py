@@ -34,6 +34,7 @@ from domain.activity.visits import (
 from domain.agreements.agreement import Agreement
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput
+from domain.rates.pricing import price_visit
 from ledger.files.activity_staging import AgreementRules, stage_file
 from ledger.files.visit_files import inspect_file
 
@@ -383,26 +384,30 @@ def test_an_import_is_recorded_once_per_agreement_and_file():
         record.correct(on(), visits=1, corrections=[Correction("V1", "visit_id", "V1", "V2")])
 
 
-def test_arrears_are_hours_times_the_rate_rise_per_line_rounded_once():
+def test_arrears_add_what_each_visit_owes_at_its_penny_prices():
     groups = [
-        ArrearsGroup("premier-care", "standard", "zone-1", "", date(2020, 4, 1), 2, 60),  # two 30-minute visits
-        ArrearsGroup("premier-care", "standard", "zone-1", "", date(2020, 5, 1), 1, 20),
-        ArrearsGroup("haven-care", "standard", "zone-3", "", date(2020, 4, 1), 1, 45),
-        ArrearsGroup("haven-care", "complex", "zone-3", "", date(2020, 4, 1), 1, 45),  # no rate: left out
+        ArrearsGroup("premier-care", "standard", "zone-1", "", date(2020, 4, 1), 30, 30, 2),  # two 30-minute visits
+        ArrearsGroup("premier-care", "standard", "zone-1", "", date(2020, 5, 1), 20, 20, 1),
+        ArrearsGroup("haven-care", "standard", "zone-3", "", date(2020, 4, 1), 45, 45, 1),
+        ArrearsGroup("haven-care", "complex", "zone-3", "", date(2020, 4, 1), 45, 45, 1),  # no rate: left out
     ]
 
-    def old(service, zone, day, band):
-        return D("15.60") if service == "standard" else None
+    def at(rate):
+        def price(service, zone, day, band, planned, actual):
+            return price_visit(D(rate), "actual", planned, actual) if service == "standard" else None
 
-    def new(service, zone, day, band):
-        return D("16.34") if service == "standard" else None
+        return price
 
+    old, new = at("15.60"), at("16.34")
     lines, unpriced = arrears_lines(groups, old, new)
     assert [(ln.provider, ln.payable_minutes, ln.amount) for ln in lines] == [
-        ("haven-care", 45, D("0.56")),  # 45 × 0.74 ÷ 60 = 0.555 -> 0.56
-        ("premier-care", 80, D("0.99")),  # 80 × 0.74 ÷ 60 = 0.98666… -> 0.99 (one rounding per line)
+        ("haven-care", 45, D("0.56")),  # £12.26 (12.255) − £11.70
+        # 2 × (£8.17 − £7.80) + (£5.45 (5.4466…) − £5.20) = 0.74 + 0.25 = 0.99
+        ("premier-care", 80, D("0.99")),
     ]
-    assert lines[1].working == "1.33 h (80 min, 3 visits) × (£16.34 − £15.60) = 80 × £0.74 ÷ 60 = £0.99"
+    assert lines[1].working == (
+        "1.33 h (80 min, 3 visits) priced visit by visit at £16.34 = £21.79, less at £15.60 = £20.80: owed £0.99"
+    )
     assert len(unpriced) == 1
 
     arrears = Arrears.calculate(
@@ -412,7 +417,7 @@ def test_arrears_are_hours_times_the_rate_rise_per_line_rounded_once():
     )  # fmt: skip
     assert arrears.providers == {"haven-care": D("0.56"), "premier-care": D("0.99")} and arrears.total == D("1.55")
     assert arrears.recalculate(on(), lines, "again") is False  # nothing changed: nothing recorded
-    longer = ArrearsGroup("haven-care", "standard", "zone-3", "", date(2020, 4, 1), 1, 60)  # 45 -> 60 minutes
+    longer = ArrearsGroup("haven-care", "standard", "zone-3", "", date(2020, 4, 1), 60, 60, 1)  # 45 -> 60 minutes
     corrected, _ = arrears_lines([*groups[:2], longer], old, new)
     assert arrears.recalculate(on(), corrected, "hours corrected") is True
     event = arrears.collect_events()[-1]

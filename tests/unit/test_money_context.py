@@ -179,10 +179,14 @@ def incentives() -> dict[str, Any]:
 
 
 def arrears() -> dict[str, Any]:
-    # 7,654,321 minutes (127,572.016667 h) backdated from £15.60 to £16.34:
-    # 7,654,321 × £0.74 ÷ 60 = £94,403.2923… → £94,403.29.
-    groups = [ArrearsGroup("premier-care", "standard", "zone-2", "", date(2020, 5, 1), 250_000, 7_654_321)]
-    [line], _ = arrears_lines(groups, lambda *_: D("15.60"), lambda *_: D("16.34"))
+    # 250,000 visits of 31 minutes (7,750,000 min, 129,166.666667 h) backdated from £15.60 to £16.34: each visit
+    # £8.44 (8.4423…) less £8.06 owes £0.38, so 250,000 × £0.38 = £95,000.00.
+    groups = [ArrearsGroup("premier-care", "standard", "zone-2", "", date(2020, 5, 1), 31, 31, 250_000)]
+
+    def at(rate: str) -> Any:
+        return lambda service, zone, day, band, planned, actual: price_visit(D(rate), "actual", planned, actual)
+
+    [line], _ = arrears_lines(groups, at("15.60"), at("16.34"))
     return {"amount": line.amount, "hours": line.hours, "everything": line}
 
 
@@ -228,7 +232,7 @@ WORKED_EXAMPLES: dict[str, tuple[Callable[[], dict[str, Any]], dict[str, str]]] 
         "commissioners' cost": "10885913.57", "premier balance": "370301.58", "council cost": "6531548.14",
     }),
     "incentives": (incentives, {"eligible hours": "7283.4125", "per hour": "14566.83", "share": "57538.96"}),
-    "arrears": (arrears, {"amount": "94403.29", "hours": "127572.016667"}),
+    "arrears": (arrears, {"amount": "95000.00", "hours": "129166.666667"}),
     "payments": (payments, {"paid": "2469135.69", "forecast": "21481480.80"}),
     "money": (money, {"council": "7407407.35", "shown": "-£1,234,567.891", "uplift": "22.36"}),
 }  # fmt: skip

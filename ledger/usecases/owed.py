@@ -1,0 +1,105 @@
+"""What a backdated rate review owes on visits already priced: read by the arrears command and the payment run.
+
+Both ask the same question of the same figures, so they share this module:
+the review's backdated window (its rates' effective date to the day before
+its decision), the rate card as it stood before the decision (the old
+prices) and as it stands now (the new), and the visits of the window from the
+activity read model. Each visit is priced by both cards through the one
+pricing path (``Pricer.price``) and owes the difference
+(``domain.activity.arrears.visit_owed``), so the arrears the accountant
+records and the arrears a payment run's adjustment pays are the same sum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from domain.activity.arrears import ArrearsGroup, ArrearsLine, VisitPricing, arrears_lines
+from domain.errors import NotFound, RuleBroken
+from domain.rates.pricer import Pricer
+from domain.rates.pricing import VisitPrice
+from domain.rates.rate_card import RateCard
+from domain.rates.rate_review import RateReview
+from ledger.application import Ledger
+from ledger.persistence.history import read_events
+from ledger.queries import every_provider
+from ledger.records import Records
+
+__all__ = ["BackdatedReview", "backdated_review", "owed"]
+
+
+@dataclass(frozen=True)
+class BackdatedReview:
+    """A decided, backdated review: its window (both days inclusive) and the cards before and after it."""
+
+    review: RateReview
+    window_start: date
+    window_end: date
+    old: Pricer
+    new: Pricer
+
+    @property
+    def decided_on(self) -> date:
+        return self.window_end + timedelta(days=1)
+
+
+def _card_before(ledger: Ledger, records: Records, review: RateReview) -> RateCard | None:
+    """The agreement's rate card as it stood just before the review's decision was recorded."""
+    decided = [
+        r.position
+        for r in read_events(ledger.recorder, ledger.mapper, topics=[RateReview.Decided.TOPIC], limit=10**6)
+        if r.aggregate_id == review.id
+    ]
+    card_id = RateCard.create_id(review.agreement)
+    topics = [RateCard.Created.TOPIC, RateCard.RatePublished.TOPIC, RateCard.RateWithdrawn.TOPIC]
+    before = [
+        r.version
+        for r in read_events(ledger.recorder, ledger.mapper, topics=topics, aggregate_id=card_id, limit=10**6)
+        if r.position < decided[0]
+    ]
+    return records.at_version(card_id, max(before)) if before else None
+
+
+def backdated_review(ledger: Ledger, records: Records, review: RateReview) -> BackdatedReview:
+    """The review's window and old and new prices; refused (RuleBroken) when it owes no arrears."""
+    year, agreement, decision = review.financial_year, review.agreement, review.decision
+    if decision is None or decision.effective_from is None:
+        raise RuleBroken(f"the {year} rate review of {agreement} has no decided rates, so no arrears")
+    if not review.is_backdated():
+        raise RuleBroken(
+            f"the {year} rate review of {agreement} is not backdated: its rates apply from "
+            f"{decision.effective_from.isoformat()}, on or after the decision on "
+            f"{decision.decided_on.isoformat()}, so no arrears are owed"
+        )
+    found = records.agreement(agreement)
+    old_card = _card_before(ledger, records, review)
+    if old_card is None:
+        raise RuleBroken(f"{agreement} had no rates before the {year} review, so nothing was paid at an old rate")
+    new_card = records.get(RateCard.create_id(agreement), f"the rate card of {agreement!r}")
+    start, end = decision.effective_from, decision.decided_on - timedelta(days=1)
+    return BackdatedReview(review, start, end, Pricer(found, old_card), Pricer(found, new_card))
+
+
+def owed(
+    ledger: Ledger, backdated: BackdatedReview, last_day: date | None = None
+) -> tuple[list[ArrearsLine], list[ArrearsGroup], int]:
+    """The arrears lines of the visits recorded in the window (up to ``last_day``, if earlier), the groups of
+    visits left unpriced, and how many visits the window holds.
+
+    Read from the activity read model as it stands: the caller brings it up to date.
+    """
+    end = backdated.window_end if last_day is None else min(backdated.window_end, last_day)
+    groups = every_provider.arrears_groups(ledger.read_engine, backdated.review.agreement, backdated.window_start, end)
+    lines, unpriced = arrears_lines(groups, _pricing(backdated.old), _pricing(backdated.new))
+    return lines, unpriced, sum(g.visits for g in groups)
+
+
+def _pricing(pricer: Pricer) -> VisitPricing:
+    def price(service: str, zone: str, day: date, band: str, planned: int, actual: int) -> VisitPrice | None:
+        try:
+            return pricer.price(service, zone, day, planned, actual, band or None)
+        except NotFound:
+            return None
+
+    return price
