@@ -20,6 +20,7 @@ import click
 
 from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
+from domain.bounds import MAX_SWEEP_GRACE_HOURS
 from domain.money import format_gbp
 from ledger.authorisation import access_for
 from ledger.projections.activity import DIMENSIONS
@@ -273,7 +274,10 @@ def generate(
 
 
 @activity.command("sweep")
-@click.option("--older-than-hours", type=float, default=24.0, show_default=True)
+@click.option(
+    "--older-than-hours", type=click.FloatRange(0, MAX_SWEEP_GRACE_HOURS), default=24.0, show_default=True,
+    help="Only chunks staged longer ago than this.",
+)
 @pass_context
 def sweep(context: Context, older_than_hours: float) -> None:
     """Delete staged chunks no import references (from failed or killed imports) once they are old enough."""

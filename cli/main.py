@@ -17,15 +17,17 @@ from cli.context import Context, OpenbookGroup, emit, json_option, pass_context
 from cli.events import events
 from cli.incentives import incentives, kpis
 from cli.organisations import organisations
-from cli.projections import projections
+from cli.projections import projections, say_when_a_read_model_stops
 from cli.rates import rates
 from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.users import users
 
 # After a command the CLI says itself when the read models are behind (Context.say_if_behind);
-# the ledger's own warning about it, printed by logging's last resort, would say it twice.
-logging.getLogger("ledger.application").addHandler(logging.NullHandler())
+# the ledger's own warnings about it, printed by logging's last resort, would say it twice.
+# (``projections follow`` and ``serve`` print the stopping of a read model themselves: cli/projections.py.)
+for _quiet in ("ledger.application", "ledger.projections.runner.stopped"):
+    logging.getLogger(_quiet).addHandler(logging.NullHandler())
 
 
 @click.group(cls=OpenbookGroup)
@@ -95,6 +97,7 @@ def serve(context: Context, host: str, port: int) -> None:
     book = context.open(say_if_behind=False)
     app = create_app({"OPENBOOK": book})
     stop = threading.Event()
+    say_when_a_read_model_stops()
     follower = threading.Thread(target=book.projections.keep_up, args=(stop, 1.0), name="openbook-follow", daemon=True)
     follower.start()
     click.echo(f"openbook is serving {book.database} at http://{host}:{port}/  (Ctrl+C to stop)")

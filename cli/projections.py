@@ -10,6 +10,7 @@ progress bar.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from typing import Any
@@ -18,9 +19,16 @@ import click
 
 from cli.context import Context, emit, json_option, pass_context
 from domain.errors import InvalidInput, Unavailable
-from ledger.projections.runner import describe
+from ledger.projections.runner import describe, stopped_logger
 
-__all__ = ["projections"]
+__all__ = ["projections", "say_when_a_read_model_stops"]
+
+
+def say_when_a_read_model_stops() -> None:
+    """A long-running follower prints each read model that stops on an event (commands print their own note)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    stopped_logger.addHandler(handler)
 
 
 @click.group()
@@ -80,6 +88,7 @@ def projections_follow(context: Context, interval: float, once: bool, as_json: b
         raise Unavailable(f"the read models could not catch up ({describe(e)}); run it again") from e
     if not once:
         click.echo(f"following {len(runner.projections)} read models; Ctrl+C to stop", err=True)
+        say_when_a_read_model_stops()
 
         def report(now: int) -> None:
             nonlocal applied
@@ -111,8 +120,15 @@ def projections_rebuild(context: Context, names: tuple[str, ...], as_json: bool)
     chosen = list(names) or list(runner.projections)
     with click.progressbar(length=max(head * len(chosen), 1), label="replaying", file=sys.stderr) as bar:
         applied = runner.rebuild(chosen, progress=_Bar(bar))
+    rows = [row for row in runner.status() if row["name"] in chosen]
     emit(
-        {"head": head, "events_applied": applied, "positions": runner.positions()},
+        {"head": head, "events_applied": applied, "positions": runner.positions(), "projections": rows},
         as_json,
-        lambda d: [f"rebuilt to position {d['head']:,}: {d['events_applied']:,} events applied"],
+        lambda d: [f"replayed to position {d['head']:,}: {d['events_applied']:,} events applied", *_status_lines(rows)],
     )
+    stopped = [f"{row['name']} at {row['position']:,}" for row in rows if row["error"] or row["position"] < head]
+    if stopped:  # a read model that stopped on an event is not rebuilt: say so, and fail
+        raise Unavailable(
+            f"not every read model was rebuilt: {', '.join(stopped)} stopped before the head {head:,}; "
+            "see `openbook projections status`"
+        )

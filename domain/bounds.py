@@ -33,6 +33,7 @@ __all__ = [
     "MAX_HOURLY_RATE",
     "MAX_HOURS",
     "MAX_POSITION",
+    "MAX_SWEEP_GRACE_HOURS",
     "NAME_LENGTH",
     "TEXT_LENGTH",
 ]
@@ -79,3 +80,6 @@ LAST_YEAR = FinancialYear(2098)
 MAX_EVENTS_LIMIT = 10_000
 #: The largest position the event store can hold (a 64-bit signed integer).
 MAX_POSITION = 2**63 - 1
+#: The longest grace ``openbook activity sweep --older-than-hours`` takes: ten years (a chunk older
+#: than any import could run); beyond it a date cannot be computed.
+MAX_SWEEP_GRACE_HOURS = 24 * 366 * 10

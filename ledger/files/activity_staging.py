@@ -516,7 +516,7 @@ def _stage(
     flush()
     report(staged.rows)
     if not (staged.visits or staged.unchanged or corrections):
-        raise InvalidInput(f"{info.name}: no visits in {info.name}: it has a header but no rows of visits")
+        raise InvalidInput(f"{info.name}: no visits: it has a header but no rows of visits")
 
     staged.changes = len(corrections)
     if len(corrections) <= INLINE_CORRECTIONS:

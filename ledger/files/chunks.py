@@ -121,14 +121,14 @@ class ChunkStore:
         """A chunk's canonical text, checked against its digest."""
         query = select(activity_chunks.c.body).where(activity_chunks.c.digest == digest)
         if conn is None:
-            with self.engine.connect() as own:
+            with reading(self.engine) as own:
                 body = own.execute(query).scalar_one_or_none()
         else:
             body = conn.execute(query).scalar_one_or_none()
         return _checked(digest, body).decode("utf-8")
 
     def digests(self) -> set[str]:
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return set(conn.execute(select(activity_chunks.c.digest)).scalars())
 
     def lease(self, import_id: UUID) -> ChunkLease:

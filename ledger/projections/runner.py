@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from domain.errors import Unavailable
 from ledger.persistence import SCHEMA_LOCK_KEY
@@ -54,6 +55,8 @@ STEP_PAUSE_SECONDS = 0.1
 ERROR_TEXT_LIMIT = 2_000
 
 logger = logging.getLogger(__name__)
+#: Where a read model's stopping is logged: a command's own note says it already (the CLI quiets this one).
+stopped_logger = logging.getLogger(f"{__name__}.stopped")
 
 metadata = MetaData()
 
@@ -226,11 +229,11 @@ class ProjectionRunner:
             ) from e
         for row in self.status():
             if row["name"] in names and row["position"] < head:
-                error = row["error"] or {}
+                error = row["error"]
+                why = f"event {error['position']} failed: {error['kind']}" if error else f"the head is {head:,}"
                 raise Unavailable(
                     f"{purpose}: the {row['name']} read model is stopped at position {row['position']:,} "
-                    f"(event {error.get('position')} failed: {error.get('kind')}); nothing was recorded — "
-                    "see `openbook projections status`"
+                    f"({why}); nothing was recorded — see `openbook projections status`"
                 )
 
     def keep_up(self, stop: threading.Event, interval: float, applied: Callable[[int], None] | None = None) -> None:
@@ -329,7 +332,9 @@ class ProjectionRunner:
         """Apply one event (True: partly, more to do); a handler's failure is ``_NotApplied``."""
         try:
             return projection.apply(conn, self.mapper.to_domain_event(notification), notification.id)
-        except Exception as e:  # noqa: BLE001 - any handler's failure stops this projection only
+        except (OperationalError, InterfaceError):  # the database, not the event: a lock wait, a lost connection
+            raise
+        except Exception as e:  # noqa: BLE001 - any other failure of a handler stops this projection only
             raise _NotApplied(notification.id, notification.topic, e) from e
 
     def _record(self, projection: Projection, failure: _NotApplied) -> None:
@@ -355,7 +360,7 @@ class ProjectionRunner:
             dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
             upsert = dialect_insert(errors).values(**row)
             conn.execute(upsert.on_conflict_do_update(index_elements=[errors.c.name], set_=row))
-        logger.warning(
+        stopped_logger.warning(
             "read model %s stopped before event %s (%s): %s",
             projection.name,
             failure.position,

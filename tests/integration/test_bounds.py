@@ -218,10 +218,17 @@ def test_events_refuses_a_limit_or_position_out_of_range(openbook):
     assert openbook("events", "--after", str(2**63 - 1)).exit_code == 0
 
 
+def test_the_sweep_refuses_a_grace_beyond_ten_years_in_one_line(openbook):
+    refused = openbook("activity", "sweep", "--older-than-hours", "1e12")
+    assert refused.exit_code == 2 and "Traceback" not in refused.stderr  # was an OverflowError traceback
+    assert "--older-than-hours" in refused.stderr and "87840" in refused.stderr
+    assert openbook("activity", "sweep", "--older-than-hours", "87840").exit_code == 0
+
+
 def test_a_header_only_activity_file_is_an_error(wirral, tmp_path):
     head = wirral.projections.head()
     empty = write_csv(tmp_path / "empty.csv", [])
-    with pytest.raises(InvalidInput, match="empty.csv: no visits in empty.csv"):
+    with pytest.raises(InvalidInput, match="empty.csv: no visits: it has a header but no rows"):
         wirral.activity.import_activity(on(WHEN, "ECM"), WIRRAL, empty)
     assert wirral.projections.head() == head
 

@@ -116,6 +116,24 @@ def test_a_read_model_stops_just_before_an_event_it_cannot_apply_and_the_others_
     assert codes(book) == ["delta", "gamma", "poison", "wirral-council"]
 
 
+def test_a_database_failure_inside_a_handler_is_raised_not_taken_for_a_poison_event(book, monkeypatch):
+    book.organisations.register_organisation(set_up(), "wirral-council", "Wirral Council", "council")
+    book.projections.before_commit = fail_every_batch  # recorded; the read models fall behind
+    book.organisations.register_organisation(set_up(), "gamma", "Gamma Care", "provider")
+    book.projections.before_commit = lambda conn: None
+
+    def lock_wait(self: OrganisationsProjection, conn: Connection, e: Organisation.Registered, position: int) -> None:
+        raise OperationalError("INSERT INTO organisations ...", {}, Exception("canceling statement: lock timeout"))
+
+    monkeypatch.setattr(OrganisationsProjection, "registered", lock_wait)
+    with pytest.raises(OperationalError):  # the database's failure, not the event's: raised, for a retry
+        book.projections.catch_up()
+    assert status_of(book)["organisations"]["error"] is None  # nothing blames the event
+    monkeypatch.undo()
+    book.projections.catch_up()
+    assert codes(book) == ["gamma", "wirral-council"]
+
+
 def test_commands_record_and_exit_0_while_a_read_model_is_stopped_and_status_shows_why(openbook, monkeypatch):
     assert openbook("organisations", "register", "wirral-council", "Wirral Council", "--kind", "council").exit_code == 0
     poison_registrations(monkeypatch)
@@ -147,6 +165,12 @@ def test_commands_record_and_exit_0_while_a_read_model_is_stopped_and_status_sho
     assert listed.exit_code == 0
     assert [o["code"] for o in json.loads(listed.stdout)] == ["wirral-council"]
     assert listed.stderr == f"read models 2 events behind ({behind}); see `openbook projections status`\n"
+
+    rebuilt = openbook("projections", "rebuild", "--json")  # a rebuild stops at the same event, and says so
+    assert rebuilt.exit_code == 1
+    refusal = json.loads(rebuilt.stderr[rebuilt.stderr.index("{"):])["error"]  # after the progress bar
+    assert refusal["kind"] == "unavailable" and "organisations at 1 stopped before the head 3" in refusal["message"]
+    assert {row["name"]: row["position"] for row in json.loads(rebuilt.stdout)["projections"]}["organisations"] == 1
 
     monkeypatch.undo()  # the bug is fixed: the next catch-up applies the event and clears the error
     followed = openbook("projections", "follow", "--once", "--json")

@@ -40,7 +40,7 @@ def read_models(book: Openbook) -> dict[str, Any]:
     """The head, how far behind the furthest-behind read model is, and each one's position and stop (no error text)."""
     rows = book.projections.status()
     return {
-        "head": book.projections.head(),
+        "head": rows[0]["head"] if rows else book.projections.head(),  # the head the rows were measured against
         "behind": max((row["lag"] for row in rows), default=0),
         "stopped": any(row["error"] for row in rows),
         "projections": [
