@@ -43,8 +43,9 @@ demo: install
 serve: install
 	$(VENV)/bin/openbook serve --host $(HOST) --port $(PORT)
 
+# One worker per core: the suite is independent per test (each has its own database).
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 bench: install
 	$(PY) -m bench
