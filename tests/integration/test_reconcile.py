@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
@@ -30,9 +30,11 @@ from ledger.authorisation import access_for, provider_access
 from ledger.projections.activity import activity_totals
 from ledger.projections.settlements import pooled_budgets, settlements
 from ledger.queries.reconcile import reconcile
+from tests.integration.agreement_setup import on
 from tests.integration.settlement_setup import (
     BANDS,
     COUNCIL_ACCOUNTANT,
+    POSTCODES,
     YEAR,
     by,
     import_visits,
@@ -123,8 +125,8 @@ def small_year(book, tmp_path) -> None:
     rows = [*visits("premier-care", "zone-1", "2019-04", 10), *visits("haven-care", "zone-3", "2019-04", 5),
             *visits("premier-care", "zone-1", "2019-05", 10), *visits("haven-care", "zone-3", "2019-05", 5)]  # fmt: skip
     import_visits(book, tmp_path, "spring.csv", rows)
-    for month, on in (("2019-04", date(2019, 5, 10)), ("2019-05", date(2019, 6, 10))):
-        book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, on, "monthly payment"), WIRRAL, month)
+    for month, day in (("2019-04", date(2019, 5, 10)), ("2019-05", date(2019, 6, 10))):
+        book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, day, "monthly payment"), WIRRAL, month)
     book.settlements.draft_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 6, 30), "year end"), WIRRAL, YEAR)
 
 
@@ -182,6 +184,22 @@ def test_a_late_visit_and_tampered_read_models_are_each_named(book, tmp_path, ra
     )
 
 
+REVIEW_YEAR = "2020-21"
+
+
+def backdated_review(book, decided: date) -> None:
+    """A review of 2020-21 to £16.40 in every zone, decided on ``decided`` and backdated to 1 April 2020, with the
+    arrears it owes calculated: the next run's adjustment includes them as its identified part."""
+    book.reviews.open_rate_review(on(date(2020, 2, 3), "annual review"), WIRRAL, REVIEW_YEAR)
+    rates = [{"service": "standard", "zone": z, "band": None, "hourly_rate": "16.40"} for z in POSTCODES]
+    book.reviews.propose_rates(on(date(2020, 3, 2), "uplift"), WIRRAL, REVIEW_YEAR, rates, "the National Living Wage")
+    book.reviews.decide_rate_review(
+        on(decided, "panel"), WIRRAL, REVIEW_YEAR, "accepted", reasons="backdated to 1 April",
+        decided_by="joint commissioning panel", effective_from=date(2020, 4, 1),
+    )  # fmt: skip
+    book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, decided, "arrears"), WIRRAL, REVIEW_YEAR)
+
+
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     months=st.lists(
@@ -192,38 +210,48 @@ def test_a_late_visit_and_tampered_read_models_are_each_named(book, tmp_path, ra
             st.booleans(),  # the month's run is made
         ),
         min_size=1,
-        max_size=4,
+        max_size=3,
     ),
+    review_after=st.one_of(st.none(), st.integers(min_value=0, max_value=2)),  # the month after whose run it falls
     settle=st.booleans(),
 )
-def test_every_identity_holds_after_any_imports_corrections_runs_and_settlement(
-    fresh_book, tmp_path_factory, months, settle
+@example(months=[(2, 1, 0, True), (0, 0, 0, True)], review_after=0, settle=True)  # April's arrears paid in May
+def test_every_identity_holds_after_any_imports_corrections_reviews_runs_and_settlement(
+    fresh_book, tmp_path_factory, months, review_after, settle
 ):
     book = fresh_book()
     tmp_path = tmp_path_factory.mktemp("visits")
     setup(book)
+    for commissioner, share in (("wirral-council", "312.00"), ("wirral-ccg", "208.00")):
+        book.agreements.set_contribution(on(date(2020, 4, 1), "pool"), WIRRAL, commissioner, REVIEW_YEAR, D(share))
     book.settlements.set_pooled_budget(
-        by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "section 75 pool"), WIRRAL, YEAR, target="520.00", bands=BANDS
+        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "section 75 pool"), WIRRAL, REVIEW_YEAR, target="520.00", bands=BANDS
     )
     imported, uncorrected = 0, []
     for number, (premier, haven, corrected, run) in enumerate(months):
-        month = f"2019-{number + 4:02d}"
+        month = f"2020-{number + 4:02d}"
         rows = [*visits("premier-care", "zone-1", month, premier), *visits("haven-care", "zone-3", month, haven)]
         fixes = [[*row[:6], "90", row[7], "90", row[9]] for row in uncorrected[:corrected]]
         del uncorrected[:corrected]
         if rows or fixes:
-            import_visits(book, tmp_path, f"{month}.csv", [*rows, *fixes], date(2019, number + 5, 3))
+            import_visits(book, tmp_path, f"{month}.csv", [*rows, *fixes], date(2020, number + 5, 3))
         imported += len(rows)
         uncorrected += [row for row in rows if row[1] == "premier-care"]
         if run:
             try:
-                book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2019, number + 5, 10), "run"), WIRRAL, month)
+                book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, number + 5, 10), "run"), WIRRAL, month)
             except RuleBroken:  # nothing to pay: refused, nothing recorded
                 pass
+        if review_after == number:
+            backdated_review(book, date(2020, number + 5, 15))
     if settle and imported:
-        book.settlements.draft_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 6, 30), "year end"), WIRRAL, YEAR)
-    found = reconcile(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), YEAR)
+        book.settlements.draft_settlement(by(COUNCIL_ACCOUNTANT, date(2021, 6, 30), "year end"), WIRRAL, REVIEW_YEAR)
+    found = reconcile(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), REVIEW_YEAR)
     applies = ["holds", "holds"] + (["holds"] * 2 if settle and imported else ["not applicable"] * 2)
     assert statuses(found) == applies, found
-    due = identity(found, 1)["parts"][2]["amount"]
-    assert identity(found, 1)["left"]["amount"] == identity(found, 2)["left"]["amount"] + due
+    paid, arrears, due = (part["amount"] for part in identity(found, 1)["parts"])
+    assert identity(found, 1)["left"]["amount"] == paid + due and paid == identity(found, 2)["left"]["amount"]
+    assert arrears == sum(m["arrears_in_adjustments"] for m in found["months"])
+    april_paid_then_reviewed = review_after == 0 and (months[0][0] or months[0][1]) and months[0][3]
+    if april_paid_then_reviewed and len(months) > 1 and months[1] == (0, 0, 0, True):  # May's run: April's arrears
+        assert arrears == D("0.80") * (months[0][0] + months[0][1]) == found["months"][1]["adjustments"]
