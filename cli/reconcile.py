@@ -31,8 +31,7 @@ def _lines(r: dict[str, Any]) -> list[str]:
         lines.append(f"   {i['right']['label']:<68} {money(i['right']['amount']):>18}")
         lines.extend(f"     {p['label']:<66} {money(p['amount']):>18}" for p in i["parts"])
         lines.append(f"   {'difference':<68} {money(i['difference']):>18}")
-        if i["status"] != "holds":
-            lines.extend(f"   - {named}" for named in i["finding"].split("; "))
+        lines.extend(f"   - {named}" for named in i["differences"])
     return lines
 
 

@@ -79,15 +79,22 @@ class Identity:
         return DIFFERS if self.difference != 0 or self.differences else HOLDS
 
     @property
+    def named(self) -> list[str]:
+        """Every difference named, the sides' own first; empty when the identity holds or does not apply."""
+        if self.not_applicable is not None:
+            return []
+        sides = [
+            f"{self.left_label} {format_gbp(self.left)} differs from {self.right_label} {format_gbp(self.right)} "
+            f"by {format_gbp(self.difference)}"
+        ]
+        return [*(sides if self.difference != 0 else []), *self.differences]
+
+    @property
     def finding(self) -> str:
-        """"holds", why it does not apply, or every difference named (the total's first)."""
+        """"holds", why it does not apply, or every difference named."""
         if self.not_applicable is not None:
             return f"{NOT_APPLICABLE}: {self.not_applicable}"
-        named = list(self.differences)
-        if self.difference != 0:
-            named.insert(0, f"{self.left_label} {format_gbp(self.left)} differs from {self.right_label} "
-                            f"{format_gbp(self.right)} by {format_gbp(self.difference)}")  # fmt: skip
-        return "; ".join(named) if named else HOLDS
+        return "; ".join(self.named) or HOLDS
 
     def as_json(self) -> dict[str, Any]:
         """Both sides and the difference; none of them for an identity that cannot apply (absent, not £0.00)."""
@@ -101,7 +108,7 @@ class Identity:
             "difference": self.difference if applies else None,
             "status": self.status,
             "finding": self.finding,
-            "differences": list(self.differences),
+            "differences": self.named,
         }
 
 

@@ -147,8 +147,9 @@ def test_a_late_visit_and_tampered_read_models_are_each_named(book, tmp_path, ra
     assert identity(found, 1)["parts"][2]["amount"] == D("15.60")  # still due
     assert identity(found, 3)["difference"] == D("-15.60")
     assert identity(found, 3)["differences"] == [
+        "settlement actual spend £468.00 differs from priced activity + incentives £483.60 by -£15.60",
         "haven-care: settlement 1 was computed on priced activity £156.00, priced activity is now £171.60: "
-        "changed since, a re-settlement is due"
+        "changed since, a re-settlement is due",
     ]
     assert identity(found, 3)["finding"].startswith(
         "settlement actual spend £468.00 differs from priced activity + incentives £483.60 by -£15.60; haven-care:"
@@ -163,6 +164,7 @@ def test_a_late_visit_and_tampered_read_models_are_each_named(book, tmp_path, ra
     assert statuses(found) == ["differs", "differs", "differs", "holds"]
     assert identity(found, 1)["difference"] == D("-0.01")
     assert identity(found, 2)["differences"] == [
+        "payment runs £468.00 differs from Σ payment statements £468.01 by -£0.01",
         "2019-04 run pays premier-care £156.00, its payment statement's 1 lines add to £156.01 (difference -£0.01)"
     ]
     shown = openbook("reconcile", "--agreement", WIRRAL, "--year", YEAR, "--json", as_user=COUNCIL_ACCOUNTANT.user)
