@@ -118,7 +118,7 @@ def _not_applicable(number: int, name: str, left: str, right: str, why: str) -> 
 
 @dataclass
 class _Year:
-    """What the identities read, once: priced activity, the runs and their statements, the settlement."""
+    """What the identities read, once: priced activity, the runs, their statements and the pool's position."""
 
     agreement: str
     year: str
@@ -127,16 +127,11 @@ class _Year:
     pool: bool
     runs: list[dict[str, Any]] = field(default_factory=list)
     statements: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (month, provider) -> it
+    position: dict[str, Any] = field(default_factory=dict)  # the pool's through March (pool_position)
 
     def lines(self) -> Iterable[dict[str, Any]]:
         for statement in self.statements.values():
             yield from statement["lines"]
-
-    def paid_by_provider(self) -> dict[str, Decimal]:
-        paid: dict[str, Decimal] = {}
-        for run in self.runs:
-            paid[run["provider"]] = EXACT.add(paid.get(run["provider"], ZERO), run["amount"])
-        return paid
 
 
 def reconcile(engine: Engine, access: Access, financial_year: str) -> dict[str, Any]:
@@ -155,10 +150,11 @@ def reconcile(engine: Engine, access: Access, financial_year: str) -> dict[str, 
             (r["month"], r["provider"]): payment_statement(engine, access, r["provider"], r["month"])
             for r in found.runs
         }
+        found.position = pool_position(engine, access, year, months_of(year)[-1])
     chosen = [s for s in list_settlements(engine, access, year) if s["status"] != "withdrawn"]
     drafted = settlement(engine, access, agreement, year, chosen[-1]["sequence"]) if chosen else None
     identities = [
-        _priced_is_paid_and_due(engine, access, found),
+        _priced_is_paid_and_due(found),
         _runs_are_their_statements(found),
         _actual_is_priced_and_incentives(engine, access, found, drafted),
         _balances_and_paid_are_the_cost(found, drafted),
@@ -191,7 +187,7 @@ def _months(found: _Year) -> list[dict[str, Any]]:
     return shown
 
 
-def _priced_is_paid_and_due(engine: Engine, access: Access, found: _Year) -> Identity:
+def _priced_is_paid_and_due(found: _Year) -> Identity:
     """Priced activity (activity read model) = paid on account (payment statements' lines) + still due (position).
 
     An adjustment's arrears are part of its amount: shown, never added. A
@@ -207,7 +203,7 @@ def _priced_is_paid_and_due(engine: Engine, access: Access, found: _Year) -> Ide
     priced = total(found.priced.values())
     paid = total(line["amount"] for line in found.lines())
     arrears = total(line["arrears"] for line in found.lines())
-    position = pool_position(engine, access, found.year, months_of(found.year)[-1])
+    position = found.position
     due = position["due"]
     differences = [
         f"{provider}'s payment statement for {month}, line {number} ({line['label']}), carries arrears "
@@ -308,7 +304,7 @@ def _balances_and_paid_are_the_cost(found: _Year, drafted: dict[str, Any] | None
         return _not_applicable(4, name, left_label, right_label,
                                f"no settlement of {found.agreement} for {found.year} has been drafted")  # fmt: skip
     sequence, statement = drafted["sequence"], drafted["statement"]
-    paid = found.paid_by_provider()
+    paid = {p["provider"]: p["paid_to_date"] for p in found.position["providers"]}
     balances = total(p["balance"] for p in statement["providers"].values())
     paid_total = total(paid.values())
     differences = [
