@@ -19,6 +19,7 @@ from cli.incentives import incentives, kpis
 from cli.organisations import organisations
 from cli.projections import projections, say_when_a_read_model_stops
 from cli.rates import rates
+from cli.reconcile import reconcile
 from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.users import users
@@ -57,6 +58,7 @@ cli.add_command(incentives)
 cli.add_command(pool)
 cli.add_command(payments)
 cli.add_command(settle)
+cli.add_command(reconcile)
 
 
 @cli.command()

@@ -1,0 +1,51 @@
+"""``openbook reconcile``: the year's figures that describe the same money, checked against each other.
+
+    openbook --as accountant@wirral.example reconcile --agreement wirral-homecare --year 2019-20
+
+Prints each identity (``ledger.queries.reconcile``) with its left and right
+side, the difference, and "holds" or every difference named; exits 1 if any
+identity differs, so a script (or CI on the demo) can rely on the status.
+For accountants and auditors: a provider is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.context import Context, emit, json_option, money, pass_context
+from ledger.authorisation import access_for
+from ledger.queries.reconcile import reconcile as reconciliation
+
+
+def _lines(r: dict[str, Any]) -> list[str]:
+    verdict = "every identity holds" if r["holds"] else "an identity differs"
+    lines = [f"reconciliation of {r['agreement']} {r['financial_year']}: {verdict}"]
+    for i in r["identities"]:
+        lines.append(f"{i['number']}. {i['identity']}: {i['status']}")
+        if i["status"] == "not applicable":
+            lines.append(f"   {i['finding']}")
+            continue
+        lines.append(f"   {i['left']['label']:<68} {money(i['left']['amount']):>18}")
+        lines.append(f"   {i['right']['label']:<68} {money(i['right']['amount']):>18}")
+        lines.extend(f"     {p['label']:<66} {money(p['amount']):>18}" for p in i["parts"])
+        lines.append(f"   {'difference':<68} {money(i['difference']):>18}")
+        lines.extend(f"   - {named}" for named in i["differences"])
+    return lines
+
+
+@click.command()
+@click.option("--agreement", required=True, help="The agreement's code.")
+@click.option("--year", "financial_year", required=True, help="The financial year, e.g. 2019-20.")
+@json_option
+@pass_context
+@click.pass_context
+def reconcile(ctx: click.Context, context: Context, agreement: str, financial_year: str, as_json: bool) -> None:
+    """Check the year's figures against each other: activity, payments, statements, incentives, settlement."""
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement)
+    found = reconciliation(book.read_engine, access, financial_year)
+    emit(found, as_json, _lines)
+    if not found["holds"]:
+        ctx.exit(1)

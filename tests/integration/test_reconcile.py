@@ -1,0 +1,259 @@
+"""The year's reconciliation, on SQLite and PostgreSQL: every identity holds on the demo, and a broken figure is named.
+
+``openbook reconcile`` (``ledger.queries.reconcile``) checks four identities
+from the read models: priced activity = paid on account + still due; payment
+runs = Σ payment statements; settlement actual spend = priced activity +
+incentives; provider balances + paid on account = commissioners' cost.
+
+The small year (every visit 60 minutes at £15.60): premier-care 10 visits in
+April and 10 in May (£156.00 a month), haven-care 5 a month (£78.00); April
+and May paid; target £520.00 and DOMAIN.md's bands with a £20.00 gain cap:
+actual £468.00, provider side £20.00 (split premier £13.33, haven £6.67),
+commissioners' cost £488.00 = balances £20.00 + paid £468.00.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, update
+
+from demo.partnerships import load_demo
+from domain.envelope import SYSTEM
+from domain.errors import NotAllowed, RuleBroken
+from ledger.authorisation import access_for, provider_access
+from ledger.projections.activity import activity_totals
+from ledger.projections.settlements import pooled_budgets, settlements
+from ledger.queries.reconcile import reconcile
+from tests.integration.agreement_setup import on
+from tests.integration.settlement_setup import (
+    BANDS,
+    COUNCIL_ACCOUNTANT,
+    POSTCODES,
+    YEAR,
+    by,
+    import_visits,
+    setup,
+    visits,
+)
+from tests.support import ok_json
+
+WIRRAL = "wirral-homecare"
+HEREFORDSHIRE = "herefordshire-hlah"
+AUDITOR = "auditor@audit.example"
+
+
+def statuses(found: dict) -> list[str]:
+    return [i["status"] for i in found["identities"]]
+
+
+def identity(found: dict, number: int) -> dict:
+    return found["identities"][number - 1]
+
+
+def years_with_money(book) -> list[tuple[str, str]]:
+    """Every (agreement, year) with priced activity or a pooled budget, as the read models hold them."""
+    t, p = activity_totals.c, pooled_budgets.c
+    with book.read_engine.connect() as conn:
+        found = set(conn.execute(select(t.agreement, t.financial_year).distinct()).all())
+        found |= set(conn.execute(select(p.agreement, p.financial_year)).all())
+    return sorted((a, y) for a, y in found)
+
+
+def test_every_demo_year_with_money_reconciles_to_the_penny(book, openbook):
+    load_demo(book)
+    years = years_with_money(book)
+    assert (WIRRAL, "2019-20") in years and (HEREFORDSHIRE, "2017-18") in years
+    for agreement, year in years:
+        found = reconcile(book.read_engine, access_for(book.records, SYSTEM, agreement), year)
+        assert found["holds"], found
+        for i in found["identities"]:
+            assert i["status"] in ("holds", "not applicable"), i
+            if i["status"] == "holds":
+                assert i["left"]["amount"] == i["right"]["amount"] and i["difference"] == 0 and i["finding"] == "holds"
+        shown = ok_json(openbook("reconcile", "--agreement", agreement, "--year", year, "--json", as_user=AUDITOR))
+        assert shown["holds"] is True and shown == json.loads(json.dumps(shown))
+        assert [i["finding"] for i in shown["identities"]] == [i["finding"] for i in found["identities"]]
+
+    # Wirral 2019-20: pool, twelve runs, the incentive assessment (£225.96 + £35.56) and a settlement.
+    wirral = reconcile(book.read_engine, access_for(book.records, SYSTEM, WIRRAL), "2019-20")
+    assert statuses(wirral) == ["holds"] * 4 and wirral["settlement"] == {"sequence": 1, "status": "draft"}
+    priced = identity(wirral, 1)["left"]["amount"]
+    assert identity(wirral, 1)["parts"][2] == {
+        "label": "still due (the pool's position: priced − paid by the runs)", "amount": D("0.00"),
+    }  # fmt: skip
+    assert identity(wirral, 2)["left"]["amount"] == priced  # every month paid, nothing still due
+    assert identity(wirral, 3)["parts"] == [
+        {"label": "priced activity (activity read model)", "amount": priced},
+        {"label": "incentives (assessment run 1)", "amount": D("261.52")},
+    ]
+    assert identity(wirral, 3)["left"]["amount"] == priced + D("261.52")
+    assert sum(m["paid"] for m in wirral["months"]) == sum(m["priced"] for m in wirral["months"]) == priced
+
+    # Herefordshire 2017-18 has no pool and no settlement: each identity says why it does not apply; the
+    # assessment's incentives are named as waiting for the settlement they are paid through.
+    hereford = reconcile(book.read_engine, access_for(book.records, SYSTEM, HEREFORDSHIRE), "2017-18")
+    assert statuses(hereford) == ["not applicable"] * 4 and hereford["holds"]
+    assert identity(hereford, 1)["left"]["amount"] is None and identity(hereford, 1)["difference"] is None
+    assert identity(hereford, 3)["finding"].startswith(
+        "not applicable: no settlement of herefordshire-hlah for 2017-18 has been drafted; the incentives of "
+        "assessment run 1, £"
+    )
+
+    text = openbook("reconcile", "--agreement", WIRRAL, "--year", "2019-20", as_user="accountant@wirral.example")
+    assert text.exit_code == 0 and text.stdout.startswith("reconciliation of wirral-homecare 2019-20: every identity holds")
+    refused = openbook(
+        "reconcile", "--agreement", WIRRAL, "--year", "2019-20", "--json", as_user="finance@premiercare.example"
+    )
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert json.loads(refused.stderr)["error"]["kind"] == "not-allowed"
+    with pytest.raises(NotAllowed, match="may not see every provider's figures"):
+        reconcile(book.read_engine, provider_access(book.records, SYSTEM, WIRRAL, "premier-care"), "2019-20")
+
+
+def small_year(book, tmp_path) -> None:
+    setup(book)
+    book.settlements.set_pooled_budget(
+        by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "section 75 pool agreed"), WIRRAL, YEAR,
+        target="520.00", bands=BANDS, gain_cap="20.00",
+    )  # fmt: skip
+    rows = [*visits("premier-care", "zone-1", "2019-04", 10), *visits("haven-care", "zone-3", "2019-04", 5),
+            *visits("premier-care", "zone-1", "2019-05", 10), *visits("haven-care", "zone-3", "2019-05", 5)]  # fmt: skip
+    import_visits(book, tmp_path, "spring.csv", rows)
+    for month, day in (("2019-04", date(2019, 5, 10)), ("2019-05", date(2019, 6, 10))):
+        book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, day, "monthly payment"), WIRRAL, month)
+    book.settlements.draft_settlement(by(COUNCIL_ACCOUNTANT, date(2020, 6, 30), "year end"), WIRRAL, YEAR)
+
+
+def test_a_late_visit_and_tampered_read_models_are_each_named(book, tmp_path, raw_sql, openbook):
+    small_year(book, tmp_path)
+    access = access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL)
+    found = reconcile(book.read_engine, access, YEAR)
+    assert statuses(found) == ["holds"] * 4
+    assert [(i["left"]["amount"], i["right"]["amount"]) for i in found["identities"]] == [
+        (D("468.00"), D("468.00")), (D("468.00"), D("468.00")), (D("468.00"), D("468.00")), (D("488.00"), D("488.00")),
+    ]  # fmt: skip
+
+    # A late June visit of haven-care's, after the settlement: still due in the next run, and the settlement is
+    # named as computed on other activity (a re-settlement is due).
+    import_visits(book, tmp_path, "late.csv", visits("haven-care", "zone-3", "2019-06", 1, "L"), date(2020, 7, 1))
+    found = reconcile(book.read_engine, access, YEAR)
+    assert statuses(found) == ["holds", "holds", "differs", "holds"] and not found["holds"]
+    assert identity(found, 1)["parts"][2]["amount"] == D("15.60")  # still due
+    assert identity(found, 3)["difference"] == D("-15.60")
+    assert identity(found, 3)["differences"] == [
+        "settlement actual spend £468.00 differs from priced activity + incentives £483.60 by -£15.60",
+        "haven-care: settlement 1 was computed on priced activity £156.00, priced activity is now £171.60: "
+        "changed since, a re-settlement is due",
+    ]
+    assert identity(found, 3)["finding"].startswith(
+        "settlement actual spend £468.00 differs from priced activity + incentives £483.60 by -£15.60; haven-care:"
+    )
+
+    # A payment statement's line altered in the read model (not in the events): the run and its statement differ.
+    raw_sql(
+        "UPDATE payment_lines SET amount = ? WHERE provider = ? AND month = ? AND line = 1",
+        ("156.01", "premier-care", "2019-04"),
+    )
+    found = reconcile(book.read_engine, access, YEAR)
+    assert statuses(found) == ["differs", "differs", "differs", "holds"]
+    assert identity(found, 1)["difference"] == D("-0.01")
+    assert identity(found, 2)["differences"] == [
+        "payment runs £468.00 differs from Σ payment statements £468.01 by -£0.01",
+        "2019-04 run pays premier-care £156.00, its payment statement's 1 lines add to £156.01 (difference -£0.01)"
+    ]
+    shown = openbook("reconcile", "--agreement", WIRRAL, "--year", YEAR, "--json", as_user=COUNCIL_ACCOUNTANT.user)
+    assert shown.exit_code == 1 and json.loads(shown.stdout)["holds"] is False
+    text = openbook("reconcile", "--agreement", WIRRAL, "--year", YEAR, as_user=COUNCIL_ACCOUNTANT.user)
+    assert text.exit_code == 1 and "2. payment runs = Σ payment statements: differs" in text.stdout
+    assert "   - 2019-04 run pays premier-care £156.00, its payment statement's 1 lines add to £156.01" in text.stdout
+
+    # A provider's balance altered in the settlements read model: balances + paid no longer make the cost.
+    with book.read_engine.begin() as conn:
+        statement = conn.execute(select(settlements.c.statement)).scalar_one()
+        assert statement["providers"]["haven-care"]["balance"] == D("6.67")
+        statement["providers"]["haven-care"]["balance"] = D("7.67")
+        conn.execute(update(settlements).values(statement=statement))
+    found = reconcile(book.read_engine, access, YEAR)
+    assert identity(found, 4)["status"] == "differs" and identity(found, 4)["difference"] == D("1.00")
+    assert identity(found, 4)["finding"] == (
+        "provider balances + paid on account £489.00 differs from commissioners' cost £488.00 by £1.00"
+    )
+
+
+REVIEW_YEAR = "2020-21"
+
+
+def backdated_review(book, decided: date) -> None:
+    """A review of 2020-21 to £16.40 in every zone, decided on ``decided`` and backdated to 1 April 2020, with the
+    arrears it owes calculated: the next run's adjustment includes them as its identified part."""
+    book.reviews.open_rate_review(on(date(2020, 2, 3), "annual review"), WIRRAL, REVIEW_YEAR)
+    rates = [{"service": "standard", "zone": z, "band": None, "hourly_rate": "16.40"} for z in POSTCODES]
+    book.reviews.propose_rates(on(date(2020, 3, 2), "uplift"), WIRRAL, REVIEW_YEAR, rates, "the National Living Wage")
+    book.reviews.decide_rate_review(
+        on(decided, "panel"), WIRRAL, REVIEW_YEAR, "accepted", reasons="backdated to 1 April",
+        decided_by="joint commissioning panel", effective_from=date(2020, 4, 1),
+    )  # fmt: skip
+    book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, decided, "arrears"), WIRRAL, REVIEW_YEAR)
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    months=st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=3),  # premier-care's visits in the month
+            st.integers(min_value=0, max_value=3),  # haven-care's
+            st.integers(min_value=0, max_value=2),  # earlier premier-care visits corrected to 90 minutes
+            st.booleans(),  # the month's run is made
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    review_after=st.one_of(st.none(), st.integers(min_value=0, max_value=2)),  # the month after whose run it falls
+    settle=st.booleans(),
+)
+@example(months=[(2, 1, 0, True), (0, 0, 0, True)], review_after=0, settle=True)  # April's arrears paid in May
+def test_every_identity_holds_after_any_imports_corrections_reviews_runs_and_settlement(
+    fresh_book, tmp_path_factory, months, review_after, settle
+):
+    book = fresh_book()
+    tmp_path = tmp_path_factory.mktemp("visits")
+    setup(book)
+    for commissioner, share in (("wirral-council", "312.00"), ("wirral-ccg", "208.00")):
+        book.agreements.set_contribution(on(date(2020, 4, 1), "pool"), WIRRAL, commissioner, REVIEW_YEAR, D(share))
+    book.settlements.set_pooled_budget(
+        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "section 75 pool"), WIRRAL, REVIEW_YEAR, target="520.00", bands=BANDS
+    )
+    imported, uncorrected = 0, []
+    for number, (premier, haven, corrected, run) in enumerate(months):
+        month = f"2020-{number + 4:02d}"
+        rows = [*visits("premier-care", "zone-1", month, premier), *visits("haven-care", "zone-3", month, haven)]
+        fixes = [[*row[:6], "90", row[7], "90", row[9]] for row in uncorrected[:corrected]]
+        del uncorrected[:corrected]
+        if rows or fixes:
+            import_visits(book, tmp_path, f"{month}.csv", [*rows, *fixes], date(2020, number + 5, 3))
+        imported += len(rows)
+        uncorrected += [row for row in rows if row[1] == "premier-care"]
+        if run:
+            try:
+                book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, number + 5, 10), "run"), WIRRAL, month)
+            except RuleBroken:  # nothing to pay: refused, nothing recorded
+                pass
+        if review_after == number:
+            backdated_review(book, date(2020, number + 5, 15))
+    if settle and imported:
+        book.settlements.draft_settlement(by(COUNCIL_ACCOUNTANT, date(2021, 6, 30), "year end"), WIRRAL, REVIEW_YEAR)
+    found = reconcile(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), REVIEW_YEAR)
+    applies = ["holds", "holds"] + (["holds"] * 2 if settle and imported else ["not applicable"] * 2)
+    assert statuses(found) == applies, found
+    paid, arrears, due = (part["amount"] for part in identity(found, 1)["parts"])
+    assert identity(found, 1)["left"]["amount"] == paid + due and paid == identity(found, 2)["left"]["amount"]
+    assert arrears == sum(m["arrears_in_adjustments"] for m in found["months"])
+    april_paid_then_reviewed = review_after == 0 and (months[0][0] or months[0][1]) and months[0][3]
+    if april_paid_then_reviewed and len(months) > 1 and months[1] == (0, 0, 0, True):  # May's run: April's arrears
+        assert arrears == D("0.80") * (months[0][0] + months[0][1]) == found["months"][1]["adjustments"]
