@@ -4,8 +4,9 @@
   status, current revision, dates, open query count, the current revision's
   unit costs and its wage findings (National Living Wage breach and whether it
   is explained; Real Living Wage flag).
-* ``cost_return_revisions``: every revision's volumes, totals and wage
-  findings, so an earlier revision stays readable after an amendment.
+* ``cost_return_revisions``: every revision's volumes, totals, wage findings
+  and plausibility findings (``domain/returns/plausibility.py``, default
+  bounds: no agreement states its own yet), so an earlier revision stays readable after an amendment.
 * ``cost_return_lines``: every revision's lines (amount, cost per contact
   hour, note); ``current`` marks the lines of the return's current revision.
 * ``cost_return_queries``: each query and its answer.
@@ -26,6 +27,7 @@ rate card and on activity, and are worked out when asked
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -52,6 +54,7 @@ from domain.dated import in_force
 from domain.periods import parse_period
 from domain.returns.cost_return import CostReturn, ReturnStatus, return_status
 from domain.returns.filing import CostLine, CostReturnFiling
+from domain.returns.plausibility import check_plausibility
 from domain.returns.unit_costs import unit_costs
 from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
@@ -144,6 +147,8 @@ cost_return_revisions = Table(
     Column("rlw_floor", ExactDecimal),
     Column("rlw_flag", Boolean, nullable=False),
     Column("rlw_message", Text),
+    Column("no_floor_message", Text),  # "no wage floor known for ..." where days of the period have none
+    Column("plausibility", Text, nullable=False),  # JSON list of {kind, field, message, needs_explanation}
     Column("position", Integer, nullable=False),
 )
 
@@ -184,6 +189,7 @@ wage_floor_rates = Table(
     Column("floor", String(30), nullable=False),
     Column("effective_from", Date, nullable=False),
     Column("hourly_rate", ExactDecimal, nullable=False),
+    Column("band", Text),  # as recorded; None: the band in force on its date
     Column("reason", Text),
     Column("recorded_by", Text, nullable=False),
 )
@@ -214,7 +220,7 @@ def _adoptions(text: str) -> tuple[LivingWageAdoption, ...]:
 
 def _table(conn: Connection) -> WageFloorTable:
     rows = conn.execute(select(wage_floor_rates).order_by(wage_floor_rates.c.position)).all()
-    return WageFloorTable(tuple(FloorRow(Floor(r.floor), r.effective_from, r.hourly_rate) for r in rows))
+    return WageFloorTable(tuple(FloorRow(Floor(r.floor), r.effective_from, r.hourly_rate, r.band) for r in rows))
 
 
 def _commitment_on(conn: Connection, agreement_id: str):  # type: ignore[no-untyped-def]
@@ -289,6 +295,13 @@ class CostReturnsProjection(Projection):
                 surplus_percent_of_total=costs.surplus_percent_of_total,
                 nlw_breach=False,
                 rlw_flag=False,
+                plausibility=json.dumps(
+                    [
+                        {"kind": f.kind.value, "field": f.field, "message": f.message,
+                         "needs_explanation": f.needs_explanation}
+                        for f in check_plausibility(filing)
+                    ]
+                ),  # fmt: skip
                 position=position,
             )
         )
@@ -351,9 +364,10 @@ class CostReturnsProjection(Projection):
             for number, pay in revisions:
                 findings = {
                     f.kind: f
-                    for f in check_lowest_pay(pay, row.period_start, row.period_end, rlw_on, table.national_living_wage_on)
+                    for f in check_lowest_pay(pay, row.period_start, row.period_end, rlw_on, table.statutory_floor_on)
                 }
                 nlw, rlw = findings.get(FindingKind.NLW_BREACH), findings.get(FindingKind.RLW_FLAG)
+                unknown = findings.get(FindingKind.NO_FLOOR_KNOWN)
                 conn.execute(
                     update(cost_return_revisions)
                     .where(
@@ -367,6 +381,7 @@ class CostReturnsProjection(Projection):
                         rlw_floor=rlw.floor if rlw else None,
                         rlw_flag=rlw is not None,
                         rlw_message=rlw.message if rlw else None,
+                        no_floor_message=unknown.message if unknown else None,
                     )
                 )
             conn.execute(
@@ -495,6 +510,7 @@ class CostReturnsProjection(Projection):
                 floor=e.floor,
                 effective_from=e.effective_from,
                 hourly_rate=e.hourly_rate,
+                band=e.band,
                 reason=e.envelope.reason,
                 recorded_by=str(e.envelope.actor),
             )
