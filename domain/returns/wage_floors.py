@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
@@ -120,11 +121,14 @@ class WageFloorTable:
             banded.append((r.effective_from, r.hourly_rate, r.band or inherited or ""))
         return tuple(banded)
 
+    @cached_property
+    def _statutory(self) -> tuple[tuple[tuple[date, Decimal, str], ...], tuple[tuple[date, Decimal, str], ...]]:
+        """The banded NLW and NMW rows, worked out once: a check asks for every day of a period."""
+        return self.banded_rows(Floor.NATIONAL_LIVING_WAGE), self.banded_rows(Floor.NATIONAL_MINIMUM_WAGE)
+
     def statutory_floor_on(self, on: date) -> StatutoryFloor | None:
         """The adult statutory floor on ``on`` (NLW, before it the NMW's adult rate); None: none known."""
-        return statutory_floor_on(
-            on, self.banded_rows(Floor.NATIONAL_LIVING_WAGE), self.banded_rows(Floor.NATIONAL_MINIMUM_WAGE)
-        )
+        return statutory_floor_on(on, *self._statutory)
 
     def national_living_wage_on(self, on: date) -> Decimal:
         return national_living_wage_on(on, self.rows(Floor.NATIONAL_LIVING_WAGE))
