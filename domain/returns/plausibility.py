@@ -22,14 +22,20 @@ Two are shown and block nothing by default:
   open-book agreements often cap the permitted profit margin.
 
 The bounds are domain defaults stated here, in one place
-(``PlausibilityBounds``); an agreement that states its own passes them
-instead. openbook has no agreement setting for them yet, so every agreement
-reads ``DEFAULT_BOUNDS`` today.
+(``PlausibilityBounds``). An agreement overrides the surplus level by the
+setting it already has: its maximum permitted profit margin
+(``Agreement.set_profit_cap``, surplus ÷ total, as the settlement's excess
+surplus clawback reads it), in force on the period's last day
+(``bounds_for``). The other bounds have no agreement setting yet.
+
+The surplus finding is a function of the margin and the level alone
+(``surplus_margin_finding``), so a read model can work it out again when
+an agreement's cap changes without re-reading the filing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from domain.money import EXACT, format_gbp
@@ -37,7 +43,15 @@ from domain.returns.filing import CostGroup, CostReturnFiling, Volume
 from domain.returns.unit_costs import shown, unit_costs
 from domain.returns.wage_checks import FindingKind
 
-__all__ = ["DEFAULT_BOUNDS", "PlausibilityBounds", "PlausibilityFinding", "check_plausibility"]
+__all__ = [
+    "DEFAULT_BOUNDS",
+    "PlausibilityBounds",
+    "PlausibilityFinding",
+    "bounds_for",
+    "check_plausibility",
+    "filing_findings",
+    "surplus_margin_finding",
+]
 
 _SIXTY = Decimal(60)
 _HUNDRED = Decimal(100)
@@ -63,6 +77,14 @@ class PlausibilityBounds:
 DEFAULT_BOUNDS = PlausibilityBounds()
 
 
+def bounds_for(max_profit_margin: Decimal | None) -> PlausibilityBounds:
+    """The bounds under an agreement: its maximum profit margin (a fraction, 0.05 = 5%) is its surplus level."""
+    if max_profit_margin is None:
+        return DEFAULT_BOUNDS
+    level = EXACT.multiply(max_profit_margin, _HUNDRED)
+    return replace(DEFAULT_BOUNDS, surplus_margin_highest_percent=level)
+
+
 @dataclass(frozen=True)
 class PlausibilityFinding:
     kind: FindingKind
@@ -78,18 +100,41 @@ def _plain(number: Decimal) -> str:
     return f"{number.normalize():,f}"
 
 
+def _finding(
+    bounds: PlausibilityBounds, kind: FindingKind, where: str, value: Decimal, bound: Decimal, message: str
+) -> PlausibilityFinding:
+    needed = kind in bounds.explanation_required
+    tail = "; an accountant must record an explanation before the return can be accepted" if needed else ""
+    return PlausibilityFinding(kind, where, value, bound, message + tail, needed)
+
+
 def check_plausibility(
     filing: CostReturnFiling, bounds: PlausibilityBounds = DEFAULT_BOUNDS
 ) -> tuple[PlausibilityFinding, ...]:
     """Every plausibility finding on a filing, in a fixed order (pay, hours, travel, surplus)."""
+    surplus = surplus_margin_finding(unit_costs(filing).surplus_percent_of_total, bounds)
+    return (*filing_findings(filing, bounds), *((surplus,) if surplus else ()))
+
+
+def surplus_margin_finding(margin: Decimal | None, bounds: PlausibilityBounds) -> PlausibilityFinding | None:
+    """A surplus margin (percent of the total) above the level, or None."""
+    if margin is None or margin <= bounds.surplus_margin_highest_percent:
+        return None
+    level = bounds.surplus_margin_highest_percent
+    return _finding(
+        bounds, FindingKind.SURPLUS_MARGIN, "lines.surplus", margin, level,
+        f"a surplus margin of {margin}% of the total is above {_plain(level)}%",
+    )  # fmt: skip
+
+
+def filing_findings(filing: CostReturnFiling, bounds: PlausibilityBounds) -> tuple[PlausibilityFinding, ...]:
+    """The findings that depend on the filing alone (pay, hours, travel): no agreement setting moves them."""
     costs = unit_costs(filing)
     volumes = filing.volumes
     found: list[PlausibilityFinding] = []
 
     def add(kind: FindingKind, where: str, value: Decimal, bound: Decimal, message: str) -> None:
-        needed = kind in bounds.explanation_required
-        tail = "; an accountant must record an explanation before the return can be accepted" if needed else ""
-        found.append(PlausibilityFinding(kind, where, value, bound, message + tail, needed))
+        found.append(_finding(bounds, kind, where, value, bound, message))
 
     pay = costs.per_group(CostGroup.PAY)
     lowest = volumes.lowest_hourly_pay
@@ -120,12 +165,5 @@ def check_plausibility(
             f"{travel} travel minutes per contact hour (60 ÷ {_plain(volumes.average_visit_minutes)} × "
             f"{_plain(volumes.average_travel_minutes)}) is outside {bounds.travel_minutes_lowest} to "
             f"{bounds.travel_minutes_highest}",
-        )  # fmt: skip
-
-    margin = costs.surplus_percent_of_total
-    if margin is not None and margin > bounds.surplus_margin_highest_percent:
-        add(
-            FindingKind.SURPLUS_MARGIN, "lines.surplus", margin, bounds.surplus_margin_highest_percent,
-            f"a surplus margin of {margin}% of the total is above {bounds.surplus_margin_highest_percent}%",
         )  # fmt: skip
     return tuple(found)

@@ -364,7 +364,8 @@ def _sheet(engine: Engine, agreement: str, provider: str, period: Period | str, 
         findings.append({"kind": "no-wage-floor", "message": rev["no_floor_message"]})
     explained = {"explained": rev["explanation"] is not None, "explanation": rev["explanation"],
                  "explained_by": rev["explained_by"]}  # fmt: skip
-    for found in json.loads(rev["plausibility"]):
+    surplus = [json.loads(rev["surplus_finding"])] if rev["surplus_finding"] else []
+    for found in [*json.loads(rev["plausibility"]), *surplus]:
         findings.append({**found, **(explained if found["needs_explanation"] else {})})
     return {
         "agreement": agreement,

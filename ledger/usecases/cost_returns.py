@@ -20,8 +20,10 @@ The rules that need more than the return itself live here:
   created: a refused file raises one ``InvalidInput`` naming every cell and
   records nothing.
 * **Wage floors.** Acceptance and breach explanations read the combined
-  statutory floor tables (National Living Wage, before it the National Minimum Wage) (built-in rows extended by the admin's
-  ``WageFloors`` record), the same table the read models check against.
+  statutory floor tables (the National Living Wage, before it the National
+  Minimum Wage; built-in rows extended by the admin's ``WageFloors``
+  record), the same tables the read models check against, and the
+  plausibility bounds under the agreement's profit cap (``plausibility_bounds``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from domain.organisations.organisation import OrganisationKind
 from domain.periods import Period
 from domain.returns.cost_return import CostReturn, check_period
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
+from domain.returns.plausibility import PlausibilityBounds, bounds_for
 from domain.returns.wage_floors import Floor, WageFloors, WageFloorTable
 from ledger.application import Ledger
 from ledger.authorisation import authorise
@@ -246,15 +249,20 @@ class CostReturnUseCases:
         floor_on = self.wage_floor_table().statutory_floor_on
         return self._change_return(
             "explain_wage_breach", envelope, agreement, provider, period, {"explanation": explanation},
-            lambda r: r.explain_breach(envelope, explanation, floor_on),
+            lambda r: r.explain_breach(envelope, explanation, floor_on, self.plausibility_bounds(r)),
         )  # fmt: skip
 
     def accept_cost_return(self, envelope: Envelope, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
         floor_on = self.wage_floor_table().statutory_floor_on
         return self._change_return(
             "accept_cost_return", envelope, agreement, provider, period, {},
-            lambda r: r.accept(envelope, floor_on),
+            lambda r: r.accept(envelope, floor_on, self.plausibility_bounds(r)),
         )  # fmt: skip
+
+    def plausibility_bounds(self, cost_return: CostReturn) -> PlausibilityBounds:
+        """The bounds a return is checked against: the agreement's profit cap on the period's last day."""
+        agreement = self.records.agreement(cost_return.agreement)
+        return bounds_for(agreement.max_profit_margin_on(cost_return.period.end))
 
     def reject_cost_return(
         self, envelope: Envelope, agreement: str, provider: str, period: Period | str, reasons: Iterable[str] | str

@@ -18,7 +18,7 @@ from cli.returns import _sheet_lines
 from domain.errors import RuleBroken
 from domain.returns.filing import CostReturnFiling
 from ledger.queries import returns as views
-from tests.integration.agreement_setup import WIRRAL
+from tests.integration.agreement_setup import WIRRAL, on
 from tests.integration.returns_setup import ADMIN, COUNCIL_ACCOUNTANT, by, filing_data, finance, setup, snapshot
 from tests.integration.test_cost_returns_ledger import head, row, sheet
 
@@ -92,3 +92,24 @@ def test_a_wage_floor_recorded_with_its_band_is_named_in_the_finding(book):
     )
     added = views.wage_floors_added(book.read_engine)
     assert [(r["hourly_rate"], r["band"]) for r in added] == [(D("8.40"), "24 and over")]
+
+
+def test_the_agreements_profit_cap_is_its_surplus_level_and_the_rule_and_read_model_agree(book):
+    setup(book)
+    # The worked example's surplus: £0.60 of £20.69 = 2.90% of the total, under the 10% default.
+    plausible = CostReturnFiling.parse(filing_data())
+    book.returns.draft_cost_return(by(HAVEN, date(2019, 7, 19)), WIRRAL, "haven-care", Q1, plausible, submit=True)
+    assert sheet(book, "haven-care", Q1)["findings"] == []
+
+    # A 2% maximum profit margin from the start of the year (invented, to prove the override).
+    book.agreements.set_profit_cap(on(date(2019, 4, 1), "open-book profit cap"), WIRRAL, "0.02")
+    [surplus] = sheet(book, "haven-care", Q1)["findings"]
+    assert (surplus["kind"], surplus["needs_explanation"]) == ("surplus-margin", False)
+    assert surplus["message"] == "a surplus margin of 2.90% of the total is above 2%"
+    bounds = book.returns.plausibility_bounds(book.returns.cost_return(WIRRAL, "haven-care", Q1))
+    assert bounds.surplus_margin_highest_percent == 2
+
+    tables = snapshot(book)
+    book.projections.rebuild(["cost-returns"])
+    assert snapshot(book) == tables
+    book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, date(2019, 8, 5)), WIRRAL, "haven-care", Q1)  # shown only

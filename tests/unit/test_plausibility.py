@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from domain.returns.filing import CostReturnFiling
-from domain.returns.plausibility import DEFAULT_BOUNDS, PlausibilityBounds, check_plausibility
+from domain.returns.plausibility import DEFAULT_BOUNDS, PlausibilityBounds, bounds_for, check_plausibility
 from domain.returns.wage_checks import FindingKind
 from tests.unit.test_cost_model import PER_HOUR_2020_21, filing_data
 
@@ -70,3 +70,11 @@ def test_an_agreement_may_state_its_own_bounds_and_which_findings_need_an_explan
     (finding,) = check_plausibility(_filing(per_hour), strict)
     assert finding.needs_explanation and "an accountant must record an explanation" in finding.message
     assert FindingKind.SURPLUS_MARGIN not in DEFAULT_BOUNDS.explanation_required
+
+
+def test_an_agreements_profit_cap_is_its_surplus_level():
+    # Maximum profit margin 0.02 (2%): the worked example's 2.90% is above it; no cap keeps the defaults.
+    assert bounds_for(None) is DEFAULT_BOUNDS
+    (finding,) = check_plausibility(_filing(), bounds_for(D("0.02")))
+    assert finding.message == "a surplus margin of 2.90% of the total is above 2%"
+    assert check_plausibility(_filing(), bounds_for(D("0.05"))) == ()
