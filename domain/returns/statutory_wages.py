@@ -8,7 +8,7 @@ can never disagree about them.
 
 * National Living Wage (statutory): in force from 1 April of each year listed.
   It applied from age 25 until March 2021, from 23 until March 2024, and from
-  21 since (``national_living_wage_age_on``); younger workers may lawfully be
+  21 since (``NLW_BANDS``); younger workers may lawfully be
   paid less, so pay below it is a breach to explain, not a rejection.
 * National Minimum Wage, adult (main) rate: the statutory floor before the
   National Living Wage, in force from 1 April 1999 and then each 1 October;
@@ -51,10 +51,8 @@ __all__ = [
     "statutory_floor_on",
     "NLW_MINIMUM_AGE",
     "REAL_LIVING_WAGE_ANNOUNCED",
-    "national_living_wage_age_on",
     "national_living_wage_on",
     "real_living_wage_adoptions",
-    "with_bands",
     "real_living_wage_on",
 ]
 
@@ -174,14 +172,6 @@ def national_living_wage_on(d: date, table: Iterable[tuple[date, Decimal]] | Non
     return rate  # type: ignore[return-value]
 
 
-def national_living_wage_age_on(d: date) -> int:
-    """The age from which the National Living Wage applied on ``d``."""
-    age = _on(NLW_MINIMUM_AGE, _check_date(d))
-    if age is None:
-        raise NotFound(f"there was no National Living Wage on {d.isoformat()}; it began on 1 April 2016")
-    return age  # type: ignore[return-value]
-
-
 def real_living_wage_on(d: date, adoptions: Iterable[tuple[date, Decimal]] | None = None) -> Decimal:
     """The Real Living Wage adopted on ``d``.
 
@@ -232,18 +222,18 @@ def statutory_floor_on(
     rows. None before the first row of either: no floor is known.
     """
     day = _check_date(d)
-    nlw = _latest(with_bands(NATIONAL_LIVING_WAGE, NLW_BANDS) if national_living_wage is None
+    nlw = _latest(_with_bands(NATIONAL_LIVING_WAGE, NLW_BANDS) if national_living_wage is None
                   else national_living_wage, day)  # fmt: skip
     if nlw is not None:
         return StatutoryFloor("National Living Wage", nlw[1], nlw[2], nlw[0])
-    nmw = _latest(with_bands(NATIONAL_MINIMUM_WAGE_ADULT, NMW_BANDS) if national_minimum_wage is None
+    nmw = _latest(_with_bands(NATIONAL_MINIMUM_WAGE_ADULT, NMW_BANDS) if national_minimum_wage is None
                   else national_minimum_wage, day)  # fmt: skip
     if nmw is not None:
         return StatutoryFloor("National Minimum Wage (adult rate)", nmw[1], nmw[2], nmw[0])
     return None
 
 
-def with_bands(
+def _with_bands(
     table: Iterable[tuple[date, Decimal]], bands: Iterable[tuple[date, str]]
 ) -> tuple[tuple[date, Decimal, str], ...]:
     """Each (from, rate) row with the age band in force on its start."""
