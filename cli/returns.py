@@ -145,7 +145,7 @@ _step(
 )
 _step(
     "explain",
-    "Record why pay below the National Living Wage is lawful (an accountant); needed before acceptance.",
+    "Explain pay below the wage floor or an implausible figure (an accountant); needed before acceptance.",
     lambda l, e, a, p, per, explanation: l.explain_wage_breach(e, a, p, per, explanation),
     click.option("--explanation", required=True),
 )
@@ -202,7 +202,7 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
         out.append(f"average paid per hour {money(shown(rate.average_paid))}: {rate.average_paid_basis}")
     for finding in s["findings"]:
         state = ""
-        if finding["kind"] == "nlw-breach":
+        if finding.get("needs_explanation"):
             state = f" [explained: {finding['explanation']}]" if finding["explained"] else " [NOT YET EXPLAINED]"
         out.append(f"{finding['kind']}: {finding['message']}{state}")
     for q in s["queries"]:
@@ -274,17 +274,25 @@ def returns_history(context: Context, agreement: str, provider: str, as_json: bo
 @click.option("--floor", required=True, type=click.Choice([f.value for f in Floor]))
 @click.option("--from", "effective_from", required=True, type=DATE, help="The first day the rate applies.")
 @click.option("--rate", "hourly_rate", required=True, help="Hourly rate in pounds, e.g. 12.71.")
+@click.option("--band", help='The age band the rate applies to, e.g. "21 and over" (default: the band then in force).')
 @command_options
 @json_option
 @pass_context
 def returns_add_wage_floor(
-    context: Context, floor: str, effective_from: Any, hourly_rate: str, effective: Any, reason: str | None,
-    idempotency_key: str | None, as_json: bool,
+    context: Context, floor: str, effective_from: Any, hourly_rate: str, band: str | None, effective: Any,
+    reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Add (or correct) a National or Real Living Wage rate (an admin); every wage check then uses it."""
+    """Add (or correct) a wage floor's rate (an admin); every wage check then uses it."""
     envelope = recording(context, effective, reason, idempotency_key)
-    result = context.book.returns.add_wage_floor(envelope, floor, effective_from, hourly_rate)
-    emit(result, as_json, lambda d: [f"recorded: {d['floor']} {d['hourly_rate']} from {d['effective_from']}"])
+    result = context.book.returns.add_wage_floor(envelope, floor, effective_from, hourly_rate, band)
+    emit(
+        result,
+        as_json,
+        lambda d: [
+            f"recorded: {d['floor']} {d['hourly_rate']} from {d['effective_from']}"
+            + (f" for workers aged {d['band']}" if d.get("band") else "")
+        ],
+    )
 
 
 # -- the market --------------------------------------------------------------------------------------

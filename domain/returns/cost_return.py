@@ -11,8 +11,11 @@ The workflow, every step its own event:
   question, the provider **answers** it; the provider may **amend** the
   figures (a new revision) while drafted or submitted;
 * **accepted** is refused while a query is open, or while the current
-  revision's lowest pay is below the National Living Wage and no accountant
-  has recorded an explanation of that revision's breach (**breach-explained**).
+  revision has a finding that needs an explanation (lowest pay below the
+  statutory wage floor; an implausible figure the bounds say must be
+  explained, ``domain/returns/plausibility.py``) and no accountant has
+  recorded an explanation of that revision's findings (**breach-explained**,
+  its name from when the wage floor was the only such finding).
   An explanation belongs to the revision it explains: amended figures need
   their own;
 * **rejected** needs reasons; an accepted or rejected return is changed only
@@ -30,10 +33,9 @@ the application's authorisation, not here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -45,10 +47,11 @@ from domain.errors import InvalidInput, NotFound, RuleBroken
 from domain.organisations.organisation import check_code
 from domain.periods import Period, PeriodFormatError, parse_period
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
-from domain.returns.wage_checks import FindingKind, WageFinding, check_wages
+from domain.returns.plausibility import DEFAULT_BOUNDS, PlausibilityBounds, PlausibilityFinding, check_plausibility
+from domain.returns.wage_checks import FindingKind, StatutoryFloorOn, WageFinding, check_wages
 
-#: "the floor on date D": the National Living Wage table the rules read (see ``domain.returns.wage_floors``).
-FloorOn = Callable[[date], Decimal]
+#: "the statutory floor on date D": the table the rules read (see ``domain.returns.wage_floors``).
+FloorOn = StatutoryFloorOn
 
 __all__ = ["BreachExplanation", "CostReturn", "Query", "ReturnStatus", "Revision", "check_period", "return_status"]
 
@@ -242,7 +245,7 @@ class CostReturn(LedgerAggregate):
             aggregate._explanations[self.revision] = BreachExplanation(
                 self.revision, self.explanation, envelope.effective_date, str(envelope.actor)
             )
-            what = f"National Living Wage breach in revision {self.revision} explained: {self.explanation}"
+            what = f"findings in revision {self.revision} explained: {self.explanation}"
             aggregate._log(self, what)
 
     @staticmethod
@@ -343,17 +346,23 @@ class CostReturn(LedgerAggregate):
         self.trigger_event(self.Answered, envelope=envelope, query_id=query_id, answer=check_text(answer, "answer"))
 
     def explain_breach(
-        self, envelope: Envelope, explanation: str, national_living_wage: FloorOn | None = None
+        self,
+        envelope: Envelope,
+        explanation: str,
+        statutory_floor: FloorOn | None = None,
+        bounds: PlausibilityBounds = DEFAULT_BOUNDS,
     ) -> None:
-        """An accountant's explanation of the current revision's National Living Wage breach.
+        """An accountant's explanation of the current revision's findings that need one.
 
-        ``national_living_wage``: "floor on date" from the ledger's reference data
-        (default the built-in table), so the rule and the read models agree.
+        ``statutory_floor``: "floor on date" from the ledger's reference data
+        (default the built-in tables), so the rule and the read models agree;
+        ``bounds``: the plausibility bounds the agreement reads.
         """
         self.check_under_review("have a breach explained")
-        if self.nlw_breach(national_living_wage=national_living_wage) is None:
+        if not self.findings_to_explain(statutory_floor, bounds):
             raise RuleBroken(
-                f"revision {self.current.number} of {self.describe()} has no National Living Wage breach to explain"
+                f"revision {self.current.number} of {self.describe()} has no wage breach or implausible figure "
+                "to explain"
             )
         self.trigger_event(
             self.BreachExplained,
@@ -362,11 +371,13 @@ class CostReturn(LedgerAggregate):
             explanation=check_text(explanation, "explanation"),
         )
 
-    def accept(self, envelope: Envelope, national_living_wage: FloorOn | None = None) -> None:
-        """Accept the current revision; ``national_living_wage`` as for ``explain_breach``."""
+    def accept(
+        self, envelope: Envelope, statutory_floor: FloorOn | None = None, bounds: PlausibilityBounds = DEFAULT_BOUNDS
+    ) -> None:
+        """Accept the current revision; ``statutory_floor`` and ``bounds`` as for ``explain_breach``."""
         self.check_under_review("be accepted")
         self.check_no_open_queries()
-        self.check_breach_explained(national_living_wage)
+        self.check_breach_explained(statutory_floor, bounds)
         self.trigger_event(self.Accepted, envelope=envelope, revision=self.current.number)
 
     def reject(self, envelope: Envelope, reasons: Iterable[str] | str) -> None:
@@ -405,12 +416,14 @@ class CostReturn(LedgerAggregate):
                 f"{'query' if len(still_open) == 1 else 'queries'} ({which}); answer them before accepting it"
             )
 
-    def check_breach_explained(self, national_living_wage: FloorOn | None = None) -> None:
-        breach = self.nlw_breach(national_living_wage=national_living_wage)
-        if breach is not None and self.current.number not in self._explanations:
+    def check_breach_explained(
+        self, statutory_floor: FloorOn | None = None, bounds: PlausibilityBounds = DEFAULT_BOUNDS
+    ) -> None:
+        unexplained = self.findings_to_explain(statutory_floor, bounds)
+        if unexplained and self.current.number not in self._explanations:
+            said = [f"lowest hourly pay {f.message}" if isinstance(f, WageFinding) else f.message for f in unexplained]
             raise RuleBroken(
-                f"{self.describe()} cannot be accepted: revision {self.current.number}'s lowest hourly pay "
-                f"{breach.message}"
+                f"{self.describe()} cannot be accepted: revision {self.current.number}'s " + "; its ".join(said)
             )
 
     def check_decided(self) -> None:
@@ -468,18 +481,31 @@ class CostReturn(LedgerAggregate):
         self,
         real_living_wage_commitment: Any = None,
         revision: int | None = None,
-        national_living_wage: FloorOn | None = None,
+        statutory_floor: FloorOn | None = None,
     ) -> tuple[WageFinding, ...]:
-        """Wage findings for a revision (default the current one); see ``cost_model.check_wages``."""
+        """Wage findings for a revision (default the current one); see ``wage_checks.check_wages``."""
         filing = self.filing if revision is None else self.revision(revision).filing
-        return check_wages(
-            filing, self.period.start, self.period.end, real_living_wage_commitment, national_living_wage
-        )
+        return check_wages(filing, self.period.start, self.period.end, real_living_wage_commitment, statutory_floor)
+
+    def plausibility_findings(
+        self, revision: int | None = None, bounds: PlausibilityBounds = DEFAULT_BOUNDS
+    ) -> tuple[PlausibilityFinding, ...]:
+        """Plausibility findings for a revision (default the current one); see ``plausibility``."""
+        filing = self.filing if revision is None else self.revision(revision).filing
+        return check_plausibility(filing, bounds)
+
+    def findings_to_explain(
+        self, statutory_floor: FloorOn | None = None, bounds: PlausibilityBounds = DEFAULT_BOUNDS
+    ) -> tuple[WageFinding | PlausibilityFinding, ...]:
+        """The current revision's findings an accountant must explain before accepting it."""
+        wages = self.wage_findings(statutory_floor=statutory_floor)
+        plausibility = self.plausibility_findings(bounds=bounds)
+        return tuple(f for f in (*wages, *plausibility) if f.needs_explanation)
 
     def nlw_breach(
-        self, revision: int | None = None, national_living_wage: FloorOn | None = None
+        self, revision: int | None = None, statutory_floor: FloorOn | None = None
     ) -> WageFinding | None:
-        findings = self.wage_findings(revision=revision, national_living_wage=national_living_wage)
+        findings = self.wage_findings(revision=revision, statutory_floor=statutory_floor)
         found = [f for f in findings if f.kind is FindingKind.NLW_BREACH]
         return found[0] if found else None
 

@@ -4,14 +4,17 @@
   status, current revision, dates, open query count, the current revision's
   unit costs and its wage findings (National Living Wage breach and whether it
   is explained; Real Living Wage flag).
-* ``cost_return_revisions``: every revision's volumes, totals and wage
-  findings, so an earlier revision stays readable after an amendment.
+* ``cost_return_revisions``: every revision's volumes, totals, wage findings
+  and plausibility findings (``domain/returns/plausibility.py``: those of the
+  filing alone, and the surplus margin against the agreement's profit cap,
+  worked out again when the cap changes), so an earlier revision stays readable after an amendment.
 * ``cost_return_lines``: every revision's lines (amount, cost per contact
   hour, note); ``current`` marks the lines of the return's current revision.
 * ``cost_return_queries``: each query and its answer.
-* ``wage_floor_rates`` and ``cost_return_commitments``: the admin's added wage
-  floors and the agreements' Real Living Wage commitments, as this projection
-  has seen them. The findings depend on both, so when either changes the
+* ``wage_floor_rates``, ``cost_return_commitments`` and
+  ``cost_return_profit_caps``: the admin's added wage floors and the
+  agreements' Real Living Wage commitments and profit caps, as this
+  projection has seen them. The findings depend on them, so when one changes the
   affected returns' findings are worked out again *here, in event order*: the
   tables after any prefix of the history are the same whether caught up
   event by event or rebuilt, and never depend on another projection's
@@ -26,6 +29,7 @@ rate card and on activity, and are worked out when asked
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -52,6 +56,14 @@ from domain.dated import in_force
 from domain.periods import parse_period
 from domain.returns.cost_return import CostReturn, ReturnStatus, return_status
 from domain.returns.filing import CostLine, CostReturnFiling
+from domain.returns.plausibility import (
+    DEFAULT_BOUNDS,
+    PlausibilityBounds,
+    PlausibilityFinding,
+    bounds_for,
+    filing_findings,
+    surplus_margin_finding,
+)
 from domain.returns.unit_costs import unit_costs
 from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
@@ -144,6 +156,9 @@ cost_return_revisions = Table(
     Column("rlw_floor", ExactDecimal),
     Column("rlw_flag", Boolean, nullable=False),
     Column("rlw_message", Text),
+    Column("no_floor_message", Text),  # "no wage floor known for ..." where days of the period have none
+    Column("plausibility", Text, nullable=False),  # JSON list of {kind, field, message, needs_explanation}
+    Column("surplus_finding", Text),  # JSON, as above: the surplus margin above the agreement's level
     Column("position", Integer, nullable=False),
 )
 
@@ -184,8 +199,18 @@ wage_floor_rates = Table(
     Column("floor", String(30), nullable=False),
     Column("effective_from", Date, nullable=False),
     Column("hourly_rate", ExactDecimal, nullable=False),
+    Column("band", Text),  # as recorded; None: the band in force on its date
     Column("reason", Text),
     Column("recorded_by", Text, nullable=False),
+)
+
+cost_return_profit_caps = Table(
+    "cost_return_profit_caps",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement_id", String(36), nullable=False, index=True),
+    Column("effective_from", Date, nullable=False),
+    Column("max_margin", ExactDecimal),  # None: no cap
 )
 
 cost_return_commitments = Table(
@@ -214,7 +239,23 @@ def _adoptions(text: str) -> tuple[LivingWageAdoption, ...]:
 
 def _table(conn: Connection) -> WageFloorTable:
     rows = conn.execute(select(wage_floor_rates).order_by(wage_floor_rates.c.position)).all()
-    return WageFloorTable(tuple(FloorRow(Floor(r.floor), r.effective_from, r.hourly_rate) for r in rows))
+    return WageFloorTable(tuple(FloorRow(Floor(r.floor), r.effective_from, r.hourly_rate, r.band) for r in rows))
+
+
+def _finding_data(finding: PlausibilityFinding) -> dict[str, Any]:
+    return {
+        "kind": finding.kind.value,
+        "field": finding.field,
+        "message": finding.message,
+        "needs_explanation": finding.needs_explanation,
+    }
+
+
+def _bounds(conn: Connection, agreement_id: str, on: date) -> PlausibilityBounds:
+    """The agreement's bounds on ``on``, as ``CostReturnUseCases.plausibility_bounds`` reads them."""
+    c = cost_return_profit_caps.c
+    rows = conn.execute(select(cost_return_profit_caps).where(c.agreement_id == agreement_id).order_by(c.position))
+    return bounds_for(in_force([(r.effective_from, r.max_margin) for r in rows], on)[1])
 
 
 def _commitment_on(conn: Connection, agreement_id: str):  # type: ignore[no-untyped-def]
@@ -244,6 +285,7 @@ class CostReturnsProjection(Projection):
         cost_return_queries,
         wage_floor_rates,
         cost_return_commitments,
+        cost_return_profit_caps,
     )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -289,6 +331,7 @@ class CostReturnsProjection(Projection):
                 surplus_percent_of_total=costs.surplus_percent_of_total,
                 nlw_breach=False,
                 rlw_flag=False,
+                plausibility=json.dumps([_finding_data(f) for f in filing_findings(filing, DEFAULT_BOUNDS)]),
                 position=position,
             )
         )
@@ -334,7 +377,7 @@ class CostReturnsProjection(Projection):
         }
 
     def _check_wages(self, conn: Connection, return_ids: list[str]) -> None:
-        """Work out every revision's wage findings again from the floors and commitments known so far."""
+        """Every revision's wage and surplus findings, again, from the floors, commitments and caps seen so far."""
         table = _table(conn)
         for return_id in return_ids:
             row = self._row(conn, return_id)
@@ -343,17 +386,19 @@ class CostReturnsProjection(Projection):
             def rlw_on(day: date, commitment_on: Any = commitment_on) -> Decimal | None:
                 return commitment_floor(table, commitment_on(day), day)
 
+            bounds = _bounds(conn, row.agreement_id, row.period_end)
+            r = cost_return_revisions.c
             revisions = conn.execute(
-                select(cost_return_revisions.c.revision, cost_return_revisions.c.lowest_hourly_pay).where(
-                    cost_return_revisions.c.return_id == return_id
-                )
+                select(r.revision, r.lowest_hourly_pay, r.surplus_percent_of_total).where(r.return_id == return_id)
             ).all()
-            for number, pay in revisions:
+            for number, pay, margin in revisions:
+                surplus = surplus_margin_finding(margin, bounds)
                 findings = {
                     f.kind: f
-                    for f in check_lowest_pay(pay, row.period_start, row.period_end, rlw_on, table.national_living_wage_on)
+                    for f in check_lowest_pay(pay, row.period_start, row.period_end, rlw_on, table.statutory_floor_on)
                 }
                 nlw, rlw = findings.get(FindingKind.NLW_BREACH), findings.get(FindingKind.RLW_FLAG)
+                unknown = findings.get(FindingKind.NO_FLOOR_KNOWN)
                 conn.execute(
                     update(cost_return_revisions)
                     .where(
@@ -367,6 +412,8 @@ class CostReturnsProjection(Projection):
                         rlw_floor=rlw.floor if rlw else None,
                         rlw_flag=rlw is not None,
                         rlw_message=rlw.message if rlw else None,
+                        no_floor_message=unknown.message if unknown else None,
+                        surplus_finding=json.dumps(_finding_data(surplus)) if surplus else None,
                     )
                 )
             conn.execute(
@@ -495,11 +542,24 @@ class CostReturnsProjection(Projection):
                 floor=e.floor,
                 effective_from=e.effective_from,
                 hourly_rate=e.hourly_rate,
+                band=e.band,
                 reason=e.envelope.reason,
                 recorded_by=str(e.envelope.actor),
             )
         )
         self._check_wages(conn, list(conn.execute(select(cost_returns.c.id)).scalars()))
+
+    @handles(Agreement.ProfitCapSet)
+    def profit_cap_set(self, conn: Connection, e: Agreement.ProfitCapSet, position: int) -> None:
+        agreement_id = str(e.originator_id)
+        conn.execute(
+            insert(cost_return_profit_caps).values(
+                position=position, agreement_id=agreement_id, effective_from=e.envelope.effective_date,
+                max_margin=e.max_margin,
+            )
+        )  # fmt: skip
+        ids = conn.execute(select(cost_returns.c.id).where(cost_returns.c.agreement_id == agreement_id)).scalars()
+        self._check_wages(conn, list(ids))
 
     @handles(Agreement.LivingWageCommitmentSet)
     def commitment_set(self, conn: Connection, e: Agreement.LivingWageCommitmentSet, position: int) -> None:

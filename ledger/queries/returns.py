@@ -55,6 +55,7 @@ agreements', rates' and organisations' tables); nothing here changes anything.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -349,6 +350,7 @@ def _sheet(engine: Engine, agreement: str, provider: str, period: Period | str, 
         findings.append(
             {
                 "kind": "nlw-breach",
+                "needs_explanation": True,
                 "floor": rev["nlw_floor"],
                 "message": rev["nlw_message"],
                 "explained": rev["explanation"] is not None,
@@ -358,6 +360,13 @@ def _sheet(engine: Engine, agreement: str, provider: str, period: Period | str, 
         )
     if rev["rlw_flag"]:
         findings.append({"kind": "rlw-flag", "floor": rev["rlw_floor"], "message": rev["rlw_message"]})
+    if rev["no_floor_message"]:
+        findings.append({"kind": "no-wage-floor", "message": rev["no_floor_message"]})
+    explained = {"explained": rev["explanation"] is not None, "explanation": rev["explanation"],
+                 "explained_by": rev["explained_by"]}  # fmt: skip
+    surplus = [json.loads(rev["surplus_finding"])] if rev["surplus_finding"] else []
+    for found in [*json.loads(rev["plausibility"]), *surplus]:
+        findings.append({**found, **(explained if found["needs_explanation"] else {})})
     return {
         "agreement": agreement,
         "provider": provider,

@@ -20,8 +20,10 @@ The rules that need more than the return itself live here:
   created: a refused file raises one ``InvalidInput`` naming every cell and
   records nothing.
 * **Wage floors.** Acceptance and breach explanations read the combined
-  National Living Wage table (built-in rows extended by the admin's
-  ``WageFloors`` record), the same table the read models check against.
+  statutory floor tables (the National Living Wage, before it the National
+  Minimum Wage; built-in rows extended by the admin's ``WageFloors``
+  record), the same tables the read models check against, and the
+  plausibility bounds under the agreement's profit cap (``plausibility_bounds``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from domain.organisations.organisation import OrganisationKind
 from domain.periods import Period
 from domain.returns.cost_return import CostReturn, check_period
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
+from domain.returns.plausibility import PlausibilityBounds, bounds_for
 from domain.returns.wage_floors import Floor, WageFloors, WageFloorTable
 from ledger.application import Ledger
 from ledger.authorisation import authorise
@@ -241,19 +244,25 @@ class CostReturnUseCases:
     def explain_wage_breach(
         self, envelope: Envelope, agreement: str, provider: str, period: Period | str, explanation: str
     ) -> dict[str, Any]:
-        """Record why the current revision's pay below the National Living Wage is lawful (e.g. younger workers)."""
-        floor_on = self.wage_floor_table().national_living_wage_on
+        """Record why the current revision's findings that need it stand: pay below the wage floor is lawful
+        (e.g. younger workers), an implausible figure is right."""
+        floor_on = self.wage_floor_table().statutory_floor_on
         return self._change_return(
             "explain_wage_breach", envelope, agreement, provider, period, {"explanation": explanation},
-            lambda r: r.explain_breach(envelope, explanation, floor_on),
+            lambda r: r.explain_breach(envelope, explanation, floor_on, self.plausibility_bounds(r)),
         )  # fmt: skip
 
     def accept_cost_return(self, envelope: Envelope, agreement: str, provider: str, period: Period | str) -> dict[str, Any]:
-        floor_on = self.wage_floor_table().national_living_wage_on
+        floor_on = self.wage_floor_table().statutory_floor_on
         return self._change_return(
             "accept_cost_return", envelope, agreement, provider, period, {},
-            lambda r: r.accept(envelope, floor_on),
+            lambda r: r.accept(envelope, floor_on, self.plausibility_bounds(r)),
         )  # fmt: skip
+
+    def plausibility_bounds(self, cost_return: CostReturn) -> PlausibilityBounds:
+        """The bounds a return is checked against: the agreement's profit cap on the period's last day."""
+        agreement = self.records.agreement(cost_return.agreement)
+        return bounds_for(agreement.max_profit_margin_on(cost_return.period.end))
 
     def reject_cost_return(
         self, envelope: Envelope, agreement: str, provider: str, period: Period | str, reasons: Iterable[str] | str
@@ -277,15 +286,22 @@ class CostReturnUseCases:
     # -- reference data ----------------------------------------------------------------------------
 
     def add_wage_floor(
-        self, envelope: Envelope, floor: Floor | str, effective_from: date, hourly_rate: Decimal | str
+        self,
+        envelope: Envelope,
+        floor: Floor | str,
+        effective_from: date,
+        hourly_rate: Decimal | str,
+        band: str | None = None,
     ) -> dict[str, Any]:
-        """An admin adds (or corrects) a National or Real Living Wage rate from a date."""
+        """An admin adds (or corrects) a wage floor from a date, for an age band (default the band then in force)."""
         authorise(self.records, envelope.actor, "add_wage_floor")
         payload = {"floor": str(floor), "effective_from": effective_from, "hourly_rate": str(hourly_rate)}
+        if band is not None:
+            payload["band"] = band
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
             record = self.records.find(WageFloors.create_id()) or WageFloors.start(envelope)
-            record.add_rate(envelope, floor, effective_from, hourly_rate)  # type: ignore[arg-type]
+            record.add_rate(envelope, floor, effective_from, hourly_rate, band)  # type: ignore[arg-type]
             return [record], json_ready(payload)
 
         return self.ledger._execute("add_wage_floor", payload, envelope, build)

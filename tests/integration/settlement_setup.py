@@ -112,6 +112,8 @@ def accepted_return(book: Any, provider: str, period: str, total_before_surplus:
     filer = Envelope(Actor(f"finance@{provider}.example", provider), date(2020, 5, 1), "annual return")
     found = CostReturn.draft(filer, WIRRAL, provider, period, filing(total_before_surplus, surplus))
     found.submit(filer)
+    if found.findings_to_explain():  # all cost on contact pay: e.g. £8.20 an hour against a stated lowest £8.21
+        found.explain_breach(by(CCG_ACCOUNTANT, date(2020, 5, 19), "invented figures"), "invented figures")
     found.accept(by(CCG_ACCOUNTANT, date(2020, 5, 20), "figures reconcile"))
     book.ledger.save(found)
     return found

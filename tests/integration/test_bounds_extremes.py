@@ -185,6 +185,8 @@ def record_extreme_history(book, tmp_path: Path) -> None:  # noqa: PLR0915 - one
     c.reject_cost_return(by(me, LATEST_DATE), EDGE, PROVIDER_A, LAST, NOTE)
     c.reopen_cost_return(by(me, LATEST_DATE), EDGE, PROVIDER_A, LAST, NOTE)
     c.amend_cost_return(by(FINANCE_A, LATEST_DATE), EDGE, PROVIDER_A, LAST, filing(MAX_AMOUNT, "1000.00"))
+    # the extreme figures are implausible (pay below the lowest pay, hours 4× visits × minutes): explained
+    c.explain_wage_breach(by(me, LATEST_DATE), EDGE, PROVIDER_A, LAST, NOTE)
     c.accept_cost_return(by(ICB_ACCOUNTANT, LATEST_DATE), EDGE, PROVIDER_A, LAST)
 
     # -- KPI results at the ends of their units' ranges, one corrected; the incentive scheme and assessments

@@ -136,7 +136,7 @@ def test_incremental_projection_equals_rebuild_after_random_workflows(book):
                 f.kind.value
                 for f in aggregate.wage_findings(
                     lambda d: commitment_floor(table, agreement.living_wage_commitment_on(d), d),
-                    national_living_wage=table.national_living_wage_on,
+                    statutory_floor=table.statutory_floor_on,
                 )
             }
             assert (row.nlw_breach, row.rlw_flag) == ("nlw-breach" in findings, "rlw-flag" in findings)

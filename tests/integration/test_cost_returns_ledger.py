@@ -226,7 +226,7 @@ def test_pay_below_a_real_living_wage_commitment_is_flagged_and_blocks_nothing(b
     assert (flagged["rlw_flag"], flagged["rlw_floor"], flagged["nlw_breach"]) == (True, D("9.30"), False)
     assert earlier["rlw_flag"] is False  # before the commitment applied
     [finding] = sheet(book, "premier-care", "2020-21-Q1")["findings"]
-    assert finding["message"] == "£8.72 is below the Real Living Wage of £9.30 the agreement commits to from 2020-04-01"
+    assert finding["message"] == "£8.72 is below the Real Living Wage of £9.30 (for workers aged 18 and over) the agreement commits to from 2020-04-01"
     book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, date(2020, 8, 1)), WIRRAL, "premier-care", "2020-21-Q1")
 
     tables = snapshot(book)

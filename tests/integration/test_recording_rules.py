@@ -67,6 +67,7 @@ RECORDS_NOTHING = {
     "cost_return": "a question",
     "filing_provider": "a question",
     "wage_floor_table": "a question",
+    "plausibility_bounds": "a question",
     "referenced_chunks": "a question",
     "incentive_scheme": "a question",
     "assessed_payments": "a question the settlement area asks, for a reader it has checked",

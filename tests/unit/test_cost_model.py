@@ -330,15 +330,19 @@ def test_the_floor_in_force_on_any_day_of_the_period_counts():
     assert check_wages(_paying("8.50"), date(2020, 3, 1), date(2020, 3, 31)) == ()
 
 
-def test_before_the_national_living_wage_existed_there_is_nothing_to_breach():
-    assert check_wages(_paying("5.00", "6.00"), date(2015, 4, 1), date(2015, 6, 30)) == ()
+def test_before_the_national_living_wage_the_national_minimum_wage_adult_rate_is_the_floor():
+    # 2015-16 Q1: the NMW adult rate was £6.50 (from 1 October 2014) for workers aged 21 and over.
+    (finding,) = check_wages(_paying("5.00", "6.00"), date(2015, 4, 1), date(2015, 6, 30))
+    assert (finding.kind, finding.floor, finding.floor_from) == (FindingKind.NLW_BREACH, D("6.50"), date(2015, 4, 1))
+    assert (finding.floor_name, finding.band) == ("National Minimum Wage (adult rate)", "21 and over")
+    assert check_wages(_paying("6.50", "7.00"), date(2015, 4, 1), date(2015, 6, 30)) == ()
 
 
 def test_pay_below_a_real_living_wage_commitment_is_a_flag():
     quarter = parse_period("2020-21-Q2")
     (flag,) = check_wages(_paying("9.00"), quarter.start, quarter.end, D("9.30"))
     assert flag.kind is FindingKind.RLW_FLAG and not flag.needs_explanation
-    assert flag.message == "£9.00 is below the Real Living Wage of £9.30 the agreement commits to from 2020-07-01"
+    assert flag.message == "£9.00 is below the Real Living Wage of £9.30 (for workers aged 18 and over) the agreement commits to from 2020-07-01"
     assert check_wages(_paying("9.30"), quarter.start, quarter.end, D("9.30")) == ()
 
 

@@ -225,7 +225,7 @@ def test_an_explanation_belongs_to_the_revision_it_explains():
 def test_there_must_be_a_breach_to_explain():
     cost_return = submitted(lowest="8.72")
     assert cost_return.nlw_breach() is None
-    with pytest.raises(RuleBroken, match="revision 1 of .* has no National Living Wage breach to explain"):
+    with pytest.raises(RuleBroken, match="revision 1 of .* has no wage breach or implausible figure to explain"):
         cost_return.explain_breach(by(ACCOUNTANT, date(2020, 10, 30)), "none needed")
 
 

@@ -63,7 +63,7 @@ def test_the_wage_checks_read_the_combined_table():
     table = WageFloorTable((FloorRow(Floor.NATIONAL_LIVING_WAGE, date(2019, 7, 1), D("8.40")),))
     quarter_2 = (date(2019, 7, 1), date(2019, 9, 30))
     assert check_lowest_pay(D("8.30"), *quarter_2) == ()  # the built-in £8.21
-    [breach] = check_lowest_pay(D("8.30"), *quarter_2, national_living_wage=table.national_living_wage_on)
+    [breach] = check_lowest_pay(D("8.30"), *quarter_2, statutory_floor=table.statutory_floor_on)
     assert (breach.kind, breach.floor, breach.floor_from) == (FindingKind.NLW_BREACH, D("8.40"), date(2019, 7, 1))
 
     committed = (LivingWageAdoption(date(2019, 4, 1), D("9.00")),)

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from domain.errors import InvalidInput, NotFound
 from domain.returns.statutory_wages import (
     NATIONAL_LIVING_WAGE,
-    national_living_wage_age_on,
     national_living_wage_on,
     real_living_wage_adoptions,
     real_living_wage_on,
+    statutory_floor_on,
 )
 
 
@@ -40,10 +40,10 @@ def test_no_national_living_wage_before_april_2016():
 
 
 def test_national_living_wage_age_threshold():
-    assert national_living_wage_age_on(date(2021, 3, 31)) == 25
-    assert national_living_wage_age_on(date(2021, 4, 1)) == 23
-    assert national_living_wage_age_on(date(2024, 3, 31)) == 23
-    assert national_living_wage_age_on(date(2024, 4, 1)) == 21
+    assert statutory_floor_on(date(2021, 3, 31)).band == "25 and over"
+    assert statutory_floor_on(date(2021, 4, 1)).band == "23 and over"
+    assert statutory_floor_on(date(2024, 3, 31)).band == "23 and over"
+    assert statutory_floor_on(date(2024, 4, 1)).band == "21 and over"
 
 
 def test_real_living_wage_is_adopted_from_the_april_after_it_is_announced():
