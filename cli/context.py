@@ -141,6 +141,13 @@ def money(value: Any) -> str:
     return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
+def hours_text(value: Any) -> str:
+    """Hours (or any quantity) for people: thousands separators, the places as given; ``-`` for none."""
+    if value is None:
+        return "-"
+    return f"{value if isinstance(value, Decimal) else Decimal(str(value)):,}"
+
+
 def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:
     """A command's output: ``render``'s lines, or JSON. A retried command's JSON object says
     ``"replayed": true`` (and ``"recorded": false``): it is the first result, and nothing new was recorded."""
