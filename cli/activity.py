@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
+from cli.context import DATE, Context, command_options, emit, hours_text, json_option, pass_context, recording
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.bounds import MAX_SWEEP_GRACE_HOURS
 from domain.money import format_gbp
@@ -117,10 +117,6 @@ def _decimal(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-def _hours(value: Any) -> str:
-    return f"{_decimal(value):,}"
-
-
 def _summary_lines(d: dict[str, Any]) -> list[str]:
     lines = [d["message"]]
     if d["rows"]:
@@ -131,7 +127,7 @@ def _summary_lines(d: dict[str, Any]) -> list[str]:
     for dimension in ("provider", "zone", "service"):
         hours = d.get(f"hours_by_{dimension}") or {}
         if hours:
-            lines.append(f"hours by {dimension}: " + "; ".join(f"{k} {_hours(v)}" for k, v in hours.items()))
+            lines.append(f"hours by {dimension}: " + "; ".join(f"{k} {hours_text(v)}" for k, v in hours.items()))
     if d.get("spend") is not None and d["recorded"]:
         spend = format_gbp(_decimal(d["spend"]))
         lines.append(f"spend at the rate card: {spend}; unpriced visits: {d['unpriced_visits']:,}")

@@ -59,7 +59,7 @@ def _sheet_lines(sheet: queries.AgreementSheet) -> list[str]:
         f"commissioners: {', '.join(a.commissioners) or 'none'}",
     ]
     paid = "; ".join(f"{c} {format_gbp(amount)}" for c, amount in sheet.contributions.items())
-    budget = f"pooled budget {sheet.financial_year}: {format_gbp(sheet.pooled_budget)}"
+    budget = f"pooled budget {sheet.financial_year}: {format_gbp(sheet.pooled_budget) if paid else 'none'}"
     lines.append(f"{budget} ({paid})" if paid else budget)
     if a.living_wage_commitment is not None:
         dates = ", ".join(f"{format_gbp(x.hourly_rate)} from {x.adopted_from}" for x in a.living_wage_commitment)

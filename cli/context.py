@@ -43,6 +43,8 @@ class OpenbookGroup(click.Group):
                 click.echo(f"error: {e}", err=True)
             ctx.exit(1)
         if isinstance(ctx.obj, Context):
+            if not ctx.meta.get(JSON_WANTED):
+                ctx.obj.say_if_replayed()
             ctx.obj.say_if_behind()
         return result
 
@@ -79,6 +81,15 @@ class Context:
             self._book = bootstrap(settings)
         return self._book
 
+    def replayed(self) -> list[str]:
+        """The idempotency keys of this command's retries answered with the first result (nothing recorded)."""
+        return self._book.ledger.replayed if self._book is not None else []
+
+    def say_if_replayed(self) -> None:
+        """After a retried command's text output: that the result above is the first one and nothing was recorded."""
+        for key in self.replayed():
+            click.echo(f"already recorded (key {key!r}): the result above is the first one; nothing new recorded")
+
     def say_if_behind(self) -> None:
         """After a command that succeeded: one line on stderr if the read models are behind (exit status 0 still)."""
         if self._book is None or not self._say_if_behind:
@@ -110,7 +121,10 @@ class Context:
         return Actor(user.username, user.organisation)
 
     def envelope(self, effective: date | None, reason: str | None, key: str | None) -> Envelope:
-        return Envelope(self.actor(), effective or date.today(), reason, key)
+        """The envelope of a command; with no ``effective`` date, today's, which a retry on a later day keeps."""
+        if effective is None:
+            return Envelope(self.actor(), date.today(), reason, key, date_stated=False)
+        return Envelope(self.actor(), effective, reason, key)
 
     def close(self) -> None:
         if self._book is not None:
@@ -127,8 +141,20 @@ def money(value: Any) -> str:
     return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
+def hours_text(value: Any) -> str:
+    """Hours (or any quantity) for people: thousands separators, the places as given; ``-`` for none."""
+    if value is None:
+        return "-"
+    return f"{value if isinstance(value, Decimal) else Decimal(str(value)):,}"
+
+
 def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:
+    """A command's output: ``render``'s lines, or JSON. A retried command's JSON object says
+    ``"replayed": true`` (and ``"recorded": false``): it is the first result, and nothing new was recorded."""
     if as_json:
+        ctx = click.get_current_context(silent=True)
+        if isinstance(data, dict) and ctx is not None and isinstance(ctx.obj, Context) and ctx.obj.replayed():
+            data = {**data, "replayed": True, **({"recorded": False} if "recorded" in data else {})}
         click.echo(json.dumps(json_ready(data), indent=2))
     else:
         for line in render(data):

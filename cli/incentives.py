@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, money, pass_context, recording
+from cli.context import Context, command_options, emit, hours_text, json_option, money, pass_context, recording
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
 from ledger.authorisation import access_for
@@ -250,9 +250,9 @@ def _assessment_lines(d: dict[str, Any]) -> list[str]:
     for line in d["lines"]:
         state = "eligible" if line["eligible"] else "not eligible"
         out.append(f"{line['provider']}: payment {money(line['payment'])} ({state}{', capped' if line['capped'] else ''})")
-        baseline = "none" if line["baseline_hours"] is None else f"{line['baseline_hours']} h"
+        baseline = "none" if line["baseline_hours"] is None else f"{hours_text(line['baseline_hours'])} h"
         out.append(f"  baseline:  {baseline} ({line['baseline_source']})")
-        out.append(f"  actual:    {line['actual_hours']} h ({line['actual_source']})")
+        out.append(f"  actual:    {hours_text(line['actual_hours'])} h ({line['actual_source']})")
         out.append(f"  working:   {line['working']}")
         for note in line["kpi_notes"]:
             out.append(f"  KPI:       {note}")

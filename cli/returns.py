@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, recording
+from cli.context import DATE, Context, command_options, emit, hours_text, json_option, money, pass_context, recording
 from domain.errors import InvalidInput
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
@@ -189,7 +189,7 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
     t = s["totals"]
     out.append(f"{'total':<24} {money(t['total_cost']):>14} {money(t['total_per_hour_shown']):>9}")
     out.append(
-        f"contact hours {t['contact_hours']}; travel minutes per contact hour {t['travel_minutes_per_contact_hour']}; "
+        f"contact hours {hours_text(t['contact_hours'])}; travel minutes per contact hour {t['travel_minutes_per_contact_hour']}; "
         f"on-costs {t['on_costs_percent_of_pay']}% of pay; surplus {t['surplus_percent_of_cost']}% of cost"
     )
     rate = s["rate"]

@@ -256,7 +256,8 @@ def settlement_lines(v: dict[str, Any]) -> list[str]:
         )
     lines.append(f"{'commissioners:':<28} {'contribution':>15} {'cost':>15} {'pool balance':>15}")
     for c, x in s["commissioners"].items():
-        lines.append(f"  {c:<26} {money(x['contribution']):>15} {money(x['cost']):>15} {money(x['pool_balance']):>15}")
+        cost, balance = money(x.get("cost")), money(x.get("pool_balance"))  # a provider sees contributions only
+        lines.append(f"  {c:<26} {money(x['contribution']):>15} {cost:>15} {balance:>15}")
     comparison = v.get("comparison")
     if comparison:
         title = f"compared with settlement {v['previous']}:"

@@ -56,6 +56,8 @@ class Ledger(Application[UUID]):
         self.projections = ProjectionRunner(self.write_engine, self.recorder, self.mapper, reader=self.read_engine)
         #: Commands this ledger has recorded events for: the CLI says "recorded; read models n events behind" after one.
         self.recorded = 0
+        #: The idempotency keys of commands this ledger answered with their first result, recording nothing.
+        self.replayed: list[str] = []
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
@@ -87,31 +89,28 @@ class Ledger(Application[UUID]):
         """
         check_envelope(envelope)  # every command's effective date and reason, within domain/bounds.py
         claim_key = envelope.idempotency_key
-        digest = _digest(command, payload, envelope) if claim_key else ""
+        digests = _digests(command, payload, envelope) if claim_key else ("",)
         if claim_key:
-            earlier = self._earlier_result(claim_key, digest, command)
+            earlier = self._earlier_result(claim_key, digests, command)
             if earlier is not _NONE:
-                self.catch_up_after_recording()
-                return earlier
+                return self._replayed(claim_key, earlier)
         try:
             aggregates, result = build()
         except OpenbookError:
             # The original of a retry may have committed since we looked: then its result stands.
-            if claim_key and (earlier := self._earlier_result(claim_key, digest, command)) is not _NONE:
-                self.catch_up_after_recording()
-                return earlier
+            if claim_key and (earlier := self._earlier_result(claim_key, digests, command)) is not _NONE:
+                return self._replayed(claim_key, earlier)
             raise
         aggregates = list(aggregates)
-        claim = IdempotencyClaim(claim_key, digest, json.dumps(result)) if claim_key else None
+        claim = IdempotencyClaim(claim_key, digests[0], json.dumps(result)) if claim_key else None
         records_events = any(a.pending_events for a in aggregates)
         try:
             self.save(*aggregates, idempotency=claim, guard=guard if aggregates else None)
         except IntegrityError:
             if claim_key:
-                earlier = self._earlier_result(claim_key, digest, command)
+                earlier = self._earlier_result(claim_key, digests, command)
                 if earlier is not _NONE:
-                    self.catch_up_after_recording()
-                    return earlier
+                    return self._replayed(claim_key, earlier)
             names = ", ".join(f"{type(a).__name__.lower()} {a.natural_key}" for a in aggregates)
             raise ConcurrencyConflict(
                 f"{command}: {names} was changed by someone else first; nothing was recorded — reload and try again"
@@ -133,11 +132,17 @@ class Ledger(Application[UUID]):
         except Exception as e:  # noqa: BLE001 - after the commit, nothing may turn success into failure
             logger.warning("recorded, but the read models could not catch up: %s", describe(e))
 
-    def _earlier_result(self, key: str, digest: str, command: str) -> Any:
+    def _replayed(self, key: str, earlier: Any) -> Any:
+        """A retry's answer: the first result, the read models caught up, and the key noted as replayed."""
+        self.replayed.append(key)
+        self.catch_up_after_recording()
+        return earlier
+
+    def _earlier_result(self, key: str, digests: tuple[str, ...], command: str) -> Any:
         found = self.recorder.find_idempotency(key)  # type: ignore[attr-defined]
         if found is None:
             return _NONE
-        if found.digest != digest:
+        if found.digest not in digests:
             raise IdempotencyMismatch(
                 f"{command}: idempotency key {key!r} was already used for a different command or payload; "
                 "nothing was recorded"
@@ -148,13 +153,24 @@ class Ledger(Application[UUID]):
 _NONE = object()
 
 
-def _digest(command: str, payload: dict[str, Any], envelope: Envelope) -> str:
-    """A digest of what the command would record, to tell a retry from a clash of keys."""
-    body = {
+def _digests(command: str, payload: dict[str, Any], envelope: Envelope) -> tuple[str, ...]:
+    """The digests of the command as sent that tell a retry from a clash of keys: the first is stored.
+
+    The digest covers the command, its fields, the actor, the reason and the
+    effective date if it was stated. A date left to default to the day of
+    recording is not part of the command as sent, so the same retry on a later
+    day matches; a claim recorded before that rule covered the defaulted date,
+    so its digest with the date still matches a retry on the same day.
+    """
+    body: dict[str, Any] = {
         "command": command,
         "payload": payload,
         "actor": [envelope.actor.user, envelope.actor.organisation],
-        "effective_date": envelope.effective_date.isoformat(),
         "reason": envelope.reason,
     }
+    dated = _digest({**body, "effective_date": envelope.effective_date.isoformat()})
+    return (dated,) if envelope.date_stated else (_digest(body), dated)
+
+
+def _digest(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode("utf-8")).hexdigest()

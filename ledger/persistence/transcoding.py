@@ -14,7 +14,7 @@ from typing import Any
 
 from eventsourcing.persistence import DatetimeAsISO, DecimalAsStr, JSONTranscoder, Transcoder, Transcoding, UUIDAsHex
 
-from domain.envelope import Actor, Envelope
+from domain.envelope import NOT_STORED, Actor, Envelope
 
 #: Stored name -> value-object class. Append only; never rename a key.
 VALUE_OBJECTS: dict[str, type] = {
@@ -35,14 +35,15 @@ class DateAsISO(Transcoding):
 
 
 class ValueObjectAsDict(Transcoding):
-    """A frozen dataclass stored as a dict of its fields (nested values transcoded too)."""
+    """A frozen dataclass stored as a dict of its fields (nested values transcoded too), but those marked
+    ``NOT_STORED``, which take their defaults when read back."""
 
     def __init__(self, name: str, cls: type):
         self.name = name
         self.type = cls
 
     def encode(self, obj: Any) -> dict[str, Any]:
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if not f.metadata.get(NOT_STORED)}
 
     def decode(self, data: dict[str, Any]) -> Any:
         return self.type(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})

@@ -549,10 +549,14 @@ def _provider_market(engine: Engine, agreement: str, provider: str, period: Peri
         result["not_enough_providers"] = {
             "contributors": seen.contributors,
             "required": seen.required,
-            "message": f"no market figures: {seen.contributors} providers' returns are accepted for {chosen} and "
+            "message": f"no market figures: {_returns_accepted(seen.contributors)} for {chosen} and "
             f"at least {seen.required} are needed, so that no provider's costs can be read from the quartiles",
         }
     return result
+
+
+def _returns_accepted(count: int) -> str:
+    return "1 provider's return is accepted" if count == 1 else f"{count} providers' returns are accepted"
 
 
 def market(engine: Engine, access: Access, period: Period | str) -> dict[str, Any]:

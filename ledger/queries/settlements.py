@@ -35,6 +35,7 @@ from domain.money import EXACT, ZERO, total
 from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
+from domain.settlement.provider_view import provider_comparison, provider_statement
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval
 from ledger.authorisation import Access, accountants_only, only_provider, shown_provider
 from ledger.projections.settlements import (
@@ -294,7 +295,11 @@ def _signature(sig: Signature | None) -> dict[str, Any] | None:
 
 
 def _shown(s: _Recorded, access: Access, out_of_date: list[dict[str, Any]]) -> dict[str, Any]:
-    """The settlement as its reader may see it: everything for accountants; for a provider, its own lines only."""
+    """The settlement as its reader may see it: everything for accountants, a provider's own view for a provider.
+
+    A provider sees its own lines and the totals the partnership shares, never
+    a figure summed over providers beyond those (``domain.settlement.provider_view``).
+    """
     statement = dict(s.statement)
     view: dict[str, Any] = {
         "agreement": s.agreement,
@@ -314,17 +319,9 @@ def _shown(s: _Recorded, access: Access, out_of_date: list[dict[str, Any]]) -> d
     }
     own = only_provider(access)
     if own is not None:
-        providers = {own: statement["providers"][own]} if own in statement["providers"] else {}
-        statement["providers"] = providers
-        statement["clawbacks"] = [c for c in statement["clawbacks"] if c["provider"] == own]
-        statement["steps"] = [step for step in statement["steps"] if step["party"] in ("", own)
-                              or step["party"] in s.commissioners]  # fmt: skip
-        view["statement"] = statement
+        view["statement"] = provider_statement(statement, own)
         if s.comparison is not None:
-            view["comparison"] = {
-                "providers": {k: v for k, v in s.comparison["providers"].items() if k == own},
-                "commissioners": s.comparison["commissioners"],
-            }
+            view["comparison"] = provider_comparison(s.comparison, own)
         return view
     view["statement"] = statement
     view["comparison"] = s.comparison

@@ -200,7 +200,10 @@ def test_a_catch_up_failing_after_the_commit_still_reports_success_and_records_o
     assert stored(book, REGISTERED) == 1
 
     retried = openbook(*args)  # the user retries with the same key: the first result, nothing new
-    assert retried.exit_code == 0 and retried.stdout == "registered organisation acme\n"
+    assert retried.exit_code == 0 and retried.stdout == (
+        "registered organisation acme\n"
+        "already recorded (key 'acme-1'): the result above is the first one; nothing new recorded\n"
+    )
     assert retried.stderr == "read models 1 event behind; see `openbook projections status`\n"
     assert stored(book, REGISTERED) == 1
 
