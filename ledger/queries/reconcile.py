@@ -39,7 +39,7 @@ from domain.money import EXACT, ZERO, format_gbp, total
 from domain.settlement.payment_ledger import months_of
 from ledger.authorisation import Access, accountants_only
 from ledger.queries.every_provider import activity_rows, by_provider
-from ledger.queries.incentives import incentive_assessment, latest_assessed_payments
+from ledger.queries.incentives import latest_assessed_payments
 from ledger.queries.settlements import (
     list_pools,
     list_settlements,
@@ -245,11 +245,12 @@ def _runs_are_their_statements(found: _Year) -> Identity:
 def _actual_is_priced_and_incentives(
     engine: Engine, access: Access, found: _Year, drafted: dict[str, Any] | None
 ) -> Identity:
-    """The settlement's actual spend = priced activity as it stands + the incentives of the assessment it references.
+    """The settlement's actual spend = priced activity as it stands + the incentives the latest assessment pays.
 
-    A settlement drafted before a late change (a correction, a backdated
-    rate, a new assessment run) no longer agrees: the difference is named per
-    provider, with the settlement's own note of what is out of date.
+    Both sides are taken as they stand now, so a settlement drafted before a
+    late change (a correction, a backdated rate, a new assessment run) no
+    longer agrees, whatever its state: the difference is named per provider,
+    with the settlement's own note of what is out of date.
     """
     name, left_label = "settlement actual spend = priced activity + incentives", "settlement actual spend"
     right_label = "priced activity + incentives"
@@ -261,12 +262,11 @@ def _actual_is_priced_and_incentives(
                     f"{format_gbp(total(assessed_now['payments'].values()))}, are paid through it")  # fmt: skip
         return _not_applicable(3, name, left_label, right_label, why)
     sequence, statement = drafted["sequence"], drafted["statement"]
-    referenced = drafted["references"]["incentives"]["assessments"]
+    references = drafted["references"].get("incentives")  # text, in a settlement drafted before they were read
+    referenced = references.get("assessments", []) if isinstance(references, dict) else []
     reference = referenced[-1] if referenced else None
-    incentives: dict[str, Decimal] = {}
-    if reference is not None:
-        assessed = incentive_assessment(engine, access, found.year, reference["run"])
-        incentives = {line["provider"]: line["payment"] for line in assessed["lines"] if line["payment"] != 0}
+    latest = latest_assessed_payments(engine, found.agreement, found.year)
+    incentives: dict[str, Decimal] = dict(latest["payments"]) if latest is not None else {}
     priced = total(found.priced.values())
     assessed_total = total(incentives.values())
     differences = []
@@ -276,17 +276,19 @@ def _actual_is_priced_and_incentives(
             differences.append(f"{provider}: settlement {sequence} was computed on priced activity "
                                f"{format_gbp(position['activity'])}, priced activity is now {format_gbp(now)}: "
                                "changed since, a re-settlement is due")  # fmt: skip
-        if position["incentives"] != incentives.get(provider, ZERO):
+        if position.get("incentives", ZERO) != incentives.get(provider, ZERO):
+            ran = "no assessment run" if reference is None else f"assessment run {reference['run']}"
             differences.append(f"{provider}: settlement {sequence} includes incentives "
-                               f"{format_gbp(position['incentives'])}, the assessment run it references pays "
-                               f"{format_gbp(incentives.get(provider, ZERO))}")  # fmt: skip
+                               f"{format_gbp(position.get('incentives', ZERO))} ({ran}), the latest assessment "
+                               f"run {latest['run'] if latest else '-'} pays {format_gbp(incentives.get(provider, ZERO))}: "
+                               "changed since, a re-settlement is due")  # fmt: skip
     for provider in sorted(set(found.priced) | set(incentives)):
         if provider not in statement["providers"]:
             differences.append(f"{provider}: not in settlement {sequence}, but has priced activity "
                                f"{format_gbp(found.priced.get(provider, ZERO))} and incentives "
                                f"{format_gbp(incentives.get(provider, ZERO))}")  # fmt: skip
     differences.extend(note["note"] for note in drafted["out_of_date"])
-    which = "none referenced" if reference is None else f"assessment run {reference['run']}"
+    which = "none assessed" if latest is None else f"assessment run {latest['run']}, the latest"
     parts = (("priced activity (activity read model)", priced), (f"incentives ({which})", assessed_total))
     right = EXACT.add(priced, assessed_total)
     return Identity(3, name, left_label, statement["actual"], right_label, right, parts, tuple(differences))

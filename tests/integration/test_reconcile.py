@@ -21,13 +21,14 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import insert, literal, select, update
 
 from demo.partnerships import load_demo
 from domain.envelope import SYSTEM
 from domain.errors import NotAllowed, RuleBroken
 from ledger.authorisation import access_for, provider_access
 from ledger.projections.activity import activity_totals
+from ledger.projections.incentives import incentive_assessment_lines, incentive_assessments
 from ledger.projections.settlements import pooled_budgets, settlements
 from ledger.queries.reconcile import reconcile
 from tests.integration.agreement_setup import on
@@ -90,7 +91,7 @@ def test_every_demo_year_with_money_reconciles_to_the_penny(book, openbook):
     assert identity(wirral, 2)["left"]["amount"] == priced  # every month paid, nothing still due
     assert identity(wirral, 3)["parts"] == [
         {"label": "priced activity (activity read model)", "amount": priced},
-        {"label": "incentives (assessment run 1)", "amount": D("261.52")},
+        {"label": "incentives (assessment run 1, the latest)", "amount": D("261.52")},
     ]
     assert identity(wirral, 3)["left"]["amount"] == priced + D("261.52")
     assert sum(m["paid"] for m in wirral["months"]) == sum(m["priced"] for m in wirral["months"]) == priced
@@ -114,6 +115,30 @@ def test_every_demo_year_with_money_reconciles_to_the_penny(book, openbook):
     assert json.loads(refused.stderr)["error"]["kind"] == "not-allowed"
     with pytest.raises(NotAllowed, match="may not see every provider's figures"):
         reconcile(book.read_engine, provider_access(book.records, SYSTEM, WIRRAL, "premier-care"), "2019-20")
+
+    # A second assessment run after the draft (written into the read model as run 2 would be, premier-care now
+    # £300.00): the draft, not yet issued, is compared with the latest run, and the change is named.
+    with book.read_engine.begin() as conn:
+        for table in (incentive_assessments, incentive_assessment_lines):
+            kept = [c for c in table.c if c.name != "run"]
+            again = select(*kept, literal(2)).where((table.c.agreement == WIRRAL) & (table.c.run == 1))
+            conn.execute(insert(table).from_select([*(c.name for c in kept), "run"], again))
+        lines = incentive_assessment_lines.c
+        conn.execute(update(incentive_assessment_lines).where(
+            (lines.agreement == WIRRAL) & (lines.run == 2) & (lines.provider == "premier-care")).values(payment=D("300.00")))
+    stale = identity(reconcile(book.read_engine, access_for(book.records, SYSTEM, WIRRAL), "2019-20"), 3)
+    assert stale["status"] == "differs" and stale["difference"] == D("225.96") - D("300.00")
+    assert "premier-care: settlement 1 includes incentives £225.96 (assessment run 1), the latest assessment run 2 " \
+           "pays £300.00: changed since, a re-settlement is due" in stale["differences"]
+
+    # A settlement drafted before settlements read incentives referenced them as text: it reconciles, naming them.
+    with book.read_engine.begin() as conn:
+        mine = settlements.c.agreement == WIRRAL
+        refs = conn.execute(select(settlements.c.input_references).where(mine)).scalars().first()
+        old = "not read: this settlement does not yet carry incentive payments"
+        conn.execute(update(settlements).where(mine).values(input_references={**refs, "incentives": old}))
+    older = identity(reconcile(book.read_engine, access_for(book.records, SYSTEM, WIRRAL), "2019-20"), 3)
+    assert "(no assessment run), the latest assessment run 2 pays £300.00" in " ".join(older["differences"])
 
 
 def small_year(book, tmp_path) -> None:
