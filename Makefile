@@ -43,9 +43,10 @@ demo: install
 serve: install
 	$(VENV)/bin/openbook serve --host $(HOST) --port $(PORT)
 
-# One worker per core: the suite is independent per test (each has its own database).
+# One worker per core; each test file runs whole on one worker, in its own order (a module may
+# share one loaded demo between its tests), and every test has its own database.
 test: install
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --dist loadfile
 
 bench: install
 	$(PY) -m bench
