@@ -97,7 +97,7 @@ class PlausibilityFinding:
 
 def _plain(number: Decimal) -> str:
     """A filed figure as people wrote it: no trailing zeros, thousands separated (12,000; 30; 5.85)."""
-    return f"{number.normalize():,f}"
+    return f"{number.normalize(EXACT):,f}"
 
 
 def _finding(
