@@ -102,7 +102,7 @@ def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook
         returns=CostReturnUseCases(ledger, records),
         activity=ActivityUseCases(ledger, records, rates, reviews, chunks, activity_projection),
         incentives=incentives,
-        settlements=SettlementUseCases(ledger, records, incentives),
+        settlements=SettlementUseCases(ledger, records),
     )
 
 

@@ -21,6 +21,7 @@ from domain.envelope import SYSTEM
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from ledger.authorisation import access_for
 from ledger.queries import settlements as views
+from ledger.queries.every_provider import assessed_incentives
 from tests.integration.settlement_setup import check_settlements_read_as_recorded
 
 
@@ -75,6 +76,6 @@ def test_without_activity_the_pool_scheme_and_kpi_results_are_set_up_but_nothing
         "openbook:agreement.profit-cap-set", "openbook:pooled-budget.set-up", "openbook:incentive-scheme.defined",
     ]  # fmt: skip
     assert {topic.rsplit(".", 1)[0] for topic in recorded[3:]} == {"openbook:kpi-results"}  # 4 providers × 3 KPIs
-    assert book.incentives.assessed_payments(WIRRAL, DEMO_YEAR) == ({}, [])
+    assert assessed_incentives(book.read_engine, WIRRAL, DEMO_YEAR) is None
     assert book.settlements.pooled_budget(WIRRAL, DEMO_YEAR).terms.gain_cap == D("250000.00")
     assert book.settlements.settlements(WIRRAL, DEMO_YEAR) == []

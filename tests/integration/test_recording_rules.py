@@ -70,7 +70,6 @@ RECORDS_NOTHING = {
     "plausibility_bounds": "a question",
     "referenced_chunks": "a question",
     "incentive_scheme": "a question",
-    "assessed_payments": "a question the settlement area asks, for a reader it has checked",
     "pooled_budget": "a question",
     "accepted_returns": "a question",
     "settlement_inputs": "a question",
