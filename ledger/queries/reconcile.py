@@ -13,7 +13,8 @@ so a figure that drifted in one place is caught against another:
    month's run against the lines of its payment statement.
 3. **settlement actual spend = priced activity + incentives**: the latest
    settlement's actual spend against priced activity as it stands and the
-   incentive payments of the assessment run the settlement references.
+   incentive payments of the year's latest assessment run
+   (``every_provider.assessed_incentives``, what the settlement's inputs read).
 4. **Σ provider balances + paid on account = commissioners' cost**: the
    settlement's balances with the payments the runs made, against the cost it
    puts on the commissioners.
