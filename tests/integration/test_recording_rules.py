@@ -240,6 +240,9 @@ CASES = [
          COUNCIL, NOT_SETTING_WIRRAL_UP, on=date(2023, 4, 1)),
     Case("set_profit_cap", lambda b, e, t: b.agreements.set_profit_cap(e, WIRRAL, "0.05"),
          COUNCIL, NOT_SETTING_WIRRAL_UP, on=date(2023, 4, 1)),
+    Case("set_plausibility_ranges",
+         lambda b, e, t: b.agreements.set_plausibility_ranges(e, WIRRAL, {"travel_minutes_highest": "45"}),
+         COUNCIL, NOT_SETTING_WIRRAL_UP, on=date(2023, 4, 1)),
     # rates and reviews: a commissioner's accountant; a provider comments for itself
     Case("publish_rate", lambda b, e, t: b.rates.publish_rate(e, WIRRAL, "standard", "zone-1", hourly_rate="99.00"),
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2023, 4, 1)),
