@@ -417,7 +417,10 @@ def test_every_identity_holds_or_is_named_after_any_imports_corrections_reviews_
                                           D("0.9") if met[0] else D("0.3"), "ECM report, corrected")  # fmt: skip
         last_assessment = assess(book, date(2021, 8, 25)) or last_assessment
     if settled and resettle:
-        draft_and_maybe_issue(book, date(2021, 9, 30), settle == "issue")
+        try:
+            draft_and_maybe_issue(book, date(2021, 9, 30), settle == "issue")
+        except RuleBroken as refused:  # nothing changed since the issued settlement: refused, nothing recorded
+            assert "a re-settlement would differ by zero for every party" in str(refused)
 
     accountant = access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL)
     found = reconcile(book.read_engine, accountant, REVIEW_YEAR)
@@ -447,7 +450,9 @@ def test_every_identity_holds_or_is_named_after_any_imports_corrections_reviews_
     assert third["status"] == "differs" and third["difference"] == sum(included.values()) - sum(assessed_now.values())
     for provider in sorted(set(included) | set(assessed_now)):
         if included.get(provider, 0) != assessed_now.get(provider, 0):
-            assert any(named.startswith(f"{provider}: settlement {latest['sequence']} includes incentives")
+            # "includes incentives £x …, the latest assessment run n pays £y", or, for a provider the settlement
+            # has no line for (no activity), "not in settlement n, but has … incentives £y"
+            assert any(named.startswith(f"{provider}: ") and "incentives" in named
                        for named in third["differences"]), third  # fmt: skip
     if latest["status"] == "issued":
         assert any(note["what"] == "incentive assessment" for note in latest["out_of_date"]), latest
