@@ -13,6 +13,7 @@ import click
 
 from cli.activity import activity
 from cli.agreements import agreements, postcode
+from cli.audit import export, verify
 from cli.context import Context, OpenbookGroup, emit, json_option, pass_context
 from cli.events import events
 from cli.incentives import incentives, kpis
@@ -59,6 +60,8 @@ cli.add_command(pool)
 cli.add_command(payments)
 cli.add_command(settle)
 cli.add_command(reconcile)
+cli.add_command(export)
+cli.add_command(verify)
 
 
 @cli.command()
