@@ -59,6 +59,7 @@ EXIT_VERIFIED, EXIT_BROKEN, EXIT_UNUSABLE = 0, 1, 2
 #: The topics whose payload names activity chunks (field ``chunks``), and what each holds.
 IMPORTED = "openbook:activity-import.imported"
 CORRECTED = "openbook:activity-import.corrected"
+_NAMING_CHUNKS = frozenset((IMPORTED, CORRECTED))
 
 #: The columns of a visits chunk (``domain.activity.visits.FIELDS``; a test keeps the two equal).
 VISIT_FIELDS = (
@@ -105,6 +106,10 @@ def _untyped(obj: dict[str, Any]) -> Any:
     return obj
 
 
+_PLAIN = json.JSONDecoder(object_hook=_untyped)
+_LINE = json.JSONDecoder()
+
+
 def plain_form(stored: bytes) -> Any:
     """The stored JSON with each ``{"_type_": T, "_data_": D}`` replaced by D, innermost first.
 
@@ -112,7 +117,20 @@ def plain_form(stored: bytes) -> Any:
     (a Decimal as ``{"_type_": "decimal_str", "_data_": "1.50"}``, a date, a
     UUID, an envelope); replacing it by its data gives the value as text.
     """
-    return json.loads(stored.decode("utf-8"), object_hook=_untyped)
+    return _PLAIN.decode(stored.decode("utf-8"))
+
+
+def _base64(text: str) -> bytes:
+    """Strict standard base64 (padding and alphabet checked)."""
+    return binascii.a2b_base64(text, strict_mode=True)
+
+
+try:
+    binascii.a2b_base64("", strict_mode=True)
+except TypeError:  # Python before 3.11
+
+    def _base64(text: str) -> bytes:
+        return base64.b64decode(text, validate=True)
 
 
 def event_message(chain_hash_hex: str) -> bytes:
@@ -183,10 +201,6 @@ def _checkpoint_fields(c: dict[str, Any], where: str) -> None:
         raise Unusable(f"{where}: a checkpoint needs a position, a 64-hex hash and a count of events")
     if not isinstance(c.get("recorded_at"), str):
         raise Unusable(f"{where}: a checkpoint needs its recorded_at time")
-
-
-def _is_position(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _is_hash(value: Any) -> bool:
@@ -345,9 +359,11 @@ class Verifier:
         self.keys = keys or {}
         self.since = since
         self.report = Report()
-        self.report.signatures = {"unsigned": 0, "signed": 0, "first_signed": None, "checked": bool(self.keys)}
+        self.unsigned = self.signed = 0
+        self.first_signed: int | None = None
         self._verifiers: dict[str, Any] = {}
         self.header: dict[str, Any] | None = None
+        self.low, self.high = 1, float("inf")
         self.previous = GENESIS
         self.position = 0
         self.before = 0
@@ -368,7 +384,9 @@ class Verifier:
         if not isinstance(record, dict):
             raise Unusable(f"line {self.line}: not a JSON object")
         kind = record.get("kind")
-        if self.header is None:
+        if kind == "event" and self.header is not None and not self.ended:
+            self._event(record)
+        elif self.header is None:
             self._header(record)
         elif self.ended:
             raise Broken(None, "extra line", f"a {kind!r} line after the final checkpoint", self.line)
@@ -395,6 +413,7 @@ class Verifier:
         if not _is_hash(h.get("previous")) or not isinstance(h.get("events_before", 0), int):
             raise Unusable("header: 'previous' must be a 64-hex chain hash, 'events_before' a count")
         self.header = h
+        self.low, self.high = h.get("from") or 1, h.get("to") or float("inf")
         self.previous = h["previous"]
         self.before = h.get("events_before", 0)
         since = self.since
@@ -405,43 +424,67 @@ class Verifier:
             )
 
     def _event(self, e: dict[str, Any]) -> None:
+        """One event line: the hot path (a million lines), so its common case is written out inline."""
         position = e.get("position")
-        if not _is_position(position):
+        if type(position) is not int or not self.position < position <= self.high or position < self.low:
+            self._bad_position(position)
+        if self.since is not None:
+            self._check_since_before(position)
+        try:
+            topic, aggregate_id, version = e["topic"], e["aggregate_id"], e["version"]
+            stored = _base64(e["stored"])
+        except (KeyError, TypeError, binascii.Error) as ex:
+            raise Broken(position, "malformed line", f"an event line needs topic, aggregate_id, version and "
+                         f"stored (base64): {ex}", self.line) from None
+        digest = hashlib.sha256(f"{self.previous}|{position}|{topic}|{aggregate_id}|{version}|".encode())
+        digest.update(stored)
+        recomputed = digest.hexdigest()
+        if recomputed != e.get("hash"):
+            self._bad_hash(position, e, recomputed)
+        try:
+            plain = _PLAIN.decode(stored.decode("utf-8"))
+            plain.pop(_AGGREGATE_TOPIC, None)
+            same = (
+                e.get("recorded_at") == plain.pop(_RECORDED_AT, None)
+                and e.get("envelope") == plain.pop(_ENVELOPE, None)
+                and e.get("payload") == plain
+            )
+        except (UnicodeDecodeError, ValueError, AttributeError, TypeError):
+            same = False
+        if not same:
+            self._bad_payload(position, e, stored)
+        if e.get("signature") is None and self.first_signed is None:
+            self.unsigned += 1
+        else:
+            self._check_signature(position, e, recomputed)
+        self.previous = recomputed
+        self.position = position
+        self.count += 1
+        if self.count == 1:
+            self.report.first = position
+        if self.since is not None:
+            self._check_since_at(position)
+        if topic in _NAMING_CHUNKS:
+            self._apply_activity(position, topic, aggregate_id, e.get("payload") or {})
+
+    def _bad_position(self, position: Any) -> None:
+        if type(position) is not int:
             raise Broken(self._next(), "malformed line", "an event line without a valid position", self.line)
         if position <= self.position:
             raise Broken(position, "positions not increasing", f"position {position} comes after {self.position}",
                          self.line)
         h = self.header or {}
-        if (h.get("from") and position < h["from"]) or (h.get("to") and position > h["to"]):
-            raise Broken(position, "extra line", f"position {position} lies outside the exported range "
-                         f"{h.get('from')} to {h.get('to')}", self.line)
-        self._check_since_before(position)
-        try:
-            topic, aggregate_id, version = e["topic"], e["aggregate_id"], e["version"]
-            stored = base64.b64decode(e["stored"], validate=True)
-        except (KeyError, TypeError, binascii.Error) as ex:
-            raise Broken(position, "malformed line", f"an event line needs topic, aggregate_id, version and "
-                         f"stored (base64): {ex}", self.line) from None
-        recomputed = chain_hash(self.previous, position, topic, aggregate_id, version, stored)
+        raise Broken(position, "extra line", f"position {position} lies outside the exported range "
+                     f"{h.get('from')} to {h.get('to')}", self.line)
+
+    def _bad_hash(self, position: int, e: dict[str, Any], recomputed: str) -> None:
         if e.get("hash") is None:
             raise Broken(position, "hash mismatch", "the store holds no chain hash for this event", self.line)
-        if recomputed != e.get("hash"):
-            raise Broken(position, "hash mismatch", f"the chain gives {recomputed}, the stored hash is {e.get('hash')} "
-                         "(this event or one before it was changed, deleted, inserted or moved)", self.line)
-        self._check_payload(position, e, stored)
-        self._check_signature(position, e, recomputed)
-        self.previous = recomputed
-        self.position = position
-        self.count += 1
-        if self.report.first is None:
-            self.report.first = position
-        self._check_since_at(position)
-        if topic in (IMPORTED, CORRECTED):
-            self._apply_activity(position, topic, aggregate_id, e.get("payload") or {})
-        self.report.events = self.count
-        self.report.head = {"position": position, "hash": recomputed}
+        raise Broken(position, "hash mismatch", f"the chain gives {recomputed}, the stored hash is {e.get('hash')} "
+                     "(this event or one before it was changed, deleted, inserted or moved)", self.line)
 
-    def _check_payload(self, position: int, e: dict[str, Any], stored: bytes) -> None:
+    def _bad_payload(self, position: int, e: dict[str, Any], stored: bytes) -> None:
+        """Say which readable field differs from the plain form of the stored bytes."""
         try:
             plain = plain_form(stored)
         except (UnicodeDecodeError, json.JSONDecodeError):
@@ -458,17 +501,13 @@ class Verifier:
                              f"the line's {name} is not what the stored (hashed) bytes say", self.line)
 
     def _check_signature(self, position: int, e: dict[str, Any], chain_hash_hex: str) -> None:
-        s = self.report.signatures
         signature, kid = e.get("signature"), e.get("key_id")
         if signature is None:
-            if s["first_signed"] is not None:
-                raise Broken(position, "bad signature", f"unsigned, after the first signed event (position "
-                             f"{s['first_signed']}): recorded without the signing key", self.line)
-            s["unsigned"] += 1
-            return
-        if s["first_signed"] is None:
-            s["first_signed"] = position
-        s["signed"] += 1
+            raise Broken(position, "bad signature", f"unsigned, after the first signed event (position "
+                         f"{self.first_signed}): recorded without the signing key", self.line)
+        if self.first_signed is None:
+            self.first_signed = position
+        self.signed += 1
         if self.keys:
             why = self._signature_problem(kid, signature, event_message(chain_hash_hex))
             if why:
@@ -581,6 +620,14 @@ class Verifier:
                                   "recorded_at": c["recorded_at"], "key_id": c.get("key_id"), "signed": signed}
         self.ended = True
 
+    def summary(self) -> Report:
+        """The report so far: the events verified and the head they reach."""
+        self.report.events = self.count
+        self.report.head = {"position": self.position, "hash": self.previous} if self.count else None
+        self.report.signatures = {"unsigned": self.unsigned, "signed": self.signed, "first_signed": self.first_signed,
+                                  "checked": bool(self.keys)}
+        return self.report
+
     def finish(self) -> Report:
         if self.header is None:
             raise Unusable("the file is empty: no export header")
@@ -602,7 +649,7 @@ class Verifier:
         if self.header.get("from") not in (None, 1) or self.before:
             self.report.notes.append(f"a partial export: the chain was checked from the header's 'previous' hash "
                                      f"at position {self.header.get('from')}, which this file cannot prove")
-        return self.report
+        return self.summary()
 
     def close(self) -> None:
         if self._activity is not None:
@@ -623,7 +670,7 @@ def verify_records(
             verifier.feed(record)
         return verifier.finish()
     except Broken as b:
-        report = verifier.report
+        report = verifier.summary()
         report.status, report.totals = "broken", []
         report.failure = {"position": b.position, "line": b.line, "reason": b.reason, "detail": b.detail}
         return report
@@ -644,7 +691,7 @@ def read_lines(path: str) -> Iterator[Any]:
     with open(path, "rb") as f:
         for number, line in enumerate(f, start=1):
             try:
-                yield json.loads(line)
+                yield _LINE.decode(line.decode("utf-8"))
             except (UnicodeDecodeError, json.JSONDecodeError) as e:
                 raise Unusable(f"{path} line {number}: not a JSON line ({e})") from None
 
