@@ -47,7 +47,11 @@ def export(context: Context, out: Path, start: int | None, stop: int | None) -> 
     last = min(stop, export_range(recorder)) if stop is not None else export_range(recorder)
     partial = out.with_name(out.name + ".partial")  # a failed export never leaves a file that looks whole
     try:
-        with partial.open("w", encoding="ascii", newline="\n") as f, click.progressbar(
+        f = partial.open("w", encoding="ascii", newline="\n")
+    except OSError as e:
+        raise InvalidInput(f"--out {out}: cannot write there ({e.strerror})") from None
+    try:
+        with f, click.progressbar(
             length=max(last - (start or 1) + 1, 1), label="exporting events", file=sys.stderr
         ) as bar:
             summary = write_export(f, recorder, book.ledger.write_engine, start, stop, progress=bar.update)

@@ -204,3 +204,36 @@ def test_verify_exit_codes_and_unusable_input(exported: Path, tmp_path: Path, so
     assert report["failure"]["position"] == edited["position"]
     assert report["failure"]["reason"] == "payload not matching stored bytes"
     assert run(db, "verify").exit_code == 1  # neither a file nor --database
+    nowhere = run(db, "export", "--out", str(tmp_path / "absent" / "x.jsonl"))
+    assert nowhere.exit_code == 1 and "cannot write there" in nowhere.stderr
+
+
+def test_the_export_carries_the_event_signatures_the_store_holds(source: DemoSource, tmp_path: Path) -> None:
+    """Signatures are read from ``openbook_event_signatures`` (docs/audit.md: position, key id, signature)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    db = source.copy(tmp_path)
+    key = Ed25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    kid, public = verify.key_id(raw), "ed25519:" + base64.b64encode(raw).decode()
+    sql(db, "CREATE TABLE IF NOT EXISTS openbook_event_signatures "
+        "(position BIGINT PRIMARY KEY, key_id TEXT NOT NULL, signature TEXT NOT NULL)")
+    for position, digest in sql(db, "SELECT notification_id, hash FROM event_hashes WHERE notification_id > 200"):
+        sql(db, "INSERT INTO openbook_event_signatures VALUES (?, ?, ?)",
+            (position, kid, key.sign(verify.event_message(digest)).hex()))
+    path = tmp_path / "signed.jsonl"
+    assert run(db, "export", "--out", str(path)).exit_code == 0
+    events = [r for r in _records(path) if r["kind"] == "event"]
+    assert [e["key_id"] is not None for e in events] == [e["position"] > 200 for e in events]
+    checked = run(db, "verify", str(path), "--public-key", public)
+    assert checked.exit_code == 0, checked.stdout
+    assert "230 events verified" in checked.stdout
+    assert "200 unsigned events before the first signed one (position 201), then 30 signed, checked" in checked.stdout
+    live = run(db, "verify", "--database", "--public-key", public, "--json")
+    assert live.exit_code == 0 and json.loads(live.stdout)["signatures"]["signed"] == 30
+    sql(db, "DELETE FROM openbook_event_signatures WHERE position = 215")  # a signature lost: 215 is broken
+    live = run(db, "verify", "--database", "--public-key", public, "--json")
+    assert live.exit_code == 1
+    assert (json.loads(live.stdout)["failure"]["position"], json.loads(live.stdout)["failure"]["reason"]) == (
+        215, "bad signature")
