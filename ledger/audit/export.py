@@ -27,9 +27,6 @@ from uuid import UUID
 from sqlalchemy import Engine, select
 
 from ledger.audit.verify import (
-    _AGGREGATE_TOPIC,
-    _ENVELOPE,
-    _RECORDED_AT,
     CHAIN_FORMAT,
     CHECKPOINT_FORMAT,
     CORRECTED,
@@ -37,6 +34,7 @@ from ledger.audit.verify import (
     GENESIS,
     IMPORTED,
     plain_form,
+    readable,
 )
 from ledger.files.chunks import activity_chunks
 from ledger.persistence import EVENTS_TABLE, HASHES_TABLE
@@ -155,9 +153,7 @@ def head_checkpoint(position: int, chain_hash: str, events: int) -> dict[str, An
 def event_record(position: int, topic: str, aggregate_id: Any, version: int, stored: bytes, chain_hash: str | None,
                  signed: tuple[str, str] | None) -> dict[str, Any]:
     """One event's export record: its identity, readable fields (plain form), stored bytes, hash and signature."""
-    plain = plain_form(stored)
-    recorded_at, envelope = plain.pop(_RECORDED_AT, None), plain.pop(_ENVELOPE, None)
-    plain.pop(_AGGREGATE_TOPIC, None)
+    recorded_at, envelope, payload = readable(plain_form(stored))
     return {
         "kind": "event",
         "position": position,
@@ -166,7 +162,7 @@ def event_record(position: int, topic: str, aggregate_id: Any, version: int, sto
         "version": version,
         "recorded_at": recorded_at,
         "envelope": envelope,
-        "payload": plain,
+        "payload": payload,
         "stored": base64.b64encode(stored).decode("ascii"),
         "hash": chain_hash,
         "key_id": signed[0] if signed else None,

@@ -120,6 +120,13 @@ def plain_form(stored: bytes) -> Any:
     return _PLAIN.decode(stored.decode("utf-8"))
 
 
+def readable(plain: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """(recorded_at, envelope, payload) of an event's plain form: its ``timestamp``, its ``envelope``, and the rest
+    but the library's name of the aggregate's type (``originator_topic``). Takes the fields out of ``plain``."""
+    plain.pop(_AGGREGATE_TOPIC, None)
+    return plain.pop(_RECORDED_AT, None), plain.pop(_ENVELOPE, None), plain
+
+
 def _base64(text: str) -> bytes:
     """Strict standard base64 (padding and alphabet checked)."""
     return binascii.a2b_base64(text, strict_mode=True)
@@ -442,13 +449,8 @@ class Verifier:
         if recomputed != e.get("hash"):
             self._bad_hash(position, e, recomputed)
         try:
-            plain = _PLAIN.decode(stored.decode("utf-8"))
-            plain.pop(_AGGREGATE_TOPIC, None)
-            same = (
-                e.get("recorded_at") == plain.pop(_RECORDED_AT, None)
-                and e.get("envelope") == plain.pop(_ENVELOPE, None)
-                and e.get("payload") == plain
-            )
+            recorded_at, envelope, payload = readable(_PLAIN.decode(stored.decode("utf-8")))
+            same = e.get("recorded_at") == recorded_at and e.get("envelope") == envelope and e.get("payload") == payload
         except (UnicodeDecodeError, ValueError, AttributeError, TypeError):
             same = False
         if not same:
@@ -493,9 +495,7 @@ class Verifier:
         if not isinstance(plain, dict):
             raise Broken(position, "payload not matching stored bytes", "the stored bytes are not a JSON object",
                          self.line)
-        recorded_at, envelope = plain.pop(_RECORDED_AT, None), plain.pop(_ENVELOPE, None)
-        plain.pop(_AGGREGATE_TOPIC, None)
-        for name, stored_value in (("recorded_at", recorded_at), ("envelope", envelope), ("payload", plain)):
+        for name, stored_value in zip(("recorded_at", "envelope", "payload"), readable(plain), strict=True):
             if e.get(name) != stored_value:
                 raise Broken(position, "payload not matching stored bytes",
                              f"the line's {name} is not what the stored (hashed) bytes say", self.line)
