@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import platform
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -39,6 +40,11 @@ RESULTS = Path(__file__).parent / "results"
 GOAL = 0.5
 TOPIC = "openbook:rate-card.rate-published"
 GENESIS = "0" * 64
+
+
+def _peak_mb() -> float:
+    """This process's peak resident memory in MB (Linux reports kilobytes): bounded, whatever the event count."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _stored(position: int) -> bytes:
@@ -134,7 +140,7 @@ def phase_baseline(path: str) -> dict[str, Any]:
             json.loads(line)
             hashlib.sha256(line).hexdigest()
             count += 1
-    return {"seconds": time.perf_counter() - started, "events": count - 2}
+    return {"seconds": time.perf_counter() - started, "events": count - 2, "peak_rss_mb": _peak_mb()}
 
 
 def phase_verify(path: str, public: str = "") -> dict[str, Any]:
@@ -144,7 +150,7 @@ def phase_verify(path: str, public: str = "") -> dict[str, Any]:
     report = verify_file(path, public_keys([public] if public else []))
     seconds = time.perf_counter() - started
     assert report.status == "verified", report.lines()
-    return {"seconds": seconds, "events": report.events}
+    return {"seconds": seconds, "events": report.events, "peak_rss_mb": _peak_mb()}
 
 
 def phase_export(store: str, out: str) -> dict[str, Any]:
@@ -160,7 +166,7 @@ def phase_export(store: str, out: str) -> dict[str, Any]:
         seconds = time.perf_counter() - started
     finally:
         book.close()
-    return {"seconds": seconds, "events": summary["events"]}
+    return {"seconds": seconds, "events": summary["events"], "peak_rss_mb": _peak_mb()}
 
 
 def phase_read(store: str) -> dict[str, Any]:
@@ -179,7 +185,7 @@ def phase_read(store: str) -> dict[str, Any]:
         count += len(rows)
         after = rows[-1][0]
     db.close()
-    return {"seconds": time.perf_counter() - started, "events": count}
+    return {"seconds": time.perf_counter() - started, "events": count, "peak_rss_mb": _peak_mb()}
 
 
 PHASES = {"baseline": phase_baseline, "verify": phase_verify, "export": phase_export, "read": phase_read}
@@ -260,9 +266,9 @@ def _print_table(r: dict[str, Any]) -> None:
         ("openbook export", r["export"]),
     ]
     print(f"\naudit, {r['events']:,} events ({r['export_mb']} MB export)")
-    print(f"{'phase':<50} {'events':>10} {'seconds':>8} {'events/s':>10}")
+    print(f"{'phase':<50} {'events':>10} {'seconds':>8} {'events/s':>10} {'peak MB':>8}")
     for name, p in rows:
-        print(f"{name:<50} {p['events']:>10,} {p['seconds']:>8.2f} {p['per_second']:>10,}")
+        print(f"{name:<50} {p['events']:>10,} {p['seconds']:>8.2f} {p['per_second']:>10,} {p.get('peak_rss_mb', 0):>8.0f}")
     verdict = "met" if r["goal_met"] else "NOT met"
     print(f"ratio (verify events/s ÷ baseline events/s): {r['ratio']:.2f}  (goal ≥ {r['goal']}: {verdict})")
     print(f"export events/s ÷ plain sqlite3 reads: {r['export_ratio']:.2f}")
