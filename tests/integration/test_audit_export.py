@@ -237,3 +237,36 @@ def test_the_export_carries_the_event_signatures_the_store_holds(source: DemoSou
     assert live.exit_code == 1
     assert (json.loads(live.stdout)["failure"]["position"], json.loads(live.stdout)["failure"]["reason"]) == (
         215, "bad signature")
+
+
+def test_the_copied_verifier_checks_signatures_with_the_systems_cryptography(exported: Path, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = Ed25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    kid = verify.key_id(raw)
+    (tmp_path / "keys.pub").write_text("# openbook signing keys\ned25519:" + base64.b64encode(raw).decode() + "\n")
+    lines = []
+    for record in _records(exported):  # signed from position 101 on, and the checkpoint, as the application would
+        if record["kind"] == "event" and record["position"] > 100:
+            record.update(key_id=kid, signature=key.sign(verify.event_message(record["hash"])).hex())
+        elif record["kind"] == "checkpoint":
+            record["key_id"] = kid
+            record["signature"] = key.sign(verify.checkpoint_message(record)).hex()
+        lines.append(canonical(record))
+    signed = tmp_path / "signed.jsonl"
+    signed.write_text("\n".join(lines) + "\n")
+    shutil.copy(verify.__file__, tmp_path / "verify.py")
+    done = subprocess.run([SYSTEM_PYTHON, "-I", "verify.py", str(signed), "--public-key", "keys.pub"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "100 unsigned events before the first signed one (position 101), then 130 signed, checked" in done.stdout
+    assert f"checkpoint: position 230, 230 events, signed by key {kid}, checked" in done.stdout
+    record = json.loads(lines[150])
+    record["signature"] = record["signature"][:-2] + ("00" if record["signature"][-2:] != "00" else "11")
+    (tmp_path / "bad.jsonl").write_text("\n".join([*lines[:150], canonical(record), *lines[151:]]) + "\n")
+    done = subprocess.run([SYSTEM_PYTHON, "-I", "verify.py", "bad.jsonl", "--public-key", "keys.pub"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stdout.startswith(f"BROKEN at position {record['position']} (line 151): bad signature")
