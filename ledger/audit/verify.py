@@ -397,8 +397,6 @@ class Verifier:
             self._header(record)
         elif self.ended:
             raise Broken(None, "extra line", f"a {kind!r} line after the final checkpoint", self.line)
-        elif kind == "event":
-            self._event(record)
         elif kind == "chunk":
             self._chunk(record)
         elif kind == "checkpoint":
@@ -408,6 +406,7 @@ class Verifier:
                          self.line)
 
     def _next(self) -> int | None:
+        """Where a failure that is not an event's own is reported: the last event checked (None before any)."""
         return None if not self.position else self.position
 
     def _header(self, h: dict[str, Any]) -> None:
