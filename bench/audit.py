@@ -43,7 +43,18 @@ GENESIS = "0" * 64
 
 
 def _peak_mb() -> float:
-    """This process's peak resident memory in MB (Linux reports kilobytes): bounded, whatever the event count."""
+    """This process's peak resident memory in MB: bounded, whatever the event count.
+
+    ``VmHWM`` rather than ``ru_maxrss``, which Linux keeps across ``exec`` (so
+    a phase would report the generating parent's peak).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
