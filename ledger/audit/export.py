@@ -105,16 +105,18 @@ def _last_position(recorder: Any) -> int:
     return _rows(recorder, f"SELECT max(notification_id) FROM {_table(recorder, EVENTS_TABLE)}")[0][0] or 0
 
 
-def _before(recorder: Any, start: int) -> tuple[str, int]:
-    """The chain hash of the stored event before position ``start`` (GENESIS if none), and how many events lie before."""
+def _before(recorder: Any, start: int) -> tuple[int, str, int]:
+    """The position and chain hash of the stored event before position ``start`` (0 and GENESIS if none), and how
+    many events lie before it."""
     found = _rows(
         recorder,
-        f"SELECT hash FROM {_table(recorder, HASHES_TABLE)} WHERE notification_id < ? ORDER BY notification_id DESC "
-        "LIMIT 1",
+        f"SELECT notification_id, hash FROM {_table(recorder, HASHES_TABLE)} WHERE notification_id < ? "
+        "ORDER BY notification_id DESC LIMIT 1",
         (start,),
     )
     count = _rows(recorder, f"SELECT count(*) FROM {_table(recorder, EVENTS_TABLE)} WHERE notification_id < ?", (start,))
-    return (found[0][0] if found else GENESIS), count[0][0]
+    position, previous = found[0] if found else (0, GENESIS)
+    return position, previous, count[0][0]
 
 
 def _chunk_text(engine: Engine, digest: str) -> str | None | bool:
@@ -186,7 +188,7 @@ def export_records(
     first = max(start or 1, 1)
     last = _last_position(recorder)
     last = min(stop, last) if stop is not None else last
-    previous, before = _before(recorder, first)
+    head_position, previous, before = _before(recorder, first)
     yield {
         "kind": "header",
         "format": EXPORT_FORMAT,
@@ -219,11 +221,11 @@ def export_records(
                             yield {"kind": "chunk", "name": digest, "text": text}
             yield record
             count += 1
-            head = record["hash"] or head
+            head, head_position = record["hash"] or head, n.id
         if progress is not None:
             progress(high - after)
         after = high
-    yield {"kind": "checkpoint", **head_checkpoint(after if count else first - 1, head, before + count)}
+    yield {"kind": "checkpoint", **head_checkpoint(head_position, head, before + count)}
 
 
 def write_export(

@@ -601,7 +601,7 @@ class Verifier:
             _checkpoint_fields(c, f"line {self.line}")
         except Unusable as ex:
             raise Broken(self._next(), "malformed line", str(ex), self.line) from None
-        if c["position"] != self.position or c["hash"] != self.previous:
+        if (c["position"] != self.position and self.count) or c["hash"] != self.previous:
             raise Broken(c["position"], "missing position",
                          f"the final checkpoint attests position {c['position']} ({c['hash'][:16]}…), but the export's "
                          f"last event is {self.position} ({self.previous[:16]}…)", self.line)

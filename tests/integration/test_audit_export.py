@@ -166,6 +166,12 @@ def test_a_partial_export_chains_from_the_hash_before_it(source: DemoSource, tmp
     report = verify.verify_file(str(path))
     assert report.status == "verified" and report.events == 51 and report.first == 100
     assert any("partial export" in note for note in report.notes)
+    beyond = tmp_path / "beyond.jsonl"  # nothing recorded after the head yet: an empty range still checks
+    assert run(db, "export", "--out", str(beyond), "--from", "231").exit_code == 0
+    header, checkpoint = _records(beyond)
+    [(head,)] = sql(db, "SELECT hash FROM event_hashes WHERE notification_id = 230")
+    assert (header["previous"], checkpoint["position"], checkpoint["hash"], checkpoint["events"]) == (head, 230, head, 230)
+    assert verify.verify_file(str(beyond)).status == "verified"
 
 
 def test_only_auditors_and_the_operator_may_export(source: DemoSource, tmp_path: Path) -> None:
