@@ -17,6 +17,10 @@ payment mechanism (``domain.settlement.pooled_budget.PaymentMechanism``):
   account, whatever was delivered; the year-end settlement reconciles the
   payments with priced activity.
 
+A run may also carry **closed-year adjustments** (``PaymentLine.closed_year``):
+a closed year's late changes, paid in the next open run (``domain.settlement.year_end``).
+They are paid, but not on account of this year: ``PaymentLedger.paid`` leaves them out.
+
 Payments are money paid, so they are recorded, never edited: one
 ``PaymentLedger`` per agreement and financial year, one ``RunRecorded`` event
 per month with every line. Runs are in month order, once per month: a late

@@ -4,7 +4,8 @@ The figures that are signed (a settlement's statement, a payment run's lines)
 live in their events and aggregates; these tables are what the read side
 (``ledger.queries.settlements``) shows without loading an aggregate: which
 pools exist and their terms, what was paid to whom for which month (line by
-line, for payment statements), and each settlement with its headline figures
+line, for payment statements, each closed-year adjustment marked with the
+closed year it pays), which years are closed (``year_ends``), and each settlement with its headline figures
 for lists and everything it shows (statement, inputs, references, comparison,
 every signature). Money in columns is exact decimal text (``ExactDecimal``),
 summed in Python, never in SQL.

@@ -18,6 +18,10 @@ so a figure that drifted in one place is caught against another:
    settlement's balances with the payments the runs made, against the cost it
    puts on the commissioners.
 
+A closed year (docs/year-end.md) also shows its close and the closed-year
+adjustments that paid its late changes; identity 4 counts them as paid on
+account, and a year whose runs carried them shows them apart in identity 1.
+
 Each identity shows its left and right side, their difference and either
 "holds" or every difference named (which month, which provider, which
 figure, and why it differs); one that cannot apply to the year (no pooled

@@ -32,12 +32,14 @@ from sqlalchemy import Engine, func, select
 from domain.checks import check_financial_year
 from domain.errors import NotAllowed, NotFound
 from domain.money import EXACT, ZERO, format_gbp, total
+from domain.periods import parse_financial_year
 from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import check_month, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
 from domain.settlement.provider_view import provider_comparison, provider_statement
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval
 from ledger.authorisation import Access, accountants_only, only_provider, shown_provider
+from ledger.projections.cost_returns import cost_returns
 from ledger.projections.settlements import (
     SETTLEMENT_LIST_COLUMNS,
     payment_lines,
@@ -443,7 +445,39 @@ def _out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
     """
     if s.status != "issued":
         return []
-    return [*_incentives_out_of_date(engine, s), *_closed_year_out_of_date(engine, s)]
+    return [*_incentives_out_of_date(engine, s), *_closed_year_out_of_date(engine, s),
+            *_closed_year_returns_out_of_date(engine, s)]  # fmt: skip
+
+
+def _closed_year_returns_out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
+    """A closed year's issued settlement whose clawback read cost returns that have changed since: a return of
+    the year reopened, accepted at another revision, or newly accepted (the returns read model against the
+    settlement's references). Its clawback is the re-settlement's to compute: a re-settlement follows."""
+    if s.inputs.get("max_margin") is None or year_end(engine, s.agreement, s.financial_year) is None:
+        return []  # without a profit cap no return was read: none changes the figures
+    year = parse_financial_year(s.financial_year)
+    periods = {str(year), *(str(q) for q in year.quarters())}
+    used = {(r["provider"], r["period"]): r["accepted_revision"] for r in s.references.get("cost_returns", [])}
+    c = cost_returns.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.provider, c.period, c.state, c.accepted_revision)
+            .where((c.agreement == s.agreement) & (c.period.in_(periods)) & (c.in_house.is_(False)))
+        ).all()
+    now = {(r.provider, r.period): r.accepted_revision if r.state == "accepted" else None for r in rows}
+    notes = []
+    for provider, period in sorted(set(used) | {k for k, v in now.items() if v is not None}):
+        was, is_now = used.get((provider, period)), now.get((provider, period))
+        if was == is_now:
+            continue
+        then = f"accepted revision {was}" if was is not None else "no accepted return"
+        today = f"accepted revision {is_now}" if is_now is not None else "not accepted (under review again)"
+        notes.append({
+            "what": "closed-year cost return", "provider": provider, "id": None, "run": None,
+            "note": f"{s.financial_year} was closed; {provider}'s {period} cost return: settlement {s.sequence} used "
+            f"{then}, now {today}: its excess surplus clawback changes in a re-settlement",
+        })  # fmt: skip
+    return notes
 
 
 def _closed_year_out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:

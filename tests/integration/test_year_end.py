@@ -38,7 +38,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from domain.envelope import SYSTEM
 from domain.errors import OpenbookError
+from domain.returns.cost_return import CostReturn
 from ledger.authorisation import access_for
 from ledger.jsonable import json_ready
 from ledger.queries import settlements as views
@@ -49,7 +51,9 @@ from tests.integration.settlement_setup import (
     CCG_ACCOUNTANT,
     COUNCIL_ACCOUNTANT,
     YEAR,
+    accepted_return,
     by,
+    filing,
     import_visits,
     setup,
     visits,
@@ -64,9 +68,11 @@ def head(book) -> int:
     return book.ledger.recorder.max_notification_id() or 0
 
 
-def settled_year(book, tmp_path) -> None:
-    """2019-20 paid in April and settlement 1 issued; 2020-21's contributions and pool set up."""
+def settled_year(book, tmp_path, before_draft=None) -> None:
+    """2019-20 paid in April and settlement 1 drafted; 2020-21's contributions and pool set up."""
     setup(book)
+    if before_draft is not None:
+        before_draft(book)
     book.settlements.set_pooled_budget(
         by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "section 75 pool agreed"), WIRRAL, YEAR, target="5400.00", bands=BANDS,
     )  # fmt: skip
@@ -121,7 +127,9 @@ def figures(view, kind: str, figure: str) -> dict[str, str]:
     return {party: x[figure] for party, x in json_ready(view)["statement"][kind].items()}
 
 
-def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustment_and_a_re_settlement(book, tmp_path):
+def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustment_and_a_re_settlement(
+    openbook, book, tmp_path
+):
     settled_year(book, tmp_path)
     refused(book, "rule-broken", lambda: close(book))  # settlement 1 is a draft: not issued
     issue(book, 1)
@@ -204,6 +212,10 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
     assert (first_identity["left"]["amount"], first_identity["right"]["amount"]) == (D("333.90"), D("333.90"))
     assert ("closed-year adjustments paid in this year's runs (for 2019-20, not this year's activity)",
             D("249.00")) in [(p["label"], p["amount"]) for p in first_identity["parts"]]  # fmt: skip
+    shown = openbook("--as", COUNCIL_ACCOUNTANT.user, "reconcile", "--agreement", WIRRAL, "--year", YEAR)
+    assert shown.exit_code == 0, shown.output
+    assert "closed on 2020-07-15 by accountant@wirralccg.example (wirral-ccg) with settlement 1" in shown.stdout
+    assert "closed-year adjustment to premier-care paid in the 2020-04 run" in shown.stdout
     # The projections replay it all from scratch to the same figures.
     book.ledger.projections.rebuild()
     assert reconcile(book.read_engine, accountant, YEAR) == closed_year
@@ -232,3 +244,41 @@ def test_openbook_settle_close_from_the_command_line(openbook, book, tmp_path):
                       "--effective", "2020-07-15", as_user=CCG_ACCOUNTANT.user)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("closed 2019-20 of wirral-homecare with settlement 1 of wirral-homecare 2019-20")
+
+
+def test_a_corrected_return_of_a_closed_years_quarter_marks_its_settlement_out_of_date(book, tmp_path):
+    """A 5% profit cap, so the settlement reads premier-care's accepted 2019-20-Q1 return (its clawback pending:
+    three quarters have none). Reopened after the close, then accepted at revision 2: each state is named."""
+
+    def profit_cap_and_a_return(b) -> None:
+        b.agreements.set_profit_cap(on(date(2019, 4, 1), "maximum margin"), WIRRAL, "0.05")
+        accepted_return(b, "premier-care", "2019-20-Q1", D("3000.00"), D("100.00"))
+
+    settled_year(book, tmp_path, profit_cap_and_a_return)
+    first = views.settlement(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), WIRRAL, YEAR)
+    assert [(r["provider"], r["period"], r["accepted_revision"]) for r in first["references"]["cost_returns"]] == [
+        ("premier-care", "2019-20-Q1", 1),
+    ]  # fmt: skip
+    issue(book, 1)
+    close(book)
+    accountant = access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL)
+    book.returns.reopen_cost_return(by(CCG_ACCOUNTANT, date(2020, 8, 3), "mileage misstated"), WIRRAL, "premier-care",
+                                    "2019-20-Q1")  # fmt: skip
+    [stale] = views.settlement(book.read_engine, accountant, WIRRAL, YEAR)["out_of_date"]
+    assert stale["note"] == (
+        "2019-20 was closed; premier-care's 2019-20-Q1 cost return: settlement 1 used accepted revision 1, now not "
+        "accepted (under review again): its excess surplus clawback changes in a re-settlement"
+    )
+    found: CostReturn = book.records.get(CostReturn.create_id(WIRRAL, "premier-care", "2019-20-Q1"), "return")
+    found.amend(by(SYSTEM, date(2020, 8, 4), "mileage corrected"), filing(D("3000.00"), D("400.00")))
+    if found.findings_to_explain():
+        found.explain_breach(by(CCG_ACCOUNTANT, date(2020, 8, 5), "invented figures"), "invented figures")
+    found.accept(by(CCG_ACCOUNTANT, date(2020, 8, 6), "corrected figures reconcile"))
+    book.ledger.save(found)
+    book.ledger.projections.bring_up_to_date("cost-returns", purpose="the test")
+    [stale] = views.settlement(book.read_engine, accountant, WIRRAL, YEAR)["out_of_date"]
+    assert stale["note"].endswith("used accepted revision 1, now accepted revision 2: its excess surplus clawback "
+                                  "changes in a re-settlement")  # fmt: skip
+    again = draft(book, date(2020, 9, 1))
+    assert (again["sequence"], again["previous"]) == (2, 1)
+    assert views.settlement(book.read_engine, accountant, WIRRAL, YEAR, 1)["out_of_date"][0]["note"] == stale["note"]
