@@ -78,7 +78,11 @@ def payment_runs(engine: Engine, access: Access, financial_year: str) -> list[di
 
 
 def payment_statement(engine: Engine, access: Access, provider: str, month: str) -> dict[str, Any]:
-    """One provider's payment for one month: its lines, the amount, and the year's cumulative payments."""
+    """One provider's payment for one month: its lines, the amount, and the year's cumulative payments.
+
+    Priced less paid compares the year's priced activity with what was paid on account of it: the cumulative
+    payments less any closed-year adjustments they include, which pay an earlier, closed year.
+    """
     provider = shown_provider(access, provider)
     chosen = check_month(month)
     year = year_of_month(chosen)
@@ -99,6 +103,8 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
     rows = activity_rows(engine, access.agreement, year)
     priced = by_provider([r for r in rows if r.provider == provider], chosen).get(provider, ZERO)
     cumulative = total(amount for _, amount in earlier)
+    closed = total(a["amount"] for a in closed_year_paid(engine, access.agreement, paid_in=year)
+                   if a["provider"] == provider and a["month"] <= chosen)  # fmt: skip
     return {
         "agreement": access.agreement,
         "provider": provider,
@@ -121,7 +127,8 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
         "months_paid": [{"month": m, "amount": a} for m, a in earlier],
         "cumulative_paid": cumulative,
         "priced_activity_to_date": priced,
-        "priced_less_paid": EXACT.subtract(priced, cumulative),
+        "closed_year_adjustments_to_date": closed,  # in the cumulative paid, but for a closed year (docs/year-end.md)
+        "priced_less_paid": EXACT.subtract(priced, EXACT.subtract(cumulative, closed)),
     }
 
 

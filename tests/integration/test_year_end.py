@@ -29,6 +29,9 @@ in every zone, no KPIs, no profit cap, so no clawback):
   the adjustment, never twice). Commissioners' cost £4,929.00 + £235.50 =
   £5,164.50; Σ balances £235.50 + paid by 2019-20's runs £4,680.00 + the
   adjustments £249.00 = £5,164.50.
+* Then one late visit is corrected from 60 to 30 minutes (30 min at £15.90 =
+  £7.95): premier's 2019-20 activity is £3,331.05, and the June 2020 run
+  recovers £3,331.05 − £3,120.00 − £219.00 adjusted before = −£7.95.
 """
 
 from __future__ import annotations
@@ -172,6 +175,9 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
     # 2020-21's position counts only its own activity paid: the adjustment is not this year's.
     position = views.pool_position(book.read_engine, accountant, NEXT)
     assert (position["priced_to_date"], position["paid_to_date"], position["due"]) == (D("318.00"), D("318.00"), 0)
+    statement = views.payment_statement(book.read_engine, accountant, "premier-care", "2020-04")
+    assert (statement["cumulative_paid"], statement["closed_year_adjustments_to_date"]) == (D("537.00"), D("219.00"))
+    assert statement["priced_less_paid"] == 0  # £318.00 priced, £318.00 paid on account of 2020-21
     # A second run adjusts nothing again.
     import_visits(book, tmp_path, "may-2020.csv", visits("haven-care", "zone-3", "2020-05", 1, "M"), on=date(2020, 8, 1))
     may = book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, 8, 10), "monthly payment"), WIRRAL, "2020-05")
@@ -217,8 +223,33 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
     assert "closed on 2020-07-15 by accountant@wirralccg.example (wirral-ccg) with settlement 1" in shown.stdout
     assert "closed-year adjustment to premier-care paid in the 2020-04 run" in shown.stdout
     # The projections replay it all from scratch to the same figures.
+    def stopped() -> list:
+        return [(p["name"], p["error"]) for p in book.ledger.projections.status() if p["error"] or p["lag"]]
+
+    assert stopped() == []  # no read model stopped on the close, the late changes or the adjustment lines
     book.ledger.projections.rebuild()
+    assert stopped() == []
     assert reconcile(book.read_engine, accountant, YEAR) == closed_year
+
+    # A correction to a late visit (60 → 30 minutes: 30 min at £15.90 = £7.95, so −£7.95) is recovered in the
+    # next run, after what was adjusted before; the re-settlement is out of date again, and reconcile says so.
+    corrected = visits("premier-care", "zone-1", "2019-05", 1, "LATE")[0]
+    corrected[6] = corrected[8] = "30"
+    import_visits(book, tmp_path, "correction.csv", [corrected], on=date(2020, 9, 5))
+    june = book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, 9, 10), "monthly payment"), WIRRAL,
+                                         "2020-06")  # fmt: skip
+    assert [(line["provider"], line["amount"], line["label"]) for line in june["lines"]] == [
+        ("premier-care", "-7.95", "closed-year adjustment 2019-20: priced activity of 2019-20 now £3,331.05, closed "
+                                  "with settlement 1 at £3,120.00, adjusted before £219.00"),
+    ]  # fmt: skip
+    later = reconcile(book.read_engine, accountant, YEAR)
+    assert [(a["provider"], a["month"], a["amount"]) for a in later["closed"]["adjustments"]] == [
+        ("haven-care", "2020-04", D("30.00")), ("premier-care", "2020-04", D("219.00")),
+        ("premier-care", "2020-06", D("-7.95")),
+    ]  # fmt: skip
+    assert later["closed"]["due_in_next_run"] == {}
+    assert any("priced activity is now £3,331.05: changed since, a re-settlement is due" in named
+               for named in later["identities"][2]["differences"])  # fmt: skip
 
 
 def test_a_year_with_a_re_settlement_in_progress_is_not_closed(book, tmp_path):
