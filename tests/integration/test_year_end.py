@@ -120,10 +120,14 @@ def backdated_review(book) -> None:
     book.reviews.open_rate_review(on(date(2020, 7, 16), "late review"), WIRRAL, YEAR)
     rates = [{"service": "standard", "zone": z, "band": None, "hourly_rate": "15.90"} for z in ZONES]
     book.reviews.propose_rates(on(date(2020, 7, 17), "uplift"), WIRRAL, YEAR, rates, "the cost of care exercise")
-    book.reviews.decide_rate_review(
+    decided = book.reviews.decide_rate_review(
         on(date(2020, 7, 20), "panel"), WIRRAL, YEAR, "accepted", reasons="backdated to 1 April 2019",
         decided_by="joint commissioning panel", effective_from=date(2019, 4, 1),
     )  # fmt: skip
+    assert decided["closed_years"] == (
+        "rates backdated in the closed year 2019-20 (closed with settlement 1): recorded, paid as a closed-year "
+        "adjustment in the next open payment run, and that year's settlement is out of date until it is re-settled"
+    )
 
 
 def figures(view, kind: str, figure: str) -> dict[str, str]:
@@ -145,8 +149,13 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
     assert views.settlement(book.read_engine, accountant, WIRRAL, YEAR)["out_of_date"] == []
 
     # Late changes are recorded, never refused: a late visit and a backdated rate into the closed year.
-    import_visits(book, tmp_path, "may-late.csv", visits("premier-care", "zone-1", "2019-05", 10, "LATE"),
-                  on=date(2020, 7, 16))  # fmt: skip
+    late = import_visits(book, tmp_path, "may-late.csv", visits("premier-care", "zone-1", "2019-05", 10, "LATE"),
+                         on=date(2020, 7, 16))  # fmt: skip
+    assert late.message == (
+        "recorded 10 new visits from may-late.csv; visits dated in the closed year 2019-20 (closed with settlement "
+        "1): recorded, paid as a closed-year adjustment in the next open payment run, and that year's settlement is "
+        "out of date until it is re-settled"
+    )
     backdated_review(book)
     stale = views.settlement(book.read_engine, accountant, WIRRAL, YEAR)["out_of_date"]
     assert [(s["what"], s["provider"]) for s in stale] == [
