@@ -366,6 +366,8 @@ def _shown(s: _Recorded, access: Access, out_of_date: list[dict[str, Any]]) -> d
     }
     own = only_provider(access)
     if own is not None:
+        # a note about one provider's figures (a closed year's late change) is that provider's alone
+        view["out_of_date"] = [note for note in out_of_date if note.get("provider") in (None, own)]
         view["statement"] = provider_statement(statement, own)
         if s.comparison is not None:
             view["comparison"] = provider_comparison(s.comparison, own)

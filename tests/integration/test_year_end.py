@@ -44,7 +44,7 @@ import pytest
 from domain.envelope import SYSTEM
 from domain.errors import OpenbookError
 from domain.returns.cost_return import CostReturn
-from ledger.authorisation import access_for
+from ledger.authorisation import access_for, provider_access
 from ledger.jsonable import json_ready
 from ledger.queries import settlements as views
 from ledger.queries.reconcile import reconcile
@@ -53,6 +53,7 @@ from tests.integration.settlement_setup import (
     BANDS,
     CCG_ACCOUNTANT,
     COUNCIL_ACCOUNTANT,
+    PREMIER_FINANCE,
     YEAR,
     accepted_return,
     by,
@@ -166,6 +167,10 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
         "£3,339.00: the difference £219.00 is paid as a closed-year adjustment in the next open payment run; draft "
         "the settlement again: a re-settlement follows"
     )
+
+    premier = provider_access(book.records, PREMIER_FINANCE, WIRRAL, "premier-care")
+    mine = views.settlement(book.read_engine, premier, WIRRAL, YEAR)["out_of_date"]
+    assert mine == [stale[1]]  # its own note only: never another provider's figures
 
     # The next open month's run: April 2020's own line, and the closed year's adjustment, named, per provider.
     import_visits(book, tmp_path, "april-2020.csv", visits("premier-care", "zone-1", "2020-04", 20, "N"),
