@@ -97,7 +97,8 @@ class YearEnd(LedgerAggregate):
         return f"{self.agreement} {self.financial_year}"
 
     def describe(self) -> str:
-        return f"{self.financial_year} of {self.agreement}, closed on {self.closed_on.isoformat()} with settlement {self.settlement}"
+        closed = f"closed on {self.closed_on.isoformat()} with settlement {self.settlement}"
+        return f"{self.financial_year} of {self.agreement}, {closed}"
 
     @classmethod
     def close(

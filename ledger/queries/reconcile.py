@@ -32,7 +32,7 @@ every provider's figures.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -161,7 +161,7 @@ def reconcile(engine: Engine, access: Access, financial_year: str) -> dict[str, 
     drafted = settlement(engine, access, agreement, year, chosen[-1]["sequence"]) if chosen else None
     closed = _closed(engine, found)
     identities = [
-        _priced_is_paid_and_due(found),
+        _still_due_paid_after_close(_priced_is_paid_and_due(found), closed),
         _runs_are_their_statements(found),
         _actual_is_priced_and_incentives(engine, access, found, drafted),
         _balances_and_paid_are_the_cost(found, drafted, closed),
@@ -384,6 +384,20 @@ def _closed(engine: Engine, found: _Year) -> dict[str, Any] | None:
         "paid_where": ", ".join(sorted({f"{a['month']} run" for a in adjustments})),
         "due_in_next_run": {p: v for p, v in due.items() if v != 0},
     }
+
+
+def _still_due_paid_after_close(identity: Identity, closed: dict[str, Any] | None) -> Identity:
+    """Identity 1 of a closed year: of what is still due, the closed-year adjustments later runs paid (and where)
+    and what the next open run will pay, named as parts (included, not added)."""
+    if closed is None or identity.not_applicable is not None or not closed["counted_as_paid"]:
+        return identity
+    parts = (
+        (f"of still due, paid as closed-year adjustments in later runs ({closed['paid_where'] or 'none yet'})",
+         total(closed["paid_in_later_runs"].values())),
+        ("of still due, due as closed-year adjustments in the next open run",
+         total(closed["due_in_next_run"].values())),
+    )  # fmt: skip
+    return replace(identity, parts=(*identity.parts, *parts))
 
 
 def _closed_year_lines_of_runs(found: _Year) -> tuple[tuple[str, Decimal], ...]:

@@ -18,8 +18,8 @@ in every zone, no KPIs, no profit cap, so no clawback):
   "closed-year adjustment 2019-20" of priced activity now less at close:
   premier £3,339.00 − £3,120.00 = **£219.00** (the late visits, 10 h ×
   £15.90 = £159.00, and the backdated rate on April's 200 h × £0.30 =
-  £60.00), haven £1,590.00 − £1,560.00 = **£30.00** (100 h × £0.30). April 2020 pays premier £318.00 + £219.00 = £537.00, haven
-  £30.00.
+  £60.00), haven £1,590.00 − £1,560.00 = **£30.00** (100 h × £0.30). April
+  2020 pays premier £318.00 + £219.00 = £537.00, haven £30.00.
 * Re-settlement 2: actual £4,929.00, variance £471.00, all in the 90–100% band
   (from £4,860.00) × 50% = £235.50, split 3,339 : 1,590 — premier £159.53
   (235.50 × 3339 ÷ 4929 = 159.5326…), haven £75.97. Paid on account counts
@@ -177,7 +177,8 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
                   on=date(2020, 7, 21))  # fmt: skip
     run = book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, 7, 22), "monthly payment"), WIRRAL, "2020-04")
     assert run["providers"] == {"haven-care": "30.00", "premier-care": "537.00"}
-    adjustments = [(line["provider"], line["amount"], line["label"]) for line in run["lines"] if line.get("closed_year")]
+    adjustments = [(line["provider"], line["amount"], line["label"])
+                   for line in run["lines"] if line.get("closed_year")]  # fmt: skip
     assert adjustments == [
         ("haven-care", "30.00", "closed-year adjustment 2019-20: priced activity of 2019-20 now £1,590.00, closed with "
                                 "settlement 1 at £1,560.00, adjusted before £0.00"),
@@ -193,7 +194,8 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
     assert (statement["cumulative_paid"], statement["closed_year_adjustments_to_date"]) == (D("537.00"), D("219.00"))
     assert statement["priced_less_paid"] == 0  # £318.00 priced, £318.00 paid on account of 2020-21
     # A second run adjusts nothing again.
-    import_visits(book, tmp_path, "may-2020.csv", visits("haven-care", "zone-3", "2020-05", 1, "M"), on=date(2020, 8, 1))
+    import_visits(book, tmp_path, "may-2020.csv", visits("haven-care", "zone-3", "2020-05", 1, "M"),
+                  on=date(2020, 8, 1))  # fmt: skip
     may = book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, 8, 10), "monthly payment"), WIRRAL, "2020-05")
     assert may["providers"] == {"haven-care": "15.90"}
 
@@ -224,6 +226,8 @@ def test_a_late_visit_and_a_backdated_rate_in_a_closed_year_are_a_named_adjustme
     assert [(a["provider"], a["month"], a["amount"]) for a in closed_year["closed"]["adjustments"]] == [
         ("haven-care", "2020-04", D("30.00")), ("premier-care", "2020-04", D("219.00")),
     ]  # fmt: skip
+    first_parts = {p["label"]: p["amount"] for p in closed_year["identities"][0]["parts"]}
+    assert first_parts["of still due, paid as closed-year adjustments in later runs (2020-04 run)"] == D("249.00")
     fourth = closed_year["identities"][3]
     assert (fourth["left"]["amount"], fourth["right"]["amount"]) == (D("5164.50"), D("5164.50"))
     next_year = reconcile(book.read_engine, accountant, NEXT)
