@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy import Connection, Engine, Table, text
 
+from domain.errors import Unavailable
 from ledger.bootstrap import Openbook, read_models
 from ledger.files.chunks import ChunkStore
 from ledger.persistence.database import CONNECT_TIMEOUT_SECONDS, LOCK_TIMEOUT_SECONDS, Database
@@ -76,7 +77,10 @@ def read_model_differences(book: Openbook, progress: Progress | None = None) -> 
             found = compare(tables, runner.positions())
             if found is not None:
                 return found
-    raise RuntimeError(f"the live read models kept moving while they were compared ({ATTEMPTS} tries)")
+    raise Unavailable(
+        f"the live read models kept moving while they were compared ({ATTEMPTS} tries, or one is being rebuilt); "
+        "try again when they are quieter"
+    )
 
 
 class _LiveChunks(ChunkStore):

@@ -5,13 +5,15 @@ part): untouched, nothing is listed; then a settlement's figure and a cost
 return revision's total edited in the database are listed with their key,
 column, live and replayed values, and a deleted and a re-keyed row as rows on
 one side only. The check writes nothing live, and on PostgreSQL its scratch
-schema is gone afterwards.
+schema is gone afterwards. A command recorded while the replay runs is
+replayed too before the comparison.
 """
 
 from __future__ import annotations
 
 from demo.partnerships import load_demo
 from ledger.audit.read_models import Difference, read_model_differences
+from tests.integration.test_event_store import env, record_history
 
 
 def test_an_untouched_demo_lists_nothing_and_each_edited_row_is_listed(book, raw_sql, database):
@@ -52,3 +54,20 @@ def test_an_untouched_demo_lists_nothing_and_each_edited_row_is_listed(book, raw
     assert rekeyed == {("forged-care", False, True), ("premier-care", True, False)}
     assert len(found) == 5
     assert raw_sql("SELECT provider_amount FROM settlements") == [("999999.00",)]  # nothing live was rewritten
+
+
+def test_a_command_recorded_during_the_replay_is_replayed_too_before_comparing(book):
+    """The live read models move on while the replay runs: the check catches the replay up and compares again."""
+    record_history(book)
+    recorded: list[int] = []
+    steps: list[tuple[str, int, int]] = []
+
+    def record_once(name: str, reached: int, until: int) -> None:
+        steps.append((name, reached, until))
+        if not recorded:
+            book.organisations.register_organisation(env("during"), "delta-care", "Delta Care", "provider")
+            recorded.append(book.projections.head())
+
+    assert read_model_differences(book, progress=record_once) == []
+    assert recorded == [7] and book.projections.positions()["organisations"] == 7
+    assert ("organisations", 6, 6) in steps and ("organisations", 7, 7) in steps  # replayed to 6, then on to 7
