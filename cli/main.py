@@ -14,6 +14,7 @@ import click
 from cli.activity import activity
 from cli.agreements import agreements, postcode
 from cli.context import Context, OpenbookGroup, emit, json_option, pass_context
+from cli.database import database
 from cli.events import events
 from cli.incentives import incentives, kpis
 from cli.organisations import organisations
@@ -59,6 +60,7 @@ cli.add_command(pool)
 cli.add_command(payments)
 cli.add_command(settle)
 cli.add_command(reconcile)
+cli.add_command(database)
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from ledger.files.chunks import ChunkStore
 from ledger.persistence.database import Database
 from ledger.projections.activity import ActivityProjection
 from ledger.projections.agreements import AgreementsProjection
+from ledger.projections.base import Projection
 from ledger.projections.cost_returns import CostReturnsProjection
 from ledger.projections.incentives import IncentivesProjection
 from ledger.projections.organisations import OrganisationsProjection
@@ -71,21 +72,31 @@ class Openbook:
         self.ledger.close()
 
 
+def read_models(records: Records, chunks: ChunkStore) -> tuple[Projection, ...]:
+    """A new instance of every read model, in the order they catch up.
+
+    The one list of them: the ledger follows these, and the read-model check
+    (``ledger.audit.read_models``) replays the history into a fresh set.
+    """
+    return (
+        OrganisationsProjection(),
+        AgreementsProjection(),
+        RatesProjection(),
+        CostReturnsProjection(),
+        ActivityProjection(records, chunks),
+        IncentivesProjection(),
+        SettlementsProjection(),
+    )
+
+
 def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook:
     """Open the ledger on ``database`` and compose the use cases over it."""
     ledger = Ledger(database, create_tables=create_tables)
     records = Records(ledger.repository)
     chunks = ChunkStore(ledger.write_engine)
-    activity_projection = ActivityProjection(records, chunks)
-    ledger.projections.follow(
-        OrganisationsProjection(),
-        AgreementsProjection(),
-        RatesProjection(),
-        CostReturnsProjection(),
-        activity_projection,
-        IncentivesProjection(),
-        SettlementsProjection(),
-    )
+    projections = read_models(records, chunks)
+    ledger.projections.follow(*projections)
+    activity_projection = next(p for p in projections if isinstance(p, ActivityProjection))
     if create_tables:
         ledger.projections.create_tables()
         chunks.create_table()

@@ -5,6 +5,13 @@ the events table (so positions are issued in commit order); the chain rows
 and the idempotency claim are written after that lock is taken, in the same
 transaction. Triggers refuse UPDATE, DELETE and TRUNCATE. Positions come from
 a sequence: a rolled-back insert leaves a gap, but a position is never reused.
+
+The lock is taken through ``openbook_lock_events()``, a SECURITY DEFINER
+function of the tables' owner: PostgreSQL lets only a role that may UPDATE,
+DELETE or TRUNCATE a table lock it in EXCLUSIVE mode, and in the deployment of
+``docs/deployment.md`` the application's role may only INSERT and SELECT. There
+a schema-owner role creates these tables (``ledger.persistence.roles``), and a
+role that does not own them leaves their DDL alone when it opens the ledger.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from ledger.persistence.chain import GENESIS, event_hash
 from ledger.persistence.guards import Guard, InTransaction
 
 _GUARD_FUNCTION = "openbook_append_only"
+LOCK_FUNCTION = "openbook_lock_events"
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -46,6 +54,14 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                 ).format(guard),
             ]
         )
+        lock = SQL("{}.{}").format(schema, Identifier(LOCK_FUNCTION))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
+                "SET search_path = pg_catalog AS $$BEGIN LOCK TABLE {} IN EXCLUSIVE MODE; END;$$"
+            ).format(lock, SQL("{}.{}").format(schema, Identifier(self.events_table_name)))
+        )
+        self.lock_table_statements = [self.lock_table_statements[0], SQL("SELECT {}()").format(lock)]
         for table in (self.events_table_name, HASHES_TABLE, IDEMPOTENCY_TABLE):
             qualified = SQL("{}.{}").format(schema, Identifier(table))
             self.sql_create_statements.extend(
@@ -64,7 +80,26 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _create_table(self, curs: Any) -> None:
         """Serialise schema set-up: ledgers opening at once would otherwise deadlock on DDL."""
         curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (SCHEMA_LOCK_KEY,))
+        if self._owned_by_another_role(curs):
+            return
         super()._create_table(curs)
+
+    def _owned_by_another_role(self, curs: Any) -> bool:
+        """Whether the events table exists and belongs to a role this one does not act as.
+
+        Then a schema owner set the event store up (``docs/deployment.md``) and
+        this role may only append to it: its DDL (and any upgrade of it) is the
+        owner's to run, with ``openbook database grant-app-role``.
+        """
+        curs.execute(
+            SQL(
+                "SELECT NOT pg_has_role(c.relowner, 'USAGE') AS elsewhere FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s"
+            ),
+            (self.datastore.schema, self.events_table_name),
+        )
+        row = curs.fetchone()
+        return bool(row and row["elsewhere"])
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """First the command's guard; a command that changed nothing still claims its key (first_position 0)."""

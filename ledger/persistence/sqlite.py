@@ -3,7 +3,8 @@
 The library's SQLite table numbers events by an implicit rowid, which SQLite
 may reuse (after the last row is deleted) or renumber (on VACUUM). Here the
 position is an explicit ``INTEGER PRIMARY KEY AUTOINCREMENT`` (never reused,
-kept by VACUUM) and triggers refuse UPDATE and DELETE. Writers take the write
+kept by VACUUM) and triggers refuse UPDATE and DELETE, and any INSERT over an
+existing row (``INSERT OR REPLACE`` would otherwise delete it unguarded). Writers take the write
 lock up front (``BEGIN IMMEDIATE``), so reading the last hash and appending the
 next cannot interleave between processes. The library puts the file in WAL
 mode on its first connection (the mode is kept in the file), so readers here
@@ -44,6 +45,25 @@ def _append_only(table: str) -> list[str]:
     ]
 
 
+def _no_overwrite(table: str, clash: str) -> str:
+    """Refuse an INSERT that clashes with an existing row, whatever its conflict clause.
+
+    ``INSERT OR REPLACE`` / ``REPLACE INTO`` resolve a clash by deleting the old
+    row without firing the DELETE trigger (SQLite fires delete triggers for
+    REPLACE only with recursive triggers on), so the UPDATE/DELETE guards alone
+    let a plain statement rewrite history. A BEFORE INSERT trigger runs before
+    any conflict resolution, so it refuses REPLACE, ``ON CONFLICT DO UPDATE``
+    and a plain duplicate alike (still an IntegrityError, as a duplicate key is).
+    ``clash`` is the condition on ``NEW`` that matches an existing row by any
+    unique key.
+    """
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_overwrite BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) "
+        f"BEGIN SELECT RAISE(ABORT, 'openbook: {table} is append-only'); END"
+    )
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: Any, events_table_name: str = EVENTS_TABLE):
         super().__init__(datastore, events_table_name)
@@ -69,6 +89,13 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             *_append_only(self.events_table_name),
             *_append_only(HASHES_TABLE),
             *_append_only(IDEMPOTENCY_TABLE),
+            _no_overwrite(
+                self.events_table_name,
+                "notification_id = NEW.notification_id "
+                "OR (originator_id = NEW.originator_id AND originator_version = NEW.originator_version)",
+            ),
+            _no_overwrite(HASHES_TABLE, "notification_id = NEW.notification_id"),
+            _no_overwrite(IDEMPOTENCY_TABLE, "key = NEW.key"),
         ]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
