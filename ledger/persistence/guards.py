@@ -50,6 +50,17 @@ def hold(tx: InTransaction, key: int, *, shared: bool = False) -> None:
         tx.query(f"SELECT {function}(?)", (key,))
 
 
+def exclude_writers(tx: InTransaction) -> None:
+    """Let no other command record until this transaction ends: what a guard reads of the head stays the head.
+
+    SQLite needs nothing (``BEGIN IMMEDIATE``). On PostgreSQL this takes, now,
+    the EXCLUSIVE lock on the events table that the recorder would take just
+    before inserting (readers are not blocked).
+    """
+    if tx.dialect == "postgresql":
+        tx.query(f"LOCK TABLE {EVENTS_TABLE} IN EXCLUSIVE MODE", ())
+
+
 def events_after(tx: InTransaction, mapper: Mapper, position: int, topic: str) -> list[Any]:
     """The domain events of one topic recorded after ``position``, read inside the transaction."""
     rows = tx.query(
