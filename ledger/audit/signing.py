@@ -42,6 +42,7 @@ __all__ = [
     "SigningKey",
     "checkpoint_json",
     "checkpoint_message",
+    "checkpoint_of_head",
     "current_head",
     "event_message",
     "generate_key_files",
@@ -94,11 +95,10 @@ class SigningKey:
 
     private: Ed25519PrivateKey
     key_id: str
-    path: str | None = None
 
     @classmethod
-    def of(cls, private: Ed25519PrivateKey, path: str | None = None) -> SigningKey:
-        return cls(private, key_id(private.public_key()), path)
+    def of(cls, private: Ed25519PrivateKey) -> SigningKey:
+        return cls(private, key_id(private.public_key()))
 
     @property
     def public(self) -> Ed25519PublicKey:
@@ -142,7 +142,7 @@ def load_signing_key(path: str | os.PathLike[str]) -> SigningKey:
         raise SettingsError(f"signing key {shown} (OPENBOOK_SIGNING_KEY): not a usable key ({reason}); {expected}") from None
     if not isinstance(private, Ed25519PrivateKey):
         raise SettingsError(f"signing key {shown} (OPENBOOK_SIGNING_KEY): {_kind(private)}, not Ed25519; {expected}")
-    return SigningKey.of(private, shown)
+    return SigningKey.of(private)
 
 
 def _kind(private: object) -> str:
@@ -164,8 +164,8 @@ def generate_key_files(out: str | os.PathLike[str]) -> SigningKey:
     private_path, public_path = Path(out), Path(f"{out}.pub")
     for path in (private_path, public_path):
         if path.exists():
-            raise Conflict(f"--out: {path} already exists; a key file is never overwritten, choose another name")
-    key = SigningKey.of(Ed25519PrivateKey.generate(), str(private_path))
+            raise Conflict(f"key file {path} already exists; a key file is never overwritten: choose another name")
+    key = SigningKey.of(Ed25519PrivateKey.generate())
     pem = key.private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -177,9 +177,9 @@ def generate_key_files(out: str | os.PathLike[str]) -> SigningKey:
         with open(public_path, "x", encoding="ascii") as f:
             f.write(f"# openbook signing key {key.key_id}\n{key.public_line}\n")
     except FileExistsError as e:
-        raise Conflict(f"--out: {e.filename} already exists; a key file is never overwritten") from None
+        raise Conflict(f"key file {e.filename} already exists; a key file is never overwritten") from None
     except OSError as e:
-        raise SettingsError(f"--out: cannot write {e.filename or private_path}: {e.strerror or e}") from None
+        raise SettingsError(f"key file: cannot write {e.filename or private_path}: {e.strerror or e}") from None
     return key
 
 
@@ -212,7 +212,7 @@ def checkpoint_json(checkpoint: dict[str, Any]) -> str:
     return json.dumps(checkpoint, ensure_ascii=True)
 
 
-def head_checkpoint(recorder: Any, key: SigningKey | None, now: datetime | None = None) -> dict[str, Any]:
+def checkpoint_of_head(recorder: Any, key: SigningKey | None, now: datetime | None = None) -> dict[str, Any]:
     """A checkpoint of the recorder's chain head now; an empty history's is position 0, GENESIS, 0 events."""
     head = recorder.chain_head()
     position, chain_hash, events = head if head is not None else (0, GENESIS, 0)
@@ -225,4 +225,4 @@ def current_head(book: Openbook) -> dict[str, Any]:
     Beside it a reader cites ``latest_recorded_checkpoint(book.read_engine)``,
     the last head attested in the history itself.
     """
-    return head_checkpoint(book.ledger.recorder, book.ledger.signing_key)
+    return checkpoint_of_head(book.ledger.recorder, book.ledger.signing_key)

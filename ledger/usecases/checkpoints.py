@@ -17,7 +17,7 @@ from domain.audit.checkpoint import Checkpoint
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict, IntegrityFailure, RuleBroken
 from ledger.application import Ledger
-from ledger.audit.signing import head_checkpoint
+from ledger.audit.signing import checkpoint_of_head
 from ledger.authorisation import authorise
 from ledger.persistence import EVENTS_TABLE
 from ledger.persistence.guards import InTransaction, exclude_writers
@@ -50,7 +50,7 @@ class CheckpointUseCases:
         made: dict[str, Any] = {}
 
         def build() -> tuple[list[LedgerAggregate], dict[str, Any]]:
-            checkpoint = head_checkpoint(self.ledger.recorder, self.ledger.signing_key)
+            checkpoint = checkpoint_of_head(self.ledger.recorder, self.ledger.signing_key)
             if checkpoint["position"] == 0:
                 raise RuleBroken("record checkpoint: the history is empty; there is no head to attest yet")
             if self.records.exists(Checkpoint.create_id(checkpoint["position"])):

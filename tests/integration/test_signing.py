@@ -168,7 +168,7 @@ def test_a_command_recorded_while_the_checkpoint_is_made_moves_what_it_attests(o
     transaction sees the head moved, nothing is recorded, and the checkpoint is made again from the new head."""
     book, other = open_with(new_key()), open_with(None)
     register(book, "alpha")
-    real, calls = checkpoints.head_checkpoint, []
+    real, calls = checkpoints.checkpoint_of_head, []
 
     def made_while_another_records(recorder, key):
         made = real(recorder, key)
@@ -177,7 +177,7 @@ def test_a_command_recorded_while_the_checkpoint_is_made_moves_what_it_attests(o
             register(other, "meanwhile")  # recorded after the head was read, before the checkpoint
         return made
 
-    monkeypatch.setattr(checkpoints, "head_checkpoint", made_while_another_records)
+    monkeypatch.setattr(checkpoints, "checkpoint_of_head", made_while_another_records)
     result = book.checkpoints.record_checkpoint(Envelope(SYSTEM, ON, "busy"))
     meanwhile = sorted(chain(book))[1]
     assert calls == [sorted(chain(book))[0], meanwhile]
