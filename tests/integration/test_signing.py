@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cli.main import cli
 from domain.envelope import SYSTEM, Envelope
 from domain.errors import RuleBroken
+from domain.organisations.organisation import Organisation
 from ledger.audit.signing import SigningKey, current_head, generate_key_files
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
@@ -92,7 +93,9 @@ def test_every_event_recorded_with_a_key_is_signed_and_those_before_it_are_not(o
     register(open_with(None), "before-one", "before-two")
     key = new_key()
     book = open_with(key)
-    register(book, "after-one", "after-two", "after-three")
+    register(book, "after-one")
+    envelope = Envelope(SYSTEM, ON, "two in one transaction")
+    book.ledger.save(*(Organisation.register(envelope, code, code.title(), "provider") for code in ("two", "three")))
     hashes = chain(book)
     positions = sorted(hashes)
     assert len(positions) == 5
@@ -183,6 +186,16 @@ def test_a_command_recorded_while_the_checkpoint_is_made_moves_what_it_attests(o
     assert calls == [sorted(chain(book))[0], meanwhile]
     assert (result["checkpoint"]["position"], result["checkpoint"]["events"]) == (meanwhile, 2)
     assert sorted(chain(book)) == [calls[0], meanwhile, result["recorded_in"]]  # one checkpoint event, after it
+
+
+def test_a_retried_checkpoint_returns_the_first_and_records_nothing(open_with):
+    book = open_with(new_key())
+    register(book, "alpha")
+    first = book.checkpoints.record_checkpoint(Envelope(SYSTEM, ON, "monthly", "checkpoint-2020-04"))
+    head = book.ledger.recorder.max_notification_id()
+    again = book.checkpoints.record_checkpoint(Envelope(SYSTEM, ON, "monthly", "checkpoint-2020-04"))
+    assert again == first and book.ledger.recorder.max_notification_id() == head == first["recorded_in"]
+    assert book.ledger.replayed == ["checkpoint-2020-04"]
 
 
 def test_an_empty_history_has_no_head_to_checkpoint(open_with):
