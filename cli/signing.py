@@ -68,9 +68,11 @@ def keys_show(as_json: bool) -> None:
 def _checkpoint_lines(d: dict[str, Any]) -> list[str]:
     c = d["checkpoint"]
     signed = f"signed by key {c['key_id']}" if c["key_id"] else "unsigned: no signing key (OPENBOOK_SIGNING_KEY)"
-    where = f"recorded as event {d['recorded_in']:,}; " if d.get("recorded_in") else ""
+    by = f" by {d['recorded_by']}" if d.get("recorded_by") else ""
+    where = f"recorded as event {d['recorded_in']:,}{by}; " if d.get("recorded_in") else ""
     lines = [
-        f"checkpoint of head position {c['position']:,} ({c['events']:,} events) at {c['recorded_at']}",
+        f"checkpoint of head position {c['position']:,} ({c['events']:,} event{'' if c['events'] == 1 else 's'}) "
+        f"at {c['recorded_at']}",
         f"  hash {c['hash']}",
         f"  {where}{signed}",
     ]
@@ -99,6 +101,8 @@ def checkpoint(
     """
     if head_only and latest:
         raise click.UsageError("--head and --latest: choose one")
+    if (head_only or latest) and (reason or idempotency_key):
+        raise click.UsageError("--reason and --key are for recording a checkpoint, not with --head or --latest")
     if out is not None and out.exists():  # checked before anything is recorded
         raise Conflict(f"--out: {out} already exists; a checkpoint file is evidence and is never overwritten")
     book = context.book

@@ -33,18 +33,18 @@ class CheckpointUseCases:
         self.records = records
 
     def record_checkpoint(self, envelope: Envelope) -> dict[str, Any]:
-        """Attest the current head: ``{"checkpoint": JSON as signed, "recorded_in": position of its own event}``."""
+        """Attest the current head; returns what ``latest_recorded_checkpoint`` then shows: ``{"checkpoint": the JSON
+        as signed, "recorded_in": the position of its own event, "recorded_by": the actor}``."""
         authorise(self.records, envelope.actor, "record_checkpoint")
-        for attempt in range(ATTEMPTS):
+        for _attempt in range(ATTEMPTS):
             try:
                 return self._record_once(envelope)
             except _HeadMoved:
-                if attempt == ATTEMPTS - 1:
-                    raise ConcurrencyConflict(
-                        "record checkpoint: other commands kept recording while the checkpoint was made; "
-                        "nothing was recorded — try again"
-                    ) from None
-        raise AssertionError("unreachable")
+                continue  # made again from the new head
+        raise ConcurrencyConflict(
+            "record checkpoint: other commands kept recording while the checkpoint was made; "
+            "nothing was recorded — try again"
+        )
 
     def _record_once(self, envelope: Envelope) -> dict[str, Any]:
         made: dict[str, Any] = {}
@@ -66,7 +66,8 @@ class CheckpointUseCases:
 
         # No payload beyond the command itself: a retry with the same key returns the first checkpoint.
         result = self.ledger._execute("record_checkpoint", {}, envelope, build, guard=head_unchanged)
-        return {**result, "recorded_in": self._recorded_in(result["checkpoint"]["position"])}
+        recorded_in = self._recorded_in(result["checkpoint"]["position"])
+        return {**result, "recorded_in": recorded_in, "recorded_by": str(envelope.actor)}
 
     def _recorded_in(self, attested: int) -> int:
         """The position of the event that recorded the checkpoint of ``attested`` (the first such after it)."""

@@ -157,7 +157,7 @@ def test_a_recorded_checkpoint_attests_the_head_before_its_own_event_and_is_show
     head = book.ledger.recorder.max_notification_id()
     assert result["recorded_in"] == head > position
     assert verifies(key.public_line, event_message(chain(book)[head]), signatures(book)[head][1])
-    assert latest_recorded_checkpoint(book.read_engine) == {
+    assert latest_recorded_checkpoint(book.read_engine) == result == {
         "checkpoint": checkpoint, "recorded_in": head, "recorded_by": "system",
     }  # fmt: skip
     # The next checkpoint attests the first one's event: the history shows when each head was attested.
