@@ -23,6 +23,7 @@ from cli.rates import rates
 from cli.reconcile import reconcile
 from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
+from cli.signing import checkpoint, keys
 from cli.users import users
 
 # After a command the CLI says itself when the read models are behind (Context.say_if_behind);
@@ -61,6 +62,8 @@ cli.add_command(payments)
 cli.add_command(settle)
 cli.add_command(reconcile)
 cli.add_command(database)
+cli.add_command(keys)
+cli.add_command(checkpoint)
 
 
 @cli.command()

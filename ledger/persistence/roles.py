@@ -22,8 +22,9 @@ from eventsourcing.utils import Environment
 from psycopg.sql import SQL, Identifier
 
 from domain.errors import SettingsError
+from ledger.persistence import LOCK_FUNCTION
 from ledger.persistence.database import Database
-from ledger.persistence.postgres import _GUARD_FUNCTION, LOCK_FUNCTION, PostgresLedgerFactory
+from ledger.persistence.postgres import _GUARD_FUNCTION, PostgresLedgerFactory
 
 #: Every table of the schema guarded as append-only (owned by this role): the event store's, whatever its version.
 _GUARDED_TABLES = SQL(
