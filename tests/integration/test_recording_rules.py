@@ -342,6 +342,11 @@ CASES = [
          CCG, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 9)),
     Case("close_year", lambda b, e, t: b.settlements.close_year(e, WIRRAL, "2019-20"),
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 10), outcome="conflict", extra={"why": "closed"}),
+    # the history itself: an auditor or an admin attests its head; it changes no figure
+    Case("record_checkpoint", lambda b, e, t: b.checkpoints.record_checkpoint(e),
+         AUDITOR, {PREMIER: "not-allowed", HEREFORDSHIRE_ACCOUNTANT: "not-allowed"}),  # (COUNCIL is an auditor by now)
+    Case("record_checkpoint", lambda b, e, t: b.checkpoints.record_checkpoint(e),
+         WIRRAL_ADMIN, {HAVEN: "not-allowed"}, extra={"why": "an admin"}),
 ]  # fmt: skip
 
 

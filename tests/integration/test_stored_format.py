@@ -22,6 +22,7 @@ from domain.activity.activity_import import ActivityImport
 from domain.activity.arrears import Arrears
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
+from domain.audit.checkpoint import Checkpoint
 from domain.envelope import SYSTEM, Envelope
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.incentives.incentive_scheme import IncentiveScheme
@@ -97,6 +98,7 @@ def test_renamed_and_moved_classes_still_replay(book, monkeypatch):
 AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
     KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, YearEnd,
+    Checkpoint,
 )  # fmt: skip
 
 
