@@ -143,12 +143,12 @@ class ProjectionRunner:
             for projection in self.projections.values():
                 wanted = projection.fingerprint(conn.dialect)
                 if built.get(projection.name) == wanted:
-                    for table in projection.tables:
+                    for table in projection.stored_tables:
                         table.create(conn, checkfirst=True)
                     continue
-                for table in reversed(projection.tables):
+                for table in reversed(projection.stored_tables):
                     table.drop(conn, checkfirst=True)
-                for table in projection.tables:
+                for table in projection.stored_tables:
                     table.create(conn)
                 self._lock_position(conn, projection)
                 conn.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
@@ -164,7 +164,7 @@ class ProjectionRunner:
             return False
         built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
         return all(
-            built.get(p.name) == p.fingerprint(conn.dialect) and {t.name for t in p.tables} <= present
+            built.get(p.name) == p.fingerprint(conn.dialect) and {t.name for t in p.stored_tables} <= present
             for p in self.projections.values()
         )
 
@@ -331,7 +331,8 @@ class ProjectionRunner:
     def _apply(self, conn: Connection, projection: Projection, notification: Any) -> bool:
         """Apply one event (True: partly, more to do); a handler's failure is ``_NotApplied``."""
         try:
-            return projection.apply(conn, self.mapper.to_domain_event(notification), notification.id)
+            writes = projection.writes(conn, notification.id)
+            return projection.apply(writes, self.mapper.to_domain_event(notification), notification.id)
         except (OperationalError, InterfaceError):  # the database, not the event: a lock wait, a lost connection
             raise
         except Exception as e:  # noqa: BLE001 - any other failure of a handler stops this projection only
