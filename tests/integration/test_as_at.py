@@ -11,6 +11,7 @@ visits) refuse to answer rather than show today's rows.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -220,3 +221,77 @@ def test_as_at_a_time_is_the_last_position_recorded_by_then(demo):
         resolve_as_at(recorder, mapper, str(head + 1))
     with pytest.raises(InvalidInput, match="neither a position"):
         resolve_as_at(recorder, mapper, "last tuesday")
+
+
+# --- the command line: "what did it show then?" is one command ---------------------------------------
+
+
+def _cli(book: Openbook, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    url = book.database.url.render_as_string(hide_password=False)
+    return CliRunner().invoke(cli, ["--database", url, *args], env={"OPENBOOK_USER": None})
+
+
+def _positions(book: Openbook, topic_part: str) -> list[tuple[int, str, Any]]:
+    """(position, topic, event) of every event whose topic contains ``topic_part``, in order."""
+    events = book.ledger.recorder.select_notifications(start=1, limit=book.projections.head())
+    return [(n.id, n.topic, book.ledger.mapper.to_domain_event(n)) for n in events if topic_part in n.topic]
+
+
+def test_returns_show_as_at_shows_the_return_as_it_stood_then(demo):
+    returns = _positions(demo, "cost-return.")
+    drafted = next(p for p, t, e in returns if t.endswith(".drafted") and e.provider == "premier-care")
+    premier = next(e.originator_id for p, t, e in returns if p == drafted)
+    steps = [(p, t.rsplit(".", 1)[1]) for p, t, e in returns if e.originator_id == premier]
+    assert [s for _, s in steps] == ["drafted", "submitted", "accepted"]
+    steps = [(p, {"drafted": "draft"}.get(s, s)) for p, s in steps]
+    key = ["--agreement", "wirral-homecare", "--provider", "premier-care", "--period", "2019-20-Q1"]
+
+    before = _cli(demo, "returns", "show", *key, "--as-at", str(drafted - 1))
+    assert before.exit_code == 1 and "is not filed" in before.stderr
+    for position, status in steps:
+        shown = _cli(demo, "returns", "show", *key, "--as-at", str(position), "--json")
+        assert shown.exit_code == 0, shown.stderr
+        data = json.loads(shown.stdout)
+        assert data["as_at"]["position"] == position
+        assert data["status"] == status
+        text = _cli(demo, "returns", "show", *key, "--as-at", str(position)).stdout.splitlines()
+        assert text[0].startswith(f"as known at position {position:,} (recorded ")
+        assert text[1].endswith(f": {status}")
+    assert data["rate"]["average_paid"] is None  # accepted before any activity was imported
+    live = json.loads(_cli(demo, "returns", "show", *key, "--json").stdout)
+    assert "as_at" not in live and live["rate"]["average_paid"] is not None
+    now = json.loads(_cli(demo, "returns", "show", *key, "--as-at", str(demo.projections.head()), "--json").stdout)
+    assert now.pop("as_at")["position"] == demo.projections.head()
+    assert now == live
+
+
+def test_market_as_at_counts_the_returns_accepted_by_then(demo):
+    accepted = [p for p, t, e in _positions(demo, "cost-return.accepted")]
+    providers = []
+    for position in (accepted[0] - 1, accepted[1], accepted[3], demo.projections.head()):
+        shown = _cli(demo, "market", "--agreement", "wirral-homecare", "--period", "2019-20-Q1", "--as-at",
+                     str(position), "--json")  # fmt: skip
+        assert shown.exit_code == 0, shown.stderr
+        data = json.loads(shown.stdout)
+        assert data["as_at"]["position"] == position
+        providers.append(data["providers"] if "providers" in data else data)
+    live = json.loads(_cli(demo, "market", "--agreement", "wirral-homecare", "--period", "2019-20-Q1", "--json").stdout)
+    assert providers[-1] == (live["providers"] if "providers" in live else live)
+    assert providers[0] != providers[1] != providers[2]
+
+
+def test_settle_show_as_at_before_the_draft_says_none_and_at_it_shows_the_draft(demo):
+    [(drafted, _topic, _event)] = _positions(demo, "settlement.drafted")
+    key = ["--agreement", "wirral-homecare", "--year", "2019-20"]
+    before = _cli(demo, "settle", "show", *key, "--as-at", str(drafted - 1))
+    assert before.exit_code == 1 and "has been drafted" in before.stderr
+    then = json.loads(_cli(demo, "settle", "show", *key, "--as-at", str(drafted), "--json").stdout)
+    live = json.loads(_cli(demo, "settle", "show", *key, "--json").stdout)
+    assert then.pop("as_at")["position"] == drafted
+    assert then == live
+    by_time = json.loads(_cli(demo, "settle", "show", *key, "--as-at", "2999-01-01", "--json").stdout)
+    assert by_time["as_at"]["position"] == demo.projections.head()
