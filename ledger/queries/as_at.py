@@ -25,7 +25,6 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, FromClause, Table, event, select
 from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import ClauseElement, ColumnClause
 from sqlalchemy.sql.selectable import Select
 
 from domain.errors import InvalidInput, Unavailable
@@ -110,58 +109,72 @@ def table_at(table: Table, as_at: AsAt | None) -> FromClause:
 
 
 def known_at(engine: Engine, as_at: AsAt | None) -> Engine:
-    """``engine`` itself when ``as_at`` is None, else an engine whose every query reads as known at ``as_at``."""
+    """``engine`` itself when ``as_at`` is None, else an engine whose every query reads as known at ``as_at``.
+
+    Make one per command or page: which read models have reached the
+    position is checked once per read model for the engine's life (as a live
+    read during a rebuild, a read during one would see what the rebuild has done so far).
+    """
     if as_at is None:
         return engine
     if not event.contains(engine, "before_execute", _as_at):
         event.listen(engine, "before_execute", _as_at, retval=True)
-    return engine.execution_options(**{AS_AT_OPTION: as_at})
+    return engine.execution_options(**{AS_AT_OPTION: _Reader(as_at)})
+
+
+class _Reader:
+    """What an engine from ``known_at`` reads as at: the position, each table's versions then, the read models checked."""
+
+    def __init__(self, as_at: AsAt):
+        self.as_at = as_at
+        self.tables: dict[Table, FromClause] = {}
+        self.reached: set[str] = set()
+
+    def table(self, table: Table) -> FromClause:
+        found = self.tables.get(table)
+        if found is None:
+            found = self.tables[table] = table_at(table, self.as_at)
+        return found
 
 
 def _as_at(conn: Any, statement: Any, multiparams: Any, params: Any, options: Any) -> Any:
     """Rewrite a query run through ``known_at``'s engine so it reads each read model as at the position."""
-    as_at = options.get(AS_AT_OPTION) or conn.get_execution_options().get(AS_AT_OPTION)
-    if as_at is None:
+    reader = options.get(AS_AT_OPTION) or conn.get_execution_options().get(AS_AT_OPTION)
+    if reader is None:
         return statement, multiparams, params
     if not isinstance(statement, Select):
         raise TypeError(f"a reader as known at a past position only reads: {type(statement).__name__} refused")
-    read = _read_models(statement)
-    if not read:
-        return statement, multiparams, params
-    _check_reached(conn, as_at, read)
-    replacements = {table: table_at(table, as_at) for table in read}
+    read: set[Table] = set()
 
     def replace(element: Any) -> Any:
-        if isinstance(element, Table) and element in replacements:
-            return replacements[element]
-        if isinstance(element, Column) and element.table in replacements:
-            return replacements[element.table].c[element.name]
+        if isinstance(element, Table) and owner_of(element) is not None:
+            read.add(element)
+            return reader.table(element)
+        if isinstance(element, Column) and isinstance(element.table, Table) and owner_of(element.table) is not None:
+            read.add(element.table)
+            return reader.table(element.table).c[element.name]
         return None
 
-    return visitors.replacement_traverse(statement, {}, replace), multiparams, params
+    rewritten = visitors.replacement_traverse(statement, {}, replace)
+    _check_reached(conn, reader, read)
+    return rewritten, multiparams, params
 
 
-def _read_models(statement: ClauseElement) -> set[Table]:
-    """The projections' tables a statement reads (others, such as the runner's own, read live)."""
-    found = set()
-    for element in visitors.iterate(statement):
-        table = element if isinstance(element, Table) else getattr(element, "table", None)
-        if isinstance(element, (Table, ColumnClause)) and isinstance(table, Table) and owner_of(table) is not None:
-            found.add(table)
-    return found
-
-
-def _check_reached(conn: Any, as_at: AsAt, tables: set[Table]) -> None:
+def _check_reached(conn: Any, reader: _Reader, tables: set[Table]) -> None:
     """Refuse when a read model read has not applied every event up to the position (it would show too little)."""
-    names = sorted({owner_of(t).name for t in tables})  # type: ignore[union-attr]
+    names = sorted({owner_of(t).name for t in tables} - reader.reached)  # type: ignore[union-attr]
+    if not names:
+        return
     query = select(positions.c.name, positions.c.position).where(positions.c.name.in_(names))
     reached = dict(conn.execute(query.execution_options(**{AS_AT_OPTION: None})).all())
+    position = reader.as_at.position
     for name in names:
-        if reached.get(name, 0) < as_at.position:
+        if reached.get(name, 0) < position:
             raise Unavailable(
                 f"the {name} read model has applied the events up to position {reached.get(name, 0):,} only, so it "
-                f"cannot show what was known at position {as_at.position:,}; see `openbook projections status`"
+                f"cannot show what was known at position {position:,}; see `openbook projections status`"
             )
+    reader.reached.update(names)
 
 
 def _moment(text: str) -> datetime:

@@ -4,7 +4,7 @@ The demo is recorded once per database. For each projection the runner
 follows, a second runner on a scratch database of the same kind, reading the
 same event store but told the log ends at P, replays the events up to P into
 fresh tables; at every position P each versioned table read "as at P"
-(``table_at``) must hold exactly the scratch table's rows, and "as at the
+(``table_at``) must hold exactly the scratch table's rows (every fifth P on PostgreSQL), and "as at the
 head" exactly the live table's. Tables whose versions are not kept (the
 visits) refuse to answer rather than show today's rows.
 """
@@ -148,7 +148,8 @@ def test_every_table_as_at_each_position_equals_a_replay_up_to_it(demo, database
     runner.create_tables()
     compared = 0
     try:
-        for position in range(0, head + 1):
+        every = 1 if databases.kind == "sqlite" else 5  # PostgreSQL's round trips: every fifth (and the head)
+        for position in [*range(0, head, every), head]:
             upto.stop = position
             runner.catch_up()
             as_at = _as_at(demo, position)
