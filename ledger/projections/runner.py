@@ -28,7 +28,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -47,6 +46,7 @@ from domain.errors import Unavailable
 from ledger.persistence import SCHEMA_LOCK_KEY
 from ledger.persistence.database import reading
 from ledger.projections.base import Projection
+from ledger.projections.tracking import metadata, positions
 
 BATCH_SIZE = 500
 #: SQLite's longest wait between two tries of a writer waiting for the lock (its default busy handler's).
@@ -57,16 +57,6 @@ ERROR_TEXT_LIMIT = 2_000
 logger = logging.getLogger(__name__)
 #: Where a read model's stopping is logged: a command's own note says it already (the CLI quiets this one).
 stopped_logger = logging.getLogger(f"{__name__}.stopped")
-
-metadata = MetaData()
-
-#: The last position each projection applied, written with its changes.
-positions = Table(
-    "projection_positions",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("position", Integer, nullable=False),
-)
 
 #: The fingerprint (``Projection.fingerprint``) each projection's tables were built with.
 schemas = Table(

@@ -29,7 +29,7 @@ from sqlalchemy.sql.selectable import Select
 
 from domain.errors import InvalidInput, Unavailable
 from ledger.projections.base import owner_of
-from ledger.projections.runner import positions
+from ledger.projections.tracking import positions
 from ledger.projections.versions import known_at as versions_known_at
 from ledger.projections.versions import live_columns
 
