@@ -83,9 +83,8 @@ class VersionedWrites:
     def execute(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
         table = getattr(statement, "table", None)
         history = self._histories.get(table) if isinstance(statement, (Insert, Update, Delete)) else None
-        if history is None:
+        if history is None or not isinstance(table, Table):
             return self._conn.execute(statement, parameters, **kwargs)
-        assert isinstance(table, Table)
         if isinstance(statement, Insert):
             return self._insert(table, history, statement, parameters, kwargs)
         if parameters is not None:  # an executemany update or delete: no handler writes one; refuse rather than guess
