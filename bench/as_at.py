@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.as_at", description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="visit rows to generate (default 100,000)")
     parser.add_argument("--repeat", type=int, default=20, help="runs of each query; the best counts (default 20)")
-    args = parser.parse_args(argv)
+    args, _others = parser.parse_known_args(argv)  # ``python -m bench`` passes every benchmark's options
     with tempfile.TemporaryDirectory(prefix="openbook-bench-as-at-") as work:
         print(f"demo ledger and {args.rows:,} visit rows ...", file=sys.stderr)
         csv_path, pristine, _ = prepare(work, args.rows)
