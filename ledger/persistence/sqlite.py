@@ -110,7 +110,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             ),
             _no_overwrite(HASHES_TABLE, "notification_id = NEW.notification_id"),
             _no_overwrite(IDEMPOTENCY_TABLE, "key = NEW.key"),
-            _no_overwrite(SIGNATURES_TABLE, "notification_id = NEW.notification_id"),
+            _no_overwrite(SIGNATURES_TABLE, "position = NEW.position"),
         ]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from cli.main import cli
 from ledger.audit.read_models import read_model_differences
 from ledger.bootstrap import open_openbook
-from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE
+from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, SIGNATURES_TABLE
 from ledger.persistence.database import Database
 from tests.integration.test_event_store import chain_break, env, record_history
 from tests.support import ok_json
@@ -50,7 +50,7 @@ def deployment(postgres_server_url: str) -> Iterator[tuple[Database, Database]]:
         admin.close()
 
 
-COLUMN = {EVENTS_TABLE: "topic", HASHES_TABLE: "hash", IDEMPOTENCY_TABLE: "digest"}
+COLUMN = {EVENTS_TABLE: "topic", HASHES_TABLE: "hash", IDEMPOTENCY_TABLE: "digest", SIGNATURES_TABLE: "signature"}
 
 
 def forbidden(table: str) -> list[str]:
@@ -75,7 +75,7 @@ def test_the_application_role_records_and_reads_but_cannot_change_or_unguard_the
     owner_url = as_owner.url.set(drivername="postgresql").render_as_string(hide_password=False)
     command = ["--database", owner_url, "database", "grant-app-role", as_app.url.username, "--json"]
     granted = ok_json(CliRunner().invoke(cli, command))
-    assert granted["append_only_tables"] == sorted([EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE])
+    assert granted["append_only_tables"] == sorted([EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, SIGNATURES_TABLE])
     assert ok_json(CliRunner().invoke(cli, command)) == granted  # safe to repeat (after an upgrade, say)
 
     book = open_openbook(as_app)  # creates the read models, as the application
@@ -90,7 +90,7 @@ def test_the_application_role_records_and_reads_but_cannot_change_or_unguard_the
             owners = dict(conn.execute("SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public'"))
             assert owners[EVENTS_TABLE] == owners[HASHES_TABLE] == owners[IDEMPOTENCY_TABLE] == as_owner.url.username
             assert owners["organisations"] == owners["activity_chunks"] == as_app.url.username
-            guarded = (EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE)
+            guarded = (EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, SIGNATURES_TABLE)
             before = {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in guarded}
             refused = []
             statements = [s for t in guarded for s in forbidden(t)]
@@ -111,5 +111,8 @@ def test_the_application_role_records_and_reads_but_cannot_change_or_unguard_the
         assert chain_break(book) is None
         book.organisations.rename_organisation(env(), "delta-care", "Delta Care Ltd")  # still records afterwards
         assert book.projections.head() == 8 and chain_break(book) is None
+        # A checkpoint excludes other writers through the owner's lock function, as the recorder does.
+        recorded = book.checkpoints.record_checkpoint(env("checkpoint"))
+        assert recorded["checkpoint"]["position"] == 8 and recorded["recorded_in"] == 9
     finally:
         book.close()
