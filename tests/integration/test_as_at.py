@@ -297,3 +297,16 @@ def test_settle_show_as_at_before_the_draft_says_none_and_at_it_shows_the_draft(
     assert then == live
     by_time = json.loads(_cli(demo, "settle", "show", *key, "--as-at", "2999-01-01", "--json").stdout)
     assert by_time["as_at"]["position"] == demo.projections.head()
+
+
+def test_activity_totals_as_at_before_and_after_the_import(demo):
+    """The totals are versioned (the visits are not): what was spent is answerable as at any position."""
+    imports = [p for p, t, e in _positions(demo, "activity-import.imported") if e.agreement == "wirral-homecare"]
+    assert imports, "the demo imports activity"
+    key = ["activity", "totals", "--agreement", "wirral-homecare", "--json"]
+    before = json.loads(_cli(demo, *key, "--as-at", str(imports[0] - 1)).stdout)
+    assert before["rows"] == []
+    after = json.loads(_cli(demo, *key, "--as-at", str(imports[0])).stdout)
+    assert after["rows"] and all(r["visits"] > 0 for r in after["rows"])
+    now = json.loads(_cli(demo, *key, "--as-at", str(demo.projections.head())).stdout)
+    assert now["rows"] == json.loads(_cli(demo, *key).stdout)
