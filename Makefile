@@ -6,10 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# make bench SIZE=small: a quick run (20,000 rows / events, one run each) instead of 1,000,000
+# make bench SIZE=small: a quick run (20,000 visit rows and exported events, one run each) instead of 1,000,000
 SIZE ?= full
 BENCH_ARGS := $(if $(filter small,$(SIZE)),--rows 20000 --repeat 1,)
-AUDIT_BENCH_ARGS := $(if $(filter small,$(SIZE)),--events 20000 --repeat 1,)
 
 # System packages: WeasyPrint's Pango, a free font family, poppler-utils (PDF checks),
 # Chromium for the browser tests.
@@ -54,7 +53,6 @@ test: install
 
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
-	$(PY) -m bench audit $(AUDIT_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis *.egg-info

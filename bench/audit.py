@@ -13,7 +13,8 @@ own process, ``--repeat`` times, interleaved; the best of each counts.
 * ``export``: ``openbook``'s exporter on the store, against reading the same
   rows (events joined with their hashes) with plain ``sqlite3``.
 
-Usage: ``python -m bench audit`` (1,000,000 events) or ``python -m bench audit --events 20000``.
+Usage: ``python -m bench.audit`` (1,000,000 events) or ``python -m bench.audit --rows 20000``;
+``python -m bench`` runs it after the other benchmarks, with the same ``--rows`` and ``--repeat``.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ PHASES = {"baseline": phase_baseline, "verify": phase_verify, "export": phase_ex
 
 
 def _run(name: str, *args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench", "audit", "--phase", name, *args], capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "bench.audit", "--phase", name, *args], capture_output=True,
                           text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"bench phase {name} failed:\n{done.stderr}")
@@ -217,13 +218,15 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench audit", description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1_000_000, help="events to generate (default 1,000,000)")
-    parser.add_argument("--signed", type=int, default=None, help="events in the signed export (default events/10)")
+    parser = argparse.ArgumentParser(prog="python -m bench.audit", description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", dest="events", type=int, default=1_000_000,
+                        help="events to generate (default 1,000,000; the size every benchmark takes)")
+    parser.add_argument("--audit-signed", dest="signed", type=int, default=None,
+                        help="events in the signed export (default a tenth of them)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each timed phase; the best counts")
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("phase_args", nargs="*", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args, _others = parser.parse_known_args(argv)  # ``python -m bench`` passes every benchmark's options
     if args.phase:
         print(json.dumps(PHASES[args.phase](*args.phase_args)))
         return 0

@@ -54,7 +54,9 @@ def export(context: Context, out: Path, start: int | None, stop: int | None) -> 
         with f, click.progressbar(
             length=max(last - (start or 1) + 1, 1), label="exporting events", file=sys.stderr
         ) as bar:
-            summary = write_export(f, recorder, book.ledger.write_engine, start, stop, progress=bar.update)
+            summary = write_export(
+                f, recorder, book.ledger.write_engine, start, stop, progress=bar.update, key=book.ledger.signing_key
+            )
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)

@@ -26,9 +26,9 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
+from ledger.audit.signing import SigningKey, make_checkpoint
 from ledger.audit.verify import (
     CHAIN_FORMAT,
-    CHECKPOINT_FORMAT,
     CORRECTED,
     EXPORT_FORMAT,
     GENESIS,
@@ -42,9 +42,6 @@ from ledger.persistence.database import reading
 
 #: Events read per query.
 BATCH = 2000
-
-#: The table the signing of events writes (docs/audit.md, "Event signatures").
-SIGNATURES_TABLE = "openbook_event_signatures"
 
 
 def canonical(record: dict[str, Any]) -> str:
@@ -74,12 +71,6 @@ def _rows(recorder: Any, statement: str, params: tuple[Any, ...] = ()) -> list[t
         return [tuple(row.values()) for row in curs.fetchall()]
 
 
-def _table_exists(recorder: Any, name: str) -> bool:
-    if _is_sqlite(recorder):
-        return bool(_rows(recorder, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)))
-    return _rows(recorder, "SELECT to_regclass(?)", (_table(recorder, name),))[0][0] is not None
-
-
 def _hashes(recorder: Any, start: int, stop: int) -> dict[int, str]:
     """Stored chain hashes of positions ``start`` to ``stop``."""
     statement = f"SELECT notification_id, hash FROM {_table(recorder, HASHES_TABLE)} WHERE notification_id BETWEEN ? AND ?"
@@ -87,18 +78,8 @@ def _hashes(recorder: Any, start: int, stop: int) -> dict[int, str]:
 
 
 def _signatures(recorder: Any, start: int, stop: int) -> dict[int, tuple[str, str]]:
-    """(key id, signature) of each signed event from ``start`` to ``stop``; {} where events are not signed.
-
-    The signing of events (``openbook_event_signatures``: position, key id,
-    signature) is the one place that writes them; until that table exists
-    every event is exported unsigned.
-    """
-    if not _table_exists(recorder, SIGNATURES_TABLE):
-        return {}
-    statement = (
-        f"SELECT position, key_id, signature FROM {_table(recorder, SIGNATURES_TABLE)} WHERE position BETWEEN ? AND ?"
-    )
-    return {position: (kid, signature) for position, kid, signature in _rows(recorder, statement, (start, stop))}
+    """(key id, signature) of each signed event from ``start`` to ``stop``, as the recorder stored them on append."""
+    return recorder.select_signatures(start, stop)
 
 
 def _last_position(recorder: Any) -> int:
@@ -134,22 +115,10 @@ def _chunk_text(engine: Engine, digest: str) -> str | None | bool:
 # -- the export ---------------------------------------------------------------------------------
 
 
-def head_checkpoint(position: int, chain_hash: str, events: int) -> dict[str, Any]:
-    """The checkpoint attesting the export's last event (``openbook-checkpoint/1``).
-
-    Seam for the signing of checkpoints (``ledger/audit/signing.py``): when a
-    signing key is configured, this is where the checkpoint gets its
-    ``key_id`` and ``signature``; without one they stay null, as here.
-    """
-    return {
-        "format": CHECKPOINT_FORMAT,
-        "position": position,
-        "hash": chain_hash,
-        "recorded_at": datetime.now(timezone.utc).isoformat(),
-        "events": events,
-        "key_id": None,
-        "signature": None,
-    }
+def head_checkpoint(position: int, chain_hash: str, events: int, key: SigningKey | None = None) -> dict[str, Any]:
+    """The checkpoint attesting the export's last event (``openbook-checkpoint/1``), signed when a key is configured
+    (``ledger.audit.signing.make_checkpoint``, the one maker of checkpoints)."""
+    return make_checkpoint(position, chain_hash, events, datetime.now(timezone.utc), key)
 
 
 def event_record(position: int, topic: str, aggregate_id: Any, version: int, stored: bytes, chain_hash: str | None,
@@ -178,12 +147,14 @@ def export_records(
     start: int | None = None,
     stop: int | None = None,
     progress: Callable[[int], None] | None = None,
+    key: SigningKey | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The export's records in order: header, then each event (after the chunks it names first), then a checkpoint.
 
     The caller checks the reader may read the history
     (``ledger.authorisation.check_may_read_history``). ``progress`` is told
-    how many positions each batch covered.
+    how many positions each batch covered; ``key`` (the configured signing
+    key) signs the final checkpoint.
     """
     first = max(start or 1, 1)
     last = _last_position(recorder)
@@ -225,7 +196,7 @@ def export_records(
         if progress is not None:
             progress(high - after)
         after = high
-    yield {"kind": "checkpoint", **head_checkpoint(head_position, head, before + count)}
+    yield {"kind": "checkpoint", **head_checkpoint(head_position, head, before + count, key)}
 
 
 def write_export(
@@ -235,12 +206,13 @@ def write_export(
     start: int | None = None,
     stop: int | None = None,
     progress: Callable[[int], None] | None = None,
+    key: SigningKey | None = None,
 ) -> dict[str, Any]:
     """Write the export to ``out``; a summary of what it holds (events, chunks, range, the final checkpoint)."""
     events = chunks = 0
     header: dict[str, Any] = {}
     last: dict[str, Any] = {}
-    for record in export_records(recorder, chunk_engine, start, stop, progress):
+    for record in export_records(recorder, chunk_engine, start, stop, progress, key):
         out.write(canonical(record))
         out.write("\n")
         kind = record["kind"]

@@ -108,7 +108,7 @@ def as_dba(database: Database, statements: Sequence[tuple[str, Sequence[Any]]]) 
     can) and put back afterwards; PostgreSQL: ``DISABLE TRIGGER ALL`` on the
     event, hash and idempotency tables, enabled again before commit.
     """
-    tables = ("stored_events", "event_hashes", "idempotency_keys")
+    tables = ("stored_events", "event_hashes", "idempotency_keys", "openbook_event_signatures")
     if database.is_sqlite:
         conn = sqlite3.connect(database.sqlite_path, isolation_level=None)
         try:

@@ -23,7 +23,7 @@ from ledger.audit import verify
 from ledger.audit.activity_totals import recompute_totals_from_history
 from ledger.audit.export import canonical
 from ledger.bootstrap import open_openbook
-from tests.integration.audit_setup import DemoSource, demo_source, run, sql
+from tests.integration.audit_setup import DemoSource, as_dba, demo_source, run, sql
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -238,7 +238,7 @@ def test_the_export_carries_the_event_signatures_the_store_holds(source: DemoSou
     assert "200 unsigned events before the first signed one (position 201), then 30 signed, checked" in checked.stdout
     live = run(db, "verify", "--database", "--public-key", public, "--json")
     assert live.exit_code == 0 and json.loads(live.stdout)["signatures"]["signed"] == 30
-    sql(db, "DELETE FROM openbook_event_signatures WHERE position = 215")  # a signature lost: 215 is broken
+    as_dba(db, [("DELETE FROM openbook_event_signatures WHERE position = ?", [215])])  # a signature lost: 215 broken
     live = run(db, "verify", "--database", "--public-key", public, "--json")
     assert live.exit_code == 1
     assert (json.loads(live.stdout)["failure"]["position"], json.loads(live.stdout)["failure"]["reason"]) == (
