@@ -83,9 +83,10 @@ def _load(url: str) -> None:
         book.close()
 
 
-def run(database: Database, *args: str) -> Result:
-    """``openbook --database <database> ARGS...`` through the real entry point, as the system."""
-    return CliRunner().invoke(cli, ["--database", database.url.render_as_string(hide_password=False), *args], env={"OPENBOOK_USER": None})
+def run(database: Database, *args: str, signing_key: Path | None = None) -> Result:
+    """``openbook --database <database> ARGS...`` through the real entry point, as the system (with a signing key)."""
+    env = {"OPENBOOK_USER": None, "OPENBOOK_SIGNING_KEY": str(signing_key) if signing_key else None}
+    return CliRunner().invoke(cli, ["--database", database.url.render_as_string(hide_password=False), *args], env=env)
 
 
 def sql(database: Database, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

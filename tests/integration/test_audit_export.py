@@ -276,3 +276,28 @@ def test_the_copied_verifier_checks_signatures_with_the_systems_cryptography(exp
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stdout.startswith(f"BROKEN at position {record['position']} (line 151): bad signature")
+
+
+def test_with_the_signing_key_the_export_is_signed_and_extends_a_recorded_checkpoint(
+    source: DemoSource, tmp_path: Path
+) -> None:
+    """The demo was recorded without a key; from the key's first use on every event is signed, and the export's
+    final checkpoint too: the verifier checks them with the published key file."""
+    db = source.copy(tmp_path)
+    key = tmp_path / "signing.pem"
+    assert run(db, "keys", "generate", "--out", str(key)).exit_code == 0
+    kept = tmp_path / "checkpoint.json"
+    recorded = run(db, "checkpoint", "--out", str(kept), signing_key=key)
+    assert recorded.exit_code == 0, recorded.stderr
+    assert json.loads(kept.read_text())["position"] == 230  # the head before the checkpoint's own event (231)
+    path = tmp_path / "signed.jsonl"
+    assert run(db, "export", "--out", str(path), signing_key=key).exit_code == 0
+    *_, last_event, checkpoint = _records(path)
+    assert last_event["topic"] == "openbook:checkpoint.recorded" and last_event["signature"] is not None
+    assert checkpoint["position"] == 231 and checkpoint["signature"] is not None
+    done = run(db, "verify", str(path), "--public-key", f"{key}.pub", "--since", str(kept), "--json")
+    assert done.exit_code == 0, done.stdout
+    report = json.loads(done.stdout)
+    assert report["signatures"] == {"unsigned": 230, "signed": 1, "first_signed": 231, "checked": True}
+    assert report["checkpoint"]["signed"] == f"signed by key {checkpoint['key_id']}, checked"
+    assert report["since"]["position"] == 230
