@@ -212,3 +212,21 @@ def test_the_command_line_exit_codes(tmp_path: Path, capsys: Any) -> None:
     (tmp_path / "swap.jsonl").write_text("\n".join([lines[0], lines[1], lines[1], lines[2]]) + "\n")
     assert verify.main([str(tmp_path / "swap.jsonl"), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["failure"]["reason"] == "positions not increasing"
+
+
+def test_the_verifier_checks_what_openbook_signs() -> None:
+    """verify.py restates the signed messages, key ids and key lines (it imports nothing from openbook)."""
+    from datetime import datetime, timezone
+
+    from ledger.audit import signing
+
+    private = Ed25519PrivateKey.generate()
+    public = private.public_key()
+    raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+    assert verify.key_id(raw) == signing.key_id(public)
+    assert verify.parse_public_key(signing.public_key_line(public)) == raw
+    assert verify.event_message("ab" * 32) == signing.event_message("ab" * 32)
+    key = signing.SigningKey.of(private)
+    checkpoint = signing.make_checkpoint(7, "cd" * 32, 7, datetime(2026, 11, 30, 9, 41, tzinfo=timezone.utc), key)
+    assert verify.checkpoint_message(checkpoint) == signing.checkpoint_message(checkpoint)
+    public.verify(bytes.fromhex(checkpoint["signature"]), verify.checkpoint_message(checkpoint))  # raises if not
