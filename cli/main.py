@@ -13,6 +13,7 @@ import click
 
 from cli.activity import activity
 from cli.agreements import agreements, postcode
+from cli.audit import export, verify
 from cli.context import Context, OpenbookGroup, emit, json_option, pass_context
 from cli.database import database
 from cli.events import events
@@ -64,6 +65,8 @@ cli.add_command(reconcile)
 cli.add_command(database)
 cli.add_command(keys)
 cli.add_command(checkpoint)
+cli.add_command(export)
+cli.add_command(verify)
 
 
 @cli.command()
