@@ -19,6 +19,7 @@ from ledger.persistence.database import Database
 from ledger.projections.activity import ActivityProjection
 from ledger.projections.agreements import AgreementsProjection
 from ledger.projections.cost_returns import CostReturnsProjection
+from ledger.projections.event_index import EventIndexProjection
 from ledger.projections.incentives import IncentivesProjection
 from ledger.projections.organisations import OrganisationsProjection
 from ledger.projections.rates import RatesProjection
@@ -85,6 +86,7 @@ def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook
         activity_projection,
         IncentivesProjection(),
         SettlementsProjection(),
+        EventIndexProjection(),
     )
     if create_tables:
         ledger.projections.create_tables()
