@@ -163,7 +163,7 @@ def _flatten(value: Any, prefix: str, into: dict[str, str | None]) -> None:
         value = {f.name: getattr(value, f.name) for f in fields(value)}
     if isinstance(value, dict):
         for name, part in value.items():
-            _flatten(part, f"{prefix}.{_scalar(name)}" if prefix else str(_scalar(name)), into)
+            _flatten(part, f"{prefix}.{_key(name)}" if prefix else _key(name), into)
         return
     if isinstance(value, (list, tuple, set, frozenset)):
         items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else list(value)
@@ -177,6 +177,14 @@ def _flatten(value: Any, prefix: str, into: dict[str, str | None]) -> None:
     into[prefix] = _scalar(value) if value is not None else None
     if into[prefix] is None and value is not None:
         into[prefix] = str(value)
+
+
+def _key(name: Any) -> str:
+    """A mapping's key as text: a pair (a commissioner and a year) as its parts with a space between."""
+    if isinstance(name, tuple):
+        return " ".join(_key(part) for part in name)
+    text = _scalar(name)
+    return str(name) if text is None else text
 
 
 def _scalar(value: Any) -> str | None:

@@ -142,6 +142,16 @@ def test_a_settlements_history_lists_its_draft_review_approvals_and_issue(book, 
     assert (issued["what"], issued["reason"]) == ("issued", "signed")
     assert {"line": "issued.on", "old": None, "new": "2020-07-06"} in issued["changes"]
 
+    # An agreement's contributions, by commissioner and year; a pool's terms.
+    agreement = ok_json(openbook("events", "history", "agreement", WIRRAL, "--json"))["events"]
+    contributions = [c for e in agreement for c in e["changes"] if c["line"].startswith("contributions.")]
+    assert contributions == [
+        {"line": "contributions.wirral-council 2019-20", "old": None, "new": "7200000.00"},
+        {"line": "contributions.wirral-ccg 2019-20", "old": None, "new": "4800000.00"},
+    ]
+    (pool,) = ok_json(openbook("events", "history", "pooled-budget", WIRRAL, "2019-20", "--json"))["events"]
+    assert {"line": "terms.target", "old": None, "new": "12000000.00"} in pool["changes"]
+
     # The event browser finds the same five by the settlement's aggregate id, and by kind.
     by_aggregate = ok_json(openbook("events", "--aggregate", history["aggregate_id"], "--json", as_user=AUDITOR))
     assert [e["position"] for e in by_aggregate] == [230, 231, 232, 233, 234]
