@@ -27,6 +27,7 @@ __all__ = ["events"]
 
 
 def _kinds_and_keys() -> str:
+    """Every kind of record and the parts of its key, for ``events history --help``."""
     return "; ".join(f"{kind} {' '.join(p.upper() for p in key_parts(kind))}".strip() for kind in sorted(RECORD_KINDS))
 
 
@@ -129,7 +130,7 @@ def _moment(option: str, value: str | None, *, end_of_day: bool) -> datetime | N
         raise InvalidInput(f"{option}: {value!r} is not a date (YYYY-MM-DD) or time (YYYY-MM-DDTHH:MM:SS)") from None
 
 
-@events.command("history")
+@events.command("history", epilog=f"The kinds and their keys: {_kinds_and_keys()}.")
 @click.argument("kind")
 @click.argument("key", nargs=-1)
 @json_option
@@ -139,7 +140,7 @@ def events_history(context: Context, kind: str, key: tuple[str, ...], as_json: b
 
     KIND and KEY name the record, e.g. `cost-return wirral-homecare premier-care 2019-20-Q1`,
     `rate-card wirral-homecare`, `settlement wirral-homecare 2019-20 1`, `agreement wirral-homecare`,
-    `pooled-budget wirral-homecare 2019-20`. Every kind and its key: see an unknown KIND's message.
+    `pooled-budget wirral-homecare 2019-20`.
     """
     book = context.book
     access = history_access(book.records, context.actor())
