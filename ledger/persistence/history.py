@@ -26,6 +26,7 @@ from domain.activity.activity_import import ActivityImport
 from domain.activity.arrears import Arrears
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
+from domain.audit.checkpoint import Checkpoint
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.incentives.incentive_scheme import IncentiveScheme
 from domain.incentives.kpi_results import KpiResults
@@ -44,7 +45,7 @@ from ledger.persistence import EVENTS_TABLE
 #: Every aggregate the ledger stores (tests/integration/test_stored_format.py checks none is missing).
 STORED_AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
-    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement,
+    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, Checkpoint,
 )  # fmt: skip
 
 

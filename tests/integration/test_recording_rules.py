@@ -335,6 +335,11 @@ CASES = [
     Case("issue_settlement", lambda b, e, t: b.settlements.issue_settlement(e, WIRRAL, "2019-20", latest(b)),
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 8),
          before=lambda b: b.settlements.approve_settlement(Envelope(CCG, date(2020, 7, 7)), WIRRAL, "2019-20", latest(b))),
+    # the history itself: an auditor or an admin attests its head; it changes no figure
+    Case("record_checkpoint", lambda b, e, t: b.checkpoints.record_checkpoint(e),
+         AUDITOR, {PREMIER: "not-allowed", HEREFORDSHIRE_ACCOUNTANT: "not-allowed"}),  # (COUNCIL is an auditor by now)
+    Case("record_checkpoint", lambda b, e, t: b.checkpoints.record_checkpoint(e),
+         WIRRAL_ADMIN, {HAVEN: "not-allowed"}, extra={"why": "an admin"}),
 ]  # fmt: skip
 
 
