@@ -7,9 +7,9 @@ stores have lost events so). Here writers serialise on the events table's
 EXCLUSIVE lock (taken through ``openbook_lock_events()``), so positions are
 issued in commit order. Real OS processes record as fast as they can while the
 test process catches the organisations read model up in a tight loop; after
-they finish, the read model holds every organisation registered, it applied
-exactly as many events as were recorded, no position is duplicated, every
-event has its hash, and the chain verifies.
+they finish, the read model holds every organisation registered, it and the
+event index each applied exactly as many events as were recorded, no position
+is duplicated, every event has its hash, and the chain verifies.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def test_writer_processes_and_a_tailing_projection_lose_and_duplicate_nothing(bo
     assert catch_ups > 10, "the projection should have tailed the log while it grew"
     assert time.monotonic() - began < 60
     assert head == total  # one event per command, no position skipped by a rollback here
-    assert applied == total  # every event applied once, by the tailing runner alone
+    assert applied == 2 * total  # every event applied once by each read model reading it: organisations, event index
+    assert raw_sql("SELECT count(*), min(position), max(position) FROM event_index") == [(total, 1, total)]
     codes = {o["code"] for o in list_organisations(book.read_engine)}
     assert codes == {f"writer-{w}-{n}" for w in range(WRITERS) for n in range(COMMANDS_EACH)}
     assert raw_sql("SELECT count(*), count(DISTINCT notification_id), min(notification_id), max(notification_id) "
