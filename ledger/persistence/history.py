@@ -39,13 +39,15 @@ from domain.returns.wage_floors import WageFloors
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget
 from domain.settlement.settlement import Settlement
+from domain.settlement.year_end import YearEnd
 from ledger.jsonable import json_ready
 from ledger.persistence import EVENTS_TABLE
 
 #: Every aggregate the ledger stores (tests/integration/test_stored_format.py checks none is missing).
 STORED_AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
-    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, Checkpoint,
+    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, YearEnd,
+    Checkpoint,
 )  # fmt: skip
 
 

@@ -36,6 +36,7 @@ from domain.returns.wage_floors import WageFloors
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget
 from domain.settlement.settlement import Settlement
+from domain.settlement.year_end import YearEnd
 from ledger.queries.organisations import list_organisations
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "stored-events-v1.jsonl"
@@ -96,7 +97,8 @@ def test_renamed_and_moved_classes_still_replay(book, monkeypatch):
 #: Every aggregate openbook stores, listed by hand: one that stops being imported still has its topics checked.
 AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
-    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, Checkpoint,
+    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, YearEnd,
+    Checkpoint,
 )  # fmt: skip
 
 
