@@ -1,9 +1,10 @@
-"""``python -m bench``: run the benchmarks and write bench/results/latest.json (activity) and signing.json."""
+"""``python -m bench``: run the benchmarks and write bench/results/latest.json (activity), signing.json and as_at.json."""
 
 import sys
 
 from bench.activity import main as activity
+from bench.as_at import main as as_at
 from bench.signing import main as signing
 
 if __name__ == "__main__":
-    raise SystemExit(activity() or signing(sys.argv[1:]))
+    raise SystemExit(activity() or signing(sys.argv[1:]) or as_at(sys.argv[1:]))

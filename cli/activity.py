@@ -18,7 +18,17 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, hours_text, json_option, pass_context, recording
+from cli.context import (
+    DATE,
+    Context,
+    as_at_option,
+    command_options,
+    emit,
+    hours_text,
+    json_option,
+    pass_context,
+    recording,
+)
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.bounds import MAX_SWEEP_GRACE_HOURS
 from domain.money import format_gbp
@@ -160,11 +170,13 @@ def import_(
 @click.option("--by", "by", multiple=True, type=click.Choice(DIMENSIONS), help="Break down by (repeatable).")
 @click.option("--period", help="Only a financial year (2020-21), quarter (2020-21-Q1) or month (2020-04).")
 @click.option("--provider", help="Only this provider.")
+@as_at_option
 @json_option
 @pass_context
 def totals(
-    context: Context, agreement: str, by: tuple[str, ...], period: str | None, provider: str | None, as_json: bool
-) -> None:
+    context: Context, agreement: str, by: tuple[str, ...], period: str | None, provider: str | None,
+    as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """Visits, delivered hours and spend, by provider, zone, service, month, quarter or financial year.
 
     A provider sees its own visits only.
@@ -172,7 +184,7 @@ def totals(
     dimensions = by or ("provider",)
     book = context.book
     access = access_for(book.records, context.actor(), agreement)
-    rows = views.totals(book.read_engine, access, dimensions, provider=provider, period=period)
+    rows = views.totals(context.read_engine(as_at), access, dimensions, provider=provider, period=period)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         if not rs:

@@ -22,6 +22,7 @@ from domain.money import format_gbp
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
 from ledger.projections.runner import describe
+from ledger.queries.as_at import AsAt, known_at, resolve_as_at
 from ledger.settings import Settings
 
 
@@ -64,6 +65,8 @@ class Context:
         self.acting_user = acting_user
         self._book: Openbook | None = None
         self._say_if_behind = True
+        #: What this command reads as known at (``--as-at``); None: the live read models.
+        self.as_at: AsAt | None = None
 
     @property
     def book(self) -> Openbook:
@@ -80,6 +83,17 @@ class Context:
                 settings = dataclasses.replace(settings, database_url=self.database_url)
             self._book = bootstrap(settings)
         return self._book
+
+    def read_engine(self, as_at: str | None = None) -> Any:
+        """The engine a view reads with: the live read models, or with ``--as-at`` as known at that position or time.
+
+        Every query then answers as at it unchanged (``ledger.queries.as_at``);
+        ``emit`` prints the banner (or adds ``"as_at"`` to the JSON).
+        """
+        book = self.book
+        if as_at is not None:
+            self.as_at = resolve_as_at(book.ledger.recorder, book.ledger.mapper, as_at)
+        return known_at(book.read_engine, self.as_at)
 
     def replayed(self) -> list[str]:
         """The idempotency keys of this command's retries answered with the first result (nothing recorded)."""
@@ -151,12 +165,17 @@ def hours_text(value: Any) -> str:
 def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:
     """A command's output: ``render``'s lines, or JSON. A retried command's JSON object says
     ``"replayed": true`` (and ``"recorded": false``): it is the first result, and nothing new was recorded."""
+    ctx = click.get_current_context(silent=True)
+    as_at = ctx.obj.as_at if ctx is not None and isinstance(ctx.obj, Context) else None
     if as_json:
-        ctx = click.get_current_context(silent=True)
         if isinstance(data, dict) and ctx is not None and isinstance(ctx.obj, Context) and ctx.obj.replayed():
             data = {**data, "replayed": True, **({"recorded": False} if "recorded" in data else {})}
+        if as_at is not None:
+            data = {"as_at": as_at.as_json(), **(data if isinstance(data, dict) else {"rows": data})}
         click.echo(json.dumps(json_ready(data), indent=2))
     else:
+        if as_at is not None:
+            click.echo(as_at.banner())
         for line in render(data):
             click.echo(line)
 
@@ -205,6 +224,14 @@ class DateType(click.ParamType):
 
 
 DATE = DateType()
+
+#: ``--as-at`` beside ``--on``: what the ledger knew then (``Context.read_engine`` reads with it).
+as_at_option = click.option(
+    "--as-at",
+    "as_at",
+    metavar="TIME|POSITION",
+    help="Show it as known at this log position, or at this time (YYYY-MM-DD[THH:MM], UTC; a date means its end).",
+)
 
 
 def recording(context: Context, effective: Any, reason: str | None, key: str | None) -> Envelope:

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, money, pass_context, recording
+from cli.context import Context, as_at_option, command_options, emit, json_option, money, pass_context, recording
 from domain.errors import InvalidInput
 from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
 from ledger.authorisation import access_for, provider_access
@@ -396,11 +396,13 @@ def settle_withdraw(
 @year_option
 @number_option
 @click.option("--provider", help="Show it as this provider sees it (its own lines only).")
+@as_at_option
 @json_option
 @pass_context
 def settle_show(
-    context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None, as_json: bool
-) -> None:
+    context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None,
+    as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """A settlement with every step, each party's position, approvals and any comparison with the previous one.
 
     A provider sees its own lines; ``--provider`` shows anyone who may read that provider's figures what it sees.
@@ -411,7 +413,8 @@ def settle_show(
         access = provider_access(book.records, actor, agreement, provider)
     else:
         access = access_for(book.records, actor, agreement)
-    emit(views.settlement(book.read_engine, access, agreement, financial_year, sequence), as_json, settlement_lines)
+    engine = context.read_engine(as_at)
+    emit(views.settlement(engine, access, agreement, financial_year, sequence), as_json, settlement_lines)
 
 
 @settle.command("list")

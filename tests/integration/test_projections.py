@@ -339,13 +339,16 @@ def test_a_runner_creates_exactly_the_tables_of_the_projections_it_follows(datab
         created = set(inspect(ledger.write_engine).get_table_names()) - before
     finally:
         ledger.close()
-    assert created == {"projection_positions", "projection_schemas", "projection_errors", "organisations", "users"}
+    assert created == {
+        "projection_positions", "projection_schemas", "projection_errors", "organisations", "users",
+        "organisations__history", "users__history",
+    }  # fmt: skip
 
 
 def test_every_read_model_table_belongs_to_exactly_one_projection(book):
     owners: dict[str, list[str]] = {}
     for projection in book.projections.projections.values():
-        for table in projection.tables:
+        for table in projection.stored_tables:
             owners.setdefault(table.name, []).append(projection.name)
     assert {name: found for name, found in owners.items() if len(found) > 1} == {}
     made = set(inspect(book.read_engine).get_table_names())
