@@ -69,6 +69,8 @@ __all__ = [
     "approving_commissioner",
     "authorise",
     "check_may_read_history",
+    "HistoryAccess",
+    "history_access",
     "only_provider",
     "provider_access",
     "shown_provider",
@@ -411,6 +413,24 @@ def check_may_read_history(records: _Records, actor: Actor) -> None:
         f"reading the event history: only an auditor of an audit body may, not {actor}; "
         "every figure you may see is in the views (returns, activity, payments, settlements)"
     )
+
+
+@dataclass(frozen=True)
+class HistoryAccess:
+    """Proof that ``actor`` may read the recorded history itself (``check_may_read_history``): the event browser."""
+
+    actor: Actor
+    _grant: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._grant is not _GRANT:
+            raise TypeError("a HistoryAccess comes from ledger.authorisation.history_access")
+
+
+def history_access(records: _Records, actor: Actor) -> HistoryAccess:
+    """Access to the whole recorded history, for the queries over it, or ``NotAllowed``."""
+    check_may_read_history(records, actor)
+    return HistoryAccess(actor, _GRANT)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from ledger.projections.agreements import AgreementsProjection
 from ledger.projections.base import Projection
 from ledger.projections.checkpoints import CheckpointsProjection
 from ledger.projections.cost_returns import CostReturnsProjection
+from ledger.projections.event_index import EventIndexProjection
 from ledger.projections.incentives import IncentivesProjection
 from ledger.projections.organisations import OrganisationsProjection
 from ledger.projections.rates import RatesProjection
@@ -91,6 +92,7 @@ def read_models(records: Records, chunks: ChunkStore) -> tuple[Projection, ...]:
         IncentivesProjection(),
         SettlementsProjection(),
         CheckpointsProjection(),
+        EventIndexProjection(),
     )
 
 
