@@ -182,7 +182,7 @@ def totals(
         for r in rs:
             keys = "  ".join(f"{r[d]:<26}" for d in dimensions)
             spend = format_gbp(r["spend"])
-            out.append(f"{keys}  {r['visits']:>9,} {r['hours']:>12,} {spend:>15} {r['unpriced_visits']:>8,}")
+            out.append(f"{keys}  {r['visits']:>9,} {hours_text(r['hours']):>12} {spend:>15} {r['unpriced_visits']:>8,}")
         return out
 
     emit(rows, as_json, render)

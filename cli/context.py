@@ -18,7 +18,7 @@ import click
 
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import NotAllowed, OpenbookError
-from domain.money import format_gbp
+from domain.money import format_gbp, format_quantity
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
 from ledger.projections.runner import describe
@@ -142,10 +142,11 @@ def money(value: Any) -> str:
 
 
 def hours_text(value: Any) -> str:
-    """Hours (or any quantity) for people: thousands separators, the places as given; ``-`` for none."""
+    """Hours for people from a Decimal or the exact text a command returned as JSON (``format_quantity``, at least
+    2 places, so a column of hours lines up); ``-`` for none."""
     if value is None:
         return "-"
-    return f"{value if isinstance(value, Decimal) else Decimal(str(value)):,}"
+    return format_quantity(value if isinstance(value, Decimal) else Decimal(str(value)), places=2)
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "allocate",
     "format_gbp",
     "format_percent",
+    "format_quantity",
     "pence_from_pounds",
     "pounds_from_pence",
     "round_blended_rate",
@@ -265,6 +266,24 @@ def format_gbp(amount: Decimal | int) -> str:
     else:
         body = f"{value.copy_abs().normalize(context=EXACT):,f}"
     return f"-£{body}" if value < 0 else f"£{body}"
+
+
+def format_quantity(quantity: Decimal | int, places: int = 0) -> str:
+    """Hours (or any quantity) for people: thousands separators, no needless zeros; display only, never rounds.
+
+    At least ``places`` decimal places, more only when the figure really has
+    them (as ``format_gbp`` does for pounds): 12000.00 -> '12,000' and
+    9200.50 -> '9,200.5' in a sentence; with ``places=2``, 1675 ->
+    '1,675.00' in a column of hours. The one way hours are shown to people:
+    the CLI, the plausibility findings, the filing's problems and the
+    incentive working all call it.
+    """
+    number = _require_exact(quantity, "quantity").normalize(EXACT)
+    if number.as_tuple().exponent > 0:  # 1E+4 -> 10000
+        number = number.quantize(Decimal(1), context=EXACT)
+    if -number.as_tuple().exponent < places:
+        number = number.quantize(Decimal(1).scaleb(-places, context=EXACT), context=EXACT)
+    return f"{number.copy_abs() if number.is_zero() else number:,f}"
 
 
 def format_percent(fraction: Decimal) -> str:

@@ -228,7 +228,7 @@ _MISSING = object()
         ("volumes.careworker_fte", _MISSING, "volumes.careworker_fte: is required"),
         ("volumes.contact_hours", "10000.005", "volumes.contact_hours: 10000.005 has more than 2 decimal places"),
         ("volumes.lowest_hourly_pay", "9.50", "volumes.lowest_hourly_pay: £9.50 is more than the typical hourly pay £9.00"),
-        ("volumes.hours_paid", "9000", "volumes.hours_paid: 9000 is less than the 10000 contact hours"),
+        ("volumes.hours_paid", "9000", "volumes.hours_paid: 9,000 is less than the 10,000 contact hours"),
         ("volumes.overtime", "1", "volumes.overtime: is not part of a cost return"),
         ("period", "2020-21", "period: is not part of a cost return"),
         ("prepared_on", "31/13/2021", "prepared_on: '31/13/2021' is not a date"),

@@ -15,6 +15,7 @@ from domain.money import (
     MoneyFormatError,
     allocate,
     format_gbp,
+    format_quantity,
     pence_from_pounds,
     pounds_from_pence,
     round_blended_rate,
@@ -324,6 +325,34 @@ def test_format_gbp(amount, text):
 def test_format_gbp_refuses_float():
     with pytest.raises(TypeError, match="amount"):
         format_gbp(1234.5)
+
+
+# --- format_quantity ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quantity", "places", "text"),
+    [
+        (D("12000.00"), 0, "12,000"),  # in a sentence: no needless zeros
+        (D("9200.50"), 0, "9,200.5"),
+        (D("1E+4"), 0, "10,000"),  # a normalized figure keeps its digits
+        (30, 0, "30"),
+        (D("5.85"), 0, "5.85"),
+        (D("1675.00"), 2, "1,675.00"),  # in a column: at least 2 places
+        (1675, 2, "1,675.00"),
+        (D("1540.875"), 2, "1,540.875"),  # more places only when it has them: never rounds
+        (D("-1234567.5"), 2, "-1,234,567.50"),
+        (D("-0.00"), 2, "0.00"),
+        (D("0"), 0, "0"),
+    ],
+)
+def test_format_quantity(quantity, places, text):
+    assert format_quantity(quantity, places) == text
+
+
+def test_format_quantity_refuses_float():
+    with pytest.raises(TypeError, match="quantity"):
+        format_quantity(1675.5)
 
 
 def test_total_adds_exactly_and_keeps_the_places():
