@@ -249,8 +249,8 @@ def arrears(
 
 @activity.command("generate")
 @click.option("--agreement", required=True)
-@click.option("--from", "start", type=DATE, required=True, help="First visit date, YYYY-MM-DD.")
-@click.option("--to", "end", type=DATE, required=True, help="Last visit date, YYYY-MM-DD.")
+@click.option("--from", "start", type=DATE, required=True, help="First visit date, e.g. 2019-04-01.")
+@click.option("--to", "end", type=DATE, required=True, help="Last visit date, e.g. 2020-03-31.")
 @click.option("--rows", type=int, default=10_000, show_default=True)
 @click.option("--seed", type=int, default=2019, show_default=True)
 @click.option("--service", "services", multiple=True, default=("standard",), show_default=True)

@@ -19,6 +19,7 @@ import click
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import NotAllowed, OpenbookError
 from domain.money import format_gbp, format_quantity
+from domain.periods import DateFormatError, parse_date
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
 from ledger.projections.runner import describe
@@ -166,14 +167,8 @@ def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The envelope options every recording command takes."""
     func = click.option("--key", "idempotency_key", help="Idempotency key: a retry with it records nothing new.")(func)
     func = click.option("--reason", help="Why this is recorded (kept in the history).")(func)
-    func = click.option(
-        "--effective", type=click.DateTime(["%Y-%m-%d"]), help="The date the fact is about (default today)."
-    )(func)
+    func = click.option("--effective", type=DATE, help="The date the fact is about (default today).")(func)
     return func
-
-
-def _date(value: Any) -> date | None:
-    return value.date() if value is not None else None
 
 
 #: Set in the context's shared ``meta`` by ``--json``, so an error is reported as JSON too.
@@ -192,7 +187,8 @@ json_option = click.option(
 
 
 class DateType(click.ParamType):
-    """A calendar date written YYYY-MM-DD, given to the ledger as a ``datetime.date``."""
+    """A calendar date, given to the ledger as a ``datetime.date``: read by ``domain.periods.parse_date``, so an
+    option takes a date in the forms a file does (2019-04-01 or 01/04/2019) and refuses one with the same words."""
 
     name = "date"
 
@@ -200,14 +196,14 @@ class DateType(click.ParamType):
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
         try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+            return parse_date(str(value))
+        except DateFormatError as e:
+            self.fail(str(e), param, ctx)
 
 
 DATE = DateType()
 
 
-def recording(context: Context, effective: Any, reason: str | None, key: str | None) -> Envelope:
+def recording(context: Context, effective: date | None, reason: str | None, key: str | None) -> Envelope:
     """The envelope of a recording command from its ``command_options``."""
-    return context.envelope(_date(effective), reason, key)
+    return context.envelope(effective, reason, key)

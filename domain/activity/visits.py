@@ -39,6 +39,7 @@ from datetime import date
 from decimal import Decimal
 
 from domain.money import EXACT
+from domain.periods import DateFormatError, parse_date
 
 __all__ = [
     "CHUNK_KINDS",
@@ -328,8 +329,7 @@ def check_minutes(text: str) -> int:
     return minutes
 
 
-_ISO_START = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_UK_START = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}) ([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+_START = re.compile(r"([0-9/-]+)[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 START_FORMS = "ISO 2019-04-01T08:30 (or 2019-04-01 08:30) or UK day-first 01/04/2019 08:30"
 
 
@@ -337,22 +337,21 @@ def parse_start(text: str) -> tuple[str, str]:
     """(ISO date, canonical time) of a visit start in ISO or UK day-first form.
 
     "2019-04-01T08:30", "2019-04-01 08:30:00" and "01/04/2019 08:30" all give
-    ("2019-04-01", "08:30"); seconds are kept only when not zero. A US
-    month-first date is not accepted: 04/01/2019 is 4 January.
+    ("2019-04-01", "08:30"); seconds are kept only when not zero. The date is
+    read by ``domain.periods.parse_date``, as every date a person types is, so
+    a US month-first date is not accepted: 04/01/2019 is 4 January.
     """
     stripped = text.strip()
-    match = _ISO_START.fullmatch(stripped)
-    if match:
-        year, month, day, hour, minute, second = match.groups()
-    else:
-        match = _UK_START.fullmatch(stripped)
-        if not match:
-            raise RowProblem(f"{stripped[:30]!r} is not a date and time; use {START_FORMS}")
-        day, month, year, hour, minute, second = match.groups()
+    match = _START.fullmatch(stripped)
+    if not match or (match[0][match.end(1)] == "T" and "/" in match[1]):
+        raise RowProblem(f"{stripped[:30]!r} is not a date and time; use {START_FORMS}")
+    day, hour, minute, second = match.groups()
     try:
-        on = date(int(year), int(month), int(day))
-    except ValueError:
-        raise RowProblem(f"{stripped[:30]!r} is not a real date") from None
+        on = parse_date(day)
+    except DateFormatError as e:
+        if e.in_form:
+            raise RowProblem(f"{stripped[:30]!r} is not a real date") from None
+        raise RowProblem(f"{stripped[:30]!r} is not a date and time; use {START_FORMS}") from None
     h, m, s = int(hour), int(minute), int(second or 0)
     if h > 23 or m > 59 or s > 59:
         raise RowProblem(f"{stripped[:30]!r} is not a real time of day")

@@ -47,6 +47,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from domain.bounds import MAX_AMOUNT, MAX_COUNT, MAX_HOURLY_RATE, MAX_HOURS, TEXT_LENGTH
 from domain.errors import InvalidInput
 from domain.money import EXACT, MoneyFormatError, format_gbp, format_quantity, to_decimal, total
+from domain.periods import DateFormatError, parse_date
 
 __all__ = [
     "CostGroup",
@@ -265,16 +266,10 @@ def _optional_date(value: object) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        try:
-            return datetime.strptime(value.strip(), "%d/%m/%Y").date()
-        except ValueError:
-            pass
-    raise _problem(f"{value!r} is not a date (write it as 2021-04-30 or 30/04/2021)")
+    try:
+        return parse_date(value)  # type: ignore[arg-type] - anything but text is refused there
+    except DateFormatError as e:
+        raise _problem(str(e)) from None
 
 
 def _in_line_order(lines: dict[CostLine, Any]) -> dict[CostLine, Any]:
