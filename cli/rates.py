@@ -155,8 +155,8 @@ def rates_withdraw(
 @click.option("--zone", required=True)
 @click.option("--band")
 @click.option("--on", "on", required=True, type=DATE, help="The date of the visit.")
-@click.option("--planned", required=True, type=click.IntRange(min=0), help="Planned minutes.")
-@click.option("--actual", required=True, type=click.IntRange(min=0), help="Actual minutes.")
+@click.option("--planned", required=True, type=int, help="Planned minutes (1 to 1,440, as in a visit file).")
+@click.option("--actual", required=True, type=int, help="Actual minutes (1 to 1,440, as in a visit file).")
 @json_option
 @pass_context
 def rates_price(

@@ -16,10 +16,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain.activity.visits import RowProblem, check_visit_minutes
 from domain.aggregate import LedgerAggregate
 from domain.agreements.terms import ServiceType
 from domain.envelope import Envelope
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.rates.pricer import Pricer
 from domain.rates.pricing import BlendPart, RateQuote, VisitPrice
 from domain.rates.rate_card import RateCard
@@ -205,7 +206,19 @@ class RateUseCases:
         actual_minutes: int,
         band: str | None = None,
     ) -> VisitPrice:
-        """Price one visit on a date: payable minutes under the agreement's basis, at ``rate_for``, pro rata."""
+        """Price one visit on a date: payable minutes under the agreement's basis, at ``rate_for``, pro rata.
+
+        Its minutes are held to the bounds a visit in a file is (``check_visit_minutes``), with the same words,
+        so a price is never quoted for a visit no import would record.
+        """
+        problems = []
+        for field, minutes in (("planned_minutes", planned_minutes), ("actual_minutes", actual_minutes)):
+            try:
+                check_visit_minutes(minutes)
+            except RowProblem as e:
+                problems.append(f"{field}: {e}")
+        if problems:
+            raise InvalidInput(problems)
         return self.pricer(agreement).price(service, zone, on_date, planned_minutes, actual_minutes, band)
 
 
