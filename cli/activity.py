@@ -21,7 +21,7 @@ import click
 from cli.context import DATE, Context, command_options, emit, hours_text, json_option, pass_context, recording
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.bounds import MAX_SWEEP_GRACE_HOURS
-from domain.money import format_gbp
+from domain.money import format_count, format_gbp
 from ledger.authorisation import access_for
 from ledger.projections.activity import DIMENSIONS
 from ledger.queries import activity as views
@@ -122,7 +122,7 @@ def _summary_lines(d: dict[str, Any]) -> list[str]:
     if d["rows"]:
         lines.append(
             f"rows {d['rows']:,}; new visits {d['visits']:,}; already recorded (skipped) {d['unchanged']:,}; "
-            f"corrected {d['corrected_visits']:,} visits ({d['changes']:,} fields)"
+            f"corrected {format_count(d['corrected_visits'], 'visit')} ({format_count(d['changes'], 'field')})"
         )
     for dimension in ("provider", "zone", "service"):
         hours = d.get(f"hours_by_{dimension}") or {}
@@ -266,7 +266,7 @@ def generate(
 
     found = context.book.records.agreement(agreement)
     write_visits(output, visit_rows(found, rows, start, end, seed=seed, services=services), fmt)
-    click.echo(f"wrote {rows:,} invented visits of {agreement} from {start} to {end} to {output}")
+    click.echo(f"wrote {format_count(rows, 'invented visit')} of {agreement} from {start} to {end} to {output}")
 
 
 @activity.command("sweep")

@@ -48,9 +48,11 @@ __all__ = [
     "ZERO",
     "MoneyFormatError",
     "allocate",
+    "format_count",
     "format_gbp",
     "format_percent",
     "format_quantity",
+    "money_places",
     "pence_from_pounds",
     "pounds_from_pence",
     "round_blended_rate",
@@ -254,6 +256,17 @@ def allocate(amount: Decimal | int, weights: Sequence[Decimal | int]) -> list[De
     return [Decimal(sign * part).scaleb(-2, context=EXACT) for part in parts]
 
 
+def money_places(amount: Decimal) -> Decimal:
+    """An exact amount written with 2 places when it is whole pennies (10800000.000 -> 10800000.00), else as it is.
+
+    Changes how the amount is written, never its value (no rounding): a figure worked out exactly, such as a
+    band's edge (90% of a £12,000,000.00 target), then crosses ``--json`` as money does, "10800000.00".
+    """
+    value = _require_exact(amount, "amount")
+    penny = value.quantize(PENNY, context=EXACT)
+    return penny if penny == value else value
+
+
 def format_gbp(amount: Decimal | int) -> str:
     """Format an amount as pounds for people: '£1,234.50', '-£1,234.50'.
 
@@ -266,6 +279,14 @@ def format_gbp(amount: Decimal | int) -> str:
     else:
         body = f"{value.copy_abs().normalize(context=EXACT):,f}"
     return f"-£{body}" if value < 0 else f"£{body}"
+
+
+def format_count(count: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun agreeing in number, thousands separated: '1 visit', '2,000 visits', '1 zone/lot'.
+
+    So no message says "1 providers'" or "1 visits"; ``plural`` for a noun that is not made with an s.
+    """
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def format_quantity(quantity: Decimal | int, places: int = 0) -> str:
