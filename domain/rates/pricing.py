@@ -50,6 +50,7 @@ __all__ = [
     "RateKey",
     "RateQuote",
     "VisitPrice",
+    "blend_rows",
     "blended_rate",
     "check_blend",
     "payable_minutes",
@@ -147,6 +148,23 @@ def check_blend(parts: Iterable[Any]) -> tuple[BlendPart, ...]:
     if weights != _ONE:
         raise InvalidInput(f"blend: the weights add up to {weights}, not exactly 1")
     return tuple(checked)
+
+
+def blend_rows(blend: Iterable[Any] | None) -> list[dict[str, str]] | None:
+    """Blend parts as a list of ``{"weight", "rate"}`` rows, exact text: a command's payload, and what ``--json``
+    shows of a blended rate (never one string). Parts may be BlendParts, such rows, or (weight, rate) pairs."""
+    if blend is None:
+        return None
+    rows = []
+    for part in blend:
+        if isinstance(part, BlendPart):
+            weight, rate = part.weight, part.rate
+        elif isinstance(part, dict):
+            weight, rate = part.get("weight"), part.get("rate")
+        else:
+            weight, rate = part
+        rows.append({"weight": str(weight), "rate": str(rate)})
+    return rows
 
 
 def blended_rate(parts: Iterable[Any]) -> Decimal:

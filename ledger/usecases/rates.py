@@ -22,7 +22,7 @@ from domain.agreements.terms import ServiceType
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound
 from domain.rates.pricer import Pricer
-from domain.rates.pricing import BlendPart, RateQuote, VisitPrice
+from domain.rates.pricing import RateQuote, VisitPrice, blend_rows
 from domain.rates.rate_card import RateCard
 from ledger.application import Ledger
 from ledger.authorisation import authorise
@@ -51,22 +51,6 @@ def rate_line(
         "blend": blend_rows(blend),
         "withdraw": bool(withdraw),
     }
-
-
-def blend_rows(blend: Iterable[Any] | None) -> list[dict[str, str]] | None:
-    """Blend parts as JSON-able rows for a command's payload (weights and rates as exact text)."""
-    if blend is None:
-        return None
-    rows = []
-    for part in blend:
-        if isinstance(part, BlendPart):
-            weight, rate = part.weight, part.rate
-        elif isinstance(part, dict):
-            weight, rate = part.get("weight"), part.get("rate")
-        else:
-            weight, rate = part
-        rows.append({"weight": str(weight), "rate": str(rate)})
-    return rows
 
 
 class RateUseCases:
@@ -228,6 +212,7 @@ def _quote_fields(quote: RateQuote) -> dict[str, Any]:
         "zone": quote.zone,
         "band": quote.band,
         "hourly_rate": quote.hourly_rate,
+        "blend": blend_rows(quote.parts) if quote.parts else None,
         "effective_from": quote.effective_from,
         "derivation": quote.derivation,
     }

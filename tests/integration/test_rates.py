@@ -49,7 +49,8 @@ def test_a_blended_rate_is_computed_from_its_parts_never_typed(book):
     assert round_money(D(70460) * quote.hourly_rate) == D("965302.00")  # the seed's £956,302 is a transposition
     assert book.rates.price_visit("hfd", "complex", "zone-a", date(2017, 7, 1), 30, 30).amount == D("6.85")
     [row] = views.rates_in_force(book.read_engine, "hfd", date(2017, 7, 1))
-    assert (row["hourly_rate"], row["blend"]) == (D("13.7000"), "0.7@12.80 0.3@15.80")
+    assert row["hourly_rate"] == D("13.7000")
+    assert row["blend"] == [{"weight": "0.7", "rate": "12.80"}, {"weight": "0.3", "rate": "15.80"}]  # a list, not text
 
     with pytest.raises(InvalidInput, match="blend: the weights add up to 0.9, not exactly 1"):
         book.rates.publish_rate(
