@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from domain.envelope import SYSTEM, Actor, Envelope
-from domain.errors import NotAllowed, OpenbookError
-from domain.money import format_gbp, format_quantity
+from domain.errors import InvalidInput, NotAllowed, OpenbookError
+from domain.money import format_count, format_gbp, format_quantity
 from domain.periods import DateFormatError, parse_date
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
@@ -31,10 +31,20 @@ class OpenbookGroup(click.Group):
 
     With ``--json`` the error goes to stderr as JSON instead, with its stable
     kind (``domain.errors.KINDS``), so a script can act on it; stdout stays
-    for results.
+    for results. A usage mistake (a bad date, a missing option) is click's to
+    report, with its usage text and exit status 2; under ``--json`` it is JSON
+    on stderr too, of kind ``invalid-input``, still with status 2.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # ``--json`` may come after a usage mistake, whose error is raised before ``--json``'s own callback runs:
+        # note it from what was typed (before any ``--``), so the mistake is reported as JSON too.
+        typed = args[: args.index("--")] if "--" in args else args
+        ctx.meta[JSON_TYPED] = "--json" in typed
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
+        wants_json = ctx.meta.get(JSON_TYPED, False)
         try:
             result = super().invoke(ctx)
         except OpenbookError as e:
@@ -43,6 +53,15 @@ class OpenbookGroup(click.Group):
             else:
                 click.echo(f"error: {e}", err=True)
             ctx.exit(1)
+        except click.UsageError as e:
+            if not (wants_json or ctx.meta.get(JSON_WANTED)):
+                raise
+            problem = e.format_message()
+            if isinstance(e, click.BadParameter) and e.param is not None:
+                problem = f"{'/'.join(e.param.opts) or e.param.name}: {e.message}"
+            error = InvalidInput(problem)
+            click.echo(json.dumps(error.as_json(), indent=2), err=True)
+            ctx.exit(e.exit_code)
         if isinstance(ctx.obj, Context):
             if not ctx.meta.get(JSON_WANTED):
                 ctx.obj.say_if_replayed()
@@ -110,7 +129,7 @@ class Context:
         ]
         recorded = "recorded; " if self._book.ledger.recorded else ""
         why = f" ({'; '.join(stopped)})" if stopped else ""
-        events = f"{behind:,} event{'' if behind == 1 else 's'}"
+        events = format_count(behind, "event")
         click.echo(f"{recorded}read models {events} behind{why}; see `openbook projections status`", err=True)
 
     def actor(self) -> Actor:
@@ -173,6 +192,8 @@ def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 #: Set in the context's shared ``meta`` by ``--json``, so an error is reported as JSON too.
 JSON_WANTED = "openbook.json"
+#: Set by the main group when ``--json`` was typed anywhere, for a usage mistake found before ``--json`` was read.
+JSON_TYPED = "openbook.json-typed"
 
 
 def _json_wanted(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
