@@ -14,6 +14,7 @@ from domain.money import (
     ZERO,
     MoneyFormatError,
     allocate,
+    format_count,
     format_gbp,
     format_quantity,
     pence_from_pounds,
@@ -348,6 +349,20 @@ def test_format_gbp_refuses_float():
 )
 def test_format_quantity(quantity, places, text):
     assert format_quantity(quantity, places) == text
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "plural", "text"),
+    [
+        (1, "provider", None, "1 provider"),  # never "1 providers"
+        (0, "provider", None, "0 providers"),
+        (2000, "visit", None, "2,000 visits"),
+        (1, "zone/lot", "zones/lots", "1 zone/lot"),
+        (4, "zone/lot", "zones/lots", "4 zones/lots"),
+    ],
+)
+def test_format_count_agrees_in_number(count, noun, plural, text):
+    assert format_count(count, noun, plural) == text
 
 
 def test_format_quantity_refuses_float():
