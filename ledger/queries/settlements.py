@@ -251,8 +251,14 @@ def list_settlements(engine: Engine, access: Access, financial_year: str | None 
         rows = conn.execute(query).all()
     listed = []
     for row in rows:
+        recorded = _recorded(row)
         headline = {name: row._mapping[name] for name in SETTLEMENT_LIST_COLUMNS}
-        listed.append({**headline, "out_of_date": _out_of_date(engine, _recorded(row))})
+        listed.append({
+            **headline,
+            "commissioners": list(recorded.commissioners),  # lists as lists, not the read model's joined text
+            "approved_by": [{"commissioner": c, "user": s.user, "on": s.on} for c, s in recorded.approvals.items()],
+            "out_of_date": _out_of_date(engine, recorded),
+        })  # fmt: skip
     return listed
 
 

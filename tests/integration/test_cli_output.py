@@ -121,3 +121,7 @@ def test_settle_list_marks_out_of_date_what_settle_show_marks(openbook, book, tm
     assert listed[1:] == [f"  OUT OF DATE: {stale['note']}"]
     [row] = ok_json(openbook("settle", "list", "--agreement", WIRRAL, "--json", as_user=accountant))
     assert row["out_of_date"] == [stale]
+    assert row["commissioners"] == ["wirral-ccg", "wirral-council"]  # lists as lists, never "wirral-ccg wirral-council"
+    assert [(a["commissioner"], a["on"]) for a in row["approved_by"]] == [
+        ("wirral-council", "2020-07-06"), ("wirral-ccg", "2020-07-08"),
+    ]  # fmt: skip
