@@ -14,6 +14,7 @@ import click
 from cli.activity import activity
 from cli.agreements import agreements, postcode
 from cli.context import Context, OpenbookGroup, emit, json_option, pass_context
+from cli.database import database
 from cli.events import events
 from cli.incentives import incentives, kpis
 from cli.organisations import organisations
@@ -22,6 +23,7 @@ from cli.rates import rates
 from cli.reconcile import reconcile
 from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
+from cli.signing import checkpoint, keys
 from cli.users import users
 from domain.money import format_count
 
@@ -60,6 +62,9 @@ cli.add_command(pool)
 cli.add_command(payments)
 cli.add_command(settle)
 cli.add_command(reconcile)
+cli.add_command(database)
+cli.add_command(keys)
+cli.add_command(checkpoint)
 
 
 @cli.command()

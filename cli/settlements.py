@@ -441,3 +441,20 @@ def settle_list(context: Context, agreement: str, financial_year: str | None, as
         return lines or ["no settlements"]
 
     emit(rows, as_json, render)
+
+
+@settle.command("close")
+@agreement_option
+@year_option
+@command_options
+@json_option
+@pass_context
+def settle_close(
+    context: Context, agreement: str, financial_year: str, effective: Any, reason: str | None,
+    idempotency_key: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Close the year once its settlement is issued; later changes are paid as closed-year adjustments."""
+    book = context.book
+    envelope = recording(context, effective, reason, idempotency_key)
+    result = book.settlements.close_year(envelope, agreement, financial_year)
+    emit(result, as_json, lambda r: [r["message"]])

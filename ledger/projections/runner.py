@@ -211,6 +211,15 @@ class ProjectionRunner:
         reached = self.positions()
         return sum(self._catch_up(p, head, progress) for p in self.projections.values() if reached[p.name] < head)
 
+    def catch_up_to(self, stops: dict[str, int], progress: Progress | None = None) -> int:
+        """Apply each named projection's events up to the position given for it (not beyond, even if the head is).
+
+        For a replay matched to another runner's positions (the read-model
+        check replays into scratch tables exactly as far as the live ones have
+        got). Returns how many events were applied.
+        """
+        return sum(self._catch_up(self.projections[name], stop, progress) for name, stop in stops.items())
+
     def bring_up_to_date(self, *names: str, purpose: str) -> None:
         """Catch up the named read models before a command computes from them, or refuse it with Unavailable.
 

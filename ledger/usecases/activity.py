@@ -56,6 +56,7 @@ from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import every_provider as recorded_activity
 from ledger.records import Records
+from ledger.usecases.closed_years import closed_years_note
 from ledger.usecases.owed import backdated_review, owed
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases
@@ -215,6 +216,7 @@ class ActivityUseCases:
                 f"recorded {format_count(staged.visits, 'new visit')} from {info.name}"
                 + (f", corrected {staged.corrected_visits:,}" if staged.corrected_visits else "")
                 + (f", {staged.unchanged:,} already recorded (skipped)" if staged.unchanged else "")
+                + closed_years_note(self.records, agreement, staged.first_date, staged.last_date)
             ),
             "rows": staged.rows,
             "visits": staged.visits,
@@ -377,3 +379,4 @@ def _arrears_json(arrears: Arrears) -> dict[str, Any]:
 def _summary(data: dict[str, Any], **extra: Any) -> ImportSummary:
     known = {k: v for k, v in data.items() if k in ImportSummary.__dataclass_fields__ and k not in extra}
     return ImportSummary(**known, **extra)
+

@@ -350,7 +350,8 @@ def test_every_read_model_table_belongs_to_exactly_one_projection(book):
     assert {name: found for name, found in owners.items() if len(found) > 1} == {}
     made = set(inspect(book.read_engine).get_table_names())
     assert set(owners) <= made
-    event_store = {"stored_events", "event_hashes", "idempotency_keys", "activity_chunks", "chunk_leases"}
+    event_store = {"stored_events", "event_hashes", "idempotency_keys", "openbook_event_signatures", "activity_chunks",
+                   "chunk_leases"}
     runner = {"projection_positions", "projection_schemas", "projection_errors"}
     assert made - set(owners) - event_store - runner == set(), "a table no projection owns"
 
