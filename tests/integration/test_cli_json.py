@@ -111,6 +111,8 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
     on = ["--effective", "2020-06-01", "--reason", "json walk"]
     period = ["--agreement", WIRRAL, "--provider", "premier-care"]
     return [
+        (("keys", "generate"), ["--out", str(tmp / "signing.key")], None),  # the key OPENBOOK_SIGNING_KEY names
+        (("keys", "show"), [], None),
         (("demo",), [], None),  # again: records nothing new
         (("organisations", "list"), [], None),
         (("organisations", "register"), ["json-care", "JSON Care", "--kind", "provider", *on], None),
@@ -128,8 +130,10 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
                                       "--term-end", "2025-03-31", *on], HEREFORDSHIRE_ACCOUNTANT),
         (("agreements", "add-commissioner"), ["json-deal", "herefordshire-council", *on], HEREFORDSHIRE_ACCOUNTANT),
         (("agreements", "add-service"), ["json-deal", "standard", *on], HEREFORDSHIRE_ACCOUNTANT),
-        (("agreements", "add-zone"), ["json-deal", "zone-j", "Zone J", "--district", "HR1", *on], HEREFORDSHIRE_ACCOUNTANT),
-        (("agreements", "add-lot"), ["json-deal", "lot-j", "Lot J", "--covers", "zone-j", *on], HEREFORDSHIRE_ACCOUNTANT),
+        (("agreements", "add-zone"), ["json-deal", "zone-j", "Zone J", "--district", "HR1", *on],
+         HEREFORDSHIRE_ACCOUNTANT),
+        (("agreements", "add-lot"), ["json-deal", "lot-j", "Lot J", "--covers", "zone-j", *on],
+         HEREFORDSHIRE_ACCOUNTANT),
         (("agreements", "award"), ["json-deal", "hfd-provider-a", "zone-j", "--tier", "primary", *on],
          HEREFORDSHIRE_ACCOUNTANT),
         (("agreements", "end-award"), ["json-deal", "hfd-provider-a", "zone-j", "--effective", "2024-03-31",
@@ -213,10 +217,20 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
         (("settle", "approve"), ["--agreement", WIRRAL, "--year", "2019-20", "--effective", "2020-07-06"], COUNCIL),
         (("settle", "approve"), ["--agreement", WIRRAL, "--year", "2019-20", "--effective", "2020-07-07"], CCG),
         (("settle", "issue"), ["--agreement", WIRRAL, "--year", "2019-20", "--effective", "2020-07-08"], COUNCIL),
+        (("settle", "close"), ["--agreement", WIRRAL, "--year", "2019-20", "--effective", "2020-07-20",
+                               "--reason", "json walk"], COUNCIL),
         (("settle", "list"), ["--agreement", WIRRAL], COUNCIL),
         (("settle", "show"), ["--agreement", WIRRAL, "--year", "2019-20"], COUNCIL),
         (("reconcile",), ["--agreement", WIRRAL, "--year", "2019-20"], COUNCIL),
+        (("checkpoint",), ["--reason", "json walk"], None),
+        (("checkpoint",), ["--latest"], None),
     ]  # fmt: skip
+
+
+#: --json commands the walk leaves out, and why: none of them shows a figure.
+NOT_WALKED = {
+    ("database", "grant-app-role"): "changes the server's roles (PostgreSQL only); refused below on both databases",
+}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -235,9 +249,11 @@ def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return url
 
 
-def run(url: str, command: tuple[str, ...], args: list[str], as_user: str | None = None) -> Result:
+def run(url: str, command: tuple[str, ...], args: list[str], as_user: str | None = None, key: Path | None = None
+        ) -> Result:  # fmt: skip
     who = ["--as", as_user] if as_user else []
-    return CliRunner().invoke(cli, ["--database", url, *who, *command, *args], env={"OPENBOOK_USER": None})
+    env = {"OPENBOOK_USER": None, "OPENBOOK_SIGNING_KEY": str(key) if key else None}
+    return CliRunner().invoke(cli, ["--database", url, *who, *command, *args], env=env)
 
 
 def floats_in(text: str) -> list[str]:
@@ -253,7 +269,8 @@ def figure_problems(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
     if isinstance(value, dict):
         blend = value.get("blend")
         if "blend" in value and blend is not None:
-            if not isinstance(blend, list) or not all(isinstance(p, dict) and set(p) == {"weight", "rate"} for p in blend):
+            pairs = isinstance(blend, list) and all(isinstance(p, dict) and set(p) == {"weight", "rate"} for p in blend)
+            if not pairs:
                 yield f"{where}.blend is not a list of weight/rate objects: {blend!r}"
             for part in blend if isinstance(blend, list) else ():
                 if isinstance(part, dict) and places(str(part.get("rate"))) != -RATE_QUANTUM.as_tuple().exponent:
@@ -279,13 +296,13 @@ def figure_problems(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
 
 def test_every_json_command_is_walked(tmp_path):
     walked = {command for command, _args, _user in steps(tmp_path)}
-    assert JSON_COMMANDS - walked == set(), "give each new --json command a step in STEPS"
+    assert JSON_COMMANDS - walked - set(NOT_WALKED) == set(), "give each new --json command a step in STEPS"
 
 
 def test_every_json_command_writes_money_to_the_penny_and_rates_as_carded(demo_url, tmp_path):
     problems: list[str] = []
     for command, args, user in steps(tmp_path):
-        result = run(demo_url, command, [*args, "--json"], user)
+        result = run(demo_url, command, [*args, "--json"], user, key=tmp_path / "signing.key")
         name = " ".join(command)
         assert result.exit_code == 0, f"{name}: {result.stderr or result.output}"
         floats = floats_in(result.stdout)
@@ -315,6 +332,9 @@ REFUSALS = [
     (["settle", "--agreement", WIRRAL], "invalid-input"),  # a usage mistake: no --year
     (["reconcile", "--agreement", "nowhere", "--year", "2019-20"], "not-found"),
     (["projections", "status", "--name", "nowhere"], "invalid-input"),
+    (["keys", "show"], "settings"),  # no OPENBOOK_SIGNING_KEY
+    (["checkpoint", "--head", "--reason", "now"], "invalid-input"),
+    (["database", "grant-app-role", "no-such-role"], "settings"),
 ]  # fmt: skip
 
 
