@@ -18,7 +18,7 @@ import click
 
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import InvalidInput, NotAllowed, OpenbookError
-from domain.money import format_count, format_gbp, format_quantity
+from domain.money import format_count, format_gbp, format_quantity, format_rate
 from domain.periods import DateFormatError, parse_date
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
@@ -159,6 +159,11 @@ def money(value: Any) -> str:
     if value is None:
         return "-"
     return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
+def rate(value: Any) -> str:
+    """An hourly rate for people with its card's places (``format_rate``), from a Decimal or exact text."""
+    return format_rate(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
 def hours_text(value: Any) -> str:

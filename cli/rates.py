@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, recording
+from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, rate, recording
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
 from domain.rates.pricing import blend_rows
@@ -55,9 +55,9 @@ def parse_rates(specs: tuple[str, ...]) -> list[dict[str, Any]]:
 def rate_text(r: dict[str, Any]) -> str:
     """One rate-card row for people: service, zone, band, rate, from when, and its blend if any."""
     band = r["band"] or "-"
-    parts = " + ".join(f"{p['weight']} × {money(p['rate'])}" for p in r.get("blend") or ())
+    parts = " + ".join(f"{p['weight']} × {rate(p['rate'])}" for p in r.get("blend") or ())
     blend = f"  (blend {parts})" if parts else ""
-    return f"{r['service']:<12} {r['zone']:<14} {band:<6} {money(r['hourly_rate']):>9} from {r['effective_from']}{blend}"
+    return f"{r['service']:<12} {r['zone']:<14} {band:<6} {rate(r['hourly_rate']):>9} from {r['effective_from']}{blend}"
 
 
 @click.group()

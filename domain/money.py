@@ -52,6 +52,7 @@ __all__ = [
     "format_gbp",
     "format_percent",
     "format_quantity",
+    "format_rate",
     "money_places",
     "pence_from_pounds",
     "pounds_from_pence",
@@ -305,6 +306,19 @@ def format_quantity(quantity: Decimal | int, places: int = 0) -> str:
     if -number.as_tuple().exponent < places:
         number = number.quantize(Decimal(1).scaleb(-places, context=EXACT), context=EXACT)
     return f"{number.copy_abs() if number.is_zero() else number:,f}"
+
+
+def format_rate(rate: Decimal | int) -> str:
+    """An hourly rate for people with the places its card states: '£15.80' as published, '£13.7000' for a blend.
+
+    A card's rate carries its places (2 when published, checked by ``to_decimal``; 4 for a blend, from
+    ``round_blended_rate``), and text shows them as ``--json`` does: "blended ... = £13.7000 (4 dp, half up)"
+    never says £13.70 or £13.715. Display only, never rounds; at least 2 places.
+    """
+    value = _require_exact(rate, "rate")
+    places = max(2, -value.as_tuple().exponent)
+    body = f"{value.copy_abs():,.{places}f}"
+    return f"-£{body}" if value < 0 else f"£{body}"
 
 
 def format_percent(fraction: Decimal) -> str:

@@ -42,7 +42,7 @@ from typing import Any
 from domain.agreements.terms import PaymentBasis, ServiceType
 from domain.checks import check_choice, check_decimal, check_hourly_rate
 from domain.errors import InvalidInput
-from domain.money import EXACT, format_gbp, round_blended_rate, round_money, total
+from domain.money import EXACT, format_gbp, format_rate, round_blended_rate, round_money, total
 
 __all__ = [
     "BlendPart",
@@ -225,7 +225,7 @@ def price_visit(
     amount = price_minutes(hourly, minutes)
     working = (
         f"{minutes} min ({chosen} basis: planned {planned_minutes}, actual {actual_minutes}) "
-        f"× {format_gbp(hourly)} ÷ 60 = {format_gbp(amount)}"
+        f"× {format_rate(hourly)} ÷ 60 = {format_gbp(amount)}"
     )
     return VisitPrice(chosen, planned_minutes, actual_minutes, minutes, hourly, amount, working, quote)
 

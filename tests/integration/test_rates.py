@@ -45,7 +45,7 @@ def test_a_blended_rate_is_computed_from_its_parts_never_typed(book):
 
     quote = book.rates.rate_for("hfd", "complex", "zone-a", date(2017, 7, 1))
     assert quote.hourly_rate == D("13.7000")
-    assert "blended 70% × £12.80 + 30% × £15.80 = £13.70" in quote.derivation
+    assert "blended 70% × £12.80 + 30% × £15.80 = £13.7000 (4 dp, half up)" in quote.derivation
     assert round_money(D(70460) * quote.hourly_rate) == D("965302.00")  # the seed's £956,302 is a transposition
     assert book.rates.price_visit("hfd", "complex", "zone-a", date(2017, 7, 1), 30, 30).amount == D("6.85")
     [row] = views.rates_in_force(book.read_engine, "hfd", date(2017, 7, 1))

@@ -17,6 +17,7 @@ from domain.money import (
     format_count,
     format_gbp,
     format_quantity,
+    format_rate,
     pence_from_pounds,
     pounds_from_pence,
     round_blended_rate,
@@ -363,6 +364,20 @@ def test_format_quantity(quantity, places, text):
 )
 def test_format_count_agrees_in_number(count, noun, plural, text):
     assert format_count(count, noun, plural) == text
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [
+        (D("15.80"), "£15.80"),  # a published rate: 2 places
+        (D("13.7000"), "£13.7000"),  # a blend: the 4 places round_blended_rate gives, zeros too
+        (D("13.7150"), "£13.7150"),
+        (D("16"), "£16.00"),
+        (D("1000.00"), "£1,000.00"),
+    ],
+)
+def test_format_rate_shows_the_places_the_card_states(rate, text):
+    assert format_rate(rate) == text
 
 
 def test_format_quantity_refuses_float():
