@@ -31,7 +31,7 @@ from cli.context import (
 )
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.bounds import MAX_SWEEP_GRACE_HOURS
-from domain.money import format_gbp
+from domain.money import format_count, format_gbp
 from ledger.authorisation import access_for
 from ledger.projections.activity import DIMENSIONS
 from ledger.queries import activity as views
@@ -132,7 +132,7 @@ def _summary_lines(d: dict[str, Any]) -> list[str]:
     if d["rows"]:
         lines.append(
             f"rows {d['rows']:,}; new visits {d['visits']:,}; already recorded (skipped) {d['unchanged']:,}; "
-            f"corrected {d['corrected_visits']:,} visits ({d['changes']:,} fields)"
+            f"corrected {format_count(d['corrected_visits'], 'visit')} ({format_count(d['changes'], 'field')})"
         )
     for dimension in ("provider", "zone", "service"):
         hours = d.get(f"hours_by_{dimension}") or {}
@@ -194,7 +194,7 @@ def totals(
         for r in rs:
             keys = "  ".join(f"{r[d]:<26}" for d in dimensions)
             spend = format_gbp(r["spend"])
-            out.append(f"{keys}  {r['visits']:>9,} {r['hours']:>12,} {spend:>15} {r['unpriced_visits']:>8,}")
+            out.append(f"{keys}  {r['visits']:>9,} {hours_text(r['hours']):>12} {spend:>15} {r['unpriced_visits']:>8,}")
         return out
 
     emit(rows, as_json, render)
@@ -261,8 +261,8 @@ def arrears(
 
 @activity.command("generate")
 @click.option("--agreement", required=True)
-@click.option("--from", "start", type=DATE, required=True, help="First visit date, YYYY-MM-DD.")
-@click.option("--to", "end", type=DATE, required=True, help="Last visit date, YYYY-MM-DD.")
+@click.option("--from", "start", type=DATE, required=True, help="First visit date, e.g. 2019-04-01.")
+@click.option("--to", "end", type=DATE, required=True, help="Last visit date, e.g. 2020-03-31.")
 @click.option("--rows", type=int, default=10_000, show_default=True)
 @click.option("--seed", type=int, default=2019, show_default=True)
 @click.option("--service", "services", multiple=True, default=("standard",), show_default=True)
@@ -278,7 +278,7 @@ def generate(
 
     found = context.book.records.agreement(agreement)
     write_visits(output, visit_rows(found, rows, start, end, seed=seed, services=services), fmt)
-    click.echo(f"wrote {rows:,} invented visits of {agreement} from {start} to {end} to {output}")
+    click.echo(f"wrote {format_count(rows, 'invented visit')} of {agreement} from {start} to {end} to {output}")
 
 
 @activity.command("sweep")

@@ -26,6 +26,7 @@ from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.signing import checkpoint, keys
 from cli.users import users
+from domain.money import format_count
 
 # After a command the CLI says itself when the read models are behind (Context.say_if_behind);
 # the ledger's own warnings about it, printed by logging's last resort, would say it twice.
@@ -92,7 +93,10 @@ def demo(context: Context, as_json: bool) -> None:
     emit(
         {"commands": commands, "events_recorded": recorded, "database": str(book.database)},
         as_json,
-        lambda d: [f"demo loaded into {d['database']}: {d['events_recorded']} new events from {d['commands']} commands"],
+        lambda d: [
+            f"demo loaded into {d['database']}: {format_count(d['events_recorded'], 'new event')} "
+            f"from {format_count(d['commands'], 'command')}"
+        ],
     )
 
 

@@ -32,6 +32,7 @@ from cli.context import (
     recording,
 )
 from domain.errors import InvalidInput
+from domain.money import format_count
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
@@ -329,7 +330,8 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
         reason = d.get("not_enough_providers", {}).get("message") or "no accepted provider returns"
         out.append(reason)
     else:
-        out.append(f"{market['contributors']} providers; lower quartile / median / upper quartile ({market['method']})")
+        contributors = format_count(market["contributors"], "provider")
+        out.append(f"{contributors}; lower quartile / median / upper quartile ({market['method']})")
         out.append(f"  {'total':<24} {_quartile_text(market['total'])}")
         for line, q in market["lines"].items():
             out.append(f"  {line:<24} {_quartile_text(q)}")

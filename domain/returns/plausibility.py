@@ -38,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from domain.money import EXACT, format_gbp
+from domain.money import EXACT, format_gbp, format_quantity
 from domain.returns.filing import CostGroup, CostReturnFiling, Volume
 from domain.returns.unit_costs import shown, unit_costs
 from domain.returns.wage_checks import FindingKind
@@ -95,11 +95,6 @@ class PlausibilityFinding:
     needs_explanation: bool
 
 
-def _plain(number: Decimal) -> str:
-    """A filed figure as people wrote it: no trailing zeros, thousands separated (12,000; 30; 5.85)."""
-    return f"{number.normalize(EXACT):,f}"
-
-
 def _finding(
     bounds: PlausibilityBounds, kind: FindingKind, where: str, value: Decimal, bound: Decimal, message: str
 ) -> PlausibilityFinding:
@@ -123,7 +118,7 @@ def surplus_margin_finding(margin: Decimal | None, bounds: PlausibilityBounds) -
     level = bounds.surplus_margin_highest_percent
     return _finding(
         bounds, FindingKind.SURPLUS_MARGIN, "lines.surplus", margin, level,
-        f"a surplus margin of {margin}% of the total is above {_plain(level)}%",
+        f"a surplus margin of {margin}% of the total is above {format_quantity(level)}%",
     )  # fmt: skip
 
 
@@ -152,8 +147,9 @@ def filing_findings(filing: CostReturnFiling, bounds: PlausibilityBounds) -> tup
         worked = expected.quantize(Decimal("0.01"), context=EXACT)
         add(
             FindingKind.CONTACT_HOURS, f"volumes.{Volume.CONTACT_HOURS.value}", volumes.contact_hours, worked,
-            f"{_plain(volumes.contact_hours)} contact hours filed, but {int(volumes.visits):,} visits × "
-            f"{_plain(volumes.average_visit_minutes)} minutes ÷ 60 = {_plain(worked)} hours: more than "
+            f"{format_quantity(volumes.contact_hours)} contact hours filed, but {int(volumes.visits):,} visits × "
+            f"{format_quantity(volumes.average_visit_minutes)} minutes ÷ 60 = {format_quantity(worked)} hours: "
+            "more than "
             f"{bounds.contact_hours_tolerance_percent}% apart",
         )  # fmt: skip
 
@@ -162,8 +158,8 @@ def filing_findings(filing: CostReturnFiling, bounds: PlausibilityBounds) -> tup
         limit = bounds.travel_minutes_lowest if travel < bounds.travel_minutes_lowest else bounds.travel_minutes_highest
         add(
             FindingKind.TRAVEL_MINUTES, f"volumes.{Volume.AVERAGE_TRAVEL_MINUTES.value}", travel, limit,
-            f"{travel} travel minutes per contact hour (60 ÷ {_plain(volumes.average_visit_minutes)} × "
-            f"{_plain(volumes.average_travel_minutes)}) is outside {bounds.travel_minutes_lowest} to "
+            f"{travel} travel minutes per contact hour (60 ÷ {format_quantity(volumes.average_visit_minutes)} × "
+            f"{format_quantity(volumes.average_travel_minutes)}) is outside {bounds.travel_minutes_lowest} to "
             f"{bounds.travel_minutes_highest}",
         )  # fmt: skip
     return tuple(found)

@@ -57,6 +57,8 @@ def grant_app_role(database: Database, app_role: str) -> list[str]:
         factory.close()
     app = Identifier(app_role)
     with psycopg.connect(database.psycopg_conninfo()) as conn:  # one transaction: all granted or none
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (app_role,)).fetchone() is None:
+            raise SettingsError(f"database {database}: there is no role {app_role!r}; create it first (CREATE ROLE)")
         schema = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
         tables = [row[0] for row in conn.execute(_GUARDED_TABLES, (_GUARD_FUNCTION,))]
         if not tables:

@@ -65,9 +65,10 @@ FORECAST_METHOD = (
 def payment_runs(engine: Engine, access: Access, financial_year: str) -> list[dict[str, Any]]:
     """Every provider's payment of each month's run in the year; for a provider, its own payments."""
     p = payments.c
+    year = check_financial_year(financial_year)  # "2019" is refused, not answered with no payments
     query = (
         select(payments)
-        .where((p.agreement == access.agreement) & (p.financial_year == financial_year))
+        .where((p.agreement == access.agreement) & (p.financial_year == year))
         .order_by(p.month, p.provider)
     )
     own = only_provider(access)
@@ -283,18 +284,29 @@ def list_pools(engine: Engine, agreement: str | None = None) -> list[dict[str, A
 
 
 def list_settlements(engine: Engine, access: Access, financial_year: str | None = None) -> list[dict[str, Any]]:
-    """Every settlement of the agreement (of one year, if given) with its headline figures: for accountants."""
+    """Every settlement of the agreement (of one year, if given) with its headline figures: for accountants.
+
+    Each says what was recorded after it that changes its figures (``out_of_date``, as ``settlement`` says
+    it), so the list never shows as current a settlement that ``settle show`` marks out of date.
+    """
     agreement = accountants_only(access).agreement
     c = settlements.c
-    query = (
-        select(*(c[name] for name in SETTLEMENT_LIST_COLUMNS))
-        .where(c.agreement == agreement)
-        .order_by(c.financial_year, c.sequence)
-    )
+    query = select(settlements).where(c.agreement == agreement).order_by(c.financial_year, c.sequence)
     if financial_year:
         query = query.where(c.financial_year == check_financial_year(financial_year))
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        rows = conn.execute(query).all()
+    listed = []
+    for row in rows:
+        recorded = _recorded(row)
+        headline = {name: row._mapping[name] for name in SETTLEMENT_LIST_COLUMNS}
+        listed.append({
+            **headline,
+            "commissioners": list(recorded.commissioners),  # lists as lists, not the read model's joined text
+            "approved_by": [{"commissioner": c, "user": s.user, "on": s.on} for c, s in recorded.approvals.items()],
+            "out_of_date": _out_of_date(engine, recorded),
+        })  # fmt: skip
+    return listed
 
 
 def latest_sequence(engine: Engine, agreement: str, financial_year: str) -> int:

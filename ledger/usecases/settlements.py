@@ -49,7 +49,7 @@ from domain.agreements.agreement import Agreement
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
-from domain.money import EXACT, ZERO
+from domain.money import EXACT, ZERO, format_count
 from domain.periods import financial_year_of, parse_financial_year
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
@@ -198,11 +198,12 @@ class SettlementUseCases:
                 arrears, arrears_of = self._arrears_to_identify(agreement, year, record)
                 lines = rate_run(chosen, rows, record.paid(), arrears, arrears_of)
                 unpriced = every_provider.unpriced_visits(self.ledger.read_engine, agreement, year)
+                unpaid = f"; {format_count(unpriced, 'visit')} without a rate in force, paid once priced"
                 basis = (
                     f"priced activity of {year} up to {chosen} from the activity read model at event position "
                     f"{self._activity_position()} (rate card version {self._version(RateCard.create_id(agreement))}); "
                     f"less payments of earlier runs ({', '.join(r.month for r in record.runs) or 'none'})"
-                    + (f"; {unpriced:,} visits have no rate in force and are paid once priced" if unpriced else "")
+                    + (unpaid if unpriced else "")
                 )
             else:
                 lines = capitated_run(chosen, terms.capitation)
