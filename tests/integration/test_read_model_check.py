@@ -11,6 +11,8 @@ replayed too before the comparison.
 
 from __future__ import annotations
 
+import json
+
 from demo.partnerships import load_demo
 from ledger.audit.read_models import Difference, read_model_differences
 from tests.integration.test_event_store import env, record_history
@@ -71,3 +73,22 @@ def test_a_command_recorded_during_the_replay_is_replayed_too_before_comparing(b
     assert read_model_differences(book, progress=record_once) == []
     assert recorded == [7] and book.projections.positions()["organisations"] == 7
     assert ("organisations", 6, 6) in steps and ("organisations", 7, 7) in steps  # replayed to 6, then on to 7
+
+
+def test_openbook_verify_read_models_exits_1_and_names_each_edited_row(book, raw_sql, openbook):
+    """The command line: 0 with every row matching; after a row is edited by hand, 1 with the row named."""
+    record_history(book)
+    book.projections.catch_up()
+
+    clean = openbook("verify", "--read-models", "--json")
+    assert clean.exit_code == 0, clean.output
+    assert json.loads(clean.stdout) == {"read_models": "match", "head": 6, "differences": []}
+
+    raw_sql("UPDATE organisations SET name = 'Forged Care' WHERE code = 'gamma-care'")
+    edited = openbook("verify", "--read-models")
+    assert edited.exit_code == 1
+    assert "1 difference from a replay of the history to position 6" in edited.stdout
+    assert "organisations (code=gamma-care): name is 'Forged Care', the replay gives 'Gamma Care'" in edited.stdout
+
+    mixed = openbook("verify", "--read-models", "--database")
+    assert mixed.exit_code != 0 and "checks the live read models alone" in mixed.stderr
