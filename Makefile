@@ -6,6 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# make bench SIZE=small: a quick run (20,000 visit rows and exported events, one run each) instead of 1,000,000
+SIZE ?= full
+BENCH_ARGS := $(if $(filter small,$(SIZE)),--rows 20000 --repeat 1,)
 
 # System packages: WeasyPrint's Pango, a free font family, poppler-utils (PDF checks),
 # Chromium for the browser tests.
@@ -49,7 +52,7 @@ test: install
 	$(PY) -m pytest -n auto --dist loadfile
 
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis *.egg-info

@@ -18,10 +18,20 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, hours_text, json_option, pass_context, recording
+from cli.context import (
+    DATE,
+    Context,
+    as_at_option,
+    command_options,
+    emit,
+    hours_text,
+    json_option,
+    pass_context,
+    recording,
+)
 from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.bounds import MAX_SWEEP_GRACE_HOURS
-from domain.money import format_gbp
+from domain.money import format_count, format_gbp
 from ledger.authorisation import access_for
 from ledger.projections.activity import DIMENSIONS
 from ledger.queries import activity as views
@@ -122,7 +132,7 @@ def _summary_lines(d: dict[str, Any]) -> list[str]:
     if d["rows"]:
         lines.append(
             f"rows {d['rows']:,}; new visits {d['visits']:,}; already recorded (skipped) {d['unchanged']:,}; "
-            f"corrected {d['corrected_visits']:,} visits ({d['changes']:,} fields)"
+            f"corrected {format_count(d['corrected_visits'], 'visit')} ({format_count(d['changes'], 'field')})"
         )
     for dimension in ("provider", "zone", "service"):
         hours = d.get(f"hours_by_{dimension}") or {}
@@ -160,11 +170,13 @@ def import_(
 @click.option("--by", "by", multiple=True, type=click.Choice(DIMENSIONS), help="Break down by (repeatable).")
 @click.option("--period", help="Only a financial year (2020-21), quarter (2020-21-Q1) or month (2020-04).")
 @click.option("--provider", help="Only this provider.")
+@as_at_option
 @json_option
 @pass_context
 def totals(
-    context: Context, agreement: str, by: tuple[str, ...], period: str | None, provider: str | None, as_json: bool
-) -> None:
+    context: Context, agreement: str, by: tuple[str, ...], period: str | None, provider: str | None,
+    as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """Visits, delivered hours and spend, by provider, zone, service, month, quarter or financial year.
 
     A provider sees its own visits only.
@@ -172,7 +184,7 @@ def totals(
     dimensions = by or ("provider",)
     book = context.book
     access = access_for(book.records, context.actor(), agreement)
-    rows = views.totals(book.read_engine, access, dimensions, provider=provider, period=period)
+    rows = views.totals(context.read_engine(as_at), access, dimensions, provider=provider, period=period)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         if not rs:
@@ -182,7 +194,7 @@ def totals(
         for r in rs:
             keys = "  ".join(f"{r[d]:<26}" for d in dimensions)
             spend = format_gbp(r["spend"])
-            out.append(f"{keys}  {r['visits']:>9,} {r['hours']:>12,} {spend:>15} {r['unpriced_visits']:>8,}")
+            out.append(f"{keys}  {r['visits']:>9,} {hours_text(r['hours']):>12} {spend:>15} {r['unpriced_visits']:>8,}")
         return out
 
     emit(rows, as_json, render)
@@ -249,8 +261,8 @@ def arrears(
 
 @activity.command("generate")
 @click.option("--agreement", required=True)
-@click.option("--from", "start", type=DATE, required=True, help="First visit date, YYYY-MM-DD.")
-@click.option("--to", "end", type=DATE, required=True, help="Last visit date, YYYY-MM-DD.")
+@click.option("--from", "start", type=DATE, required=True, help="First visit date, e.g. 2019-04-01.")
+@click.option("--to", "end", type=DATE, required=True, help="Last visit date, e.g. 2020-03-31.")
 @click.option("--rows", type=int, default=10_000, show_default=True)
 @click.option("--seed", type=int, default=2019, show_default=True)
 @click.option("--service", "services", multiple=True, default=("standard",), show_default=True)
@@ -266,7 +278,7 @@ def generate(
 
     found = context.book.records.agreement(agreement)
     write_visits(output, visit_rows(found, rows, start, end, seed=seed, services=services), fmt)
-    click.echo(f"wrote {rows:,} invented visits of {agreement} from {start} to {end} to {output}")
+    click.echo(f"wrote {format_count(rows, 'invented visit')} of {agreement} from {start} to {end} to {output}")
 
 
 @activity.command("sweep")

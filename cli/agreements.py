@@ -18,8 +18,9 @@ from cli.context import DATE, Context, command_options, emit, json_option, pass_
 from cli.rates import rate_text
 from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, KpiUnit, PaymentBasis, ServiceType
+from domain.checks import check_amount
 from domain.errors import NotFound
-from domain.money import format_gbp
+from domain.money import format_count, format_gbp
 from ledger.queries import agreements as queries
 
 
@@ -42,7 +43,8 @@ def agreements_list(context: Context, as_json: bool) -> None:
         as_json,
         lambda rs: [
             f"{r['code']:<22} {r['kind']:<10} {r['term_start']} to {r['term_end']}  {r['name']} "
-            f"({', '.join(r['commissioners'])}; {r['zones']} zones/lots, {r['providers']} providers)"
+            f"({', '.join(r['commissioners'])}; {format_count(r['zones'], 'zone/lot', 'zones/lots')}, "
+            f"{format_count(r['providers'], 'provider')})"
             for r in rs
         ]
         or ["none"],
@@ -59,7 +61,8 @@ def _sheet_lines(sheet: queries.AgreementSheet) -> list[str]:
         f"commissioners: {', '.join(a.commissioners) or 'none'}",
     ]
     paid = "; ".join(f"{c} {format_gbp(amount)}" for c, amount in sheet.contributions.items())
-    budget = f"pooled budget {sheet.financial_year}: {format_gbp(sheet.pooled_budget) if paid else 'none'}"
+    shown = "none" if sheet.pooled_budget is None else format_gbp(sheet.pooled_budget)
+    budget = f"pooled budget {sheet.financial_year}: {shown}"
     lines.append(f"{budget} ({paid})" if paid else budget)
     if a.living_wage_commitment is not None:
         dates = ", ".join(f"{format_gbp(x.hourly_rate)} from {x.adopted_from}" for x in a.living_wage_commitment)
@@ -178,8 +181,9 @@ def agreements_set_contribution(
     """A commissioner's contribution to the pooled budget for a financial year (e.g. 2019-20 7200000.00)."""
     envelope = recording(context, effective, reason, idempotency_key)
     context.book.agreements.set_contribution(envelope, code, commissioner, financial_year, amount)
-    data = {"agreement": code, "commissioner": commissioner, "financial_year": financial_year, "amount": amount}
-    emit(data, as_json, _recorded(f"{commissioner} contributes {amount} to {code} in {financial_year}"))
+    recorded = check_amount(amount, "amount")  # as the agreement holds it: "7200000" is 7200000.00
+    data = {"agreement": code, "commissioner": commissioner, "financial_year": financial_year, "amount": recorded}
+    emit(data, as_json, _recorded(f"{commissioner} contributes {format_gbp(recorded)} to {code} in {financial_year}"))
 
 
 @agreements.command("add-zone")

@@ -17,11 +17,13 @@ from typing import Any
 import click
 
 from domain.envelope import SYSTEM, Actor, Envelope
-from domain.errors import NotAllowed, OpenbookError
-from domain.money import format_gbp
+from domain.errors import InvalidInput, NotAllowed, OpenbookError
+from domain.money import format_count, format_gbp, format_quantity, format_rate
+from domain.periods import DateFormatError, parse_date
 from ledger.bootstrap import Openbook, bootstrap
 from ledger.jsonable import json_ready
 from ledger.projections.runner import describe
+from ledger.queries.as_at import AsAt, known_at, resolve_as_at
 from ledger.settings import Settings
 
 
@@ -30,10 +32,20 @@ class OpenbookGroup(click.Group):
 
     With ``--json`` the error goes to stderr as JSON instead, with its stable
     kind (``domain.errors.KINDS``), so a script can act on it; stdout stays
-    for results.
+    for results. A usage mistake (a bad date, a missing option) is click's to
+    report, with its usage text and exit status 2; under ``--json`` it is JSON
+    on stderr too, of kind ``invalid-input``, still with status 2.
     """
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # ``--json`` may come after a usage mistake, whose error is raised before ``--json``'s own callback runs:
+        # note it from what was typed (before any ``--``), so the mistake is reported as JSON too.
+        typed = args[: args.index("--")] if "--" in args else args
+        ctx.meta[JSON_TYPED] = "--json" in typed
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
+        wants_json = ctx.meta.get(JSON_TYPED, False)
         try:
             result = super().invoke(ctx)
         except OpenbookError as e:
@@ -42,6 +54,15 @@ class OpenbookGroup(click.Group):
             else:
                 click.echo(f"error: {e}", err=True)
             ctx.exit(1)
+        except click.UsageError as e:
+            if not (wants_json or ctx.meta.get(JSON_WANTED)):
+                raise
+            problem = e.format_message()
+            if isinstance(e, click.BadParameter) and e.param is not None:
+                problem = f"{'/'.join(e.param.opts) or e.param.name}: {e.message}"
+            error = InvalidInput(problem)
+            click.echo(json.dumps(error.as_json(), indent=2), err=True)
+            ctx.exit(e.exit_code)
         if isinstance(ctx.obj, Context):
             if not ctx.meta.get(JSON_WANTED):
                 ctx.obj.say_if_replayed()
@@ -64,6 +85,8 @@ class Context:
         self.acting_user = acting_user
         self._book: Openbook | None = None
         self._say_if_behind = True
+        #: What this command reads as known at (``--as-at``); None: the live read models.
+        self.as_at: AsAt | None = None
 
     @property
     def book(self) -> Openbook:
@@ -80,6 +103,17 @@ class Context:
                 settings = dataclasses.replace(settings, database_url=self.database_url)
             self._book = bootstrap(settings)
         return self._book
+
+    def read_engine(self, as_at: str | None = None) -> Any:
+        """The engine a view reads with: the live read models, or with ``--as-at`` as known at that position or time.
+
+        Every query then answers as at it unchanged (``ledger.queries.as_at``);
+        ``emit`` prints the banner (or adds ``"as_at"`` to the JSON).
+        """
+        book = self.book
+        if as_at is not None:
+            self.as_at = resolve_as_at(book.ledger.recorder, book.ledger.mapper, as_at)
+        return known_at(book.read_engine, self.as_at)
 
     def replayed(self) -> list[str]:
         """The idempotency keys of this command's retries answered with the first result (nothing recorded)."""
@@ -109,7 +143,7 @@ class Context:
         ]
         recorded = "recorded; " if self._book.ledger.recorded else ""
         why = f" ({'; '.join(stopped)})" if stopped else ""
-        events = f"{behind:,} event{'' if behind == 1 else 's'}"
+        events = format_count(behind, "event")
         click.echo(f"{recorded}read models {events} behind{why}; see `openbook projections status`", err=True)
 
     def actor(self) -> Actor:
@@ -141,22 +175,33 @@ def money(value: Any) -> str:
     return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
 
 
+def rate(value: Any) -> str:
+    """An hourly rate for people with its card's places (``format_rate``), from a Decimal or exact text."""
+    return format_rate(value if isinstance(value, Decimal) else Decimal(str(value)))
+
+
 def hours_text(value: Any) -> str:
-    """Hours (or any quantity) for people: thousands separators, the places as given; ``-`` for none."""
+    """Hours for people from a Decimal or the exact text a command returned as JSON (``format_quantity``, at least
+    2 places, so a column of hours lines up); ``-`` for none."""
     if value is None:
         return "-"
-    return f"{value if isinstance(value, Decimal) else Decimal(str(value)):,}"
+    return format_quantity(value if isinstance(value, Decimal) else Decimal(str(value)), places=2)
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> None:
     """A command's output: ``render``'s lines, or JSON. A retried command's JSON object says
     ``"replayed": true`` (and ``"recorded": false``): it is the first result, and nothing new was recorded."""
+    ctx = click.get_current_context(silent=True)
+    as_at = ctx.obj.as_at if ctx is not None and isinstance(ctx.obj, Context) else None
     if as_json:
-        ctx = click.get_current_context(silent=True)
         if isinstance(data, dict) and ctx is not None and isinstance(ctx.obj, Context) and ctx.obj.replayed():
             data = {**data, "replayed": True, **({"recorded": False} if "recorded" in data else {})}
+        if as_at is not None:
+            data = {"as_at": as_at.as_json(), **(data if isinstance(data, dict) else {"rows": data})}
         click.echo(json.dumps(json_ready(data), indent=2))
     else:
+        if as_at is not None:
+            click.echo(as_at.banner())
         for line in render(data):
             click.echo(line)
 
@@ -165,18 +210,14 @@ def command_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The envelope options every recording command takes."""
     func = click.option("--key", "idempotency_key", help="Idempotency key: a retry with it records nothing new.")(func)
     func = click.option("--reason", help="Why this is recorded (kept in the history).")(func)
-    func = click.option(
-        "--effective", type=click.DateTime(["%Y-%m-%d"]), help="The date the fact is about (default today)."
-    )(func)
+    func = click.option("--effective", type=DATE, help="The date the fact is about (default today).")(func)
     return func
-
-
-def _date(value: Any) -> date | None:
-    return value.date() if value is not None else None
 
 
 #: Set in the context's shared ``meta`` by ``--json``, so an error is reported as JSON too.
 JSON_WANTED = "openbook.json"
+#: Set by the main group when ``--json`` was typed anywhere, for a usage mistake found before ``--json`` was read.
+JSON_TYPED = "openbook.json-typed"
 
 
 def _json_wanted(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
@@ -191,7 +232,8 @@ json_option = click.option(
 
 
 class DateType(click.ParamType):
-    """A calendar date written YYYY-MM-DD, given to the ledger as a ``datetime.date``."""
+    """A calendar date, given to the ledger as a ``datetime.date``: read by ``domain.periods.parse_date``, so an
+    option takes a date in the forms a file does (2019-04-01 or 01/04/2019) and refuses one with the same words."""
 
     name = "date"
 
@@ -199,14 +241,22 @@ class DateType(click.ParamType):
         if isinstance(value, date) and not isinstance(value, datetime):
             return value
         try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+            return parse_date(str(value))
+        except DateFormatError as e:
+            self.fail(str(e), param, ctx)
 
 
 DATE = DateType()
 
+#: ``--as-at`` beside ``--on``: what the ledger knew then (``Context.read_engine`` reads with it).
+as_at_option = click.option(
+    "--as-at",
+    "as_at",
+    metavar="TIME|POSITION",
+    help="Show it as known at this log position, or at this time (YYYY-MM-DD[THH:MM], UTC; a date means its end).",
+)
 
-def recording(context: Context, effective: Any, reason: str | None, key: str | None) -> Envelope:
+
+def recording(context: Context, effective: date | None, reason: str | None, key: str | None) -> Envelope:
     """The envelope of a recording command from its ``command_options``."""
-    return context.envelope(_date(effective), reason, key)
+    return context.envelope(effective, reason, key)

@@ -13,7 +13,9 @@ import click
 
 from cli.activity import activity
 from cli.agreements import agreements, postcode
+from cli.audit import export, verify
 from cli.context import Context, OpenbookGroup, emit, json_option, pass_context
+from cli.database import database
 from cli.events import events
 from cli.incentives import incentives, kpis
 from cli.organisations import organisations
@@ -22,7 +24,9 @@ from cli.rates import rates
 from cli.reconcile import reconcile
 from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
+from cli.signing import checkpoint, keys
 from cli.users import users
+from domain.money import format_count
 
 # After a command the CLI says itself when the read models are behind (Context.say_if_behind);
 # the ledger's own warnings about it, printed by logging's last resort, would say it twice.
@@ -59,6 +63,11 @@ cli.add_command(pool)
 cli.add_command(payments)
 cli.add_command(settle)
 cli.add_command(reconcile)
+cli.add_command(database)
+cli.add_command(keys)
+cli.add_command(checkpoint)
+cli.add_command(export)
+cli.add_command(verify)
 
 
 @cli.command()
@@ -84,7 +93,10 @@ def demo(context: Context, as_json: bool) -> None:
     emit(
         {"commands": commands, "events_recorded": recorded, "database": str(book.database)},
         as_json,
-        lambda d: [f"demo loaded into {d['database']}: {d['events_recorded']} new events from {d['commands']} commands"],
+        lambda d: [
+            f"demo loaded into {d['database']}: {format_count(d['events_recorded'], 'new event')} "
+            f"from {format_count(d['commands'], 'command')}"
+        ],
     )
 
 

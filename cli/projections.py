@@ -19,6 +19,7 @@ import click
 
 from cli.context import Context, emit, json_option, pass_context
 from domain.errors import InvalidInput, Unavailable
+from domain.money import format_count
 from ledger.projections.runner import describe, stopped_logger
 
 __all__ = ["projections", "say_when_a_read_model_stops"]
@@ -93,7 +94,7 @@ def projections_follow(context: Context, interval: float, once: bool, as_json: b
         def report(now: int) -> None:
             nonlocal applied
             applied += now
-            click.echo(f"applied {now:,} events; head {runner.head():,}", err=True)
+            click.echo(f"applied {format_count(now, 'event')}; head {runner.head():,}", err=True)
 
         try:
             runner.keep_up(threading.Event(), interval, report)
@@ -102,7 +103,7 @@ def projections_follow(context: Context, interval: float, once: bool, as_json: b
     emit(
         {"events_applied": applied, "projections": runner.status()},
         as_json,
-        lambda d: [f"{d['events_applied']:,} events applied", *_status_lines(d["projections"])],
+        lambda d: [f"{format_count(d['events_applied'], 'event')} applied", *_status_lines(d["projections"])],
     )
 
 
@@ -124,7 +125,10 @@ def projections_rebuild(context: Context, names: tuple[str, ...], as_json: bool)
     emit(
         {"head": head, "events_applied": applied, "positions": runner.positions(), "projections": rows},
         as_json,
-        lambda d: [f"replayed to position {d['head']:,}: {d['events_applied']:,} events applied", *_status_lines(rows)],
+        lambda d: [
+            f"replayed to position {d['head']:,}: {format_count(d['events_applied'], 'event')} applied",
+            *_status_lines(rows),
+        ],
     )
     stopped = [f"{row['name']} at {row['position']:,}" for row in rows if row["error"] or row["position"] < head]
     if stopped:  # a read model that stopped on an event is not rebuilt: say so, and fail

@@ -15,9 +15,10 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, recording
+from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, rate, recording
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
+from domain.rates.pricing import blend_rows
 from domain.rates.uplift import Outcome
 from ledger.queries import agreements as agreement_queries
 from ledger.queries import rates as queries
@@ -54,8 +55,9 @@ def parse_rates(specs: tuple[str, ...]) -> list[dict[str, Any]]:
 def rate_text(r: dict[str, Any]) -> str:
     """One rate-card row for people: service, zone, band, rate, from when, and its blend if any."""
     band = r["band"] or "-"
-    blend = f"  (blend {r['blend']})" if r.get("blend") else ""
-    return f"{r['service']:<12} {r['zone']:<14} {band:<6} {money(r['hourly_rate']):>9} from {r['effective_from']}{blend}"
+    parts = " + ".join(f"{p['weight']} × {rate(p['rate'])}" for p in r.get("blend") or ())
+    blend = f"  (blend {parts})" if parts else ""
+    return f"{r['service']:<12} {r['zone']:<14} {band:<6} {rate(r['hourly_rate']):>9} from {r['effective_from']}{blend}"
 
 
 @click.group()
@@ -155,8 +157,8 @@ def rates_withdraw(
 @click.option("--zone", required=True)
 @click.option("--band")
 @click.option("--on", "on", required=True, type=DATE, help="The date of the visit.")
-@click.option("--planned", required=True, type=click.IntRange(min=0), help="Planned minutes.")
-@click.option("--actual", required=True, type=click.IntRange(min=0), help="Actual minutes.")
+@click.option("--planned", required=True, type=int, help="Planned minutes (1 to 1,440, as in a visit file).")
+@click.option("--actual", required=True, type=int, help="Actual minutes (1 to 1,440, as in a visit file).")
 @json_option
 @pass_context
 def rates_price(
@@ -177,6 +179,7 @@ def rates_price(
         "actual_minutes": actual,
         "payable_minutes": price.payable_minutes,
         "hourly_rate": price.hourly_rate,
+        "blend": blend_rows(quote.parts) if quote and quote.parts else None,
         "amount": price.amount,
         "rate_effective_from": quote.effective_from if quote else None,
         "derivation": quote.derivation if quote else None,

@@ -21,7 +21,7 @@ from ledger.queries.reconcile import reconcile as reconciliation
 
 def _lines(r: dict[str, Any]) -> list[str]:
     verdict = "every identity holds" if r["holds"] else "an identity differs"
-    lines = [f"reconciliation of {r['agreement']} {r['financial_year']}: {verdict}"]
+    lines = [f"reconciliation of {r['agreement']} {r['financial_year']}: {verdict}", *_closed_lines(r.get("closed"))]
     for i in r["identities"]:
         lines.append(f"{i['number']}. {i['identity']}: {i['status']}")
         if i["status"] == "not applicable":
@@ -32,6 +32,18 @@ def _lines(r: dict[str, Any]) -> list[str]:
         lines.extend(f"     {p['label']:<66} {money(p['amount']):>18}" for p in i["parts"])
         lines.append(f"   {'difference':<68} {money(i['difference']):>18}")
         lines.extend(f"   - {named}" for named in i["differences"])
+    return lines
+
+
+def _closed_lines(closed: dict[str, Any] | None) -> list[str]:
+    """A closed year: when and with which settlement, and each closed-year adjustment with the run that paid it."""
+    if closed is None:
+        return []
+    lines = [f"closed on {closed['closed_on']} by {closed['closed_by']} with settlement {closed['settlement']}"]
+    lines.extend(f"   closed-year adjustment to {a['provider']} paid in the {a['month']} run {money(a['amount']):>18}"
+                 for a in closed["adjustments"])  # fmt: skip
+    lines.extend(f"   closed-year adjustment to {p} due in the next open run {money(v):>18}"
+                 for p, v in closed["due_in_next_run"].items())  # fmt: skip
     return lines
 
 

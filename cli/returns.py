@@ -19,8 +19,20 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, hours_text, json_option, money, pass_context, recording
+from cli.context import (
+    DATE,
+    Context,
+    as_at_option,
+    command_options,
+    emit,
+    hours_text,
+    json_option,
+    money,
+    pass_context,
+    recording,
+)
 from domain.errors import InvalidInput
+from domain.money import format_count
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
@@ -216,13 +228,17 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
 @returns.command("show")
 @_key_options
 @click.option("--revision", type=int, help="An earlier revision (default the current one).")
+@as_at_option
 @json_option
 @pass_context
-def returns_show(context: Context, agreement: str, provider: str, period: str, revision: int | None, as_json: bool) -> None:
+def returns_show(
+    context: Context, agreement: str, provider: str, period: str, revision: int | None, as_at: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
     """One return: cost per contact hour per line and in total, the rate paid and the gap, findings, queries."""
     book = context.book
     access = access_for(book.records, context.actor(), agreement, provider)
-    emit(views.return_sheet(book.read_engine, access, provider, period, revision), as_json, _sheet_lines)
+    emit(views.return_sheet(context.read_engine(as_at), access, provider, period, revision), as_json, _sheet_lines)
 
 
 @returns.command("list")
@@ -314,7 +330,8 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
         reason = d.get("not_enough_providers", {}).get("message") or "no accepted provider returns"
         out.append(reason)
     else:
-        out.append(f"{market['contributors']} providers; lower quartile / median / upper quartile ({market['method']})")
+        contributors = format_count(market["contributors"], "provider")
+        out.append(f"{contributors}; lower quartile / median / upper quartile ({market['method']})")
         out.append(f"  {'total':<24} {_quartile_text(market['total'])}")
         for line, q in market["lines"].items():
             out.append(f"  {line:<24} {_quartile_text(q)}")
@@ -331,9 +348,12 @@ def _market_lines(d: dict[str, Any]) -> list[str]:
 @click.option("--agreement", required=True)
 @click.option("--period", required=True, help="Financial quarter (2019-20-Q1) or year (2019-20).")
 @click.option("--as-provider", "as_provider", help="Show what this provider sees: its own figures and the anonymised market.")
+@as_at_option
 @json_option
 @pass_context
-def market(context: Context, agreement: str, period: str, as_provider: str | None, as_json: bool) -> None:
+def market(
+    context: Context, agreement: str, period: str, as_provider: str | None, as_at: str | None, as_json: bool
+) -> None:
     """The market per agreement and period from accepted returns: median and quartiles, per line and in total."""
     book = context.book
     actor = context.actor()
@@ -341,4 +361,4 @@ def market(context: Context, agreement: str, period: str, as_provider: str | Non
         access = access_for(book.records, actor, agreement)
     else:  # what that provider sees, for itself or anyone who may read its figures
         access = provider_access(book.records, actor, agreement, as_provider)
-    emit(views.market(book.read_engine, access, period), as_json, _market_lines)
+    emit(views.market(context.read_engine(as_at), access, period), as_json, _market_lines)

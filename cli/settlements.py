@@ -20,8 +20,9 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, money, pass_context, recording
+from cli.context import Context, as_at_option, command_options, emit, json_option, money, pass_context, recording
 from domain.errors import InvalidInput
+from domain.money import format_count
 from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
 from ledger.authorisation import access_for, provider_access
 from ledger.queries import settlements as views
@@ -122,7 +123,8 @@ def _position_lines(p: dict[str, Any]) -> list[str]:
             f"{money(projected['capped'])} after cap"
         )
     if p["unpriced_visits"]:
-        lines.append(f"warning: {p['unpriced_visits']:,} visits have no rate in force and are not in priced spend")
+        unpriced, are = format_count(p["unpriced_visits"], "visit"), "is" if p["unpriced_visits"] == 1 else "are"
+        lines.append(f"warning: {unpriced} with no rate in force {are} not in priced spend")
     lines.append("providers:               priced to date         paid to date             due")
     for r in p["providers"]:
         priced, paid = money(r["priced_to_date"]), money(r["paid_to_date"])
@@ -185,7 +187,9 @@ def _statement_lines(s: dict[str, Any]) -> list[str]:
         f"paid on {s['paid_on']} (recorded by {s['recorded_by']}, event {s['event_position']})",
     ]
     for line in s["lines"]:
-        volume = f"  [{line['visits']} visits, {line['payable_minutes']:,} payable min]" if line["visits"] else ""
+        volume = ""
+        if line["visits"]:
+            volume = f"  [{format_count(line['visits'], 'visit')}, {line['payable_minutes']:,} payable min]"
         lines.append(f"  {money(line['amount']):>14}  {line['label']}{volume}")
     lines += [
         f"  {money(s['amount']):>14}  paid for {s['month']}",
@@ -396,11 +400,13 @@ def settle_withdraw(
 @year_option
 @number_option
 @click.option("--provider", help="Show it as this provider sees it (its own lines only).")
+@as_at_option
 @json_option
 @pass_context
 def settle_show(
-    context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None, as_json: bool
-) -> None:
+    context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None,
+    as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """A settlement with every step, each party's position, approvals and any comparison with the previous one.
 
     A provider sees its own lines; ``--provider`` shows anyone who may read that provider's figures what it sees.
@@ -411,7 +417,8 @@ def settle_show(
         access = provider_access(book.records, actor, agreement, provider)
     else:
         access = access_for(book.records, actor, agreement)
-    emit(views.settlement(book.read_engine, access, agreement, financial_year, sequence), as_json, settlement_lines)
+    engine = context.read_engine(as_at)
+    emit(views.settlement(engine, access, agreement, financial_year, sequence), as_json, settlement_lines)
 
 
 @settle.command("list")
@@ -424,14 +431,33 @@ def settle_list(context: Context, agreement: str, financial_year: str | None, as
     book = context.book
     access = access_for(book.records, context.actor(), agreement)
     rows = views.list_settlements(book.read_engine, access, financial_year)
-    emit(
-        rows,
-        as_json,
-        lambda rs: [
-            f"{r['financial_year']} no. {r['sequence']:<3} {r['status']:<10} actual {money(r['actual'])}, provider side "
-            f"{money(r['provider_amount'])} (before cap {money(r['provider_amount_uncapped'])})"
-            + (f", re-settles no. {r['previous']}" if r["previous"] else "")
-            for r in rs
-        ]
-        or ["no settlements"],
-    )
+
+    def render(rs: list[dict[str, Any]]) -> list[str]:
+        lines = []
+        for r in rs:
+            lines.append(
+                f"{r['financial_year']} no. {r['sequence']:<3} {r['status']:<10} actual {money(r['actual'])}, "
+                f"provider side {money(r['provider_amount'])} (before cap {money(r['provider_amount_uncapped'])})"
+                + (f", re-settles no. {r['previous']}" if r["previous"] else "")
+            )
+            lines.extend(f"  OUT OF DATE: {stale['note']}" for stale in r["out_of_date"])  # as ``settle show`` says
+        return lines or ["no settlements"]
+
+    emit(rows, as_json, render)
+
+
+@settle.command("close")
+@agreement_option
+@year_option
+@command_options
+@json_option
+@pass_context
+def settle_close(
+    context: Context, agreement: str, financial_year: str, effective: Any, reason: str | None,
+    idempotency_key: str | None, as_json: bool,
+) -> None:  # fmt: skip
+    """Close the year once its settlement is issued; later changes are paid as closed-year adjustments."""
+    book = context.book
+    envelope = recording(context, effective, reason, idempotency_key)
+    result = book.settlements.close_year(envelope, agreement, financial_year)
+    emit(result, as_json, lambda r: [r["message"]])

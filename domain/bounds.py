@@ -34,6 +34,7 @@ __all__ = [
     "MAX_HOURS",
     "MAX_POSITION",
     "MAX_SWEEP_GRACE_HOURS",
+    "MAX_VISIT_MINUTES",
     "NAME_LENGTH",
     "TEXT_LENGTH",
 ]
@@ -64,6 +65,9 @@ MAX_AMOUNT = Decimal("10000000000.00")
 MAX_HOURS = Decimal("1000000000.00")
 #: The largest count (a KPI counted in whole numbers, such as missed visits).
 MAX_COUNT = 1_000_000_000
+#: The most minutes one visit lasts, planned or delivered: a 24-hour live-in day. The same bound holds for a
+#: visit in a file (``domain.activity.visits.check_minutes``) and one priced on its own (``rates price``).
+MAX_VISIT_MINUTES = 24 * 60
 
 # -- dates ---------------------------------------------------------------------------------------
 

@@ -48,8 +48,12 @@ __all__ = [
     "ZERO",
     "MoneyFormatError",
     "allocate",
+    "format_count",
     "format_gbp",
     "format_percent",
+    "format_quantity",
+    "format_rate",
+    "money_places",
     "pence_from_pounds",
     "pounds_from_pence",
     "round_blended_rate",
@@ -253,6 +257,17 @@ def allocate(amount: Decimal | int, weights: Sequence[Decimal | int]) -> list[De
     return [Decimal(sign * part).scaleb(-2, context=EXACT) for part in parts]
 
 
+def money_places(amount: Decimal) -> Decimal:
+    """An exact amount written with 2 places when it is whole pennies (10800000.000 -> 10800000.00), else as it is.
+
+    Changes how the amount is written, never its value (no rounding): a figure worked out exactly, such as a
+    band's edge (90% of a £12,000,000.00 target), then crosses ``--json`` as money does, "10800000.00".
+    """
+    value = _require_exact(amount, "amount")
+    penny = value.quantize(PENNY, context=EXACT)
+    return penny if penny == value else value
+
+
 def format_gbp(amount: Decimal | int) -> str:
     """Format an amount as pounds for people: '£1,234.50', '-£1,234.50'.
 
@@ -264,6 +279,45 @@ def format_gbp(amount: Decimal | int) -> str:
         body = f"{value.copy_abs().quantize(PENNY, context=EXACT):,.2f}"
     else:
         body = f"{value.copy_abs().normalize(context=EXACT):,f}"
+    return f"-£{body}" if value < 0 else f"£{body}"
+
+
+def format_count(count: int, noun: str, plural: str | None = None) -> str:
+    """A count and its noun agreeing in number, thousands separated: '1 visit', '2,000 visits', '1 zone/lot'.
+
+    So no message says "1 providers'" or "1 visits"; ``plural`` for a noun that is not made with an s.
+    """
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def format_quantity(quantity: Decimal | int, places: int = 0) -> str:
+    """Hours (or any quantity) for people: thousands separators, no needless zeros; display only, never rounds.
+
+    At least ``places`` decimal places, more only when the figure really has
+    them (as ``format_gbp`` does for pounds): 12000.00 -> '12,000' and
+    9200.50 -> '9,200.5' in a sentence; with ``places=2``, 1675 ->
+    '1,675.00' in a column of hours. The one way hours are shown to people:
+    the CLI, the plausibility findings, the filing's problems and the
+    incentive working all call it.
+    """
+    number = _require_exact(quantity, "quantity").normalize(EXACT)
+    if number.as_tuple().exponent > 0:  # 1E+4 -> 10000
+        number = number.quantize(Decimal(1), context=EXACT)
+    if -number.as_tuple().exponent < places:
+        number = number.quantize(Decimal(1).scaleb(-places, context=EXACT), context=EXACT)
+    return f"{number.copy_abs() if number.is_zero() else number:,f}"
+
+
+def format_rate(rate: Decimal | int) -> str:
+    """An hourly rate for people with the places its card states: '£15.80' as published, '£13.7000' for a blend.
+
+    A card's rate carries its places (2 when published, checked by ``to_decimal``; 4 for a blend, from
+    ``round_blended_rate``), and text shows them as ``--json`` does: "blended ... = £13.7000 (4 dp, half up)"
+    never says £13.70 or £13.715. Display only, never rounds; at least 2 places.
+    """
+    value = _require_exact(rate, "rate")
+    places = max(2, -value.as_tuple().exponent)
+    body = f"{value.copy_abs():,.{places}f}"
     return f"-£{body}" if value < 0 else f"£{body}"
 
 

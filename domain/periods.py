@@ -1,4 +1,4 @@
-"""Financial periods: the UK public-sector financial year and its quarters.
+"""Financial periods and dates: the UK public-sector financial year, its quarters, and how a date is written.
 
 Budgets, cost returns and settlements are all about a period, and every
 command and file in openbook names it the same way: the financial year
@@ -17,12 +17,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 __all__ = [
+    "DATE_FORMS",
+    "DateFormatError",
     "FinancialYear",
     "Period",
     "PeriodFormatError",
     "Quarter",
     "days_between",
     "financial_year_of",
+    "parse_date",
     "parse_financial_year",
     "parse_period",
     "parse_quarter",
@@ -46,6 +49,48 @@ _QUARTER_TEXT = re.compile(r"([0-9]{4})-([0-9]{2})-Q([0-9])", re.ASCII)
 
 class PeriodFormatError(ValueError):
     """Text that is not a financial year or quarter in the canonical form."""
+
+
+#: The forms ``parse_date`` reads, as every message about a date names them.
+DATE_FORMS = "2019-04-01 (ISO) or 01/04/2019 (UK day first)"
+
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+_UK_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})", re.ASCII)
+
+
+class DateFormatError(ValueError):
+    """Text that is not a date in one of ``DATE_FORMS``; ``in_form``: written in a form, but no such day."""
+
+    def __init__(self, message: str, *, in_form: bool = False):
+        super().__init__(message)
+        self.in_form = in_form
+
+
+def parse_date(text: str) -> date:
+    """A date typed by a person, in a file or an option: ``2019-04-01`` or ``01/04/2019`` (day first).
+
+    One reader, so a date a file accepts is a date an option accepts, with the
+    same message when it is refused. A US month-first date is never guessed
+    at: 04/01/2019 is 4 January. Surrounding spaces are ignored; anything else
+    (2019/04/01, 20190401, a time of day) is refused with DateFormatError.
+    """
+    if not isinstance(text, str):
+        raise DateFormatError(f"{text!r} is not a date; write it as {DATE_FORMS}")
+    stripped = text.strip()
+    match = _ISO_DATE.fullmatch(stripped)
+    if match:
+        year, month, day = match.groups()
+    else:
+        match = _UK_DATE.fullmatch(stripped)
+        if not match:
+            raise DateFormatError(f"{text!r} is not a date; write it as {DATE_FORMS}")
+        day, month, year = match.groups()
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise DateFormatError(
+            f"{text!r} is not a date (there is no such day); write it as {DATE_FORMS}", in_form=True
+        ) from None
 
 
 @dataclass(frozen=True, order=True)

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.application import Application
@@ -36,6 +36,9 @@ from ledger.persistence.guards import Guard
 from ledger.persistence.transcoding import register_transcodings
 from ledger.projections.runner import ProjectionRunner, describe
 
+if TYPE_CHECKING:
+    from ledger.audit.signing import SigningKey
+
 Build = Callable[[], tuple[Iterable[LedgerAggregate], Any]]
 
 logger = logging.getLogger(__name__)
@@ -46,11 +49,15 @@ class Ledger(Application[UUID]):
 
     name = "Ledger"
 
-    def __init__(self, database: Database, *, create_tables: bool = True):
+    def __init__(self, database: Database, *, create_tables: bool = True, signing_key: SigningKey | None = None):
         self.database = database
         env = database.eventsourcing_env()
         env["CREATE_TABLE"] = "y" if create_tables else "n"
         super().__init__(env=env)
+        #: The key (``ledger.audit.signing.SigningKey``) every event recorded here is signed with, and checkpoints
+        #: too; None records unsigned events (docs/audit.md). The recorder signs in the recording transaction.
+        self.signing_key = signing_key
+        self.recorder.signer = signing_key  # type: ignore[attr-defined]
         self.read_engine, self.write_engine = database.create_engines()
         #: The read models this ledger keeps up to date; ``ledger.bootstrap`` says which.
         self.projections = ProjectionRunner(self.write_engine, self.recorder, self.mapper, reader=self.read_engine)

@@ -14,10 +14,11 @@ In short (docs/access.md has the table command by command):
 | commands | who |
 |---|---|
 | register an organisation; add a wage floor; sweep staged chunks | an admin |
+| record a checkpoint of the history's head | an admin or an auditor |
 | rename an organisation, register a user, change a user's roles | an admin of that organisation (a provider's or audit body's: the operator) |
 | register an agreement | an accountant or admin of a council or CCG/ICB |
 | set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
-| rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements | an accountant of a commissioner of the agreement |
+| rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year | an accountant of a commissioner of the agreement |
 | file a cost return: draft, submit, amend, answer a query; comment on a rate review | the provider's own staff (role ``provider``), if the agreement awards it; for the council's in-house return, the council's accountants or admins; an admin of a commissioner acting for it |
 | review a return (query, explain a breach, accept, reject, reopen); record a KPI result | an accountant of a commissioner, never of the organisation whose figures they are |
 
@@ -68,6 +69,8 @@ __all__ = [
     "approving_commissioner",
     "authorise",
     "check_may_read_history",
+    "HistoryAccess",
+    "history_access",
     "only_provider",
     "provider_access",
     "shown_provider",
@@ -252,6 +255,13 @@ def _any_admin(records: _Records, who: Person, subject: Subject) -> None:
         raise NotAllowed(f"{subject.what}: only an admin may do this, not {who.username}")
 
 
+def _attester(records: _Records, who: Person, subject: Subject) -> None:
+    """An admin or an auditor (of any organisation): a checkpoint attests the history's head and changes no figure,
+    and an auditor starting an audit wants one in the history, with the file to keep."""
+    if not who.has(Role.ADMIN, Role.AUDITOR):
+        raise NotAllowed(f"{subject.what}: only an admin or an auditor may attest the history, not {who.username}")
+
+
 def _own_admin(records: _Records, who: Person, subject: Subject) -> None:
     """An admin of the organisation itself. Providers and audit bodies hold no admin role, so the operator keeps
     their register: a council's admin minting a provider's user could file that provider's returns."""
@@ -283,6 +293,7 @@ FILER = Rule(
 )
 COMMISSIONING_BODY = Rule("an accountant or admin of a council or CCG/ICB", _commissioning_body)
 ADMIN = Rule("an admin", _any_admin)
+ATTESTER = Rule("an admin or an auditor (of any organisation)", _attester)
 OWN_ADMIN = Rule(
     "an admin of the organisation concerned (a provider's or audit body's: the operator only)", _own_admin
 )
@@ -350,6 +361,9 @@ RULES: dict[str, Rule] = {
     "approve_settlement": ACCOUNTANT,
     "issue_settlement": ACCOUNTANT,
     "withdraw_settlement": ACCOUNTANT,
+    "close_year": ACCOUNTANT,
+    # the history itself
+    "record_checkpoint": ATTESTER,
 }
 
 
@@ -400,6 +414,24 @@ def check_may_read_history(records: _Records, actor: Actor) -> None:
         f"reading the event history: only an auditor of an audit body may, not {actor}; "
         "every figure you may see is in the views (returns, activity, payments, settlements)"
     )
+
+
+@dataclass(frozen=True)
+class HistoryAccess:
+    """Proof that ``actor`` may read the recorded history itself (``check_may_read_history``): the event browser."""
+
+    actor: Actor
+    _grant: Any = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self._grant is not _GRANT:
+            raise TypeError("a HistoryAccess comes from ledger.authorisation.history_access")
+
+
+def history_access(records: _Records, actor: Actor) -> HistoryAccess:
+    """Access to the whole recorded history, for the queries over it, or ``NotAllowed``."""
+    check_may_read_history(records, actor)
+    return HistoryAccess(actor, _GRANT)
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ledger.application import Ledger
+from ledger.audit.signing import SigningKey, load_signing_key
 from ledger.files.chunks import ChunkStore
 from ledger.persistence.database import Database
 from ledger.projections.activity import ActivityProjection
 from ledger.projections.agreements import AgreementsProjection
+from ledger.projections.base import Projection
+from ledger.projections.checkpoints import CheckpointsProjection
 from ledger.projections.cost_returns import CostReturnsProjection
+from ledger.projections.event_index import EventIndexProjection
 from ledger.projections.incentives import IncentivesProjection
 from ledger.projections.organisations import OrganisationsProjection
 from ledger.projections.rates import RatesProjection
@@ -28,6 +32,7 @@ from ledger.records import Records
 from ledger.settings import Settings
 from ledger.usecases.activity import ActivityUseCases
 from ledger.usecases.agreements import AgreementUseCases
+from ledger.usecases.checkpoints import CheckpointUseCases
 from ledger.usecases.cost_returns import CostReturnUseCases
 from ledger.usecases.incentives import IncentiveUseCases
 from ledger.usecases.organisations import OrganisationUseCases
@@ -54,6 +59,7 @@ class Openbook:
     activity: ActivityUseCases
     incentives: IncentiveUseCases
     settlements: SettlementUseCases
+    checkpoints: CheckpointUseCases
 
     @property
     def database(self) -> Database:
@@ -71,21 +77,36 @@ class Openbook:
         self.ledger.close()
 
 
-def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook:
-    """Open the ledger on ``database`` and compose the use cases over it."""
-    ledger = Ledger(database, create_tables=create_tables)
-    records = Records(ledger.repository)
-    chunks = ChunkStore(ledger.write_engine)
-    activity_projection = ActivityProjection(records, chunks)
-    ledger.projections.follow(
+def read_models(records: Records, chunks: ChunkStore) -> tuple[Projection, ...]:
+    """A new instance of every read model, in the order they catch up.
+
+    The one list of them: the ledger follows these, and the read-model check
+    (``ledger.audit.read_models``) replays the history into a fresh set.
+    """
+    return (
         OrganisationsProjection(),
         AgreementsProjection(),
         RatesProjection(),
         CostReturnsProjection(),
-        activity_projection,
+        ActivityProjection(records, chunks),
         IncentivesProjection(),
         SettlementsProjection(),
+        CheckpointsProjection(),
+        EventIndexProjection(),
     )
+
+
+def open_openbook(
+    database: Database, *, create_tables: bool = True, signing_key: SigningKey | None = None
+) -> Openbook:
+    """Open the ledger on ``database`` and compose the use cases over it; with ``signing_key``, every event
+    recorded is signed (docs/audit.md)."""
+    ledger = Ledger(database, create_tables=create_tables, signing_key=signing_key)
+    records = Records(ledger.repository)
+    chunks = ChunkStore(ledger.write_engine)
+    projections = read_models(records, chunks)
+    ledger.projections.follow(*projections)
+    activity_projection = next(p for p in projections if isinstance(p, ActivityProjection))
     if create_tables:
         ledger.projections.create_tables()
         chunks.create_table()
@@ -103,12 +124,14 @@ def open_openbook(database: Database, *, create_tables: bool = True) -> Openbook
         activity=ActivityUseCases(ledger, records, rates, reviews, chunks, activity_projection),
         incentives=incentives,
         settlements=SettlementUseCases(ledger, records),
+        checkpoints=CheckpointUseCases(ledger, records),
     )
 
 
 def bootstrap(settings: Settings | None = None) -> Openbook:
-    """Read the settings, check the database can be reached, and open openbook on it."""
+    """Read the settings (the signing key's file too), check the database can be reached, and open openbook on it."""
     settings = settings or Settings.from_environ()
+    signing_key = load_signing_key(settings.signing_key_path) if settings.signing_key_path else None
     database = Database.from_url(settings.database_url)
     database.check_reachable()
-    return open_openbook(database)
+    return open_openbook(database, signing_key=signing_key)

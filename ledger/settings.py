@@ -3,7 +3,8 @@
 OPENBOOK_DATABASE_URL       sqlite:///var/openbook.sqlite (default) or postgresql://user@host:5432/db
 OPENBOOK_TEST_POSTGRES_URL  the server the tests create their throwaway databases on
 OPENBOOK_SECRET_KEY         signs web sessions; a random one per process if unset (sessions end on restart)
-OPENBOOK_SIGNING_KEY        path of the key file that signs audit checkpoints (the audit issue)
+OPENBOOK_SIGNING_KEY        path of the Ed25519 key file (PEM PKCS#8) that signs every event and checkpoint
+                            (docs/audit.md); none: events are recorded unsigned
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from domain.activity.visits import hours
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
 from domain.envelope import Envelope
 from domain.errors import InvalidInput
-from domain.money import EXACT, ZERO, format_gbp, total
+from domain.money import EXACT, ZERO, format_count, format_gbp, format_quantity, total
 from domain.rates.pricing import VisitPrice
 
 __all__ = ["Arrears", "ArrearsGroup", "ArrearsLine", "arrears_lines", "visit_owed"]
@@ -120,7 +120,8 @@ _LineKey = tuple[str, str, str, str, Decimal, Decimal]
 def _line(key: _LineKey, visits: int, minutes: int, at_new: Decimal, at_old: Decimal, owed: Decimal) -> ArrearsLine:
     provider, service, zone, band, old, new = key
     working = (
-        f"{hours(minutes):,} h ({minutes:,} min, {visits:,} visits) priced visit by visit at {format_gbp(new)} "
+        f"{format_quantity(hours(minutes), 2)} h ({minutes:,} min, {format_count(visits, 'visit')}) "
+        f"priced visit by visit at {format_gbp(new)} "
         f"= {format_gbp(at_new)}, less at {format_gbp(old)} = {format_gbp(at_old)}: owed {format_gbp(owed)}"
     )
     return ArrearsLine(provider, service, zone, band, old, new, visits, minutes, owed, working)
@@ -164,7 +165,7 @@ def arrears_basis(visits: int, first_day: date, last_day: date, position: int | 
     ``whose`` narrows the count to one provider's visits (what that provider is
     shown); ``position`` is the event position the visits were read at.
     """
-    counted = f"{visits:,} visits of {whose}" if whose else f"{visits:,} visits"
+    counted = f"{format_count(visits, 'visit')} of {whose}" if whose else format_count(visits, "visit")
     at = f" (event position {position})" if position is not None else ""
     return (
         f"{counted} recorded from {first_day.isoformat()} to {last_day.isoformat()}{at}; "

@@ -38,7 +38,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from domain.bounds import MAX_VISIT_MINUTES
 from domain.money import EXACT
+from domain.periods import DateFormatError, parse_date
 
 __all__ = [
     "CHUNK_KINDS",
@@ -47,7 +49,6 @@ __all__ = [
     "CORRECTIONS_KIND",
     "CORRECTION_FIELDS",
     "FIELDS",
-    "MAX_MINUTES",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "START_FORMS",
@@ -56,6 +57,7 @@ __all__ = [
     "RowProblem",
     "VisitRow",
     "check_minutes",
+    "check_visit_minutes",
     "check_reference",
     "check_visit_id",
     "corrections_between",
@@ -66,7 +68,6 @@ __all__ = [
     "parse_start",
 ]
 
-MAX_MINUTES = 24 * 60
 
 #: The template's columns, in the template's order. Names match case-insensitively;
 #: spaces and hyphens count as underscores ("Visit ID" is visit_id).
@@ -93,9 +94,9 @@ COLUMN_HELP: dict[str, str] = {
     "postcode": "the person's postcode or postcode district; only the district is kept",
     "service": "standard, complex, reablement, sleep-in or live-in-24h",
     "planned_start": "date and time, ISO 2019-04-01T08:30 (or 2019-04-01 08:30) or UK day-first 01/04/2019 08:30",
-    "planned_minutes": f"whole minutes planned, 1 to {MAX_MINUTES}",
+    "planned_minutes": f"whole minutes planned, 1 to {MAX_VISIT_MINUTES}",
     "actual_start": "date and time the carer arrived, same formats, within a day of planned_start",
-    "actual_minutes": f"whole minutes delivered, 1 to {MAX_MINUTES}",
+    "actual_minutes": f"whole minutes delivered, 1 to {MAX_VISIT_MINUTES}",
     "carer_ref": "the carer's pseudonymous reference, never a name: it must contain a digit",
     "rate_band": "optional: the package's rate band where the agreement has bands, e.g. urban or rural",
     "lot": "optional: the lot of a visit made under a lot award (e.g. complex-north); blank means the zone",
@@ -309,7 +310,7 @@ _MINUTES = re.compile(r"[+-]?[0-9]+")
 
 
 def check_minutes(text: str) -> int:
-    """Whole minutes from 1 to 1,440 (a 24-hour live-in day); negative, zero or more is refused."""
+    """Whole minutes from 1 to 1,440 (a 24-hour live-in day), as a file's cell writes them."""
     stripped = text.strip()
     if not stripped:
         raise RowProblem("is blank")
@@ -318,18 +319,23 @@ def check_minutes(text: str) -> int:
             stripped = stripped.split(".")[0]
         else:
             raise RowProblem(f"{stripped[:20]!r} is not a whole number of minutes")
-    minutes = int(stripped)
+    return check_visit_minutes(int(stripped))
+
+
+def check_visit_minutes(minutes: int) -> int:
+    """The bounds on a visit's minutes, in a file or priced on its own: negative, zero or more than a day is refused."""
     if minutes < 0:
         raise RowProblem(f"{minutes} is negative")
     if minutes == 0:
         raise RowProblem("0 minutes is not a visit (record delivered visits only)")
-    if minutes > MAX_MINUTES:
-        raise RowProblem(f"{minutes} is absurd: no visit is longer than {MAX_MINUTES} minutes (a 24-hour live-in day)")
+    if minutes > MAX_VISIT_MINUTES:
+        raise RowProblem(
+            f"{minutes} is absurd: no visit is longer than {MAX_VISIT_MINUTES} minutes (a 24-hour live-in day)"
+        )
     return minutes
 
 
-_ISO_START = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
-_UK_START = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}) ([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
+_START = re.compile(r"([0-9/-]+)[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?")
 START_FORMS = "ISO 2019-04-01T08:30 (or 2019-04-01 08:30) or UK day-first 01/04/2019 08:30"
 
 
@@ -337,22 +343,21 @@ def parse_start(text: str) -> tuple[str, str]:
     """(ISO date, canonical time) of a visit start in ISO or UK day-first form.
 
     "2019-04-01T08:30", "2019-04-01 08:30:00" and "01/04/2019 08:30" all give
-    ("2019-04-01", "08:30"); seconds are kept only when not zero. A US
-    month-first date is not accepted: 04/01/2019 is 4 January.
+    ("2019-04-01", "08:30"); seconds are kept only when not zero. The date is
+    read by ``domain.periods.parse_date``, as every date a person types is, so
+    a US month-first date is not accepted: 04/01/2019 is 4 January.
     """
     stripped = text.strip()
-    match = _ISO_START.fullmatch(stripped)
-    if match:
-        year, month, day, hour, minute, second = match.groups()
-    else:
-        match = _UK_START.fullmatch(stripped)
-        if not match:
-            raise RowProblem(f"{stripped[:30]!r} is not a date and time; use {START_FORMS}")
-        day, month, year, hour, minute, second = match.groups()
+    match = _START.fullmatch(stripped)
+    if not match or (match[0][match.end(1)] == "T" and "/" in match[1]):
+        raise RowProblem(f"{stripped[:30]!r} is not a date and time; use {START_FORMS}")
+    day, hour, minute, second = match.groups()
     try:
-        on = date(int(year), int(month), int(day))
-    except ValueError:
-        raise RowProblem(f"{stripped[:30]!r} is not a real date") from None
+        on = parse_date(day)
+    except DateFormatError as e:
+        if e.in_form:
+            raise RowProblem(f"{stripped[:30]!r} is not a real date") from None
+        raise RowProblem(f"{stripped[:30]!r} is not a date and time; use {START_FORMS}") from None
     h, m, s = int(hour), int(minute), int(second or 0)
     if h > 23 or m > 59 or s > 59:
         raise RowProblem(f"{stripped[:30]!r} is not a real time of day")

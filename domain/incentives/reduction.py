@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.errors import InvalidInput
-from domain.money import EXACT, ZERO, format_gbp, format_percent, round_money
+from domain.money import EXACT, ZERO, format_gbp, format_percent, format_quantity, round_money
 
 __all__ = [
     "IncentiveInputError",
@@ -101,14 +101,6 @@ def _kpi_names(missed_kpis: Iterable[str]) -> tuple[str, ...]:
     return names
 
 
-def _hours(value: Decimal) -> str:
-    """Show hours without needless zeros: 10000.00 -> '10,000', 9200.5 -> '9,200.5'."""
-    normal = value.normalize(EXACT)
-    if normal.as_tuple().exponent > 0:
-        normal = normal.quantize(Decimal(1), context=EXACT)
-    return f"{normal:,}"
-
-
 
 def _assess(
     baseline_hours: object,
@@ -139,23 +131,19 @@ def _assess(
     eligible = max(Decimal(0), EXACT.subtract(reduction, threshold))
     earned = round_money(EXACT.multiply(eligible, payment_per_hour))
 
-    minimum_words = f"the {_hours(threshold)}-hour minimum reduction ({format_percent(minimum)} of {_hours(baseline)})"
+    shown = format_quantity  # hours as people write them: 10,000 and 9,200.5
+    from_to = f"(from {shown(baseline)} to {shown(actual)})"
+    minimum_words = f"the {shown(threshold)}-hour minimum reduction ({format_percent(minimum)} of {shown(baseline)})"
     if reduction <= 0:
-        change = "did not change" if reduction == 0 else f"rose by {_hours(reduction.copy_negate())}"
-        outcome = (
-            f"hours {change} (from {_hours(baseline)} to {_hours(actual)}), "
-            f"so there was no reduction beyond {minimum_words}"
-        )
+        change = "did not change" if reduction == 0 else f"rose by {shown(reduction.copy_negate())}"
+        outcome = f"hours {change} {from_to}, so there was no reduction beyond {minimum_words}"
     elif eligible == 0:
         how = "exactly meets" if reduction == threshold else "is short of"
-        outcome = (
-            f"hours fell by {_hours(reduction)} (from {_hours(baseline)} to {_hours(actual)}), "
-            f"which {how} {minimum_words}; only a reduction beyond it is paid"
-        )
+        outcome = f"hours fell by {shown(reduction)} {from_to}, which {how} {minimum_words}; "
+        outcome += "only a reduction beyond it is paid"
     else:
         outcome = (
-            f"hours fell by {_hours(reduction)} (from {_hours(baseline)} to {_hours(actual)}), "
-            f"{_hours(eligible)} hours beyond {minimum_words}, "
+            f"hours fell by {shown(reduction)} {from_to}, {shown(eligible)} hours beyond {minimum_words}, "
             f"worth {format_gbp(earned)} at {pricing}"
         )
 

@@ -42,7 +42,7 @@ from typing import Any
 from domain.agreements.terms import PaymentBasis, ServiceType
 from domain.checks import check_choice, check_decimal, check_hourly_rate
 from domain.errors import InvalidInput
-from domain.money import EXACT, format_gbp, round_blended_rate, round_money, total
+from domain.money import EXACT, format_gbp, format_rate, round_blended_rate, round_money, total
 
 __all__ = [
     "BlendPart",
@@ -50,6 +50,7 @@ __all__ = [
     "RateKey",
     "RateQuote",
     "VisitPrice",
+    "blend_rows",
     "blended_rate",
     "check_blend",
     "payable_minutes",
@@ -149,6 +150,23 @@ def check_blend(parts: Iterable[Any]) -> tuple[BlendPart, ...]:
     return tuple(checked)
 
 
+def blend_rows(blend: Iterable[Any] | None) -> list[dict[str, str]] | None:
+    """Blend parts as a list of ``{"weight", "rate"}`` rows, exact text: a command's payload, and what ``--json``
+    shows of a blended rate (never one string). Parts may be BlendParts, such rows, or (weight, rate) pairs."""
+    if blend is None:
+        return None
+    rows = []
+    for part in blend:
+        if isinstance(part, BlendPart):
+            weight, rate = part.weight, part.rate
+        elif isinstance(part, dict):
+            weight, rate = part.get("weight"), part.get("rate")
+        else:
+            weight, rate = part
+        rows.append({"weight": str(weight), "rate": str(rate)})
+    return rows
+
+
 def blended_rate(parts: Iterable[Any]) -> Decimal:
     """The weighted average of the parts, rounded to 4 dp half up: 0.7×12.80 + 0.3×15.80 = 13.7000."""
     return weighted_rate(check_blend(parts))
@@ -207,7 +225,7 @@ def price_visit(
     amount = price_minutes(hourly, minutes)
     working = (
         f"{minutes} min ({chosen} basis: planned {planned_minutes}, actual {actual_minutes}) "
-        f"× {format_gbp(hourly)} ÷ 60 = {format_gbp(amount)}"
+        f"× {format_rate(hourly)} ÷ 60 = {format_gbp(amount)}"
     )
     return VisitPrice(chosen, planned_minutes, actual_minutes, minutes, hourly, amount, working, quote)
 

@@ -21,7 +21,7 @@ from domain.checks import check_date, check_day, check_hourly_rate, check_text
 from domain.dated import in_force
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound
-from domain.money import format_gbp, format_percent
+from domain.money import format_percent, format_rate
 from domain.organisations.organisation import check_code
 from domain.rates.pricing import BlendPart, RateEntry, RateKey, RateQuote, blended_rate, check_blend, weighted_rate
 
@@ -227,8 +227,8 @@ class RateCard(LedgerAggregate):
 def _derivation(entry: RateEntry) -> str:
     key, since = entry.key, entry.effective_from.isoformat()
     if entry.parts:
-        terms = " + ".join(f"{format_percent(p.weight)} × {format_gbp(p.rate)}" for p in entry.parts)
-        how = f"blended {terms} = {format_gbp(entry.hourly_rate)} (4 dp, half up)"
+        terms = " + ".join(f"{format_percent(p.weight)} × {format_rate(p.rate)}" for p in entry.parts)
+        how = f"blended {terms} = {format_rate(entry.hourly_rate)} (4 dp, half up)"
     else:
-        how = format_gbp(entry.hourly_rate)
+        how = format_rate(entry.hourly_rate)
     return f"{how} an hour for {key}, effective from {since} ({entry.reason})"

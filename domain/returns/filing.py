@@ -46,7 +46,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from domain.bounds import MAX_AMOUNT, MAX_COUNT, MAX_HOURLY_RATE, MAX_HOURS, TEXT_LENGTH
 from domain.errors import InvalidInput
-from domain.money import EXACT, MoneyFormatError, format_gbp, to_decimal, total
+from domain.money import EXACT, MoneyFormatError, format_gbp, format_quantity, to_decimal, total
+from domain.periods import DateFormatError, parse_date
 
 __all__ = [
     "CostGroup",
@@ -265,16 +266,10 @@ def _optional_date(value: object) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-        try:
-            return datetime.strptime(value.strip(), "%d/%m/%Y").date()
-        except ValueError:
-            pass
-    raise _problem(f"{value!r} is not a date (write it as 2021-04-30 or 30/04/2021)")
+    try:
+        return parse_date(value)  # type: ignore[arg-type] - anything but text is refused there
+    except DateFormatError as e:
+        raise _problem(str(e)) from None
 
 
 def _in_line_order(lines: dict[CostLine, Any]) -> dict[CostLine, Any]:
@@ -283,11 +278,6 @@ def _in_line_order(lines: dict[CostLine, Any]) -> dict[CostLine, Any]:
 
 def _notes_in_line_order(notes: dict[CostLine, str]) -> dict[CostLine, str]:
     return {line: notes[line] for line in CostLine if notes.get(line)}
-
-
-def _plain(number: Decimal) -> str:
-    """A number as people write it: 3 rather than 3.00, 12.5 rather than 12.50."""
-    return f"{number.normalize(EXACT):f}"
 
 
 LineKey = Annotated[CostLine, PlainValidator(_line_key)]
@@ -486,7 +476,7 @@ def _rule_problems(data: Any) -> list[tuple[tuple[str, ...], str, Any]]:
                 problems.append((loc, "must not be negative", raw))
             elif spec.plausible and not spec.plausible[0] <= number <= spec.plausible[1]:
                 low, high = spec.plausible
-                problems.append((loc, f"{_plain(number)} is implausible (expected {low} to {high})", raw))
+                problems.append((loc, f"{format_quantity(number)} is implausible (expected {low} to {high})", raw))
         lowest, typical = values.get(Volume.LOWEST_HOURLY_PAY), values.get(Volume.TYPICAL_HOURLY_PAY)
         if lowest is not None and typical is not None and 0 < typical < lowest:
             problems.append(
@@ -501,7 +491,8 @@ def _rule_problems(data: Any) -> list[tuple[tuple[str, ...], str, Any]]:
             problems.append(
                 (
                     ("volumes", Volume.HOURS_PAID.value),
-                    f"{_plain(paid)} is less than the {_plain(hours)} contact hours; hours paid include contact time",
+                    f"{format_quantity(paid)} is less than the {format_quantity(hours)} contact hours; "
+                    "hours paid include contact time",
                     volumes[Volume.HOURS_PAID.value],
                 )
             )

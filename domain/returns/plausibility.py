@@ -51,7 +51,7 @@ from typing import Any
 
 from domain.checks import check_decimal
 from domain.errors import InvalidInput
-from domain.money import EXACT, format_gbp
+from domain.money import EXACT, format_gbp, format_quantity
 from domain.returns.filing import CostGroup, CostReturnFiling, Volume
 from domain.returns.unit_costs import shown, unit_costs
 from domain.returns.wage_checks import FindingKind
@@ -131,7 +131,7 @@ def check_ranges(
     low = found.get("travel_minutes_lowest", DEFAULT_BOUNDS.travel_minutes_lowest)
     high = found.get("travel_minutes_highest", DEFAULT_BOUNDS.travel_minutes_highest)
     if ("travel_minutes_lowest" in found or "travel_minutes_highest" in found) and not low < high:
-        problems.append(f"travel_minutes_lowest: {_plain(low)} is not below travel_minutes_highest {_plain(high)}")
+        problems.append(f"travel_minutes_lowest: {format_quantity(low)} is not below travel_minutes_highest {format_quantity(high)}")
     if explanation_required is not None:
         if isinstance(explanation_required, (str, bytes)):
             explanation_required = [explanation_required]
@@ -179,11 +179,6 @@ class PlausibilityFinding:
     needs_explanation: bool
 
 
-def _plain(number: Decimal) -> str:
-    """A filed figure as people wrote it: no trailing zeros, thousands separated (12,000; 30; 5.85)."""
-    return f"{number.normalize(EXACT):,f}"
-
-
 def _finding(
     bounds: PlausibilityBounds, kind: FindingKind, where: str, value: Decimal, bound: Decimal, message: str
 ) -> PlausibilityFinding:
@@ -213,7 +208,7 @@ def surplus_margin_finding(
     basis = "of cost (surplus ÷ the total less the surplus, the pool's clawback basis)" if on_cost else "of the total"
     return _finding(
         bounds, FindingKind.SURPLUS_MARGIN, "lines.surplus", margin, level,
-        f"a surplus margin of {margin}% {basis} is above {_plain(level)}%",
+        f"a surplus margin of {margin}% {basis} is above {format_quantity(level)}%",
     )  # fmt: skip
 
 
@@ -242,9 +237,9 @@ def filing_findings(filing: CostReturnFiling, bounds: PlausibilityBounds) -> tup
         worked = expected.quantize(Decimal("0.01"), context=EXACT)
         add(
             FindingKind.CONTACT_HOURS, f"volumes.{Volume.CONTACT_HOURS.value}", volumes.contact_hours, worked,
-            f"{_plain(volumes.contact_hours)} contact hours filed, but {int(volumes.visits):,} visits × "
-            f"{_plain(volumes.average_visit_minutes)} minutes ÷ 60 = {_plain(worked)} hours: more than "
-            f"{_plain(bounds.contact_hours_tolerance_percent)}% apart",
+            f"{format_quantity(volumes.contact_hours)} contact hours filed, but {int(volumes.visits):,} visits × "
+            f"{format_quantity(volumes.average_visit_minutes)} minutes ÷ 60 = {format_quantity(worked)} hours: more than "
+            f"{format_quantity(bounds.contact_hours_tolerance_percent)}% apart",
         )  # fmt: skip
 
     travel = costs.travel_minutes_per_contact_hour
@@ -252,8 +247,8 @@ def filing_findings(filing: CostReturnFiling, bounds: PlausibilityBounds) -> tup
         limit = bounds.travel_minutes_lowest if travel < bounds.travel_minutes_lowest else bounds.travel_minutes_highest
         add(
             FindingKind.TRAVEL_MINUTES, f"volumes.{Volume.AVERAGE_TRAVEL_MINUTES.value}", travel, limit,
-            f"{travel} travel minutes per contact hour (60 ÷ {_plain(volumes.average_visit_minutes)} × "
-            f"{_plain(volumes.average_travel_minutes)}) is outside {_plain(bounds.travel_minutes_lowest)} to "
-            f"{_plain(bounds.travel_minutes_highest)}",
+            f"{travel} travel minutes per contact hour (60 ÷ {format_quantity(volumes.average_visit_minutes)} × "
+            f"{format_quantity(volumes.average_travel_minutes)}) is outside {format_quantity(bounds.travel_minutes_lowest)} to "
+            f"{format_quantity(bounds.travel_minutes_highest)}",
         )  # fmt: skip
     return tuple(found)

@@ -17,6 +17,10 @@ payment mechanism (``domain.settlement.pooled_budget.PaymentMechanism``):
   account, whatever was delivered; the year-end settlement reconciles the
   payments with priced activity.
 
+A run may also carry **closed-year adjustments** (``PaymentLine.closed_year``):
+a closed year's late changes, paid in the next open run (``domain.settlement.year_end``).
+They are paid, but not on account of this year: ``PaymentLedger.paid`` leaves them out.
+
 Payments are money paid, so they are recorded, never edited: one
 ``PaymentLedger`` per agreement and financial year, one ``RunRecorded`` event
 per month with every line. Runs are in month order, once per month: a late
@@ -118,9 +122,11 @@ class PaymentLine:
     visits: int = 0
     payable_minutes: int = 0
     arrears: Decimal = ZERO  # of an adjustment's amount, the arrears of a backdated review it pays (included)
+    closed_year: str = ""  # a closed-year adjustment: the closed year whose late changes it pays, not this year's
 
     def as_row(self) -> dict[str, Any]:
-        return {
+        """The line as stored; ``closed_year`` only on a closed-year adjustment (older lines never had it)."""
+        row = {
             "provider": self.provider,
             "label": self.label,
             "amount": self.amount,
@@ -131,6 +137,9 @@ class PaymentLine:
             "payable_minutes": self.payable_minutes,
             "arrears": self.arrears,
         }
+        if self.closed_year:
+            row["closed_year"] = self.closed_year
+        return row
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> PaymentLine:
@@ -334,10 +343,21 @@ class PaymentLedger(LedgerAggregate):
         return tuple(self._runs)
 
     def paid(self, through_month: str | None = None) -> dict[str, Decimal]:
-        """Each provider's payments in runs up to and including ``through_month`` (default all)."""
+        """Each provider's payments on account of this year in runs up to and including ``through_month`` (default
+        all): every line but the closed-year adjustments, which pay an earlier, closed year's late changes."""
         totals: dict[str, Decimal] = {}
         for run in self._runs:
             if through_month is None or run.month <= through_month:
-                for provider, amount in run.providers.items():
-                    totals[provider] = EXACT.add(totals.get(provider, ZERO), amount)
+                for line in run.lines:
+                    if not line.closed_year:
+                        totals[line.provider] = EXACT.add(totals.get(line.provider, ZERO), line.amount)
+        return dict(sorted(totals.items()))
+
+    def closed_year_paid(self, closed_year: str) -> dict[str, Decimal]:
+        """Each provider's closed-year adjustments for ``closed_year`` that this year's runs paid."""
+        totals: dict[str, Decimal] = {}
+        for run in self._runs:
+            for line in run.lines:
+                if line.closed_year == closed_year:
+                    totals[line.provider] = EXACT.add(totals.get(line.provider, ZERO), line.amount)
         return dict(sorted(totals.items()))

@@ -45,7 +45,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from domain.errors import RuleBroken
-from domain.money import EXACT, ZERO, allocate, format_gbp, format_percent, round_money, total
+from domain.money import EXACT, ZERO, allocate, format_gbp, format_percent, money_places, round_money, total
 from domain.settlement.gainshare import Band, CappedAmount, GainShareOutcome, apply_cap, share_variance
 from domain.settlement.pooled_budget import MarginBasis, band_rows, bands_from_rows, describe_band
 
@@ -242,8 +242,8 @@ class SettlementStatement:
                     "lower": line.band.lower,
                     "upper": line.band.upper,
                     "provider_share": line.band.provider_share,
-                    "spend_from": line.spend_range.low,
-                    "spend_to": line.spend_range.high,
+                    "spend_from": None if line.spend_range.low is None else money_places(line.spend_range.low),
+                    "spend_to": None if line.spend_range.high is None else money_places(line.spend_range.high),
                     "variance_in_band": line.variance_in_band,
                     "provider_amount": line.provider_share_amount,
                 }

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
 
-from ledger.persistence import EVENTS_TABLE
+from ledger.persistence import EVENTS_TABLE, LOCK_FUNCTION
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,19 @@ def hold(tx: InTransaction, key: int, *, shared: bool = False) -> None:
     if tx.dialect == "postgresql":
         function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         tx.query(f"SELECT {function}(?)", (key,))
+
+
+def exclude_writers(tx: InTransaction) -> None:
+    """Let no other command record until this transaction ends: what a guard reads of the head stays the head.
+
+    SQLite needs nothing (``BEGIN IMMEDIATE``). On PostgreSQL this takes, now,
+    the EXCLUSIVE lock on the events table that the recorder would take just
+    before inserting (readers are not blocked), through the owner's lock
+    function as the recorder does (the application's role may not lock the
+    table itself in the deployment of docs/deployment.md).
+    """
+    if tx.dialect == "postgresql":
+        tx.query(f"SELECT {LOCK_FUNCTION}()", ())
 
 
 def events_after(tx: InTransaction, mapper: Mapper, position: int, topic: str) -> list[Any]:

@@ -5,19 +5,60 @@ model: commands use it to find what they must never lose (the chunks an
 import names, the rate card before a decision), and auditors to read the
 history. It shows every provider's raw figures, so a reader asks
 ``ledger.authorisation.check_may_read_history`` first.
+
+``STORED_AGGREGATES`` lists every aggregate the ledger stores: the event
+index reads all their topics, and ``openbook events history`` names a record
+by its kind (the aggregate's topic without ``openbook:``) and natural key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper
+from eventsourcing.persistence import Mapper, StoredEvent
+from sqlalchemy import Engine, bindparam, text
 
+from domain.activity.activity_import import ActivityImport
+from domain.activity.arrears import Arrears
+from domain.aggregate import LedgerAggregate
+from domain.agreements.agreement import Agreement
+from domain.audit.checkpoint import Checkpoint
+from domain.incentives.incentive_assessment import IncentiveAssessment
+from domain.incentives.incentive_scheme import IncentiveScheme
+from domain.incentives.kpi_results import KpiResults
+from domain.organisations.organisation import Organisation
+from domain.organisations.user import User
+from domain.rates.rate_card import RateCard
+from domain.rates.rate_review import RateReview
+from domain.returns.cost_return import CostReturn
+from domain.returns.wage_floors import WageFloors
+from domain.settlement.payment_ledger import PaymentLedger
+from domain.settlement.pooled_budget import PooledBudget
+from domain.settlement.settlement import Settlement
+from domain.settlement.year_end import YearEnd
 from ledger.jsonable import json_ready
+from ledger.persistence import EVENTS_TABLE
+
+#: Every aggregate the ledger stores (tests/integration/test_stored_format.py checks none is missing).
+STORED_AGGREGATES: tuple[type[LedgerAggregate], ...] = (
+    Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
+    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, YearEnd,
+    Checkpoint,
+)  # fmt: skip
+
+
+def in_utc(moment: datetime) -> datetime:
+    """A recorded-at moment in UTC (SQLite's read models keep it without its zone, which is always UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def aggregate_kind(topic: str) -> str:
+    """The kind of record an event topic is about: "openbook:cost-return.amended" -> "cost-return"."""
+    return topic.removeprefix("openbook:").split(".", 1)[0]
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "envelope"}
 
@@ -75,21 +116,59 @@ def _scan(recorder: Any, mapper: Mapper, after: int, topics: Sequence[str]) -> I
     while True:
         batch = recorder.select_notifications(start=after, limit=500, topics=list(topics), inclusive_of_start=False)
         for n in batch:
-            event = mapper.to_domain_event(n)
-            env = event.envelope
-            yield EventRecord(
-                position=n.id,
-                topic=n.topic,
-                aggregate_id=UUID(str(n.originator_id)),
-                version=n.originator_version,
-                recorded_at=event.timestamp,
-                actor=env.actor.user,
-                organisation=env.actor.organisation,
-                effective_date=env.effective_date,
-                reason=env.reason,
-                idempotency_key=env.idempotency_key,
-                payload={k: v for k, v in vars(event).items() if k not in _BASE_FIELDS},
-            )
+            yield event_record(n.id, n.topic, mapper.to_domain_event(n))
         if len(batch) < 500:
             return
         after = batch[-1].id
+
+
+def event_record(position: int, topic: str, event: Any) -> EventRecord:
+    """One recorded event as auditors read it: its place in the log, its envelope and its payload."""
+    env = event.envelope
+    return EventRecord(
+        position=position,
+        topic=topic,
+        aggregate_id=UUID(str(event.originator_id)),
+        version=event.originator_version,
+        recorded_at=event.timestamp,
+        actor=env.actor.user,
+        organisation=env.actor.organisation,
+        effective_date=env.effective_date,
+        reason=env.reason,
+        idempotency_key=env.idempotency_key,
+        payload={k: v for k, v in vars(event).items() if k not in _BASE_FIELDS},
+    )
+
+
+_COLUMNS = "notification_id, originator_id, originator_version, topic, state"
+
+
+def events_at(engine: Engine, mapper: Mapper, positions: Sequence[int]) -> list[EventRecord]:
+    """The events at these positions (a page the event index found), in position order.
+
+    One statement by the primary key, however far apart the positions are.
+    """
+    if not positions:
+        return []
+    statement = text(f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE notification_id IN :positions").bindparams(
+        bindparam("positions", expanding=True)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(statement, {"positions": sorted(set(positions))}).all()
+    return [event_record(row[0], row[3], _domain_event(mapper, row)) for row in sorted(rows, key=lambda r: r[0])]
+
+
+def aggregate_events(engine: Engine, mapper: Mapper, aggregate_id: UUID) -> list[tuple[int, Any]]:
+    """Every event of one aggregate as (position, domain event), in the aggregate's order (its versions)."""
+    statement = text(
+        f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE originator_id = :id ORDER BY originator_version"
+    )
+    key: Any = aggregate_id.hex if engine.dialect.name == "sqlite" else aggregate_id  # as each recorder stores it
+    with engine.connect() as conn:
+        rows = conn.execute(statement, {"id": key}).all()
+    return [(row[0], _domain_event(mapper, row)) for row in rows]
+
+
+def _domain_event(mapper: Mapper, row: Any) -> Any:
+    _position, originator_id, version, topic, state = row
+    return mapper.to_domain_event(StoredEvent(UUID(str(originator_id)), version, topic, bytes(state)))

@@ -1,10 +1,18 @@
-"""PostgreSQL event store with a hash chain, idempotency claims and append-only guards.
+"""PostgreSQL event store with a hash chain, event signatures, idempotency claims and append-only guards.
 
 The library's recorder already serialises writers with an EXCLUSIVE lock on
-the events table (so positions are issued in commit order); the chain rows
-and the idempotency claim are written after that lock is taken, in the same
-transaction. Triggers refuse UPDATE, DELETE and TRUNCATE. Positions come from
-a sequence: a rolled-back insert leaves a gap, but a position is never reused.
+the events table (so positions are issued in commit order); the chain rows,
+their signatures (with a signing key) and the idempotency claim are written
+after that lock is taken, in the same transaction. Triggers refuse UPDATE,
+DELETE and TRUNCATE. Positions come from a sequence: a rolled-back insert
+leaves a gap, but a position is never reused.
+
+The lock is taken through ``openbook_lock_events()``, a SECURITY DEFINER
+function of the tables' owner: PostgreSQL lets only a role that may UPDATE,
+DELETE or TRUNCATE a table lock it in EXCLUSIVE mode, and in the deployment of
+``docs/deployment.md`` the application's role may only INSERT and SELECT. There
+a schema-owner role creates these tables (``ledger.persistence.roles``), and a
+role that does not own them leaves their DDL alone when it opens the ledger.
 """
 
 from __future__ import annotations
@@ -12,11 +20,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from psycopg.sql import SQL, Identifier
 
-from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, SCHEMA_LOCK_KEY, IdempotencyClaim
+from ledger.persistence import (
+    EVENTS_TABLE,
+    HASHES_TABLE,
+    IDEMPOTENCY_TABLE,
+    LOCK_FUNCTION,
+    SCHEMA_LOCK_KEY,
+    SIGNATURES_TABLE,
+    EventSigner,
+    IdempotencyClaim,
+    signature_rows,
+)
 from ledger.persistence.chain import GENESIS, event_hash
 from ledger.persistence.guards import Guard, InTransaction
 
@@ -24,11 +43,15 @@ _GUARD_FUNCTION = "openbook_append_only"
 
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
+    #: Signs each event's chain hash as it is stored; set by the ledger when it has a key (``Ledger.signing_key``).
+    signer: EventSigner | None = None
+
     def __init__(self, datastore: Any, *, events_table_name: str = EVENTS_TABLE):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
         self._hashes = SQL("{}.{}").format(schema, Identifier(HASHES_TABLE))
         self._claims = SQL("{}.{}").format(schema, Identifier(IDEMPOTENCY_TABLE))
+        self._signatures = SQL("{}.{}").format(schema, Identifier(SIGNATURES_TABLE))
         guard = SQL("{}.{}").format(schema, Identifier(_GUARD_FUNCTION))
         self.sql_create_statements.extend(
             [
@@ -41,12 +64,24 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
                     "recorded_at timestamptz NOT NULL DEFAULT now())"
                 ).format(self._claims),
                 SQL(
+                    "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, key_id text NOT NULL, "
+                    "signature text NOT NULL)"
+                ).format(self._signatures),
+                SQL(
                     "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS "
                     "$$BEGIN RAISE EXCEPTION 'openbook: % is append-only', TG_TABLE_NAME; END;$$"
                 ).format(guard),
             ]
         )
-        for table in (self.events_table_name, HASHES_TABLE, IDEMPOTENCY_TABLE):
+        lock = SQL("{}.{}").format(schema, Identifier(LOCK_FUNCTION))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {}() RETURNS void LANGUAGE plpgsql SECURITY DEFINER "
+                "SET search_path = pg_catalog AS $$BEGIN LOCK TABLE {} IN EXCLUSIVE MODE; END;$$"
+            ).format(lock, SQL("{}.{}").format(schema, Identifier(self.events_table_name)))
+        )
+        self.lock_table_statements = [self.lock_table_statements[0], SQL("SELECT {}()").format(lock)]
+        for table in (self.events_table_name, HASHES_TABLE, IDEMPOTENCY_TABLE, SIGNATURES_TABLE):
             qualified = SQL("{}.{}").format(schema, Identifier(table))
             self.sql_create_statements.extend(
                 [
@@ -64,7 +99,26 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     def _create_table(self, curs: Any) -> None:
         """Serialise schema set-up: ledgers opening at once would otherwise deadlock on DDL."""
         curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (SCHEMA_LOCK_KEY,))
+        if self._owned_by_another_role(curs):
+            return
         super()._create_table(curs)
+
+    def _owned_by_another_role(self, curs: Any) -> bool:
+        """Whether the events table exists and belongs to a role this one does not act as.
+
+        Then a schema owner set the event store up (``docs/deployment.md``) and
+        this role may only append to it: its DDL (and any upgrade of it) is the
+        owner's to run, with ``openbook database grant-app-role``.
+        """
+        curs.execute(
+            SQL(
+                "SELECT NOT pg_has_role(c.relowner, 'USAGE') AS elsewhere FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s"
+            ),
+            (self.datastore.schema, self.events_table_name),
+        )
+        row = curs.fetchone()
+        return bool(row and row["elsewhere"])
 
     def _insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
         """First the command's guard; a command that changed nothing still claims its key (first_position 0)."""
@@ -95,6 +149,10 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             previous = event_hash(previous, position, s.topic, s.originator_id, s.originator_version, s.state)
             rows.append((position, previous))
         curs.executemany(SQL("INSERT INTO {} VALUES (%s, %s)").format(self._hashes), rows)
+        if self.signer is not None:
+            curs.executemany(
+                SQL("INSERT INTO {} VALUES (%s, %s, %s)").format(self._signatures), signature_rows(self.signer, rows)
+            )
         claim: IdempotencyClaim | None = kwargs.get("idempotency")
         if claim is not None:
             self._insert_claim(curs, claim, positions[0])
@@ -117,11 +175,42 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
             return [(row["notification_id"], row["hash"]) for row in curs.fetchall()]
 
+    def select_signatures(self, start: int, stop: int) -> dict[int, tuple[str, str]]:
+        """The stored event signatures from position ``start`` to ``stop`` (inclusive): position -> (key id, signature)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                SQL(
+                    "SELECT position, key_id, signature FROM {} WHERE position >= %s AND position <= %s ORDER BY position"
+                ).format(self._signatures),
+                (start, stop),
+            )
+            return {row["position"]: (row["key_id"], row["signature"]) for row in curs.fetchall()}
+
+    def chain_head(self) -> tuple[int, str, int] | None:
+        """The last stored event's position and chain hash, and how many events lie at or before it; None if empty."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT notification_id, hash FROM {} ORDER BY notification_id DESC LIMIT 1").format(self._hashes))
+            row = curs.fetchone()
+            if row is None:
+                return None
+            curs.execute(
+                SQL("SELECT COUNT(*) AS n FROM {}.{} WHERE notification_id <= %s").format(
+                    Identifier(self.datastore.schema), Identifier(self.events_table_name)
+                ),
+                (row["notification_id"],),
+            )
+            return row["notification_id"], row["hash"], curs.fetchone()["n"]
+
 
 def _rows(curs: Any, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     """A guard's query (``?`` placeholders); fetching waits for its result even in the library's pipeline."""
     curs.execute(statement.replace("?", "%s"), tuple(params))
-    return [tuple(row.values()) for row in curs.fetchall()]
+    try:
+        return [tuple(row.values()) for row in curs.fetchall()]
+    except psycopg.ProgrammingError:
+        if curs.description is None:  # a statement that returns no rows (``LOCK TABLE``): it ran
+            return []
+        raise
 
 
 class PostgresLedgerFactory(PostgresFactory):

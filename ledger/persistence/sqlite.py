@@ -1,9 +1,10 @@
-"""SQLite event store with a hash chain, idempotency claims and append-only guards.
+"""SQLite event store with a hash chain, event signatures, idempotency claims and append-only guards.
 
 The library's SQLite table numbers events by an implicit rowid, which SQLite
 may reuse (after the last row is deleted) or renumber (on VACUUM). Here the
 position is an explicit ``INTEGER PRIMARY KEY AUTOINCREMENT`` (never reused,
-kept by VACUUM) and triggers refuse UPDATE and DELETE. Writers take the write
+kept by VACUUM) and triggers refuse UPDATE and DELETE, and any INSERT over an
+existing row (``INSERT OR REPLACE`` would otherwise delete it unguarded). Writers take the write
 lock up front (``BEGIN IMMEDIATE``), so reading the last hash and appending the
 next cannot interleave between processes. The library puts the file in WAL
 mode on its first connection (the mode is kept in the file), so readers here
@@ -21,7 +22,15 @@ from typing import Any
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory, SQLiteTransaction
 
-from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE, IdempotencyClaim
+from ledger.persistence import (
+    EVENTS_TABLE,
+    HASHES_TABLE,
+    IDEMPOTENCY_TABLE,
+    SIGNATURES_TABLE,
+    EventSigner,
+    IdempotencyClaim,
+    signature_rows,
+)
 from ledger.persistence.chain import GENESIS, event_hash
 from ledger.persistence.guards import Guard, InTransaction
 
@@ -44,7 +53,29 @@ def _append_only(table: str) -> list[str]:
     ]
 
 
+def _no_overwrite(table: str, clash: str) -> str:
+    """Refuse an INSERT that clashes with an existing row, whatever its conflict clause.
+
+    ``INSERT OR REPLACE`` / ``REPLACE INTO`` resolve a clash by deleting the old
+    row without firing the DELETE trigger (SQLite fires delete triggers for
+    REPLACE only with recursive triggers on), so the UPDATE/DELETE guards alone
+    let a plain statement rewrite history. A BEFORE INSERT trigger runs before
+    any conflict resolution, so it refuses REPLACE, ``ON CONFLICT DO UPDATE``
+    and a plain duplicate alike (still an IntegrityError, as a duplicate key is).
+    ``clash`` is the condition on ``NEW`` that matches an existing row by any
+    unique key.
+    """
+    return (
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_overwrite BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {clash}) "
+        f"BEGIN SELECT RAISE(ABORT, 'openbook: {table} is append-only'); END"
+    )
+
+
 class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    #: Signs each event's chain hash as it is stored; set by the ledger when it has a key (``Ledger.signing_key``).
+    signer: EventSigner | None = None
+
     def __init__(self, datastore: Any, events_table_name: str = EVENTS_TABLE):
         super().__init__(datastore, events_table_name)
         self.insert_events_statement = (
@@ -66,9 +97,20 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {IDEMPOTENCY_TABLE} ("
             "key TEXT PRIMARY KEY, digest TEXT NOT NULL, result TEXT NOT NULL, "
             "first_position INTEGER NOT NULL, recorded_at TEXT NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {SIGNATURES_TABLE} ("
+            "position INTEGER PRIMARY KEY, key_id TEXT NOT NULL, signature TEXT NOT NULL)",
             *_append_only(self.events_table_name),
             *_append_only(HASHES_TABLE),
             *_append_only(IDEMPOTENCY_TABLE),
+            *_append_only(SIGNATURES_TABLE),
+            _no_overwrite(
+                self.events_table_name,
+                "notification_id = NEW.notification_id "
+                "OR (originator_id = NEW.originator_id AND originator_version = NEW.originator_version)",
+            ),
+            _no_overwrite(HASHES_TABLE, "notification_id = NEW.notification_id"),
+            _no_overwrite(IDEMPOTENCY_TABLE, "key = NEW.key"),
+            _no_overwrite(SIGNATURES_TABLE, "position = NEW.position"),
         ]
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
@@ -98,6 +140,8 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             previous = event_hash(previous, position, s.topic, s.originator_id, s.originator_version, s.state)
             rows.append((position, previous))
         c.executemany(f"INSERT INTO {HASHES_TABLE} VALUES (?,?)", rows)
+        if self.signer is not None:
+            c.executemany(f"INSERT INTO {SIGNATURES_TABLE} VALUES (?,?,?)", signature_rows(self.signer, rows))
 
     def select_notifications(
         self,
@@ -151,6 +195,29 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                 (start, limit),
             )
             return [(row[0], row[1]) for row in c.fetchall()]
+
+    def select_signatures(self, start: int, stop: int) -> dict[int, tuple[str, str]]:
+        """The stored event signatures from position ``start`` to ``stop`` (inclusive): position -> (key id, signature)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(
+                f"SELECT position, key_id, signature FROM {SIGNATURES_TABLE} WHERE position>=? AND position<=? "
+                "ORDER BY position",
+                (start, stop),
+            )
+            return {row[0]: (row[1], row[2]) for row in c.fetchall()}
+
+    def chain_head(self) -> tuple[int, str, int] | None:
+        """The last stored event's position and chain hash, and how many events lie at or before it; None if empty.
+
+        Read in one transaction, so the three agree (a checkpoint's fields).
+        """
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT notification_id, hash FROM {HASHES_TABLE} ORDER BY notification_id DESC LIMIT 1")
+            row = c.fetchone()
+            if row is None:
+                return None
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name} WHERE notification_id<=?", (row[0],))
+            return row[0], row[1], c.fetchone()[0]
 
 
 def _rows(c: SQLiteCursor, statement: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

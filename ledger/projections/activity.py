@@ -406,6 +406,16 @@ class ActivityProjection(Projection):
         arrears_lines,
         arrears_providers,
     )
+    #: Not the visits (a million rows an import; docs/as-at.md gives the cost and the rule for them) nor the
+    #: working state of an import applied in steps and of pricing, which no reader asks about.
+    versioned = (
+        activity_totals,
+        activity_imports,
+        arrears_reviews,
+        arrears_calculations,
+        arrears_lines,
+        arrears_providers,
+    )
 
     def __init__(self, records: Records, chunks: ChunkStore):
         """``records`` loads the agreement and rate card at a version; ``chunks`` holds the imported visit rows."""

@@ -12,6 +12,13 @@ and says so by raising ``version``) the tables are dropped, created afresh and
 refilled from the history. So a database written by an older openbook is
 brought up to date by opening it, and ``openbook projections rebuild`` does
 the same on demand.
+
+Each table in ``versioned`` (by default all of them) also keeps every version
+of its rows in a history table (``ledger/projections/versions.py``), written
+by the base around the handlers, so every read model can answer "as known at"
+a past position (``ledger/queries/as_at.py``) without a replay. The history
+tables are part of the fingerprint and are created, dropped and emptied with
+the live ones (``stored_tables``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,17 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import Connection, Dialect, Table
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from ledger.projections.versions import VersionedWrites, history_of
+
 Handler = Callable[[Any, Connection, Any, int], bool | None]
+
+#: Each read-model table's projection class, for readers that must know what kept it (``ledger/queries/as_at.py``).
+_OWNERS: dict[Table, type[Projection]] = {}
+
+
+def owner_of(table: Table) -> type[Projection] | None:
+    """The projection class whose ``tables`` include ``table`` (None for any other table)."""
+    return _OWNERS.get(table)
 
 
 def handles(*event_classes: type) -> Callable[[Handler], Handler]:
@@ -42,12 +59,19 @@ class Projection:
 
     Raise ``version`` whenever the handlers write something different to the
     same tables: the tables are then rebuilt from the history when a ledger opens.
+    ``versioned`` lists the tables whose rows are kept as known at each
+    position (None: all of ``tables``); leave out only working state no
+    reader asks about, or a table too large to keep every version of
+    (docs/as-at.md says which and why).
     """
 
     name: ClassVar[str]
     tables: ClassVar[tuple[Table, ...]]
+    versioned: ClassVar[tuple[Table, ...] | None] = None
     version: ClassVar[int] = 1
     _handlers: ClassVar[dict[type, str]]
+    #: Each versioned table's history table.
+    histories: ClassVar[dict[Table, Table]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -56,6 +80,15 @@ class Projection:
             for attr, method in vars(cls).items()
             for event_class in getattr(method, "__handles__", ())
         }
+        if "tables" in vars(cls):
+            chosen = cls.tables if cls.versioned is None else cls.versioned
+            cls.histories = {table: history_of(table) for table in chosen}
+            _OWNERS.update({table: cls for table in cls.tables})
+
+    @property
+    def stored_tables(self) -> tuple[Table, ...]:
+        """Every table this projection owns: its read models and their histories (what the runner creates)."""
+        return (*self.tables, *self.histories.values())
 
     @property
     def topics(self) -> tuple[str, ...]:
@@ -65,7 +98,7 @@ class Projection:
     def fingerprint(self, dialect: Dialect) -> str:
         """The version and the tables' DDL on this database, hashed: what the tables were built as."""
         ddl = [f"version {self.version}"]
-        for table in self.tables:
+        for table in self.stored_tables:
             ddl.append(str(CreateTable(table).compile(dialect=dialect)))
             ddl.extend(sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes))
         return hashlib.sha256("\n".join(ddl).encode("utf-8")).hexdigest()
@@ -81,7 +114,15 @@ class Projection:
         attr = self._handlers.get(type(event))
         return attr is not None and bool(getattr(self, attr)(conn, event, position))
 
+    def writes(self, conn: Connection, position: int) -> Connection:
+        """The connection to apply the event at ``position`` with: ``conn``, keeping the versioned tables' history.
+
+        The runner hands ``apply`` this, so a projection that overrides
+        ``apply`` (to add a line per event) keeps its history too.
+        """
+        return VersionedWrites(conn, self.histories, position) if self.histories else conn  # type: ignore[return-value]
+
     def reset(self, conn: Connection) -> None:
-        """Empty this projection's tables, before a rebuild."""
-        for table in reversed(self.tables):
+        """Empty this projection's tables and their histories, before a rebuild."""
+        for table in reversed(self.stored_tables):
             conn.execute(table.delete())

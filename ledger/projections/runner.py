@@ -28,7 +28,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -47,6 +46,7 @@ from domain.errors import Unavailable
 from ledger.persistence import SCHEMA_LOCK_KEY
 from ledger.persistence.database import reading
 from ledger.projections.base import Projection
+from ledger.projections.tracking import metadata, positions
 
 BATCH_SIZE = 500
 #: SQLite's longest wait between two tries of a writer waiting for the lock (its default busy handler's).
@@ -57,16 +57,6 @@ ERROR_TEXT_LIMIT = 2_000
 logger = logging.getLogger(__name__)
 #: Where a read model's stopping is logged: a command's own note says it already (the CLI quiets this one).
 stopped_logger = logging.getLogger(f"{__name__}.stopped")
-
-metadata = MetaData()
-
-#: The last position each projection applied, written with its changes.
-positions = Table(
-    "projection_positions",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("position", Integer, nullable=False),
-)
 
 #: The fingerprint (``Projection.fingerprint``) each projection's tables were built with.
 schemas = Table(
@@ -143,12 +133,12 @@ class ProjectionRunner:
             for projection in self.projections.values():
                 wanted = projection.fingerprint(conn.dialect)
                 if built.get(projection.name) == wanted:
-                    for table in projection.tables:
+                    for table in projection.stored_tables:
                         table.create(conn, checkfirst=True)
                     continue
-                for table in reversed(projection.tables):
+                for table in reversed(projection.stored_tables):
                     table.drop(conn, checkfirst=True)
-                for table in projection.tables:
+                for table in projection.stored_tables:
                     table.create(conn)
                 self._lock_position(conn, projection)
                 conn.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
@@ -164,7 +154,7 @@ class ProjectionRunner:
             return False
         built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
         return all(
-            built.get(p.name) == p.fingerprint(conn.dialect) and {t.name for t in p.tables} <= present
+            built.get(p.name) == p.fingerprint(conn.dialect) and {t.name for t in p.stored_tables} <= present
             for p in self.projections.values()
         )
 
@@ -210,6 +200,15 @@ class ProjectionRunner:
         head = self.head()
         reached = self.positions()
         return sum(self._catch_up(p, head, progress) for p in self.projections.values() if reached[p.name] < head)
+
+    def catch_up_to(self, stops: dict[str, int], progress: Progress | None = None) -> int:
+        """Apply each named projection's events up to the position given for it (not beyond, even if the head is).
+
+        For a replay matched to another runner's positions (the read-model
+        check replays into scratch tables exactly as far as the live ones have
+        got). Returns how many events were applied.
+        """
+        return sum(self._catch_up(self.projections[name], stop, progress) for name, stop in stops.items())
 
     def bring_up_to_date(self, *names: str, purpose: str) -> None:
         """Catch up the named read models before a command computes from them, or refuse it with Unavailable.
@@ -331,7 +330,8 @@ class ProjectionRunner:
     def _apply(self, conn: Connection, projection: Projection, notification: Any) -> bool:
         """Apply one event (True: partly, more to do); a handler's failure is ``_NotApplied``."""
         try:
-            return projection.apply(conn, self.mapper.to_domain_event(notification), notification.id)
+            writes = projection.writes(conn, notification.id)
+            return projection.apply(writes, self.mapper.to_domain_event(notification), notification.id)
         except (OperationalError, InterfaceError):  # the database, not the event: a lock wait, a lost connection
             raise
         except Exception as e:  # noqa: BLE001 - any other failure of a handler stops this projection only

@@ -4,7 +4,8 @@ The figures that are signed (a settlement's statement, a payment run's lines)
 live in their events and aggregates; these tables are what the read side
 (``ledger.queries.settlements``) shows without loading an aggregate: which
 pools exist and their terms, what was paid to whom for which month (line by
-line, for payment statements), and each settlement with its headline figures
+line, for payment statements, each closed-year adjustment marked with the
+closed year it pays), which years are closed (``year_ends``), and each settlement with its headline figures
 for lists and everything it shows (statement, inputs, references, comparison,
 every signature). Money in columns is exact decimal text (``ExactDecimal``),
 summed in Python, never in SQL.
@@ -39,6 +40,7 @@ from domain.money import ZERO
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget, PoolTerms, describe_band
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval, settlement_status
+from domain.settlement.year_end import YearEnd
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal, ExactJSON
 
@@ -101,6 +103,7 @@ payment_lines = Table(
     Column("payable_minutes", BigInteger, nullable=False),
     Column("amount", ExactDecimal, nullable=False),
     Column("arrears", ExactDecimal, nullable=False),  # the arrears an adjustment includes (part of amount)
+    Column("closed_year", String(7), nullable=False),  # a closed-year adjustment: the closed year it pays; else ""
 )
 
 settlements = Table(
@@ -136,6 +139,22 @@ settlements = Table(
     Column("comparison", ExactJSON),
     Column("inputs", ExactJSON, nullable=False),
     Column("input_references", ExactJSON, nullable=False),
+)
+
+#: One row per closed year: the settlement it was closed with and each provider's figures in it (docs/year-end.md).
+year_ends = Table(
+    "year_ends",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("settlement", Integer, nullable=False),
+    Column("closed_on", Date, nullable=False),
+    Column("closed_by", Text, nullable=False),
+    Column("reason", Text),
+    Column("activity", ExactJSON, nullable=False),  # provider -> priced activity at close
+    Column("paid", ExactJSON, nullable=False),  # provider -> paid on account at close
+    Column("position", Integer, nullable=False),
 )
 
 #: The columns a list of settlements shows: the headline figures, not the whole settlement.
@@ -185,7 +204,7 @@ def _signed(conn: Connection, e: Any, position: int, **values: Any) -> None:
 
 class SettlementsProjection(Projection):
     name = "settlements"
-    tables = (pooled_budgets, payment_ledgers, payments, payment_lines, settlements)
+    tables = (pooled_budgets, payment_ledgers, payments, payment_lines, settlements, year_ends)
 
     @handles(PooledBudget.SetUp)
     def pool_set_up(self, conn: Connection, e: PooledBudget.SetUp, position: int) -> None:
@@ -238,6 +257,7 @@ class SettlementsProjection(Projection):
                     zone=row["zone"], service=row["service"], activity_month=row["month"], visits=row["visits"],
                     payable_minutes=row["payable_minutes"], amount=row["amount"],
                     arrears=row.get("arrears", ZERO),  # runs recorded before arrears were identified have none
+                    closed_year=row.get("closed_year", ""),  # only a closed-year adjustment has one
                 )  # fmt: skip
             )
 
@@ -277,3 +297,13 @@ class SettlementsProjection(Projection):
     @handles(Settlement.Withdrawn)
     def withdrawn(self, conn: Connection, e: Settlement.Withdrawn, position: int) -> None:
         _signed(conn, e, position, withdrawn=_signature(e), superseded_by=e.superseded_by)
+
+    @handles(YearEnd.Closed)
+    def year_closed(self, conn: Connection, e: YearEnd.Closed, position: int) -> None:
+        conn.execute(
+            insert(year_ends).values(
+                agreement=e.agreement, financial_year=e.financial_year, id=str(e.originator_id),
+                settlement=e.settlement, closed_on=e.envelope.effective_date, closed_by=str(e.envelope.actor),
+                reason=e.envelope.reason, activity=e.activity, paid=e.paid, position=position,
+            )  # fmt: skip
+        )

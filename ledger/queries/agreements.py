@@ -270,7 +270,7 @@ class AgreementSheet:
     agreement: AgreementView
     financial_year: str
     contributions: dict[str, Decimal]
-    pooled_budget: Decimal
+    pooled_budget: Decimal | None  # None: no commissioner contributes that year, so there is no pooled budget
     primary_providers: dict[str, str]
     rates: list[dict[str, Any]]
 
@@ -281,11 +281,12 @@ def agreement_sheet(engine: Engine, code: str, on: date) -> AgreementSheet:
     view = terms.as_at(on)
     year = str(financial_year_of(on))
     primaries = {a.zone: a.provider for a in view.awards if a.tier == "primary"}
+    contributions = terms.contributions_in(year)
     return AgreementSheet(
         agreement=view,
         financial_year=year,
-        contributions=terms.contributions_in(year),
-        pooled_budget=terms.pooled_budget(year),
+        contributions=contributions,
+        pooled_budget=terms.pooled_budget(year) if contributions else None,
         primary_providers=primaries,
         rates=rates_in_force(engine, code, on),
     )

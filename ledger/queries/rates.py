@@ -15,6 +15,7 @@ from domain.checks import check_financial_year
 from domain.dated import in_force
 from domain.errors import NotFound
 from domain.periods import FinancialYear
+from domain.rates.pricing import blend_rows
 from ledger.projections.rates import (
     rate_entries,
     rate_review_comments,
@@ -29,6 +30,9 @@ from ledger.queries.rows import fetch_rows, read_rows
 
 
 def _with_band_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        if isinstance(row["blend"], str):  # the read model's "0.7@12.80 0.3@15.80": a list, or None for a plain rate
+            row["blend"] = blend_rows(part.split("@") for part in row["blend"].split()) or None
     return sorted(rows, key=lambda r: (r["service"], r["zone"], r["band"] or "", r["effective_from"], r["position"]))
 
 

@@ -19,6 +19,10 @@ so a figure that drifted in one place is caught against another:
    settlement's balances with the payments the runs made, against the cost it
    puts on the commissioners.
 
+A closed year (docs/year-end.md) also shows its close and the closed-year
+adjustments that paid its late changes; identity 4 counts them as paid on
+account, and a year whose runs carried them shows them apart in identity 1.
+
 Each identity shows its left and right side, their difference and either
 "holds" or every difference named (which month, which provider, which
 figure, and why it differs); one that cannot apply to the year (no pooled
@@ -29,7 +33,7 @@ every provider's figures.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -41,12 +45,14 @@ from domain.settlement.payment_ledger import ACTIVITY, ADJUSTMENT, ON_ACCOUNT, m
 from ledger.authorisation import Access, accountants_only
 from ledger.queries.every_provider import activity_rows, assessed_incentives, by_provider
 from ledger.queries.settlements import (
+    closed_year_paid,
     list_pools,
     list_settlements,
     payment_runs,
     payment_statement,
     pool_position,
     settlement,
+    year_end,
 )
 
 HOLDS = "holds"
@@ -153,17 +159,19 @@ def reconcile(engine: Engine, access: Access, financial_year: str) -> dict[str, 
         found.position = pool_position(engine, access, year, months_of(year)[-1])
     chosen = [s for s in list_settlements(engine, access, year) if s["status"] != "withdrawn"]
     drafted = settlement(engine, access, agreement, year, chosen[-1]["sequence"]) if chosen else None
+    closed = _closed(engine, found)
     identities = [
-        _priced_is_paid_and_due(found),
+        _still_due_paid_after_close(_priced_is_paid_and_due(found), closed),
         _runs_are_their_statements(found),
         _actual_is_priced_and_incentives(engine, access, found, drafted),
-        _balances_and_paid_are_the_cost(found, drafted),
+        _balances_and_paid_are_the_cost(found, drafted, closed),
     ]
     return {
         "agreement": agreement,
         "financial_year": year,
         "pooled_budget": found.pool,
         "settlement": None if drafted is None else {"sequence": drafted["sequence"], "status": drafted["status"]},
+        "closed": closed,
         "holds": all(i.status != DIFFERS for i in identities),
         "identities": [i.as_json() for i in identities],
         "months": _months(found),
@@ -208,8 +216,9 @@ def _priced_is_paid_and_due(found: _Year) -> Identity:
                                f"no pooled budget of {found.agreement} for {found.year}: nothing is paid on account "
                                "through the ledger")  # fmt: skip
     priced = total(found.priced.values())
-    paid = total(line["amount"] for line in found.lines())
+    paid = total(line["amount"] for line in found.lines() if not line.get("closed_year"))
     arrears = total(line["arrears"] for line in found.lines())
+    earlier_years = _closed_year_lines_of_runs(found)
     position = found.position
     due = position["due"]
     differences = [
@@ -233,6 +242,7 @@ def _priced_is_paid_and_due(found: _Year) -> Identity:
         ("paid on account (Σ payment statements' lines)", paid),
         ("of which arrears identified in adjustments (included, not added)", arrears),
         ("still due (the pool's position: priced − paid by the runs)", due),
+        *earlier_years,
     )
     return Identity(1, name, left_label, priced, right_label, EXACT.add(paid, due), parts, tuple(differences))
 
@@ -308,11 +318,15 @@ def _actual_is_priced_and_incentives(
     return Identity(3, name, left_label, statement["actual"], right_label, right, parts, tuple(differences))
 
 
-def _balances_and_paid_are_the_cost(found: _Year, drafted: dict[str, Any] | None) -> Identity:
+def _balances_and_paid_are_the_cost(
+    found: _Year, drafted: dict[str, Any] | None, closed: dict[str, Any] | None = None
+) -> Identity:
     """Σ the settlement's provider balances + Σ paid on account by the runs = the settlement's commissioners' cost.
 
     Paid on account is what the payment runs paid, as they stand: a run
     recorded after the settlement was drafted is named, provider by provider.
+    For a closed year it includes the closed-year adjustments (paid in later
+    runs, or due in the next), as its re-settlement counts them.
     """
     name, left_label = "provider balances + paid on account = commissioners' cost", "provider balances + paid on account"
     right_label = "commissioners' cost"
@@ -321,6 +335,8 @@ def _balances_and_paid_are_the_cost(found: _Year, drafted: dict[str, Any] | None
                                f"no settlement of {found.agreement} for {found.year} has been drafted")  # fmt: skip
     sequence, statement = drafted["sequence"], drafted["statement"]
     paid = {p["provider"]: p["paid_to_date"] for p in found.position["providers"]}
+    for provider, amount in (closed or {}).get("counted_as_paid", {}).items():
+        paid[provider] = EXACT.add(paid.get(provider, ZERO), amount)
     balances = total(p["balance"] for p in statement["providers"].values())
     paid_total = total(paid.values())
     differences = [
@@ -338,6 +354,74 @@ def _balances_and_paid_are_the_cost(found: _Year, drafted: dict[str, Any] | None
     if costs != statement["commissioner_cost"]:
         differences.append(f"settlement {sequence}'s commissioners' costs add to {format_gbp(costs)}, its "
                            f"commissioners' cost is {format_gbp(statement['commissioner_cost'])}")  # fmt: skip
-    parts = (("Σ provider balances (settlement)", balances), ("paid on account (payment runs)", paid_total))
+    parts: tuple[tuple[str, Decimal], ...] = (
+        ("Σ provider balances (settlement)", balances), ("paid on account (payment runs)", paid_total),
+    )  # fmt: skip
+    if closed is not None:
+        parts += (
+            (f"of which closed-year adjustments paid in later runs ({closed['paid_where'] or 'none yet'})",
+             total(closed["paid_in_later_runs"].values())),
+            ("of which closed-year adjustments due in the next open run", total(closed["due_in_next_run"].values())),
+        )  # fmt: skip
     left = EXACT.add(balances, paid_total)
     return Identity(4, name, left_label, left, right_label, statement["commissioner_cost"], parts, tuple(differences))
+
+
+# -- closed years (docs/year-end.md) ---------------------------------------------------------------------
+
+
+def _closed(engine: Engine, found: _Year) -> dict[str, Any] | None:
+    """A closed year's close and its late changes: each provider's priced activity now less at close, the
+    closed-year adjustments that paid it (run month and provider), and what the next open run will pay."""
+    closed = year_end(engine, found.agreement, found.year)
+    if closed is None:
+        return None
+    at_close: dict[str, Decimal] = dict(closed["activity"])
+    adjustments = closed_year_paid(engine, found.agreement, closed_year=found.year)
+    paid_later: dict[str, Decimal] = {}
+    for line in adjustments:
+        paid_later[line["provider"]] = EXACT.add(paid_later.get(line["provider"], ZERO), line["amount"])
+    providers = sorted(set(at_close) | set(found.priced) | set(paid_later))
+    changed = {p: EXACT.subtract(found.priced.get(p, ZERO), at_close.get(p, ZERO)) for p in providers}
+    due = {p: EXACT.subtract(changed[p], paid_later.get(p, ZERO)) for p in providers}
+    return {
+        "closed_on": closed["closed_on"],
+        "closed_by": closed["closed_by"],
+        "settlement": closed["settlement"],
+        "activity_at_close": at_close,
+        "counted_as_paid": {p: v for p, v in changed.items() if v != 0},
+        "adjustments": [
+            {"provider": a["provider"], "month": a["month"], "amount": a["amount"], "label": a["label"]}
+            for a in adjustments
+        ],
+        "paid_in_later_runs": paid_later,
+        "paid_where": ", ".join(sorted({f"{a['month']} run" for a in adjustments})),
+        "due_in_next_run": {p: v for p, v in due.items() if v != 0},
+    }
+
+
+def _still_due_paid_after_close(identity: Identity, closed: dict[str, Any] | None) -> Identity:
+    """Identity 1 of a closed year: of what is still due, the closed-year adjustments later runs paid (and where)
+    and what the next open run will pay, named as parts (included, not added)."""
+    if closed is None or identity.not_applicable is not None or not closed["counted_as_paid"]:
+        return identity
+    parts = (
+        (f"of still due, paid as closed-year adjustments in later runs ({closed['paid_where'] or 'none yet'})",
+         total(closed["paid_in_later_runs"].values())),
+        ("of still due, due as closed-year adjustments in the next open run",
+         total(closed["due_in_next_run"].values())),
+    )  # fmt: skip
+    return replace(identity, parts=(*identity.parts, *parts))
+
+
+def _closed_year_lines_of_runs(found: _Year) -> tuple[tuple[str, Decimal], ...]:
+    """The closed-year adjustments this year's runs carry: paid, but for an earlier closed year, so shown apart
+    from paid on account (never this year's activity); none in most years."""
+    by_year: dict[str, Decimal] = {}
+    for line in found.lines():
+        if line.get("closed_year"):
+            by_year[line["closed_year"]] = EXACT.add(by_year.get(line["closed_year"], ZERO), line["amount"])
+    return tuple(
+        (f"closed-year adjustments paid in this year's runs (for {year}, not this year's activity)", amount)
+        for year, amount in sorted(by_year.items())
+    )

@@ -31,7 +31,8 @@ from sqlalchemy import Engine, func, select
 
 from domain.checks import check_financial_year
 from domain.errors import NotAllowed, NotFound
-from domain.money import EXACT, ZERO, total
+from domain.money import EXACT, ZERO, format_gbp, total
+from domain.periods import parse_financial_year
 from domain.settlement.gainshare import apply_cap, share_variance
 from domain.settlement.payment_ledger import check_month, line_kind, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
@@ -45,6 +46,7 @@ from ledger.projections.settlements import (
     payments,
     pooled_budgets,
     settlements,
+    year_ends,
 )
 from ledger.queries.agreements import contributions as agreement_contributions
 from ledger.queries.every_provider import activity_rows, assessed_incentives, by_provider, unpriced_visits
@@ -62,9 +64,10 @@ FORECAST_METHOD = (
 def payment_runs(engine: Engine, access: Access, financial_year: str) -> list[dict[str, Any]]:
     """Every provider's payment of each month's run in the year; for a provider, its own payments."""
     p = payments.c
+    year = check_financial_year(financial_year)  # "2019" is refused, not answered with no payments
     query = (
         select(payments)
-        .where((p.agreement == access.agreement) & (p.financial_year == financial_year))
+        .where((p.agreement == access.agreement) & (p.financial_year == year))
         .order_by(p.month, p.provider)
     )
     own = only_provider(access)
@@ -75,7 +78,11 @@ def payment_runs(engine: Engine, access: Access, financial_year: str) -> list[di
 
 
 def payment_statement(engine: Engine, access: Access, provider: str, month: str) -> dict[str, Any]:
-    """One provider's payment for one month: its lines, the amount, and the year's cumulative payments."""
+    """One provider's payment for one month: its lines, the amount, and the year's cumulative payments.
+
+    Priced less paid compares the year's priced activity with what was paid on account of it: the cumulative
+    payments less any closed-year adjustments they include, which pay an earlier, closed year.
+    """
     provider = shown_provider(access, provider)
     chosen = check_month(month)
     year = year_of_month(chosen)
@@ -96,6 +103,8 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
     rows = activity_rows(engine, access.agreement, year)
     priced = by_provider([r for r in rows if r.provider == provider], chosen).get(provider, ZERO)
     cumulative = total(amount for _, amount in earlier)
+    closed = total(a["amount"] for a in closed_year_paid(engine, access.agreement, paid_in=year)
+                   if a["provider"] == provider and a["month"] <= chosen)  # fmt: skip
     return {
         "agreement": access.agreement,
         "provider": provider,
@@ -111,6 +120,7 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
                 "label": r.label, "kind": line_kind(payment.mechanism, r.activity_month), "zone": r.zone,
                 "service": r.service, "activity_month": r.activity_month, "visits": r.visits,
                 "payable_minutes": r.payable_minutes, "amount": r.amount, "arrears": r.arrears,
+                "closed_year": r.closed_year,
             }  # fmt: skip
             for r in lines
         ],
@@ -118,7 +128,8 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
         "months_paid": [{"month": m, "amount": a} for m, a in earlier],
         "cumulative_paid": cumulative,
         "priced_activity_to_date": priced,
-        "priced_less_paid": EXACT.subtract(priced, cumulative),
+        "closed_year_adjustments_to_date": closed,  # in the cumulative paid, but for a closed year (docs/year-end.md)
+        "priced_less_paid": EXACT.subtract(priced, EXACT.subtract(cumulative, closed)),
     }
 
 
@@ -216,12 +227,48 @@ def pool_position(engine: Engine, access: Access, year: str, through_month: str 
 
 
 def _runs(engine: Engine, agreement: str, financial_year: str) -> list[tuple[str, str, Decimal]]:
-    """(month, provider, amount) of every payment of the year."""
+    """(month, provider, amount) of every payment of the year on account of the year's own activity: a payment
+    less any closed-year adjustment it carries, which pays an earlier, closed year (docs/year-end.md)."""
     p = payments.c
     chosen = (p.agreement == agreement) & (p.financial_year == financial_year)
     query = select(p.month, p.provider, p.amount).where(chosen)
     with engine.connect() as conn:
-        return [(r[0], r[1], r[2]) for r in conn.execute(query)]
+        found = [(r[0], r[1], r[2]) for r in conn.execute(query)]
+    adjusted = {(line["month"], line["provider"]): line["amount"]
+                for line in closed_year_paid(engine, agreement, paid_in=financial_year)}  # fmt: skip
+    if not adjusted:
+        return found
+    return [(m, provider, EXACT.subtract(amount, adjusted.get((m, provider), ZERO))) for m, provider, amount in found]
+
+
+# -- closed years --------------------------------------------------------------------------------
+
+
+def year_end(engine: Engine, agreement: str, financial_year: str) -> dict[str, Any] | None:
+    """The close of the agreement's year as recorded (settlement, date, who, figures at close); None if open."""
+    c = year_ends.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(year_ends).where((c.agreement == agreement) & (c.financial_year == financial_year))
+        ).first()
+    return None if row is None else dict(row._mapping)
+
+
+def closed_year_paid(
+    engine: Engine, agreement: str, *, closed_year: str | None = None, paid_in: str | None = None
+) -> list[dict[str, Any]]:
+    """Closed-year adjustment lines (month, provider, closed year, amount, label) of the agreement's runs: those
+    paying ``closed_year``, or those in the runs of the year ``paid_in``, in month order."""
+    pl = payment_lines.c
+    query = select(pl.month, pl.provider, pl.closed_year, pl.amount, pl.label).where(
+        (pl.agreement == agreement) & (pl.closed_year != "")
+    )
+    if closed_year is not None:
+        query = query.where(pl.closed_year == closed_year)
+    if paid_in is not None:
+        query = query.where(pl.month.in_(months_of(paid_in)))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(query.order_by(pl.month, pl.provider, pl.line))]
 
 
 # -- lists --------------------------------------------------------------------------------------
@@ -237,18 +284,29 @@ def list_pools(engine: Engine, agreement: str | None = None) -> list[dict[str, A
 
 
 def list_settlements(engine: Engine, access: Access, financial_year: str | None = None) -> list[dict[str, Any]]:
-    """Every settlement of the agreement (of one year, if given) with its headline figures: for accountants."""
+    """Every settlement of the agreement (of one year, if given) with its headline figures: for accountants.
+
+    Each says what was recorded after it that changes its figures (``out_of_date``, as ``settlement`` says
+    it), so the list never shows as current a settlement that ``settle show`` marks out of date.
+    """
     agreement = accountants_only(access).agreement
     c = settlements.c
-    query = (
-        select(*(c[name] for name in SETTLEMENT_LIST_COLUMNS))
-        .where(c.agreement == agreement)
-        .order_by(c.financial_year, c.sequence)
-    )
+    query = select(settlements).where(c.agreement == agreement).order_by(c.financial_year, c.sequence)
     if financial_year:
         query = query.where(c.financial_year == check_financial_year(financial_year))
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(query)]
+        rows = conn.execute(query).all()
+    listed = []
+    for row in rows:
+        recorded = _recorded(row)
+        headline = {name: row._mapping[name] for name in SETTLEMENT_LIST_COLUMNS}
+        listed.append({
+            **headline,
+            "commissioners": list(recorded.commissioners),  # lists as lists, not the read model's joined text
+            "approved_by": [{"commissioner": c, "user": s.user, "on": s.on} for c, s in recorded.approvals.items()],
+            "out_of_date": _out_of_date(engine, recorded),
+        })  # fmt: skip
+    return listed
 
 
 def latest_sequence(engine: Engine, agreement: str, financial_year: str) -> int:
@@ -320,7 +378,8 @@ def _shown(s: _Recorded, access: Access, out_of_date: list[dict[str, Any]]) -> d
     }
     own = only_provider(access)
     if own is not None:
-        view["out_of_date"] = [note for note in out_of_date if note.get("provider", own) == own]
+        # a note about one provider's figures (a pending clawback, a closed year's late change) is that provider's
+        view["out_of_date"] = [note for note in out_of_date if note.get("provider") in (None, own)]
         view["statement"] = provider_statement(statement, own)
         if s.comparison is not None:
             view["comparison"] = provider_comparison(s.comparison, own)
@@ -398,16 +457,19 @@ def _out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
     """What was recorded after an issued settlement that changes its figures, each named; empty if nothing.
 
     An issued settlement never changes, so a later fact is settled by a
-    re-settlement. Two such facts are read here: an incentive assessment
-    whose last run pays other amounts than the settlement was computed from,
-    and the missing quarters of a provider whose clawback was pending, now
-    accepted. Each note names the fact and the re-settlement that includes
-    it, if one was drafted.
+    re-settlement. Read here: an incentive assessment whose last run pays
+    other amounts than the settlement was computed from (a run that changes
+    no payment changes no figure); the missing quarters of a provider whose
+    clawback was pending, now accepted; and, once the year is closed, a
+    provider's priced activity or cost returns changed since
+    (docs/year-end.md). Each note names what changed and the re-settlement
+    that includes it, if one was drafted.
     """
     if s.status != "issued":
         return []
     later = _later_settlements(engine, s)
-    return [*_incentives_out_of_date(engine, s, later), *_pending_clawbacks_out_of_date(engine, s, later)]
+    return [*_incentives_out_of_date(engine, s, later), *_pending_clawbacks_out_of_date(engine, s, later),
+            *_closed_year_out_of_date(engine, s), *_closed_year_returns_out_of_date(engine, s)]  # fmt: skip
 
 
 def _later_settlements(engine: Engine, s: _Recorded) -> list[Any]:
@@ -420,6 +482,73 @@ def _later_settlements(engine: Engine, s: _Recorded) -> list[Any]:
             .where(c.status != "withdrawn")
             .order_by(c.sequence)
         ).all()
+
+
+def _closed_year_returns_out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
+    """A closed year's issued settlement whose clawback read cost returns that have changed since: a return of
+    the year reopened, accepted at another revision, or newly accepted (the returns read model against the
+    settlement's references). Its clawback is the re-settlement's to compute: a re-settlement follows."""
+    if s.inputs.get("max_margin") is None or year_end(engine, s.agreement, s.financial_year) is None:
+        return []  # without a profit cap no return was read: none changes the figures
+    year = parse_financial_year(s.financial_year)
+    periods = {str(year), *(str(q) for q in year.quarters())}
+    used = {(r["provider"], r["period"]): r["accepted_revision"] for r in s.references.get("cost_returns", [])}
+    c = cost_returns.c
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(c.provider, c.period, c.state, c.accepted_revision)
+            .where((c.agreement == s.agreement) & (c.period.in_(periods)) & (c.in_house.is_(False)))
+        ).all()
+    now = {(r.provider, r.period): r.accepted_revision if r.state == "accepted" else None for r in rows}
+    notes = []
+    for provider, period in sorted(set(used) | {k for k, v in now.items() if v is not None}):
+        was, is_now = used.get((provider, period)), now.get((provider, period))
+        if was == is_now:
+            continue
+        then = f"accepted revision {was}" if was is not None else "no accepted return"
+        today = f"accepted revision {is_now}" if is_now is not None else "not accepted (under review again)"
+        notes.append({
+            "what": "closed-year cost return", "provider": provider, "id": None, "run": None,
+            "note": f"{s.financial_year} was closed; {provider}'s {period} cost return: settlement {s.sequence} used "
+            f"{then}, now {today}: its excess surplus clawback changes in a re-settlement",
+        })  # fmt: skip
+    return notes
+
+
+def _closed_year_out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
+    """A closed year's issued settlement whose providers' priced activity has changed since (a late or corrected
+    visit, a backdated rate): named per provider, with the closed-year adjustment that pays the difference."""
+    closed = year_end(engine, s.agreement, s.financial_year)
+    if closed is None:
+        return []
+    now = by_provider(activity_rows(engine, s.agreement, s.financial_year))
+    then = {p: v["activity"] for p, v in s.statement["providers"].items()}
+    changed = {p: (then.get(p, ZERO), now.get(p, ZERO)) for p in sorted(set(then) | set(now))
+               if then.get(p, ZERO) != now.get(p, ZERO)}  # fmt: skip
+    if not changed:
+        return []
+    c = settlements.c
+    with engine.connect() as conn:
+        later = conn.execute(
+            select(c.sequence, c.status)
+            .where((c.agreement == s.agreement) & (c.financial_year == s.financial_year) & (c.sequence > s.sequence))
+            .where(c.status != "withdrawn")
+            .order_by(c.sequence)
+        ).all()
+    then_note = (
+        f"settlement {later[-1].sequence} ({later[-1].status}) re-settles it" if later
+        else "draft the settlement again: a re-settlement follows"
+    )
+    return [
+        {
+            "what": "closed-year change", "provider": provider, "id": closed["id"], "run": None,
+            "note": f"{s.financial_year} was closed on {closed['closed_on'].isoformat()}; {provider}'s priced activity "
+            f"was {format_gbp(was)} in settlement {s.sequence}, is now {format_gbp(is_now)}: the difference "
+            f"{format_gbp(EXACT.subtract(is_now, was))} is paid as a closed-year adjustment in the next open payment "
+            f"run; {then_note}",
+        }  # fmt: skip
+        for provider, (was, is_now) in changed.items()
+    ]
 
 
 def _then(including: list[Any]) -> str:
@@ -453,6 +582,8 @@ def _pending_clawbacks_out_of_date(engine: Engine, s: _Recorded, later: list[Any
     figure (the clawback stays pending), so it marks nothing. Read from the
     cost returns read model: accepted, not a commissioner's in-house return.
     """
+    if year_end(engine, s.agreement, s.financial_year) is not None:
+        return []  # a closed year: its returns' changes are named by _closed_year_returns_out_of_date
     found = []
     r = cost_returns.c
     for provider, row in sorted(s.inputs.get("returns", {}).items()):

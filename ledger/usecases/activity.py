@@ -44,6 +44,7 @@ from domain.aggregate import LedgerAggregate
 from domain.checks import check_financial_year
 from domain.envelope import Actor, Envelope
 from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.money import format_count
 from ledger.application import Ledger
 from ledger.authorisation import authorise
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
@@ -55,6 +56,7 @@ from ledger.persistence.history import read_events
 from ledger.projections.activity import ActivityProjection
 from ledger.queries import every_provider as recorded_activity
 from ledger.records import Records
+from ledger.usecases.closed_years import closed_years_note
 from ledger.usecases.owed import backdated_review, owed
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases
@@ -90,6 +92,9 @@ class ImportSummary:
     totals: list[dict[str, Any]] = field(default_factory=list)  # per provider, zone and service
     spend: Decimal | None = None  # of the visits this import recorded, at today's rates
     unpriced_visits: int = 0
+    #: A file already imported: what its first import recorded (file name, date, rows, visits, corrections). The
+    #: figures above are this run's, all zero, so nothing says both "nothing new" and "new visits 3".
+    earlier: dict[str, Any] | None = None
 
     def hours_by(self, dimension: str) -> dict[str, Decimal]:
         """Delivered hours of the new visits by provider, zone or service (exact: summed minutes ÷ 60, 2 dp)."""
@@ -195,7 +200,12 @@ class ActivityUseCases:
             return ImportSummary(
                 **base,
                 recorded=False,
-                message=f"nothing new: all {staged.unchanged:,} visits in {info.name} are already recorded as they are",
+                message=(
+                    f"nothing new: {'the' if staged.unchanged == 1 else 'all'} "
+                    f"{format_count(staged.unchanged, 'visit')} "
+                    f"in {info.name} {'is' if staged.unchanged == 1 else 'are'} already recorded as "
+                    f"{'it is' if staged.unchanged == 1 else 'they are'}"
+                ),
                 rows=staged.rows,
                 unchanged=staged.unchanged,
             )
@@ -203,9 +213,10 @@ class ActivityUseCases:
             **base,
             "recorded": True,
             "message": (
-                f"recorded {staged.visits:,} new visits from {info.name}"
+                f"recorded {format_count(staged.visits, 'new visit')} from {info.name}"
                 + (f", corrected {staged.corrected_visits:,}" if staged.corrected_visits else "")
                 + (f", {staged.unchanged:,} already recorded (skipped)" if staged.unchanged else "")
+                + closed_years_note(self.records, agreement, staged.first_date, staged.last_date)
             ),
             "rows": staged.rows,
             "visits": staged.visits,
@@ -262,11 +273,16 @@ class ActivityUseCases:
             )
         finally:
             self.projection.on_visits = None
+        if not recorded["recorded"]:  # the same file, recorded by someone else meanwhile: its first import's summary
+            return _summary(recorded)
         spend, unpriced = recorded_activity.import_spend(self.ledger.read_engine, str(import_id))
         return _summary(recorded, spend=spend, unpriced_visits=unpriced)
 
     def _already_imported(self, import_id: UUID) -> ImportSummary:
+        """A file recorded before: nothing checked or recorded now; what was recorded then is ``earlier``."""
         record: ActivityImport = self.records.get(import_id, "activity import")
+        on = record.created_on.date().isoformat()
+        new = format_count(record.visits, "new visit")
         return ImportSummary(
             agreement=record.agreement,
             import_id=str(import_id),
@@ -275,15 +291,17 @@ class ActivityUseCases:
             recorded=False,
             message=(
                 f"already imported: this file (sha256 {record.file_digest[:12]}…) was recorded as "
-                f"{record.file_name!r} on {record.created_on.date().isoformat()}; nothing new was recorded"
+                f"{record.file_name!r} on {on} ({new}); nothing new was recorded"
             ),
-            rows=record.rows,
-            visits=record.visits,
-            unchanged=record.unchanged,
-            corrected_visits=record.corrected_visits,
-            changes=record.correction_changes,
-            chunks=len(record.chunks) + len(record.correction_chunks),
-            totals=json_ready(record.totals),
+            earlier={
+                "file_name": record.file_name,
+                "recorded_on": on,
+                "rows": record.rows,
+                "visits": record.visits,
+                "unchanged": record.unchanged,
+                "corrected_visits": record.corrected_visits,
+                "changes": record.correction_changes,
+            },
         )
 
     # -- chunks ------------------------------------------------------------------------------------
@@ -361,3 +379,4 @@ def _arrears_json(arrears: Arrears) -> dict[str, Any]:
 def _summary(data: dict[str, Any], **extra: Any) -> ImportSummary:
     known = {k: v for k, v in data.items() if k in ImportSummary.__dataclass_fields__ and k not in extra}
     return ImportSummary(**known, **extra)
+

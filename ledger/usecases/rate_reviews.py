@@ -16,7 +16,7 @@ before, or the Real Living Wage when the agreement is committed to it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ from ledger.application import Ledger
 from ledger.authorisation import authorise
 from ledger.jsonable import json_ready
 from ledger.records import Records
+from ledger.usecases.closed_years import closed_years_note
 from ledger.usecases.rates import RateUseCases
 
 NATIONAL_LIVING_WAGE = "National Living Wage"
@@ -294,6 +295,11 @@ class RateReviewUseCases:
                 "backdated": review.is_backdated(),
                 "rates": [r.as_row() for r in decision.rates],
             }
+            if review.is_backdated() and decision.effective_from is not None:
+                note = closed_years_note(self.records, agreement, decision.effective_from,
+                                         decision.decided_on - timedelta(days=1), "rates backdated")  # fmt: skip
+                if note:
+                    result["closed_years"] = note.removeprefix("; ")
             return changed, json_ready(result)
 
         return self.ledger._execute("decide_rate_review", payload, envelope, build)

@@ -16,12 +16,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from domain.activity.visits import RowProblem, check_visit_minutes
 from domain.aggregate import LedgerAggregate
 from domain.agreements.terms import ServiceType
 from domain.envelope import Envelope
-from domain.errors import NotFound
+from domain.errors import InvalidInput, NotFound
 from domain.rates.pricer import Pricer
-from domain.rates.pricing import BlendPart, RateQuote, VisitPrice
+from domain.rates.pricing import RateQuote, VisitPrice, blend_rows
 from domain.rates.rate_card import RateCard
 from ledger.application import Ledger
 from ledger.authorisation import authorise
@@ -50,22 +51,6 @@ def rate_line(
         "blend": blend_rows(blend),
         "withdraw": bool(withdraw),
     }
-
-
-def blend_rows(blend: Iterable[Any] | None) -> list[dict[str, str]] | None:
-    """Blend parts as JSON-able rows for a command's payload (weights and rates as exact text)."""
-    if blend is None:
-        return None
-    rows = []
-    for part in blend:
-        if isinstance(part, BlendPart):
-            weight, rate = part.weight, part.rate
-        elif isinstance(part, dict):
-            weight, rate = part.get("weight"), part.get("rate")
-        else:
-            weight, rate = part
-        rows.append({"weight": str(weight), "rate": str(rate)})
-    return rows
 
 
 class RateUseCases:
@@ -205,7 +190,19 @@ class RateUseCases:
         actual_minutes: int,
         band: str | None = None,
     ) -> VisitPrice:
-        """Price one visit on a date: payable minutes under the agreement's basis, at ``rate_for``, pro rata."""
+        """Price one visit on a date: payable minutes under the agreement's basis, at ``rate_for``, pro rata.
+
+        Its minutes are held to the bounds a visit in a file is (``check_visit_minutes``), with the same words,
+        so a price is never quoted for a visit no import would record.
+        """
+        problems = []
+        for field, minutes in (("planned_minutes", planned_minutes), ("actual_minutes", actual_minutes)):
+            try:
+                check_visit_minutes(minutes)
+            except RowProblem as e:
+                problems.append(f"{field}: {e}")
+        if problems:
+            raise InvalidInput(problems)
         return self.pricer(agreement).price(service, zone, on_date, planned_minutes, actual_minutes, band)
 
 
@@ -215,6 +212,7 @@ def _quote_fields(quote: RateQuote) -> dict[str, Any]:
         "zone": quote.zone,
         "band": quote.band,
         "hourly_rate": quote.hourly_rate,
+        "blend": blend_rows(quote.parts) if quote.parts else None,
         "effective_from": quote.effective_from,
         "derivation": quote.derivation,
     }

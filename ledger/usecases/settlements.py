@@ -50,15 +50,16 @@ from domain.activity.arrears import provider_totals as arrears_provider_totals
 from domain.agreements.agreement import Agreement
 from domain.checks import check_financial_year
 from domain.envelope import Envelope
-from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.money import EXACT, ZERO
-from domain.periods import parse_financial_year
+from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from domain.money import EXACT, ZERO, format_count
+from domain.periods import financial_year_of, parse_financial_year
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
 from domain.returns.cost_return import CostReturn
 from domain.returns.filing import CostLine
 from domain.settlement.payment_ledger import (
     PaymentLedger,
+    PaymentLine,
     arrears_paid,
     capitated_run,
     check_month,
@@ -69,6 +70,7 @@ from domain.settlement.payment_ledger import (
 from domain.settlement.pooled_budget import PaymentMechanism, PooledBudget, PoolTerms
 from domain.settlement.settlement import Settlement, SettlementStatus
 from domain.settlement.statement import ReturnFigures, SettlementInputs, SettlementStatement, compute_settlement
+from domain.settlement.year_end import YearEnd, closed_year_adjustments
 from ledger.application import Ledger
 from ledger.authorisation import (
     accountant_access,
@@ -196,16 +198,19 @@ class SettlementUseCases:
                 arrears, arrears_of = self._arrears_to_identify(agreement, year, record)
                 lines = rate_run(chosen, rows, record.paid(), arrears, arrears_of)
                 unpriced = every_provider.unpriced_visits(self.ledger.read_engine, agreement, year)
+                unpaid = f"; {format_count(unpriced, 'visit')} without a rate in force, paid once priced"
                 basis = (
                     f"priced activity of {year} up to {chosen} from the activity read model at event position "
                     f"{self._activity_position()} (rate card version {self._version(RateCard.create_id(agreement))}); "
                     f"less payments of earlier runs ({', '.join(r.month for r in record.runs) or 'none'})"
-                    + (f"; {unpriced:,} visits have no rate in force and are paid once priced" if unpriced else "")
+                    + (unpaid if unpriced else "")
                 )
             else:
                 lines = capitated_run(chosen, terms.capitation)
                 basis = f"capitated sums on account of the {year} pooled budget (version {pool.version})"
-            run = record.record_run(envelope, chosen, terms.mechanism, lines, basis)
+            closed, closed_basis = self._closed_year_lines(agreement, year)
+            lines = sorted([*lines, *closed], key=lambda line: (line.provider, line.month == "", line.label))
+            run = record.record_run(envelope, chosen, terms.mechanism, lines, basis + closed_basis)
             result = {
                 "agreement": agreement, "financial_year": year, "month": run.month, "mechanism": run.mechanism,
                 "providers": run.providers, "total": run.total, "lines": [line.as_row() for line in run.lines],
@@ -249,6 +254,95 @@ class SettlementUseCases:
         identified = arrears_paid(record.runs)
         due = {p: EXACT.subtract(v, identified.get(p, ZERO)) for p, v in arrears_provider_totals(lines).items()}
         return {p: v for p, v in due.items() if v != 0}, f"the {year} rate review"
+
+    # -- closed years ------------------------------------------------------------------------------
+
+    def _year_end(self, agreement: str, financial_year: str) -> YearEnd | None:
+        return self.records.find(YearEnd.create_id(agreement, financial_year))
+
+    def _years_of_term(self, agreement: str) -> list[str]:
+        """Every financial year the agreement's term touches, in order."""
+        found = self.records.agreement(agreement)
+        year, last = financial_year_of(found.term_start), financial_year_of(found.term_end)
+        years = []
+        while year <= last:
+            years.append(str(year))
+            year = year.next()
+        return years
+
+    def _adjusted_after_close(self, agreement: str, closed_year: str) -> dict[str, Decimal]:
+        """Each provider's closed-year adjustments for ``closed_year`` paid so far by the runs of later years."""
+        totals: dict[str, Decimal] = {}
+        for year in self._years_of_term(agreement):
+            if year <= closed_year:
+                continue
+            record: PaymentLedger | None = self.records.find(PaymentLedger.create_id(agreement, year))
+            for provider, amount in ({} if record is None else record.closed_year_paid(closed_year)).items():
+                totals[provider] = EXACT.add(totals.get(provider, ZERO), amount)
+        return totals
+
+    def _closed_year_lines(self, agreement: str, year: str) -> tuple[list[PaymentLine], str]:
+        """The closed-year adjustment lines a run of ``year`` carries, and what its basis says of them.
+
+        For each closed year before ``year``: each provider's priced activity
+        of that year now, less the activity it was closed with, less what
+        earlier runs adjusted (``domain.settlement.year_end``). The lines pay a
+        closed year's late changes, never this year's activity.
+        """
+        ends = [e for y in self._years_of_term(agreement) if y < year and (e := self._year_end(agreement, y))]
+        if not ends:
+            return [], ""
+        self.ledger.projections.bring_up_to_date("activity", purpose="adjusting closed years")
+        lines, named = [], []
+        for end in ends:
+            now = every_provider.by_provider(every_provider.activity_rows(self.ledger.read_engine, agreement,
+                                                                          end.financial_year))  # fmt: skip
+            adjusted = self._adjusted_after_close(agreement, end.financial_year)
+            for provider, due in closed_year_adjustments(end.activity, now, adjusted).items():
+                label = end.adjustment_note(provider, now.get(provider, ZERO), adjusted.get(provider, ZERO))
+                lines.append(PaymentLine(provider, label, due, closed_year=end.financial_year))
+            named.append(f"{end.financial_year} (closed with settlement {end.settlement})")
+        return lines, f"; closed-year adjustments of {', '.join(named)}: its priced activity now less at close"
+
+    def close_year(self, envelope: Envelope, agreement: str, financial_year: str) -> dict[str, Any]:
+        """Close the year once its settlement is issued: refused while none is, once closed, or with a draft open.
+
+        Later changes to the year are still recorded: their money is named as
+        closed-year adjustments in the next open run and a re-settlement
+        (docs/year-end.md).
+        """
+        authorise(self.records, envelope.actor, "close_year", agreement=agreement)
+        year = check_financial_year(financial_year)
+
+        def build() -> tuple[list[Any], dict[str, Any]]:
+            self.records.agreement(agreement)  # an unknown agreement says so first
+            closed = self._year_end(agreement, year)
+            if closed is not None:
+                raise Conflict(f"{closed.describe()}: it is already closed")
+            existing = self.settlements(agreement, year)
+            issued = [s for s in existing if s.status is SettlementStatus.ISSUED]
+            if not issued:
+                raise RuleBroken(
+                    f"financial_year: {year} of {agreement} has no issued settlement; a year is closed after its "
+                    "settlement is issued"
+                )
+            drafts = [s for s in existing if s.status in OPEN]
+            if drafts:
+                raise RuleBroken(
+                    f"financial_year: {drafts[-1].describe()} is {drafts[-1].status} and not issued; issue or "
+                    f"withdraw it before closing {year}"
+                )
+            settlement = issued[-1]
+            end = YearEnd.close(envelope, agreement, year, settlement.sequence, settlement.statement["providers"])
+            result = {
+                "agreement": agreement, "financial_year": year, "closed_on": end.closed_on,
+                "settlement": end.settlement, "activity": end.activity, "paid": end.paid,
+                "message": f"closed {year} of {agreement} with {settlement.describe()}; later changes to its figures "
+                "are paid as closed-year adjustments in the next open payment run and settled by a re-settlement",
+            }  # fmt: skip
+            return [end], json_ready(result)
+
+        return self.ledger._execute("close_year", {"agreement": agreement, "financial_year": year}, envelope, build)
 
     # -- settlement inputs -------------------------------------------------------------------------
 
@@ -314,6 +408,11 @@ class SettlementUseCases:
         assessed = every_provider.assessed_incentives(self.ledger.read_engine, agreement, year)
         incentives = {} if assessed is None else assessed.payments
         incentive_refs = [] if assessed is None else [assessed.reference()]
+        paid = {} if record is None else record.paid()
+        closed = self._closed_year_reference(agreement, year, activity)
+        if closed is not None:
+            for provider, change in closed["adjustments"].items():
+                paid[provider] = EXACT.add(paid.get(provider, ZERO), change)
         contributions = found.contributions(year)
         if not contributions:
             raise RuleBroken(f"contributions: no commissioner of {agreement} has a contribution for {year}")
@@ -324,7 +423,7 @@ class SettlementUseCases:
             bands=terms.bands,
             contributions=contributions,
             activity=activity,
-            paid={} if record is None else record.paid(),
+            paid=dict(sorted(paid.items())),
             incentives=incentives,
             gain_cap=terms.gain_cap,
             loss_cap=terms.loss_cap,
@@ -367,7 +466,27 @@ class SettlementUseCases:
             },
             "kpi_results": "not read: KPI results reach a settlement only through incentive payments",
         }
+        if closed is not None:
+            references["closed_year"] = closed
         return inputs, json_ready(references)
+
+    def _closed_year_reference(
+        self, agreement: str, year: str, activity: Mapping[str, Decimal]
+    ) -> dict[str, Any] | None:
+        """For a closed year: what it was closed with, and each provider's closed-year adjustment (priced activity
+        now − at close), paid in later runs or due in the next; the settlement counts it as paid on account."""
+        end = self._year_end(agreement, year)
+        if end is None:
+            return None
+        adjustments = closed_year_adjustments(end.activity, activity, {})
+        paid_later = self._adjusted_after_close(agreement, year)
+        return {
+            "id": str(end.id), "version": end.version, "closed_on": end.closed_on, "settlement": end.settlement,
+            "activity_at_close": end.activity, "adjustments": adjustments, "paid_in_later_runs": paid_later,
+            "due_in_next_run": closed_year_adjustments(end.activity, activity, paid_later),
+            "note": "closed year: each provider's priced activity now less at close is paid as a closed-year "
+            "adjustment in an open year's payment run, so it is counted here as paid on account, never twice",
+        }  # fmt: skip
 
     def preview_settlement(self, actor: Any, agreement: str, financial_year: str) -> dict[str, Any]:
         """The settlement as it would be drafted now, recording nothing."""

@@ -221,6 +221,10 @@ def record_extreme_history(book, tmp_path: Path) -> None:  # noqa: PLR0915 - one
     s.approve_settlement(by(me, LATEST_DATE), EDGE, LAST, 2)
     s.approve_settlement(by(ICB_ACCOUNTANT, LATEST_DATE), EDGE, LAST, 2)
     s.issue_settlement(by(me, LATEST_DATE), EDGE, LAST, 2)
+    s.close_year(by(me, LATEST_DATE), EDGE, LAST)
+
+    # -- the head attested by a checkpoint recorded in the history
+    book.checkpoints.record_checkpoint(by(ADMIN, LATEST_DATE))
 
 
 def read_models(book) -> dict[str, list[tuple]]:

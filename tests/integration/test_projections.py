@@ -339,18 +339,22 @@ def test_a_runner_creates_exactly_the_tables_of_the_projections_it_follows(datab
         created = set(inspect(ledger.write_engine).get_table_names()) - before
     finally:
         ledger.close()
-    assert created == {"projection_positions", "projection_schemas", "projection_errors", "organisations", "users"}
+    assert created == {
+        "projection_positions", "projection_schemas", "projection_errors", "organisations", "users",
+        "organisations__history", "users__history",
+    }  # fmt: skip
 
 
 def test_every_read_model_table_belongs_to_exactly_one_projection(book):
     owners: dict[str, list[str]] = {}
     for projection in book.projections.projections.values():
-        for table in projection.tables:
+        for table in projection.stored_tables:
             owners.setdefault(table.name, []).append(projection.name)
     assert {name: found for name, found in owners.items() if len(found) > 1} == {}
     made = set(inspect(book.read_engine).get_table_names())
     assert set(owners) <= made
-    event_store = {"stored_events", "event_hashes", "idempotency_keys", "activity_chunks", "chunk_leases"}
+    event_store = {"stored_events", "event_hashes", "idempotency_keys", "openbook_event_signatures", "activity_chunks",
+                   "chunk_leases"}
     runner = {"projection_positions", "projection_schemas", "projection_errors"}
     assert made - set(owners) - event_store - runner == set(), "a table no projection owns"
 

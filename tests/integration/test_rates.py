@@ -45,11 +45,12 @@ def test_a_blended_rate_is_computed_from_its_parts_never_typed(book):
 
     quote = book.rates.rate_for("hfd", "complex", "zone-a", date(2017, 7, 1))
     assert quote.hourly_rate == D("13.7000")
-    assert "blended 70% × £12.80 + 30% × £15.80 = £13.70" in quote.derivation
+    assert "blended 70% × £12.80 + 30% × £15.80 = £13.7000 (4 dp, half up)" in quote.derivation
     assert round_money(D(70460) * quote.hourly_rate) == D("965302.00")  # the seed's £956,302 is a transposition
     assert book.rates.price_visit("hfd", "complex", "zone-a", date(2017, 7, 1), 30, 30).amount == D("6.85")
     [row] = views.rates_in_force(book.read_engine, "hfd", date(2017, 7, 1))
-    assert (row["hourly_rate"], row["blend"]) == (D("13.7000"), "0.7@12.80 0.3@15.80")
+    assert row["hourly_rate"] == D("13.7000")
+    assert row["blend"] == [{"weight": "0.7", "rate": "12.80"}, {"weight": "0.3", "rate": "15.80"}]  # a list, not text
 
     with pytest.raises(InvalidInput, match="blend: the weights add up to 0.9, not exactly 1"):
         book.rates.publish_rate(

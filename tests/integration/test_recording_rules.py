@@ -337,6 +337,18 @@ CASES = [
     Case("issue_settlement", lambda b, e, t: b.settlements.issue_settlement(e, WIRRAL, "2019-20", latest(b)),
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 8),
          before=lambda b: b.settlements.approve_settlement(Envelope(CCG, date(2020, 7, 7)), WIRRAL, "2019-20", latest(b))),
+    # closing a year: a year with no issued settlement is refused by the domain's rule, recording nothing
+    Case("close_year", lambda b, e, t: b.settlements.close_year(e, WIRRAL, "2020-21"),
+         CCG, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 9), outcome="rule-broken", extra={"why": "not settled"}),
+    Case("close_year", lambda b, e, t: b.settlements.close_year(e, WIRRAL, "2019-20"),
+         CCG, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 9)),
+    Case("close_year", lambda b, e, t: b.settlements.close_year(e, WIRRAL, "2019-20"),
+         COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 10), outcome="conflict", extra={"why": "closed"}),
+    # the history itself: an auditor or an admin attests its head; it changes no figure
+    Case("record_checkpoint", lambda b, e, t: b.checkpoints.record_checkpoint(e),
+         AUDITOR, {PREMIER: "not-allowed", HEREFORDSHIRE_ACCOUNTANT: "not-allowed"}),  # (COUNCIL is an auditor by now)
+    Case("record_checkpoint", lambda b, e, t: b.checkpoints.record_checkpoint(e),
+         WIRRAL_ADMIN, {HAVEN: "not-allowed"}, extra={"why": "an admin"}),
 ]  # fmt: skip
 
 

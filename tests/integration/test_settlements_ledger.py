@@ -181,7 +181,10 @@ def test_draft_review_approve_by_each_commissioner_issue_then_resettle(book, tmp
     assert check_settlements_read_as_recorded(book) == 2
     listed = views.list_settlements(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), YEAR)
     assert [(r["sequence"], r["status"], r["previous"]) for r in listed] == [(1, "issued", None), (2, "draft", 1)]
-    assert listed[0]["approved_by"] == "wirral-council: accountant@wirral.example; wirral-ccg: accountant@wirralccg.example"
+    assert [(a["commissioner"], a["user"]) for a in listed[0]["approved_by"]] == [
+        ("wirral-council", "accountant@wirral.example"), ("wirral-ccg", "accountant@wirralccg.example"),
+    ]  # fmt: skip
+    assert listed[0]["commissioners"] == ["wirral-ccg", "wirral-council"]
 
     with pytest.raises(NotAllowed):
         views.list_settlements(book.read_engine, access_for(book.records, PREMIER_FINANCE, WIRRAL), YEAR)

@@ -22,6 +22,7 @@ from domain.activity.activity_import import ActivityImport
 from domain.activity.arrears import Arrears
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
+from domain.audit.checkpoint import Checkpoint
 from domain.envelope import SYSTEM, Envelope
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.incentives.incentive_scheme import IncentiveScheme
@@ -35,6 +36,7 @@ from domain.returns.wage_floors import WageFloors
 from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget
 from domain.settlement.settlement import Settlement
+from domain.settlement.year_end import YearEnd
 from ledger.queries.organisations import list_organisations
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "stored-events-v1.jsonl"
@@ -95,7 +97,8 @@ def test_renamed_and_moved_classes_still_replay(book, monkeypatch):
 #: Every aggregate openbook stores, listed by hand: one that stops being imported still has its topics checked.
 AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
-    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement,
+    KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, YearEnd,
+    Checkpoint,
 )  # fmt: skip
 
 

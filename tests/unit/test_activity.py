@@ -16,7 +16,6 @@ from domain.activity.activity_import import ActivityImport
 from domain.activity.arrears import Arrears, ArrearsGroup, arrears_lines
 from domain.activity.visits import (
     CORRECTIONS_KIND,
-    MAX_MINUTES,
     VISITS_KIND,
     Correction,
     RowProblem,
@@ -32,6 +31,7 @@ from domain.activity.visits import (
     parse_start,
 )
 from domain.agreements.agreement import Agreement
+from domain.bounds import MAX_VISIT_MINUTES
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput
 from domain.rates.pricing import price_visit
@@ -81,7 +81,7 @@ def test_a_start_that_is_not_a_date_and_time_is_refused_saying_which_forms_are(t
         parse_start(text)
 
 
-@pytest.mark.parametrize("text, minutes", [("30", 30), (" 45 ", 45), ("30.0", 30), ("1", 1), ("1440", MAX_MINUTES)])
+@pytest.mark.parametrize("text, minutes", [("30", 30), (" 45 ", 45), ("30.0", 30), ("1", 1), ("1440", MAX_VISIT_MINUTES)])
 def test_minutes_are_whole_and_from_1_to_1440(text, minutes):
     assert check_minutes(text) == minutes
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from domain.errors import InvalidInput, NotFound
 from domain.money import round_money
-from domain.periods import parse_period
+from domain.periods import DATE_FORMS, parse_period
 from domain.returns.filing import CostGroup, CostLine, CostReturnFiling, FilingInvalid, Volume, Volumes, lines_in
 from domain.returns.unit_costs import hours_weighted_rate, rate_gap, shown, unit_costs
 from domain.returns.wage_checks import FindingKind, check_wages
@@ -228,10 +228,12 @@ _MISSING = object()
         ("volumes.careworker_fte", _MISSING, "volumes.careworker_fte: is required"),
         ("volumes.contact_hours", "10000.005", "volumes.contact_hours: 10000.005 has more than 2 decimal places"),
         ("volumes.lowest_hourly_pay", "9.50", "volumes.lowest_hourly_pay: £9.50 is more than the typical hourly pay £9.00"),
-        ("volumes.hours_paid", "9000", "volumes.hours_paid: 9000 is less than the 10000 contact hours"),
+        ("volumes.hours_paid", "9000", "volumes.hours_paid: 9,000 is less than the 10,000 contact hours"),
         ("volumes.overtime", "1", "volumes.overtime: is not part of a cost return"),
         ("period", "2020-21", "period: is not part of a cost return"),
         ("prepared_on", "31/13/2021", "prepared_on: '31/13/2021' is not a date"),
+        # the one date reader (domain.periods.parse_date), with the words an option's refusal has too
+        ("prepared_on", "2021/04/30", f"prepared_on: '2021/04/30' is not a date; write it as {DATE_FORMS}"),
     ],
 )
 def test_each_bad_input_has_its_own_message(path, value, message):

@@ -14,7 +14,10 @@ from domain.money import (
     ZERO,
     MoneyFormatError,
     allocate,
+    format_count,
     format_gbp,
+    format_quantity,
+    format_rate,
     pence_from_pounds,
     pounds_from_pence,
     round_blended_rate,
@@ -324,6 +327,62 @@ def test_format_gbp(amount, text):
 def test_format_gbp_refuses_float():
     with pytest.raises(TypeError, match="amount"):
         format_gbp(1234.5)
+
+
+# --- format_quantity ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("quantity", "places", "text"),
+    [
+        (D("12000.00"), 0, "12,000"),  # in a sentence: no needless zeros
+        (D("9200.50"), 0, "9,200.5"),
+        (D("1E+4"), 0, "10,000"),  # a normalized figure keeps its digits
+        (30, 0, "30"),
+        (D("5.85"), 0, "5.85"),
+        (D("1675.00"), 2, "1,675.00"),  # in a column: at least 2 places
+        (1675, 2, "1,675.00"),
+        (D("1540.875"), 2, "1,540.875"),  # more places only when it has them: never rounds
+        (D("-1234567.5"), 2, "-1,234,567.50"),
+        (D("-0.00"), 2, "0.00"),
+        (D("0"), 0, "0"),
+    ],
+)
+def test_format_quantity(quantity, places, text):
+    assert format_quantity(quantity, places) == text
+
+
+@pytest.mark.parametrize(
+    ("count", "noun", "plural", "text"),
+    [
+        (1, "provider", None, "1 provider"),  # never "1 providers"
+        (0, "provider", None, "0 providers"),
+        (2000, "visit", None, "2,000 visits"),
+        (1, "zone/lot", "zones/lots", "1 zone/lot"),
+        (4, "zone/lot", "zones/lots", "4 zones/lots"),
+    ],
+)
+def test_format_count_agrees_in_number(count, noun, plural, text):
+    assert format_count(count, noun, plural) == text
+
+
+@pytest.mark.parametrize(
+    ("rate", "text"),
+    [
+        (D("15.80"), "£15.80"),  # a published rate: 2 places
+        (D("13.7000"), "£13.7000"),  # a blend: the 4 places round_blended_rate gives, zeros too
+        (D("13.7150"), "£13.7150"),
+        (D("16"), "£16.00"),
+        (D("1000.00"), "£1,000.00"),
+    ],
+)
+def test_format_rate_shows_the_places_the_card_states(rate, text):
+    assert format_rate(rate) == text
+
+
+def test_format_quantity_refuses_float():
+    with pytest.raises(TypeError, match="quantity"):
+        format_quantity(1675.5)
 
 
 def test_total_adds_exactly_and_keeps_the_places():

@@ -7,10 +7,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.periods import (
+    DATE_FORMS,
+    DateFormatError,
     FinancialYear,
     PeriodFormatError,
     Quarter,
     financial_year_of,
+    parse_date,
     parse_financial_year,
     parse_period,
     parse_quarter,
@@ -214,3 +217,48 @@ def test_days_between_includes_both_ends_and_crosses_a_leap_day():
     days = list(days_between(date(2020, 2, 27), date(2020, 3, 1)))
     assert days == [date(2020, 2, 27), date(2020, 2, 28), date(2020, 2, 29), date(2020, 3, 1)]
     assert list(days_between(date(2020, 3, 1), date(2020, 2, 29))) == []
+
+
+# -- dates as people type them (files and options alike) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("2019-04-01", date(2019, 4, 1)),  # ISO
+        ("01/04/2019", date(2019, 4, 1)),  # UK, day first
+        ("1/4/2019", date(2019, 4, 1)),  # without leading zeros, as a spreadsheet writes it
+        ("04/01/2019", date(2019, 1, 4)),  # never month first
+        (" 2020-02-29 ", date(2020, 2, 29)),  # surrounding spaces, a leap day
+        ("31/03/2020", date(2020, 3, 31)),
+    ],
+)
+def test_parse_date_reads_iso_and_uk_day_first(text, day):
+    assert parse_date(text) == day
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2019/04/01", f"'2019/04/01' is not a date; write it as {DATE_FORMS}"),
+        ("20190401", f"'20190401' is not a date; write it as {DATE_FORMS}"),
+        ("2019-W14-1", f"'2019-W14-1' is not a date; write it as {DATE_FORMS}"),
+        ("2019-04-01T08:30", f"'2019-04-01T08:30' is not a date; write it as {DATE_FORMS}"),
+        ("1 April 2019", f"'1 April 2019' is not a date; write it as {DATE_FORMS}"),
+        ("", f"'' is not a date; write it as {DATE_FORMS}"),
+        ("31/13/2021", f"'31/13/2021' is not a date (there is no such day); write it as {DATE_FORMS}"),
+        ("2019-02-29", f"'2019-02-29' is not a date (there is no such day); write it as {DATE_FORMS}"),
+        ("04/31/2020", f"'04/31/2020' is not a date (there is no such day); write it as {DATE_FORMS}"),
+    ],
+)
+def test_parse_date_refuses_other_forms_naming_the_forms(text, message):
+    with pytest.raises(DateFormatError) as refused:
+        parse_date(text)
+    assert str(refused.value) == message
+    assert refused.value.in_form == ("no such day" in message)
+
+
+@given(st.dates(min_value=date(1000, 1, 1)))
+def test_parse_date_reads_both_forms_of_every_date(d):
+    assert parse_date(d.isoformat()) == d
+    assert parse_date(f"{d.day:02d}/{d.month:02d}/{d.year}") == d

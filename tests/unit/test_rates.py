@@ -73,7 +73,7 @@ def test_blended_complex_rate():
 def test_blended_rate_on_the_card_prices_complex_a_and_b():
     quote = herefordshire().rate_for("complex", "lot-d-ab", date(2018, 1, 15))
     assert quote.hourly_rate == D("13.7000")
-    assert "blended 70% × £12.80 + 30% × £15.80 = £13.70" in quote.derivation
+    assert "blended 70% × £12.80 + 30% × £15.80 = £13.7000 (4 dp, half up)" in quote.derivation
     # DOMAIN.md: 70,460 hours × £13.70 = £965,302 (the source's £956,302 is a transposition).
     assert round_money(D(70460) * quote.hourly_rate) == D("965302.00")
 

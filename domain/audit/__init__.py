@@ -1,0 +1,1 @@
+"""What the history says about itself: checkpoints of the chain head."""

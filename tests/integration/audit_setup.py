@@ -1,0 +1,144 @@
+"""The demo history, loaded once per test module on each database, and copied for each test that alters it.
+
+Loading the demo takes seconds; copying it takes a fraction of one (a SQLite
+backup, or PostgreSQL's ``CREATE DATABASE ... TEMPLATE``), so the audit tests
+can each tamper with their own copy as a database administrator could.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy.engine import make_url
+
+from cli.main import cli
+from demo.partnerships import load_demo
+from ledger.bootstrap import open_openbook
+from ledger.persistence.database import Database
+
+
+@dataclass(frozen=True)
+class DemoSource:
+    """A database holding the loaded demo, never altered: tests work on copies."""
+
+    kind: str  # sqlite or postgres
+    url: str
+    admin: str | None = None  # PostgreSQL: conninfo of the server's maintenance database
+
+    def copy(self, tmp_path: Path) -> Database:
+        if self.kind == "sqlite":
+            target = tmp_path / f"copy-{uuid.uuid4().hex[:8]}.sqlite"
+            source = sqlite3.connect(Database.from_url(self.url).sqlite_path)
+            dest = sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                source.close()
+                dest.close()
+            return Database.from_url(f"sqlite:///{target}")
+        name = f"{make_url(self.url).database}_c{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(self.admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(self.url).database}"')
+        return Database.from_url(make_url(self.url).set(database=name).render_as_string(hide_password=False))
+
+
+def demo_source(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSource]:
+    """Body of a module fixture parametrised ``sqlite``/``postgres``: the demo loaded once."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite"
+        source = DemoSource("sqlite", url)
+        _load(url)
+        yield source
+        return
+    server = request.getfixturevalue("postgres_server_url")
+    u = make_url(server)
+    admin = psycopg.conninfo.make_conninfo(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password or None, dbname=u.database
+    )
+    name = f"{u.database}_demo{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = u.set(database=name).render_as_string(hide_password=False)
+    _load(url)
+    yield DemoSource("postgres", url, admin)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for (copy,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{name}%",)).fetchall():
+            conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+
+
+def _load(url: str) -> None:
+    book = open_openbook(Database.from_url(url))
+    try:
+        load_demo(book)
+    finally:
+        book.close()
+
+
+def run(database: Database, *args: str, signing_key: Path | None = None) -> Result:
+    """``openbook --database <database> ARGS...`` through the real entry point, as the system (with a signing key)."""
+    env = {"OPENBOOK_USER": None, "OPENBOOK_SIGNING_KEY": str(signing_key) if signing_key else None}
+    return CliRunner().invoke(cli, ["--database", database.url.render_as_string(hide_password=False), *args], env=env)
+
+
+def sql(database: Database, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """One statement (``?`` placeholders) as a plain client of the database; its rows."""
+    if database.is_sqlite:
+        conn = sqlite3.connect(database.sqlite_path, isolation_level=None)
+        try:
+            return conn.execute(statement, tuple(params)).fetchall()
+        finally:
+            conn.close()
+    with psycopg.connect(database.psycopg_conninfo(), autocommit=True) as conn:
+        cursor = conn.execute(statement.replace("?", "%s"), tuple(params))
+        return cursor.fetchall() if cursor.description else []
+
+
+def as_dba(database: Database, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    """Run statements with the append-only guards lifted, in one transaction, as a database administrator could.
+
+    SQLite: the guard triggers are dropped (as anyone who can edit the file
+    can) and put back afterwards; PostgreSQL: ``DISABLE TRIGGER ALL`` on the
+    event, hash and idempotency tables, enabled again before commit.
+    """
+    tables = ("stored_events", "event_hashes", "idempotency_keys", "openbook_event_signatures")
+    if database.is_sqlite:
+        conn = sqlite3.connect(database.sqlite_path, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            marks = ",".join("?" * len(tables))
+            triggers = conn.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})", tables
+            ).fetchall()
+            for name, _sql in triggers:
+                conn.execute(f"DROP TRIGGER {name}")
+            for statement, params in statements:
+                conn.execute(statement, tuple(params))
+            for _name, create in triggers:
+                conn.execute(create)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+        return
+    with psycopg.connect(database.psycopg_conninfo()) as conn:
+        for table in tables:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+        for statement, params in statements:
+            conn.execute(statement.replace("?", "%s"), tuple(params))
+        for table in tables:
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
+
+
+def export_file(database: Database, path: Path, *options: str) -> list[dict[str, Any]]:
+    """Export through ``openbook export``; the file's records, parsed."""
+    result = run(database, "export", "--out", str(path), *options)
+    assert result.exit_code == 0, result.stderr or result.output
+    return [json.loads(line) for line in path.read_text().splitlines()]

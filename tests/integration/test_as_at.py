@@ -1,0 +1,312 @@
+"""Every read model as known at a past position equals an independent replay of the events up to it.
+
+The demo is recorded once per database. For each projection the runner
+follows, a second runner on a scratch database of the same kind, reading the
+same event store but told the log ends at P, replays the events up to P into
+fresh tables; at every position P each versioned table read "as at P"
+(``table_at``) must hold exactly the scratch table's rows (every fifth P on PostgreSQL), and "as at the
+head" exactly the live table's. Tables whose versions are not kept (the
+visits) refuse to answer rather than show today's rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import make_url
+
+from demo.partnerships import load_demo
+from domain.envelope import SYSTEM, Envelope
+from domain.errors import InvalidInput, Unavailable
+from ledger.bootstrap import Openbook, open_openbook, read_models
+from ledger.persistence.database import Database
+from ledger.projections.activity import ActivityProjection, visits
+from ledger.projections.base import Projection
+from ledger.projections.runner import ProjectionRunner
+from ledger.queries.as_at import AsAt, known_at, resolve_as_at, table_at
+from ledger.settings import DEFAULT_TEST_POSTGRES_URL
+from tests.support import empty_postgres_schema
+
+#: Every read model, from the one list of them (the runner follows exactly these; a test below holds it so).
+PROJECTIONS = sorted(p.name for p in read_models(None, None))  # type: ignore[arg-type]
+
+
+def _admin(url: str) -> str:
+    u = make_url(url)
+    return psycopg.conninfo.make_conninfo(
+        host=u.host, port=u.port or 5432, user=u.username, password=u.password or None, dbname=u.database
+    )
+
+
+class _Databases:
+    """Fresh databases of one kind: SQLite files, or PostgreSQL databases dropped at the end."""
+
+    def __init__(self, kind: str, folder: Any):
+        self.kind, self.folder, self.made = kind, folder, []
+        self.base = os.environ.get("OPENBOOK_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
+        if kind == "postgres":
+            try:
+                psycopg.connect(_admin(self.base), connect_timeout=5).close()
+            except psycopg.Error as e:
+                if os.environ.get("OPENBOOK_REQUIRE_POSTGRES") == "1":
+                    pytest.fail(f"PostgreSQL unreachable: {e}", pytrace=False)
+                pytest.skip(f"PostgreSQL unreachable: {e}")
+
+    def new(self) -> Database:
+        name = f"openbook_asat_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        if self.kind == "sqlite":
+            return Database.from_url(f"sqlite:///{self.folder}/{name}.sqlite")
+        with psycopg.connect(_admin(self.base), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+        self.made.append(name)
+        url = make_url(self.base).set(database=name).render_as_string(hide_password=False)
+        empty_postgres_schema(_admin(url))
+        return Database.from_url(url)
+
+    def drop(self) -> None:
+        with psycopg.connect(_admin(self.base), autocommit=True) as admin:
+            for name in self.made:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def databases(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[_Databases]:
+    made = _Databases(request.param, tmp_path_factory.mktemp("as_at"))
+    yield made
+    if request.param == "postgres":
+        made.drop()
+
+
+@pytest.fixture(scope="module")
+def demo(databases: _Databases) -> Iterator[Openbook]:
+    book = open_openbook(databases.new())
+    load_demo(book)
+    book.checkpoints.record_checkpoint(Envelope(SYSTEM, date(2020, 3, 31), "year-end attestation", None))
+    yield book
+    book.close()
+
+
+class _UpTo:
+    """The event store as it stood at ``stop``: the scratch runner sees no later event."""
+
+    def __init__(self, recorder: Any, stop: int):
+        self.recorder, self.stop = recorder, stop
+
+    def max_notification_id(self) -> int:
+        return min(self.recorder.max_notification_id() or 0, self.stop)
+
+    def select_notifications(self, start: int, limit: int, stop: int | None = None, **kwargs: Any) -> Any:
+        return self.recorder.select_notifications(start, limit, stop=min(stop or self.stop, self.stop), **kwargs)
+
+
+class _ChunksOf:
+    """The demo's chunk store, read on its own connection (the scratch database has no chunks)."""
+
+    def __init__(self, chunks: Any):
+        self.chunks = chunks
+
+    def read(self, digest: str, conn: Any = None) -> str:
+        return self.chunks.read(digest)
+
+
+def _fresh(book: Openbook, name: str) -> Projection:
+    """A new instance of the named read model, as the ledger makes them, reading the demo's chunks."""
+    activity = book.projections.projections["activity"]
+    assert isinstance(activity, ActivityProjection)
+    fresh = read_models(book.records, _ChunksOf(activity.chunks))  # type: ignore[arg-type]
+    return next(p for p in fresh if p.name == name)
+
+
+def _rows(engine: Engine, selectable: Any) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return sorted((tuple(row) for row in conn.execute(select(selectable))), key=repr)
+
+
+def _as_at(book: Openbook, position: int) -> AsAt:
+    return resolve_as_at(book.ledger.recorder, book.ledger.mapper, str(position))
+
+
+def test_the_projections_listed_are_every_projection_the_ledger_follows(demo):
+    assert PROJECTIONS == sorted(demo.projections.projections)
+
+
+@pytest.mark.parametrize("name", PROJECTIONS)
+def test_every_table_as_at_each_position_equals_a_replay_up_to_it(demo, databases, name):
+    projection = demo.projections.projections[name]
+    head = demo.projections.head()
+    scratch = databases.new()
+    engine, _reader = scratch.create_engines()
+    upto = _UpTo(demo.ledger.recorder, 0)
+    runner = ProjectionRunner(engine, upto, demo.ledger.mapper, [_fresh(demo, name)])
+    runner.create_tables()
+    compared = 0
+    try:
+        every = 1 if databases.kind == "sqlite" else 5  # PostgreSQL's round trips: every fifth (and the head)
+        for position in [*range(0, head, every), head]:
+            upto.stop = position
+            runner.catch_up()
+            as_at = _as_at(demo, position)
+            for table in projection.histories:
+                expected = _rows(engine, table)
+                assert _rows(demo.read_engine, table_at(table, as_at)) == expected, (table.name, position)
+                compared += len(expected)
+    finally:
+        engine.dispose()
+        _reader.dispose()
+    assert compared > 0, "the demo writes this projection's tables"
+    latest = _as_at(demo, head)
+    for table in projection.histories:
+        assert _rows(demo.read_engine, table_at(table, latest)) == _rows(demo.read_engine, table), table.name
+
+
+def test_the_history_holds_earlier_versions_not_only_todays(demo):
+    """Cost returns went through several states; as at each position, the rows then (not today's) are shown."""
+    from ledger.projections.cost_returns import cost_returns
+
+    shown = []
+    for position in range(0, demo.projections.head() + 1):
+        rows = _rows(known_at(demo.read_engine, _as_at(demo, position)), cost_returns.c.status)
+        shown.append(tuple(r[0] for r in rows))
+    distinct = list(dict.fromkeys(shown))
+    assert distinct[0] == ()  # no return at first
+    assert len(distinct) >= 3, distinct  # submitted, then moved on
+    assert distinct[-1] == tuple(r[0] for r in _rows(demo.read_engine, cost_returns.c.status))
+
+
+def test_a_table_whose_versions_are_not_kept_refuses_rather_than_shows_todays_rows(demo):
+    as_at = _as_at(demo, 10)
+    with pytest.raises(InvalidInput, match="visits is not kept as known at past positions"):
+        table_at(visits, as_at)
+    with pytest.raises(InvalidInput, match="visits is not kept"), known_at(demo.read_engine, as_at).connect() as conn:
+        conn.execute(select(visits.c.visit_id).limit(1))
+    assert table_at(visits, None) is visits  # live reads are the table itself
+
+
+def test_a_read_model_behind_the_position_cannot_answer(databases, demo):
+    """A projection that has not applied the events up to P says so instead of showing too little."""
+    from ledger.projections.runner import positions
+    from ledger.queries.organisations import list_organisations
+
+    head = demo.projections.head()
+    with demo.ledger.write_engine.begin() as conn:
+        conn.execute(positions.update().where(positions.c.name == "organisations").values(position=head - 1))
+    try:
+        with pytest.raises(Unavailable, match=f"organisations read model has applied the events up to position {head - 1:,} only"):
+            list_organisations(known_at(demo.read_engine, _as_at(demo, head)))
+        assert list_organisations(known_at(demo.read_engine, _as_at(demo, head - 1)))  # as far as it got: fine
+    finally:
+        with demo.ledger.write_engine.begin() as conn:
+            conn.execute(positions.update().where(positions.c.name == "organisations").values(position=head))
+
+
+def test_as_at_a_time_is_the_last_position_recorded_by_then(demo):
+    recorder, mapper = demo.ledger.recorder, demo.ledger.mapper
+    head = demo.projections.head()
+    events = recorder.select_notifications(start=1, limit=head)
+    stamps = [(n.id, mapper.to_domain_event(n).timestamp) for n in events]
+    middle_id, middle_time = stamps[len(stamps) // 2]
+    found = resolve_as_at(recorder, mapper, middle_time.isoformat())
+    last_by_then = max(i for i, t in stamps if t <= middle_time)
+    assert (found.position, found.recorded_at) == (last_by_then, mapper.to_domain_event(events[[i for i, _ in stamps].index(last_by_then)]).timestamp)
+    assert middle_id <= found.position
+    assert resolve_as_at(recorder, mapper, "2001-01-01").position == 0
+    assert resolve_as_at(recorder, mapper, "2999-12-31").position == head
+    with pytest.raises(InvalidInput, match="after the last event recorded"):
+        resolve_as_at(recorder, mapper, str(head + 1))
+    with pytest.raises(InvalidInput, match="neither a position"):
+        resolve_as_at(recorder, mapper, "last tuesday")
+
+
+# --- the command line: "what did it show then?" is one command ---------------------------------------
+
+
+def _cli(book: Openbook, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    url = book.database.url.render_as_string(hide_password=False)
+    return CliRunner().invoke(cli, ["--database", url, *args], env={"OPENBOOK_USER": None})
+
+
+def _positions(book: Openbook, topic_part: str) -> list[tuple[int, str, Any]]:
+    """(position, topic, event) of every event whose topic contains ``topic_part``, in order."""
+    events = book.ledger.recorder.select_notifications(start=1, limit=book.projections.head())
+    return [(n.id, n.topic, book.ledger.mapper.to_domain_event(n)) for n in events if topic_part in n.topic]
+
+
+def test_returns_show_as_at_shows_the_return_as_it_stood_then(demo):
+    returns = _positions(demo, "cost-return.")
+    drafted = next(p for p, t, e in returns if t.endswith(".drafted") and e.provider == "premier-care")
+    premier = next(e.originator_id for p, t, e in returns if p == drafted)
+    steps = [(p, t.rsplit(".", 1)[1]) for p, t, e in returns if e.originator_id == premier]
+    assert [s for _, s in steps] == ["drafted", "submitted", "accepted"]
+    steps = [(p, {"drafted": "draft"}.get(s, s)) for p, s in steps]
+    key = ["--agreement", "wirral-homecare", "--provider", "premier-care", "--period", "2019-20-Q1"]
+
+    before = _cli(demo, "returns", "show", *key, "--as-at", str(drafted - 1))
+    assert before.exit_code == 1 and "is not filed" in before.stderr
+    for position, status in steps:
+        shown = _cli(demo, "returns", "show", *key, "--as-at", str(position), "--json")
+        assert shown.exit_code == 0, shown.stderr
+        data = json.loads(shown.stdout)
+        assert data["as_at"]["position"] == position
+        assert data["status"] == status
+        text = _cli(demo, "returns", "show", *key, "--as-at", str(position)).stdout.splitlines()
+        assert text[0].startswith(f"as known at position {position:,} (recorded ")
+        assert text[1].endswith(f": {status}")
+    assert data["rate"]["average_paid"] is None  # accepted before any activity was imported
+    live = json.loads(_cli(demo, "returns", "show", *key, "--json").stdout)
+    assert "as_at" not in live and live["rate"]["average_paid"] is not None
+    now = json.loads(_cli(demo, "returns", "show", *key, "--as-at", str(demo.projections.head()), "--json").stdout)
+    assert now.pop("as_at")["position"] == demo.projections.head()
+    assert now == live
+
+
+def test_market_as_at_counts_the_returns_accepted_by_then(demo):
+    accepted = [p for p, t, e in _positions(demo, "cost-return.accepted")]
+    providers = []
+    for position in (accepted[0] - 1, accepted[1], accepted[3], demo.projections.head()):
+        shown = _cli(demo, "market", "--agreement", "wirral-homecare", "--period", "2019-20-Q1", "--as-at",
+                     str(position), "--json")  # fmt: skip
+        assert shown.exit_code == 0, shown.stderr
+        data = json.loads(shown.stdout)
+        assert data["as_at"]["position"] == position
+        providers.append(data["providers"] if "providers" in data else data)
+    live = json.loads(_cli(demo, "market", "--agreement", "wirral-homecare", "--period", "2019-20-Q1", "--json").stdout)
+    assert providers[-1] == (live["providers"] if "providers" in live else live)
+    assert providers[0] != providers[1] != providers[2]
+
+
+def test_settle_show_as_at_before_the_draft_says_none_and_at_it_shows_the_draft(demo):
+    [(drafted, _topic, _event)] = _positions(demo, "settlement.drafted")
+    key = ["--agreement", "wirral-homecare", "--year", "2019-20"]
+    before = _cli(demo, "settle", "show", *key, "--as-at", str(drafted - 1))
+    assert before.exit_code == 1 and "has been drafted" in before.stderr
+    then = json.loads(_cli(demo, "settle", "show", *key, "--as-at", str(drafted), "--json").stdout)
+    live = json.loads(_cli(demo, "settle", "show", *key, "--json").stdout)
+    assert then.pop("as_at")["position"] == drafted
+    assert then == live
+    by_time = json.loads(_cli(demo, "settle", "show", *key, "--as-at", "2999-01-01", "--json").stdout)
+    assert by_time["as_at"]["position"] == demo.projections.head()
+
+
+def test_activity_totals_as_at_before_and_after_the_import(demo):
+    """The totals are versioned (the visits are not): what was spent is answerable as at any position."""
+    imports = [p for p, t, e in _positions(demo, "activity-import.imported") if e.agreement == "wirral-homecare"]
+    assert imports, "the demo imports activity"
+    key = ["activity", "totals", "--agreement", "wirral-homecare", "--json"]
+    before = json.loads(_cli(demo, *key, "--as-at", str(imports[0] - 1)).stdout)
+    assert before["rows"] == []
+    after = json.loads(_cli(demo, *key, "--as-at", str(imports[0])).stdout)
+    assert after["rows"] and all(r["visits"] > 0 for r in after["rows"])
+    now = json.loads(_cli(demo, *key, "--as-at", str(demo.projections.head())).stdout)
+    assert now["rows"] == json.loads(_cli(demo, *key).stdout)
