@@ -202,12 +202,13 @@ def totals(
 
 @activity.command("imports")
 @click.option("--agreement", required=True)
+@as_at_option
 @json_option
 @pass_context
-def imports(context: Context, agreement: str, as_json: bool) -> None:
+def imports(context: Context, agreement: str, as_at: str | None, as_json: bool) -> None:
     """The files imported under an agreement, in the order they were recorded."""
     book = context.book
-    rows = views.imports(book.read_engine, access_for(book.records, context.actor(), agreement))
+    rows = views.imports(context.read_engine(as_at), access_for(book.records, context.actor(), agreement))
     emit(
         rows,
         as_json,
@@ -241,17 +242,24 @@ def _arrears_lines(d: dict[str, Any]) -> list[str]:
 @click.option("--agreement", required=True)
 @click.option("--review", "financial_year", required=True, help="The rate review's financial year, e.g. 2020-21.")
 @click.option("--last", is_flag=True, help="Show the last recorded calculation instead of calculating again.")
+@as_at_option
 @command_options
 @json_option
 @pass_context
 def arrears(
-    context: Context, agreement: str, financial_year: str, last: bool, effective: Any, reason: str | None,
-    idempotency_key: str | None, as_json: bool,
+    context: Context, agreement: str, financial_year: str, last: bool, as_at: str | None, effective: Any,
+    reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Calculate and record what a backdated rate review owes each provider (each visit's new price less its old)."""
+    """Calculate and record what a backdated rate review owes each provider (each visit's new price less its old).
+
+    With ``--last`` it only shows the last calculation recorded (``--as-at``: the last one recorded by then).
+    """
+    if as_at is not None and not last:
+        raise click.UsageError("--as-at shows a past calculation: give it with --last (a calculation records)")
     if last:
         book = context.book
-        result = views.arrears(book.read_engine, access_for(book.records, context.actor(), agreement), financial_year)
+        access = access_for(book.records, context.actor(), agreement)
+        result = views.arrears(context.read_engine(as_at), access, financial_year)
     else:
         why = reason or f"arrears of the {financial_year} rate review"
         envelope = recording(context, effective, why, idempotency_key)

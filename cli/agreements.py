@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, pass_context, recording
+from cli.context import DATE, Context, as_at_option, command_options, emit, json_option, pass_context, recording
 from cli.rates import rate_text
 from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, KpiUnit, PaymentBasis, ServiceType
@@ -34,10 +34,11 @@ def agreements() -> None:
 
 
 @agreements.command("list")
+@as_at_option
 @json_option
 @pass_context
-def agreements_list(context: Context, as_json: bool) -> None:
-    rows = queries.list_agreements(context.book.read_engine)
+def agreements_list(context: Context, as_at: str | None, as_json: bool) -> None:
+    rows = queries.list_agreements(context.read_engine(as_at))
     emit(
         rows,
         as_json,
@@ -90,21 +91,24 @@ def _sheet_lines(sheet: queries.AgreementSheet) -> list[str]:
 @agreements.command("show")
 @click.argument("code")
 @click.option("--on", "on", type=DATE, help="Show the agreement as it stood on this date (default today).")
+@as_at_option
 @json_option
 @pass_context
-def agreements_show(context: Context, code: str, on: date | None, as_json: bool) -> None:
-    """The agreement as at a date: zones, awards in force, KPIs, contributions, payment basis, rates."""
-    sheet = queries.agreement_sheet(context.book.read_engine, code, on or date.today())
+def agreements_show(context: Context, code: str, on: date | None, as_at: str | None, as_json: bool) -> None:
+    """The agreement in force on a date (``--on``), as the ledger knew it (``--as-at``, default now): zones, awards,
+    KPIs, contributions, payment basis, rates."""
+    sheet = queries.agreement_sheet(context.read_engine(as_at), code, on or date.today())
     emit(sheet, as_json, _sheet_lines)
 
 
 @agreements.command("history")
 @click.argument("code")
+@as_at_option
 @json_option
 @pass_context
-def agreements_history(context: Context, code: str, as_json: bool) -> None:
+def agreements_history(context: Context, code: str, as_at: str | None, as_json: bool) -> None:
     """Every change to the agreement with its effective date, reason and who recorded it."""
-    changes = queries.agreement_history(context.book.read_engine, code)
+    changes = queries.agreement_history(context.read_engine(as_at), code)
     emit(
         changes,
         as_json,
@@ -322,15 +326,17 @@ def agreements_set_payment_basis(
 @click.argument("postcode", nargs=-1, required=True)
 @click.option("--agreement", help="The agreement's code (default: the one agreement with a zone over the district).")
 @click.option("--on", "on", type=DATE, help="The date (default today).")
+@as_at_option
 @json_option
 @pass_context
 def postcode(
-    context: Context, postcode: tuple[str, ...], agreement: str | None, on: date | None, as_json: bool
-) -> None:
+    context: Context, postcode: tuple[str, ...], agreement: str | None, on: date | None, as_at: str | None,
+    as_json: bool,
+) -> None:  # fmt: skip
     """A postcode's district, zone and primary provider on a date, e.g. ``openbook postcode CH45 3AB``."""
     day = on or date.today()
     text = " ".join(postcode)
-    engine = context.book.read_engine
+    engine = context.read_engine(as_at)
     if agreement is None:
         district = postcode_district(text)
         found = sorted({r["agreement"] for r in queries.agreements_with_district(engine, district, day)})

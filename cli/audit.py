@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from cli.context import Context, pass_context
+from cli.context import Context, emit, json_option, pass_context
 from domain.bounds import MAX_POSITION
 from domain.errors import InvalidInput
 from domain.money import format_count
@@ -38,8 +38,9 @@ def _position(name: str, value: int | None) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
 @click.option("--from", "start", type=int, help="First position (default: the first event).")
 @click.option("--to", "stop", type=int, help="Last position (default: the head when the export starts).")
+@json_option
 @pass_context
-def export(context: Context, out: Path, start: int | None, stop: int | None) -> None:
+def export(context: Context, out: Path, start: int | None, stop: int | None, as_json: bool) -> None:
     """Write the history as canonical JSON lines (docs/audit.md) for `verify` or any auditor's own check."""
     _position("--from", start)
     _position("--to", stop)
@@ -65,10 +66,10 @@ def export(context: Context, out: Path, start: int | None, stop: int | None) -> 
     finally:
         partial.unlink(missing_ok=True)
     head = summary["checkpoint"]
-    click.echo(
+    emit({"out": str(out), **summary}, as_json, lambda _summary: [
         f"exported {summary['events']:,} events (positions {summary['from']} to {head['position']}) and "
         f"{summary['chunks']:,} activity chunks to {out}; head hash {head['hash']}"
-    )
+    ])
 
 
 @click.command()
@@ -79,7 +80,7 @@ def export(context: Context, out: Path, start: int | None, stop: int | None) -> 
 @click.option("--since", type=click.Path(dir_okay=False, path_type=str), help="Show the log extends this checkpoint.")
 @click.option("--read-models", "read_models", is_flag=True,
               help="Replay the history into scratch read models and list every live row that differs.")
-@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@json_option
 @pass_context
 def verify(context: Context, file: str | None, live: bool, keys: tuple[str, ...], since: str | None,
            read_models: bool, as_json: bool) -> None:

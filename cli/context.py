@@ -115,6 +115,12 @@ class Context:
             self.as_at = resolve_as_at(book.ledger.recorder, book.ledger.mapper, as_at)
         return known_at(book.read_engine, self.as_at)
 
+    def as_at_position(self, as_at: str | None) -> int | None:
+        """``--as-at`` for a view that reads the event store itself rather than the read models: the position up to
+        which it reads events (None: all). The banner is printed as for ``read_engine``."""
+        self.read_engine(as_at)
+        return self.as_at.position if self.as_at is not None else None
+
     def replayed(self) -> list[str]:
         """The idempotency keys of this command's retries answered with the first result (nothing recorded)."""
         return self._book.ledger.replayed if self._book is not None else []
@@ -196,9 +202,10 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], Iterable[str]]) -> No
     if as_json:
         if isinstance(data, dict) and ctx is not None and isinstance(ctx.obj, Context) and ctx.obj.replayed():
             data = {**data, "replayed": True, **({"recorded": False} if "recorded" in data else {})}
-        if as_at is not None:
+        data = json_ready(data)
+        if as_at is not None:  # an object (a sheet, dataclass or dict) gains "as_at"; a list goes under "rows"
             data = {"as_at": as_at.as_json(), **(data if isinstance(data, dict) else {"rows": data})}
-        click.echo(json.dumps(json_ready(data), indent=2))
+        click.echo(json.dumps(data, indent=2))
     else:
         if as_at is not None:
             click.echo(as_at.banner())

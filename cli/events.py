@@ -14,7 +14,7 @@ from uuid import UUID
 
 import click
 
-from cli.context import DATE, Context, emit, json_option, pass_context
+from cli.context import DATE, Context, as_at_option, emit, json_option, pass_context
 from domain.bounds import MAX_EVENTS_LIMIT, MAX_POSITION
 from domain.errors import InvalidInput
 from ledger.audit.record_history import RECORD_KINDS, key_parts, record_history
@@ -49,19 +49,23 @@ def _kinds_and_keys() -> str:
 @click.option("--effective-to", type=DATE, help="Only events effective on or before this date.")
 @click.option("--recorded-from", help="Only events recorded at or after this UTC date or time (ISO 8601).")
 @click.option("--recorded-to", help="Only events recorded at or before this UTC date (the whole day) or time.")
+@as_at_option
 @json_option
 @pass_context
 @click.pass_context
 def events(
     ctx: click.Context, context: Context, after: int, limit: int, topics: tuple[str, ...], types: tuple[str, ...],
     aggregate: str | None, actor: str | None, organisation: str | None, effective_from: date | None,
-    effective_to: date | None, recorded_from: str | None, recorded_to: str | None, as_json: bool,
+    effective_to: date | None, recorded_from: str | None, recorded_to: str | None, as_at: str | None, as_json: bool,
 ) -> None:  # fmt: skip
     """List recorded events: position, recorded-at, actor, effective date, topic (auditors and the operator).
 
     Filters combine; page on with --after set to the last position shown. `openbook events history` shows one record.
+    With --as-at, the events the ledger held then: those up to that position (or recorded by that time).
     """
     if ctx.invoked_subcommand is not None:
+        if as_at is not None:
+            raise click.UsageError(f"give --as-at after `{ctx.invoked_subcommand}`: it is that command's option")
         return
     if not 1 <= limit <= MAX_EVENTS_LIMIT:
         raise InvalidInput(f"--limit: {limit} must be from 1 to {MAX_EVENTS_LIMIT:,}")
@@ -85,7 +89,7 @@ def events(
     )
     book = context.book
     access = history_access(book.records, context.actor())
-    page = event_page(book.read_engine, access, where, after=after, limit=limit)
+    page = event_page(context.read_engine(as_at), access, where, after=after, limit=limit)
     found = events_at(book.read_engine, book.ledger.mapper, [row["position"] for row in page])
     emit(
         [e.as_json() for e in found],
@@ -133,9 +137,10 @@ def _moment(option: str, value: str | None, *, end_of_day: bool) -> datetime | N
 @events.command("history", epilog=f"The kinds and their keys: {_kinds_and_keys()}.")
 @click.argument("kind")
 @click.argument("key", nargs=-1)
+@as_at_option
 @json_option
 @pass_context
-def events_history(context: Context, kind: str, key: tuple[str, ...], as_json: bool) -> None:
+def events_history(context: Context, kind: str, key: tuple[str, ...], as_at: str | None, as_json: bool) -> None:
     """Each event that changed one record, with who, when and why, and the lines it changed (old -> new).
 
     KIND and KEY name the record, e.g. `cost-return wirral-homecare premier-care 2019-20-Q1`,
@@ -144,7 +149,8 @@ def events_history(context: Context, kind: str, key: tuple[str, ...], as_json: b
     """
     book = context.book
     access = history_access(book.records, context.actor())
-    emit(record_history(book.read_engine, book.ledger.mapper, access, kind, key), as_json, _history_lines)
+    up_to = context.as_at_position(as_at)  # the record's own events, read from the store: those up to the position
+    emit(record_history(book.read_engine, book.ledger.mapper, access, kind, key, up_to), as_json, _history_lines)
 
 
 def _history_lines(h: dict[str, Any]) -> list[str]:

@@ -18,7 +18,17 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, hours_text, json_option, money, pass_context, recording
+from cli.context import (
+    Context,
+    as_at_option,
+    command_options,
+    emit,
+    hours_text,
+    json_option,
+    money,
+    pass_context,
+    recording,
+)
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp
 from ledger.authorisation import access_for
@@ -116,12 +126,14 @@ def _dashboard_lines(d: dict[str, Any]) -> list[str]:
 @kpis.command("dashboard")
 @click.option("--agreement", required=True)
 @click.option("--period", help="A financial year (with its quarters) or one quarter.")
+@as_at_option
 @json_option
 @pass_context
-def kpis_dashboard(context: Context, agreement: str, period: str | None, as_json: bool) -> None:
+def kpis_dashboard(context: Context, agreement: str, period: str | None, as_at: str | None, as_json: bool) -> None:
     """Provider × KPI × period: value, target, direction, met; a provider sees only its own."""
     book = context.book
-    data = views.kpi_dashboard(book.read_engine, access_for(book.records, context.actor(), agreement), period)
+    engine = context.read_engine(as_at)
+    data = views.kpi_dashboard(engine, access_for(book.records, context.actor(), agreement), period)
     emit(data, as_json, _dashboard_lines)
 
 
@@ -129,13 +141,17 @@ def kpis_dashboard(context: Context, agreement: str, period: str | None, as_json
 @click.option("--agreement", required=True)
 @click.option("--provider", required=True)
 @click.option("--period", required=True)
+@as_at_option
 @json_option
 @pass_context
-def kpis_history(context: Context, agreement: str, provider: str, period: str, as_json: bool) -> None:
+def kpis_history(
+    context: Context, agreement: str, provider: str, period: str, as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """Every recording and correction of a provider's results for a period: who, when, why."""
     book = context.book
+    engine = context.read_engine(as_at)
     access = access_for(book.records, context.actor(), agreement)
-    rows = views.kpi_history(book.read_engine, access, provider, period)
+    rows = views.kpi_history(engine, access, provider, period)
     emit(
         rows,
         as_json,
@@ -219,12 +235,14 @@ def scheme_set(
 @scheme.command("show")
 @click.option("--agreement", required=True)
 @click.option("--year", help="Only the terms applying in this financial year.")
+@as_at_option
 @json_option
 @pass_context
-def scheme_show(context: Context, agreement: str, year: str | None, as_json: bool) -> None:
+def scheme_show(context: Context, agreement: str, year: str | None, as_at: str | None, as_json: bool) -> None:
     """The scheme's terms: for one year, or every version with who set it, when and why."""
     book = context.book
-    data = views.scheme_sheet(book.read_engine, access_for(book.records, context.actor(), agreement), year)
+    engine = context.read_engine(as_at)
+    data = views.scheme_sheet(engine, access_for(book.records, context.actor(), agreement), year)
 
     def render(d: dict[str, Any]) -> list[str]:
         if "terms" in d:
@@ -295,12 +313,16 @@ def assess(
 @click.option("--agreement", required=True)
 @click.option("--year", "financial_year", required=True)
 @click.option("--run", type=int, help="An earlier run (default the last).")
+@as_at_option
 @json_option
 @pass_context
-def show(context: Context, agreement: str, financial_year: str, run: int | None, as_json: bool) -> None:
+def show(
+    context: Context, agreement: str, financial_year: str, run: int | None, as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """A recorded assessment run: per-provider lines and the difference from the run before."""
     book = context.book
+    engine = context.read_engine(as_at)
     access = access_for(book.records, context.actor(), agreement)
-    data = views.incentive_assessment(book.read_engine, access, financial_year, run)
+    data = views.incentive_assessment(engine, access, financial_year, run)
     render: Callable[[dict[str, Any]], list[str]] = _assessment_lines
     emit(data, as_json, render)

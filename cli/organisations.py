@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, pass_context, recording
+from cli.context import Context, as_at_option, command_options, emit, json_option, pass_context, recording
 from domain.organisations.organisation import OrganisationKind
 from ledger.queries import organisations as queries
 
@@ -20,10 +20,11 @@ def organisations() -> None:
 
 @organisations.command("list")
 @click.option("--kind", type=click.Choice([k.value for k in OrganisationKind]))
+@as_at_option
 @json_option
 @pass_context
-def organisations_list(context: Context, kind: str | None, as_json: bool) -> None:
-    rows = queries.list_organisations(context.book.read_engine, kind)
+def organisations_list(context: Context, kind: str | None, as_at: str | None, as_json: bool) -> None:
+    rows = queries.list_organisations(context.read_engine(as_at), kind)
     emit(rows, as_json, lambda rs: [f"{r['kind']:<11} {r['code']:<28} {r['name']}" for r in rs] or ["none"])
 
 

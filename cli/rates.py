@@ -15,7 +15,18 @@ from typing import Any
 
 import click
 
-from cli.context import DATE, Context, command_options, emit, json_option, money, pass_context, rate, recording
+from cli.context import (
+    DATE,
+    Context,
+    as_at_option,
+    command_options,
+    emit,
+    json_option,
+    money,
+    pass_context,
+    rate,
+    recording,
+)
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
 from domain.rates.pricing import blend_rows
@@ -68,13 +79,15 @@ def rates() -> None:
 @rates.command("show")
 @click.option("--agreement", required=True)
 @click.option("--on", "on", type=DATE, help="The date (default today).")
+@as_at_option
 @json_option
 @pass_context
-def rates_show(context: Context, agreement: str, on: date | None, as_json: bool) -> None:
+def rates_show(context: Context, agreement: str, on: date | None, as_at: str | None, as_json: bool) -> None:
     """The rates in force on a date."""
     day = on or date.today()
-    agreement_queries.get_agreement(context.book.read_engine, agreement)
-    rows = queries.rates_in_force(context.book.read_engine, agreement, day)
+    engine = context.read_engine(as_at)
+    agreement_queries.get_agreement(engine, agreement)
+    rows = queries.rates_in_force(engine, agreement, day)
     emit(
         rows,
         as_json,
@@ -88,11 +101,14 @@ def rates_show(context: Context, agreement: str, on: date | None, as_json: bool)
 @click.option("--agreement", required=True)
 @click.option("--service", type=SERVICES)
 @click.option("--zone")
+@as_at_option
 @json_option
 @pass_context
-def rates_history(context: Context, agreement: str, service: str | None, zone: str | None, as_json: bool) -> None:
+def rates_history(
+    context: Context, agreement: str, service: str | None, zone: str | None, as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """Every rate and withdrawal published, with its reason, until when it applied, and corrections."""
-    rows = queries.rate_history(context.book.read_engine, agreement, service, zone)
+    rows = queries.rate_history(context.read_engine(as_at), agreement, service, zone)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         lines = []
@@ -366,19 +382,21 @@ def _review_text(d: dict[str, Any]) -> list[str]:
 
 @review.command("show")
 @_review_options
+@as_at_option
 @json_option
 @pass_context
-def review_show(context: Context, agreement: str, financial_year: str, as_json: bool) -> None:
+def review_show(context: Context, agreement: str, financial_year: str, as_at: str | None, as_json: bool) -> None:
     """The review: proposals with their arithmetic, comments and the decision."""
-    emit(queries.rate_review(context.book.read_engine, agreement, financial_year), as_json, _review_text)
+    emit(queries.rate_review(context.read_engine(as_at), agreement, financial_year), as_json, _review_text)
 
 
 @review.command("list")
 @click.option("--agreement")
+@as_at_option
 @json_option
 @pass_context
-def review_list(context: Context, agreement: str | None, as_json: bool) -> None:
-    rows = queries.list_rate_reviews(context.book.read_engine, agreement)
+def review_list(context: Context, agreement: str | None, as_at: str | None, as_json: bool) -> None:
+    rows = queries.list_rate_reviews(context.read_engine(as_at), agreement)
     emit(
         rows,
         as_json,

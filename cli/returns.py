@@ -244,12 +244,14 @@ def returns_show(
 @returns.command("list")
 @click.option("--agreement", required=True)
 @click.option("--period", help="Only this quarter or year.")
+@as_at_option
 @json_option
 @pass_context
-def returns_list(context: Context, agreement: str, period: str | None, as_json: bool) -> None:
+def returns_list(context: Context, agreement: str, period: str | None, as_at: str | None, as_json: bool) -> None:
     """The returns under an agreement and where each stands (a provider sees only its own)."""
     book = context.book
-    rows = views.list_returns(book.read_engine, access_for(book.records, context.actor(), agreement), period)
+    engine = context.read_engine(as_at)
+    rows = views.list_returns(engine, access_for(book.records, context.actor(), agreement), period)
     emit(
         rows,
         as_json,
@@ -268,12 +270,14 @@ def returns_list(context: Context, agreement: str, period: str | None, as_json: 
 @returns.command("history")
 @click.option("--agreement", required=True)
 @click.option("--provider", required=True)
+@as_at_option
 @json_option
 @pass_context
-def returns_history(context: Context, agreement: str, provider: str, as_json: bool) -> None:
+def returns_history(context: Context, agreement: str, provider: str, as_at: str | None, as_json: bool) -> None:
     """A provider's cost per contact hour over time, with the rate paid over the same periods."""
     book = context.book
-    rows = views.history(book.read_engine, access_for(book.records, context.actor(), agreement, provider), provider)
+    engine = context.read_engine(as_at)
+    rows = views.history(engine, access_for(book.records, context.actor(), agreement, provider), provider)
     emit(
         rows,
         as_json,

@@ -139,13 +139,17 @@ def _position_lines(p: dict[str, Any]) -> list[str]:
 @agreement_option
 @year_option
 @click.option("--through", "through_month", help="Show the position as at the end of this month, e.g. 2019-09.")
+@as_at_option
 @json_option
 @pass_context
-def pool_show(context: Context, agreement: str, financial_year: str, through_month: str | None, as_json: bool) -> None:
+def pool_show(
+    context: Context, agreement: str, financial_year: str, through_month: str | None, as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """The pool's running position: budget, target, paid, due, forecast to year end, variance."""
     book = context.book
+    engine = context.read_engine(as_at)
     access = access_for(book.records, context.actor(), agreement)
-    emit(views.pool_position(book.read_engine, access, financial_year, through_month), as_json, _position_lines)
+    emit(views.pool_position(engine, access, financial_year, through_month), as_json, _position_lines)
 
 
 # -- payments --------------------------------------------------------------------------------------
@@ -204,24 +208,30 @@ def _statement_lines(s: dict[str, Any]) -> list[str]:
 @click.option("--provider", required=True)
 @agreement_option
 @click.option("--month", required=True, help="e.g. 2019-05")
+@as_at_option
 @json_option
 @pass_context
-def payments_statement(context: Context, provider: str, agreement: str, month: str, as_json: bool) -> None:
+def payments_statement(
+    context: Context, provider: str, agreement: str, month: str, as_at: str | None, as_json: bool,
+) -> None:  # fmt: skip
     """A provider's payment for a month, line by line, with cumulative payments for the year."""
     book = context.book
+    engine = context.read_engine(as_at)
     access = access_for(book.records, context.actor(), agreement, provider)
-    emit(views.payment_statement(book.read_engine, access, provider, month), as_json, _statement_lines)
+    emit(views.payment_statement(engine, access, provider, month), as_json, _statement_lines)
 
 
 @payments.command("list")
 @agreement_option
 @year_option
+@as_at_option
 @json_option
 @pass_context
-def payments_list(context: Context, agreement: str, financial_year: str, as_json: bool) -> None:
+def payments_list(context: Context, agreement: str, financial_year: str, as_at: str | None, as_json: bool) -> None:
     """Every provider's payment in each month's run of the year (a provider's own payments, for a provider)."""
     book = context.book
-    rows = views.payment_runs(book.read_engine, access_for(book.records, context.actor(), agreement), financial_year)
+    engine = context.read_engine(as_at)
+    rows = views.payment_runs(engine, access_for(book.records, context.actor(), agreement), financial_year)
     emit(
         rows,
         as_json,
@@ -424,13 +434,15 @@ def settle_show(
 @settle.command("list")
 @agreement_option
 @click.option("--year", "financial_year", help="Only this financial year.")
+@as_at_option
 @json_option
 @pass_context
-def settle_list(context: Context, agreement: str, financial_year: str | None, as_json: bool) -> None:
+def settle_list(context: Context, agreement: str, financial_year: str | None, as_at: str | None, as_json: bool) -> None:
     """Every settlement of the agreement: number, status, actual spend, provider side's amount."""
     book = context.book
+    engine = context.read_engine(as_at)
     access = access_for(book.records, context.actor(), agreement)
-    rows = views.list_settlements(book.read_engine, access, financial_year)
+    rows = views.list_settlements(engine, access, financial_year)
 
     def render(rs: list[dict[str, Any]]) -> list[str]:
         lines = []

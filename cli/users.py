@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, pass_context, recording
+from cli.context import Context, as_at_option, command_options, emit, json_option, pass_context, recording
 from domain.organisations.user import Role
 from ledger.queries import organisations as queries
 
@@ -20,10 +20,11 @@ def users() -> None:
 
 @users.command("list")
 @click.option("--organisation")
+@as_at_option
 @json_option
 @pass_context
-def users_list(context: Context, organisation: str | None, as_json: bool) -> None:
-    rows = queries.list_users(context.book.read_engine, organisation)
+def users_list(context: Context, organisation: str | None, as_at: str | None, as_json: bool) -> None:
+    rows = queries.list_users(context.read_engine(as_at), organisation)
     emit(
         rows,
         as_json,

@@ -49,8 +49,12 @@ def key_parts(kind: str) -> tuple[str, ...]:
     return tuple(inspect.signature(_kind(kind).create_id).parameters)  # type: ignore[attr-defined]
 
 
-def record_history(engine: Engine, mapper: Mapper, access: HistoryAccess, kind: str, key: Sequence[str]) -> dict[str, Any]:
+def record_history(
+    engine: Engine, mapper: Mapper, access: HistoryAccess, kind: str, key: Sequence[str], up_to: int | None = None
+) -> dict[str, Any]:
     """Every event of the record ``kind`` ``key``: position, envelope, what it did and the lines it changed.
+
+    ``up_to``: only the events at or before that log position (the record's history as known then).
 
     ``changes`` lists ``{"line", "old", "new"}`` in the order of the record's
     state (``old`` None: a line added; ``new`` None: a line removed).
@@ -63,7 +67,7 @@ def record_history(engine: Engine, mapper: Mapper, access: HistoryAccess, kind: 
         named = " ".join(p.upper() for p in parts) or "nothing (there is one)"
         raise InvalidInput(f"key: a {kind} is named by {named}, not {' '.join(key) or 'nothing'}")
     aggregate_id = aggregate_class.create_id(*key)  # type: ignore[attr-defined]
-    events = aggregate_events(engine, mapper, aggregate_id)
+    events = aggregate_events(engine, mapper, aggregate_id, up_to)
     if not events:
         raise NotFound(f"no {kind} {' '.join(key)} is recorded".replace("  ", " "))
     aggregate: Any = None

@@ -27,6 +27,7 @@ from domain.activity.arrears import Arrears
 from domain.aggregate import LedgerAggregate
 from domain.agreements.agreement import Agreement
 from domain.audit.checkpoint import Checkpoint
+from domain.bounds import MAX_POSITION
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from domain.incentives.incentive_scheme import IncentiveScheme
 from domain.incentives.kpi_results import KpiResults
@@ -158,14 +159,20 @@ def events_at(engine: Engine, mapper: Mapper, positions: Sequence[int]) -> list[
     return [event_record(row[0], row[3], _domain_event(mapper, row)) for row in sorted(rows, key=lambda r: r[0])]
 
 
-def aggregate_events(engine: Engine, mapper: Mapper, aggregate_id: UUID) -> list[tuple[int, Any]]:
-    """Every event of one aggregate as (position, domain event), in the aggregate's order (its versions)."""
+def aggregate_events(
+    engine: Engine, mapper: Mapper, aggregate_id: UUID, up_to: int | None = None
+) -> list[tuple[int, Any]]:
+    """Every event of one aggregate as (position, domain event), in the aggregate's order (its versions).
+
+    ``up_to``: only those at or before that position (the record as known then, for ``--as-at``).
+    """
     statement = text(
-        f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE originator_id = :id ORDER BY originator_version"
+        f"SELECT {_COLUMNS} FROM {EVENTS_TABLE} WHERE originator_id = :id AND notification_id <= :up_to "
+        "ORDER BY originator_version"
     )
     key: Any = aggregate_id.hex if engine.dialect.name == "sqlite" else aggregate_id  # as each recorder stores it
     with engine.connect() as conn:
-        rows = conn.execute(statement, {"id": key}).all()
+        rows = conn.execute(statement, {"id": key, "up_to": MAX_POSITION if up_to is None else up_to}).all()
     return [(row[0], _domain_event(mapper, row)) for row in rows]
 
 

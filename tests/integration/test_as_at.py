@@ -89,6 +89,9 @@ def databases(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator
 def demo(databases: _Databases) -> Iterator[Openbook]:
     book = open_openbook(databases.new())
     load_demo(book)
+    # The demo records no arrears calculation; one here gives `activity arrears --last` something to show as at P.
+    book.activity.calculate_arrears(Envelope(SYSTEM, date(2020, 6, 30), "arrears of the 2020-21 review", None),
+                                    "wirral-homecare", "2020-21")  # fmt: skip
     book.checkpoints.record_checkpoint(Envelope(SYSTEM, date(2020, 3, 31), "year-end attestation", None))
     yield book
     book.close()
@@ -310,3 +313,194 @@ def test_activity_totals_as_at_before_and_after_the_import(demo):
     assert after["rows"] and all(r["visits"] > 0 for r in after["rows"])
     now = json.loads(_cli(demo, *key, "--as-at", str(demo.projections.head())).stdout)
     assert now["rows"] == json.loads(_cli(demo, *key).stdout)
+
+
+# --- every read-only view takes --as-at -----------------------------------------------------------------
+
+#: Commands that take no --as-at, and why. Every other command that records nothing (no --effective) must take it.
+NOT_AS_AT = {
+    "projections status": "the read models' own progress now",
+    "projections follow": "catches the read models up",
+    "projections rebuild": "rebuilds the read models",
+    "rates price": "prices a visit through the one pricing path, from the rate card as recorded now",
+    "returns template": "writes a blank file",
+    "activity template": "writes a blank file",
+    "activity generate": "writes a file of invented visits",
+    "activity sweep": "clears abandoned imports",
+    "reconcile": "the reconcile-more helper's area (it reads through ledger/queries: the engine is all it needs)",
+    "database grant-app-role": "grants a role",
+    "keys generate": "makes a key pair",
+    "keys show": "reads a key file",
+    "checkpoint": "records a checkpoint",
+    "export": "writes the history (--from/--to choose positions)",
+    "verify": "checks the history",
+    "init": "creates the tables",
+    "demo": "records the demo",
+    "serve": "the web server",
+}
+
+#: Every view that takes --as-at, with arguments that name something in the demo.
+WIRRAL = ("--agreement", "wirral-homecare")
+VIEWS = [
+    ("organisations", "list"),
+    ("users", "list"),
+    ("events",),
+    ("events", "history", "rate-card", "wirral-homecare"),
+    ("agreements", "list"),
+    ("agreements", "show", "wirral-homecare", "--on", "2020-05-01"),
+    ("agreements", "history", "wirral-homecare"),
+    ("postcode", "CH45", "3AB", "--on", "2020-05-01"),
+    ("rates", "show", *WIRRAL, "--on", "2020-05-01"),
+    ("rates", "history", *WIRRAL),
+    ("rates", "review", "show", *WIRRAL, "--year", "2020-21"),
+    ("rates", "review", "list"),
+    ("returns", "show", *WIRRAL, "--provider", "premier-care", "--period", "2019-20-Q1"),
+    ("returns", "list", *WIRRAL),
+    ("returns", "history", *WIRRAL, "--provider", "premier-care"),
+    ("market", *WIRRAL, "--period", "2019-20-Q1"),
+    ("activity", "totals", *WIRRAL),
+    ("activity", "imports", *WIRRAL),
+    ("activity", "arrears", *WIRRAL, "--review", "2020-21", "--last"),
+    ("kpis", "dashboard", *WIRRAL),
+    ("kpis", "history", *WIRRAL, "--provider", "premier-care", "--period", "2019-20-Q1"),
+    ("incentives", "scheme", "show", *WIRRAL),
+    ("incentives", "show", *WIRRAL, "--year", "2019-20"),
+    ("pool", "show", *WIRRAL, "--year", "2019-20"),
+    ("payments", "statement", "--provider", "premier-care", *WIRRAL, "--month", "2019-04"),
+    ("payments", "list", *WIRRAL, "--year", "2019-20"),
+    ("settle", "list", *WIRRAL),
+    ("settle", "show", *WIRRAL, "--year", "2019-20"),
+]
+
+
+def _commands() -> list[tuple[str, Any]]:
+    import click
+
+    from cli.main import cli
+
+    found = []
+
+    def walk(group: click.Group, path: tuple[str, ...]) -> None:
+        for name, command in group.commands.items():
+            found.append((" ".join((*path, name)), command))
+            if isinstance(command, click.Group):
+                walk(command, (*path, name))
+
+    walk(cli, ())
+    return found
+
+
+def _options(command: Any) -> set[str]:
+    return {o for p in command.params for o in getattr(p, "opts", [])}
+
+
+def _command_of(view: tuple[str, ...]) -> str:
+    """The command a view's arguments invoke, e.g. ``rates review show``."""
+    import click
+
+    from cli.main import cli
+
+    path, group = [], cli
+    for word in view:
+        if not isinstance(group, click.Group) or word not in group.commands:
+            break
+        path.append(word)
+        group = group.commands[word]
+    return " ".join(path)
+
+
+def test_every_command_that_records_nothing_takes_as_at_and_every_one_is_walked():
+    import click
+
+    commands = dict(_commands())
+    shows = {
+        name
+        for name, command in commands.items()
+        if "--effective" not in _options(command)  # a command that records takes the envelope's options
+        and not (isinstance(command, click.Group) and not command.invoke_without_command)  # a group of commands
+        and name not in NOT_AS_AT
+    }
+    assert sorted(name for name in shows if "--as-at" not in _options(commands[name])) == []
+    takes = {name for name, command in commands.items() if "--as-at" in _options(command)}
+    assert {_command_of(view) for view in VIEWS} == takes  # the walk below runs every one of them
+    assert set(NOT_AS_AT) <= set(commands)  # the exemptions name real commands
+
+
+@pytest.mark.parametrize("view", VIEWS, ids=[" ".join(v[:3]) for v in VIEWS])
+def test_every_view_as_at_a_past_position_says_so_in_text_and_json(demo, view):
+    """As at the arrears calculation (the event before the checkpoint): each view answers, says as known when."""
+    [(position, _topic, _event)] = _positions(demo, "arrears.calculated")
+    assert position < demo.projections.head()
+    text = _cli(demo, *view, "--as-at", str(position))
+    assert text.exit_code == 0, text.stderr
+    assert text.stdout.startswith(f"as known at position {position:,} (recorded "), text.stdout[:200]
+    assert f"asked: {position})" in text.stdout.splitlines()[0]
+    shown = _cli(demo, *view, "--as-at", str(position), "--json")
+    assert shown.exit_code == 0, shown.stderr
+    data = json.loads(shown.stdout)
+    assert data["as_at"]["position"] == position and data["as_at"]["asked"] == str(position)
+    live = _cli(demo, *view, "--json")
+    assert live.exit_code == 0, live.stderr
+    assert "as_at" not in json.loads(live.stdout) if live.stdout.lstrip().startswith("{") else True
+    assert not _cli(demo, *view).stdout.startswith("as known at")
+
+
+def _json(book: Openbook, *args: str) -> Any:
+    shown = _cli(book, *args, "--json")
+    assert shown.exit_code == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def test_rates_show_before_the_reviews_decision_shows_the_old_rate(demo):
+    [(decided, _t, _e)] = _positions(demo, "rate-review.decided")
+    key = ("rates", "show", *WIRRAL, "--on", "2020-05-01")
+    zone_1 = lambda rows: [r for r in rows if r["service"] == "standard" and r["zone"] == "zone-1"]  # noqa: E731
+    [then] = zone_1(_json(demo, *key, "--as-at", str(decided))["rows"])
+    [now] = zone_1(_json(demo, *key))
+    assert (then["hourly_rate"], then["effective_from"]) == ("15.60", "2019-04-01")
+    assert (now["hourly_rate"], now["effective_from"]) == ("16.34", "2020-04-01")  # the decision's uplift, backdated
+
+
+def test_pool_show_before_the_pool_was_set_says_none(demo):
+    [(set_up, _t, _e)] = _positions(demo, "pooled-budget.set-up")
+    key = ("pool", "show", *WIRRAL, "--year", "2019-20")
+    before = _cli(demo, *key, "--as-at", str(set_up - 1))
+    assert before.exit_code == 1 and "pooled budget of 'wirral-homecare' is not registered" in before.stderr
+    at = _json(demo, *key, "--as-at", str(set_up))
+    assert at["terms"][0] == "target £12,000,000.00; gain cap £250,000.00, loss cap £250,000.00"
+
+
+def test_payments_list_before_a_run_lacks_it(demo):
+    runs = [p for p, _t, _e in _positions(demo, "payments.run-recorded")]  # the demo pays wirral-homecare only
+    key = ("payments", "list", *WIRRAL, "--year", "2019-20")
+    first = _json(demo, *key, "--as-at", str(runs[0]))["rows"]
+    assert {r["month"] for r in first} == {"2019-04"}
+    assert {r["provider"]: r["amount"] for r in first}["premier-care"] == "3069.30"
+    assert {r["month"] for r in _json(demo, *key, "--as-at", str(runs[1]))["rows"]} == {"2019-04", "2019-05"}
+    assert len({r["month"] for r in _json(demo, *key)}) == len(runs)
+
+
+def test_events_as_at_lists_the_events_up_to_it_and_a_records_history_then(demo):
+    listed = _json(demo, "events", "--limit", "1000", "--as-at", "5")
+    assert [e["position"] for e in listed["rows"]] == [p for p in _all_positions(demo) if p <= 5]
+    [(decided, _t, _e)] = _positions(demo, "rate-review.decided")
+    card = ("events", "history", "rate-card", "wirral-homecare")
+    then, now = _json(demo, *card, "--as-at", str(decided)), _json(demo, *card)
+    assert then["events"] == [e for e in now["events"] if e["position"] <= decided]
+    assert len(then["events"]) < len(now["events"])  # the decision's new rates came after
+    inside = _cli(demo, "events", "--as-at", "5", "history", "rate-card", "wirral-homecare")
+    assert inside.exit_code == 2 and "give --as-at after `history`" in inside.output
+
+
+def test_arrears_last_as_at_before_the_calculation_has_none(demo):
+    [(calculated, _t, _e)] = _positions(demo, "arrears.calculated")
+    key = ("activity", "arrears", *WIRRAL, "--review", "2020-21", "--last")
+    before = _cli(demo, *key, "--as-at", str(calculated - 1))
+    assert before.exit_code == 1 and "is not registered" in before.stderr
+    assert _json(demo, *key, "--as-at", str(calculated))["calculations"] == 1
+    recording = _cli(demo, "activity", "arrears", *WIRRAL, "--review", "2020-21", "--as-at", str(calculated))
+    assert recording.exit_code == 2 and "give it with --last" in recording.output
+
+
+def _all_positions(book: Openbook) -> list[int]:
+    return [n.id for n in book.ledger.recorder.select_notifications(start=1, limit=book.projections.head())]

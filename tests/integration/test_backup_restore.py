@@ -1,18 +1,21 @@
-"""Backup and restore as the README says, on SQLite and PostgreSQL, checked against the head noted before.
+"""Backup and restore as the README says, on SQLite and PostgreSQL, verified against a checkpoint taken before.
 
-A history is recorded and its chain head (position, hash, events up to it)
-noted, as a checkpoint states it; more is recorded, then the backup is taken
-while a ledger is open (SQLite's online backup API; ``pg_dump --format=custom``),
-and restored into a fresh database (a new file; ``pg_restore`` into a new
-database). The restored log extends the noted head — the event at its position
-has its hash, the chain verifies, exactly as many events lie up to it — and
-holds everything recorded before the backup; its read models equal a replay,
-and it records further commands on the same chain. The same check refuses a
-head the restored log does not extend.
+A history is recorded, a signing key made and a signed checkpoint taken as
+an auditor would keep one (``openbook keys generate``, ``openbook checkpoint
+--out FILE``); more is recorded (signed), then the backup is taken while a
+ledger is open (SQLite's online backup API; ``pg_dump --format=custom``), and
+restored into a fresh database (a new file; ``pg_restore`` into a new
+database). ``openbook verify --database --since FILE --public-key KEY`` on the
+restored copy shows its log extends the checkpoint — the event at its position
+has its hash, the chain and every signature verify, exactly as many events lie
+up to it — and it holds everything recorded before the backup; its read models
+equal a replay, and it records further commands on the same chain. The same
+check refuses a checkpoint the restored log does not extend.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import uuid
@@ -24,6 +27,7 @@ from psycopg.sql import SQL, Identifier
 from ledger.audit.read_models import read_model_differences
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
+from tests.integration.audit_setup import run
 from tests.integration.test_event_store import chain_break, env, record_history, stored_chain
 
 
@@ -91,30 +95,49 @@ def drop(restored: Database, database: Database) -> None:
             conn.execute(SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(Identifier(restored.url.database)))
 
 
-def test_a_restored_backup_extends_the_head_noted_before_it_and_carries_on(book, database, tmp_path):
+def test_a_restored_backup_verifies_against_a_checkpoint_taken_before_it_and_carries_on(book, database, tmp_path):
     record_history(book)
-    noted = head_of(book)
-    book.organisations.register_organisation(env("after-the-note"), "delta-care", "Delta Care", "provider")
+    key, kept = tmp_path / "signing.pem", tmp_path / "checkpoint.json"
+    assert run(database, "keys", "generate", "--out", str(key)).exit_code == 0
+    taken = run(database, "checkpoint", "--out", str(kept), signing_key=key)
+    assert taken.exit_code == 0, taken.stderr
+    checkpoint = json.loads(kept.read_text())
+    assert (checkpoint["position"], checkpoint["events"]) == (6, 6) and checkpoint["signature"]
+    registered = run(database, "organisations", "register", "delta-care", "Delta Care", "--kind", "provider",
+                     signing_key=key)  # fmt: skip
+    assert registered.exit_code == 0, registered.stderr
     before_backup = head_of(book)
+    assert before_backup.events == 8  # the history, the checkpoint's own event, Delta Care
 
     restored = back_up_and_restore(database, tmp_path)  # the ledger is open (and idle) meanwhile: an online backup
     book.organisations.register_organisation(env(), "epsilon-care", "Epsilon Care", "provider")  # not in the backup
     copy = open_openbook(restored)
     try:
-        assert extends(copy, noted) and extends(copy, before_backup)
-        assert head_of(copy) == before_backup
+        verified = run(restored, "verify", "--database", "--since", str(kept), "--public-key", f"{key}.pub", "--json")
+        assert verified.exit_code == 0, verified.stdout
+        report = json.loads(verified.stdout)
+        assert report["since"]["position"] == checkpoint["position"] and report["since"]["hash"] == checkpoint["hash"]
+        assert report["signatures"] == {"unsigned": 6, "signed": 2, "first_signed": 7, "checked": True}
+        assert head_of(copy) == before_backup  # all that was recorded before the backup, nothing after it
         assert {row["name"]: row["lag"] for row in copy.projections.status()} == {
             name: 0 for name in copy.projections.projections
         }
         assert read_model_differences(copy) == []
         assert copy.records.organisation("delta-care").name == "Delta Care"
 
-        copy.organisations.register_organisation(env(), "zeta-care", "Zeta Care", "provider")
-        assert extends(copy, before_backup) and head_of(copy).events == before_backup.events + 1
+        rewritten = tmp_path / "rewritten.json"  # a checkpoint of another history at the same position
+        rewritten.write_text(json.dumps({**checkpoint, "hash": "0" * 64, "key_id": None, "signature": None}))
+        refused = run(restored, "verify", "--database", "--since", str(rewritten), "--json")
+        assert refused.exit_code == 1
+        assert json.loads(refused.stdout)["failure"]["position"] == checkpoint["position"]
 
-        rewritten = Head(noted.position, "0" * 64, noted.events)
-        assert not extends(copy, rewritten)
-        assert not extends(copy, Head(noted.position, noted.hash, noted.events + 1))
+        carried_on = run(restored, "organisations", "register", "zeta-care", "Zeta Care", "--kind", "provider",
+                         signing_key=key)  # fmt: skip
+        assert carried_on.exit_code == 0, carried_on.stderr
+        assert extends(copy, before_backup) and head_of(copy).events == before_backup.events + 1
+        again = run(restored, "verify", "--database", "--since", str(kept), "--public-key", f"{key}.pub", "--json")
+        assert again.exit_code == 0, again.stdout  # the same chain, signed on
+        assert json.loads(again.stdout)["signatures"]["signed"] == 3
     finally:
         copy.close()
         drop(restored, database)

@@ -67,6 +67,8 @@ NOT_MONEY = {
     ("groups", "surplus"): "a cost per contact hour, to 4 places (docs/cost-returns.md)",
     ("positions", "activity"): "a read model's position",
     ("positions", "incentives"): "a read model's position",
+    ("changes", "old"): "a record's history: any field's value as its event recorded it (a revision, a status, money)",
+    ("changes", "new"): "a record's history: any field's value as its event recorded it (a revision, a status, money)",
 }
 #: Keys whose figures are hourly rates from a card: the card's places.
 RATES = {"hourly_rate"}
@@ -224,6 +226,12 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
         (("reconcile",), ["--agreement", WIRRAL, "--year", "2019-20"], COUNCIL),
         (("checkpoint",), ["--reason", "json walk"], None),
         (("checkpoint",), ["--latest"], None),
+        (("events", "history"), ["cost-return", WIRRAL, "premier-care", "2019-20-Q1"], None),
+        (("events", "history"), ["settlement", WIRRAL, "2019-20", "1"], None),
+        (("export",), ["--out", str(tmp / "history.jsonl")], None),
+        (("verify",), [str(tmp / "history.jsonl"), "--public-key", str(tmp / "signing.key.pub")], None),
+        (("verify",), ["--database", "--public-key", str(tmp / "signing.key.pub")], None),
+        (("verify",), ["--read-models"], None),
     ]  # fmt: skip
 
 
@@ -335,6 +343,8 @@ REFUSALS = [
     (["keys", "show"], "settings"),  # no OPENBOOK_SIGNING_KEY
     (["checkpoint", "--head", "--reason", "now"], "invalid-input"),
     (["database", "grant-app-role", "no-such-role"], "settings"),
+    (["export", "--out", "history.jsonl", "--from", "0"], "invalid-input"),
+    (["verify"], "invalid-input"),  # neither an export nor --database
 ]  # fmt: skip
 
 
