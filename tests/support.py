@@ -56,3 +56,13 @@ def ledger_property() -> settings:
     """The hypothesis settings of a property test over the ledger: the profile OPENBOOK_LEDGER_PROFILE names
     ("ledger-ci" by default, bounded), registered in ``tests/conftest.py``."""
     return settings(settings.get_profile(os.environ.get("OPENBOOK_LEDGER_PROFILE", "ledger-ci")))
+
+
+#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 166 = 130 + Wirral's 2019-20
+#: incentive scheme, its KPI results file and its assessment (demo.wirral_incentives) + Q2 to Q4 returns of the
+#: five providers whose Q1 was accepted (demo.returns.LATER_QUARTERS: 3 × (5 filed + 5 accepted + 1 explained)).
+DEMO_COMMANDS = 166
+#: Some commands record several events; the settlement demo adds a pool, activity and payments. 278 = 212 + the
+#: scheme (1) + the KPI results (4 providers × (opened + 3 results) = 16) + the assessment (1) + the later
+#: quarters (3 × (5 × (drafted + submitted + accepted) + 1 explained) = 48).
+DEMO_EVENTS = 278

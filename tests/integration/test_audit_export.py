@@ -24,6 +24,7 @@ from ledger.audit.activity_totals import recompute_totals_from_history
 from ledger.audit.export import canonical
 from ledger.bootstrap import open_openbook
 from tests.integration.audit_setup import DemoSource, as_dba, demo_source, run, sql
+from tests.support import DEMO_EVENTS
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -40,7 +41,7 @@ def exported(source: DemoSource, tmp_path_factory: pytest.TempPathFactory) -> Pa
     result = run(source_db(source), "export", "--out", str(path))
     assert result.exit_code == 0, result.stderr or result.output
     assert "exporting events" in result.stderr  # the progress bar
-    assert result.stdout.startswith("exported 230 events (positions 1 to 230) and 3 activity chunks to ")
+    assert result.stdout.startswith(f"exported {DEMO_EVENTS} events (positions 1 to {DEMO_EVENTS}) and 3 activity chunks to ")
     return path
 
 
@@ -63,7 +64,7 @@ def test_the_export_is_canonical_json_lines_of_what_the_store_holds(source: Demo
         assert line == canonical(record)
     header, *body, checkpoint = records
     assert header == {
-        "kind": "header", "format": "openbook-export/1", "chain": "openbook-chain/1", "from": 1, "to": 230,
+        "kind": "header", "format": "openbook-export/1", "chain": "openbook-chain/1", "from": 1, "to": DEMO_EVENTS,
         "previous": "0" * 64, "events_before": 0, "exported_at": header["exported_at"],
     }
     stored = {
@@ -74,14 +75,14 @@ def test_the_export_is_canonical_json_lines_of_what_the_store_holds(source: Demo
         )
     }
     events = [r for r in body if r["kind"] == "event"]
-    assert [e["position"] for e in events] == sorted(stored) == list(range(1, 231))
+    assert [e["position"] for e in events] == sorted(stored) == list(range(1, DEMO_EVENTS + 1))
     for e in events:
         topic, version, state, digest = stored[e["position"]]
         assert (e["topic"], e["version"], base64.b64decode(e["stored"]), e["hash"]) == (topic, version, state, digest)
         assert (e["key_id"], e["signature"]) == (None, None)  # no signing key in the demo
     assert checkpoint == {
-        "kind": "checkpoint", "format": "openbook-checkpoint/1", "position": 230, "hash": stored[230][3],
-        "recorded_at": checkpoint["recorded_at"], "events": 230, "key_id": None, "signature": None,
+        "kind": "checkpoint", "format": "openbook-checkpoint/1", "position": DEMO_EVENTS, "hash": stored[DEMO_EVENTS][3],
+        "recorded_at": checkpoint["recorded_at"], "events": DEMO_EVENTS, "key_id": None, "signature": None,
     }
 
 
@@ -121,10 +122,10 @@ def test_the_copied_verifier_checks_the_export_with_the_system_python_alone(expo
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
-    assert report["status"] == "verified" and report["events"] == 230 and report["head"]["position"] == 230
-    assert report["signatures"] == {"unsigned": 230, "signed": 0, "first_signed": None, "checked": False}
+    assert report["status"] == "verified" and report["events"] == DEMO_EVENTS and report["head"]["position"] == DEMO_EVENTS
+    assert report["signatures"] == {"unsigned": DEMO_EVENTS, "signed": 0, "first_signed": None, "checked": False}
     text = subprocess.run([SYSTEM_PYTHON, "-I", "verify.py", str(exported)], cwd=alone, capture_output=True, text=True)
-    assert text.returncode == 0 and text.stdout.startswith("OK: 230 events verified, positions 1 to 230, head ")
+    assert text.returncode == 0 and text.stdout.startswith(f"OK: {DEMO_EVENTS} events verified, positions 1 to {DEMO_EVENTS}, head ")
     broken = tmp_path / "broken.jsonl"
     lines = exported.read_text().splitlines()
     broken.write_text("\n".join(lines[:10] + lines[11:]) + "\n")  # an event line dropped from the file
@@ -167,10 +168,10 @@ def test_a_partial_export_chains_from_the_hash_before_it(source: DemoSource, tmp
     assert report.status == "verified" and report.events == 51 and report.first == 100
     assert any("partial export" in note for note in report.notes)
     beyond = tmp_path / "beyond.jsonl"  # nothing recorded after the head yet: an empty range still checks
-    assert run(db, "export", "--out", str(beyond), "--from", "231").exit_code == 0
+    assert run(db, "export", "--out", str(beyond), "--from", str(DEMO_EVENTS + 1)).exit_code == 0
     header, checkpoint = _records(beyond)
-    [(head,)] = sql(db, "SELECT hash FROM event_hashes WHERE notification_id = 230")
-    assert (header["previous"], checkpoint["position"], checkpoint["hash"], checkpoint["events"]) == (head, 230, head, 230)
+    [(head,)] = sql(db, "SELECT hash FROM event_hashes WHERE notification_id = ?", (DEMO_EVENTS,))
+    assert (header["previous"], checkpoint["position"], checkpoint["hash"], checkpoint["events"]) == (head, DEMO_EVENTS, head, DEMO_EVENTS)
     assert verify.verify_file(str(beyond)).status == "verified"
 
 
@@ -234,10 +235,10 @@ def test_the_export_carries_the_event_signatures_the_store_holds(source: DemoSou
     assert [e["key_id"] is not None for e in events] == [e["position"] > 200 for e in events]
     checked = run(db, "verify", str(path), "--public-key", public)
     assert checked.exit_code == 0, checked.stdout
-    assert "230 events verified" in checked.stdout
-    assert "200 unsigned events before the first signed one (position 201), then 30 signed, checked" in checked.stdout
+    assert f"{DEMO_EVENTS} events verified" in checked.stdout
+    assert f"200 unsigned events before the first signed one (position 201), then {DEMO_EVENTS - 200} signed, checked" in checked.stdout
     live = run(db, "verify", "--database", "--public-key", public, "--json")
-    assert live.exit_code == 0 and json.loads(live.stdout)["signatures"]["signed"] == 30
+    assert live.exit_code == 0 and json.loads(live.stdout)["signatures"]["signed"] == DEMO_EVENTS - 200
     as_dba(db, [("DELETE FROM openbook_event_signatures WHERE position = ?", [215])])  # a signature lost: 215 broken
     live = run(db, "verify", "--database", "--public-key", public, "--json")
     assert live.exit_code == 1
@@ -267,8 +268,8 @@ def test_the_copied_verifier_checks_signatures_with_the_systems_cryptography(exp
     done = subprocess.run([SYSTEM_PYTHON, "-I", "verify.py", str(signed), "--public-key", "keys.pub"], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "100 unsigned events before the first signed one (position 101), then 130 signed, checked" in done.stdout
-    assert f"checkpoint: position 230, 230 events, signed by key {kid}, checked" in done.stdout
+    assert f"100 unsigned events before the first signed one (position 101), then {DEMO_EVENTS - 100} signed, checked" in done.stdout
+    assert f"checkpoint: position {DEMO_EVENTS}, {DEMO_EVENTS} events, signed by key {kid}, checked" in done.stdout
     record = json.loads(lines[150])
     record["signature"] = record["signature"][:-2] + ("00" if record["signature"][-2:] != "00" else "11")
     (tmp_path / "bad.jsonl").write_text("\n".join([*lines[:150], canonical(record), *lines[151:]]) + "\n")
@@ -289,15 +290,15 @@ def test_with_the_signing_key_the_export_is_signed_and_extends_a_recorded_checkp
     kept = tmp_path / "checkpoint.json"
     recorded = run(db, "checkpoint", "--out", str(kept), signing_key=key)
     assert recorded.exit_code == 0, recorded.stderr
-    assert json.loads(kept.read_text())["position"] == 230  # the head before the checkpoint's own event (231)
+    assert json.loads(kept.read_text())["position"] == DEMO_EVENTS  # the head before the checkpoint's own event
     path = tmp_path / "signed.jsonl"
     assert run(db, "export", "--out", str(path), signing_key=key).exit_code == 0
     *_, last_event, checkpoint = _records(path)
     assert last_event["topic"] == "openbook:checkpoint.recorded" and last_event["signature"] is not None
-    assert checkpoint["position"] == 231 and checkpoint["signature"] is not None
+    assert checkpoint["position"] == DEMO_EVENTS + 1 and checkpoint["signature"] is not None
     done = run(db, "verify", str(path), "--public-key", f"{key}.pub", "--since", str(kept), "--json")
     assert done.exit_code == 0, done.stdout
     report = json.loads(done.stdout)
-    assert report["signatures"] == {"unsigned": 230, "signed": 1, "first_signed": 231, "checked": True}
+    assert report["signatures"] == {"unsigned": DEMO_EVENTS, "signed": 1, "first_signed": DEMO_EVENTS + 1, "checked": True}
     assert report["checkpoint"]["signed"] == f"signed by key {checkpoint['key_id']}, checked"
-    assert report["since"]["position"] == 230
+    assert report["since"]["position"] == DEMO_EVENTS

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.integration.audit_setup import DemoSource, demo_source, sql
+from tests.support import DEMO_EVENTS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "audit.md"
 
@@ -51,7 +52,7 @@ def test_the_demo_chain_is_the_documented_rule(source: DemoSource) -> None:
         "FROM stored_events e LEFT JOIN event_hashes h ON h.notification_id = e.notification_id "
         "ORDER BY e.notification_id",
     )
-    assert len(rows) == 230
+    assert len(rows) == DEMO_EVENTS
     previous = "0" * 64
     canonical_uuid = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
     for position, topic, originator, version, state, stored_hash in rows:

@@ -24,7 +24,7 @@ from ledger.persistence.history import in_utc, read_events
 from ledger.projections.event_index import event_index
 from ledger.queries.events import EventFilter, event_page
 from ledger.queries.rows import read_rows
-from tests.support import error_line, ok, ok_json
+from tests.support import DEMO_EVENTS, error_line, ok, ok_json
 
 WIRRAL = "wirral-homecare"
 RETURN = ("cost-return", WIRRAL, "premier-care", "2019-20-Q1")
@@ -32,7 +32,6 @@ COUNCIL = "accountant@wirral.example"
 CCG = "accountant@wirralccg.example"
 AUDITOR = "auditor@audit.example"
 PREMIER = Actor("finance@premiercare.example", "premier-care")
-DEMO_EVENTS = 278
 
 
 def _amend_premier_care(book) -> None:

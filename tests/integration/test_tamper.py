@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from ledger.audit import verify
 from ledger.audit.export import canonical
 from tests.integration.audit_setup import DemoSource, as_dba, demo_source, export_file, run, sql
+from tests.support import DEMO_EVENTS
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -107,8 +108,8 @@ def _recomputed_rows(db: Any, start: int, previous: str) -> list[tuple[str, list
 
 def test_the_untouched_demo_verifies(db: Any, tmp_path: Path) -> None:
     report = _check(_export(db, tmp_path))
-    assert report.status == "verified" and report.events == _head(db) == 230
-    assert report.head == {"position": 230, "hash": _hash(db, 230)}
+    assert report.status == "verified" and report.events == _head(db) == DEMO_EVENTS
+    assert report.head == {"position": DEMO_EVENTS, "hash": _hash(db, DEMO_EVENTS)}
 
 
 def test_a_changed_payload_byte_is_caught_at_its_position(db: Any, tmp_path: Path) -> None:
@@ -301,7 +302,7 @@ def test_a_forged_event_with_a_correct_hash_is_caught_only_by_the_signatures(db:
 def test_verify_database_checks_the_live_store(db: Any, tmp_path: Path) -> None:
     result = run(db, "verify", "--database")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("OK: 230 events verified")
+    assert result.stdout.startswith(f"OK: {DEMO_EVENTS} events verified")
     position = _position(db, "openbook:rate-review.decided")
     state = _event(db, position)[3]
     as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?",
