@@ -17,7 +17,7 @@ from domain.audit.checkpoint import Checkpoint
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict, IntegrityFailure, RuleBroken
 from ledger.application import Ledger
-from ledger.audit.signing import checkpoint_of_head
+from ledger.audit.head_check import checkpoint_of_head
 from ledger.authorisation import authorise
 from ledger.persistence import EVENTS_TABLE
 from ledger.persistence.guards import InTransaction, exclude_writers
