@@ -196,3 +196,19 @@ def test_an_export_up_to_an_earlier_position_checks_only_up_to_it(open_with):
     assert (position, events) == (positions[1], 2)
     with pytest.raises(IntegrityFailure, match="unsigned after the first signed event"):
         checked_head(book.ledger.recorder, key)
+
+
+def test_a_head_found_good_is_checked_again_where_it_was_before_a_later_check_starts_from_it(open_with, database):
+    """The process remembers the last head it found good, so a page citing the head again checks only what was
+    recorded since; a rewrite before that head (every later hash recomputed) is still caught at it."""
+    key = new_key()
+    book = open_with(key)
+    register(book, "one", "two", "three")
+    good = current_head(book)
+    second = sorted(dict(book.ledger.recorder.select_hashes(0, 100)))[1]
+    [(state,)] = sql(database, "SELECT state FROM stored_events WHERE notification_id = ?", (second,))
+    as_dba(database, [("UPDATE stored_events SET state = ? WHERE notification_id = ?",
+                       [bytes(state).replace(b"Two", b"Tw0"), second])])
+    as_dba(database, [*recomputed_hashes(database, second), ("DELETE FROM openbook_event_signatures", [])])
+    with pytest.raises(IntegrityFailure, match=f"position {good['position']}: its stored chain hash is not the hash"):
+        current_head(book)
