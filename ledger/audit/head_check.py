@@ -95,7 +95,8 @@ def checked_head(recorder: Any, key: SigningKey | None, upto: int | None = None)
         if not batch:
             break
         low, high = batch[0].id, batch[-1].id
-        hashes = {p: h for p, h in recorder.select_hashes(low, high - low + 1) if p <= high}
+        # As many rows as positions in the range, up to twice a batch (gaps are few): memory stays bounded.
+        hashes = {p: h for p, h in recorder.select_hashes(low, min(high - low + 1, 2 * BATCH)) if p <= high}
         signatures = recorder.select_signatures(low, high) if key is not None else {}
         for n in batch:
             previous = event_hash(previous, n.id, n.topic, n.originator_id, n.originator_version, bytes(n.state))
