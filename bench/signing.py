@@ -10,7 +10,9 @@ that adds, on SQLite, two ways, each with and without a key, interleaved
 * ``commands``: whole commands (``register_organisation``) through the ledger,
   read models caught up after each: what a user's command pays.
 
-Beside them, raw Ed25519 signatures per second on this machine. Results go to
+Beside them, raw Ed25519 signatures per second on this machine, and what checking
+the head before a checkpoint is signed costs (``head_check``: from genesis over
+the whole history, and from a checkpoint over what was recorded since). Results go to
 ``bench/results/signing.json``. Usage: ``python -m bench.signing [--events N]``
 (``make bench`` runs it after the activity benchmark).
 """
@@ -85,6 +87,57 @@ def command_rate(work: str, commands: int, key: Any) -> float:
     return commands / seconds
 
 
+def head_check_cost(work: str, events: int, key: Any, since: int = 1000) -> dict[str, Any]:
+    """What checking the head before signing costs (``ledger.audit.head_check``): seconds and peak memory for a
+    signed history of ``events`` checked from genesis (no checkpoint yet), then, after a checkpoint, for ``since``
+    more events checked from it (the usual case: the cost follows what was recorded since the last checkpoint)."""
+    import tracemalloc
+
+    from eventsourcing.persistence import StoredEvent
+
+    from domain.envelope import SYSTEM, Envelope
+    from ledger.audit.head_check import checked_head
+    from ledger.bootstrap import open_openbook
+    from ledger.persistence.database import Database
+
+    book = _open(work, "head-check", key)
+    recorder = book.ledger.recorder
+    state = json.dumps({"bench": "x" * 200}).encode("utf-8")
+
+    def append(count: int) -> None:
+        for start in range(0, count, BATCH):
+            recorder.insert_events(
+                [StoredEvent(uuid4(), 1, "openbook:bench.appended", state) for _ in range(min(BATCH, count - start))]
+            )
+
+    def measured() -> tuple[float, int]:
+        tracemalloc.start()
+        began = time.perf_counter()
+        checked_head(recorder, key)
+        seconds = time.perf_counter() - began
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return seconds, peak
+
+    append(events)
+    from_genesis = measured()
+    book.checkpoints.record_checkpoint(Envelope(SYSTEM, date(2020, 4, 1), "benchmark"))
+    append(since)
+    book.close()
+    book = open_openbook(Database.from_url(f"sqlite:///{os.path.join(work, 'head-check.sqlite')}"), signing_key=key)
+    recorder = book.ledger.recorder  # a new process: nothing remembered, checked from the recorded checkpoint
+    from_checkpoint = measured()
+    book.close()
+    return {
+        "events": events,
+        "from_genesis_seconds": round(from_genesis[0], 3),
+        "from_genesis_peak_bytes": from_genesis[1],
+        "events_since_checkpoint": since,
+        "from_checkpoint_seconds": round(from_checkpoint[0], 3),
+        "from_checkpoint_peak_bytes": from_checkpoint[1],
+    }
+
+
 def sign_rate(count: int = 5000) -> float:
     key = _key()
     began = time.perf_counter()
@@ -126,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             "all_unsigned": [round(r) for r in figures[kind]["unsigned"]],
             "all_signed": [round(r) for r in figures[kind]["signed"]],
         }
+    print("checking the head before signing: from genesis, then from a checkpoint ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix="openbook-bench-head-check-") as work:
+        result["head_check"] = head_check_cost(work, args.events, key)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "signing.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -15,7 +15,8 @@ import click
 
 from cli.context import Context, emit, json_option, pass_context, recording
 from domain.errors import Conflict, SettingsError
-from ledger.audit.signing import checkpoint_json, current_head, generate_key_files, load_signing_key
+from ledger.audit.head_check import current_head
+from ledger.audit.signing import checkpoint_json, generate_key_files, load_signing_key
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 from ledger.settings import Settings
 

@@ -26,6 +26,7 @@ from uuid import UUID
 
 from sqlalchemy import Engine, select
 
+from ledger.audit.head_check import checked_head
 from ledger.audit.signing import SigningKey, make_checkpoint
 from ledger.audit.verify import (
     CHAIN_FORMAT,
@@ -196,7 +197,9 @@ def export_records(
         if progress is not None:
             progress(high - after)
         after = high
-    yield {"kind": "checkpoint", **head_checkpoint(head_position, head, before + count, key)}
+    # Signing vouches for the head: with a key, the chain up to it is checked first (refused if it does not check).
+    attested = checked_head(recorder, key, head_position) if key is not None else (head_position, head, before + count)
+    yield {"kind": "checkpoint", **head_checkpoint(*attested, key)}
 
 
 def write_export(

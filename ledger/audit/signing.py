@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -30,11 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from domain.errors import Conflict, SettingsError
-from ledger.persistence.chain import GENESIS
 from ledger.queries.checkpoints import latest_recorded_checkpoint
-
-if TYPE_CHECKING:
-    from ledger.bootstrap import Openbook
 
 __all__ = [
     "CHECKPOINT_FORMAT",
@@ -42,8 +38,6 @@ __all__ = [
     "SigningKey",
     "checkpoint_json",
     "checkpoint_message",
-    "checkpoint_of_head",
-    "current_head",
     "event_message",
     "generate_key_files",
     "key_id",
@@ -210,19 +204,3 @@ def make_checkpoint(
 def checkpoint_json(checkpoint: dict[str, Any]) -> str:
     """A checkpoint as one line of JSON, as ``openbook checkpoint --out`` writes it (the keys in their order)."""
     return json.dumps(checkpoint, ensure_ascii=True)
-
-
-def checkpoint_of_head(recorder: Any, key: SigningKey | None, now: datetime | None = None) -> dict[str, Any]:
-    """A checkpoint of the recorder's chain head now; an empty history's is position 0, GENESIS, 0 events."""
-    head = recorder.chain_head()
-    position, chain_hash, events = head if head is not None else (0, GENESIS, 0)
-    return make_checkpoint(position, chain_hash, events, now or datetime.now(timezone.utc), key)
-
-
-def current_head(book: Openbook) -> dict[str, Any]:
-    """The current head, signed with the configured key, recording nothing: what a page or a statement cites.
-
-    Beside it a reader cites ``latest_recorded_checkpoint(book.read_engine)``,
-    the last head attested in the history itself.
-    """
-    return checkpoint_of_head(book.ledger.recorder, book.ledger.signing_key)

@@ -5,7 +5,9 @@ its own, which becomes the new head: a checkpoint attests the head *before*
 its own event. A guard in the recording transaction checks that no other
 event was recorded in between (a writer that got there first moves the head:
 the checkpoint is made again from the new one), so the attested head is
-always the event just before the checkpoint's.
+always the event just before the checkpoint's. The head is checked before it
+is signed (``ledger.audit.head_check``): a rewritten or forged history is
+refused, and nothing is recorded.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from domain.audit.checkpoint import Checkpoint
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict, IntegrityFailure, RuleBroken
 from ledger.application import Ledger
-from ledger.audit.signing import checkpoint_of_head
+from ledger.audit.head_check import checkpoint_of_head
 from ledger.authorisation import authorise
 from ledger.persistence import EVENTS_TABLE
 from ledger.persistence.guards import InTransaction, exclude_writers

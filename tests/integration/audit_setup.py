@@ -142,3 +142,20 @@ def export_file(database: Database, path: Path, *options: str) -> list[dict[str,
     result = run(database, "export", "--out", str(path), *options)
     assert result.exit_code == 0, result.stderr or result.output
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def recomputed_hashes(database: Database, start: int) -> list[tuple[str, Sequence[Any]]]:
+    """UPDATEs giving every event from ``start`` on the hash the chain rule gives it, as a forger recomputes them
+    after changing an event (run them with ``as_dba``)."""
+    from ledger.persistence.chain import GENESIS, event_hash
+
+    before = sql(database, "SELECT hash FROM event_hashes WHERE notification_id < ? ORDER BY notification_id DESC "
+                           "LIMIT 1", (start,))
+    previous = before[0][0] if before else GENESIS
+    rows = sql(database, "SELECT notification_id, topic, originator_id, originator_version, state FROM stored_events "
+                         "WHERE notification_id >= ? ORDER BY notification_id", (start,))
+    updates: list[tuple[str, Sequence[Any]]] = []
+    for position, topic, originator, version, state in rows:
+        previous = event_hash(previous, position, topic, uuid.UUID(str(originator)), version, bytes(state))
+        updates.append(("UPDATE event_hashes SET hash = ? WHERE notification_id = ?", [previous, position]))
+    return updates

@@ -25,7 +25,8 @@ from cli.main import cli
 from domain.envelope import SYSTEM, Envelope
 from domain.errors import RuleBroken
 from domain.organisations.organisation import Organisation
-from ledger.audit.signing import SigningKey, current_head, generate_key_files
+from ledger.audit.head_check import current_head
+from ledger.audit.signing import SigningKey, generate_key_files
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.queries.checkpoints import latest_recorded_checkpoint
@@ -169,7 +170,8 @@ def test_a_recorded_checkpoint_attests_the_head_before_its_own_event_and_is_show
 def test_a_command_recorded_while_the_checkpoint_is_made_moves_what_it_attests(open_with, monkeypatch):
     """Another process records between reading the head and recording the checkpoint: the guard in the recording
     transaction sees the head moved, nothing is recorded, and the checkpoint is made again from the new head."""
-    book, other = open_with(new_key()), open_with(None)
+    key = new_key()
+    book, other = open_with(key), open_with(key)
     register(book, "alpha")
     real, calls = checkpoints.checkpoint_of_head, []
 
