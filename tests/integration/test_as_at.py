@@ -327,7 +327,6 @@ NOT_AS_AT = {
     "activity template": "writes a blank file",
     "activity generate": "writes a file of invented visits",
     "activity sweep": "clears abandoned imports",
-    "reconcile": "the reconcile-more helper's area (it reads through ledger/queries: the engine is all it needs)",
     "database grant-app-role": "grants a role",
     "keys generate": "makes a key pair",
     "keys show": "reads a key file",
@@ -370,6 +369,7 @@ VIEWS = [
     ("payments", "list", *WIRRAL, "--year", "2019-20"),
     ("settle", "list", *WIRRAL),
     ("settle", "show", *WIRRAL, "--year", "2019-20"),
+    ("reconcile", *WIRRAL, "--year", "2019-20"),
 ]
 
 
