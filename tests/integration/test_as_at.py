@@ -533,6 +533,16 @@ def test_every_view_as_at_a_past_position_says_so_in_text_and_json(demo, view):
     assert not _cli(demo, *view).stdout.startswith("as known at")
 
 
+def test_reconcile_as_at_before_the_settlement_was_drafted_compares_no_settlement(demo):
+    """The identities as known then: before Wirral 2019-20's settlement was drafted there was none to compare."""
+    drafted = [p for p, _topic, e in _positions(demo, "settlement.drafted") if e.agreement == "wirral-homecare"]
+    year = ("reconcile", *WIRRAL, "--year", "2019-20")
+    assert _json(demo, *year)["settlement"] is not None
+    before = _json(demo, *year, "--as-at", str(drafted[0] - 1))
+    assert before["settlement"] is None and before["as_at"]["position"] == drafted[0] - 1
+    assert _json(demo, *year, "--as-at", str(drafted[0]))["settlement"] == {"sequence": 1, "status": "draft"}
+
+
 def _json(book: Openbook, *args: str) -> Any:
     shown = _cli(book, *args, "--json")
     assert shown.exit_code == 0, shown.stderr
