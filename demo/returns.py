@@ -1,4 +1,4 @@
-"""Demo cost returns: Wirral's providers open their books for 2019-20 Q1 (April to June 2019).
+"""Demo cost returns: Wirral's providers open their books for 2019-20 Q1 (April to June 2019) and the rest of the year.
 
 Its steps come after the partnerships' in ``demo.partnerships.steps`` (they need the
 Wirral agreement, its awards and its £15.60 rate card). Every command carries an idempotency key,
@@ -26,6 +26,14 @@ What is from the seeds and DOMAIN.md, and what is invented:
 
 Five provider returns are accepted, so providers see the anonymised market
 (the threshold is 5).
+
+The five providers whose Q1 return is accepted then file Q2, Q3 and Q4 on
+the same figures (``LATER_QUARTERS``: invented, as Q1's), accepted in turn
+(Carewatch's apprentice-rate breach explained each time), so 2019-20 is a
+complete year for them and the settlement computes their excess-surplus
+clawback (docs/gain-share.md) instead of leaving it pending. Aspire's year
+stays incomplete (its Q1 is queried) and the council's in-house return is
+never clawed back from.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from domain.envelope import SYSTEM, Actor, Envelope
 from domain.money import EXACT
 from domain.returns.filing import CostLine, CostReturnFiling
 
-__all__ = ["DEMO_PERIOD", "DEMO_RETURNS", "return_steps"]
+__all__ = ["DEMO_PERIOD", "DEMO_RETURNS", "LATER_QUARTERS", "return_steps"]
 
 WIRRAL = "wirral-homecare"
 DEMO_PERIOD = "2019-20-Q1"
@@ -47,6 +55,13 @@ FILED_ON = date(2019, 7, 19)
 QUERIED_ON = date(2019, 8, 2)
 EXPLAINED_ON = date(2019, 8, 6)
 ACCEPTED_ON = date(2019, 8, 9)
+
+#: The rest of 2019-20: (period, filed on, explained on, accepted on), each a few weeks after the quarter ends.
+LATER_QUARTERS = (
+    ("2019-20-Q2", date(2019, 10, 18), date(2019, 11, 5), date(2019, 11, 8)),
+    ("2019-20-Q3", date(2020, 1, 17), date(2020, 2, 4), date(2020, 2, 7)),
+    ("2019-20-Q4", date(2020, 4, 17), date(2020, 5, 5), date(2020, 5, 8)),
+)
 
 COUNCIL_ACCOUNTANT = Actor("accountant@wirral.example", "wirral-council")
 CCG_ACCOUNTANT = Actor("accountant@wirralccg.example", "wirral-ccg")
@@ -150,19 +165,58 @@ def _quarter_volumes(demo: DemoReturn) -> dict[str, str]:
     }
 
 
-def demo_filing(demo: DemoReturn) -> CostReturnFiling:
+def demo_filing(demo: DemoReturn, prepared_on: date = date(2019, 7, 15)) -> CostReturnFiling:
     """The quarter's figures: each line's rate per hour × contact hours, exact to the penny."""
     hours = Decimal(demo.contact_hours)
     lines = {line.value: str(EXACT.multiply(Decimal(demo.per_hour[line.value]), hours)) for line in CostLine}
     return CostReturnFiling.parse(
-        {"lines": lines, "notes": demo.note, "volumes": _quarter_volumes(demo), "prepared_on": date(2019, 7, 15)}
+        {"lines": lines, "notes": demo.note, "volumes": _quarter_volumes(demo), "prepared_on": prepared_on}
     )
 
 
 
 
-def _e(actor: Actor, on: date, reason: str, key: str) -> Envelope:
-    return Envelope(actor, on, reason, f"demo:{WIRRAL}:returns:{DEMO_PERIOD}:{key}")
+def _e(actor: Actor, on: date, reason: str, key: str, period: str = DEMO_PERIOD) -> Envelope:
+    return Envelope(actor, on, reason, f"demo:{WIRRAL}:returns:{period}:{key}")
+
+
+APPRENTICES = (
+    "The £7.70 is paid to six apprentices under 25 on the apprentice rate; every worker aged 25 and over is paid "
+    "at least £8.21 (payroll extract for the quarter's last month seen)."
+)
+ACCEPTED = "figures reconcile to the management accounts"
+
+
+def _later_quarter_steps() -> list[Step]:
+    """Q2 to Q4 for each provider whose Q1 was accepted: filed, (explained,) accepted."""
+    steps: list[Step] = []
+    for period, filed_on, explained_on, accepted_on in LATER_QUARTERS:
+        for demo in DEMO_RETURNS:
+            if demo.outcome == "queried" or demo.provider == "wirral-council":
+                continue
+            p = demo.provider
+            steps.append((
+                f"{p} files its {period} return",
+                lambda book, d=demo, q=period, on=filed_on: book.returns.draft_cost_return(
+                    _e(d.filer, on, "quarterly open-book cost return", f"{d.provider}:file", q),
+                    WIRRAL, d.provider, q, demo_filing(d, on), submit=True,
+                ),
+            ))  # fmt: skip
+            if demo.outcome == "explained-and-accepted":
+                steps.append((
+                    f"{p} {period} breach explained",
+                    lambda book, d=demo, q=period, on=explained_on: book.returns.explain_wage_breach(
+                        _e(COUNCIL_ACCOUNTANT, on, "checked the payroll extract", f"{d.provider}:explain", q),
+                        WIRRAL, d.provider, q, APPRENTICES,
+                    ),
+                ))  # fmt: skip
+            steps.append((
+                f"{p} {period} accepted",
+                lambda book, d=demo, q=period, on=accepted_on: book.returns.accept_cost_return(
+                    _e(COUNCIL_ACCOUNTANT, on, ACCEPTED, f"{d.provider}:accept", q), WIRRAL, d.provider, q,
+                ),
+            ))  # fmt: skip
+    return steps
 
 
 def return_steps() -> list[Step]:
@@ -222,5 +276,4 @@ def return_steps() -> list[Step]:
                 ),
             )
         )  # fmt: skip
-    return steps
-
+    return [*steps, *_later_quarter_steps()]

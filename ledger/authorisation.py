@@ -321,6 +321,7 @@ RULES: dict[str, Rule] = {
     "set_payment_basis": SET_UP,
     "set_living_wage_commitment": SET_UP,
     "set_profit_cap": SET_UP,
+    "set_plausibility_ranges": SET_UP,
     # rates and rate reviews
     "publish_rate": ACCOUNTANT,
     "withdraw_rate": ACCOUNTANT,

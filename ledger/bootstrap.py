@@ -123,7 +123,7 @@ def open_openbook(
         returns=CostReturnUseCases(ledger, records),
         activity=ActivityUseCases(ledger, records, rates, reviews, chunks, activity_projection),
         incentives=incentives,
-        settlements=SettlementUseCases(ledger, records, incentives),
+        settlements=SettlementUseCases(ledger, records),
         checkpoints=CheckpointUseCases(ledger, records),
     )
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 from sqlalchemy.engine import make_url
 
 from cli.main import cli
@@ -25,6 +26,16 @@ from ledger.settings import DEFAULT_TEST_POSTGRES_URL
 from tests.support import empty_postgres_schema
 
 REQUIRE_POSTGRES = os.environ.get("OPENBOOK_REQUIRE_POSTGRES") == "1"
+
+#: Hypothesis profiles for property tests over the ledger, whose every example opens a fresh database and records
+#: dozens of commands: "ledger-ci" (the default: few examples, so ``make test`` and CI stay bounded) and
+#: "ledger-thorough" (many, for a search before a release). Choose with OPENBOOK_LEDGER_PROFILE; a test applies
+#: the chosen one with ``@tests.support.ledger_property``. No deadline: one example takes seconds on PostgreSQL.
+settings.register_profile(
+    "ledger-ci", max_examples=6, deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)  # fmt: skip
+settings.register_profile("ledger-thorough", settings.get_profile("ledger-ci"), max_examples=200)
 
 
 def _admin_conninfo(url: str) -> str:

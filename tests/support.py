@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, TypeVar
 
 import psycopg
 from click.testing import Result
 from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import Mapper
+from hypothesis import settings
 
 from ledger.persistence.transcoding import stored_transcoder
 
@@ -48,3 +50,9 @@ def error_line(result: Result) -> str:
     [line] = result.stderr.splitlines()
     assert line.startswith("error: ")
     return line
+
+
+def ledger_property() -> settings:
+    """The hypothesis settings of a property test over the ledger: the profile OPENBOOK_LEDGER_PROFILE names
+    ("ledger-ci" by default, bounded), registered in ``tests/conftest.py``."""
+    return settings(settings.get_profile(os.environ.get("OPENBOOK_LEDGER_PROFILE", "ledger-ci")))

@@ -36,7 +36,7 @@ postcode parsing in ``domain/agreements/postcodes.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -88,9 +88,10 @@ from domain.checks import (
 from domain.dated import in_force
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, NotFound, RuleBroken
-from domain.money import format_gbp
+from domain.money import EXACT, format_gbp
 from domain.organisations.organisation import check_code
 from domain.periods import FinancialYear, Period, parse_financial_year
+from domain.returns.plausibility import check_ranges
 from domain.returns.statutory_wages import real_living_wage_on
 
 __all__ = [
@@ -304,6 +305,35 @@ class Agreement(LedgerAggregate):
             aggregate._profit_cap.append((self.envelope.effective_date, self.max_margin))
             aggregate._log(self, self.what())
 
+    class PlausibilityRangesSet(LedgerEvent):
+        """The plausibility ranges the agreement states for its returns, from the effective date (``check_ranges``).
+
+        ``ranges`` names only the ranges stated (the rest keep the domain's
+        defaults); ``explanation_required`` the findings that need an
+        explanation before acceptance, or None for the default. Setting them
+        again replaces them all from its date.
+        """
+
+        TOPIC = "openbook:agreement.plausibility-ranges-set"
+        ranges: dict[str, Decimal]
+        explanation_required: list[str] | None
+
+        def stated(self) -> dict[str, Any]:
+            found: dict[str, Any] = dict(self.ranges)
+            if self.explanation_required is not None:
+                found["explanation_required"] = list(self.explanation_required)
+            return found
+
+        def what(self) -> str:
+            parts = [f"{name.replace('_', ' ')} {v.normalize(EXACT):f}" for name, v in sorted(self.ranges.items())]
+            if self.explanation_required is not None:
+                parts.append(f"explanation required for {', '.join(self.explanation_required) or 'none'}")
+            return "plausibility ranges: " + ("; ".join(parts) or "the defaults")
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._plausibility.append((self.envelope.effective_date, self.stated()))
+            aggregate._log(self, self.what())
+
     @staticmethod
     def create_id(code: str) -> UUID:
         return natural_id("agreement", code)
@@ -328,6 +358,7 @@ class Agreement(LedgerAggregate):
         self._payment_basis: list[tuple[date, PaymentBasis]] = [(term_start, PaymentBasis(payment_basis))]
         self._living_wage: list[tuple[date, tuple[LivingWageAdoption, ...] | None]] = []
         self._profit_cap: list[tuple[date, Decimal | None]] = []
+        self._plausibility: list[tuple[date, dict[str, Any]]] = []  # the plausibility ranges stated, by date
         self._changes: list[Change] = []  # the registration's line is added by Registered.apply
 
 
@@ -590,6 +621,16 @@ class Agreement(LedgerAggregate):
             )
         self.trigger_event(self.ProfitCapSet, envelope=envelope, max_margin=value)
 
+    def set_plausibility_ranges(
+        self, envelope: Envelope, ranges: Mapping[str, object], explanation_required: Iterable[object] | None = None
+    ) -> None:
+        """The plausibility ranges this agreement states for its returns from the envelope's date (the rest keep
+        the domain's defaults); ``explanation_required`` the findings needing an explanation (None: default)."""
+        check_reason(envelope, "plausibility ranges")
+        found = check_ranges(ranges, explanation_required)
+        kinds = found.pop("explanation_required", None)
+        self.trigger_event(self.PlausibilityRangesSet, envelope=envelope, ranges=found, explanation_required=kinds)
+
     # -- rules and questions "as at date D" --------------------------------------------------
 
     @property
@@ -721,6 +762,11 @@ class Agreement(LedgerAggregate):
 
     def max_profit_margin_on(self, on: date) -> Decimal | None:
         return in_force(self._profit_cap, on)[1]
+
+    def plausibility_ranges_on(self, on: date) -> dict[str, Any]:
+        """The plausibility ranges the agreement stated, in force on ``on`` (empty: the domain's defaults)."""
+        found = in_force(self._plausibility, on)[1]
+        return dict(found or {})
 
     def terms(self) -> AgreementTerms:
         """Every fact recorded, with its dates: what ``as_at`` reads, and what the read model keeps too."""

@@ -50,12 +50,16 @@ from domain.periods import financial_year_of, parse_financial_year
 from domain.settlement.pooled_budget import Capitation, PaymentMechanism
 
 __all__ = [
+    "ACTIVITY",
+    "ADJUSTMENT",
+    "ON_ACCOUNT",
     "ActivityRow",
     "PaymentLedger",
     "PaymentLine",
     "arrears_paid",
     "capitated_run",
     "check_month",
+    "line_kind",
     "month_end",
     "months_of",
     "provider_totals",
@@ -140,6 +144,23 @@ class PaymentLine:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> PaymentLine:
         return cls(**row)
+
+
+#: What a payment line pays: a month's priced activity, an adjustment for earlier months, or a sum on account.
+ACTIVITY, ADJUSTMENT, ON_ACCOUNT = "activity", "adjustment", "on account"
+
+
+def line_kind(mechanism: str, activity_month: str) -> str:
+    """What a recorded line of a run by ``mechanism`` pays (``PaymentLine.month`` is its ``activity_month``).
+
+    A rate run's line names the month of activity it pays, or is the
+    adjustment for earlier months (the only line that may carry arrears); a
+    capitated run's lines are fixed sums on account, never an adjustment,
+    whatever was delivered.
+    """
+    if PaymentMechanism(mechanism) is PaymentMechanism.CAPITATED:
+        return ON_ACCOUNT
+    return ACTIVITY if activity_month else ADJUSTMENT
 
 
 def provider_totals(lines: Iterable[PaymentLine]) -> dict[str, Decimal]:

@@ -286,7 +286,7 @@ def compute_clawback(
         return Clawback(provider, figures.total, figures.surplus, base, max_margin, ZERO, ZERO, share, ZERO, formula)
     permitted = EXACT.multiply(max_margin, base)
     excess = EXACT.subtract(figures.surplus, permitted)
-    amount = round_money(EXACT.multiply(max(excess, Decimal(0)), share))
+    amount = round_money(EXACT.multiply(max(excess, Decimal(0)), share))  # rounded once, from the exact excess
     margin = EXACT.divide(figures.surplus, base).quantize(Decimal("0.0001"), context=EXACT)
     what = "total" if MarginBasis(basis) is MarginBasis.TOTAL else "cost (total − surplus)"
     formula = (
@@ -299,9 +299,12 @@ def compute_clawback(
         formula += (
             f"excess {format_gbp(round_money(excess))} × clawback share {format_percent(share)} = {format_gbp(amount)}"
         )
+    # The line shows permitted and excess to the penny, as money is shown (the formula too); the amount above was
+    # computed from the exact excess, so nothing is rounded twice.
     return Clawback(
-        provider, figures.total, figures.surplus, base, max_margin, permitted, excess, share, amount, formula
-    )
+        provider, figures.total, figures.surplus, base, max_margin, round_money(permitted), round_money(excess), share,
+        amount, formula,
+    )  # fmt: skip
 
 
 def _split(amount: Decimal, weights: Mapping[str, Decimal], what: str) -> dict[str, Decimal]:

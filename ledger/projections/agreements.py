@@ -418,6 +418,10 @@ class AgreementsProjection(Projection):
     def living_wage_set(self, conn: Connection, e: Agreement.LivingWageCommitmentSet, position: int) -> None:
         self._setting(conn, e, position, "living-wage", commitment_text(e.commitment()))
 
+    @handles(Agreement.PlausibilityRangesSet)
+    def plausibility_ranges_set(self, conn: Connection, e: Agreement.PlausibilityRangesSet, position: int) -> None:
+        """Its line in the history only: the ranges are read where they apply (the cost returns read model)."""
+
     @handles(Agreement.ProfitCapSet)
     def profit_cap_set(self, conn: Connection, e: Agreement.ProfitCapSet, position: int) -> None:
         self._setting(conn, e, position, "profit-cap", "none" if e.max_margin is None else str(e.max_margin))

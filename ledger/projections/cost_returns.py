@@ -6,15 +6,17 @@
   is explained; Real Living Wage flag).
 * ``cost_return_revisions``: every revision's volumes, totals, wage findings
   and plausibility findings (``domain/returns/plausibility.py``: those of the
-  filing alone, and the surplus margin against the agreement's profit cap,
-  worked out again when the cap changes), so an earlier revision stays readable after an amendment.
+  filing under the agreement's stated ranges, and the surplus margin against
+  its profit cap on the basis of the year's pool, worked out again when any
+  of them changes), so an earlier revision stays readable after an amendment.
 * ``cost_return_lines``: every revision's lines (amount, cost per contact
   hour, note); ``current`` marks the lines of the return's current revision.
 * ``cost_return_queries``: each query and its answer.
-* ``wage_floor_rates``, ``cost_return_commitments`` and
-  ``cost_return_profit_caps``: the admin's added wage floors and the
-  agreements' Real Living Wage commitments and profit caps, as this
-  projection has seen them. The findings depend on them, so when one changes the
+* ``wage_floor_rates``, ``cost_return_commitments``,
+  ``cost_return_profit_caps``, ``cost_return_plausibility_ranges`` and
+  ``cost_return_margin_bases``: the admin's added wage floors, the
+  agreements' Real Living Wage commitments, profit caps and plausibility
+  ranges, and each pool's margin basis, as this projection has seen them. The findings depend on them, so when one changes the
   affected returns' findings are worked out again *here, in event order*: the
   tables after any prefix of the history are the same whether caught up
   event by event or rebuilt, and never depend on another projection's
@@ -53,9 +55,9 @@ from sqlalchemy import (
 from domain.agreements.agreement import Agreement
 from domain.agreements.terms import LivingWageAdoption
 from domain.dated import in_force
-from domain.periods import parse_period
+from domain.periods import financial_year_of, parse_period
 from domain.returns.cost_return import CostReturn, ReturnStatus, return_status
-from domain.returns.filing import CostLine, CostReturnFiling
+from domain.returns.filing import CostLine, CostReturnFiling, Volume
 from domain.returns.plausibility import (
     DEFAULT_BOUNDS,
     PlausibilityBounds,
@@ -67,6 +69,7 @@ from domain.returns.plausibility import (
 from domain.returns.unit_costs import unit_costs
 from domain.returns.wage_checks import FindingKind, check_lowest_pay
 from domain.returns.wage_floors import Floor, FloorRow, WageFloors, WageFloorTable, commitment_floor
+from domain.settlement.pooled_budget import MarginBasis, PooledBudget
 from ledger.projections.base import Projection, handles
 from ledger.projections.columns import ExactDecimal
 
@@ -213,6 +216,26 @@ cost_return_profit_caps = Table(
     Column("max_margin", ExactDecimal),  # None: no cap
 )
 
+#: Each pool's margin basis (its excess-surplus clawback's), by pool: the year's surplus finding is measured on it.
+cost_return_margin_bases = Table(
+    "cost_return_margin_bases",
+    metadata,
+    Column("pool_id", String(36), primary_key=True),
+    Column("agreement", String(63), nullable=False, index=True),
+    Column("financial_year", String(7), nullable=False),
+    Column("margin_basis", String(10), nullable=False),
+)
+
+#: Each agreement's stated plausibility ranges (``Agreement.PlausibilityRangesSet``), by date, as JSON text.
+cost_return_plausibility_ranges = Table(
+    "cost_return_plausibility_ranges",
+    metadata,
+    Column("position", Integer, primary_key=True),
+    Column("agreement_id", String(36), nullable=False, index=True),
+    Column("effective_from", Date, nullable=False),
+    Column("stated", Text, nullable=False),  # {"travel_minutes_highest": "45", "explanation_required": [...]}
+)
+
 cost_return_commitments = Table(
     "cost_return_commitments",
     metadata,
@@ -251,11 +274,43 @@ def _finding_data(finding: PlausibilityFinding) -> dict[str, Any]:
     }
 
 
-def _bounds(conn: Connection, agreement_id: str, on: date) -> PlausibilityBounds:
-    """The agreement's bounds on ``on``, as ``CostReturnUseCases.plausibility_bounds`` reads them."""
-    c = cost_return_profit_caps.c
+def _bounds(conn: Connection, agreement: str, agreement_id: str, on: date) -> PlausibilityBounds:
+    """The agreement's bounds on ``on``, as ``CostReturnUseCases.plausibility_bounds`` reads them: its profit cap,
+    on the margin basis of the pool of ``on``'s financial year, and the ranges it states."""
+    c, m, p = cost_return_profit_caps.c, cost_return_margin_bases.c, cost_return_plausibility_ranges.c
     rows = conn.execute(select(cost_return_profit_caps).where(c.agreement_id == agreement_id).order_by(c.position))
-    return bounds_for(in_force([(r.effective_from, r.max_margin) for r in rows], on)[1])
+    basis = conn.execute(
+        select(m.margin_basis).where((m.agreement == agreement) & (m.financial_year == str(financial_year_of(on))))
+    ).scalar()
+    ranges = conn.execute(
+        select(cost_return_plausibility_ranges).where(p.agreement_id == agreement_id).order_by(p.position)
+    )
+    stated = in_force([(r.effective_from, r.stated) for r in ranges], on)[1]
+    return bounds_for(
+        in_force([(r.effective_from, r.max_margin) for r in rows], on)[1], basis or MarginBasis.TOTAL,
+        None if stated is None else _stated(stated),
+    )  # fmt: skip
+
+
+def _stated(text: str) -> dict[str, Any]:
+    """Stated ranges as ``check_ranges`` gave them: Decimals from their exact text."""
+    return {k: v if k == "explanation_required" else Decimal(v) for k, v in json.loads(text).items()}
+
+
+def _filed(conn: Connection, revision: Any) -> CostReturnFiling:
+    """A revision's filing again, from its row and lines (what ``_revision`` stored), for findings under new bounds."""
+    ln = cost_return_lines.c
+    lines = conn.execute(
+        select(ln.line, ln.amount, ln.note)
+        .where((ln.return_id == revision.return_id) & (ln.revision == revision.revision))
+    ).all()
+    return CostReturnFiling.from_data({
+        "lines": {line: amount for line, amount, _ in lines},
+        "notes": {line: note for line, _, note in lines if note},
+        "volumes": {v.value: getattr(revision, v.value) for v in Volume},
+        "stated_total": revision.stated_total,
+        "prepared_on": revision.prepared_on,
+    })  # fmt: skip
 
 
 def _commitment_on(conn: Connection, agreement_id: str):  # type: ignore[no-untyped-def]
@@ -286,6 +341,8 @@ class CostReturnsProjection(Projection):
         wage_floor_rates,
         cost_return_commitments,
         cost_return_profit_caps,
+        cost_return_margin_bases,
+        cost_return_plausibility_ranges,
     )
 
     # -- helpers ------------------------------------------------------------------------------
@@ -377,7 +434,8 @@ class CostReturnsProjection(Projection):
         }
 
     def _check_wages(self, conn: Connection, return_ids: list[str]) -> None:
-        """Every revision's wage and surplus findings, again, from the floors, commitments and caps seen so far."""
+        """Every revision's wage and plausibility findings, again, from the floors, commitments, caps, stated
+        ranges and pool bases seen so far."""
         table = _table(conn)
         for return_id in return_ids:
             row = self._row(conn, return_id)
@@ -386,13 +444,14 @@ class CostReturnsProjection(Projection):
             def rlw_on(day: date, commitment_on: Any = commitment_on) -> Decimal | None:
                 return commitment_floor(table, commitment_on(day), day)
 
-            bounds = _bounds(conn, row.agreement_id, row.period_end)
+            bounds = _bounds(conn, row.agreement, row.agreement_id, row.period_end)
             r = cost_return_revisions.c
-            revisions = conn.execute(
-                select(r.revision, r.lowest_hourly_pay, r.surplus_percent_of_total).where(r.return_id == return_id)
-            ).all()
-            for number, pay, margin in revisions:
-                surplus = surplus_margin_finding(margin, bounds)
+            revisions = conn.execute(select(cost_return_revisions).where(r.return_id == return_id)).all()
+            for revision in revisions:
+                number, pay = revision.revision, revision.lowest_hourly_pay
+                margins = (revision.surplus_percent_of_total, revision.surplus_percent_of_cost)
+                surplus = surplus_margin_finding(*margins, bounds)
+                plausibility = [_finding_data(f) for f in filing_findings(_filed(conn, revision), bounds)]
                 findings = {
                     f.kind: f
                     for f in check_lowest_pay(pay, row.period_start, row.period_end, rlw_on, table.statutory_floor_on)
@@ -414,6 +473,7 @@ class CostReturnsProjection(Projection):
                         rlw_message=rlw.message if rlw else None,
                         no_floor_message=unknown.message if unknown else None,
                         surplus_finding=json.dumps(_finding_data(surplus)) if surplus else None,
+                        plausibility=json.dumps(plausibility),
                     )
                 )
             conn.execute(
@@ -559,6 +619,33 @@ class CostReturnsProjection(Projection):
             )
         )  # fmt: skip
         ids = conn.execute(select(cost_returns.c.id).where(cost_returns.c.agreement_id == agreement_id)).scalars()
+        self._check_wages(conn, list(ids))
+
+    @handles(Agreement.PlausibilityRangesSet)
+    def plausibility_ranges_set(self, conn: Connection, e: Agreement.PlausibilityRangesSet, position: int) -> None:
+        """The agreement's ranges: its returns' findings are worked out again under them."""
+        agreement_id = str(e.originator_id)
+        stated = {k: v if k == "explanation_required" else str(v) for k, v in e.stated().items()}
+        conn.execute(insert(cost_return_plausibility_ranges).values(
+            position=position, agreement_id=agreement_id, effective_from=e.envelope.effective_date,
+            stated=json.dumps(stated, sort_keys=True),
+        ))  # fmt: skip
+        ids = conn.execute(select(cost_returns.c.id).where(cost_returns.c.agreement_id == agreement_id)).scalars()
+        self._check_wages(conn, list(ids))
+
+    @handles(PooledBudget.SetUp, PooledBudget.Revised)
+    def pool_terms(self, conn: Connection, e: Any, position: int) -> None:
+        """A pool's margin basis: its year's returns' surplus findings are measured on it, so they are checked again."""
+        m, pool_id = cost_return_margin_bases.c, str(e.originator_id)
+        basis = MarginBasis(e.terms.get("margin_basis", MarginBasis.TOTAL)).value
+        if isinstance(e, PooledBudget.SetUp):
+            conn.execute(insert(cost_return_margin_bases).values(
+                pool_id=pool_id, agreement=e.agreement, financial_year=e.financial_year, margin_basis=basis,
+            ))  # fmt: skip
+        else:
+            conn.execute(update(cost_return_margin_bases).where(m.pool_id == pool_id).values(margin_basis=basis))
+        agreement = conn.execute(select(m.agreement).where(m.pool_id == pool_id)).scalar_one()
+        ids = conn.execute(select(cost_returns.c.id).where(cost_returns.c.agreement == agreement)).scalars()
         self._check_wages(conn, list(ids))
 
     @handles(Agreement.LivingWageCommitmentSet)

@@ -131,6 +131,7 @@ incentive_assessments = Table(
     Column("agreement", String(63), primary_key=True),
     Column("financial_year", String(7), primary_key=True),
     Column("run", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),  # the IncentiveAssessment's version at this run
     Column("total", ExactDecimal, nullable=False),
     Column("previous_total", ExactDecimal),
     Column("providers", Integer, nullable=False),
@@ -189,6 +190,7 @@ def _year_of(period: str) -> str:
 
 class IncentivesProjection(Projection):
     name = "incentives"
+    version = 2  # 2: an assessment run's aggregate version, for the settlement's reference
     tables = (
         kpi_result_sets,
         incentive_records,
@@ -286,7 +288,8 @@ class IncentivesProjection(Projection):
             previous_total = total(e.previous.values())
         conn.execute(
             insert(incentive_assessments).values(
-                agreement=agreement, financial_year=year, run=run, total=e.total, previous_total=previous_total,
+                agreement=agreement, financial_year=year, run=run, version=e.originator_version, total=e.total,
+                previous_total=previous_total,
                 providers=len(e.lines), paid_providers=sum(1 for line in e.lines if line["payment"] > 0),
                 basis=e.basis, effective_date=e.envelope.effective_date, reason=e.envelope.reason,
                 recorded_by=str(e.envelope.actor), recorded_at=e.timestamp, position=position,

@@ -3,7 +3,9 @@
 A command decides who may act before it reads (``ledger.authorisation``),
 and then needs the agreement's whole priced activity (a payment run, an
 incentive assessment, a settlement's inputs, an import's comparison with the
-visits already recorded). A view for a reader never returns these as they
+visits already recorded) or every provider's assessed incentives (a
+settlement's inputs; the settlement's and the reconciliation's views compare
+with them, for accountants only). A view for a reader never returns these as they
 are: the views in ``ledger/queries/<area>.py`` narrow them by an access
 first. The web app and the CLI never import this module
 (``tests/unit/test_architecture.py`` holds them to it).
@@ -33,6 +35,7 @@ from ledger.projections.activity import (
     settled_visits,
     visits,
 )
+from ledger.projections.incentives import incentive_assessment_lines, incentive_assessments, incentive_records
 
 
 @dataclass(frozen=True)
@@ -241,3 +244,51 @@ def by_provider(rows: list[ActivityRow], through_month: str | None = None) -> di
         if through_month is None or row.month <= through_month:
             totals[row.provider] = EXACT.add(totals.get(row.provider, ZERO), row.spend)
     return dict(sorted(totals.items()))
+
+
+@dataclass(frozen=True)
+class AssessedIncentives:
+    """The last run of a year's incentive assessment: each provider's payment, paid through the year's settlement.
+
+    The one answer to "what incentives does this agreement-year pay": the
+    settlement's inputs (a command, after catching the read model up), the
+    settlement's view (is an issued settlement out of date?) and the
+    reconciliation all ask here. ``payments`` lists only providers paid
+    something (a zero payment is no payment).
+    """
+
+    id: str  # the IncentiveAssessment aggregate
+    version: int  # its version at this run
+    run: int
+    effective_date: date
+    total: Decimal
+    payments: dict[str, Decimal]
+
+    def reference(self) -> dict[str, Any]:
+        """What a settlement records of the assessment it pays: which aggregate, version and run, and each payment."""
+        return {
+            "id": self.id, "version": self.version, "run": self.run, "assessed_on": self.effective_date,
+            "total": self.total, "payments": dict(self.payments),
+        }  # fmt: skip
+
+
+def assessed_incentives(engine: Engine, agreement: str, financial_year: str) -> AssessedIncentives | None:
+    """The year's incentive assessment as last run, from the incentives read model; None if none is recorded."""
+    a, ln, rec = incentive_assessments.c, incentive_assessment_lines.c, incentive_records.c
+    with engine.connect() as conn:
+        last = conn.execute(
+            select(rec.id, a.version, a.run, a.effective_date, a.total)
+            .join(incentive_records, (rec.agreement == a.agreement) & (rec.financial_year == a.financial_year))
+            .where((a.agreement == agreement) & (a.financial_year == financial_year) & (rec.kind == "assessment"))
+            .order_by(a.run.desc())
+            .limit(1)
+        ).first()
+        if last is None:
+            return None
+        paid = conn.execute(
+            select(ln.provider, ln.payment).where(
+                (ln.agreement == agreement) & (ln.financial_year == financial_year) & (ln.run == last.run)
+            )
+        ).all()
+    payments = {provider: payment for provider, payment in sorted(paid) if payment != 0}
+    return AssessedIncentives(last.id, last.version, last.run, last.effective_date, last.total, payments)

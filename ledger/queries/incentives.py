@@ -32,7 +32,6 @@ from ledger.jsonable import json_ready
 from ledger.projections.incentives import (
     incentive_assessment_lines,
     incentive_assessments,
-    incentive_records,
     incentive_schemes,
     kpi_result_log,
     kpi_results,
@@ -44,7 +43,6 @@ __all__ = [
     "incentive_assessment",
     "kpi_dashboard",
     "kpi_history",
-    "latest_assessed_payments",
     "scheme_sheet",
     "scheme_versions",
 ]
@@ -222,34 +220,3 @@ def incentive_assessment(
             row.update(total=None, previous_total=None, providers=None, paid_providers=None)
     return {**chosen, "lines": lines, "runs": runs}
 
-
-def latest_assessed_payments(engine: Engine, agreement: str, financial_year: str) -> dict[str, Any] | None:
-    """The last run of the year's assessment as the read model holds it, or None: what a settlement pays.
-
-    Its aggregate's id, run, effective date and each provider paid something
-    (a zero payment is no payment), for the settlement's view to compare with
-    what an issued settlement was computed from. Not for providers as it
-    stands: it names every provider's payment.
-    """
-    a, ln, rec = incentive_assessments.c, incentive_assessment_lines.c, incentive_records.c
-    with engine.connect() as conn:
-        last = conn.execute(
-            select(a.run, a.effective_date, rec.id)
-            .join(incentive_records, (rec.agreement == a.agreement) & (rec.financial_year == a.financial_year))
-            .where((a.agreement == agreement) & (a.financial_year == financial_year) & (rec.kind == "assessment"))
-            .order_by(a.run.desc())
-            .limit(1)
-        ).first()
-        if last is None:
-            return None
-        paid = conn.execute(
-            select(ln.provider, ln.payment).where(
-                (ln.agreement == agreement) & (ln.financial_year == financial_year) & (ln.run == last.run)
-            )
-        ).all()
-    return {
-        "id": last.id,
-        "run": last.run,
-        "effective_date": last.effective_date,
-        "payments": {provider: payment for provider, payment in sorted(paid) if payment != 0},
-    }

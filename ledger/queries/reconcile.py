@@ -13,7 +13,8 @@ so a figure that drifted in one place is caught against another:
    month's run against the lines of its payment statement.
 3. **settlement actual spend = priced activity + incentives**: the latest
    settlement's actual spend against priced activity as it stands and the
-   incentive payments of the assessment run the settlement references.
+   incentive payments of the year's latest assessment run
+   (``every_provider.assessed_incentives``, what the settlement's inputs read).
 4. **Σ provider balances + paid on account = commissioners' cost**: the
    settlement's balances with the payments the runs made, against the cost it
    puts on the commissioners.
@@ -40,10 +41,9 @@ from sqlalchemy import Engine
 
 from domain.checks import check_financial_year
 from domain.money import EXACT, ZERO, format_gbp, total
-from domain.settlement.payment_ledger import months_of
+from domain.settlement.payment_ledger import ACTIVITY, ADJUSTMENT, ON_ACCOUNT, months_of
 from ledger.authorisation import Access, accountants_only
-from ledger.queries.every_provider import activity_rows, by_provider
-from ledger.queries.incentives import latest_assessed_payments
+from ledger.queries.every_provider import activity_rows, assessed_incentives, by_provider
 from ledger.queries.settlements import (
     closed_year_paid,
     list_pools,
@@ -179,18 +179,24 @@ def reconcile(engine: Engine, access: Access, financial_year: str) -> dict[str, 
 
 
 def _months(found: _Year) -> list[dict[str, Any]]:
-    """Each month's priced activity as it stands and its run as paid: the month's own lines, adjustments, arrears."""
+    """Each month's priced activity as it stands and its run as paid, by what each line pays (``line_kind``).
+
+    The month's own lines, the adjustments for earlier months (with the
+    arrears they include) and sums paid on account under capitation, which
+    are no adjustment: they pay no month's activity and re-price nothing.
+    """
     shown = []
     for month in months_of(found.year):
         lines = [line for (m, _), s in found.statements.items() if m == month for line in s["lines"]]
-        adjustments = [line for line in lines if line["activity_month"] == ""]
+        adjustments = [line for line in lines if line["kind"] == ADJUSTMENT]
         shown.append({
             "month": month,
             "priced": found.priced_by_month[month],
             "paid": total(line["amount"] for line in lines),
-            "paid_for_the_month": total(line["amount"] for line in lines if line["activity_month"] != ""),
+            "paid_for_the_month": total(line["amount"] for line in lines if line["kind"] == ACTIVITY),
             "adjustments": total(line["amount"] for line in adjustments),
             "arrears_in_adjustments": total(line["arrears"] for line in adjustments),
+            "on_account": total(line["amount"] for line in lines if line["kind"] == ON_ACCOUNT),
         })  # fmt: skip
     return shown
 
@@ -200,7 +206,8 @@ def _priced_is_paid_and_due(found: _Year) -> Identity:
 
     An adjustment's arrears are part of its amount: shown, never added. A
     line that carries arrears outside an adjustment would count them twice,
-    and is named.
+    and an adjustment of £0.00 that claims arrears re-paid nothing at the new
+    rate: each is named.
     """
     name, left_label = "priced activity = paid on account + still due", "priced activity"
     right_label = "paid on account + still due"
@@ -219,8 +226,15 @@ def _priced_is_paid_and_due(found: _Year) -> Identity:
         f"{format_gbp(line['arrears'])} outside an adjustment: they would be counted twice"
         for (month, provider), s in sorted(found.statements.items())
         for number, line in enumerate(s["lines"], 1)
-        if line["arrears"] != 0 and line["activity_month"] != ""
+        if line["arrears"] != 0 and line["kind"] != ADJUSTMENT
     ]
+    differences.extend(
+        f"{provider}'s payment statement for {month}, line {number} ({line['label']}), is an adjustment of "
+        f"£0.00 that claims arrears {format_gbp(line['arrears'])}: it re-paid nothing, so it paid no arrears"
+        for (month, provider), s in sorted(found.statements.items())
+        for number, line in enumerate(s["lines"], 1)
+        if line["kind"] == ADJUSTMENT and line["amount"] == 0 and line["arrears"] != 0
+    )
     if position["priced_to_date"] != priced:
         differences.append(f"the pool's position has priced activity {format_gbp(position['priced_to_date'])}, "
                            f"the activity read model {format_gbp(priced)}")  # fmt: skip
@@ -266,17 +280,17 @@ def _actual_is_priced_and_incentives(
     right_label = "priced activity + incentives"
     if drafted is None:
         why = f"no settlement of {found.agreement} for {found.year} has been drafted"
-        assessed_now = latest_assessed_payments(engine, found.agreement, found.year)
+        assessed_now = assessed_incentives(engine, found.agreement, found.year)
         if assessed_now is not None:
-            why += (f"; the incentives of assessment run {assessed_now['run']}, "
-                    f"{format_gbp(total(assessed_now['payments'].values()))}, are paid through it")  # fmt: skip
+            why += (f"; the incentives of assessment run {assessed_now.run}, "
+                    f"{format_gbp(total(assessed_now.payments.values()))}, are paid through it")  # fmt: skip
         return _not_applicable(3, name, left_label, right_label, why)
     sequence, statement = drafted["sequence"], drafted["statement"]
     references = drafted["references"].get("incentives")  # text, in a settlement drafted before they were read
     referenced = references.get("assessments", []) if isinstance(references, dict) else []
     reference = referenced[-1] if referenced else None
-    latest = latest_assessed_payments(engine, found.agreement, found.year)
-    incentives: dict[str, Decimal] = dict(latest["payments"]) if latest is not None else {}
+    latest = assessed_incentives(engine, found.agreement, found.year)
+    incentives: dict[str, Decimal] = dict(latest.payments) if latest is not None else {}
     priced = total(found.priced.values())
     assessed_total = total(incentives.values())
     differences = []
@@ -290,7 +304,7 @@ def _actual_is_priced_and_incentives(
             ran = "no assessment run" if reference is None else f"assessment run {reference['run']}"
             differences.append(f"{provider}: settlement {sequence} includes incentives "
                                f"{format_gbp(position.get('incentives', ZERO))} ({ran}), the latest assessment "
-                               f"run {latest['run'] if latest else '-'} pays {format_gbp(incentives.get(provider, ZERO))}: "
+                               f"run {latest.run if latest else '-'} pays {format_gbp(incentives.get(provider, ZERO))}: "
                                "changed since, a re-settlement is due")  # fmt: skip
     for provider in sorted(set(found.priced) | set(incentives)):
         if provider not in statement["providers"]:
@@ -298,7 +312,7 @@ def _actual_is_priced_and_incentives(
                                f"{format_gbp(found.priced.get(provider, ZERO))} and incentives "
                                f"{format_gbp(incentives.get(provider, ZERO))}")  # fmt: skip
     differences.extend(note["note"] for note in drafted["out_of_date"])
-    which = "none assessed" if latest is None else f"assessment run {latest['run']}, the latest"
+    which = "none assessed" if latest is None else f"assessment run {latest.run}, the latest"
     parts = (("priced activity (activity read model)", priced), (f"incentives ({which})", assessed_total))
     right = EXACT.add(priced, assessed_total)
     return Identity(3, name, left_label, statement["actual"], right_label, right, parts, tuple(differences))

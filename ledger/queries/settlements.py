@@ -34,7 +34,7 @@ from domain.errors import NotAllowed, NotFound
 from domain.money import EXACT, ZERO, format_gbp, total
 from domain.periods import parse_financial_year
 from domain.settlement.gainshare import apply_cap, share_variance
-from domain.settlement.payment_ledger import check_month, months_of, run_rate_forecast, year_of_month
+from domain.settlement.payment_ledger import check_month, line_kind, months_of, run_rate_forecast, year_of_month
 from domain.settlement.pooled_budget import PoolTerms
 from domain.settlement.provider_view import provider_comparison, provider_statement
 from domain.settlement.settlement import Settlement, Signature, awaiting_approval
@@ -49,8 +49,7 @@ from ledger.projections.settlements import (
     year_ends,
 )
 from ledger.queries.agreements import contributions as agreement_contributions
-from ledger.queries.every_provider import activity_rows, by_provider, unpriced_visits
-from ledger.queries.incentives import latest_assessed_payments
+from ledger.queries.every_provider import activity_rows, assessed_incentives, by_provider, unpriced_visits
 
 FORECAST_METHOD = (
     "run rate: priced spend from April to the last month elapsed ÷ months elapsed × 12, "
@@ -118,8 +117,9 @@ def payment_statement(engine: Engine, access: Access, provider: str, month: str)
         "event_position": payment.position,
         "lines": [
             {
-                "label": r.label, "zone": r.zone, "service": r.service, "activity_month": r.activity_month,
-                "visits": r.visits, "payable_minutes": r.payable_minutes, "amount": r.amount, "arrears": r.arrears,
+                "label": r.label, "kind": line_kind(payment.mechanism, r.activity_month), "zone": r.zone,
+                "service": r.service, "activity_month": r.activity_month, "visits": r.visits,
+                "payable_minutes": r.payable_minutes, "amount": r.amount, "arrears": r.arrears,
                 "closed_year": r.closed_year,
             }  # fmt: skip
             for r in lines
@@ -378,7 +378,7 @@ def _shown(s: _Recorded, access: Access, out_of_date: list[dict[str, Any]]) -> d
     }
     own = only_provider(access)
     if own is not None:
-        # a note about one provider's figures (a closed year's late change) is that provider's alone
+        # a note about one provider's figures (a pending clawback, a closed year's late change) is that provider's
         view["out_of_date"] = [note for note in out_of_date if note.get("provider") in (None, own)]
         view["statement"] = provider_statement(statement, own)
         if s.comparison is not None:
@@ -457,17 +457,31 @@ def _out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
     """What was recorded after an issued settlement that changes its figures, each named; empty if nothing.
 
     An issued settlement never changes, so a later fact is settled by a
-    re-settlement. Two such facts are read here: an incentive assessment
-    whose last run pays other amounts than the settlement was computed from
-    (a run that changes no payment changes no figure), and, once the year is
-    closed, a provider's priced activity changed since (docs/year-end.md).
-    Each note names what changed and the re-settlement that includes it, if
-    one was drafted.
+    re-settlement. Read here: an incentive assessment whose last run pays
+    other amounts than the settlement was computed from (a run that changes
+    no payment changes no figure); the missing quarters of a provider whose
+    clawback was pending, now accepted; and, once the year is closed, a
+    provider's priced activity or cost returns changed since
+    (docs/year-end.md). Each note names what changed and the re-settlement
+    that includes it, if one was drafted.
     """
     if s.status != "issued":
         return []
-    return [*_incentives_out_of_date(engine, s), *_closed_year_out_of_date(engine, s),
-            *_closed_year_returns_out_of_date(engine, s)]  # fmt: skip
+    later = _later_settlements(engine, s)
+    return [*_incentives_out_of_date(engine, s, later), *_pending_clawbacks_out_of_date(engine, s, later),
+            *_closed_year_out_of_date(engine, s), *_closed_year_returns_out_of_date(engine, s)]  # fmt: skip
+
+
+def _later_settlements(engine: Engine, s: _Recorded) -> list[Any]:
+    """The year's settlements drafted after ``s``, not withdrawn, in order: re-settlements that may include a fact."""
+    c = settlements.c
+    with engine.connect() as conn:
+        return conn.execute(
+            select(c.sequence, c.status, c.inputs)
+            .where((c.agreement == s.agreement) & (c.financial_year == s.financial_year) & (c.sequence > s.sequence))
+            .where(c.status != "withdrawn")
+            .order_by(c.sequence)
+        ).all()
 
 
 def _closed_year_returns_out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
@@ -537,29 +551,63 @@ def _closed_year_out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any
     ]
 
 
-def _incentives_out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:
-    """An incentive assessment whose last run pays other amounts than the settlement was computed from."""
-    assessed = latest_assessed_payments(engine, s.agreement, s.financial_year)
-    if assessed is None or assessed["payments"] == dict(s.inputs["incentives"]):
+def _then(including: list[Any]) -> str:
+    if including:
+        return f"settlement {including[0].sequence} ({including[0].status}) includes it"
+    return "draft the settlement again: a re-settlement includes it"
+
+
+def _incentives_out_of_date(engine: Engine, s: _Recorded, later: list[Any]) -> list[dict[str, Any]]:
+    """The year's assessment if its last run pays other incentives (a run that changes no payment changes no figure)."""
+    assessed = assessed_incentives(engine, s.agreement, s.financial_year)
+    if assessed is None or assessed.payments == dict(s.inputs["incentives"]):
         return []
-    c = settlements.c
-    with engine.connect() as conn:
-        later = conn.execute(
-            select(c.sequence, c.status, c.inputs)
-            .where((c.agreement == s.agreement) & (c.financial_year == s.financial_year) & (c.sequence > s.sequence))
-            .where(c.status != "withdrawn")
-            .order_by(c.sequence)
-        ).all()
-    including = [r for r in later if dict(r.inputs["incentives"]) == assessed["payments"]]
+    including = [r for r in later if dict(r.inputs["incentives"]) == assessed.payments]
     what = (
-        f"the {s.financial_year} incentive assessment of {s.agreement} (run {assessed['run']}, effective "
-        f"{assessed['effective_date'].isoformat()}) pays other incentives than this settlement was computed from"
-    )
-    then = (
-        f"settlement {including[0].sequence} ({including[0].status}) includes it"
-        if including
-        else "draft the settlement again: a re-settlement includes it"
+        f"the {s.financial_year} incentive assessment of {s.agreement} (run {assessed.run}, effective "
+        f"{assessed.effective_date.isoformat()}) pays other incentives than this settlement was computed from"
     )
     return [
-        {"what": "incentive assessment", "id": assessed["id"], "run": assessed["run"], "note": f"{what}; {then}"}
+        {"what": "incentive assessment", "id": assessed.id, "run": assessed.run, "note": f"{what}; {_then(including)}"}
     ]
+
+
+def _pending_clawbacks_out_of_date(engine: Engine, s: _Recorded, later: list[Any]) -> list[dict[str, Any]]:
+    """Each provider whose clawback was pending (quarters missing) and whose year is now complete.
+
+    A pending clawback claws back nothing because the year was incomplete;
+    once the missing quarters (or the annual return) are accepted, the
+    clawback can be computed, so the settlement no longer states the year's
+    figures. A quarter accepted while others are still missing changes no
+    figure (the clawback stays pending), so it marks nothing. Read from the
+    cost returns read model: accepted, not a commissioner's in-house return.
+    """
+    if year_end(engine, s.agreement, s.financial_year) is not None:
+        return []  # a closed year: its returns' changes are named by _closed_year_returns_out_of_date
+    found = []
+    r = cost_returns.c
+    for provider, row in sorted(s.inputs.get("returns", {}).items()):
+        missing = list(row.get("missing", ()))
+        if not missing:
+            continue
+        with engine.connect() as conn:
+            accepted = set(
+                conn.execute(
+                    select(r.period).where(
+                        (r.agreement == s.agreement) & (r.provider == provider) & r.accepted_revision.is_not(None)
+                        & ~r.in_house & r.period.in_([*missing, s.financial_year])
+                    )
+                ).scalars()
+            )  # fmt: skip
+        if s.financial_year not in accepted and not set(missing) <= accepted:
+            continue
+        now = [f"the annual return for {s.financial_year}"] if s.financial_year in accepted else missing
+        complete = [x for x in later if provider in x.inputs.get("returns", {})]
+        including = [x for x in complete if not x.inputs["returns"][provider].get("missing")]
+        what = (
+            f"{provider}'s excess-surplus clawback was pending (returns for {', '.join(missing)} not accepted); "
+            f"{', '.join(now)} {'is' if len(now) == 1 else 'are'} accepted now, so the clawback can be computed"
+        )
+        found.append({"what": "cost returns", "provider": provider, "periods": missing,
+                      "note": f"{what}; {_then(including)}"})  # fmt: skip
+    return found

@@ -15,7 +15,7 @@ domain's own date rules (``domain/agreements/terms.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -238,3 +238,20 @@ class AgreementUseCases:
         return self._change_agreement(
             "set_profit_cap", envelope, agreement, payload, lambda a: a.set_profit_cap(envelope, max_margin)
         )
+
+    def set_plausibility_ranges(
+        self,
+        envelope: Envelope,
+        agreement: str,
+        ranges: Mapping[str, Decimal | str | None] | None = None,
+        explanation_required: Iterable[str] | None = None,
+    ) -> str:
+        """The plausibility ranges the agreement states for its returns (``domain.returns.plausibility.RANGES``)
+        and the findings that need an explanation before acceptance; whatever it does not state keeps the default."""
+        stated = {name: value for name, value in (ranges or {}).items() if value is not None}
+        kinds = None if explanation_required is None else list(explanation_required)
+        payload = {"ranges": {k: str(v) for k, v in sorted(stated.items())}, "explanation_required": kinds}
+        return self._change_agreement(
+            "set_plausibility_ranges", envelope, agreement, payload,
+            lambda a: a.set_plausibility_ranges(envelope, stated, kinds),
+        )  # fmt: skip

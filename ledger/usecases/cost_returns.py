@@ -39,11 +39,12 @@ from domain.agreements.agreement import Agreement
 from domain.envelope import Envelope
 from domain.errors import Conflict, RuleBroken
 from domain.organisations.organisation import OrganisationKind
-from domain.periods import Period
+from domain.periods import Period, financial_year_of
 from domain.returns.cost_return import CostReturn, check_period
 from domain.returns.filing import CostLine, CostReturnFiling, Volume
 from domain.returns.plausibility import PlausibilityBounds, bounds_for
 from domain.returns.wage_floors import Floor, WageFloors, WageFloorTable
+from domain.settlement.pooled_budget import MarginBasis, PooledBudget
 from ledger.application import Ledger
 from ledger.authorisation import authorise
 from ledger.files.cost_returns import parse_cost_return
@@ -260,9 +261,15 @@ class CostReturnUseCases:
         )  # fmt: skip
 
     def plausibility_bounds(self, cost_return: CostReturn) -> PlausibilityBounds:
-        """The bounds a return is checked against: the agreement's profit cap on the period's last day."""
+        """The bounds a return is checked against: the agreement's profit cap on the period's last day, measured
+        on the margin basis of the pool of the period's financial year (as its clawback measures it), and the
+        plausibility ranges the agreement states then (the rest are the domain's defaults)."""
         agreement = self.records.agreement(cost_return.agreement)
-        return bounds_for(agreement.max_profit_margin_on(cost_return.period.end))
+        year = str(financial_year_of(cost_return.period.end))
+        pool: PooledBudget | None = self.records.find(PooledBudget.create_id(cost_return.agreement, year))
+        basis = MarginBasis.TOTAL if pool is None else pool.terms.margin_basis
+        end = cost_return.period.end
+        return bounds_for(agreement.max_profit_margin_on(end), basis, agreement.plausibility_ranges_on(end))
 
     def reject_cost_return(
         self, envelope: Envelope, agreement: str, provider: str, period: Period | str, reasons: Iterable[str] | str

@@ -358,30 +358,6 @@ class IncentiveUseCases:
 
         return self.ledger._execute("assess_incentives", payload, envelope, build)
 
-    # -- what a settlement pays ----------------------------------------------------------------------
-
-    def assessed_payments(self, agreement: str, financial_year: str) -> tuple[dict[str, Decimal], list[dict[str, Any]]]:
-        """Each provider's incentive payment for the year, as last assessed, and a reference to the assessment.
-
-        Assessed payments are paid through the year's settlement (no agreement
-        states that they are paid on account), so the settlement asks here: the
-        last run of the year's ``IncentiveAssessment``, read from the ledger
-        itself (a settlement is issued against exactly what is recorded, never
-        a read model that may lag). Only providers paid something are listed;
-        the reference names the assessment's id, version, run and total, and
-        each payment. No assessment: no payments and no reference.
-        """
-        year = check_financial_year(financial_year)
-        assessment: IncentiveAssessment | None = self.records.find(IncentiveAssessment.create_id(agreement, year))
-        if assessment is None:
-            return {}, []
-        payments = {line.provider: line.payment for line in assessment.lines if line.payment != 0}
-        reference = {
-            "id": str(assessment.id), "version": assessment.version, "run": assessment.run,
-            "assessed_on": assessment.assessed_on, "total": assessment.total, "payments": dict(sorted(payments.items())),
-        }  # fmt: skip
-        return dict(sorted(payments.items())), [json_ready(reference)]
-
 
 def _text(value: object) -> str | None:
     return None if value is None else str(value)

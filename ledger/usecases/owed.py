@@ -26,7 +26,7 @@ from ledger.persistence.history import read_events
 from ledger.queries import every_provider
 from ledger.records import Records
 
-__all__ = ["BackdatedReview", "backdated_review", "owed"]
+__all__ = ["BackdatedReview", "backdated_review", "decision_position", "owed"]
 
 
 @dataclass(frozen=True)
@@ -44,19 +44,26 @@ class BackdatedReview:
         return self.window_end + timedelta(days=1)
 
 
+def decision_position(ledger: Ledger, review: RateReview) -> int:
+    """Where the review's decision stands in the history: what was recorded before it was priced at the old rates.
+
+    The activity read model re-prices backdated visits when the decision is
+    recorded, so the old card and the payments made at the old prices are
+    those recorded before this position, whatever dates they state.
+    """
+    events = read_events(ledger.recorder, ledger.mapper, topics=[RateReview.Decided.TOPIC], aggregate_id=review.id)
+    return events[0].position
+
+
 def _card_before(ledger: Ledger, records: Records, review: RateReview) -> RateCard | None:
     """The agreement's rate card as it stood just before the review's decision was recorded."""
-    decided = [
-        r.position
-        for r in read_events(ledger.recorder, ledger.mapper, topics=[RateReview.Decided.TOPIC], limit=10**6)
-        if r.aggregate_id == review.id
-    ]
+    decided = decision_position(ledger, review)
     card_id = RateCard.create_id(review.agreement)
     topics = [RateCard.Created.TOPIC, RateCard.RatePublished.TOPIC, RateCard.RateWithdrawn.TOPIC]
     before = [
         r.version
         for r in read_events(ledger.recorder, ledger.mapper, topics=topics, aggregate_id=card_id, limit=10**6)
-        if r.position < decided[0]
+        if r.position < decided
     ]
     return records.at_version(card_id, max(before)) if before else None
 

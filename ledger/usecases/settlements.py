@@ -23,7 +23,9 @@ place (``settlement_inputs``) with a reference to where each came from:
   is never clawed back from);
 * incentive payments per provider, as the year's incentive assessment last
   assessed them (``IncentiveAssessment``, by id, version and run, with each
-  payment), asked of the incentives area (``IncentiveUseCases``). Assessed
+  payment), from the incentives read model brought up to date
+  (``every_provider.assessed_incentives``, the one query the settlement's
+  view and the reconciliation compare with too). Assessed
   incentives are paid *through the settlement*: they are part of the year's
   actual spend and of each provider's balance. (No agreement term says they
   are paid on account instead; if one is added, such payments would reach
@@ -80,8 +82,7 @@ from ledger.persistence.history import read_events
 from ledger.queries import every_provider
 from ledger.queries import settlements as views
 from ledger.records import Records
-from ledger.usecases.incentives import IncentiveUseCases
-from ledger.usecases.owed import backdated_review, owed
+from ledger.usecases.owed import backdated_review, decision_position, owed
 
 __all__ = ["SettlementUseCases"]
 
@@ -90,12 +91,11 @@ OPEN = (SettlementStatus.DRAFT, SettlementStatus.REVIEWED, SettlementStatus.APPR
 
 class SettlementUseCases:
     """The pool refers to agreements (contributions, awards, profit cap); settlements read priced activity
-    and ask the incentives area what the year's assessment pays."""
+    and the year's assessed incentives from the read models, brought up to date first."""
 
-    def __init__(self, ledger: Ledger, records: Records, incentives: IncentiveUseCases):
+    def __init__(self, ledger: Ledger, records: Records):
         self.ledger = ledger
         self.records = records
-        self.incentives = incentives
 
     # -- the pooled budget -------------------------------------------------------------------------
 
@@ -227,12 +227,22 @@ class SettlementUseCases:
         before the decision paid at the old rate (later runs paid the new
         price), each visit by ``ledger.usecases.owed`` — the arrears command's
         own sum — less what earlier adjustments identified. None without a
-        decided, backdated review.
+        decided, backdated review. "Before" is the order of recording, not the
+        dates stated: the activity read model re-prices when the decision is
+        recorded, so a run recorded after it with an earlier date paid the new
+        price (its months owe nothing, and an adjustment of £0.00 never
+        claims arrears), and one recorded before it with a later date paid
+        the old.
         """
         review: RateReview | None = self.records.find(RateReview.create_id(agreement, year))
         if review is None or review.decision is None or not review.is_backdated():
             return {}, ""
-        paid_at_old = [run.month for run in record.runs if run.paid_on < review.decision.decided_on]
+        decided = decision_position(self.ledger, review)
+        recorded = read_events(
+            self.ledger.recorder, self.ledger.mapper, topics=[PaymentLedger.RunRecorded.TOPIC],
+            aggregate_id=record.id, limit=10**6,
+        )  # fmt: skip
+        paid_at_old = [run.month for run, event in zip(record.runs, recorded) if event.position < decided]
         if not paid_at_old:
             return {}, ""
         try:
@@ -384,7 +394,7 @@ class SettlementUseCases:
     def settlement_inputs(self, agreement: str, financial_year: str) -> tuple[SettlementInputs, dict[str, Any]]:
         """Every figure the year's settlement is computed from, by value, and where each came from."""
         year = check_financial_year(financial_year)
-        self.ledger.projections.bring_up_to_date("activity", purpose="computing the settlement's figures")
+        self.ledger.projections.bring_up_to_date("activity", "incentives", purpose="computing the settlement's figures")
         found = self.records.agreement(agreement)
         pool = self.pooled_budget(agreement, year)
         terms = pool.terms
@@ -395,7 +405,9 @@ class SettlementUseCases:
         year_end = parse_financial_year(year).end
         max_margin = found.max_profit_margin_on(year_end)
         returns, return_refs = self.accepted_returns(agreement, year) if max_margin is not None else ({}, [])
-        incentives, incentive_refs = self.incentives.assessed_payments(agreement, year)
+        assessed = every_provider.assessed_incentives(self.ledger.read_engine, agreement, year)
+        incentives = {} if assessed is None else assessed.payments
+        incentive_refs = [] if assessed is None else [assessed.reference()]
         paid = {} if record is None else record.paid()
         closed = self._closed_year_reference(agreement, year, activity)
         if closed is not None:

@@ -147,6 +147,11 @@ def record_extreme_history(book, tmp_path: Path) -> None:  # noqa: PLR0915 - one
     a.set_payment_basis(by(me, EARLIEST_DATE), EDGE, "planned")
     a.set_living_wage_commitment(by(me, EARLIEST_DATE), EDGE, True, [(LATEST_DATE, MAX_HOURLY_RATE)])
     a.set_profit_cap(by(me, EARLIEST_DATE), EDGE, "1")
+    a.set_plausibility_ranges(
+        by(me, EARLIEST_DATE), EDGE,
+        {"contact_hours_tolerance_percent": "100", "travel_minutes_lowest": "0", "travel_minutes_highest": "600"},
+        ["pay-below-lowest", "contact-hours", "travel-minutes", "surplus-margin"],
+    )  # fmt: skip
 
     # -- rates and wage floors
     r = book.rates

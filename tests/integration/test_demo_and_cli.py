@@ -25,12 +25,14 @@ from ledger.usecases.organisations import OrganisationUseCases
 from tests.support import ok_json
 
 DEMO_CODES = sorted(o.code for o in ORGANISATIONS)
-#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 133 = 130 + Wirral's 2019-20
-#: incentive scheme, its KPI results file and its assessment (demo.wirral_incentives).
-DEMO_COMMANDS = 133
-#: Some commands record several events; the settlement demo adds a pool, activity and payments. 230 = 212 + the
-#: scheme (1) + the KPI results (4 providers × (opened + 3 results) = 16) + the assessment (1).
-DEMO_EVENTS = 230
+#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 166 = 130 + Wirral's 2019-20
+#: incentive scheme, its KPI results file and its assessment (demo.wirral_incentives) + Q2 to Q4 returns of the
+#: five providers whose Q1 was accepted (demo.returns.LATER_QUARTERS: 3 × (5 filed + 5 accepted + 1 explained)).
+DEMO_COMMANDS = 166
+#: Some commands record several events; the settlement demo adds a pool, activity and payments. 278 = 212 + the
+#: scheme (1) + the KPI results (4 providers × (opened + 3 results) = 16) + the assessment (1) + the later
+#: quarters (3 × (5 × (drafted + submitted + accepted) + 1 explained) = 48).
+DEMO_EVENTS = 278
 
 
 def test_loading_the_demo_twice_records_it_once(book):

@@ -21,6 +21,7 @@ from domain.envelope import SYSTEM
 from domain.incentives.incentive_assessment import IncentiveAssessment
 from ledger.authorisation import access_for
 from ledger.queries import settlements as views
+from ledger.queries.every_provider import assessed_incentives
 from tests.integration.settlement_setup import check_settlements_read_as_recorded
 
 
@@ -56,13 +57,18 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
     assert s["provider_amount"] == D("250000.00") and s["provider_amount_uncapped"] > D("250000.00")
     assert sum(x["share"] for x in s["providers"].values()) == D("250000.00")
     assert sum(x["cost"] for x in s["commissioners"].values()) == s["commissioner_cost"]
-    # The demo accepts only 2019-20-Q1 returns, so no quarter stands for the year: each provider's clawback is
-    # pending, naming the three quarters still to be accepted, and nothing is clawed back yet (it was computed
-    # from Q1 alone before).
-    assert s["clawbacks"] and all(c["pending"] and c["amount"] == 0 for c in s["clawbacks"])
-    pending = [step for step in s["steps"] if step["label"] == "excess surplus clawback (pending)"]
-    assert len(pending) == len(s["clawbacks"]) and s["clawback_total"] == 0
-    assert all(step["formula"].startswith("pending: returns for 2019-20-Q2, Q3, Q4 not accepted") for step in pending)
+    # The five providers whose Q1 return was accepted have all four quarters accepted (demo.returns.LATER_QUARTERS),
+    # so each clawback is computed for the whole year, none pending (Aspire's Q1 is queried: no accepted return,
+    # no line). Premier Care: 4 × 45,500 h × £19.53 = £3,554,460.00, surplus 4 × 45,500 × £0.70 = £127,400.00
+    # (3.58%); permitted 3% = £106,633.80; excess £20,766.20 × 50% = £10,383.10. The others are within 3%.
+    clawbacks = {c["provider"]: c for c in s["clawbacks"]}
+    assert sorted(clawbacks) == ["carewatch", "community-caring", "haven-care", "premier-care", "professional-carers"]
+    assert not any(c["pending"] for c in clawbacks.values())
+    premier = clawbacks["premier-care"]
+    assert (premier["total"], premier["surplus"], premier["amount"]) == (D("3554460.00"), D("127400.00"), D("10383.10"))
+    assert all(c["amount"] == 0 for p, c in clawbacks.items() if p != "premier-care")
+    assert s["clawback_total"] == D("10383.10")
+    assert not [step for step in s["steps"] if step["label"] == "excess surplus clawback (pending)"]
     assert check_settlements_read_as_recorded(book, WIRRAL, DEMO_YEAR) == 1
 
 
@@ -75,6 +81,6 @@ def test_without_activity_the_pool_scheme_and_kpi_results_are_set_up_but_nothing
         "openbook:agreement.profit-cap-set", "openbook:pooled-budget.set-up", "openbook:incentive-scheme.defined",
     ]  # fmt: skip
     assert {topic.rsplit(".", 1)[0] for topic in recorded[3:]} == {"openbook:kpi-results"}  # 4 providers × 3 KPIs
-    assert book.incentives.assessed_payments(WIRRAL, DEMO_YEAR) == ({}, [])
+    assert assessed_incentives(book.read_engine, WIRRAL, DEMO_YEAR) is None
     assert book.settlements.pooled_budget(WIRRAL, DEMO_YEAR).terms.gain_cap == D("250000.00")
     assert book.settlements.settlements(WIRRAL, DEMO_YEAR) == []

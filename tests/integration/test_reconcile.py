@@ -19,7 +19,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import insert, literal, select, update
 
@@ -30,10 +30,12 @@ from ledger.authorisation import access_for, provider_access
 from ledger.projections.activity import activity_totals
 from ledger.projections.incentives import incentive_assessment_lines, incentive_assessments
 from ledger.projections.settlements import pooled_budgets, settlements
+from ledger.queries import settlements as views
 from ledger.queries.reconcile import reconcile
 from tests.integration.agreement_setup import on
 from tests.integration.settlement_setup import (
     BANDS,
+    CCG_ACCOUNTANT,
     COUNCIL_ACCOUNTANT,
     POSTCODES,
     YEAR,
@@ -42,7 +44,7 @@ from tests.integration.settlement_setup import (
     setup,
     visits,
 )
-from tests.support import ok_json
+from tests.support import ledger_property, ok_json
 
 WIRRAL = "wirral-homecare"
 HEREFORDSHIRE = "herefordshire-hlah"
@@ -227,7 +229,125 @@ def backdated_review(book, decided: date) -> None:
     book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, decided, "arrears"), WIRRAL, REVIEW_YEAR)
 
 
-@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def review_year_pool(book) -> None:
+    """Wirral with a £520.00 pool for 2020-21 (the council £312.00, the CCG £208.00), paid by rate."""
+    setup(book)
+    for commissioner, share in (("wirral-council", "312.00"), ("wirral-ccg", "208.00")):
+        book.agreements.set_contribution(on(date(2020, 4, 1), "pool"), WIRRAL, commissioner, REVIEW_YEAR, D(share))
+    book.settlements.set_pooled_budget(
+        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "section 75 pool"), WIRRAL, REVIEW_YEAR, target="520.00", bands=BANDS
+    )
+
+
+def run(book, month: str, day: date) -> dict:
+    return book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, day, "run"), WIRRAL, month)
+
+
+def test_a_run_recorded_after_the_review_paid_the_new_price_so_no_adjustment_claims_its_arrears(book, tmp_path):
+    """The review is recorded first; April's run, recorded after it, states an earlier date (10 May < 15 May).
+
+    The activity read model re-priced April when the decision was recorded, so April's run paid £16.40 a visit:
+    nothing is owed. (Before, runs were taken as paid at the old rate by their stated date, and May's run carried
+    an adjustment of £0.00 "of which arrears £1.60 and other changes -£1.60".)
+    """
+    review_year_pool(book)
+    import_visits(book, tmp_path, "april.csv", visits("premier-care", "zone-1", "2020-04", 2), date(2020, 5, 3))
+    backdated_review(book, date(2020, 5, 15))
+    assert run(book, "2020-04", date(2020, 5, 10))["total"] == "32.80"  # 2 × £16.40: the new price
+    import_visits(book, tmp_path, "may.csv", visits("premier-care", "zone-1", "2020-05", 1), date(2020, 6, 3))
+    may = run(book, "2020-05", date(2020, 6, 10))
+    assert [(line["label"], line["amount"], line["arrears"]) for line in may["lines"]] == [
+        ("priced activity 2020-05: standard in zone-1", "16.40", "0.00"),
+    ]
+    found = reconcile(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), REVIEW_YEAR)
+    assert statuses(found)[:2] == ["holds", "holds"]
+    assert [(m["adjustments"], m["arrears_in_adjustments"]) for m in found["months"][:2]] == [(0, 0), (0, 0)]
+
+
+def test_a_run_recorded_before_the_review_paid_the_old_price_whatever_date_it_states(book, tmp_path):
+    """April and May are run (May's run stating 10 June), then the review is recorded, decided 5 June.
+
+    Both runs paid £15.60 a visit, so June's adjustment includes the arrears of April's 2 and May's 3 visits
+    (5 × £0.80): before, May's run (dated after the decision) was taken as paid at the new price, and the
+    adjustment of £4.00 named arrears of £1.60 and "other changes" of £2.40 that were arrears too.
+    """
+    review_year_pool(book)
+    import_visits(book, tmp_path, "april.csv", visits("premier-care", "zone-1", "2020-04", 2), date(2020, 5, 3))
+    run(book, "2020-04", date(2020, 5, 10))
+    import_visits(book, tmp_path, "may.csv", visits("premier-care", "zone-1", "2020-05", 3), date(2020, 6, 1))
+    assert run(book, "2020-05", date(2020, 6, 10))["total"] == "46.80"  # 3 × £15.60: the old price
+    backdated_review(book, date(2020, 6, 5))
+    import_visits(book, tmp_path, "june.csv", visits("premier-care", "zone-1", "2020-06", 1), date(2020, 7, 1))
+    june = run(book, "2020-06", date(2020, 7, 10))
+    [adjustment] = [line for line in june["lines"] if line["month"] == ""]
+    assert (adjustment["amount"], adjustment["arrears"]) == ("4.00", "4.00")
+    found = reconcile(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), REVIEW_YEAR)
+    assert statuses(found)[:2] == ["holds", "holds"]
+    assert found["months"][2]["arrears_in_adjustments"] == D("4.00") == found["months"][2]["adjustments"]
+
+
+def test_capitated_sums_on_account_are_not_adjustments(book, tmp_path):
+    """Under capitation each run pays fixed sums on account (premier £150.00, haven £80.00 a month): the months
+    show them on account, with no adjustment (before, every capitated line was shown as one)."""
+    setup(book)
+    book.settlements.set_pooled_budget(
+        by(COUNCIL_ACCOUNTANT, date(2019, 4, 1), "section 75 pool"), WIRRAL, YEAR, target="520.00", bands=BANDS,
+        mechanism="capitated", capitation=[("premier-care", "zone-1", "150.00"), ("haven-care", "zone-3", "80.00")],
+    )  # fmt: skip
+    rows = [*visits("premier-care", "zone-1", "2019-04", 10), *visits("haven-care", "zone-3", "2019-04", 5)]
+    import_visits(book, tmp_path, "april.csv", rows)
+    for month, day in (("2019-04", date(2019, 4, 30)), ("2019-05", date(2019, 5, 31))):
+        book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, day, "capitation"), WIRRAL, month)
+    found = reconcile(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), YEAR)
+    assert statuses(found) == ["holds", "holds", "not applicable", "not applicable"]
+    assert [(m["paid"], m["paid_for_the_month"], m["adjustments"], m["on_account"]) for m in found["months"][:2]] == [
+        (D("230.00"), 0, 0, D("230.00")), (D("230.00"), 0, 0, D("230.00")),
+    ]  # fmt: skip
+    paid, arrears, due = (part["amount"] for part in identity(found, 1)["parts"])
+    assert (identity(found, 1)["left"]["amount"], paid, arrears, due) == (D("234.00"), D("460.00"), 0, D("-226.00"))
+
+
+YEAR_END = date(2021, 3, 31)
+
+
+def incentive_scheme(book) -> None:
+    """One KPI (missed visits, lower is better, 0.5 per 1,000) and a scheme paying £2.50 an hour of reduction beyond
+    5% of a fixed baseline (premier-care 12 h, haven-care 9 h), only if every KPI is met."""
+    book.agreements.define_kpi(on(date(2020, 4, 1), "KPIs"), WIRRAL, "missed-visits", "Missed visits",
+                               "missed visits per 1,000 planned", "0.5", "lower-is-better")  # fmt: skip
+    book.incentives.set_incentive_scheme(
+        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "incentive model"), WIRRAL, from_year=REVIEW_YEAR,
+        baseline="fixed", fixed_baselines={"premier-care": "12", "haven-care": "9"},
+        minimum_reduction="0.05", payment_per_hour="2.50",
+    )  # fmt: skip
+
+
+def kpi_results(book, met: tuple[bool, bool], day: date) -> None:
+    for provider, ok in zip(("premier-care", "haven-care"), met, strict=True):
+        book.incentives.record_kpi_result(by(COUNCIL_ACCOUNTANT, day), WIRRAL, provider, REVIEW_YEAR,
+                                          "missed-visits", D("0.3") if ok else D("0.9"), "ECM report")  # fmt: skip
+
+
+def assess(book, day: date) -> dict | None:
+    """The year's assessment, or None when there is nothing to assess (no activity: refused, nothing recorded)."""
+    try:
+        return book.incentives.assess_incentives(by(COUNCIL_ACCOUNTANT, day, "assessment"), WIRRAL, REVIEW_YEAR)
+    except RuleBroken:
+        return None
+
+
+def draft_and_maybe_issue(book, day: date, issue: bool) -> int:
+    drafted = book.settlements.draft_settlement(by(COUNCIL_ACCOUNTANT, day, "year end"), WIRRAL, REVIEW_YEAR)
+    sequence = drafted["sequence"]
+    if issue:
+        book.settlements.review_settlement(by(CCG_ACCOUNTANT, day), WIRRAL, REVIEW_YEAR, sequence)
+        for accountant in (COUNCIL_ACCOUNTANT, CCG_ACCOUNTANT):
+            book.settlements.approve_settlement(by(accountant, day), WIRRAL, REVIEW_YEAR, sequence)
+        book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, day, "signed off"), WIRRAL, REVIEW_YEAR, sequence)
+    return sequence
+
+
+@ledger_property()
 @given(
     months=st.lists(
         st.tuples(
@@ -240,20 +360,31 @@ def backdated_review(book, decided: date) -> None:
         max_size=3,
     ),
     review_after=st.one_of(st.none(), st.integers(min_value=0, max_value=2)),  # the month after whose run it falls
-    settle=st.booleans(),
+    review_recorded_first=st.booleans(),  # recorded before that run, which states an earlier date (10th < 15th)
+    met=st.tuples(st.booleans(), st.booleans()),  # each provider's KPI met, as first recorded
+    assessed=st.sampled_from(["never", "before the settlement", "after the settlement"]),
+    settle=st.sampled_from(["no", "draft", "issue"]),
+    corrected_kpi=st.booleans(),  # premier-care's KPI result corrected (flipped) and the year re-assessed
+    resettle=st.booleans(),  # a settlement drafted again after the last assessment
 )
-@example(months=[(2, 1, 0, True), (0, 0, 0, True)], review_after=0, settle=True)  # April's arrears paid in May
-def test_every_identity_holds_after_any_imports_corrections_reviews_runs_and_settlement(
-    fresh_book, tmp_path_factory, months, review_after, settle
+@example(months=[(2, 1, 0, True), (0, 0, 0, True)], review_after=0, review_recorded_first=False, met=(True, True),
+         assessed="never", settle="draft", corrected_kpi=False, resettle=False)  # April's arrears paid in May  # fmt: skip
+@example(months=[(2, 0, 0, True), (1, 0, 0, True)], review_after=0, review_recorded_first=True, met=(True, True),
+         assessed="never", settle="no", corrected_kpi=False, resettle=False)  # April's run paid the new price  # fmt: skip
+@example(months=[(1, 1, 0, True)], review_after=None, review_recorded_first=False, met=(True, True),
+         assessed="after the settlement", settle="issue", corrected_kpi=False, resettle=True)  # re-settled  # fmt: skip
+def test_every_identity_holds_or_is_named_after_any_imports_corrections_reviews_runs_assessments_and_settlements(
+    fresh_book, tmp_path_factory, months, review_after, review_recorded_first, met, assessed, settle, corrected_kpi,
+    resettle,
 ):
+    """Random sequences of the year's facts, each recorded as a user would; then every identity holds or each of its
+    differences is named: a settlement drafted before the latest assessment changed its payments (and not drafted
+    again) differs by exactly the incentives it does not include, named per provider (and, once issued, as out of
+    date), never silently."""
     book = fresh_book()
     tmp_path = tmp_path_factory.mktemp("visits")
-    setup(book)
-    for commissioner, share in (("wirral-council", "312.00"), ("wirral-ccg", "208.00")):
-        book.agreements.set_contribution(on(date(2020, 4, 1), "pool"), WIRRAL, commissioner, REVIEW_YEAR, D(share))
-    book.settlements.set_pooled_budget(
-        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "section 75 pool"), WIRRAL, REVIEW_YEAR, target="520.00", bands=BANDS
-    )
+    review_year_pool(book)
+    incentive_scheme(book)
     imported, uncorrected = 0, []
     for number, (premier, haven, corrected, run) in enumerate(months):
         month = f"2020-{number + 4:02d}"
@@ -264,21 +395,64 @@ def test_every_identity_holds_after_any_imports_corrections_reviews_runs_and_set
             import_visits(book, tmp_path, f"{month}.csv", [*rows, *fixes], date(2020, number + 5, 3))
         imported += len(rows)
         uncorrected += [row for row in rows if row[1] == "premier-care"]
+        if review_after == number and review_recorded_first:
+            backdated_review(book, date(2020, number + 5, 15))
         if run:
             try:
                 book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2020, number + 5, 10), "run"), WIRRAL, month)
             except RuleBroken:  # nothing to pay: refused, nothing recorded
                 pass
-        if review_after == number:
+        if review_after == number and not review_recorded_first:
             backdated_review(book, date(2020, number + 5, 15))
-    if settle and imported:
-        book.settlements.draft_settlement(by(COUNCIL_ACCOUNTANT, date(2021, 6, 30), "year end"), WIRRAL, REVIEW_YEAR)
-    found = reconcile(book.read_engine, access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL), REVIEW_YEAR)
-    applies = ["holds", "holds"] + (["holds"] * 2 if settle and imported else ["not applicable"] * 2)
-    assert statuses(found) == applies, found
+    kpi_results(book, met, date(2021, 4, 20))
+    settled = settle != "no" and imported > 0
+    last_assessment = assess(book, date(2021, 5, 15)) if assessed == "before the settlement" else None
+    if settled:
+        draft_and_maybe_issue(book, date(2021, 6, 30), settle == "issue")
+    if assessed == "after the settlement":
+        last_assessment = assess(book, date(2021, 8, 3))
+    if corrected_kpi and last_assessment is not None:
+        book.incentives.record_kpi_result(by(COUNCIL_ACCOUNTANT, date(2021, 8, 20), "ECM re-run"), WIRRAL,
+                                          "premier-care", REVIEW_YEAR, "missed-visits",
+                                          D("0.9") if met[0] else D("0.3"), "ECM report, corrected")  # fmt: skip
+        last_assessment = assess(book, date(2021, 8, 25)) or last_assessment
+    if settled and resettle:
+        try:
+            draft_and_maybe_issue(book, date(2021, 9, 30), settle == "issue")
+        except RuleBroken as refused:  # nothing changed since the issued settlement: refused, nothing recorded
+            assert "a re-settlement would differ by zero for every party" in str(refused)
+
+    accountant = access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL)
+    found = reconcile(book.read_engine, accountant, REVIEW_YEAR)
+    assert statuses(found)[:2] == ["holds", "holds"], found
     paid, arrears, due = (part["amount"] for part in identity(found, 1)["parts"])
     assert identity(found, 1)["left"]["amount"] == paid + due and paid == identity(found, 2)["left"]["amount"]
     assert arrears == sum(m["arrears_in_adjustments"] for m in found["months"])
-    april_paid_then_reviewed = review_after == 0 and (months[0][0] or months[0][1]) and months[0][3]
+    april_paid_then_reviewed = review_after == 0 and not review_recorded_first and any(months[0][:2]) and months[0][3]
     if april_paid_then_reviewed and len(months) > 1 and months[1] == (0, 0, 0, True):  # May's run: April's arrears
         assert arrears == D("0.80") * (months[0][0] + months[0][1]) == found["months"][1]["adjustments"]
+    if not settled:
+        assert statuses(found)[2:] == ["not applicable"] * 2
+        return
+    assert identity(found, 4)["status"] == "holds", identity(found, 4)  # no run after a settlement: paid as counted
+    assessed_now = {} if last_assessment is None else {
+        line["provider"]: D(line["payment"]) for line in last_assessment["lines"] if D(line["payment"]) != 0
+    }  # fmt: skip
+    latest = views.settlement(book.read_engine, accountant, WIRRAL, REVIEW_YEAR)
+    included = {p: D(x) for p, x in latest["inputs"]["incentives"].items()}
+    third = identity(found, 3)
+    if included == assessed_now:  # the latest settlement pays what the latest assessment assessed
+        assert third["status"] == "holds" and third["left"]["amount"] == third["right"]["amount"], third
+        assert third["parts"][1]["amount"] == sum(assessed_now.values(), D("0.00"))
+        return
+    # Assessed (again) after the latest settlement, with other payments: the difference is exactly those
+    # incentives, and each provider whose payment changed is named.
+    assert third["status"] == "differs" and third["difference"] == sum(included.values()) - sum(assessed_now.values())
+    for provider in sorted(set(included) | set(assessed_now)):
+        if included.get(provider, 0) != assessed_now.get(provider, 0):
+            # "includes incentives £x …, the latest assessment run n pays £y", or, for a provider the settlement
+            # has no line for (no activity), "not in settlement n, but has … incentives £y"
+            assert any(named.startswith(f"{provider}: ") and "incentives" in named
+                       for named in third["differences"]), third  # fmt: skip
+    if latest["status"] == "issued":
+        assert any(note["what"] == "incentive assessment" for note in latest["out_of_date"]), latest

@@ -70,7 +70,6 @@ RECORDS_NOTHING = {
     "plausibility_bounds": "a question",
     "referenced_chunks": "a question",
     "incentive_scheme": "a question",
-    "assessed_payments": "a question the settlement area asks, for a reader it has checked",
     "pooled_budget": "a question",
     "accepted_returns": "a question",
     "settlement_inputs": "a question",
@@ -241,6 +240,9 @@ CASES = [
          COUNCIL, NOT_SETTING_WIRRAL_UP, on=date(2023, 4, 1)),
     Case("set_profit_cap", lambda b, e, t: b.agreements.set_profit_cap(e, WIRRAL, "0.05"),
          COUNCIL, NOT_SETTING_WIRRAL_UP, on=date(2023, 4, 1)),
+    Case("set_plausibility_ranges",
+         lambda b, e, t: b.agreements.set_plausibility_ranges(e, WIRRAL, {"travel_minutes_highest": "45"}),
+         COUNCIL, NOT_SETTING_WIRRAL_UP, on=date(2023, 4, 1)),
     # rates and reviews: a commissioner's accountant; a provider comments for itself
     Case("publish_rate", lambda b, e, t: b.rates.publish_rate(e, WIRRAL, "standard", "zone-1", hourly_rate="99.00"),
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2023, 4, 1)),
@@ -271,7 +273,7 @@ CASES = [
     Case("sweep_activity_chunks", lambda b, e, t: b.activity.sweep_activity_chunks(e.actor, timedelta(days=1)),
          WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed", AUDITOR: "not-allowed"}, outcome="done"),
     # cost returns: the provider files its own; another commissioner's accountant reviews
-    Case("draft_cost_return", lambda b, e, t: b.returns.draft_cost_return(e, WIRRAL, "premier-care", "2019-20-Q4", filing()),
+    Case("draft_cost_return", lambda b, e, t: b.returns.draft_cost_return(e, WIRRAL, "premier-care", "2021-22-Q4", filing()),
          PREMIER, {**NOT_PREMIER, CCG: "not-allowed"}),
     Case("import_cost_return", lambda b, e, t: b.returns.import_cost_return(
         e, template_csv(filing()).encode(), WIRRAL, "premier-care", "2021-22-Q2", "premier.csv"),
@@ -295,10 +297,10 @@ CASES = [
          CCG, NOT_REVIEWING, before=file_return("2020-21")),
     Case("accept_cost_return", lambda b, e, t: b.returns.accept_cost_return(e, WIRRAL, "wirral-council", "2019-20-Q1"),
          SYSTEM, {COUNCIL: "not-allowed"}, extra={"why": "the council's own in-house return"}, outcome="rule-broken"),
-    Case("reject_cost_return", lambda b, e, t: b.returns.reject_cost_return(e, WIRRAL, "premier-care", "2019-20-Q3", "incomplete"),
-         COUNCIL, NOT_REVIEWING, before=file_return("2019-20-Q3")),
-    Case("reopen_cost_return", lambda b, e, t: b.returns.reopen_cost_return(e, WIRRAL, "premier-care", "2019-20-Q2"),
-         COUNCIL, NOT_REVIEWING, before=accepted("2019-20-Q2")),
+    Case("reject_cost_return", lambda b, e, t: b.returns.reject_cost_return(e, WIRRAL, "premier-care", "2022-23-Q1", "incomplete"),
+         COUNCIL, NOT_REVIEWING, before=file_return("2022-23-Q1")),
+    Case("reopen_cost_return", lambda b, e, t: b.returns.reopen_cost_return(e, WIRRAL, "premier-care", "2019-20"),
+         COUNCIL, NOT_REVIEWING, before=accepted("2019-20")),
     Case("add_wage_floor", lambda b, e, t: b.returns.add_wage_floor(e, "national-living-wage", date(2030, 4, 1), "15.00"),
          WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed", AUDITOR: "not-allowed"}),
     # KPI results and incentives: a commissioner's accountant, never the provider whose results they are

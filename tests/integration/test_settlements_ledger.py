@@ -37,6 +37,7 @@ from domain.settlement.settlement import SettlementStatus
 from ledger.authorisation import access_for, accountant_access, provider_access
 from ledger.projections.settlements import SettlementsProjection
 from ledger.queries import settlements as views
+from ledger.queries.reconcile import reconcile
 from tests.integration.settlement_setup import (
     BANDS,
     CCG_ACCOUNTANT,
@@ -285,3 +286,41 @@ def test_a_quarter_never_stands_for_the_year_the_clawback_waits_for_all_four(boo
     assert (s["clawback_total"], s["commissioner_cost"]) == ("150.00", "338.00")
     assert figures(second, "providers", "balance") == {"haven-care": "-143.33", "premier-care": "13.33"}
     assert "missing" not in second["inputs"]["returns"]["haven-care"]
+
+
+def test_an_issued_settlement_with_a_pending_clawback_is_out_of_date_once_the_year_is_complete(book, tmp_path):
+    """Settlement 1 is issued with haven-care's clawback pending (only Q1 accepted). Q2 and Q3 accepted later
+    change no figure (still pending); Q4 completes the year, so the clawback (£150.00) can be computed: the issued
+    settlement is out of date, for the accountants and haven-care (premier-care's view does not name haven's
+    returns), the reconciliation names it, and the re-settlement includes it."""
+    year_of_care(book, tmp_path, haven_returns=(("2019-20-Q1", D("2300.00"), D("200.00")),))
+    draft(book)
+    book.settlements.review_settlement(by(CCG_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+    for accountant in (COUNCIL_ACCOUNTANT, CCG_ACCOUNTANT):
+        book.settlements.approve_settlement(by(accountant, DRAFTED_ON), WIRRAL, YEAR, 1)
+    book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON, "signed off"), WIRRAL, YEAR, 1)
+    accountant = access_for(book.records, COUNCIL_ACCOUNTANT, WIRRAL)
+    accepted_return(book, "haven-care", "2019-20-Q2", D("2400.00"), D("100.00"))
+    accepted_return(book, "haven-care", "2019-20-Q3", D("2450.00"), D("50.00"))
+    book.projections.catch_up()  # accepted_return saves straight to the ledger
+    assert shown(book, accountant, 1)["out_of_date"] == []  # Q4 still missing: the clawback is still pending
+
+    accepted_return(book, "haven-care", "2019-20-Q4", D("2050.00"), D("450.00"))
+    book.projections.catch_up()
+    [stale] = shown(book, accountant, 1)["out_of_date"]
+    assert stale == {
+        "what": "cost returns", "provider": "haven-care", "periods": ["2019-20-Q2", "2019-20-Q3", "2019-20-Q4"],
+        "note": "haven-care's excess-surplus clawback was pending (returns for 2019-20-Q2, 2019-20-Q3, 2019-20-Q4 "
+        "not accepted); 2019-20-Q2, 2019-20-Q3, 2019-20-Q4 are accepted now, so the clawback can be computed; "
+        "draft the settlement again: a re-settlement includes it",
+    }  # fmt: skip
+    assert shown(book, access_for(book.records, HAVEN_FINANCE, WIRRAL, "haven-care"), 1)["out_of_date"] == [stale]
+    assert shown(book, access_for(book.records, PREMIER_FINANCE, WIRRAL, "premier-care"), 1)["out_of_date"] == []
+    third = reconcile(book.read_engine, accountant, YEAR)["identities"][2]
+    assert third["status"] == "differs" and stale["note"] in third["differences"]
+
+    again = draft(book, reason="every quarter's return accepted")
+    assert (again["sequence"], again["statement"]["clawback_total"]) == (2, "150.00")
+    [stale] = shown(book, accountant, 1)["out_of_date"]
+    assert stale["note"].endswith("; settlement 2 (draft) includes it")
+    assert shown(book, accountant, 2)["out_of_date"] == []

@@ -11,7 +11,13 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from domain.returns.filing import CostReturnFiling
-from domain.returns.plausibility import DEFAULT_BOUNDS, PlausibilityBounds, bounds_for, check_plausibility
+from domain.returns.plausibility import (
+    DEFAULT_BOUNDS,
+    PlausibilityBounds,
+    bounds_for,
+    check_plausibility,
+    check_ranges,
+)
 from domain.returns.wage_checks import FindingKind
 from tests.unit.test_cost_model import PER_HOUR_2020_21, filing_data
 
@@ -78,3 +84,30 @@ def test_an_agreements_profit_cap_is_its_surplus_level():
     (finding,) = check_plausibility(_filing(), bounds_for(D("0.02")))
     assert finding.message == "a surplus margin of 2.90% of the total is above 2%"
     assert check_plausibility(_filing(), bounds_for(D("0.05"))) == ()
+
+
+def test_the_surplus_level_is_measured_on_the_pools_margin_basis_and_the_finding_names_it():
+    # The worked example's surplus £0.60 is 2.90% of the total £20.69 but 0.60 ÷ 20.09 = 2.99% of cost. Under a
+    # 2.95% cap a pool measuring its clawback on the total claws nothing back and finds nothing; one measuring it
+    # on cost claws back, and the finding says so on the same basis.
+    assert check_plausibility(_filing(), bounds_for(D("0.0295"))) == ()
+    assert check_plausibility(_filing(), bounds_for(D("0.0295"), "total")) == ()
+    (finding,) = check_plausibility(_filing(), bounds_for(D("0.0295"), "cost"))
+    assert (finding.kind, finding.value, finding.bound) == (FindingKind.SURPLUS_MARGIN, D("2.99"), D("2.95"))
+    assert finding.message == (
+        "a surplus margin of 2.99% of cost (surplus ÷ the total less the surplus, the pool's clawback basis) "
+        "is above 2.95%"
+    )
+
+
+def test_an_agreements_stated_ranges_replace_the_defaults_and_the_rest_stay():
+    stated = check_ranges({"travel_minutes_highest": "35", "contact_hours_tolerance_percent": None}, [])
+    assert stated == {"travel_minutes_highest": D("35"), "explanation_required": []}
+    bounds = bounds_for(None, "total", stated)
+    assert (bounds.travel_minutes_lowest, bounds.travel_minutes_highest) == (D(2), D(35))
+    assert bounds.contact_hours_tolerance_percent == D(10) and bounds.explanation_required == frozenset()
+    # 24,000 visits: 16.7% short of 12,000 hours, a finding that no longer needs an explanation; travel 32.00 is
+    # within 2 to 35.
+    (hours,) = check_plausibility(_filing(visits="24000", average_travel_minutes="16"), bounds)
+    assert hours.kind is FindingKind.CONTACT_HOURS and not hours.needs_explanation
+    assert bounds_for(None, "total", {}) is DEFAULT_BOUNDS
