@@ -107,8 +107,13 @@ def _queries(database: str, repeat: int) -> dict[str, Any]:
             engine, access, "wirral-homecare", "2019-20", None
         ),
     }
-    at_head = known_at(book.read_engine, resolve_as_at(book.ledger.recorder, book.ledger.mapper, str(head)))
-    at_middle = known_at(book.read_engine, resolve_as_at(book.ledger.recorder, book.ledger.mapper, str(head - 1)))
+
+    def engine_at(position: int) -> Any:
+        found = resolve_as_at(book.ledger.recorder, book.ledger.mapper, book.read_engine, str(position))
+        return known_at(book.read_engine, found)
+
+    at_head = engine_at(head)
+    at_middle = engine_at(head - 1)
     result = {}
     for name, read in reads.items():
         live = _best(repeat, lambda: read(book.read_engine))

@@ -71,12 +71,13 @@ def generate(path: Path, rows: int) -> None:
         return (
             position, topic, topic.removeprefix("openbook:").split(".")[0], rng.choice(aggregates), rng.randrange(1, 20),
             user, organisation, effective.isoformat(), recorded.strftime("%Y-%m-%d %H:%M:%S.%f"), "generated",
+            recorded.strftime("%Y-%m-%d %H:%M:%S.%f"),  # recorded-at rises with position: it is its own latest
         )  # fmt: skip
 
     with conn:
         conn.executemany(
             "INSERT INTO event_index (position, topic, aggregate_kind, aggregate_id, version, actor, organisation, "
-            "effective_date, recorded_at, reason) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "effective_date, recorded_at, reason, latest_recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (row(p) for p in range(1, rows + 1)),
         )
     conn.execute("ANALYZE")

@@ -112,7 +112,7 @@ class Context:
         """
         book = self.book
         if as_at is not None:
-            self.as_at = resolve_as_at(book.ledger.recorder, book.ledger.mapper, as_at)
+            self.as_at = resolve_as_at(book.ledger.recorder, book.ledger.mapper, book.read_engine, as_at)
         return known_at(book.read_engine, self.as_at)
 
     def as_at_position(self, as_at: str | None) -> int | None:

@@ -8,6 +8,9 @@ into scratch tables — on SQLite a temporary file, on PostgreSQL a scratch
 schema in the same database, dropped afterwards — each projection exactly as far
 as its live position, and compares the two sets of tables row by row in the
 database (``EXCEPT`` both ways, so memory holds only the rows that differ).
+Every stored table is compared, the ``__history`` tables that ``--as-at``
+reads included (keyed by the live key and ``recorded_from``): an edited past
+version would otherwise change an as-at figure unseen.
 
 The live tables are read in one snapshot together with their positions; if a
 live read model moved on during the replay, the replay catches up to it and the
@@ -68,7 +71,7 @@ def read_model_differences(book: Openbook, progress: Progress | None = None) -> 
     written to the live read models.
     """
     projections = read_models(book.records, _LiveChunks(book.ledger.write_engine))
-    tables = [table for p in projections for table in p.tables]
+    tables = [table for p in projections for table in p.stored_tables]  # the histories as-at reads too
     with _scratch(book) as (engine, compare):
         runner = ProjectionRunner(engine, book.ledger.recorder, book.ledger.mapper, projections)
         runner.create_tables()

@@ -12,6 +12,15 @@ reads the few it shows by position (``ledger.persistence.history.events_at``).
 The index reads every topic of every aggregate the ledger stores, and an event
 with an odd envelope (a field missing, a value of another type) is indexed
 with what it has: this read model must never stop on an event the ledger accepted.
+
+``latest_recorded_at`` is the latest ``recorded_at`` of every event at or
+before the row's position: a running maximum, so it never falls as positions
+rise, even where the events' own timestamps do (an event is stamped when its
+command builds it, before the write lock: a slow import stamped first can be
+stored after a quick command stamped later). "As at a time T"
+(``ledger/queries/as_at.py``) is the longest prefix of the log recorded by T:
+the last row whose ``latest_recorded_at`` is at or before T, one search of its
+index whatever the log's length.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from sqlalchemy import (
     Table,
     Text,
     insert,
+    select,
 )
 
 from domain.aggregate import LedgerEvent
@@ -54,6 +64,8 @@ event_index = Table(
     Column("effective_date", Date),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("reason", Text),
+    # The latest recorded_at at or before this position: never falls as positions rise (as at a time reads it).
+    Column("latest_recorded_at", DateTime(timezone=True), nullable=False),
     # One index per filter, each ending in position: a filtered page is a range scan in position order.
     Index("event_index_by_aggregate", "aggregate_id", "position"),
     Index("event_index_by_topic", "topic", "position"),
@@ -62,6 +74,7 @@ event_index = Table(
     Index("event_index_by_organisation", "organisation", "position"),
     Index("event_index_by_effective_date", "effective_date", "position"),
     Index("event_index_by_recorded_at", "recorded_at", "position"),
+    Index("event_index_by_latest_recorded_at", "latest_recorded_at", "position"),
 )
 
 
@@ -90,7 +103,13 @@ class EventIndexProjection(Projection):
         return event_topics()
 
     def apply(self, conn: Connection, event: Any, position: int) -> bool:
-        conn.execute(insert(event_index).values(**index_row(event, position)))
+        row = index_row(event, position)
+        c = event_index.c
+        before = conn.execute(
+            select(c.latest_recorded_at).where(c.position < position).order_by(c.position.desc()).limit(1)
+        ).scalar()
+        row["latest_recorded_at"] = row["recorded_at"] if before is None else max(row["recorded_at"], in_utc(before))
+        conn.execute(insert(event_index).values(**row))
         return False
 
 

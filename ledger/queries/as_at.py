@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Engine, FromClause, Table, event, select
+from sqlalchemy import Column, Engine, FromClause, Table, event, func, select
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.selectable import Select
 
 from domain.errors import InvalidInput, Unavailable
+from ledger.persistence.history import in_utc
 from ledger.projections.base import owner_of
+from ledger.projections.event_index import EventIndexProjection, event_index
 from ledger.projections.tracking import positions
 from ledger.projections.versions import known_at as versions_known_at
 from ledger.projections.versions import live_columns
@@ -62,16 +64,16 @@ class AsAt:
         return f"as known at position {self.position:,} ({when}; asked: {self.asked})"
 
 
-def resolve_as_at(recorder: Any, mapper: Any, asked: str) -> AsAt:
-    """``--as-at POSITION|TIME`` as an ``AsAt``: a position as given, a time as the last position recorded by then.
+def resolve_as_at(recorder: Any, mapper: Any, read_engine: Engine, asked: str) -> AsAt:
+    """``--as-at POSITION|TIME`` as an ``AsAt``: a position as given, a time as the longest prefix recorded by then.
 
     A date alone means the end of that day (UTC): "as at 2020-03-01" is what
     the ledger knew once everything recorded on 1 March was in. Times without
-    a zone are UTC. Event timestamps are read from the stored events
-    themselves, by bisection over positions (about 20 events read for a
-    million): they rise with positions, as each is taken when its command
-    records, under the store's write lock on SQLite; on PostgreSQL two writers
-    committing within the same instant may interleave by microseconds.
+    a zone are UTC. "As at T" is every event up to the first one recorded
+    after T, exclusive (``_last_recorded_by``): an event's timestamp is taken
+    when its command builds it, before the write lock, so timestamps need not
+    rise with positions, and a later position stamped before T is not "known
+    at T" while an earlier one stamped after T is still to come.
     """
     text = asked.strip()
     head = _head(recorder)
@@ -80,18 +82,41 @@ def resolve_as_at(recorder: Any, mapper: Any, asked: str) -> AsAt:
         if position > head:
             raise InvalidInput(f"--as-at: position {position:,} is after the last event recorded ({head:,})")
         return AsAt(position, _recorded_at(recorder, mapper, position), text)
-    moment = _moment(text)
-    low, high = 0, head  # invariant: every event at or before ``low`` was recorded by ``moment``
-    while low < high:
-        middle = (low + high + 1) // 2
-        found = _first_at_or_after(recorder, middle)
-        if found is None or found[0] > high:
-            high = middle - 1
-        elif mapper.to_domain_event(found[1]).timestamp <= moment:
-            low = found[0]
-        else:
-            high = middle - 1
-    return AsAt(low, _recorded_at(recorder, mapper, low), text)
+    position = _last_recorded_by(recorder, mapper, read_engine, in_utc(_moment(text)), head)
+    return AsAt(position, _recorded_at(recorder, mapper, position), text)
+
+
+def _last_recorded_by(recorder: Any, mapper: Any, read_engine: Engine, moment: datetime, head: int) -> int:
+    """The last position of the longest prefix of the log whose every event was recorded at or before ``moment``.
+
+    The event index keeps, per position, the latest timestamp up to it
+    (``latest_recorded_at``, which never falls), so the first position past the
+    prefix is one search of that column's index, however long the log. Events
+    the index has not applied yet (normally none: it catches up after every
+    command) are read from the store, in order, after it.
+    """
+    c = event_index.c
+    with read_engine.connect() as conn:
+        reached = select(positions.c.position).where(positions.c.name == EventIndexProjection.name)
+        indexed = conn.execute(reached).scalar() or 0
+        first_after = conn.execute(
+            select(c.position)
+            .where(c.latest_recorded_at > moment, c.position <= indexed)
+            .order_by(c.latest_recorded_at, c.position)
+            .limit(1)
+        ).scalar()
+        if first_after is not None:
+            return conn.execute(select(func.max(c.position)).where(c.position < first_after)).scalar() or 0
+    last = indexed
+    while last < head:
+        found = recorder.select_notifications(start=last + 1, limit=100, stop=head)
+        for notification in found:
+            if in_utc(mapper.to_domain_event(notification).timestamp) > moment:
+                return last
+            last = notification.id
+        if not found:
+            break
+    return last
 
 
 def table_at(table: Table, as_at: AsAt | None) -> FromClause:
@@ -192,11 +217,6 @@ def _moment(text: str) -> datetime:
 
 def _head(recorder: Any) -> int:
     return recorder.max_notification_id() or 0
-
-
-def _first_at_or_after(recorder: Any, position: int) -> tuple[int, Any] | None:
-    found = recorder.select_notifications(start=position, limit=1)
-    return (found[0].id, found[0]) if found else None
 
 
 def _recorded_at(recorder: Any, mapper: Any, position: int) -> datetime | None:

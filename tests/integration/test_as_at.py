@@ -15,7 +15,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import psycopg
@@ -134,7 +134,7 @@ def _rows(engine: Engine, selectable: Any) -> list[tuple[Any, ...]]:
 
 
 def _as_at(book: Openbook, position: int) -> AsAt:
-    return resolve_as_at(book.ledger.recorder, book.ledger.mapper, str(position))
+    return resolve_as_at(book.ledger.recorder, book.ledger.mapper, book.read_engine, str(position))
 
 
 def test_the_projections_listed_are_every_projection_the_ledger_follows(demo):
@@ -210,22 +210,110 @@ def test_a_read_model_behind_the_position_cannot_answer(databases, demo):
             conn.execute(positions.update().where(positions.c.name == "organisations").values(position=head))
 
 
+def _prefix_by(stamps: list[tuple[int, Any]], moment: Any) -> int:
+    """Independently: the last position of the longest run of events from the start all recorded by ``moment``."""
+    last = 0
+    for position, stamp in stamps:
+        if stamp > moment:
+            break
+        last = position
+    return last
+
+
 def test_as_at_a_time_is_the_last_position_recorded_by_then(demo):
-    recorder, mapper = demo.ledger.recorder, demo.ledger.mapper
+    recorder, mapper, engine = demo.ledger.recorder, demo.ledger.mapper, demo.read_engine
     head = demo.projections.head()
     events = recorder.select_notifications(start=1, limit=head)
     stamps = [(n.id, mapper.to_domain_event(n).timestamp) for n in events]
     middle_id, middle_time = stamps[len(stamps) // 2]
-    found = resolve_as_at(recorder, mapper, middle_time.isoformat())
-    last_by_then = max(i for i, t in stamps if t <= middle_time)
-    assert (found.position, found.recorded_at) == (last_by_then, mapper.to_domain_event(events[[i for i, _ in stamps].index(last_by_then)]).timestamp)
+    found = resolve_as_at(recorder, mapper, engine, middle_time.isoformat())
+    by_then = _prefix_by(stamps, middle_time)
+    assert (found.position, found.recorded_at) == (by_then, dict(stamps)[by_then])
     assert middle_id <= found.position
-    assert resolve_as_at(recorder, mapper, "2001-01-01").position == 0
-    assert resolve_as_at(recorder, mapper, "2999-12-31").position == head
+    assert resolve_as_at(recorder, mapper, engine, "2001-01-01").position == 0
+    assert resolve_as_at(recorder, mapper, engine, "2999-12-31").position == head
     with pytest.raises(InvalidInput, match="after the last event recorded"):
-        resolve_as_at(recorder, mapper, str(head + 1))
+        resolve_as_at(recorder, mapper, engine, str(head + 1))
     with pytest.raises(InvalidInput, match="neither a position"):
-        resolve_as_at(recorder, mapper, "last tuesday")
+        resolve_as_at(recorder, mapper, engine, "last tuesday")
+
+
+def test_as_at_a_time_is_exact_when_timestamps_fall_as_positions_rise(book):
+    """An event stamped when its command built it can be stored after one stamped later (a slow import on SQLite).
+
+    Positions 1..3 are stamped t2, t1, t3 with t1 < t2 < t3: as at t1 nothing was known yet (position 1 was
+    recorded after t1), whatever position 2's own stamp says; as at t2 positions 1 and 2. The same answers come
+    from the store when the event index has not applied the events yet.
+    """
+    from domain.organisations.organisation import Organisation, OrganisationKind
+    from ledger.projections.event_index import EventIndexProjection
+    from ledger.projections.runner import positions
+
+    envelope = Envelope(SYSTEM, date(2024, 4, 1), "test")
+    slow = Organisation.register(envelope, "slow-care", "Slow Care", OrganisationKind.PROVIDER)  # stamped t1
+    book.organisations.register_organisation(envelope, "fast-care", "Fast Care", "provider")  # t2, position 1
+    book.ledger.save(slow)  # position 2, stamped t1
+    book.organisations.register_organisation(envelope, "late-care", "Late Care", "provider")  # t3, position 3
+    book.projections.catch_up()
+    recorder, mapper, engine = book.ledger.recorder, book.ledger.mapper, book.read_engine
+    stamps = [(n.id, mapper.to_domain_event(n).timestamp) for n in recorder.select_notifications(start=1, limit=10)]
+    (first, t2), (second, t1), (third, t3) = stamps
+    assert t1 < t2 < t3  # the history really is out of order
+
+    moments = (t1 - timedelta(microseconds=1), t1, t2 - timedelta(microseconds=1), t2, t3)
+
+    def resolved() -> list[int]:
+        return [resolve_as_at(recorder, mapper, engine, moment.isoformat()).position for moment in moments]
+
+    expected = [0, 0, 0, second, third]
+    assert [_prefix_by(stamps, moment) for moment in moments] == expected
+    assert resolved() == expected
+    assert resolve_as_at(recorder, mapper, engine, t2.isoformat()).recorded_at == t1  # the banner: position 2's stamp
+    index = positions.c.name == EventIndexProjection.name
+    try:
+        for behind in (first, 0):  # the events the index has not applied are read from the store
+            with book.ledger.write_engine.begin() as conn:
+                conn.execute(positions.update().where(index).values(position=behind))
+            assert resolved() == expected
+    finally:
+        with book.ledger.write_engine.begin() as conn:
+            conn.execute(positions.update().where(index).values(position=third))
+
+
+def test_as_at_a_time_is_one_search_of_the_latest_recorded_at_index_never_a_scan(tmp_path):
+    """SQLite's plan for finding the first position recorded after a time: a search of that index, whatever the log."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import create_engine, insert
+    from sqlalchemy.event import listen
+
+    from ledger.projections.event_index import EventIndexProjection, event_index
+    from ledger.projections.runner import positions
+    from ledger.queries.as_at import _last_recorded_by
+
+    engine = create_engine(f"sqlite:///{tmp_path}/index.sqlite")
+    event_index.create(engine)
+    positions.create(engine)
+    start = datetime(2026, 11, 30, tzinfo=UTC)
+    rows = [
+        {"position": p, "topic": "t", "aggregate_kind": "k", "aggregate_id": "a", "version": 1, "actor": "x",
+         "recorded_at": start + timedelta(seconds=p), "latest_recorded_at": start + timedelta(seconds=p)}
+        for p in range(1, 101)
+    ]  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(insert(event_index), rows)
+        conn.execute(insert(positions).values(name=EventIndexProjection.name, position=100))
+    statements: list[tuple[str, Any]] = []
+    listen(engine, "before_cursor_execute", lambda conn, cursor, sql, params, *rest: statements.append((sql, params)))
+
+    assert _last_recorded_by(None, None, engine, start + timedelta(seconds=40.5), 100) == 40
+    [(sql, params)] = [(sql, params) for sql, params in statements if "latest_recorded_at >" in sql]
+    with engine.connect() as conn:
+        plan = " ".join(row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+    searched = "SEARCH event_index USING COVERING INDEX event_index_by_latest_recorded_at (latest_recorded_at>?)"
+    assert searched in plan, plan
+    assert "SCAN" not in plan and "TEMP B-TREE" not in plan, plan
+    engine.dispose()
 
 
 # --- the command line: "what did it show then?" is one command ---------------------------------------
@@ -327,7 +415,6 @@ NOT_AS_AT = {
     "activity template": "writes a blank file",
     "activity generate": "writes a file of invented visits",
     "activity sweep": "clears abandoned imports",
-    "reconcile": "the reconcile-more helper's area (it reads through ledger/queries: the engine is all it needs)",
     "database grant-app-role": "grants a role",
     "keys generate": "makes a key pair",
     "keys show": "reads a key file",
@@ -370,6 +457,7 @@ VIEWS = [
     ("payments", "list", *WIRRAL, "--year", "2019-20"),
     ("settle", "list", *WIRRAL),
     ("settle", "show", *WIRRAL, "--year", "2019-20"),
+    ("reconcile", *WIRRAL, "--year", "2019-20"),
 ]
 
 
@@ -443,6 +531,16 @@ def test_every_view_as_at_a_past_position_says_so_in_text_and_json(demo, view):
     assert live.exit_code == 0, live.stderr
     assert "as_at" not in json.loads(live.stdout) if live.stdout.lstrip().startswith("{") else True
     assert not _cli(demo, *view).stdout.startswith("as known at")
+
+
+def test_reconcile_as_at_before_the_settlement_was_drafted_compares_no_settlement(demo):
+    """The identities as known then: before Wirral 2019-20's settlement was drafted there was none to compare."""
+    drafted = [p for p, _topic, e in _positions(demo, "settlement.drafted") if e.agreement == "wirral-homecare"]
+    year = ("reconcile", *WIRRAL, "--year", "2019-20")
+    assert _json(demo, *year)["settlement"] is not None
+    before = _json(demo, *year, "--as-at", str(drafted[0] - 1))
+    assert before["settlement"] is None and before["as_at"]["position"] == drafted[0] - 1
+    assert _json(demo, *year, "--as-at", str(drafted[0]))["settlement"] == {"sequence": 1, "status": "draft"}
 
 
 def _json(book: Openbook, *args: str) -> Any:

@@ -3,7 +3,8 @@
 On the demo (both databases; one demo per database, as loading it is the slow
 part): untouched, nothing is listed; then a settlement's figure and a cost
 return revision's total edited in the database are listed with their key,
-column, live and replayed values, and a deleted and a re-keyed row as rows on
+column, live and replayed values (a past version in a ``__history`` table,
+which only --as-at reads, by its key and ``recorded_from``), and a deleted and a re-keyed row as rows on
 one side only. The check writes nothing live, and on PostgreSQL its scratch
 schema is gone afterwards. A command recorded while the replay runs is
 replayed too before the comparison.
@@ -36,6 +37,14 @@ def test_an_untouched_demo_lists_nothing_and_each_edited_row_is_listed(book, raw
         "SELECT return_id, revision, total_cost FROM cost_return_revisions ORDER BY return_id, revision"
     )[0]
     [(user, shown)] = raw_sql("SELECT username, display_name FROM users ORDER BY username LIMIT 1")
+    # A past version, read only by --as-at (rates show --as-at P): the history is compared too, by its own key.
+    [(entry, recorded_from, rate)] = raw_sql(
+        "SELECT position, recorded_from, hourly_rate FROM rate_entries__history ORDER BY position LIMIT 1"
+    )
+    raw_sql(
+        "UPDATE rate_entries__history SET hourly_rate = '99.99' WHERE position = ? AND recorded_from = ?",
+        (entry, recorded_from),
+    )
     raw_sql("UPDATE settlements SET provider_amount = '999999.00'")
     raw_sql(
         "UPDATE cost_return_revisions SET total_cost = '1.00' WHERE return_id = ? AND revision = ?",
@@ -54,7 +63,10 @@ def test_an_untouched_demo_lists_nothing_and_each_edited_row_is_listed(book, raw
     assert (gone.key, gone.column, gone.live, gone.replayed["display_name"]) == ({"username": user}, None, None, shown)
     rekeyed = {(d.key["code"], d.live is None, d.replayed is None) for d in found if d.table == "organisations"}
     assert rekeyed == {("forged-care", False, True), ("premier-care", True, False)}
-    assert len(found) == 5
+    version = {"position": entry, "recorded_from": recorded_from}
+    assert Difference("rate_entries__history", version, "hourly_rate", "99.99", rate) in found
+    # The settlement's and the cost return's edits are live-only: their histories still hold the recorded figures.
+    assert len(found) == 6
     assert raw_sql("SELECT provider_amount FROM settlements") == [("999999.00",)]  # nothing live was rewritten
 
 
