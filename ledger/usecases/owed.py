@@ -99,10 +99,11 @@ def backdated_review(ledger: Ledger, records: Records, review: RateReview) -> Ba
 
 @dataclass(frozen=True)
 class PaidAtOld:
-    """The window's visits paid at the old rate: dated up to ``last_day``, first recorded before event ``before``."""
+    """The window's visits paid at the old rate: dated up to ``last_day`` and, unless ``before`` is None, first
+    recorded before event position ``before``."""
 
     last_day: date
-    before: int
+    before: int | None
 
 
 def paid_at_old_rate(ledger: Ledger, records: Records, backdated: BackdatedReview) -> PaidAtOld | None:
@@ -115,14 +116,14 @@ def paid_at_old_rate(ledger: Ledger, records: Records, backdated: BackdatedRevie
     before that run was (in recording order, whatever dates are stated). A
     visit imported after it — a late visit — was priced and paid at the new
     rate only, and owes no arrears. Without such a pool (payments made outside
-    openbook, or capitated sums), the visits priced at the old rate are those
-    recorded before the decision.
+    openbook, or capitated sums) the ledger does not know when a visit was
+    paid, whenever its record was imported: every visit of the window owes.
     """
     review = backdated.review
-    decided = decision_position(ledger, review)
     pool: PooledBudget | None = records.find(PooledBudget.create_id(review.agreement, review.financial_year))
     if pool is None or pool.terms.mechanism is not PaymentMechanism.RATE:
-        return PaidAtOld(backdated.window_end, decided)
+        return PaidAtOld(backdated.window_end, None)
+    decided = decision_position(ledger, review)
     record: PaymentLedger | None = records.find(PaymentLedger.create_id(review.agreement, review.financial_year))
     if record is None:
         return None
