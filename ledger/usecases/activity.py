@@ -342,6 +342,13 @@ class ActivityUseCases:
             lines, unpriced, visits = owed(self.ledger, backdated, paid)
             start, end = backdated.window_start, backdated.window_end
             basis = arrears_basis(visits, start, end, self.ledger.projections.head())
+            if paid is None:
+                basis += "; no payment run of the year was recorded before the decision: none paid at the old rate"
+            elif paid.before is not None:
+                basis += (
+                    f"; only visits paid at the old rate: dated up to {paid.last_day.isoformat()} and imported "
+                    f"before the payment run at event position {paid.before}"
+                )
             arrears: Arrears | None = self.records.find(Arrears.create_id(agreement, year))
             if arrears is not None:
                 changed = arrears.recalculate(envelope, lines, basis)

@@ -162,6 +162,10 @@ def test_a_visit_imported_after_the_old_rate_run_owes_no_arrears_its_whole_price
     assert arrears["providers"] == {"premier-care": "1.18"} and arrears["total"] == "1.18"
     [line] = arrears["lines"]
     assert (line["visits"], line["payable_minutes"]) == (3, 95)
+    assert arrears["basis"].startswith("3 visits recorded from 2020-04-01 to 2020-06-14")
+    assert "only visits paid at the old rate: dated up to 2020-04-30 and imported before the payment run" in (
+        arrears["basis"]
+    )
 
     may = pay(book, "2020-05", date(2020, 6, 22))
     paid = adjustment(may)
@@ -209,3 +213,29 @@ def test_a_visit_imported_between_the_old_rate_run_and_the_decision_owes_no_arre
     assert arrears["total"] == "1.18"
     paid = adjustment(pay(book, "2020-05", date(2020, 6, 22)))
     assert (paid["amount"], paid["arrears"]) == ("17.11", "1.18")
+
+
+def test_with_no_run_before_the_decision_nothing_was_paid_at_the_old_rate_so_no_arrears(book, tmp_path):
+    # The three April visits are imported before the decision but no run is recorded until after it: April's
+    # first run pays them at £15.93 (£25.23), so nothing was ever paid at £15.19 and the arrears are £0.00.
+    setup(book, rate=D("15.19"))
+    book.settlements.set_pooled_budget(
+        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "section 75 pool"), WIRRAL, YEAR, target="520.00", bands=BANDS
+    )
+    minutes = [30, 45, 20]
+    rows = [visit(f"A{n}", "premier-care", "CH41 2AB", f"2020-04-{n + 1:02d}", m, m) for n, m in enumerate(minutes)]
+    book.activity.import_activity(imported_on(date(2020, 5, 3)), WIRRAL, write_csv(tmp_path / "april.csv", rows))
+    book.reviews.open_rate_review(on(date(2020, 2, 3), "annual review"), WIRRAL, YEAR)
+    rates = [{"service": "standard", "zone": z, "band": None, "hourly_rate": "15.93"} for z in ZONES]
+    book.reviews.propose_rates(on(date(2020, 3, 2), "uplift"), WIRRAL, YEAR, rates, "the National Living Wage rise")
+    book.reviews.decide_rate_review(
+        on(date(2020, 6, 15), "panel"), WIRRAL, YEAR, "accepted", reasons="backdated to 1 April",
+        decided_by="joint commissioning panel", effective_from=date(2020, 4, 1),
+    )  # fmt: skip
+
+    arrears = book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, date(2020, 6, 20), "arrears"), WIRRAL, YEAR)
+    assert (arrears["total"], arrears["lines"]) == ("0.00", [])
+    assert arrears["basis"].endswith("no payment run of the year was recorded before the decision: none paid at "
+                                     "the old rate")  # fmt: skip
+    april = pay(book, "2020-04", date(2020, 6, 22))
+    assert april["providers"] == {"premier-care": "25.23"} and all(line["arrears"] == "0.00" for line in april["lines"])
