@@ -23,6 +23,11 @@ visit by the same path, and the next run pays the difference
 includes). Rounding the line's minutes × rate difference instead would differ
 by up to half a penny a visit: 30, 45 and 20 minutes at £15.19 → £15.93 owe
 £1.18 visit by visit, not the £1.17 of 95 min × £0.74 ÷ 60.
+
+Only visits paid at the old rate owe arrears; which those are is read from
+the ledger (``ledger.usecases.owed.paid_at_old_rate``): a visit imported
+after the last payment run at the old rate was never paid it, so its whole
+price at the new rate is new activity, not arrears.
 """
 
 from __future__ import annotations

@@ -107,7 +107,10 @@ visits = Table(
     Column("hourly_rate", ExactDecimal),  # None: no rate in force
     Column("price_pence", BigInteger),  # None: unpriced
     Column("import_id", String(36), nullable=False),  # the import that last recorded the visit
-    Column("position", Integer, nullable=False),
+    Column("position", Integer, nullable=False),  # of its last change: an import, a correction or a re-pricing
+    # The Imported event that first recorded the visit, which nothing later moves: whether a payment run recorded
+    # before or after knew of the visit (a late visit was never paid at an old rate, so it owes no arrears).
+    Column("recorded_position", Integer, nullable=False),
     Index("visits_by_key_and_date", "agreement", "service", "zone", "visit_date"),
 )
 
@@ -243,7 +246,7 @@ arrears_providers = Table(
 _VISIT_COLUMNS = (
     "agreement", "visit_id", "provider", "client_ref", "district", "zone", "service", "band", "visit_date", "month",
     "quarter", "planned_start", "planned_minutes", "actual_start", "actual_minutes", "carer_ref", "payable_minutes",
-    "hourly_rate", "price_pence", "import_id", "position",
+    "hourly_rate", "price_pence", "import_id", "position", "recorded_position",
 )  # fmt: skip
 
 Price = tuple[int, Decimal | None, int | None]  # payable minutes, hourly rate, pence
@@ -559,7 +562,7 @@ class ActivityProjection(Projection):
                 params.append(
                     (agreement, vid, provider, client, district, zone, service, band, day, month,
                      periods_of(month)[0], pstart, planned, astart, actual, carer, price[0], _text(price[1]),
-                     price[2], import_id, position)
+                     price[2], import_id, position, position)
                 )  # fmt: skip
             inserted = _insert_visits(conn, params)
             if inserted != len(params):
@@ -605,6 +608,7 @@ class ActivityProjection(Projection):
                     continue
                 new = dict(zip(_VISIT_COLUMNS, by_id[old["visit_id"]], strict=True))
                 new["hourly_rate"] = None if new["hourly_rate"] is None else Decimal(new["hourly_rate"])
+                new["recorded_position"] = min(old["recorded_position"], position)  # known since the first record
                 _remove(deltas, old)
                 conn.execute(
                     update(visits)

@@ -191,8 +191,11 @@ def import_spend(engine: Engine, import_id: str) -> tuple[Decimal | None, int]:
     return (pounds_from_pence(row[0]), int(row[1])) if row else (None, 0)
 
 
-def arrears_groups(engine: Engine, agreement: str, first_day: date, last_day: date) -> list[ArrearsGroup]:
-    """Visits from ``first_day`` to ``last_day`` (inclusive) per provider, service, zone, band, day and minutes.
+def arrears_groups(
+    engine: Engine, agreement: str, first_day: date, last_day: date, recorded_before: int | None = None
+) -> list[ArrearsGroup]:
+    """Visits from ``first_day`` to ``last_day`` (inclusive) per provider, service, zone, band, day and minutes;
+    with ``recorded_before``, only the visits first recorded (imported) before that event position.
 
     Visits alike in all of these are priced alike, so each group is priced once.
     """
@@ -205,6 +208,8 @@ def arrears_groups(engine: Engine, agreement: str, first_day: date, last_day: da
         .group_by(*keys)
         .order_by(*keys)
     )
+    if recorded_before is not None:
+        query = query.where(v.recorded_position < recorded_before)
     with engine.connect() as conn:
         return [
             ArrearsGroup(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), int(r[5]), int(r[6]), int(r[7]))

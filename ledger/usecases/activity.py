@@ -57,7 +57,7 @@ from ledger.projections.activity import ActivityProjection
 from ledger.queries import every_provider as recorded_activity
 from ledger.records import Records
 from ledger.usecases.closed_years import closed_years_note
-from ledger.usecases.owed import backdated_review, owed
+from ledger.usecases.owed import backdated_review, owed, paid_at_old_rate
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases
 
@@ -324,9 +324,11 @@ class ActivityUseCases:
         """Calculate (or recalculate) the arrears a backdated review owes each provider, and record them.
 
         The backdated window runs from the decided rates' effective date to the
-        day before the decision. Every visit in it owes its price at the rate
-        now on the card less its price at the rate on the card before the
-        decision (``ledger.usecases.owed``): what the next payment run pays for it.
+        day before the decision. Every visit in it that was paid at the old
+        rate (``ledger.usecases.owed.paid_at_old_rate``: a visit imported after
+        the last run at the old rate was not) owes its price at the rate now on
+        the card less its price at the rate on the card before the decision
+        (``ledger.usecases.owed``): what the next payment run identifies as arrears.
         """
         authorise(self.records, envelope.actor, "calculate_arrears", agreement=agreement)
         year = check_financial_year(financial_year)
@@ -336,9 +338,17 @@ class ActivityUseCases:
             review = self.reviews.rate_review(agreement, year)
             backdated = backdated_review(self.ledger, self.records, review)
             self.ledger.projections.bring_up_to_date("activity", purpose="calculating arrears")
-            lines, unpriced, visits = owed(self.ledger, backdated)
+            paid = paid_at_old_rate(self.ledger, self.records, backdated)
+            lines, unpriced, visits = owed(self.ledger, backdated, paid)
             start, end = backdated.window_start, backdated.window_end
             basis = arrears_basis(visits, start, end, self.ledger.projections.head())
+            if paid is None:
+                basis += "; no payment run of the year was recorded before the decision: none paid at the old rate"
+            elif paid.before is not None:
+                basis += (
+                    f"; only visits paid at the old rate: dated up to {paid.last_day.isoformat()} and imported "
+                    f"before the payment run at event position {paid.before}"
+                )
             arrears: Arrears | None = self.records.find(Arrears.create_id(agreement, year))
             if arrears is not None:
                 changed = arrears.recalculate(envelope, lines, basis)

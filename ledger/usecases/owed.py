@@ -8,6 +8,13 @@ activity read model. Each visit is priced by both cards through the one
 pricing path (``Pricer.price``) and owes the difference
 (``domain.activity.arrears.visit_owed``), so the arrears the accountant
 records and the arrears a payment run's adjustment pays are the same sum.
+
+Only visits paid at the old rate owe arrears (``paid_at_old_rate``). Where
+the year's payments are run by rate through openbook, those are the visits a
+run recorded before the decision paid: dated up to the last such run's month
+and first recorded (their import's event position) before that run. A visit
+imported late, after that run, was never paid at the old price: its whole
+price at the new rate is new activity, paid by the next run, not arrears.
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from domain.rates.pricer import Pricer
 from domain.rates.pricing import VisitPrice
 from domain.rates.rate_card import RateCard
 from domain.rates.rate_review import RateReview
+from domain.settlement.payment_ledger import PaymentLedger, month_end
+from domain.settlement.pooled_budget import PaymentMechanism, PooledBudget
 from ledger.application import Ledger
 from ledger.persistence.history import read_events
 from ledger.queries import every_provider
 from ledger.records import Records
 
-__all__ = ["BackdatedReview", "backdated_review", "decision_position", "owed"]
+__all__ = ["BackdatedReview", "PaidAtOld", "backdated_review", "decision_position", "owed", "paid_at_old_rate"]
 
 
 @dataclass(frozen=True)
@@ -88,16 +97,62 @@ def backdated_review(ledger: Ledger, records: Records, review: RateReview) -> Ba
     return BackdatedReview(review, start, end, Pricer(found, old_card), Pricer(found, new_card))
 
 
+@dataclass(frozen=True)
+class PaidAtOld:
+    """The window's visits paid at the old rate: dated up to ``last_day`` and, unless ``before`` is None, first
+    recorded before event position ``before``."""
+
+    last_day: date
+    before: int | None
+
+
+def paid_at_old_rate(ledger: Ledger, records: Records, backdated: BackdatedReview) -> PaidAtOld | None:
+    """Which of the window's visits were paid at the old rate; None when none were.
+
+    With the year's pool paying by rate, a visit was paid at the old rate if a
+    run recorded before the decision paid it: runs go in month order and each
+    pays the year's priced activity up to its month less earlier payments, so
+    that is a visit dated up to the last such run's month and first recorded
+    before that run was (in recording order, whatever dates are stated). A
+    visit imported after it — a late visit — was priced and paid at the new
+    rate only, and owes no arrears. Without such a pool (payments made outside
+    openbook, or capitated sums) the ledger does not know when a visit was
+    paid, whenever its record was imported: every visit of the window owes.
+    """
+    review = backdated.review
+    pool: PooledBudget | None = records.find(PooledBudget.create_id(review.agreement, review.financial_year))
+    if pool is None or pool.terms.mechanism is not PaymentMechanism.RATE:
+        return PaidAtOld(backdated.window_end, None)
+    decided = decision_position(ledger, review)
+    record: PaymentLedger | None = records.find(PaymentLedger.create_id(review.agreement, review.financial_year))
+    if record is None:
+        return None
+    recorded = read_events(
+        ledger.recorder, ledger.mapper, topics=[PaymentLedger.RunRecorded.TOPIC], aggregate_id=record.id, limit=10**6
+    )
+    at_old = [
+        (run.month, event.position)
+        for run, event in zip(record.runs, recorded, strict=True)
+        if event.position < decided and run.mechanism == PaymentMechanism.RATE.value
+    ]
+    if not at_old:
+        return None
+    month, position = at_old[-1]
+    return PaidAtOld(min(backdated.window_end, month_end(month)), position)
+
+
 def owed(
-    ledger: Ledger, backdated: BackdatedReview, last_day: date | None = None
+    ledger: Ledger, backdated: BackdatedReview, paid: PaidAtOld | None
 ) -> tuple[list[ArrearsLine], list[ArrearsGroup], int]:
-    """The arrears lines of the visits recorded in the window (up to ``last_day``, if earlier), the groups of
-    visits left unpriced, and how many visits the window holds.
+    """The arrears lines of the window's visits paid at the old rate (``paid_at_old_rate``), the groups of those
+    visits left unpriced, and how many visits they are.
 
     Read from the activity read model as it stands: the caller brings it up to date.
     """
-    end = backdated.window_end if last_day is None else min(backdated.window_end, last_day)
-    groups = every_provider.arrears_groups(ledger.read_engine, backdated.review.agreement, backdated.window_start, end)
+    if paid is None:
+        return [], [], 0
+    agreement, start = backdated.review.agreement, backdated.window_start
+    groups = every_provider.arrears_groups(ledger.read_engine, agreement, start, paid.last_day, paid.before)
     lines, unpriced = arrears_lines(groups, _pricing(backdated.old), _pricing(backdated.new))
     return lines, unpriced, sum(g.visits for g in groups)
 

@@ -63,7 +63,6 @@ from domain.settlement.payment_ledger import (
     arrears_paid,
     capitated_run,
     check_month,
-    month_end,
     rate_run,
     year_of_month,
 )
@@ -82,7 +81,7 @@ from ledger.persistence.history import read_events
 from ledger.queries import every_provider
 from ledger.queries import settlements as views
 from ledger.records import Records
-from ledger.usecases.owed import backdated_review, decision_position, owed
+from ledger.usecases.owed import backdated_review, owed, paid_at_old_rate
 
 __all__ = ["SettlementUseCases"]
 
@@ -223,34 +222,26 @@ class SettlementUseCases:
     def _arrears_to_identify(self, agreement: str, year: str, record: PaymentLedger) -> tuple[dict[str, Decimal], str]:
         """Arrears of the year's backdated review that a run's adjustment pays and no earlier run identified.
 
-        They are owed on the window's visits of the months that runs recorded
-        before the decision paid at the old rate (later runs paid the new
-        price), each visit by ``ledger.usecases.owed`` — the arrears command's
-        own sum — less what earlier adjustments identified. None without a
-        decided, backdated review. "Before" is the order of recording, not the
-        dates stated: the activity read model re-prices when the decision is
-        recorded, so a run recorded after it with an earlier date paid the new
-        price (its months owe nothing, and an adjustment of £0.00 never
-        claims arrears), and one recorded before it with a later date paid
-        the old.
+        They are owed on the window's visits that a run recorded before the
+        decision paid at the old rate (``ledger.usecases.owed.paid_at_old_rate``:
+        later runs paid the new price, and a visit imported after the last such
+        run was never paid the old one), each visit by ``ledger.usecases.owed``
+        — the arrears command's own sum — less what earlier adjustments
+        identified. None without a decided, backdated review. "Before" is the
+        order of recording, not the dates stated: the activity read model
+        re-prices when the decision is recorded, so a run recorded after it
+        with an earlier date paid the new price (its months owe nothing, and an
+        adjustment of £0.00 never claims arrears), and one recorded before it
+        with a later date paid the old.
         """
         review: RateReview | None = self.records.find(RateReview.create_id(agreement, year))
-        if review is None or review.decision is None or not review.is_backdated():
-            return {}, ""
-        decided = decision_position(self.ledger, review)
-        recorded = read_events(
-            self.ledger.recorder, self.ledger.mapper, topics=[PaymentLedger.RunRecorded.TOPIC],
-            aggregate_id=record.id, limit=10**6,
-        )  # fmt: skip
-        paid_at_old = [run.month for run, event in zip(record.runs, recorded) if event.position < decided]
-        if not paid_at_old:
+        if review is None or review.decision is None or not review.is_backdated() or not record.runs:
             return {}, ""
         try:
             backdated = backdated_review(self.ledger, self.records, review)
         except RuleBroken:  # no rates before the decision: nothing was paid at an old rate
             return {}, ""
-        last_day = month_end(paid_at_old[-1])
-        lines, _unpriced, _visits = owed(self.ledger, backdated, last_day)
+        lines, _unpriced, _visits = owed(self.ledger, backdated, paid_at_old_rate(self.ledger, self.records, backdated))
         identified = arrears_paid(record.runs)
         due = {p: EXACT.subtract(v, identified.get(p, ZERO)) for p, v in arrears_provider_totals(lines).items()}
         return {p: v for p, v in due.items() if v != 0}, f"the {year} rate review"

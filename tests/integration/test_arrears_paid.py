@@ -21,10 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from domain.activity.arrears import visit_owed
+from domain.envelope import SYSTEM
 from domain.money import EXACT, ZERO
 from domain.rates.pricing import price_visit
 from ledger.authorisation import access_for
 from ledger.queries import settlements as views
+from ledger.queries.reconcile import reconcile
 from tests.integration.activity_setup import imported_on, visit, write_csv
 from tests.integration.agreement_setup import on
 from tests.integration.settlement_setup import BANDS, COUNCIL_ACCOUNTANT, by, setup
@@ -141,3 +143,99 @@ def test_what_each_visit_owes_summed_is_the_arrears_and_the_payment_runs_adjustm
     adjustments = [line for line in may["lines"] if line["month"] == ""]  # none when nothing is owed
     assert D(arrears["total"]) == sum((D(line["amount"]) for line in adjustments), ZERO) == by_hand
     assert sum((D(line["arrears"]) for line in adjustments), ZERO) == by_hand
+
+
+def test_a_visit_imported_after_the_old_rate_run_owes_no_arrears_its_whole_price_is_new_activity(book, tmp_path):
+    # The issue's three April visits (30, 45, 20 min) paid £24.05 at £15.19 in April's run; the review raises the
+    # rate to £15.93 from 1 April. Then a fourth April visit of 60 minutes is imported late (after the decision):
+    # no run paid it at £15.19, so it is not arrears. By hand, each visit to the penny:
+    #   three visits now £7.97 + £11.95 + £5.31 = £25.23, paid £24.05: arrears £0.37 + £0.56 + £0.25 = £1.18;
+    #   the late visit: 60 min × £15.93 ÷ 60 = £15.93 at the new rate, paid nothing: new activity £15.93
+    #   (today's code also counted its £15.93 − £15.19 = £0.74 as arrears: £1.92).
+    # May's run (no May visits): adjustment £25.23 + £15.93 − £24.05 = £17.11, of which arrears £1.18 and other
+    # changes £15.93.
+    april_paid_then_backdated_review(book, tmp_path, [30, 45, 20], D("15.19"), D("15.93"))
+    late = [visit("L1", "premier-care", "CH41 2AB", "2020-04-29", 60, 60)]
+    book.activity.import_activity(imported_on(date(2020, 6, 18)), WIRRAL, write_csv(tmp_path / "late.csv", late))
+
+    arrears = book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, date(2020, 6, 20), "arrears"), WIRRAL, YEAR)
+    assert arrears["providers"] == {"premier-care": "1.18"} and arrears["total"] == "1.18"
+    [line] = arrears["lines"]
+    assert (line["visits"], line["payable_minutes"]) == (3, 95)
+    assert arrears["basis"].startswith("3 visits recorded from 2020-04-01 to 2020-06-14")
+    assert "only visits paid at the old rate: dated up to 2020-04-30 and imported before the payment run" in (
+        arrears["basis"]
+    )
+
+    may = pay(book, "2020-05", date(2020, 6, 22))
+    paid = adjustment(may)
+    assert (paid["amount"], paid["arrears"]) == ("17.11", "1.18") and may["total"] == "17.11"
+    assert paid["label"] == (
+        "adjustment for earlier months: priced activity before 2020-05 now £41.16, paid £24.05; "
+        "of which arrears of the 2020-21 rate review £1.18 and other changes £15.93"
+    )
+    assert paid["arrears"] == arrears["total"]  # `activity arrears` agrees with the identified part
+
+    # Identity 1 (priced activity = paid on account + still due) holds, with the arrears an identified part.
+    found = reconcile(book.read_engine, access_for(book.records, SYSTEM, WIRRAL), YEAR)
+    first = found["identities"][0]
+    assert first["status"] == "holds" and first["difference"] == 0, first
+    assert (first["left"]["amount"], first["right"]["amount"]) == (D("41.16"), D("41.16"))
+    assert dict((p["label"], p["amount"]) for p in first["parts"])[
+        "of which arrears identified in adjustments (included, not added)"
+    ] == D("1.18")
+
+
+def test_a_visit_imported_between_the_old_rate_run_and_the_decision_owes_no_arrears(book, tmp_path):
+    # The same three visits, paid £24.05 in April's run (recorded 10 May); a fourth April visit of 60 minutes is
+    # imported on 20 May, after that run but before the decision (15 June), and no run is recorded in between:
+    # it was priced at £15.19 for a while but never paid at it, so the May run (after the decision) pays its
+    # £15.93 as new activity. Arrears stay the three visits' £1.18; the adjustment is £1.18 + £15.93 = £17.11.
+    setup(book, rate=D("15.19"))
+    book.settlements.set_pooled_budget(
+        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "section 75 pool"), WIRRAL, YEAR, target="520.00", bands=BANDS
+    )
+    minutes = [30, 45, 20]
+    rows = [visit(f"A{n}", "premier-care", "CH41 2AB", f"2020-04-{n + 1:02d}", m, m) for n, m in enumerate(minutes)]
+    book.activity.import_activity(imported_on(date(2020, 5, 3)), WIRRAL, write_csv(tmp_path / "april.csv", rows))
+    assert pay(book, "2020-04", date(2020, 5, 10))["providers"] == {"premier-care": "24.05"}
+    late = [visit("L1", "premier-care", "CH41 2AB", "2020-04-29", 60, 60)]
+    book.activity.import_activity(imported_on(date(2020, 5, 20)), WIRRAL, write_csv(tmp_path / "late.csv", late))
+    book.reviews.open_rate_review(on(date(2020, 2, 3), "annual review"), WIRRAL, YEAR)
+    rates = [{"service": "standard", "zone": z, "band": None, "hourly_rate": "15.93"} for z in ZONES]
+    book.reviews.propose_rates(on(date(2020, 3, 2), "uplift"), WIRRAL, YEAR, rates, "the National Living Wage rise")
+    book.reviews.decide_rate_review(
+        on(date(2020, 6, 15), "panel"), WIRRAL, YEAR, "accepted", reasons="backdated to 1 April",
+        decided_by="joint commissioning panel", effective_from=date(2020, 4, 1),
+    )  # fmt: skip
+
+    arrears = book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, date(2020, 6, 20), "arrears"), WIRRAL, YEAR)
+    assert arrears["total"] == "1.18"
+    paid = adjustment(pay(book, "2020-05", date(2020, 6, 22)))
+    assert (paid["amount"], paid["arrears"]) == ("17.11", "1.18")
+
+
+def test_with_no_run_before_the_decision_nothing_was_paid_at_the_old_rate_so_no_arrears(book, tmp_path):
+    # The three April visits are imported before the decision but no run is recorded until after it: April's
+    # first run pays them at £15.93 (£25.23), so nothing was ever paid at £15.19 and the arrears are £0.00.
+    setup(book, rate=D("15.19"))
+    book.settlements.set_pooled_budget(
+        by(COUNCIL_ACCOUNTANT, date(2020, 4, 1), "section 75 pool"), WIRRAL, YEAR, target="520.00", bands=BANDS
+    )
+    minutes = [30, 45, 20]
+    rows = [visit(f"A{n}", "premier-care", "CH41 2AB", f"2020-04-{n + 1:02d}", m, m) for n, m in enumerate(minutes)]
+    book.activity.import_activity(imported_on(date(2020, 5, 3)), WIRRAL, write_csv(tmp_path / "april.csv", rows))
+    book.reviews.open_rate_review(on(date(2020, 2, 3), "annual review"), WIRRAL, YEAR)
+    rates = [{"service": "standard", "zone": z, "band": None, "hourly_rate": "15.93"} for z in ZONES]
+    book.reviews.propose_rates(on(date(2020, 3, 2), "uplift"), WIRRAL, YEAR, rates, "the National Living Wage rise")
+    book.reviews.decide_rate_review(
+        on(date(2020, 6, 15), "panel"), WIRRAL, YEAR, "accepted", reasons="backdated to 1 April",
+        decided_by="joint commissioning panel", effective_from=date(2020, 4, 1),
+    )  # fmt: skip
+
+    arrears = book.activity.calculate_arrears(by(COUNCIL_ACCOUNTANT, date(2020, 6, 20), "arrears"), WIRRAL, YEAR)
+    assert (arrears["total"], arrears["lines"]) == ("0.00", [])
+    assert arrears["basis"].endswith("no payment run of the year was recorded before the decision: none paid at "
+                                     "the old rate")  # fmt: skip
+    april = pay(book, "2020-04", date(2020, 6, 22))
+    assert april["providers"] == {"premier-care": "25.23"} and all(line["arrears"] == "0.00" for line in april["lines"])
