@@ -8,12 +8,19 @@ the standard library, and imports ``cryptography`` only when it has an Ed25519
 signature to check. It re-derives everything from the rules in docs/audit.md:
 
 - the header's format versions (``openbook-export/1``, ``openbook-chain/1``);
+- every line exactly the canonical serialisation of its object, with exactly
+  its keys of the right types (so no two readings of one file can differ);
 - positions strictly increasing, each event's chain hash recomputed from the
   one before it (``openbook-chain/1``);
 - each event's readable fields (recorded-at, envelope, payload) equal to the
   *plain form* of its stored bytes, so what an auditor reads is what was hashed;
 - event signatures (``openbook-event/1``): unsigned events only before the
-  first signed one, then every event signed by a trusted key;
+  first signed one, then every event signed by a trusted key; and where
+  signing started is not left to the data: after a signed ``--since``
+  checkpoint, or a signed checkpoint recorded in the history, every event
+  must be signed (a rewrite cannot pass by stripping the signatures);
+- each ``openbook:checkpoint.recorded`` event against the chain recomputed
+  before it (position, hash, count; its signature with the keys given);
 - each activity chunk an event names is present (before it) and matches its
   name (the sha256 of its canonical text);
 - the final checkpoint (``openbook-checkpoint/1``) attests the last event,
