@@ -106,7 +106,8 @@ def generate_export(path: str, events: int, signed: bool = False) -> str | None:
     last = GENESIS
     with open(path, "w", encoding="ascii") as f:
         f.write(canonical({"kind": "header", "format": "openbook-export/1", "chain": "openbook-chain/1", "from": 1,
-                           "to": events, "previous": GENESIS, "events_before": 0}) + "\n")
+                           "to": events, "previous": GENESIS, "events_before": 0,
+                           "exported_at": "2026-01-01T00:00:00+00:00"}) + "\n")
         for position, aggregate, _hex, stored, digest in _chained(events):
             signature = (kid, key.sign(event_message(digest)).hex()) if key else None
             f.write(canonical(event_record(position, TOPIC, aggregate, position, stored, digest, signature)) + "\n")

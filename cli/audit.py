@@ -18,7 +18,7 @@ import click
 
 from cli.context import Context, emit, json_option, pass_context
 from domain.bounds import MAX_POSITION
-from domain.errors import InvalidInput
+from domain.errors import Conflict, InvalidInput
 from domain.money import format_count
 from ledger.audit import verify as verifier
 from ledger.audit.export import export_range, export_records, write_export
@@ -38,10 +38,13 @@ def _position(name: str, value: int | None) -> None:
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The file to write.")
 @click.option("--from", "start", type=int, help="First position (default: the first event).")
 @click.option("--to", "stop", type=int, help="Last position (default: the head when the export starts).")
+@click.option("--force", is_flag=True, help="Replace an existing --out file (an export is evidence: never by default).")
 @json_option
 @pass_context
-def export(context: Context, out: Path, start: int | None, stop: int | None, as_json: bool) -> None:
+def export(context: Context, out: Path, start: int | None, stop: int | None, force: bool, as_json: bool) -> None:
     """Write the history as canonical JSON lines (docs/audit.md) for `verify` or any auditor's own check."""
+    if out.exists() and not force:  # as `checkpoint --out`: checked before anything is read or written
+        raise Conflict(f"--out: {out} already exists; an export is evidence and is not overwritten (--force to replace)")
     _position("--from", start)
     _position("--to", stop)
     if start is not None and stop is not None and stop < start:

@@ -32,13 +32,11 @@ from ledger.audit.verify import (
     CHAIN_FORMAT,
     CORRECTED,
     EXPORT_FORMAT,
-    GENESIS,
     IMPORTED,
     plain_form,
     readable,
 )
 from ledger.files.chunks import activity_chunks
-from ledger.persistence import EVENTS_TABLE, HASHES_TABLE
 from ledger.persistence.database import reading
 
 #: Events read per query.
@@ -50,55 +48,16 @@ def canonical(record: dict[str, Any]) -> str:
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 
-# -- reading the store directly (both databases) -------------------------------------------------
-
-
-def _is_sqlite(recorder: Any) -> bool:
-    return not hasattr(recorder.datastore, "schema")
-
-
-def _table(recorder: Any, name: str) -> str:
-    return name if _is_sqlite(recorder) else f'"{recorder.datastore.schema}"."{name}"'
-
-
-def _rows(recorder: Any, statement: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """One read-only statement (``?`` placeholders) on the event store's own connection."""
-    if _is_sqlite(recorder):
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(statement, params)
-            return [tuple(row) for row in c.fetchall()]
-    with recorder.datastore.get_connection() as conn, conn.cursor() as curs:
-        curs.execute(statement.replace("?", "%s"), params)
-        return [tuple(row.values()) for row in curs.fetchall()]
+# -- reading the store (the recorders' own methods, both databases) ------------------------------
 
 
 def _hashes(recorder: Any, start: int, stop: int) -> dict[int, str]:
     """Stored chain hashes of positions ``start`` to ``stop``."""
-    statement = f"SELECT notification_id, hash FROM {_table(recorder, HASHES_TABLE)} WHERE notification_id BETWEEN ? AND ?"
-    return {position: value for position, value in _rows(recorder, statement, (start, stop))}
-
-
-def _signatures(recorder: Any, start: int, stop: int) -> dict[int, tuple[str, str]]:
-    """(key id, signature) of each signed event from ``start`` to ``stop``, as the recorder stored them on append."""
-    return recorder.select_signatures(start, stop)
+    return {position: value for position, value in recorder.select_hashes(start, stop - start + 1) if position <= stop}
 
 
 def _last_position(recorder: Any) -> int:
-    return _rows(recorder, f"SELECT max(notification_id) FROM {_table(recorder, EVENTS_TABLE)}")[0][0] or 0
-
-
-def _before(recorder: Any, start: int) -> tuple[int, str, int]:
-    """The position and chain hash of the stored event before position ``start`` (0 and GENESIS if none), and how
-    many events lie before it."""
-    found = _rows(
-        recorder,
-        f"SELECT notification_id, hash FROM {_table(recorder, HASHES_TABLE)} WHERE notification_id < ? "
-        "ORDER BY notification_id DESC LIMIT 1",
-        (start,),
-    )
-    count = _rows(recorder, f"SELECT count(*) FROM {_table(recorder, EVENTS_TABLE)} WHERE notification_id < ?", (start,))
-    position, previous = found[0] if found else (0, GENESIS)
-    return position, previous, count[0][0]
+    return recorder.max_notification_id() or 0
 
 
 def _chunk_text(engine: Engine, digest: str) -> str | None | bool:
@@ -160,7 +119,7 @@ def export_records(
     first = max(start or 1, 1)
     last = _last_position(recorder)
     last = min(stop, last) if stop is not None else last
-    head_position, previous, before = _before(recorder, first)
+    head_position, previous, before = recorder.chain_before(first)
     yield {
         "kind": "header",
         "format": EXPORT_FORMAT,
@@ -178,7 +137,7 @@ def export_records(
         if not batch:
             break
         low, high = batch[0].id, batch[-1].id
-        hashes, signatures = _hashes(recorder, low, high), _signatures(recorder, low, high)
+        hashes, signatures = _hashes(recorder, low, high), recorder.select_signatures(low, high)
         for n in batch:
             record = event_record(
                 n.id, n.topic, n.originator_id, n.originator_version, bytes(n.state), hashes.get(n.id),

@@ -16,7 +16,7 @@ The live tables are read in one snapshot together with their positions; if a
 live read model moved on during the replay, the replay catches up to it and the
 comparison runs again. What this proves is that the projection code, applied to
 the history, gives the live rows; it trusts that code (the as-at tests check it
-against independent replays) and the history (``chain.first_break`` checks that).
+against independent replays) and the history (the one verifier, ``ledger.audit.verify``, checks that).
 """
 
 from __future__ import annotations

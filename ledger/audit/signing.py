@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from domain.audit.checkpoint import FORMAT as CHECKPOINT_FORMAT
 from domain.errors import Conflict, SettingsError
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 
@@ -49,7 +50,6 @@ __all__ = [
 ]
 
 EVENT_FORMAT = "openbook-event/1"
-CHECKPOINT_FORMAT = "openbook-checkpoint/1"
 PUBLIC_KEY_PREFIX = "ed25519:"
 
 

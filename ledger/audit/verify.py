@@ -8,12 +8,19 @@ the standard library, and imports ``cryptography`` only when it has an Ed25519
 signature to check. It re-derives everything from the rules in docs/audit.md:
 
 - the header's format versions (``openbook-export/1``, ``openbook-chain/1``);
+- every line exactly the canonical serialisation of its object, with exactly
+  its keys of the right types (so no two readings of one file can differ);
 - positions strictly increasing, each event's chain hash recomputed from the
   one before it (``openbook-chain/1``);
 - each event's readable fields (recorded-at, envelope, payload) equal to the
   *plain form* of its stored bytes, so what an auditor reads is what was hashed;
 - event signatures (``openbook-event/1``): unsigned events only before the
-  first signed one, then every event signed by a trusted key;
+  first signed one, then every event signed by a trusted key; and where
+  signing started is not left to the data: after a signed ``--since``
+  checkpoint, or a signed checkpoint recorded in the history, every event
+  must be signed (a rewrite cannot pass by stripping the signatures);
+- each ``openbook:checkpoint.recorded`` event against the chain recomputed
+  before it (position, hash, count; its signature with the keys given);
 - each activity chunk an event names is present (before it) and matches its
   name (the sha256 of its canonical text);
 - the final checkpoint (``openbook-checkpoint/1``) attests the last event,
@@ -60,6 +67,15 @@ EXIT_VERIFIED, EXIT_BROKEN, EXIT_UNUSABLE = 0, 1, 2
 IMPORTED = "openbook:activity-import.imported"
 CORRECTED = "openbook:activity-import.corrected"
 _NAMING_CHUNKS = frozenset((IMPORTED, CORRECTED))
+#: The event that records a checkpoint in the history (its payload is the checkpoint's seven fields, as signed).
+CHECKPOINT_RECORDED = "openbook:checkpoint.recorded"
+
+#: The keys of each kind of line, exactly (docs/audit.md): any other key, or one missing, is a malformed line.
+HEADER_KEYS = frozenset(("kind", "format", "chain", "from", "to", "previous", "events_before", "exported_at"))
+EVENT_KEYS = frozenset(("kind", "position", "topic", "aggregate_id", "version", "recorded_at", "envelope", "payload",
+                        "stored", "hash", "key_id", "signature"))
+CHUNK_KEYS = frozenset(("kind", "name", "text"))
+CHECKPOINT_KEYS = frozenset(("format", "position", "hash", "recorded_at", "events", "key_id", "signature"))
 
 #: The columns of a visits chunk (``domain.activity.visits.FIELDS``; a test keeps the two equal).
 VISIT_FIELDS = (
@@ -108,6 +124,48 @@ def _untyped(obj: dict[str, Any]) -> Any:
 
 _PLAIN = json.JSONDecoder(object_hook=_untyped)
 _LINE = json.JSONDecoder()
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise ValueError(f"the key {twice!r} appears twice")
+    return found
+
+
+#: Only on a line that failed the fast check: the strict parse that names a duplicate key.
+_STRICT = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
+def canonical_line(record: Any) -> str:
+    """The one serialisation of an export line (docs/audit.md): sorted keys, no spaces, ASCII only."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _make_dumps() -> Any:
+    """``canonical_line``, fast: the C encoder made once (``json.dumps`` makes one per call, the hot path's main cost),
+    falling back to ``json.dumps`` where the interpreter has none. Both give the same text."""
+    try:
+        from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+
+        encode = c_make_encoder(None, _not_json, encode_basestring_ascii, None, ":", ",", True, False, True)
+    except (ImportError, TypeError):
+        return canonical_line
+    if encode is None:
+        return canonical_line
+    join = "".join
+    return lambda value: join(encode(value, 0))
+
+
+_dumps = _make_dumps()
+#: A JSON string as the canonical line writes it (TypeError if the value is not a string).
+_text = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
 
 def plain_form(stored: bytes) -> Any:
@@ -195,11 +253,23 @@ def load_checkpoint(path: str) -> dict[str, Any]:
 
 
 def _checkpoint_fields(c: dict[str, Any], where: str) -> None:
-    position = c.get("position")
-    if not (isinstance(position, int) and position >= 0 and _is_hash(c.get("hash")) and isinstance(c.get("events"), int)):
-        raise Unusable(f"{where}: a checkpoint needs a position, a 64-hex hash and a count of events")
+    """The shape of an ``openbook-checkpoint/1`` (its seven fields, exactly); Unusable naming what is wrong."""
+    position, events = c.get("position"), c.get("events")
+    if not (_is_count(position) and _is_hash(c.get("hash")) and _is_count(events)):
+        raise Unusable(f"{where}: a checkpoint needs a position, a 64-hex hash and a count of events (integers from "
+                       "0)")
     if not isinstance(c.get("recorded_at"), str):
         raise Unusable(f"{where}: a checkpoint needs its recorded_at time")
+    kid, signature = c.get("key_id"), c.get("signature")
+    if not ((kid is None and signature is None) or (isinstance(kid, str) and isinstance(signature, str))):
+        raise Unusable(f"{where}: a checkpoint's key_id and signature are both text or both null")
+    if set(c) - {"kind"} != CHECKPOINT_KEYS:
+        raise Unusable(f"{where}: a checkpoint has exactly the fields {', '.join(sorted(CHECKPOINT_KEYS))}")
+
+
+def _is_count(value: Any) -> bool:
+    """A non-negative integer (JSON true/false are not counts, though Python's bool is an int)."""
+    return type(value) is int and value >= 0
 
 
 def _is_hash(value: Any) -> bool:
@@ -313,7 +383,9 @@ class _Activity:
     def imported(self, aggregate_id: str, agreement: str, rows: list[list[str]]) -> None:
         self.agreements[aggregate_id] = agreement
         marks = ", ".join("?" * (len(VISIT_FIELDS) + 1))
-        self.db.executemany(f"INSERT OR REPLACE INTO v VALUES ({marks})", ([agreement, *row] for row in rows))
+        self.db.executemany(f"INSERT OR REPLACE INTO v VALUES ({marks})", (
+            [agreement, *row[:9], _minutes(row[9]), row[10], _minutes(row[11])] for row in rows
+        ))
 
     def corrected(self, aggregate_id: str, changes: list[list[str]]) -> None:
         agreement = self.agreements.get(aggregate_id)
@@ -322,7 +394,7 @@ class _Activity:
             return
         for visit_id, name, _before, after in changes:
             if name in VISIT_FIELDS[1:]:
-                value: Any = int(after) if name in _INTEGER_FIELDS else after
+                value: Any = _minutes(after) if name in _INTEGER_FIELDS else after
                 self.db.execute(f"UPDATE v SET {name} = ? WHERE agreement = ? AND visit_id = ?", (value, agreement, visit_id))
 
     def totals(self) -> list[dict[str, Any]]:
@@ -336,6 +408,13 @@ class _Activity:
     def close(self) -> None:
         self.db.close()
         os.unlink(self.path)
+
+
+def _minutes(text: str) -> int:
+    """Minutes are written as decimal integers (no sign, no spaces); ValueError naming the text otherwise."""
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"minutes {text[:20]!r} are not a whole number")
+    return int(text)
 
 
 def decode_chunk(text: str) -> tuple[str, list[list[str]]]:
@@ -373,20 +452,32 @@ class Verifier:
         self.since_seen = False
         self._activity: _Activity | None = None
         self._pending_chunks: set[str] = set()
-        if since is not None and since.get("signature") is not None and self.keys:
-            why = self._signature_problem(since.get("key_id"), since["signature"], checkpoint_message(since))
-            if why:
-                raise Unusable(f"--since: the checkpoint's {why}")
+        #: Every event after this position must be signed: set by a signed checkpoint (held or in the history), whose
+        #: key was configured when it was made, so every event recorded after it was signed (docs/audit.md).
+        self.signed_after: float = float("inf")
+        self.signed_because = ""
+        if since is not None and since.get("signature") is not None:
+            if self.keys:
+                why = self._signature_problem(since.get("key_id"), since["signature"], checkpoint_message(since))
+                if why:
+                    raise Unusable(f"--since: the checkpoint's {why}")
+            self._must_sign_after(since["position"], f"the --since checkpoint (position {since['position']}) is signed")
+
+    def _must_sign_after(self, position: int, because: str) -> None:
+        if position < self.signed_after:
+            self.signed_after, self.signed_because = position, because
 
     # one record per line, in order
-    def feed(self, record: Any) -> None:
+    def feed(self, record: Any, text: str | None = None) -> None:
+        """One line: its parsed record and, from a file, its text (None for records built from the live store)."""
         self.line += 1
         if not isinstance(record, dict):
             raise Unusable(f"line {self.line}: not a JSON object")
         kind = record.get("kind")
         if kind == "event" and self.header is not None and not self.ended:
-            self._event(record)
-        elif self.header is None:
+            self._event(record, text)
+            return
+        if self.header is None:
             self._header(record)
         elif self.ended:
             raise Broken(None, "extra line", f"a {kind!r} line after the final checkpoint", self.line)
@@ -397,6 +488,17 @@ class Verifier:
         else:
             raise Broken(self._next(), "extra line", f"a line of kind {kind!r}, not an event, chunk or checkpoint",
                          self.line)
+        if text is not None and _dumps(record) != text:
+            self._not_canonical(self._next() if kind != "checkpoint" else record["position"], text)
+
+    def _not_canonical(self, position: int | None, text: str) -> None:
+        """A line that is not exactly the canonical serialisation of its object: say how."""
+        try:
+            _STRICT.decode(text)
+        except ValueError as ex:
+            raise Broken(position, "line not canonical", str(ex), self.line) from None
+        raise Broken(position, "line not canonical", "the line is not the canonical serialisation of its object "
+                     "(keys sorted, no spaces, ASCII only, numbers as written by the exporter)", self.line)
 
     def _next(self) -> int | None:
         """Where a failure that is not an event's own is reported: the last event checked (None before any)."""
@@ -409,22 +511,36 @@ class Verifier:
             raise Unusable(f"export format {h.get('format')!r}: this verifier checks {EXPORT_FORMAT}")
         if h.get("chain") != CHAIN_FORMAT:
             raise Unusable(f"chain format {h.get('chain')!r}: this verifier checks {CHAIN_FORMAT}")
-        if not _is_hash(h.get("previous")) or not isinstance(h.get("events_before", 0), int):
-            raise Unusable("header: 'previous' must be a 64-hex chain hash, 'events_before' a count")
+        start, stop, before = h.get("from"), h.get("to"), h.get("events_before")
+        if not (type(start) is int and start >= 1 and _is_count(stop) and _is_count(before)):
+            raise Unusable("header: 'from' must be a position (an integer from 1), 'to' and 'events_before' counts "
+                           f"(integers from 0); found {start!r}, {stop!r}, {before!r}")
+        if not _is_hash(h.get("previous")) or not isinstance(h.get("exported_at"), str):
+            raise Unusable("header: 'previous' must be a 64-hex chain hash, 'exported_at' a time")
+        if set(h) != HEADER_KEYS:
+            raise Unusable(f"header: the fields must be exactly {', '.join(sorted(HEADER_KEYS))}")
         self.header = h
         self.in_events = True
-        self.low, self.high = h.get("from") or 1, h.get("to") or float("inf")
+        self.low, self.high = start, stop
         self.previous = h["previous"]
-        self.before = h.get("events_before", 0)
+        self.before = before
         since = self.since
-        if since is not None and (h.get("from") or 1) > since["position"]:
+        if since is not None and since["position"] == 0:
+            self._since_empty()
+        elif since is not None and start > since["position"]:
             raise Unusable(
                 f"--since: the export starts at position {h.get('from')}, after the checkpoint's "
                 f"{since['position']}; export from position 1 (or at most {since['position']}) to check it"
             )
 
-    def _event(self, e: dict[str, Any]) -> None:
-        """One event line: the hot path (a million lines), so its common case is written out inline."""
+    def _event(self, e: dict[str, Any], text: str | None = None) -> None:
+        """One event line: the hot path (a million lines), so its common case is written out inline.
+
+        The checks, in order (docs/audit.md): position, shape (malformed line), canonical text (line not
+        canonical), chain hash, readable fields, signature, ``--since``, recorded checkpoint, chunks. The common
+        case costs one serialisation: the line the exporter would write for these stored bytes, compared with the
+        line as read; only a line that differs is taken apart to say which check it fails.
+        """
         position = e.get("position")
         if type(position) is not int or not self.position < position <= self.high or position < self.low:
             self._bad_position(position)
@@ -433,28 +549,39 @@ class Verifier:
         try:
             topic, aggregate_id, version = e["topic"], e["aggregate_id"], e["version"]
             stored = _base64(e["stored"], strict_mode=True)
-        except (KeyError, TypeError, binascii.Error) as ex:
-            raise Broken(position, "malformed line", f"an event line needs topic, aggregate_id, version and "
-                         f"stored (base64): {ex}", self.line) from None
+            shaped = topic.__class__ is str and aggregate_id.__class__ is str and version.__class__ is int
+        except (KeyError, TypeError, ValueError):  # binascii.Error is a ValueError, as is non-ASCII base64
+            shaped = False
+        if not shaped:
+            self._malformed(position, e)
         recomputed = _sha256(f"{self.previous}|{position}|{topic}|{aggregate_id}|{version}|".encode() + stored).hexdigest()
-        if recomputed != e.get("hash"):
-            self._bad_hash(position, e, recomputed)
         try:  # readable(plain form), inline
             plain = _plain(stored.decode())
             plain.pop(_AGGREGATE_TOPIC, None)
-            same = (
-                e["recorded_at"] == plain.pop(_RECORDED_AT, None)
-                and e["envelope"] == plain.pop(_ENVELOPE, None)
-                and e["payload"] == plain
-            )
+            recorded_at, envelope = plain.pop(_RECORDED_AT, None), plain.pop(_ENVELOPE, None)
+            if text is None:  # built from the store by openbook itself: no text to compare
+                same = e["recorded_at"] == recorded_at and e["envelope"] == envelope and e["payload"] == plain
+            else:
+                # the canonical line, keys in sorted order; the long ``stored`` (strict base64, so nothing to escape)
+                # and the hash (hex when it matches) are put in as they are, the rest serialised
+                kid, signature = e["key_id"], e["signature"]
+                same = text == (
+                    f'{{"aggregate_id":{_text(aggregate_id)},"envelope":{_dumps(envelope)},"hash":"{recomputed}",'
+                    f'"key_id":{"null" if kid is None else _text(kid)},"kind":"event","payload":{_dumps(plain)},'
+                    f'"position":{position},"recorded_at":{_dumps(recorded_at)},'
+                    f'"signature":{"null" if signature is None else _text(signature)},'
+                    f'"stored":"{e["stored"]}","topic":{_text(topic)},"version":{version}}}'
+                )
         except (UnicodeDecodeError, ValueError, AttributeError, TypeError, KeyError):
             same = False
-        if not same:
-            self._bad_payload(position, e, stored)
-        if e.get("signature") is None and self.first_signed is None:
+        if recomputed != e.get("hash") or not same:
+            self._bad_event(position, e, text, stored, recomputed)
+        if e["signature"] is None and e["key_id"] is None and self.first_signed is None and position <= self.signed_after:
             self.unsigned += 1
         else:
             self._check_signature(position, e, recomputed)
+        if topic == CHECKPOINT_RECORDED:
+            self._recorded_checkpoint(position, e["payload"])
         self.previous = recomputed
         self.position = position
         self.count += 1
@@ -475,6 +602,44 @@ class Verifier:
         raise Broken(position, "extra line", f"position {position} lies outside the exported range "
                      f"{h.get('from')} to {h.get('to')}", self.line)
 
+    def _malformed(self, position: int, e: dict[str, Any]) -> None:
+        """An event line whose fields are missing, extra or of the wrong type (JSON true is not a number)."""
+        if set(e) != EVENT_KEYS:
+            missing, extra = sorted(EVENT_KEYS - set(e)), sorted(set(e) - EVENT_KEYS)
+            raise Broken(position, "malformed line", "an event line has exactly the fields of docs/audit.md"
+                         + (f"; missing {', '.join(missing)}" if missing else "")
+                         + (f"; unknown {', '.join(extra)}" if extra else ""), self.line)
+        wrong = [name for name, ok in (
+            ("topic", isinstance(e["topic"], str)), ("aggregate_id", isinstance(e["aggregate_id"], str)),
+            ("version", type(e["version"]) is int), ("stored", isinstance(e["stored"], str)),
+            ("hash", e["hash"] is None or isinstance(e["hash"], str)),
+            ("key_id", e["key_id"] is None or isinstance(e["key_id"], str)),
+            ("signature", e["signature"] is None or isinstance(e["signature"], str)),
+            ("payload", isinstance(e["payload"], dict)),
+        ) if not ok]
+        if wrong:
+            raise Broken(position, "malformed line", f"the event line's {', '.join(wrong)}: wrong type", self.line)
+        try:
+            _base64(e["stored"], strict_mode=True)
+        except ValueError as ex:
+            raise Broken(position, "malformed line", f"stored is not standard base64 ({ex})", self.line) from None
+
+    def _bad_event(self, position: int, e: dict[str, Any], text: str | None, stored: bytes, recomputed: str) -> None:
+        """An event line that failed the fast check: the first check it fails, in the documented order."""
+        self._malformed(position, e)
+        if text is not None and _dumps(e) != text:
+            self._not_canonical(position, text)
+        if text is not None:
+            try:
+                _STRICT.decode(text)
+            except ValueError as ex:
+                raise Broken(position, "line not canonical", str(ex), self.line) from None
+        if recomputed != e["hash"]:
+            self._bad_hash(position, e, recomputed)
+        self._bad_payload(position, e, stored)
+        raise Broken(position, "payload not matching stored bytes", "the line is not what the stored (hashed) bytes "
+                     "say", self.line)
+
     def _bad_hash(self, position: int, e: dict[str, Any], recomputed: str) -> None:
         if e.get("hash") is None:
             raise Broken(position, "hash mismatch", "the store holds no chain hash for this event", self.line)
@@ -492,15 +657,22 @@ class Verifier:
             raise Broken(position, "payload not matching stored bytes", "the stored bytes are not a JSON object",
                          self.line)
         for name, stored_value in zip(("recorded_at", "envelope", "payload"), readable(plain), strict=True):
-            if e.get(name) != stored_value:
+            if _dumps(e.get(name)) != _dumps(stored_value):  # as JSON: 2.0 is not 2, true is not 1
                 raise Broken(position, "payload not matching stored bytes",
                              f"the line's {name} is not what the stored (hashed) bytes say", self.line)
 
     def _check_signature(self, position: int, e: dict[str, Any], chain_hash_hex: str) -> None:
         signature, kid = e.get("signature"), e.get("key_id")
-        if signature is None:
+        if signature is None and kid is None:
+            if self.first_signed is None:
+                raise Broken(position, "bad signature", f"unsigned, though {self.signed_because}: every event after "
+                             f"position {self.signed_after} was recorded with the key (its signature was removed)",
+                             self.line)
             raise Broken(position, "bad signature", f"unsigned, after the first signed event (position "
                          f"{self.first_signed}): recorded without the signing key", self.line)
+        if signature.__class__ is not str or kid.__class__ is not str:
+            raise Broken(position, "malformed line", "an event's key_id and signature are both text or both null",
+                         self.line)
         if self.first_signed is None:
             self.first_signed = position
         self.signed += 1
@@ -534,6 +706,41 @@ class Verifier:
                          f"the checkpoint's position {since['position']} is missing from the log (next is {position})",
                          self.line)
 
+    def _since_empty(self) -> None:
+        """``--since`` a checkpoint of the empty history (position 0): GENESIS and no events, extended by any log."""
+        since = self.since
+        assert since is not None
+        if since["hash"] != GENESIS or since["events"] != 0:
+            raise Unusable("--since: a checkpoint at position 0 attests the empty history: its hash is GENESIS and it "
+                           "counts 0 events")
+        self.since_seen = True
+        self.report.since = {"position": 0, "events": 0, "hash": GENESIS}
+
+    def _recorded_checkpoint(self, position: int, c: dict[str, Any]) -> None:
+        """An ``openbook:checkpoint.recorded`` event: it attests the chain as this verifier recomputed it.
+
+        It attests the head just before it (docs/audit.md), so its position, hash and count must be the event
+        checked just before (the header's ``previous`` and ``events_before`` at the start of a partial export).
+        """
+        if c.get("format") != CHECKPOINT_FORMAT:
+            raise Broken(position, "malformed line", f"a recorded checkpoint of format {c.get('format')!r}", self.line)
+        try:
+            _checkpoint_fields(c, "the recorded checkpoint")
+        except Unusable as ex:
+            raise Broken(position, "malformed line", str(ex), self.line) from None
+        at, count = (self.position, self.before + self.count) if self.count else (c["position"], self.before)
+        if (c["position"], c["hash"], c["events"]) != (at, self.previous, count) or c["position"] >= position:
+            raise Broken(position, "recorded checkpoint not matching", f"it attests position {c['position']} "
+                         f"({c['hash'][:16]}…, {c['events']} events), the chain recomputed here gives position {at} "
+                         f"({self.previous[:16]}…, {count} events): the history before it was rewritten", self.line)
+        if c["signature"] is None:
+            return
+        if self.keys:
+            why = self._signature_problem(c["key_id"], c["signature"], checkpoint_message(c))
+            if why:
+                raise Broken(position, "bad signature", f"the recorded checkpoint: {why}", self.line)
+        self._must_sign_after(position, f"the checkpoint recorded at position {position} is signed")
+
     def _check_since_at(self, position: int) -> None:
         since = self.since
         if since is None or position != since["position"]:
@@ -551,8 +758,9 @@ class Verifier:
 
     def _chunk(self, c: dict[str, Any]) -> None:
         name, text = c.get("name"), c.get("text")
-        if not _is_hash(name):
-            raise Broken(self._next(), "malformed line", "a chunk line needs its name (64 hex)", self.line)
+        if not _is_hash(name) or not (text is None or isinstance(text, str)) or set(c) != CHUNK_KEYS:
+            raise Broken(self._next(), "malformed line", "a chunk line has exactly kind, name (64 hex) and text (text "
+                         "or null)", self.line)
         good = isinstance(text, str) and hashlib.sha256(text.encode("utf-8")).hexdigest() == name
         self._activity_store().add_chunk(name, good, text if good else None)
         self._pending_chunks.add(name)
@@ -565,7 +773,17 @@ class Verifier:
     def _apply_activity(self, position: int, topic: str, aggregate_id: str, payload: dict[str, Any]) -> None:
         store = self._activity_store()
         rows: list[list[str]] = []
-        for name in payload.get("chunks") or []:
+        names, agreement, corrections = payload.get("chunks", []), payload.get("agreement"), payload.get("corrections", [])
+        if not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            raise Broken(position, "malformed line", "the payload's chunks must be a list of chunk names", self.line)
+        if topic == IMPORTED and not isinstance(agreement, str):
+            raise Broken(position, "malformed line", "an import's payload names its agreement (text)", self.line)
+        if topic == CORRECTED and not (isinstance(corrections, list) and all(
+            isinstance(c, list) and len(c) == 4 and all(isinstance(f, str) for f in c) for c in corrections
+        )):
+            raise Broken(position, "malformed line", "the payload's corrections must be a list of [visit_id, field, "
+                         "before, after], each text", self.line)
+        for name in names:
             found = store.chunk(name)
             if found is None:
                 raise Broken(position, "missing chunk", f"activity chunk {name} is not in the export before this "
@@ -584,10 +802,13 @@ class Verifier:
                              self.line)
             rows.extend(chunk_rows)
             self._pending_chunks.discard(name)
-        if topic == IMPORTED:
-            store.imported(aggregate_id, str(payload.get("agreement")), rows)
-        else:
-            store.corrected(aggregate_id, [*(payload.get("corrections") or []), *rows])
+        try:
+            if topic == IMPORTED:
+                store.imported(aggregate_id, agreement, rows)
+            else:
+                store.corrected(aggregate_id, [*corrections, *rows])
+        except ValueError as ex:
+            raise Broken(position, "malformed line", f"activity: {ex}", self.line) from None
 
     def _checkpoint(self, c: dict[str, Any]) -> None:
         if c.get("format") != CHECKPOINT_FORMAT:
@@ -662,14 +883,21 @@ def verify_records(
         verifier = Verifier(keys, since)
     except Unusable as u:
         return unusable(str(u))
-    feed, event = verifier.feed, verifier._event
+    feed, event, decode = verifier.feed, verifier._event, _LINE.decode
     try:
         for record in records:
+            text = None
+            if record.__class__ is str:  # a line of an export file
+                text = record
+                try:
+                    record = decode(text)
+                except json.JSONDecodeError as e:
+                    raise Unusable(f"line {verifier.line + 1}: not a JSON line ({e})") from None
             if verifier.in_events and record.__class__ is dict and record.get("kind") == "event":
                 verifier.line += 1  # the common line, straight to its check
-                event(record)
+                event(record, text)
             else:
-                feed(record)
+                feed(record, text)
         return verifier.finish()
     except Broken as b:
         report = verifier.summary()
@@ -686,16 +914,17 @@ def unusable(why: str) -> Report:
     return Report(status="unusable", failure={"position": None, "line": None, "reason": "unusable", "detail": why})
 
 
-def read_lines(path: str) -> Iterator[Any]:
-    """The parsed lines of an export file; Unusable if it is not a file of JSON lines."""
+def read_lines(path: str) -> Iterator[str]:
+    """The lines of an export file (each without its ``\n``), for ``verify_records`` to parse and check as text;
+    Unusable if it is not UTF-8 (a line that is UTF-8 but not ASCII is not canonical: ``verify_records`` says so)."""
     if not os.path.isfile(path):
         raise Unusable(f"{path}: not a file")
     with open(path, "rb") as f:
         for number, line in enumerate(f, start=1):
             try:
-                yield _LINE.decode(line.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as e:
-                raise Unusable(f"{path} line {number}: not a JSON line ({e})") from None
+                yield line.decode("utf-8").removesuffix("\n")
+            except UnicodeDecodeError as e:
+                raise Unusable(f"{path} line {number}: not UTF-8 text ({e})") from None
 
 
 def verify_file(path: str, keys: dict[str, bytes] | None = None, since: dict[str, Any] | None = None) -> Report:

@@ -186,6 +186,23 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
             )
             return {row["position"]: (row["key_id"], row["signature"]) for row in curs.fetchall()}
 
+    def chain_before(self, position: int) -> tuple[int, str, int]:
+        """The position and chain hash of the last stored hash before ``position`` (0 and GENESIS if none), and how
+        many events lie before ``position``: where an export from ``position`` starts (its header's ``previous`` and
+        ``events_before``)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(SQL("SELECT notification_id, hash FROM {} WHERE notification_id < %s "
+                             "ORDER BY notification_id DESC LIMIT 1").format(self._hashes), (position,))
+            row = curs.fetchone()
+            curs.execute(
+                SQL("SELECT COUNT(*) AS n FROM {}.{} WHERE notification_id < %s").format(
+                    Identifier(self.datastore.schema), Identifier(self.events_table_name)
+                ),
+                (position,),
+            )
+            count = curs.fetchone()["n"]
+            return (row["notification_id"], row["hash"], count) if row is not None else (0, GENESIS, count)
+
     def chain_head(self) -> tuple[int, str, int] | None:
         """The last stored event's position and chain hash, and how many events lie at or before it; None if empty."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -206,6 +206,18 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             )
             return {row[0]: (row[1], row[2]) for row in c.fetchall()}
 
+    def chain_before(self, position: int) -> tuple[int, str, int]:
+        """The position and chain hash of the last stored hash before ``position`` (0 and GENESIS if none), and how
+        many events lie before ``position``: where an export from ``position`` starts (its header's ``previous`` and
+        ``events_before``)."""
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT notification_id, hash FROM {HASHES_TABLE} WHERE notification_id<? "
+                      "ORDER BY notification_id DESC LIMIT 1", (position,))
+            row = c.fetchone()
+            c.execute(f"SELECT COUNT(*) FROM {self.events_table_name} WHERE notification_id<?", (position,))
+            count = c.fetchone()[0]
+            return (row[0], row[1], count) if row is not None else (0, GENESIS, count)
+
     def chain_head(self) -> tuple[int, str, int] | None:
         """The last stored event's position and chain hash, and how many events lie at or before it; None if empty.
 

@@ -302,3 +302,15 @@ def test_with_the_signing_key_the_export_is_signed_and_extends_a_recorded_checkp
     assert report["signatures"] == {"unsigned": DEMO_EVENTS, "signed": 1, "first_signed": DEMO_EVENTS + 1, "checked": True}
     assert report["checkpoint"]["signed"] == f"signed by key {checkpoint['key_id']}, checked"
     assert report["since"]["position"] == DEMO_EVENTS
+
+
+def test_export_never_overwrites_an_existing_file_unless_forced(source: DemoSource, tmp_path: Path) -> None:
+    db = source.copy(tmp_path)
+    path = tmp_path / "evidence.jsonl"
+    path.write_text("kept\n")
+    refused = run(db, "export", "--out", str(path))
+    assert refused.exit_code != 0 and "already exists" in refused.output + (refused.stderr or "")
+    assert path.read_text() == "kept\n"
+    forced = run(db, "export", "--out", str(path), "--force")
+    assert forced.exit_code == 0, forced.output
+    assert verify.verify_file(str(path)).events == DEMO_EVENTS

@@ -25,7 +25,7 @@ from ledger.audit.signing import SigningKey
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from tests.integration.audit_setup import DemoSource, as_dba, demo_source, recomputed_hashes, run, sql
-from tests.support import error_line, ok_json
+from tests.support import DEMO_EVENTS, error_line, ok_json
 
 ON = date(2020, 4, 1)
 
@@ -72,32 +72,32 @@ def test_the_reviewed_forgery_is_refused_by_checkpoint_head_and_export_with_noth
     db: Database, key_file: Path, tmp_path: Path
 ) -> None:
     kept = ok_json(run(db, "checkpoint", "--json", signing_key=key_file))["checkpoint"]
-    assert kept["position"] == 230 and kept["signature"] is not None
+    assert kept["position"] == DEMO_EVENTS and kept["signature"] is not None
     rewrite_rate(db, 49)
     before = (head(db), checkpoints_recorded(db))
     refused = error_line(run(db, "checkpoint", "--out", str(tmp_path / "forged.json"), signing_key=key_file))
     # The rewrite is before the checkpoint: caught where its hash no longer matches.
-    assert "the history does not check at position 230" in refused and "rewritten" in refused
+    assert f"the history does not check at position {DEMO_EVENTS}" in refused and "rewritten" in refused
     assert "nothing was signed or recorded" in refused
     assert not (tmp_path / "forged.json").exists()
-    assert "position 230" in error_line(run(db, "checkpoint", "--head", signing_key=key_file))
+    assert f"position {DEMO_EVENTS}" in error_line(run(db, "checkpoint", "--head", signing_key=key_file))
     exported = run(db, "export", "--out", str(tmp_path / "x.jsonl"), signing_key=key_file)
-    assert exported.exit_code == 1 and "position 230" in exported.stderr.splitlines()[-1]  # after the progress bar
+    assert exported.exit_code == 1 and f"position {DEMO_EVENTS}" in exported.stderr.splitlines()[-1]  # after the progress bar
     assert not (tmp_path / "x.jsonl").exists() and not (tmp_path / "x.jsonl.partial").exists()
     assert (head(db), checkpoints_recorded(db)) == before
 
 
 def test_a_forged_append_after_a_checkpoint_is_refused_at_its_position(db: Database, key_file: Path) -> None:
-    ok_json(run(db, "checkpoint", "--json", signing_key=key_file))  # attests 230, recorded (signed) at 231
+    ok_json(run(db, "checkpoint", "--json", signing_key=key_file))  # attests the demo's head, recorded (signed) after it
     # Anyone who can write to the database can record through openbook without the key: a correct hash, unsigned.
     ok_json(run(db, "organisations", "register", "forged", "Forged", "--kind", "provider", "--json"))
     forged = head(db)
-    assert forged > 231
+    assert forged > DEMO_EVENTS + 1
     refused = error_line(run(db, "checkpoint", signing_key=key_file))
     assert f"position {forged}: it is unsigned after the first signed event" in refused
     assert head(db) == forged
     # A signature row made up for it under the configured key's id does not verify either.
-    [(key_id,)] = sql(db, "SELECT key_id FROM openbook_event_signatures WHERE position = 231")
+    [(key_id,)] = sql(db, "SELECT key_id FROM openbook_event_signatures WHERE position = ?", (DEMO_EVENTS + 1,))
     as_dba(db, [("INSERT INTO openbook_event_signatures (position, key_id, signature) VALUES (?, ?, ?)",
                  [forged, key_id, "ab" * 64])])
     refused = error_line(run(db, "checkpoint", signing_key=key_file))
@@ -107,13 +107,13 @@ def test_a_forged_append_after_a_checkpoint_is_refused_at_its_position(db: Datab
 
 def test_an_untampered_demo_checkpoints_with_and_without_a_key(db: Database, key_file: Path, tmp_path: Path) -> None:
     unsigned = ok_json(run(db, "checkpoint", "--json"))
-    assert (unsigned["checkpoint"]["position"], unsigned["checkpoint"]["signature"]) == (230, None)
+    assert (unsigned["checkpoint"]["position"], unsigned["checkpoint"]["signature"]) == (DEMO_EVENTS, None)
     signed = ok_json(run(db, "checkpoint", "--json", signing_key=key_file))
-    assert signed["checkpoint"]["position"] == unsigned["recorded_in"] == 231 and signed["checkpoint"]["events"] == 231
+    assert signed["checkpoint"]["position"] == unsigned["recorded_in"] == DEMO_EVENTS + 1 and signed["checkpoint"]["events"] == DEMO_EVENTS + 1
     again = ok_json(run(db, "checkpoint", "--json", signing_key=key_file))  # from the signed checkpoint on
-    assert again["checkpoint"]["position"] == signed["recorded_in"] == 232
+    assert again["checkpoint"]["position"] == signed["recorded_in"] == DEMO_EVENTS + 2
     shown = ok_json(run(db, "checkpoint", "--head", "--json", signing_key=key_file))
-    assert shown["checkpoint"]["position"] == again["recorded_in"] == 233
+    assert shown["checkpoint"]["position"] == again["recorded_in"] == DEMO_EVENTS + 3
     assert run(db, "export", "--out", str(tmp_path / "e.jsonl"), signing_key=key_file).exit_code == 0
 
 

@@ -23,9 +23,11 @@ from eventsourcing.domain import AggregateCreated, AggregateEvent, BaseAggregate
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import ConcurrencyConflict, Conflict, IdempotencyMismatch
 from domain.organisations.organisation import Organisation
+from ledger.audit.export import export_records
+from ledger.audit.verify import verify_records
 from ledger.bootstrap import Openbook
 from ledger.persistence import EVENTS_TABLE, HASHES_TABLE, IDEMPOTENCY_TABLE
-from ledger.persistence.chain import GENESIS, event_hash, first_break
+from ledger.persistence.chain import GENESIS, event_hash
 
 
 def env(key: str | None = None) -> Envelope:
@@ -78,7 +80,11 @@ def stored_chain(book: Openbook) -> tuple[list[tuple[int, str, Any, int, bytes]]
 
 
 def chain_break(book: Openbook) -> int | None:
-    return first_break(*stored_chain(book))
+    """The first position the one verifier (``ledger/audit/verify.py``) finds broken in the live store, else None;
+    fed as ``openbook verify --database`` feeds it."""
+    report = verify_records(export_records(book.ledger.recorder, book.ledger.write_engine))
+    assert report.status != "unusable", report.lines()
+    return report.failure["position"] if report.status == "broken" else None
 
 
 def record_history(book: Openbook) -> None:
@@ -237,21 +243,26 @@ def test_rewriting_the_edited_events_hash_too_breaks_the_chain_at_the_next_posit
     assert chain_break(book) == 3  # event 3's stored hash was computed from the original hash of 2
 
 
-def test_deleting_a_stored_event_breaks_the_chain_at_the_deleted_position(book, tamper):
-    """chain.first_break: "A missing or extra row on either side is a break at that position"."""
+def test_deleting_a_stored_event_breaks_the_chain_at_the_position_after_it(book, tamper):
+    """docs/audit.md (Gaps): the event after a deleted one no longer chains from its stored predecessor."""
     record_history(book)
 
     tamper(EVENTS_TABLE, f"DELETE FROM {EVENTS_TABLE} WHERE notification_id = ?", (2,))
 
-    assert chain_break(book) == 2
+    assert chain_break(book) == 3
 
 
-def test_deleting_the_last_event_leaves_its_hash_as_an_extra_row(book, tamper):
+def test_deleting_the_last_event_is_caught_only_against_a_checkpoint_taken_before(book, tamper):
     record_history(book)
+    position, head, events = book.ledger.recorder.chain_head()
+    kept = {"format": "openbook-checkpoint/1", "position": position, "hash": head, "recorded_at": "2026-11-30T09:00:00",
+            "events": events, "key_id": None, "signature": None}
 
     tamper(EVENTS_TABLE, f"DELETE FROM {EVENTS_TABLE} WHERE notification_id = ?", (6,))
 
-    assert chain_break(book) == 6
+    assert chain_break(book) is None  # a shorter chain is still a chain
+    report = verify_records(export_records(book.ledger.recorder, book.ledger.write_engine), since=kept)
+    assert (report.failure["position"], report.failure["reason"]) == (6, "checkpoint not extended")
 
 
 # --- append-only guards ---------------------------------------------------------

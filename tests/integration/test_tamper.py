@@ -311,3 +311,73 @@ def test_verify_database_checks_the_live_store(db: Any, tmp_path: Path) -> None:
     assert result.exit_code == 1
     failure = json.loads(result.stdout)["failure"]
     assert (failure["position"], failure["reason"]) == (position, "hash mismatch")
+
+
+# -- signatures stripped after a rewrite: caught through a signed checkpoint, held or in the history -------------------
+
+
+#: Where the signed checkpoint of the demo's head is recorded: the event after the demo's last.
+CHECKPOINTED = DEMO_EVENTS + 1
+
+
+def _signed_from_here(db: Any, tmp_path: Path) -> tuple[Path, Path, int]:
+    """Configure a signing key on the demo: record a signed checkpoint (its event at ``DEMO_EVENTS + 1`` attests the
+    demo's head, the file is what the auditor holds), then one more signed event. The key file, the held checkpoint, the later position."""
+    key, kept = tmp_path / "signing.pem", tmp_path / "held.json"
+    assert run(db, "keys", "generate", "--out", str(key)).exit_code == 0
+    assert run(db, "checkpoint", "--out", str(kept), signing_key=key).exit_code == 0
+    registered = run(db, "organisations", "register", "delta-care", "Delta Care", "--kind", "provider", signing_key=key)
+    assert registered.exit_code == 0, registered.stderr
+    return key, kept, _head(db)
+
+
+def _verify(db: Any, *options: str) -> dict[str, Any]:
+    return json.loads(run(db, "verify", "--database", "--json", *options).stdout)
+
+
+def test_a_rewrite_with_signatures_stripped_is_caught_by_the_signed_checkpoint_in_the_history(
+    db: Any, tmp_path: Path
+) -> None:
+    key, _kept, _last = _signed_from_here(db, tmp_path)
+    assert _verify(db, "--public-key", f"{key}.pub")["status"] == "verified"
+    state = _event(db, 49)[3]
+    as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?",
+                 [state.replace(b'"timestamp":{', b'"forged":1,"timestamp":{', 1), 49])])
+    as_dba(db, [*_recomputed_rows(db, 49, _hash(db, 48)), ("DELETE FROM openbook_event_signatures", [])])
+    failure = _verify(db, "--public-key", f"{key}.pub")["failure"]
+    assert (failure["position"], failure["reason"]) == (CHECKPOINTED, "recorded checkpoint not matching"), failure
+    assert f"attests position {DEMO_EVENTS}" in failure["detail"]
+
+
+def test_signatures_stripped_after_a_signed_checkpoint_are_caught_at_the_first_unsigned_event(
+    db: Any, tmp_path: Path
+) -> None:
+    """Rewriting only after the checkpoint leaves the chain up to it intact; the signatures were removed with the
+    rewrite, but a signed checkpoint says the key was configured, so every later event must be signed."""
+    key, kept, last = _signed_from_here(db, tmp_path)
+    topic, originator, version, state = _event(db, last)
+    as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?",
+                 [state.replace(b"Delta Care", b"Delta Kare"), last])])
+    as_dba(db, [*_recomputed_rows(db, last, _hash(db, last - 1)), ("DELETE FROM openbook_event_signatures", [])])
+    held = _verify(db, "--public-key", f"{key}.pub", "--since", str(kept))["failure"]
+    assert (held["position"], held["reason"]) == (CHECKPOINTED, "bad signature"), held
+    assert f"the --since checkpoint (position {DEMO_EVENTS}) is signed" in held["detail"]
+    # the recorded checkpoint event's own signature deleted, the event after it unsigned: the signed payload says so
+    in_history = _verify(db, "--public-key", f"{key}.pub")["failure"]
+    assert (in_history["position"], in_history["reason"]) == (last, "bad signature"), in_history
+    assert f"the checkpoint recorded at position {CHECKPOINTED} is signed" in in_history["detail"]
+
+
+def test_a_recorded_checkpoint_whose_payload_was_rewritten_fails_its_signature(db: Any, tmp_path: Path) -> None:
+    """The forger rewrites the checkpoint event's payload (its chain recomputed, event signatures stripped): the
+    checkpoint's own signature, kept in the payload, no longer covers what it says."""
+    key, _kept, _last = _signed_from_here(db, tmp_path)
+    [(state,)] = sql(db, "SELECT state FROM stored_events WHERE notification_id = ?", (CHECKPOINTED,))
+    recorded = json.loads(bytes(state))
+    changed = bytes(state).replace(recorded["recorded_at"].encode(), b"2020-01-01T00:00:00+00:00")
+    assert changed != bytes(state)
+    as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?", [changed, CHECKPOINTED])])
+    as_dba(db, [*_recomputed_rows(db, CHECKPOINTED, _hash(db, DEMO_EVENTS)), ("DELETE FROM openbook_event_signatures", [])])
+    failure = _verify(db, "--public-key", f"{key}.pub")["failure"]
+    assert (failure["position"], failure["reason"]) == (CHECKPOINTED, "bad signature"), failure
+    assert failure["detail"].startswith("the recorded checkpoint: the signature does not verify")

@@ -20,6 +20,8 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from domain.activity.activity_import import ActivityImport
 from domain.activity.visits import CORRECTIONS_KIND, FIELDS, VISITS_KIND, encode_chunk
@@ -106,7 +108,8 @@ class Export:
 
     def write(self, path: Path, sign_checkpoint: Ed25519PrivateKey | None = None) -> Path:
         header = {"kind": "header", "format": "openbook-export/1", "chain": "openbook-chain/1", "from": 1,
-                  "to": self.position, "previous": "0" * 64, "events_before": 0}
+                  "to": self.position, "previous": "0" * 64, "events_before": 0,
+                  "exported_at": "2026-01-01T00:00:02+00:00"}
         lines = [header, *self.records, {"kind": "checkpoint", **self.checkpoint(sign_checkpoint)}]
         path.write_text("".join(canonical(r) + "\n" for r in lines))
         return path
@@ -230,3 +233,150 @@ def test_the_verifier_checks_what_openbook_signs() -> None:
     checkpoint = signing.make_checkpoint(7, "cd" * 32, 7, datetime(2026, 11, 30, 9, 41, tzinfo=timezone.utc), key)
     assert verify.checkpoint_message(checkpoint) == signing.checkpoint_message(checkpoint)
     public.verify(bytes.fromhex(checkpoint["signature"]), verify.checkpoint_message(checkpoint))  # raises if not
+
+
+# -- every line exactly canonical; malformed input broken (or unusable), never a crash --------------------------------
+
+
+def _lines(e: Export, tmp_path: Path) -> list[str]:
+    return e.write(tmp_path / "x.jsonl").read_text().splitlines()
+
+
+def _rewritten(tmp_path: Path, lines: list[str], index: int, text: str) -> verify.Report:
+    path = tmp_path / "changed.jsonl"
+    path.write_text("\n".join([*lines[:index], text, *lines[index + 1:]]) + "\n")
+    return verify.verify_file(str(path))
+
+
+def _failure(report: verify.Report) -> tuple[Any, Any]:
+    assert report.status == "broken", report.lines()
+    return report.failure["position"], report.failure["reason"]
+
+
+def test_an_event_line_must_be_exactly_its_canonical_serialisation(tmp_path: Path) -> None:
+    e = Export()
+    e.event("openbook:organisation.registered", 1, {"code": "a", "class_version": 2})
+    e.event("openbook:organisation.registered", 1, {"code": "b"})
+    lines = _lines(e, tmp_path)
+    assert verify.verify_file(str(tmp_path / "x.jsonl")).status == "verified"
+    first = json.loads(lines[1])
+    # 2.0 == 2 in Python, but not the stored bytes' JSON: the line is canonical, its payload is not the stored one
+    as_float = lines[1].replace('"class_version":2', '"class_version":2.0')
+    assert as_float != lines[1] and _failure(_rewritten(tmp_path, lines, 1, as_float)) == (
+        1, "payload not matching stored bytes")
+    noted = canonical({**first, "note": "added"})
+    assert _failure(_rewritten(tmp_path, lines, 1, noted)) == (1, "malformed line")
+    report = _rewritten(tmp_path, lines, 1, lines[1][:-1] + ',"topic":"openbook:organisation.registered"}')
+    assert _failure(report) == (1, "line not canonical") and "appears twice" in report.failure["detail"]
+    spaced = json.dumps(first, sort_keys=True)  # ", " and ": " separators
+    assert _failure(_rewritten(tmp_path, lines, 1, spaced)) == (1, "line not canonical")
+    unsorted = json.dumps(dict(reversed(first.items())), separators=(",", ":"))
+    assert _failure(_rewritten(tmp_path, lines, 1, unsorted)) == (1, "line not canonical")
+    as_true = canonical({**json.loads(lines[2]), "version": True})  # true is not the version 1
+    assert _failure(_rewritten(tmp_path, lines, 2, as_true)) == (2, "malformed line")
+    chunk_spaced = lines[-1].replace(",", ", ", 1)  # the final checkpoint, re-spaced
+    assert _failure(_rewritten(tmp_path, lines, len(lines) - 1, chunk_spaced)) == (2, "line not canonical")
+
+
+def test_a_malformed_header_is_unusable_not_a_crash(tmp_path: Path) -> None:
+    e = Export()
+    e.event("openbook:organisation.registered", 1, {"code": "a"})
+    lines = _lines(e, tmp_path)
+    header = json.loads(lines[0])
+    for change in ({"from": "1"}, {"events_before": True}, {"to": -1}, {"from": 0}, {"note": "x"}):
+        report = _rewritten(tmp_path, lines, 0, canonical({**header, **change}))
+        assert report.status == "unusable" and report.exit_code == 2, (change, report.lines())
+        assert report.failure["detail"].startswith("header:"), report.failure
+
+
+def test_malformed_activity_payloads_are_broken_at_their_position(tmp_path: Path) -> None:
+    e = Export()
+    chunk = e.chunk(VISITS_KIND, [_visit("V1", "zone-a", "2020-01-05T09:00", 30, 28)])
+    e.event(verify.IMPORTED, 1, {"agreement": "wirral", "chunks": [chunk]})
+    e.event(verify.CORRECTED, 2, {"corrections": [["V1", "zone", "zone-a"]], "chunks": []})  # 3 fields, not 4
+    assert _failure(verify.verify_file(str(e.write(tmp_path / "x.jsonl")))) == (2, "malformed line")
+    for payload in ({"corrections": [["V1", "actual_minutes", "28", "thirty"]], "chunks": []},
+                    {"corrections": "V1", "chunks": []}, {"corrections": [], "chunks": 7}):
+        e = Export()
+        chunk = e.chunk(VISITS_KIND, [_visit("V1", "zone-a", "2020-01-05T09:00", 30, 28)])
+        e.event(verify.IMPORTED, 1, {"agreement": "wirral", "chunks": [chunk]})
+        e.event(verify.CORRECTED, 2, payload)
+        assert _failure(verify.verify_file(str(e.write(tmp_path / "x.jsonl")))) == (2, "malformed line"), payload
+
+
+def test_since_the_checkpoint_of_the_empty_history(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    e = Export()
+    empty = e.checkpoint(sign=key)
+    assert (empty["position"], empty["events"], empty["hash"]) == (0, 0, "0" * 64)
+    e.event("openbook:organisation.registered", 1, {"code": "a"}, sign=key)
+    e.event("openbook:organisation.registered", 1, {"code": "b"}, sign=key)
+    (tmp_path / "empty.json").write_text(json.dumps(empty))
+    since, keys = verify.load_checkpoint(str(tmp_path / "empty.json")), verify.public_keys([_public(key)])
+    report = verify.verify_file(str(e.write(tmp_path / "x.jsonl")), keys=keys, since=since)
+    assert report.status == "verified", report.lines()
+    assert report.since == {"position": 0, "events": 0, "hash": "0" * 64}
+    lines = _lines(e, tmp_path)
+    stripped = canonical({**json.loads(lines[1]), "key_id": None, "signature": None})
+    path = tmp_path / "stripped.jsonl"
+    path.write_text("\n".join([lines[0], stripped, *lines[2:]]) + "\n")
+    # signed from the empty history on: the first event's signature removed is caught, not reported "unsigned"
+    assert _failure(verify.verify_file(str(path), keys=keys, since=since)) == (1, "bad signature")
+    assert verify.verify_file(str(path), keys=keys).status == "verified"  # without the held checkpoint it cannot tell
+
+
+def test_a_signed_since_checkpoint_requires_every_later_event_signed(tmp_path: Path) -> None:
+    key = Ed25519PrivateKey.generate()
+    e = Export()
+    e.event("openbook:organisation.registered", 1, {"code": "a"})
+    held = e.checkpoint(sign=key)
+    e.event("openbook:organisation.registered", 1, {"code": "b"})  # its signature stripped by whoever rewrote it
+    (tmp_path / "held.json").write_text(json.dumps(held))
+    path = e.write(tmp_path / "x.jsonl")
+    keys = verify.public_keys([_public(key)])
+    assert verify.verify_file(str(path), keys=keys).status == "verified"
+    report = verify.verify_file(str(path), keys=keys, since=verify.load_checkpoint(str(tmp_path / "held.json")))
+    assert _failure(report) == (2, "bad signature")
+    assert "the --since checkpoint (position 1) is signed" in report.failure["detail"]
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 300) | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=8,
+)
+
+
+def _fuzz_export(tmp_path: Path) -> list[str]:
+    e = Export()
+    visits = e.chunk(VISITS_KIND, [_visit("V1", "zone-a", "2020-01-05T09:00", 30, 28)])
+    e.event(verify.IMPORTED, 1, {"agreement": "wirral", "chunks": [visits]})
+    fixes = e.chunk(CORRECTIONS_KIND, ["V1\tplanned_minutes\t30\t45\n"])
+    e.event(verify.CORRECTED, 2, {"corrections": [["V1", "zone", "zone-a", "zone-b"]], "chunks": [fixes]})
+    e.event("openbook:checkpoint.recorded", 1, e.checkpoint())
+    return _lines(e, tmp_path)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_no_mutated_line_makes_the_verifier_raise(tmp_path: Path, data: st.DataObject) -> None:
+    """Whatever one line is changed to, verify_file reports verified, broken or unusable: it never raises."""
+    lines = _fuzz_export(tmp_path)
+    index = data.draw(st.integers(0, len(lines) - 1))
+    record = json.loads(lines[index])
+    how = data.draw(st.sampled_from(["set", "drop", "text"]))
+    if how == "set":
+        record[data.draw(st.sampled_from([*record, "note"]))] = data.draw(_JSON)
+        text = canonical(record)
+    elif how == "drop":
+        record.pop(data.draw(st.sampled_from(sorted(record))))
+        text = canonical(record)
+    else:
+        at = data.draw(st.integers(0, len(lines[index])))
+        text = lines[index][:at] + data.draw(st.text(max_size=3)) + lines[index][at + 1:]
+    path = tmp_path / "mutated.jsonl"
+    path.write_text("\n".join([*lines[:index], text, *lines[index + 1:]]) + "\n", encoding="utf-8")
+    report = verify.verify_file(str(path))
+    assert report.status in ("verified", "broken", "unusable")
+    if text != lines[index] and json.loads(lines[index])["kind"] == "event":  # every byte of an event line counts
+        assert report.status != "verified", text
