@@ -60,6 +60,8 @@ CHAIN_FORMAT = "openbook-chain/1"
 CHECKPOINT_FORMAT = "openbook-checkpoint/1"
 EVENT_SIGNATURE_FORMAT = "openbook-event/1"
 GENESIS = "0" * 64
+#: Beyond every position (positions are 64-bit integers): "no bound yet", kept an int as positions are.
+BEYOND = 2**63
 
 EXIT_VERIFIED, EXIT_BROKEN, EXIT_UNUSABLE = 0, 1, 2
 
@@ -441,7 +443,7 @@ class Verifier:
         self.first_signed: int | None = None
         self._verifiers: dict[str, Any] = {}
         self.header: dict[str, Any] | None = None
-        self.low, self.high = 1, float("inf")
+        self.low, self.high = 1, BEYOND
         self.previous = GENESIS
         self.position = 0
         self.before = 0
@@ -454,7 +456,7 @@ class Verifier:
         self._pending_chunks: set[str] = set()
         #: Every event after this position must be signed: set by a signed checkpoint (held or in the history), whose
         #: key was configured when it was made, so every event recorded after it was signed (docs/audit.md).
-        self.signed_after: float = float("inf")
+        self.signed_after = BEYOND
         self.signed_because = ""
         if since is not None and since.get("signature") is not None:
             if self.keys:
