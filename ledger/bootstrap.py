@@ -29,6 +29,7 @@ from ledger.projections.rates import RatesProjection
 from ledger.projections.runner import ProjectionRunner
 from ledger.projections.settlements import SettlementsProjection
 from ledger.records import Records
+from ledger.security.store import SecurityStore
 from ledger.settings import Settings
 from ledger.usecases.activity import ActivityUseCases
 from ledger.usecases.agreements import AgreementUseCases
@@ -60,6 +61,7 @@ class Openbook:
     incentives: IncentiveUseCases
     settlements: SettlementUseCases
     checkpoints: CheckpointUseCases
+    security: SecurityStore  # passwords, login throttling, the security log: never events
 
     @property
     def database(self) -> Database:
@@ -110,6 +112,9 @@ def open_openbook(
     if create_tables:
         ledger.projections.create_tables()
         chunks.create_table()
+    security = SecurityStore(ledger.write_engine)
+    if create_tables:
+        security.create_tables()
     rates = RateUseCases(ledger, records)
     reviews = RateReviewUseCases(ledger, records, rates)
     incentives = IncentiveUseCases(ledger, records)
@@ -125,6 +130,7 @@ def open_openbook(
         incentives=incentives,
         settlements=SettlementUseCases(ledger, records),
         checkpoints=CheckpointUseCases(ledger, records),
+        security=security,
     )
 
 

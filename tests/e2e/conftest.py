@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from werkzeug.serving import make_server
 
-from demo.partnerships import load_demo
+from demo.partnerships import give_demo_passwords, load_demo
 from ledger.bootstrap import open_openbook
 from ledger.persistence.database import Database
 from ledger.settings import Settings
@@ -57,7 +57,10 @@ def live_server(tmp_path: os.PathLike[str]) -> Iterator[str]:
     """The web app serving a demo ledger on SQLite, on a free loopback port."""
     book = open_openbook(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
     load_demo(book)
-    app = create_app({"OPENBOOK": book, "SETTINGS": Settings(secret_key="e2e")})
+    give_demo_passwords(book)
+    app = create_app(
+        {"OPENBOOK": book, "SETTINGS": Settings(secret_key="e" * 64, instance_path=f"{tmp_path}/instance")}
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -74,3 +77,11 @@ def page(browser: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page: object, base: str, username: str, password: str = "demo") -> None:
+    """Log in through the login form, as a person would."""
+    page.goto(base + "/")  # type: ignore[attr-defined]
+    page.get_by_label("Username (your email address)").fill(username)  # type: ignore[attr-defined]
+    page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Log in").click()  # type: ignore[attr-defined]
