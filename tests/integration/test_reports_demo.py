@@ -1,4 +1,5 @@
-"""The charts drawn from the demo's own figures: what they say in text, whom they name, and that they repeat.
+"""Charts and table exports of the demo's own figures: what charts say in text, whom they name, that they
+repeat; and that an exported table reads back to the query's figures.
 
 The demo is loaded once on SQLite for the module (the charts read the query
 functions' answers, which the query tests already check on both databases).
@@ -9,12 +10,15 @@ or named a provider to another provider, fails here.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Iterator
 from decimal import Decimal
 
 import matplotlib
 import pytest
+from openpyxl import load_workbook
 
 from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, load_demo
 from domain.money import format_gbp
@@ -23,6 +27,7 @@ from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.queries import activity, returns, settlements
 from reports.charts import activity_chart, market_chart, pool_chart
+from reports.tables import Column, sort_rows, to_csv, to_xlsx
 
 QUARTER, YEAR = "2019-20-Q1", "2019-20"
 
@@ -156,3 +161,26 @@ def test_the_activity_chart_labels_each_month_with_its_spend(demo, accountant, p
         for row in rows:
             assert format_gbp(row["spend"]) in shown and row["month"] in shown
         assert all(f"{row['month']} {format_gbp(row['spend'])}" in title_and_desc(svg)[1] for row in rows)
+
+
+POSITION_COLUMNS = [
+    Column("provider", "Provider"),
+    Column("priced_to_date", "Priced to date", "money"),
+    Column("paid_to_date", "Paid to date", "money"),
+    Column("due", "Due", "money"),
+]
+
+
+def test_the_pool_positions_providers_export_and_read_back_to_the_querys_figures(demo, accountant):
+    position = settlements.pool_position(demo.read_engine, accountant, YEAR, "2019-09")
+    rows = sort_rows(position["providers"], "paid_to_date", descending=True)
+    assert [r["paid_to_date"] for r in rows] == sorted((r["paid_to_date"] for r in rows), reverse=True)
+    _, *lines = csv.reader(io.StringIO(to_csv(POSITION_COLUMNS, rows), newline=""))
+    assert [(p, Decimal(priced), Decimal(paid)) for p, priced, paid, _ in lines] == [
+        (r["provider"], r["priced_to_date"], r["paid_to_date"]) for r in rows
+    ]
+    assert sum(Decimal(line[2]) for line in lines) == position["paid_to_date"]  # exact text adds back to the total
+    sheet = load_workbook(io.BytesIO(to_xlsx(POSITION_COLUMNS, rows))).active
+    read = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert [r[0] for r in read] == [r["provider"] for r in rows]
+    assert [Decimal(repr(r[2])) for r in read] == [r["paid_to_date"] for r in rows]
