@@ -73,22 +73,28 @@ def _rates(view: Mapping[str, Any], rate: Decimal | None) -> list[Decimal]:
     return sorted({e["rate"].rate for e in entries if e.get("rate") is not None and e["rate"].rate is not None})
 
 
+def _no_market(view: Mapping[str, Any]) -> str:
+    """Why there are no quartiles, in the query's words where it gave them."""
+    message = view.get("not_enough_providers", {}).get("message") or f"no accepted provider returns for {view['period']}"
+    return message[0].upper() + message[1:]
+
+
 def _describe(view: Mapping[str, Any], rates: Sequence[Decimal], points: Sequence[Any]) -> str:
     period, total = view["period"], _quartiles(view, TOTAL)
     if total is None:
-        why = view.get("not_enough_providers", {}).get("message", "no accepted provider returns")
-        market = f"No market quartiles for {period}: {why}."
+        market = f"{_no_market(view)}."
     else:
         market = (
             f"Total cost per hour in {period}, from {view['market']['contributors']} accepted provider returns: "
             f"lower quartile {format_gbp(total['lower'])}, median {format_gbp(total['median'])}, "
-            f"upper quartile {format_gbp(total['upper'])}."
+            f"upper quartile {format_gbp(total['upper'])}. The rows below the total are the cost groups, each with "
+            "its quartiles as text."
         )
     unnamed = {"provider": "a provider", "in-house": "in-house"}
     shown = [f"{label or unnamed[kind]}: {format_gbp(_figure(entry, TOTAL))}" for label, entry, kind in points]
     paid = f" Rate paid: {', '.join(format_gbp(r) for r in rates)} an hour." if rates else ""
     each = f" Total cost per hour of each return shown: {'; '.join(shown)}." if shown else ""
-    return f"{market}{paid}{each} Rows below the total are the cost groups, with their quartiles as text."
+    return f"{market}{paid}{each}"
 
 
 def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal | None = None) -> str:
@@ -128,9 +134,13 @@ def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal 
         ax.set_ylim(-0.7, len(rows) - 0.2)
         ax.set_xlabel("£ per contact hour")
         ax.set_title(f"Market: cost per hour, {view['period']}", loc="left")
-        ax.text(1.0, 1.0, "lower · median · upper", transform=ax.transAxes, ha="left", va="bottom", fontsize=8,
-                color=INK)  # fmt: skip
+        if view.get("market") is not None:
+            ax.text(1.0, 1.0, "lower · median · upper", transform=ax.transAxes, ha="left", va="bottom", fontsize=8,
+                    color=INK)  # fmt: skip
         ax.grid(axis="x", color=MUTED, linewidth=0.5)
+        if view.get("market") is None:
+            ax.text(0.5, 0.5, _no_market(view), transform=ax.transAxes, ha="center", va="center", wrap=True,
+                    fontsize=8, bbox={"facecolor": "white", "edgecolor": MUTED})  # fmt: skip
         if ax.get_legend_handles_labels()[0]:
             figure.legend(loc="outside lower center", ncols=4, fontsize=8, frameon=False)
 

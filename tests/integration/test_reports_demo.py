@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import matplotlib
@@ -119,6 +120,23 @@ def test_the_same_figures_draw_the_same_bytes_and_other_figures_do_not(demo, acc
     assert market_chart(view, names=True, rate=Decimal("16.00")) != first
     later = returns.market(demo.read_engine, accountant, "2019-20-Q2")
     assert market_chart(later, names=True) != first
+
+
+def test_charts_drawn_in_several_threads_at_once_are_the_same_bytes(demo, accountant):
+    view = returns.market(demo.read_engine, accountant, QUARTER)
+    position = settlements.pool_position(demo.read_engine, accountant, YEAR)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        drawn = list(pool.map(lambda i: market_chart(view, names=True) if i % 2 else pool_chart(position), range(8)))
+    assert len({drawn[i] for i in range(1, 8, 2)}) == 1 and len({drawn[i] for i in range(0, 8, 2)}) == 1
+
+
+def test_a_provider_shown_no_market_is_told_why_in_the_chart(demo, premier):
+    view = returns.market(demo.read_engine, premier, "2018-19-Q4")
+    assert view["market"] is None
+    svg = market_chart(view)
+    message = view["not_enough_providers"]["message"]
+    assert title_and_desc(svg)[1] == message[0].upper() + message[1:] + "."
+    assert "lower · median · upper" not in texts(svg)
 
 
 def test_charts_are_self_contained_text_svg(demo, accountant):
