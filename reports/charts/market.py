@@ -110,8 +110,9 @@ def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal 
             q = _quartiles(view, row)
             if q is None:
                 continue
+            box = "lower to upper quartile" if row == TOTAL else None
             ax.barh(y, plotted(q["upper"]) - plotted(q["lower"]), left=plotted(q["lower"]), height=0.6,
-                    color="#DDDDDD", edgecolor=INK, hatch="//", label="lower to upper quartile" if row == TOTAL else None)  # fmt: skip
+                    color="#DDDDDD", edgecolor=INK, hatch="//", label=box)  # fmt: skip
             ax.plot([plotted(q["median"])] * 2, [y - 0.3, y + 0.3], color=INK, linewidth=2.5,
                     label="median" if row == TOTAL else None)  # fmt: skip
             ax.annotate(
@@ -134,11 +135,11 @@ def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal 
         ax.set_ylim(-0.7, len(rows) - 0.2)
         ax.set_xlabel("£ per contact hour")
         ax.set_title(f"Market: cost per hour, {view['period']}", loc="left")
+        ax.grid(axis="x", color=MUTED, linewidth=0.5)
         if view.get("market") is not None:
             ax.text(1.0, 1.0, "lower · median · upper", transform=ax.transAxes, ha="left", va="bottom", fontsize=8,
                     color=INK)  # fmt: skip
-        ax.grid(axis="x", color=MUTED, linewidth=0.5)
-        if view.get("market") is None:
+        else:
             ax.text(0.5, 0.5, _no_market(view), transform=ax.transAxes, ha="center", va="center", wrap=True,
                     fontsize=8, bbox={"facecolor": "white", "edgecolor": MUTED})  # fmt: skip
         if ax.get_legend_handles_labels()[0]:
