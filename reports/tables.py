@@ -96,9 +96,11 @@ def _csv_cell(value: Any, where: str) -> str:
 def _xlsx_cell(value: Any, where: str) -> Any:
     value = _checked(value, where)
     if isinstance(value, Decimal) and len(value.as_tuple().digits) > _XLSX_DIGITS:
-        raise InvalidInput(f"{where}: {value} has more than {_XLSX_DIGITS} digits; an XLSX number cannot hold it exactly")
+        raise InvalidInput(
+            f"{where}: {value} has more than {_XLSX_DIGITS} digits; an XLSX number cannot hold it exactly"
+        )
     if value is None or isinstance(value, (bool, int, Decimal, date, datetime)):
-        return value  # openpyxl writes Decimal as a number cell, exactly as its text
+        return value  # a Decimal becomes a number cell: a double, exact within the digits checked above
     return escaped(str(value))
 
 

@@ -75,7 +75,8 @@ def _rates(view: Mapping[str, Any], rate: Decimal | None) -> list[Decimal]:
 
 def _no_market(view: Mapping[str, Any]) -> str:
     """Why there are no quartiles, in the query's words where it gave them."""
-    message = view.get("not_enough_providers", {}).get("message") or f"no accepted provider returns for {view['period']}"
+    given = view.get("not_enough_providers", {}).get("message")
+    message = given or f"no accepted provider returns for {view['period']}"
     return message[0].upper() + message[1:]
 
 

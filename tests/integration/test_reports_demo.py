@@ -53,7 +53,8 @@ def premier(demo):
 
 def texts(svg: str) -> list[str]:
     """What the chart writes as text (labels, ticks, legend), unescaped enough for money and names."""
-    return [re.sub(r"<[^>]+>", "", t).replace("&amp;", "&") for t in re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)]
+    found = re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)
+    return [re.sub(r"<[^>]+>", "", t).replace("&amp;", "&") for t in found]
 
 
 def title_and_desc(svg: str) -> tuple[str, str]:
@@ -92,7 +93,8 @@ def test_without_names_the_market_chart_shows_every_point_but_no_provider(demo, 
         assert entry["name"] not in svg and entry["provider"] not in svg
     _, desc = title_and_desc(svg)
     shown = re.findall(r"a provider: (£[\d,]+\.\d+)", desc)
-    assert shown == [format_gbp(e["total_per_hour"]) for e in sorted(view["providers"], key=lambda e: e["total_per_hour"])]
+    by_cost = sorted(view["providers"], key=lambda e: e["total_per_hour"])
+    assert shown == [format_gbp(e["total_per_hour"]) for e in by_cost]
     assert [f"in-house: {format_gbp(e['total_per_hour'])}" in desc for e in view["in_house"]] == [True]
 
 
