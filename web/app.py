@@ -23,7 +23,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from ledger.bootstrap import bootstrap
 from ledger.settings import Settings
-from web import access, errors, navigation, security, services, users
+from web import access, errors, filters, navigation, security, services, tables, users
 from web.accountant import bp as accountant_bp
 from web.admin import bp as admin_bp
 from web.auditor import bp as auditor_bp
@@ -48,6 +48,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     security.init_app(app, https=settings.https)
     errors.init_app(app)
+    tables.init_app(app)
+    filters.init_app(app)
     users.init_app(app)
     access.init_app(app)
     CSRFProtect(app)
