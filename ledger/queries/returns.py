@@ -57,18 +57,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, func, select
 
 from domain.agreements.terms import ServiceType, awards_during, awards_on, zones_on
-from domain.errors import NotFound
+from domain.errors import NotAllowed, NotFound
 from domain.money import EXACT, format_gbp
-from domain.periods import FinancialYear, Period, days_between
+from domain.periods import FinancialYear, Period, days_between, quarter_of
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, lines_in
 from domain.returns.market import (
@@ -91,18 +91,21 @@ from ledger.projections.cost_returns import (
 )
 from ledger.projections.organisations import organisations
 from ledger.projections.rates import rate_cards
-from ledger.queries.agreements import agreement_terms
+from ledger.queries.agreements import agreement_terms, settings_on
 from ledger.queries.every_provider import provider_activity
 from ledger.queries.rates import rate_history, rate_on
 from ledger.queries.rows import read_rows
 
 __all__ = [
+    "RETURN_DUE_DAYS",
     "RatePaid",
     "history",
     "list_returns",
     "market",
     "rate_paid",
+    "return_due_date",
     "return_sheet",
+    "returns_due",
     "wage_floors_added",
 ]
 
@@ -463,6 +466,66 @@ def list_returns(engine: Engine, access: Access, period: Period | str | None = N
     if period is not None:
         query = query.where(c.period == str(check_period(period)))
     return _listed(engine, query)
+
+
+#: A period's return falls due this many days after the period ends, unless the agreement's settings say
+#: otherwise (a "return-due-days" setting).
+RETURN_DUE_DAYS = 30
+
+
+def return_due_date(period: Period | str, agreement_settings: Mapping[str, Any]) -> date:
+    """The day a period's return falls due: its last day + the agreement's days (``RETURN_DUE_DAYS`` if unset)."""
+    days = agreement_settings.get("return-due-days")
+    return check_period(period).end + timedelta(days=RETURN_DUE_DAYS if days is None else int(days))
+
+
+def _term_end(engine: Engine, agreement: str) -> date:
+    terms = agreement_terms(engine, agreement)
+    return terms.extensions[-1][1] if terms.extensions else terms.original_term_end
+
+
+def returns_due(engine: Engine, access: Access, on: date) -> list[dict[str, Any]]:
+    """A provider's returns falling due by ``on``, each with its due date, where it stands and whether it is overdue.
+
+    One return is expected for each quarter of the term that has ended by
+    ``on`` in which the provider (or the alliance it files under) held an
+    award (``awards_during``, the rule the rate paid uses); any other period
+    it filed (an annual return) is listed too. Overdue: due before ``on`` and
+    not yet submitted (no return, or still a draft). An accountant's access is
+    refused by role: this is one provider's list (``list_returns`` is theirs).
+    """
+    provider = only_provider(access)
+    if provider is None:
+        raise NotAllowed("returns due are one provider's list: an accountant's access lists every return instead")
+    agreement = access.agreement
+    filed = {row["period"]: row for row in list_returns(engine, access)}
+    terms = agreement_terms(engine, agreement)
+    holders = {provider, _member_of(engine, provider)} - {None}
+    held = [a for a in terms.awards if a.provider in holders]
+    expected: dict[str, Period] = {}
+    quarter, last = quarter_of(terms.term_start), min(on, _term_end(engine, agreement))
+    while quarter.end <= last:
+        if awards_during(held, quarter.start, quarter.end):
+            expected[str(quarter)] = quarter
+        quarter = quarter.next()
+    for period in filed:
+        expected.setdefault(period, check_period(period))
+    due = []
+    for text, period in sorted(expected.items(), key=lambda item: (item[1].end, item[1].start)):
+        row = filed.get(text)
+        due_on = return_due_date(period, settings_on(engine, agreement, period.end))
+        submitted = row is not None and row["submitted_on"] is not None
+        due.append({
+            "period": text,
+            "period_end": period.end,
+            "due_on": due_on,
+            "status": row["status"] if row else "not filed",
+            "submitted_on": row["submitted_on"] if row else None,
+            "open_queries": row["open_queries"] if row else 0,
+            "overdue": not submitted and due_on < on,
+            "submitted_late": submitted and row["submitted_on"] > due_on,
+        })  # fmt: skip
+    return due
 
 
 # -- the market -------------------------------------------------------------------------------------
