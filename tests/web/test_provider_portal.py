@@ -95,6 +95,7 @@ def test_the_dashboard_shows_the_queries_figures(client_as, demo_book):
     assert f'data-open-queries="{sum(r["open_queries"] for r in due)}"' in html
     for row in due:
         assert f"{row['period']} {row['due_on'].isoformat()} {row['status']}" in page
+    assert "2020-21-Q1 2020-07-30 not filed overdue" in page  # the flag is a word, not a colour
 
     rates = rates_in_force(engine, WIRRAL, ON)
     assert rates

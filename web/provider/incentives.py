@@ -13,6 +13,7 @@ from flask import render_template, request
 from werkzeug.wrappers import Response
 
 from domain.errors import InvalidInput, NotFound
+from domain.money import format_quantity
 from domain.organisations.user import Role
 from ledger.queries.incentives import incentive_assessment as assessment_of
 from ledger.queries.incentives import kpi_dashboard, kpi_history
@@ -63,6 +64,9 @@ HISTORY_COLUMNS = [
     Column("reason", "Reason"),
     Column("recorded_by", "Recorded by"),
 ]
+
+#: The line's hours, shown as people read hours (``format_quantity``: 137.5000 -> 137.50).
+HOURS = ("baseline_hours", "actual_hours", "reduction_hours", "threshold_hours", "eligible_hours")
 
 bp.record_once(lambda state: navigation.add(state.app, "Incentives", "provider.incentives_index", Role.PROVIDER))
 
@@ -123,6 +127,7 @@ def incentive_assessment(agreement: str, financial_year: str) -> str:
     engine = book_of().read_engine
     found = assessment_of(engine, access, financial_year, int(run) if run else None)
     line = found["lines"][0] if found["lines"] else None
+    hours = {name: format_quantity(line[name], places=2) for name in HOURS} if line else {}
     board = kpi_dashboard(engine, access, financial_year)
     results = [{**r, "outcome": _outcome(r["met"])} for r in board["rows"]]
     return render_template(
@@ -131,6 +136,7 @@ def incentive_assessment(agreement: str, financial_year: str) -> str:
         provider=access.provider,
         assessment=found,
         line=line,
+        hours=hours,
         outcome=_line_outcome(line),
         runs=table("runs", f"Runs of the {financial_year} assessment", RUN_COLUMNS, found["runs"]),
         results=table("kpi-results", f"Your KPI results in {financial_year}", RESULT_COLUMNS, results),
