@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 from flask import render_template, request
-from wtforms import Form, SelectField
+from wtforms import Form, SelectChoice, SelectField
 
 from domain.organisations.user import Role
 from domain.returns.cost_return import ReturnStatus
@@ -28,7 +28,7 @@ from web.services import book_of
 from web.tables import Column, table
 
 FILTERS = ("agreement", "period", "state", "provider")
-ANY = ("", "Any")
+ANY = SelectChoice("", "Any")
 
 COLUMNS = [
     Column("agreement", "Agreement"),
@@ -79,11 +79,13 @@ def inbox() -> tuple[str, int]:
     agreements = my_agreements(every_provider=True)
     every = [row for agreement, access in agreements for row in list_returns(engine, access)]
     form = InboxFilter(request.args)
-    form.agreement.choices = [ANY, *((a["code"], f"{a['name']} ({a['code']})") for a, _ in agreements)]
-    form.period.choices = [ANY, *((p, p) for p in sorted({r["period"] for r in every}))]
-    form.state.choices = [ANY, *((s.value, s.value) for s in ReturnStatus)]
+    form.agreement.choices = [ANY, *(SelectChoice(a["code"], f"{a['name']} ({a['code']})") for a, _ in agreements)]
+    form.period.choices = [ANY, *(SelectChoice(p) for p in sorted({r["period"] for r in every}))]
+    form.state.choices = [ANY, *(SelectChoice(s.value) for s in ReturnStatus)]
     providers = {r["provider"]: r["provider_name"] for r in every}
-    form.provider.choices = [ANY, *sorted(providers.items(), key=lambda item: item[1].lower())]
+    form.provider.choices = [
+        ANY, *(SelectChoice(code, name) for code, name in sorted(providers.items(), key=lambda i: i[1].lower()))
+    ]
     valid = form.validate()
     chosen = {name: form[name].data or "" for name in FILTERS if not form[name].errors}
     counts = Counter(row["status"] for row in every if _matches(row, chosen, ignore="state"))

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
-from wtforms import Form, SelectField
+from wtforms import Form, SelectChoice, SelectField
 
 from domain.organisations.user import Role
 from domain.returns.filing import CostGroup, CostLine
@@ -79,8 +79,8 @@ def markets() -> Response | tuple[str, int]:
     agreements = my_agreements(every_provider=True)
     periods = _periods(agreements)
     form = MarketChoice(request.args)
-    form.agreement.choices = [(a["code"], f"{a['name']} ({a['code']})") for a, _ in agreements]
-    form.period.choices = sorted({(p["period"], p["period"]) for found in periods.values() for p in found})
+    form.agreement.choices = [SelectChoice(a["code"], f"{a['name']} ({a['code']})") for a, _ in agreements]
+    form.period.choices = [SelectChoice(p) for p in sorted({p["period"] for found in periods.values() for p in found})]
     if request.args and form.validate():
         return redirect(url_for(".market", agreement=form.agreement.data, period=form.period.data))
     return render_template(

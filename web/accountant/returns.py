@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from domain.errors import Conflict, InvalidInput, NotAllowed, OpenbookError, RuleBroken
@@ -46,7 +46,7 @@ QUERYABLE = [(line.value, line.label) for line in CostLine] + [(volume.value, vo
 
 
 class QueryForm(LedgerForm):
-    line = SelectField("Line or volume queried", choices=QUERYABLE)
+    line = SelectField("Line or volume queried", choices=[SelectChoice(v, label) for v, label in QUERYABLE])
     question = TextAreaField("Question to the provider", validators=[DataRequired(), Length(max=TEXT)])
 
 
@@ -93,7 +93,8 @@ LINE_COLUMNS = [
 ]
 QUERY_COLUMNS = [
     Column("query_id", "Query"),
-    Column("line", "Line"),
+    Column("state", "State"),
+    Column("line_label", "Line"),
     Column("revision", "Revision", "number"),
     Column("asked_on", "Asked on", "date"),
     Column("asked_by", "Asked by"),
@@ -142,6 +143,13 @@ def _line_rows(sheet: dict[str, Any], market: dict[str, Any] | None) -> list[dic
             **{k: shown(q[k]) if k in q else None for k in ("lower", "median", "upper")},
         })  # fmt: skip
     return rows
+
+
+def _query_rows(sheet: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**q, "state": "open" if q["answer"] is None else "answered", "line_label": _line_label(q["line"])}
+        for q in sheet["queries"]
+    ]
 
 
 def _revision_rows(
@@ -207,7 +215,7 @@ def render_return(
     quartiles = market["market"]
     tables = {
         "lines": table("lines", f"Lines of revision {sheet['revision']}", LINE_COLUMNS, _line_rows(sheet, quartiles)),
-        "queries": table("queries", "Queries", QUERY_COLUMNS, sheet["queries"]),
+        "queries": table("queries", "Queries", QUERY_COLUMNS, _query_rows(sheet)),
         "revisions": table("revisions", "Revisions", REVISION_COLUMNS, _revision_rows(sheet, access, provider, period)),
         "history": table("history", f"{sheet['provider_name']} over time", HISTORY_COLUMNS,
                          _history_rows(access, provider)),
