@@ -18,6 +18,7 @@ from html import escape, unescape
 
 import pytest
 
+from demo.returns import DEMO_RETURNS, demo_filing
 from domain.envelope import Actor, Envelope
 from domain.money import format_gbp
 from domain.returns.unit_costs import shown
@@ -278,3 +279,49 @@ def test_choosing_a_market_goes_to_its_page(client_as):
     index = client.get("/accountant/market").get_data(as_text=True)
     assert f'href="/accountant/market/{WIRRAL}/{Q1}"' in index
     assert 'href="/accountant/market"' in index  # the menu's entry
+
+
+CAREWATCH = f"/accountant/returns/{WIRRAL}/carewatch/{Q1}"
+
+
+def test_a_breach_explained_again_after_reopening_records_once(client_as, demo_book):
+    client = client_as("accountant")
+    assert _post(client, "reopen", {"reopen-reason": "payroll to check again"}, "web-test-reopen-0003",
+                 CAREWATCH).status_code == 302  # fmt: skip
+    page = client.get(CAREWATCH).get_data(as_text=True)
+    assert 'id="explain-explanation"' in page and 'id="reopen-reason"' not in page
+    head = demo_book.projections.head()
+    because = {"explain-explanation": "Apprentices under 25 on the apprentice rate; September payroll seen."}
+    for _ in range(2):
+        assert _post(client, "explain", because, "web-test-explain-0001", CAREWATCH).status_code == 302
+    assert demo_book.projections.head() == head + 1
+    [finding] = [f for f in _sheet(demo_book, "carewatch")["findings"] if f["kind"] == "nlw-breach"]
+    assert finding["explanation"] == because["explain-explanation"]
+    assert escape(because["explain-explanation"]) in client.get(CAREWATCH).get_data(as_text=True)
+
+
+def test_earlier_revisions_stay_readable_and_only_the_current_one_is_acted_on(client_as, demo_book):
+    client = client_as("accountant")
+    premier = f"/accountant/returns/{WIRRAL}/premier-care/{Q1}"
+    assert _post(client, "reopen", {"reopen-reason": "office costs restated"}, "web-test-reopen-0004",
+                 premier).status_code == 302  # fmt: skip
+    [demo] = [d for d in DEMO_RETURNS if d.provider == "premier-care"]
+    filing = demo_filing(demo).to_data()
+    filing["lines"]["office_staff"] = "100000.00"
+    demo_book.returns.amend_cost_return(
+        Envelope(demo.filer, date.today(), "office costs restated", "test-amend-premier"), WIRRAL, "premier-care",
+        Q1, filing,
+    )  # fmt: skip
+    current = _sheet(demo_book, "premier-care")
+    first = views.return_sheet(demo_book.read_engine, _access(demo_book), "premier-care", Q1, 1)
+    assert current["revision"] == 2 and current["accepted_revision"] is None
+    assert current["totals"]["total_per_hour"] != first["totals"]["total_per_hour"]
+
+    text = _text(client.get(premier).get_data(as_text=True))
+    assert "Revision 2 of 2" in text and "Accept revision 2" in text
+    assert f"2 {date.today().isoformat()}" in text and "office costs restated" in text
+    assert f"Total cost per contact hour {format_gbp(current['totals']['total_per_hour_shown'])}" in text
+    earlier = client.get(f"{premier}?revision=1").get_data(as_text=True)
+    assert "Revision 1 of 2" in _text(earlier) and 'id="accept-reason"' not in earlier
+    assert f"Total cost per contact hour {format_gbp(first['totals']['total_per_hour_shown'])}" in _text(earlier)
+    assert client.get(f"{premier}?revision=3").status_code == 404
