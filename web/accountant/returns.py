@@ -66,7 +66,7 @@ class ReopenForm(LedgerForm):
     reason = StringField("Why it goes back under review", validators=[DataRequired(), Length(max=TEXT)])
 
 
-#: Each action: its form (the prefix keeps field ids apart on one page) and the heading it is shown under.
+#: Each action's form, made with the action as its prefix so that the forms' field ids stay apart on one page.
 ACTIONS: dict[str, type[LedgerForm]] = {
     "query": QueryForm,
     "explain": ExplainForm,
@@ -199,8 +199,8 @@ def forms_for(sheet: dict[str, Any], given: dict[str, LedgerForm]) -> dict[str, 
         wanted = dict.fromkeys(wanted, False)
     return {
         name: given.get(name) or ACTIONS[name](prefix=name, formdata=None)
-        for name, shown_ in wanted.items()
-        if shown_ or name in given
+        for name, offered in wanted.items()
+        if offered or name in given
     }
 
 
