@@ -77,6 +77,12 @@ def test_the_menu_has_returns_and_the_list_shows_each_return_and_what_is_due(cli
     rows = views.returns_due(demo_book.read_engine, _access(demo_book), "premier-care", due_on + timedelta(days=2))
     assert [r["period"] for r in rows if r["overdue"]] == ["2020-21-Q1"]
     assert client.get("/provider/returns?on=30-06-2020").status_code == 400
+    # Any other period (an annual return) from the list's own form: on to its page, or its form if not filed.
+    chosen = client.get(f"/provider/returns/file?agreement={AGREEMENT}&period=2019-20-Q1")
+    assert chosen.status_code == 302 and chosen.location.endswith(f"{BASE}/2019-20-Q1")
+    year = client.get(f"/provider/returns/file?agreement={AGREEMENT}&period=2020-21")
+    assert year.location.endswith(f"{BASE}/2020-21/file")
+    assert client.get(f"/provider/returns/file?agreement={AGREEMENT}&period=Q5").status_code == 400
 
 
 def test_the_template_downloads_in_both_formats(client_as):

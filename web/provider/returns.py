@@ -30,6 +30,7 @@ from domain.bounds import TEXT_LENGTH
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.organisations.user import Role
 from domain.periods import DateFormatError, parse_date
+from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, Volume, lines_in
 from domain.returns.unit_costs import shown
 from ledger.authorisation import Access, only_provider, shown_provider
@@ -264,6 +265,21 @@ def returns() -> str:
             }
         )
     return render_template("provider/returns/index.html", sections=sections, on=on, due_days=views.RETURN_DUE_DAYS)
+
+
+@bp.get("/returns/file")
+@allow(Role.PROVIDER)
+def choose_period() -> Any:
+    """The index's "another period" form (a GET, so it works without script): on to that period's return."""
+    agreement, period = request.args.get("agreement", ""), request.args.get("period", "").strip()
+    access = scope.access(agreement) if agreement else None
+    provider = only_provider(access) if access is not None else None
+    if provider is None:
+        raise InvalidInput("agreement: choose one of your agreements")
+    key = _key(agreement, provider, str(check_period(period)))
+    if _filed(access, key["period"]) is not None:
+        return redirect(url_for("provider.return_sheet", **key))
+    return redirect(url_for("provider.file_return", **key))
 
 
 @bp.get("/returns/template.csv")
