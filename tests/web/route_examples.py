@@ -11,4 +11,8 @@ from __future__ import annotations
 EXAMPLES: dict[str, str] = {
     "token": "not-a-real-token",
     "filename": "openbook.css",
+    "agreement": "wirral-homecare",
+    "provider": "premier-care",
+    "period": "2019-20-Q1",
+    "query": "Q1",
 }
