@@ -14,4 +14,5 @@ EXAMPLES: dict[str, str] = {
     "agreement": "wirral-homecare",
     "provider": "premier-care",
     "period": "2019-20-Q1",
+    "query": "Q1",
 }
