@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -66,9 +66,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from domain.agreements.terms import ServiceType, awards_during, awards_on, zones_on
-from domain.errors import NotAllowed, NotFound
+from domain.errors import NotFound
 from domain.money import EXACT, format_gbp
-from domain.periods import FinancialYear, Period, days_between, quarter_of
+from domain.periods import FinancialYear, Period, Quarter, days_between, quarter_of
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, lines_in
 from domain.returns.market import (
@@ -91,7 +91,7 @@ from ledger.projections.cost_returns import (
 )
 from ledger.projections.organisations import organisations
 from ledger.projections.rates import rate_cards
-from ledger.queries.agreements import agreement_terms, settings_on
+from ledger.queries.agreements import agreement_terms, get_agreement
 from ledger.queries.every_provider import provider_activity
 from ledger.queries.rates import rate_history, rate_on
 from ledger.queries.rows import read_rows
@@ -103,7 +103,6 @@ __all__ = [
     "list_returns",
     "market",
     "rate_paid",
-    "return_due_date",
     "return_sheet",
     "returns_due",
     "wage_floors_added",
@@ -468,63 +467,67 @@ def list_returns(engine: Engine, access: Access, period: Period | str | None = N
     return _listed(engine, query)
 
 
-#: A period's return falls due this many days after the period ends, unless the agreement's settings say
-#: otherwise (a "return-due-days" setting).
+# -- which returns fall due -------------------------------------------------------------------------
+
+#: Days after a quarter ends by which its cost return falls due. Agreements record no such term, so every
+#: agreement uses this; were one to record its own, ``returns_due`` is the one place that would read it.
 RETURN_DUE_DAYS = 30
 
 
-def return_due_date(period: Period | str, agreement_settings: Mapping[str, Any]) -> date:
-    """The day a period's return falls due: its last day + the agreement's days (``RETURN_DUE_DAYS`` if unset)."""
-    days = agreement_settings.get("return-due-days")
-    return check_period(period).end + timedelta(days=RETURN_DUE_DAYS if days is None else int(days))
+def _quarters_filed_in(engine: Engine, agreement: str, provider: str, last: Quarter) -> list[Quarter]:
+    """The quarters of the term, up to ``last``, in which ``provider`` has a return to file.
 
-
-def _term_end(engine: Engine, agreement: str) -> date:
-    terms = agreement_terms(engine, agreement)
-    return terms.extensions[-1][1] if terms.extensions else terms.original_term_end
-
-
-def returns_due(engine: Engine, access: Access, on: date) -> list[dict[str, Any]]:
-    """A provider's returns falling due by ``on``, each with its due date, where it stands and whether it is overdue.
-
-    One return is expected for each quarter of the term that has ended by
-    ``on`` in which the provider (or the alliance it files under) held an
-    award (``awards_during``, the rule the rate paid uses); any other period
-    it filed (an annual return) is listed too. Overdue: due before ``on`` and
-    not yet submitted (no return, or still a draft). An accountant's access is
-    refused by role: this is one provider's list (``list_returns`` is theirs).
+    A commissioner files its in-house costs for every quarter of the term; a
+    provider for each quarter in which it (or its alliance) held an award on
+    at least one day: the rule ``CostReturnUseCases.filing_provider`` applies.
     """
-    provider = only_provider(access)
-    if provider is None:
-        raise NotAllowed("returns due are one provider's list: an accountant's access lists every return instead")
-    agreement = access.agreement
-    filed = {row["period"]: row for row in list_returns(engine, access)}
     terms = agreement_terms(engine, agreement)
+    end = min(get_agreement(engine, agreement)["term_end"], last.end)
+    quarters, quarter = [], quarter_of(terms.term_start)
+    while quarter.start <= end:
+        quarters.append(quarter)
+        quarter = quarter.next()
+    if provider in {code for code, _ in terms.commissioners}:
+        return quarters
     holders = {provider, _member_of(engine, provider)} - {None}
     held = [a for a in terms.awards if a.provider in holders]
-    expected: dict[str, Period] = {}
-    quarter, last = quarter_of(terms.term_start), min(on, _term_end(engine, agreement))
-    while quarter.end <= last:
-        if awards_during(held, quarter.start, quarter.end):
-            expected[str(quarter)] = quarter
-        quarter = quarter.next()
-    for period in filed:
-        expected.setdefault(period, check_period(period))
+    return [q for q in quarters if awards_during(held, q.start, q.end)]
+
+
+def returns_due(engine: Engine, access: Access, provider: str, on: date) -> list[dict[str, Any]]:
+    """Each quarter ended by ``on`` whose return ``provider`` owes, newest first: due date, status, overdue.
+
+    A quarter's return falls due ``RETURN_DUE_DAYS`` after the quarter ends;
+    it is overdue when ``on`` is past that day and no return has been
+    submitted (none filed, or only a draft). ``status`` is the return's
+    (``None``: not filed). Annual returns are asked for case by case and are
+    listed with the returns, not here.
+    """
+    provider = shown_provider(access, provider)
+    agreement = access.agreement
+    c = cost_returns.c
+    filed = {
+        row["period"]: row
+        for row in read_rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
+    }
     due = []
-    for text, period in sorted(expected.items(), key=lambda item: (item[1].end, item[1].start)):
-        row = filed.get(text)
-        due_on = return_due_date(period, settings_on(engine, agreement, period.end))
-        submitted = row is not None and row["submitted_on"] is not None
-        due.append({
-            "period": text,
-            "period_end": period.end,
-            "due_on": due_on,
-            "status": row["status"] if row else "not filed",
-            "submitted_on": row["submitted_on"] if row else None,
-            "open_queries": row["open_queries"] if row else 0,
-            "overdue": not submitted and due_on < on,
-            "submitted_late": submitted and row["submitted_on"] > due_on,
-        })  # fmt: skip
+    for quarter in reversed(_quarters_filed_in(engine, agreement, provider, quarter_of(on).previous())):
+        row = filed.get(str(quarter))
+        due_on = quarter.end + timedelta(days=RETURN_DUE_DAYS)
+        submitted = row is not None and row["state"] != "draft"
+        due.append(
+            {
+                "agreement": agreement,
+                "provider": provider,
+                "period": str(quarter),
+                "period_end": quarter.end,
+                "due_on": due_on,
+                "status": None if row is None else row["status"],
+                "submitted_on": None if row is None else row["submitted_on"],
+                "overdue": not submitted and on > due_on,
+                "days_overdue": (on - due_on).days if not submitted and on > due_on else 0,
+            }
+        )
     return due
 
 

@@ -16,7 +16,7 @@ def test_a_provider_goes_from_the_dashboard_to_its_activity_and_the_chart_draws_
     assert "2020-21-Q1" in page.locator("p[data-overdue='1']").inner_text()
     assert screenshot(page, "provider-dashboard").stat().st_size > 0
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Activity").click()
-    page.wait_for_url(live_server + "/provider/wirral-homecare/activity")
+    page.wait_for_url(live_server + "/provider/activity/wirral-homecare")
     bars = page.locator("figure.chart svg path[fill='#0072b2']")
     assert bars.count() == 12  # one bar per month of 2019-20
     # the page's Content-Security-Policy blocks inline styles: the bars keep their colour as attributes
@@ -28,9 +28,9 @@ def test_the_provider_pages_have_no_serious_accessibility_violation(audited_page
     page = audited_page
     log_in(page, live_server, PREMIER)
     page.wait_for_url(live_server + "/provider/")
-    for path in ("/provider/?on=2020-08-15", "/provider/wirral-homecare/activity",
-                 "/provider/wirral-homecare/incentives", "/provider/wirral-homecare/incentives/2019-20",
-                 "/provider/wirral-homecare/payments", "/provider/wirral-homecare/payments/premier-care/2019-05",
-                 "/provider/wirral-homecare/settlements/2019-20/1"):  # fmt: skip
+    for path in ("/provider/?on=2020-08-15", "/provider/activity/wirral-homecare",
+                 "/provider/incentives/wirral-homecare", "/provider/incentives/wirral-homecare/2019-20",
+                 "/provider/payments/wirral-homecare", "/provider/payments/wirral-homecare/premier-care/2019-05",
+                 "/provider/settlements/wirral-homecare/2019-20/1"):  # fmt: skip
         page.goto(live_server + path)
         assert serious(page) == [], path

@@ -17,4 +17,5 @@ EXAMPLES: dict[str, str] = {
     "financial_year": "2019-20",
     "month": "2019-05",
     "sequence": "1",
+    "query": "Q1",
 }

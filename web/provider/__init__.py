@@ -10,9 +10,10 @@ from web import navigation
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 bp.record_once(lambda state: navigation.add(state.app, "Dashboard", "provider.dashboard", Role.PROVIDER))
 
-from web.provider import (  # noqa: E402,F401
+from web.provider import (  # noqa: E402,F401  (each module adds its pages to bp)
     activity,
-    dashboard,  # noqa: E402,F401  (each module adds its pages to bp)
+    dashboard,
     incentives,
     payments,
+    returns,
 )

@@ -43,7 +43,7 @@ def activity_index() -> Response | str:
     return agreement_or_choice("provider.activity", "Activity")
 
 
-@bp.get("/<agreement>/activity")
+@bp.get("/activity/<agreement>")
 @allow(Role.PROVIDER)
 def activity(agreement: str) -> str:
     row, access = under(agreement)

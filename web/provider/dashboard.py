@@ -1,5 +1,5 @@
-"""The provider's dashboard: per agreement, its returns due (overdue flagged), open queries, the rates in force,
-its latest payment statement and its latest incentive result.
+"""The provider's dashboard: per agreement, its quarterly returns due (overdue flagged) and their state, the returns
+with open queries, the rates in force, its latest payment statement and its latest incentive result.
 
 Every figure is a query's answer with the provider's own access
 (``ledger.queries``): the page adds nothing up that the ledger has not.
@@ -17,7 +17,7 @@ from domain.organisations.user import Role
 from ledger.authorisation import ProviderAccess
 from ledger.queries.incentives import incentive_assessment
 from ledger.queries.rates import rates_in_force
-from ledger.queries.returns import returns_due
+from ledger.queries.returns import RETURN_DUE_DAYS, list_returns, returns_due
 from ledger.queries.settlements import payment_runs, payment_statement
 from web.access import allow
 from web.provider import bp
@@ -27,10 +27,15 @@ from web.services import book_of
 from web.tables import Column, table
 
 RETURN_COLUMNS = [
-    Column("period", "Period"),
+    Column("period", "Quarter"),
     Column("due_on", "Due", "date"),
     Column("state", "State"),
     Column("submitted_on", "Submitted", "date"),
+    Column("days_overdue", "Days overdue", "number"),
+]
+QUERIED_COLUMNS = [
+    Column("period", "Period"),
+    Column("status", "State"),
     Column("open_queries", "Open queries", "number"),
 ]
 RATE_COLUMNS = [
@@ -68,23 +73,24 @@ def latest_incentive(engine: Any, access: ProviderAccess, years: list[str], on: 
 
 
 def _state(row: dict[str, Any]) -> str:
-    if row["overdue"]:
-        return f"{row['status']}, overdue"
-    return f"{row['status']}, submitted late" if row["submitted_late"] else row["status"]
+    status = row["status"] or "not filed"
+    return f"{status}, overdue" if row["overdue"] else status
 
 
 def agreement_panel(row: dict[str, Any], access: ProviderAccess, on: date) -> dict[str, Any]:
     engine = book_of().read_engine
     code = row["code"]
-    due = returns_due(engine, access, on)
+    due = returns_due(engine, access, access.provider, on)
+    queried = [r for r in list_returns(engine, access) if r["open_queries"]]
     years = financial_years(row, on)
     rates = sorted(rates_in_force(engine, code, on), key=lambda r: (r["zone"], r["service"], r["band"] or ""))
     return {
         "agreement": row,
-        "returns": table(f"returns-{code}", "Cost returns due", RETURN_COLUMNS,
+        "returns": table(f"returns-{code}", f"Quarterly cost returns due by {on.isoformat()}", RETURN_COLUMNS,
                          [{**r, "state": _state(r)} for r in due]),  # fmt: skip
         "overdue": [r["period"] for r in due if r["overdue"]],
-        "open_queries": sum(r["open_queries"] for r in due),
+        "queried": table(f"queried-{code}", "Returns with open queries", QUERIED_COLUMNS, queried),
+        "open_queries": sum(r["open_queries"] for r in queried),
         "rates": table(f"rates-{code}", f"Rates in force on {on.isoformat()}", RATE_COLUMNS, rates),
         "payment": latest_payment(engine, access, years, on),
         "incentive": latest_incentive(engine, access, years, on),
@@ -97,4 +103,4 @@ def dashboard() -> str:
     on = chosen_date()
     panels = [agreement_panel(row, granted, on) for row, granted in my_agreements()
               if isinstance(granted, ProviderAccess)]  # fmt: skip
-    return render_template("provider/dashboard.html", panels=panels, on=on)
+    return render_template("provider/dashboard.html", panels=panels, on=on, due_days=RETURN_DUE_DAYS)

@@ -87,7 +87,7 @@ def incentives_index() -> Response | str:
     return agreement_or_choice("provider.incentives", "KPIs and incentives")
 
 
-@bp.get("/<agreement>/incentives")
+@bp.get("/incentives/<agreement>")
 @allow(Role.PROVIDER)
 def incentives(agreement: str) -> str:
     row, access = under(agreement)
@@ -117,7 +117,7 @@ def incentives(agreement: str) -> str:
     )
 
 
-@bp.get("/<agreement>/incentives/<financial_year>")
+@bp.get("/incentives/<agreement>/<financial_year>")
 @allow(Role.PROVIDER)
 def incentive_assessment(agreement: str, financial_year: str) -> str:
     row, access = under(agreement)
@@ -143,7 +143,7 @@ def incentive_assessment(agreement: str, financial_year: str) -> str:
     )
 
 
-@bp.get("/<agreement>/kpis/<provider>/<period>")
+@bp.get("/kpis/<agreement>/<provider>/<period>")
 @allow(Role.PROVIDER)
 def kpi_result_history(agreement: str, provider: str, period: str) -> str:
     row, access = under(agreement)

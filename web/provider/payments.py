@@ -89,7 +89,7 @@ def payments_index() -> Response | str:
     return agreement_or_choice("provider.payments", "Payments")
 
 
-@bp.get("/<agreement>/payments")
+@bp.get("/payments/<agreement>")
 @allow(Role.PROVIDER)
 def payments(agreement: str) -> str:
     row, access = under(agreement)
@@ -106,7 +106,7 @@ def payments(agreement: str) -> str:
     )
 
 
-@bp.get("/<agreement>/payments/<provider>/<month>")
+@bp.get("/payments/<agreement>/<provider>/<month>")
 @allow(Role.PROVIDER)
 def statement_page(agreement: str, provider: str, month: str) -> str:
     row, access = under(agreement)
@@ -121,7 +121,7 @@ def statement_page(agreement: str, provider: str, month: str) -> str:
     )
 
 
-@bp.get("/<agreement>/settlements/<financial_year>/<int:sequence>")
+@bp.get("/settlements/<agreement>/<financial_year>/<int:sequence>")
 @allow(Role.PROVIDER)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> str:
     row, access = under(agreement)
