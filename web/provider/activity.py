@@ -54,5 +54,4 @@ def activity(agreement: str) -> str:
     whose = f"{row['name']}{f', {period}' if period else ''}"
     chart = activity_chart(by_month, title=f"Priced spend by month: {whose}") if by_month else None
     shown = table("activity", f"Priced activity by month, zone and service: {whose}", COLUMNS, rows)
-    return render_template("provider/portal/activity.html", agreement=row, period=period, table=shown, chart=chart,
-                           months=by_month)  # fmt: skip
+    return render_template("provider/activity/index.html", agreement=row, period=period, table=shown, chart=chart)

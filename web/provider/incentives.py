@@ -105,7 +105,7 @@ def incentives(agreement: str) -> str:
         assessed.append({"financial_year": year, "run": found["run"], "effective_date": found["effective_date"],
                          "outcome": _line_outcome(line), "payment": line["payment"] if line else None})  # fmt: skip
     return render_template(
-        "provider/portal/incentives.html",
+        "provider/incentives/index.html",
         agreement=row,
         provider=access.provider,
         kpis=board["kpis"],
@@ -131,7 +131,7 @@ def incentive_assessment(agreement: str, financial_year: str) -> str:
     board = kpi_dashboard(engine, access, financial_year)
     results = [{**r, "outcome": _outcome(r["met"])} for r in board["rows"]]
     return render_template(
-        "provider/portal/assessment.html",
+        "provider/incentives/assessment.html",
         agreement=row,
         provider=access.provider,
         assessment=found,
@@ -150,7 +150,7 @@ def kpi_result_history(agreement: str, provider: str, period: str) -> str:
     log = kpi_history(book_of().read_engine, access, provider, period)
     rows = [{**r, "outcome": _outcome(r["met"])} for r in log]
     return render_template(
-        "provider/portal/kpi_history.html",
+        "provider/incentives/kpi_history.html",
         agreement=row,
         period=period,
         history=table("kpi-history", f"Every recording and correction of your {period} results", HISTORY_COLUMNS,

@@ -98,7 +98,7 @@ def payments(agreement: str) -> str:
     paid = [payment for year in years for payment in payment_runs(engine, access, year)]
     settled = [_settlement_row(view, access.provider) for view in settlements_of(engine, access, years)]
     return render_template(
-        "provider/portal/payments.html",
+        "provider/payments/index.html",
         agreement=row,
         provider=access.provider,
         payments=table("payments", "Your payments on account, by month", PAYMENT_COLUMNS, paid),
@@ -112,7 +112,7 @@ def statement_page(agreement: str, provider: str, month: str) -> str:
     row, access = under(agreement)
     statement = payment_statement(book_of().read_engine, access, provider, month)
     return render_template(
-        "provider/portal/statement.html",
+        "provider/payments/statement.html",
         agreement=row,
         statement=statement,
         lines=table("lines", f"Lines of the {statement['month']} payment", LINE_COLUMNS, statement["lines"]),
@@ -128,7 +128,7 @@ def settlement_page(agreement: str, financial_year: str, sequence: int) -> str:
     view = settlement(book_of().read_engine, access, agreement, financial_year, sequence)
     own = view["statement"]["providers"].get(access.provider)
     return render_template(
-        "provider/portal/settlement.html",
+        "provider/payments/settlement.html",
         agreement=row,
         view=view,
         own=own,

@@ -38,7 +38,7 @@ def agreement_or_choice(endpoint: str, title: str) -> Response | str:
     agreements = [row for row, _ in my_agreements()]
     if len(agreements) == 1:
         return redirect(url_for(endpoint, agreement=agreements[0]["code"], **request.args.to_dict()))
-    return render_template("provider/portal/choose.html", title=title, endpoint=endpoint, agreements=agreements)
+    return render_template("provider/choose.html", title=title, endpoint=endpoint, agreements=agreements)
 
 
 def financial_years(agreement: dict[str, Any], on: date | None = None) -> list[str]:
