@@ -11,4 +11,8 @@ from __future__ import annotations
 EXAMPLES: dict[str, str] = {
     "token": "not-a-real-token",
     "filename": "openbook.css",
+    "agreement": "wirral-homecare",
+    "financial_year": "2019-20",
+    "month": "2019-05",
+    "sequence": "1",
 }
