@@ -8,6 +8,7 @@ one demo (tests/web/conftest.py), as the CLI integration tests do.
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import io
@@ -56,7 +57,9 @@ def test_the_pool_page_shows_pool_position_figures(client_as, demo_book):
         assert row["provider"] in text and format_gbp(row["due"]) in text
     for month in position["months"]:
         assert format_gbp(month["priced"]) in text
-    assert "<svg" in text and "<figcaption>" in text
+    chart = re.search(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]+)"', text)
+    assert chart and "Pooled budget position, 2019-20" in base64.b64decode(chart.group(1)).decode()
+    assert format_gbp(position["forecast"]) in chart.group(2) and "<figcaption>" in text
     through = _text(client_as("accountant").get(f"{POOL}?through=2019-09"))
     at_september = pool_position(demo_book.read_engine, _access(demo_book), YEAR, "2019-09")
     assert f'data-figure="paid_to_date">{format_gbp(at_september["paid_to_date"])}' in through
@@ -205,3 +208,40 @@ def test_the_year_is_closed_once(client_as, demo_book):
                       form_page=year_page)  # fmt: skip
     assert again.status_code == 409 and "already closed" in _text(again)
     assert demo_book.projections.head() == head
+
+
+def test_a_late_change_is_re_settled_with_previous_new_and_difference(client_as, demo_book, tmp_path):
+    from datetime import date
+
+    from demo.visits import visit_rows, write_visits
+    from domain.envelope import Envelope
+
+    rows = visit_rows(demo_book.records.agreement(WIRRAL), 40, date(2020, 3, 1), date(2020, 3, 31), seed=7,
+                      id_prefix="LATE-")  # fmt: skip
+    late = Envelope(COUNCIL, date(2020, 9, 1), "late visits from call monitoring", "test:late-visits")
+    demo_book.activity.import_activity(late, WIRRAL, write_visits(tmp_path / "late.csv", rows))
+    council = client_as("accountant")
+    assert "Out of date:" in _text(council.get(SETTLEMENT))
+
+    year_page = f"/accountant/settlements/{WIRRAL}/{YEAR}"
+    data = {"idempotency_key": _key(council, year_page), "reason": "late visits of March 2020"}
+    drafted = post_form(council, f"{year_page}/draft", data, form_page=year_page)
+    assert drafted.status_code == 302 and drafted.headers["Location"].endswith(f"{year_page}/2")
+    head = demo_book.projections.head()
+    assert post_form(council, f"{year_page}/draft", data, form_page=year_page).status_code == 302
+    assert demo_book.projections.head() == head
+
+    view = settlement(demo_book.read_engine, _access(demo_book), WIRRAL, YEAR, 2)
+    assert view["previous"] == 1 and view["comparison"]
+    text = _text(council.get(f"{year_page}/2"))
+    assert "Re-settlement 2" in text and "Compared with settlement 1" in text
+    changed = [(party, figure, row) for party, figures in view["comparison"]["providers"].items()
+               for figure, row in figures.items() if row["difference"] != 0]  # fmt: skip
+    assert changed  # the late visits change some provider's activity
+    for party, figure, row in changed:
+        assert format_gbp(row["previous"]) in text and format_gbp(row["new"]) in text
+        assert format_gbp(row["difference"]) in text
+    reconciled = reconcile(demo_book.read_engine, _access(demo_book), YEAR)
+    page = _text(council.get(f"/accountant/reconcile/{WIRRAL}/{YEAR}"))
+    assert f"Closed on {reconciled['closed']['closed_on']}" in page
+    assert f"Settlement {reconciled['settlement']['sequence']} ({reconciled['settlement']['status']})" in page
