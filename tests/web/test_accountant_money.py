@@ -245,3 +245,35 @@ def test_a_late_change_is_re_settled_with_previous_new_and_difference(client_as,
     page = _text(council.get(f"/accountant/reconcile/{WIRRAL}/{YEAR}"))
     assert f"Closed on {reconciled['closed']['closed_on']}" in page
     assert f"Settlement {reconciled['settlement']['sequence']} ({reconciled['settlement']['status']})" in page
+
+
+def test_a_payment_run_is_recorded_once_and_pays_the_closed_years_late_change(client_as, demo_book):
+    from datetime import date
+
+    from demo.settlements import BANDS
+    from domain.envelope import Envelope
+
+    next_year = "2020-21"
+    pool = Envelope(COUNCIL, date(2020, 4, 1), "the 2020-21 pooled budget", "test:pool-2020-21")
+    demo_book.settlements.set_pooled_budget(pool, WIRRAL, next_year, target=Decimal("12000000.00"), bands=BANDS)
+    council = client_as("accountant")
+    payments = f"/accountant/payments/{WIRRAL}/{next_year}"
+    data = {"idempotency_key": _key(council, payments), "month": "2020-04", "effective": "2020-05-10"}
+    before = demo_book.projections.head()
+    recorded = post_form(council, f"{payments}/run", data, form_page=payments)
+    assert recorded.status_code == 302 and recorded.headers["Location"].endswith(f"/{WIRRAL}/runs/2020-04")
+    head = demo_book.projections.head()
+    assert head > before
+    assert post_form(council, f"{payments}/run", data, form_page=payments).status_code == 302  # a double submit
+    assert demo_book.projections.head() == head
+
+    access = _access(demo_book)
+    paid = payment_runs(demo_book.read_engine, access, next_year)
+    assert paid and {r["month"] for r in paid} == {"2020-04"} and all(str(r["paid_on"]) == "2020-05-10" for r in paid)
+    lines = [line for r in paid for line in payment_statement(demo_book.read_engine, access, r["provider"],
+                                                              "2020-04")["lines"]]  # fmt: skip
+    assert lines and all(line["closed_year"] == YEAR for line in lines)  # the late March visits, paid after close
+    page = _text(council.get(f"/accountant/payments/{WIRRAL}/runs/2020-04"))
+    assert f'data-figure="total">{format_gbp(total(r["amount"] for r in paid))}' in page
+    for line in lines:
+        assert line["label"] in page
