@@ -186,6 +186,10 @@ def test_a_refused_draft_or_run_shows_the_message_and_records_nothing(client_as,
                     form_page=payments)  # fmt: skip
     text = _text(run)
     assert run.status_code == 422 and re.search(r'class="field-error"[^>]*>[^<]*was settled', text)
+    bad_date = post_form(council, f"{year_page}/draft", {"idempotency_key": _key(council, year_page),
+                         "effective": "31/02/2020"}, form_page=year_page)  # fmt: skip
+    assert bad_date.status_code == 400
+    assert re.search(r'id="effective-error-1">Not a valid date value', bad_date.get_data(as_text=True))
     no_key = post_form(council, f"{SETTLEMENT}/withdraw", {"reason": "no key"}, form_page=SETTLEMENT)
     assert no_key.status_code == 400  # refused by the form (a key is never made up for a POST), not by the ledger
     refused_too = post_form(council, f"{SETTLEMENT}/withdraw", {"reason": "issued by mistake",

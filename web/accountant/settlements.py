@@ -24,6 +24,7 @@ from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.money_forms import RecordForm, SettlementForm, refused
+from web.accountant.pool import my_pools
 from web.forms import envelope_of
 from web.services import book_of
 from web.tables import Column, table
@@ -49,8 +50,6 @@ def _listed(agreement: str, financial_year: str | None) -> list[dict[str, Any]]:
 @bp.get("/settlements")
 @allow(Role.ACCOUNTANT)
 def settlements() -> str:
-    from web.accountant.pool import my_pools
-
     rows = [
         {**r, "name": row["name"]}
         for row, _ in scope.my_agreements(every_provider=True)
