@@ -10,10 +10,5 @@ from web import navigation
 bp = Blueprint("accountant", __name__, url_prefix="/accountant")
 bp.record_once(lambda state: navigation.add(state.app, "Returns", "accountant.inbox", Role.ACCOUNTANT))
 
-from web.accountant import (  # noqa: E402,F401  (the money pages)
-    inbox,  # noqa: E402,F401  (each module adds its pages to bp)
-    payments,
-    pool,
-    reconcile,
-    settlements,
-)
+from web.accountant import inbox  # noqa: E402,F401,I001  (each module adds its pages to bp)
+from web.accountant import payments, pool, reconcile, settlements  # noqa: E402,F401  (the money pages)
