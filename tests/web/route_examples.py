@@ -18,4 +18,7 @@ EXAMPLES: dict[str, str] = {
     "month": "2019-05",
     "sequence": "1",
     "query": "Q1",
+    "financial_year": "2019-20",
+    "month": "2019-05",
+    "sequence": "1",
 }
