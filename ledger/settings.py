@@ -5,6 +5,7 @@ OPENBOOK_TEST_POSTGRES_URL  the server the tests create their throwaway database
 OPENBOOK_SECRET_KEY         signs web sessions; a random one per process if unset (sessions end on restart)
 OPENBOOK_SIGNING_KEY        path of the Ed25519 key file (PEM PKCS#8) that signs every event and checkpoint
                             (docs/audit.md); none: events are recorded unsigned
+OPENBOOK_UPLOADS            the folder uploaded files wait in for the job that imports them (default var/uploads)
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from ledger.persistence.database import DEFAULT_URL
 
+DEFAULT_UPLOADS = "var/uploads"
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
@@ -24,6 +26,7 @@ class Settings:
     database_url: str = DEFAULT_URL
     secret_key: str = ""
     signing_key_path: str | None = None
+    uploads_path: str = DEFAULT_UPLOADS
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -32,4 +35,5 @@ class Settings:
             database_url=env.get("OPENBOOK_DATABASE_URL") or DEFAULT_URL,
             secret_key=env.get("OPENBOOK_SECRET_KEY") or secrets.token_hex(32),
             signing_key_path=env.get("OPENBOOK_SIGNING_KEY") or None,
+            uploads_path=env.get("OPENBOOK_UPLOADS") or DEFAULT_UPLOADS,
         )
