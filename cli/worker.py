@@ -77,9 +77,12 @@ def _show_lines(d: dict[str, Any]) -> list[str]:
     if d["result"] is not None:
         message = d["result"].get("message") if isinstance(d["result"], dict) else None
         lines.append(f"result: {message or d['result']}")
-    if d["error"] is not None:
-        lines.append(f"error ({d['error']['kind']}): {d['error']['message'] if len(d['error']['problems']) < 2 else ''}")
-        lines.extend(f"  {problem}" for problem in d["error"]["problems"] if len(d["error"]["problems"]) > 1)
+    error = d["error"]
+    if error is not None and len(error["problems"]) > 1:
+        lines.append(f"error ({error['kind']}):")
+        lines.extend(f"  {problem}" for problem in error["problems"])
+    elif error is not None:
+        lines.append(f"error ({error['kind']}): {error['message']}")
     return lines
 
 
