@@ -108,8 +108,12 @@ class JobStore:
         """The oldest queued job, now running under ``worker_id``'s lease; None when nothing is queued.
 
         Two workers never get the same job: the candidate is locked (PostgreSQL) or the database is (SQLite), and
-        the update only takes a job still queued.
+        the update only takes a job still queued. It reads first, so a worker finding nothing to do (every
+        second, when idle) takes no write lock.
         """
+        with reading(self.read_engine) as conn:
+            if conn.execute(select(jobs.c.id).where(jobs.c.state == QUEUED).limit(1)).first() is None:
+                return None
         while True:
             with self.write_engine.begin() as conn:
                 found = conn.execute(

@@ -26,7 +26,7 @@ from ledger.authorisation import access_for
 from ledger.jobs import activity_import as import_job
 from ledger.jobs.kinds import JobKind
 from ledger.jobs.queue import JobQueue
-from ledger.jobs.worker import Worker
+from ledger.jobs.worker import Worker, start_worker_thread
 from ledger.queries import activity as views
 from tests.integration.activity_setup import ECM, HAND_VISITS, WIRRAL, visit, write_csv
 from tests.integration.agreement_setup import wirral
@@ -182,3 +182,17 @@ def test_a_provider_sees_only_its_own_organisations_jobs(book, tmp_path):
         book.jobs.get(premier, council_job)
     assert [j.id for j in book.jobs.list_for(ECM)] == [council_job]
     assert {j.id for j in book.jobs.list_for(SYSTEM)} == {council_job, own_job}
+
+
+def test_the_worker_thread_of_openbook_serve_runs_what_is_queued_until_stopped(book, tmp_path):
+    thread, stop = start_worker_thread(book, poll=0.05)
+    try:
+        job_id = queue_import(book, write_csv(tmp_path / "april.csv", HAND_VISITS))
+        deadline = time.monotonic() + 60
+        while not book.jobs.store.get(job_id).finished and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert book.jobs.store.get(job_id).state == "done" and spend_and_visits(book) == (SPEND, 5)
