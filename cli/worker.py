@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from cli.context import Context, emit, json_option, pass_context
+from domain.errors import NotFound
 from ledger.jobs.table import STATES
 from ledger.jobs.worker import LEASE_TIME, Worker
 
@@ -23,17 +24,23 @@ from ledger.jobs.worker import LEASE_TIME, Worker
 @click.option("--once", is_flag=True, help="Run the queued jobs, then stop (for cron and tests).")
 @click.option("--lease-seconds", type=click.IntRange(10, 86_400), default=int(LEASE_TIME.total_seconds()),
               show_default=True, help="How long a job whose worker died waits before it runs again.")  # fmt: skip
+@json_option
 @pass_context
-def worker(context: Context, poll: float, once: bool, lease_seconds: int) -> None:
-    """Run background jobs (activity imports) as they are queued, one at a time, until stopped (Ctrl+C)."""
+def worker(context: Context, poll: float, once: bool, lease_seconds: int, as_json: bool) -> None:
+    """Run background jobs (activity imports) as they are queued, one at a time, until stopped (Ctrl+C).
+
+    With ``--once`` it runs what is queued and stops, listing the jobs it ran and how each ended.
+    """
+    if as_json and not once:
+        raise click.UsageError("--json lists the jobs run: give it with --once")
     book = context.open(say_if_behind=False)
     running = Worker(book, lease=timedelta(seconds=lease_seconds))
     if once:
-        count = 0
+        ran = []
         while (job := running.run_once()) is not None:
-            count += 1
-            click.echo(f"job {job.id} {job.state}: {job.title}")
-        click.echo(f"ran {count} job(s)")
+            ran.append(job.as_json())
+        emit(ran, as_json, lambda rs: [*(f"job {r['id']} {r['state']}: {r['title']}" for r in rs),
+                                       f"ran {len(rs)} job(s)"])  # fmt: skip
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     click.echo(f"worker {running.id} is running jobs from {book.database}  (Ctrl+C to stop)")
@@ -87,9 +94,16 @@ def _show_lines(d: dict[str, Any]) -> list[str]:
 
 
 @jobs.command("show")
-@click.argument("job_id")
+@click.argument("job_id", required=False)
 @json_option
 @pass_context
-def show(context: Context, job_id: str, as_json: bool) -> None:
-    """One job: its progress, and its result or its error with every problem (file, row and column)."""
-    emit(context.book.jobs.get(context.actor(), job_id).as_json(), as_json, _show_lines)
+def show(context: Context, job_id: str | None, as_json: bool) -> None:
+    """One job (without JOB_ID: the newest you may see): its progress, and its result or its error with every
+    problem (file, row and column)."""
+    book, actor = context.book, context.actor()
+    if job_id is None:
+        newest = book.jobs.list_for(actor)[:1]
+        if not newest:
+            raise NotFound("no jobs")
+        job_id = newest[0].id
+    emit(book.jobs.get(actor, job_id).as_json(), as_json, _show_lines)
