@@ -6,6 +6,7 @@ A user sees their own organisation's jobs; the operator (no ``--as``) sees every
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 from datetime import timedelta
 from typing import Any
@@ -45,10 +46,16 @@ def worker(context: Context, poll: float, once: bool, lease_seconds: int, as_jso
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     click.echo(f"worker {running.id} is running jobs from {book.database}  (Ctrl+C to stop)")
     stop = threading.Event()
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)  # a service manager's stop: hand the running job on
     try:
         running.run_forever(stop, poll)
     except KeyboardInterrupt:
         stop.set()
+        click.echo(f"worker {running.id} stopped")
+
+
+def _stop_on_sigterm(_signal: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 @click.group()

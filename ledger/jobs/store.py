@@ -159,6 +159,12 @@ class JobStore:
         """The job failed (``error``: kind, message, problems); False if this worker no longer held it."""
         return self._as_holder(job_id, worker_id, **_failed(error))
 
+    def release(self, job_id: str, worker_id: str, message: str) -> bool:
+        """Queue a job this worker holds again, at once (the worker is stopping); False if it no longer held it."""
+        return self._as_holder(
+            job_id, worker_id, state=QUEUED, lease_owner=None, lease_expires=None, progress_message=message[:200]
+        )
+
     def _as_holder(self, job_id: str, worker_id: str, **values: Any) -> bool:
         with self.write_engine.begin() as conn:
             changed = conn.execute(

@@ -98,6 +98,10 @@ class Worker:
         except Exception as e:  # noqa: BLE001 - a fault in a job must not stop the worker; the use case recorded nothing
             logger.exception("job %s (%s) stopped on an unexpected error", job.id, job.kind)
             outcome = {"error": _error(Unavailable(f"the job stopped on an unexpected error ({type(e).__name__})"))}
+        except BaseException:  # the worker is stopping (Ctrl+C, SIGTERM): hand the job on now, not when its lease ends
+            heart.stop()
+            self._stopped_during(job, kind.resumable)
+            raise
         finally:
             heart.stop()
         if "result" in outcome:
@@ -108,6 +112,16 @@ class Worker:
             logger.warning("job %s: worker %s lost its lease before it finished", job.id, self.id)
             return
         self._ended(job)
+
+    def _stopped_during(self, job: Job, resumable: bool) -> None:
+        """The worker was stopped while running ``job``: queue it again if its kind may run again, else fail it."""
+        try:
+            if resumable and job.attempts < MAX_ATTEMPTS:
+                self.store.release(job.id, self.id, "queued again: its worker was stopped before it finished")
+            elif self.store.fail(job.id, self.id, _error(Unavailable(INTERRUPTED))):
+                self._ended(job)
+        except Exception as e:  # noqa: BLE001 - stopping anyway: the lease's expiry will do it instead
+            logger.warning("job %s: could not hand it on as the worker stopped: %s", job.id, e)
 
     def _ended(self, job: Job) -> None:
         kind = self.jobs.kinds.get(job.kind)
@@ -148,6 +162,8 @@ class _Heartbeat:
         self._thread.start()
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join()
         self._write()  # the last figures, so a finished job shows how far it got

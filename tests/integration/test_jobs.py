@@ -196,3 +196,20 @@ def test_the_worker_thread_of_openbook_serve_runs_what_is_queued_until_stopped(b
         thread.join(timeout=30)
     assert not thread.is_alive()
     assert book.jobs.store.get(job_id).state == "done" and spend_and_visits(book) == (SPEND, 5)
+
+
+def test_a_worker_stopped_mid_job_hands_it_on_at_once(book, tmp_path):
+    job_id = queue_import(book, write_csv(tmp_path / "april.csv", HAND_VISITS))
+
+    def stopped() -> None:  # Ctrl+C (or SIGTERM) while the file is staged, before it is recorded
+        raise KeyboardInterrupt
+
+    book.activity.before_recording = stopped
+    with pytest.raises(KeyboardInterrupt):
+        Worker(book, worker_id="stopping").run_once()
+
+    queued = book.jobs.store.get(job_id)
+    assert (queued.state, queued.lease_owner, queued.attempts) == ("queued", None, 1)
+    assert spend_and_visits(book) == (D("0"), 0)
+    book.activity.before_recording = lambda: None
+    assert Worker(book).run_once().state == "done" and spend_and_visits(book) == (SPEND, 5)
