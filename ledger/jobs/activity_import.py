@@ -12,7 +12,7 @@ from __future__ import annotations
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from uuid import uuid4
 
 from domain.envelope import Actor, Envelope
@@ -44,12 +44,17 @@ def arguments(
     }
 
 
-def keep_upload(source: Path, file_name: str, uploads: Path) -> Path:
-    """Copy a file into the uploads folder, in a folder of its own, for a job to import; the copy's path."""
+def keep_upload(source: Path | BinaryIO, file_name: str, uploads: Path) -> Path:
+    """Copy a file (a path, or the stream of a web upload) into the uploads folder, in a folder of its own, for a
+    job to import; the copy's path. Only the name's last part is kept, so a name cannot lead out of the folder."""
     folder = Path(uploads) / uuid4().hex
     folder.mkdir(parents=True, mode=0o700)
     target = folder / (Path(file_name).name or "upload")
-    shutil.copyfile(source, target)
+    if isinstance(source, Path):
+        shutil.copyfile(source, target)
+    else:
+        with target.open("wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
     return target
 
 

@@ -99,8 +99,9 @@ def test_a_bad_file_fails_the_job_with_the_rows_and_records_nothing(book, tmp_pa
 
 
 def test_an_uploaded_copy_is_removed_when_its_job_ends(book, tmp_path):
-    kept = import_job.keep_upload(write_csv(tmp_path / "april.csv", HAND_VISITS), "april.csv", tmp_path / "uploads")
-    assert kept.parent.parent == tmp_path / "uploads"
+    with write_csv(tmp_path / "april.csv", HAND_VISITS).open("rb") as stream:  # as the web hands on an upload
+        kept = import_job.keep_upload(stream, "../../april.csv", tmp_path / "uploads")
+    assert kept.parent.parent == tmp_path / "uploads" and kept.name == "april.csv"
     queue_import(book, kept, uploaded=True)
     assert Worker(book).run_once().state == "done"
     assert not kept.exists() and list((tmp_path / "uploads").iterdir()) == []
