@@ -181,7 +181,7 @@ def _queue_import(
 ) -> None:
     book = context.book
     actor = context.actor()
-    kept = import_job.keep_upload(file, name, Path(Settings.from_environ().uploads_path))
+    kept = import_job.keep_upload(file, name, Settings.from_environ().uploads_folder)
     args = import_job.arguments(agreement, kept, name, reason=reason, effective=effective, uploaded=True)
     try:
         job_id = book.jobs.enqueue(import_job.NAME, actor, args)

@@ -86,20 +86,33 @@ def init(context: Context) -> None:
 @json_option
 @pass_context
 def demo(context: Context, as_json: bool) -> None:
-    """Load the demo partnerships (Wirral, Herefordshire); running it again records nothing new."""
-    from demo.partnerships import load_demo, steps
+    """Load the demo partnerships (Wirral, Herefordshire) and give every demo user the password "demo".
+
+    Running it again records nothing new. Only this command sets such a password.
+    """
+    from demo.partnerships import DEMO_PASSWORD, give_demo_passwords, load_demo, steps
 
     book = context.book
     before = book.projections.head()
     with click.progressbar(length=len(steps()), label="loading demo data", file=sys.stderr) as bar:
         commands = load_demo(book, progress=lambda _step: bar.update(1))
     recorded = book.projections.head() - before
+    demo_users = give_demo_passwords(book)
     emit(
-        {"commands": commands, "events_recorded": recorded, "database": str(book.database)},
+        {
+            "commands": commands,
+            "events_recorded": recorded,
+            "database": str(book.database),
+            "users": [{"username": u["username"], "organisation": u["organisation"], "roles": u["roles"]}
+                      for u in demo_users],
+            "password": DEMO_PASSWORD,
+        },
         as_json,
         lambda d: [
             f"demo loaded into {d['database']}: {format_count(d['events_recorded'], 'new event')} "
-            f"from {format_count(d['commands'], 'command')}"
+            f"from {format_count(d['commands'], 'command')}",
+            f"every demo user below logs in with the password \"{d['password']}\":",
+            *(f"  {u['username']:<36} {u['organisation']:<22} {', '.join(u['roles'])}" for u in d["users"]),
         ],
     )
 

@@ -35,16 +35,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from demo.incentives import incentive_steps
 from demo.places import HEREFORDSHIRE_LOTS, HEREFORDSHIRE_ZONES
-from demo.returns import return_steps
+from demo.returns import PROVIDER_USERS, return_steps
 from demo.settlements import settlement_steps
 from demo.steps import Progress, Step, run_steps
 from domain.agreements.terms import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.organisations.organisation import OrganisationKind as K
 from ledger.bootstrap import Openbook
+from ledger.queries.organisations import list_users
 from ledger.usecases.rates import rate_line
 
 
@@ -494,3 +496,17 @@ def steps() -> list[Step]:
 def load_demo(book: Openbook, progress: Progress | None = None) -> int:
     """Record the whole demo; returns how many steps ran (``len(steps())``)."""
     return run_steps(book, steps(), progress)
+
+
+#: Every demo user's password. Only ``openbook demo`` sets it (``give_demo_passwords``): a database not
+#: made by it never has such a password, and ``openbook users set-password`` refuses one this short.
+DEMO_PASSWORD = "demo"
+
+
+def give_demo_passwords(book: Openbook) -> list[dict[str, Any]]:
+    """Set ``DEMO_PASSWORD`` for every demo user (those the demo registered); returns them, as listed."""
+    names = {u[0] for u in USERS} | {u[0] for u in PROVIDER_USERS}
+    demo_users = [u for u in list_users(book.read_engine) if u["username"] in names]
+    for user in demo_users:
+        book.security.set_password(user["username"], DEMO_PASSWORD, check=False)
+    return demo_users

@@ -33,6 +33,7 @@ from ledger.projections.rates import RatesProjection
 from ledger.projections.runner import ProjectionRunner
 from ledger.projections.settlements import SettlementsProjection
 from ledger.records import Records
+from ledger.security.store import SecurityStore
 from ledger.settings import Settings
 from ledger.usecases.activity import ActivityUseCases
 from ledger.usecases.agreements import AgreementUseCases
@@ -66,6 +67,7 @@ class Openbook:
     checkpoints: CheckpointUseCases
     #: Background jobs (docs/jobs.md): operational state beside the ledger, run by ``ledger.jobs.worker``.
     jobs: JobQueue
+    security: SecurityStore  # passwords, login throttling, the security log: never events
 
     @property
     def database(self) -> Database:
@@ -117,6 +119,9 @@ def open_openbook(
         ledger.projections.create_tables()
         chunks.create_table()
         job_table.create_table(ledger.write_engine)
+    security = SecurityStore(ledger.write_engine)
+    if create_tables:
+        security.create_tables()
     rates = RateUseCases(ledger, records)
     reviews = RateReviewUseCases(ledger, records, rates)
     incentives = IncentiveUseCases(ledger, records)
@@ -133,6 +138,7 @@ def open_openbook(
         settlements=SettlementUseCases(ledger, records),
         checkpoints=CheckpointUseCases(ledger, records),
         jobs=JobQueue(JobStore(ledger.write_engine, ledger.read_engine), records, default_kinds()),
+        security=security,
     )
 
 

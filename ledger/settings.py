@@ -2,10 +2,16 @@
 
 OPENBOOK_DATABASE_URL       sqlite:///var/openbook.sqlite (default) or postgresql://user@host:5432/db
 OPENBOOK_TEST_POSTGRES_URL  the server the tests create their throwaway databases on
-OPENBOOK_SECRET_KEY         signs web sessions; a random one per process if unset (sessions end on restart)
+OPENBOOK_SECRET_KEY         signs web sessions and CSRF tokens; when unset, one is generated once into the
+                            instance folder (<instance>/secret_key, mode 0600) and reused by every process
+OPENBOOK_INSTANCE           the instance folder: the generated secret key, uploaded files (default var)
+OPENBOOK_HTTPS              1 when the web app is served over https (behind a proxy that terminates TLS):
+                            session cookies are then sent only over https (Secure) and HSTS is set
+OPENBOOK_PASSWORD_HASHING   fast: argon2's cheapest parameters, for the test suite only (ledger/security/passwords.py)
+OPENBOOK_MAX_UPLOAD_MB      the largest file the web app accepts, in MB (default 150: an activity file of
+                            1,000,000 rows is about 100 MB)
 OPENBOOK_SIGNING_KEY        path of the Ed25519 key file (PEM PKCS#8) that signs every event and checkpoint
                             (docs/audit.md); none: events are recorded unsigned
-OPENBOOK_UPLOADS            the folder uploaded files wait in for the job that imports them (default var/uploads)
 """
 
 from __future__ import annotations
@@ -14,26 +20,83 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
+from domain.errors import SettingsError
 from ledger.persistence.database import DEFAULT_URL
 
-DEFAULT_UPLOADS = "var/uploads"
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_URL
-    secret_key: str = ""
+    secret_key: str = ""  # empty: read (or make once) <instance>/secret_key: ``instance_secret_key``
     signing_key_path: str | None = None
-    uploads_path: str = DEFAULT_UPLOADS
+    instance_path: str = "var"
+    max_upload_mb: int = 150
+    https: bool = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         return cls(
             database_url=env.get("OPENBOOK_DATABASE_URL") or DEFAULT_URL,
-            secret_key=env.get("OPENBOOK_SECRET_KEY") or secrets.token_hex(32),
+            secret_key=env.get("OPENBOOK_SECRET_KEY") or "",
             signing_key_path=env.get("OPENBOOK_SIGNING_KEY") or None,
-            uploads_path=env.get("OPENBOOK_UPLOADS") or DEFAULT_UPLOADS,
+            instance_path=env.get("OPENBOOK_INSTANCE") or "var",
+            max_upload_mb=_bounded_int(env, "OPENBOOK_MAX_UPLOAD_MB", 150, 1, 2048),
+            https=(env.get("OPENBOOK_HTTPS") or "0") == "1",
         )
+
+    def web_secret_key(self) -> str:
+        """The configured secret key, else the instance folder's (made once, mode 0600, then reused).
+
+        Never random per process: with several gunicorn workers, or after a
+        restart, a per-process key would log everyone out and fail every form.
+        """
+        return self.secret_key or instance_secret_key(Path(self.instance_path))
+
+    @property
+    def uploads_folder(self) -> Path:
+        """Where uploaded files wait for the background job that imports them (docs/jobs.md): <instance>/uploads."""
+        return Path(self.instance_path) / "uploads"
+
+
+def instance_secret_key(folder: Path) -> str:
+    """Read ``folder/secret_key``, creating it (mode 0600) the first time.
+
+    The new key is written to a private temporary file and hard-linked into
+    place, which fails if another process got there first: every process
+    then reads the one key that won, never a half-written file.
+    """
+    path = folder / "secret_key"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise SettingsError(f"{path}: the secret key is too short; delete the file to make a new one")
+    return key
+
+
+def _bounded_int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    text = env.get(name) or ""
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name}: {text!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}: {value} is outside {low}..{high}")
+    return value

@@ -8,8 +8,12 @@ missing server fails the run instead of skipping.
 
 from __future__ import annotations
 
-import decimal
 import os
+
+# Before anything imports ledger.security.passwords: cheap argon2 parameters for the suite's many logins.
+os.environ.setdefault("OPENBOOK_PASSWORD_HASHING", "fast")
+
+import decimal  # noqa: E402
 import uuid
 from collections.abc import Callable, Iterator
 

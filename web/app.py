@@ -4,6 +4,12 @@ Requests only read: they never replay events. Commands catch the read models
 up after recording, and ``openbook projections follow`` (run by ``openbook
 serve``, or on its own beside gunicorn) applies what other processes record;
 until then every page says how far behind its figures are.
+
+Order matters in three places: the access gate is installed before CSRF
+protection, so a role refused is 403 whatever it posts; every blueprint is
+registered before ``check_every_view_declares``, so no route goes out
+without an access rule; and the login manager comes before the blueprints
+that read ``current_user``.
 """
 
 from __future__ import annotations
@@ -12,11 +18,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
 
 from ledger.bootstrap import bootstrap
 from ledger.settings import Settings
-from web import errors, services
-from web.views import api, public, status
+from web import access, errors, filters, navigation, security, services, tables, users
+from web.accountant import bp as accountant_bp
+from web.admin import bp as admin_bp
+from web.auditor import bp as auditor_bp
+from web.auth import bp as auth_bp
+from web.provider import bp as provider_bp
+from web.views import api, status
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -24,12 +37,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     config = dict(config or {})
     settings: Settings = config.pop("SETTINGS", None) or Settings.from_environ()
     app = Flask(__name__)
-    app.config.update(SECRET_KEY=settings.secret_key)
+    app.config.update(
+        SECRET_KEY=settings.web_secret_key(),
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        OPENBOOK_INSTANCE=settings.instance_path,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long form is not lost at lunch
+    )
     app.config.update(config)
     app.extensions[services.KEY] = app.config.pop("OPENBOOK", None) or bootstrap(settings)
 
+    security.init_app(app, https=settings.https)
     errors.init_app(app)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(status.bp)
+    tables.init_app(app)
+    filters.init_app(app)
+    users.init_app(app)
+    access.init_app(app)
+    CSRFProtect(app)
+    for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, api.bp, status.bp):
+        app.register_blueprint(blueprint)
+    access.check_every_view_declares(app)
+
+    @app.context_processor
+    def _navigation() -> dict[str, Any]:
+        roles = current_user.roles if current_user.is_authenticated else frozenset()
+        return {"navigation": navigation.entries_for(app, roles)}
+
     return app

@@ -1,10 +1,22 @@
-"""Errors carry their kind: views raise domain errors, one handler renders them with the kind's HTTP status."""
+"""Errors carry their kind: views raise domain errors, one handler renders them with the kind's HTTP status.
+
+Every error page is the same template with a title and a message meant for
+the user: never a stack trace, a database URL, a file path or a version. An
+unexpected exception is logged in full on the server and shown as a plain
+500 page.
+"""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from domain.errors import KINDS, OpenbookError
+
+log = logging.getLogger(__name__)
 
 #: The HTTP status of each kind of error (``domain.errors.KINDS``); a test checks every kind has one.
 STATUS: dict[str, int] = {
@@ -20,9 +32,33 @@ STATUS: dict[str, int] = {
     "settings": 500,
 }
 
+#: What a page says for each HTTP status (the kind's message, when there is one, says more).
+TITLES = {
+    400: ("Something in the request was not right", "Please check what you entered and try again."),
+    401: ("Not logged in", "Please log in."),
+    403: ("Not allowed", "Your role does not allow this page or action."),
+    404: ("Not found", "There is nothing here, or it is not yours to see."),
+    405: ("Not allowed this way", "That page cannot be used like this."),
+    409: ("Changed by someone else", "Someone else changed this first, or the form was sent twice with new values. "
+                                     "Nothing was recorded: reload the page and try again."),
+    413: ("File too large", "The file is larger than this site accepts."),
+    422: ("Not possible now", "A rule of the agreement does not allow this now. Nothing was recorded."),
+    429: ("Too many attempts", "Please wait a while before trying again."),
+    500: ("Something went wrong", "Something went wrong on our side. Nothing was recorded; please try again."),
+    503: ("Not available", "The ledger is not available just now. Please try again in a minute."),
+}
+
 
 def status_of(error: OpenbookError) -> int:
     return STATUS.get(error.kind, 500)
+
+
+def _render(status: int, message: str | None = None, problems: list[str] | None = None, kind: str | None = None):
+    title, default = TITLES.get(status, TITLES[500])
+    if request.path.startswith("/api/"):
+        body = {"kind": kind or f"http-{status}", "message": message or default, "problems": problems or []}
+        return jsonify({"error": body}), status
+    return render_template("error.html", title=title, message=message or default, problems=problems), status
 
 
 def init_app(app: Flask) -> None:
@@ -33,6 +69,23 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OpenbookError)
     def _openbook_error(error: OpenbookError) -> tuple[Response | str, int]:
         status = status_of(error)
-        if request.path.startswith("/api/"):
-            return jsonify(error.as_json()), status
-        return render_template("error.html", error=error, status=status), status
+        if status >= 500:
+            log.error("%s on %s %s: %s", error.kind, request.method, request.path, error)
+            return _render(status, kind=error.kind)  # the message may name the database or a file: not shown
+        return _render(status, str(error), error.problems, error.kind)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError) -> tuple[Response | str, int]:
+        return _render(400, "The form had expired or did not come from this site. Nothing was recorded: "
+                       "go back, reload the page and send it again.", kind="csrf")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
+        if error.code is None or error.code < 400:
+            return error
+        return _render(error.code)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[Response | str, int]:
+        log.exception("unexpected error on %s %s", request.method, request.path, exc_info=error)
+        return _render(InternalServerError.code)

@@ -313,7 +313,7 @@ def test_every_json_command_is_walked(tmp_path):
 
 
 def test_every_json_command_writes_money_to_the_penny_and_rates_as_carded(demo_url, tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENBOOK_UPLOADS", str(tmp_path / "uploads"))  # where --background keeps its copy
+    monkeypatch.setenv("OPENBOOK_INSTANCE", str(tmp_path / "instance"))  # where --background keeps its copy
     problems: list[str] = []
     for command, args, user in steps(tmp_path):
         result = run(demo_url, command, [*args, "--json"], user, key=tmp_path / "signing.key")

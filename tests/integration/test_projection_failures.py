@@ -44,6 +44,7 @@ from ledger.queries.organisations import list_organisations
 from ledger.settings import Settings
 from tests.integration.activity_setup import HAND_VISITS, WIRRAL, imported_on, write_csv
 from tests.integration.agreement_setup import wirral
+from tests.web.support import log_in
 from web.app import create_app
 
 POISON = "Poison Care"
@@ -321,11 +322,14 @@ def test_healthz_answers_ok_without_touching_the_database():
     assert (answer.status_code, answer.data, answer.mimetype) == (200, b"ok", "text/plain")
 
 
-def test_pages_say_how_far_behind_they_are_and_a_request_never_replays(open_book, monkeypatch):
+def test_pages_say_how_far_behind_they_are_and_a_request_never_replays(open_book, monkeypatch, tmp_path):
     served = open_book()
     served.organisations.register_organisation(set_up(), "wirral-council", "Wirral Council", "council")
-    client = create_app({"OPENBOOK": served, "SETTINGS": Settings(secret_key="test")}).test_client()
-    assert b'class="behind"' not in client.get("/").data
+    served.organisations.register_user(set_up(), "admin@wirral.example", "Admin", "wirral-council", ["admin"])
+    served.security.set_password("admin@wirral.example", "a long enough password")
+    app = create_app({"OPENBOOK": served, "SETTINGS": Settings(secret_key="t" * 64, instance_path=str(tmp_path))})
+    client = log_in(app.test_client(), "admin@wirral.example", "a long enough password")
+    assert b'class="behind"' not in client.get("/admin/").data
     assert client.get("/status").get_json()["behind"] == 0
 
     other = open_book()  # another process records, and its catch-up fails
@@ -333,30 +337,30 @@ def test_pages_say_how_far_behind_they_are_and_a_request_never_replays(open_book
     other.organisations.register_organisation(set_up(), "acme", "Acme Care", "provider")
     other.organisations.register_organisation(set_up(), "poison", POISON, "provider")
 
-    page = client.get("/")
+    page = client.get("/admin/")
     assert page.status_code == 200
     assert b'data-behind="2"' in page.data and b"figures shown are 2 events behind the ledger" in page.data
     assert b"Acme Care" not in page.data
-    assert {row["position"] for row in served.projections.status()} == {1}  # the request replayed nothing
+    assert {row["position"] for row in served.projections.status()} == {2}  # the request replayed nothing
     status = client.get("/status").get_json()
-    assert (status["head"], status["behind"], status["stopped"]) == (3, 2, False)
+    assert (status["head"], status["behind"], status["stopped"]) == (4, 2, False)
     assert {(p["name"], p["position"], p["behind"], p["stopped"]) for p in status["projections"]} == {
-        (name, 1, 2, None) for name in served.projections.projections
+        (name, 2, 2, None) for name in served.projections.projections
     }
 
     poison_registrations(monkeypatch)
     other.projections.before_commit = lambda conn: None
     other.projections.catch_up()  # a follower: the organisations read model stops at the poison event
 
-    page = client.get("/")
+    page = client.get("/admin/")
     assert b"A read model has stopped at an event it could not apply" in page.data
     assert b"figures shown are 1 event behind the ledger" in page.data and b"Acme Care" in page.data
     answer = client.get("/status")
     status = answer.get_json()
     assert (status["behind"], status["stopped"]) == (1, True)
     (stopped,) = [p for p in status["projections"] if p["stopped"]]
-    assert stopped["name"] == "organisations" and stopped["position"] == 2
+    assert stopped["name"] == "organisations" and stopped["position"] == 3
     assert {k: stopped["stopped"][k] for k in ("before_event", "topic", "kind")} == {
-        "before_event": 3, "topic": REGISTERED, "kind": "ValueError",
+        "before_event": 4, "topic": REGISTERED, "kind": "ValueError",
     }  # fmt: skip
     assert b"Poison" not in answer.data  # the error's text may quote the event's data: not for anyone to read

@@ -7,15 +7,16 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from flask import Flask
 from markupsafe import escape
 
 import cli
 import domain
 import ledger
 from domain.errors import KINDS, InvalidInput, NotAllowed, NotFound, OpenbookError
+from ledger.settings import Settings
 from web import errors as web_errors
-from web.views import public
+from web.access import public
+from web.app import create_app
 
 
 def _every_error_class() -> set[type[OpenbookError]]:
@@ -52,10 +53,9 @@ def test_every_kind_has_an_http_status_and_a_role_refused_is_403_another_organis
     ],
 )
 def test_the_api_reports_the_kind_and_every_problem_and_pages_the_status(error, status, kind):
-    app = Flask("web")  # the app's templates, and its home page for the layout's links
-    web_errors.init_app(app)
-    app.register_blueprint(public.bp)
+    app = create_app({"OPENBOOK": object(), "SETTINGS": Settings(secret_key="test")})  # pages need no ledger
 
+    @public
     def fail() -> str:
         raise error
 

@@ -87,8 +87,32 @@ def test_settings_defaults():
 
     assert first.database_url == DEFAULT_URL
     assert first.signing_key_path is None
-    assert len(first.secret_key) == 64 and int(first.secret_key, 16) >= 0
-    assert first.secret_key != second.secret_key  # a fresh random key per process when unset
+    assert first.secret_key == second.secret_key == ""  # unset: the instance folder's key (below)
+    assert first.instance_path == "var" and first.max_upload_mb == 150
+
+
+def test_the_web_secret_key_is_made_once_in_the_instance_folder_and_reused(tmp_path):
+    settings = Settings(instance_path=str(tmp_path / "instance"))
+    key = settings.web_secret_key()
+    again = Settings(instance_path=str(tmp_path / "instance")).web_secret_key()
+
+    assert key == again and len(key) == 64
+    assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert Settings(secret_key="k" * 40, instance_path=str(tmp_path / "other")).web_secret_key() == "k" * 40
+    assert not (tmp_path / "other").exists()
+
+
+def test_a_truncated_secret_key_file_is_refused_not_used(tmp_path):
+    (tmp_path / "secret_key").write_text("short")
+    with pytest.raises(SettingsError, match="too short"):
+        Settings(instance_path=str(tmp_path)).web_secret_key()
+
+
+def test_the_upload_limit_is_bounded():
+    assert Settings.from_environ({"OPENBOOK_MAX_UPLOAD_MB": "200"}).max_upload_mb == 200
+    for bad in ("0", "5000", "lots"):
+        with pytest.raises(SettingsError, match="OPENBOOK_MAX_UPLOAD_MB"):
+            Settings.from_environ({"OPENBOOK_MAX_UPLOAD_MB": bad})
 
 
 def test_settings_read_the_environment_and_treat_empty_as_unset():
@@ -101,8 +125,9 @@ def test_settings_read_the_environment_and_treat_empty_as_unset():
     )
     assert settings == Settings("postgresql://alice@db.example/ledger", "k" * 40, "/etc/openbook/signing.key")
 
+
     empty = Settings.from_environ({"OPENBOOK_DATABASE_URL": "", "OPENBOOK_SECRET_KEY": "", "OPENBOOK_SIGNING_KEY": ""})
-    assert empty.database_url == DEFAULT_URL and empty.signing_key_path is None and len(empty.secret_key) == 64
+    assert empty.database_url == DEFAULT_URL and empty.signing_key_path is None and empty.secret_key == ""
 
 
 def test_settings_default_to_the_process_environment(monkeypatch):

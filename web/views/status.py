@@ -1,12 +1,12 @@
-"""Is it up, and how current are its figures: ``/healthz`` for liveness, ``/status`` and the "behind" banner.
+"""Is it up, and how current are its figures: ``/healthz`` (public) for liveness, ``/status`` (logged in) and the "behind" banner.
 
 ``/healthz`` never touches the database, so a liveness probe restarts the app
 only when the app itself is dead, not when the database is slow. ``/status``
 and the banner every page shows read how far each read model is behind the
 history (pages never replay events: ``openbook projections follow`` or the
-next command catches up). Anyone may read them, so a stopped read model shows
-the event's position, topic and the kind of error only: the error's text may
-quote the event's data and stays in ``openbook projections status``.
+next command catches up). Every logged-in user may read them, so a stopped read
+model shows the event's position, topic and the kind of error only: the error's
+text may quote the event's data and stays in ``openbook projections status``.
 """
 
 from __future__ import annotations
@@ -14,26 +14,31 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
+from flask_login import current_user
 
 from ledger.bootstrap import Openbook
+from web.access import EVERY_ROLE, allow, public
 from web.services import book_of
 
 bp = Blueprint("status", __name__)
 
 
 @bp.get("/healthz")
+@public
 def healthz() -> tuple[str, int, dict[str, str]]:
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 @bp.get("/status")
+@allow(*EVERY_ROLE)
 def status() -> dict[str, Any]:
     return read_models(book_of())
 
 
 @bp.app_context_processor
 def _banner() -> dict[str, Any]:
-    return {"read_models": read_models(book_of())}
+    """The banner is for logged-in pages only: the login page never touches the read models."""
+    return {"read_models": read_models(book_of())} if current_user.is_authenticated else {}
 
 
 def read_models(book: Openbook) -> dict[str, Any]:

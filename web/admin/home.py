@@ -1,15 +1,16 @@
-"""Pages anyone may see: the partnership's organisations."""
+"""The admin's start page: the partnership's organisations."""
 
 from __future__ import annotations
 
 from itertools import groupby
 
-from flask import Blueprint, render_template
+from flask import render_template
 
+from domain.organisations.user import Role
 from ledger.queries import organisations as views
+from web.access import allow
+from web.admin import bp
 from web.services import book_of
-
-bp = Blueprint("public", __name__)
 
 KIND_TITLES = {
     "council": "Councils",
@@ -20,8 +21,8 @@ KIND_TITLES = {
 
 
 @bp.get("/")
+@allow(Role.ADMIN)
 def home() -> str:
-    book = book_of()
-    rows = views.list_organisations(book.read_engine)
+    rows = views.list_organisations(book_of().read_engine)
     groups = [(KIND_TITLES.get(kind, kind), list(items)) for kind, items in groupby(rows, key=lambda r: r["kind"])]
-    return render_template("home.html", groups=groups, total=len(rows), database=str(book.database))
+    return render_template("admin/home.html", groups=groups, total=len(rows))

@@ -1,0 +1,15 @@
+"""Charts drawn on the server as SVG text, for the web pages and the PDF statements alike.
+
+Each builder takes what a query in ``ledger/queries`` returns (dicts of
+Decimals) and gives back one accessible, reproducible SVG document
+(``reports.charts.svg``): the market view (``market_chart``), the pooled
+budget's position (``pool_chart``) and priced activity by month
+(``activity_chart``). No builder decides who may see what: the query's access
+already did, and names are drawn only when the caller asks for them.
+"""
+
+from reports.charts.activity import activity_chart
+from reports.charts.market import market_chart
+from reports.charts.pool import pool_chart
+
+__all__ = ["activity_chart", "market_chart", "pool_chart"]

@@ -1,0 +1,93 @@
+"""The one way a chart becomes SVG text: accessible, byte-for-byte reproducible, and safe to render in threads.
+
+Why it is done this way:
+
+* **No pyplot.** pyplot keeps a global list of figures and a global backend;
+  a web server rendering in threads must not share either. Each chart is a
+  plain ``Figure`` with its own Agg canvas, and nothing calls
+  ``matplotlib.use``.
+* **Settings scoped, renders serialised.** The SVG writer reads
+  ``svg.hashsalt`` and ``svg.fonttype`` from ``rcParams`` only, so they are set
+  in an ``rc_context`` around the whole drawing and restored after it.
+  ``rcParams`` is process-wide and matplotlib is not thread-safe, so one lock
+  serialises renders: no other thread ever sees, or changes, our settings.
+* **Same data, same bytes.** A fixed hash salt (the ids of clip paths and
+  glyphs) and no ``Date`` in the metadata: tests and caches can compare output.
+* **Text stays text.** ``svg.fonttype = none`` writes labels as ``<text>``
+  in a generic font family: no font is embedded or fetched, and the figures
+  can be read, searched and checked in the SVG.
+* **Accessible.** A ``<title>`` and ``<desc>`` (in words, with the figures)
+  open the document, with ``role="img"`` pointing at them; charts never use
+  colour alone (each series also has its own marker, hatch or line style, and
+  a legend or text label).
+
+The XML declaration and doctype are dropped so the SVG can be inlined in an
+HTML page as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["INK", "MUTED", "PALETTE", "MARKERS", "plotted", "render"]
+
+#: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), paired with markers.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+INK, MUTED = "#222222", "#BBBBBB"
+
+_SETTINGS = {
+    "svg.hashsalt": "openbook",
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "hatch.linewidth": 0.8,
+}
+_LOCK = threading.Lock()
+_PROLOGUE = re.compile(r"\A.*?(?=<svg[\s>])", re.DOTALL)
+_SVG_TAG = re.compile(r"<svg\b[^>]*>")
+
+
+def plotted(value: Decimal) -> float:
+    """A figure as a position on the drawing.
+
+    Drawing needs floats (matplotlib lays out in floating point); a float is
+    used only for *where* a mark goes. Every figure shown as text on a chart is
+    formatted from the Decimal itself, so no money shown is ever a float.
+    """
+    return float(value)
+
+
+def render(draw: Callable[[Figure], None], *, title: str, desc: str, size: tuple[float, float]) -> str:
+    """Draw a figure with ``draw`` and return it as an SVG document opening with ``<title>`` and ``<desc>``."""
+    with _LOCK, rc_context(_SETTINGS):
+        figure = Figure(figsize=size, layout="constrained")
+        FigureCanvasAgg(figure)
+        draw(figure)
+        out = io.StringIO()
+        figure.savefig(out, format="svg", metadata={"Date": None, "Creator": "openbook"})
+    return _accessible(_PROLOGUE.sub("", out.getvalue(), count=1), title, desc)
+
+
+def _accessible(svg: str, title: str, desc: str) -> str:
+    """Put ``<title>`` and ``<desc>`` first inside ``<svg>`` and label the image by them (ids from the content)."""
+    key = hashlib.sha256(f"{title}\n{desc}".encode()).hexdigest()[:10]
+    opening = _SVG_TAG.search(svg)
+    if opening is None:  # matplotlib always writes one; a change there must fail loudly, not silently lose the title
+        raise ValueError("the SVG writer produced no <svg> element")
+    tag = opening.group(0)
+    labelled = tag[:-1] + f' role="img" aria-labelledby="title-{key} desc-{key}">'
+    head = f'\n <title id="title-{key}">{escape(title)}</title>\n <desc id="desc-{key}">{escape(desc)}</desc>'
+    return svg[: opening.start()] + labelled + head + svg[opening.end() :]

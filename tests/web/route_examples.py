@@ -1,0 +1,14 @@
+"""A value for every URL argument a route can take, from the demo, for the route x role walk.
+
+One entry per argument *name*: a route that introduces a new name must add
+it here (the walk fails, naming it, until it does). The values are objects
+the demo user of the ``provider`` role (Premier Care, Wirral) may see, so a
+provider's "allowed" answer is a real page, not a 404.
+"""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, str] = {
+    "token": "not-a-real-token",
+    "filename": "openbook.css",
+}

@@ -1,0 +1,38 @@
+"""Jinja filters: how figures read on a page (money as £1,234.50, never a float), one definition each."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+
+from domain.money import format_gbp
+from reports.tables import Column
+
+
+def gbp(value: Decimal | int | None) -> str:
+    return "" if value is None else format_gbp(value)
+
+
+def cell(value: Any, column: Column) -> str:
+    """A table cell's text: money as pounds, numbers with thousands separators, dates ISO."""
+    if value is None:
+        return ""
+    if column.kind == "money" and isinstance(value, (Decimal, int)):
+        return format_gbp(value)
+    if column.kind == "number" and isinstance(value, (Decimal, int)):
+        return f"{value:,}"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(gbp)
+    app.add_template_filter(cell)

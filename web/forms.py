@@ -1,0 +1,41 @@
+"""Forms: CSRF (Flask-WTF) and an idempotency key on every form that records.
+
+Each form carries a fresh idempotency key when it is first shown; the ledger
+records a command once per key, so a double-click or a resubmitted form
+records once, and a reused key with different values is a 409
+(``IdempotencyMismatch``). ``envelope_of`` is the one way a view turns a
+form into the ledger's envelope.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import uuid4
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+from wtforms.validators import DataRequired, Length, Regexp
+
+from domain.envelope import Envelope
+from web.access import current_actor
+
+KEY_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
+
+
+class LedgerForm(FlaskForm):
+    """A form whose submission records something in the ledger."""
+
+    idempotency_key = HiddenField(
+        validators=[DataRequired(), Length(max=64), Regexp(KEY_PATTERN)], default=lambda: str(uuid4())
+    )
+
+
+def envelope_of(form: LedgerForm, *, effective: date | None = None, reason: str | None = None) -> Envelope:
+    """The envelope for ``form``'s command: the logged-in actor, the date the fact is about, why, once-only key."""
+    return Envelope(
+        actor=current_actor(),
+        effective_date=effective or date.today(),
+        reason=reason or None,
+        idempotency_key=f"web-{form.idempotency_key.data}",
+        date_stated=effective is not None,
+    )
