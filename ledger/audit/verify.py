@@ -150,22 +150,27 @@ def _not_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-def _make_dumps() -> Any:
-    """``canonical_line``, fast: the C encoder made once (``json.dumps`` makes one per call, the hot path's main cost),
-    falling back to ``json.dumps`` where the interpreter has none. Both give the same text."""
+def _make_encoder() -> Any:
+    """``canonical_line``'s encoder, made once (``json.dumps`` makes one per call, the hot path's main cost): the C
+    encoder, called as ``encode(value, 0)`` for the text's parts; where the interpreter has none, ``json.dumps`` as
+    one part. Both give the same text."""
     try:
         from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 
         encode = c_make_encoder(None, _not_json, encode_basestring_ascii, None, ":", ",", True, False, True)
     except (ImportError, TypeError):
-        return canonical_line
-    if encode is None:
-        return canonical_line
-    join = "".join
-    return lambda value: join(encode(value, 0))
+        encode = None
+    return encode or (lambda value, _level: (canonical_line(value),))
 
 
-_dumps = _make_dumps()
+_encode, _join = _make_encoder(), "".join
+
+
+def _dumps(value: Any) -> str:
+    """``canonical_line(value)``, fast."""
+    return _join(_encode(value, 0))
+
+
 #: A JSON string as the canonical line writes it (TypeError if the value is not a string).
 _text = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
@@ -961,57 +966,61 @@ def _check_file(v: Verifier, path: str) -> None:
     if not os.path.isfile(path):
         raise Unusable(f"{path}: not a file")
     report, since, sign, text_line = v.report, v.since, v._check_signature, v.text_line
-    scan, from_base64, sha256, dumps, quoted = _PLAIN.scan_once, _base64, _sha256, _dumps, _text
-    checked_payload, declined, event_start = _PAYLOAD_CHECKED, _DECLINED, _EVENT_START
+    scan, from_base64, sha256, encode, join, quoted = _PLAIN.scan_once, _base64, _sha256, _encode, _join, _text
+    checked_payload, declined = _PAYLOAD_CHECKED, _DECLINED
     previous, last, count, unsigned, number = v.previous, v.position, v.count, v.unsigned, 0
-    in_events, low, high, first_signed, signed_after, watch = False, v.low, v.high, None, BEYOND, BEYOND
-    with open(path, "rb") as f:
+    #: Bounds of the positions the fast path takes, (floor, ceiling]: above the last event and the header's ``from``,
+    #: at most its ``to``, before a ``--since`` position not reached; unsigned events are fine up to unsigned_until.
+    in_events, floor, ceiling, unsigned_until = False, 0, 0, 0
+    last_topic = last_aggregate = topic_json = aggregate_json = hashed = None  # the last event's, reused
+    with open(path, "rb", buffering=1 << 20) as f:
         for raw in f:
             number += 1
-            if in_events and raw.startswith(event_start):
+            if in_events:
                 try:
                     text = raw.decode()
-                    i = text.index('","envelope":', 17)
-                    j = text.rindex(',"stored":"', i)
-                    k = text.index('","topic":"', j)
-                    m = text.index('","version":', k)
-                    s = text.rindex(',"signature":', i, j)
-                    p = text.rindex(',"position":', i, s)
-                    position, topic = int(text[p + 12:text.index(',"recorded_at":', p, s)]), text[k + 11:m]
-                    if last < position <= high and low <= position < watch and topic not in checked_payload:
-                        aggregate_id, version, stored_text = text[17:i], int(text[m + 12:-2]), text[j + 11:k]
-                        kid = text.index('","key_id":', i, p) + 11
-                        kid = text[kid:text.index(',"kind":"event","payload":', kid, p)]
-                        kid = None if kid == "null" else kid[1:-1]
-                        sig = text[s + 13:j]
-                        sig = None if sig == "null" else sig[1:-1]
+                    # the last six keys, in their canonical order, each after ``,"`` (none can hold it unescaped)
+                    head, position, _recorded_at, sig, stored_text, topic, version = text.rsplit(',"', 6)
+                    position, topic = int(position[10:]), topic[8:-1]
+                    if floor < position <= ceiling and topic not in checked_payload:
+                        aggregate_id, version = head[17:head.index('"', 17)], int(version[9:-2])
+                        stored_text = stored_text[9:-1]
+                        if sig == 'signature":null':
+                            kid = sig = None
+                        else:
+                            sig = sig[12:-1]
+                            kid = head.index('","key_id":') + 11
+                            kid = head[kid:head.index(',"kind":"event","payload":', kid)]
+                            kid = None if kid == "null" else kid[1:-1]
+                        if topic != last_topic or aggregate_id != last_aggregate:  # as JSON, and as hashed
+                            last_topic, last_aggregate = topic, aggregate_id
+                            topic_json, aggregate_json = quoted(topic), quoted(aggregate_id)
+                            hashed = f"|{topic}|{aggregate_id}|"
                         stored = from_base64(stored_text, strict_mode=True)  # the base64 alphabet only: no escapes
-                        recomputed = sha256(
-                            f"{previous}|{position}|{topic}|{aggregate_id}|{version}|".encode() + stored
-                        ).hexdigest()
+                        recomputed = sha256(f"{previous}|{position}{hashed}{version}|".encode() + stored).hexdigest()
                         document = stored.decode()
                         plain, end = scan(document, 0)
                         if end == len(document):
-                            plain.pop(_AGGREGATE_TOPIC, None)
-                            recorded_at, envelope = plain.pop(_RECORDED_AT, None), plain.pop(_ENVELOPE, None)
-                            if text == (
-                                f'{{"aggregate_id":{quoted(aggregate_id)},"envelope":{dumps(envelope)},'
+                            plain.pop("originator_topic", None)  # readable(plain), inline
+                            recorded_at, envelope = plain.pop("timestamp", None), plain.pop("envelope", None)
+                            if text == (  # (a recorded_at that is not text: TypeError, the general path)
+                                f'{{"aggregate_id":{aggregate_json},"envelope":{join(encode(envelope, 0))},'
                                 f'"hash":"{recomputed}","key_id":{"null" if kid is None else quoted(kid)},'
-                                f'"kind":"event","payload":{dumps(plain)},"position":{position},'
-                                f'"recorded_at":{dumps(recorded_at)},'
+                                f'"kind":"event","payload":{join(encode(plain, 0))},"position":{position},'
+                                f'"recorded_at":{quoted(recorded_at)},'
                                 f'"signature":{"null" if sig is None else quoted(sig)},"stored":"{stored_text}",'
-                                f'"topic":{quoted(topic)},"version":{version}}}\n'
+                                f'"topic":{topic_json},"version":{version}}}\n'
                             ):
-                                if sig is None and kid is None and first_signed is None and position <= signed_after:
+                                if sig is None and position <= unsigned_until:
                                     unsigned += 1
                                 else:  # as the general path does (it raises Broken naming this line)
                                     v.previous, v.position, v.count, v.unsigned, v.line = (
                                         previous, last, count, unsigned, number)
                                     sign(position, {"signature": sig, "key_id": kid}, recomputed)
-                                    first_signed = v.first_signed
+                                    unsigned_until = 0  # a signed event: none unsigned after it
                                 if not count:
                                     report.first = position
-                                previous, last, count = recomputed, position, count + 1
+                                previous, last, floor, count = recomputed, position, position, count + 1
                                 continue
                 except declined:
                     pass
@@ -1021,9 +1030,10 @@ def _check_file(v: Verifier, path: str) -> None:
             except UnicodeDecodeError as e:
                 raise Unusable(f"{path} line {number}: not UTF-8 text ({e})") from None
             text_line(line.removesuffix("\n"))
-            previous, last, count, unsigned = v.previous, v.position, v.count, v.unsigned
-            in_events, low, high, first_signed, signed_after = v.in_events, v.low, v.high, v.first_signed, v.signed_after
-            watch = since["position"] if since is not None and not v.since_seen else BEYOND
+            previous, last, count, unsigned, in_events = v.previous, v.position, v.count, v.unsigned, v.in_events
+            floor = max(last, v.low - 1)
+            ceiling = min(v.high, since["position"] - 1 if since is not None and not v.since_seen else BEYOND)
+            unsigned_until = v.signed_after if v.first_signed is None else 0
     v.previous, v.position, v.count, v.unsigned, v.line = previous, last, count, unsigned, number
 
 
