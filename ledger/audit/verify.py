@@ -940,9 +940,8 @@ def unusable(why: str) -> Report:
     return Report(status="unusable", failure={"position": None, "line": None, "reason": "unusable", "detail": why})
 
 
-#: How every event line starts (its keys are sorted), and the topics whose events always take the general path:
-#: their payload is checked too (a recorded checkpoint, the activity chunks it names).
-_EVENT_START = b'{"aggregate_id":"'
+#: The topics whose events always take the general path: their payload is checked too (a recorded checkpoint, the
+#: activity chunks it names).
 _PAYLOAD_CHECKED = frozenset((CHECKPOINT_RECORDED, IMPORTED, CORRECTED))
 #: Anything the fast path can meet in a line it declines (the general path then names the failure, if any).
 _DECLINED = (ValueError, TypeError, AttributeError, StopIteration, RecursionError)
