@@ -15,7 +15,7 @@ In short (docs/access.md has the table command by command):
 |---|---|
 | register an organisation; add a wage floor; sweep staged chunks | an admin |
 | record a checkpoint of the history's head | an admin or an auditor |
-| rename an organisation, register a user, change a user's roles | an admin of that organisation (a provider's or audit body's: the operator) |
+| rename an organisation, register a user, change a user's roles, deactivate a user | an admin of that organisation (a provider's or audit body's: the operator) |
 | register an agreement | an accountant or admin of a council or CCG/ICB |
 | set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
 | rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year | an accountant of a commissioner of the agreement |
@@ -307,6 +307,7 @@ RULES: dict[str, Rule] = {
     "rename_organisation": OWN_ADMIN,
     "register_user": OWN_ADMIN,
     "change_user_roles": OWN_ADMIN,
+    "deactivate_user": OWN_ADMIN,
     # agreements: terms, zones, awards, KPI definitions
     "register_agreement": COMMISSIONING_BODY,
     "extend_agreement_term": SET_UP,
