@@ -68,6 +68,7 @@ __all__ = [
     "RULES",
     "approving_commissioner",
     "authorise",
+    "check_may_keep_account",
     "check_may_read_history",
     "HistoryAccess",
     "history_access",
@@ -384,6 +385,15 @@ def authorise(
     who = person(records, actor)
     found = records.agreement(agreement) if agreement is not None else None
     rule.check(records, who, Subject(command.replace("_", " "), found, organisation))
+
+
+def check_may_keep_account(records: _Records, actor: Actor, username: str) -> None:
+    """Whether ``actor`` may keep ``username``'s credentials (a new first-login link): who may change their roles
+    (``OWN_ADMIN``). Not a recorded command - credentials are never events - but the same rule, asked here."""
+    if is_system(actor):
+        return
+    organisation = records.user(username).organisation
+    RULES["change_user_roles"].check(records, person(records, actor), Subject("reset password", None, organisation))
 
 
 def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:

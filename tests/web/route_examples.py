@@ -11,4 +11,6 @@ from __future__ import annotations
 EXAMPLES: dict[str, str] = {
     "token": "not-a-real-token",
     "filename": "openbook.css",
+    "organisation": "premier-care",
+    "username": "finance@premiercare.example",
 }
