@@ -69,6 +69,7 @@ __all__ = [
     "approving_commissioner",
     "authorise",
     "check_may_keep_account",
+    "check_may_set_up",
     "check_may_read_history",
     "HistoryAccess",
     "history_access",
@@ -394,6 +395,14 @@ def check_may_keep_account(records: _Records, actor: Actor, username: str) -> No
         return
     organisation = records.user(username).organisation
     RULES["change_user_roles"].check(records, person(records, actor), Subject("reset password", None, organisation))
+
+
+def check_may_set_up(records: _Records, actor: Actor, agreement: str) -> None:
+    """Whether ``actor`` may set ``agreement`` up (``SET_UP``), and so see its set-up page: its commissioners'
+    accountants and admins, or before one joins, the registrant's - who has no reading access yet."""
+    if is_system(actor):
+        return
+    SET_UP.check(records, person(records, actor), Subject("setting up", records.agreement(agreement), None))
 
 
 def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:

@@ -13,4 +13,6 @@ EXAMPLES: dict[str, str] = {
     "filename": "openbook.css",
     "organisation": "premier-care",
     "username": "finance@premiercare.example",
+    "agreement": "wirral-homecare",
+    "part": "zone",
 }

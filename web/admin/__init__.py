@@ -10,4 +10,4 @@ from web import navigation
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.record_once(lambda state: navigation.add(state.app, "Admin", "admin.home", Role.ADMIN))
 
-from web.admin import home, organisations, users  # noqa: E402,F401  (each module adds its pages to bp)
+from web.admin import agreements, home, organisations, security_log, users, wage_floors  # noqa: E402,F401  (each module adds its pages to bp)

@@ -6,7 +6,8 @@ input, a rule or a clash, puts each problem beside the field it names
 (problems read ``"field: message"``) or above the form, and gives the status
 the error's kind has on the web. Nothing is recorded then: the command
 either records whole or not at all. ``NotAllowed`` and ``NotFound`` are not
-caught: they become the 403 and 404 pages.
+caught: they become the 403 and 404 pages - except a ``NotFound`` naming one
+of the form's fields (a zone code typed that is not a zone), shown beside it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from wtforms import DateField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from domain.errors import Conflict, InvalidInput, OpenbookError, RuleBroken
+from domain.errors import Conflict, InvalidInput, NotFound, OpenbookError, RuleBroken
 from web.errors import status_of
 from web.forms import LedgerForm, envelope_of
 
@@ -61,6 +62,12 @@ def record(
         return command(), None
     except REFUSALS as e:
         return None, show_refusal(form, e, aliases)
+    except NotFound as e:  # a code typed in a field that names nothing (a zone, a provider): a bad value, said there
+        name = (aliases or {}).get(e.problems[0].partition(": ")[0], e.problems[0].partition(": ")[0])
+        if name in HIDDEN or name not in form._fields:
+            raise
+        show_refusal(form, e, aliases)
+        return None, 400
 
 
 def words(text: str | None) -> list[str]:

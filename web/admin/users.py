@@ -131,7 +131,9 @@ def change_roles(username: str) -> Response | tuple[str, int]:
     form = RolesForm()
     if form.validate_on_submit():
         book = book_of()
-        _, status = record(form, lambda: book.organisations.change_user_roles(envelope(form), username, form.roles.data))
+        _, status = record(
+            form, lambda: book.organisations.change_user_roles(envelope(form), username, form.roles.data)
+        )
         if status is None:
             flash(f"{username}'s roles are now {', '.join(sorted(set(form.roles.data)))}.")
             return redirect(url_for("admin.user", username=username))
