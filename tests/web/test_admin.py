@@ -24,6 +24,7 @@ from ledger.authorisation import check_may_keep_account, check_may_set_up
 from ledger.queries import agreements as agreement_views
 from ledger.queries import organisations as views
 from ledger.queries.returns import wage_floors_added
+from ledger.queries.settlements import pool_terms
 from tests.web.support import USERS, csrf_token, log_in, post_form
 
 LINK = re.compile(r"<code data-first-login-link>https?://[^/]+(/first-login/[^<]+)</code>")
@@ -173,6 +174,13 @@ def test_the_agreement_page_shows_agreement_sheets_figures_as_on_the_date_asked(
         zones = _csv(admin, f"{WIRRAL}?on={on.isoformat()}&export=zones&format=csv")
         assert [row[0] for row in zones[1:]] == [z.code for z in sheet.agreement.zones]
         assert [row[4] for row in zones[1:]] == [sheet.primary_providers.get(z.code, "") for z in sheet.agreement.zones]
+        pool = pool_terms(demo_book.read_engine, "wirral-homecare", "2019-20")
+        if sheet.financial_year == "2019-20":
+            assert f"<dd data-pool-target>{format_gbp(pool.target)}</dd>" in html
+            bands = _csv(admin, f"{WIRRAL}?on={on.isoformat()}&export=bands&format=csv")
+            assert [[Decimal(x) if x else None for x in row] for row in bands[1:]] == [
+                [b.lower, b.upper, b.provider_share] for b in pool.bands
+            ]
         rates = _csv(admin, f"{WIRRAL}?on={on.isoformat()}&export=rates&format=csv")
         assert [Decimal(row[3]) for row in rates[1:]] == [r["hourly_rate"] for r in sheet.rates] and sheet.rates
     assert admin.get(f"{WIRRAL}?on=2021-02-30").status_code == 400
@@ -286,3 +294,34 @@ def test_the_ledger_says_who_may_keep_an_account_and_set_an_agreement_up(demo_bo
     for refused, kind in refusals:
         with pytest.raises(kind):
             refused()
+
+
+def test_an_admin_registers_and_renames_organisations_and_a_bad_alliance_is_shown_beside_it(client_as, demo_book):
+    admin = client_as("admin")
+    before = demo_book.projections.head()
+    data = {**_form(admin, "/admin/organisations/new"), "code": "new-care", "name": "New Care", "kind": "provider",
+            "member_of": "aspire"}  # itself a member of an alliance
+    refused = post_form(admin, "/admin/organisations/new", data)
+    assert refused.status_code == 409
+    assert re.search(r'id="member_of-error-1">[^<]*is not a provider alliance', refused.get_data(as_text=True))
+    assert demo_book.projections.head() == before
+
+    data["member_of"] = "wirral-home-care-alliance"
+    assert post_form(admin, "/admin/organisations/new", data).status_code == 302
+    recorded = demo_book.projections.head()
+    assert post_form(admin, "/admin/organisations/new", data).status_code == 302  # sent twice, recorded once
+    assert demo_book.projections.head() == recorded
+    rows = {o["code"]: o for o in views.list_organisations(demo_book.read_engine)}
+    assert (rows["new-care"]["name"], rows["new-care"]["member_of"]) == ("New Care", "wirral-home-care-alliance")
+    assert "<a href=\"/admin/users?organisation=new-care\">New Care</a>" in admin.get("/admin/").get_data(as_text=True)
+
+    page = "/admin/organisations/wirral-council/rename"
+    renamed = post_form(admin, page, {**_form(admin, page), "name": "Wirral Borough Council", "reason": "new name"})
+    assert renamed.status_code == 302
+    assert {o["code"]: o["name"] for o in views.list_organisations(demo_book.read_engine)}["wirral-council"] == (
+        "Wirral Borough Council"
+    )
+    ccg = "/admin/organisations/wirral-ccg/rename"
+    assert post_form(admin, ccg, {**_form(admin, ccg), "name": "Taken over"}).status_code == 404  # another's name
+    provider = "/admin/organisations/premier-care/rename"
+    assert post_form(admin, provider, {**_form(admin, provider), "name": "Premier"}).status_code == 403  # operator's

@@ -7,8 +7,9 @@ stood on a date (``?on=YYYY-MM-DD``, default today) from
 ``ledger.queries.agreements.agreement_sheet``, the same sheet as
 ``openbook agreements show --on``.
 
-The pooled budget is the commissioners' contributions; its risk-share bands
-and caps are an accountant's to set (``set_pooled_budget``), on their pages.
+The pooled budget is the commissioners' contributions; its target, risk-share
+bands and caps are shown here but are an accountant's to set
+(``set_pooled_budget``: the rule ``ACCOUNTANT``), on their pages.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, KpiUnit, PaymentBasis, ServiceType
-from domain.errors import InvalidInput
+from domain.errors import InvalidInput, NotFound
 from domain.organisations.user import Role
 from ledger.authorisation import check_may_set_up
 from ledger.bootstrap import Openbook
 from ledger.queries import agreements as views
 from ledger.queries import organisations as organisation_views
+from ledger.queries.settlements import pool_terms
 from web import navigation, scope
 from web.access import allow, current_actor
 from web.admin import bp
@@ -283,9 +285,20 @@ def _page(agreement: str, failed: tuple[str, LedgerForm] | None = None, status: 
          Column("hourly_rate", "Hourly rate", "money"), Column("effective_from", "From", "date")],
         sheet.rates,
     )  # fmt: skip
+    try:
+        pool = pool_terms(engine, agreement, sheet.financial_year)
+    except NotFound:
+        pool = None
+    bands = table(
+        "bands", f"Risk-share bands, {sheet.financial_year} (fractions of the target; the provider side's share)",
+        [Column("lower", "From", "number"), Column("upper", "To", "number"),
+         Column("provider_share", "Provider side's share", "number")],
+        [{"lower": b.lower, "upper": b.upper, "provider_share": b.provider_share}
+         for b in (pool.bands if pool else ())],
+    )  # fmt: skip
     page = render_template(
-        "admin/agreements/agreement.html", sheet=sheet, a=a, on=on, parts=PARTS, forms=forms,
-        contributions=contributions, zones=zones, awards=awards, kpis=kpis, rates=rates,
+        "admin/agreements/agreement.html", sheet=sheet, a=a, on=on, parts=PARTS, forms=forms, pool=pool,
+        contributions=contributions, zones=zones, awards=awards, kpis=kpis, rates=rates, bands=bands,
     )  # fmt: skip
     return page, status
 
