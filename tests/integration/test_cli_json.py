@@ -121,6 +121,7 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
         (("users", "list"), [], None),
         (("users", "register"), ["json@jsoncare.example", "Jason", "--organisation", "json-care",
                                  "--role", "provider", *on], None),
+        (("users", "deactivate"), ["json@jsoncare.example", *on], None),
         (("events",), ["--limit", "5"], None),
         (("projections", "status"), [], None),
         (("projections", "follow"), ["--once"], None),
