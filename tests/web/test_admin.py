@@ -325,3 +325,12 @@ def test_an_admin_registers_and_renames_organisations_and_a_bad_alliance_is_show
     assert post_form(admin, ccg, {**_form(admin, ccg), "name": "Taken over"}).status_code == 404  # another's name
     provider = "/admin/organisations/premier-care/rename"
     assert post_form(admin, provider, {**_form(admin, provider), "name": "Premier"}).status_code == 403  # operator's
+
+
+def test_an_admins_menu_leads_to_each_admin_page_and_a_providers_has_none_of_them(client_as):
+    menu = re.compile(r'<li><a href="(/admin/[^"]*)"[^>]*>([^<]+)</a></li>')
+    admin = client_as("admin")
+    entries = menu.findall(admin.get("/admin/").get_data(as_text=True))
+    assert [label for _, label in entries] == ["Admin", "Users", "Agreements", "Wage floors", "Security log"]
+    assert all(admin.get(path).status_code == 200 for path, _ in entries)
+    assert menu.findall(client_as("provider").get("/account").get_data(as_text=True)) == []

@@ -8,6 +8,15 @@ from domain.organisations.user import Role
 from web import navigation
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-bp.record_once(lambda state: navigation.add(state.app, "Admin", "admin.home", Role.ADMIN))
+#: The admin's menu, in this order (each page lives in its own module below).
+MENU = (
+    ("Admin", "admin.home"),
+    ("Users", "admin.users"),
+    ("Agreements", "admin.agreements"),
+    ("Wage floors", "admin.wage_floors"),
+    ("Security log", "admin.security_log"),
+)
+for label, endpoint in MENU:
+    bp.record_once(lambda state, label=label, endpoint=endpoint: navigation.add(state.app, label, endpoint, Role.ADMIN))
 
 from web.admin import agreements, home, organisations, security_log, users, wage_floors  # noqa: E402,F401  (each module adds its pages to bp)

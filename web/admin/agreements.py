@@ -33,15 +33,13 @@ from ledger.bootstrap import Openbook
 from ledger.queries import agreements as views
 from ledger.queries import organisations as organisation_views
 from ledger.queries.settlements import pool_terms
-from web import navigation, scope
+from web import scope
 from web.access import allow, current_actor
 from web.admin import bp
 from web.admin.recording import ChangeForm, choices, envelope, record, words
 from web.forms import LedgerForm
 from web.services import book_of
 from web.tables import Column, table
-
-bp.record_once(lambda s: navigation.add(s.app, "Agreements", "admin.agreements", Role.ADMIN))
 
 CODE = [DataRequired(), Length(max=63)]
 NAME = [DataRequired(), Length(max=200)]

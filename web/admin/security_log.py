@@ -10,13 +10,10 @@ from __future__ import annotations
 from flask import render_template, request
 
 from domain.organisations.user import Role
-from web import navigation
 from web.access import allow
 from web.admin import bp
 from web.services import book_of
 from web.tables import Column, table
-
-bp.record_once(lambda s: navigation.add(s.app, "Security log", "admin.security_log", Role.ADMIN))
 
 LIMIT = 200
 

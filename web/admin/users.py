@@ -24,15 +24,12 @@ from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.authorisation import check_may_keep_account
 from ledger.queries import organisations as views
-from web import navigation
 from web.access import allow, current_actor
 from web.admin import bp
 from web.admin.organisations import organisation_row
 from web.admin.recording import ChangeForm, choices, envelope, record
 from web.services import book_of
 from web.tables import Column, table
-
-bp.record_once(lambda s: navigation.add(s.app, "Users", "admin.users", Role.ADMIN))
 
 ROLE_CHOICES = choices(r.value for r in Role)
 

@@ -15,14 +15,11 @@ from wtforms.validators import DataRequired, Length, Optional
 from domain.organisations.user import Role
 from domain.returns.wage_floors import Floor, FloorRow, WageFloorTable
 from ledger.queries.returns import wage_floors_added
-from web import navigation
 from web.access import allow
 from web.admin import bp
 from web.admin.recording import ChangeForm, choices, envelope, record
 from web.services import book_of
 from web.tables import Column, table
-
-bp.record_once(lambda s: navigation.add(s.app, "Wage floors", "admin.wage_floors", Role.ADMIN))
 
 
 class WageFloorForm(ChangeForm):
