@@ -24,7 +24,7 @@ def access(agreement: str) -> Access:
 
 
 def accountant(agreement: str) -> AccountantAccess:
-    """Every provider's figures under ``agreement``: ``NotFound`` if no part in it, ``NotAllowed`` if only one's."""
+    """Every provider's figures under ``agreement``, or ``NotAllowed`` (403) for whoever may not see them all."""
     return accountant_access(book_of().records, current_actor(), agreement)
 
 

@@ -1,8 +1,9 @@
-"""The logged-in user as Flask-Login sees them: read from the users read model, checked against credentials.
+"""The logged-in user as Flask-Login sees them: read from the users read model, with a live server-side session.
 
-The session holds ``username:stamp``, where the stamp is a digest of the
-stored password hash: a new password (or a deactivated user) ends every
-older session at its next request.
+The session cookie holds a random session id (``get_id``); the server keeps
+its digest (``ledger.security.store.web_sessions``) and can end it: logging
+out ends that session, a new password ends all of the user's sessions, and a
+deactivated user's sessions load nobody, at their next request.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ class WebUser(UserMixin):
     organisation_name: str
     organisation_kind: str
     roles: frozenset[Role]
-    stamp: str
+    session_id: str
 
     def get_id(self) -> str:
-        return f"{self.username}:{self.stamp}"
+        return self.session_id
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
@@ -52,8 +53,8 @@ HOMES = (
 )
 
 
-def find_user(username: str) -> WebUser | None:
-    """The active user ``username`` with a password set, else None."""
+def find_user(username: str, session_id: str = "") -> WebUser | None:
+    """The active user ``username`` (in session ``session_id``), else None."""
     book = book_of()
     query = (
         select(users, organisations.c.name.label("organisation_name"), organisations.c.kind.label("kind"))
@@ -64,9 +65,6 @@ def find_user(username: str) -> WebUser | None:
         row = conn.execute(query).first()
     if row is None or not row.active:
         return None
-    stamp = book.security.session_stamp(username)
-    if stamp is None:
-        return None
     return WebUser(
         username=row.username,
         display_name=row.display_name,
@@ -74,7 +72,7 @@ def find_user(username: str) -> WebUser | None:
         organisation_name=row.organisation_name,
         organisation_kind=row.kind,
         roles=frozenset(Role(r) for r in row.roles.split()),
-        stamp=stamp,
+        session_id=session_id,
     )
 
 
@@ -85,9 +83,8 @@ def init_app(app: Flask) -> None:
     manager.session_protection = "basic"
 
     @manager.user_loader
-    def _load(user_id: str) -> WebUser | None:
-        username, _, stamp = user_id.rpartition(":")
-        user = find_user(username)
-        return user if user is not None and stamp and user.stamp == stamp else None
+    def _load(session_id: str) -> WebUser | None:
+        username = book_of().security.session_user(session_id)
+        return find_user(username, session_id) if username else None
 
     manager.init_app(app)

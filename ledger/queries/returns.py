@@ -59,7 +59,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -68,7 +68,7 @@ from sqlalchemy import Engine, func, select
 from domain.agreements.terms import ServiceType, awards_during, awards_on, zones_on
 from domain.errors import NotFound
 from domain.money import EXACT, format_gbp
-from domain.periods import FinancialYear, Period, days_between
+from domain.periods import FinancialYear, Period, Quarter, days_between, quarter_of
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, lines_in
 from domain.returns.market import (
@@ -91,18 +91,20 @@ from ledger.projections.cost_returns import (
 )
 from ledger.projections.organisations import organisations
 from ledger.projections.rates import rate_cards
-from ledger.queries.agreements import agreement_terms
+from ledger.queries.agreements import agreement_terms, get_agreement
 from ledger.queries.every_provider import provider_activity
 from ledger.queries.rates import rate_history, rate_on
 from ledger.queries.rows import read_rows
 
 __all__ = [
+    "RETURN_DUE_DAYS",
     "RatePaid",
     "history",
     "list_returns",
     "market",
     "rate_paid",
     "return_sheet",
+    "returns_due",
     "wage_floors_added",
 ]
 
@@ -463,6 +465,70 @@ def list_returns(engine: Engine, access: Access, period: Period | str | None = N
     if period is not None:
         query = query.where(c.period == str(check_period(period)))
     return _listed(engine, query)
+
+
+# -- which returns fall due -------------------------------------------------------------------------
+
+#: Days after a quarter ends by which its cost return falls due. Agreements record no such term, so every
+#: agreement uses this; were one to record its own, ``returns_due`` is the one place that would read it.
+RETURN_DUE_DAYS = 30
+
+
+def _quarters_filed_in(engine: Engine, agreement: str, provider: str, last: Quarter) -> list[Quarter]:
+    """The quarters of the term, up to ``last``, in which ``provider`` has a return to file.
+
+    A commissioner files its in-house costs for every quarter of the term; a
+    provider for each quarter in which it (or its alliance) held an award on
+    at least one day: the rule ``CostReturnUseCases.filing_provider`` applies.
+    """
+    terms = agreement_terms(engine, agreement)
+    end = min(get_agreement(engine, agreement)["term_end"], last.end)
+    quarters, quarter = [], quarter_of(terms.term_start)
+    while quarter.start <= end:
+        quarters.append(quarter)
+        quarter = quarter.next()
+    if provider in {code for code, _ in terms.commissioners}:
+        return quarters
+    holders = {provider, _member_of(engine, provider)} - {None}
+    held = [a for a in terms.awards if a.provider in holders]
+    return [q for q in quarters if awards_during(held, q.start, q.end)]
+
+
+def returns_due(engine: Engine, access: Access, provider: str, on: date) -> list[dict[str, Any]]:
+    """Each quarter ended by ``on`` whose return ``provider`` owes, newest first: due date, status, overdue.
+
+    A quarter's return falls due ``RETURN_DUE_DAYS`` after the quarter ends;
+    it is overdue when ``on`` is past that day and no return has been
+    submitted (none filed, or only a draft). ``status`` is the return's
+    (``None``: not filed). Annual returns are asked for case by case and are
+    listed with the returns, not here.
+    """
+    provider = shown_provider(access, provider)
+    agreement = access.agreement
+    c = cost_returns.c
+    filed = {
+        row["period"]: row
+        for row in read_rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
+    }
+    due = []
+    for quarter in reversed(_quarters_filed_in(engine, agreement, provider, quarter_of(on).previous())):
+        row = filed.get(str(quarter))
+        due_on = quarter.end + timedelta(days=RETURN_DUE_DAYS)
+        submitted = row is not None and row["state"] != "draft"
+        due.append(
+            {
+                "agreement": agreement,
+                "provider": provider,
+                "period": str(quarter),
+                "period_end": quarter.end,
+                "due_on": due_on,
+                "status": None if row is None else row["status"],
+                "submitted_on": None if row is None else row["submitted_on"],
+                "overdue": not submitted and on > due_on,
+                "days_overdue": (on - due_on).days if not submitted and on > due_on else 0,
+            }
+        )
+    return due
 
 
 # -- the market -------------------------------------------------------------------------------------

@@ -69,6 +69,15 @@ login_throttle = Table(
     Column("locked_until", DateTime(timezone=True)),
 )
 
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("digest", String(64), primary_key=True),  # sha256 of the session id the cookie carries
+    Column("username", String(128), nullable=False, index=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+)
+
 security_log = Table(
     "security_log",
     metadata,
@@ -136,27 +145,55 @@ class SecurityStore:
     # passwords
 
     def set_password(self, username: str, password: str, *, check: bool = True) -> None:
-        """Store ``password``'s hash for ``username``; ``check=False`` only for the demo's known password."""
+        """Store ``password``'s hash for ``username`` and end every session of theirs; ``check=False`` only for
+        the demo's known password."""
         if check:
             passwords.check_policy(password)
         hashed = passwords.hash_password(password)
         with self.engine.begin() as conn:
             conn.execute(delete(credentials).where(credentials.c.username == username))
             conn.execute(insert(credentials).values(username=username, password_hash=hashed, changed_at=_now()))
+            self._end_sessions(conn, username)
             self._log(conn, "password-set", username, None, "")
+
+    # sessions: the cookie carries a random id; the server can end it (logout, a new password)
+
+    def start_session(self, username: str) -> str:
+        session_id = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(web_sessions).values(digest=_digest(session_id), username=username, started_at=_now())
+            )
+        return session_id
+
+    def session_user(self, session_id: str) -> str | None:
+        """The user of a live session, or None when it is unknown or ended."""
+        with reading(self.engine) as conn:
+            row = conn.execute(
+                select(web_sessions.c.username)
+                .where(web_sessions.c.digest == _digest(session_id))
+                .where(web_sessions.c.ended_at.is_(None))
+            ).first()
+        return row.username if row else None
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(web_sessions).where(web_sessions.c.digest == _digest(session_id)).values(ended_at=_now())
+            )
+
+    def _end_sessions(self, conn: Any, username: str) -> None:
+        conn.execute(
+            update(web_sessions)
+            .where(web_sessions.c.username == username)
+            .where(web_sessions.c.ended_at.is_(None))
+            .values(ended_at=_now())
+        )
 
     def has_password(self, username: str) -> bool:
         with reading(self.engine) as conn:
             found = conn.execute(select(credentials.c.username).where(credentials.c.username == username)).first()
         return found is not None
-
-    def session_stamp(self, username: str) -> str | None:
-        """A short digest of the stored hash: part of the session id, so a new password ends every older session."""
-        with reading(self.engine) as conn:
-            stored = conn.execute(
-                select(credentials.c.password_hash).where(credentials.c.username == username)
-            ).scalar_one_or_none()
-        return hashlib.sha256(stored.encode()).hexdigest()[:16] if stored else None
 
     def password_matches(self, username: str, password: str) -> bool:
         with reading(self.engine) as conn:
@@ -206,6 +243,7 @@ class SecurityStore:
                 raise InvalidInput("link: this link is unknown, already used or expired; ask an admin for a new one")
             conn.execute(delete(credentials).where(credentials.c.username == claimed))
             conn.execute(insert(credentials).values(username=claimed, password_hash=hashed, changed_at=_now()))
+            self._end_sessions(conn, claimed)
             self._log(conn, "first-login-used", claimed, None, "")
         return claimed
 

@@ -22,7 +22,12 @@ Why it is done this way:
   a legend or text label).
 
 The XML declaration and doctype are dropped so the SVG can be inlined in an
-HTML page as it is.
+HTML page as it is. Inlined, it is under the page's Content-Security-Policy
+(``style-src 'self'``), which blocks ``style`` attributes and ``<style>``
+elements: matplotlib writes both, so each ``style="fill: ...; stroke: ..."``
+becomes the same presentation attributes (``fill="..." stroke="..."``), and
+the ``<style>`` element's defaults (stroke joins and caps, inherited) go on
+the ``<svg>`` element itself.
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ _SETTINGS = {
 _LOCK = threading.Lock()
 _PROLOGUE = re.compile(r"\A.*?(?=<svg[\s>])", re.DOTALL)
 _SVG_TAG = re.compile(r"<svg\b[^>]*>")
+_STYLE_ELEMENT = re.compile(r"\s*<defs>\s*<style[^>]*>\*\{([^}]*)\}</style>\s*</defs>")
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 
 
 def plotted(value: Decimal) -> float:
@@ -78,7 +85,29 @@ def render(draw: Callable[[Figure], None], *, title: str, desc: str, size: tuple
         draw(figure)
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None, "Creator": "openbook"})
-    return _accessible(_PROLOGUE.sub("", out.getvalue(), count=1), title, desc)
+    return _accessible(_without_styles(_PROLOGUE.sub("", out.getvalue(), count=1)), title, desc)
+
+
+def _attributes(declarations: str) -> str:
+    """``fill: #fff; stroke-width: 0.8`` as presentation attributes: `` fill="#fff" stroke-width="0.8"``."""
+    pairs = (part.split(":", 1) for part in declarations.split(";") if ":" in part)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
+def _without_styles(svg: str) -> str:
+    """The same drawing with no ``style`` attribute or element, so a page's CSP lets it render (module docstring)."""
+    defaults = ""
+    found = _STYLE_ELEMENT.search(svg)
+    if found is not None:
+        defaults = _attributes(found.group(1))
+        svg = svg[: found.start()] + svg[found.end() :]
+    if "<style" in svg:  # a rule other than matplotlib's defaults: refuse rather than draw it wrongly
+        raise ValueError("the SVG writer produced a <style> rule this module does not turn into attributes")
+    svg = _STYLE_ATTRIBUTE.sub(lambda m: _attributes(m.group(1)), svg)
+    opening = _SVG_TAG.search(svg)
+    if opening is None or not defaults:
+        return svg
+    return svg[: opening.end() - 1] + defaults + svg[opening.end() - 1 :]
 
 
 def _accessible(svg: str, title: str, desc: str) -> str:

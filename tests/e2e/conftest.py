@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from pathlib import Path
 from collections.abc import Iterator
 
 import pytest
@@ -52,9 +53,11 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-@pytest.fixture
-def live_server(tmp_path: os.PathLike[str]) -> Iterator[str]:
-    """The web app serving a demo ledger on SQLite, on a free loopback port."""
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web app serving a demo ledger on SQLite, on a free loopback port: one per test module, whose tests
+    build on each other in file order (as the integration tests do)."""
+    tmp_path = tmp_path_factory.mktemp("e2e")
     book = open_openbook(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
     load_demo(book)
     give_demo_passwords(book)
@@ -79,9 +82,31 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
+@pytest.fixture
+def audited_page(browser: object) -> Iterator[object]:
+    """A page whose context lets the test inject axe-core past the app's Content-Security-Policy (the app's own
+    pages still run under it: only the test's script is let in)."""
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    yield page
+    context.close()
+
+
 def log_in(page: object, base: str, username: str, password: str = "demo") -> None:
     """Log in through the login form, as a person would."""
     page.goto(base + "/")  # type: ignore[attr-defined]
     page.get_by_label("Username (your email address)").fill(username)  # type: ignore[attr-defined]
     page.get_by_label("Password").fill(password)  # type: ignore[attr-defined]
     page.get_by_role("button", name="Log in").click()  # type: ignore[attr-defined]
+
+
+#: Screenshots of the main pages, kept after the run for a person to look at (git-ignored).
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def screenshot(page: object, name: str) -> Path:
+    """Save a full-page screenshot of ``page`` as test-artifacts/NAME.png and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    return path

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from demo.partnerships import ORGANISATIONS
-from tests.e2e.conftest import log_in
+from tests.e2e.accessibility import serious
+from tests.e2e.conftest import log_in, screenshot
 
 
-def test_the_login_page_leads_an_admin_to_every_demo_organisation_by_kind(page, live_server, tmp_path):
+def test_the_login_page_leads_an_admin_to_every_demo_organisation_by_kind(page, live_server):
     page.goto(live_server + "/")
     assert page.title() == "Log in · openbook"
     log_in(page, live_server, "admin@wirral.example")
@@ -18,10 +19,19 @@ def test_the_login_page_leads_an_admin_to_every_demo_organisation_by_kind(page, 
     assert headings == ["Audit bodies", "Councils", "CCGs and ICBs", "Providers"]
     alliance_member = page.locator("tr[data-code='aspire'] td").all_inner_texts()
     assert alliance_member == ["Aspire", "aspire", "wirral-home-care-alliance", "2019-04-01"]
-    page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+    assert screenshot(page, "admin-organisations").stat().st_size > 0
 
 
 def test_a_wrong_password_is_shown_beside_the_form_and_logs_nobody_in(page, live_server):
     log_in(page, live_server, "admin@wirral.example", "wrong")
     assert "That username and password do not match an account." in page.locator("[role=alert]").inner_text()
     assert page.url.endswith("/login")
+
+
+def test_the_login_page_and_the_organisations_page_have_no_serious_accessibility_violation(audited_page, live_server):
+    page = audited_page
+    page.goto(live_server + "/login")
+    assert serious(page) == []
+    log_in(page, live_server, "admin@wirral.example")
+    page.wait_for_url(live_server + "/admin/")
+    assert serious(page) == []

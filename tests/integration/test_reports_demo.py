@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import matplotlib
 import pytest
@@ -147,6 +148,10 @@ def test_charts_are_self_contained_text_svg(demo, accountant):
     assert "<image" not in svg and "@font-face" not in svg and "<use xlink:href=\"#DejaVu" not in svg
     assert not re.search(r'(?:href|src)="https?:', svg)
     assert 'role="img"' in svg and svg.count("<title") == 1
+    # Inlined in a page under style-src 'self': no style attribute or element, the same look as attributes.
+    assert "style=" not in svg and "<style" not in svg
+    assert 'stroke-linecap="butt"' in svg.split(">", 1)[0] and 'fill="#ffffff"' in svg
+    ElementTree.fromstring(svg)  # still well-formed: no attribute written twice
 
 
 def test_the_pool_chart_shows_budget_paid_due_and_forecast_as_the_position_gives_them(demo, accountant):

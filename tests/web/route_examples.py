@@ -11,8 +11,14 @@ from __future__ import annotations
 EXAMPLES: dict[str, str] = {
     "token": "not-a-real-token",
     "filename": "openbook.css",
+    "agreement": "wirral-homecare",
+    "provider": "premier-care",
+    "period": "2019-20-Q1",
+    "query": "Q1",
+    "financial_year": "2019-20",
+    "month": "2019-05",
+    "sequence": "1",
     "organisation": "premier-care",
     "username": "finance@premiercare.example",
-    "agreement": "wirral-homecare",
     "part": "zone",
 }

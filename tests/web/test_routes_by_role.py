@@ -81,6 +81,8 @@ def test_every_route_answers_every_role_and_method_as_declared(app, sessions, de
                     assert status not in (401, 403) and status < 500, where
                     if method != "GET":
                         assert status == 400, where + " (no CSRF token: refused)"
+                        if rule.endpoint == "auth.logout":
+                            continue  # with a token it would end the shared session (tests/web/test_login.py)
                         with_token = client.open(url, method=method, data={"csrf_token": csrf_token(client, "/account")})
                         assert with_token.status_code < 500, where
     assert demo_book.projections.head() == head  # nothing the walk sent recorded anything

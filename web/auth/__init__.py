@@ -97,7 +97,7 @@ def login() -> Response | str | tuple[str, int]:
         security.clear_failures(f"user:{username}")
         security.log("login", username, _address())
         session.clear()  # a fresh session: nothing carried over from before login
-        login_user(user)
+        login_user(find_user(username, security.start_session(username)))
         return redirect(_safe_next(request.args.get("next")) or url_for(user.home_endpoint))
     return render_template("auth/login.html", form=form)
 
@@ -107,7 +107,9 @@ def login() -> Response | str | tuple[str, int]:
 def logout() -> Response:
     form = FlaskForm()
     if form.validate_on_submit():
-        book_of().security.log("logout", current_user.username, _address())
+        security = book_of().security
+        security.end_session(current_user.session_id)
+        security.log("logout", current_user.username, _address())
         logout_user()
         session.clear()
         flash("You have logged out.")
@@ -149,7 +151,8 @@ def account() -> Response | str:
             except InvalidInput as e:
                 form.password.errors.append(str(e).removeprefix("password: "))
             else:
-                login_user(find_user(current_user.username))  # the new stamp keeps this session, ends the others
+                username = current_user.username  # every session ended with the old password: start this one again
+                login_user(find_user(username, security.start_session(username)))
                 flash("Your password has changed. Other sessions have been logged out.")
                 return redirect(url_for("auth.account"))
     return render_template("auth/account.html", form=form, roles=sorted(r.value for r in current_user.roles))

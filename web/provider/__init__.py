@@ -10,4 +10,7 @@ from web import navigation
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 bp.record_once(lambda state: navigation.add(state.app, "Dashboard", "provider.dashboard", Role.PROVIDER))
 
-from web.provider import dashboard  # noqa: E402,F401  (each module adds its pages to bp)
+from web.provider import (
+    dashboard,  # noqa: E402,F401  (each module adds its pages to bp)
+    returns,  # noqa: E402,F401
+)
