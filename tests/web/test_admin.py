@@ -160,6 +160,7 @@ def test_the_agreement_page_shows_agreement_sheets_figures_as_on_the_date_asked(
         page = admin.get(f"{WIRRAL}?on={on.isoformat()}")
         html = page.get_data(as_text=True)
         assert page.status_code == 200 and f'value="{on.isoformat()}"' in html
+        assert 'for="zone-idempotency_key"' not in html  # hidden fields are not shown as fields
         assert ", ".join(sheet.agreement.commissioners) in html
         budget = re.search(r"<dt>Pooled budget (\S+)</dt><dd data-pooled-budget>([^<]+)</dd>", html).groups()
         shown = "none (no contributions that year)" if sheet.pooled_budget is None else format_gbp(sheet.pooled_budget)
