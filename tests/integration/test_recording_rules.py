@@ -211,6 +211,10 @@ CASES = [
          WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed"}),  # an accountant cannot promote itself
     Case("change_user_roles", lambda b, e, t: b.organisations.change_user_roles(e, "accountant@wirralccg.example", ["accountant", "auditor"]),
          SYSTEM, {WIRRAL_ADMIN: "not-found"}, extra={"why": "another council's user"}),
+    Case("deactivate_user", lambda b, e, t: b.organisations.deactivate_user(e, "clerk@wirral.example"),
+         WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed", AUDITOR: "not-allowed"}),
+    Case("deactivate_user", lambda b, e, t: b.organisations.deactivate_user(e, "spy@wirralccg.example"),
+         SYSTEM, {WIRRAL_ADMIN: "not-found"}, extra={"why": "another council's user"}),
     # agreements: a council or CCG/ICB registers one; its commissioners (until one joins, its registrant) set it up
     Case("register_agreement", lambda b, e, t: b.agreements.register_agreement(e, "new-deal", "New deal", "framework",
                                                                              date(2024, 4, 1), date(2029, 3, 31)),
