@@ -80,9 +80,14 @@ RECORDS_NOTHING = {
 
 
 def use_case_methods(book: Openbook) -> Iterator[tuple[str, str, Callable[..., Any]]]:
-    """(area, method name, method) of every public method of every use-case object the composition root builds."""
+    """(area, method name, method) of every public method of every use-case object the composition root builds.
+
+    ``security`` (passwords, sessions, the security log) and ``jobs`` (the background queue) are operational
+    stores beside the ledger, not use cases: they record no event. A job's work records through the use cases,
+    and ``jobs.enqueue`` asks the job kind's own rule first (tests/integration/test_jobs.py).
+    """
     for area in dataclasses.fields(book):
-        if area.name in ("ledger", "records"):
+        if area.name in ("ledger", "records", "security", "jobs"):
             continue
         for name, method in inspect.getmembers(getattr(book, area.name), inspect.ismethod):
             if not name.startswith("_"):
