@@ -19,6 +19,7 @@ from flask import render_template, request
 from domain.errors import InvalidInput
 from domain.organisations.user import Role
 from domain.periods import DateFormatError, parse_date
+from ledger.authorisation import AccountantAccess, accountants_only
 from ledger.queries.agreements import agreement_sheet
 from web import navigation, scope
 from web.access import allow
@@ -38,6 +39,15 @@ def on_date(argument: str = "on") -> date:
         return parse_date(text)
     except DateFormatError as error:
         raise InvalidInput(f"{argument}: {error}") from None
+
+
+def commissioned(agreement: str) -> AccountantAccess:
+    """Every provider's figures under ``agreement``: another organisation's agreement is a 404, a provider's 403.
+
+    ``access`` first (``NotFound`` for an agreement the organisation has no part
+    in), then ``accountants_only``: the ledger decides both.
+    """
+    return accountants_only(scope.access(agreement))
 
 
 _AGREEMENT_COLUMNS = [
@@ -106,7 +116,7 @@ def rate_rows(rates: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @allow(Role.ACCOUNTANT)
 def agreement(agreement: str) -> str:
     """The agreement as it stood on ``?on=`` (default today), as the ledger knows it now."""
-    scope.accountant(agreement)
+    commissioned(agreement)
     on = on_date()
     sheet = agreement_sheet(book_of().read_engine, agreement, on)
     view = sheet.agreement

@@ -28,7 +28,7 @@ from ledger.queries import rates as queries
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.agreements import RATE_COLUMNS, on_date, rate_rows
+from web.accountant.agreements import RATE_COLUMNS, commissioned, on_date, rate_rows
 from web.accountant.refusals import REFUSALS, show_refusal
 from web.forms import LedgerForm, envelope_of
 from web.services import book_of
@@ -99,7 +99,7 @@ def _blend(form: PublishForm) -> list[tuple[str, str]] | None:
 
 def _agreement_row(agreement: str) -> dict[str, Any]:
     """The agreement, once the ledger says the user reads every provider's figures under it (else 404/403)."""
-    scope.accountant(agreement)
+    commissioned(agreement)
     return agreement_queries.get_agreement(book_of().read_engine, agreement)
 
 

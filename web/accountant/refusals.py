@@ -1,6 +1,8 @@
 """A command's refusal on the page: each problem beside the field it names, the rest above the form.
 
-The ledger's ``InvalidInput``/``RuleBroken``/``Conflict`` carry problems
+The ledger's ``InvalidInput``/``RuleBroken``/``Conflict`` (and, once the page
+has checked the agreement is the user's, ``NotFound`` for a zone or service the
+agreement does not have) carry problems
 that start with the field they are about ("hourly_rate: ..."); a page maps
 the ledger's names to its own fields (``aliases``) and shows the rest at the
 top. Nothing was recorded, so the page is shown again with the status of
@@ -13,14 +15,14 @@ from collections.abc import Mapping
 
 from flask_wtf import FlaskForm
 
-from domain.errors import Conflict, InvalidInput, RuleBroken
+from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 
-REFUSALS = (InvalidInput, RuleBroken, Conflict)
-STATUS_OF_ERROR = {InvalidInput: 400, Conflict: 409, RuleBroken: 422}
+REFUSALS = (InvalidInput, RuleBroken, Conflict, NotFound)
+STATUS_OF_ERROR = {InvalidInput: 400, NotFound: 404, Conflict: 409, RuleBroken: 422}
 
 
 def show_refusal(
-    form: FlaskForm, error: InvalidInput | RuleBroken | Conflict, aliases: Mapping[str, str] | None = None
+    form: FlaskForm, error: InvalidInput | RuleBroken | Conflict | NotFound, aliases: Mapping[str, str] | None = None
 ) -> int:
     """Put each of ``error``'s problems beside the field it names (else at the top); the page's status."""
     for problem in error.problems or [str(error)]:

@@ -1,0 +1,173 @@
+"""The accountants' agreements, rate cards and rate reviews in the browser, against the same queries as the CLI.
+
+The tests build on one demo ledger in file order: the pages are first read
+against the demo (Wirral's 2020-21 review, decided on 2020-06-15 and
+backdated to 1 April, so 2020-05-01's rate is £16.34 today), then Wirral's
+accountant publishes a rate, opens, proposes and decides the 2021-22 review
+and calculates the 2020-21 arrears through the pages. Every refused form is
+checked to record nothing and every accepted one to record once, a second
+submission with the same idempotency key included.
+"""
+
+from __future__ import annotations
+
+import html as html_text
+import re
+from datetime import date
+from decimal import Decimal
+from uuid import uuid4
+
+from domain.money import format_gbp
+from ledger.queries import rates as queries
+from ledger.queries.agreements import agreement_sheet
+from tests.web.support import csrf_token
+
+AGREEMENT = "wirral-homecare"
+RATES = f"/accountant/rates/{AGREEMENT}"
+REVIEWS = f"{RATES}/reviews"
+
+
+def _page(client, path: str, status: int = 200) -> str:
+    response = client.get(path)
+    assert response.status_code == status, path
+    return html_text.unescape(response.get_data(as_text=True))
+
+
+def _rows(html: str, name: str) -> list[list[str]]:
+    """The text of each body row's cells in the table ``name``."""
+    found = re.search(rf'<table data-table="{name}">(.*?)</table>', html, re.S)
+    assert found, f"no table {name}"
+    body = found.group(1).split("<tbody>")[1]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    ]
+
+
+def _error_beside(html: str, field: str) -> str:
+    found = re.search(rf'<p class="field-error" id="{field}-error-1">([^<]*)</p>', html)
+    assert found, f"no error beside {field}"
+    return found.group(1)
+
+
+def _post(client, path: str, data: dict[str, str], form_page: str):
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page)})
+
+
+def test_the_menu_has_agreements_and_rates_and_lists_only_the_organisations_agreements(client_as):
+    html = _page(client_as("accountant"), "/accountant/agreements")
+    assert '<a href="/accountant/agreements" aria-current="page">Agreements</a>' in html
+    assert '<a href="/accountant/rates">Rates</a>' in html
+    assert [row[1] for row in _rows(html, "agreements")] == [AGREEMENT]
+    theirs = _page(client_as("herefordshire-accountant"), "/accountant/agreements")
+    assert [row[1] for row in _rows(theirs, "agreements")] == ["herefordshire-hlah"]
+
+
+def test_the_agreement_page_shows_the_agreement_as_on_the_date_asked(client_as, demo_book):
+    client = client_as("accountant")
+    for on in (date(2019, 5, 1), date(2020, 5, 1)):
+        html = _page(client, f"/accountant/agreements/{AGREEMENT}?on={on.isoformat()}")
+        sheet = agreement_sheet(demo_book.read_engine, AGREEMENT, on)
+        assert f'value="{on.isoformat()}"' in html  # the date field of the GET form
+        assert [row[0] for row in _rows(html, "zones")] == [z.code for z in sheet.agreement.zones]
+        assert [(r[0], r[1], r[2]) for r in _rows(html, "awards")] == [
+            (a.zone, a.tier, a.provider) for a in sheet.agreement.awards
+        ]
+        assert [row[0] for row in _rows(html, "kpis")] == [k.code for k in sheet.agreement.kpis]
+        assert [(r[1], r[3]) for r in _rows(html, "rates")] == [
+            (r["zone"], format_gbp(r["hourly_rate"])) for r in sheet.rates
+        ]
+        assert f"{sheet.agreement.term_start} to {sheet.agreement.term_end}" in html
+    assert client.get(f"/accountant/agreements/{AGREEMENT}?on=01-05-2020").status_code == 400
+
+
+def test_the_rate_card_on_2020_05_01_shows_the_rates_in_force_the_backdated_16_34(client_as, demo_book):
+    html = _page(client_as("accountant"), f"{RATES}?on=2020-05-01")
+    in_force = queries.rates_in_force(demo_book.read_engine, AGREEMENT, date(2020, 5, 1))
+    shown = [(r[0], r[1], r[3], r[4]) for r in _rows(html, "rates")]
+    assert shown == [
+        (r["service"], r["zone"], format_gbp(r["hourly_rate"]), r["effective_from"].isoformat()) for r in in_force
+    ]
+    assert {r["hourly_rate"] for r in in_force} == {Decimal("16.34")}  # README: the backdated review's rate
+    before = _rows(_page(client_as("accountant"), f"{RATES}?on=2020-03-31"), "rates")
+    assert {row[3] for row in before} == {"£15.60"}
+    history = _rows(html, "history")
+    assert len(history) == len(queries.rate_history(demo_book.read_engine, AGREEMENT))
+    assert ["standard", "zone-1", "", "£15.60", "2019-04-01", "until 2020-04-01"] == history[0][:6]
+
+
+def test_the_rate_card_exports_and_sorts(client_as):
+    client = client_as("accountant")
+    response = client.get(f"{RATES}?on=2020-05-01&export=rates&format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.get_data(as_text=True).count("16.34") == 4
+    html = _page(client, f"{RATES}?on=2020-05-01&rates-sort=zone&rates-dir=desc")
+    assert [row[1] for row in _rows(html, "rates")] == ["zone-4", "zone-3", "zone-2", "zone-1"]
+
+
+def test_pricing_a_visit_on_the_card_page_answers_as_rates_price(client_as, demo_book):
+    client = client_as("accountant")
+    asked = "service=standard&zone=zone-2&visit_on=2020-05-01&planned=30&actual=25"
+    html = _page(client, f"{RATES}?{asked}")
+    price = demo_book.rates.price_visit(AGREEMENT, "standard", "zone-2", date(2020, 5, 1), 30, 25)
+    assert f"Price: {format_gbp(price.amount)}" in html and price.working in html
+    refused = client.get(f"{RATES}?service=standard&zone=zone-2&visit_on=2020-05-01&planned=30&actual=2000")
+    assert refused.status_code == 400
+    assert "longer than 1440 minutes" in _error_beside(html_text.unescape(refused.get_data(as_text=True)), "actual")
+
+
+def test_the_review_page_shows_every_uplift_step_the_comments_and_the_decision(client_as, demo_book):
+    html = _page(client_as("accountant"), f"{REVIEWS}/2020-21")
+    review = queries.rate_review(demo_book.read_engine, AGREEMENT, "2020-21")
+    (proposal,) = review["proposals"]
+    assert len(proposal["lines"]) == 8
+    assert _rows(html, "uplift-1") == [[ln["label"], ln["formula"], f"{ln['amount']:,}"] for ln in proposal["lines"]]
+    decision = review["decision"]
+    assert [(r[1], r[3]) for r in _rows(html, "decided")] == [
+        (r["zone"], format_gbp(r["hourly_rate"])) for r in decision["rates"]
+    ]
+    assert decision["backdated"] and f"Rates apply from</dt><dd>{decision['effective_from']}" in html
+    assert decision["decided_by"] in html and decision["decided_on"].isoformat() in html
+    (comment,) = review["comments"]
+    assert _rows(html, "comments") == [[comment["on"].isoformat(), comment["provider"], comment["comment"]]]
+    assert "The arrears have not been calculated yet." in html
+    assert 'action="/accountant/rates/wirral-homecare/reviews/2020-21/decide"' not in html  # decided: no forms
+    listed = _rows(_page(client_as("accountant"), REVIEWS), "reviews")
+    assert listed == [["2020-21", "accepted", "2020-04-01", "yes: arrears are owed"]]
+
+
+def test_another_commissioners_accountant_gets_404_and_a_provider_403(client_as):
+    theirs = client_as("herefordshire-accountant")
+    provider = client_as("provider")
+    for path in (
+        f"/accountant/agreements/{AGREEMENT}", RATES, f"{RATES}/publish", REVIEWS, f"{REVIEWS}/2020-21",
+    ):  # fmt: skip
+        assert theirs.get(path).status_code == 404, path
+        assert provider.get(path).status_code == 403, path
+    assert theirs.get("/accountant/rates/herefordshire-hlah").status_code == 200
+    refused = _post(theirs, f"{REVIEWS}/2020-21/arrears", {"idempotency_key": str(uuid4())}, "/accountant/rates")
+    assert refused.status_code == 404
+
+
+def test_publishing_a_rate_refuses_bad_figures_beside_the_field_and_records_once(client_as, demo_book):
+    client = client_as("accountant")
+    form = {"service": "complex", "zone": "zone-1", "hourly_rate": "19.5x", "effective": "2021-04-01",
+            "reason": "2021-22 complex care rate", "idempotency_key": str(uuid4())}  # fmt: skip
+    head = demo_book.projections.head()
+    refused = _post(client, f"{RATES}/publish", form, f"{RATES}/publish")
+    assert refused.status_code == 400
+    assert "hourly_rate" not in _error_beside(html_text.unescape(refused.get_data(as_text=True)), "hourly_rate")
+    assert demo_book.projections.head() == head
+    unknown = _post(client, f"{RATES}/publish", {**form, "hourly_rate": "19.50", "zone": "zone-9"}, f"{RATES}/publish")
+    assert unknown.status_code == 404 and "zone-9 is not a zone" in _error_beside(unknown.get_data(as_text=True), "zone")
+    assert demo_book.projections.head() == head
+
+    form["hourly_rate"] = "19.50"
+    published = _post(client, f"{RATES}/publish", form, f"{RATES}/publish")
+    assert published.status_code == 302 and published.headers["Location"].endswith(f"{RATES}?on=2021-04-01")
+    after = demo_book.projections.head()
+    assert after > head
+    assert _post(client, f"{RATES}/publish", form, f"{RATES}/publish").status_code == 302
+    assert demo_book.projections.head() == after  # the same key: recorded once
+    card = _rows(_page(client, f"{RATES}?on=2021-04-01"), "rates")
+    assert ["complex", "zone-1", "", "£19.50", "2021-04-01"] in [row[:5] for row in card]
