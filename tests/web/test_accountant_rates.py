@@ -17,10 +17,13 @@ from datetime import date
 from decimal import Decimal
 from uuid import uuid4
 
+from domain.envelope import Actor
 from domain.money import format_gbp
+from ledger.authorisation import access_for
+from ledger.queries import activity as activity_views
 from ledger.queries import rates as queries
 from ledger.queries.agreements import agreement_sheet
-from tests.web.support import csrf_token
+from tests.web.support import USERS, csrf_token
 
 AGREEMENT = "wirral-homecare"
 RATES = f"/accountant/rates/{AGREEMENT}"
@@ -171,3 +174,82 @@ def test_publishing_a_rate_refuses_bad_figures_beside_the_field_and_records_once
     assert demo_book.projections.head() == after  # the same key: recorded once
     card = _rows(_page(client, f"{RATES}?on=2021-04-01"), "rates")
     assert ["complex", "zone-1", "", "£19.50", "2021-04-01"] in [row[:5] for row in card]
+
+
+def _recorded_once(client, demo_book, path: str, form: dict[str, str], form_page: str) -> str:
+    """POST ``form`` twice with the same key: it records the first time only; the page redirected to."""
+    head = demo_book.projections.head()
+    first = _post(client, path, form, form_page)
+    assert first.status_code == 302, first.get_data(as_text=True)
+    after = demo_book.projections.head()
+    assert after > head
+    again = _post(client, path, form, form_page)
+    assert again.status_code == 302 and demo_book.projections.head() == after
+    return first.headers["Location"]
+
+
+def test_a_review_is_opened_proposed_and_decided_through_the_pages(client_as, demo_book):
+    client = client_as("accountant")
+    year, page = "2021-22", f"{REVIEWS}/2021-22"
+    head = demo_book.projections.head()
+    refused = _post(client, REVIEWS, {"financial_year": "2031-32", "reason": "too late",
+                                      "idempotency_key": str(uuid4())}, REVIEWS)  # fmt: skip
+    assert refused.status_code in (400, 422) and demo_book.projections.head() == head
+    assert "2031-32" in _error_beside(html_text.unescape(refused.get_data(as_text=True)), "financial_year")
+
+    opened = {"financial_year": year, "effective": "2021-02-01", "idempotency_key": str(uuid4()),
+              "reason": "annual review: the National Living Wage rises to £8.91 on 1 April 2021"}  # fmt: skip
+    assert _recorded_once(client, demo_book, REVIEWS, opened, REVIEWS).endswith(page)
+    assert "not decided yet" in _page(client, page).lower()
+
+    uplift = {"median_cost": "16.34", "pay_share": "0.65", "inflation": "0.015", "effective": "2021-03-01",
+              "median_source": "stated figure: the current £16.34 rate", "service": "standard"}  # fmt: skip
+    head = demo_book.projections.head()
+    bad = _post(client, f"{page}/uplift", {**uplift, "pay_share": "1.5", "idempotency_key": str(uuid4())}, page)
+    assert bad.status_code == 400 and demo_book.projections.head() == head
+    assert "1.5" in _error_beside(html_text.unescape(bad.get_data(as_text=True)), "pay_share")
+    _recorded_once(client, demo_book, f"{page}/uplift", {**uplift, "idempotency_key": str(uuid4())}, page)
+
+    review = queries.rate_review(demo_book.read_engine, AGREEMENT, year)
+    (proposal,) = review["proposals"]
+    proposed = {r["hourly_rate"] for r in proposal["rates"]}
+    assert len(proposed) == 1 and [r["zone"] for r in proposal["rates"]] == ["zone-1", "zone-2", "zone-3", "zone-4"]
+    html = _page(client, page)
+    assert _rows(html, "uplift-1") == [[ln["label"], ln["formula"], f"{ln['amount']:,}"] for ln in proposal["lines"]]
+    assert proposal["lines"][0]["amount"] == Decimal("16.34") and proposal["lines"][-2]["amount"] in proposed
+
+    decide = {"outcome": "amended", "reasons": "", "effective": "2021-05-10", "effective_from": "2021-04-01",
+              "decided_by": "Wirral joint commissioning panel", "rates": "standard:zone-1=16.95\nnot a rate"}  # fmt: skip
+    head = demo_book.projections.head()
+    bad = _post(client, f"{page}/decide", {**decide, "idempotency_key": str(uuid4())}, page)
+    assert bad.status_code == 400 and "line 2" in _error_beside(html_text.unescape(bad.get_data(as_text=True)), "rates")
+    no_reasons = _post(client, f"{page}/decide", {**decide, "rates": "standard:zone-1=16.95",
+                                                  "idempotency_key": str(uuid4())}, page)  # fmt: skip
+    assert no_reasons.status_code == 400 and demo_book.projections.head() == head
+    assert "needs its reasons" in _error_beside(no_reasons.get_data(as_text=True), "reasons")
+
+    decide |= {"outcome": "accepted", "rates": "", "reasons": "Passes on the wage-floor rise in full"}
+    _recorded_once(client, demo_book, f"{page}/decide", {**decide, "idempotency_key": str(uuid4())}, page)
+    decision = queries.rate_review(demo_book.read_engine, AGREEMENT, year)["decision"]
+    assert decision["outcome"] == "accepted" and decision["backdated"]
+    assert decision["effective_from"] == date(2021, 4, 1) and decision["decided_on"] == date(2021, 5, 10)
+    html = _page(client, page)
+    assert [(r[1], r[3]) for r in _rows(html, "decided")] == [
+        (r["zone"], format_gbp(r["hourly_rate"])) for r in decision["rates"]
+    ]
+    card = _rows(_page(client, f"{RATES}?on=2021-04-01"), "rates")
+    assert {row[3] for row in card if row[0] == "standard"} == {format_gbp(p) for p in proposed}
+
+
+def test_arrears_of_the_backdated_review_are_calculated_once_and_shown_per_provider(client_as, demo_book):
+    client = client_as("accountant")
+    page = f"{REVIEWS}/2020-21"
+    _recorded_once(client, demo_book, f"{page}/arrears", {"idempotency_key": str(uuid4())}, page)
+    access = access_for(demo_book.records, Actor(user=USERS["accountant"], organisation="wirral-council"), AGREEMENT)
+    arrears = activity_views.arrears(demo_book.read_engine, access, "2020-21")
+    html = _page(client, page)
+    assert f"Total <strong>{format_gbp(Decimal(arrears['total']))}</strong>" in html
+    owed = [[provider, format_gbp(Decimal(amount))] for provider, amount in arrears["providers"].items()]
+    assert _rows(html, "arrears") == (owed or [["Nothing to show."]])
+    assert len(_rows(html, "arrears-lines")) == max(len(arrears["lines"]), 1)
+    assert arrears["basis"] in html and f"Calculation {arrears['calculations']}" in html
