@@ -253,3 +253,24 @@ def test_arrears_of_the_backdated_review_are_calculated_once_and_shown_per_provi
     assert _rows(html, "arrears") == (owed or [["Nothing to show."]])
     assert len(_rows(html, "arrears-lines")) == max(len(arrears["lines"]), 1)
     assert arrears["basis"] in html and f"Calculation {arrears['calculations']}" in html
+
+
+def test_a_blend_is_published_from_its_parts_and_shown_with_them(client_as, demo_book):
+    client = client_as("herefordshire-accountant")
+    card = "/accountant/rates/herefordshire-hlah"
+    form = {"service": "complex", "zone": "complex-north", "effective": "2021-04-01", "blend_weight_1": "0.6",
+            "blend_rate_1": "13.00", "blend_weight_2": "0.5", "blend_rate_2": "16.00",
+            "reason": "2021-22 complex care blend", "idempotency_key": str(uuid4())}  # fmt: skip
+    head = demo_book.projections.head()
+    refused = _post(client, f"{card}/publish", form, f"{card}/publish")  # weights 0.6 + 0.5: not a whole
+    assert refused.status_code in (400, 422) and demo_book.projections.head() == head
+    assert "add up to 1.1" in _error_beside(refused.get_data(as_text=True), "blend_weight_1")
+    _recorded_once(client, demo_book, f"{card}/publish", {**form, "blend_weight_2": "0.4"}, f"{card}/publish")
+    (published,) = [
+        r for r in queries.rates_in_force(demo_book.read_engine, "herefordshire-hlah", date(2021, 4, 1))
+        if (r["service"], r["zone"]) == ("complex", "complex-north")
+    ]
+    assert published["hourly_rate"] == Decimal("0.6") * Decimal("13.00") + Decimal("0.4") * Decimal("16.00")
+    rows = _rows(_page(client, f"{card}?on=2021-04-01"), "rates")
+    assert ["complex", "complex-north", "", format_gbp(published["hourly_rate"]), "2021-04-01",
+            " + ".join(f"{p['weight']} × £{p['rate']}" for p in published["blend"])] in rows  # fmt: skip
