@@ -274,3 +274,23 @@ def test_a_blend_is_published_from_its_parts_and_shown_with_them(client_as, demo
     rows = _rows(_page(client, f"{card}?on=2021-04-01"), "rates")
     assert ["complex", "complex-north", "", format_gbp(published["hourly_rate"]), "2021-04-01",
             " + ".join(f"{p['weight']} × £{p['rate']}" for p in published["blend"])] in rows  # fmt: skip
+
+
+def test_stated_rates_are_proposed_from_the_rates_in_force_on_1_april(client_as, demo_book):
+    client = client_as("accountant")
+    page = f"{REVIEWS}/2022-23"
+    opened = {"financial_year": "2022-23", "effective": "2022-02-01", "reason": "annual review",
+              "idempotency_key": str(uuid4())}  # fmt: skip
+    _recorded_once(client, demo_book, REVIEWS, opened, REVIEWS)
+    html = _page(client, page)
+    starting = queries.rates_in_force(demo_book.read_engine, AGREEMENT, date(2022, 4, 1))
+    typed = re.search(r'<textarea[^>]*name="rates"[^>]*>(.*?)</textarea>', html, re.S).group(1).strip()
+    assert typed.splitlines() == [f"{r['service']}:{r['zone']}={r['hourly_rate']}" for r in starting]
+    stated = {"rates": "standard:zone-1=17.40\nstandard:zone-2=17.45", "basis": "cost of care exercise, 2022",
+              "effective": "2022-03-01", "idempotency_key": str(uuid4())}  # fmt: skip
+    _recorded_once(client, demo_book, f"{page}/propose", stated, page)
+    (proposal,) = queries.rate_review(demo_book.read_engine, AGREEMENT, "2022-23")["proposals"]
+    assert proposal["basis"] == "cost of care exercise, 2022" and proposal["lines"] == []
+    assert _rows(_page(client, page), "proposed-1") == [
+        ["standard", "zone-1", "", "£17.40"], ["standard", "zone-2", "", "£17.45"]
+    ]

@@ -97,7 +97,7 @@ def _blend(form: PublishForm) -> list[tuple[str, str]] | None:
     return parts or None
 
 
-def _agreement_row(agreement: str) -> dict[str, Any]:
+def commissioned_agreement(agreement: str) -> dict[str, Any]:
     """The agreement, once the ledger says the user reads every provider's figures under it (else 404/403)."""
     commissioned(agreement)
     return agreement_queries.get_agreement(book_of().read_engine, agreement)
@@ -150,7 +150,7 @@ def _standing(row: dict[str, Any]) -> str:
 @allow(Role.ACCOUNTANT)
 def rate_card(agreement: str) -> Any:
     """``rates show --on`` and ``rates history``, and the pricing form (``rates price``) answered on the page."""
-    found = _agreement_row(agreement)
+    found = commissioned_agreement(agreement)
     engine = book_of().read_engine
     on = on_date()
     in_force = rate_rows(queries.rates_in_force(engine, agreement, on))
@@ -189,7 +189,7 @@ def rate_card(agreement: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def publish_rate(agreement: str) -> Any:
     """Publish one rate (or a blend) from a date; the card checks it against the agreement."""
-    found = _agreement_row(agreement)
+    found = commissioned_agreement(agreement)
     form = PublishForm()
     status = 200
     if form.validate_on_submit():

@@ -29,13 +29,14 @@ from domain.bounds import TEXT_LENGTH
 from domain.checks import check_financial_year
 from domain.errors import InvalidInput, NotFound
 from domain.organisations.user import Role
+from domain.periods import parse_financial_year
 from domain.rates.uplift import Outcome
 from ledger.queries import activity as activity_views
 from ledger.queries import rates as queries
 from web import scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.rates import SERVICE_CHOICES, _agreement_row
+from web.accountant.rates import SERVICE_CHOICES, commissioned_agreement
 from web.accountant.refusals import REFUSALS, show_refusal
 from web.forms import LedgerForm, envelope_of
 from web.services import book_of
@@ -143,7 +144,7 @@ _REVIEW_COLUMNS = [
 @allow(Role.ACCOUNTANT)
 def reviews(agreement: str) -> Any:
     """``rates review list``, and the form to open a year's review."""
-    found = _agreement_row(agreement)
+    found = commissioned_agreement(agreement)
     form = OpenReviewForm()
     status = 200
     if form.validate_on_submit():
@@ -212,8 +213,20 @@ def _arrears(agreement: str, year: str) -> dict[str, Any] | None:
     }
 
 
+def rate_spec(row: dict[str, Any]) -> str:
+    """A rate row as one line of the rates field (``parse_rates`` reads it back)."""
+    key = ":".join(part for part in (row["service"], row["zone"], row["band"]) if part)
+    return f"{key}={row['hourly_rate']}"
+
+
+def _current_rates(agreement: str, year: str) -> str:
+    """The rates in force on the first day of the review's year, one a line: a start for stated rates."""
+    start = parse_financial_year(year).start
+    return "\n".join(rate_spec(r) for r in queries.rates_in_force(book_of().read_engine, agreement, start))
+
+
 def _review_page(agreement: str, financial_year: str, status: int = 200, **forms: Any) -> tuple[str, int]:
-    found = _agreement_row(agreement)
+    found = commissioned_agreement(agreement)
     year = check_financial_year(financial_year)
     review = queries.rate_review(book_of().read_engine, agreement, year)
     proposals = [
@@ -232,7 +245,7 @@ def _review_page(agreement: str, financial_year: str, status: int = 200, **forms
         decided = table("decided", "The rates decided", _RATE_COLUMNS, decision["rates"])
     arrears = _arrears(agreement, year) if decision is not None and decision["backdated"] else None
     forms.setdefault("uplift", UpliftForm(formdata=None))
-    forms.setdefault("stated", StatedRatesForm(formdata=None))
+    forms.setdefault("stated", StatedRatesForm(formdata=None, rates=_current_rates(agreement, year)))
     forms.setdefault("decide", DecideForm(formdata=None))
     forms.setdefault("arrears_form", ArrearsForm(formdata=None))
     page = render_template(
@@ -266,7 +279,7 @@ def _recorded(agreement: str, financial_year: str, message: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def propose_uplift(agreement: str, financial_year: str) -> Any:
     """Propose the uplift calculator's rate; its steps are kept and shown line by line."""
-    _agreement_row(agreement)
+    commissioned_agreement(agreement)
     form = UpliftForm()
     if not form.validate_on_submit():
         return _review_page(agreement, financial_year, 400, uplift=form)
@@ -291,7 +304,7 @@ def propose_uplift(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def propose_rates(agreement: str, financial_year: str) -> Any:
     """Propose stated rates with their basis."""
-    _agreement_row(agreement)
+    commissioned_agreement(agreement)
     form = StatedRatesForm()
     if not form.validate_on_submit():
         return _review_page(agreement, financial_year, 400, stated=form)
@@ -309,7 +322,7 @@ def propose_rates(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def decide(agreement: str, financial_year: str) -> Any:
     """Decide the review; accepted or amended rates are on the card from their date at once."""
-    _agreement_row(agreement)
+    commissioned_agreement(agreement)
     form = DecideForm()
     if not form.validate_on_submit():
         return _review_page(agreement, financial_year, 400, decide=form)
@@ -334,7 +347,7 @@ def decide(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def calculate_arrears(agreement: str, financial_year: str) -> Any:
     """Calculate and record what the backdated decision owes each provider (each visit's new price less its old)."""
-    _agreement_row(agreement)
+    commissioned_agreement(agreement)
     form = ArrearsForm()
     if not form.validate_on_submit():
         return _review_page(agreement, financial_year, 400, arrears_form=form)
