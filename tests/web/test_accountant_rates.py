@@ -294,3 +294,21 @@ def test_stated_rates_are_proposed_from_the_rates_in_force_on_1_april(client_as,
     assert _rows(_page(client, page), "proposed-1") == [
         ["standard", "zone-1", "", "£17.40"], ["standard", "zone-2", "", "£17.45"]
     ]
+
+
+def test_an_amended_decision_from_a_later_date_puts_its_own_rates_on_the_card_and_owes_no_arrears(client_as, demo_book):
+    client = client_as("accountant")
+    page = f"{REVIEWS}/2022-23"
+    decide = {"outcome": "amended", "reasons": "zone 2 held at the zone 1 rate", "effective": "2022-03-20",
+              "effective_from": "2022-04-01", "rates": "standard:zone-1=17.40\nstandard:zone-2=17.40",
+              "idempotency_key": str(uuid4())}  # fmt: skip
+    _recorded_once(client, demo_book, f"{page}/decide", decide, page)
+    decision = queries.rate_review(demo_book.read_engine, AGREEMENT, "2022-23")["decision"]
+    assert decision["outcome"] == "amended" and not decision["backdated"]
+    html = _page(client, page)
+    assert _rows(html, "decided") == [["standard", "zone-1", "", "£17.40"], ["standard", "zone-2", "", "£17.40"]]
+    assert "<h2>Arrears</h2>" not in html
+    card = {row[1]: row[3] for row in _rows(_page(client, f"{RATES}?on=2022-04-01"), "rates")}
+    assert card["zone-1"] == card["zone-2"] == "£17.40"
+    before = {row[1]: row[3] for row in _rows(_page(client, f"{RATES}?on=2022-03-31"), "rates")}
+    assert before["zone-1"] != "£17.40"
