@@ -162,7 +162,8 @@ def test_publishing_a_rate_refuses_bad_figures_beside_the_field_and_records_once
     assert "hourly_rate" not in _error_beside(html_text.unescape(refused.get_data(as_text=True)), "hourly_rate")
     assert demo_book.projections.head() == head
     unknown = _post(client, f"{RATES}/publish", {**form, "hourly_rate": "19.50", "zone": "zone-9"}, f"{RATES}/publish")
-    assert unknown.status_code == 404 and "zone-9 is not a zone" in _error_beside(unknown.get_data(as_text=True), "zone")
+    assert unknown.status_code == 404
+    assert "zone-9 is not a zone" in _error_beside(unknown.get_data(as_text=True), "zone")
     assert demo_book.projections.head() == head
 
     form["hourly_rate"] = "19.50"
@@ -219,7 +220,8 @@ def test_a_review_is_opened_proposed_and_decided_through_the_pages(client_as, de
     assert proposal["lines"][0]["amount"] == Decimal("16.34") and proposal["lines"][-2]["amount"] in proposed
 
     decide = {"outcome": "amended", "reasons": "", "effective": "2021-05-10", "effective_from": "2021-04-01",
-              "decided_by": "Wirral joint commissioning panel", "rates": "standard:zone-1=16.95\nnot a rate"}  # fmt: skip
+              "decided_by": "Wirral joint commissioning panel",
+              "rates": "standard:zone-1=16.95\nnot a rate"}  # fmt: skip
     head = demo_book.projections.head()
     bad = _post(client, f"{page}/decide", {**decide, "idempotency_key": str(uuid4())}, page)
     assert bad.status_code == 400 and "line 2" in _error_beside(html_text.unescape(bad.get_data(as_text=True)), "rates")

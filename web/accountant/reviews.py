@@ -42,6 +42,7 @@ from web.forms import LedgerForm, envelope_of
 from web.services import book_of
 from web.tables import Column, table
 
+RATE_SPEC = "SERVICE:ZONE[:BAND]=RATE"
 RATES_HINT = "One rate a line, SERVICE:ZONE[:BAND]=RATE, e.g. standard:zone-1=16.34 or standard:zone-a:rural=17.10."
 REASON = "Why this is recorded (kept in the history)"
 
@@ -117,7 +118,7 @@ def parse_rates(text: str, field: str = "rates") -> list[dict[str, Any]]:
         key, sep, rate = spec.partition("=")
         parts = [p.strip() for p in key.split(":")]
         if not sep or not rate.strip() or len(parts) not in (2, 3) or not all(parts):
-            problems.append(f"{field}: line {number}, {spec!r}, is not SERVICE:ZONE[:BAND]=RATE, e.g. standard:zone-1=16.34")
+            problems.append(f"{field}: line {number}, {spec!r}, is not {RATE_SPEC}, e.g. standard:zone-1=16.34")
             continue
         band = parts[2] if len(parts) == 3 else None
         rows.append({"service": parts[0], "zone": parts[1], "band": band, "hourly_rate": rate.strip()})
@@ -356,5 +357,5 @@ def calculate_arrears(agreement: str, financial_year: str) -> Any:
         result = book_of().activity.calculate_arrears(envelope, agreement, financial_year)
     except REFUSALS as error:
         return _review_page(agreement, financial_year, show_refusal(form, error), arrears_form=form)
-    return _recorded(agreement, financial_year,
-                     f"Arrears calculated (calculation {result['calculations']}): £{result['total']} in all.")  # fmt: skip
+    done = f"Arrears calculated (calculation {result['calculations']}): £{result['total']} in all."
+    return _recorded(agreement, financial_year, done)
