@@ -2,11 +2,10 @@
 
 The ledger's ``InvalidInput``/``RuleBroken``/``Conflict`` (and, once the page
 has checked the agreement is the user's, ``NotFound`` for a zone or service the
-agreement does not have) carry problems
-that start with the field they are about ("hourly_rate: ..."); a page maps
-the ledger's names to its own fields (``aliases``) and shows the rest at the
-top. Nothing was recorded, so the page is shown again with the status of
-the kind of refusal.
+agreement does not have) carry problems that start with the field they are
+about ("hourly_rate: ..."); a page maps the ledger's names to its own fields
+(``aliases``) and shows the rest at the top. Nothing was recorded, so the page is shown again with the status of
+the kind of refusal (``web.errors.status_of``, as an error page would have).
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ from collections.abc import Mapping
 from flask_wtf import FlaskForm
 
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from web.errors import status_of
 
 REFUSALS = (InvalidInput, RuleBroken, Conflict, NotFound)
-STATUS_OF_ERROR = {InvalidInput: 400, NotFound: 404, Conflict: 409, RuleBroken: 422}
 
 
 def show_refusal(
@@ -32,4 +31,4 @@ def show_refusal(
             form[name].errors = [*form[name].errors, message]
         else:
             form.form_errors.append(problem)
-    return next(status for kind, status in STATUS_OF_ERROR.items() if isinstance(error, kind))
+    return status_of(error)
