@@ -22,7 +22,7 @@ from domain.money import format_gbp
 from ledger.authorisation import access_for
 from ledger.queries import activity as activity_views
 from ledger.queries import rates as queries
-from ledger.queries.agreements import agreement_sheet
+from ledger.queries.agreements import agreement_history, agreement_sheet
 from tests.web.support import USERS, csrf_token
 
 AGREEMENT = "wirral-homecare"
@@ -81,6 +81,8 @@ def test_the_agreement_page_shows_the_agreement_as_on_the_date_asked(client_as, 
             (r["zone"], format_gbp(r["hourly_rate"])) for r in sheet.rates
         ]
         assert f"{sheet.agreement.term_start} to {sheet.agreement.term_end}" in html
+    history = agreement_history(demo_book.read_engine, AGREEMENT)
+    assert [(r[0], r[1]) for r in _rows(html, "changes")] == [(c.effective_date.isoformat(), c.what) for c in history]
     assert client.get(f"/accountant/agreements/{AGREEMENT}?on=01-05-2020").status_code == 400
 
 

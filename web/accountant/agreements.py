@@ -4,13 +4,16 @@ The page is ``openbook agreements show CODE --on DATE`` in the browser: the
 same query (``ledger.queries.agreements.agreement_sheet``, the domain's
 ``as_at`` over the read models) gives the term, commissioners, the pooled
 budget's contributions that year, zones and lots, service types, awards,
-KPIs and the rates in force. Which agreements are listed, and whether this
-accountant may open one, is the ledger's answer (``web.scope``): another
-commissioner's agreement is a 404, as if it did not exist.
+KPIs and the rates in force; ``agreement_history`` (``agreements history``)
+every change with its effective date and reason. Which agreements are
+listed, and whether this accountant may open one, is the ledger's answer
+(``web.scope``): another commissioner's agreement is a 404, as if it did not
+exist.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
@@ -20,7 +23,7 @@ from domain.errors import InvalidInput
 from domain.organisations.user import Role
 from domain.periods import DateFormatError, parse_date
 from ledger.authorisation import AccountantAccess, accountants_only
-from ledger.queries.agreements import agreement_sheet
+from ledger.queries.agreements import agreement_history, agreement_sheet
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
@@ -93,6 +96,12 @@ _KPI_COLUMNS = [
     Column("direction", "Direction"),
     Column("unit", "Unit"),
 ]
+_CHANGE_COLUMNS = [
+    Column("effective_date", "Effective", "date"),
+    Column("what", "Change"),
+    Column("reason", "Reason"),
+    Column("recorded_by", "Recorded by"),
+]
 _CONTRIBUTION_COLUMNS = [Column("commissioner", "Commissioner"), Column("amount", "Contribution", "money")]
 RATE_COLUMNS = [
     Column("service", "Service"),
@@ -140,6 +149,7 @@ def agreement(agreement: str) -> str:
         for k in view.kpis
     ]  # fmt: skip
     contributions = [{"commissioner": c, "amount": amount} for c, amount in sheet.contributions.items()]
+    changes = [asdict(change) for change in agreement_history(book_of().read_engine, agreement)]
     when = on.isoformat()
     return render_template(
         "accountant/agreements/sheet.html",
@@ -154,4 +164,5 @@ def agreement(agreement: str) -> str:
             contributions,
         ),
         rates=table("rates", f"Rates in force on {when}", RATE_COLUMNS, rate_rows(sheet.rates)),
+        changes=table("changes", "Every change to the agreement, in the order recorded", _CHANGE_COLUMNS, changes),
     )
