@@ -53,8 +53,15 @@ def _error_beside(html: str, field: str) -> str:
     return found.group(1)
 
 
+#: Forms sharing a page name their fields with a prefix (``uplift-median_cost``): which, by the URL posted to.
+PREFIXES = {"uplift": "uplift", "propose": "stated", "decide": "decide", "arrears": "arrears", "withdraw": "withdraw"}
+
+
 def _post(client, path: str, data: dict[str, str], form_page: str):
-    return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page)})
+    """POST ``data`` as the form at ``path`` names its fields, with the session's CSRF token."""
+    prefix = PREFIXES.get(path.rsplit("/", 1)[-1])
+    named = {f"{prefix}-{key}": value for key, value in data.items()} if prefix else data
+    return client.post(path, data={**named, "csrf_token": csrf_token(client, form_page)})
 
 
 def test_the_menu_has_agreements_and_rates_and_lists_only_the_organisations_agreements(client_as):
@@ -210,7 +217,7 @@ def test_a_review_is_opened_proposed_and_decided_through_the_pages(client_as, de
     head = demo_book.projections.head()
     bad = _post(client, f"{page}/uplift", {**uplift, "pay_share": "1.5", "idempotency_key": str(uuid4())}, page)
     assert bad.status_code == 400 and demo_book.projections.head() == head
-    assert "1.5" in _error_beside(html_text.unescape(bad.get_data(as_text=True)), "pay_share")
+    assert "1.5" in _error_beside(html_text.unescape(bad.get_data(as_text=True)), "uplift-pay_share")
     _recorded_once(client, demo_book, f"{page}/uplift", {**uplift, "idempotency_key": str(uuid4())}, page)
 
     review = queries.rate_review(demo_book.read_engine, AGREEMENT, year)
@@ -226,11 +233,12 @@ def test_a_review_is_opened_proposed_and_decided_through_the_pages(client_as, de
               "rates": "standard:zone-1=16.95\nnot a rate"}  # fmt: skip
     head = demo_book.projections.head()
     bad = _post(client, f"{page}/decide", {**decide, "idempotency_key": str(uuid4())}, page)
-    assert bad.status_code == 400 and "line 2" in _error_beside(html_text.unescape(bad.get_data(as_text=True)), "rates")
+    assert bad.status_code == 400
+    assert "line 2" in _error_beside(html_text.unescape(bad.get_data(as_text=True)), "decide-rates")
     no_reasons = _post(client, f"{page}/decide", {**decide, "rates": "standard:zone-1=16.95",
                                                   "idempotency_key": str(uuid4())}, page)  # fmt: skip
     assert no_reasons.status_code == 400 and demo_book.projections.head() == head
-    assert "needs its reasons" in _error_beside(no_reasons.get_data(as_text=True), "reasons")
+    assert "needs its reasons" in _error_beside(no_reasons.get_data(as_text=True), "decide-reasons")
 
     decide |= {"outcome": "accepted", "rates": "", "reasons": "Passes on the wage-floor rise in full"}
     _recorded_once(client, demo_book, f"{page}/decide", {**decide, "idempotency_key": str(uuid4())}, page)
@@ -288,7 +296,7 @@ def test_stated_rates_are_proposed_from_the_rates_in_force_on_1_april(client_as,
     _recorded_once(client, demo_book, REVIEWS, opened, REVIEWS)
     html = _page(client, page)
     starting = queries.rates_in_force(demo_book.read_engine, AGREEMENT, date(2022, 4, 1))
-    typed = re.search(r'<textarea[^>]*name="rates"[^>]*>(.*?)</textarea>', html, re.S).group(1).strip()
+    typed = re.search(r'<textarea[^>]*name="stated-rates"[^>]*>(.*?)</textarea>', html, re.S).group(1).strip()
     assert typed.splitlines() == [f"{r['service']}:{r['zone']}={r['hourly_rate']}" for r in starting]
     stated = {"rates": "standard:zone-1=17.40\nstandard:zone-2=17.45", "basis": "cost of care exercise, 2022",
               "effective": "2022-03-01", "idempotency_key": str(uuid4())}  # fmt: skip
@@ -316,3 +324,19 @@ def test_an_amended_decision_from_a_later_date_puts_its_own_rates_on_the_card_an
     assert card["zone-1"] == card["zone-2"] == "£17.40"
     before = {row[1]: row[3] for row in _rows(_page(client, f"{RATES}?on=2022-03-31"), "rates")}
     assert before["zone-1"] != "£17.40"
+
+
+def test_withdrawing_a_rate_ends_it_from_its_date_and_refuses_one_not_in_force(client_as, demo_book):
+    client = client_as("accountant")
+    form = {"service": "reablement", "zone": "zone-1", "effective": "2022-04-01",
+            "reason": "complex care recommissioned", "idempotency_key": str(uuid4())}  # fmt: skip
+    head = demo_book.projections.head()
+    refused = _post(client, f"{RATES}/withdraw", form, f"{RATES}/publish")
+    assert refused.status_code == 404 and demo_book.projections.head() == head
+    assert "no rate for" in html_text.unescape(refused.get_data(as_text=True))
+    _recorded_once(client, demo_book, f"{RATES}/withdraw", {**form, "service": "complex"}, f"{RATES}/publish")
+    before = {(r[0], r[1]) for r in _rows(_page(client, f"{RATES}?on=2022-03-31"), "rates")}
+    after = {(r[0], r[1]) for r in _rows(_page(client, f"{RATES}?on=2022-04-01"), "rates")}
+    assert ("complex", "zone-1") in before and ("complex", "zone-1") not in after
+    on_card = queries.rates_in_force(demo_book.read_engine, AGREEMENT, date(2022, 4, 1))
+    assert after == {(r["service"], r["zone"]) for r in on_card}

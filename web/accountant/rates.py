@@ -3,9 +3,10 @@
 Each page is an ``openbook rates ...`` command with the same query or use
 case and the same arguments: ``rates show --on`` is ``rates_in_force``,
 ``rates history`` is ``rate_history``, ``rates price`` is the one pricing
-path (``book.rates.price_visit``) and ``rates publish`` is
+path (``book.rates.price_visit``), ``rates publish`` is
 ``book.rates.publish_rate`` (a rate, or a blend of up to three parts, from
-the date stated, with the reason the card keeps). The rate card checks the
+the date stated, with the reason the card keeps) and ``rates withdraw`` is
+``book.rates.withdraw_rate``. The rate card checks the
 figures; its refusal is shown beside the field it names and nothing is
 recorded.
 """
@@ -65,6 +66,23 @@ for _part in range(1, BLEND_PARTS + 1):
         Optional(), Length(max=40)]))  # fmt: skip
     setattr(PublishForm, blend_rate(_part), StringField(f"Blend part {_part}: hourly rate (£)", validators=[
         Optional(), Length(max=40)]))  # fmt: skip
+
+
+class WithdrawForm(LedgerForm):
+    """``openbook rates withdraw``: end a rate from a date (a banded package then takes the rate without a band).
+
+    It shares its page with the publishing form: its fields are named ``withdraw-...``.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="withdraw", **kwargs)
+
+    service = SelectField("Service", choices=SERVICE_CHOICES, validators=[DataRequired()])
+    zone = StringField("Zone or lot", validators=[DataRequired("give the zone or lot"), Length(max=60)])
+    band = StringField("Rate band (optional)", validators=[Optional(), Length(max=60)])
+    effective = DateField("Withdrawn from", validators=[InputRequired("give the first day without the rate")])
+    reason = StringField("Why it is withdrawn", validators=[DataRequired("say why"), Length(max=TEXT_LENGTH)])
+    submit = SubmitField("Withdraw the rate")
 
 
 class PriceForm(FlaskForm):
@@ -185,30 +203,51 @@ def rate_card(agreement: str) -> Any:
 # -- publishing -------------------------------------------------------------------------------------
 
 
+def _publish_page(agreement: str, form: PublishForm, withdraw: WithdrawForm, status: int = 200) -> tuple[str, int]:
+    page = render_template(
+        "accountant/rates/publish.html", agreement=commissioned_agreement(agreement), form=form, withdraw=withdraw,
+        zones=agreement_queries.zones(book_of().read_engine, agreement), parts=range(1, BLEND_PARTS + 1),
+    )  # fmt: skip
+    return page, status
+
+
 @bp.route("/rates/<agreement>/publish", methods=["GET", "POST"])
 @allow(Role.ACCOUNTANT)
 def publish_rate(agreement: str) -> Any:
     """Publish one rate (or a blend) from a date; the card checks it against the agreement."""
-    found = commissioned_agreement(agreement)
+    commissioned_agreement(agreement)
     form = PublishForm()
-    status = 200
-    if form.validate_on_submit():
-        envelope = envelope_of(form, effective=form.effective.data, reason=form.reason.data)
-        try:
-            result = book_of().rates.publish_rate(
-                envelope, agreement, form.service.data, form.zone.data.strip(),
-                hourly_rate=(form.hourly_rate.data or "").strip() or None, blend=_blend(form),
-                band=(form.band.data or "").strip() or None,
-            )  # fmt: skip
-        except REFUSALS as error:
-            status = show_refusal(form, error, PUBLISH_ALIASES)
-        else:
-            flash(f"Published: {result['derivation']}.")
-            return redirect(url_for("accountant.rate_card", agreement=agreement, on=form.effective.data.isoformat()))
-    elif request.method == "POST":
-        status = 400
-    zones = agreement_queries.zones(book_of().read_engine, agreement)
-    page = render_template(
-        "accountant/rates/publish.html", agreement=found, form=form, zones=zones, parts=range(1, BLEND_PARTS + 1)
-    )
-    return page, status
+    withdraw = WithdrawForm(formdata=None)
+    if not form.validate_on_submit():
+        return _publish_page(agreement, form, withdraw, 400 if request.method == "POST" else 200)
+    envelope = envelope_of(form, effective=form.effective.data, reason=form.reason.data)
+    try:
+        result = book_of().rates.publish_rate(
+            envelope, agreement, form.service.data, form.zone.data.strip(),
+            hourly_rate=(form.hourly_rate.data or "").strip() or None, blend=_blend(form),
+            band=(form.band.data or "").strip() or None,
+        )  # fmt: skip
+    except REFUSALS as error:
+        return _publish_page(agreement, form, withdraw, show_refusal(form, error, PUBLISH_ALIASES))
+    flash(f"Published: {result['derivation']}.")
+    return redirect(url_for("accountant.rate_card", agreement=agreement, on=form.effective.data.isoformat()))
+
+
+@bp.post("/rates/<agreement>/withdraw")
+@allow(Role.ACCOUNTANT)
+def withdraw_rate(agreement: str) -> Any:
+    """End a rate from a date; the card refuses a rate that is not in force then."""
+    commissioned_agreement(agreement)
+    withdraw = WithdrawForm()
+    form = PublishForm(formdata=None)
+    if not withdraw.validate_on_submit():
+        return _publish_page(agreement, form, withdraw, 400)
+    envelope = envelope_of(withdraw, effective=withdraw.effective.data, reason=withdraw.reason.data)
+    band = (withdraw.band.data or "").strip() or None
+    try:
+        book_of().rates.withdraw_rate(envelope, agreement, withdraw.service.data, withdraw.zone.data.strip(), band=band)
+    except REFUSALS as error:
+        return _publish_page(agreement, form, withdraw, show_refusal(withdraw, error, PUBLISH_ALIASES))
+    day = withdraw.effective.data.isoformat()
+    flash(f"Withdrawn from {day}: {withdraw.service.data} {withdraw.zone.data.strip()} {band or ''}".rstrip() + ".")
+    return redirect(url_for("accountant.rate_card", agreement=agreement, on=day))

@@ -57,8 +57,19 @@ class OpenReviewForm(LedgerForm):
     submit = SubmitField("Open the review")
 
 
-class UpliftForm(LedgerForm):
+class PrefixedForm(LedgerForm):
+    """A form sharing its page with others: its fields' names and ids start with ``PREFIX``, so none collide."""
+
+    PREFIX = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix=self.PREFIX, **kwargs)
+
+
+class UpliftForm(PrefixedForm):
     """``rates review propose --median-cost ...``: the uplift calculator, which keeps its arithmetic."""
+
+    PREFIX = "uplift"
 
     median_cost = StringField("Median cost per contact hour (£)", validators=[InputRequired("give the median cost"),
                                                                              Length(max=40)])  # fmt: skip
@@ -77,8 +88,10 @@ class UpliftForm(LedgerForm):
     submit = SubmitField("Propose the uplift")
 
 
-class StatedRatesForm(LedgerForm):
+class StatedRatesForm(PrefixedForm):
     """``rates review propose --rate ... --basis ...``."""
+
+    PREFIX = "stated"
 
     rates = TextAreaField("Proposed rates", validators=[DataRequired("give at least one rate"),
                                                         Length(max=TEXT_LENGTH)])  # fmt: skip
@@ -89,8 +102,10 @@ class StatedRatesForm(LedgerForm):
     submit = SubmitField("Propose these rates")
 
 
-class DecideForm(LedgerForm):
+class DecideForm(PrefixedForm):
     """``rates review decide``: accepted or amended rates reach the card in the same save as the decision."""
+
+    PREFIX = "decide"
 
     outcome = SelectField("Outcome", choices=[o.value for o in Outcome])
     reasons = TextAreaField("Reasons (required unless accepted)", validators=[Optional(), Length(max=TEXT_LENGTH)])
@@ -102,8 +117,10 @@ class DecideForm(LedgerForm):
     submit = SubmitField("Record the decision")
 
 
-class ArrearsForm(LedgerForm):
+class ArrearsForm(PrefixedForm):
     """``activity arrears``: calculate (again) and record what the backdated decision owes each provider."""
+
+    PREFIX = "arrears"
 
     submit = SubmitField("Calculate the arrears")
 
