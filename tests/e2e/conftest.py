@@ -6,14 +6,14 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from demo.partnerships import load_demo
 from ledger.bootstrap import open_openbook
-from ledger.persistence.database import Database
 from ledger.settings import Settings
+from tests.support import demo_copy
 from web.app import create_app
 
 REQUIRE_BROWSER = os.environ.get("OPENBOOK_REQUIRE_BROWSER") == "1"
@@ -53,10 +53,9 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def live_server(tmp_path: os.PathLike[str]) -> Iterator[str]:
-    """The web app serving a demo ledger on SQLite, on a free loopback port."""
-    book = open_openbook(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
-    load_demo(book)
+def live_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The web app serving its own copy of the demo ledger on SQLite, on a free loopback port."""
+    book = open_openbook(demo_copy(request, "sqlite", tmp_path))
     app = create_app({"OPENBOOK": book, "SETTINGS": Settings(secret_key="e2e")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
