@@ -18,4 +18,5 @@ EXAMPLES: dict[str, str] = {
     "financial_year": "2019-20",
     "month": "2019-05",
     "sequence": "1",
+    "visit": "D1920-00000005",
 }

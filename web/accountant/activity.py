@@ -1,0 +1,241 @@
+"""Delivered activity for accountants: totals, the imports, one visit, arrears, and uploading the ECM export.
+
+The pages show what ``openbook activity totals|imports|arrears --last`` print,
+through the same queries (``ledger.queries.activity``: ``totals``,
+``imports``, ``visit``, ``arrears``) with the reader's access from the ledger
+(``web.returns.access_to``: another organisation's agreement is a 404 as if
+it did not exist). Totals come by month (with ``reports.charts.activity_chart``),
+zone, service and provider, for a period and provider if asked.
+
+Uploading the whole ECM export records through ``book.activity.import_activity``,
+the use case ``openbook activity import`` calls: the file is checked in full,
+and one problem records nothing (the problems are listed by row and column).
+Arrears are calculated on the rate review's page; here they are only read.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.wrappers import Response
+from wtforms import DateField, StringField
+from wtforms.validators import Length, Optional
+
+from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from domain.money import pounds_from_pence
+from domain.organisations.user import Role
+from ledger.queries import activity as views
+from reports.charts import activity_chart
+from web import navigation, scope
+from web.access import allow
+from web.accountant import bp
+from web.accountant.returns import access_to
+from web.errors import status_of
+from web.forms import LedgerForm, envelope_of
+from web.services import book_of
+from web.tables import Column, table
+
+bp.record_once(lambda state: navigation.add(state.app, "Activity", "accountant.activity_index", Role.ACCOUNTANT))
+
+#: Until uploads run as background jobs, the largest file imported within the request (a larger one: the CLI).
+SYNC_LIMIT_BYTES = 5_000_000
+UPLOAD_NOTE = (f"Files up to {SYNC_LIMIT_BYTES // 1_000_000} MB are imported while you wait; "
+               "import a larger one with openbook activity import.")  # fmt: skip
+
+#: The breakdowns shown on the totals page, each a table (the CLI's ``--by``).
+DIMENSIONS = (("month", "Month"), ("zone", "Zone"), ("service", "Service"), ("provider", "Provider"))
+
+FIGURE_COLUMNS = [
+    Column("visits", "Visits", "number"),
+    Column("hours", "Delivered hours", "number", places=2),
+    Column("payable_hours", "Payable hours", "number", places=2),
+    Column("spend", "Spend", "money"),
+    Column("unpriced_visits", "Unpriced visits", "number"),
+]
+IMPORT_COLUMNS = [
+    Column("recorded_at", "Recorded at", "date"),
+    Column("recorded_by", "Recorded by"),
+    Column("file_name", "File"),
+    Column("rows", "Rows", "number"),
+    Column("visits", "New visits", "number"),
+    Column("unchanged", "Already recorded", "number"),
+    Column("corrected_visits", "Corrected visits", "number"),
+    Column("first_date", "First visit", "date"),
+    Column("last_date", "Last visit", "date"),
+    Column("spend", "Spend of its visits", "money"),
+    Column("unpriced_visits", "Unpriced visits", "number"),
+]
+ARREARS_COLUMNS = [
+    Column("provider", "Provider"),
+    Column("service", "Service"),
+    Column("zone", "Zone"),
+    Column("band", "Band"),
+    Column("old_rate", "Old rate", "money"),
+    Column("new_rate", "New rate", "money"),
+    Column("visits", "Visits", "number"),
+    Column("payable_minutes", "Payable minutes", "number"),
+    Column("working", "Working"),
+    Column("amount", "Arrears", "money"),
+]
+ARREARS_MONEY = ("old_rate", "new_rate", "amount")
+
+
+@bp.get("/activity")
+@allow(Role.ACCOUNTANT)
+def activity_index() -> str:
+    agreements = [row for row, _ in scope.my_agreements(every_provider=True)]
+    return render_template("accountant/activity/index.html", agreements=agreements)
+
+
+def _filters() -> dict[str, str | None]:
+    return {"period": request.args.get("period", "").strip() or None,
+            "provider": request.args.get("provider", "").strip() or None}  # fmt: skip
+
+
+@bp.get("/activity/<agreement>")
+@allow(Role.ACCOUNTANT)
+def activity_totals(agreement: str) -> Any:
+    """Totals by month, zone, service and provider, as ``openbook activity totals --by ...``."""
+    access = access_to(agreement)
+    chosen = _filters()
+    engine = book_of().read_engine
+    try:
+        found = {key: views.totals(engine, access, (key,), **chosen) for key, _ in DIMENSIONS}
+    except InvalidInput as error:  # a period that is not a year, quarter or month: shown beside the filter
+        return render_template("accountant/activity/totals.html", agreement=agreement, chosen=chosen,
+                               filter_error=str(error).removeprefix("period: "), tables=[], chart=None), 400
+    except NotFound:  # a provider with no visits under the agreement: nothing to total
+        found = {key: [] for key, _ in DIMENSIONS}
+    tables = [
+        table(f"by-{key}", f"Visits, hours and spend by {heading.lower()}", [Column(key, heading), *FIGURE_COLUMNS],
+              found[key])
+        for key, heading in DIMENSIONS
+    ]  # fmt: skip
+    title = f"Priced activity of {agreement} by month" + (f", {chosen['period']}" if chosen["period"] else "")
+    chart = activity_chart(found["month"], title=title) if found["month"] else None
+    return render_template("accountant/activity/totals.html", agreement=agreement, chosen=chosen, tables=tables,
+                           chart=chart, filter_error=None)  # fmt: skip
+
+
+def import_rows(agreement: str) -> list[dict[str, Any]]:
+    """The files imported under ``agreement`` (``openbook activity imports``), spend in pounds."""
+    rows = views.imports(book_of().read_engine, access_to(agreement))
+    return [{**row, "spend": pounds_from_pence(row["spend_pence"])} for row in rows]
+
+
+@bp.get("/activity/<agreement>/visits")
+@allow(Role.ACCOUNTANT)
+def find_visit(agreement: str) -> Response:
+    """The visit-id box on the totals page: to the visit's page."""
+    access_to(agreement)
+    visit_id = request.args.get("visit", "").strip()
+    if not visit_id:
+        return redirect(url_for("accountant.activity_totals", agreement=agreement))
+    return redirect(url_for("accountant.visit", agreement=agreement, visit=visit_id))
+
+
+@bp.get("/activity/<agreement>/visits/<visit>")
+@allow(Role.ACCOUNTANT)
+def visit(agreement: str, visit: str) -> str:
+    """One visit as last recorded, with its price (``ledger.queries.activity.visit``)."""
+    found = views.visit(book_of().read_engine, access_to(agreement), visit)
+    return render_template("accountant/activity/visit.html", agreement=agreement, v=found)
+
+
+@bp.get("/activity/<agreement>/arrears")
+@allow(Role.ACCOUNTANT)
+def arrears_index(agreement: str) -> Response:
+    """The year box on the totals page: to that year's arrears."""
+    access_to(agreement)
+    year = request.args.get("financial_year", "").strip()
+    if not year:
+        return redirect(url_for("accountant.activity_totals", agreement=agreement))
+    return redirect(url_for("accountant.arrears", agreement=agreement, financial_year=year))
+
+
+@bp.get("/activity/<agreement>/arrears/<financial_year>")
+@allow(Role.ACCOUNTANT)
+def arrears(agreement: str, financial_year: str) -> Any:
+    """The last calculation of a backdated review's arrears per provider, as ``openbook activity arrears --last``."""
+    access = access_to(agreement)
+    try:
+        found = views.arrears(book_of().read_engine, access, financial_year)
+    except NotFound as error:  # no review of that year, or none calculated: say so on the page
+        return render_template("accountant/activity/arrears.html", agreement=agreement,
+                               financial_year=financial_year, found=None, missing=str(error)), 404
+    # the query answers as the CLI's --json does (exact decimal text): money back to Decimal for the page
+    shown = [{**line, **{k: Decimal(str(line[k])) for k in ARREARS_MONEY}} for line in found["lines"]]
+    lines = table("arrears-lines", "Each line's arrears, with its working", ARREARS_COLUMNS, shown)
+    providers = table(
+        "arrears-providers", "Arrears per provider",
+        [Column("provider", "Provider"), Column("amount", "Arrears", "money")],
+        [{"provider": p, "amount": Decimal(str(a))} for p, a in found["providers"].items()],
+    )  # fmt: skip
+    found = {**found, "total": Decimal(str(found["total"]))}
+    return render_template("accountant/activity/arrears.html", agreement=agreement, financial_year=financial_year,
+                           found=found, lines=lines, providers=providers, missing=None)  # fmt: skip
+
+
+class UploadForm(LedgerForm):
+    """``openbook activity import FILE --agreement A``: the file, and the envelope's date and reason."""
+
+    file = FileField("ECM export (CSV or XLSX)", validators=[FileRequired("choose a file")])
+    effective = DateField("Effective date", validators=[Optional()])
+    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+
+
+def _imports_page(agreement: str, form: UploadForm | None = None, status: int = 200,
+                  problems: list[str] | None = None) -> tuple[str, int]:  # fmt: skip
+    shown = table("imports", f"Files imported under {agreement}, in the order recorded", IMPORT_COLUMNS,
+                  import_rows(agreement))  # fmt: skip
+    page = render_template("accountant/activity/imports.html", agreement=agreement, imports=shown,
+                           form=form or UploadForm(), problems=problems, upload_note=UPLOAD_NOTE)  # fmt: skip
+    return page, status
+
+
+@bp.get("/activity/<agreement>/imports")
+@allow(Role.ACCOUNTANT)
+def imports(agreement: str) -> tuple[str, int]:
+    return _imports_page(agreement)
+
+
+def _kept(form: UploadForm) -> tuple[Path, str]:
+    """The upload saved under the instance folder's uploads/, in a folder of a random name; its path and name."""
+    name = Path(form.file.data.filename or "").name or "upload.csv"
+    folder = Path(current_app.config["OPENBOOK_INSTANCE"]) / "uploads" / uuid4().hex
+    folder.mkdir(parents=True, mode=0o700)
+    path = folder / name
+    form.file.data.save(path)
+    return path, name
+
+
+@bp.post("/activity/<agreement>/imports")
+@allow(Role.ACCOUNTANT)
+def upload_activity(agreement: str) -> Any:
+    """Import the uploaded ECM export through ``book.activity.import_activity``, as ``openbook activity import``."""
+    access_to(agreement)  # another organisation's agreement is a 404 before the file is read
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return _imports_page(agreement, form, 400)
+    path, name = _kept(form)
+    try:
+        if path.stat().st_size > SYNC_LIMIT_BYTES:
+            form.file.errors = [(f"{name} is larger than {SYNC_LIMIT_BYTES // 1_000_000} MB: import it with "
+                                 "openbook activity import until uploads run as background jobs")]  # fmt: skip
+            return _imports_page(agreement, form, 413)
+        envelope = envelope_of(form, effective=form.effective.data,
+                               reason=form.reason.data or f"visits imported from {name}")  # fmt: skip
+        summary = book_of().activity.import_activity(envelope, agreement, path, file_name=name)
+    except (InvalidInput, RuleBroken, Conflict) as error:
+        form.form_errors.append(error.problems[0])
+        return _imports_page(agreement, form, status_of(error), problems=error.problems[1:])
+    finally:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()
+    flash(summary.message)
+    return redirect(url_for("accountant.imports", agreement=agreement))
