@@ -14,11 +14,16 @@ import csv
 import html
 import io
 import re
+from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+from demo.visits import visit_rows
+from domain.activity.visits import COLUMNS
 from domain.envelope import Actor
 from domain.money import format_gbp, pounds_from_pence
 from ledger.authorisation import access_for
+from ledger.jobs.worker import Worker
 from ledger.queries import activity as activity_views
 from ledger.queries import incentives as incentive_views
 from tests.web.support import post_form
@@ -112,6 +117,85 @@ def test_the_imports_and_a_visit_show_what_the_queries_return(client_as, demo_bo
 def test_arrears_of_a_year_without_a_review_say_so(client_as):
     response = client_as("accountant").get(f"/accountant/activity/{WIRRAL}/arrears/2019-20")
     assert response.status_code == 404 and "is not registered" in _text(response)
+
+
+def _visits_file(book, rows: int, *, bad_provider: bool = False) -> bytes:
+    """A small ECM export of invented Wirral visits for April 2020 (``demo.visits``), one row naming no provider."""
+    found = book.records.agreement(WIRRAL)
+    made = list(visit_rows(found, rows, date(2020, 4, 1), date(2020, 4, 30), seed=7, id_prefix="WEB"))
+    if bad_provider:
+        made[1][1] = "acme-care"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows([list(COLUMNS), *made])
+    return out.getvalue().encode()
+
+
+def _upload_visits(client, content: bytes, name: str, key: str | None = None):
+    path = f"/accountant/activity/{WIRRAL}/imports"
+    key = key or _key(client.get(path).get_data(as_text=True))
+    data = {"idempotency_key": key, "file": (io.BytesIO(content), name)}
+    return post_form(client, path, data, form_page=path), key
+
+
+def test_an_uploaded_ecm_export_is_imported_by_a_background_job_with_a_progress_page(client_as, demo_book, app):
+    client = client_as("accountant")
+    head = demo_book.projections.head()
+    content = _visits_file(demo_book, 40)
+    response, key = _upload_visits(client, content, "ecm-april-2020.csv")
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    job_page = response.headers["Location"]
+    queued = _text(client.get(job_page))
+    assert '<meta http-equiv="refresh" content="2">' in queued and '<progress id="job-progress" max="100" value="0">' in queued
+    assert demo_book.projections.head() == head  # queued, not yet run
+    uploads = Path(app.config["OPENBOOK_INSTANCE"]) / "uploads"
+    assert [p.name for p in uploads.glob("*/*")] == ["ecm-april-2020.csv"]
+
+    ran = Worker(demo_book, beat=0.01).run_once()
+    assert ran.state == "done" and ran.result["visits"] == 40
+    done = _text(client.get(job_page))
+    assert 'http-equiv="refresh"' not in done and 'value="100"' in done
+    assert f'data-figure="visits">{40:,}' in done and ran.result["message"] in done
+    assert f'data-figure="spend">{format_gbp(Decimal(ran.result["spend"]))}' in done
+    assert demo_book.projections.head() > head
+    recorded = activity_views.imports(demo_book.read_engine, _access(demo_book))
+    assert recorded[-1]["file_name"] == "ecm-april-2020.csv" and recorded[-1]["visits"] == 40
+    assert list(uploads.glob("*/*")) == []  # the job removed the upload when it ended
+    imports = _text(client.get(f"/accountant/activity/{WIRRAL}/imports"))
+    assert ["ecm-april-2020.csv", "done"] == [c for c in _table(imports, "uploads")[0]][2:4]
+
+    after = demo_book.projections.head()
+    again, _ = _upload_visits(client, content, "ecm-april-2020.csv", key)  # the form sent twice
+    assert again.status_code == 302
+    second = Worker(demo_book, beat=0.01).run_once()
+    assert second.state == "done" and second.result["recorded"] is False
+    assert "already imported" in _text(client.get(again.headers["Location"]))
+    assert demo_book.projections.head() == after  # recorded once
+
+
+def test_an_upload_with_a_bad_row_fails_its_job_with_the_rows_problems_and_records_nothing(client_as, demo_book):
+    client = client_as("accountant")
+    head = demo_book.projections.head()
+    response, _ = _upload_visits(client, _visits_file(demo_book, 5, bad_provider=True), "bad.csv")
+    failed = Worker(demo_book, beat=0.01).run_once()
+    assert failed.state == "failed"
+    page = _text(client.get(response.headers["Location"]))
+    assert "bad.csv: 1 problem(s); nothing was recorded" in page
+    assert re.search(r'<ul class="error" id="problems">\s*<li>row 3, column provider:', page)
+    assert 'http-equiv="refresh"' not in page
+    assert demo_book.projections.head() == head
+    ccg = client_as("ccg-accountant")  # a commissioner of the agreement, but the job is the council's
+    assert ccg.get(response.headers["Location"]).status_code == 404
+    assert client_as("herefordshire-accountant").get(response.headers["Location"]).status_code == 404
+
+
+def test_an_upload_without_a_file_is_refused_beside_the_field(client_as, demo_book):
+    client = client_as("accountant")
+    path = f"/accountant/activity/{WIRRAL}/imports"
+    response = post_form(client, path, {"idempotency_key": _key(client.get(path).get_data(as_text=True))},
+                         form_page=path)  # fmt: skip
+    assert response.status_code == 400
+    assert re.search(r'<p class="field-error" id="file-error-1">choose a file', _text(response))
+    assert demo_book.jobs.list_for(COUNCIL, state="queued") == []
 
 
 # -- incentives ----------------------------------------------------------------------------------
@@ -282,6 +366,7 @@ PAGES = [
     f"{KPIS}/history/premier-care/2019-20",
     f"/accountant/incentives/{WIRRAL}",
     f"/accountant/incentives/{WIRRAL}/2019-20",
+    f"/accountant/activity/{WIRRAL}/jobs/00000000-0000-0000-0000-000000000000",
 ]
 
 

@@ -7,9 +7,12 @@ through the same queries (``ledger.queries.activity``: ``totals``,
 it did not exist). Totals come by month (with ``reports.charts.activity_chart``),
 zone, service and provider, for a period and provider if asked.
 
-Uploading the whole ECM export records through ``book.activity.import_activity``,
-the use case ``openbook activity import`` calls: the file is checked in full,
-and one problem records nothing (the problems are listed by row and column).
+Uploading the whole ECM export queues a background job (``ledger.jobs``, run by
+``openbook worker`` or the worker thread of ``openbook serve``) that records
+through ``book.activity.import_activity``, the use case ``openbook activity
+import`` calls: the file is checked in full, and one problem records nothing.
+The job's page shows its progress, refreshing itself, then the summary or the
+problems by row and column.
 Arrears are calculated on the rate review's page; here they are only read.
 """
 
@@ -18,9 +21,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, redirect, render_template, request, url_for
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import DateField, StringField
@@ -29,23 +31,19 @@ from wtforms.validators import Length, Optional
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.money import pounds_from_pence
 from domain.organisations.user import Role
+from ledger.jobs import activity_import as import_kind
 from ledger.queries import activity as views
 from reports.charts import activity_chart
 from web import navigation, scope
-from web.access import allow
+from web.access import allow, current_actor
 from web.accountant import bp
 from web.accountant.returns import access_to
 from web.errors import status_of
-from web.forms import LedgerForm, envelope_of
+from web.forms import LedgerForm
 from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Activity", "accountant.activity_index", Role.ACCOUNTANT))
-
-#: Until uploads run as background jobs, the largest file imported within the request (a larger one: the CLI).
-SYNC_LIMIT_BYTES = 5_000_000
-UPLOAD_NOTE = (f"Files up to {SYNC_LIMIT_BYTES // 1_000_000} MB are imported while you wait; "
-               "import a larger one with openbook activity import.")  # fmt: skip
 
 #: The breakdowns shown on the totals page, each a table (the CLI's ``--by``).
 DIMENSIONS = (("month", "Month"), ("zone", "Zone"), ("service", "Service"), ("provider", "Provider"))
@@ -69,6 +67,13 @@ IMPORT_COLUMNS = [
     Column("last_date", "Last visit", "date"),
     Column("spend", "Spend of its visits", "money"),
     Column("unpriced_visits", "Unpriced visits", "number"),
+]
+JOB_COLUMNS = [
+    Column("created_at", "Uploaded at", "date"),
+    Column("user", "By"),
+    Column("file_name", "File"),
+    Column("state", "State"),
+    Column("progress", "Progress"),
 ]
 ARREARS_COLUMNS = [
     Column("provider", "Provider"),
@@ -189,12 +194,12 @@ class UploadForm(LedgerForm):
     reason = StringField("Reason", validators=[Optional(), Length(max=500)])
 
 
-def _imports_page(agreement: str, form: UploadForm | None = None, status: int = 200,
-                  problems: list[str] | None = None) -> tuple[str, int]:  # fmt: skip
+def _imports_page(agreement: str, form: UploadForm | None = None, status: int = 200) -> tuple[str, int]:
     shown = table("imports", f"Files imported under {agreement}, in the order recorded", IMPORT_COLUMNS,
                   import_rows(agreement))  # fmt: skip
-    page = render_template("accountant/activity/imports.html", agreement=agreement, imports=shown,
-                           form=form or UploadForm(), problems=problems, upload_note=UPLOAD_NOTE)  # fmt: skip
+    uploads = table("uploads", "Uploads imported in the background, newest first", JOB_COLUMNS, _jobs(agreement))
+    page = render_template("accountant/activity/imports.html", agreement=agreement, imports=shown, uploads=uploads,
+                           form=form or UploadForm())  # fmt: skip
     return page, status
 
 
@@ -204,38 +209,70 @@ def imports(agreement: str) -> tuple[str, int]:
     return _imports_page(agreement)
 
 
-def _kept(form: UploadForm) -> tuple[Path, str]:
-    """The upload saved under the instance folder's uploads/, in a folder of a random name; its path and name."""
-    name = Path(form.file.data.filename or "").name or "upload.csv"
-    folder = Path(current_app.config["OPENBOOK_INSTANCE"]) / "uploads" / uuid4().hex
-    folder.mkdir(parents=True, mode=0o700)
-    path = folder / name
-    form.file.data.save(path)
-    return path, name
-
-
 @bp.post("/activity/<agreement>/imports")
 @allow(Role.ACCOUNTANT)
 def upload_activity(agreement: str) -> Any:
-    """Import the uploaded ECM export through ``book.activity.import_activity``, as ``openbook activity import``."""
+    """Queue the uploaded ECM export's import as a background job, as ``openbook activity import --background``.
+
+    The file waits in the instance folder's uploads/ (``keep_upload``: a folder
+    of a random name) until the job that imports it ends; the job runs
+    ``book.activity.import_activity`` as the logged-in user. A refusal before
+    queueing (the ledger's ``import_activity`` rule) keeps nothing.
+    """
     access_to(agreement)  # another organisation's agreement is a 404 before the file is read
     form = UploadForm()
     if not form.validate_on_submit():
         return _imports_page(agreement, form, 400)
-    path, name = _kept(form)
+    name = Path(form.file.data.filename or "").name or "upload.csv"
+    uploads = Path(current_app.config["OPENBOOK_INSTANCE"]) / "uploads"
+    kept = import_kind.keep_upload(form.file.data.stream, name, uploads)
+    arguments = import_kind.arguments(agreement, kept, name, reason=form.reason.data or None,
+                                     effective=form.effective.data, uploaded=True)  # fmt: skip
     try:
-        if path.stat().st_size > SYNC_LIMIT_BYTES:
-            form.file.errors = [(f"{name} is larger than {SYNC_LIMIT_BYTES // 1_000_000} MB: import it with "
-                                 "openbook activity import until uploads run as background jobs")]  # fmt: skip
-            return _imports_page(agreement, form, 413)
-        envelope = envelope_of(form, effective=form.effective.data,
-                               reason=form.reason.data or f"visits imported from {name}")  # fmt: skip
-        summary = book_of().activity.import_activity(envelope, agreement, path, file_name=name)
+        job_id = book_of().jobs.enqueue(import_kind.NAME, current_actor(), arguments)
     except (InvalidInput, RuleBroken, Conflict) as error:
-        form.form_errors.append(error.problems[0])
-        return _imports_page(agreement, form, status_of(error), problems=error.problems[1:])
-    finally:
-        path.unlink(missing_ok=True)
-        path.parent.rmdir()
-    flash(summary.message)
-    return redirect(url_for("accountant.imports", agreement=agreement))
+        _remove(kept)
+        form.form_errors.append(str(error))
+        return _imports_page(agreement, form, status_of(error))
+    except BaseException:
+        _remove(kept)
+        raise
+    return redirect(url_for("accountant.import_job", agreement=agreement, job=job_id))
+
+
+def _jobs(agreement: str) -> list[dict[str, Any]]:
+    """The import jobs into ``agreement`` the user may see (their organisation's: the ledger's rule)."""
+    return [
+        {"job": job.id, "created_at": job.created_at, "user": job.actor.user, "file_name": job.arguments["file_name"],
+         "state": job.state, "progress": f"{job.message}, {job.percent}%"}
+        for job in book_of().jobs.list_for(current_actor())
+        if job.kind == import_kind.NAME and job.arguments.get("agreement") == agreement
+    ]  # fmt: skip
+
+
+def _remove(kept: Path) -> None:
+    kept.unlink(missing_ok=True)
+    kept.parent.rmdir()
+
+
+@bp.get("/activity/<agreement>/jobs/<job>")
+@allow(Role.ACCOUNTANT)
+def import_job(agreement: str, job: str) -> str:
+    """An upload's job: a progress bar that refreshes itself until it ends, then the summary or the rows' problems.
+
+    Another organisation's job is not found (``book.jobs.get``, the ledger's
+    rule), and so is a job that is not an import into this agreement.
+    """
+    access_to(agreement)
+    found = book_of().jobs.get(current_actor(), job)
+    if found.kind != import_kind.NAME or found.arguments.get("agreement") != agreement:
+        raise NotFound(f"job {job} not found")
+    summary = found.result or {}
+    hours = {dimension: summary.get(f"hours_by_{dimension}") or {} for dimension in ("provider", "zone", "service")}
+    return render_template("accountant/activity/job.html", agreement=agreement, job=found, summary=summary,
+                           hours=hours, spend=_pounds(summary.get("spend")))  # fmt: skip
+
+
+def _pounds(value: Any) -> Decimal | None:
+    """A figure the job kept as exact JSON text, as Decimal again."""
+    return None if value is None else Decimal(str(value))
