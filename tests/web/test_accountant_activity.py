@@ -278,6 +278,12 @@ def test_the_kpi_dashboard_shows_the_query_for_a_year(client_as, demo_book):
     assert [c[2] for c in summary] == ["all met" if s["all_met"] else "NOT all met" for s in data["summary"]]
 
 
+def test_a_dashboard_period_that_is_not_one_is_shown_beside_the_filter(client_as):
+    response = client_as("accountant").get(f"{KPIS}?period=2019-13")
+    assert response.status_code == 400
+    assert re.search(r'<p class="field-error" id="show-period-error">[^<]*2019-13', _text(response))
+
+
 def _result(client, value: str, key: str | None = None, **extra: str):
     page = client.get(KPIS).get_data(as_text=True)
     data = {"record-idempotency_key": key or _key(page, "record"), "record-provider": "premier-care",

@@ -29,7 +29,7 @@ from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
 
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
-from domain.money import pounds_from_pence
+from domain.money import format_quantity, pounds_from_pence
 from domain.organisations.user import Role
 from ledger.jobs import activity_import as import_kind
 from ledger.queries import activity as views
@@ -268,7 +268,11 @@ def import_job(agreement: str, job: str) -> str:
     if found.kind != import_kind.NAME or found.arguments.get("agreement") != agreement:
         raise NotFound(f"job {job} not found")
     summary = found.result or {}
-    hours = {dimension: summary.get(f"hours_by_{dimension}") or {} for dimension in ("provider", "zone", "service")}
+    hours = {
+        dimension: {key: format_quantity(Decimal(str(value)), places=2)
+                    for key, value in (summary.get(f"hours_by_{dimension}") or {}).items()}
+        for dimension in ("provider", "zone", "service")
+    }  # fmt: skip
     return render_template("accountant/activity/job.html", agreement=agreement, job=found, summary=summary,
                            hours=hours, spend=_pounds(summary.get("spend")))  # fmt: skip
 

@@ -106,14 +106,15 @@ def _choices(agreement: str, record: ResultForm) -> ResultForm:
 
 
 def _page(agreement: str, period: str | None, *, record: ResultForm | None = None, upload: ImportForm | None = None,
-          status: int = 200, problems: list[str] | None = None) -> tuple[str, int]:  # fmt: skip
+          status: int = 200, problems: list[str] | None = None,
+          filter_error: tuple[str | None, str] | None = None) -> tuple[str, int]:  # fmt: skip
     data = views.kpi_dashboard(book_of().read_engine, access_to(agreement), period)
     summary = [{**s, "state": "all met" if s["all_met"] else "NOT all met"} for s in data["summary"]]
     rows = [{**r, "verdict": _verdict(r["met"])} for r in data["rows"]]
     record = _choices(agreement, record or ResultForm(prefix="record", formdata=None, period=data["period"]))
     page = render_template(
         "accountant/incentives/kpis.html", agreement=agreement, data=data, record=record,
-        upload=upload or ImportForm(prefix="upload", formdata=None), problems=problems,
+        upload=upload or ImportForm(prefix="upload", formdata=None), problems=problems, filter_error=filter_error,
         kpis=table("kpis", "The KPIs in force, with their targets", KPI_COLUMNS, data["kpis"]),
         summary=table("kpi-summary", "Each provider and period: all met, or which missed", SUMMARY_COLUMNS, summary),
         results=table("kpi-results", "Every result against its target", RESULT_COLUMNS, rows),
@@ -124,8 +125,13 @@ def _page(agreement: str, period: str | None, *, record: ResultForm | None = Non
 @bp.get("/kpis/<agreement>")
 @allow(Role.ACCOUNTANT)
 def kpis(agreement: str) -> tuple[str, int]:
-    """The dashboard, for a period if ``?period=`` (a bad period is shown as the ledger words it)."""
-    return _page(agreement, request.args.get("period", "").strip() or None)
+    """The dashboard, for a period if ``?period=`` (one that is not a year or quarter is shown beside the filter)."""
+    period = request.args.get("period", "").strip() or None
+    try:
+        return _page(agreement, period)
+    except InvalidInput as error:
+        page, _ = _page(agreement, None, filter_error=(period, str(error).removeprefix("period: ")))
+        return page, 400
 
 
 @bp.post("/kpis/<agreement>/results")
