@@ -264,6 +264,54 @@ def test_assessing_a_year_not_over_is_refused_at_the_top_and_records_nothing(cli
     assert demo_book.projections.head() == head
 
 
+SCHEME = f"/accountant/incentives/{HEREFORDSHIRE}"
+
+
+def _scheme(client, key: str | None = None, **changes: str):
+    """The scheme form as shown (the last version's terms), with ``changes``, posted."""
+    page = client.get(SCHEME).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="[^"]*/scheme" id="scheme">(.*?)</form>', page, flags=re.S).group(1)
+    data = {name: html.unescape(value) for name, value in re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"',
+                                                                     form)}  # fmt: skip
+    for name, options in re.findall(r'<select[^>]*name="([a-z_]+)"[^>]*>(.*?)</select>', form, flags=re.S):
+        data[name] = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', options).group(1)
+    textarea = re.search(r'<textarea[^>]*name="fixed_baselines"[^>]*>(.*?)</textarea>', form, flags=re.S).group(1)
+    data["fixed_baselines"] = html.unescape(textarea).strip()
+    data.pop("csrf_token", None)
+    data.update(changes)
+    if key:
+        data["idempotency_key"] = key
+    return post_form(client, f"{SCHEME}/scheme", data, form_page=SCHEME), data["idempotency_key"]
+
+
+def test_the_scheme_form_holds_the_last_version_and_a_bad_term_is_shown_beside_its_field(client_as, demo_book):
+    client = client_as("herefordshire-accountant")
+    head = demo_book.projections.head()
+    response, _ = _scheme(client, from_year="2019-20", minimum_reduction="lots", reason="a higher minimum")
+    assert response.status_code == 400
+    assert re.search(r'id="minimum_reduction-error-1">[^<]*lots', _text(response))
+    missing, _ = _scheme(client, from_year="2019-20", payment_per_hour="", reason="no rate")
+    assert missing.status_code == 400
+    assert re.search(r'id="payment_per_hour-error-1">required for a per-hour payment', _text(missing))
+    assert demo_book.projections.head() == head
+
+
+def test_amending_the_scheme_records_a_version_once(client_as, demo_book):
+    client = client_as("herefordshire-accountant")
+    access = _access(demo_book, HEREFORDSHIRE_COUNCIL, HEREFORDSHIRE)
+    response, key = _scheme(client, from_year="2019-20", payment_per_hour="3.00", reason="a higher rate from 2019-20")
+    assert response.status_code == 302
+    head = demo_book.projections.head()
+    again, _ = _scheme(client, key, from_year="2019-20", payment_per_hour="3.00", reason="a higher rate from 2019-20")
+    assert again.status_code == 302 and demo_book.projections.head() == head
+    versions = incentive_views.scheme_sheet(demo_book.read_engine, access)["versions"]
+    assert [(v["from_year"], v["payment_per_hour"]) for v in versions] == [
+        ("2017-18", "2.00"), ("2018-19", "2.00"), ("2019-20", "3.00")]  # fmt: skip
+    page = _text(client.get(SCHEME))
+    assert "Version 3: from 2019-20" in page and "a higher rate from 2019-20" in page
+    assert "£3.00 per hour of reduction beyond the minimum" in _text(client.get(f"{SCHEME}/2019-20"))
+
+
 # -- KPI results ---------------------------------------------------------------------------------
 
 

@@ -18,11 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from wtforms import DateField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from domain.checks import check_financial_year
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
+from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp, format_quantity
 from domain.organisations.user import Role
 from domain.periods import FinancialYear
@@ -62,6 +63,44 @@ RUN_COLUMNS = [
 ]
 
 
+class SchemeForm(LedgerForm):
+    """``openbook incentives scheme set``: the scheme's terms, from a financial year (an amendment needs a reason)."""
+
+    from_year = StringField("From financial year", validators=[Optional(), Length(max=10)])
+    measure = SelectField("Measure", choices=[SelectChoice(m.value, m.value) for m in Measure])
+    baseline = SelectField("Baseline", choices=[SelectChoice(b.value, b.value) for b in BaselineRule])
+    fixed_baselines = TextAreaField("Fixed baselines", validators=[Optional(), Length(max=4000)])
+    minimum_reduction = StringField("Minimum reduction", validators=[DataRequired("give the minimum reduction"),
+                                                                     Length(max=20)])  # fmt: skip
+    payment = SelectField("Payment", choices=[SelectChoice(r.value, r.value) for r in PaymentRule])
+    payment_per_hour = StringField("£ per hour beyond the minimum", validators=[Optional(), Length(max=20)])
+    saving_rate = StringField("Hourly rate for a share of the saving (£)", validators=[Optional(), Length(max=20)])
+    saving_share = StringField("Share of the saving", validators=[Optional(), Length(max=20)])
+    kpi_gate = SelectField("KPI gate", choices=[SelectChoice(g.value, g.value) for g in KpiGate])
+    kpis = StringField("KPIs of a named gate", validators=[Optional(), Length(max=500)])
+    cap = StringField("Cap per provider per year (£)", validators=[Optional(), Length(max=20)])
+    effective = DateField("Effective date", validators=[Optional()])
+    reason = StringField("Reason", validators=[Optional(), Length(max=500)])
+
+
+def _given(field: Any) -> str | None:
+    """A text field's value, or None when left empty (as an option not given on the command line)."""
+    return (field.data or "").strip() or None
+
+
+def fixed_baselines(text: str | None) -> dict[str, str] | None:
+    """PROVIDER=HOURS, one a line (as the CLI's repeated ``--fixed-baseline``); None for none given."""
+    found: dict[str, str] = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        provider, sep, hours = line.partition("=")
+        if not sep:
+            raise InvalidInput(f"fixed_baselines: {line.strip()!r} is not PROVIDER=HOURS, e.g. hfd-provider-a=87452")
+        found[provider.strip()] = hours.strip()
+    return found or None
+
+
 class AssessForm(LedgerForm):
     """``openbook incentives assess --agreement A --year Y``: the envelope's date and reason only."""
 
@@ -95,10 +134,19 @@ def incentives_index() -> str:
     return render_template("accountant/incentives/index.html", agreements=agreements)
 
 
-@bp.get("/incentives/<agreement>")
-@allow(Role.ACCOUNTANT)
-def incentives_of(agreement: str) -> str:
-    """The scheme's versions and each year's assessment (its last run), as ``scheme show`` and ``show`` print."""
+def _scheme_form(sheet: dict[str, Any] | None) -> SchemeForm:
+    """The form, filled in with the terms of the last version (or the defaults for a first scheme)."""
+    if not sheet:
+        return SchemeForm(formdata=None)
+    last = sheet["versions"][-1]
+    filled = {name: last[name] for name in ("measure", "baseline", "minimum_reduction", "payment", "payment_per_hour",
+                                            "saving_rate", "saving_share", "kpi_gate", "cap")}  # fmt: skip
+    filled["fixed_baselines"] = "\n".join(f"{p}={h}" for p, h in last["fixed_baselines"].items())
+    filled["kpis"] = " ".join(last["kpis"])
+    return SchemeForm(formdata=None, **filled)
+
+
+def _scheme_page(agreement: str, form: SchemeForm | None = None, status: int = 200) -> tuple[str, int]:
     access, engine = access_to(agreement), book_of().read_engine
     try:
         sheet = views.scheme_sheet(engine, access)
@@ -111,7 +159,42 @@ def incentives_of(agreement: str) -> str:
         except NotFound:
             found = None
         years.append({"financial_year": year, "assessment": found})
-    return render_template("accountant/incentives/scheme.html", agreement=agreement, sheet=sheet, years=years)
+    page = render_template("accountant/incentives/scheme.html", agreement=agreement, sheet=sheet, years=years,
+                           form=form or _scheme_form(sheet))  # fmt: skip
+    return page, status
+
+
+@bp.get("/incentives/<agreement>")
+@allow(Role.ACCOUNTANT)
+def incentives_of(agreement: str) -> tuple[str, int]:
+    """The scheme's versions and each year's assessment (its last run), as ``scheme show`` and ``show`` print."""
+    return _scheme_page(agreement)
+
+
+@bp.post("/incentives/<agreement>/scheme")
+@allow(Role.ACCOUNTANT)
+def set_incentive_scheme(agreement: str) -> Any:
+    """Define the scheme, or amend it from a year, as ``openbook incentives scheme set``."""
+    access_to(agreement)  # another organisation's agreement is a 404 before the form is read
+    form = SchemeForm()
+    if not form.validate_on_submit():
+        return _scheme_page(agreement, form, 400)
+    try:
+        envelope = envelope_of(form, effective=form.effective.data, reason=form.reason.data)
+        result = book_of().incentives.set_incentive_scheme(
+            envelope, agreement, from_year=_given(form.from_year), measure=form.measure.data,
+            baseline=form.baseline.data, fixed_baselines=fixed_baselines(form.fixed_baselines.data),
+            minimum_reduction=_given(form.minimum_reduction), payment=form.payment.data,
+            payment_per_hour=_given(form.payment_per_hour), saving_rate=_given(form.saving_rate),
+            saving_share=_given(form.saving_share), kpi_gate=form.kpi_gate.data,
+            kpis=(form.kpis.data or "").replace(",", " ").split(), cap=_given(form.cap),
+        )  # fmt: skip
+    except (InvalidInput, RuleBroken, Conflict, NotFound) as error:  # NotFound: a provider not registered
+        status = refused(form, error)
+        return _scheme_page(agreement, form, 422 if isinstance(error, NotFound) else status)
+    flash(f"Recorded: the incentive scheme of {agreement} from {result['from_year']}." if result["recorded"]
+          else f"The incentive scheme of {agreement}: {result['message']}.")  # fmt: skip
+    return redirect(url_for("accountant.incentives_of", agreement=agreement))
 
 
 def _line(line: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
@@ -101,7 +101,7 @@ def _choices(agreement: str, record: ResultForm) -> ResultForm:
     """The providers ever awarded under ``agreement`` and its KPIs, for the form's lists."""
     terms = agreement_terms(book_of().read_engine, agreement)
     record.provider.choices = sorted({award.provider for award in terms.awards})
-    record.kpi.choices = [(kpi.code, f"{kpi.name} ({kpi.code})") for kpi in {k.code: k for _, k in terms.kpis}.values()]
+    record.kpi.choices = [SelectChoice(kpi.code, f"{kpi.name} ({kpi.code})") for kpi in {k.code: k for _, k in terms.kpis}.values()]
     return record
 
 
