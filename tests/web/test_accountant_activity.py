@@ -145,7 +145,8 @@ def test_an_uploaded_ecm_export_is_imported_by_a_background_job_with_a_progress_
     assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
     job_page = response.headers["Location"]
     queued = _text(client.get(job_page))
-    assert '<meta http-equiv="refresh" content="2">' in queued and '<progress id="job-progress" max="100" value="0">' in queued
+    assert '<meta http-equiv="refresh" content="2">' in queued
+    assert '<progress id="job-progress" max="100" value="0">' in queued
     assert demo_book.projections.head() == head  # queued, not yet run
     uploads = Path(app.config["OPENBOOK_INSTANCE"]) / "uploads"
     assert [p.name for p in uploads.glob("*/*")] == ["ecm-april-2020.csv"]
@@ -164,11 +165,13 @@ def test_an_uploaded_ecm_export_is_imported_by_a_background_job_with_a_progress_
     assert ["ecm-april-2020.csv", "done"] == [c for c in _table(imports, "uploads")[0]][2:4]
 
     after = demo_book.projections.head()
-    again, _ = _upload_visits(client, content, "ecm-april-2020.csv", key)  # the form sent twice
-    assert again.status_code == 302
+    again, _ = _upload_visits(client, content, "ecm-april-2020.csv", key)  # the form sent twice: its first job
+    assert again.status_code == 302 and again.headers["Location"] == job_page
+    assert Worker(demo_book, beat=0.01).run_once() is None and list(uploads.glob("*/*")) == []
+    other, _ = _upload_visits(client, content, "the-same-file.csv")  # the same file in a new form
     second = Worker(demo_book, beat=0.01).run_once()
     assert second.state == "done" and second.result["recorded"] is False
-    assert "already imported" in _text(client.get(again.headers["Location"]))
+    assert "already imported" in _text(client.get(other.headers["Location"]))
     assert demo_book.projections.head() == after  # recorded once
 
 

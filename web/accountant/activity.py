@@ -3,7 +3,7 @@
 The pages show what ``openbook activity totals|imports|arrears --last`` print,
 through the same queries (``ledger.queries.activity``: ``totals``,
 ``imports``, ``visit``, ``arrears``) with the reader's access from the ledger
-(``web.returns.access_to``: another organisation's agreement is a 404 as if
+(``web.accountant.returns.access_to``: another organisation's agreement is a 404 as if
 it did not exist). Totals come by month (with ``reports.charts.activity_chart``),
 zone, service and provider, for a period and provider if asked.
 
@@ -114,8 +114,6 @@ def activity_totals(agreement: str) -> Any:
     except InvalidInput as error:  # a period that is not a year, quarter or month: shown beside the filter
         return render_template("accountant/activity/totals.html", agreement=agreement, chosen=chosen,
                                filter_error=str(error).removeprefix("period: "), tables=[], chart=None), 400
-    except NotFound:  # a provider with no visits under the agreement: nothing to total
-        found = {key: [] for key, _ in DIMENSIONS}
     tables = [
         table(f"by-{key}", f"Visits, hours and spend by {heading.lower()}", [Column(key, heading), *FIGURE_COLUMNS],
               found[key])
@@ -217,17 +215,25 @@ def upload_activity(agreement: str) -> Any:
     The file waits in the instance folder's uploads/ (``keep_upload``: a folder
     of a random name) until the job that imports it ends; the job runs
     ``book.activity.import_activity`` as the logged-in user. A refusal before
-    queueing (the ledger's ``import_activity`` rule) keeps nothing.
+    queueing (the ledger's ``import_activity`` rule) keeps nothing. The form's
+    idempotency key goes with the job's arguments, so the form sent twice
+    shows the first job rather than queueing another (the import itself
+    records a file once whatever: its id is the file's digest).
     """
     access_to(agreement)  # another organisation's agreement is a 404 before the file is read
     form = UploadForm()
     if not form.validate_on_submit():
         return _imports_page(agreement, form, 400)
+    key = f"web-{form.idempotency_key.data}"
+    earlier = next((job for job in _jobs(agreement) if job["key"] == key), None)
+    if earlier is not None:  # the form sent again (a double click, a reload): its job, not a second one
+        return redirect(url_for("accountant.import_job", agreement=agreement, job=earlier["job"]))
     name = Path(form.file.data.filename or "").name or "upload.csv"
     uploads = Path(current_app.config["OPENBOOK_INSTANCE"]) / "uploads"
     kept = import_kind.keep_upload(form.file.data.stream, name, uploads)
-    arguments = import_kind.arguments(agreement, kept, name, reason=form.reason.data or None,
-                                     effective=form.effective.data, uploaded=True)  # fmt: skip
+    arguments = {**import_kind.arguments(agreement, kept, name, reason=form.reason.data or None,
+                                         effective=form.effective.data, uploaded=True),
+                 "idempotency_key": key}  # fmt: skip
     try:
         job_id = book_of().jobs.enqueue(import_kind.NAME, current_actor(), arguments)
     except (InvalidInput, RuleBroken, Conflict) as error:
@@ -244,7 +250,7 @@ def _jobs(agreement: str) -> list[dict[str, Any]]:
     """The import jobs into ``agreement`` the user may see (their organisation's: the ledger's rule)."""
     return [
         {"job": job.id, "created_at": job.created_at, "user": job.actor.user, "file_name": job.arguments["file_name"],
-         "state": job.state, "progress": f"{job.message}, {job.percent}%"}
+         "state": job.state, "progress": f"{job.message}, {job.percent}%", "key": job.arguments.get("idempotency_key")}
         for job in book_of().jobs.list_for(current_actor())
         if job.kind == import_kind.NAME and job.arguments.get("agreement") == agreement
     ]  # fmt: skip

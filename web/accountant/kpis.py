@@ -101,7 +101,8 @@ def _choices(agreement: str, record: ResultForm) -> ResultForm:
     """The providers ever awarded under ``agreement`` and its KPIs, for the form's lists."""
     terms = agreement_terms(book_of().read_engine, agreement)
     record.provider.choices = sorted({award.provider for award in terms.awards})
-    record.kpi.choices = [SelectChoice(kpi.code, f"{kpi.name} ({kpi.code})") for kpi in {k.code: k for _, k in terms.kpis}.values()]
+    latest = {kpi.code: kpi for _, kpi in terms.kpis}  # each code once, as last defined
+    record.kpi.choices = [SelectChoice(kpi.code, f"{kpi.name} ({kpi.code})") for kpi in latest.values()]
     return record
 
 
