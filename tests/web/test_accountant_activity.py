@@ -438,7 +438,16 @@ def test_another_commissioners_accountant_gets_404_on_wirrals_pages_and_posts(cl
     assessed = post_form(client, f"/accountant/incentives/{WIRRAL}/2019-20/assess",
                          {"idempotency_key": "a1b2c3d4-0001"}, form_page="/accountant/activity")  # fmt: skip
     assert assessed.status_code == 404
+    scheme = post_form(client, f"/accountant/incentives/{WIRRAL}/scheme",
+                       {"idempotency_key": "a1b2c3d4-0002", "minimum_reduction": "0.1"},
+                       form_page="/accountant/activity")  # fmt: skip
+    assert scheme.status_code == 404
+    upload = post_form(client, f"/accountant/activity/{WIRRAL}/imports",
+                       {"idempotency_key": "a1b2c3d4-0003", "file": (io.BytesIO(b"visit_id\n"), "x.csv")},
+                       form_page="/accountant/activity")  # fmt: skip
+    assert upload.status_code == 404
     assert demo_book.projections.head() == head
+    assert demo_book.jobs.list_for(HEREFORDSHIRE_COUNCIL) == []
     own = _text(client.get("/accountant/activity"))
     assert HEREFORDSHIRE in own and WIRRAL not in own
 
