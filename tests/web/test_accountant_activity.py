@@ -117,6 +117,7 @@ def test_the_imports_and_a_visit_show_what_the_queries_return(client_as, demo_bo
 def test_arrears_of_a_year_without_a_review_say_so(client_as):
     response = client_as("accountant").get(f"/accountant/activity/{WIRRAL}/arrears/2019-20")
     assert response.status_code == 404 and "is not registered" in _text(response)
+    assert f'href="/accountant/rates/{WIRRAL}/reviews/2019-20">the rate review\'s page</a>' in _text(response)
 
 
 def _visits_file(book, rows: int, *, bad_provider: bool = False) -> bytes:

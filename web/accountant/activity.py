@@ -13,7 +13,7 @@ through ``book.activity.import_activity``, the use case ``openbook activity
 import`` calls: the file is checked in full, and one problem records nothing.
 The job's page shows its progress, refreshing itself, then the summary or the
 problems by row and column.
-Arrears are calculated on the rate review's page; here they are only read.
+Arrears are calculated on the rate review's page (``web/accountant/reviews.py``); here they are only read.
 """
 
 from __future__ import annotations
