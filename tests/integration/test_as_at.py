@@ -406,6 +406,12 @@ NOT_AS_AT = {
     "init": "creates the tables",
     "demo": "records the demo",
     "serve": "the web server",
+    "worker": "runs queued background jobs",
+    "jobs list": "background jobs are operational state beside the history, not in it",
+    "jobs show": "background jobs are operational state beside the history, not in it",
+    "users invite": "makes a first-login link (credentials are never events)",
+    "users set-password": "sets a password (credentials are never events)",
+    "users security-log": "the security log is kept apart from the history",
 }
 
 #: Every view that takes --as-at, with arguments that name something in the demo.
