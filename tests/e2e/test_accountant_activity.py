@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from demo.partnerships import give_demo_passwords, load_demo
 from demo.visits import visit_rows, write_visits
 from ledger.bootstrap import open_openbook
 from ledger.jobs.worker import start_worker_thread
-from ledger.persistence.database import Database
 from ledger.settings import Settings
 from tests.e2e.accessibility import serious
 from tests.e2e.conftest import log_in, screenshot
+from tests.support import demo_copy
 from web.app import create_app
 
 WIRRAL = "wirral-homecare"
@@ -27,12 +26,11 @@ IMPORTS = f"/accountant/activity/{WIRRAL}/imports"
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    """The web app on a demo ledger with a worker thread beside it, as ``openbook serve`` runs them; and the ledger."""
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The web app on a copy of the demo with a worker thread beside it, as ``openbook serve`` runs them; and the
+    ledger."""
     folder = tmp_path_factory.mktemp("e2e-activity")
-    book = open_openbook(Database.from_url(f"sqlite:///{folder}/e2e.sqlite"))
-    load_demo(book)
-    give_demo_passwords(book)
+    book = open_openbook(demo_copy(request, "sqlite", folder))
     app = create_app({"OPENBOOK": book, "SETTINGS": Settings(secret_key="e" * 64, instance_path=f"{folder}/instance")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
