@@ -13,11 +13,10 @@ is ``book.incentives.assess_incentives``, as ``openbook incentives assess``.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -26,7 +25,6 @@ from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp, format_quantity
 from domain.organisations.user import Role
-from domain.periods import FinancialYear
 from ledger.queries import incentives as views
 from ledger.queries.agreements import agreement_terms
 from web import navigation, scope
@@ -35,6 +33,8 @@ from web.accountant import bp
 from web.accountant.money_forms import refused
 from web.accountant.returns import access_to
 from web.forms import LedgerForm, envelope_of
+from web.params import MAX_NUMBER, int_arg
+from web.periods import term_years
 from web.services import book_of
 from web.tables import Column, table
 
@@ -119,12 +119,7 @@ def shown_hours(value: Decimal | None) -> Decimal | None:
 def years_of(agreement: str) -> list[str]:
     """The financial years of the agreement's term (with extensions) that have started, newest first."""
     terms = agreement_terms(book_of().read_engine, agreement)
-    end = min(max([terms.original_term_end, *(new_end for _, new_end in terms.extensions)]), date.today())
-    year, years = FinancialYear(terms.term_start.year - (terms.term_start.month < 4)), []
-    while year.start <= end:
-        years.append(str(year))
-        year = year.next()
-    return years[::-1]
+    return term_years(terms.term_start, max([terms.original_term_end, *(end for _, end in terms.extensions)]))
 
 
 @bp.get("/incentives")
@@ -218,7 +213,7 @@ def _year_page(agreement: str, financial_year: str, form: AssessForm | None = No
         terms = views.scheme_sheet(engine, access, year)["terms"]
     except NotFound:
         terms = None
-    run = request.args.get("run", type=int)
+    run = int_arg("run", 1, MAX_NUMBER)
     try:
         found = views.incentive_assessment(engine, access, year, run)
     except NotFound as error:

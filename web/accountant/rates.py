@@ -29,9 +29,10 @@ from ledger.queries import rates as queries
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.agreements import RATE_COLUMNS, commissioned, on_date, rate_rows
+from web.accountant.agreements import RATE_COLUMNS, commissioned, rate_rows
 from web.accountant.refusals import REFUSALS, show_refusal
 from web.forms import LedgerForm, envelope_of
+from web.params import on_date
 from web.services import book_of
 from web.tables import Column, table
 

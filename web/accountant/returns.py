@@ -37,6 +37,7 @@ from web.access import allow
 from web.accountant import bp
 from web.errors import status_of
 from web.forms import LedgerForm, envelope_of
+from web.params import MAX_NUMBER, int_arg
 from web.services import book_of
 from web.tables import Column, table
 
@@ -209,7 +210,7 @@ def render_return(
 ) -> tuple[str, int]:
     engine = book_of().read_engine
     access = access_to(agreement)
-    revision = request.args.get("revision", type=int) if request.method == "GET" else None
+    revision = int_arg("revision", 1, MAX_NUMBER) if request.method == "GET" else None
     sheet = views.return_sheet(engine, access, provider, period, revision)
     market = views.market(engine, access, sheet["period"])
     quartiles = market["market"]

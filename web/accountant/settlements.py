@@ -26,6 +26,7 @@ from web.accountant import bp
 from web.accountant.money_forms import RecordForm, SettlementForm, refused
 from web.accountant.pool import my_pools
 from web.forms import envelope_of
+from web.params import MAX_NUMBER
 from web.services import book_of
 from web.tables import Column, table
 
@@ -176,7 +177,7 @@ def _settlement_page(agreement: str, financial_year: str, sequence: int, form: S
     return page, status
 
 
-@bp.get("/settlements/<agreement>/<financial_year>/<int:sequence>")
+@bp.get(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>")
 @allow(Role.ACCOUNTANT)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> Any:
     return _settlement_page(agreement, financial_year, sequence)
@@ -201,7 +202,7 @@ def _change(agreement: str, financial_year: str, sequence: int,
                             sequence=sequence))  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/review")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/review")
 @allow(Role.ACCOUNTANT)
 def review_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Review a draft (someone other than who drafted it), as ``openbook settle review``."""
@@ -210,7 +211,7 @@ def review_settlement(agreement: str, financial_year: str, sequence: int) -> Any
                    "Reviewed")  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/approve")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/approve")
 @allow(Role.ACCOUNTANT)
 def approve_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Approve for the acting accountant's own commissioner, as ``openbook settle approve``."""
@@ -218,7 +219,7 @@ def approve_settlement(agreement: str, financial_year: str, sequence: int) -> An
                    .approve_settlement(envelope, agreement, financial_year, sequence), "Approved")  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/issue")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/issue")
 @allow(Role.ACCOUNTANT)
 def issue_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Issue once every commissioner approved, as ``openbook settle issue``; it never changes after."""
@@ -226,7 +227,7 @@ def issue_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
                    .issue_settlement(envelope, agreement, financial_year, sequence), "Issued")  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/withdraw")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/withdraw")
 @allow(Role.ACCOUNTANT)
 def withdraw_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Withdraw a draft that will not be issued (with a reason), as ``openbook settle withdraw``."""

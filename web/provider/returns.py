@@ -17,7 +17,6 @@ figure with too many places is refused there, not rounded here.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from domain.bounds import TEXT_LENGTH
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.organisations.user import Role
-from domain.periods import DateFormatError, parse_date
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, Volume, lines_in
 from domain.returns.unit_costs import shown
@@ -40,6 +38,7 @@ from reports.charts import market_chart
 from web import navigation, scope
 from web.access import allow
 from web.forms import LedgerForm, envelope_of
+from web.params import MAX_NUMBER, int_arg, on_date
 from web.provider import bp
 from web.services import book_of
 from web.tables import Column, table
@@ -179,16 +178,6 @@ def _access(agreement: str, provider: str) -> Access:
     return access
 
 
-def _on() -> date:
-    """``?on=`` (the date the page is about), default today; a bad date is a 400 naming the argument."""
-    text = request.args.get("on")
-    if not text:
-        return date.today()
-    try:
-        return parse_date(text)
-    except DateFormatError as error:
-        raise InvalidInput(f"on: {error}") from None
-
 
 def _filed(access: Access, period: str) -> dict[str, Any] | None:
     found = views.list_returns(book_of().read_engine, access, period)
@@ -244,7 +233,7 @@ def _standing(row: dict[str, Any]) -> str:
 def returns() -> str:
     """Each agreement's returns and where they stand, and the quarters whose returns are due or overdue."""
     engine = book_of().read_engine
-    on = _on()
+    on = on_date()
     sections = []
     for index, (agreement, access) in enumerate(scope.my_agreements()):
         provider = only_provider(access)
@@ -400,7 +389,7 @@ def return_sheet(agreement: str, provider: str, period: str) -> str:
     """One return: each line per contact hour beside the anonymised market, the rate paid and the gap, queries."""
     access = _access(agreement, provider)
     engine = book_of().read_engine
-    revision = request.args.get("revision", type=int)
+    revision = int_arg("revision", 1, MAX_NUMBER)
     sheet = views.return_sheet(engine, access, provider, period, revision)
     view = views.market(engine, access, period)
     market = view.get("market")

@@ -1,0 +1,101 @@
+"""A page's inputs - query arguments, URL numbers, uploaded names - are refused with a 400 naming them, never a 500.
+
+Each case is one a review found answering 500 (or worse, redirecting off the
+site): a date outside the ledger's range, a number too large for the
+database, an argument that changed the URL a redirect was built from.
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import IntegerConverter
+
+from domain.bounds import EARLIEST_DATE, LATEST_DATE
+from web.params import MAX_NUMBER
+
+WIRRAL = "wirral-homecare"
+PREMIER_RETURN = f"/provider/returns/{WIRRAL}/premier-care/2019-20-Q1"
+ACCOUNTANT_RETURN = f"/accountant/returns/{WIRRAL}/premier-care/2019-20-Q1"
+
+# -- ?on= --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("on", ["0001-01-01", "9999-12-31", "1990-03-31", "2099-04-01"])
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [("provider", "/provider/returns"), ("provider", "/provider/"),
+     ("accountant", f"/accountant/agreements/{WIRRAL}"), ("admin", f"/admin/agreements/{WIRRAL}")],
+)  # fmt: skip
+def test_a_date_outside_the_ledgers_dates_is_a_400_naming_the_argument(client_as, role, path, on):
+    response = client_as(role).get(f"{path}?on={on}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert f"on: {on} is outside the dates the ledger records" in page
+    assert EARLIEST_DATE.isoformat() in page and LATEST_DATE.isoformat() in page
+
+
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [("provider", "/provider/returns"), ("provider", "/provider/"),
+     ("accountant", f"/accountant/agreements/{WIRRAL}"), ("admin", f"/admin/agreements/{WIRRAL}")],
+)  # fmt: skip
+def test_the_ledgers_first_and_last_dates_and_a_uk_date_are_answered(client_as, role, path):
+    client = client_as(role)
+    for on in (EARLIEST_DATE.isoformat(), LATEST_DATE.isoformat(), "01/06/2019"):
+        assert client.get(f"{path}?on={on}").status_code == 200, on
+    refused = client.get(f"{path}?on=2019-02-30")
+    assert refused.status_code == 400 and "on: " in refused.get_data(as_text=True)
+
+
+# -- whole numbers in the query -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["x", "-1", "0", "1.5", "99999999999999999999999", "١"])
+@pytest.mark.parametrize(
+    ("role", "path", "name"),
+    [("provider", PREMIER_RETURN, "revision"), ("accountant", ACCOUNTANT_RETURN, "revision"),
+     ("provider", f"/provider/incentives/{WIRRAL}/2019-20", "run"),
+     ("accountant", f"/accountant/incentives/{WIRRAL}/2019-20", "run")],
+)  # fmt: skip
+def test_a_number_that_is_not_one_is_refused_not_ignored(client_as, role, path, name, value):
+    response = client_as(role).get(f"{path}?{name}={value}")
+    assert response.status_code == 400
+    assert f"{name}: " in response.get_data(as_text=True)
+
+
+def test_a_revision_that_is_a_number_is_the_one_shown(client_as):
+    client = client_as("provider")
+    assert client.get(f"{PREMIER_RETURN}?revision=1").status_code == 200
+    assert client.get(f"{PREMIER_RETURN}?revision=99").status_code == 404
+
+
+# -- numbers in the URL -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "method", "path"),
+    [("provider", "get", f"/provider/settlements/{WIRRAL}/2019-20/{10**30}"),
+     ("accountant", "get", f"/accountant/settlements/{WIRRAL}/2019-20/{10**30}"),
+     ("accountant", "post", f"/accountant/settlements/{WIRRAL}/2019-20/{10**30}/approve"),
+     ("provider", "get", f"/provider/settlements/{WIRRAL}/2019-20/100001")],
+)  # fmt: skip
+def test_a_sequence_too_large_for_any_settlement_is_not_found(client_as, role, method, path):
+    assert getattr(client_as(role), method)(path).status_code == 404
+
+
+def test_every_number_in_a_url_is_bounded(app):
+    numbers = [(rule.rule, name, converter) for rule in app.url_map.iter_rules()
+               for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)]  # fmt: skip
+    assert numbers and all(converter.max == MAX_NUMBER for _, _, converter in numbers), numbers
+
+
+# -- the provider's one-agreement redirect --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query", ["endpoint=auth.login", "_external=1&_scheme=javascript", "_anchor=x", "agreement=other", "values=1"]
+)
+def test_the_one_agreement_redirect_carries_only_the_pages_own_arguments(client_as, query):
+    response = client_as("provider").get(f"/provider/activity?{query}&period=2019-20-Q1&on=2019-06-01")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/provider/activity/{WIRRAL}?on=2019-06-01&period=2019-20-Q1"
