@@ -7,10 +7,15 @@ database, an argument that changed the URL a redirect was built from.
 
 from __future__ import annotations
 
+import html
+import re
+from decimal import Decimal
+
 import pytest
 from werkzeug.routing import IntegerConverter
 
 from domain.bounds import EARLIEST_DATE, LATEST_DATE
+from reports.charts import activity_chart
 from web.params import MAX_NUMBER
 
 WIRRAL = "wirral-homecare"
@@ -99,3 +104,16 @@ def test_the_one_agreement_redirect_carries_only_the_pages_own_arguments(client_
     response = client_as("provider").get(f"/provider/activity?{query}&period=2019-20-Q1&on=2019-06-01")
     assert response.status_code == 302
     assert response.headers["Location"] == f"/provider/activity/{WIRRAL}?on=2019-06-01&period=2019-20-Q1"
+
+
+# -- text in charts -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["$Cash$ Care", "Care $\\frac{1}{0}$ Ltd", "A $ B", "$"])
+def test_a_name_with_dollar_signs_is_drawn_as_written_not_as_mathematics(name):
+    rows = [{"month": "2019-04", "spend": Decimal("1234.50")}, {"month": "2019-05", "spend": Decimal("99.99")}]
+    svg = activity_chart(rows, title=f"Priced activity of {name}")
+    found = re.findall(r"<text\b[^>]*>(.*?)</text>", svg, re.S)
+    drawn = [html.unescape(re.sub(r"<[^>]+>", "", text)) for text in found]
+    assert f"Priced activity of {name}" in drawn
+    assert "£1,234.50" in drawn and "£99.99" in drawn
