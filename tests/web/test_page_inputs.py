@@ -8,14 +8,20 @@ database, an argument that changed the URL a redirect was built from.
 from __future__ import annotations
 
 import html
+import io
 import re
 from decimal import Decimal
+from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from werkzeug.routing import IntegerConverter
 
 from domain.bounds import EARLIEST_DATE, LATEST_DATE
+from domain.envelope import SYSTEM
+from ledger.files.cost_returns import template_csv
 from reports.charts import activity_chart
+from tests.web.support import post_form
 from web.params import MAX_NUMBER
 
 WIRRAL = "wirral-homecare"
@@ -117,3 +123,54 @@ def test_a_name_with_dollar_signs_is_drawn_as_written_not_as_mathematics(name):
     drawn = [html.unescape(re.sub(r"<[^>]+>", "", text)) for text in found]
     assert f"Priced activity of {name}" in drawn
     assert "£1,234.50" in drawn and "£99.99" in drawn
+
+
+# -- uploaded file names ------------------------------------------------------------------------------
+
+BIDI_NAME = "report\u202evsc.csv"  # shows as "reportcsv.csv" reversed: a name that lies about its type
+
+
+def _key(page: str, name: str) -> str:
+    found = re.search(rf'name="{name}" type="hidden" value="([^"]+)"', page)
+    assert found, f"no {name} on the page"
+    return found.group(1)
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("..", "upload.csv"), ("../../..", "upload.csv"), ("/", "upload.csv"), (BIDI_NAME, "reportvsc.csv"),
+     ("a/b/visits.xlsx", "visits.xlsx"), ("q 1.csv", "q_1.csv")],
+)  # fmt: skip
+def test_an_activity_upload_is_stored_under_its_own_name_and_listed_under_a_clean_one(client_as, demo_book, sent,
+                                                                                       kept):
+    client, path = client_as("accountant"), f"/accountant/activity/{WIRRAL}/imports"
+    key = _key(client.get(path).get_data(as_text=True), "idempotency_key")
+    response = post_form(client, path, {"idempotency_key": key, "file": (io.BytesIO(b"visit_id\n"), sent)},
+                         form_page=path)  # fmt: skip
+    assert response.status_code == 302
+    jobs = demo_book.jobs.list_for(SYSTEM)
+    job = next(j for j in jobs if j.arguments.get("idempotency_key") == f"web-{key}")
+    assert job.arguments["file_name"] == kept
+    assert Path(job.arguments["path"]).name == f"upload{Path(kept).suffix}"
+    listed = client.get(path).get_data(as_text=True)
+    assert kept in listed and "\u202e" not in listed
+
+
+def test_a_kpi_file_and_a_return_file_are_named_without_their_bidi_controls(client_as, demo_book):
+    head = demo_book.projections.head()
+    accountant, kpis = client_as("accountant"), f"/accountant/kpis/{WIRRAL}"
+    content = b"provider,period,kpi,value,evidence\ncarewatch,2019-20-Q1,missed-visits,many,ECM\n"
+    data = {"upload-idempotency_key": _key(accountant.get(kpis).get_data(as_text=True), "upload-idempotency_key"),
+            "upload-file": (io.BytesIO(content), BIDI_NAME)}  # fmt: skip
+    refused = post_form(accountant, f"{kpis}/import", data, form_page=kpis)
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "reportvsc.csv" in page and "\u202e" not in page
+
+    provider, base = client_as("provider"), f"/provider/returns/{WIRRAL}/premier-care/2020-21-Q3"
+    sent = {"idempotency_key": str(uuid4()), "save": "y", "file": (io.BytesIO(template_csv().encode()), BIDI_NAME)}
+    refused = post_form(provider, f"{base}/upload", sent, form_page=f"{base}/file")
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "reportvsc.csv: " in page and "\u202e" not in page
+    assert demo_book.projections.head() == head

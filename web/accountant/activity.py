@@ -42,6 +42,7 @@ from web.errors import status_of
 from web.forms import LedgerForm
 from web.services import book_of
 from web.tables import Column, table
+from web.uploads import upload_name
 
 bp.record_once(lambda state: navigation.add(state.app, "Activity", "accountant.activity_index", Role.ACCOUNTANT))
 
@@ -228,7 +229,7 @@ def upload_activity(agreement: str) -> Any:
     earlier = next((job for job in _jobs(agreement) if job["key"] == key), None)
     if earlier is not None:  # the form sent again (a double click, a reload): its job, not a second one
         return redirect(url_for("accountant.import_job", agreement=agreement, job=earlier["job"]))
-    name = Path(form.file.data.filename or "").name or "upload.csv"
+    name = upload_name(form.file.data, "upload.csv")
     uploads = Path(current_app.config["OPENBOOK_INSTANCE"]) / "uploads"
     kept = import_kind.keep_upload(form.file.data.stream, name, uploads)
     arguments = {**import_kind.arguments(agreement, kept, name, reason=form.reason.data or None,

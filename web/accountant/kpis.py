@@ -31,6 +31,7 @@ from web.errors import status_of
 from web.forms import LedgerForm, envelope_of
 from web.services import book_of
 from web.tables import Column, table
+from web.uploads import upload_name
 
 #: A form's refusal the ledger answers NotFound (a KPI the agreement has not): the form was wrong, not the page.
 FORM_REFUSALS = (InvalidInput, RuleBroken, Conflict, NotFound)
@@ -169,7 +170,8 @@ def import_kpi_results(agreement: str) -> Any:
     content = form.file.data.read()
     try:
         envelope = envelope_of(form, effective=form.effective.data, reason=form.reason.data)
-        result = book_of().incentives.import_kpi_results(envelope, agreement, content, form.file.data.filename)
+        result = book_of().incentives.import_kpi_results(envelope, agreement, content,
+                                                         upload_name(form.file.data, "kpi-results.csv"))
     except (InvalidInput, RuleBroken, Conflict) as error:
         form.form_errors.append(error.problems[0])
         return _page(agreement, None, upload=form, status=status_of(error), problems=error.problems[1:])

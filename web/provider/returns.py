@@ -17,7 +17,6 @@ figure with too many places is refused there, not rounded here.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -42,6 +41,7 @@ from web.params import MAX_NUMBER, int_arg, on_date
 from web.provider import bp
 from web.services import book_of
 from web.tables import Column, table
+from web.uploads import upload_name
 
 bp.record_once(lambda state: navigation.add(state.app, "Returns", "provider.returns", Role.PROVIDER))
 
@@ -338,7 +338,7 @@ def upload_return(agreement: str, provider: str, period: str) -> Any:
     if not upload.validate_on_submit():
         return _file_page(key, form, upload, 400, sheet=sheet)
     content = upload.file.data.read()
-    filename = Path(upload.file.data.filename or "").name
+    filename = upload_name(upload.file.data, "return.xlsx")
     envelope = envelope_of(upload, reason=upload.reason.data)
     returns_of = book_of().returns
     try:
