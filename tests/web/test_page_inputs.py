@@ -16,12 +16,15 @@ from uuid import uuid4
 
 import pytest
 from werkzeug.routing import IntegerConverter
+from wtforms import StringField
 
 from domain.bounds import EARLIEST_DATE, LATEST_DATE
 from domain.envelope import SYSTEM
+from domain.errors import Conflict, InvalidInput, RuleBroken
 from ledger.files.cost_returns import template_csv
 from reports.charts import activity_chart
 from tests.web.support import post_form
+from web.forms import LedgerForm, show_refusal
 from web.params import MAX_NUMBER
 
 WIRRAL = "wirral-homecare"
@@ -174,3 +177,39 @@ def test_a_kpi_file_and_a_return_file_are_named_without_their_bidi_controls(clie
     page = refused.get_data(as_text=True)
     assert "reportvsc.csv: " in page and "\u202e" not in page
     assert demo_book.projections.head() == head
+
+
+# -- one way to show a refusal, one accountant access ---------------------------------------------------
+
+
+class _ChangeForm(LedgerForm):
+    effective = StringField("Applies from")
+    reason = StringField("Reason")
+
+
+def test_a_refusal_goes_beside_the_fields_it_names_and_the_rest_above_the_form(app):
+    invalid = InvalidInput(["effective_date: 2099-04-01 is outside the dates", "reason: needs a reason",
+                            "no field: at all", "idempotency_key: reused", "a whole sentence without a field"])
+    with app.test_request_context("/", method="POST"):
+        form = _ChangeForm(meta={"csrf": False})
+        assert show_refusal(form, invalid, {"effective_date": "effective"}) == 400
+        assert form.effective.errors == ["2099-04-01 is outside the dates"] and form.reason.errors == ["needs a reason"]
+        assert form.form_errors == ["no field: at all", "idempotency_key: reused", "a whole sentence without a field"]
+        assert not form.idempotency_key.errors
+
+        form = _ChangeForm(meta={"csrf": False})
+        assert show_refusal(form, RuleBroken("reason: the agreement requires one"), {}) == 422
+        assert show_refusal(form, Conflict("already recorded on 2019-04-01"), {}) == 409
+        assert form.reason.errors == ["the agreement requires one"]
+        assert form.form_errors == ["already recorded on 2019-04-01"]
+
+
+@pytest.mark.parametrize(("role", "status"), [("accountant", 200), ("ccg-accountant", 200),
+                                               ("herefordshire-accountant", 404), ("provider", 403)])
+def test_every_accountant_page_asks_the_one_accountant_access(client_as, role, status):
+    client = client_as(role)
+    for path in (f"/accountant/agreements/{WIRRAL}", f"/accountant/returns/{WIRRAL}/premier-care/2019-20-Q1",
+                 f"/accountant/pool/{WIRRAL}/2019-20", f"/accountant/payments/{WIRRAL}/2019-20",
+                 f"/accountant/settlements/{WIRRAL}/2019-20", f"/accountant/reconcile/{WIRRAL}/2019-20",
+                 f"/accountant/kpis/{WIRRAL}", f"/accountant/activity/{WIRRAL}/imports"):  # fmt: skip
+        assert client.get(path).status_code == status, path

@@ -30,9 +30,7 @@ from ledger.queries.agreements import agreement_terms
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.money_forms import refused
-from web.accountant.returns import access_to
-from web.forms import LedgerForm, envelope_of
+from web.forms import LedgerForm, envelope_of, show_refusal
 from web.params import MAX_NUMBER, int_arg
 from web.periods import term_years
 from web.services import book_of
@@ -142,7 +140,7 @@ def _scheme_form(sheet: dict[str, Any] | None) -> SchemeForm:
 
 
 def _scheme_page(agreement: str, form: SchemeForm | None = None, status: int = 200) -> tuple[str, int]:
-    access, engine = access_to(agreement), book_of().read_engine
+    access, engine = scope.accountant(agreement), book_of().read_engine
     try:
         sheet = views.scheme_sheet(engine, access)
     except NotFound:  # no scheme registered under the agreement (its access was granted above)
@@ -170,7 +168,7 @@ def incentives_of(agreement: str) -> tuple[str, int]:
 @allow(Role.ACCOUNTANT)
 def set_incentive_scheme(agreement: str) -> Any:
     """Define the scheme, or amend it from a year, as ``openbook incentives scheme set``."""
-    access_to(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = SchemeForm()
     if not form.validate_on_submit():
         return _scheme_page(agreement, form, 400)
@@ -185,7 +183,7 @@ def set_incentive_scheme(agreement: str) -> Any:
             kpis=(form.kpis.data or "").replace(",", " ").split(), cap=_given(form.cap),
         )  # fmt: skip
     except (InvalidInput, RuleBroken, Conflict, NotFound) as error:  # NotFound: a provider not registered
-        status = refused(form, error)
+        status = show_refusal(form, error)
         return _scheme_page(agreement, form, 422 if isinstance(error, NotFound) else status)
     flash(f"Recorded: the incentive scheme of {agreement} from {result['from_year']}." if result["recorded"]
           else f"The incentive scheme of {agreement}: {result['message']}.")  # fmt: skip
@@ -207,7 +205,7 @@ def _line(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _year_page(agreement: str, financial_year: str, form: AssessForm | None = None, status: int = 200) -> Any:
-    access, engine = access_to(agreement), book_of().read_engine
+    access, engine = scope.accountant(agreement), book_of().read_engine
     year = check_financial_year(financial_year)
     try:
         terms = views.scheme_sheet(engine, access, year)["terms"]
@@ -246,7 +244,7 @@ def incentive_year(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def assess_incentives(agreement: str, financial_year: str) -> Any:
     """Assess and record each awarded provider's incentive for the year, as ``openbook incentives assess``."""
-    access_to(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = AssessForm()
     if not form.validate_on_submit():
         return _year_page(agreement, financial_year, form, 400)
@@ -255,7 +253,7 @@ def assess_incentives(agreement: str, financial_year: str) -> Any:
                                reason=form.reason.data or f"incentive assessment of {financial_year}")  # fmt: skip
         result = book_of().incentives.assess_incentives(envelope, agreement, financial_year)
     except (InvalidInput, RuleBroken, Conflict, NotFound) as error:  # NotFound: no scheme to assess by
-        status = refused(form, error)
+        status = show_refusal(form, error)
         return _year_page(agreement, financial_year, form, 422 if isinstance(error, NotFound) else status)
     if result["recorded"]:
         flash(f"Recorded: run {result['run']} of the {result['financial_year']} incentive assessment of {agreement}, "

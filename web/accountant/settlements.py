@@ -17,22 +17,20 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 
-from domain.errors import Conflict, InvalidInput, RuleBroken
 from domain.organisations.user import Role
 from ledger.queries.settlements import list_settlements, settlement, year_end
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.money_forms import RecordForm, SettlementForm, refused
+from web.accountant.money_forms import RecordForm, SettlementForm
 from web.accountant.pool import my_pools
-from web.forms import envelope_of
+from web.forms import REFUSALS, envelope_of, show_refusal
 from web.params import MAX_NUMBER
 from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Settlements", "accountant.settlements", Role.ACCOUNTANT))
 
-REFUSALS = (InvalidInput, RuleBroken, Conflict)
 LIST_COLUMNS = [
     Column("financial_year", "Year"), Column("sequence", "No.", "number"), Column("status", "Status"),
     Column("actual", "Actual spend", "money"), Column("provider_amount_uncapped", "Provider side before cap", "money"),
@@ -43,7 +41,7 @@ LIST_COLUMNS = [
 
 
 def _listed(agreement: str, financial_year: str | None) -> list[dict[str, Any]]:
-    rows = list_settlements(book_of().read_engine, scope.access(agreement), financial_year)
+    rows = list_settlements(book_of().read_engine, scope.accountant(agreement), financial_year)
     return [{**r, "approved": ", ".join(a["commissioner"] for a in r["approved_by"]),
              "stale": "; ".join(s["note"] for s in r["out_of_date"])} for r in rows]  # fmt: skip
 
@@ -83,7 +81,7 @@ def settlements_of_year(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def draft_settlement(agreement: str, financial_year: str) -> Any:
     """Draft the year's settlement, or a re-settlement after an issued one, as ``openbook settle``."""
-    scope.access(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = RecordForm()
     if not form.validate_on_submit():
         return _year_page(agreement, financial_year, form, 400)
@@ -92,7 +90,7 @@ def draft_settlement(agreement: str, financial_year: str) -> Any:
             envelope_of(form, effective=form.effective.data, reason=form.reason.data), agreement, financial_year
         )
     except REFUSALS as error:
-        return _year_page(agreement, financial_year, form, refused(form, error))
+        return _year_page(agreement, financial_year, form, show_refusal(form, error))
     kind = "re-settlement" if result.get("previous") else "settlement"
     flash(result.get("message") or f"Drafted {kind} {result['sequence']} of {agreement} {result['financial_year']}.")
     return redirect(url_for("accountant.settlement_page", agreement=agreement,
@@ -103,7 +101,7 @@ def draft_settlement(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def close_year(agreement: str, financial_year: str) -> Any:
     """Close the year once its settlement is issued, as ``openbook settle close``."""
-    scope.access(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = RecordForm()
     if not form.validate_on_submit():
         return _year_page(agreement, financial_year, form, 400)
@@ -112,7 +110,7 @@ def close_year(agreement: str, financial_year: str) -> Any:
             envelope_of(form, effective=form.effective.data, reason=form.reason.data), agreement, financial_year
         )
     except REFUSALS as error:
-        return _year_page(agreement, financial_year, form, refused(form, error))
+        return _year_page(agreement, financial_year, form, show_refusal(form, error))
     flash(result["message"][:1].upper() + result["message"][1:] + ".")
     return redirect(url_for("accountant.settlements_of_year", agreement=agreement, financial_year=financial_year))
 
@@ -171,7 +169,7 @@ def _tables(v: dict[str, Any]) -> dict[str, Any]:
 
 def _settlement_page(agreement: str, financial_year: str, sequence: int, form: SettlementForm | None = None,
                      status: int = 200):  # fmt: skip
-    view = settlement(book_of().read_engine, scope.access(agreement), agreement, financial_year, sequence)
+    view = settlement(book_of().read_engine, scope.accountant(agreement), agreement, financial_year, sequence)
     page = render_template("accountant/money/settlement.html", v=view, t=_tables(view), form=form or SettlementForm(),
                            open=view["status"] in ("draft", "reviewed", "approved"))  # fmt: skip
     return page, status
@@ -186,14 +184,14 @@ def settlement_page(agreement: str, financial_year: str, sequence: int) -> Any:
 def _change(agreement: str, financial_year: str, sequence: int,
             command: Callable[[Any, SettlementForm], dict[str, Any]], done: str) -> Any:  # fmt: skip
     """Validate ``form``, run ``command(envelope)``; a refusal re-renders the page with it, recording nothing."""
-    scope.access(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = SettlementForm()
     if not form.validate_on_submit():
         return _settlement_page(agreement, financial_year, sequence, form, 400)
     try:
         result = command(envelope_of(form, effective=form.effective.data, reason=form.reason.data), form)
     except REFUSALS as error:
-        return _settlement_page(agreement, financial_year, sequence, form, refused(form, error))
+        return _settlement_page(agreement, financial_year, sequence, form, show_refusal(form, error))
     awaiting = f"; awaiting approval by {', '.join(result['awaiting'])}" if result["awaiting"] and result[
         "status"] != "issued" else ""  # fmt: skip
     flash(f"{done}: settlement {result['sequence']} of {agreement} {result['financial_year']} is now "
