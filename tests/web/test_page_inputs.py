@@ -61,6 +61,16 @@ def test_the_ledgers_first_and_last_dates_and_a_uk_date_are_answered(client_as, 
     assert refused.status_code == 400 and "on: " in refused.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("role", "path"),
+    [("accountant", f"/accountant/payments/{WIRRAL}/runs/0001-01"),
+     ("provider", f"/provider/payments/{WIRRAL}/premier-care/9999-12")],
+)  # fmt: skip
+def test_a_month_outside_the_ledgers_dates_is_a_400_naming_it(client_as, role, path):
+    response = client_as(role).get(path)
+    assert response.status_code == 400 and "is outside the months the ledger records" in response.get_data(as_text=True)
+
+
 # -- whole numbers in the query -----------------------------------------------------------------------
 
 
