@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
@@ -110,3 +110,11 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def csp_refusals(page: object) -> list[str]:
+    """A list that fills with every Content-Security-Policy refusal ``page``'s console reports from now on: an
+    inline style or script the app should not have sent (drawn black, or silently not run, for a user)."""
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)  # type: ignore[attr-defined]
+    return refused
