@@ -100,6 +100,8 @@ def test_a_provider_uploads_the_template_is_told_the_bad_cell_fixes_it_and_submi
     file_field = page.get_by_label("Filled-in cost return template (CSV or XLSX)")
     file_field.set_input_files(upload)
     page.get_by_role("button", name="Upload as draft").click()
+    page.get_by_role("alert").get_by_role("link", name="its problems").click()  # from the top of a long page
+    assert page.evaluate("() => window.scrollY") > 0
     error = page.locator("#file-error-1").inner_text()
     assert error.startswith(f"premier-q1.csv: row {rows['mileage']}, column B (amount): ")
     assert MISTYPED in error
