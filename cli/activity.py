@@ -33,8 +33,10 @@ from domain.activity.visits import COLUMN_HELP, COLUMNS, START_FORMS
 from domain.bounds import MAX_SWEEP_GRACE_HOURS
 from domain.money import format_count, format_gbp
 from ledger.authorisation import access_for
+from ledger.jobs import activity_import as import_job
 from ledger.projections.activity import DIMENSIONS
 from ledger.queries import activity as views
+from ledger.settings import Settings
 
 EXAMPLE_ROW = [
     "V00000001",
@@ -148,14 +150,23 @@ def _summary_lines(d: dict[str, Any]) -> list[str]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--agreement", required=True, help="The agreement's code, e.g. wirral-homecare.")
 @click.option("--name", help="The file's name to record (default: its own name).")
+@click.option("--background", is_flag=True, help="Queue it as a job for `openbook worker` (see `openbook jobs`).")
 @command_options
 @json_option
 @pass_context
 def import_(
-    context: Context, file: Path, agreement: str, name: str | None, effective: Any, reason: str | None,
-    idempotency_key: str | None, as_json: bool,
+    context: Context, file: Path, agreement: str, name: str | None, background: bool, effective: Any,
+    reason: str | None, idempotency_key: str | None, as_json: bool,
 ) -> None:  # fmt: skip
-    """Check a CSV or XLSX file of visits in full and record it; the same file again records nothing."""
+    """Check a CSV or XLSX file of visits in full and record it; the same file again records nothing.
+
+    With ``--background`` a copy of the file is queued as a job, and a worker imports it (``openbook jobs show``).
+    """
+    if background:
+        if idempotency_key:
+            raise click.UsageError("--key: a queued import's key is its job's; give no --key with --background")
+        _queue_import(context, file, agreement, name or file.name, effective, reason, as_json)
+        return
     envelope = recording(context, effective, reason or f"visits imported from {name or file.name}", idempotency_key)
     bars = _Bars()
     try:
@@ -163,6 +174,27 @@ def import_(
     finally:
         bars.close()
     emit(summary.as_json(), as_json, _summary_lines)
+
+
+def _queue_import(
+    context: Context, file: Path, agreement: str, name: str, effective: Any, reason: str | None, as_json: bool
+) -> None:
+    book = context.book
+    actor = context.actor()
+    kept = import_job.keep_upload(file, name, Settings.from_environ().uploads_folder)
+    args = import_job.arguments(agreement, kept, name, reason=reason, effective=effective, uploaded=True)
+    try:
+        job_id = book.jobs.enqueue(import_job.NAME, actor, args)
+    except Exception:
+        _discard(kept)  # refused: nothing queued, so nothing will import the copy
+        raise
+    emit({"job": job_id, "queued": True}, as_json, lambda d: [f"queued job {d['job']}: `openbook jobs show {d['job']}`"])
+
+
+def _discard(kept: Path) -> None:
+    """The copy ``keep_upload`` made, and its folder."""
+    kept.unlink(missing_ok=True)
+    kept.parent.rmdir()
 
 
 @activity.command("totals")

@@ -26,7 +26,9 @@ from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.signing import checkpoint, keys
 from cli.users import users
+from cli.worker import jobs, worker
 from domain.money import format_count
+from ledger.jobs.worker import start_worker_thread
 
 # After a command the CLI says itself when the read models are behind (Context.say_if_behind);
 # the ledger's own warnings about it, printed by logging's last resort, would say it twice.
@@ -68,6 +70,8 @@ cli.add_command(keys)
 cli.add_command(checkpoint)
 cli.add_command(export)
 cli.add_command(verify)
+cli.add_command(worker)
+cli.add_command(jobs)
 
 
 @cli.command()
@@ -116,9 +120,11 @@ def demo(context: Context, as_json: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Run no background jobs here (an `openbook worker` runs them).")
 @pass_context
-def serve(context: Context, host: str, port: int) -> None:
-    """Serve the web app, with a thread keeping the read models up to date (as ``projections follow`` does)."""
+def serve(context: Context, host: str, port: int, no_worker: bool) -> None:
+    """Serve the web app, with a thread keeping the read models up to date (as ``projections follow`` does) and,
+    unless ``--no-worker``, a thread running background jobs (as ``openbook worker`` does)."""
     from web.app import create_app
 
     book = context.open(say_if_behind=False)
@@ -127,6 +133,8 @@ def serve(context: Context, host: str, port: int) -> None:
     say_when_a_read_model_stops()
     follower = threading.Thread(target=book.projections.keep_up, args=(stop, 1.0), name="openbook-follow", daemon=True)
     follower.start()
+    if not no_worker:
+        start_worker_thread(book, stop=stop)
     click.echo(f"openbook is serving {book.database} at http://{host}:{port}/  (Ctrl+C to stop)")
     try:
         app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)

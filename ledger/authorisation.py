@@ -416,6 +416,14 @@ def check_may_read_history(records: _Records, actor: Actor) -> None:
     )
 
 
+def jobs_seen_by(records: _Records, actor: Actor) -> str | None:
+    """The organisation whose background jobs ``actor`` may see: its own (its users asked for them, and a job's
+    progress and errors name its files and rows); None for the operator, who sees every job."""
+    if is_system(actor):
+        return None
+    return person(records, actor).organisation
+
+
 @dataclass(frozen=True)
 class HistoryAccess:
     """Proof that ``actor`` may read the recorded history itself (``check_may_read_history``): the event browser."""

@@ -16,6 +16,10 @@ from sqlalchemy import Engine
 from ledger.application import Ledger
 from ledger.audit.signing import SigningKey, load_signing_key
 from ledger.files.chunks import ChunkStore
+from ledger.jobs import table as job_table
+from ledger.jobs.queue import JobQueue
+from ledger.jobs.registry import default_kinds
+from ledger.jobs.store import JobStore
 from ledger.persistence.database import Database
 from ledger.projections.activity import ActivityProjection
 from ledger.projections.agreements import AgreementsProjection
@@ -61,6 +65,8 @@ class Openbook:
     incentives: IncentiveUseCases
     settlements: SettlementUseCases
     checkpoints: CheckpointUseCases
+    #: Background jobs (docs/jobs.md): operational state beside the ledger, run by ``ledger.jobs.worker``.
+    jobs: JobQueue
     security: SecurityStore  # passwords, login throttling, the security log: never events
 
     @property
@@ -112,6 +118,7 @@ def open_openbook(
     if create_tables:
         ledger.projections.create_tables()
         chunks.create_table()
+        job_table.create_table(ledger.write_engine)
     security = SecurityStore(ledger.write_engine)
     if create_tables:
         security.create_tables()
@@ -130,6 +137,7 @@ def open_openbook(
         incentives=incentives,
         settlements=SettlementUseCases(ledger, records),
         checkpoints=CheckpointUseCases(ledger, records),
+        jobs=JobQueue(JobStore(ledger.write_engine, ledger.read_engine), records, default_kinds()),
         security=security,
     )
 

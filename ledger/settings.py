@@ -57,6 +57,11 @@ class Settings:
         """
         return self.secret_key or instance_secret_key(Path(self.instance_path))
 
+    @property
+    def uploads_folder(self) -> Path:
+        """Where uploaded files wait for the background job that imports them (docs/jobs.md): <instance>/uploads."""
+        return Path(self.instance_path) / "uploads"
+
 
 def instance_secret_key(folder: Path) -> str:
     """Read ``folder/secret_key``, creating it (mode 0600) the first time.

@@ -22,10 +22,22 @@ from web.access import current_actor
 KEY_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
 
 
+class IdempotencyKeyField(HiddenField):
+    """The form's once-only key: a fresh one when the form is shown, only the one sent when it is submitted.
+
+    A submission without a key is refused (``DataRequired``), never given a
+    fresh default, so a POST of no fields cannot record under a key the
+    browser never had.
+    """
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = valuelist[0] if valuelist else None
+
+
 class LedgerForm(FlaskForm):
     """A form whose submission records something in the ledger."""
 
-    idempotency_key = HiddenField(
+    idempotency_key = IdempotencyKeyField(
         validators=[DataRequired(), Length(max=64), Regexp(KEY_PATTERN)], default=lambda: str(uuid4())
     )
 

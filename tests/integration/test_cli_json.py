@@ -96,10 +96,10 @@ def returns_file(tmp: Path, name: str, **kwargs: Any) -> str:
     return str(path)
 
 
-def visits_file(tmp: Path) -> str:
-    rows = [visit("JSON-1", "premier-care", "CH41 2AB", "2020-04-02", 60, 60),
-            visit("JSON-2", "premier-care", "CH41 2AB", "2020-04-03", 30, 25)]  # fmt: skip
-    return str(write_csv(tmp / "json-walk.csv", rows))
+def visits_file(tmp: Path, name: str = "json-walk.csv", prefix: str = "JSON") -> str:
+    rows = [visit(f"{prefix}-1", "premier-care", "CH41 2AB", "2020-04-02", 60, 60),
+            visit(f"{prefix}-2", "premier-care", "CH41 2AB", "2020-04-03", 30, 25)]  # fmt: skip
+    return str(write_csv(tmp / name, rows))
 
 
 def kpis_file(tmp: Path) -> str:
@@ -190,6 +190,11 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
         (("activity", "totals"), ["--agreement", WIRRAL, "--by", "provider"], None),
         (("activity", "imports"), ["--agreement", WIRRAL], None),
         (("activity", "arrears"), ["--agreement", WIRRAL, "--review", "2020-21", "--effective", "2020-07-01"], COUNCIL),
+        (("activity", "import"), [visits_file(tmp, "json-job.csv", "JOB"), "--agreement", WIRRAL, "--background"],
+         COUNCIL),
+        (("worker",), ["--once"], None),
+        (("jobs", "list"), [], COUNCIL),
+        (("jobs", "show"), [], COUNCIL),  # the newest: the import the worker ran
         (("kpis", "dashboard"), ["--agreement", WIRRAL], None),
         (("kpis", "history"), ["--agreement", WIRRAL, "--provider", "carewatch", "--period", "2019-20"], None),
         (("kpis", "record"), ["--agreement", WIRRAL, "--provider", "premier-care", "--period", "2020-21-Q1",
@@ -307,7 +312,8 @@ def test_every_json_command_is_walked(tmp_path):
     assert JSON_COMMANDS - walked - set(NOT_WALKED) == set(), "give each new --json command a step in STEPS"
 
 
-def test_every_json_command_writes_money_to_the_penny_and_rates_as_carded(demo_url, tmp_path):
+def test_every_json_command_writes_money_to_the_penny_and_rates_as_carded(demo_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENBOOK_INSTANCE", str(tmp_path / "instance"))  # where --background keeps its copy
     problems: list[str] = []
     for command, args, user in steps(tmp_path):
         result = run(demo_url, command, [*args, "--json"], user, key=tmp_path / "signing.key")
@@ -345,6 +351,8 @@ REFUSALS = [
     (["database", "grant-app-role", "no-such-role"], "settings"),
     (["export", "--out", "history.jsonl", "--from", "0"], "invalid-input"),
     (["verify"], "invalid-input"),  # neither an export nor --database
+    (["jobs", "show", "no-such-job"], "not-found"),
+    (["worker"], "invalid-input"),  # --json lists the jobs run: only with --once
 ]  # fmt: skip
 
 

@@ -10,4 +10,7 @@ from web import navigation
 bp = Blueprint("accountant", __name__, url_prefix="/accountant")
 bp.record_once(lambda state: navigation.add(state.app, "Returns", "accountant.inbox", Role.ACCOUNTANT))
 
-from web.accountant import inbox, market, returns  # noqa: E402,F401  (each module adds its pages to bp)
+# One import line per area, so each area's line merges on its own; each module adds its pages to bp.
+from web.accountant import inbox  # noqa: E402,F401,I001
+from web.accountant import market, returns  # noqa: E402,F401  (the returns workspace)
+from web.accountant import payments, pool, reconcile, settlements  # noqa: E402,F401  (the money pages)
