@@ -116,5 +116,10 @@ def csp_refusals(page: object) -> list[str]:
     """A list that fills with every Content-Security-Policy refusal ``page``'s console reports from now on: an
     inline style or script the app should not have sent (drawn black, or silently not run, for a user)."""
     refused: list[str] = []
-    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)  # type: ignore[attr-defined]
+
+    def heard(message: object) -> None:
+        if "Content Security Policy" in message.text:  # type: ignore[attr-defined]
+            refused.append(message.text)  # type: ignore[attr-defined]
+
+    page.on("console", heard)  # type: ignore[attr-defined]
     return refused
