@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from demo.settlements import DEMO_YEAR, GAIN_CAP, WIRRAL
+from demo.settlements import DEMO_YEAR, GAIN_CAP, TARGET, WIRRAL
 from domain.money import format_gbp
 from tests.e2e.accessibility import serious
 from tests.e2e.conftest import csp_refusals, log_in, screenshot
@@ -59,6 +59,17 @@ def test_the_ccg_accountant_reviews_the_drafted_settlement_and_approves_it_for_t
     # The demo's year is a large underspend, so the provider side is held at the gain cap.
     assert page.locator("[data-figure=provider_amount]").inner_text() == format_gbp(GAIN_CAP)
     assert f"Drafted by {COUNCIL}" in page.locator("#signatures").inner_text()
+
+    # Before signing, the pool it settles: the same £12m target, its chart drawn under the CSP.
+    page.get_by_role("link", name=f"Every settlement of {DEMO_YEAR}").click()
+    page.get_by_role("link", name="Pool position").click()
+    page.wait_for_url(f"{live_server}/accountant/pool/{WIRRAL}/{DEMO_YEAR}")
+    assert page.locator("[data-figure=target]").inner_text() == format_gbp(TARGET)
+    assert page.locator("figure.chart").count() == 1
+    _check(page, "accountant-pool", refused)
+    page.go_back()
+    page.go_back()
+    page.wait_for_url(live_server + SETTLEMENT)
 
     page.get_by_label("Reviewer's note").fill("Checked against the pool position and the payment runs")
     page.get_by_role("button", name="Review").click()
