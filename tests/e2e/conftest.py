@@ -6,13 +6,15 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from demo.partnerships import give_demo_passwords, load_demo
-from ledger.bootstrap import open_openbook
+from ledger.bootstrap import Openbook, open_openbook
+from ledger.jobs.worker import start_worker_thread
 from ledger.persistence.database import Database
 from ledger.settings import Settings
 from web.app import create_app
@@ -53,10 +55,16 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    book: Openbook
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The web app serving a demo ledger on SQLite, on a free loopback port: one per test module, whose tests
-    build on each other in file order (as the integration tests do)."""
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The web app serving a demo ledger on SQLite, on a free loopback port, and that ledger: one per test module,
+    whose tests build on each other in file order (as the integration tests do)."""
     tmp_path = tmp_path_factory.mktemp("e2e")
     book = open_openbook(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
     load_demo(book)
@@ -68,10 +76,26 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield Served(f"http://127.0.0.1:{server.server_port}", book)
     finally:
         server.shutdown()
         book.close()
+
+
+@pytest.fixture(scope="module")
+def live_server(served: Served) -> str:
+    """The served app's address, e.g. http://127.0.0.1:40123."""
+    return served.url
+
+
+@pytest.fixture(scope="module")
+def job_worker(served: Served) -> Iterator[None]:
+    """Background jobs (an upload's import) run as under ``openbook serve``: a worker thread beside the app. Only the
+    modules that queue jobs ask for it, so the others have no thread polling the database."""
+    thread, stop = start_worker_thread(served.book, poll=0.2)
+    yield
+    stop.set()
+    thread.join(timeout=30)
 
 
 @pytest.fixture
