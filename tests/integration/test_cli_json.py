@@ -121,6 +121,8 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
         (("users", "list"), [], None),
         (("users", "register"), ["json@jsoncare.example", "Jason", "--organisation", "json-care",
                                  "--role", "provider", *on], None),
+        (("users", "invite"), ["json@jsoncare.example", "--base-url", "https://openbook.example"], None),
+        (("users", "security-log"), ["--limit", "5"], None),
         (("events",), ["--limit", "5"], None),
         (("projections", "status"), [], None),
         (("projections", "follow"), ["--once"], None),
@@ -242,6 +244,7 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
 
 #: --json commands the walk leaves out, and why: none of them shows a figure.
 NOT_WALKED = {
+    ("users", "set-password"): "prompts for the password: tests/web/test_cli_users.py answers the prompt",
     ("database", "grant-app-role"): "changes the server's roles (PostgreSQL only); refused below on both databases",
 }
 
