@@ -67,7 +67,7 @@ def _filled(template: str, figures: dict[str, str]) -> tuple[str, dict[str, int]
 
 def _check(page, name: str, refused: list[str]) -> None:
     """A main page: photographed, no serious accessibility violation, nothing refused by the CSP."""
-    screenshot(page, name)
+    screenshot(page, f"cost-return-{name}")
     assert serious(page) == [], name
     assert refused == [], name
 

@@ -30,7 +30,7 @@ def refused(page) -> list[str]:
 
 def _check(page, name: str, refused: list[str]) -> None:
     """A main page: photographed, no serious accessibility violation, nothing refused by the CSP."""
-    screenshot(page, name)
+    screenshot(page, f"settlement-{name}")
     assert serious(page) == [], name
     assert refused == [], name
 
