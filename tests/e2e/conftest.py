@@ -106,16 +106,6 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
-@pytest.fixture
-def audited_page(browser: object) -> Iterator[object]:
-    """A page whose context lets the test inject axe-core past the app's Content-Security-Policy (the app's own
-    pages still run under it: only the test's script is let in)."""
-    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]
-    page = context.new_page()
-    yield page
-    context.close()
-
-
 def log_in(page: object, base: str, username: str, password: str = "demo") -> None:
     """Log in through the login form, as a person would."""
     page.goto(base + "/")  # type: ignore[attr-defined]

@@ -28,8 +28,7 @@ def test_a_wrong_password_is_shown_beside_the_form_and_logs_nobody_in(page, live
     assert page.url.endswith("/login")
 
 
-def test_the_login_page_and_the_organisations_page_have_no_serious_accessibility_violation(audited_page, live_server):
-    page = audited_page
+def test_the_login_page_and_the_organisations_page_have_no_serious_accessibility_violation(page, live_server):
     page.goto(live_server + "/login")
     assert serious(page) == []
     log_in(page, live_server, "admin@wirral.example")

@@ -24,8 +24,7 @@ def test_a_provider_goes_from_the_dashboard_to_its_activity_and_the_chart_draws_
     assert screenshot(page, "provider-activity").stat().st_size > 0
 
 
-def test_the_provider_pages_have_no_serious_accessibility_violation(audited_page, live_server):
-    page = audited_page
+def test_the_provider_pages_have_no_serious_accessibility_violation(page, live_server):
     log_in(page, live_server, PREMIER)
     page.wait_for_url(live_server + "/provider/")
     for path in ("/provider/?on=2020-08-15", "/provider/activity/wirral-homecare",
