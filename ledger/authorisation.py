@@ -15,7 +15,7 @@ In short (docs/access.md has the table command by command):
 |---|---|
 | register an organisation; add a wage floor; sweep staged chunks | an admin |
 | record a checkpoint of the history's head | an admin or an auditor |
-| rename an organisation, register a user, change a user's roles | an admin of that organisation (a provider's or audit body's: the operator) |
+| rename an organisation, register a user, change a user's roles, deactivate a user | an admin of that organisation (a provider's or audit body's: the operator) |
 | register an agreement | an accountant or admin of a council or CCG/ICB |
 | set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
 | rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year | an accountant of a commissioner of the agreement |
@@ -68,6 +68,8 @@ __all__ = [
     "RULES",
     "approving_commissioner",
     "authorise",
+    "check_may_keep_account",
+    "check_may_set_up",
     "check_may_read_history",
     "HistoryAccess",
     "history_access",
@@ -307,6 +309,7 @@ RULES: dict[str, Rule] = {
     "rename_organisation": OWN_ADMIN,
     "register_user": OWN_ADMIN,
     "change_user_roles": OWN_ADMIN,
+    "deactivate_user": OWN_ADMIN,
     # agreements: terms, zones, awards, KPI definitions
     "register_agreement": COMMISSIONING_BODY,
     "extend_agreement_term": SET_UP,
@@ -383,6 +386,23 @@ def authorise(
     who = person(records, actor)
     found = records.agreement(agreement) if agreement is not None else None
     rule.check(records, who, Subject(command.replace("_", " "), found, organisation))
+
+
+def check_may_keep_account(records: _Records, actor: Actor, username: str) -> None:
+    """Whether ``actor`` may keep ``username``'s credentials (a new first-login link): who may change their roles
+    (``OWN_ADMIN``). Not a recorded command - credentials are never events - but the same rule, asked here."""
+    if is_system(actor):
+        return
+    organisation = records.user(username).organisation
+    RULES["change_user_roles"].check(records, person(records, actor), Subject("reset password", None, organisation))
+
+
+def check_may_set_up(records: _Records, actor: Actor, agreement: str) -> None:
+    """Whether ``actor`` may set ``agreement`` up (``SET_UP``), and so see its set-up page: its commissioners'
+    accountants and admins, or before one joins, the registrant's - who has no reading access yet."""
+    if is_system(actor):
+        return
+    SET_UP.check(records, person(records, actor), Subject("setting up", records.agreement(agreement), None))
 
 
 def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:
