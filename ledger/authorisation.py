@@ -29,6 +29,7 @@ Reading:
 | read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body |
 | read one provider's own figures (provider views) | that provider's staff; anyone who may read every provider's figures (to see what the provider sees) |
 | read the event history itself (every provider's raw figures) | an auditor of an audit body |
+| see an organisation's users and their security log | an admin of that organisation (the operator: all) |
 
 The system actor (``domain.envelope.SYSTEM``: the CLI without ``--as``, the
 demo loader, migrations) may do everything: it is the operator's own hand.
@@ -71,6 +72,8 @@ __all__ = [
     "check_may_keep_account",
     "check_may_set_up",
     "check_may_read_history",
+    "check_may_see_user",
+    "users_seen_by",
     "HistoryAccess",
     "history_access",
     "only_provider",
@@ -395,6 +398,25 @@ def check_may_keep_account(records: _Records, actor: Actor, username: str) -> No
         return
     organisation = records.user(username).organisation
     RULES["change_user_roles"].check(records, person(records, actor), Subject("reset password", None, organisation))
+
+
+def users_seen_by(records: _Records, actor: Actor) -> str | None:
+    """The organisation whose users (and their security log) ``actor`` may see: an admin sees their own
+    organisation's, whom they manage; the system actor (the operator) every organisation's (None). Anyone
+    else's users are ``NotFound`` to them, as if there were none."""
+    if is_system(actor):
+        return None
+    who = person(records, actor)
+    if not who.has(Role.ADMIN):
+        raise NotAllowed(f"{actor} may not see users: only an admin of their organisation may")
+    return who.organisation
+
+
+def check_may_see_user(records: _Records, actor: Actor, username: str) -> None:
+    """``NotFound`` unless ``username`` is one of the users ``actor`` may see (``users_seen_by``)."""
+    seen = users_seen_by(records, actor)
+    if seen is not None and records.user(username).organisation != seen:
+        raise NotFound(f"user {username} is not found")
 
 
 def check_may_set_up(records: _Records, actor: Actor, agreement: str) -> None:

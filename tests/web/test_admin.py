@@ -23,6 +23,7 @@ from domain.money import format_gbp
 from ledger.authorisation import check_may_keep_account, check_may_set_up
 from ledger.queries import agreements as agreement_views
 from ledger.queries import organisations as views
+from ledger.queries.organisations import list_users
 from ledger.queries.returns import wage_floors_added
 from ledger.queries.settlements import pool_terms
 from tests.web.support import USERS, csrf_token, log_in, post_form
@@ -110,9 +111,11 @@ def test_the_ledger_keeps_other_organisations_users_from_a_councils_admin(client
     data = {**_form(admin, "/admin/users/new"), "username": "mole@premiercare.example", "display_name": "Mole",
             "organisation": "premier-care", "roles": ["provider"]}
     assert post_form(admin, "/admin/users/new", data).status_code == 403  # a provider's users: the operator's
-    ccg = "/admin/users/accountant@wirralccg.example"
-    assert post_form(admin, ccg + "/roles", {**_form(admin, ccg), "roles": ["admin"]}, form_page=ccg).status_code == 404
-    assert post_form(admin, ccg + "/reset", _form(admin, ccg), form_page=ccg).status_code == 404
+    ccg, own = "/admin/users/accountant@wirralccg.example", "/admin/users/accountant@wirral.example"
+    assert admin.get(ccg).status_code == 404  # another organisation's user: as if there were none
+    roles = {**_form(admin, own), "roles": ["admin"]}  # a form as shown for one of the admin's own users
+    assert post_form(admin, ccg + "/roles", roles, form_page=own).status_code == 404
+    assert post_form(admin, ccg + "/reset", _form(admin, own), form_page=own).status_code == 404
     assert demo_book.projections.head() == before
 
 
@@ -263,19 +266,26 @@ def test_an_admin_adds_a_wage_floor_and_a_bad_rate_records_nothing(client_as, de
                                                                                             "2027-04-01"])][:3]
 
 
-def test_the_security_log_shows_logins_failures_and_password_changes(app, client_as, demo_book):
+def test_the_security_log_shows_logins_failures_and_password_changes_of_the_admins_own_organisation(
+    app, client_as, demo_book
+):
     stranger = app.test_client()
-    stranger.post("/login", data={"username": USERS["auditor"], "password": "wrong",
-                                  "csrf_token": csrf_token(stranger)})
+    for who in (USERS["accountant"], USERS["auditor"]):  # Wirral Council's accountant; the audit body's auditor
+        stranger.post("/login", data={"username": who, "password": "wrong", "csrf_token": csrf_token(stranger)})
     admin = client_as("admin")
     rows = _csv(admin, "/admin/security-log?export=security-log&format=csv")
     entries = [(r[1], r[2]) for r in rows[1:]]
     assert entries[0] == ("login", USERS["admin"])  # newest first: this admin's own login
-    assert ("login-failed", USERS["auditor"]) in entries
+    assert ("login-failed", USERS["accountant"]) in entries
     assert ("first-login-used", "clerk@wirral.example") in entries and ("password-set", USERS["accountant"]) in entries
-    only = _csv(admin, f"/admin/security-log?user={USERS['auditor']}&export=security-log&format=csv")
-    assert {r[2] for r in only[1:]} == {USERS["auditor"]}
-    assert len(rows) - 1 == len(demo_book.security.recent(200))
+    wirral = {u["username"] for u in list_users(demo_book.read_engine, "wirral-council")}
+    assert {r[2] for r in rows[1:]} <= wirral  # never another organisation's people (the auditor's failure)
+    assert len(rows) - 1 == len(demo_book.security.recent(200, among=wirral))
+    only = _csv(admin, f"/admin/security-log?user={USERS['accountant']}&export=security-log&format=csv")
+    assert {r[2] for r in only[1:]} == {USERS["accountant"]}
+    assert _csv(admin, f"/admin/security-log?user={USERS['auditor']}&export=security-log&format=csv")[1:] == []
+    assert admin.get("/admin/users?organisation=herefordshire-council").status_code == 404
+    assert admin.get(f"/admin/users/{USERS['herefordshire-accountant']}").status_code == 404
 
 
 def test_the_ledger_says_who_may_keep_an_account_and_set_an_agreement_up(demo_book):

@@ -22,7 +22,7 @@ from wtforms.validators import DataRequired, Length
 
 from domain.errors import NotFound
 from domain.organisations.user import Role
-from ledger.authorisation import check_may_keep_account
+from ledger.authorisation import check_may_keep_account, check_may_see_user, users_seen_by
 from ledger.queries import organisations as views
 from web.access import allow, current_actor
 from web.admin import bp
@@ -50,6 +50,7 @@ class DeactivateForm(ChangeForm):
 
 
 def _user(username: str) -> dict[str, Any]:
+    check_may_see_user(book_of().records, current_actor(), username)
     found = [u for u in views.list_users(book_of().read_engine) if u["username"] == username]
     if not found:
         raise NotFound(f"user {username!r} is not found")
@@ -74,6 +75,9 @@ def _link_page(username: str, what: str) -> Response:
 def users() -> str:
     """The users of one organisation (default: the admin's own)."""
     code = request.args.get("organisation") or current_user.organisation
+    seen = users_seen_by(book_of().records, current_actor())
+    if seen is not None and code != seen:
+        raise NotFound(f"organisation {code} is not found")
     org = organisation_row(code)
     rows = [
         {**u, "roles": " ".join(u["roles"]), "status": "active" if u["active"] else "deactivated"}
