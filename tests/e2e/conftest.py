@@ -106,6 +106,13 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
+@pytest.fixture
+def audited_page(page: object) -> object:
+    """The same as ``page``: axe now runs under the app's CSP (``accessibility.violations``). Kept only so the
+    browser tests of branches written before that still run once merged; new tests use ``page``."""
+    return page
+
+
 def log_in(page: object, base: str, username: str, password: str = "demo") -> None:
     """Log in through the login form, as a person would."""
     page.goto(base + "/")  # type: ignore[attr-defined]
