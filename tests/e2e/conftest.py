@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from demo.partnerships import give_demo_passwords, load_demo
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.jobs.worker import start_worker_thread
-from ledger.persistence.database import Database
 from ledger.settings import Settings
+from tests.support import demo_copy
 from web.app import create_app
 
 REQUIRE_BROWSER = os.environ.get("OPENBOOK_REQUIRE_BROWSER") == "1"
@@ -62,13 +61,11 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The web app serving a demo ledger on SQLite, on a free loopback port, and that ledger: one per test module,
-    whose tests build on each other in file order (as the integration tests do)."""
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The web app serving its own copy of the demo ledger (every demo user's password "demo") on SQLite, on a free
+    loopback port, and that ledger: one per test module, whose tests build on each other in file order."""
     tmp_path = tmp_path_factory.mktemp("e2e")
-    book = open_openbook(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
-    load_demo(book)
-    give_demo_passwords(book)
+    book = open_openbook(demo_copy(request, "sqlite", tmp_path))
     app = create_app(
         {"OPENBOOK": book, "SETTINGS": Settings(secret_key="e" * 64, instance_path=f"{tmp_path}/instance")}
     )
