@@ -4,9 +4,10 @@ The demo leaves settlement 1 of wirral-homecare 2019-20 drafted by the
 council's accountant. The CCG's accountant reviews it (someone other than who
 drafted it must) and approves it for the CCG; trying to issue it then is
 refused on the page, since the council has not approved; the council's
-accountant approves and issues it. The tests build on each other in file order
-on one live server; the main pages are photographed (test-artifacts/) and
-checked by axe under the app's own Content-Security-Policy.
+accountant approves and issues it; Premier Care reads its own balance on it.
+The tests build on each other in file order on one live server; the main
+pages are photographed (test-artifacts/) and checked by axe under the app's
+own Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ from __future__ import annotations
 import pytest
 
 from demo.settlements import DEMO_YEAR, GAIN_CAP, TARGET, WIRRAL
+from domain.envelope import Actor
 from domain.money import format_gbp
+from ledger.authorisation import access_for
+from ledger.queries.settlements import settlement
 from tests.e2e.accessibility import serious
 from tests.e2e.conftest import csp_refusals, log_in, screenshot
 
 COUNCIL = "accountant@wirral.example"
 CCG = "accountant@wirralccg.example"
+PREMIER = "finance@premiercare.example"
 SETTLEMENT = f"/accountant/settlements/{WIRRAL}/{DEMO_YEAR}/1"
 
 
@@ -108,3 +113,17 @@ def test_the_council_accountant_approves_for_the_council_and_issues_it(page, liv
     assert f"Issued by {COUNCIL}" in signatures
     assert page.get_by_role("button", name="Issue").count() == 0  # an issued settlement never changes
     _check(page, "accountant-settlement-issued", refused)
+
+
+def test_a_provider_reads_its_own_balance_on_the_issued_settlement(page, served, refused):
+    log_in(page, served.url, PREMIER)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Payments").click()
+    row = page.locator("table[data-table=settlements] tbody tr", has_text=DEMO_YEAR)
+    assert "issued" in row.inner_text()
+    row.get_by_role("link", name="1", exact=True).click()
+    page.wait_for_url(f"{served.url}/provider/settlements/{WIRRAL}/{DEMO_YEAR}/1")
+    assert "issued" in page.locator("main p").first.inner_text()
+    access = access_for(served.book.records, Actor(PREMIER, "premier-care"), WIRRAL)
+    own = settlement(served.book.read_engine, access, WIRRAL, DEMO_YEAR, 1)["statement"]["providers"]["premier-care"]
+    assert f"Balance\n{format_gbp(own['balance'])}" in page.locator("dl.facts").first.inner_text()
+    _check(page, "provider-settlement", refused)
