@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
         if status >= 500:
             log.error("%s on %s %s: %s", error.kind, request.method, request.path, error)
             return _render(status, kind=error.kind)  # the message may name the database or a file: not shown
+        if status == 404:  # one answer whether it does not exist or is another's: no message tells them apart
+            return _render(status, kind=error.kind)
         return _render(status, str(error), error.problems, error.kind)
 
     @app.errorhandler(CSRFError)
