@@ -18,4 +18,5 @@ EXAMPLES: dict[str, str] = {
     "financial_year": "2019-20",
     "month": "2019-05",
     "sequence": "1",
+    "job": "00000000-0000-0000-0000-000000000000",
 }
