@@ -51,7 +51,7 @@ import os
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,22 +150,27 @@ def _not_json(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-def _make_dumps() -> Any:
-    """``canonical_line``, fast: the C encoder made once (``json.dumps`` makes one per call, the hot path's main cost),
-    falling back to ``json.dumps`` where the interpreter has none. Both give the same text."""
+def _make_encoder() -> Any:
+    """``canonical_line``'s encoder, made once (``json.dumps`` makes one per call, the hot path's main cost): the C
+    encoder, called as ``encode(value, 0)`` for the text's parts; where the interpreter has none, ``json.dumps`` as
+    one part. Both give the same text."""
     try:
         from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 
         encode = c_make_encoder(None, _not_json, encode_basestring_ascii, None, ":", ",", True, False, True)
     except (ImportError, TypeError):
-        return canonical_line
-    if encode is None:
-        return canonical_line
-    join = "".join
-    return lambda value: join(encode(value, 0))
+        encode = None
+    return encode or (lambda value, _level: (canonical_line(value),))
 
 
-_dumps = _make_dumps()
+_encode, _join = _make_encoder(), "".join
+
+
+def _dumps(value: Any) -> str:
+    """``canonical_line(value)``, fast."""
+    return _join(_encode(value, 0))
+
+
 #: A JSON string as the canonical line writes it (TypeError if the value is not a string).
 _text = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
 
@@ -470,6 +475,18 @@ class Verifier:
             self.signed_after, self.signed_because = position, because
 
     # one record per line, in order
+    def text_line(self, text: str) -> None:
+        """One line of an export file (without its newline): parsed, then checked (an event straight to its check)."""
+        try:
+            record = _LINE.decode(text)
+        except json.JSONDecodeError as e:
+            raise Unusable(f"line {self.line + 1}: not a JSON line ({e})") from None
+        if self.in_events and record.__class__ is dict and record.get("kind") == "event":
+            self.line += 1
+            self._event(record, text)
+        else:
+            self.feed(record, text)
+
     def feed(self, record: Any, text: str | None = None) -> None:
         """One line: its parsed record and, from a file, its text (None for records built from the live store)."""
         self.line += 1
@@ -880,26 +897,33 @@ class Verifier:
 def verify_records(
     records: Iterable[Any], keys: dict[str, bytes] | None = None, since: dict[str, Any] | None = None
 ) -> Report:
-    """Check parsed export records (header, events, chunks, checkpoint) in order: the one check for every input."""
+    """Check export records in order — parsed (built from the live store) or lines of an export as text: the one
+    check for every input."""
+
+    def check(verifier: Verifier) -> None:
+        feed, text_line = verifier.feed, verifier.text_line
+        for record in records:
+            if record.__class__ is str:  # a line of an export file
+                text_line(record)
+            else:
+                feed(record)
+
+    return _verified(keys, since, check)
+
+
+def verify_file(path: str, keys: dict[str, bytes] | None = None, since: dict[str, Any] | None = None) -> Report:
+    """Check an export file: ``verify_records`` on its lines, its ordinary event lines checked by ``_check_file``."""
+    return _verified(keys, since, lambda verifier: _check_file(verifier, path))
+
+
+def _verified(keys: dict[str, bytes] | None, since: dict[str, Any] | None, check: Any) -> Report:
+    """The report of ``check(verifier)``: verified, or the first failure (broken), or unusable input."""
     try:
         verifier = Verifier(keys, since)
     except Unusable as u:
         return unusable(str(u))
-    feed, event, decode = verifier.feed, verifier._event, _LINE.decode
     try:
-        for record in records:
-            text = None
-            if record.__class__ is str:  # a line of an export file
-                text = record
-                try:
-                    record = decode(text)
-                except json.JSONDecodeError as e:
-                    raise Unusable(f"line {verifier.line + 1}: not a JSON line ({e})") from None
-            if verifier.in_events and record.__class__ is dict and record.get("kind") == "event":
-                verifier.line += 1  # the common line, straight to its check
-                event(record, text)
-            else:
-                feed(record, text)
+        check(verifier)
         return verifier.finish()
     except Broken as b:
         report = verifier.summary()
@@ -916,21 +940,100 @@ def unusable(why: str) -> Report:
     return Report(status="unusable", failure={"position": None, "line": None, "reason": "unusable", "detail": why})
 
 
-def read_lines(path: str) -> Iterator[str]:
-    """The lines of an export file (each without its ``\n``), for ``verify_records`` to parse and check as text;
-    Unusable if it is not UTF-8 (a line that is UTF-8 but not ASCII is not canonical: ``verify_records`` says so)."""
+#: The topics whose events always take the general path: their payload is checked too (a recorded checkpoint, the
+#: activity chunks it names).
+_PAYLOAD_CHECKED = frozenset((CHECKPOINT_RECORDED, IMPORTED, CORRECTED))
+#: Anything the fast path can meet in a line it declines (the general path then names the failure, if any).
+_DECLINED = (ValueError, TypeError, AttributeError, StopIteration, RecursionError)
+
+
+def _check_file(v: Verifier, path: str) -> None:
+    """Every line of an export file, in order, through ``v``. The hot path (a million lines): an ordinary event line
+    is checked without parsing it as JSON.
+
+    From the line's stored bytes (its plain form, its chain hash recomputed from the previous one) and the few
+    fields they do not give (position, topic, aggregate id, version, key id, signature, taken from where the
+    canonical line has them), this builds the one line the exporter writes for that event and compares it with the
+    line, byte for byte. Equal, the line is exactly the canonical serialisation of a record with those fields
+    (parsing it gives that record), so every check of an event line holds at once: exactly its keys, each of its
+    type, ``stored`` strict base64, canonical, the chain hash, the readable fields; its signature is then checked as
+    on the general path. Whatever the fast path declines takes the general path (``Verifier.text_line``), which
+    parses the line and names the first check it fails: a line that differs by one byte, a header, chunk or
+    checkpoint line, an event whose payload is checked (activity, a recorded checkpoint), one at or after a
+    ``--since`` position not reached yet, a position out of order or range, a line that is not UTF-8.
+    """
     if not os.path.isfile(path):
         raise Unusable(f"{path}: not a file")
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, start=1):
+    report, since, sign, text_line = v.report, v.since, v._check_signature, v.text_line
+    scan, from_base64, sha256, encode, join, quoted = _PLAIN.scan_once, _base64, _sha256, _encode, _join, _text
+    checked_payload, declined = _PAYLOAD_CHECKED, _DECLINED
+    previous, last, count, unsigned, number = v.previous, v.position, v.count, v.unsigned, 0
+    #: Bounds of the positions the fast path takes, (floor, ceiling]: above the last event and the header's ``from``,
+    #: at most its ``to``, before a ``--since`` position not reached; unsigned events are fine up to unsigned_until.
+    in_events, floor, ceiling, unsigned_until = False, 0, 0, 0
+    last_topic = last_aggregate = topic_json = aggregate_json = hashed = None  # the last event's, reused
+    with open(path, "rb", buffering=1 << 20) as f:
+        for raw in f:
+            number += 1
+            if in_events:
+                try:
+                    text = raw.decode()
+                    # the last six keys, in their canonical order, each after ``,"`` (none can hold it unescaped)
+                    head, position, _recorded_at, sig, stored_text, topic, version = text.rsplit(',"', 6)
+                    position, topic = int(position[10:]), topic[8:-1]
+                    if floor < position <= ceiling and topic not in checked_payload:
+                        aggregate_id, version = head[17:head.index('"', 17)], int(version[9:-2])
+                        stored_text = stored_text[9:-1]
+                        if sig == 'signature":null':
+                            kid = sig = None
+                        else:
+                            sig = sig[12:-1]
+                            kid = head.index('","key_id":') + 11
+                            kid = head[kid:head.index(',"kind":"event","payload":', kid)]
+                            kid = None if kid == "null" else kid[1:-1]
+                        if topic != last_topic or aggregate_id != last_aggregate:  # as JSON, and as hashed
+                            last_topic, last_aggregate = topic, aggregate_id
+                            topic_json, aggregate_json = quoted(topic), quoted(aggregate_id)
+                            hashed = f"|{topic}|{aggregate_id}|"
+                        stored = from_base64(stored_text, strict_mode=True)  # the base64 alphabet only: no escapes
+                        recomputed = sha256(f"{previous}|{position}{hashed}{version}|".encode() + stored).hexdigest()
+                        document = stored.decode()
+                        plain, end = scan(document, 0)
+                        if end == len(document):
+                            plain.pop("originator_topic", None)  # readable(plain), inline
+                            recorded_at, envelope = plain.pop("timestamp", None), plain.pop("envelope", None)
+                            if text == (  # (a recorded_at that is not text: TypeError, the general path)
+                                f'{{"aggregate_id":{aggregate_json},"envelope":{join(encode(envelope, 0))},'
+                                f'"hash":"{recomputed}","key_id":{"null" if kid is None else quoted(kid)},'
+                                f'"kind":"event","payload":{join(encode(plain, 0))},"position":{position},'
+                                f'"recorded_at":{quoted(recorded_at)},'
+                                f'"signature":{"null" if sig is None else quoted(sig)},"stored":"{stored_text}",'
+                                f'"topic":{topic_json},"version":{version}}}\n'
+                            ):
+                                if sig is None and position <= unsigned_until:
+                                    unsigned += 1
+                                else:  # as the general path does (it raises Broken naming this line)
+                                    v.previous, v.position, v.count, v.unsigned, v.line = (
+                                        previous, last, count, unsigned, number)
+                                    sign(position, {"signature": sig, "key_id": kid}, recomputed)
+                                    unsigned_until = 0  # a signed event: none unsigned after it
+                                if not count:
+                                    report.first = position
+                                previous, last, floor, count = recomputed, position, position, count + 1
+                                continue
+                except declined:
+                    pass
+            v.previous, v.position, v.count, v.unsigned, v.line = previous, last, count, unsigned, number - 1
             try:
-                yield line.decode("utf-8").removesuffix("\n")
+                line = raw.decode("utf-8")
             except UnicodeDecodeError as e:
                 raise Unusable(f"{path} line {number}: not UTF-8 text ({e})") from None
-
-
-def verify_file(path: str, keys: dict[str, bytes] | None = None, since: dict[str, Any] | None = None) -> Report:
-    return verify_records(read_lines(path), keys, since)
+            text_line(line.removesuffix("\n"))
+            previous, last, count, unsigned, in_events = v.previous, v.position, v.count, v.unsigned, v.in_events
+            floor = max(last, v.low - 1)
+            ceiling = min(v.high, since["position"] - 1 if since is not None and not v.since_seen else BEYOND)
+            unsigned_until = v.signed_after if v.first_signed is None else 0
+    v.previous, v.position, v.count, v.unsigned, v.line = previous, last, count, unsigned, number
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -123,6 +123,7 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
                                  "--role", "provider", *on], None),
         (("users", "invite"), ["json@jsoncare.example", "--base-url", "https://openbook.example"], None),
         (("users", "security-log"), ["--limit", "5"], None),
+        (("users", "deactivate"), ["json@jsoncare.example", *on], None),
         (("events",), ["--limit", "5"], None),
         (("projections", "status"), [], None),
         (("projections", "follow"), ["--once"], None),

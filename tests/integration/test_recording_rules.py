@@ -81,9 +81,14 @@ RECORDS_NOTHING = {
 
 
 def use_case_methods(book: Openbook) -> Iterator[tuple[str, str, Callable[..., Any]]]:
-    """(area, method name, method) of every public method of every use-case object the composition root builds."""
+    """(area, method name, method) of every public method of every use-case object the composition root builds.
+
+    ``security`` (passwords, sessions, the security log) and ``jobs`` (the background queue) are operational
+    stores beside the ledger, not use cases: they record no event. A job's work records through the use cases,
+    and ``jobs.enqueue`` asks the job kind's own rule first (tests/integration/test_jobs.py).
+    """
     for area in dataclasses.fields(book):
-        if area.name in ("ledger", "records"):
+        if area.name in ("ledger", "records", "security", "jobs"):
             continue
         for name, method in inspect.getmembers(getattr(book, area.name), inspect.ismethod):
             if not name.startswith("_"):
@@ -211,6 +216,10 @@ CASES = [
                                                                               ["accountant", "auditor"]),
          WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed"}),  # an accountant cannot promote itself
     Case("change_user_roles", lambda b, e, t: b.organisations.change_user_roles(e, "accountant@wirralccg.example", ["accountant", "auditor"]),
+         SYSTEM, {WIRRAL_ADMIN: "not-found"}, extra={"why": "another council's user"}),
+    Case("deactivate_user", lambda b, e, t: b.organisations.deactivate_user(e, "clerk@wirral.example"),
+         WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed", AUDITOR: "not-allowed"}),
+    Case("deactivate_user", lambda b, e, t: b.organisations.deactivate_user(e, "spy@wirralccg.example"),
          SYSTEM, {WIRRAL_ADMIN: "not-found"}, extra={"why": "another council's user"}),
     # agreements: a council or CCG/ICB registers one; its commissioners (until one joins, its registrant) set it up
     Case("register_agreement", lambda b, e, t: b.agreements.register_agreement(e, "new-deal", "New deal", "framework",

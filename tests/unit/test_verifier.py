@@ -380,3 +380,59 @@ def test_no_mutated_line_makes_the_verifier_raise(tmp_path: Path, data: st.DataO
     assert report.status in ("verified", "broken", "unusable")
     if text != lines[index] and json.loads(lines[index])["kind"] == "event":  # every byte of an event line counts
         assert report.status != "verified", text
+
+
+def _ordinary_export(tmp_path: Path, key: Ed25519PrivateKey) -> tuple[list[str], dict[str, Any]]:
+    """Events the file check takes without parsing their lines (unsigned, then signed; an escaped non-ASCII reason),
+    around a recorded checkpoint it leaves to the general path; and a checkpoint held at position 2."""
+    e = Export()
+    e.event("openbook:organisation.registered", 1, {"code": "a", "reason": "£14.01 an hour", "rate": "14.01"})
+    e.event("openbook:organisation.registered", 2, {"code": "b", "band": None, "minutes": [30, 45]})
+    held = e.checkpoint()
+    e.event("openbook:organisation.registered", 3, {"code": "c"}, sign=key)
+    e.event("openbook:checkpoint.recorded", 1, e.checkpoint(sign=key), sign=key)
+    e.event("openbook:organisation.registered", 4, {"code": "d"}, sign=key)
+    return _lines(e, tmp_path), held
+
+
+def test_the_file_check_takes_ordinary_event_lines_without_parsing_them(tmp_path: Path, monkeypatch: Any) -> None:
+    """Only the header, the recorded checkpoint's event and the final checkpoint take the general path."""
+    key = Ed25519PrivateKey.generate()
+    lines, _held = _ordinary_export(tmp_path, key)
+    general: list[str] = []
+    text_line = verify.Verifier.text_line
+    monkeypatch.setattr(verify.Verifier, "text_line", lambda self, text: (general.append(text), text_line(self, text)))
+    report = verify.verify_file(str(tmp_path / "x.jsonl"), keys=verify.public_keys([_public(key)]))
+    assert (report.status, report.events, report.first, report.signatures) == (
+        "verified", 5, 1, {"unsigned": 2, "signed": 3, "first_signed": 3, "checked": True})
+    assert general == [lines[0], lines[4], lines[-1]]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_file_check_reports_what_the_general_path_reports(tmp_path: Path, data: st.DataObject) -> None:
+    """Whatever one line of an export is changed to, ``verify_file`` (which builds an ordinary event's canonical line
+    from its stored bytes and compares, instead of parsing the line) reports exactly what the general path, parsing
+    every line, reports on the same lines: the same status, failure, counts and head."""
+    key = Ed25519PrivateKey.generate()
+    lines, held = _ordinary_export(tmp_path, key)
+    index = data.draw(st.integers(0, len(lines) - 1))
+    record = json.loads(lines[index])
+    how = data.draw(st.sampled_from(["set", "drop", "text", "same"]))
+    if how == "set":
+        record[data.draw(st.sampled_from([*record, "note"]))] = data.draw(_JSON | st.integers())
+        text = canonical(record)
+    elif how == "drop":
+        record.pop(data.draw(st.sampled_from(sorted(record))))
+        text = canonical(record)
+    elif how == "text":
+        at = data.draw(st.integers(0, len(lines[index])))
+        text = lines[index][:at] + data.draw(st.text(max_size=3)) + lines[index][at + 1:]
+    else:
+        text = lines[index]
+    content = "\n".join([*lines[:index], text, *lines[index + 1:]]) + "\n"
+    path = tmp_path / "mutated.jsonl"
+    path.write_text(content, encoding="utf-8")
+    options = data.draw(st.sampled_from([{}, {"keys": verify.public_keys([_public(key)])}, {"since": held}]))
+    assert verify.verify_file(str(path), **options).as_json() == verify.verify_records(
+        content.split("\n")[:-1], **options).as_json()
