@@ -30,19 +30,17 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from demo.partnerships import HEREFORDSHIRE, WIRRAL, load_demo
+from demo.partnerships import HEREFORDSHIRE, WIRRAL
 from demo.settlements import BANDS, CLAWBACK_SHARE, GAIN_CAP, LOSS_CAP
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import OpenbookError
 from ledger.authorisation import RULES
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.files.cost_returns import template_csv
-from ledger.persistence.database import Database
 from ledger.usecases.rates import rate_line
-from tests.conftest import _admin_conninfo
 from tests.integration.activity_setup import visit, write_csv
 from tests.integration.returns_setup import filing
-from tests.support import empty_postgres_schema
+from tests.support import demo_copy, drop_database
 
 #: The demo's users, by what they are.
 WIRRAL_ADMIN = Actor("admin@wirral.example", "wirral-council")
@@ -370,16 +368,12 @@ CASES = [
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def demo_book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Openbook]:
-    """The demo, loaded once per database for the whole module (about 200 commands)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('rules')}/ledger.sqlite"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
-        empty_postgres_schema(_admin_conninfo(url))
-    book = open_openbook(Database.from_url(url))
-    load_demo(book)
+    """A copy of the demo, shared by the module's tests, on each database."""
+    database = demo_copy(request, request.param, tmp_path_factory.mktemp("rules"))
+    book = open_openbook(database)
     yield book
     book.close()
+    drop_database(database)
 
 
 def head(book: Openbook) -> int:

@@ -21,5 +21,6 @@ EXAMPLES: dict[str, str] = {
     "organisation": "premier-care",
     "username": "finance@premiercare.example",
     "part": "zone",
+    "visit": "D1920-00000005",
     "job": "00000000-0000-0000-0000-000000000000",
 }

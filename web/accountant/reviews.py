@@ -27,12 +27,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from domain.bounds import TEXT_LENGTH
 from domain.checks import check_financial_year
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotFound
 from domain.organisations.user import Role
 from domain.periods import parse_financial_year
 from domain.rates.uplift import Outcome
 from ledger.queries import activity as activity_views
 from ledger.queries import rates as queries
+from ledger.usecases.rates import parse_rate_specs
 from web import scope
 from web.access import allow
 from web.accountant import bp
@@ -42,7 +43,6 @@ from web.forms import LedgerForm, envelope_of
 from web.services import book_of
 from web.tables import Column, table
 
-RATE_SPEC = "SERVICE:ZONE[:BAND]=RATE"
 RATES_HINT = "One rate a line, SERVICE:ZONE[:BAND]=RATE, e.g. standard:zone-1=16.34 or standard:zone-a:rural=17.10."
 REASON = "Why this is recorded (kept in the history)"
 
@@ -126,22 +126,8 @@ class ArrearsForm(PrefixedForm):
 
 
 def parse_rates(text: str, field: str = "rates") -> list[dict[str, Any]]:
-    """Lines ``SERVICE:ZONE[:BAND]=RATE`` as rate rows (as ``openbook rates review --rate`` takes them)."""
-    rows, problems = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        spec = line.strip()
-        if not spec:
-            continue
-        key, sep, rate = spec.partition("=")
-        parts = [p.strip() for p in key.split(":")]
-        if not sep or not rate.strip() or len(parts) not in (2, 3) or not all(parts):
-            problems.append(f"{field}: line {number}, {spec!r}, is not {RATE_SPEC}, e.g. standard:zone-1=16.34")
-            continue
-        band = parts[2] if len(parts) == 3 else None
-        rows.append({"service": parts[0], "zone": parts[1], "band": band, "hourly_rate": rate.strip()})
-    if problems:
-        raise InvalidInput(problems)
-    return rows
+    """The rates box, one ``SERVICE:ZONE[:BAND]=RATE`` a line (``ledger.usecases.rates.parse_rate_specs``)."""
+    return parse_rate_specs(text.splitlines(), field)
 
 
 def _text(value: str | None) -> str | None:
