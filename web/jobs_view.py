@@ -28,6 +28,16 @@ from ledger.settings import Settings
 from web.access import current_actor
 from web.forms import LedgerForm
 from web.services import book_of
+from web.tables import Column
+
+#: The columns of a table of ``job_rows``.
+JOB_COLUMNS = [
+    Column("created_at", "Uploaded at", "date"),
+    Column("user", "By"),
+    Column("file_name", "File"),
+    Column("state", "State"),
+    Column("progress", "Progress"),
+]
 
 
 class ActivityFileForm(LedgerForm):
@@ -78,7 +88,7 @@ def import_jobs(agreement: str) -> list[Job]:
 
 
 def job_rows(agreement: str) -> list[dict[str, Any]]:
-    """``import_jobs`` as table rows (columns ``JOB_COLUMNS`` of the area)."""
+    """``import_jobs`` as table rows (``JOB_COLUMNS``; ``job`` is the id, for a link to its page)."""
     return [
         {"job": job.id, "created_at": job.created_at, "user": job.actor.user, "file_name": job.arguments["file_name"],
          "state": job.state, "progress": f"{job.message}, {job.percent}%"}

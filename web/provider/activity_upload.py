@@ -22,18 +22,10 @@ from domain.organisations.user import Role
 from web import navigation
 from web.access import allow
 from web.errors import status_of
-from web.jobs_view import ActivityFileForm, import_job_page, job_rows, queue_import, size_limit_mb
+from web.jobs_view import JOB_COLUMNS, ActivityFileForm, import_job_page, job_rows, queue_import, size_limit_mb
 from web.provider import bp
 from web.provider.portal import agreement_or_choice, under
-from web.tables import Column, table
-
-JOB_COLUMNS = [
-    Column("created_at", "Uploaded at", "date"),
-    Column("user", "By"),
-    Column("file_name", "File"),
-    Column("state", "State"),
-    Column("progress", "Progress"),
-]
+from web.tables import table
 
 bp.record_once(lambda state: navigation.add(state.app, "Upload activity", "provider.activity_upload_index", Role.PROVIDER))
 
