@@ -85,6 +85,9 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
+        if error.code == 413 and app.config.get("MAX_CONTENT_LENGTH"):
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            return _render(413, f"The file is larger than this site accepts: at most {limit:,} MB. Nothing was kept.")
         return _render(error.code)
 
     @app.errorhandler(Exception)

@@ -139,6 +139,7 @@ def test_a_file_over_the_size_limit_is_a_413_page_and_nothing_is_kept(small_limi
     response = upload(client, path, form_fields(client))
 
     assert response.status_code == 413 and "File too large" in response.get_data(as_text=True)
+    assert "at most 1 MB" in response.get_data(as_text=True)
     assert len(demo_book.jobs.list_for(SYSTEM)) == jobs
     uploads = tmp_path / "instance" / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
