@@ -1,0 +1,179 @@
+"""PDF statements of the demo's figures: what their text says, whom they show, where they came from, how they look.
+
+The demo is loaded once on SQLite for the module; a CCG accountant reviews its
+2019-20 settlement with a note holding markup (user text that must stay text)
+and a checkpoint is recorded, so every statement's footer has one to cite.
+Expected figures come from the same queries the statements are built from,
+formatted as people read them (``format_gbp``); the PDF's text is read back
+with poppler's ``pdftotext``, as a reader's copy-and-paste would. Page 1 of
+each statement is kept as a PNG in test-artifacts/ to be looked at.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, load_demo
+from domain.envelope import Actor, Envelope
+from domain.money import format_gbp
+from ledger.audit.head_check import current_head
+from ledger.authorisation import accountant_access, provider_access
+from ledger.bootstrap import Openbook, open_openbook
+from ledger.persistence.database import Database
+from ledger.queries import reconcile, settlements
+from ledger.queries.checkpoints import latest_recorded_checkpoint
+from reports.statements import render_html, render_pdf
+from reports.statements.settlement import settlement_statement
+
+YEAR = "2019-20"
+CCG_ACCOUNTANT = Actor("accountant@wirralccg.example", "wirral-ccg")
+AUDITOR = Actor("auditor@audit.example", "partnership-audit")
+REVIEW_NOTE = "checked <script>alert('x')</script> & the bands"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Openbook]:
+    book = open_openbook(Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('statements')}/ledger.sqlite"))
+    load_demo(book)
+    on = date(2020, 7, 1)
+    book.settlements.review_settlement(Envelope(CCG_ACCOUNTANT, on, "review", "stmt-review"), WIRRAL, YEAR, 1,
+                                       REVIEW_NOTE)  # fmt: skip
+    book.checkpoints.record_checkpoint(Envelope(AUDITOR, on, "before statements", "stmt-checkpoint"))
+    yield book
+    book.close()
+
+
+@pytest.fixture(scope="module")
+def accountant(demo):
+    return accountant_access(demo.records, WIRRAL_ACCOUNTANT, WIRRAL)
+
+
+@pytest.fixture(scope="module")
+def premier(demo):
+    return provider_access(demo.records, PREMIER_CARE_FINANCE, WIRRAL, "premier-care")
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def pdf_info(pdf: bytes, tmp_path: Path, tool: str = "pdfinfo") -> str:
+    path = tmp_path / "info.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, str(path)], check=True, capture_output=True, text=True).stdout
+
+
+def first_page_png(pdf: bytes, name: str, tmp_path: Path) -> Path:
+    """Page 1 at 60 dpi as test-artifacts/NAME.png, to be looked at (and kept by CI as an artefact)."""
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf)
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(path),
+                    str(ARTIFACTS / name)], check=True)  # fmt: skip
+    return ARTIFACTS / f"{name}.png"
+
+
+def test_the_settlement_statement_states_the_settlements_figures_and_the_years_reconciliation(demo, accountant,
+                                                                                             tmp_path):  # fmt: skip
+    view = settlements.settlement(demo.read_engine, accountant, WIRRAL, YEAR)
+    s = view["statement"]
+    pdf = render_pdf(settlement_statement(demo, accountant, YEAR))
+    text = pdf_text(pdf, tmp_path)
+
+    for figure in ("target", "actual", "variance", "provider_amount", "provider_amount_uncapped", "removed_by_cap",
+                   "clawback_total", "commissioner_cost"):  # fmt: skip
+        assert format_gbp(s[figure]) in text, figure
+    for provider, x in s["providers"].items():
+        assert all(format_gbp(x[f]) in text for f in ("activity", "share", "balance")), provider
+    for commissioner, x in s["commissioners"].items():
+        assert format_gbp(x["cost"]) in text and format_gbp(x["pool_balance"]) in text, commissioner
+    for step in s["steps"]:
+        assert format_gbp(step["amount"]) in text
+    premier = next(c for c in s["clawbacks"] if c["provider"] == "premier-care")
+    assert format_gbp(premier["excess"]) in text and format_gbp(premier["amount"]) in text
+    # the year's reconciliation: each identity's sides as the query gives them
+    year = reconcile.reconcile(demo.read_engine, accountant, YEAR)
+    assert year["holds"] and "Every identity holds to the penny." in text
+    for identity in year["identities"]:
+        assert identity["identity"] in " ".join(text.split()) and format_gbp(identity["left"]["amount"]) in text
+    # who reviewed it, and who has still to approve
+    assert "accountant@wirralccg.example" in text and "Awaiting approval by:" in text
+    first_page_png(pdf, "statement-settlement", tmp_path)
+
+
+def test_every_page_cites_the_head_and_the_latest_checkpoint_and_counts_its_pages(demo, accountant, tmp_path):
+    statement = settlement_statement(demo, accountant, YEAR)
+    pdf = render_pdf(statement)
+    text = pdf_text(pdf, tmp_path)
+    pages = int(re.search(r"^Pages:\s+(\d+)$", pdf_info(pdf, tmp_path), re.M).group(1))
+    assert pages > 1
+    for n in range(1, pages + 1):
+        assert f"page {n} of {pages}" in text
+
+    head, checkpoint = current_head(demo), latest_recorded_checkpoint(demo.read_engine)
+    assert statement.provenance.head["position"] == head["position"] and statement.provenance.head["hash"] == head["hash"]
+    assert text.count(head["hash"]) >= pages  # in every page's footer
+    assert f"head at position {head['position']}" in text
+    recorded = checkpoint["checkpoint"]
+    assert text.count(recorded["hash"]) >= pages and f"position {recorded['position']}" in text
+    view = settlements.settlement(demo.read_engine, accountant, WIRRAL, YEAR)
+    assert f"event {view['event_position']}" in text  # the settlement's own last event, among those it was built from
+    assert "unsigned (no signing key)" in text  # the demo has no key: it says so rather than leave it out
+
+
+def test_a_statement_pdf_has_its_title_author_and_the_embedded_fonts_only(demo, accountant, tmp_path):
+    pdf = render_pdf(settlement_statement(demo, accountant, YEAR))
+    info = pdf_info(pdf, tmp_path)
+    assert re.search(r"^Title:\s+Settlement statement, 2019-20 · Wirral homecare alliance$", info, re.M)
+    assert re.search(r"^Author:\s+Wirral Council$", info, re.M)
+    assert re.search(r"^Page size:\s+595.276 x 841.89 pts \(A4\)$", info, re.M)
+    fonts = pdf_info(pdf, tmp_path, "pdffonts").splitlines()[2:]
+    assert fonts and all("Openbook-Statement-Sans" in line and " yes yes " in line for line in fonts)
+
+
+def test_a_providers_settlement_statement_shows_its_own_figures_and_no_other_providers(demo, premier, tmp_path):
+    own = settlements.settlement(demo.read_engine, premier, WIRRAL, YEAR)["statement"]
+    statement = settlement_statement(demo, premier, YEAR)
+    pdf = render_pdf(statement)
+    text = pdf_text(pdf, tmp_path)
+    assert statement.title == "Settlement statement, 2019-20: Premier Care"
+    x = own["providers"]["premier-care"]
+    assert all(format_gbp(x[f]) in text for f in ("activity", "incentives", "share", "clawback", "balance"))
+    html = render_html(statement)
+    everyone = settlements.settlement(demo.read_engine, accountant_access(demo.records, WIRRAL_ACCOUNTANT, WIRRAL),
+                                      WIRRAL, YEAR)["statement"]  # fmt: skip
+    for other, figures in everyone["providers"].items():
+        if other != "premier-care":
+            assert format_gbp(figures["balance"]) not in text and format_gbp(figures["balance"]) not in html
+    assert "Haven Care" not in text and "haven" not in html.lower()
+    assert "reconciliation" not in text.lower()  # every provider's figures: for accountants only
+    first_page_png(pdf, "statement-settlement-provider", tmp_path)
+
+
+def test_a_commissioners_statement_shows_that_commissioners_position(demo, accountant, tmp_path):
+    s = settlements.settlement(demo.read_engine, accountant, WIRRAL, YEAR)["statement"]
+    statement = settlement_statement(demo, accountant, YEAR, commissioner="wirral-ccg")
+    text = pdf_text(render_pdf(statement), tmp_path)
+    assert "Settlement statement, 2019-20: NHS Wirral CCG" in text
+    assert format_gbp(s["commissioners"]["wirral-ccg"]["pool_balance"]) in text
+    # the partnership's steps still show every commissioner's cost; the position table is this commissioner's
+    [position] = [b for section in statement.sections for b in section.blocks
+                  if getattr(b, "caption", "").startswith("Each commissioner's position")]  # fmt: skip
+    assert [row["commissioner"] for row in position.rows] == ["NHS Wirral CCG"]
+
+
+def test_user_text_is_escaped_in_the_html_and_printed_as_text_in_the_pdf(demo, accountant, tmp_path):
+    statement = settlement_statement(demo, accountant, YEAR)
+    html = render_html(statement)
+    assert "<script>" not in html
+    assert "checked &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; the bands" in html
+    assert REVIEW_NOTE in " ".join(pdf_text(render_pdf(statement), tmp_path).split())
