@@ -156,7 +156,8 @@ def agreement_name(book: Openbook, code: str) -> str:
 
 def provenance(book: Openbook, built_from: Sequence[tuple[str, int]], *, now: datetime | None = None) -> Provenance:
     """The provenance of a statement built now: the head checked (and signed, with a key) recording nothing, and
-    the latest recorded checkpoint.
+    the latest recorded checkpoint. Every statement reads the read models as they stand at the head, so the head's
+    position is always among the positions it was built from, after the builder's own (``built_from``).
 
     The head is ``current_head`` — what ``openbook checkpoint --head`` prints:
     the history from the last vouched checkpoint to the head is checked first,
@@ -166,9 +167,10 @@ def provenance(book: Openbook, built_from: Sequence[tuple[str, int]], *, now: da
     checkpoint = None
     if recorded is not None:
         checkpoint = {**recorded["checkpoint"], "recorded_in": recorded["recorded_in"]}
+    head = current_head(book)
     return Provenance(
         generated_at=now or datetime.now(timezone.utc),
-        head=current_head(book),
+        head=head,
         checkpoint=checkpoint,
-        built_from=tuple(built_from),
+        built_from=(*built_from, ("the read models, as at the head", head["position"])),
     )

@@ -26,9 +26,10 @@ from ledger.audit.head_check import current_head
 from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
-from ledger.queries import reconcile, settlements
+from ledger.queries import reconcile, returns, settlements
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 from reports.statements import render_html, render_pdf
+from reports.statements.cost import HISTORY, cost_statement
 from reports.statements.settlement import settlement_statement
 
 YEAR = "2019-20"
@@ -177,3 +178,33 @@ def test_user_text_is_escaped_in_the_html_and_printed_as_text_in_the_pdf(demo, a
     assert "<script>" not in html
     assert "checked &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; the bands" in html
     assert REVIEW_NOTE in " ".join(pdf_text(render_pdf(statement), tmp_path).split())
+
+
+def test_the_cost_statement_states_the_return_the_rate_paid_the_anonymised_market_and_the_history(demo, premier,
+                                                                                                   tmp_path):  # fmt: skip
+    quarter = "2019-20-Q1"
+    sheet = returns.return_sheet(demo.read_engine, premier, "premier-care", quarter)
+    view = returns.market(demo.read_engine, premier, quarter)
+    periods = returns.history(demo.read_engine, premier, "premier-care")[-HISTORY:]
+    statement = cost_statement(demo, premier, "premier-care", quarter)
+    pdf = render_pdf(statement)
+    text = pdf_text(pdf, tmp_path)
+    assert statement.title == f"Cost statement, {quarter}: Premier Care"
+    for line in sheet["lines"]:
+        assert format_gbp(line["amount"]) in text and format_gbp(line["per_hour"]) in text, line["line"]
+    assert format_gbp(sheet["totals"]["total_cost"]) in text and format_gbp(sheet["totals"]["total_per_hour"]) in text
+    assert format_gbp(sheet["rate"].rate) in text and format_gbp(sheet["gap"]) in text
+    assert f"{sheet['totals']['surplus_percent_of_total']}%" in text
+    assert all(f["message"] in " ".join(text.split()) for f in sheet["findings"])
+    assert view["market"]["contributors"] >= 5  # the demo's quarter has a market to show
+    total = view["market"]["total"]
+    assert all(format_gbp(total[q]) in text for q in ("lower", "median", "upper"))
+    assert f"{view['market']['contributors']} accepted provider returns, anonymised" in text
+    assert periods and all(p["period"] in text for p in periods)
+    for name in ("Haven Care", "Carewatch", "Community Caring"):  # the market never names a provider
+        assert name not in text
+    svg = statement.sections[-1].blocks[1].svg
+    assert all(format_gbp(p["total_per_hour"]) in svg for p in periods)  # the chart writes each period's cost
+    head = current_head(demo)
+    assert head["hash"] in text and "page 1 of" in text
+    first_page_png(pdf, "statement-cost", tmp_path)
