@@ -18,7 +18,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cli.main import cli
 from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, load_demo
 from domain.envelope import Actor, Envelope
 from domain.money import format_gbp
@@ -40,8 +42,13 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Openbook]:
-    book = open_openbook(Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('statements')}/ledger.sqlite"))
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{tmp_path_factory.mktemp('statements')}/ledger.sqlite"
+
+
+@pytest.fixture(scope="module")
+def demo(demo_url: str) -> Iterator[Openbook]:
+    book = open_openbook(Database.from_url(demo_url))
     load_demo(book)
     on = date(2020, 7, 1)
     book.settlements.review_settlement(Envelope(CCG_ACCOUNTANT, on, "review", "stmt-review"), WIRRAL, YEAR, 1,
@@ -208,3 +215,35 @@ def test_the_cost_statement_states_the_return_the_rate_paid_the_anonymised_marke
     head = current_head(demo)
     assert head["hash"] in text and "page 1 of" in text
     first_page_png(pdf, "statement-cost", tmp_path)
+
+
+def test_openbook_statements_writes_the_readers_statement_and_refuses_another_providers(demo, demo_url, tmp_path):
+    runner = CliRunner()
+
+    def run(user: str, *args: str):
+        return runner.invoke(cli, ["--database", demo_url, "--as", user, "statements", *args],
+                             env={"OPENBOOK_USER": None})  # fmt: skip
+
+    out = tmp_path / "premier-settlement.pdf"
+    done = run(PREMIER_CARE_FINANCE.user, "settlement", "--agreement", WIRRAL, "--year", YEAR, "--out", str(out))
+    assert done.exit_code == 0, done.output
+    head = current_head(demo)
+    assert f"built at head position {head['position']}, hash {head['hash']}" in done.output
+    text = pdf_text(out.read_bytes(), tmp_path)
+    premier = provider_access(demo.records, PREMIER_CARE_FINANCE, WIRRAL, "premier-care")
+    balance = settlements.settlement(demo.read_engine, premier, WIRRAL, YEAR)["statement"]["providers"]
+    assert format_gbp(balance["premier-care"]["balance"]) in text and "Haven Care" not in text
+
+    again = run(PREMIER_CARE_FINANCE.user, "settlement", "--agreement", WIRRAL, "--year", YEAR, "--out", str(out))
+    assert again.exit_code == 1 and "already exists" in again.output  # a statement is never written over
+
+    other = tmp_path / "haven.pdf"
+    refused = run(PREMIER_CARE_FINANCE.user, "cost", "--agreement", WIRRAL, "--provider", "haven-care",
+                  "--period", "2019-20-Q1", "--out", str(other))  # fmt: skip
+    assert refused.exit_code == 1 and "not found" in refused.output and not other.exists()
+
+    html = tmp_path / "cost.html"
+    shown = run(WIRRAL_ACCOUNTANT.user, "cost", "--agreement", WIRRAL, "--provider", "haven-care", "--period",
+                "2019-20-Q1", "--out", str(html), "--html")  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "Haven Care" in html.read_text()
