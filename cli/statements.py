@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from cli.context import Context, pass_context
+from cli.context import Context, emit, json_option, pass_context
 from domain.errors import Conflict
 from ledger.authorisation import access_for, provider_access
 from reports.statements import Statement, render_html, render_pdf
@@ -25,16 +25,24 @@ out_option = click.option("--out", "out", required=True, type=click.Path(dir_oka
 html_option = click.option("--html", "as_html", is_flag=True, help="Write the statement's HTML instead of its PDF.")
 
 
-def _write(statement: Statement, out: Path, as_html: bool) -> None:
+def _write(statement: Statement, out: Path, as_html: bool, as_json: bool) -> None:
     """Write the statement once: an existing file is refused before anything is built into it."""
     if out.exists():
         raise Conflict(f"--out: {out} already exists; a statement is never written over another file")
     data = render_html(statement).encode("utf-8") if as_html else render_pdf(statement)
     with open(out, "xb") as f:
         f.write(data)
-    head = statement.provenance.head
-    click.echo(f"wrote {statement.title} ({'HTML' if as_html else 'PDF'}, {len(data):,} bytes) to {out}; "
-               f"built at head position {head['position']}, hash {head['hash']}")  # fmt: skip
+    p = statement.provenance
+    written = {"out": str(out), "format": "html" if as_html else "pdf", "bytes": len(data), "title": statement.title,
+               "head": dict(p.head), "checkpoint": dict(p.checkpoint) if p.checkpoint else None,
+               "built_from": [{"what": what, "position": position} for what, position in p.built_from]}  # fmt: skip
+
+    def lines(w: dict) -> list[str]:
+        signed = f", signed by key {w['head']['key_id']}" if w["head"].get("signature") else ""
+        return [f"wrote {w['title']} ({w['format'].upper()}, {w['bytes']:,} bytes) to {w['out']}; built at head "
+                f"position {w['head']['position']}, hash {w['head']['hash']}{signed}"]  # fmt: skip
+
+    emit(written, as_json, lines)
 
 
 @click.group()
@@ -50,10 +58,11 @@ def statements() -> None:
 @click.option("--commissioner", help="This commissioner's statement (an accountant's).")
 @out_option
 @html_option
+@json_option
 @pass_context
 def settlement(
     context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None,
-    commissioner: str | None, out: Path, as_html: bool,
+    commissioner: str | None, out: Path, as_html: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """The year's settlement statement: every step, caps, clawbacks, each party's amount, approvals, reconciliation."""
     if provider and commissioner:
@@ -65,7 +74,7 @@ def settlement(
     else:
         access = access_for(book.records, actor, agreement)
     _write(settlement_statement(book, access, financial_year, sequence=sequence, commissioner=commissioner), out,
-           as_html)  # fmt: skip
+           as_html, as_json)  # fmt: skip
 
 
 @statements.command("cost")
@@ -74,10 +83,12 @@ def settlement(
 @click.option("--period", required=True, help="The return's period, e.g. 2019-20-Q1.")
 @out_option
 @html_option
+@json_option
 @pass_context
-def cost(context: Context, agreement: str, provider: str | None, period: str, out: Path, as_html: bool) -> None:
+def cost(context: Context, agreement: str, provider: str | None, period: str, out: Path, as_html: bool,
+         as_json: bool) -> None:  # fmt: skip
     """A provider's cost statement for one return: costs per hour, rate paid and gap, the market, its history."""
     book = context.book
     actor = context.actor()
     access = access_for(book.records, actor, agreement, provider)
-    _write(cost_statement(book, access, provider or actor.organisation or "", period), out, as_html)
+    _write(cost_statement(book, access, provider or actor.organisation or "", period), out, as_html, as_json)
