@@ -17,6 +17,8 @@ from domain.errors import Conflict
 from ledger.authorisation import access_for, provider_access
 from reports.statements import Statement, render_html, render_pdf
 from reports.statements.cost import cost_statement
+from reports.statements.incentive import incentive_statement
+from reports.statements.payment import payment_statement
 from reports.statements.settlement import settlement_statement
 
 agreement_option = click.option("--agreement", required=True, help="The agreement's code.")
@@ -47,7 +49,8 @@ def _write(statement: Statement, out: Path, as_html: bool, as_json: bool) -> Non
 
 @click.group()
 def statements() -> None:
-    """Statements to send out, as PDF: settlement (per year, per party) and cost (per return)."""
+    """Statements to send out, as PDF: settlement (per year, per party), cost (per return), payment (per month) and
+    incentive (per year)."""
 
 
 @statements.command("settlement")
@@ -92,3 +95,37 @@ def cost(context: Context, agreement: str, provider: str | None, period: str, ou
     actor = context.actor()
     access = access_for(book.records, actor, agreement, provider)
     _write(cost_statement(book, access, provider or actor.organisation or "", period), out, as_html, as_json)
+
+
+@statements.command("payment")
+@agreement_option
+@click.option("--provider", help="The provider (default: the acting user's own organisation).")
+@click.option("--month", required=True, help="The payment run's month, e.g. 2019-06.")
+@out_option
+@html_option
+@json_option
+@pass_context
+def payment(context: Context, agreement: str, provider: str | None, month: str, out: Path, as_html: bool,
+            as_json: bool) -> None:  # fmt: skip
+    """A provider's monthly payment statement: the run's lines, arrears, and the year's payments to date."""
+    book = context.book
+    actor = context.actor()
+    access = access_for(book.records, actor, agreement, provider)
+    _write(payment_statement(book, access, provider or actor.organisation or "", month), out, as_html, as_json)
+
+
+@statements.command("incentive")
+@agreement_option
+@click.option("--year", "financial_year", required=True, help="The financial year, e.g. 2019-20.")
+@click.option("--provider", help="Only this provider's line (a provider's own access shows only its own anyway).")
+@click.option("--run", type=int, help="The assessment run (default the latest).")
+@out_option
+@html_option
+@json_option
+@pass_context
+def incentive(context: Context, agreement: str, financial_year: str, provider: str | None, run: int | None,
+              out: Path, as_html: bool, as_json: bool) -> None:  # fmt: skip
+    """The year's incentive statement: baseline, actual, threshold, eligible hours, each KPI and the gate, payment."""
+    book = context.book
+    access = access_for(book.records, context.actor(), agreement, provider)
+    _write(incentive_statement(book, access, financial_year, provider=provider, run=run), out, as_html, as_json)

@@ -26,7 +26,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from domain.errors import SettingsError
-from domain.money import format_gbp
+from domain.money import format_gbp, format_quantity
 from reports.statements.frame import Facts, Figure, Note, Statement, Table
 
 __all__ = ["FONT_DIR", "FONT_FAMILY", "render_html", "render_pdf"]
@@ -46,7 +46,8 @@ def _day(value: date) -> str:
 
 
 def cell(value: Any, kind: str = "text") -> str:
-    """A cell's text: money by ``format_gbp``, dates as "30 June 2020", counts with separators, text as given."""
+    """A cell's text: money by ``format_gbp``, dates as "30 June 2020", counts and quantities with separators
+    (``format_quantity``), text as given."""
     if value is None:
         return _DASH
     if value == "":
@@ -55,6 +56,8 @@ def cell(value: Any, kind: str = "text") -> str:
         return format_gbp(value if isinstance(value, Decimal) else Decimal(str(value)))
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, Decimal):
+        return format_quantity(value)  # hours, minutes: separators, no needless zeros, never rounded
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, datetime):

@@ -25,13 +25,16 @@ from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, l
 from domain.envelope import Actor, Envelope
 from domain.money import format_gbp
 from ledger.audit.head_check import current_head
+from ledger.audit.signing import checkpoint_message, generate_key_files
 from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
-from ledger.queries import reconcile, returns, settlements
+from ledger.queries import incentives, reconcile, returns, settlements
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 from reports.statements import render_html, render_pdf
 from reports.statements.cost import HISTORY, cost_statement
+from reports.statements.incentive import incentive_statement
+from reports.statements.payment import payment_statement
 from reports.statements.settlement import settlement_statement
 
 YEAR = "2019-20"
@@ -247,3 +250,62 @@ def test_openbook_statements_writes_the_readers_statement_and_refuses_another_pr
                 "2019-20-Q1", "--out", str(html), "--html")  # fmt: skip
     assert shown.exit_code == 0, shown.output
     assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and "Haven Care" in html.read_text()
+
+
+def test_the_payment_statement_states_the_runs_lines_and_the_year_to_date(demo, premier, tmp_path):
+    month = "2019-06"
+    v = settlements.payment_statement(demo.read_engine, premier, "premier-care", month)
+    pdf = render_pdf(payment_statement(demo, premier, "premier-care", month))
+    text = pdf_text(pdf, tmp_path)
+    assert v["lines"] and all(format_gbp(line["amount"]) in text and line["label"] in " ".join(text.split())
+                              for line in v["lines"])  # fmt: skip
+    assert all(format_gbp(m["amount"]) in text for m in v["months_paid"])
+    for figure in ("amount", "cumulative_paid", "priced_activity_to_date", "priced_less_paid"):
+        assert format_gbp(v[figure]) in text, figure
+    assert f"event {v['event_position']}" in text and current_head(demo)["hash"] in text
+    first_page_png(pdf, "statement-payment", tmp_path)
+
+
+def test_the_incentive_statement_states_each_providers_working_kpis_gate_and_payment(demo, accountant, premier,
+                                                                                    tmp_path):  # fmt: skip
+    everyone = incentives.incentive_assessment(demo.read_engine, accountant, YEAR)
+    text = " ".join(pdf_text(render_pdf(incentive_statement(demo, accountant, YEAR)), tmp_path).split())
+    assert len(everyone["lines"]) > 1 and format_gbp(everyone["total"]) in text
+    for line in everyone["lines"]:
+        assert format_gbp(line["payment"]) in text and line["working"] in text, line["provider"]
+        assert all(note.split(" ", 1)[1] in text for note in line["kpi_notes"])
+        assert ("Gate passed" if not line["missed_kpis"] else f"Gate failed: missed {line['missed_kpis'][0]}") in text
+
+    statement = incentive_statement(demo, premier, YEAR)
+    pdf = render_pdf(statement)
+    own = " ".join(pdf_text(pdf, tmp_path).split())
+    [line] = incentives.incentive_assessment(demo.read_engine, premier, YEAR)["lines"]
+    assert statement.title == f"Incentive statement, {YEAR}: Premier Care"
+    assert format_gbp(line["payment"]) in own and line["reason"] in own
+    others = [x for x in everyone["lines"] if x["provider"] != "premier-care"]
+    assert others and all(x["working"] not in own for x in others) and format_gbp(everyone["total"]) not in own
+    first_page_png(pdf, "statement-incentive", tmp_path)
+
+
+def test_with_a_signing_key_the_head_is_signed_at_build_time_and_nothing_is_recorded(demo, demo_url, tmp_path):
+    key = generate_key_files(tmp_path / "signing.key")
+    signed = open_openbook(Database.from_url(demo_url), signing_key=key)
+    try:
+        before = signed.projections.head()
+        access = accountant_access(signed.records, WIRRAL_ACCOUNTANT, WIRRAL)
+        statement = payment_statement(signed, access, "premier-care", "2019-06")
+        pdf = render_pdf(statement)
+        text = pdf_text(pdf, tmp_path)
+        assert signed.projections.head() == before  # the head was signed, not recorded as a checkpoint
+    finally:
+        signed.close()
+    head = statement.provenance.head
+    assert head["position"] == before and head["key_id"] == key.key_id
+    key.public.verify(bytes.fromhex(head["signature"]), checkpoint_message(head))  # raises if it does not verify
+    flat = " ".join(text.split())
+    assert f"signed by key {key.key_id}" in flat, flat[-1500:]
+    assert head["signature"] in "".join(text.split())  # the long signature wraps in its cell
+    (tmp_path / "signed.pdf").write_bytes(pdf)
+    ARTIFACTS.mkdir(exist_ok=True)
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", "-singlefile", str(tmp_path / "signed.pdf"),
+                    str(ARTIFACTS / "statement-signed-provenance")], check=True)  # fmt: skip
