@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.money import format_quantity
 from ledger.authorisation import Access, only_provider, provider_access
+from ledger.queries.as_at import AsAt
 from ledger.queries.returns import history, market, return_sheet
 from reports.charts import market_chart, unit_cost_chart
 from reports.statements.frame import (
@@ -29,6 +30,7 @@ from reports.statements.frame import (
     agreement_name,
     names,
     provenance,
+    reading,
 )  # fmt: skip
 from reports.tables import Column
 
@@ -86,9 +88,11 @@ def _history(periods: list[dict[str, Any]], provider_name: str) -> list[Any]:
     return [Table(f"The last {len(shown)} periods", columns, rows), Figure("Cost per hour over time", chart)]
 
 
-def cost_statement(book: Openbook, access: Access, provider: str, period: str) -> Statement:
+def cost_statement(
+    book: Openbook, access: Access, provider: str, period: str, *, as_at: AsAt | None = None
+) -> Statement:
     """The cost statement of ``provider``'s return for ``period`` under the access's agreement."""
-    engine = book.read_engine
+    engine = reading(book, as_at)
     sheet = return_sheet(engine, access, provider, period)
     provider = sheet["provider"]
     seen = access if only_provider(access) is not None else provider_access(book.records, access.actor,
@@ -131,7 +135,7 @@ def cost_statement(book: Openbook, access: Access, provider: str, period: str) -
         period=sheet["period"],
         parties=[Party("provider", provider, provider_name)],
         sections=sections,
-        provenance=provenance(book, []),
+        provenance=provenance(book, [], as_at=as_at),
         author=provider_name,
         subject=f"{provider_name}'s open-book cost return for {sheet['period']} as {sheet['status']}: costs per "
         "contact hour, the rate paid and the gap, the market and the provider's history.",

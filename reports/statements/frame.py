@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Union
 
-from ledger.audit.head_check import current_head
+from ledger.audit.head_check import checked_head, current_head
+from ledger.audit.signing import make_checkpoint
 from ledger.queries.agreements import get_agreement
+from ledger.queries.as_at import AsAt, known_at
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 from ledger.queries.organisations import list_organisations
 from reports.tables import Column
@@ -36,7 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Block", "Facts", "Figure", "Note", "Party", "Provenance", "Section", "Statement", "Table", "names",
-    "provenance",
+    "provenance", "reading",
 ]  # fmt: skip
 
 
@@ -154,22 +156,41 @@ def agreement_name(book: Openbook, code: str) -> str:
     return str(get_agreement(book.read_engine, code)["name"])
 
 
-def provenance(book: Openbook, built_from: Sequence[tuple[str, int]], *, now: datetime | None = None) -> Provenance:
+def reading(book: Openbook, as_at: AsAt | None) -> Any:
+    """The engine a statement's queries read with: the live read models, or as known at ``as_at``."""
+    return known_at(book.read_engine, as_at)
+
+
+def _head_at(book: Openbook, as_at: AsAt | None, now: datetime) -> dict[str, Any]:
+    """The head the figures were read at: the current head, or the last event at or before ``as_at`` — checked
+    either way, and signed with the configured key, recording nothing."""
+    if as_at is None:
+        return current_head(book)
+    position, chain_hash, events = checked_head(book.ledger.recorder, book.ledger.signing_key, upto=as_at.position)
+    return make_checkpoint(position, chain_hash, events, now, book.ledger.signing_key)
+
+
+def provenance(
+    book: Openbook, built_from: Sequence[tuple[str, int]], *, as_at: AsAt | None = None, now: datetime | None = None
+) -> Provenance:
     """The provenance of a statement built now: the head checked (and signed, with a key) recording nothing, and
-    the latest recorded checkpoint. Every statement reads the read models as they stand at the head, so the head's
-    position is always among the positions it was built from, after the builder's own (``built_from``).
+    the latest recorded checkpoint — both as at ``as_at`` for a statement rebuilt as the ledger knew it then.
 
     The head is ``current_head`` — what ``openbook checkpoint --head`` prints:
     the history from the last vouched checkpoint to the head is checked first,
     so a statement is never built on, nor signs, a history that does not check.
+    Every statement reads the read models as they stand at the head, so the
+    head's position is always among the positions it was built from, after the
+    builder's own (``built_from``).
     """
-    recorded = latest_recorded_checkpoint(book.read_engine)
+    generated = now or datetime.now(timezone.utc)
+    recorded = latest_recorded_checkpoint(reading(book, as_at))
     checkpoint = None
     if recorded is not None:
         checkpoint = {**recorded["checkpoint"], "recorded_in": recorded["recorded_in"]}
-    head = current_head(book)
+    head = _head_at(book, as_at, generated)
     return Provenance(
-        generated_at=now or datetime.now(timezone.utc),
+        generated_at=generated,
         head=head,
         checkpoint=checkpoint,
         built_from=(*built_from, ("the read models, as at the head", head["position"])),

@@ -15,8 +15,20 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import NotFound
 from domain.money import format_quantity
 from ledger.authorisation import Access
+from ledger.queries.as_at import AsAt
 from ledger.queries.incentives import incentive_assessment
-from reports.statements.frame import Facts, Note, Party, Section, Statement, Table, agreement_name, names, provenance
+from reports.statements.frame import (
+    Facts,
+    Note,
+    Party,
+    Section,
+    Statement,
+    Table,
+    agreement_name,
+    names,
+    provenance,
+    reading,
+)
 from reports.tables import Column
 
 if TYPE_CHECKING:
@@ -54,11 +66,12 @@ def _provider(line: dict[str, Any], name: str) -> Section:
 
 
 def incentive_statement(
-    book: Openbook, access: Access, financial_year: str, *, provider: str | None = None, run: int | None = None
+    book: Openbook, access: Access, financial_year: str, *, provider: str | None = None, run: int | None = None,
+    as_at: AsAt | None = None,
 ) -> Statement:
     """The incentive statement of the access's agreement for ``financial_year``: every provider the access shows,
     or ``provider`` alone."""
-    v = incentive_assessment(book.read_engine, access, financial_year, run)
+    v = incentive_assessment(reading(book, as_at), access, financial_year, run)
     called = names(book)
     lines = [line for line in v["lines"] if provider is None or line["provider"] == provider]
     if provider is not None and not lines:
@@ -85,7 +98,7 @@ def incentive_statement(
         period=financial_year,
         parties=[Party("provider", line["provider"], name) for line, name in zip(lines, for_whom, strict=True)],
         sections=sections,
-        provenance=provenance(book, [(f"the incentive assessment, run {v['run']}", v["position"])]),
+        provenance=provenance(book, [(f"the incentive assessment, run {v['run']}", v["position"])], as_at=as_at),
         author=agreement_name(book, v["agreement"]),
         subject=f"The {financial_year} incentive assessment: baseline, actual, threshold, eligible hours, each KPI "
         "and the gate, the payment and any cap.",

@@ -13,8 +13,20 @@ from typing import TYPE_CHECKING, Any
 
 from domain.money import total
 from ledger.authorisation import Access
+from ledger.queries.as_at import AsAt
 from ledger.queries.settlements import payment_statement as payment_view
-from reports.statements.frame import Facts, Note, Party, Section, Statement, Table, agreement_name, names, provenance
+from reports.statements.frame import (
+    Facts,
+    Note,
+    Party,
+    Section,
+    Statement,
+    Table,
+    agreement_name,
+    names,
+    provenance,
+    reading,
+)
 from reports.tables import Column
 
 if TYPE_CHECKING:
@@ -47,9 +59,11 @@ def _months(v: dict[str, Any]) -> Table:
     return Table(f"Payments of {v['financial_year']} to date", columns, rows, frozenset({len(rows) - 1}))
 
 
-def payment_statement(book: Openbook, access: Access, provider: str, month: str) -> Statement:
+def payment_statement(
+    book: Openbook, access: Access, provider: str, month: str, *, as_at: AsAt | None = None
+) -> Statement:
     """``provider``'s payment statement for ``month`` (e.g. 2019-06) under the access's agreement."""
-    v = payment_view(book.read_engine, access, provider, month)
+    v = payment_view(reading(book, as_at), access, provider, month)
     called = names(book)
     name = called.get(v["provider"], v["provider"])
     summary = Facts([
@@ -74,7 +88,7 @@ def payment_statement(book: Openbook, access: Access, provider: str, month: str)
         period=v["month"],
         parties=[Party("provider", v["provider"], name)],
         sections=sections,
-        provenance=provenance(book, [(f"the {v['month']} payment run", v["event_position"])]),
+        provenance=provenance(book, [(f"the {v['month']} payment run", v["event_position"])], as_at=as_at),
         author=agreement_name(book, v["agreement"]),
         subject=f"What {name} was paid in the {v['month']} run, line by line, and its payments of "
         f"{v['financial_year']} to date.",

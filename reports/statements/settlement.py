@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import NotFound
 from domain.money import total
 from ledger.authorisation import Access, only_provider
+from ledger.queries.as_at import AsAt
 from ledger.queries.reconcile import reconcile
 from ledger.queries.settlements import settlement
 from reports.statements.frame import (
@@ -34,6 +35,7 @@ from reports.statements.frame import (
     agreement_name,
     names,
     provenance,
+    reading,
 )
 from reports.tables import Column
 
@@ -161,8 +163,8 @@ def _signatures(v: Mapping[str, Any], called: Mapping[str, str]) -> Section:
     return Section("Reviews and approvals", blocks)
 
 
-def _reconciliation(book: Openbook, access: Access, year: str) -> Section:
-    found = reconcile(book.read_engine, access, year)
+def _reconciliation(engine: Any, access: Access, year: str) -> Section:
+    found = reconcile(engine, access, year)
     rows = [
         {"number": i["number"], "identity": i["identity"], "left": i["left"]["amount"],
          "right": i["right"]["amount"], "difference": i["difference"], "finding": i["finding"]}
@@ -179,14 +181,15 @@ def _reconciliation(book: Openbook, access: Access, year: str) -> Section:
 
 def settlement_statement(
     book: Openbook, access: Access, financial_year: str, *, sequence: int | None = None,
-    commissioner: str | None = None,
+    commissioner: str | None = None, as_at: AsAt | None = None,
 ) -> Statement:  # fmt: skip
     """The settlement statement of the access's agreement for ``financial_year`` (default: the latest settlement).
 
     With a provider's access it is that provider's statement; with an
-    accountant's, the partnership's, or one commissioner's with ``commissioner``.
+    accountant's, the partnership's, or one commissioner's with ``commissioner``. With ``as_at``, as the ledger
+    knew it then (``ledger.queries.as_at``): the same figures, cited at the head of that moment.
     """
-    engine = book.read_engine
+    engine = reading(book, as_at)
     v = settlement(engine, access, access.agreement, financial_year, sequence)
     s = v["statement"]
     called = names(book)
@@ -223,7 +226,7 @@ def settlement_statement(
         sections.append(compared)
     sections.append(_signatures(v, called))
     if own is None:
-        sections.append(_reconciliation(book, access, v["financial_year"]))
+        sections.append(_reconciliation(engine, access, v["financial_year"]))
     built_from = [(f"settlement {v['sequence']} (its last recorded event)", v["event_position"])]
     activity = (v.get("references") or {}).get("activity") or {}
     if activity.get("event_position"):
@@ -236,7 +239,7 @@ def settlement_statement(
         period=v["financial_year"],
         parties=parties,
         sections=sections,
-        provenance=provenance(book, built_from),
+        provenance=provenance(book, built_from, as_at=as_at),
         author=called.get(drafted_by, drafted_by) or "openbook",
         subject=f"The {v['financial_year']} risk and gain share settlement of the pooled budget: target, actual, "
         "the banded share step by step, caps, clawbacks and each party's amount.",

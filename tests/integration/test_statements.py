@@ -11,6 +11,7 @@ each statement is kept as a PNG in test-artifacts/ to be looked at.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Iterator
@@ -25,11 +26,12 @@ from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, l
 from domain.envelope import Actor, Envelope
 from domain.money import format_gbp
 from ledger.audit.head_check import current_head
-from ledger.audit.signing import checkpoint_message, generate_key_files
+from ledger.audit.signing import checkpoint_json, checkpoint_message, generate_key_files
 from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.queries import incentives, reconcile, returns, settlements
+from ledger.queries.as_at import resolve_as_at
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 from reports.statements import render_html, render_pdf
 from reports.statements.cost import HISTORY, cost_statement
@@ -309,3 +311,30 @@ def test_with_a_signing_key_the_head_is_signed_at_build_time_and_nothing_is_reco
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "2", "-l", "2", "-singlefile", str(tmp_path / "signed.pdf"),
                     str(ARTIFACTS / "statement-signed-provenance")], check=True)  # fmt: skip
+
+
+def test_a_statements_head_is_verified_by_the_standalone_verifier_and_as_at_its_checkpoint_it_is_the_same(
+    demo, demo_url, accountant, tmp_path
+):  # fmt: skip
+    """An auditor holding the statement checks its head against an export; rebuilt as the ledger knew it at the
+    recorded checkpoint (nothing changed since but the checkpoint's own event), it shows the same figures and cites
+    that checkpoint's head."""
+    live = settlement_statement(demo, accountant, YEAR)
+    head = live.provenance.head
+    exported, cited = tmp_path / "history.jsonl", tmp_path / "statement-head.json"
+    cited.write_text(checkpoint_json(dict(head)) + "\n", encoding="ascii")
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--database", demo_url, "export", "--out", str(exported)], env={"OPENBOOK_USER": None})
+    assert done.exit_code == 0, done.output
+    done = runner.invoke(cli, ["--database", demo_url, "verify", str(exported), "--since", str(cited), "--json"],
+                         env={"OPENBOOK_USER": None})  # fmt: skip
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["status"] == "verified" and report["since"]["position"] == head["position"]
+
+    recorded = latest_recorded_checkpoint(demo.read_engine)["checkpoint"]
+    as_at = resolve_as_at(demo.ledger.recorder, demo.ledger.mapper, demo.read_engine, str(recorded["position"]))
+    then = settlement_statement(demo, accountant, YEAR, as_at=as_at)
+    assert then.sections == live.sections
+    assert (then.provenance.head["position"], then.provenance.head["hash"]) == (recorded["position"], recorded["hash"])
+    assert then.provenance.checkpoint is None  # the checkpoint was recorded after the head it attests
