@@ -143,6 +143,19 @@ def test_every_page_cites_the_head_and_the_latest_checkpoint_and_counts_its_page
     assert "unsigned (no signing key)" in text  # the demo has no key: it says so rather than leave it out
 
 
+def test_a_table_that_runs_over_a_page_repeats_its_headings(demo, accountant, tmp_path):
+    """The settlement's steps run over more than one page; each page they are on opens them with their headings."""
+    view = settlements.settlement(demo.read_engine, accountant, WIRRAL, YEAR)
+    pages = [" ".join(page.split()) for page in pdf_text(render_pdf(settlement_statement(demo, accountant, YEAR)),
+                                                         tmp_path).split("\f")]  # fmt: skip
+    first, last = view["statement"]["steps"][0], view["statement"]["steps"][-1]
+    start = next(i for i, page in enumerate(pages) if first["formula"] in page)
+    end = max(i for i, page in enumerate(pages) if last["formula"] in page)
+    assert end > start, "the demo's steps should run over a page break"
+    for page in pages[start : end + 1]:
+        assert all(re.search(rf"\b{heading}\b", page) for heading in ("Step", "Party", "Working", "Amount"))
+
+
 def test_a_statement_pdf_has_its_title_author_and_the_embedded_fonts_only(demo, accountant, tmp_path):
     pdf = render_pdf(settlement_statement(demo, accountant, YEAR))
     info = pdf_info(pdf, tmp_path)
