@@ -33,6 +33,7 @@ from domain.rates.pricing import blend_rows
 from domain.rates.uplift import Outcome
 from ledger.queries import agreements as agreement_queries
 from ledger.queries import rates as queries
+from ledger.usecases.rates import parse_rate_specs
 
 SERVICES = click.Choice([s.value for s in ServiceType])
 
@@ -51,16 +52,8 @@ def parse_blend(parts: tuple[str, ...]) -> list[tuple[str, str]] | None:
 
 
 def parse_rates(specs: tuple[str, ...]) -> list[dict[str, Any]]:
-    """``("standard:zone-1=16.34", "standard:zone-a:rural=17.10")`` as rate rows."""
-    rows = []
-    for spec in specs:
-        key, sep, rate = spec.partition("=")
-        parts = key.split(":")
-        if not sep or not rate or len(parts) not in (2, 3) or not all(parts):
-            raise InvalidInput(f"--rate: {spec!r} is not SERVICE:ZONE[:BAND]=RATE, e.g. standard:zone-1=16.34")
-        band = parts[2] if len(parts) == 3 else None
-        rows.append({"service": parts[0], "zone": parts[1], "band": band, "hourly_rate": rate.strip()})
-    return rows
+    """``--rate`` options as rate rows (``ledger.usecases.rates.parse_rate_specs``: the one parser)."""
+    return parse_rate_specs(specs, "--rate")
 
 
 def rate_text(r: dict[str, Any]) -> str:

@@ -50,6 +50,20 @@ def users_register(
     emit({"registered": result}, as_json, lambda d: [f"registered user {d['registered']}"])
 
 
+@users.command("deactivate")
+@click.argument("username")
+@command_options
+@json_option
+@pass_context
+def users_deactivate(
+    context: Context, username: str, effective: Any, reason: str | None, idempotency_key: str | None, as_json: bool
+) -> None:
+    """USERNAME may no longer log in or record anything; what they recorded stays, with their name on it."""
+    envelope = recording(context, effective, reason, idempotency_key)
+    result = context.book.organisations.deactivate_user(envelope, username)
+    emit({"deactivated": result}, as_json, lambda d: [f"deactivated user {d['deactivated']}"])
+
+
 @users.command("set-password")
 @click.argument("username")
 @json_option

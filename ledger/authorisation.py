@@ -15,7 +15,7 @@ In short (docs/access.md has the table command by command):
 |---|---|
 | register an organisation; add a wage floor; sweep staged chunks | an admin |
 | record a checkpoint of the history's head | an admin or an auditor |
-| rename an organisation, register a user, change a user's roles | an admin of that organisation (a provider's or audit body's: the operator) |
+| rename an organisation, register a user, change a user's roles, deactivate a user | an admin of that organisation (a provider's or audit body's: the operator) |
 | register an agreement | an accountant or admin of a council or CCG/ICB |
 | set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
 | rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year | an accountant of a commissioner of the agreement |
@@ -29,6 +29,7 @@ Reading:
 | read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body |
 | read one provider's own figures (provider views) | that provider's staff; anyone who may read every provider's figures (to see what the provider sees) |
 | read the event history itself (every provider's raw figures) | an auditor of an audit body |
+| see an organisation's users and their security log | an admin of that organisation (the operator: all) |
 
 The system actor (``domain.envelope.SYSTEM``: the CLI without ``--as``, the
 demo loader, migrations) may do everything: it is the operator's own hand.
@@ -68,7 +69,11 @@ __all__ = [
     "RULES",
     "approving_commissioner",
     "authorise",
+    "check_may_keep_account",
+    "check_may_set_up",
     "check_may_read_history",
+    "check_may_see_user",
+    "users_seen_by",
     "HistoryAccess",
     "history_access",
     "only_provider",
@@ -307,6 +312,7 @@ RULES: dict[str, Rule] = {
     "rename_organisation": OWN_ADMIN,
     "register_user": OWN_ADMIN,
     "change_user_roles": OWN_ADMIN,
+    "deactivate_user": OWN_ADMIN,
     # agreements: terms, zones, awards, KPI definitions
     "register_agreement": COMMISSIONING_BODY,
     "extend_agreement_term": SET_UP,
@@ -383,6 +389,42 @@ def authorise(
     who = person(records, actor)
     found = records.agreement(agreement) if agreement is not None else None
     rule.check(records, who, Subject(command.replace("_", " "), found, organisation))
+
+
+def check_may_keep_account(records: _Records, actor: Actor, username: str) -> None:
+    """Whether ``actor`` may keep ``username``'s credentials (a new first-login link): who may change their roles
+    (``OWN_ADMIN``). Not a recorded command - credentials are never events - but the same rule, asked here."""
+    if is_system(actor):
+        return
+    organisation = records.user(username).organisation
+    RULES["change_user_roles"].check(records, person(records, actor), Subject("reset password", None, organisation))
+
+
+def users_seen_by(records: _Records, actor: Actor) -> str | None:
+    """The organisation whose users (and their security log) ``actor`` may see: an admin sees their own
+    organisation's, whom they manage; the system actor (the operator) every organisation's (None). Anyone
+    else's users are ``NotFound`` to them, as if there were none."""
+    if is_system(actor):
+        return None
+    who = person(records, actor)
+    if not who.has(Role.ADMIN):
+        raise NotAllowed(f"{actor} may not see users: only an admin of their organisation may")
+    return who.organisation
+
+
+def check_may_see_user(records: _Records, actor: Actor, username: str) -> None:
+    """``NotFound`` unless ``username`` is one of the users ``actor`` may see (``users_seen_by``)."""
+    seen = users_seen_by(records, actor)
+    if seen is not None and records.user(username).organisation != seen:
+        raise NotFound(f"user {username} is not found")
+
+
+def check_may_set_up(records: _Records, actor: Actor, agreement: str) -> None:
+    """Whether ``actor`` may set ``agreement`` up (``SET_UP``), and so see its set-up page: its commissioners'
+    accountants and admins, or before one joins, the registrant's - who has no reading access yet."""
+    if is_system(actor):
+        return
+    SET_UP.check(records, person(records, actor), Subject("setting up", records.agreement(agreement), None))
 
 
 def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement, commissioner: str | None) -> str:

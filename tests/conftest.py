@@ -2,7 +2,9 @@
 
 Ledger tests run on SQLite and PostgreSQL. Each test run creates its own
 PostgreSQL database on OPENBOOK_TEST_POSTGRES_URL and drops it afterwards;
-each test gets an empty schema. With OPENBOOK_REQUIRE_POSTGRES=1 (CI) a
+each test gets an empty schema. A test marked ``demo`` starts instead on its
+own copy of the demo, loaded once per database kind in the test process
+(``tests.support.DemoSources``). With OPENBOOK_REQUIRE_POSTGRES=1 (CI) a
 missing server fails the run instead of skipping.
 """
 
@@ -14,8 +16,8 @@ import os
 os.environ.setdefault("OPENBOOK_PASSWORD_HASHING", "fast")
 
 import decimal  # noqa: E402
-import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -27,7 +29,15 @@ from cli.main import cli
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.settings import DEFAULT_TEST_POSTGRES_URL
-from tests.support import empty_postgres_schema
+from tests.support import (
+    RUN_TAG,
+    DemoSources,
+    demo_copy,
+    drop_database,
+    drop_stale,
+    empty_postgres_schema,
+    maintenance_conninfo,
+)
 
 REQUIRE_POSTGRES = os.environ.get("OPENBOOK_REQUIRE_POSTGRES") == "1"
 
@@ -42,41 +52,55 @@ settings.register_profile(
 settings.register_profile("ledger-thorough", settings.get_profile("ledger-ci"), max_examples=200)
 
 
-def _admin_conninfo(url: str) -> str:
-    u = make_url(url)
-    return psycopg.conninfo.make_conninfo(
-        host=u.host, port=u.port or 5432, user=u.username, password=u.password or None, dbname=u.database
-    )
-
-
 @pytest.fixture(scope="session")
 def postgres_server_url() -> Iterator[str]:
-    """A throwaway database for this test run, dropped at the end."""
+    """A throwaway database for this test run, dropped at the end with every other database the run made.
+
+    The maintenance connection stays open for the run, named with the run's tag (``tests.support.RUN_TAG``),
+    which every database the run makes starts with; databases of earlier runs that are gone are dropped first.
+    """
     base = os.environ.get("OPENBOOK_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
     try:
-        admin = psycopg.connect(_admin_conninfo(base), autocommit=True, connect_timeout=5)
+        admin = psycopg.connect(maintenance_conninfo(), autocommit=True, connect_timeout=5, application_name=RUN_TAG)
     except psycopg.Error as e:
         message = f"PostgreSQL test server {make_url(base).render_as_string(hide_password=True)} unreachable: {e}"
         if REQUIRE_POSTGRES:
             pytest.fail(message + " (OPENBOOK_REQUIRE_POSTGRES=1)", pytrace=False)
         pytest.skip(message)
-    name = f"openbook_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin.execute(f'CREATE DATABASE "{name}"')
+    drop_stale(admin)
+    admin.execute(f'CREATE DATABASE "{RUN_TAG}"')
     try:
-        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+        yield make_url(base).set(database=RUN_TAG).render_as_string(hide_password=False)
     finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        made = admin.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", (RUN_TAG,)).fetchall()
+        for (name,) in made:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
 
+@pytest.fixture(scope="session")
+def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> DemoSources:
+    """The demo, loaded at most once per database kind in this process; ``demo_copy`` takes copies of it."""
+    return DemoSources(tmp_path_factory.mktemp("demo"))
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: os.PathLike[str]) -> str:
-    """A fresh, empty database URL: once on SQLite, once on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL, once on SQLite and once on PostgreSQL: empty, or for a test marked ``demo`` a copy
+    of the loaded demo (as if the test had begun with ``load_demo(book)``; no test sees another's changes)."""
+    if request.node.get_closest_marker("demo"):
+        copy = demo_copy(request, request.param, tmp_path)
+        try:
+            yield copy.url.render_as_string(hide_password=False)
+        finally:
+            drop_database(copy)
+        return
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/ledger.sqlite"
+        yield f"sqlite:///{tmp_path}/ledger.sqlite"
+        return
     url = request.getfixturevalue("postgres_server_url")
-    empty_postgres_schema(_admin_conninfo(url))
-    return url
+    empty_postgres_schema(Database.from_url(url).psycopg_conninfo())
+    yield url
 
 
 @pytest.fixture

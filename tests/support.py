@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import psycopg
@@ -12,7 +17,11 @@ from eventsourcing.domain import BaseAggregate
 from eventsourcing.persistence import Mapper
 from hypothesis import settings
 
+from demo.partnerships import give_demo_passwords, load_demo
+from ledger.bootstrap import open_openbook
+from ledger.persistence.database import Database
 from ledger.persistence.transcoding import stored_transcoder
+from ledger.settings import DEFAULT_TEST_POSTGRES_URL
 
 A = TypeVar("A", bound=BaseAggregate)
 
@@ -31,6 +40,110 @@ def empty_postgres_schema(conninfo: str) -> None:
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
+
+
+#: The name of every PostgreSQL database this test process makes starts with this run's tag; its maintenance
+#: connection carries the tag as ``application_name`` for the whole run, so a later run can tell the leftovers of a
+#: run that was killed (no connection with their tag) from the databases of a run still going (``drop_stale``).
+RUN_TAG = f"openbook_run_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+_TAG = re.compile(r"^openbook_run_[0-9]+_[0-9a-f]{8}")
+
+
+def maintenance_conninfo() -> str:
+    """The PostgreSQL test server's database named by OPENBOOK_TEST_POSTGRES_URL, from which the others are made."""
+    return Database.from_url(os.environ.get("OPENBOOK_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)).psycopg_conninfo()
+
+
+def drop_stale(admin: psycopg.Connection) -> list[str]:
+    """Drop the test databases of earlier runs that are gone (killed before their own clean-up); their names.
+
+    The databases are listed first and the live runs' connections after, so a run that starts meanwhile (it
+    connects before it creates anything) is seen as live."""
+    tagged = [name for (name,) in admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'openbook_run_%'")]
+    live = {tag for (tag,) in admin.execute("SELECT DISTINCT application_name FROM pg_stat_activity")}
+    stale = [name for name in tagged if (m := _TAG.match(name)) and m.group() not in live]
+    for name in stale:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return stale
+
+
+def drop_database(database: Database) -> None:
+    """Drop a PostgreSQL database this run made (a SQLite file goes with its tmp directory)."""
+    if database.is_sqlite:
+        return
+    with psycopg.connect(maintenance_conninfo(), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{database.url.database}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class DemoSource:
+    """A database holding the loaded demo, never altered: tests work on copies, each exact and independent.
+
+    A copy takes a fraction of a second where loading the demo takes seconds: SQLite's online backup of the file,
+    or PostgreSQL's ``CREATE DATABASE ... TEMPLATE`` (which needs no connection open to the source: the ledger
+    that loaded it is closed, and nothing reads a source but through copies or short plain connections).
+    """
+
+    kind: str  # sqlite or postgres
+    url: str
+
+    @property
+    def database(self) -> Database:
+        return Database.from_url(self.url)
+
+    def copy(self, folder: Path) -> Database:
+        name = f"{RUN_TAG}_{uuid.uuid4().hex[:8]}"
+        if self.kind == "sqlite":
+            target = folder / f"{name}.sqlite"
+            source, dest = sqlite3.connect(self.database.sqlite_path), sqlite3.connect(target)
+            try:
+                source.backup(dest)
+            finally:
+                source.close()
+                dest.close()
+            return Database.from_url(f"sqlite:///{target}")
+        with psycopg.connect(maintenance_conninfo(), autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.database.url.database}"')
+        return Database.from_url(self.database.url.set(database=name).render_as_string(hide_password=False))
+
+
+class DemoSources:
+    """The demo loaded once per database kind for the test process (each pytest-xdist worker is a process of its
+    own, with its own sources, so workers never share one), in the session's tmp directory or a PostgreSQL
+    database named with the run's tag: the ``demo_sources`` fixture, in ``tests/conftest.py``."""
+
+    def __init__(self, folder: Path):
+        self.folder, self.loaded = folder, {}
+
+    def source(self, kind: str, server_url: str | None = None) -> DemoSource:
+        """The loaded demo on ``kind``; on PostgreSQL, ``server_url`` is the run's database (the
+        ``postgres_server_url`` fixture, whose connection marks the run's databases live), on the same server."""
+        if kind not in self.loaded:
+            if kind == "sqlite":
+                url = f"sqlite:///{self.folder}/demo.sqlite"
+            else:
+                assert server_url, "the PostgreSQL demo is made while the run's database (postgres_server_url) is up"
+                with psycopg.connect(maintenance_conninfo(), autocommit=True) as admin:
+                    admin.execute(f'CREATE DATABASE "{RUN_TAG}_demo"')
+                url = Database.from_url(server_url).url.set(database=f"{RUN_TAG}_demo")
+                url = url.render_as_string(hide_password=False)
+            book = open_openbook(Database.from_url(url))
+            try:
+                load_demo(book)
+                give_demo_passwords(book)  # as `openbook demo` does: every demo user's password is "demo"
+            finally:
+                book.close()
+            self.loaded[kind] = DemoSource(kind, url)
+        return self.loaded[kind]
+
+
+def demo_copy(request: Any, kind: str, folder: Path) -> Database:
+    """A new database holding exactly the loaded demo, for a fixture of any scope to alter as it likes.
+
+    On PostgreSQL it is dropped with the run's other databases at the end (or by its fixture earlier).
+    """
+    server = request.getfixturevalue("postgres_server_url") if kind == "postgres" else None
+    return request.getfixturevalue("demo_sources").source(kind, server).copy(folder)
 
 
 def ok(result: Result) -> Result:

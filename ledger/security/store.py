@@ -293,9 +293,14 @@ class SecurityStore:
             insert(security_log).values(at=_now(), kind=kind, username=username, address=address, detail=detail[:500])
         )
 
-    def recent(self, limit: int = 200, username: str | None = None) -> list[dict[str, Any]]:
+    def recent(
+        self, limit: int = 200, username: str | None = None, among: set[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest entries: of ``username`` only, or (``among``) of those users only."""
         query = select(security_log).order_by(security_log.c.id.desc()).limit(limit)
         if username:
             query = query.where(security_log.c.username == username)
+        if among is not None:
+            query = query.where(security_log.c.username.in_(sorted(among)))
         with reading(self.engine) as conn:
             return [{**row._mapping, "at": _aware(row.at)} for row in conn.execute(query)]

@@ -1,4 +1,4 @@
-"""Use cases: registering organisations and users, renaming, changing roles."""
+"""Use cases: registering organisations and users, renaming, changing roles, deactivating a user."""
 
 from __future__ import annotations
 
@@ -75,3 +75,14 @@ class OrganisationUseCases:
             return [user], user.username
 
         return self.ledger._execute("change_user_roles", {"username": username, "roles": roles}, envelope, build)
+
+    def deactivate_user(self, envelope: Envelope, username: str) -> str:
+        """The user may no longer log in or record anything; what they recorded stays, with their name on it."""
+        authorise(self.records, envelope.actor, "deactivate_user", organisation=self.records.user(username).organisation)
+
+        def build() -> tuple[list[LedgerAggregate], str]:
+            user = self.records.user(username)
+            user.deactivate(envelope)
+            return [user], user.username
+
+        return self.ledger._execute("deactivate_user", {"username": username}, envelope, build)

@@ -29,6 +29,30 @@ from ledger.authorisation import authorise
 from ledger.jsonable import json_ready
 from ledger.records import Records
 
+#: How a stated rate is written, on the command line (``--rate``) and in the web's rates box (one a line).
+RATE_SPEC = "SERVICE:ZONE[:BAND]=RATE"
+
+
+def parse_rate_specs(specs: Iterable[str], field: str) -> list[dict[str, Any]]:
+    """``["standard:zone-1=16.34", "standard:zone-a:rural=17.10"]`` as rate rows; every bad one named (by its
+    place, counting from 1, when there are several) in one ``InvalidInput``. Blank entries are skipped."""
+    given = [spec.strip() for spec in specs]
+    rows, problems = [], []
+    for number, spec in enumerate(given, start=1):
+        if not spec:
+            continue
+        key, sep, rate = spec.partition("=")
+        parts = [p.strip() for p in key.split(":")]
+        if not sep or not rate.strip() or len(parts) not in (2, 3) or not all(parts):
+            where = f"line {number}, " if len(given) > 1 else ""
+            problems.append(f"{field}: {where}{spec!r} is not {RATE_SPEC}, e.g. standard:zone-1=16.34")
+            continue
+        band = parts[2] if len(parts) == 3 else None
+        rows.append({"service": parts[0], "zone": parts[1], "band": band, "hourly_rate": rate.strip()})
+    if problems:
+        raise InvalidInput(problems)
+    return rows
+
 
 def rate_line(
     service: ServiceType | str,

@@ -5,16 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
-from demo.partnerships import give_demo_passwords, load_demo
 from ledger.bootstrap import open_openbook
-from ledger.persistence.database import Database
 from ledger.settings import Settings
+from tests.support import demo_copy
 from web.app import create_app
 
 REQUIRE_BROWSER = os.environ.get("OPENBOOK_REQUIRE_BROWSER") == "1"
@@ -54,13 +53,11 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The web app serving a demo ledger on SQLite, on a free loopback port: one per test module, whose tests
-    build on each other in file order (as the integration tests do)."""
+def live_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The web app serving its own copy of the demo ledger (every demo user's password "demo") on SQLite, on a free
+    loopback port: one per test module, whose tests build on each other in file order."""
     tmp_path = tmp_path_factory.mktemp("e2e")
-    book = open_openbook(Database.from_url(f"sqlite:///{tmp_path}/e2e.sqlite"))
-    load_demo(book)
-    give_demo_passwords(book)
+    book = open_openbook(demo_copy(request, "sqlite", tmp_path))
     app = create_app(
         {"OPENBOOK": book, "SETTINGS": Settings(secret_key="e" * 64, instance_path=f"{tmp_path}/instance")}
     )

@@ -1,8 +1,8 @@
-"""The demo history, loaded once per test module on each database, and copied for each test that alters it.
+"""The demo history, copied once per test module on each database, and copied again for each test that alters it.
 
 Loading the demo takes seconds; copying it takes a fraction of one (a SQLite
-backup, or PostgreSQL's ``CREATE DATABASE ... TEMPLATE``), so the audit tests
-can each tamper with their own copy as a database administrator could.
+backup, or PostgreSQL's ``CREATE DATABASE ... TEMPLATE``: ``tests.support.DemoSource``),
+so the audit tests can each tamper with their own copy as a database administrator could.
 """
 
 from __future__ import annotations
@@ -11,76 +11,24 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy.engine import make_url
 
 from cli.main import cli
-from demo.partnerships import load_demo
-from ledger.bootstrap import open_openbook
 from ledger.persistence.database import Database
-
-
-@dataclass(frozen=True)
-class DemoSource:
-    """A database holding the loaded demo, never altered: tests work on copies."""
-
-    kind: str  # sqlite or postgres
-    url: str
-    admin: str | None = None  # PostgreSQL: conninfo of the server's maintenance database
-
-    def copy(self, tmp_path: Path) -> Database:
-        if self.kind == "sqlite":
-            target = tmp_path / f"copy-{uuid.uuid4().hex[:8]}.sqlite"
-            source = sqlite3.connect(Database.from_url(self.url).sqlite_path)
-            dest = sqlite3.connect(target)
-            try:
-                source.backup(dest)
-            finally:
-                source.close()
-                dest.close()
-            return Database.from_url(f"sqlite:///{target}")
-        name = f"{make_url(self.url).database}_c{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(self.admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(self.url).database}"')
-        return Database.from_url(make_url(self.url).set(database=name).render_as_string(hide_password=False))
+from tests.support import DemoSource, demo_copy, drop_database
 
 
 def demo_source(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSource]:
-    """Body of a module fixture parametrised ``sqlite``/``postgres``: the demo loaded once."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.sqlite"
-        source = DemoSource("sqlite", url)
-        _load(url)
-        yield source
-        return
-    server = request.getfixturevalue("postgres_server_url")
-    u = make_url(server)
-    admin = psycopg.conninfo.make_conninfo(
-        host=u.host, port=u.port or 5432, user=u.username, password=u.password or None, dbname=u.database
-    )
-    name = f"{u.database}_demo{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = u.set(database=name).render_as_string(hide_password=False)
-    _load(url)
-    yield DemoSource("postgres", url, admin)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        for (copy,) in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", (f"{name}%",)).fetchall():
-            conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
-
-
-def _load(url: str) -> None:
-    book = open_openbook(Database.from_url(url))
-    try:
-        load_demo(book)
-    finally:
-        book.close()
+    """Body of a module fixture parametrised ``sqlite``/``postgres``: the module's own copy of the loaded demo, which
+    its tests read and copy again (``DemoSource.copy``) to tamper with."""
+    database = demo_copy(request, request.param, tmp_path_factory.mktemp("demo"))
+    yield DemoSource(request.param, database.url.render_as_string(hide_password=False))
+    drop_database(database)
 
 
 def run(database: Database, *args: str, signing_key: Path | None = None) -> Result:

@@ -14,13 +14,14 @@ import json
 
 import pytest
 
-from demo.partnerships import load_demo
 from tests.support import ok_json
 
 WIRRAL = ["--agreement", "wirral-homecare"]
 HEREFORDSHIRE = ["--agreement", "herefordshire-hlah"]
 
 #: Reading commands that show figures under an agreement: (command words, their options), the agreement added.
+pytestmark = pytest.mark.demo  # every test reads the demo
+
 READS = [
     (("returns", "list"), ()),
     (("market",), ("--period", "2019-20-Q1")),
@@ -32,11 +33,6 @@ READS = [
     (("settle", "list"), ()),
     (("incentives", "show"), ("--year", "2017-18")),
 ]
-
-
-@pytest.fixture
-def demo(book):
-    load_demo(book)
 
 
 def _kind(result) -> str:
@@ -52,13 +48,13 @@ def _kind(result) -> str:
     ],
     ids=["council-outside-wirral", "provider-outside-herefordshire"],
 )
-def test_an_organisation_outside_an_agreement_sees_none_of_its_figures(demo, openbook, user, agreement):
+def test_an_organisation_outside_an_agreement_sees_none_of_its_figures(openbook, user, agreement):
     for words, options in READS:
         result = openbook(*words, *agreement, *options, "--json", as_user=user)
         assert _kind(result) == "not-found", words
 
 
-def test_a_provider_reads_its_own_figures_and_not_anothers(demo, openbook):
+def test_a_provider_reads_its_own_figures_and_not_anothers(openbook):
     premier = "finance@premiercare.example"
     own = ok_json(openbook("returns", "list", *WIRRAL, "--json", as_user=premier))
     assert {row["provider"] for row in own} == {"premier-care"}
@@ -81,7 +77,7 @@ def test_a_provider_reads_its_own_figures_and_not_anothers(demo, openbook):
         assert _kind(openbook(*command, "--json", as_user=premier)) == "not-allowed", command
 
 
-def test_the_event_history_is_for_auditors_of_an_audit_body_and_the_operator(demo, openbook):
+def test_the_event_history_is_for_auditors_of_an_audit_body_and_the_operator(openbook):
     history = ("events", "--topic", "openbook:cost-return.drafted", "--json")
     for user in ("finance@premiercare.example", "accountant@wirral.example", "admin@wirral.example"):
         assert _kind(openbook(*history, as_user=user)) == "not-allowed", user

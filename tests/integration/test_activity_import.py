@@ -486,11 +486,11 @@ def test_a_review_that_is_not_backdated_owes_no_arrears(book):
 # -- lots and bands (the demo's Herefordshire), and two imports racing --------------------------------
 
 
+@pytest.mark.demo
 def test_lot_visits_and_banded_packages_are_priced_as_the_card_says(open_book, tmp_path):
-    from demo.partnerships import HEREFORDSHIRE, HEREFORDSHIRE_ACCOUNTANT, load_demo
+    from demo.partnerships import HEREFORDSHIRE, HEREFORDSHIRE_ACCOUNTANT
 
     book = open_book()
-    load_demo(book)
     rows = [
         # Provider C holds the complex-north lot (covering zone A): the visit is the lot's, at the blended rate.
         visit("D1", "hfd-provider-c", "HR6 8AB", "2017-09-01", 60, 60, service="complex"),  # £13.70

@@ -2,7 +2,7 @@
 
 Wirral's figures are DOMAIN.md's. Invented for the tests: zone names by
 geography, the term's end, Neston as a fifth zone, the 2021 award changes, and
-the later changes made to the demo's agreements (``demo_and_later_changes``).
+the later changes made to the demo's agreements (``later_changes``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy import select
 
-from demo.partnerships import HEREFORDSHIRE, HEREFORDSHIRE_ACCOUNTANT, load_demo
+from demo.partnerships import HEREFORDSHIRE, HEREFORDSHIRE_ACCOUNTANT
 from domain.agreements.terms import PostcodeLookup
 from domain.envelope import SYSTEM, Envelope
 from domain.errors import InvalidInput, NotFound, OpenbookError, RuleBroken
@@ -172,8 +172,8 @@ def _all_rows(book) -> dict[str, list[dict]]:
     return rows
 
 
+@pytest.mark.demo
 def test_the_read_models_equal_a_rebuild_after_the_demo(book):
-    load_demo(book)
     incremental = _all_rows(book)
     assert len(incremental["rate_entries"]) > 60 and len(incremental["rate_reviews"]) == 1
 
@@ -185,8 +185,9 @@ def test_the_read_models_equal_a_rebuild_after_the_demo(book):
 # -- the read side answers as the aggregate does -------------------------------------------------
 
 
-def demo_and_later_changes(book) -> tuple[str, ...]:
-    """The demo, then a change of every kind on later dates (all invented for the test); the agreements' codes.
+def later_changes(book) -> tuple[str, ...]:
+    """On the demo (the test is marked ``demo``), a change of every kind on later dates (all invented for the
+    test); the agreements' codes.
 
     Wirral: two extensions, a KPI revised twice with effect from one date (the
     later-recorded revision wins), an award ended and re-awarded after a gap, a
@@ -196,7 +197,6 @@ def demo_and_later_changes(book) -> tuple[str, ...]:
     profit cap changes. Herefordshire: a primary award ended and replaced the
     same day, a service added, an extension.
     """
-    load_demo(book)
     book.organisations.register_organisation(Envelope(SYSTEM, START), "cheshire-icb", "Cheshire ICB", "icb")
     a = book.agreements
     a.extend_agreement_term(on(date(2023, 10, 2), "two-year extension"), WIRRAL, date(2026, 3, 31))
@@ -240,8 +240,9 @@ def _dates_around_each_change(agreement) -> list[date]:
     return sorted({day + timedelta(days=n) for day in turns for n in (-1, 0, 1)})
 
 
+@pytest.mark.demo
 def test_the_agreement_as_at_any_date_from_the_read_models_is_the_aggregates(book):
-    for code in demo_and_later_changes(book):
+    for code in later_changes(book):
         agreement = book.records.agreement(code)
         assert views.agreement_terms(book.read_engine, code) == agreement.terms()  # the same facts, in the same order
         for day in _dates_around_each_change(agreement):
@@ -253,8 +254,9 @@ def test_the_agreement_as_at_any_date_from_the_read_models_is_the_aggregates(boo
             assert (str(sheet.pooled_budget) if sheet.pooled_budget is not None else None) == pooled, (code, day)
 
 
+@pytest.mark.demo
 def test_the_agreement_history_from_the_read_models_is_the_aggregates(book):
-    for code in demo_and_later_changes(book):
+    for code in later_changes(book):
         assert views.agreement_history(book.read_engine, code) == list(book.records.agreement(code).changes)
     with pytest.raises(NotFound, match="agreement 'nowhere' is not registered"):
         views.agreement_history(book.read_engine, "nowhere")
@@ -286,8 +288,9 @@ def _answer(ask):
         return type(refused), str(refused)
 
 
+@pytest.mark.demo
 def test_postcode_lookup_from_the_read_models_is_the_aggregates(book):
-    for code in demo_and_later_changes(book):
+    for code in later_changes(book):
         agreement = book.records.agreement(code)
         districts = [d for zone in agreement.terms().zones for d in zone.districts]
         postcodes = [f"{d} 1AB" for d in districts] + ["CH99 1AB", "SY1 1AA", "not a postcode"]

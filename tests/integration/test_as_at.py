@@ -12,7 +12,6 @@ visits) refuse to answer rather than show today's rows.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -23,7 +22,6 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import make_url
 
-from demo.partnerships import load_demo
 from domain.envelope import SYSTEM, Envelope
 from domain.errors import InvalidInput, Unavailable
 from ledger.bootstrap import Openbook, open_openbook, read_models
@@ -32,69 +30,53 @@ from ledger.projections.activity import ActivityProjection, visits
 from ledger.projections.base import Projection
 from ledger.projections.runner import ProjectionRunner
 from ledger.queries.as_at import AsAt, known_at, resolve_as_at, table_at
-from ledger.settings import DEFAULT_TEST_POSTGRES_URL
-from tests.support import empty_postgres_schema
+from tests.support import RUN_TAG, demo_copy, drop_database, maintenance_conninfo
 
 #: Every read model, from the one list of them (the runner follows exactly these; a test below holds it so).
 PROJECTIONS = sorted(p.name for p in read_models(None, None))  # type: ignore[arg-type]
 
 
-def _admin(url: str) -> str:
-    u = make_url(url)
-    return psycopg.conninfo.make_conninfo(
-        host=u.host, port=u.port or 5432, user=u.username, password=u.password or None, dbname=u.database
-    )
-
-
 class _Databases:
-    """Fresh databases of one kind: SQLite files, or PostgreSQL databases dropped at the end."""
+    """Fresh, empty databases of one kind: SQLite files, or PostgreSQL databases named with the run's tag (dropped
+    at the end of the module, or with the run's other databases)."""
 
-    def __init__(self, kind: str, folder: Any):
-        self.kind, self.folder, self.made = kind, folder, []
-        self.base = os.environ.get("OPENBOOK_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL)
-        if kind == "postgres":
-            try:
-                psycopg.connect(_admin(self.base), connect_timeout=5).close()
-            except psycopg.Error as e:
-                if os.environ.get("OPENBOOK_REQUIRE_POSTGRES") == "1":
-                    pytest.fail(f"PostgreSQL unreachable: {e}", pytrace=False)
-                pytest.skip(f"PostgreSQL unreachable: {e}")
+    def __init__(self, request: pytest.FixtureRequest, folder: Any):
+        self.kind, self.folder, self.made = request.param, folder, []
+        self.server = request.getfixturevalue("postgres_server_url") if self.kind == "postgres" else None
 
     def new(self) -> Database:
-        name = f"openbook_asat_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        name = f"{RUN_TAG}_{uuid.uuid4().hex[:8]}"
         if self.kind == "sqlite":
             return Database.from_url(f"sqlite:///{self.folder}/{name}.sqlite")
-        with psycopg.connect(_admin(self.base), autocommit=True) as admin:
+        with psycopg.connect(maintenance_conninfo(), autocommit=True) as admin:
             admin.execute(f'CREATE DATABASE "{name}"')
-        self.made.append(name)
-        url = make_url(self.base).set(database=name).render_as_string(hide_password=False)
-        empty_postgres_schema(_admin(url))
-        return Database.from_url(url)
+        made = Database.from_url(make_url(self.server).set(database=name).render_as_string(hide_password=False))
+        self.made.append(made)
+        return made
 
     def drop(self) -> None:
-        with psycopg.connect(_admin(self.base), autocommit=True) as admin:
-            for name in self.made:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for database in self.made:
+            drop_database(database)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def databases(request: pytest.FixtureRequest, tmp_path_factory: Any) -> Iterator[_Databases]:
-    made = _Databases(request.param, tmp_path_factory.mktemp("as_at"))
+    made = _Databases(request, tmp_path_factory.mktemp("as_at"))
     yield made
-    if request.param == "postgres":
-        made.drop()
+    made.drop()
 
 
 @pytest.fixture(scope="module")
-def demo(databases: _Databases) -> Iterator[Openbook]:
-    book = open_openbook(databases.new())
-    load_demo(book)
+def demo(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Openbook]:
+    database = demo_copy(request, databases.kind, databases.folder)
+    book = open_openbook(database)
     # The demo records no arrears calculation; one here gives `activity arrears --last` something to show as at P.
     book.activity.calculate_arrears(Envelope(SYSTEM, date(2020, 6, 30), "arrears of the 2020-21 review", None),
                                     "wirral-homecare", "2020-21")  # fmt: skip
     book.checkpoints.record_checkpoint(Envelope(SYSTEM, date(2020, 3, 31), "year-end attestation", None))
     yield book
     book.close()
+    drop_database(database)
 
 
 class _UpTo:
@@ -424,6 +406,12 @@ NOT_AS_AT = {
     "init": "creates the tables",
     "demo": "records the demo",
     "serve": "the web server",
+    "worker": "runs queued background jobs",
+    "jobs list": "background jobs are operational state beside the history, not in it",
+    "jobs show": "background jobs are operational state beside the history, not in it",
+    "users invite": "makes a first-login link (credentials are never events)",
+    "users set-password": "sets a password (credentials are never events)",
+    "users security-log": "the security log is kept apart from the history",
 }
 
 #: Every view that takes --as-at, with arguments that name something in the demo.

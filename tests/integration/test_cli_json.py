@@ -28,16 +28,13 @@ import pytest
 from click.testing import CliRunner, Result
 
 from cli.main import cli
-from demo.partnerships import HEREFORDSHIRE, WIRRAL, load_demo
+from demo.partnerships import HEREFORDSHIRE, WIRRAL
 from domain.errors import KINDS
 from domain.money import BLENDED_RATE_QUANTUM, RATE_QUANTUM
-from ledger.bootstrap import open_openbook
 from ledger.files.cost_returns import template_csv
-from ledger.persistence.database import Database
-from tests.conftest import _admin_conninfo
 from tests.integration.activity_setup import visit, write_csv
 from tests.integration.returns_setup import filing
-from tests.support import empty_postgres_schema
+from tests.support import demo_copy, drop_database
 
 COUNCIL = "accountant@wirral.example"
 CCG = "accountant@wirralccg.example"
@@ -123,6 +120,7 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
                                  "--role", "provider", *on], None),
         (("users", "invite"), ["json@jsoncare.example", "--base-url", "https://openbook.example"], None),
         (("users", "security-log"), ["--limit", "5"], None),
+        (("users", "deactivate"), ["json@jsoncare.example", *on], None),
         (("events",), ["--limit", "5"], None),
         (("projections", "status"), [], None),
         (("projections", "follow"), ["--once"], None),
@@ -258,19 +256,11 @@ NOT_WALKED = {
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A database with the demo loaded, once per database for the module."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('json')}/ledger.sqlite"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
-        empty_postgres_schema(_admin_conninfo(url))
-    book = open_openbook(Database.from_url(url))
-    try:
-        load_demo(book)
-    finally:
-        book.close()
-    return url
+def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A copy of the demo, shared by the module's tests, on each database."""
+    database = demo_copy(request, request.param, tmp_path_factory.mktemp("json"))
+    yield database.url.render_as_string(hide_password=False)
+    drop_database(database)
 
 
 def run(url: str, command: tuple[str, ...], args: list[str], as_user: str | None = None, key: Path | None = None

@@ -6,7 +6,8 @@ incentives, which has no pool) and on a market of one accepted return.
 
 from __future__ import annotations
 
-from demo.partnerships import load_demo
+import pytest
+
 from ledger.authorisation import provider_access
 from ledger.queries import returns as views
 from tests.integration.agreement_setup import WIRRAL
@@ -29,8 +30,8 @@ def test_a_market_of_one_accepted_return_says_one_providers_return(book):
     )
 
 
+@pytest.mark.demo
 def test_hours_have_thousands_separators_and_an_absent_pool_is_none(book, openbook):
-    load_demo(book)
     assessment = lines_of(openbook("incentives", "show", "--agreement", "herefordshire-hlah", "--year", "2017-18"))
     assert "  baseline:  1,675.00 h (fixed in the scheme from 2017-18)" in assessment
     assert "  actual:    1,540.88 h (2017-18 activity: 92,453 payable minutes ÷ 60)" in assessment

@@ -12,9 +12,9 @@ import json
 from datetime import date
 from decimal import Decimal as D
 
+import pytest
 from openpyxl import load_workbook
 
-from demo.partnerships import load_demo
 from demo.returns import DEMO_PERIOD, return_steps
 from demo.steps import run_steps
 from domain.envelope import SYSTEM
@@ -151,8 +151,8 @@ def test_a_provider_sees_no_other_providers_figures_from_the_cli(openbook, book)
         assert f"{other}'s figures under {WIRRAL} are not found" in error_line(refused)
 
 
+@pytest.mark.demo
 def test_the_demo_returns_load_once_and_give_providers_a_market(book, openbook):
-    load_demo(book)
     loaded = book.projections.head()
     assert run_steps(book, return_steps()) == len(return_steps()) == 19 + 33  # Q1, then Q2 to Q4 of five providers
     assert book.projections.head() == loaded  # idempotency keys: the demo ran them once, so nothing new

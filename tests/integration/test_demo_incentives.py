@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+import pytest
+
 from demo.incentives import DEMO_YEAR, HEREFORDSHIRE, incentive_steps
-from demo.partnerships import load_demo
 from demo.steps import run_steps
 from domain.envelope import SYSTEM
 from ledger.authorisation import access_for, provider_access
@@ -19,8 +20,8 @@ from ledger.jsonable import json_ready
 from ledger.queries import incentives as views
 
 
+@pytest.mark.demo
 def test_the_first_herefordshire_assessment_pays_a_withholds_c_for_a_missed_kpi_once(book):
-    load_demo(book)
     head = book.projections.head()
     assert run_steps(book, incentive_steps()) == len(incentive_steps())
     assert book.projections.head() == head  # the demo ran them once: nothing new the second time
@@ -41,8 +42,8 @@ def test_the_first_herefordshire_assessment_pays_a_withholds_c_for_a_missed_kpi_
     assert views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HEREFORDSHIRE), "2018-19")["terms"]["baseline"] == "previous-year"
 
 
+@pytest.mark.demo
 def test_a_provider_sees_the_schemes_terms_but_only_its_own_fixed_baseline(book):
-    load_demo(book)
     everyone = views.scheme_sheet(book.read_engine, access_for(book.records, SYSTEM, HEREFORDSHIRE), DEMO_YEAR)
     assert set(everyone["terms"]["fixed_baselines"]) == {"hfd-provider-a", "hfd-provider-b", "hfd-provider-c"}
     own = provider_access(book.records, SYSTEM, HEREFORDSHIRE, "hfd-provider-a")

@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.event import listen
 
-from demo.partnerships import load_demo
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.returns.cost_return import CostReturn
 from domain.settlement.settlement import Settlement
@@ -48,8 +48,8 @@ def _amend_premier_care(book) -> None:
     )  # fmt: skip
 
 
+@pytest.mark.demo
 def test_an_amended_cost_return_shows_which_lines_changed_old_and_new(book, openbook):
-    load_demo(book)
     _amend_premier_care(book)
 
     history = ok_json(openbook("events", "history", *RETURN, "--json", as_user=AUDITOR))
@@ -95,8 +95,8 @@ def test_an_amended_cost_return_shows_which_lines_changed_old_and_new(book, open
     ]
 
 
+@pytest.mark.demo
 def test_unknown_kinds_keys_and_records_are_refused_in_one_line_naming_what_there_is(book, openbook):
-    load_demo(book)
     unknown = error_line(openbook("events", "history", "invoice", WIRRAL))
     assert unknown.startswith("error: kind: 'invoice' is not a kind of record; the kinds are activity-import, agreement,")
     assert "cost-return" in unknown and "pooled-budget" in unknown and "rate-card" in unknown
@@ -115,8 +115,8 @@ def test_unknown_kinds_keys_and_records_are_refused_in_one_line_naming_what_ther
     assert bad_type.startswith("error: --type: 'invoice' is neither a kind of record nor an event type; the kinds are")
 
 
+@pytest.mark.demo
 def test_a_settlements_history_lists_its_draft_review_approvals_and_issue(book, openbook):
-    load_demo(book)
     common = ["--agreement", WIRRAL, "--year", "2019-20", "--number", "1"]
     ok(openbook("settle", "review", *common, "--note", "checked", "--effective", "2020-07-01", as_user=CCG))
     ok(openbook("settle", "approve", *common, "--effective", "2020-07-02", as_user=COUNCIL))
@@ -163,8 +163,8 @@ def test_a_settlements_history_lists_its_draft_review_approvals_and_issue(book, 
     assert [(e["position"], e["payload"]["commissioner"]) for e in approvals] == [(281, "wirral-ccg")]
 
 
+@pytest.mark.demo
 def test_each_filter_narrows_to_exactly_the_matching_events_and_pages_cover_each_once(book, openbook):
-    load_demo(book)
     access = history_access(book.records, SYSTEM)
     everything = read_events(book.ledger.recorder, book.ledger.mapper, limit=10_000)  # the store itself
     assert len(everything) == DEMO_EVENTS

@@ -21,7 +21,9 @@ from decimal import Decimal as D
 from itertools import combinations
 from typing import Any
 
-from demo.partnerships import PREMIER_CARE_FINANCE, load_demo
+import pytest
+
+from demo.partnerships import PREMIER_CARE_FINANCE
 from demo.returns import DEMO_PERIOD
 from demo.settlements import DEMO_YEAR, WIRRAL
 from domain.envelope import SYSTEM
@@ -102,9 +104,9 @@ def test_a_providers_settlement_holds_its_own_lines_and_the_shared_totals_only(b
         assert not amounts(text.stdout) & secret and own_figures(full, own) - {D(0)} <= amounts(text.stdout)
 
 
+@pytest.mark.demo
 def test_the_demos_provider_views_hold_no_figure_summed_over_other_providers(book, openbook):
     """Wirral 2019-20: premier-care's settlement, payment statements, payments, incentives, KPIs, returns, market."""
-    load_demo(book)
     engine, everyone = book.read_engine, access_for(book.records, SYSTEM, WIRRAL)
     mine, own = access_for(book.records, PREMIER_CARE_FINANCE, WIRRAL), "premier-care"
     full = views.settlement(engine, everyone, WIRRAL, DEMO_YEAR)

@@ -17,7 +17,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from demo.partnerships import load_demo
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.organisations.user import User
@@ -233,8 +232,8 @@ def test_a_real_living_wage_commitment_raises_with_the_real_living_wage(book):
     assert reviews_read_as_the_aggregate_tells_them(book) == 1
 
 
+@pytest.mark.demo
 def test_a_review_read_from_the_read_models_is_the_aggregates_after_the_demo(book):
-    load_demo(book)
     assert reviews_read_as_the_aggregate_tells_them(book) == 1
     shown = views.rate_review(book.read_engine, WIRRAL, YEAR)
     assert (shown["status"], shown["decision"]["backdated"], len(shown["comments"])) == ("accepted", True, 1)

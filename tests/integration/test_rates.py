@@ -13,7 +13,6 @@ from decimal import Decimal as D
 
 import pytest
 
-from demo.partnerships import load_demo
 from domain.errors import InvalidInput, NotFound
 from domain.money import round_money
 from domain.periods import quarter_of
@@ -208,8 +207,8 @@ def json_of(openbook, *args: str) -> dict | list:
     return ok_json(openbook(*args, "--json"))
 
 
+@pytest.mark.demo
 def test_the_cli_looks_up_a_postcode_shows_rates_and_prices_a_visit(book, openbook):
-    load_demo(book)
 
     found = json_of(openbook, "postcode", "CH45", "3AB", "--agreement", "wirral-homecare", "--on", "2019-06-01")
     assert (found["district"], found["zone"], found["zone_name"], found["primary_provider"]) == (

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 
-from demo.partnerships import load_demo
+import pytest
+
 from ledger.audit.read_models import Difference, read_model_differences
 from tests.integration.test_event_store import env, record_history
 
 
+@pytest.mark.demo
 def test_an_untouched_demo_lists_nothing_and_each_edited_row_is_listed(book, raw_sql, database):
-    load_demo(book)
     seen: list[tuple[str, int, int]] = []
 
     assert read_model_differences(book, progress=lambda *step: seen.append(step)) == []

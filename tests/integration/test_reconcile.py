@@ -23,7 +23,6 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import insert, literal, select, update
 
-from demo.partnerships import load_demo
 from domain.envelope import SYSTEM
 from domain.errors import NotAllowed, RuleBroken
 from ledger.authorisation import access_for, provider_access
@@ -68,8 +67,8 @@ def years_with_money(book) -> list[tuple[str, str]]:
     return sorted((a, y) for a, y in found)
 
 
+@pytest.mark.demo
 def test_every_demo_year_with_money_reconciles_to_the_penny(book, openbook):
-    load_demo(book)
     years = years_with_money(book)
     assert (WIRRAL, "2019-20") in years and (HEREFORDSHIRE, "2017-18") in years
     for agreement, year in years:

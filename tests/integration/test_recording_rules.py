@@ -30,19 +30,17 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from demo.partnerships import HEREFORDSHIRE, WIRRAL, load_demo
+from demo.partnerships import HEREFORDSHIRE, WIRRAL
 from demo.settlements import BANDS, CLAWBACK_SHARE, GAIN_CAP, LOSS_CAP
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import OpenbookError
 from ledger.authorisation import RULES
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.files.cost_returns import template_csv
-from ledger.persistence.database import Database
 from ledger.usecases.rates import rate_line
-from tests.conftest import _admin_conninfo
 from tests.integration.activity_setup import visit, write_csv
 from tests.integration.returns_setup import filing
-from tests.support import empty_postgres_schema
+from tests.support import demo_copy, drop_database
 
 #: The demo's users, by what they are.
 WIRRAL_ADMIN = Actor("admin@wirral.example", "wirral-council")
@@ -80,9 +78,14 @@ RECORDS_NOTHING = {
 
 
 def use_case_methods(book: Openbook) -> Iterator[tuple[str, str, Callable[..., Any]]]:
-    """(area, method name, method) of every public method of every use-case object the composition root builds."""
+    """(area, method name, method) of every public method of every use-case object the composition root builds.
+
+    ``security`` (passwords, sessions, the security log) and ``jobs`` (the background queue) are operational
+    stores beside the ledger, not use cases: they record no event. A job's work records through the use cases,
+    and ``jobs.enqueue`` asks the job kind's own rule first (tests/integration/test_jobs.py).
+    """
     for area in dataclasses.fields(book):
-        if area.name in ("ledger", "records"):
+        if area.name in ("ledger", "records", "security", "jobs"):
             continue
         for name, method in inspect.getmembers(getattr(book, area.name), inspect.ismethod):
             if not name.startswith("_"):
@@ -210,6 +213,10 @@ CASES = [
                                                                               ["accountant", "auditor"]),
          WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed"}),  # an accountant cannot promote itself
     Case("change_user_roles", lambda b, e, t: b.organisations.change_user_roles(e, "accountant@wirralccg.example", ["accountant", "auditor"]),
+         SYSTEM, {WIRRAL_ADMIN: "not-found"}, extra={"why": "another council's user"}),
+    Case("deactivate_user", lambda b, e, t: b.organisations.deactivate_user(e, "clerk@wirral.example"),
+         WIRRAL_ADMIN, {COUNCIL: "not-allowed", PREMIER: "not-allowed", AUDITOR: "not-allowed"}),
+    Case("deactivate_user", lambda b, e, t: b.organisations.deactivate_user(e, "spy@wirralccg.example"),
          SYSTEM, {WIRRAL_ADMIN: "not-found"}, extra={"why": "another council's user"}),
     # agreements: a council or CCG/ICB registers one; its commissioners (until one joins, its registrant) set it up
     Case("register_agreement", lambda b, e, t: b.agreements.register_agreement(e, "new-deal", "New deal", "framework",
@@ -354,16 +361,12 @@ CASES = [
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def demo_book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Openbook]:
-    """The demo, loaded once per database for the whole module (about 200 commands)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('rules')}/ledger.sqlite"
-    else:
-        url = request.getfixturevalue("postgres_server_url")
-        empty_postgres_schema(_admin_conninfo(url))
-    book = open_openbook(Database.from_url(url))
-    load_demo(book)
+    """A copy of the demo, shared by the module's tests, on each database."""
+    database = demo_copy(request, request.param, tmp_path_factory.mktemp("rules"))
+    book = open_openbook(database)
     yield book
     book.close()
+    drop_database(database)
 
 
 def head(book: Openbook) -> int:

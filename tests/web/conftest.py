@@ -19,15 +19,15 @@ from tests.web.support import USERS, log_in, make_app, open_demo
 
 
 @pytest.fixture(scope="module")
-def demo_book(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Openbook]:
-    book = open_demo(tmp_path_factory.mktemp("web"))
+def demo_book(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Openbook]:
+    book = open_demo(request, tmp_path_factory.mktemp("web"))
     yield book
     book.close()
 
 
 @pytest.fixture
-def fresh_demo_book(tmp_path: Path) -> Iterator[Openbook]:
-    book = open_demo(tmp_path)
+def fresh_demo_book(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Openbook]:
+    book = open_demo(request, tmp_path)
     yield book
     book.close()
 

@@ -18,4 +18,9 @@ EXAMPLES: dict[str, str] = {
     "financial_year": "2019-20",
     "month": "2019-05",
     "sequence": "1",
+    "organisation": "premier-care",
+    "username": "finance@premiercare.example",
+    "part": "zone",
+    "visit": "D1920-00000005",
+    "job": "00000000-0000-0000-0000-000000000000",
 }

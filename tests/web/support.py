@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from demo.partnerships import DEMO_PASSWORD, give_demo_passwords, load_demo
+from demo.partnerships import DEMO_PASSWORD
 from ledger.bootstrap import Openbook, open_openbook
-from ledger.persistence.database import Database
 from ledger.settings import Settings
+from tests.support import demo_copy
 from web.app import create_app
 
 #: One demo user per role (and a second provider, for "never sees another's").
@@ -28,11 +29,9 @@ USERS = {
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-def open_demo(folder: Path) -> Openbook:
-    book = open_openbook(Database.from_url(f"sqlite:///{folder}/web.sqlite"))
-    load_demo(book)
-    give_demo_passwords(book)
-    return book
+def open_demo(request: Any, folder: Path) -> Openbook:
+    """A ledger on its own copy of the demo on SQLite (passwords "demo"), in ``folder``."""
+    return open_openbook(demo_copy(request, "sqlite", folder))
 
 
 def make_app(book: Openbook, instance: Path) -> Flask:

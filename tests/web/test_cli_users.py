@@ -14,9 +14,9 @@ def _run(url: str, *args: str, input: str | None = None):
     return CliRunner().invoke(cli, ["--database", url, "users", *args], input=input, env={"OPENBOOK_USER": None})
 
 
-def test_set_password_prompts_twice_refuses_a_short_one_and_the_new_one_logs_in(tmp_path):
-    book = open_demo(tmp_path)
-    url = f"sqlite:///{tmp_path}/web.sqlite"
+def test_set_password_prompts_twice_refuses_a_short_one_and_the_new_one_logs_in(request, tmp_path):
+    book = open_demo(request, tmp_path)
+    url = book.database.url.render_as_string(hide_password=False)
     short = _run(url, "set-password", "admin@wirral.example", input="short\nshort\n")
     assert short.exit_code == 1 and "at least 12 characters" in short.output
     differ = _run(url, "set-password", "admin@wirral.example", input="a" * 12 + "\n" + "b" * 12 + "\n" * 3)
@@ -35,9 +35,9 @@ def test_set_password_prompts_twice_refuses_a_short_one_and_the_new_one_logs_in(
     assert [row["kind"] for row in log][:2] == ["login", "password-set"]
 
 
-def test_an_invite_prints_a_one_use_link_that_sets_the_password(tmp_path):
-    book = open_demo(tmp_path)
-    url = f"sqlite:///{tmp_path}/web.sqlite"
+def test_an_invite_prints_a_one_use_link_that_sets_the_password(request, tmp_path):
+    book = open_demo(request, tmp_path)
+    url = book.database.url.render_as_string(hide_password=False)
     result = _run(url, "invite", "finance@carewatch.example", "--base-url", "https://openbook.example/", "--json")
     link = json.loads(result.stdout)["link"]
     assert link.startswith("https://openbook.example/first-login/")

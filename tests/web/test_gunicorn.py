@@ -39,14 +39,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture
-def served(tmp_path: Path):
+def served(request: pytest.FixtureRequest, tmp_path: Path):
     if not GUNICORN.exists():
         pytest.fail(f"gunicorn is not installed beside {sys.executable} (it is a dependency: make install)")
-    open_demo(tmp_path).close()
+    book = open_demo(request, tmp_path)
+    url = book.database.url.render_as_string(hide_password=False)
+    book.close()
     port = _free_port()
     env = {
         **os.environ,
-        "OPENBOOK_DATABASE_URL": f"sqlite:///{tmp_path}/web.sqlite",
+        "OPENBOOK_DATABASE_URL": url,
         "OPENBOOK_INSTANCE": str(tmp_path / "instance"),
     }
     env.pop("OPENBOOK_SECRET_KEY", None)

@@ -14,3 +14,5 @@ bp.record_once(lambda state: navigation.add(state.app, "Returns", "accountant.in
 from web.accountant import inbox  # noqa: E402,F401,I001
 from web.accountant import market, returns  # noqa: E402,F401  (the returns workspace)
 from web.accountant import payments, pool, reconcile, settlements  # noqa: E402,F401  (the money pages)
+from web.accountant import agreements, rates, reviews  # noqa: E402,F401  (agreements, rate cards, rate reviews)
+from web.accountant import activity, incentives, kpis  # noqa: E402,F401  (activity, KPIs and incentives)

@@ -1,0 +1,107 @@
+"""An accountant in the browser: uploads the ECM export and watches its job's progress page refresh itself until
+the import is done (a worker thread runs it, as in ``openbook serve``); a file with a bad row ends with the
+problems by row and nothing recorded; the activity, KPI and incentive pages pass the accessibility check."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from demo.visits import visit_rows, write_visits
+from ledger.bootstrap import open_openbook
+from ledger.jobs.worker import start_worker_thread
+from ledger.settings import Settings
+from tests.e2e.accessibility import serious
+from tests.e2e.conftest import log_in, screenshot
+from tests.support import demo_copy
+from web.app import create_app
+
+WIRRAL = "wirral-homecare"
+IMPORTS = f"/accountant/activity/{WIRRAL}/imports"
+
+
+@pytest.fixture(scope="module")
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The web app on a copy of the demo with a worker thread beside it, as ``openbook serve`` runs them; and the
+    ledger."""
+    folder = tmp_path_factory.mktemp("e2e-activity")
+    book = open_openbook(demo_copy(request, "sqlite", folder))
+    app = create_app({"OPENBOOK": book, "SETTINGS": Settings(secret_key="e" * 64, instance_path=f"{folder}/instance")})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    worker, stop = start_worker_thread(book, poll=0.2)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", book
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+        server.shutdown()
+        book.close()
+
+
+def _export(book, folder: Path, rows: int, *, bad: bool = False) -> Path:
+    made = list(visit_rows(book.records.agreement(WIRRAL), rows, date(2020, 4, 1), date(2020, 5, 31), seed=11,
+                           id_prefix="E2E"))  # fmt: skip
+    if bad:
+        made[3][1] = "acme-care"
+    return write_visits(folder / ("bad-export.csv" if bad else "ecm-export.csv"), iter(made))
+
+
+def test_an_accountant_uploads_the_ecm_export_and_watches_it_finish(page, served, tmp_path):
+    base, book = served
+    log_in(page, base, "accountant@wirral.example")
+    page.get_by_role("link", name="Activity", exact=True).click()
+    page.get_by_role("link", name="Imports and upload").click()
+    page.wait_for_url(base + IMPORTS)
+    head = book.projections.head()
+
+    page.get_by_label("ECM export (CSV or XLSX)").set_input_files(str(_export(book, tmp_path, 2000)))
+    page.get_by_role("button", name="Upload and import").click()
+    page.wait_for_url(f"**/accountant/activity/{WIRRAL}/jobs/*")
+    assert page.locator("progress").count() == 1
+    page.wait_for_selector("[data-state=done]", timeout=60_000)  # the page refreshes itself until then
+    assert page.locator("progress").get_attribute("value") == "100"
+    assert page.locator("#job-result").inner_text() == "recorded 2,000 new visits from ecm-export.csv"
+    assert page.locator("meta[http-equiv=refresh]").count() == 0
+    screenshot(page, "accountant-activity-import-done")
+    assert book.projections.head() > head
+
+    page.get_by_role("link", name=f"Every import of {WIRRAL}").click()
+    files = page.locator("table[data-table=imports] tbody tr td:nth-child(3)").all_inner_texts()
+    assert files[-1] == "ecm-export.csv"
+
+    after = book.projections.head()
+    page.get_by_label("ECM export (CSV or XLSX)").set_input_files(str(_export(book, tmp_path, 50, bad=True)))
+    page.get_by_role("button", name="Upload and import").click()
+    page.wait_for_selector("[data-state=failed]", timeout=60_000)
+    assert page.locator("#job-error").inner_text() == "bad-export.csv: 1 problem(s); nothing was recorded"
+    assert page.locator("#problems li").first.inner_text().startswith("row 5, column provider:")
+    screenshot(page, "accountant-activity-import-failed")
+    assert book.projections.head() == after
+
+
+def test_the_activity_kpi_and_incentive_pages_have_no_serious_accessibility_violation(audited_page, served):
+    page = audited_page
+    base, _ = served
+    log_in(page, base, "accountant@wirral.example")
+    page.wait_for_url(base + "/accountant/")
+    for path in ("/accountant/activity", f"/accountant/activity/{WIRRAL}", IMPORTS,
+                 f"/accountant/activity/{WIRRAL}/visits/D1920-00000005", f"/accountant/kpis/{WIRRAL}?period=2019-20",
+                 "/accountant/incentives", f"/accountant/incentives/{WIRRAL}",
+                 f"/accountant/incentives/{WIRRAL}/2019-20"):  # fmt: skip
+        page.goto(base + path)
+        assert serious(page) == [], path
+    screenshot(page, "accountant-incentive-assessment")
+    page.goto(f"{base}/accountant/kpis/{WIRRAL}")
+    page.locator("#record-period").fill("2019-20-Q2")
+    page.get_by_label("Value").fill("lots")
+    page.get_by_label("Evidence").fill("a report")
+    page.get_by_role("button", name="Record the result").click()  # the form re-shown with its error
+    assert "lots" in page.locator("#record-value-error-1").inner_text()
+    assert serious(page) == []
