@@ -1,7 +1,7 @@
 """``openbook statements``: write a statement as PDF (or its HTML) for a reader, with that reader's access.
 
-``--as-at`` rebuilds a statement as the ledger knew it at a position or time: the same figures as then, cited at
-the head of that moment.
+A statement is of now: it writes a file once, so it takes no ``--as-at``; the builders do
+(``reports.statements``: ``as_at=``), for the web app and for tests that rebuild a statement as at a checkpoint.
 
 The statement is built by ``reports.statements`` from the queries, with the
 access ``ledger.authorisation`` gives the acting user (``--as``): a provider
@@ -15,10 +15,9 @@ from pathlib import Path
 
 import click
 
-from cli.context import Context, as_at_option, emit, json_option, pass_context
+from cli.context import Context, emit, json_option, pass_context
 from domain.errors import Conflict
 from ledger.authorisation import access_for, provider_access
-from ledger.queries.as_at import AsAt
 from reports.statements import Statement, render_html, render_pdf
 from reports.statements.cost import cost_statement
 from reports.statements.incentive import incentive_statement
@@ -51,12 +50,6 @@ def _write(statement: Statement, out: Path, as_html: bool, as_json: bool) -> Non
     emit(written, as_json, lines)
 
 
-def _as_at(context: Context, asked: str | None) -> AsAt | None:
-    """``--as-at``: the statement as the ledger knew it at that position or time (``Context.read_engine``)."""
-    context.read_engine(asked)
-    return context.as_at
-
-
 @click.group()
 def statements() -> None:
     """Statements to send out, as PDF: settlement (per year, per party), cost (per return), payment (per month) and
@@ -71,12 +64,11 @@ def statements() -> None:
 @click.option("--commissioner", help="This commissioner's statement (an accountant's).")
 @out_option
 @html_option
-@as_at_option
 @json_option
 @pass_context
 def settlement(
     context: Context, agreement: str, financial_year: str, sequence: int | None, provider: str | None,
-    commissioner: str | None, out: Path, as_html: bool, as_at: str | None, as_json: bool,
+    commissioner: str | None, out: Path, as_html: bool, as_json: bool,
 ) -> None:  # fmt: skip
     """The year's settlement statement: every step, caps, clawbacks, each party's amount, approvals, reconciliation."""
     if provider and commissioner:
@@ -87,8 +79,7 @@ def settlement(
         access = provider_access(book.records, actor, agreement, provider)
     else:
         access = access_for(book.records, actor, agreement)
-    statement = settlement_statement(book, access, financial_year, sequence=sequence, commissioner=commissioner,
-                                     as_at=_as_at(context, as_at))  # fmt: skip
+    statement = settlement_statement(book, access, financial_year, sequence=sequence, commissioner=commissioner)
     _write(statement, out, as_html, as_json)
 
 
@@ -98,16 +89,15 @@ def settlement(
 @click.option("--period", required=True, help="The return's period, e.g. 2019-20-Q1.")
 @out_option
 @html_option
-@as_at_option
 @json_option
 @pass_context
 def cost(context: Context, agreement: str, provider: str | None, period: str, out: Path, as_html: bool,
-         as_at: str | None, as_json: bool) -> None:  # fmt: skip
+         as_json: bool) -> None:  # fmt: skip
     """A provider's cost statement for one return: costs per hour, rate paid and gap, the market, its history."""
     book = context.book
     actor = context.actor()
     access = access_for(book.records, actor, agreement, provider)
-    statement = cost_statement(book, access, provider or actor.organisation or "", period, as_at=_as_at(context, as_at))
+    statement = cost_statement(book, access, provider or actor.organisation or "", period)
     _write(statement, out, as_html, as_json)
 
 
@@ -117,16 +107,15 @@ def cost(context: Context, agreement: str, provider: str | None, period: str, ou
 @click.option("--month", required=True, help="The payment run's month, e.g. 2019-06.")
 @out_option
 @html_option
-@as_at_option
 @json_option
 @pass_context
 def payment(context: Context, agreement: str, provider: str | None, month: str, out: Path, as_html: bool,
-            as_at: str | None, as_json: bool) -> None:  # fmt: skip
+            as_json: bool) -> None:  # fmt: skip
     """A provider's monthly payment statement: the run's lines, arrears, and the year's payments to date."""
     book = context.book
     actor = context.actor()
     access = access_for(book.records, actor, agreement, provider)
-    statement = payment_statement(book, access, provider or actor.organisation or "", month, as_at=_as_at(context, as_at))
+    statement = payment_statement(book, access, provider or actor.organisation or "", month)
     _write(statement, out, as_html, as_json)
 
 
@@ -137,14 +126,12 @@ def payment(context: Context, agreement: str, provider: str | None, month: str, 
 @click.option("--run", type=int, help="The assessment run (default the latest).")
 @out_option
 @html_option
-@as_at_option
 @json_option
 @pass_context
 def incentive(context: Context, agreement: str, financial_year: str, provider: str | None, run: int | None,
-              out: Path, as_html: bool, as_at: str | None, as_json: bool) -> None:  # fmt: skip
+              out: Path, as_html: bool, as_json: bool) -> None:  # fmt: skip
     """The year's incentive statement: baseline, actual, threshold, eligible hours, each KPI and the gate, payment."""
     book = context.book
     access = access_for(book.records, context.actor(), agreement, provider)
-    statement = incentive_statement(book, access, financial_year, provider=provider, run=run,
-                                    as_at=_as_at(context, as_at))  # fmt: skip
+    statement = incentive_statement(book, access, financial_year, provider=provider, run=run)
     _write(statement, out, as_html, as_json)

@@ -1,6 +1,6 @@
 """PDF statements of the demo's figures: what their text says, whom they show, where they came from, how they look.
 
-The demo is loaded once on SQLite for the module; a CCG accountant reviews its
+The module has its own copy of the loaded demo on SQLite (``demo_copy``); a CCG accountant reviews its
 2019-20 settlement with a note holding markup (user text that must stay text)
 and a checkpoint is recorded, so every statement's footer has one to cite.
 Expected figures come from the same queries the statements are built from,
@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, load_demo
+from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT
 from domain.envelope import Actor, Envelope
 from domain.money import format_gbp
 from ledger.audit.head_check import current_head
@@ -38,6 +38,7 @@ from reports.statements.cost import HISTORY, cost_statement
 from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
 from reports.statements.settlement import settlement_statement
+from tests.support import demo_copy
 
 YEAR = "2019-20"
 CCG_ACCOUNTANT = Actor("accountant@wirralccg.example", "wirral-ccg")
@@ -47,14 +48,14 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return f"sqlite:///{tmp_path_factory.mktemp('statements')}/ledger.sqlite"
+def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The module's own copy of the loaded demo (SQLite), which its fixture reviews and checkpoints."""
+    return demo_copy(request, "sqlite", tmp_path_factory.mktemp("statements")).url.render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module")
 def demo(demo_url: str) -> Iterator[Openbook]:
     book = open_openbook(Database.from_url(demo_url))
-    load_demo(book)
     on = date(2020, 7, 1)
     book.settlements.review_settlement(Envelope(CCG_ACCOUNTANT, on, "review", "stmt-review"), WIRRAL, YEAR, 1,
                                        REVIEW_NOTE)  # fmt: skip
