@@ -144,7 +144,8 @@ def _signatures(v: Mapping[str, Any], called: Mapping[str, str]) -> Section:
 
     def add(step: str, sig: Mapping[str, Any] | None) -> None:
         if sig is not None:
-            rows.append({"step": step, "user": sig["user"], "organisation": called.get(sig["organisation"] or "", ""),
+            organisation = sig["organisation"] or ""
+            rows.append({"step": step, "user": sig["user"], "organisation": called.get(organisation, organisation),
                          "on": sig["on"], "note": sig.get("note") or ""})  # fmt: skip
 
     add("drafted", v.get("drafted"))
