@@ -87,7 +87,8 @@ def users() -> str:
                Column("status", "Status")]  # fmt: skip
     users_table = table("users", f"Users of {org['name']}", columns, rows)
     return render_template(
-        "admin/users/list.html", org=org, users=users_table, organisations=_organisation_choices()
+        "admin/users/list.html", org=org, users=users_table,
+        organisations=[c for c in _organisation_choices() if seen is None or c.value == seen],
     )
 
 
