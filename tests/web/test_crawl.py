@@ -62,6 +62,7 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        self.text += [value for value in a.values() if value]  # a name in a link, title or option shows too
         if "style" in a:
             self.styled.append(tag)
         if tag == "a" and a.get("href"):
@@ -134,14 +135,15 @@ def _normalise(href: str, base: str) -> str | None:
 
 
 def _forbidden_names(book, username: str) -> dict[str, re.Pattern[str]]:
-    """Other providers' names a provider user must never see: every provider but its own and its alliance's."""
+    """Other providers' names (or codes, as in a link) a provider user must never see: every provider but its
+    own and its alliance's."""
     organisations = list_organisations(book.read_engine)
     own_code = next(u["organisation"] for u in list_users(book.read_engine) if u["username"] == username)
     own = next(o for o in organisations if o["code"] == own_code)
     alliance = own["member_of"] or own["code"]
     allowed = {own["code"], alliance} | {o["code"] for o in organisations if o["member_of"] == alliance}
     return {
-        o["name"]: re.compile(rf"\b{re.escape(o['name'])}\b")
+        o["name"]: re.compile(rf"\b({re.escape(o['name'])}|{re.escape(o['code'])})\b")
         for o in organisations
         if o["kind"] == "provider" and o["code"] not in allowed
     }
@@ -153,6 +155,7 @@ class Crawl:
     links: int = 0
     exports: int = 0
     export_links: int = 0
+    visited: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
 
@@ -181,6 +184,7 @@ def _crawl(client, forbidden: dict[str, re.Pattern[str]]) -> Crawl:
                 )
             continue
         crawl.pages += 1
+        crawl.visited.append(url)
         response = client.get(url)
         final = url
         hops = 0
@@ -229,6 +233,7 @@ def test_the_provider_check_names_every_other_provider_but_the_own_alliance(demo
     haven = _forbidden_names(demo_book, USERS["other-provider"])
     assert "Haven Care" in premier and "Premier Care" in haven
     assert "Premier Care" not in premier and "Haven Care" not in haven
+    assert premier["Haven Care"].search('<a href="/provider/returns/wirral-homecare/haven-care/2019-20-Q1">')
 
 
 BAD_PAGE = """<html><head></head><body><h1>One</h1><h1>Two</h1>
