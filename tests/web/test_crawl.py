@@ -6,9 +6,10 @@ lead somewhere: starting from a user's start page it follows every
 same-origin ``<a href>`` breadth-first (GET only) and asserts that no
 printed link is dead (404), refused (403 - the app showed a link the role
 cannot open) or broken (500), and that every page keeps the accessibility
-and CSP rules of the web brief: one ``<h1>``, a ``<title>``, a label for
-every field, a caption for every table, no inline ``style=`` or
-``<script>``. For provider users it also asserts no page names another
+and CSP rules of the web brief: one ``<h1>`` and headings in order, a
+``<title>``, a label for every field, a caption for every table and a
+scope on every ``<th>``, ids unique and every label/aria pointer landing on
+one, no inline ``style=`` or ``<script>``. For provider users it also asserts no page names another
 provider outside the user's own alliance (market pages are anonymised).
 
 Sort links are folded into one URL (``*-sort``/``*-dir`` stripped) and
@@ -19,7 +20,7 @@ stays bounded.
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -45,7 +46,10 @@ class Page(HTMLParser):
     """What the checks need from one HTML page, read with the standard library's parser."""
 
     links: list[str] = field(default_factory=list)
-    h1: int = 0
+    headings: list[int] = field(default_factory=list)
+    ids: Counter[str] = field(default_factory=Counter)
+    references: set[str] = field(default_factory=set)
+    unscoped_th: int = 0
     titles: list[str] = field(default_factory=list)
     label_for: set[str] = field(default_factory=set)
     fields: list[dict[str, str | None]] = field(default_factory=list)
@@ -65,10 +69,16 @@ class Page(HTMLParser):
         self.text += [value for value in a.values() if value]  # a name in a link, title or option shows too
         if "style" in a:
             self.styled.append(tag)
+        if a.get("id"):
+            self.ids[a["id"]] += 1
+        for pointer in ("aria-labelledby", "aria-describedby"):
+            self.references.update((a.get(pointer) or "").split())
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
-        elif tag == "h1":
-            self.h1 += 1
+        elif re.fullmatch(r"h[1-6]", tag):
+            self.headings.append(int(tag[1]))
+        elif tag == "th" and not a.get("scope"):
+            self.unscoped_th += 1
         elif tag == "title":
             self._in_title = True
             self.titles.append("")
@@ -98,8 +108,19 @@ class Page(HTMLParser):
 
     def problems(self) -> list[str]:
         found = []
-        if self.h1 != 1:
-            found.append(f"{self.h1} <h1> elements")
+        if self.headings.count(1) != 1:
+            found.append(f"{self.headings.count(1)} <h1> elements")
+        skips = [f"h{a}->h{b}" for a, b in zip(self.headings, self.headings[1:]) if b > a + 1]
+        if skips:
+            found.append(f"headings skip a level: {skips}")
+        duplicates = sorted(i for i, n in self.ids.items() if n > 1)
+        if duplicates:
+            found.append(f"ids used more than once: {duplicates}")
+        dangling = sorted((self.label_for | self.references) - set(self.ids))
+        if dangling:
+            found.append(f"label for= or aria- pointing at no id: {dangling}")
+        if self.unscoped_th:
+            found.append(f"{self.unscoped_th} <th> without scope")
         if not any(t.strip() for t in self.titles):
             found.append("no <title>")
         for f in self.fields:
@@ -236,16 +257,21 @@ def test_the_provider_check_names_every_other_provider_but_the_own_alliance(demo
     assert premier["Haven Care"].search('<a href="/provider/returns/wirral-homecare/haven-care/2019-20-Q1">')
 
 
-BAD_PAGE = """<html><head></head><body><h1>One</h1><h1>Two</h1>
+BAD_PAGE = """<html><head></head><body><h1>One</h1><h1>Two</h1><h3>Three</h3>
 <label for="a">A</label><input id="a" name="a"><input name="b"><input type="hidden" name="c">
+<label for="x">X</label><input id="a" aria-describedby="a-hint">
 <select name="d"></select><textarea aria-label="e"></textarea>
-<table><tr><td>x</td></tr></table><table aria-label="named"></table><table><caption>c</caption></table>
+<table><tr><th>x</th></tr></table><table aria-label="named"></table><table><caption>c</caption></table>
 <p style="color: red">x</p><script>alert(1)</script><script src="/static/x.js"></script></body></html>"""
 
 
 def test_the_page_checks_catch_each_broken_rule():
     assert _parse(BAD_PAGE).problems() == [
         "2 <h1> elements",
+        "headings skip a level: ['h1->h3']",
+        "ids used more than once: ['a']",
+        "label for= or aria- pointing at no id: ['a-hint', 'x']",
+        "1 <th> without scope",
         "no <title>",
         "unlabelled <input name='b' id=None>",
         "unlabelled <select name='d' id=None>",
