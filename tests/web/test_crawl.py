@@ -199,7 +199,8 @@ def _crawl(client, forbidden: dict[str, re.Pattern[str]]) -> Crawl:
             crawl.exports += 1
             response = client.get(url)
             expected = EXPORT_TYPES.get(query.get("format", ""), "?")
-            if response.status_code != 200 or response.mimetype != expected:
+            attachment = response.headers.get("Content-Disposition", "").startswith("attachment")
+            if response.status_code != 200 or response.mimetype != expected or not attachment:
                 crawl.problems.append(
                     f"{url} (linked from {found_on}): export {response.status_code} {response.mimetype}"
                 )
@@ -279,3 +280,18 @@ def test_the_page_checks_catch_each_broken_rule():
         "inline style= on ['p']",
         "1 inline <script>",
     ]
+
+
+def test_the_login_page_and_the_error_pages_keep_the_page_rules(app):
+    """Pages no link leads to in a crawl: the login page, a bad first-login link, a 404 and a 403."""
+    anonymous = app.test_client()
+    provider = log_in(app.test_client(), USERS["provider"])
+    for client, url, status in (
+        (anonymous, "/login", 200),
+        (anonymous, "/first-login/not-a-token", 404),
+        (provider, "/no-such-page", 404),
+        (provider, "/accountant/", 403),
+    ):
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert _parse(response.get_data(as_text=True)).problems() == [], url
