@@ -94,6 +94,8 @@ for _volume in Volume:
 class UploadForm(LedgerForm):
     """A filled-in copy of the template: the whole file is read and checked before anything is recorded."""
 
+    id_prefix = "upload-"  # shown below the return's own form, which has a reason too
+
     file = FileField("Filled-in cost return template (CSV or XLSX)", validators=[FileRequired("choose a file")])
     reason = StringField(REASON, validators=[Optional(), Length(max=TEXT_LENGTH)])
     save = SubmitField("Upload as draft")
