@@ -102,10 +102,12 @@ def test_a_provider_uploads_the_template_is_told_the_bad_cell_fixes_it_and_submi
     page.get_by_role("button", name="Upload as draft").click()
     page.get_by_role("alert").get_by_role("link", name="its problems").click()  # from the top of a long page
     assert page.evaluate("() => window.scrollY") > 0
-    error = page.locator("#file-error-1").inner_text()
+    # The problem as a screen reader announces it with the field: the error its aria-describedby points at.
+    assert file_field.get_attribute("aria-invalid") == "true"
+    described = file_field.get_attribute("aria-describedby").split()
+    error = " ".join(page.locator(f"[id='{i}']").inner_text() for i in described if "-error-" in i)
     assert error.startswith(f"premier-q1.csv: row {rows['mileage']}, column B (amount): ")
     assert MISTYPED in error
-    assert file_field.get_attribute("aria-invalid") == "true"
     _check(page, "provider-return-upload-refused", refused)
     page.get_by_role("link", name="All returns").click()
     assert page.get_by_role("link", name=f"File {PERIOD}").count() == 1  # nothing was saved
