@@ -1,0 +1,131 @@
+"""The auditors' pages: the event browser, a record's history and the integrity check (issue 16)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from html import unescape
+
+import pytest
+
+from domain.envelope import Actor
+from ledger.authorisation import history_access
+from ledger.persistence import EVENTS_TABLE
+from ledger.queries.events import EventFilter, event_page
+from tests.support import DEMO_EVENTS
+from tests.web.support import USERS, csrf_token, log_in, make_app
+from web.auditor.events import PAGE_SIZE
+
+AUDITOR = Actor(user=USERS["auditor"], organisation="partnership-audit")
+EVENT_LINK = re.compile(r'href="/auditor/events/(\d+)"')
+NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
+
+
+def positions_on(page: str) -> list[int]:
+    return [int(p) for p in EVENT_LINK.findall(page)]
+
+
+def test_the_browser_shows_the_rows_event_page_finds_for_a_filter(client_as, demo_book):
+    page = client_as("auditor").get("/auditor/events?type=cost-return&actor=finance@premiercare.example")
+    assert page.status_code == 200
+    expected = event_page(
+        demo_book.read_engine,
+        history_access(demo_book.records, AUDITOR),
+        EventFilter(kinds=("cost-return",), actor="finance@premiercare.example"),
+        limit=PAGE_SIZE,
+    )
+    assert expected, "the demo has Premier Care's cost-return events"
+    assert positions_on(page.get_data(as_text=True)) == [row["position"] for row in expected]
+    text = page.get_data(as_text=True)
+    assert all(row["topic"] in text for row in expected)
+
+
+def test_pages_by_position_cover_the_history_without_gaps_or_overlaps(client_as, demo_book):
+    client = client_as("auditor")
+    url, seen, pages = "/auditor/events", [], 0
+    while url:
+        body = client.get(unescape(url)).get_data(as_text=True)
+        shown = positions_on(body)
+        assert len(shown) <= PAGE_SIZE
+        seen.extend(shown)
+        pages += 1
+        found = NEXT_LINK.search(body)
+        url = found.group(1) if found else None
+    assert pages == -(-DEMO_EVENTS // PAGE_SIZE)
+    assert seen == list(range(1, DEMO_EVENTS + 1))
+
+
+def test_an_event_shows_its_envelope_and_payload_escaped(client_as, demo_book):
+    [first] = event_page(demo_book.read_engine, history_access(demo_book.records, AUDITOR), limit=1)
+    page = client_as("auditor").get(f"/auditor/events/{first['position']}")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert first["topic"] in text and first["actor"] in text and "<dl class=\"payload\">" in text
+    assert client_as("auditor").get(f"/auditor/events/{DEMO_EVENTS + 1000}").status_code == 404
+
+
+def test_a_bad_filter_is_refused_beside_its_field(client_as):
+    page = client_as("auditor").get("/auditor/events?aggregate=not-a-uuid")
+    assert page.status_code == 400
+    assert "is not an aggregate id" in page.get_data(as_text=True)
+
+
+def test_a_cost_returns_history_shows_the_lines_each_revision_changed(client_as):
+    client = client_as("auditor")
+    page = client.get("/auditor/history?kind=cost-return&key=wirral-homecare+premier-care+2019-20-Q1")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Lines changed at position" in text and "filing.lines." in text
+    missing = client.get("/auditor/history?kind=cost-return&key=wirral-homecare+premier-care+2099-00-Q1")
+    assert missing.status_code in (400, 404)
+    short = client.get("/auditor/history?kind=cost-return&key=wirral-homecare")
+    assert short.status_code == 400 and "is named by AGREEMENT PROVIDER PERIOD" in short.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["accountant", "provider", "admin"])
+def test_only_an_auditor_of_an_audit_body_opens_the_auditor_pages(client_as, role):
+    client = client_as(role)
+    for path in ("/auditor/", "/auditor/events", "/auditor/events/1", "/auditor/integrity",
+                 "/auditor/history?kind=agreement&key=wirral-homecare"):  # fmt: skip
+        assert client.get(path).status_code == 403, path
+    token = csrf_token(client, "/auditor/integrity")  # the 403 page carries it too
+    assert client.post("/auditor/integrity", data={"csrf_token": token}).status_code == 403
+    assert client_as("auditor").get("/auditor/integrity").status_code == 200
+
+
+def test_the_integrity_check_says_ok_then_names_the_position_after_tampering(fresh_demo_book, tmp_path):
+    app = make_app(fresh_demo_book, tmp_path / "instance")
+    client = log_in(app.test_client(), USERS["auditor"])
+    head = fresh_demo_book.projections.head()
+    ok = client.post("/auditor/integrity", data={"csrf_token": csrf_token(client, "/auditor/integrity")})
+    text = ok.get_data(as_text=True)
+    assert ok.status_code == 200 and "Result: OK" in text and f"head at position {head}" in text
+
+    position = 7
+    _tamper_state(fresh_demo_book.database.sqlite_path, position)
+    broken = client.post("/auditor/integrity", data={"csrf_token": csrf_token(client, "/auditor/integrity")})
+    text = broken.get_data(as_text=True)
+    assert "Result: BROKEN" in text and f"The chain breaks at position {position}:" in text
+
+
+def test_the_check_needs_the_csrf_token(client_as):
+    assert client_as("auditor").post("/auditor/integrity", data={}).status_code == 400
+
+
+def _tamper_state(path: str, position: int) -> None:
+    """Alter one stored event's bytes with the append-only triggers lifted (as tests/integration's ``tamper``)."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (EVENTS_TABLE,)
+        ).fetchall()
+        for name, _sql in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        [(state,)] = conn.execute(f"SELECT state FROM {EVENTS_TABLE} WHERE notification_id = ?", (position,)).fetchall()
+        conn.execute(f"UPDATE {EVENTS_TABLE} SET state = ? WHERE notification_id = ?", (bytes(state) + b" ", position))
+        for _name, sql in triggers:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
