@@ -61,6 +61,8 @@ def test_an_event_shows_its_envelope_and_payload_escaped(client_as, demo_book):
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert first["topic"] in text and first["actor"] in text and "<dl class=\"payload\">" in text
+    [(_, chain_hash)] = demo_book.ledger.recorder.select_hashes(first["position"], 1)
+    assert f"<code>{chain_hash}</code>" in text
     assert client_as("auditor").get(f"/auditor/events/{DEMO_EVENTS + 1000}").status_code == 404
 
 

@@ -136,7 +136,10 @@ def event(position: int) -> str:
     if not found:
         raise NotFound(f"no event is recorded at position {position}")
     shown = found[0].as_json()
+    stored = book.ledger.recorder.select_hashes(position, 1)
+    chain_hash = stored[0][1] if stored and stored[0][0] == position else None
     kind = aggregate_kind(shown["topic"])
     return render_template(
-        "auditor/events/event.html", event=shown, payload=payload_items(shown["payload"]), kind=kind if kind in RECORD_KINDS else None
+        "auditor/events/event.html", event=shown, payload=payload_items(shown["payload"]), kind=kind if kind in RECORD_KINDS else None,
+        chain_hash=chain_hash,
     )
