@@ -10,6 +10,7 @@ import pytest
 
 from domain.envelope import Actor
 from ledger.authorisation import history_access
+from ledger.jobs.worker import Worker
 from ledger.persistence import EVENTS_TABLE
 from ledger.queries.events import EventFilter, event_page
 from tests.support import DEMO_EVENTS
@@ -95,19 +96,41 @@ def test_only_an_auditor_of_an_audit_body_opens_the_auditor_pages(client_as, rol
     assert client_as("auditor").get("/auditor/integrity").status_code == 200
 
 
+def _check_chain(client, book) -> str:
+    """Ask for a check of the live chain, let a worker run it, and read its page."""
+    asked = client.post("/auditor/integrity", data={"csrf_token": csrf_token(client, "/auditor/integrity")})
+    assert asked.status_code == 302
+    waiting = client.get(asked.headers["Location"]).get_data(as_text=True)
+    assert 'http-equiv="refresh"' in waiting and "until the check ends" in waiting
+    ran = Worker(book, beat=0.01).run_once()
+    assert ran is not None and ran.kind == "verify" and ran.state == "done"
+    return client.get(asked.headers["Location"]).get_data(as_text=True)
+
+
 def test_the_integrity_check_says_ok_then_names_the_position_after_tampering(fresh_demo_book, tmp_path):
     app = make_app(fresh_demo_book, tmp_path / "instance")
     client = log_in(app.test_client(), USERS["auditor"])
     head = fresh_demo_book.projections.head()
-    ok = client.post("/auditor/integrity", data={"csrf_token": csrf_token(client, "/auditor/integrity")})
-    text = ok.get_data(as_text=True)
-    assert ok.status_code == 200 and "Result: OK" in text and f"head at position {head}" in text
+    ok = _check_chain(client, fresh_demo_book)
+    assert "Result: OK" in ok and f"{head:,} events verified, head at position {head}," in ok
+    assert 'http-equiv="refresh"' not in ok
 
     position = 7
     _tamper_state(fresh_demo_book.database.sqlite_path, position)
-    broken = client.post("/auditor/integrity", data={"csrf_token": csrf_token(client, "/auditor/integrity")})
-    text = broken.get_data(as_text=True)
-    assert "Result: BROKEN" in text and f"The chain breaks at position {position}:" in text
+    broken = _check_chain(client, fresh_demo_book)
+    assert "Result: BROKEN" in broken and f"The chain breaks at position {position}:" in broken
+    listed = client.get("/auditor/integrity").get_data(as_text=True)
+    assert "Recent checks" in listed and "OK" in listed and "BROKEN" in listed
+
+
+def test_another_users_check_is_not_found(client_as, demo_book):
+    from ledger.jobs import verify_chain
+
+    job = demo_book.jobs.enqueue(verify_chain.NAME, AUDITOR, {})
+    assert client_as("auditor").get(f"/auditor/integrity/checks/{job}").status_code == 200
+    assert client_as("accountant").get(f"/auditor/integrity/checks/{job}").status_code == 403
+    assert client_as("auditor").get("/auditor/integrity/checks/00000000-0000-0000-0000-000000000000").status_code == 404
+    Worker(demo_book, beat=0.01).run_once()  # leave no queued job for the tests after
 
 
 def test_the_check_needs_the_csrf_token(client_as):
@@ -131,3 +154,12 @@ def _tamper_state(path: str, position: int) -> None:
         conn.execute("COMMIT")
     finally:
         conn.close()
+
+
+def test_only_a_reader_of_the_history_may_queue_a_chain_check(demo_book):
+    from domain.errors import NotAllowed
+    from ledger.jobs import verify_chain
+
+    council = Actor(user=USERS["accountant"], organisation="wirral-council")
+    with pytest.raises(NotAllowed, match="only an auditor of an audit body"):
+        demo_book.jobs.enqueue(verify_chain.NAME, council, {})

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_wtf import FlaskForm
+from werkzeug import Response
 from wtforms import SubmitField
 
+from domain.errors import NotFound
 from domain.organisations.user import Role
-from ledger.audit import verify as verifier
-from ledger.audit.export import export_records
 from ledger.authorisation import history_access
+from ledger.jobs import verify_chain
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 from web import navigation
 from web.access import allow, current_actor
@@ -36,15 +37,15 @@ class VerifyForm(FlaskForm):
     submit = SubmitField("Check the live chain now")
 
 
-def _page(form: VerifyForm, report: dict[str, Any] | None = None, lines: list[str] | None = None) -> str:
+def _page(form: VerifyForm) -> str:
     book = book_of()
+    checks = [job for job in book.jobs.list_for(current_actor()) if job.kind == verify_chain.NAME][:5]
     return render_template(
         "auditor/integrity/integrity.html",
         form=form,
         head=book.projections.head(),
         checkpoint=latest_recorded_checkpoint(book.read_engine),
-        report=report,
-        lines=lines or [],
+        checks=checks,
     )
 
 
@@ -58,11 +59,23 @@ def integrity() -> str:
 
 @bp.post("/integrity")
 @allow(Role.AUDITOR)
-def verify_chain() -> tuple[str, int] | str:
+def start_chain_check() -> tuple[str, int] | Response:
     book = book_of()
     history_access(book.records, current_actor())
     form = VerifyForm()
     if not form.validate_on_submit():
         return _page(form), 400
-    report = verifier.verify_records(export_records(book.ledger.recorder, book.ledger.write_engine))
-    return _page(form, report.as_json(), report.lines())
+    job = book.jobs.enqueue(verify_chain.NAME, current_actor(), {})
+    return redirect(url_for("auditor.chain_check", job=job))
+
+
+@bp.get("/integrity/checks/<job>")
+@allow(Role.AUDITOR)
+def chain_check(job: str) -> str:
+    book = book_of()
+    history_access(book.records, current_actor())
+    found = book.jobs.get(current_actor(), job)
+    if found.kind != verify_chain.NAME:
+        raise NotFound(f"job {job} is not found")
+    report: dict[str, Any] = found.result or {}
+    return render_template("auditor/integrity/check.html", job=found, report=report)
