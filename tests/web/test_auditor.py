@@ -163,3 +163,21 @@ def test_only_a_reader_of_the_history_may_queue_a_chain_check(demo_book):
     council = Actor(user=USERS["accountant"], organisation="wirral-council")
     with pytest.raises(NotAllowed, match="only an auditor of an audit body"):
         demo_book.jobs.enqueue(verify_chain.NAME, council, {})
+
+
+def test_an_events_record_history_is_the_history_by_its_key(client_as, demo_book):
+    from ledger.audit.record_history import record_history
+
+    key = ["wirral-homecare", "premier-care", "2019-20-Q1"]
+    by_key = record_history(demo_book.read_engine, demo_book.ledger.mapper, history_access(demo_book.records, AUDITOR),
+                            "cost-return", key)  # fmt: skip
+    client = client_as("auditor")
+    event_page_html = client.get(f"/auditor/events/{by_key['events'][-1]['position']}").get_data(as_text=True)
+    link = f'href="/auditor/history?aggregate={by_key["aggregate_id"]}"'
+    assert link in event_page_html
+    page = client.get(f"/auditor/history?aggregate={by_key['aggregate_id']}")
+    assert page.status_code == 200
+    shown = [int(p) for p in re.findall(r'<h3><a href="/auditor/events/(\d+)">', page.get_data(as_text=True))]
+    assert shown == [e["position"] for e in by_key["events"]] and len(shown) > 1
+    assert client.get("/auditor/history?aggregate=nope").status_code == 400
+    assert client.get("/auditor/history?aggregate=00000000-0000-0000-0000-000000000000").status_code == 404

@@ -2,10 +2,14 @@
 
 The page is ``ledger.audit.record_history.record_history`` — what
 ``openbook events history KIND KEY...`` prints — asked for by a GET form (the
-kind, and the parts of its key one after another, as the CLI takes them).
+kind, and the parts of its key one after another, as the CLI takes them) — or,
+from an event's page, by the record's id (``aggregate_history``: an id cannot
+be turned back into its key, so the page names the record by its id then).
 """
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from flask import render_template, request
 from wtforms import Form, SelectField, StringField
@@ -13,7 +17,7 @@ from wtforms.validators import DataRequired, Length
 
 from domain.errors import InvalidInput, NotFound
 from domain.organisations.user import Role
-from ledger.audit.record_history import RECORD_KINDS, key_parts, record_history
+from ledger.audit.record_history import RECORD_KINDS, aggregate_history, key_parts, record_history
 from ledger.authorisation import history_access
 from web.access import allow, current_actor
 from web.auditor import bp
@@ -39,6 +43,14 @@ def history() -> tuple[str, int] | str:
     access = history_access(book.records, current_actor())
     form = RecordForm(request.args)
     form.kind.choices = kind_choices()
+    if "aggregate" in request.args:
+        try:
+            aggregate_id = UUID(request.args["aggregate"])
+        except ValueError:
+            form.form_errors = [f"aggregate: {request.args['aggregate']!r} is not a record's id (a UUID)"]
+            return render_template("auditor/history/record.html", form=form, record=None), 400
+        record = aggregate_history(book.read_engine, book.ledger.mapper, access, aggregate_id)
+        return render_template("auditor/history/record.html", form=form, record=record)
     if "key" not in request.args:  # just the form (perhaps with the kind chosen from an event)
         return render_template("auditor/history/record.html", form=form, record=None)
     if not form.validate():
