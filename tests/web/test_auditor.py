@@ -181,3 +181,34 @@ def test_an_events_record_history_is_the_history_by_its_key(client_as, demo_book
     assert shown == [e["position"] for e in by_key["events"]] and len(shown) > 1
     assert client.get("/auditor/history?aggregate=nope").status_code == 400
     assert client.get("/auditor/history?aggregate=00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_a_settlement_as_known_before_and_when_it_was_drafted(client_as, demo_book):
+    from ledger.audit.record_history import record_history
+
+    history = record_history(demo_book.read_engine, demo_book.ledger.mapper, history_access(demo_book.records, AUDITOR),
+                             "settlement", ["wirral-homecare", "2019-20", "1"])  # fmt: skip
+    drafted = history["events"][0]
+    client = client_as("accountant")
+    url = "/accountant/settlements/wirral-homecare/2019-20/1"
+    live = client.get(url).get_data(as_text=True)
+    assert "Not the live figures" not in live and 'data-status="draft"' in live and f'method="post" action="{url}/' in live
+    assert client.get(f"{url}?as_at={drafted['position'] - 1}").status_code == 404  # not drafted yet
+    then = client.get(f"{url}?as_at={drafted['position']}")
+    text = then.get_data(as_text=True)
+    assert then.status_code == 200
+    assert f"as known at position {drafted['position']:,}" in text and 'data-status="draft"' in text
+    assert f'method="post" action="{url}/' not in text  # a past view offers no action
+    assert client.get(f"{url}?as_at={DEMO_EVENTS + 1000}").status_code == 400
+
+
+def test_the_market_as_at_the_head_shows_the_live_figures_under_a_banner(client_as, demo_book):
+    client = client_as("accountant")
+    url = "/accountant/market/wirral-homecare/2019-20-Q1"
+    live = client.get(url).get_data(as_text=True)
+    head = demo_book.projections.head()
+    then = client.get(f"{url}?as_at={head}").get_data(as_text=True)
+    assert f"as known at position {head:,}" in then and "Not the live figures" not in live
+    tables = re.compile(r"<tbody>.*?</tbody>", re.S)
+    assert tables.findall(then) == tables.findall(live) and tables.findall(live)
+    assert client.get(f"{url}?as_at=not-a-time").status_code == 400
