@@ -23,4 +23,5 @@ EXAMPLES: dict[str, str] = {
     "part": "zone",
     "visit": "D1920-00000005",
     "job": "00000000-0000-0000-0000-000000000000",
+    "position": "1",
 }

@@ -78,6 +78,9 @@ def test_a_user_registered_through_the_page_chooses_a_password_through_the_link_
 
     again = admin.post("/admin/users/new", data={**data, "csrf_token": csrf_token(admin, "/admin/users/new")})
     assert again.status_code == 200 and demo_book.projections.head() == recorded  # the double submit records once
+    # A browser shows the answer to the last submit: its link is the one that works, the first one no longer does.
+    assert app.test_client().get(link).status_code == 404
+    link = LINK.search(again.get_data(as_text=True)).group(1)
 
     newcomer = app.test_client()
     assert newcomer.get(link).status_code == 200
