@@ -1,59 +1,37 @@
 """A provider in the browser: Premier Care uploads its own activity file from the menu and watches the job's page
-refresh itself until the import is done (a worker thread runs it, as in ``openbook serve``); a file with a Haven
-Care row ends with that row named and nothing recorded; the upload and job pages pass the accessibility check."""
+refresh itself until the import is done (a worker thread runs it, as in ``openbook serve``), then counts the visits
+on its activity page; a file with a Haven Care row ends with that row named and nothing recorded; the upload and job
+pages pass the accessibility check."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-
-import pytest
-from werkzeug.serving import make_server
-
-from demo.partnerships import give_demo_passwords, load_demo
-from ledger.bootstrap import open_openbook
-from ledger.jobs.worker import start_worker_thread
-from ledger.persistence.database import Database
-from ledger.settings import Settings
 from tests.e2e.accessibility import serious
 from tests.e2e.conftest import log_in, screenshot
 from tests.integration.activity_setup import visit, write_csv
-from web.app import create_app
 
 WIRRAL = "wirral-homecare"
 UPLOAD = f"/provider/activity/{WIRRAL}/upload"
 LABEL = "Activity file (CSV or XLSX)"
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    """The web app on a demo ledger with a worker thread beside it, as ``openbook serve`` runs them; and the ledger."""
-    folder = tmp_path_factory.mktemp("e2e-provider-upload")
-    book = open_openbook(Database.from_url(f"sqlite:///{folder}/e2e.sqlite"))
-    load_demo(book)
-    give_demo_passwords(book)
-    app = create_app({"OPENBOOK": book, "SETTINGS": Settings(secret_key="e" * 64, instance_path=f"{folder}/instance")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    worker, stop = start_worker_thread(book, poll=0.2)
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", book
-    finally:
-        stop.set()
-        worker.join(timeout=30)
-        server.shutdown()
-        book.close()
-
-
 def own_visits(count: int, prefix: str) -> list[list[str]]:
     return [visit(f"{prefix}{n:05}", "premier-care", "CH41 2AB", "2019-04-10", 30, 30) for n in range(count)]
 
 
-def test_premier_care_uploads_its_own_file_and_watches_it_finish(audited_page, served, tmp_path):
-    page = audited_page
-    base, book = served
+def _april_visits(page) -> int:
+    """Premier Care's visits in April 2019 as its activity page counts them (every zone and service)."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Activity", exact=True).click()
+    page.get_by_label("Period").fill("2019-04")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.wait_for_url("**period=2019-04**")
+    rows = page.locator("table[data-table=activity] tbody tr").all_inner_texts()
+    return sum(int(row.split("\t")[3].replace(",", "")) for row in rows)
+
+
+def test_premier_care_uploads_its_own_file_and_watches_it_finish(page, served, job_worker, tmp_path):
+    base, book = served.url, served.book
     log_in(page, base, "finance@premiercare.example")
+    before = _april_visits(page)
     page.get_by_role("link", name="Upload activity", exact=True).click()
     page.wait_for_url(base + UPLOAD)
     assert serious(page) == []
@@ -70,9 +48,11 @@ def test_premier_care_uploads_its_own_file_and_watches_it_finish(audited_page, s
     assert serious(page) == []
     screenshot(page, "provider-activity-upload-done")
     assert book.projections.head() > head
+    page.get_by_role("link", name="Your activity").click()  # the result where the provider reads its activity
+    assert _april_visits(page) == before + 500
 
     after = book.projections.head()
-    page.get_by_role("link", name="Upload another file").click()
+    page.get_by_role("link", name="Upload activity", exact=True).click()
     rows = [*own_visits(3, "E2EQ"), visit("E2EH1", "haven-care", "CH60 3XY", "2019-04-10", 30, 30)]
     page.get_by_label(LABEL).set_input_files(str(write_csv(tmp_path / "mixed.csv", rows)))
     page.get_by_role("button", name="Upload and import").click()
