@@ -25,6 +25,7 @@ from cli.reconcile import reconcile
 from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.signing import checkpoint, keys
+from cli.statements import statements
 from cli.users import users
 from cli.worker import jobs, worker
 from domain.money import format_count
@@ -65,6 +66,7 @@ cli.add_command(pool)
 cli.add_command(payments)
 cli.add_command(settle)
 cli.add_command(reconcile)
+cli.add_command(statements)
 cli.add_command(database)
 cli.add_command(keys)
 cli.add_command(checkpoint)

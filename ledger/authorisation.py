@@ -19,6 +19,7 @@ In short (docs/access.md has the table command by command):
 | register an agreement | an accountant or admin of a council or CCG/ICB |
 | set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
 | rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year | an accountant of a commissioner of the agreement |
+| import activity | also a provider's own staff (role ``provider``), if the agreement awards it: its own visits only |
 | file a cost return: draft, submit, amend, answer a query; comment on a rate review | the provider's own staff (role ``provider``), if the agreement awards it; for the council's in-house return, the council's accountants or admins; an admin of a commissioner acting for it |
 | review a return (query, explain a breach, accept, reject, reopen); record a KPI result | an accountant of a commissioner, never of the organisation whose figures they are |
 
@@ -77,6 +78,7 @@ __all__ = [
     "users_seen_by",
     "HistoryAccess",
     "history_access",
+    "importing_for",
     "only_provider",
     "provider_access",
     "shown_provider",
@@ -248,6 +250,49 @@ def _filer(records: _Records, who: Person, subject: Subject) -> None:
     raise NotFound(f"{subject.what}: {provider} is not found")  # another organisation's record
 
 
+def _awarded(agreement: Agreement) -> set[str]:
+    """The organisations the agreement awards (an alliance, not its members) on any day of its term."""
+    return {a.provider for a in agreement.awards_during(agreement.term_start, agreement.term_end)}
+
+
+def _importer(records: _Records, who: Person, subject: Subject) -> None:
+    """An accountant of a commissioner (any provider's visits: the commissioners' call monitoring); or a provider's
+    own staff (role provider), if the agreement awards it, for its own visits only (``importing_for``).
+
+    An alliance's member is refused: visits under the alliance's award name the alliance (the award holder, whom
+    they are priced and paid to), so a row cannot say which member delivered it and a member's file could change
+    the other members' visits; the alliance's own staff, or the commissioners' accountants, import them.
+    """
+    agreement = _party_or_hidden(records, who, subject)
+    if who.organisation in _setting_up(agreement):
+        _commissioners_with(Role.ACCOUNTANT)(records, who, subject)
+        return
+    awarded = _awarded(agreement)
+    if who.organisation in awarded:
+        if who.has(Role.PROVIDER):
+            return
+        raise NotAllowed(f"{subject.what}: {who.username} has no provider role at {who.organisation}")
+    alliance = records.organisation(who.organisation).member_of
+    if alliance in awarded:
+        raise NotAllowed(
+            f"{subject.what}: visits under {alliance}'s award are the alliance's; its own staff or an accountant "
+            f"of a commissioner of {agreement.code} import them, not {who.username} of {who.organisation}"
+        )
+    _commissioners_with(Role.ACCOUNTANT)(records, who, subject)
+
+
+def importing_for(records: _Records, actor: Actor, agreement: str) -> str | None:
+    """The one provider whose visits ``actor`` may import under ``agreement`` (its own), or None for any provider's
+    (the commissioners' accountants, the operator). Asked after ``authorise(..., "import_activity")`` allowed it;
+    the import then refuses, by row, a file naming any other provider."""
+    if is_system(actor):
+        return None
+    who = person(records, actor)
+    if who.organisation in _setting_up(records.agreement(agreement)):
+        return None
+    return who.organisation
+
+
 def _commissioning_body(records: _Records, who: Person, subject: Subject) -> None:
     """An accountant or admin of a council or CCG/ICB: the bodies that commission care."""
     kind = records.organisation(who.organisation).kind
@@ -297,6 +342,11 @@ FILER = Rule(
     "if the agreement awards it; or an admin of a commissioner acting for it",
     _filer,
 )
+IMPORTER = Rule(
+    "an accountant of a commissioner of the agreement (any provider's visits); or a provider's own staff (role "
+    "provider), if the agreement awards it (not its alliance), for its own visits only",
+    _importer,
+)
 COMMISSIONING_BODY = Rule("an accountant or admin of a council or CCG/ICB", _commissioning_body)
 ADMIN = Rule("an admin", _any_admin)
 ATTESTER = Rule("an admin or an auditor (of any organisation)", _attester)
@@ -339,7 +389,7 @@ RULES: dict[str, Rule] = {
     "comment_on_rate_review": FILER,
     "decide_rate_review": ACCOUNTANT,
     # activity
-    "import_activity": ACCOUNTANT,
+    "import_activity": IMPORTER,
     "calculate_arrears": ACCOUNTANT,
     "sweep_activity_chunks": ADMIN,
     # cost returns and the wage floors they are checked against

@@ -7,6 +7,8 @@ OPENBOOK_SECRET_KEY         signs web sessions and CSRF tokens; when unset, one 
 OPENBOOK_INSTANCE           the instance folder: the generated secret key, uploaded files (default var)
 OPENBOOK_HTTPS              1 when the web app is served over https (behind a proxy that terminates TLS):
                             session cookies are then sent only over https (Secure) and HSTS is set
+OPENBOOK_TRUSTED_PROXIES    how many proxies in front of the web app set X-Forwarded-For/-Proto (default 0): with
+                            the README's proxy, 1 - so login throttling counts each client's own address
 OPENBOOK_PASSWORD_HASHING   fast: argon2's cheapest parameters, for the test suite only (ledger/security/passwords.py)
 OPENBOOK_MAX_UPLOAD_MB      the largest file the web app accepts, in MB (default 150: an activity file of
                             1,000,000 rows is about 100 MB)
@@ -36,6 +38,7 @@ class Settings:
     instance_path: str = "var"
     max_upload_mb: int = 150
     https: bool = False
+    trusted_proxies: int = 0
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -47,6 +50,7 @@ class Settings:
             instance_path=env.get("OPENBOOK_INSTANCE") or "var",
             max_upload_mb=_bounded_int(env, "OPENBOOK_MAX_UPLOAD_MB", 150, 1, 2048),
             https=(env.get("OPENBOOK_HTTPS") or "0") == "1",
+            trusted_proxies=_bounded_int(env, "OPENBOOK_TRUSTED_PROXIES", 0, 0, 5),
         )
 
     def web_secret_key(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 from flask import Flask
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ledger.bootstrap import bootstrap
 from ledger.settings import Settings
@@ -46,6 +47,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(config)
     app.extensions[services.KEY] = app.config.pop("OPENBOOK", None) or bootstrap(settings)
 
+    if settings.trusted_proxies:  # behind a proxy: the client's own address and scheme, from the proxy's headers
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     security.init_app(app, https=settings.https)
     errors.init_app(app)
     tables.init_app(app)

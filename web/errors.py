@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
         if status >= 500:
             log.error("%s on %s %s: %s", error.kind, request.method, request.path, error)
             return _render(status, kind=error.kind)  # the message may name the database or a file: not shown
+        if status == 404:  # one answer whether it does not exist or is another's: no message tells them apart
+            return _render(status, kind=error.kind)
         return _render(status, str(error), error.problems, error.kind)
 
     @app.errorhandler(CSRFError)
@@ -83,6 +85,9 @@ def init_app(app: Flask) -> None:
     def _http(error: HTTPException) -> tuple[Response | str, int] | HTTPException:
         if error.code is None or error.code < 400:
             return error
+        if error.code == 413 and app.config.get("MAX_CONTENT_LENGTH"):
+            limit = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            return _render(413, f"The file is larger than this site accepts: at most {limit:,} MB. Nothing was kept.")
         return _render(error.code)
 
     @app.errorhandler(Exception)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 from uuid import uuid4
 
 from flask_wtf import FlaskForm
@@ -50,6 +51,16 @@ class LedgerForm(FlaskForm):
     idempotency_key = IdempotencyKeyField(
         validators=[DataRequired(), Length(max=64), Regexp(KEY_PATTERN)], default=lambda: str(uuid4())
     )
+
+    #: Set on a form shown on a page beside another, so their fields' ids (and the labels pointing at them) stay
+    #: unique on the page; the names posted are unchanged. (``prefix=`` renames the posted fields as well.)
+    id_prefix = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.id_prefix:
+            for each in self:
+                each.id = each.label.field_id = f"{self.id_prefix}{each.id}"
 
 
 def envelope_of(form: LedgerForm, *, effective: date | None = None, reason: str | None = None) -> Envelope:

@@ -6,7 +6,7 @@ origin: every script and stylesheet is a file under ``web/static/``.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -48,6 +48,6 @@ def init_app(app: Flask, *, https: bool) -> None:
             response.headers.setdefault(name, value)
         if https:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Cache-Control", "no-store")  # pages show one organisation's figures
+        if request.endpoint != "static":  # pages, exports and the API show one organisation's figures
+            response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -70,6 +70,27 @@ def record_history(
     events = aggregate_events(engine, mapper, aggregate_id, up_to)
     if not events:
         raise NotFound(f"no {kind} {' '.join(key)} is recorded".replace("  ", " "))
+    return {"kind": kind, "key": list(key), "aggregate_id": str(aggregate_id), "events": _replayed(events)}
+
+
+def aggregate_history(
+    engine: Engine, mapper: Mapper, access: HistoryAccess, aggregate_id: UUID, up_to: int | None = None
+) -> dict[str, Any]:
+    """``record_history`` of the record whose id an event names (the event browser knows the id, not the key).
+
+    ``key`` is empty: a record's id is made from its key, and cannot be turned back into it.
+    """
+    if not isinstance(access, HistoryAccess):
+        raise TypeError(f"a record's history needs a HistoryAccess from ledger.authorisation, not {type(access).__name__}")
+    events = aggregate_events(engine, mapper, aggregate_id, up_to)
+    if not events:
+        raise NotFound(f"no record {aggregate_id} is recorded")
+    kind = aggregate_kind(get_topic(type(events[0][1])))
+    return {"kind": kind, "key": [], "aggregate_id": str(aggregate_id), "events": _replayed(events)}
+
+
+def _replayed(events: list[tuple[int, Any]]) -> list[dict[str, Any]]:
+    """Each event replayed in turn: its envelope, what it did, and the lines it changed."""
     aggregate: Any = None
     before: dict[str, str | None] = {}
     logged = 0
@@ -95,7 +116,7 @@ def record_history(
             }
         )
         before = after
-    return {"kind": kind, "key": list(key), "aggregate_id": str(aggregate_id), "events": shown}
+    return shown
 
 
 def _kind(kind: str) -> type[LedgerAggregate]:

@@ -2,7 +2,10 @@
 
 The file is read row by row (``csv`` or openpyxl's read-only mode) and never
 held whole. Every row is checked against the agreement *as it stood on the
-visit's date* (zones, term, service types, the provider's awards); problems are
+visit's date* (zones, term, service types, the provider's awards) and, when a
+provider imports its own file, against its name (``AgreementRules.only``: a row
+naming another provider, or correcting a visit recorded for one, is a problem
+of that row; ``ledger.authorisation.importing_for`` says who); problems are
 collected by row and column (the first 100, then a count) and a file with any
 problem records nothing. Rows that pass are normalised (``VisitRow``) and
 staged as content-addressed chunks while the file is still being read; the
@@ -82,8 +85,10 @@ Existing = Callable[[list[str]], dict[str, VisitRow]]  # visit ids -> already re
 class AgreementRules:
     """What the agreement allowed on each day of its term, precomputed once for fast row checks."""
 
-    def __init__(self, agreement: Agreement):
+    def __init__(self, agreement: Agreement, only: str | None = None):
         self.agreement = agreement
+        #: The one provider whose visits the file may hold (a provider importing its own), or None for any.
+        self.only = only
         self.code = agreement.code
         self.term_start = agreement.term_start
         self.term_end = agreement.term_end
@@ -290,6 +295,7 @@ def _stage(
     suspects: dict[str, list[int]] = {}
     pending: list[str] = []
     pending_ids: list[str] = []
+    pending_rows: list[int] = []  # the row of each pending id (a visit recorded for another provider is named)
     check_existing = existing is not None
     corrections: list[Correction] = []
     totals_by_key: dict[tuple[str, str, str], list[int]] = {}  # (provider, zone, service) -> visits, minutes
@@ -312,7 +318,10 @@ def _stage(
         """Check provider, service, band and lot (in the postcode's zone); remember the answer if all pass."""
         ok = district is not None
         code = provider.strip().lower()
-        if code not in rules.provider_places:
+        if rules.only is not None and code != rules.only:
+            fail(row, "provider", f"{provider.strip()[:63]!r} is not {rules.only}: you may import only your own visits")
+            ok = False
+        elif code not in rules.provider_places:
             fail(row, "provider", f"unknown provider {provider.strip()[:63]!r}: it holds no award under {rules.code}")
             ok = False
         try:
@@ -380,16 +389,19 @@ def _stage(
         return True
 
     def flush() -> None:
-        nonlocal pending, pending_ids
+        nonlocal pending, pending_ids, pending_rows
         if check_existing and pending:
             keep: list[str] = []
             recorded = existing(pending_ids)  # type: ignore[misc]
-            for visit_id, line in zip(pending_ids, pending, strict=True):
+            for visit_id, line, row in zip(pending_ids, pending, pending_rows, strict=True):
                 old = recorded.get(visit_id)
                 if old is None:
                     keep.append(line)
                     continue
                 new = VisitRow.from_fields(line[:-1].split("\t"))
+                if rules.only is not None and old.provider != rules.only:  # a correction would take it over
+                    fail(row, "provider", f"visit {visit_id} is recorded for another provider, not {rules.only}")
+                    continue
                 totals = totals_by_key[(new.provider, new.zone, new.service)]
                 totals[0] -= 1
                 totals[1] -= new.planned_minutes
@@ -402,6 +414,7 @@ def _stage(
                     staged.unchanged += 1
             pending = keep
             pending_ids = []
+            pending_rows = []
         if pending:
             writer.submit(VISITS_KIND, pending)
             staged.visits += len(pending)
@@ -504,6 +517,7 @@ def _stage(
         pending.append(f"{visit_id}\t{where.text}\t{client}\t{carer}\t{ps[2]}\t{pm}\t{actual_start}\t{am}\n")
         if check_existing:
             pending_ids.append(visit_id)
+            pending_rows.append(row_number)
         if len(pending) >= chunk_rows:
             flush()
             report(row_number - 1)
@@ -514,6 +528,8 @@ def _stage(
     if problems.count:
         raise problems.error()
     flush()
+    if problems.count:  # a visit recorded for another provider, found by the last flush
+        raise problems.error()
     report(staged.rows)
     if not (staged.visits or staged.unchanged or corrections):
         raise InvalidInput(f"{info.name}: no visits: it has a header but no rows of visits")

@@ -450,7 +450,9 @@ def settlement(
             raise NotFound(f"no settlement of {agreement!r} for {year} has been drafted")
         raise NotFound(f"settlement {sequence} of {agreement!r} for {year} is not registered")
     recorded = _recorded(row)
-    return _shown(recorded, access, _out_of_date(engine, recorded))
+    view = _shown(recorded, access, _out_of_date(engine, recorded))
+    view["event_position"] = row.position  # the last event recorded on it: what a statement cites it by
+    return view
 
 
 def _out_of_date(engine: Engine, s: _Recorded) -> list[dict[str, Any]]:

@@ -75,6 +75,7 @@ web_sessions = Table(
     Column("digest", String(64), primary_key=True),  # sha256 of the session id the cookie carries
     Column("username", String(128), nullable=False, index=True),
     Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("seen_at", DateTime(timezone=True), nullable=False),
     Column("ended_at", DateTime(timezone=True)),
 )
 
@@ -95,6 +96,11 @@ MAX_FAILURES = {"user": 5, "addr": 25}
 WINDOW = timedelta(minutes=15)
 LOCKOUT = timedelta(minutes=15)
 LINK_LIFETIME = timedelta(days=7)
+#: A session ends after this long without a request, and after this long in any case (log in again).
+SESSION_IDLE = timedelta(hours=2)
+SESSION_LIFETIME = timedelta(hours=12)
+#: How stale ``seen_at`` may get before a request writes it again (so most requests write nothing).
+_SEEN_EVERY = timedelta(minutes=1)
 
 #: The kinds of security log entry.
 LOG_KINDS = (
@@ -160,21 +166,31 @@ class SecurityStore:
 
     def start_session(self, username: str) -> str:
         session_id = secrets.token_urlsafe(32)
+        now = _now()
         with self.engine.begin() as conn:
+            conn.execute(delete(web_sessions).where(web_sessions.c.started_at < now - SESSION_LIFETIME))  # prune
             conn.execute(
-                insert(web_sessions).values(digest=_digest(session_id), username=username, started_at=_now())
+                insert(web_sessions).values(digest=_digest(session_id), username=username, started_at=now, seen_at=now)
             )
         return session_id
 
-    def session_user(self, session_id: str) -> str | None:
-        """The user of a live session, or None when it is unknown or ended."""
+    def session_user(self, session_id: str, now: datetime | None = None) -> str | None:
+        """The user of a live session, or None when it is unknown, ended, idle too long or too old."""
+        now = now or _now()
+        digest = _digest(session_id)
         with reading(self.engine) as conn:
             row = conn.execute(
-                select(web_sessions.c.username)
-                .where(web_sessions.c.digest == _digest(session_id))
-                .where(web_sessions.c.ended_at.is_(None))
+                select(web_sessions).where(web_sessions.c.digest == digest).where(web_sessions.c.ended_at.is_(None))
             ).first()
-        return row.username if row else None
+        if row is None:
+            return None
+        seen = _aware(row.seen_at)
+        if seen + SESSION_IDLE < now or _aware(row.started_at) + SESSION_LIFETIME < now:
+            return None
+        if seen + _SEEN_EVERY < now:
+            with self.engine.begin() as conn:
+                conn.execute(update(web_sessions).where(web_sessions.c.digest == digest).values(seen_at=now))
+        return row.username
 
     def end_session(self, session_id: str) -> None:
         with self.engine.begin() as conn:
@@ -205,9 +221,16 @@ class SecurityStore:
     # first-login links
 
     def issue_link(self, username: str, lifetime: timedelta = LINK_LIFETIME) -> str:
-        """A one-use token for ``username`` to choose a password; only its digest is stored."""
+        """A one-use token for ``username`` to choose a password (earlier unused ones stop working); only its
+        digest is stored."""
         token = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
+            conn.execute(  # only the newest link works: one sent earlier (perhaps to the wrong place) no longer does
+                update(first_login_links)
+                .where(first_login_links.c.username == username)
+                .where(first_login_links.c.used.is_(False))
+                .values(used=True)
+            )
             conn.execute(
                 insert(first_login_links).values(
                     token_digest=_digest(token), username=username, expires_at=_now() + lifetime, used=False

@@ -46,7 +46,7 @@ from domain.envelope import Actor, Envelope
 from domain.errors import ConcurrencyConflict, InvalidInput
 from domain.money import format_count
 from ledger.application import Ledger
-from ledger.authorisation import authorise
+from ledger.authorisation import authorise, importing_for
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
 from ledger.files.chunks import ChunkLease, ChunkStore, ChunkWriter, check_staged
 from ledger.files.visit_files import FileInfo, inspect_file
@@ -148,9 +148,11 @@ class ActivityUseCases:
         """Check a CSV or XLSX file of visits in full and record it, or record nothing and say why.
 
         Raises InvalidInput listing the problems (row and column, the first
-        100, then a count) if any row breaks a rule.
+        100, then a count) if any row breaks a rule. A provider importing its
+        own file (``importing_for``) may name only itself in every row.
         """
         authorise(self.records, envelope.actor, "import_activity", agreement=agreement)
+        only = importing_for(self.records, envelope.actor, agreement)
         info = inspect_file(path, file_name)
         import_id = ActivityImport.create_id(agreement, info.digest)
         say = progress or (lambda _stage, _done, _total: None)
@@ -162,7 +164,7 @@ class ActivityUseCases:
                     self.ledger.catch_up_after_recording()  # a re-run finishes what a process killed after the commit left
                     return self._already_imported(import_id)
                 try:
-                    return self._import_once(envelope, agreement, info, lease, say, chunk_rows)
+                    return self._import_once(envelope, agreement, info, lease, say, chunk_rows, only)
                 except ImportsCrossed as crossed:  # staged against visits since changed: stage it again
                     if attempt == IMPORT_ATTEMPTS:
                         raise ImportsCrossed(
@@ -173,7 +175,14 @@ class ActivityUseCases:
             lease.release()
 
     def _import_once(
-        self, envelope: Envelope, agreement: str, info: FileInfo, lease: ChunkLease, say: Progress, chunk_rows: int
+        self,
+        envelope: Envelope,
+        agreement: str,
+        info: FileInfo,
+        lease: ChunkLease,
+        say: Progress,
+        chunk_rows: int,
+        only: str | None,
     ) -> ImportSummary:
         """Compare the file with the visits recorded up to now, stage it, and record it if nothing crossed it."""
         import_id = ActivityImport.create_id(agreement, info.digest)
@@ -181,7 +190,7 @@ class ActivityUseCases:
         basis = self.ledger.projections.head()
         # corrections compare with every visit recorded up to the basis
         self.ledger.projections.bring_up_to_date("activity", purpose=f"importing {info.name}")
-        rules = AgreementRules(found)
+        rules = AgreementRules(found, only)
         existing = None
         if recorded_activity.has_visits(self.ledger.read_engine, agreement):
             existing = partial(recorded_activity.recorded_visits, self.ledger.read_engine, agreement)

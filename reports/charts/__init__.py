@@ -3,13 +3,15 @@
 Each builder takes what a query in ``ledger/queries`` returns (dicts of
 Decimals) and gives back one accessible, reproducible SVG document
 (``reports.charts.svg``): the market view (``market_chart``), the pooled
-budget's position (``pool_chart``) and priced activity by month
-(``activity_chart``). No builder decides who may see what: the query's access
-already did, and names are drawn only when the caller asks for them.
+budget's position (``pool_chart``), priced activity by month
+(``activity_chart``) and a provider's cost per hour over time
+(``unit_cost_chart``). No builder decides who may see what: the query's
+access already did, and names are drawn only when the caller asks for them.
 """
 
 from reports.charts.activity import activity_chart
 from reports.charts.market import market_chart
 from reports.charts.pool import pool_chart
+from reports.charts.unit_cost import unit_cost_chart
 
-__all__ = ["activity_chart", "market_chart", "pool_chart"]
+__all__ = ["activity_chart", "market_chart", "pool_chart", "unit_cost_chart"]

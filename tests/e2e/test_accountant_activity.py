@@ -4,45 +4,15 @@ problems by row and nothing recorded; the activity, KPI and incentive pages pass
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pytest
-from werkzeug.serving import make_server
-
 from demo.visits import visit_rows, write_visits
-from ledger.bootstrap import open_openbook
-from ledger.jobs.worker import start_worker_thread
-from ledger.settings import Settings
 from tests.e2e.accessibility import serious
 from tests.e2e.conftest import log_in, screenshot
-from tests.support import demo_copy
-from web.app import create_app
 
 WIRRAL = "wirral-homecare"
 IMPORTS = f"/accountant/activity/{WIRRAL}/imports"
-
-
-@pytest.fixture(scope="module")
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    """The web app on a copy of the demo with a worker thread beside it, as ``openbook serve`` runs them; and the
-    ledger."""
-    folder = tmp_path_factory.mktemp("e2e-activity")
-    book = open_openbook(demo_copy(request, "sqlite", folder))
-    app = create_app({"OPENBOOK": book, "SETTINGS": Settings(secret_key="e" * 64, instance_path=f"{folder}/instance")})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    worker, stop = start_worker_thread(book, poll=0.2)
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", book
-    finally:
-        stop.set()
-        worker.join(timeout=30)
-        server.shutdown()
-        book.close()
 
 
 def _export(book, folder: Path, rows: int, *, bad: bool = False) -> Path:
@@ -53,8 +23,8 @@ def _export(book, folder: Path, rows: int, *, bad: bool = False) -> Path:
     return write_visits(folder / ("bad-export.csv" if bad else "ecm-export.csv"), iter(made))
 
 
-def test_an_accountant_uploads_the_ecm_export_and_watches_it_finish(page, served, tmp_path):
-    base, book = served
+def test_an_accountant_uploads_the_ecm_export_and_watches_it_finish(page, served, job_worker, tmp_path):
+    base, book = served.url, served.book
     log_in(page, base, "accountant@wirral.example")
     page.get_by_role("link", name="Activity", exact=True).click()
     page.get_by_role("link", name="Imports and upload").click()
@@ -86,9 +56,8 @@ def test_an_accountant_uploads_the_ecm_export_and_watches_it_finish(page, served
     assert book.projections.head() == after
 
 
-def test_the_activity_kpi_and_incentive_pages_have_no_serious_accessibility_violation(audited_page, served):
-    page = audited_page
-    base, _ = served
+def test_the_activity_kpi_and_incentive_pages_have_no_serious_accessibility_violation(page, live_server):
+    base = live_server
     log_in(page, base, "accountant@wirral.example")
     page.wait_for_url(base + "/accountant/")
     for path in ("/accountant/activity", f"/accountant/activity/{WIRRAL}", IMPORTS,

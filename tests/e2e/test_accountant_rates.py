@@ -39,8 +39,7 @@ def test_an_accountant_reads_the_card_on_a_date_and_proposes_an_uplift(page, liv
     assert page.locator("table[data-table=uplift-1] tbody tr").count() == 8
 
 
-def test_the_rates_pages_have_no_serious_accessibility_violation(audited_page, live_server):
-    page = audited_page
+def test_the_rates_pages_have_no_serious_accessibility_violation(page, live_server):
     log_in(page, live_server, "accountant@wirral.example")
     for path in ("/accountant/agreements", "/accountant/agreements/wirral-homecare?on=2020-05-01", "/accountant/rates",
                  f"{RATES}?on=2020-05-01", f"{RATES}/publish", f"{RATES}/reviews", f"{RATES}/reviews/2020-21",

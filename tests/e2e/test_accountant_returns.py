@@ -49,8 +49,7 @@ def test_the_market_names_each_provider_for_an_accountant(page, live_server):
     screenshot(page, "accountant-market")
 
 
-def test_the_returns_pages_have_no_serious_accessibility_violation(audited_page, live_server):
-    page = audited_page
+def test_the_returns_pages_have_no_serious_accessibility_violation(page, live_server):
     log_in(page, live_server, "accountant@wirral.example")
     page.wait_for_url(live_server + "/accountant/")
     for path in ("/accountant/", ASPIRE, "/accountant/market", "/accountant/market/wirral-homecare/2019-20-Q1"):

@@ -28,10 +28,16 @@ def test_a_wrong_password_is_shown_beside_the_form_and_logs_nobody_in(page, live
     assert page.url.endswith("/login")
 
 
-def test_the_login_page_and_the_organisations_page_have_no_serious_accessibility_violation(audited_page, live_server):
-    page = audited_page
+def test_the_login_page_and_every_admin_page_of_the_menu_have_no_serious_accessibility_violation(page, live_server):
     page.goto(live_server + "/login")
     assert serious(page) == []
     log_in(page, live_server, "admin@wirral.example")
     page.wait_for_url(live_server + "/admin/")
     assert serious(page) == []
+    menu = page.get_by_role("navigation", name="Main")
+    for label, path in (("Users", "/admin/users"), ("Agreements", "/admin/agreements"),
+                        ("Wage floors", "/admin/wage-floors"), ("Security log", "/admin/security-log")):  # fmt: skip
+        menu.get_by_role("link", name=label, exact=True).click()
+        page.wait_for_url(live_server + path)
+        screenshot(page, f"admin-{path.rsplit('/', 1)[1]}")
+        assert serious(page) == [], label

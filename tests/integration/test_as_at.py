@@ -412,6 +412,10 @@ NOT_AS_AT = {
     "users invite": "makes a first-login link (credentials are never events)",
     "users set-password": "sets a password (credentials are never events)",
     "users security-log": "the security log is kept apart from the history",
+    "statements settlement": "writes a statement file once, of now (the builders take as_at: test_statements)",
+    "statements cost": "writes a statement file once, of now (the builders take as_at: test_statements)",
+    "statements payment": "writes a statement file once, of now (the builders take as_at: test_statements)",
+    "statements incentive": "writes a statement file once, of now (the builders take as_at: test_statements)",
 }
 
 #: Every view that takes --as-at, with arguments that name something in the demo.

@@ -231,6 +231,14 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
         (("reconcile",), ["--agreement", WIRRAL, "--year", "2019-20"], COUNCIL),
         (("checkpoint",), ["--reason", "json walk"], None),
         (("checkpoint",), ["--latest"], None),
+        (("statements", "settlement"), ["--agreement", WIRRAL, "--year", "2019-20", "--out",
+                                        str(tmp / "settlement.pdf")], COUNCIL),
+        (("statements", "cost"), ["--agreement", WIRRAL, "--provider", "premier-care", "--period", "2019-20-Q1",
+                                  "--out", str(tmp / "cost.pdf")], COUNCIL),
+        (("statements", "payment"), ["--agreement", WIRRAL, "--provider", "premier-care", "--month", "2019-06",
+                                     "--out", str(tmp / "payment.pdf")], COUNCIL),
+        (("statements", "incentive"), ["--agreement", WIRRAL, "--year", "2019-20", "--out",
+                                       str(tmp / "incentive.pdf")], COUNCIL),
         (("events", "history"), ["cost-return", WIRRAL, "premier-care", "2019-20-Q1"], None),
         (("events", "history"), ["settlement", WIRRAL, "2019-20", "1"], None),
         (("export",), ["--out", str(tmp / "history.jsonl")], None),
@@ -338,6 +346,7 @@ REFUSALS = [
     (["settle", "show", "--agreement", WIRRAL, "--year", "2030-31"], "not-found"),
     (["settle", "--agreement", WIRRAL], "invalid-input"),  # a usage mistake: no --year
     (["reconcile", "--agreement", "nowhere", "--year", "2019-20"], "not-found"),
+    (["statements", "settlement", "--agreement", WIRRAL, "--year", "2030-31", "--out", "never.pdf"], "not-found"),
     (["projections", "status", "--name", "nowhere"], "invalid-input"),
     (["keys", "show"], "settings"),  # no OPENBOOK_SIGNING_KEY
     (["checkpoint", "--head", "--reason", "now"], "invalid-input"),

@@ -12,6 +12,7 @@ from tests.support import error_line, ok, ok_json
 
 ACCOUNTANT = "accountant@wirral.example"
 PROVIDER = "finance@premiercare.example"
+COUNCIL_ADMIN = "admin@wirral.example"  # a commissioner's admin: activity is its accountants' to import
 
 ROWS = [
     visit("J1", "premier-care", "CH41 2AB", "2019-04-01", 30, 30),
@@ -72,7 +73,7 @@ def test_a_bad_file_queued_fails_and_openbook_jobs_shows_its_rows(openbook, tmp_
 def test_a_refused_import_queues_nothing_and_keeps_no_copy(openbook, tmp_path, uploads):
     ok(openbook("demo"))
     path = write_csv(tmp_path / "april.csv", ROWS)
-    refused = openbook("activity", "import", str(path), "--agreement", WIRRAL, "--background", as_user=PROVIDER)
+    refused = openbook("activity", "import", str(path), "--agreement", WIRRAL, "--background", as_user=COUNCIL_ADMIN)
     assert error_line(refused).startswith("error: import activity: only an accountant of a commissioner")
     assert not uploads.exists() or list(uploads.iterdir()) == []
     assert ok(openbook("jobs", "list")).stdout == "no jobs\n"

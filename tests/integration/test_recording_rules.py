@@ -48,6 +48,7 @@ COUNCIL = Actor("accountant@wirral.example", "wirral-council")
 CCG = Actor("accountant@wirralccg.example", "wirral-ccg")
 PREMIER = Actor("finance@premiercare.example", "premier-care")
 HAVEN = Actor("finance@havencare.example", "haven-care")
+ALLIANCE_MEMBER = Actor("finance@aspire.example", "aspire")  # a member of the Wirral Home Care Alliance
 HEREFORDSHIRE_ACCOUNTANT = Actor("accountant@herefordshire.example", "herefordshire-council")  # not in Wirral
 AUDITOR = Actor("auditor@audit.example", "partnership-audit")
 
@@ -274,7 +275,13 @@ CASES = [
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2022, 3, 1)),
     # activity
     Case("import_activity", lambda b, e, t: b.activity.import_activity(e, WIRRAL, activity_file(t)),
-         COUNCIL, {**NOT_AN_ACCOUNTANT_OF_WIRRAL, HAVEN: "not-allowed"}, on=date(2019, 5, 6)),
+         COUNCIL, {WIRRAL_ADMIN: "not-allowed", AUDITOR: "not-allowed", HEREFORDSHIRE_ACCOUNTANT: "not-found",
+                   ALLIANCE_MEMBER: "not-allowed",  # the alliance's visits are the alliance's
+                   HAVEN: "invalid-input"}, on=date(2019, 5, 6)),  # a provider's own file: Premier Care's row refused
+    Case("import_activity", lambda b, e, t: b.activity.import_activity(e, WIRRAL, write_csv(
+        t / "own.csv", [visit("RULES-3", "premier-care", "CH41 2AB", "2019-04-04", 30, 30)])),
+         PREMIER, {HAVEN: "invalid-input", ALLIANCE_MEMBER: "not-allowed", HEREFORDSHIRE_ACCOUNTANT: "not-found"},
+         on=date(2019, 5, 7), extra={"why": "a provider's own visits"}),
     Case("calculate_arrears", lambda b, e, t: b.activity.calculate_arrears(e, WIRRAL, "2020-21"),
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 1)),
     Case("sweep_activity_chunks", lambda b, e, t: b.activity.sweep_activity_chunks(e.actor, timedelta(days=1)),

@@ -23,6 +23,7 @@ EXAMPLES: dict[str, str] = {
     "part": "zone",
     "visit": "D1920-00000005",
     "job": "00000000-0000-0000-0000-000000000000",
+    "position": "1",
 }
 
 #: A route whose object the provider's own cannot stand for, with the one its allowed roles may act on: an admin

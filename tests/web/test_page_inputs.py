@@ -18,7 +18,7 @@ import pytest
 from werkzeug.routing import IntegerConverter
 from wtforms import StringField
 
-from domain.bounds import EARLIEST_DATE, LATEST_DATE
+from domain.bounds import EARLIEST_DATE, LATEST_DATE, MAX_POSITION
 from domain.envelope import SYSTEM
 from domain.errors import Conflict, InvalidInput, RuleBroken
 from ledger.files.cost_returns import template_csv
@@ -108,9 +108,10 @@ def test_a_sequence_too_large_for_any_settlement_is_not_found(client_as, role, m
 
 
 def test_every_number_in_a_url_is_bounded(app):
-    numbers = [(rule.rule, name, converter) for rule in app.url_map.iter_rules()
-               for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)]  # fmt: skip
-    assert numbers and all(converter.max == MAX_NUMBER for _, _, converter in numbers), numbers
+    numbers = {(rule.rule, name): converter.max for rule in app.url_map.iter_rules()
+               for name, converter in rule._converters.items() if isinstance(converter, IntegerConverter)}  # fmt: skip
+    assert numbers and all(bound is not None and bound <= MAX_POSITION for bound in numbers.values()), numbers
+    assert {bound for (_, name), bound in numbers.items() if name == "sequence"} == {MAX_NUMBER}
 
 
 # -- the provider's one-agreement redirect --------------------------------------------------------------

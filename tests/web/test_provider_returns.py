@@ -199,7 +199,7 @@ def test_an_uploaded_csv_with_a_bad_row_names_row_and_column_and_records_nothing
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
     assert f"q2.csv: row {rows['mileage']}, column B (amount): " in html
-    assert _error_beside(html, "file").startswith(f"q2.csv: row {rows['mileage']}, column B")
+    assert _error_beside(html, "upload-file").startswith(f"q2.csv: row {rows['mileage']}, column B")
     assert demo_book.projections.head() == head and "2020-21-Q2" not in _returns(demo_book)
 
     good, _ = _filled_csv(demo_book)

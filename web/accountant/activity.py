@@ -19,28 +19,26 @@ Arrears are calculated on the rate review's page (``web/accountant/reviews.py``)
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
 
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
-from domain.money import format_quantity, pounds_from_pence
+from domain.money import pounds_from_pence
 from domain.organisations.user import Role
-from ledger.jobs import activity_import as import_kind
 from ledger.queries import activity as views
 from reports.charts import activity_chart
 from web import navigation, scope
-from web.access import allow, current_actor
+from web.access import allow
 from web.accountant import bp
-from web.forms import LedgerForm, show_refusal
+from web.forms import show_refusal
+from web.jobs_view import JOB_COLUMNS, ActivityFileForm, import_job_page, job_rows, queue_import
 from web.services import book_of
 from web.tables import Column, table
-from web.uploads import upload_name
 
 bp.record_once(lambda state: navigation.add(state.app, "Activity", "accountant.activity_index", Role.ACCOUNTANT))
 
@@ -66,13 +64,6 @@ IMPORT_COLUMNS = [
     Column("last_date", "Last visit", "date"),
     Column("spend", "Spend of its visits", "money"),
     Column("unpriced_visits", "Unpriced visits", "number"),
-]
-JOB_COLUMNS = [
-    Column("created_at", "Uploaded at", "date"),
-    Column("user", "By"),
-    Column("file_name", "File"),
-    Column("state", "State"),
-    Column("progress", "Progress"),
 ]
 ARREARS_COLUMNS = [
     Column("provider", "Provider"),
@@ -183,7 +174,7 @@ def arrears(agreement: str, financial_year: str) -> Any:
                            found=found, lines=lines, providers=providers, missing=None)  # fmt: skip
 
 
-class UploadForm(LedgerForm):
+class UploadForm(ActivityFileForm):
     """``openbook activity import FILE --agreement A``: the file, and the envelope's date and reason."""
 
     file = FileField("ECM export (CSV or XLSX)", validators=[FileRequired("choose a file")])
@@ -194,7 +185,7 @@ class UploadForm(LedgerForm):
 def _imports_page(agreement: str, form: UploadForm | None = None, status: int = 200) -> tuple[str, int]:
     shown = table("imports", f"Files imported under {agreement}, in the order recorded", IMPORT_COLUMNS,
                   import_rows(agreement))  # fmt: skip
-    uploads = table("uploads", "Uploads imported in the background, newest first", JOB_COLUMNS, _jobs(agreement))
+    uploads = table("uploads", "Uploads imported in the background, newest first", JOB_COLUMNS, job_rows(agreement))
     page = render_template("accountant/activity/imports.html", agreement=agreement, imports=shown, uploads=uploads,
                            form=form or UploadForm())  # fmt: skip
     return page, status
@@ -211,76 +202,30 @@ def imports(agreement: str) -> tuple[str, int]:
 def upload_activity(agreement: str) -> Any:
     """Queue the uploaded ECM export's import as a background job, as ``openbook activity import --background``.
 
-    The file waits in the instance folder's uploads/ (``keep_upload``: a folder
-    of a random name) until the job that imports it ends; the job runs
-    ``book.activity.import_activity`` as the logged-in user. A refusal before
-    queueing (the ledger's ``import_activity`` rule) keeps nothing. The form's
-    idempotency key goes with the job's arguments, so the form sent twice
-    shows the first job rather than queueing another (the import itself
-    records a file once whatever: its id is the file's digest).
+    ``web.jobs_view.queue_import`` keeps the file in the instance folder's uploads/ until the job that imports it
+    ends, and queues it as the logged-in user (the form sent twice shows its first job). A refusal before
+    queueing (the ledger's ``import_activity`` rule) keeps nothing.
     """
     scope.accountant(agreement)  # another organisation's agreement is a 404 before the file is read
     form = UploadForm()
     if not form.validate_on_submit():
         return _imports_page(agreement, form, 400)
-    key = f"web-{form.idempotency_key.data}"
-    earlier = next((job for job in _jobs(agreement) if job["key"] == key), None)
-    if earlier is not None:  # the form sent again (a double click, a reload): its job, not a second one
-        return redirect(url_for("accountant.import_job", agreement=agreement, job=earlier["job"]))
-    name = upload_name(form.file.data, "upload.csv")
-    uploads = Path(current_app.config["OPENBOOK_INSTANCE"]) / "uploads"
-    kept = import_kind.keep_upload(form.file.data.stream, name, uploads)
-    arguments = {**import_kind.arguments(agreement, kept, name, reason=form.reason.data or None,
-                                         effective=form.effective.data, uploaded=True),
-                 "idempotency_key": key}  # fmt: skip
     try:
-        job_id = book_of().jobs.enqueue(import_kind.NAME, current_actor(), arguments)
+        job_id = queue_import(agreement, form, reason=form.reason.data or None, effective=form.effective.data)
     except (InvalidInput, RuleBroken, Conflict) as error:
-        _remove(kept)
         return _imports_page(agreement, form, show_refusal(form, error, {"effective_date": "effective"}))
-    except BaseException:
-        _remove(kept)
-        raise
     return redirect(url_for("accountant.import_job", agreement=agreement, job=job_id))
-
-
-def _jobs(agreement: str) -> list[dict[str, Any]]:
-    """The import jobs into ``agreement`` the user may see (their organisation's: the ledger's rule)."""
-    return [
-        {"job": job.id, "created_at": job.created_at, "user": job.actor.user, "file_name": job.arguments["file_name"],
-         "state": job.state, "progress": f"{job.message}, {job.percent}%", "key": job.arguments.get("idempotency_key")}
-        for job in book_of().jobs.list_for(current_actor())
-        if job.kind == import_kind.NAME and job.arguments.get("agreement") == agreement
-    ]  # fmt: skip
-
-
-def _remove(kept: Path) -> None:
-    kept.unlink(missing_ok=True)
-    kept.parent.rmdir()
 
 
 @bp.get("/activity/<agreement>/jobs/<job>")
 @allow(Role.ACCOUNTANT)
 def import_job(agreement: str, job: str) -> str:
-    """An upload's job: a progress bar that refreshes itself until it ends, then the summary or the rows' problems.
-
-    Another organisation's job is not found (``book.jobs.get``, the ledger's
-    rule), and so is a job that is not an import into this agreement.
-    """
+    """An upload's job (``web.jobs_view.import_job_page``): its progress bar, then the summary or the problems."""
     scope.accountant(agreement)
-    found = book_of().jobs.get(current_actor(), job)
-    if found.kind != import_kind.NAME or found.arguments.get("agreement") != agreement:
-        raise NotFound(f"job {job} not found")
-    summary = found.result or {}
-    hours = {
-        dimension: {key: format_quantity(Decimal(str(value)), places=2)
-                    for key, value in (summary.get(f"hours_by_{dimension}") or {}).items()}
-        for dimension in ("provider", "zone", "service")
-    }  # fmt: skip
-    return render_template("accountant/activity/job.html", agreement=agreement, job=found, summary=summary,
-                           hours=hours, spend=_pounds(summary.get("spend")))  # fmt: skip
-
-
-def _pounds(value: Any) -> Decimal | None:
-    """A figure the job kept as exact JSON text, as Decimal again."""
-    return None if value is None else Decimal(str(value))
+    return import_job_page(
+        agreement,
+        job,
+        links=[(f"Every import of {agreement}", url_for("accountant.imports", agreement=agreement)),
+               ("Activity totals", url_for("accountant.activity_totals", agreement=agreement))],
+        again=url_for("accountant.imports", agreement=agreement),
+    )  # fmt: skip

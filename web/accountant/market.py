@@ -22,6 +22,7 @@ from domain.returns.filing import CostGroup, CostLine
 from domain.returns.unit_costs import shown
 from ledger.queries import returns as views
 from reports.charts import market_chart
+from web import as_at as as_at_view
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
@@ -113,8 +114,8 @@ def _quartile_rows(market: dict[str, Any] | None) -> list[dict[str, Any]]:
 @allow(Role.ACCOUNTANT)
 def market(agreement: str, period: str) -> str:
     access = scope.accountant(agreement)
-    engine = book_of().read_engine
-    view = views.market(engine, access, period)
+    as_at = as_at_view.requested()
+    view = views.market(as_at_view.read_engine(as_at), access, period)
     columns = _entry_columns()
     tables = {
         "quartiles": table("quartiles", f"Quartiles, {view['period']}", QUARTILE_COLUMNS, _quartile_rows(view["market"])),
@@ -130,4 +131,5 @@ def market(agreement: str, period: str) -> str:
         tables=tables,
         chart=market_chart(view, names=True),
         periods=others.get(access.agreement, []),
+        as_at=as_at,
     )

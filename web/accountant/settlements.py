@@ -19,6 +19,7 @@ from flask import flash, redirect, render_template, url_for
 
 from domain.organisations.user import Role
 from ledger.queries.settlements import list_settlements, settlement, year_end
+from web import as_at as as_at_view
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
@@ -168,17 +169,20 @@ def _tables(v: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settlement_page(agreement: str, financial_year: str, sequence: int, form: SettlementForm | None = None,
-                     status: int = 200):  # fmt: skip
-    view = settlement(book_of().read_engine, scope.accountant(agreement), agreement, financial_year, sequence)
+                     status: int = 200, as_at: as_at_view.AsAt | None = None):  # fmt: skip
+    """The settlement (as known at ``as_at``: then it offers no action, as a command acts on the ledger now)."""
+    engine = as_at_view.read_engine(as_at)
+    view = settlement(engine, scope.accountant(agreement), agreement, financial_year, sequence)
     page = render_template("accountant/money/settlement.html", v=view, t=_tables(view), form=form or SettlementForm(),
-                           open=view["status"] in ("draft", "reviewed", "approved"))  # fmt: skip
+                           open=as_at is None and view["status"] in ("draft", "reviewed", "approved"),
+                           as_at=as_at)  # fmt: skip
     return page, status
 
 
 @bp.get(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>")
 @allow(Role.ACCOUNTANT)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> Any:
-    return _settlement_page(agreement, financial_year, sequence)
+    return _settlement_page(agreement, financial_year, sequence, as_at=as_at_view.requested())
 
 
 def _change(agreement: str, financial_year: str, sequence: int,

@@ -7,8 +7,9 @@ from itertools import groupby
 from flask import render_template
 
 from domain.organisations.user import Role
+from ledger.authorisation import users_seen_by
 from ledger.queries import organisations as views
-from web.access import allow
+from web.access import allow, current_actor
 from web.admin import bp
 from web.services import book_of
 
@@ -25,4 +26,5 @@ KIND_TITLES = {
 def home() -> str:
     rows = views.list_organisations(book_of().read_engine)
     groups = [(KIND_TITLES.get(kind, kind), list(items)) for kind, items in groupby(rows, key=lambda r: r["kind"])]
-    return render_template("admin/home.html", groups=groups, total=len(rows))
+    seen = users_seen_by(book_of().records, current_actor())  # None: the operator sees every organisation's users
+    return render_template("admin/home.html", groups=groups, total=len(rows), users_of=seen)

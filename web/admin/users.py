@@ -45,8 +45,12 @@ class RolesForm(ChangeForm):
     roles = SelectMultipleField("Roles", choices=ROLE_CHOICES, validators=[DataRequired()])
 
 
+class ResetForm(ChangeForm):
+    id_prefix = "reset-"  # the user's page shows three forms: roles, reset and deactivate
+
+
 class DeactivateForm(ChangeForm):
-    pass
+    id_prefix = "deactivate-"
 
 
 def _user(username: str) -> dict[str, Any]:
@@ -87,7 +91,8 @@ def users() -> str:
                Column("status", "Status")]  # fmt: skip
     users_table = table("users", f"Users of {org['name']}", columns, rows)
     return render_template(
-        "admin/users/list.html", org=org, users=users_table, organisations=_organisation_choices()
+        "admin/users/list.html", org=org, users=users_table,
+        organisations=[c for c in _organisation_choices() if seen is None or c.value == seen],
     )
 
 
@@ -119,7 +124,7 @@ def user(username: str) -> str:
 
 def _user_page(found: dict[str, Any], **forms: FlaskForm) -> str:
     forms.setdefault("roles", RolesForm(formdata=None, roles=found["roles"]))
-    forms.setdefault("reset", ChangeForm(formdata=None))
+    forms.setdefault("reset", ResetForm(formdata=None))
     forms.setdefault("deactivate", DeactivateForm(formdata=None))
     log = book_of().security.recent(20, found["username"])
     return render_template("admin/users/user.html", user=found, log=log, **forms)
@@ -147,7 +152,7 @@ def change_roles(username: str) -> Response | tuple[str, int]:
 def reset_password(username: str) -> Response | tuple[str, int]:
     """A new first-login link; the old password still works until the link is used (nothing to record)."""
     found = _user(username)
-    form = ChangeForm()
+    form = ResetForm()
     if not form.validate_on_submit():
         return _user_page(found, reset=form), 400
     if not found["active"]:

@@ -88,8 +88,9 @@ def login() -> Response | str | tuple[str, int]:
                 "Try again then, or ask your admin to reset your password."
             )
             return render_template("auth/login.html", form=form), 429
+        matches = security.password_matches(username, form.password.data)  # always one hash: timing tells nothing
         user = find_user(username)
-        if user is None or not security.password_matches(username, form.password.data):
+        if user is None or not matches:
             security.record_failure(*keys)
             security.log("login-failed", username, _address())
             form.form_errors.append(REFUSED)
@@ -143,7 +144,13 @@ def account() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         security = book_of().security
-        if not security.password_matches(current_user.username, form.current.data):
+        key = f"user:{current_user.username}"  # a stolen session may not guess the password here either
+        locked = security.throttled(key)
+        if locked is not None:
+            form.current.errors.append(f"Too many wrong attempts: try again after {locked.until:%H:%M} UTC.")
+        elif not security.password_matches(current_user.username, form.current.data):
+            security.record_failure(key)
+            security.log("login-failed", current_user.username, _address(), "wrong current password on /account")
             form.current.errors.append("That is not your current password.")
         else:
             try:

@@ -14,3 +14,4 @@ bp.record_once(lambda state: navigation.add(state.app, "Dashboard", "provider.da
 from web.provider import dashboard  # noqa: E402,F401,I001
 from web.provider import returns  # noqa: E402,F401  (cost returns)
 from web.provider import activity, incentives, payments  # noqa: E402,F401  (the read-only portal pages)
+from web.provider import activity_upload  # noqa: E402,F401  (uploading its own activity file)

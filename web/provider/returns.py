@@ -75,16 +75,23 @@ class CostReturnForm(LedgerForm):
     submit = SubmitField("Submit for review")
 
 
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: "Holiday pay" -> "holiday pay", but an initialism stays ("PPE and ...")."""
+    return label if label[1:2].isupper() else label[0].lower() + label[1:]
+
+
 for _line in CostLine:
     setattr(CostReturnForm, line_field(_line), StringField(f"{_line.label} (£)", validators=[Length(max=40)]))
-    setattr(CostReturnForm, note_field(_line), StringField(f"Note on {_line.label[0].lower()}{_line.label[1:]} "
-                                                           "(optional)", validators=[Length(max=TEXT_LENGTH)]))
+    setattr(CostReturnForm, note_field(_line), StringField(f"Note on {_in_sentence(_line.label)} (optional)",
+                                                           validators=[Length(max=TEXT_LENGTH)]))
 for _volume in Volume:
     setattr(CostReturnForm, volume_field(_volume), StringField(_volume.label, validators=[Length(max=40)]))
 
 
 class UploadForm(LedgerForm):
     """A filled-in copy of the template: the whole file is read and checked before anything is recorded."""
+
+    id_prefix = "upload-"  # shown below the return's own form, which has a reason too
 
     file = FileField("Filled-in cost return template (CSV or XLSX)", validators=[FileRequired("choose a file")])
     reason = StringField(REASON, validators=[Optional(), Length(max=TEXT_LENGTH)])

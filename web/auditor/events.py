@@ -1,0 +1,145 @@
+"""The event browser: the recorded history page by page, filtered, and one event's envelope and payload.
+
+The page is ``ledger.queries.events.event_page`` with the filters the form
+sends (the same query ``openbook events`` runs), paged by position: "next
+page" asks for the events after the last position shown (keyset, never
+OFFSET), so a deep page costs what the first did. Who may read the history is
+the ledger's rule (``history_access``): a refused user gets 403 from the
+ledger's NotAllowed, not from a rule written here.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from typing import Any
+from uuid import UUID
+
+from flask import render_template, request
+from wtforms import Form, IntegerField, SelectField, StringField
+from wtforms.fields import DateField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from domain.bounds import MAX_POSITION
+from domain.errors import NotFound
+from domain.organisations.user import Role
+from ledger.audit.record_history import RECORD_KINDS
+from ledger.authorisation import history_access
+from ledger.persistence.history import aggregate_kind, events_at
+from ledger.projections.event_index import event_topics
+from ledger.queries.events import EventFilter, event_page
+from web import navigation
+from web.access import allow, current_actor
+from web.auditor import bp
+from web.services import book_of
+from web.tables import Column, table
+
+#: Events on one page of the browser.
+PAGE_SIZE = 50
+
+bp.record_once(lambda state: navigation.add(state.app, "Event history", "auditor.events", Role.AUDITOR))
+
+
+def _is_uuid(_form: Form, field: StringField) -> None:
+    if field.data:
+        try:
+            UUID(field.data)
+        except ValueError:
+            raise ValidationError(f"{field.data!r} is not an aggregate id (a UUID)") from None
+
+
+def type_choices() -> list[tuple[str, str]]:
+    """Every kind of record ("cost-return": all its events) and every event type, for the "type" filter."""
+    kinds = [(kind, f"any {kind} event") for kind in sorted(RECORD_KINDS)]
+    topics = [(topic, topic.removeprefix("openbook:")) for topic in sorted(event_topics())]
+    return [("", "any type"), *kinds, *topics]
+
+
+class EventFilterForm(Form):
+    """The browser's filters, sent as a GET query (nothing is recorded, so no CSRF token)."""
+
+    type = SelectField("Kind of record or event type", validators=[Optional()])
+    aggregate = StringField("Aggregate id", validators=[Optional(), _is_uuid])
+    actor = StringField("Recorded by (username)", validators=[Optional()])
+    organisation = StringField("Recorded by someone of (organisation code)", validators=[Optional()])
+    effective_from = DateField("Effective from", validators=[Optional()])
+    effective_to = DateField("Effective to", validators=[Optional()])
+    recorded_from = DateField("Recorded from (UTC day)", validators=[Optional()])
+    recorded_to = DateField("Recorded to (UTC day, inclusive)", validators=[Optional()])
+    after = IntegerField("After position", default=0, validators=[Optional(), NumberRange(0, MAX_POSITION)])
+
+    def event_filter(self) -> EventFilter:
+        chosen = self.type.data or ""
+        return EventFilter(
+            aggregate_id=str(UUID(self.aggregate.data)) if self.aggregate.data else None,
+            topics=(chosen,) if chosen.startswith("openbook:") else (),
+            kinds=(chosen,) if chosen in RECORD_KINDS else (),
+            actor=self.actor.data or None,
+            organisation=self.organisation.data or None,
+            effective_from=self.effective_from.data,
+            effective_to=self.effective_to.data,
+            recorded_from=_moment(self.recorded_from.data, time.min),
+            recorded_to=_moment(self.recorded_to.data, time.max),
+        )
+
+
+def _moment(day: date | None, at: time) -> datetime | None:
+    return None if day is None else datetime.combine(day, at)
+
+
+COLUMNS = (
+    Column("position", "Position", "number"),
+    Column("recorded_at", "Recorded at (UTC)"),
+    Column("effective_date", "Effective date", "date"),
+    Column("topic", "Topic"),
+    Column("aggregate_id", "Aggregate"),
+    Column("actor", "Actor"),
+    Column("reason", "Reason"),
+)
+
+
+@bp.get("/events")
+@allow(Role.AUDITOR)
+def events() -> tuple[str, int] | str:
+    book = book_of()
+    access = history_access(book.records, current_actor())
+    form = EventFilterForm(request.args)
+    form.type.choices = type_choices()
+    if request.args and not form.validate():
+        return render_template("auditor/events/list.html", form=form, events=None, next_args=None), 400
+    after = form.after.data or 0
+    found = event_page(book.read_engine, access, form.event_filter(), after=after, limit=PAGE_SIZE + 1)
+    page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+    rows = [
+        {**row, "recorded_at": row["recorded_at"].isoformat(timespec="seconds"), "reason": row.get("reason") or ""}
+        for row in page
+    ]
+    shown = table("events", f"Events after position {after:,}", COLUMNS, rows)
+    next_args = {**request.args.to_dict(), "after": str(page[-1]["position"])} if more else None
+    return render_template("auditor/events/list.html", form=form, events=shown, next_args=next_args)
+
+
+def payload_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """The payload's fields as (name, text): plain values as they are, nested ones as indented JSON."""
+    return [
+        (name, value if isinstance(value, str) else json.dumps(value, indent=2, ensure_ascii=False))
+        for name, value in payload.items()
+    ]
+
+
+@bp.get(f"/events/<int(max={MAX_POSITION}):position>")
+@allow(Role.AUDITOR)
+def event(position: int) -> str:
+    book = book_of()
+    history_access(book.records, current_actor())
+    found = events_at(book.read_engine, book.ledger.mapper, [position]) if 1 <= position <= MAX_POSITION else []
+    if not found:
+        raise NotFound(f"no event is recorded at position {position}")
+    shown = found[0].as_json()
+    stored = book.ledger.recorder.select_hashes(position, 1)
+    chain_hash = stored[0][1] if stored and stored[0][0] == position else None
+    kind = aggregate_kind(shown["topic"])
+    return render_template(
+        "auditor/events/event.html", event=shown, payload=payload_items(shown["payload"]), kind=kind if kind in RECORD_KINDS else None,
+        chain_hash=chain_hash,
+    )
