@@ -73,6 +73,7 @@ __all__ = [
     "check_may_keep_account",
     "check_may_set_up",
     "check_may_read_history",
+    "check_may_rename",
     "check_may_see_user",
     "users_seen_by",
     "HistoryAccess",
@@ -467,6 +468,12 @@ def check_may_see_user(records: _Records, actor: Actor, username: str) -> None:
     seen = users_seen_by(records, actor)
     if seen is not None and records.user(username).organisation != seen:
         raise NotFound(f"user {username} is not found")
+
+
+def check_may_rename(records: _Records, actor: Actor, organisation: str) -> None:
+    """Whether ``actor`` may rename ``organisation`` (``RULES["rename_organisation"]``), and so see the form for it:
+    asked before the form is shown, so a form that could only be refused is never offered."""
+    authorise(records, actor, "rename_organisation", organisation=records.organisation(organisation).code)
 
 
 def check_may_set_up(records: _Records, actor: Actor, agreement: str) -> None:

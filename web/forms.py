@@ -9,6 +9,7 @@ form into the ledger's envelope.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 from uuid import uuid4
@@ -18,9 +19,18 @@ from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from domain.envelope import Envelope
+from domain.errors import Conflict, InvalidInput, NotFound, OpenbookError, RuleBroken
 from web.access import current_actor
+from web.errors import status_of
 
 KEY_PATTERN = r"^[A-Za-z0-9-]{8,64}$"
+
+#: The ledger's refusals a form shows beside its fields, re-rendering the page (nothing was recorded).
+REFUSALS = (InvalidInput, RuleBroken, Conflict)
+#: The same, on a page that has already checked the agreement is the user's: a ``NotFound`` then names a value
+#: typed in a field (a zone, a service the agreement does not have), shown beside it.
+REFUSALS_WITH_NOT_FOUND = (*REFUSALS, NotFound)
+HIDDEN_FIELDS = ("csrf_token", "idempotency_key")
 
 
 class IdempotencyKeyField(HiddenField):
@@ -62,3 +72,22 @@ def envelope_of(form: LedgerForm, *, effective: date | None = None, reason: str 
         idempotency_key=f"web-{form.idempotency_key.data}",
         date_stated=effective is not None,
     )
+
+
+def show_refusal(form: FlaskForm, error: OpenbookError, aliases: Mapping[str, str] | None = None) -> int:
+    """Show the ledger's refusal on ``form``; the page's HTTP status (``web.errors.status_of``, as an error page).
+
+    Each problem that starts with a field's name ("hourly_rate: must be ...")
+    goes beside that field - ``aliases`` maps the ledger's names to the
+    form's (``effective_date`` -> ``effective``) - and every other problem
+    above the form (``form.form_errors``). The one way a page shows a refusal.
+    """
+    for problem in error.problems or [str(error)]:
+        named, separator, message = problem.partition(": ")
+        name = (aliases or {}).get(named, named)
+        field = form._fields.get(name) if separator and name not in HIDDEN_FIELDS else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(problem)
+    return status_of(error)

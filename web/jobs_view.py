@@ -29,6 +29,7 @@ from web.access import current_actor
 from web.forms import LedgerForm
 from web.services import book_of
 from web.tables import Column
+from web.uploads import upload_name
 
 #: The columns of a table of ``job_rows``.
 JOB_COLUMNS = [
@@ -67,7 +68,7 @@ def queue_import(agreement: str, form: ActivityFileForm, **envelope: Any) -> str
     earlier = next((job for job in import_jobs(agreement) if job.arguments.get("idempotency_key") == key), None)
     if earlier is not None:
         return earlier.id
-    name = Path(form.file.data.filename or "").name or "upload.csv"
+    name = upload_name(form.file.data, "upload.csv")
     kept = import_kind.keep_upload(form.file.data.stream, name, uploads_folder())
     arguments = {**import_kind.arguments(agreement, kept, name, uploaded=True, **envelope), "idempotency_key": key}
     try:

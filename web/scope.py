@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.errors import NotAllowed, NotFound
-from ledger.authorisation import Access, AccountantAccess, access_for, accountant_access
+from ledger.authorisation import Access, AccountantAccess, access_for, accountants_only
 from ledger.queries.agreements import list_agreements
 from web.access import current_actor
 from web.services import book_of
@@ -24,8 +24,10 @@ def access(agreement: str) -> Access:
 
 
 def accountant(agreement: str) -> AccountantAccess:
-    """Every provider's figures under ``agreement``, or ``NotAllowed`` (403) for whoever may not see them all."""
-    return accountant_access(book_of().records, current_actor(), agreement)
+    """Every provider's figures under ``agreement``, for the accountants' pages: another organisation's agreement is
+    a 404 (``access``: as if it did not exist), a provider's access a 403 (``accountants_only``); the ledger decides
+    both."""
+    return accountants_only(access(agreement))
 
 
 def my_agreements(*, every_provider: bool = False) -> list[tuple[dict[str, Any], Access]]:

@@ -20,7 +20,7 @@ from flask import Response, request
 
 from reports.tables import Column, Row, sort_rows, to_csv, to_xlsx
 
-__all__ = ["Column", "Table", "table", "export_response"]
+__all__ = ["Column", "Table", "XLSX", "download", "export_response", "table"]
 
 _NAME = re.compile(r"^[a-z0-9-]{1,40}$")
 
@@ -55,15 +55,20 @@ class Table:
         return "descending" if self.descending else "ascending"
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(body: bytes | str, name: str, mimetype: str) -> Response:
+    """A file for the browser to save as ``name`` (a name the code chose: never one a user typed or uploaded)."""
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 def export_response(name: str, columns: Sequence[Column], rows: Sequence[Row], fmt: str) -> Response:
     if fmt == "xlsx":
-        body = to_xlsx(columns, rows, sheet=name[:31])
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body, mimetype = to_csv(columns, rows), "text/csv"
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return response
+        return download(to_xlsx(columns, rows, sheet=name[:31]), f"{name}.xlsx", XLSX)
+    return download(to_csv(columns, rows), f"{name}.csv", "text/csv")
 
 
 def table(name: str, caption: str, columns: Sequence[Column], rows: Sequence[Row]) -> Table:

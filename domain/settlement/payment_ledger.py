@@ -42,6 +42,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.aggregate import LedgerAggregate, LedgerCreated, LedgerEvent, natural_id
+from domain.bounds import EARLIEST_DATE, LATEST_DATE
 from domain.checks import check_financial_year, check_year
 from domain.envelope import Envelope
 from domain.errors import InvalidInput, RuleBroken
@@ -77,10 +78,16 @@ def months_of(financial_year: str) -> list[str]:
 
 
 def check_month(month: object, financial_year: str | None = None, field: str = "month") -> str:
-    """A month written ``2019-05``, refused unless it falls in ``financial_year`` (if given)."""
+    """A month written ``2019-05`` within the ledger's dates, refused unless it falls in ``financial_year`` (if given).
+
+    A month outside the ledger's dates (0001-01) has no financial year to reckon it in: refused here, naming the
+    field, rather than failing later as a 500."""
     if not isinstance(month, str) or not _MONTH.fullmatch(month.strip()):
         raise InvalidInput(f"{field}: {month!r} is not a month in the form 2019-05")
     chosen = month.strip()
+    if not EARLIEST_DATE.replace(day=1) <= date.fromisoformat(f"{chosen}-01") <= LATEST_DATE:
+        raise InvalidInput(f"{field}: {chosen} is outside the months the ledger records "
+                           f"({EARLIEST_DATE:%Y-%m} to {LATEST_DATE:%Y-%m})")
     if financial_year is not None and chosen not in months_of(financial_year):
         raise InvalidInput(f"{field}: {chosen} is not in the financial year {financial_year} (April to March)")
     return chosen

@@ -46,10 +46,13 @@ def arguments(
 
 def keep_upload(source: Path | BinaryIO, file_name: str, uploads: Path) -> Path:
     """Copy a file (a path, or the stream of a web upload) into the uploads folder, in a folder of its own, for a
-    job to import; the copy's path. Only the name's last part is kept, so a name cannot lead out of the folder."""
+    job to import; the copy's path. The copy is named ``upload`` with the file's suffix (``.csv``, ``.xlsx``: how
+    the importer tells the two apart), never the name it came with: a name such as ``..`` or ``a/b`` is no file in
+    the folder. The name is the job's to show (its ``file_name`` argument)."""
     folder = Path(uploads) / uuid4().hex
     folder.mkdir(parents=True, mode=0o700)
-    target = folder / (Path(file_name).name or "upload")
+    suffix = Path(file_name).suffix.lower()
+    target = folder / f"upload{suffix if suffix in ('.csv', '.xlsx') else ''}"
     if isinstance(source, Path):
         shutil.copyfile(source, target)
     else:

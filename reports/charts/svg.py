@@ -59,6 +59,8 @@ _SETTINGS = {
     "axes.spines.top": False,
     "axes.spines.right": False,
     "hatch.linewidth": 0.8,
+    # Text is names and figures people typed (a provider called "$Cash$ Care"), never mathtext: "$" is a dollar.
+    "text.parse_math": False,
 }
 _LOCK = threading.Lock()
 _PROLOGUE = re.compile(r"\A.*?(?=<svg[\s>])", re.DOTALL)

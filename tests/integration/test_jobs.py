@@ -13,6 +13,7 @@ Proven here, with Wirral's figures (five hand-priced visits, £49.40 at £15.60 
 from __future__ import annotations
 
 import dataclasses
+import io
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -101,10 +102,16 @@ def test_a_bad_file_fails_the_job_with_the_rows_and_records_nothing(book, tmp_pa
 def test_an_uploaded_copy_is_removed_when_its_job_ends(book, tmp_path):
     with write_csv(tmp_path / "april.csv", HAND_VISITS).open("rb") as stream:  # as the web hands on an upload
         kept = import_job.keep_upload(stream, "../../april.csv", tmp_path / "uploads")
-    assert kept.parent.parent == tmp_path / "uploads" and kept.name == "april.csv"
+    assert kept.parent.parent == tmp_path / "uploads" and kept.name == "upload.csv"
     queue_import(book, kept, uploaded=True)
     assert Worker(book).run_once().state == "done"
     assert not kept.exists() and list((tmp_path / "uploads").iterdir()) == []
+
+
+def test_an_upload_is_kept_under_its_own_name_whatever_it_was_called(tmp_path):
+    for sent, kept in (("..", "upload"), ("/", "upload"), ("a/B.XLSX", "upload.xlsx"), ("x.exe", "upload")):
+        copy = import_job.keep_upload(io.BytesIO(b"visit_id\n"), sent, tmp_path / "uploads")
+        assert copy.name == kept and copy.parent.parent == tmp_path / "uploads" and copy.read_bytes() == b"visit_id\n"
 
 
 def test_two_workers_claiming_at_once_never_get_the_same_job(book, open_book, tmp_path):

@@ -129,6 +129,10 @@ def test_months_and_the_run_rate_forecast():
     assert months_of("2019-20")[0] == "2019-04" and months_of("2019-20")[-1] == "2020-03"
     with pytest.raises(InvalidInput, match="form 2019-05"):
         check_month("May 2019")
+    assert check_month("1990-04") == "1990-04" and check_month("2099-03") == "2099-03"
+    for outside in ("0001-01", "1990-03", "2099-04", "9999-12"):
+        with pytest.raises(InvalidInput, match=f"month: {outside} is outside the months the ledger records"):
+            check_month(outside)
     # £5,000,000.00 priced in the first 5 months: × 12 ÷ 5 = £12,000,000.00 at the run rate.
     assert run_rate_forecast(D("5000000.00"), 5) == D("12000000.00")
     # £1,000.00 in 7 months: 12,000 ÷ 7 = 1,714.2857… → £1,714.29.

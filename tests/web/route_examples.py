@@ -25,3 +25,9 @@ EXAMPLES: dict[str, str] = {
     "job": "00000000-0000-0000-0000-000000000000",
     "position": "1",
 }
+
+#: A route whose object the provider's own cannot stand for, with the one its allowed roles may act on: an admin
+#: renames their own organisation only (a provider's name is the operator's: 403 by the ledger's rule).
+FOR_ROUTE: dict[str, dict[str, str]] = {
+    "/admin/organisations/<organisation>/rename": {"organisation": "wirral-council"},
+}

@@ -150,7 +150,7 @@ def test_an_uploaded_ecm_export_is_imported_by_a_background_job_with_a_progress_
     assert '<progress id="job-progress" max="100" value="0">' in queued
     assert demo_book.projections.head() == head  # queued, not yet run
     uploads = Path(app.config["OPENBOOK_INSTANCE"]) / "uploads"
-    assert [p.name for p in uploads.glob("*/*")] == ["ecm-april-2020.csv"]
+    assert [p.name for p in uploads.glob("*/*")] == ["upload.csv"]  # stored under its own name, shown as sent
 
     ran = Worker(demo_book, beat=0.01).run_once()
     assert ran.state == "done" and ran.result["visits"] == 40

@@ -20,7 +20,7 @@ from domain.agreements.terms import AgreementKind
 from domain.envelope import Actor
 from domain.errors import NotAllowed, NotFound
 from domain.money import format_gbp
-from ledger.authorisation import check_may_keep_account, check_may_set_up
+from ledger.authorisation import check_may_keep_account, check_may_rename, check_may_set_up
 from ledger.queries import agreements as agreement_views
 from ledger.queries import organisations as views
 from ledger.queries.organisations import list_users
@@ -297,12 +297,16 @@ def test_the_ledger_says_who_may_keep_an_account_and_set_an_agreement_up(demo_bo
     admin, accountant = Actor(USERS["admin"], "wirral-council"), Actor(USERS["accountant"], "wirral-council")
     check_may_keep_account(records, admin, USERS["accountant"])
     check_may_set_up(records, admin, "wirral-homecare")
+    check_may_rename(records, admin, "wirral-council")
     check_may_set_up(records, accountant, "wirral-homecare")  # accountants set agreements up too
     refusals = [
         (lambda: check_may_keep_account(records, accountant, USERS["admin"]), NotAllowed),  # not an admin
         (lambda: check_may_keep_account(records, admin, USERS["provider"]), NotAllowed),  # a provider's: the operator
         (lambda: check_may_keep_account(records, admin, USERS["ccg-accountant"]), NotFound),  # another council's
         (lambda: check_may_set_up(records, admin, "herefordshire-homecare"), NotFound),  # no part in it
+        (lambda: check_may_rename(records, admin, "wirral-ccg"), NotFound),  # another council's name
+        (lambda: check_may_rename(records, admin, "premier-care"), NotAllowed),  # a provider's: the operator's
+        (lambda: check_may_rename(records, accountant, "wirral-council"), NotAllowed),  # not an admin
         (lambda: check_may_set_up(records, Actor(USERS["provider"], "premier-care"), "wirral-homecare"), NotAllowed),
     ]
     for refused, kind in refusals:
@@ -337,10 +341,12 @@ def test_an_admin_registers_and_renames_organisations_and_a_bad_alliance_is_show
     assert {o["code"]: o["name"] for o in views.list_organisations(demo_book.read_engine)}["wirral-council"] == (
         "Wirral Borough Council"
     )
-    ccg = "/admin/organisations/wirral-ccg/rename"
-    assert post_form(admin, ccg, {**_form(admin, ccg), "name": "Taken over"}).status_code == 404  # another's name
-    provider = "/admin/organisations/premier-care/rename"
-    assert post_form(admin, provider, {**_form(admin, provider), "name": "Premier"}).status_code == 403  # operator's
+    key = _form(admin, page)
+    for other, status in (("wirral-ccg", 404), ("premier-care", 403), ("no-such-organisation", 404)):
+        path = f"/admin/organisations/{other}/rename"  # another's name is 404; a provider's is the operator's: 403
+        assert admin.get(path).status_code == status, other  # the form is not even offered
+        assert post_form(admin, path, {**key, "name": "Taken over"}, form_page=page).status_code == status, other
+    assert {o["code"]: o["name"] for o in views.list_organisations(demo_book.read_engine)}["wirral-ccg"] != "Taken over"
 
 
 def test_an_admins_menu_leads_to_each_admin_page_and_a_providers_has_none_of_them(client_as):

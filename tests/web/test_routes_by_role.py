@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 from werkzeug.routing import Rule
 
-from tests.web.route_examples import EXAMPLES
+from tests.web.route_examples import EXAMPLES, FOR_ROUTE
 from tests.web.support import USERS, csrf_token, log_in
 from web.access import PUBLIC, rule_of
 
@@ -30,7 +30,8 @@ def _url(rule: Rule) -> str:
     missing = sorted(set(rule.arguments) - set(EXAMPLES))
     if missing:
         raise AssertionError(f"{rule.rule}: add an example for {', '.join(missing)} to tests/web/route_examples.py")
-    return rule.build({name: EXAMPLES[name] for name in rule.arguments}, append_unknown=False)[1]
+    examples = {**EXAMPLES, **FOR_ROUTE.get(rule.rule, {})}
+    return rule.build({name: examples[name] for name in rule.arguments}, append_unknown=False)[1]
 
 
 @pytest.fixture(scope="module")

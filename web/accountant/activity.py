@@ -3,7 +3,7 @@
 The pages show what ``openbook activity totals|imports|arrears --last`` print,
 through the same queries (``ledger.queries.activity``: ``totals``,
 ``imports``, ``visit``, ``arrears``) with the reader's access from the ledger
-(``web.accountant.returns.access_to``: another organisation's agreement is a 404 as if
+(``web.scope.accountant``: another organisation's agreement is a 404 as if
 it did not exist). Totals come by month (with ``reports.charts.activity_chart``),
 zone, service and provider, for a period and provider if asked.
 
@@ -35,8 +35,7 @@ from reports.charts import activity_chart
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.returns import access_to
-from web.errors import status_of
+from web.forms import show_refusal
 from web.jobs_view import JOB_COLUMNS, ActivityFileForm, import_job_page, job_rows, queue_import
 from web.services import book_of
 from web.tables import Column, table
@@ -97,7 +96,7 @@ def _filters() -> dict[str, str | None]:
 @allow(Role.ACCOUNTANT)
 def activity_totals(agreement: str) -> Any:
     """Totals by month, zone, service and provider, as ``openbook activity totals --by ...``."""
-    access = access_to(agreement)
+    access = scope.accountant(agreement)
     chosen = _filters()
     engine = book_of().read_engine
     try:
@@ -118,7 +117,7 @@ def activity_totals(agreement: str) -> Any:
 
 def import_rows(agreement: str) -> list[dict[str, Any]]:
     """The files imported under ``agreement`` (``openbook activity imports``), spend in pounds."""
-    rows = views.imports(book_of().read_engine, access_to(agreement))
+    rows = views.imports(book_of().read_engine, scope.accountant(agreement))
     return [{**row, "spend": pounds_from_pence(row["spend_pence"])} for row in rows]
 
 
@@ -126,7 +125,7 @@ def import_rows(agreement: str) -> list[dict[str, Any]]:
 @allow(Role.ACCOUNTANT)
 def find_visit(agreement: str) -> Response:
     """The visit-id box on the totals page: to the visit's page."""
-    access_to(agreement)
+    scope.accountant(agreement)
     visit_id = request.args.get("visit", "").strip()
     if not visit_id:
         return redirect(url_for("accountant.activity_totals", agreement=agreement))
@@ -137,7 +136,7 @@ def find_visit(agreement: str) -> Response:
 @allow(Role.ACCOUNTANT)
 def visit(agreement: str, visit: str) -> str:
     """One visit as last recorded, with its price (``ledger.queries.activity.visit``)."""
-    found = views.visit(book_of().read_engine, access_to(agreement), visit)
+    found = views.visit(book_of().read_engine, scope.accountant(agreement), visit)
     return render_template("accountant/activity/visit.html", agreement=agreement, v=found)
 
 
@@ -145,7 +144,7 @@ def visit(agreement: str, visit: str) -> str:
 @allow(Role.ACCOUNTANT)
 def arrears_index(agreement: str) -> Response:
     """The year box on the totals page: to that year's arrears."""
-    access_to(agreement)
+    scope.accountant(agreement)
     year = request.args.get("financial_year", "").strip()
     if not year:
         return redirect(url_for("accountant.activity_totals", agreement=agreement))
@@ -156,7 +155,7 @@ def arrears_index(agreement: str) -> Response:
 @allow(Role.ACCOUNTANT)
 def arrears(agreement: str, financial_year: str) -> Any:
     """The last calculation of a backdated review's arrears per provider, as ``openbook activity arrears --last``."""
-    access = access_to(agreement)
+    access = scope.accountant(agreement)
     try:
         found = views.arrears(book_of().read_engine, access, financial_year)
     except NotFound as error:  # no review of that year, or none calculated: say so on the page
@@ -207,15 +206,14 @@ def upload_activity(agreement: str) -> Any:
     ends, and queues it as the logged-in user (the form sent twice shows its first job). A refusal before
     queueing (the ledger's ``import_activity`` rule) keeps nothing.
     """
-    access_to(agreement)  # another organisation's agreement is a 404 before the file is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the file is read
     form = UploadForm()
     if not form.validate_on_submit():
         return _imports_page(agreement, form, 400)
     try:
         job_id = queue_import(agreement, form, reason=form.reason.data or None, effective=form.effective.data)
     except (InvalidInput, RuleBroken, Conflict) as error:
-        form.form_errors.append(str(error))
-        return _imports_page(agreement, form, status_of(error))
+        return _imports_page(agreement, form, show_refusal(form, error, {"effective_date": "effective"}))
     return redirect(url_for("accountant.import_job", agreement=agreement, job=job_id))
 
 
@@ -223,7 +221,7 @@ def upload_activity(agreement: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def import_job(agreement: str, job: str) -> str:
     """An upload's job (``web.jobs_view.import_job_page``): its progress bar, then the summary or the problems."""
-    access_to(agreement)
+    scope.accountant(agreement)
     return import_job_page(
         agreement,
         job,

@@ -14,43 +14,21 @@ exist.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template
 
-from domain.errors import InvalidInput
 from domain.organisations.user import Role
-from domain.periods import DateFormatError, parse_date
-from ledger.authorisation import AccountantAccess, accountants_only
 from ledger.queries.agreements import agreement_history, agreement_sheet
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
+from web.params import on_date
 from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Agreements", "accountant.agreements", Role.ACCOUNTANT))
 
-
-def on_date(argument: str = "on") -> date:
-    """``?on=`` (the date a figure is about), default today; a bad date is a 400 naming the argument."""
-    text = request.args.get(argument)
-    if not text:
-        return date.today()
-    try:
-        return parse_date(text)
-    except DateFormatError as error:
-        raise InvalidInput(f"{argument}: {error}") from None
-
-
-def commissioned(agreement: str) -> AccountantAccess:
-    """Every provider's figures under ``agreement``: another organisation's agreement is a 404, a provider's 403.
-
-    ``access`` first (``NotFound`` for an agreement the organisation has no part
-    in), then ``accountants_only``: the ledger decides both.
-    """
-    return accountants_only(scope.access(agreement))
 
 
 _AGREEMENT_COLUMNS = [
@@ -125,7 +103,7 @@ def rate_rows(rates: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @allow(Role.ACCOUNTANT)
 def agreement(agreement: str) -> str:
     """The agreement as it stood on ``?on=`` (default today), as the ledger knows it now."""
-    commissioned(agreement)
+    scope.accountant(agreement)
     on = on_date()
     sheet = agreement_sheet(book_of().read_engine, agreement, on)
     view = sheet.agreement

@@ -13,11 +13,10 @@ is ``book.incentives.assess_incentives``, as ``openbook incentives assess``.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -26,15 +25,14 @@ from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.incentives.incentive_scheme import BaselineRule, KpiGate, Measure, PaymentRule
 from domain.money import format_gbp, format_quantity
 from domain.organisations.user import Role
-from domain.periods import FinancialYear
 from ledger.queries import incentives as views
 from ledger.queries.agreements import agreement_terms
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.money_forms import refused
-from web.accountant.returns import access_to
-from web.forms import LedgerForm, envelope_of
+from web.forms import LedgerForm, envelope_of, show_refusal
+from web.params import MAX_NUMBER, int_arg
+from web.periods import term_years
 from web.services import book_of
 from web.tables import Column, table
 
@@ -119,12 +117,7 @@ def shown_hours(value: Decimal | None) -> Decimal | None:
 def years_of(agreement: str) -> list[str]:
     """The financial years of the agreement's term (with extensions) that have started, newest first."""
     terms = agreement_terms(book_of().read_engine, agreement)
-    end = min(max([terms.original_term_end, *(new_end for _, new_end in terms.extensions)]), date.today())
-    year, years = FinancialYear(terms.term_start.year - (terms.term_start.month < 4)), []
-    while year.start <= end:
-        years.append(str(year))
-        year = year.next()
-    return years[::-1]
+    return term_years(terms.term_start, max([terms.original_term_end, *(end for _, end in terms.extensions)]))
 
 
 @bp.get("/incentives")
@@ -147,7 +140,7 @@ def _scheme_form(sheet: dict[str, Any] | None) -> SchemeForm:
 
 
 def _scheme_page(agreement: str, form: SchemeForm | None = None, status: int = 200) -> tuple[str, int]:
-    access, engine = access_to(agreement), book_of().read_engine
+    access, engine = scope.accountant(agreement), book_of().read_engine
     try:
         sheet = views.scheme_sheet(engine, access)
     except NotFound:  # no scheme registered under the agreement (its access was granted above)
@@ -175,7 +168,7 @@ def incentives_of(agreement: str) -> tuple[str, int]:
 @allow(Role.ACCOUNTANT)
 def set_incentive_scheme(agreement: str) -> Any:
     """Define the scheme, or amend it from a year, as ``openbook incentives scheme set``."""
-    access_to(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = SchemeForm()
     if not form.validate_on_submit():
         return _scheme_page(agreement, form, 400)
@@ -190,7 +183,7 @@ def set_incentive_scheme(agreement: str) -> Any:
             kpis=(form.kpis.data or "").replace(",", " ").split(), cap=_given(form.cap),
         )  # fmt: skip
     except (InvalidInput, RuleBroken, Conflict, NotFound) as error:  # NotFound: a provider not registered
-        status = refused(form, error)
+        status = show_refusal(form, error)
         return _scheme_page(agreement, form, 422 if isinstance(error, NotFound) else status)
     flash(f"Recorded: the incentive scheme of {agreement} from {result['from_year']}." if result["recorded"]
           else f"The incentive scheme of {agreement}: {result['message']}.")  # fmt: skip
@@ -212,13 +205,13 @@ def _line(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _year_page(agreement: str, financial_year: str, form: AssessForm | None = None, status: int = 200) -> Any:
-    access, engine = access_to(agreement), book_of().read_engine
+    access, engine = scope.accountant(agreement), book_of().read_engine
     year = check_financial_year(financial_year)
     try:
         terms = views.scheme_sheet(engine, access, year)["terms"]
     except NotFound:
         terms = None
-    run = request.args.get("run", type=int)
+    run = int_arg("run", 1, MAX_NUMBER)
     try:
         found = views.incentive_assessment(engine, access, year, run)
     except NotFound as error:
@@ -251,7 +244,7 @@ def incentive_year(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def assess_incentives(agreement: str, financial_year: str) -> Any:
     """Assess and record each awarded provider's incentive for the year, as ``openbook incentives assess``."""
-    access_to(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = AssessForm()
     if not form.validate_on_submit():
         return _year_page(agreement, financial_year, form, 400)
@@ -260,7 +253,7 @@ def assess_incentives(agreement: str, financial_year: str) -> Any:
                                reason=form.reason.data or f"incentive assessment of {financial_year}")  # fmt: skip
         result = book_of().incentives.assess_incentives(envelope, agreement, financial_year)
     except (InvalidInput, RuleBroken, Conflict, NotFound) as error:  # NotFound: no scheme to assess by
-        status = refused(form, error)
+        status = show_refusal(form, error)
         return _year_page(agreement, financial_year, form, 422 if isinstance(error, NotFound) else status)
     if result["recorded"]:
         flash(f"Recorded: run {result['run']} of the {result['financial_year']} incentive assessment of {agreement}, "

@@ -23,17 +23,16 @@ from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.organisations.user import Role
 from ledger.queries import incentives as views
 from ledger.queries.agreements import agreement_terms
+from web import scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.money_forms import refused
-from web.accountant.returns import access_to
 from web.errors import status_of
-from web.forms import LedgerForm, envelope_of
+from web.forms import REFUSALS_WITH_NOT_FOUND, LedgerForm, envelope_of, show_refusal
 from web.services import book_of
 from web.tables import Column, table
+from web.uploads import upload_name
 
 #: A form's refusal the ledger answers NotFound (a KPI the agreement has not): the form was wrong, not the page.
-FORM_REFUSALS = (InvalidInput, RuleBroken, Conflict, NotFound)
 
 KPI_COLUMNS = [
     Column("kpi", "KPI"),
@@ -109,7 +108,7 @@ def _choices(agreement: str, record: ResultForm) -> ResultForm:
 def _page(agreement: str, period: str | None, *, record: ResultForm | None = None, upload: ImportForm | None = None,
           status: int = 200, problems: list[str] | None = None,
           filter_error: tuple[str | None, str] | None = None) -> tuple[str, int]:  # fmt: skip
-    data = views.kpi_dashboard(book_of().read_engine, access_to(agreement), period)
+    data = views.kpi_dashboard(book_of().read_engine, scope.accountant(agreement), period)
     summary = [{**s, "state": "all met" if s["all_met"] else "NOT all met"} for s in data["summary"]]
     rows = [{**r, "verdict": _verdict(r["met"])} for r in data["rows"]]
     record = _choices(agreement, record or ResultForm(prefix="record", formdata=None, period=data["period"]))
@@ -139,7 +138,7 @@ def kpis(agreement: str) -> tuple[str, int]:
 @allow(Role.ACCOUNTANT)
 def record_kpi_result(agreement: str) -> Any:
     """Record one result, as ``openbook kpis record``; a refusal is shown beside its field, nothing recorded."""
-    access_to(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = _choices(agreement, ResultForm(prefix="record"))
     if not form.validate_on_submit():
         return _page(agreement, None, record=form, status=400)
@@ -149,8 +148,8 @@ def record_kpi_result(agreement: str) -> Any:
             envelope, agreement, form.provider.data, form.period.data.strip(), form.kpi.data, form.value.data.strip(),
             form.evidence.data,
         )  # fmt: skip
-    except FORM_REFUSALS as error:
-        status = refused(form, error)
+    except REFUSALS_WITH_NOT_FOUND as error:
+        status = show_refusal(form, error)
         return _page(agreement, None, record=form, status=400 if isinstance(error, NotFound) else status)
     said = {"recorded": "Recorded", "corrected": "Corrected", "unchanged": "Already recorded as it is, unchanged"}
     flash(f"{said[result['outcome']]}: {result['provider']} {result['period']} {result['kpi']} = {result['value']} "
@@ -162,14 +161,15 @@ def record_kpi_result(agreement: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def import_kpi_results(agreement: str) -> Any:
     """Record every result in a CSV file, as ``openbook kpis import``: one problem and none is recorded."""
-    access_to(agreement)
+    scope.accountant(agreement)
     form = ImportForm(prefix="upload")
     if not form.validate_on_submit():
         return _page(agreement, None, upload=form, status=400)
     content = form.file.data.read()
     try:
         envelope = envelope_of(form, effective=form.effective.data, reason=form.reason.data)
-        result = book_of().incentives.import_kpi_results(envelope, agreement, content, form.file.data.filename)
+        result = book_of().incentives.import_kpi_results(envelope, agreement, content,
+                                                         upload_name(form.file.data, "kpi-results.csv"))
     except (InvalidInput, RuleBroken, Conflict) as error:
         form.form_errors.append(error.problems[0])
         return _page(agreement, None, upload=form, status=status_of(error), problems=error.problems[1:])
@@ -181,7 +181,7 @@ def import_kpi_results(agreement: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def kpi_history(agreement: str, provider: str, period: str) -> str:
     """Every recording and correction of a provider's results for a period, as ``openbook kpis history``."""
-    rows = views.kpi_history(book_of().read_engine, access_to(agreement), provider, period)
+    rows = views.kpi_history(book_of().read_engine, scope.accountant(agreement), provider, period)
     shown = table("kpi-history", f"Results of {provider} for {period}: each recording and correction",
                   HISTORY_COLUMNS, [{**r, "verdict": _verdict(r["met"])} for r in rows])  # fmt: skip
     return render_template("accountant/incentives/kpi_history.html", agreement=agreement, provider=provider,

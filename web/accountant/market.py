@@ -23,10 +23,10 @@ from domain.returns.unit_costs import shown
 from ledger.queries import returns as views
 from reports.charts import market_chart
 from web import as_at as as_at_view
-from web import navigation
+from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.returns import access_to, card_rate
+from web.accountant.returns import card_rate
 from web.scope import my_agreements
 from web.services import book_of
 from web.tables import Column, table
@@ -113,7 +113,7 @@ def _quartile_rows(market: dict[str, Any] | None) -> list[dict[str, Any]]:
 @bp.get("/market/<agreement>/<period>")
 @allow(Role.ACCOUNTANT)
 def market(agreement: str, period: str) -> str:
-    access = access_to(agreement)
+    access = scope.accountant(agreement)
     as_at = as_at_view.requested()
     view = views.market(as_at_view.read_engine(as_at), access, period)
     columns = _entry_columns()

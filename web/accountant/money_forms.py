@@ -10,8 +10,6 @@ from __future__ import annotations
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from domain.errors import OpenbookError
-from web.errors import status_of
 from web.forms import LedgerForm
 
 
@@ -38,14 +36,3 @@ class SettlementForm(RecordForm):
 
     note = StringField("Reviewer's note", validators=[Optional(), Length(max=500)])
 
-
-def refused(form: LedgerForm, error: OpenbookError) -> int:
-    """Show the ledger's refusal on ``form``: beside the field a problem names, else above the form; its status."""
-    for problem in error.problems:
-        name, colon, rest = problem.partition(":")
-        field = form._fields.get(name.strip()) if colon else None
-        if field is not None and name.strip() not in ("idempotency_key", "csrf_token"):
-            field.errors = [*field.errors, rest.strip()]
-        else:
-            form.form_errors.append(problem)
-    return status_of(error)

@@ -22,8 +22,8 @@ from ledger.queries.settlements import payment_runs, payment_statement
 from web import scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.money_forms import RunForm, refused
-from web.forms import envelope_of
+from web.accountant.money_forms import RunForm
+from web.forms import envelope_of, show_refusal
 from web.services import book_of
 from web.tables import Column, export_response, table
 
@@ -56,7 +56,7 @@ def _runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _payments_page(agreement: str, financial_year: str, form: RunForm | None = None, status: int = 200) -> Any:
     engine = book_of().read_engine
-    rows = payment_runs(engine, scope.access(agreement), financial_year)
+    rows = payment_runs(engine, scope.accountant(agreement), financial_year)
     year = rows[0]["financial_year"] if rows else financial_year
     runs = table("payment-runs", f"Payment runs of {year}", RUN_COLUMNS, _runs(rows))
     every = table(
@@ -82,7 +82,7 @@ def payments(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def run_payments(agreement: str, financial_year: str) -> Any:
     """Record one month's payments, as ``openbook payments run --agreement A --month M``."""
-    scope.access(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = RunForm()
     form.month.choices = [(m, m) for m in months_of(financial_year)]
     if not form.validate_on_submit():
@@ -91,7 +91,7 @@ def run_payments(agreement: str, financial_year: str) -> Any:
         envelope = envelope_of(form, effective=form.effective.data, reason=form.reason.data)
         result = book_of().settlements.run_payments(envelope, agreement, form.month.data)
     except (InvalidInput, RuleBroken, Conflict) as error:
-        return _payments_page(agreement, financial_year, form, refused(form, error))
+        return _payments_page(agreement, financial_year, form, show_refusal(form, error))
     flash(f"Recorded: payments of {agreement} for {result['month']} ({result['mechanism']}), "
           f"total {format_gbp(Decimal(str(result['total'])))}.")  # fmt: skip
     return redirect(url_for("accountant.payment_run", agreement=agreement, month=result["month"]))
@@ -100,7 +100,7 @@ def run_payments(agreement: str, financial_year: str) -> Any:
 def run_lines(agreement: str, month: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The month's run: each provider's payment statement, and every line of them (numbered per provider)."""
     chosen = check_month(month)
-    engine, access = book_of().read_engine, scope.access(agreement)
+    engine, access = book_of().read_engine, scope.accountant(agreement)
     paid = [r for r in payment_runs(engine, access, year_of_month(chosen)) if r["month"] == chosen]
     if not paid:
         raise NotFound(f"no payment run of {agreement} for {chosen} is recorded")

@@ -44,7 +44,7 @@ def pools() -> str:
 @allow(Role.ACCOUNTANT)
 def pool(agreement: str, financial_year: str) -> str:
     through = request.args.get("through") or None
-    position = pool_position(book_of().read_engine, scope.access(agreement), financial_year, through)
+    position = pool_position(book_of().read_engine, scope.accountant(agreement), financial_year, through)
     providers = table(
         "pool-providers", "Each provider: priced, paid and due to date",
         [Column("provider", "Provider"), Column("priced_to_date", "Priced to date", "money"),

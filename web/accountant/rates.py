@@ -29,9 +29,9 @@ from ledger.queries import rates as queries
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.agreements import RATE_COLUMNS, commissioned, on_date, rate_rows
-from web.accountant.refusals import REFUSALS, show_refusal
-from web.forms import LedgerForm, envelope_of
+from web.accountant.agreements import RATE_COLUMNS, rate_rows
+from web.forms import REFUSALS_WITH_NOT_FOUND, LedgerForm, envelope_of, show_refusal
+from web.params import on_date
 from web.services import book_of
 from web.tables import Column, table
 
@@ -117,7 +117,7 @@ def _blend(form: PublishForm) -> list[tuple[str, str]] | None:
 
 def commissioned_agreement(agreement: str) -> dict[str, Any]:
     """The agreement, once the ledger says the user reads every provider's figures under it (else 404/403)."""
-    commissioned(agreement)
+    scope.accountant(agreement)
     return agreement_queries.get_agreement(book_of().read_engine, agreement)
 
 
@@ -184,7 +184,7 @@ def rate_card(agreement: str) -> Any:
                     agreement, form.service.data, form.zone.data.strip(), form.visit_on.data, form.planned.data,
                     form.actual.data, (form.band.data or "").strip() or None,
                 )  # fmt: skip
-            except REFUSALS as error:
+            except REFUSALS_WITH_NOT_FOUND as error:
                 status = show_refusal(form, error, PRICE_ALIASES)
         else:
             status = 400
@@ -227,7 +227,7 @@ def publish_rate(agreement: str) -> Any:
             hourly_rate=(form.hourly_rate.data or "").strip() or None, blend=_blend(form),
             band=(form.band.data or "").strip() or None,
         )  # fmt: skip
-    except REFUSALS as error:
+    except REFUSALS_WITH_NOT_FOUND as error:
         return _publish_page(agreement, form, withdraw, show_refusal(form, error, PUBLISH_ALIASES))
     flash(f"Published: {result['derivation']}.")
     return redirect(url_for("accountant.rate_card", agreement=agreement, on=form.effective.data.isoformat()))
@@ -246,7 +246,7 @@ def withdraw_rate(agreement: str) -> Any:
     band = (withdraw.band.data or "").strip() or None
     try:
         book_of().rates.withdraw_rate(envelope, agreement, withdraw.service.data, withdraw.zone.data.strip(), band=band)
-    except REFUSALS as error:
+    except REFUSALS_WITH_NOT_FOUND as error:
         return _publish_page(agreement, form, withdraw, show_refusal(withdraw, error, PUBLISH_ALIASES))
     day = withdraw.effective.data.isoformat()
     flash(f"Withdrawn from {day}: {withdraw.service.data} {withdraw.zone.data.strip()} {band or ''}".rstrip() + ".")

@@ -32,7 +32,7 @@ def reconcile_index() -> str:
 @bp.get("/reconcile/<agreement>/<financial_year>")
 @allow(Role.ACCOUNTANT)
 def reconciliation(agreement: str, financial_year: str) -> str:
-    found = reconcile(book_of().read_engine, scope.access(agreement), financial_year)
+    found = reconcile(book_of().read_engine, scope.accountant(agreement), financial_year)
     figures = {
         i["number"]: table(
             f"identity-{i['number']}", f"{i['number']}. {i['identity']}", FIGURES,

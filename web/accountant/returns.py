@@ -26,17 +26,17 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from domain.errors import Conflict, InvalidInput, NotAllowed, OpenbookError, RuleBroken
+from domain.errors import Conflict, InvalidInput, NotAllowed, RuleBroken
 from domain.organisations.user import Role
 from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
-from ledger.authorisation import AccountantAccess, accountants_only
+from ledger.authorisation import AccountantAccess
 from ledger.queries import returns as views
 from web import scope
 from web.access import allow
 from web.accountant import bp
-from web.errors import status_of
-from web.forms import LedgerForm, envelope_of
+from web.forms import LedgerForm, envelope_of, show_refusal
+from web.params import MAX_NUMBER, int_arg
 from web.services import book_of
 from web.tables import Column, table
 
@@ -119,10 +119,6 @@ HISTORY_COLUMNS = [
     Column("gap", "Gap (rate - cost)", "money"),
 ]
 
-
-def access_to(agreement: str) -> AccountantAccess:
-    """Every provider's figures under ``agreement``: 404 if the user's organisation has no part in it."""
-    return accountants_only(scope.access(agreement))
 
 
 def card_rate(rate: views.RatePaid) -> Any:
@@ -208,8 +204,8 @@ def render_return(
     agreement: str, provider: str, period: str, given: dict[str, LedgerForm] | None = None, status: int = 200
 ) -> tuple[str, int]:
     engine = book_of().read_engine
-    access = access_to(agreement)
-    revision = request.args.get("revision", type=int) if request.method == "GET" else None
+    access = scope.accountant(agreement)
+    revision = int_arg("revision", 1, MAX_NUMBER) if request.method == "GET" else None
     sheet = views.return_sheet(engine, access, provider, period, revision)
     market = views.market(engine, access, sheet["period"])
     quartiles = market["market"]
@@ -241,31 +237,20 @@ def return_page(agreement: str, provider: str, period: str) -> tuple[str, int]:
     return render_return(agreement, provider, period)
 
 
-def _refused(form: LedgerForm, error: OpenbookError) -> None:
-    """Put the ledger's problems beside the fields they name ("question: ..."), the rest above the form."""
-    for problem in error.problems or [str(error)]:
-        name, _, rest = problem.partition(": ")
-        field = form._fields.get(name) if rest else None
-        if field is not None and name not in ("csrf_token", "idempotency_key"):
-            field.errors = [*field.errors, rest]
-        else:
-            form.form_errors.append(problem)
-
 
 def _act(
     name: str, agreement: str, provider: str, period: str, call: Callable[[LedgerForm], dict[str, Any]],
     done: Callable[[LedgerForm, dict[str, Any]], str],
 ) -> Response | tuple[str, int]:  # fmt: skip
     """Validate the action's form, run its use case once, then flash and go back to the return (or re-show it)."""
-    access_to(agreement)  # a stranger's return is 404 whatever the form says
+    scope.accountant(agreement)  # a stranger's return is 404 whatever the form says
     form = ACTIONS[name](prefix=name)
     if not form.validate_on_submit():
         return render_return(agreement, provider, period, {name: form}, 400)
     try:
         result = call(form)
     except (InvalidInput, RuleBroken, Conflict, NotAllowed) as error:
-        _refused(form, error)
-        return render_return(agreement, provider, period, {name: form}, status_of(error))
+        return render_return(agreement, provider, period, {name: form}, show_refusal(form, error))
     flash(done(form, result))
     return redirect(url_for(".return_page", agreement=agreement, provider=provider, period=period))
 

@@ -38,8 +38,7 @@ from web import scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.rates import SERVICE_CHOICES, commissioned_agreement
-from web.accountant.refusals import REFUSALS, show_refusal
-from web.forms import LedgerForm, envelope_of
+from web.forms import REFUSALS_WITH_NOT_FOUND, LedgerForm, envelope_of, show_refusal
 from web.services import book_of
 from web.tables import Column, table
 
@@ -155,7 +154,7 @@ def reviews(agreement: str) -> Any:
         envelope = envelope_of(form, effective=form.effective.data, reason=form.reason.data)
         try:
             result = book_of().reviews.open_rate_review(envelope, agreement, form.financial_year.data.strip())
-        except REFUSALS as error:
+        except REFUSALS_WITH_NOT_FOUND as error:
             status = show_refusal(form, error)
         else:
             flash(f"Opened the {result['financial_year']} rate review of {agreement}.")
@@ -203,7 +202,7 @@ def _money(value: Any) -> Decimal | None:
 def _arrears(agreement: str, year: str) -> dict[str, Any] | None:
     """The last arrears calculation of the review, or None when none is recorded yet."""
     try:
-        found = activity_views.arrears(book_of().read_engine, scope.access(agreement), year)
+        found = activity_views.arrears(book_of().read_engine, scope.accountant(agreement), year)
     except NotFound:
         return None
     lines = [{**line, **{k: _money(line[k]) for k in ("old_rate", "new_rate", "amount")}} for line in found["lines"]]
@@ -296,7 +295,7 @@ def propose_uplift(agreement: str, financial_year: str) -> Any:
             old_floor=_text(form.old_floor.data), new_floor=_text(form.new_floor.data), service=form.service.data,
             zones=zones or None, band=_text(form.band.data), median_source=form.median_source.data.strip(),
         )  # fmt: skip
-    except REFUSALS as error:
+    except REFUSALS_WITH_NOT_FOUND as error:
         aliases = {"current_median_cost_per_hour": "median_cost", "inflation_index": "inflation",
                    "old_wage_floor": "old_floor", "new_wage_floor": "new_floor"}  # fmt: skip
         return _review_page(agreement, financial_year, show_refusal(form, error, aliases), uplift=form)
@@ -316,7 +315,7 @@ def propose_rates(agreement: str, financial_year: str) -> Any:
     try:
         rows = parse_rates(form.rates.data)
         result = book_of().reviews.propose_rates(envelope, agreement, financial_year, rows, form.basis.data.strip())
-    except REFUSALS as error:
+    except REFUSALS_WITH_NOT_FOUND as error:
         return _review_page(agreement, financial_year, show_refusal(form, error), stated=form)
     proposed = ", ".join(f"{r['service']} {r['zone']} £{r['hourly_rate']}" for r in result["rates"])
     return _recorded(agreement, financial_year, f"Proposed: {proposed}.")
@@ -337,7 +336,7 @@ def decide(agreement: str, financial_year: str) -> Any:
             envelope, agreement, financial_year, form.outcome.data, (form.reasons.data or "").strip(),
             _text(form.decided_by.data), form.effective_from.data, rows,
         )  # fmt: skip
-    except REFUSALS as error:
+    except REFUSALS_WITH_NOT_FOUND as error:
         return _review_page(agreement, financial_year, show_refusal(form, error), decide=form)
     message = f"The {result['financial_year']} rate review is {result['outcome']} on {result['decided_on']}"
     if result["effective_from"]:
@@ -358,7 +357,7 @@ def calculate_arrears(agreement: str, financial_year: str) -> Any:
     envelope = envelope_of(form, reason=f"arrears of the {financial_year} rate review")
     try:
         result = book_of().activity.calculate_arrears(envelope, agreement, financial_year)
-    except REFUSALS as error:
+    except REFUSALS_WITH_NOT_FOUND as error:
         return _review_page(agreement, financial_year, show_refusal(form, error), arrears_form=form)
     done = f"Arrears calculated (calculation {result['calculations']}): £{result['total']} in all."
     return _recorded(agreement, financial_year, done)

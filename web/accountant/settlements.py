@@ -17,22 +17,21 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 
-from domain.errors import Conflict, InvalidInput, RuleBroken
 from domain.organisations.user import Role
 from ledger.queries.settlements import list_settlements, settlement, year_end
 from web import as_at as as_at_view
 from web import navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.money_forms import RecordForm, SettlementForm, refused
+from web.accountant.money_forms import RecordForm, SettlementForm
 from web.accountant.pool import my_pools
-from web.forms import envelope_of
+from web.forms import REFUSALS, envelope_of, show_refusal
+from web.params import MAX_NUMBER
 from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Settlements", "accountant.settlements", Role.ACCOUNTANT))
 
-REFUSALS = (InvalidInput, RuleBroken, Conflict)
 LIST_COLUMNS = [
     Column("financial_year", "Year"), Column("sequence", "No.", "number"), Column("status", "Status"),
     Column("actual", "Actual spend", "money"), Column("provider_amount_uncapped", "Provider side before cap", "money"),
@@ -43,7 +42,7 @@ LIST_COLUMNS = [
 
 
 def _listed(agreement: str, financial_year: str | None) -> list[dict[str, Any]]:
-    rows = list_settlements(book_of().read_engine, scope.access(agreement), financial_year)
+    rows = list_settlements(book_of().read_engine, scope.accountant(agreement), financial_year)
     return [{**r, "approved": ", ".join(a["commissioner"] for a in r["approved_by"]),
              "stale": "; ".join(s["note"] for s in r["out_of_date"])} for r in rows]  # fmt: skip
 
@@ -83,7 +82,7 @@ def settlements_of_year(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def draft_settlement(agreement: str, financial_year: str) -> Any:
     """Draft the year's settlement, or a re-settlement after an issued one, as ``openbook settle``."""
-    scope.access(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = RecordForm()
     if not form.validate_on_submit():
         return _year_page(agreement, financial_year, form, 400)
@@ -92,7 +91,7 @@ def draft_settlement(agreement: str, financial_year: str) -> Any:
             envelope_of(form, effective=form.effective.data, reason=form.reason.data), agreement, financial_year
         )
     except REFUSALS as error:
-        return _year_page(agreement, financial_year, form, refused(form, error))
+        return _year_page(agreement, financial_year, form, show_refusal(form, error))
     kind = "re-settlement" if result.get("previous") else "settlement"
     flash(result.get("message") or f"Drafted {kind} {result['sequence']} of {agreement} {result['financial_year']}.")
     return redirect(url_for("accountant.settlement_page", agreement=agreement,
@@ -103,7 +102,7 @@ def draft_settlement(agreement: str, financial_year: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def close_year(agreement: str, financial_year: str) -> Any:
     """Close the year once its settlement is issued, as ``openbook settle close``."""
-    scope.access(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = RecordForm()
     if not form.validate_on_submit():
         return _year_page(agreement, financial_year, form, 400)
@@ -112,7 +111,7 @@ def close_year(agreement: str, financial_year: str) -> Any:
             envelope_of(form, effective=form.effective.data, reason=form.reason.data), agreement, financial_year
         )
     except REFUSALS as error:
-        return _year_page(agreement, financial_year, form, refused(form, error))
+        return _year_page(agreement, financial_year, form, show_refusal(form, error))
     flash(result["message"][:1].upper() + result["message"][1:] + ".")
     return redirect(url_for("accountant.settlements_of_year", agreement=agreement, financial_year=financial_year))
 
@@ -173,14 +172,14 @@ def _settlement_page(agreement: str, financial_year: str, sequence: int, form: S
                      status: int = 200, as_at: as_at_view.AsAt | None = None):  # fmt: skip
     """The settlement (as known at ``as_at``: then it offers no action, as a command acts on the ledger now)."""
     engine = as_at_view.read_engine(as_at)
-    view = settlement(engine, scope.access(agreement), agreement, financial_year, sequence)
+    view = settlement(engine, scope.accountant(agreement), agreement, financial_year, sequence)
     page = render_template("accountant/money/settlement.html", v=view, t=_tables(view), form=form or SettlementForm(),
                            open=as_at is None and view["status"] in ("draft", "reviewed", "approved"),
                            as_at=as_at)  # fmt: skip
     return page, status
 
 
-@bp.get("/settlements/<agreement>/<financial_year>/<int:sequence>")
+@bp.get(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>")
 @allow(Role.ACCOUNTANT)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> Any:
     return _settlement_page(agreement, financial_year, sequence, as_at=as_at_view.requested())
@@ -189,14 +188,14 @@ def settlement_page(agreement: str, financial_year: str, sequence: int) -> Any:
 def _change(agreement: str, financial_year: str, sequence: int,
             command: Callable[[Any, SettlementForm], dict[str, Any]], done: str) -> Any:  # fmt: skip
     """Validate ``form``, run ``command(envelope)``; a refusal re-renders the page with it, recording nothing."""
-    scope.access(agreement)  # another organisation's agreement is a 404 before the form is read
+    scope.accountant(agreement)  # another organisation's agreement is a 404 before the form is read
     form = SettlementForm()
     if not form.validate_on_submit():
         return _settlement_page(agreement, financial_year, sequence, form, 400)
     try:
         result = command(envelope_of(form, effective=form.effective.data, reason=form.reason.data), form)
     except REFUSALS as error:
-        return _settlement_page(agreement, financial_year, sequence, form, refused(form, error))
+        return _settlement_page(agreement, financial_year, sequence, form, show_refusal(form, error))
     awaiting = f"; awaiting approval by {', '.join(result['awaiting'])}" if result["awaiting"] and result[
         "status"] != "issued" else ""  # fmt: skip
     flash(f"{done}: settlement {result['sequence']} of {agreement} {result['financial_year']} is now "
@@ -205,7 +204,7 @@ def _change(agreement: str, financial_year: str, sequence: int,
                             sequence=sequence))  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/review")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/review")
 @allow(Role.ACCOUNTANT)
 def review_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Review a draft (someone other than who drafted it), as ``openbook settle review``."""
@@ -214,7 +213,7 @@ def review_settlement(agreement: str, financial_year: str, sequence: int) -> Any
                    "Reviewed")  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/approve")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/approve")
 @allow(Role.ACCOUNTANT)
 def approve_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Approve for the acting accountant's own commissioner, as ``openbook settle approve``."""
@@ -222,7 +221,7 @@ def approve_settlement(agreement: str, financial_year: str, sequence: int) -> An
                    .approve_settlement(envelope, agreement, financial_year, sequence), "Approved")  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/issue")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/issue")
 @allow(Role.ACCOUNTANT)
 def issue_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Issue once every commissioner approved, as ``openbook settle issue``; it never changes after."""
@@ -230,7 +229,7 @@ def issue_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
                    .issue_settlement(envelope, agreement, financial_year, sequence), "Issued")  # fmt: skip
 
 
-@bp.post("/settlements/<agreement>/<financial_year>/<int:sequence>/withdraw")
+@bp.post(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>/withdraw")
 @allow(Role.ACCOUNTANT)
 def withdraw_settlement(agreement: str, financial_year: str, sequence: int) -> Any:
     """Withdraw a draft that will not be issued (with a reason), as ``openbook settle withdraw``."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -26,7 +25,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from domain.agreements.terms import AgreementKind, AwardTier, KpiDirection, KpiUnit, PaymentBasis, ServiceType
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.authorisation import check_may_set_up
 from ledger.bootstrap import Openbook
@@ -38,6 +37,7 @@ from web.access import allow, current_actor
 from web.admin import bp
 from web.admin.recording import ChangeForm, choices, envelope, record, words
 from web.forms import LedgerForm
+from web.params import on_date
 from web.services import book_of
 from web.tables import Column, table
 
@@ -182,16 +182,6 @@ def _may_set_up(agreement: str) -> None:
     check_may_set_up(book_of().records, current_actor(), agreement)
 
 
-def _on() -> date:
-    text = request.args.get("on")
-    if not text:
-        return date.today()
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"on: {text!r} is not a date (YYYY-MM-DD)") from None
-
-
 def _organisations(*kinds: str) -> list:
     rows = organisation_views.list_organisations(book_of().read_engine)
     return choices((r["code"], f"{r['name']} ({r['code']})") for r in rows if r["kind"] in kinds)
@@ -244,7 +234,7 @@ def agreements() -> Response | str | tuple[str, int]:
 def _page(agreement: str, failed: tuple[str, LedgerForm] | None = None, status: int = 200) -> tuple[str, int]:
     _may_set_up(agreement)
     engine = book_of().read_engine
-    on = _on()
+    on = on_date()
     sheet = views.agreement_sheet(engine, agreement, on)
     commissioners = _commissioners(agreement)
     forms = {part: _form(part, commissioners) for part in PARTS}

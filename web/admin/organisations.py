@@ -10,8 +10,9 @@ from wtforms.validators import DataRequired, Length, Optional
 from domain.errors import NotFound
 from domain.organisations.organisation import OrganisationKind
 from domain.organisations.user import Role
+from ledger.authorisation import check_may_rename
 from ledger.queries import organisations as views
-from web.access import allow
+from web.access import allow, current_actor
 from web.admin import bp
 from web.admin.recording import ChangeForm, choices, envelope, record
 from web.services import book_of
@@ -55,6 +56,7 @@ def register_organisation() -> Response | str | tuple[str, int]:
 @allow(Role.ADMIN)
 def rename_organisation(organisation: str) -> Response | str | tuple[str, int]:
     row = organisation_row(organisation)
+    check_may_rename(book_of().records, current_actor(), organisation)  # another's is 404, a provider's 403
     form = RenameOrganisationForm()
     if form.validate_on_submit():
         book = book_of()

@@ -20,12 +20,8 @@ from wtforms import DateField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
-from domain.errors import Conflict, InvalidInput, NotFound, OpenbookError, RuleBroken
-from web.errors import status_of
-from web.forms import LedgerForm, envelope_of
-
-REFUSALS = (InvalidInput, RuleBroken, Conflict)
-HIDDEN = {"csrf_token", "idempotency_key"}
+from domain.errors import NotFound
+from web.forms import HIDDEN_FIELDS, REFUSALS, LedgerForm, envelope_of, show_refusal
 
 
 class ChangeForm(LedgerForm):
@@ -41,18 +37,6 @@ def envelope(form: LedgerForm) -> Any:
     return envelope_of(form, effective=effective, reason=(reason or "").strip() or None)
 
 
-def show_refusal(form: LedgerForm, error: OpenbookError, aliases: Mapping[str, str] | None = None) -> int:
-    """Put each of ``error``'s problems beside the field it names (``aliases``: the ledger's name -> the form's)."""
-    for problem in error.problems:
-        name, separator, message = problem.partition(": ")
-        name = (aliases or {}).get(name, name)
-        target = form._fields.get(name) if separator and name not in HIDDEN else None
-        if target is not None:
-            target.errors = [*target.errors, message]
-        else:
-            form.form_errors.append(problem)
-    return status_of(error)
-
 
 def record(
     form: LedgerForm, command: Callable[[], Any], aliases: Mapping[str, str] | None = None
@@ -64,7 +48,7 @@ def record(
         return None, show_refusal(form, e, aliases)
     except NotFound as e:  # a code typed in a field that names nothing (a zone, a provider): a bad value, said there
         name = (aliases or {}).get(e.problems[0].partition(": ")[0], e.problems[0].partition(": ")[0])
-        if name in HIDDEN or name not in form._fields:
+        if name in HIDDEN_FIELDS or name not in form._fields:
             raise
         show_refusal(form, e, aliases)
         return None, 400

@@ -127,7 +127,7 @@ def payload_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-@bp.get("/events/<int:position>")
+@bp.get(f"/events/<int(max={MAX_POSITION}):position>")
 @allow(Role.AUDITOR)
 def event(position: int) -> str:
     book = book_of()

@@ -21,7 +21,7 @@ from domain.errors import Conflict, InvalidInput, RuleBroken
 from domain.organisations.user import Role
 from web import navigation
 from web.access import allow
-from web.errors import status_of
+from web.forms import show_refusal
 from web.jobs_view import JOB_COLUMNS, ActivityFileForm, import_job_page, job_rows, queue_import, size_limit_mb
 from web.provider import bp
 from web.provider.portal import agreement_or_choice, under
@@ -71,8 +71,7 @@ def upload_activity(agreement: str) -> Any:
     try:
         job = queue_import(agreement, form, reason=form.reason.data or None)
     except (InvalidInput, RuleBroken, Conflict) as error:
-        form.form_errors.append(str(error))
-        return _upload_page(agreement, form, status_of(error))
+        return _upload_page(agreement, form, show_refusal(form, error))
     return redirect(url_for("provider.activity_upload_job", agreement=agreement, job=job))
 
 

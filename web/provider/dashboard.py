@@ -20,8 +20,9 @@ from ledger.queries.rates import rates_in_force
 from ledger.queries.returns import RETURN_DUE_DAYS, list_returns, returns_due
 from ledger.queries.settlements import payment_runs, payment_statement
 from web.access import allow
+from web.params import on_date
+from web.periods import term_years
 from web.provider import bp
-from web.provider.portal import chosen_date, financial_years
 from web.scope import my_agreements
 from web.services import book_of
 from web.tables import Column, table
@@ -82,7 +83,7 @@ def agreement_panel(row: dict[str, Any], access: ProviderAccess, on: date) -> di
     code = row["code"]
     due = returns_due(engine, access, access.provider, on)
     queried = [r for r in list_returns(engine, access) if r["open_queries"]]
-    years = financial_years(row, on)
+    years = term_years(row["term_start"], row["term_end"], on)
     rates = sorted(rates_in_force(engine, code, on), key=lambda r: (r["zone"], r["service"], r["band"] or ""))
     return {
         "agreement": row,
@@ -100,7 +101,7 @@ def agreement_panel(row: dict[str, Any], access: ProviderAccess, on: date) -> di
 @bp.get("/")
 @allow(Role.PROVIDER)
 def dashboard() -> str:
-    on = chosen_date()
+    on = on_date()
     panels = [agreement_panel(row, granted, on) for row, granted in my_agreements()
               if isinstance(granted, ProviderAccess)]  # fmt: skip
     return render_template("provider/dashboard.html", panels=panels, on=on, due_days=RETURN_DUE_DAYS)

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template
 from werkzeug.wrappers import Response
 
-from domain.errors import InvalidInput, NotFound
+from domain.errors import NotFound
 from domain.money import format_quantity
 from domain.organisations.user import Role
 from ledger.queries.incentives import incentive_assessment as assessment_of
 from ledger.queries.incentives import kpi_dashboard, kpi_history
 from web import navigation
 from web.access import allow
+from web.params import MAX_NUMBER, int_arg
+from web.periods import term_years
 from web.provider import bp
-from web.provider.portal import agreement_or_choice, financial_years, under
+from web.provider.portal import agreement_or_choice, under
 from web.services import book_of
 from web.tables import Column, table
 
@@ -96,7 +98,7 @@ def incentives(agreement: str) -> str:
     results = [{**r, "outcome": _outcome(r["met"])} for r in board["rows"]]
     summary = [{**s, "gate": "yes" if s["all_met"] else "no"} for s in board["summary"]]
     assessed = []
-    for year in financial_years(row):
+    for year in term_years(row["term_start"], row["term_end"]):
         try:
             found = assessment_of(engine, access, year)
         except NotFound:
@@ -121,11 +123,9 @@ def incentives(agreement: str) -> str:
 @allow(Role.PROVIDER)
 def incentive_assessment(agreement: str, financial_year: str) -> str:
     row, access = under(agreement)
-    run = request.args.get("run")
-    if run is not None and not run.isdigit():
-        raise InvalidInput(f"run: {run!r} is not a run number")
+    run = int_arg("run", 1, MAX_NUMBER)
     engine = book_of().read_engine
-    found = assessment_of(engine, access, financial_year, int(run) if run else None)
+    found = assessment_of(engine, access, financial_year, run)
     line = found["lines"][0] if found["lines"] else None
     hours = {name: format_quantity(line[name], places=2) for name in HOURS} if line else {}
     board = kpi_dashboard(engine, access, financial_year)

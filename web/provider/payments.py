@@ -18,8 +18,10 @@ from domain.organisations.user import Role
 from ledger.queries.settlements import latest_sequence, payment_runs, payment_statement, settlement
 from web import navigation
 from web.access import allow
+from web.params import MAX_NUMBER
+from web.periods import term_years
 from web.provider import bp
-from web.provider.portal import agreement_or_choice, financial_years, under
+from web.provider.portal import agreement_or_choice, under
 from web.services import book_of
 from web.tables import Column, table
 
@@ -94,7 +96,7 @@ def payments_index() -> Response | str:
 def payments(agreement: str) -> str:
     row, access = under(agreement)
     engine = book_of().read_engine
-    years = financial_years(row)
+    years = term_years(row["term_start"], row["term_end"])
     paid = [payment for year in years for payment in payment_runs(engine, access, year)]
     settled = [_settlement_row(view, access.provider) for view in settlements_of(engine, access, years)]
     return render_template(
@@ -121,7 +123,7 @@ def statement_page(agreement: str, provider: str, month: str) -> str:
     )
 
 
-@bp.get("/settlements/<agreement>/<financial_year>/<int:sequence>")
+@bp.get(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>")
 @allow(Role.PROVIDER)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> str:
     row, access = under(agreement)

@@ -1,4 +1,4 @@
-"""What every provider page shares: the date a page is about, the agreement chooser, the years of a term.
+"""What every provider page shares: the agreement chooser and the provider's access under an agreement.
 
 A provider usually works under one agreement; the menu's pages (Activity,
 Incentives, Payments) then go straight to it, and otherwise offer the
@@ -8,47 +8,29 @@ provider's access under each, is the ledger's answer (``web.scope``).
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from domain.errors import InvalidInput, NotAllowed
-from domain.periods import FinancialYear, financial_year_of, parse_date
+from domain.errors import NotAllowed
 from ledger.authorisation import ProviderAccess
 from ledger.queries.agreements import list_agreements
 from web.scope import access, my_agreements
 from web.services import book_of
 
-
-def chosen_date() -> date:
-    """``?on=YYYY-MM-DD``, the effective date a page's figures are about (today if not given)."""
-    text = request.args.get("on")
-    if not text:
-        return date.today()
-    try:
-        return parse_date(text)
-    except ValueError as error:
-        raise InvalidInput(f"on: {error}") from None
+#: The query arguments the menu's pages read, carried to the one agreement's page; no other is passed on (an
+#: argument such as ``_external`` or ``endpoint`` would change the URL built, not the page shown).
+FORWARDED = ("on", "period")
 
 
 def agreement_or_choice(endpoint: str, title: str) -> Response | str:
     """Straight to ``endpoint`` for the provider's one agreement, else a list of its agreements to choose from."""
     agreements = [row for row, _ in my_agreements()]
     if len(agreements) == 1:
-        return redirect(url_for(endpoint, agreement=agreements[0]["code"], **request.args.to_dict()))
+        kept = {name: request.args[name] for name in FORWARDED if request.args.get(name)}
+        return redirect(url_for(endpoint, agreement=agreements[0]["code"], **kept))
     return render_template("provider/choose.html", title=title, endpoint=endpoint, agreements=agreements)
-
-
-def financial_years(agreement: dict[str, Any], on: date | None = None) -> list[str]:
-    """The financial years of the agreement's term that have begun by ``on`` (today), latest first."""
-    last = min(agreement["term_end"], on or date.today())
-    year, years = financial_year_of(agreement["term_start"]), []
-    while year.start <= last:
-        years.append(str(year))
-        year = FinancialYear(year.start_year + 1)
-    return years[::-1]
 
 
 def under(code: str) -> tuple[dict[str, Any], ProviderAccess]:

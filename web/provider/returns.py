@@ -17,8 +17,6 @@ figure with too many places is refused there, not rounded here.
 
 from __future__ import annotations
 
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -29,7 +27,6 @@ from wtforms.validators import DataRequired, Length, Optional
 from domain.bounds import TEXT_LENGTH
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.organisations.user import Role
-from domain.periods import DateFormatError, parse_date
 from domain.returns.cost_return import check_period
 from domain.returns.filing import CostGroup, CostLine, Volume, lines_in
 from domain.returns.unit_costs import shown
@@ -39,15 +36,15 @@ from ledger.queries import returns as views
 from reports.charts import market_chart
 from web import navigation, scope
 from web.access import allow
-from web.forms import LedgerForm, envelope_of
+from web.forms import LedgerForm, envelope_of, show_refusal
+from web.params import MAX_NUMBER, int_arg, on_date
 from web.provider import bp
 from web.services import book_of
-from web.tables import Column, table
+from web.tables import XLSX, Column, download, table
+from web.uploads import upload_name
 
 bp.record_once(lambda state: navigation.add(state.app, "Returns", "provider.returns", Role.PROVIDER))
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-STATUS_OF_ERROR = {InvalidInput: 400, Conflict: 409, RuleBroken: 422}
 
 
 # -- forms ------------------------------------------------------------------------------------------
@@ -113,31 +110,12 @@ class AnswerForm(LedgerForm):
     submit = SubmitField("Send answer")
 
 
-def _form_field(problem_field: str) -> str | None:
-    """The form field a ledger problem names ("lines.pension" -> line_pension), or None if none."""
-    head, _, key = problem_field.partition(".")
-    if head == "lines" and key in CostLine._value2member_map_:
-        return line_field(CostLine(key))
-    if head == "notes" and key in CostLine._value2member_map_:
-        return note_field(CostLine(key))
-    if head == "volumes" and key in Volume._value2member_map_:
-        return volume_field(Volume(key))
-    if not key and head in ("stated_total", "prepared_on", "reason", "answer"):
-        return head
-    return None
-
-
-def _show_problems(form: LedgerForm, error: InvalidInput | Conflict | RuleBroken) -> int:
-    """Put each of the error's problems beside the field it names (else above the form); the page's status."""
-    problems = error.problems or [str(error)]
-    for problem in problems:
-        named, _, message = problem.partition(": ")
-        name = _form_field(named) if message else None
-        if name is not None and name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            form.form_errors.append(problem)
-    return next(status for kind, status in STATUS_OF_ERROR.items() if isinstance(error, kind))
+#: The ledger's names for a return's figures ("lines.pension: ...") -> the form's fields, so a problem goes beside it.
+RETURN_ALIASES = {
+    **{f"lines.{line.value}": line_field(line) for line in CostLine},
+    **{f"notes.{line.value}": note_field(line) for line in CostLine},
+    **{f"volumes.{volume.value}": volume_field(volume) for volume in Volume},
+}
 
 
 def _filing_data(form: CostReturnForm) -> dict[str, Any]:
@@ -185,16 +163,6 @@ def _access(agreement: str, provider: str) -> Access:
     shown_provider(access, provider)
     return access
 
-
-def _on() -> date:
-    """``?on=`` (the date the page is about), default today; a bad date is a 400 naming the argument."""
-    text = request.args.get("on")
-    if not text:
-        return date.today()
-    try:
-        return parse_date(text)
-    except DateFormatError as error:
-        raise InvalidInput(f"on: {error}") from None
 
 
 def _filed(access: Access, period: str) -> dict[str, Any] | None:
@@ -251,7 +219,7 @@ def _standing(row: dict[str, Any]) -> str:
 def returns() -> str:
     """Each agreement's returns and where they stand, and the quarters whose returns are due or overdue."""
     engine = book_of().read_engine
-    on = _on()
+    on = on_date()
     sections = []
     for index, (agreement, access) in enumerate(scope.my_agreements()):
         provider = only_provider(access)
@@ -292,19 +260,14 @@ def choose_period() -> Any:
 @bp.get("/returns/template.csv")
 @allow(Role.PROVIDER)
 def template_as_csv() -> Response:
-    return _download(template_csv().encode("utf-8"), "text/csv", "cost-return-template.csv")
+    return download(template_csv().encode("utf-8"), "cost-return-template.csv", "text/csv")
 
 
 @bp.get("/returns/template.xlsx")
 @allow(Role.PROVIDER)
 def template_as_xlsx() -> Response:
-    return _download(template_xlsx(), XLSX, "cost-return-template.xlsx")
+    return download(template_xlsx(), "cost-return-template.xlsx", XLSX)
 
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 # -- filing a new return ----------------------------------------------------------------------------
@@ -338,7 +301,7 @@ def file_return(agreement: str, provider: str, period: str) -> Any:
             envelope, agreement, provider, period, _filing_data(form), submit=bool(form.submit.data)
         )
     except (InvalidInput, Conflict, RuleBroken) as error:
-        return _file_page(key, form, UploadForm(), _show_problems(form, error))
+        return _file_page(key, form, UploadForm(), show_refusal(form, error, RETURN_ALIASES))
     flash(f"Your return for {period} is recorded: {result['status']}, revision {result['revision']}.")
     return redirect(url_for("provider.return_sheet", **key))
 
@@ -356,7 +319,7 @@ def upload_return(agreement: str, provider: str, period: str) -> Any:
     if not upload.validate_on_submit():
         return _file_page(key, form, upload, 400, sheet=sheet)
     content = upload.file.data.read()
-    filename = Path(upload.file.data.filename or "").name
+    filename = upload_name(upload.file.data, "return.xlsx")
     envelope = envelope_of(upload, reason=upload.reason.data)
     returns_of = book_of().returns
     try:
@@ -371,7 +334,7 @@ def upload_return(agreement: str, provider: str, period: str) -> Any:
             upload.file.errors = [*upload.file.errors, *(error.problems or [str(error)])]
             status = 400
         else:
-            status = _show_problems(upload, error)
+            status = show_refusal(upload, error, RETURN_ALIASES)
         return _file_page(key, form, upload, status, sheet=sheet)
     flash(f"{filename} is recorded as your return for {period}: {result['status']}, revision {result['revision']}.")
     return redirect(url_for("provider.return_sheet", **key))
@@ -407,7 +370,7 @@ def return_sheet(agreement: str, provider: str, period: str) -> str:
     """One return: each line per contact hour beside the anonymised market, the rate paid and the gap, queries."""
     access = _access(agreement, provider)
     engine = book_of().read_engine
-    revision = request.args.get("revision", type=int)
+    revision = int_arg("revision", 1, MAX_NUMBER)
     sheet = views.return_sheet(engine, access, provider, period, revision)
     view = views.market(engine, access, period)
     market = view.get("market")
@@ -452,7 +415,7 @@ def amend_return(agreement: str, provider: str, period: str) -> Any:
     try:
         result = book_of().returns.amend_cost_return(envelope, agreement, provider, period, _filing_data(form))
     except (InvalidInput, Conflict, RuleBroken) as error:
-        return _file_page(key, form, UploadForm(), _show_problems(form, error), sheet=sheet)
+        return _file_page(key, form, UploadForm(), show_refusal(form, error, RETURN_ALIASES), sheet=sheet)
     flash(f"Your return for {period} is amended: revision {result['revision']}, {result['status']}.")
     return redirect(url_for("provider.return_sheet", **key))
 
@@ -475,7 +438,7 @@ def answer_query(agreement: str, provider: str, period: str, query: str) -> Any:
                 envelope_of(form), agreement, provider, period, query, form.answer.data
             )
         except (InvalidInput, Conflict, RuleBroken) as error:
-            status = _show_problems(form, error)
+            status = show_refusal(form, error, RETURN_ALIASES)
         else:
             flash(f"Your answer to {query} is recorded.")
             return redirect(url_for("provider.return_sheet", **key))
