@@ -1,0 +1,64 @@
+"""Statements as PDF (or their HTML, ``?format=html``) wherever their figures appear: built by ``reports.statements``
+from the same queries as the pages, with the access the ledger gives the logged-in user.
+
+A provider gets its own statement (its lines and the pool's totals only), an
+accountant of a commissioner the partnership's; another organisation's is a
+404, as the pages answer. Building one records nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from domain.organisations.user import Role
+from ledger.authorisation import access_for
+from reports.statements import Statement, render_html, render_pdf
+from reports.statements.cost import cost_statement
+from reports.statements.incentive import incentive_statement
+from reports.statements.payment import payment_statement
+from reports.statements.settlement import settlement_statement
+from web.access import allow, current_actor
+from web.services import book_of
+from web.tables import download
+
+bp = Blueprint("statements", __name__, url_prefix="/statements")
+
+READERS = (Role.PROVIDER, Role.ACCOUNTANT, Role.AUDITOR)
+
+
+def _access(agreement: str, provider: str | None = None):
+    return access_for(book_of().records, current_actor(), agreement, provider)
+
+
+def _sent(statement: Statement, name: str) -> Response:
+    if request.args.get("format") == "html":
+        return download(render_html(statement).encode("utf-8"), f"{name}.html", "text/html")
+    return download(render_pdf(statement), f"{name}.pdf", "application/pdf")
+
+
+@bp.get("/settlement/<agreement>/<financial_year>/<int(min=1, max=100000):sequence>")
+@allow(*READERS)
+def settlement(agreement: str, financial_year: str, sequence: int) -> Response:
+    statement = settlement_statement(book_of(), _access(agreement), financial_year, sequence=sequence)
+    return _sent(statement, f"settlement-{agreement}-{financial_year}-{sequence}")
+
+
+@bp.get("/cost/<agreement>/<provider>/<period>")
+@allow(*READERS)
+def cost(agreement: str, provider: str, period: str) -> Response:
+    statement = cost_statement(book_of(), _access(agreement, provider), provider, period)
+    return _sent(statement, f"cost-{provider}-{period}")
+
+
+@bp.get("/payment/<agreement>/<provider>/<month>")
+@allow(*READERS)
+def payment(agreement: str, provider: str, month: str) -> Response:
+    statement = payment_statement(book_of(), _access(agreement, provider), provider, month)
+    return _sent(statement, f"payment-{provider}-{month}")
+
+
+@bp.get("/incentive/<agreement>/<financial_year>")
+@allow(*READERS)
+def incentive(agreement: str, financial_year: str) -> Response:
+    statement = incentive_statement(book_of(), _access(agreement), financial_year)
+    return _sent(statement, f"incentive-{agreement}-{financial_year}")
