@@ -2,9 +2,14 @@
 
 Ledger tests run on SQLite and PostgreSQL. Each test run creates its own
 PostgreSQL database on OPENBOOK_TEST_POSTGRES_URL and drops it afterwards;
-each test gets an empty schema. A test marked ``demo`` starts instead on its
-own copy of the demo, loaded once per database kind in the test process
-(``tests.support.DemoSources``). With OPENBOOK_REQUIRE_POSTGRES=1 (CI) a
+each test gets its own copy of an empty ledger (every table made, nothing
+recorded: creating the tables takes about a second on PostgreSQL, copying
+them a fraction), made once per database kind in the test process
+(``tests.support.DemoSources``). A test marked ``demo`` starts instead on its
+own copy of the loaded demo. A test of table creation itself (what a new
+database gets, ``create_tables=False``, the DDL) is marked ``empty_database``:
+it gets a database with no tables (SQLite: a new file; PostgreSQL: an emptied
+``public`` schema of the run's database). With OPENBOOK_REQUIRE_POSTGRES=1 (CI) a
 missing server fails the run instead of skipping.
 """
 
@@ -86,21 +91,24 @@ def demo_sources(tmp_path_factory: pytest.TempPathFactory) -> DemoSources:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database URL, once on SQLite and once on PostgreSQL: empty, or for a test marked ``demo`` a copy
-    of the loaded demo (as if the test had begun with ``load_demo(book)``; no test sees another's changes)."""
-    if request.node.get_closest_marker("demo"):
-        copy = demo_copy(request, request.param, tmp_path)
-        try:
-            yield copy.url.render_as_string(hide_password=False)
-        finally:
-            drop_database(copy)
+    """A fresh database URL, once on SQLite and once on PostgreSQL: a copy of an empty ledger (every table made,
+    nothing recorded), or for a test marked ``demo`` a copy of the loaded demo (as if the test had begun with
+    ``load_demo(book)``), or for a test marked ``empty_database`` a database with no tables at all. No test sees
+    another's changes."""
+    if request.node.get_closest_marker("empty_database"):
+        if request.param == "sqlite":
+            yield f"sqlite:///{tmp_path}/ledger.sqlite"
+            return
+        url = request.getfixturevalue("postgres_server_url")
+        empty_postgres_schema(Database.from_url(url).psycopg_conninfo())
+        yield url
         return
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/ledger.sqlite"
-        return
-    url = request.getfixturevalue("postgres_server_url")
-    empty_postgres_schema(Database.from_url(url).psycopg_conninfo())
-    yield url
+    contents = "demo" if request.node.get_closest_marker("demo") else "empty"
+    copy = demo_copy(request, request.param, tmp_path, contents, file_name="ledger.sqlite")
+    try:
+        yield copy.url.render_as_string(hide_password=False)
+    finally:
+        drop_database(copy)
 
 
 @pytest.fixture

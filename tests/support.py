@@ -7,6 +7,7 @@ import os
 import re
 import sqlite3
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -18,7 +19,7 @@ from eventsourcing.persistence import Mapper
 from hypothesis import settings
 
 from demo.partnerships import give_demo_passwords, load_demo
-from ledger.bootstrap import open_openbook
+from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.persistence.transcoding import stored_transcoder
 from ledger.settings import DEFAULT_TEST_POSTGRES_URL
@@ -77,11 +78,13 @@ def drop_database(database: Database) -> None:
 
 @dataclass(frozen=True)
 class DemoSource:
-    """A database holding the loaded demo, never altered: tests work on copies, each exact and independent.
+    """A database holding the loaded demo (or an empty ledger), never altered: tests work on copies, each exact and
+    independent.
 
-    A copy takes a fraction of a second where loading the demo takes seconds: SQLite's online backup of the file,
-    or PostgreSQL's ``CREATE DATABASE ... TEMPLATE`` (which needs no connection open to the source: the ledger
-    that loaded it is closed, and nothing reads a source but through copies or short plain connections).
+    A copy takes a fraction of a second where loading the demo takes seconds (and creating an empty ledger's tables
+    about one on PostgreSQL): SQLite's online backup of the file, or PostgreSQL's ``CREATE DATABASE ... TEMPLATE``
+    (which needs no connection open to the source: the ledger that made it is closed, and nothing reads a source but
+    through copies or short plain connections). Triggers and functions (the append-only guards) come with the copy.
     """
 
     kind: str  # sqlite or postgres
@@ -91,10 +94,11 @@ class DemoSource:
     def database(self) -> Database:
         return Database.from_url(self.url)
 
-    def copy(self, folder: Path) -> Database:
+    def copy(self, folder: Path, file_name: str | None = None) -> Database:
+        """A new copy; on SQLite in ``folder``, named ``file_name`` if given."""
         name = f"{RUN_TAG}_{uuid.uuid4().hex[:8]}"
         if self.kind == "sqlite":
-            target = folder / f"{name}.sqlite"
+            target = folder / (file_name or f"{name}.sqlite")
             source, dest = sqlite3.connect(self.database.sqlite_path), sqlite3.connect(target)
             try:
                 source.backup(dest)
@@ -107,43 +111,56 @@ class DemoSource:
         return Database.from_url(self.database.url.set(database=name).render_as_string(hide_password=False))
 
 
+def _load_demo(book: Openbook) -> None:
+    load_demo(book)
+    give_demo_passwords(book)  # as `openbook demo` does: every demo user's password is "demo"
+
+
+#: What a source holds, by name: ``demo`` the loaded demo; ``empty`` a ledger whose tables are all made (event
+#: store, hash chain, read models, chunks, security, jobs) and nothing recorded, as ``open_openbook`` leaves a new
+#: database.
+CONTENTS: dict[str, Callable[[Openbook], None]] = {"demo": _load_demo, "empty": lambda book: None}
+
+
 class DemoSources:
-    """The demo loaded once per database kind for the test process (each pytest-xdist worker is a process of its
-    own, with its own sources, so workers never share one), in the session's tmp directory or a PostgreSQL
-    database named with the run's tag: the ``demo_sources`` fixture, in ``tests/conftest.py``."""
+    """The demo loaded (and an empty ledger made) at most once per database kind for the test process (each
+    pytest-xdist worker is a process of its own, with its own sources, so workers never share one), in the session's
+    tmp directory or a PostgreSQL database named with the run's tag: the ``demo_sources`` fixture, in
+    ``tests/conftest.py``."""
 
     def __init__(self, folder: Path):
         self.folder, self.loaded = folder, {}
 
-    def source(self, kind: str, server_url: str | None = None) -> DemoSource:
-        """The loaded demo on ``kind``; on PostgreSQL, ``server_url`` is the run's database (the
-        ``postgres_server_url`` fixture, whose connection marks the run's databases live), on the same server."""
-        if kind not in self.loaded:
+    def source(self, kind: str, server_url: str | None = None, contents: str = "demo") -> DemoSource:
+        """The source holding ``contents`` (a name in ``CONTENTS``) on ``kind``; on PostgreSQL, ``server_url`` is
+        the run's database (the ``postgres_server_url`` fixture, whose connection marks the run's databases live),
+        on the same server."""
+        if (kind, contents) not in self.loaded:
             if kind == "sqlite":
-                url = f"sqlite:///{self.folder}/demo.sqlite"
+                url = f"sqlite:///{self.folder}/{contents}.sqlite"
             else:
-                assert server_url, "the PostgreSQL demo is made while the run's database (postgres_server_url) is up"
+                assert server_url, "a PostgreSQL source is made while the run's database (postgres_server_url) is up"
                 with psycopg.connect(maintenance_conninfo(), autocommit=True) as admin:
-                    admin.execute(f'CREATE DATABASE "{RUN_TAG}_demo"')
-                url = Database.from_url(server_url).url.set(database=f"{RUN_TAG}_demo")
+                    admin.execute(f'CREATE DATABASE "{RUN_TAG}_{contents}"')
+                url = Database.from_url(server_url).url.set(database=f"{RUN_TAG}_{contents}")
                 url = url.render_as_string(hide_password=False)
             book = open_openbook(Database.from_url(url))
             try:
-                load_demo(book)
-                give_demo_passwords(book)  # as `openbook demo` does: every demo user's password is "demo"
+                CONTENTS[contents](book)
             finally:
                 book.close()
-            self.loaded[kind] = DemoSource(kind, url)
-        return self.loaded[kind]
+            self.loaded[kind, contents] = DemoSource(kind, url)
+        return self.loaded[kind, contents]
 
 
-def demo_copy(request: Any, kind: str, folder: Path) -> Database:
-    """A new database holding exactly the loaded demo, for a fixture of any scope to alter as it likes.
+def demo_copy(request: Any, kind: str, folder: Path, contents: str = "demo", file_name: str | None = None) -> Database:
+    """A new database holding exactly the loaded demo (or with ``contents="empty"`` an empty ledger, its tables
+    made), for a fixture of any scope to alter as it likes.
 
     On PostgreSQL it is dropped with the run's other databases at the end (or by its fixture earlier).
     """
     server = request.getfixturevalue("postgres_server_url") if kind == "postgres" else None
-    return request.getfixturevalue("demo_sources").source(kind, server).copy(folder)
+    return request.getfixturevalue("demo_sources").source(kind, server, contents).copy(folder, file_name)
 
 
 def ok(result: Result) -> Result:

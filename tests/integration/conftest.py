@@ -17,7 +17,7 @@ import pytest
 
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
-from tests.support import empty_postgres_schema
+from tests.support import demo_copy, drop_database
 
 RawSQL = Callable[..., list[tuple[Any, ...]]]
 
@@ -85,27 +85,27 @@ def tamper(database: Database) -> Callable[[str, str, tuple[Any, ...]], None]:
 
 
 @pytest.fixture
-def fresh_book(database: Database, tmp_path: Any) -> Iterator[Callable[[], Openbook]]:
-    """Each call closes the previous ledger and opens one on a new, empty database.
+def fresh_book(request: pytest.FixtureRequest, database: Database, tmp_path: Any) -> Iterator[Callable[[], Openbook]]:
+    """Each call closes the previous ledger and opens one on a new copy of an empty ledger (``demo_copy``).
 
-    For property tests, whose every example needs an empty database: SQLite
-    gets a new file, PostgreSQL an emptied ``public`` schema.
+    For property tests, whose every example needs a ledger with nothing recorded; the copies are dropped after the
+    test.
     """
     opened: list[Openbook] = []
+    copies: list[Database] = []
     numbers = itertools.count()
+    kind = "sqlite" if database.is_sqlite else "postgres"
 
     def _open() -> Openbook:
         while opened:
             opened.pop().close()
-        if database.is_sqlite:
-            fresh = Database.from_url(f"sqlite:///{tmp_path}/fresh-{next(numbers)}.sqlite")
-        else:
-            empty_postgres_schema(database.psycopg_conninfo())
-            fresh = database
-        book = open_openbook(fresh)
+        copies.append(demo_copy(request, kind, tmp_path, "empty", file_name=f"fresh-{next(numbers)}.sqlite"))
+        book = open_openbook(copies[-1])
         opened.append(book)
         return book
 
     yield _open
     while opened:
         opened.pop().close()
+    for copy in copies:
+        drop_database(copy)

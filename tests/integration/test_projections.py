@@ -327,6 +327,7 @@ def test_a_name_the_ledger_accepts_never_stops_the_read_model(book, name):
 # --- each table has one owner ---------------------------------------------------------------------
 
 
+@pytest.mark.empty_database  # it counts the tables a runner makes on a database that has none
 def test_a_runner_creates_exactly_the_tables_of_the_projections_it_follows(database):
     """Importing every projection module creates nothing: a ledger following one projection gets its tables only."""
     import ledger.bootstrap  # noqa: F401 - imports every projection module
