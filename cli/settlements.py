@@ -21,40 +21,11 @@ from typing import Any
 import click
 
 from cli.context import Context, as_at_option, command_options, emit, json_option, money, pass_context, recording
-from domain.errors import InvalidInput
 from domain.money import format_count
 from domain.settlement.pooled_budget import MarginBasis, PaymentMechanism
 from ledger.authorisation import access_for, provider_access
 from ledger.queries import settlements as views
-
-
-def parse_band(spec: str) -> tuple[str | None, str | None, str]:
-    """``"0.9:1:0.5"`` as (lower, upper, share) text; ``-`` or nothing is an open end."""
-    parts = spec.split(":")
-    if len(parts) != 3 or not parts[2].strip():
-        raise InvalidInput(f"--band: {spec!r} is not LOWER:UPPER:SHARE, e.g. 0.9:1:0.5 (use - for an open end)")
-    lower, upper, share = (p.strip() for p in parts)
-    return (lower if lower not in ("", "-") else None, upper if upper not in ("", "-") else None, share)
-
-
-def parse_capitation(spec: str) -> tuple[str, str, str]:
-    """``"premier-care:zone-1=250000.00"`` as (provider, zone, monthly sum)."""
-    key, sep, amount = spec.partition("=")
-    provider, colon, zone = key.partition(":")
-    if not (sep and colon and provider and zone and amount):
-        raise InvalidInput(f"--capitation: {spec!r} is not PROVIDER:ZONE=MONTHLY, e.g. premier-care:zone-1=250000.00")
-    return provider.strip(), zone.strip(), amount.strip()
-
-
-def parse_split(specs: tuple[str, ...]) -> dict[str, str] | None:
-    found = {}
-    for spec in specs:
-        provider, sep, weight = spec.partition("=")
-        if not (sep and provider and weight):
-            raise InvalidInput(f"--split: {spec!r} is not PROVIDER=WEIGHT, e.g. premier-care=0.6")
-        found[provider.strip()] = weight.strip()
-    return found or None
-
+from ledger.usecases.settlements import parse_band, parse_capitation, parse_split
 
 year_option = click.option("--year", "financial_year", required=True, help="The financial year, e.g. 2019-20.")
 agreement_option = click.option("--agreement", required=True, help="The agreement's code.")

@@ -88,6 +88,39 @@ __all__ = ["SettlementUseCases"]
 OPEN = (SettlementStatus.DRAFT, SettlementStatus.REVIEWED, SettlementStatus.APPROVED)
 
 
+
+# -- how pool terms are written on the command line and in the web's pool form (one parser for both) --
+
+
+def parse_band(spec: str, field: str = "--band") -> tuple[str | None, str | None, str]:
+    """``"0.9:1:0.5"`` as (lower, upper, share) text; ``-`` or nothing is an open end."""
+    parts = spec.split(":")
+    if len(parts) != 3 or not parts[2].strip():
+        raise InvalidInput(f"{field}: {spec!r} is not LOWER:UPPER:SHARE, e.g. 0.9:1:0.5 (use - for an open end)")
+    lower, upper, share = (p.strip() for p in parts)
+    return (lower if lower not in ("", "-") else None, upper if upper not in ("", "-") else None, share)
+
+
+def parse_capitation(spec: str, field: str = "--capitation") -> tuple[str, str, str]:
+    """``"premier-care:zone-1=250000.00"`` as (provider, zone, monthly sum)."""
+    key, sep, amount = spec.partition("=")
+    provider, colon, zone = key.partition(":")
+    if not (sep and colon and provider and zone and amount):
+        raise InvalidInput(f"{field}: {spec!r} is not PROVIDER:ZONE=MONTHLY, e.g. premier-care:zone-1=250000.00")
+    return provider.strip(), zone.strip(), amount.strip()
+
+
+def parse_split(specs: Iterable[str], field: str = "--split") -> dict[str, str] | None:
+    """``("premier-care=0.6", ...)`` as an agreed split of the provider side (None when none is given)."""
+    found = {}
+    for spec in specs:
+        provider, sep, weight = spec.partition("=")
+        if not (sep and provider and weight):
+            raise InvalidInput(f"{field}: {spec!r} is not PROVIDER=WEIGHT, e.g. premier-care=0.6")
+        found[provider.strip()] = weight.strip()
+    return found or None
+
+
 class SettlementUseCases:
     """The pool refers to agreements (contributions, awards, profit cap); settlements read priced activity
     and the year's assessed incentives from the read models, brought up to date first."""
