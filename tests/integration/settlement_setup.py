@@ -143,7 +143,11 @@ def check_settlements_read_as_recorded(book: Any, agreement: str = WIRRAL, year:
         readers += [provider_access(book.records, SYSTEM, agreement, p) for p in providers]
         for access in readers:
             shown = views.settlement(book.read_engine, access, agreement, year, s.sequence)
-            expected = {**views.settlement_view(s, access), "out_of_date": shown["out_of_date"]}  # the query's to say
+            expected = {  # what the read model adds, the query's to say: staleness and the position it was recorded at
+                **views.settlement_view(s, access), "out_of_date": shown["out_of_date"],
+                "event_position": shown["event_position"],
+            }
+            assert 0 < shown["event_position"] <= book.projections.head()
             assert json_ready(shown) == json_ready(expected), (s.describe(), access)
             assert _shape(shown) == _shape(expected), (s.describe(), access)
     if found:

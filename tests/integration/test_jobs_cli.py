@@ -34,7 +34,7 @@ def test_a_queued_import_is_run_by_the_worker_and_shown_by_openbook_jobs(openboo
                               as_user=ACCOUNTANT))  # fmt: skip
     job = queued["job"]
     assert queued["queued"] is True
-    [copy] = list(uploads.glob("*/april.csv"))  # the job's own copy, whatever happens to the original
+    [copy] = list(uploads.glob("*/upload.csv"))  # the job's own copy (a fixed name: never one a user chose)
     listed = ok(openbook("jobs", "list", as_user=ACCOUNTANT)).stdout
     assert job in listed and "queued" in listed and f"import april.csv into {WIRRAL}" in listed
     assert ok(openbook("jobs", "list", as_user=PROVIDER)).stdout == "no jobs\n"
