@@ -38,6 +38,7 @@ from ledger.authorisation import accountant_access, provider_access
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.queries import activity, incentives, rates, returns, settlements
+from ledger.queries.as_at import resolve_as_at
 from reports.statements import render_pdf
 from reports.statements.batch import batch_period, plan_batch
 from reports.statements.rate_notice import notice_providers, rate_notice
@@ -135,6 +136,19 @@ def test_a_provider_gets_its_own_notice_an_accountant_any_and_an_undecided_revie
     assert set(everyone) <= set(notice_providers(demo, accountant, REVIEW))
     with pytest.raises(NotFound, match="has not been opened"):
         rate_notice(demo, accountant, "2021-22", "premier-care")
+
+
+def test_the_notice_as_the_ledger_knew_it_before_the_arrears_were_calculated_says_they_were_not(demo, premier):
+    calculation = activity.arrears(demo.read_engine, premier, REVIEW)["calculations"]
+    position = activity.arrears_position(demo.read_engine, premier, REVIEW, calculation)
+    before = resolve_as_at(demo.ledger.recorder, demo.ledger.mapper, demo.read_engine, str(position - 1))
+    then = rate_notice(demo, premier, REVIEW, "premier-care", as_at=before)
+    [arrears] = [s for s in then.sections if s.heading == "Arrears owed to Premier Care"]
+    assert [b.text for b in arrears.blocks][0].startswith("The arrears of this backdated decision have not been "
+                                                          "calculated yet")  # fmt: skip
+    assert then.provenance.head["position"] == position - 1
+    now = rate_notice(demo, premier, REVIEW, "premier-care")
+    assert [s.heading for s in then.sections] == [s.heading for s in now.sections]
 
 
 def test_openbook_statements_rate_notice_writes_the_readers_own_and_refuses_anothers(demo_url, demo, premier,
