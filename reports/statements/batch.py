@@ -59,16 +59,17 @@ class BatchPeriod:
 def batch_period(text: str) -> BatchPeriod:
     """``2019-20-Q1`` (a quarter), ``2019-20`` (a financial year) or ``2019-06`` (a month); anything else is refused.
 
-    Quarters and years are ``domain.periods``'s; a month is the payment run's (``check_month``). ``2019-06`` cannot
-    be a financial year (2019 is followed by 20), so the two forms never meet.
+    Quarters and years are ``domain.periods``'s; what is not one of them but has a month's form is the payment
+    run's month (``check_month``): ``2019-06`` cannot be a financial year (2019 is followed by 20).
     """
     value = text.strip() if isinstance(text, str) else text
-    if isinstance(value, str) and _MONTH.fullmatch(value) and not value.endswith(f"-{(int(value[:4]) + 1) % 100:02d}"):
-        month = check_month(value, field="--period")
-        return BatchPeriod("month", month, date.fromisoformat(f"{month}-01"), month_end(month), year_of_month(month))
     try:
         period = parse_period(value)
     except PeriodFormatError as error:
+        if isinstance(value, str) and _MONTH.fullmatch(value):  # 2019-06: not a year (2019-20 is), so a month
+            month = check_month(value, field="--period")
+            start = date.fromisoformat(f"{month}-01")
+            return BatchPeriod("month", month, start, month_end(month), year_of_month(month))
         raise InvalidInput(f"--period: {error}; or a month in the form 2019-06") from None
     year = str(getattr(period, "year", period))
     return BatchPeriod("year" if str(period) == year else "quarter", str(period), period.start, period.end, year)
