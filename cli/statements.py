@@ -7,6 +7,9 @@ The statement is built by ``reports.statements`` from the queries, with the
 access ``ledger.authorisation`` gives the acting user (``--as``): a provider
 gets its own statement, another provider's is not found; an accountant may
 ask for any provider's, or one commissioner's, statement.
+
+Without a subcommand the group is the batch (``--agreement --period --out DIR``): every party's statements of a
+period, planned by ``reports.statements.batch``, all written or, refused, none (docs/statements.md).
 """
 
 from __future__ import annotations
