@@ -10,6 +10,7 @@ import pytest
 from domain.envelope import Actor
 from domain.money import format_gbp
 from ledger.authorisation import access_for
+from ledger.queries.rates import rate_review
 from ledger.queries.settlements import settlement
 from tests.web.support import USERS
 
@@ -58,3 +59,25 @@ def test_the_cost_and_payment_statements_open_from_their_pages_as_pdf_and_html(c
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     html = client.get(path + "?format=html")
     assert html.mimetype == "text/html" and re.search(r"page|Premier Care", html.get_data(as_text=True))
+
+
+NOTICE = f"/statements/rate-notice/{WIRRAL}/2020-21"
+
+
+def test_the_rate_notice_opens_from_the_providers_rates_and_the_accountants_decided_review(client_as, demo_book):
+    """The demo's 2020-21 review is decided and backdated; the provider's dashboard (its rates) links its own notice,
+    the accountant's review page each provider's, and another organisation's notice is a 404."""
+    provider = client_as("provider")
+    assert f'href="{NOTICE}/premier-care"' in provider.get("/provider/?on=2020-07-01").get_data(as_text=True)
+    text = _text(provider.get(f"{NOTICE}/premier-care").data)
+    decision = rate_review(demo_book.read_engine, WIRRAL, "2020-21")["decision"]
+    assert "Rate notice, 2020-21: Premier Care" in text and decision["rates"]
+    assert all(format_gbp(r["hourly_rate"]) in text for r in decision["rates"])
+    assert "16.3391" in text and "15 June 2020" in text  # the calculator's proposed cost per hour; the decision
+    assert provider.get(f"{NOTICE}/haven-care").status_code == 404
+
+    accountant = client_as("accountant")
+    page = accountant.get(f"/accountant/rates/{WIRRAL}/reviews/2020-21").get_data(as_text=True)
+    assert f'href="{NOTICE}/premier-care"' in page and f'href="{NOTICE}/haven-care"' in page
+    assert "Haven Care" in _text(accountant.get(f"{NOTICE}/haven-care").data)
+    assert client_as("herefordshire-accountant").get(f"{NOTICE}/premier-care").status_code == 404
