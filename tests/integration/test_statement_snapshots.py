@@ -19,8 +19,7 @@ review the diff (``git diff tests/snapshots``)::
 
     OPENBOOK_UPDATE_SNAPSHOTS=1 pytest tests/integration/test_statement_snapshots.py
 
-A new kind (the rate notice) is one more entry in ``KINDS`` and one run with
-that variable set.
+A new kind is one more entry in ``KINDS`` and one run with that variable set.
 """
 
 from __future__ import annotations
@@ -44,6 +43,7 @@ from reports.statements import Facts, Statement, render_html
 from reports.statements.cost import cost_statement
 from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
+from reports.statements.rate_notice import rate_notice
 from reports.statements.settlement import settlement_statement
 from tests.support import demo_copy
 
@@ -59,6 +59,7 @@ KINDS: dict[str, Callable[[Openbook, dict[str, Access]], Statement]] = {
     "cost": lambda book, a: cost_statement(book, a["provider"], "premier-care", "2019-20-Q1"),
     "payment": lambda book, a: payment_statement(book, a["provider"], "premier-care", "2019-06"),
     "incentive": lambda book, a: incentive_statement(book, a["accountant"], YEAR),
+    "rate-notice": lambda book, a: rate_notice(book, a["provider"], "2020-21", "premier-care"),
 }
 
 _SVG = re.compile(r"<svg\b.*?(<title\b.*?</title>)\s*(<desc\b.*?</desc>).*?</svg>", re.S)

@@ -14,6 +14,7 @@ from domain.envelope import Actor
 from domain.money import format_gbp
 from ledger.audit.head_check import current_head
 from ledger.authorisation import access_for
+from ledger.queries.rates import rate_review
 from ledger.queries.returns import return_sheet
 from ledger.queries.settlements import settlement
 from tests.web.support import USERS
@@ -81,6 +82,16 @@ def test_every_statement_link_has_its_html_and_csv_data_beside_it(client_as, pag
     assert f'href="{statement}?format=html"' in links and f'href="{statement}?format=csv"' in links
 
 
+def test_the_rate_notices_links_have_their_html_and_csv_data_beside_them(client_as):
+    notice = f"/statements/rate-notice/{WIRRAL}/2020-21/premier-care"
+    dashboard = client_as("provider").get("/provider/?on=2020-07-01").get_data(as_text=True)
+    review = client_as("accountant").get(f"/accountant/rates/{WIRRAL}/reviews/2020-21").get_data(as_text=True)
+    for page in (dashboard, review):
+        assert f'href="{notice}?format=html"' in page and f'href="{notice}?format=csv"' in page
+    data = client_as("provider").get(notice + "?format=csv")
+    assert data.mimetype == "text/csv" and "Rate notice, 2020-21: Premier Care" in data.get_data(as_text=True)
+
+
 def test_the_settlement_statements_csv_data_holds_every_table_with_the_settlements_figures(client_as, demo_book):
     response = client_as("accountant").get(SETTLEMENT + "?format=csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
@@ -117,3 +128,25 @@ def test_both_return_pages_stack_the_cost_groups_against_the_rate_paid(client_as
     assert f"cost {format_gbp(sheet['totals']['total_per_hour'])}" in chart
     assert f"rate paid {format_gbp(sheet['rate'].rate)}" in chart
     assert all(f"{g['label']} {format_gbp(g['per_hour'])}" in chart for g in sheet["groups"])
+
+
+NOTICE = f"/statements/rate-notice/{WIRRAL}/2020-21"
+
+
+def test_the_rate_notice_opens_from_the_providers_rates_and_the_accountants_decided_review(client_as, demo_book):
+    """The demo's 2020-21 review is decided and backdated; the provider's dashboard (its rates) links its own notice,
+    the accountant's review page each provider's, and another organisation's notice is a 404."""
+    provider = client_as("provider")
+    assert f'href="{NOTICE}/premier-care"' in provider.get("/provider/?on=2020-07-01").get_data(as_text=True)
+    text = _text(provider.get(f"{NOTICE}/premier-care").data)
+    decision = rate_review(demo_book.read_engine, WIRRAL, "2020-21")["decision"]
+    assert "Rate notice, 2020-21: Premier Care" in text and decision["rates"]
+    assert all(format_gbp(r["hourly_rate"]) in text for r in decision["rates"])
+    assert "16.3391" in text and "15 June 2020" in text  # the calculator's proposed cost per hour; the decision
+    assert provider.get(f"{NOTICE}/haven-care").status_code == 404
+
+    accountant = client_as("accountant")
+    page = accountant.get(f"/accountant/rates/{WIRRAL}/reviews/2020-21").get_data(as_text=True)
+    assert f'href="{NOTICE}/premier-care"' in page and f'href="{NOTICE}/haven-care"' in page
+    assert "Haven Care" in _text(accountant.get(f"{NOTICE}/haven-care").data)
+    assert client_as("herefordshire-accountant").get(f"{NOTICE}/premier-care").status_code == 404

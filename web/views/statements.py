@@ -17,6 +17,7 @@ from reports.statements import Statement, render_html, render_pdf, statement_csv
 from reports.statements.cost import cost_statement
 from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
+from reports.statements.rate_notice import rate_notice as rate_notice_statement
 from reports.statements.settlement import settlement_statement
 from web.access import allow, current_actor
 from web.services import book_of
@@ -65,3 +66,10 @@ def payment(agreement: str, provider: str, month: str) -> Response:
 def incentive(agreement: str, financial_year: str) -> Response:
     statement = incentive_statement(book_of(), _access(agreement), financial_year)
     return _sent(statement, f"incentive-{agreement}-{financial_year}")
+
+
+@bp.get("/rate-notice/<agreement>/<financial_year>/<provider>")
+@allow(*READERS)
+def rate_notice(agreement: str, financial_year: str, provider: str) -> Response:
+    statement = rate_notice_statement(book_of(), _access(agreement, provider), financial_year, provider)
+    return _sent(statement, f"rate-notice-{provider}-{financial_year}")
