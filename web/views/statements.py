@@ -1,5 +1,6 @@
-"""Statements as PDF (or their HTML, ``?format=html``) wherever their figures appear: built by ``reports.statements``
-from the same queries as the pages, with the access the ledger gives the logged-in user.
+"""Statements as PDF (or their HTML, ``?format=html``, or their tables as CSV data, ``?format=csv``) wherever their
+figures appear: built by ``reports.statements`` from the same queries as the pages, with the access the ledger gives
+the logged-in user.
 
 A provider gets its own statement (its lines and the pool's totals only), an
 accountant of a commissioner the partnership's; another organisation's is a
@@ -12,7 +13,7 @@ from flask import Blueprint, Response, request
 
 from domain.organisations.user import Role
 from ledger.authorisation import access_for
-from reports.statements import Statement, render_html, render_pdf
+from reports.statements import Statement, render_html, render_pdf, statement_csv
 from reports.statements.cost import cost_statement
 from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
@@ -34,6 +35,8 @@ def _access(agreement: str, provider: str | None = None):
 def _sent(statement: Statement, name: str) -> Response:
     if request.args.get("format") == "html":
         return download(render_html(statement).encode("utf-8"), f"{name}.html", "text/html")
+    if request.args.get("format") == "csv":
+        return download(statement_csv(statement), f"{name}.csv", "text/csv")
     return download(render_pdf(statement), f"{name}.pdf", "application/pdf")
 
 
