@@ -1,0 +1,183 @@
+"""The JSON API, /api/v1: tokens, the one error shape, idempotency keys, and cost returns filed and read back.
+
+One demo copy for the module; tests build on each other in file order.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal as D
+
+import pytest
+
+from tests.web.api_support import api_filing, bearer, post, token_for
+from tests.web.support import USERS, log_in
+
+BASE = "/api/v1/agreements/wirral-homecare/returns"
+PERIOD = "2020-21-Q1"
+
+
+@pytest.fixture(scope="module")
+def tokens(demo_book):
+    return {role: token_for(demo_book, USERS[role]) for role in ("provider", "other-provider", "accountant", "auditor")}
+
+
+def test_without_a_valid_token_the_api_answers_401_in_its_one_error_shape(app, tokens):
+    client = app.test_client()
+    for headers in ({}, {"Authorization": "Bearer ob_00000000_nonsense"}, {"Authorization": f"Basic {tokens['provider']}"}):
+        answer = client.get("/api/v1/organisations", headers=headers)
+        assert answer.status_code == 401
+        assert answer.get_json()["kind"] == "not-logged-in" and answer.get_json()["fields"] == []
+        assert answer.headers["WWW-Authenticate"] == "Bearer"
+    logged_in = log_in(app.test_client(), USERS["admin"])  # a session cookie opens pages, never the API
+    assert logged_in.get("/admin/").status_code == 200
+    assert logged_in.get("/api/v1/organisations").status_code == 401
+    assert client.get("/api/v1/organisations", headers=bearer(tokens["provider"])).status_code == 200
+
+
+def test_a_role_refused_is_403_another_organisations_record_404_and_an_unknown_route_404(app, tokens):
+    client = app.test_client()
+    refused = client.get("/api/v1/events", headers=bearer(tokens["provider"]))
+    assert refused.status_code == 403 and refused.get_json()["kind"] == "http-403"
+    other = client.get(f"{BASE}/premier-care/2019-20-Q1", headers=bearer(tokens["other-provider"]))
+    assert other.status_code == 404 and other.get_json()["kind"] == "not-found"
+    assert "premier" not in other.get_data(as_text=True)
+    assert client.get(f"{BASE}/premier-care/2019-20-Q1", headers=bearer(tokens["provider"])).status_code == 200
+    assert client.get("/api/v1/nothing-here", headers=bearer(tokens["provider"])).status_code == 404
+    assert client.get("/api/organisations", headers=bearer(tokens["provider"])).status_code == 404  # the old API
+
+
+def test_a_provider_files_a_return_and_reads_back_its_per_hour_figures(app, demo_book, tokens):
+    body = {"provider": "premier-care", "period": PERIOD, "filing": api_filing(hours=2500), "submit": True}
+    head = demo_book.projections.head()
+    answer = post(app, tokens["provider"], BASE, body)
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json() == {
+        "agreement": "wirral-homecare", "provider": "premier-care", "period": PERIOD, "in_house": False,
+        "status": "submitted", "revision": 1, "open_queries": 0,
+    }  # fmt: skip
+    assert demo_book.projections.head() > head
+    sheet = app.test_client().get(f"{BASE}/premier-care/{PERIOD}", headers=bearer(tokens["provider"])).get_json()
+    per_hour = {line["line"]: line["per_hour"] for line in sheet["lines"]}
+    assert per_hour["contact_pay"] == "8.7200" and per_hour["travel_pay"] == "1.7000"  # the 2020-21 worked example
+    assert sheet["totals"]["contact_hours"] == "2500.00"
+    assert D(sheet["totals"]["total_per_hour"]) == sum(D(v) for v in per_hour.values())
+    assert isinstance(sheet["totals"]["total_cost"], str)  # money is text, never a JSON number
+    listed = app.test_client().get(f"{BASE}?period={PERIOD}", headers=bearer(tokens["provider"])).get_json()
+    assert [(r["provider"], r["status"]) for r in listed["returns"]] == [("premier-care", "submitted")]
+
+
+def test_a_float_in_a_money_field_is_refused_naming_the_field_and_nothing_is_recorded(app, demo_book, tokens):
+    filing = api_filing()
+    filing["lines"]["pension"] = 15.6
+    filing["volumes"]["visits"] = "5000"
+    head = demo_book.projections.head()
+    answer = post(app, tokens["provider"], BASE, {"provider": "premier-care", "period": "2020-21-Q2", "filing": filing})
+    assert answer.status_code == 400
+    error = answer.get_json()
+    assert error["kind"] == "invalid-input"
+    fields = {problem["field"]: problem["message"] for problem in error["fields"]}
+    assert "JSON number" in fields["filing.lines.pension"] and '"15.60"' in fields["filing.lines.pension"]
+    assert "filing.volumes.visits" in fields
+    negative = api_filing()
+    negative["lines"]["pension"] = "-1.00"
+    refused = post(app, tokens["provider"], BASE, {"provider": "premier-care", "period": "2020-21-Q2", "filing": negative})
+    assert refused.status_code == 400
+    assert [p["field"] for p in refused.get_json()["fields"]] == ["lines.pension"]  # the ledger's own check
+    assert demo_book.projections.head() == head
+
+
+def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs_a_key(app, demo_book, tokens):
+    path = f"{BASE}/premier-care/{PERIOD}/amend"
+    body = {"filing": api_filing(hours=2600), "reason": "the July payroll run was late"}
+    first = post(app, tokens["provider"], path, body, key="amend-premier-1")
+    assert first.status_code == 200 and first.get_json()["revision"] == 2
+    head = demo_book.projections.head()
+    again = post(app, tokens["provider"], path, body, key="amend-premier-1")
+    assert again.status_code == 200 and again.get_data() == first.get_data()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert demo_book.projections.head() == head  # recorded once
+    other = post(app, tokens["provider"], path, {**body, "reason": "another"}, key="amend-premier-1")
+    assert other.status_code == 409
+    assert other.get_json()["kind"] == "idempotency-mismatch" and "amend-premier-1" in other.get_json()["message"]
+    mine = post(app, tokens["other-provider"], path, body, key="amend-premier-1")  # keys are each user's own
+    assert mine.status_code == 404
+    no_key = app.test_client().post(path, json=body, headers=bearer(tokens["provider"]))
+    assert no_key.status_code == 400 and no_key.get_json()["fields"][0]["field"] == "Idempotency-Key"
+    form = app.test_client().post(path, data={"reason": "x"}, headers=bearer(tokens["provider"], "form-body-1"))
+    assert form.status_code == 400
+    assert demo_book.projections.head() == head
+
+
+def test_a_rule_refused_is_422_and_a_duplicate_409(app, tokens):
+    body = {"provider": "premier-care", "period": PERIOD, "filing": api_filing()}
+    duplicate = post(app, tokens["provider"], BASE, body)
+    assert duplicate.status_code == 409 and duplicate.get_json()["kind"] == "conflict"
+    submitted_again = post(app, tokens["provider"], f"{BASE}/premier-care/{PERIOD}/submit", {})
+    assert submitted_again.status_code == 422 and submitted_again.get_json()["kind"] == "rule-broken"
+
+
+def test_a_queried_provider_answers_through_the_api(app, demo_book):
+    token = token_for(demo_book, "finance@aspire.example")
+    sheet = app.test_client().get(f"{BASE}/aspire/2019-20-Q1", headers=bearer(token)).get_json()
+    query = next(q for q in sheet["queries"] if q["answer"] is None)
+    answer = post(app, token, f"{BASE}/aspire/2019-20-Q1/queries/{query['query_id']}/answer",
+                  {"answer": "the long rural runs between West Wirral villages"})  # fmt: skip
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["open_queries"] == sum(1 for q in sheet["queries"] if q["answer"] is None) - 1
+    after = app.test_client().get(f"{BASE}/aspire/2019-20-Q1", headers=bearer(token)).get_json()
+    assert next(q for q in after["queries"] if q["query_id"] == query["query_id"])["answered_by"]
+
+
+def test_agreements_rates_events_and_checkpoints(app, tokens):
+    client = app.test_client()
+    mine = client.get("/api/v1/agreements", headers=bearer(tokens["provider"])).get_json()["agreements"]
+    assert [(a["code"], a["sees"]) for a in mine] == [("wirral-homecare", "own-figures")]
+    sheet = client.get("/api/v1/agreements/wirral-homecare?on=2019-06-30", headers=bearer(tokens["accountant"]))
+    assert sheet.get_json()["financial_year"] == "2019-20"
+    card = client.get("/api/v1/agreements/wirral-homecare/rates?on=2019-06-30", headers=bearer(tokens["provider"]))
+    assert {r["hourly_rate"] for r in card.get_json()["rates"]} >= {"15.60"}
+    bad = client.get("/api/v1/agreements/wirral-homecare/rates?on=1066-10-14", headers=bearer(tokens["provider"]))
+    assert bad.status_code == 400 and bad.get_json()["fields"][0]["field"] == "on"
+    elsewhere = client.get("/api/v1/agreements/herefordshire-hlh", headers=bearer(tokens["provider"]))
+    assert elsewhere.status_code == 404
+    page = client.get("/api/v1/events?limit=5", headers=bearer(tokens["auditor"])).get_json()
+    assert [e["position"] for e in page["events"]] == [1, 2, 3, 4, 5] and page["next_after"] == 5
+    following = client.get("/api/v1/events?limit=5&after=5", headers=bearer(tokens["auditor"])).get_json()
+    assert following["events"][0]["position"] == 6
+    assert client.get("/api/v1/checkpoints", headers=bearer(tokens["provider"])).get_json()["head"] > 5
+
+
+def test_tokens_from_the_command_line_shown_once_listed_without_the_secret_and_revoked(app, demo_book):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    url = demo_book.database.url.render_as_string(hide_password=False)
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--database", url, "tokens", *args], env={"OPENBOOK_USER": None})
+
+    made = run("create", "--user", USERS["accountant"], "--name", "finance system", "--json")
+    assert made.exit_code == 0, made.output
+    created = json.loads(made.stdout)
+    token = created["token"]
+    assert app.test_client().get("/api/v1/agreements", headers=bearer(token)).status_code == 200
+    listed = run("list", "--user", USERS["accountant"], "--json")
+    row = next(r for r in json.loads(listed.stdout) if r["token_id"] == created["token_id"])
+    assert row["name"] == "finance system" and row["last_used_at"] and row["revoked_at"] is None
+    assert token not in listed.stdout and token.split("_")[-1] not in listed.stdout
+    assert run("create", "--user", "nobody@nowhere.example").exit_code == 1
+    assert run("revoke", created["token_id"]).exit_code == 0
+    assert app.test_client().get("/api/v1/agreements", headers=bearer(token)).status_code == 401
+
+
+def test_a_deactivated_users_tokens_stop_working(app, demo_book, tokens):
+    from datetime import date
+
+    from domain.envelope import SYSTEM, Envelope
+
+    client = app.test_client()
+    assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 200
+    demo_book.organisations.deactivate_user(Envelope(SYSTEM, date(2020, 7, 1)), USERS["other-provider"])
+    assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 401
