@@ -181,3 +181,58 @@ def test_a_deactivated_users_tokens_stop_working(app, demo_book, tokens):
     assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 200
     demo_book.organisations.deactivate_user(Envelope(SYSTEM, date(2020, 7, 1)), USERS["other-provider"])
     assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 401
+
+
+# -- the document and the fuzzing ---------------------------------------------------------------------
+
+#: Objects on the demo each fuzzed operation also tries (beside schemathesis's own made-up values, mostly 404s).
+DEMO_PATH = {"agreement": "wirral-homecare", "provider": "premier-care", "period": "2019-20-Q1", "query_id": "Q1"}
+#: Examples per operation and role: enough to reach each refusal and answer, few enough for ~1 minute in all.
+FUZZ_EXAMPLES = 12
+
+
+def test_every_api_route_is_in_the_openapi_document_with_its_methods(app):
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, operations in document["paths"].items() for method in operations}
+    routes = {
+        (rule.rule.replace("<", "{").replace(">", "}"), method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes and routes <= documented, sorted(routes - documented)
+    posts = [operation for operations in document["paths"].values() for m, operation in operations.items() if m == "post"]
+    assert posts and all(
+        any(p["name"] == "Idempotency-Key" and p["required"] for p in operation["parameters"]) for operation in posts
+    )
+    pension = document["components"]["schemas"]["FilingIn"]["properties"]["lines"]["additionalProperties"]
+    assert pension["type"] == "string"  # money is a decimal string in the document too
+
+
+def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_outside_its_schema(app, tokens):
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
+
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 12
+    for operation in operations:
+        names = {p.name for p in operation.path_parameters}
+        for role in ("provider", "accountant"):
+            auth = {"Authorization": f"Bearer {tokens[role]}"}
+            on_demo = {name: value for name, value in DEMO_PATH.items() if name in names}
+            cases = st.one_of(
+                operation.as_strategy(headers=auth), operation.as_strategy(headers=auth, path_parameters=on_demo)
+            )
+
+            @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+            @given(case=cases)
+            def fuzz(case) -> None:
+                case.call_and_validate(checks=checks)
+
+            fuzz()
