@@ -148,6 +148,40 @@ def test_agreements_rates_events_and_checkpoints(app, tokens):
     assert client.get("/api/v1/checkpoints", headers=bearer(tokens["provider"])).get_json()["head"] > 5
 
 
+def test_activity_kpis_incentives_payments_and_settlements_as_each_reader_may_see_them(app, tokens):
+    client = app.test_client()
+    agreement = "/api/v1/agreements/wirral-homecare"
+
+    def get(path: str, role: str):
+        return client.get(f"{agreement}{path}", headers=bearer(tokens[role]))
+
+    rows = get("/activity/totals?by=zone,month&period=2019-04", "provider").get_json()["totals"]
+    zone_1 = next(r for r in rows if r["zone"] == "zone-1")
+    assert (zone_1["visits"], zone_1["hours"]) == (155, "96.25")  # the README's audit figures
+    assert get("/activity/totals?provider=haven-care", "provider").status_code == 404
+    every = get("/activity/totals?by=provider&period=2019-20-Q1", "accountant").get_json()["totals"]
+    assert {"premier-care", "haven-care"} <= {r["provider"] for r in every}
+    assert get("/activity/totals?by=postcode", "accountant").status_code == 400
+
+    kpis = get("/kpis?period=2019-20", "provider").get_json()
+    assert kpis["rows"] and {r["provider"] for r in kpis["rows"]} == {"premier-care"}
+    own = get("/incentives/2019-20", "provider").get_json()
+    assert [line["provider"] for line in own["lines"]] == ["premier-care"] and own["total"] is None
+    assert len(get("/incentives/2019-20", "accountant").get_json()["lines"]) > 1
+
+    paid = get("/payments?financial_year=2019-20", "provider").get_json()["payments"]
+    assert paid and {p["provider"] for p in paid} == {"premier-care"}
+    statement = get(f"/payments/premier-care/{paid[0]['month']}", "provider").get_json()
+    assert statement["amount"] == paid[0]["amount"]
+    assert get(f"/payments/haven-care/{paid[0]['month']}", "provider").status_code == 404
+
+    assert get("/settlements", "provider").status_code == 403  # every provider's figures: accountants'
+    listed = get("/settlements?financial_year=2019-20", "accountant").get_json()["settlements"]
+    assert [s["sequence"] for s in listed] == [1]
+    mine = get("/settlements/2019-20", "provider").get_json()
+    assert set(mine["statement"]["providers"]) == {"premier-care"}
+
+
 def test_tokens_from_the_command_line_shown_once_listed_without_the_secret_and_revoked(app, demo_book):
     from click.testing import CliRunner
 
@@ -186,7 +220,10 @@ def test_a_deactivated_users_tokens_stop_working(app, demo_book, tokens):
 # -- the document and the fuzzing ---------------------------------------------------------------------
 
 #: Objects on the demo each fuzzed operation also tries (beside schemathesis's own made-up values, mostly 404s).
-DEMO_PATH = {"agreement": "wirral-homecare", "provider": "premier-care", "period": "2019-20-Q1", "query_id": "Q1"}
+DEMO_PATH = {
+    "agreement": "wirral-homecare", "provider": "premier-care", "period": "2019-20-Q1", "query_id": "Q1",
+    "financial_year": "2019-20", "month": "2019-05",
+}  # fmt: skip
 #: Examples per operation and role: enough to reach each refusal and answer, few enough for ~1 minute in all.
 FUZZ_EXAMPLES = 12
 
@@ -220,7 +257,7 @@ def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_o
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 12
+    assert len(operations) >= 19
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         for role in ("provider", "accountant"):

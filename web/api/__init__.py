@@ -14,4 +14,13 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import agreements, document, history, organisations, returns  # noqa: E402,F401 - each adds its routes
+from web.api import (  # noqa: E402,F401 - each adds its routes
+    activity,
+    agreements,
+    document,
+    history,
+    incentives,
+    money,
+    organisations,
+    returns,
+)

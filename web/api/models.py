@@ -50,6 +50,12 @@ Text = Annotated[str, Field(max_length=TEXT_LENGTH)]
 Code = Annotated[str, Field(min_length=1, max_length=100)]
 
 
+#: A financial year ("2019-20"), quarter ("2019-20-Q1") or month ("2019-04"), as every command and file writes them.
+FinancialYear = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2019-20"])]
+Period = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}(-Q[1-4])?$", examples=["2019-20-Q1"])]
+Month = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}$", examples=["2019-05"])]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

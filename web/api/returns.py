@@ -24,13 +24,12 @@ from web import scope
 from web.access import EVERY_ROLE, allow
 from web.api import bp
 from web.api.calls import envelope, recorded
-from web.api.models import Code, Command, DecimalText, Open, Strict, Text
+from web.api.models import Code, Command, DecimalText, Open, Period, Strict, Text
 from web.api.spec import answers, spec
 from web.params import MAX_NUMBER
 from web.services import book_of
 
 FILERS = (Role.PROVIDER, Role.ACCOUNTANT, Role.ADMIN)  # a provider's staff; a council's for its in-house costs
-Period = Annotated[str, Field(pattern=r"^[0-9]{4}-[0-9]{2}(-Q[1-4])?$", examples=["2019-20-Q1"])]
 Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
 
 
