@@ -182,6 +182,43 @@ def test_activity_kpis_incentives_payments_and_settlements_as_each_reader_may_se
     assert set(mine["statement"]["providers"]) == {"premier-care"}
 
 
+def test_an_activity_file_is_queued_imported_by_a_worker_and_its_job_read_back(app, demo_book, tokens, tmp_path):
+    from ledger.jobs.worker import Worker
+    from tests.integration.activity_setup import visit, write_csv
+
+    files = "/api/v1/agreements/wirral-homecare/activity/files"
+    own = write_csv(tmp_path / "may.csv", [visit("API-P1", "premier-care", "CH41 2AB", "2019-05-03", 30, 30)])
+
+    def send(path, key: str):
+        with path.open("rb") as stream:
+            return app.test_client().post(files, data={"file": (stream, path.name), "reason": "May's visits"},
+                                          headers=bearer(tokens["provider"], key), content_type="multipart/form-data")  # fmt: skip
+
+    queued = send(own, "may-visits-1")
+    assert queued.status_code == 202, queued.get_json()
+    job = queued.get_json()["job"]
+    again = send(own, "may-visits-1")  # a retry: a new multipart boundary, the same request
+    assert again.status_code == 202 and again.get_json()["job"] == job and again.headers["Idempotent-Replayed"]
+    status = app.test_client().get(f"{files}/{job}", headers=bearer(tokens["provider"])).get_json()
+    assert (status["state"], status["file_name"], status["result"]) == ("queued", "may.csv", None)
+
+    ran = Worker(demo_book, beat=0.01).run_once()
+
+    assert ran.id == job and ran.state == "done", ran.error
+    done = app.test_client().get(f"{files}/{job}", headers=bearer(tokens["provider"])).get_json()
+    assert done["state"] == "done" and done["percent"] == 100 and done["result"]["visits"] == 1
+    assert app.test_client().get(f"{files}/{job}", headers=bearer(tokens["other-provider"])).status_code == 404
+
+    mixed = write_csv(tmp_path / "mixed.csv", [visit("API-H1", "haven-care", "CH60 3XY", "2019-05-05", 60, 55)])
+    failing = send(mixed, "mixed-visits-1").get_json()["job"]
+    assert Worker(demo_book, beat=0.01).run_once().state == "failed"
+    failed = app.test_client().get(f"{files}/{failing}", headers=bearer(tokens["provider"])).get_json()
+    assert failed["error"]["kind"] == "invalid-input"
+    assert any("row 2, column provider" in problem for problem in failed["error"]["problems"])
+    as_json = app.test_client().post(files, json={}, headers=bearer(tokens["provider"], "json-not-a-file"))
+    assert as_json.status_code == 400 and as_json.get_json()["fields"][0]["field"] == "body"
+
+
 def test_tokens_from_the_command_line_shown_once_listed_without_the_secret_and_revoked(app, demo_book):
     from click.testing import CliRunner
 

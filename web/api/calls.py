@@ -39,9 +39,20 @@ _KEY = re.compile(KEY_PATTERN)
 
 
 def _request_digest() -> str:
-    body = request.get_data(cache=True)
-    head = f"{request.method}\n{request.full_path.rstrip('?')}\n".encode()
-    return hashlib.sha256(head + body).hexdigest()
+    """sha256 over the method, the path and query, and the body as sent: its bytes, or for a multipart upload
+    its fields and files (a client's retry draws a new multipart boundary; the request is the same)."""
+    digest = hashlib.sha256(f"{request.method}\n{request.full_path.rstrip('?')}\n".encode())
+    if request.mimetype != "multipart/form-data":
+        digest.update(request.get_data(cache=True))
+        return digest.hexdigest()
+    for name, value in sorted((str(name), str(value)) for name, value in request.form.items(multi=True)):
+        digest.update(f"field {len(name)}:{name} {len(value)}:{value}\n".encode())
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: (str(item[0]), item[1].filename or "")):
+        digest.update(f"file {len(name)}:{name} {upload.filename or ''}\n".encode())
+        for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
+            digest.update(chunk)
+        upload.stream.seek(0)
+    return digest.hexdigest()
 
 
 def _key() -> str:
@@ -59,12 +70,22 @@ def ledger_key(key: str) -> str:
 
 
 def recorded(view: Callable[..., Any]) -> Callable[..., Any]:
-    """A view that records: required ``Idempotency-Key``, first answer kept and given again (module docstring)."""
+    """A view that records from a JSON body: required ``Idempotency-Key``, first answer kept and given again."""
+    return _once(view, upload=False)
 
+
+def recorded_upload(view: Callable[..., Any]) -> Callable[..., Any]:
+    """``recorded`` for a view that takes a file (``multipart/form-data``)."""
+    return _once(view, upload=True)
+
+
+def _once(view: Callable[..., Any], *, upload: bool) -> Callable[..., Any]:
     @wraps(view)
     def once(*args: Any, **kwargs: Any) -> Any:
         key = _key()
-        if not request.is_json:
+        if upload and request.mimetype != "multipart/form-data":
+            raise InvalidInput("body: send the file as multipart/form-data, in the field 'file'")
+        if not upload and not request.is_json:
             raise InvalidInput("body: send it as JSON (Content-Type: application/json), {} when there are no fields")
         digest = _request_digest()
         replies = book_of().security.replies
