@@ -109,6 +109,23 @@ def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs
     assert demo_book.projections.head() == head
 
 
+def test_an_accountant_queries_the_return_the_provider_answers_and_the_accountant_accepts(app, tokens):
+    returns = f"{BASE}/premier-care/{PERIOD}"
+    asked = post(app, tokens["accountant"], f"{returns}/query",
+                 {"line": "travel_pay", "question": "Why is travel time up on last year?"})  # fmt: skip
+    assert asked.status_code == 200, asked.get_json()
+    query_id = asked.get_json()["query_id"]
+    assert asked.get_json()["open_queries"] == 1
+    assert post(app, tokens["provider"], f"{returns}/query", {"line": "pension", "question": "?"}).status_code == 403
+    early = post(app, tokens["accountant"], f"{returns}/accept", {})
+    assert early.status_code == 422 and early.get_json()["kind"] == "rule-broken"  # a query is open
+    answered = post(app, tokens["provider"], f"{returns}/queries/{query_id}/answer", {"answer": "longer rural runs"})
+    assert answered.status_code == 200 and answered.get_json()["open_queries"] == 0
+    accepted = post(app, tokens["accountant"], f"{returns}/accept", {})
+    assert accepted.status_code == 200, accepted.get_json()
+    assert accepted.get_json()["status"] == "accepted"
+
+
 def test_a_rule_refused_is_422_and_a_duplicate_409(app, tokens):
     body = {"provider": "premier-care", "period": PERIOD, "filing": api_filing()}
     duplicate = post(app, tokens["provider"], BASE, body)
@@ -294,7 +311,7 @@ def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_o
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 19
+    assert len(operations) >= 25
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         for role in ("provider", "accountant"):

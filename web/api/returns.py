@@ -1,4 +1,5 @@
-"""Cost returns: file, submit, amend and answer a query (providers); read with the per-hour figures (all parties).
+"""Cost returns: file, submit, amend and answer a query (providers); query, explain, accept and reject
+(accountants); read with the per-hour figures (all parties).
 
 The same use cases and queries as the pages (``web/provider/returns.py``):
 who may file for which provider, and whose returns a reader sees, is the
@@ -72,6 +73,21 @@ class Answer(Command):
 
 class NoFields(Command):
     pass
+
+
+class Query(Command):
+    line: Annotated[str, Field(min_length=1, max_length=40, examples=["travel_pay", "contact_hours"])] = Field(
+        description="The cost line or volume asked about"
+    )
+    question: Text = Field(min_length=1)
+
+
+class Explanation(Command):
+    explanation: Text = Field(min_length=1)
+
+
+class Rejection(Command):
+    reasons: list[Text] = Field(min_length=1, max_length=50)
 
 
 class ListQuery(Strict):
@@ -218,4 +234,56 @@ def answer_query(agreement: str, provider: str, period: str, query_id: str) -> d
     body: Answer = request.context.json
     return book_of().returns.answer_cost_return_query(
         envelope(effective=body.effective_date, reason=body.reason), agreement, provider, period, query_id, body.answer
+    )
+
+
+# -- the accountants' review ---------------------------------------------------------------------------
+
+
+@bp.post("/agreements/<agreement>/returns/<provider>/<period>/query")
+@allow(Role.ACCOUNTANT)
+@recorded
+@spec.validate(json=Query, resp=answers(ReturnSummary), tags=["cost returns"])
+def query_return(agreement: str, provider: str, period: str) -> dict[str, Any]:
+    """Ask about one line or volume of the return; the answer names the new query (``query_id``)."""
+    body: Query = request.context.json
+    return book_of().returns.query_cost_return(
+        envelope(effective=body.effective_date, reason=body.reason), agreement, provider, period, body.line,
+        body.question,
+    )  # fmt: skip
+
+
+@bp.post("/agreements/<agreement>/returns/<provider>/<period>/explain")
+@allow(Role.ACCOUNTANT)
+@recorded
+@spec.validate(json=Explanation, resp=answers(ReturnSummary), tags=["cost returns"])
+def explain_return(agreement: str, provider: str, period: str) -> dict[str, Any]:
+    """Record why the current revision's findings that need it stand (pay below the floor is lawful, say)."""
+    body: Explanation = request.context.json
+    return book_of().returns.explain_wage_breach(
+        envelope(effective=body.effective_date, reason=body.reason), agreement, provider, period, body.explanation
+    )
+
+
+@bp.post("/agreements/<agreement>/returns/<provider>/<period>/accept")
+@allow(Role.ACCOUNTANT)
+@recorded
+@spec.validate(json=NoFields, resp=answers(ReturnSummary), tags=["cost returns"])
+def accept_return(agreement: str, provider: str, period: str) -> dict[str, Any]:
+    """Accept the submitted return (its findings explained first, and no query left open)."""
+    body: NoFields = request.context.json
+    return book_of().returns.accept_cost_return(
+        envelope(effective=body.effective_date, reason=body.reason), agreement, provider, period
+    )
+
+
+@bp.post("/agreements/<agreement>/returns/<provider>/<period>/reject")
+@allow(Role.ACCOUNTANT)
+@recorded
+@spec.validate(json=Rejection, resp=answers(ReturnSummary), tags=["cost returns"])
+def reject_return(agreement: str, provider: str, period: str) -> dict[str, Any]:
+    """Reject the submitted return, saying why; the provider amends and submits again."""
+    body: Rejection = request.context.json
+    return book_of().returns.reject_cost_return(
+        envelope(effective=body.effective_date, reason=body.reason), agreement, provider, period, body.reasons
     )
