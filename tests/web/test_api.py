@@ -106,6 +106,9 @@ def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs
     assert no_key.status_code == 400 and no_key.get_json()["fields"][0]["field"] == "Idempotency-Key"
     form = app.test_client().post(path, data={"reason": "x"}, headers=bearer(tokens["provider"], "form-body-1"))
     assert form.status_code == 400
+    broken = app.test_client().post(path, data="{not json", content_type="application/json",
+                                    headers=bearer(tokens["provider"], "broken-json-1"))  # fmt: skip
+    assert broken.status_code == 400 and broken.get_json()["fields"] == [{"field": "body", "message": "is not valid JSON"}]
     assert demo_book.projections.head() == head
 
 

@@ -87,6 +87,8 @@ def _once(view: Callable[..., Any], *, upload: bool) -> Callable[..., Any]:
             raise InvalidInput("body: send the file as multipart/form-data, in the field 'file'")
         if not upload and not request.is_json:
             raise InvalidInput("body: send it as JSON (Content-Type: application/json), {} when there are no fields")
+        if not upload and request.get_data(cache=True).strip() and request.get_json(silent=True) is None:
+            raise InvalidInput("body: is not valid JSON")
         digest = _request_digest()
         replies = book_of().security.replies
         username = current_actor().user

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from flask import request
 from pydantic import BaseModel, Field
 
+from domain.bounds import MAX_POSITION
 from domain.organisations.user import Role
 from ledger.authorisation import history_access
 from ledger.jsonable import json_ready
@@ -26,8 +27,6 @@ from web.api.spec import answers, spec
 from web.services import book_of
 
 PAGE_LIMIT = 500
-#: The largest position ``?after=`` may name: beyond any history, within every database's integers.
-MAX_POSITION = 2**62
 
 
 class EventsQuery(Strict):
