@@ -127,6 +127,11 @@ def test_an_accountant_queries_the_return_the_provider_answers_and_the_accountan
     accepted = post(app, tokens["accountant"], f"{returns}/accept", {})
     assert accepted.status_code == 200, accepted.get_json()
     assert accepted.get_json()["status"] == "accepted"
+    unexplained = post(app, tokens["accountant"], f"{returns}/reopen", {})
+    assert unexplained.status_code == 400 and unexplained.get_json()["fields"][0]["field"] == "reason"
+    reopened = post(app, tokens["accountant"], f"{returns}/reopen", {"reason": "the auditors asked to see travel again"})
+    assert reopened.status_code == 200 and reopened.get_json()["status"] != "accepted"
+    assert post(app, tokens["accountant"], f"{returns}/accept", {}).get_json()["status"] == "accepted"
 
 
 def test_a_rule_refused_is_422_and_a_duplicate_409(app, tokens):
@@ -314,7 +319,7 @@ def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_o
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 25
+    assert len(operations) >= 26
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         for role in ("provider", "accountant"):

@@ -1,5 +1,5 @@
-"""Cost returns: file, submit, amend and answer a query (providers); query, explain, accept and reject
-(accountants); read with the per-hour figures (all parties).
+"""Cost returns: file, submit, amend and answer a query (providers); query, explain, accept, reject and
+reopen (accountants); read with the per-hour figures (all parties).
 
 The same use cases and queries as the pages (``web/provider/returns.py``):
 who may file for which provider, and whose returns a reader sees, is the
@@ -286,4 +286,16 @@ def reject_return(agreement: str, provider: str, period: str) -> dict[str, Any]:
     body: Rejection = request.context.json
     return book_of().returns.reject_cost_return(
         envelope(effective=body.effective_date, reason=body.reason), agreement, provider, period, body.reasons
+    )
+
+
+@bp.post("/agreements/<agreement>/returns/<provider>/<period>/reopen")
+@allow(Role.ACCOUNTANT)
+@recorded
+@spec.validate(json=NoFields, resp=answers(ReturnSummary), tags=["cost returns"])
+def reopen_return(agreement: str, provider: str, period: str) -> dict[str, Any]:
+    """Put an accepted or rejected return back under review; ``reason`` says why (required)."""
+    body: NoFields = request.context.json
+    return book_of().returns.reopen_cost_return(
+        envelope(effective=body.effective_date, reason=body.reason), agreement, provider, period
     )
