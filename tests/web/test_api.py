@@ -190,6 +190,14 @@ def test_activity_kpis_incentives_payments_and_settlements_as_each_reader_may_se
 
     kpis = get("/kpis?period=2019-20", "provider").get_json()
     assert kpis["rows"] and {r["provider"] for r in kpis["rows"]} == {"premier-care"}
+    result = {"provider": "premier-care", "period": "2020-21-Q1", "kpi": "missed-visits", "value": "0.3",
+              "evidence": "ECM report, July 2020"}  # fmt: skip
+    recorded = post(app, tokens["accountant"], f"{agreement}/kpis", result)
+    assert recorded.status_code == 200, recorded.get_json()
+    assert (recorded.get_json()["outcome"], recorded.get_json()["met"]) == ("recorded", True)
+    assert post(app, tokens["provider"], f"{agreement}/kpis", result).status_code == 403
+    q1 = get("/kpis?period=2020-21-Q1", "provider").get_json()["rows"]
+    assert any(r["kpi"] == "missed-visits" and r["value"] == "0.3" for r in q1), q1
     own = get("/incentives/2019-20", "provider").get_json()
     assert [line["provider"] for line in own["lines"]] == ["premier-care"] and own["total"] is None
     assert len(get("/incentives/2019-20", "accountant").get_json()["lines"]) > 1
@@ -319,7 +327,7 @@ def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_o
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 26
+    assert len(operations) >= 27
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
         for role in ("provider", "accountant"):
