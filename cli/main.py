@@ -26,6 +26,7 @@ from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.signing import checkpoint, keys
 from cli.statements import statements
+from cli.tokens import tokens
 from cli.users import users
 from cli.worker import jobs, worker
 from domain.money import format_count
@@ -52,6 +53,7 @@ def cli(ctx: click.Context, database: str | None, acting_user: str | None) -> No
 
 cli.add_command(organisations)
 cli.add_command(users)
+cli.add_command(tokens)
 cli.add_command(events)
 cli.add_command(projections)
 cli.add_command(agreements)

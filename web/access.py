@@ -23,6 +23,7 @@ from flask_login import current_user
 
 from domain.envelope import Actor
 from domain.organisations.user import Role
+from web.errors import error_body
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,7 +81,8 @@ def _gate(app: Flask) -> Any:
         return None
     if not current_user.is_authenticated:
         if request.path.startswith("/api/"):
-            return jsonify({"error": {"kind": "not-logged-in", "message": "log in first", "problems": []}}), 401
+            body = error_body("not-logged-in", "send a valid API token: Authorization: Bearer <token>")
+            return jsonify(body), 401, {"WWW-Authenticate": "Bearer"}
         return redirect(url_for("auth.login", next=request.full_path if request.method == "GET" else None))
     if not (current_user.roles & rule):
         abort(403)

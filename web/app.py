@@ -27,10 +27,11 @@ from ledger.settings import Settings
 from web import access, errors, filters, navigation, security, services, tables, users
 from web.accountant import bp as accountant_bp
 from web.admin import bp as admin_bp
+from web.api import bp as api_bp
 from web.auditor import bp as auditor_bp
 from web.auth import bp as auth_bp
 from web.provider import bp as provider_bp
-from web.views import api, statements, status
+from web.views import statements, status
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -55,8 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     users.init_app(app)
     access.init_app(app)
-    CSRFProtect(app)
-    for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, statements.bp, api.bp, status.bp):
+    CSRFProtect(app).exempt(api_bp)  # the API takes no cookies, only bearer tokens: nothing for a forgery to ride on
+    for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, statements.bp, api_bp, status.bp):
         app.register_blueprint(blueprint)
     access.check_every_view_declares(app)
 

@@ -4,11 +4,20 @@ Every error page is the same template with a title and a message meant for
 the user: never a stack trace, a database URL, a file path or a version. An
 unexpected exception is logged in full on the server and shown as a plain
 500 page.
+
+Under ``/api/`` the same errors are JSON in one shape (``error_body``):
+``{"kind", "message", "fields": [{"field", "message"}]}``, the kind one of
+``domain/errors.py``'s, or ``not-logged-in`` (401) or ``http-<status>`` for
+what Flask itself refuses (405). A problem "lines.pension: must not be
+negative" names its field; one that names none has ``field`` null.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -49,6 +58,18 @@ TITLES = {
 }
 
 
+_FIELD = re.compile(r"^([A-Za-z_][A-Za-z0-9_.\[\]-]*): (.+)$", re.DOTALL)
+
+
+def error_body(kind: str, message: str, problems: Iterable[str] = ()) -> dict[str, Any]:
+    """The API's one error shape: the kind, the message, and each problem apart from the field it names."""
+    fields = []
+    for problem in problems:
+        named = _FIELD.match(problem)
+        fields.append({"field": named[1], "message": named[2]} if named else {"field": None, "message": problem})
+    return {"kind": kind, "message": message, "fields": fields}
+
+
 def status_of(error: OpenbookError) -> int:
     return STATUS.get(error.kind, 500)
 
@@ -56,8 +77,7 @@ def status_of(error: OpenbookError) -> int:
 def _render(status: int, message: str | None = None, problems: list[str] | None = None, kind: str | None = None):
     title, default = TITLES.get(status, TITLES[500])
     if request.path.startswith("/api/"):
-        body = {"kind": kind or f"http-{status}", "message": message or default, "problems": problems or []}
-        return jsonify({"error": body}), status
+        return jsonify(error_body(kind or f"http-{status}", message or default, problems or [])), status
     return render_template("error.html", title=title, message=message or default, problems=problems), status
 
 

@@ -4,13 +4,18 @@ The session cookie holds a random session id (``get_id``); the server keeps
 its digest (``ledger.security.store.web_sessions``) and can end it: logging
 out ends that session, a new password ends all of the user's sessions, and a
 deactivated user's sessions load nobody, at their next request.
+
+The API (``/api/``) ignores the session cookie altogether: its requests
+carry ``Authorization: Bearer <token>`` (``ledger.security.tokens``), which
+names an active user or nobody, so a page a user has open cannot make the
+browser call the API for them, and the API needs no CSRF token.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, request
 from flask_login import LoginManager, UserMixin
 from sqlalchemy import select
 
@@ -76,6 +81,19 @@ def find_user(username: str, session_id: str = "") -> WebUser | None:
     )
 
 
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _token_user() -> WebUser | None:
+    """The active user whose token the request carries (``Authorization: Bearer …``), or None."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    username = book_of().security.tokens.user_of(token.strip())
+    return find_user(username) if username else None
+
+
 def init_app(app: Flask) -> None:
     manager = LoginManager()
     manager.login_view = "auth.login"
@@ -84,7 +102,13 @@ def init_app(app: Flask) -> None:
 
     @manager.user_loader
     def _load(session_id: str) -> WebUser | None:
+        if is_api_request():
+            return None
         username = book_of().security.session_user(session_id)
         return find_user(username, session_id) if username else None
+
+    @manager.request_loader
+    def _load_from_token(_request: object) -> WebUser | None:
+        return _token_user() if is_api_request() else None
 
     manager.init_app(app)

@@ -1,4 +1,4 @@
-"""The security store: password hashes, first-login links, login throttling and the security log.
+"""The security store: password hashes, first-login links, login throttling, the security log, API tokens.
 
 None of this is in the event history, by design. Users, their organisation
 and roles are events (``domain.organisations.user``); a password hash is not a
@@ -39,7 +39,7 @@ from sqlalchemy import (
 
 from domain.errors import InvalidInput
 from ledger.persistence.database import reading
-from ledger.security import passwords
+from ledger.security import passwords, replies, tokens
 
 metadata = MetaData()
 
@@ -141,12 +141,16 @@ class SecurityStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        #: The API's tokens (``openbook tokens``) and its stored first answers to idempotent requests.
+        self.tokens = tokens.ApiTokens(engine)
+        self.replies = replies.ApiReplies(engine)
 
     def create_tables(self) -> None:
         with reading(self.engine) as conn:
             present = set(inspect(conn).get_table_names())
-        if not {table.name for table in metadata.sorted_tables} <= present:
-            metadata.create_all(self.engine, checkfirst=True)
+        for tables in (metadata, tokens.metadata, replies.metadata):
+            if not {table.name for table in tables.sorted_tables} <= present:
+                tables.create_all(self.engine, checkfirst=True)
 
     # passwords
 

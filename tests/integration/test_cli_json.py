@@ -120,6 +120,8 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
                                  "--role", "provider", *on], None),
         (("users", "invite"), ["json@jsoncare.example", "--base-url", "https://openbook.example"], None),
         (("users", "security-log"), ["--limit", "5"], None),
+        (("tokens", "create"), ["--user", "json@jsoncare.example", "--name", "json walk"], None),
+        (("tokens", "list"), [], None),
         (("users", "deactivate"), ["json@jsoncare.example", *on], None),
         (("events",), ["--limit", "5"], None),
         (("projections", "status"), [], None),
@@ -255,6 +257,7 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
 NOT_WALKED = {
     ("users", "set-password"): "prompts for the password: tests/web/test_cli_users.py answers the prompt",
     ("database", "grant-app-role"): "changes the server's roles (PostgreSQL only); refused below on both databases",
+    ("tokens", "revoke"): "takes the id `tokens create` printed: tests/web/test_api.py revokes one; refused below",
 }
 
 
@@ -357,6 +360,7 @@ REFUSALS = [
     (["export", "--out", "history.jsonl", "--from", "0"], "invalid-input"),
     (["verify"], "invalid-input"),  # neither an export nor --database
     (["jobs", "show", "no-such-job"], "not-found"),
+    (["tokens", "revoke", "no-such-token"], "not-found"),
     (["worker"], "invalid-input"),  # --json lists the jobs run: only with --once
 ]  # fmt: skip
 

@@ -32,7 +32,9 @@ from ledger.projections.base import Projection, handles
 from ledger.projections.organisations import organisations, users
 from ledger.projections.runner import ProjectionRunner
 from ledger.queries.organisations import list_organisations
+from ledger.security import replies as security_replies
 from ledger.security import store as security_store
+from ledger.security import tokens as security_tokens
 
 # --- a projection that counts what it applies -----------------------------------
 
@@ -359,7 +361,8 @@ def test_every_read_model_table_belongs_to_exactly_one_projection(book):
     event_store = {"stored_events", "event_hashes", "idempotency_keys", "openbook_event_signatures", "activity_chunks",
                    "chunk_leases"}
     # neither events nor read models: background jobs (ledger/jobs/), credentials and sessions (ledger/security/)
-    operational = {t.name for t in (*job_table.metadata.sorted_tables, *security_store.metadata.sorted_tables)}
+    operational = {t.name for t in (*job_table.metadata.sorted_tables, *security_store.metadata.sorted_tables,
+                                    *security_tokens.metadata.sorted_tables, *security_replies.metadata.sorted_tables)}
     runner = {"projection_positions", "projection_schemas", "projection_errors"}
     assert made - set(owners) - event_store - operational - runner == set(), "a table no projection owns"
 

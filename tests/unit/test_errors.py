@@ -67,11 +67,18 @@ def test_the_api_reports_the_kind_and_every_problem_and_pages_the_status(error, 
     page = client.get("/fail")
     if kind == "not-found":  # one answer whether it does not exist or is another's: the ledger's words would tell
         generic = web_errors.TITLES[404][1]
-        assert answer.get_json() == {"error": {"kind": kind, "message": generic, "problems": []}}
+        assert answer.get_json() == {"kind": kind, "message": generic, "fields": []}
         assert page.status_code == 404 and escape(generic).encode() in page.data
         assert b"premier-care" not in page.data
         return
-    assert answer.get_json() == {"error": {"kind": kind, "message": str(error), "problems": error.problems}}
+    assert answer.get_json() == {"kind": kind, "message": str(error), "fields": web_errors.error_body(kind, "", error.problems)["fields"]}
+    if kind == "invalid-input":  # each problem apart from the field it names
+        assert answer.get_json()["fields"] == [
+            {"field": "lines.pension", "message": "must not be negative"},
+            {"field": "volumes.visits", "message": "must be a whole number"},
+        ]
+    elif kind == "not-allowed":
+        assert answer.get_json()["fields"] == [{"field": None, "message": str(error)}]
     assert page.status_code == status and escape(str(error)).encode() in page.data
 
 

@@ -15,6 +15,7 @@ EXAMPLES: dict[str, str] = {
     "provider": "premier-care",
     "period": "2019-20-Q1",
     "query": "Q1",
+    "query_id": "Q1",
     "financial_year": "2019-20",
     "month": "2019-05",
     "sequence": "1",

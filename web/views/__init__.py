@@ -1,1 +1,1 @@
-"""Blueprints, one per kind of user (public, provider, accountant, auditor) and the JSON API."""
+"""Views outside any one kind of user's blueprint: ``/healthz`` and ``/status``, and the PDF statements."""

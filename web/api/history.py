@@ -1,0 +1,84 @@
+"""The recorded history for auditors (events paged by position) and the checkpoints of its head (anyone).
+
+Events come from the event index, a page at a time by position (keyset:
+``?after=`` the last position seen, never an offset), so the thousandth page
+costs what the first does. Reading the history is the ledger's rule
+(``history_access``): an auditor of an audit body; a council's auditor is
+refused (403) like any other role.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from flask import request
+from pydantic import BaseModel, Field
+
+from domain.bounds import MAX_POSITION
+from domain.organisations.user import Role
+from ledger.authorisation import history_access
+from ledger.jsonable import json_ready
+from ledger.queries.checkpoints import latest_recorded_checkpoint
+from ledger.queries.events import EventFilter, event_page
+from web.access import EVERY_ROLE, allow, current_actor
+from web.api import bp
+from web.api.models import Open, Strict
+from web.api.spec import answers, spec
+from web.services import book_of
+
+PAGE_LIMIT = 500
+
+
+class EventsQuery(Strict):
+    after: Annotated[int, Field(ge=0, le=MAX_POSITION)] = 0
+    limit: Annotated[int, Field(ge=1, le=PAGE_LIMIT)] = 100
+    kind: Annotated[str, Field(max_length=100)] | None = Field(None, description='A kind of record: "cost-return"')
+    aggregate_id: Annotated[str, Field(max_length=36)] | None = None
+    actor: Annotated[str, Field(max_length=128)] | None = None
+
+
+class Event(Open):
+    position: int
+    topic: str
+    aggregate_kind: str
+    aggregate_id: str
+    version: int
+    actor: str
+    organisation: str | None
+    effective_date: str | None
+    recorded_at: str
+    reason: str | None
+
+
+class Events(BaseModel):
+    events: list[Event]
+    next_after: int | None = Field(description="Send as ?after= for the next page; null on the last page")
+
+
+class Checkpoints(BaseModel):
+    head: int = Field(description="The position of the last event the read models have applied")
+    latest: dict[str, Any] | None = Field(description="The latest checkpoint recorded in the history, as signed")
+
+
+@bp.get("/events")
+@allow(Role.AUDITOR)
+@spec.validate(query=EventsQuery, resp=answers(Events), tags=["audit"])
+def events() -> dict[str, Any]:
+    """The history's events after ``?after=``, by position, with their envelopes (auditors of an audit body)."""
+    book = book_of()
+    access = history_access(book.records, current_actor())
+    asked: EventsQuery = request.context.query
+    where = EventFilter(aggregate_id=asked.aggregate_id, kinds=[asked.kind] if asked.kind else (), actor=asked.actor)
+    rows = event_page(book.read_engine, access, where, after=asked.after, limit=asked.limit + 1)
+    shown = rows[: asked.limit]
+    next_after = shown[-1]["position"] if len(rows) > asked.limit else None
+    return {"events": [json_ready(row) for row in shown], "next_after": next_after}
+
+
+@bp.get("/checkpoints")
+@allow(*EVERY_ROLE)
+@spec.validate(resp=answers(Checkpoints), tags=["audit"])
+def checkpoints() -> dict[str, Any]:
+    """The read models' head and the latest recorded checkpoint: a position, a hash and a count, no figure."""
+    book = book_of()
+    return {"head": book.projections.head(), "latest": json_ready(latest_recorded_checkpoint(book.read_engine))}
