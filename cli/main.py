@@ -149,3 +149,7 @@ def serve(context: Context, host: str, port: int, no_worker: bool) -> None:
 
 def main() -> None:
     cli(prog_name="openbook")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,8 +7,9 @@ unexpected exception is logged in full on the server and shown as a plain
 
 Under ``/api/`` the same errors are JSON in one shape (``error_body``):
 ``{"kind", "message", "fields": [{"field", "message"}]}``, the kind one of
-``domain/errors.py``'s, or ``not-logged-in`` (401) or ``http-<status>`` for
-what Flask itself refuses (405). A problem "lines.pension: must not be
+``domain/errors.py``'s (a refusal by the role gate or by Flask itself takes
+the kind of its status: 403 is ``not-allowed`` whichever refused it), or
+``not-logged-in`` (401), or ``http-<status>`` for a status no kind has (405, 413). A problem "lines.pension: must not be
 negative" names its field; one that names none has ``field`` null.
 """
 
@@ -70,6 +71,11 @@ def error_body(kind: str, message: str, problems: Iterable[str] = ()) -> dict[st
     return {"kind": kind, "message": message, "fields": fields}
 
 
+#: The kind of a refusal that carries only its status (the role gate's 403, Flask's 404): the kind's own status.
+KIND_OF_STATUS = {400: "invalid-input", 403: "not-allowed", 404: "not-found", 409: "conflict", 422: "rule-broken",
+                  503: "unavailable"}  # fmt: skip
+
+
 def status_of(error: OpenbookError) -> int:
     return STATUS.get(error.kind, 500)
 
@@ -77,7 +83,8 @@ def status_of(error: OpenbookError) -> int:
 def _render(status: int, message: str | None = None, problems: list[str] | None = None, kind: str | None = None):
     title, default = TITLES.get(status, TITLES[500])
     if request.path.startswith("/api/"):
-        return jsonify(error_body(kind or f"http-{status}", message or default, problems or [])), status
+        kind = kind or KIND_OF_STATUS.get(status, f"http-{status}")
+        return jsonify(error_body(kind, message or default, problems or [])), status
     return render_template("error.html", title=title, message=message or default, problems=problems), status
 
 

@@ -38,7 +38,7 @@ def test_without_a_valid_token_the_api_answers_401_in_its_one_error_shape(app, t
 def test_a_role_refused_is_403_another_organisations_record_404_and_an_unknown_route_404(app, tokens):
     client = app.test_client()
     refused = client.get("/api/v1/events", headers=bearer(tokens["provider"]))
-    assert refused.status_code == 403 and refused.get_json()["kind"] == "http-403"
+    assert refused.status_code == 403 and refused.get_json()["kind"] == "not-allowed"
     other = client.get(f"{BASE}/premier-care/2019-20-Q1", headers=bearer(tokens["other-provider"]))
     assert other.status_code == 404 and other.get_json()["kind"] == "not-found"
     assert "premier" not in other.get_data(as_text=True)
