@@ -71,9 +71,10 @@ class StatementUseCases:
             issued = IssuedStatement.issue(envelope, **claimed)
             return [issued], _summary(issued, new=True)
 
-        return self.ledger._execute(
-            "issue_statement", {**fields}, envelope, build, guard=lambda tx: check_stored(tx, digest)
-        )
+        # The command as sent is which statement, not its bytes: a retry with the same key rebuilds the PDF (a new
+        # generated-at time, new bytes) and must get the first issue back, not a clash of keys.
+        sent = {name: fields[name] for name in ("kind", "agreement", "party", "period")}
+        return self.ledger._execute("issue_statement", sent, envelope, build, guard=lambda tx: check_stored(tx, digest))
 
     def _issued(self, digest: str) -> IssuedStatement | None:
         return self.records.find(IssuedStatement.create_id(digest))

@@ -23,7 +23,7 @@ from domain.checks import check_choice
 from domain.envelope import Actor, Envelope
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.statements.issued_statement import StatementKind, check_digest
-from ledger.authorisation import Access, access_for, provider_access
+from ledger.authorisation import Access, access_for, authorise, provider_access
 from ledger.files.documents import Document, digest_of
 from ledger.queries.issued_statements import issued_agreement, issued_document, issued_statement, match_issued
 from reports.statements.cost import cost_statement
@@ -111,13 +111,18 @@ def build(book: Openbook, actor: Actor, asked: Asked) -> Statement:
 
 def issue(book: Openbook, envelope: Envelope, asked: Asked) -> tuple[dict[str, Any], bytes]:
     """Build the statement asked for, render its PDF and issue it: the issue (``issue_statement``'s answer) and the
-    PDF's bytes, exactly as kept by the ledger."""
+    PDF's bytes, exactly as kept by the ledger (a retry with the command's idempotency key gets the first issue
+    and its bytes back)."""
+    # Asked first too, so a refused issuer is told before a PDF is built for nothing (the use case asks again).
+    authorise(book.records, envelope.actor, "issue_statement", agreement=asked.agreement)
     statement = build(book, envelope.actor, asked)
     pdf = render_pdf(statement)
     issued = book.statements.issue_statement(
         envelope, kind=asked.kind, agreement=asked.agreement, party=asked.party, period=asked.period,
         title=statement.title, document=pdf, head_position=int(statement.provenance.head["position"]),
     )  # fmt: skip
+    if issued["digest"] != digest_of(pdf):  # a retry (same key) answered with the first issue: its bytes, not ours
+        pdf = book.statements.documents.read(issued["digest"]).body
     return issued, pdf
 
 
