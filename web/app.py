@@ -30,7 +30,7 @@ from web.admin import bp as admin_bp
 from web.auditor import bp as auditor_bp
 from web.auth import bp as auth_bp
 from web.provider import bp as provider_bp
-from web.views import api, statements, status
+from web.views import api, issued_statements, statements, status
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -56,7 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     users.init_app(app)
     access.init_app(app)
     CSRFProtect(app)
-    for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, statements.bp, api.bp, status.bp):
+    for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, statements.bp, issued_statements.bp,
+                      api.bp, status.bp):
         app.register_blueprint(blueprint)
     access.check_every_view_declares(app)
 
