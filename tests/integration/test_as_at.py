@@ -74,6 +74,12 @@ def demo(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Open
     book.activity.calculate_arrears(Envelope(SYSTEM, date(2020, 6, 30), "arrears of the 2020-21 review", None),
                                     "wirral-homecare", "2020-21")  # fmt: skip
     book.checkpoints.record_checkpoint(Envelope(SYSTEM, date(2020, 3, 31), "year-end attestation", None))
+    # The demo issues no statement; one here (stand-in bytes: the ledger keeps whatever PDF it is given) gives the
+    # issued-statements read model a row to replay.
+    book.statements.issue_statement(Envelope(SYSTEM, date(2020, 7, 20), "sent to the board", None), kind="settlement",
+                                    agreement="wirral-homecare", party="premier-care", period="2019-20",
+                                    title="Settlement statement, 2019-20: Premier Care", document=b"%PDF-1.7\n%as-at",
+                                    head_position=book.projections.head())  # fmt: skip
     yield book
     book.close()
     drop_database(database)
