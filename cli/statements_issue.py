@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from cli.context import Context, command_options, emit, json_option, pass_context, recording
+from cli.context import Context, as_at_option, command_options, emit, json_option, pass_context, recording
 from domain.errors import Conflict, NotAllowed, NotFound
 from ledger.authorisation import access_for
 from ledger.queries.agreements import list_agreements
@@ -138,12 +138,13 @@ def _list_lines(rows: list[dict[str, Any]]) -> list[str]:
 
 @click.command("issued")
 @click.option("--agreement", help="Only this agreement's (default: every agreement you have a part in).")
+@as_at_option
 @json_option
 @pass_context
-def issued(context: Context, agreement: str | None, as_json: bool) -> None:
+def issued(context: Context, agreement: str | None, as_at: str | None, as_json: bool) -> None:
     """The statements issued that you may see, newest first: a provider its own; accountants and auditors all."""
-    book, actor = context.book, context.actor()
-    codes = [agreement] if agreement else [row["code"] for row in list_agreements(book.read_engine)]
+    book, actor, engine = context.book, context.actor(), context.read_engine(as_at)
+    codes = [agreement] if agreement else [row["code"] for row in list_agreements(engine)]
     rows: list[dict[str, Any]] = []
     for code in codes:
         try:
@@ -152,7 +153,7 @@ def issued(context: Context, agreement: str | None, as_json: bool) -> None:
             if agreement:
                 raise
             continue  # an agreement the actor has no part in: nothing of it to list
-        rows += issued_statements_under(book.read_engine, access)
+        rows += issued_statements_under(engine, access)
     rows.sort(key=lambda r: r["issued_in"], reverse=True)
     emit(rows, as_json, _list_lines)
 

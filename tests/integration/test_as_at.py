@@ -422,6 +422,8 @@ NOT_AS_AT = {
     "statements cost": "writes a statement file once, of now (the builders take as_at: test_statements)",
     "statements payment": "writes a statement file once, of now (the builders take as_at: test_statements)",
     "statements incentive": "writes a statement file once, of now (the builders take as_at: test_statements)",
+    "statements fetch": "writes an issued document's bytes, which never change once issued",
+    "statements check": "checks a file against the statements issued",
 }
 
 #: Every view that takes --as-at, with arguments that name something in the demo.
@@ -432,6 +434,7 @@ VIEWS = [
     ("events",),
     ("events", "history", "rate-card", "wirral-homecare"),
     ("agreements", "list"),
+    ("statements", "issued", *WIRRAL),
     ("agreements", "show", "wirral-homecare", "--on", "2020-05-01"),
     ("agreements", "history", "wirral-homecare"),
     ("postcode", "CH45", "3AB", "--on", "2020-05-01"),

@@ -1,7 +1,7 @@
 """Issued statements in the browser: issuing one (accountants), listing and downloading them, and checking a copy.
 
 * **Issue** — an accountant of a commissioner issues a statement from the
-  statement's page (the settlement page's "Issue" button) or the list's form:
+  statement's page (the settlement page's "Send out" button) or the list's form:
   a ``LedgerForm`` (CSRF and an idempotency key, so a double click issues
   once) naming what ``openbook statements issue KIND`` names. The ledger
   decides who may (``issue_statement``'s rule); its refusal is shown on the form.
