@@ -129,6 +129,18 @@ def issue_incentive(context: Context, agreement: str, period: str, provider: str
            idempotency_key, as_json)  # fmt: skip
 
 
+@issue_group.command("rate-notice")
+@agreement_option
+@click.option("--review", "period", required=True, help="The rate review's financial year, e.g. 2020-21.")
+@click.option("--provider", required=True, help="The provider the notice goes to.")
+@_recording
+def issue_rate_notice(context: Context, agreement: str, period: str, provider: str, out: Path | None, effective,
+                      reason, idempotency_key, as_json: bool) -> None:  # noqa: ANN001  # fmt: skip
+    """Issue a provider's notice of a decided rate review."""
+    _issue(context, Asked("rate-notice", agreement, period, provider=provider), out, effective, reason,
+           idempotency_key, as_json)  # fmt: skip
+
+
 def _list_lines(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return ["no statements issued that you may see"]

@@ -51,7 +51,7 @@ PERIOD_FORMS = {
     StatementKind.PAYMENT: "month",
 }
 #: Kinds that are always one provider's: the party must be named. The others may be the whole partnership's.
-ONE_PROVIDERS = frozenset({StatementKind.COST, StatementKind.PAYMENT})
+ONE_PROVIDERS = frozenset({StatementKind.COST, StatementKind.PAYMENT, StatementKind.RATE_NOTICE})
 
 
 def check_digest(value: object, field: str = "digest") -> str:

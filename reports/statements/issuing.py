@@ -30,6 +30,7 @@ from reports.statements.cost import cost_statement
 from reports.statements.frame import Statement
 from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
+from reports.statements.rate_notice import rate_notice
 from reports.statements.render import render_pdf
 from reports.statements.settlement import settlement_statement
 
@@ -87,12 +88,18 @@ def _incentive(book: Openbook, actor: Actor, a: Asked) -> Statement:
     return incentive_statement(book, access, a.period, provider=a.provider, run=a.run)
 
 
+def _rate_notice(book: Openbook, actor: Actor, a: Asked) -> Statement:
+    provider = _provider(a)
+    return rate_notice(book, access_for(book.records, actor, a.agreement, provider), a.period, provider)
+
+
 #: The builder of each kind that can be issued, given the issuer's actor and what was asked.
 BUILDERS: dict[str, Callable[[Openbook, Actor, Asked], Statement]] = {
     StatementKind.SETTLEMENT: _settlement,
     StatementKind.COST: _cost,
     StatementKind.PAYMENT: _payment,
     StatementKind.INCENTIVE: _incentive,
+    StatementKind.RATE_NOTICE: _rate_notice,
 }
 
 
