@@ -38,7 +38,7 @@ from web.tables import download, table
 
 bp = Blueprint("issued_statements", __name__, url_prefix="/statements")
 bp.record_once(lambda state: navigation.add(state.app, "Issued statements", "issued_statements.issued",
-                                            Role.ACCOUNTANT, Role.PROVIDER))  # fmt: skip
+                                            Role.ACCOUNTANT, Role.PROVIDER, Role.AUDITOR))  # fmt: skip
 bp.record_once(lambda state: navigation.add(state.app, "Check a statement", "issued_statements.check", Role.AUDITOR))
 
 READERS = (Role.PROVIDER, Role.ACCOUNTANT, Role.AUDITOR)
@@ -93,12 +93,13 @@ _COLUMNS = [
 def _page(form: IssueForm | None, status: int = 200) -> tuple[str, int]:
     book = book_of()
     wanted = request.args.get("agreement") or None
+    mine = [(row["code"], access) for row, access in scope.my_agreements()]
+    if wanted is not None and wanted not in {code for code, _ in mine}:
+        raise NotFound(f"agreement {wanted} is not found")  # not one of the user's: as if it did not exist
     rows: list[dict[str, Any]] = []
-    for row, access in scope.my_agreements():
-        if wanted is None or row["code"] == wanted:
+    for code, access in mine:
+        if wanted in (None, code):
             rows += issued_statements_under(book.read_engine, access)
-    if wanted is not None and not any(row["code"] == wanted for row, _ in scope.my_agreements()):
-        raise NotFound(f"agreement {wanted} is not found")
     rows.sort(key=lambda r: r["issued_in"], reverse=True)
     shown = [{**r, "party": r["party"] or "the partnership"} for r in rows]
     agreements = _issuing_agreements()
