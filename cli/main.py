@@ -26,6 +26,7 @@ from cli.returns import market, returns
 from cli.settlements import payments, pool, settle
 from cli.signing import checkpoint, keys
 from cli.statements import statements
+from cli.statements_issue import COMMANDS as ISSUING
 from cli.tokens import tokens
 from cli.users import users
 from cli.worker import jobs, worker
@@ -69,6 +70,8 @@ cli.add_command(payments)
 cli.add_command(settle)
 cli.add_command(reconcile)
 cli.add_command(statements)
+for command in ISSUING:  # issue, issued, fetch, check: issuing statements (cli/statements_issue.py)
+    statements.add_command(command)
 cli.add_command(database)
 cli.add_command(keys)
 cli.add_command(checkpoint)

@@ -29,6 +29,7 @@ __all__ = [
     "LATEST_DATE",
     "MAX_AMOUNT",
     "MAX_COUNT",
+    "MAX_DOCUMENT_BYTES",
     "MAX_EVENTS_LIMIT",
     "MAX_HOURLY_RATE",
     "MAX_HOURS",
@@ -82,6 +83,9 @@ LAST_YEAR = FinancialYear(2098)
 
 #: The most events one ``openbook events`` call lists.
 MAX_EVENTS_LIMIT = 10_000
+#: The largest document an issued statement may be (docs/statements.md: Issuing): a statement of a provider with
+#: five years of history is a few hundred kilobytes; 50 MB refuses a file that is no statement at all.
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
 #: The largest position the event store can hold (a 64-bit signed integer).
 MAX_POSITION = 2**63 - 1
 #: The longest grace ``openbook activity sweep --older-than-hours`` takes: ten years (a chunk older

@@ -18,7 +18,7 @@ In short (docs/access.md has the table command by command):
 | rename an organisation, register a user, change a user's roles, deactivate a user | an admin of that organisation (a provider's or audit body's: the operator) |
 | register an agreement | an accountant or admin of a council or CCG/ICB |
 | set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
-| rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year | an accountant of a commissioner of the agreement |
+| rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year, issuing a statement | an accountant of a commissioner of the agreement |
 | import activity | also a provider's own staff (role ``provider``), if the agreement awards it: its own visits only |
 | file a cost return: draft, submit, amend, answer a query; comment on a rate review | the provider's own staff (role ``provider``), if the agreement awards it; for the council's in-house return, the council's accountants or admins; an admin of a commissioner acting for it |
 | review a return (query, explain a breach, accept, reject, reopen); record a KPI result | an accountant of a commissioner, never of the organisation whose figures they are |
@@ -419,6 +419,8 @@ RULES: dict[str, Rule] = {
     "issue_settlement": ACCOUNTANT,
     "withdraw_settlement": ACCOUNTANT,
     "close_year": ACCOUNTANT,
+    # statements sent out
+    "issue_statement": ACCOUNTANT,
     # the history itself
     "record_checkpoint": ATTESTER,
 }

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from ledger.application import Ledger
 from ledger.audit.signing import SigningKey, load_signing_key
 from ledger.files.chunks import ChunkStore
+from ledger.files.documents import DocumentStore
 from ledger.jobs import table as job_table
 from ledger.jobs.queue import JobQueue
 from ledger.jobs.registry import default_kinds
@@ -28,6 +29,7 @@ from ledger.projections.checkpoints import CheckpointsProjection
 from ledger.projections.cost_returns import CostReturnsProjection
 from ledger.projections.event_index import EventIndexProjection
 from ledger.projections.incentives import IncentivesProjection
+from ledger.projections.issued_statements import IssuedStatementsProjection
 from ledger.projections.organisations import OrganisationsProjection
 from ledger.projections.rates import RatesProjection
 from ledger.projections.runner import ProjectionRunner
@@ -44,6 +46,7 @@ from ledger.usecases.organisations import OrganisationUseCases
 from ledger.usecases.rate_reviews import RateReviewUseCases
 from ledger.usecases.rates import RateUseCases
 from ledger.usecases.settlements import SettlementUseCases
+from ledger.usecases.statements import StatementUseCases
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ class Openbook:
     incentives: IncentiveUseCases
     settlements: SettlementUseCases
     checkpoints: CheckpointUseCases
+    #: Issuing statements: the documents kept by digest and the event recording each issue (docs/statements.md).
+    statements: StatementUseCases
     #: Background jobs (docs/jobs.md): operational state beside the ledger, run by ``ledger.jobs.worker``.
     jobs: JobQueue
     security: SecurityStore  # passwords, login throttling, the security log: never events
@@ -100,6 +105,7 @@ def read_models(records: Records, chunks: ChunkStore) -> tuple[Projection, ...]:
         IncentivesProjection(),
         SettlementsProjection(),
         CheckpointsProjection(),
+        IssuedStatementsProjection(),
         EventIndexProjection(),
     )
 
@@ -112,12 +118,14 @@ def open_openbook(
     ledger = Ledger(database, create_tables=create_tables, signing_key=signing_key)
     records = Records(ledger.repository)
     chunks = ChunkStore(ledger.write_engine)
+    documents = DocumentStore(ledger.write_engine)
     projections = read_models(records, chunks)
     ledger.projections.follow(*projections)
     activity_projection = next(p for p in projections if isinstance(p, ActivityProjection))
     if create_tables:
         ledger.projections.create_tables()
         chunks.create_table()
+        documents.create_table()
         job_table.create_table(ledger.write_engine)
     security = SecurityStore(ledger.write_engine)
     if create_tables:
@@ -137,6 +145,7 @@ def open_openbook(
         incentives=incentives,
         settlements=SettlementUseCases(ledger, records),
         checkpoints=CheckpointUseCases(ledger, records),
+        statements=StatementUseCases(ledger, records, documents),
         jobs=JobQueue(JobStore(ledger.write_engine, ledger.read_engine), records, default_kinds()),
         security=security,
     )

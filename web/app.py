@@ -31,7 +31,7 @@ from web.api import bp as api_bp
 from web.auditor import bp as auditor_bp
 from web.auth import bp as auth_bp
 from web.provider import bp as provider_bp
-from web.views import statements, status
+from web.views import issued_statements, statements, status
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -57,7 +57,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     users.init_app(app)
     access.init_app(app)
     CSRFProtect(app).exempt(api_bp)  # the API takes no cookies, only bearer tokens: nothing for a forgery to ride on
-    for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, statements.bp, api_bp, status.bp):
+    for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, statements.bp, issued_statements.bp,
+                      api_bp, status.bp):
         app.register_blueprint(blueprint)
     access.check_every_view_declares(app)
 

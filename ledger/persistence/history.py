@@ -41,6 +41,7 @@ from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget
 from domain.settlement.settlement import Settlement
 from domain.settlement.year_end import YearEnd
+from domain.statements.issued_statement import IssuedStatement
 from ledger.jsonable import json_ready
 from ledger.persistence import EVENTS_TABLE
 
@@ -48,7 +49,7 @@ from ledger.persistence import EVENTS_TABLE
 STORED_AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
     KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, YearEnd,
-    Checkpoint,
+    Checkpoint, IssuedStatement,
 )  # fmt: skip
 
 

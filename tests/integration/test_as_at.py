@@ -74,6 +74,12 @@ def demo(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Open
     book.activity.calculate_arrears(Envelope(SYSTEM, date(2020, 6, 30), "arrears of the 2020-21 review", None),
                                     "wirral-homecare", "2020-21")  # fmt: skip
     book.checkpoints.record_checkpoint(Envelope(SYSTEM, date(2020, 3, 31), "year-end attestation", None))
+    # The demo issues no statement; one here (stand-in bytes: the ledger keeps whatever PDF it is given) gives the
+    # issued-statements read model a row to replay.
+    book.statements.issue_statement(Envelope(SYSTEM, date(2020, 7, 20), "sent to the board", None), kind="settlement",
+                                    agreement="wirral-homecare", party="premier-care", period="2019-20",
+                                    title="Settlement statement, 2019-20: Premier Care", document=b"%PDF-1.7\n%as-at",
+                                    head_position=book.projections.head())  # fmt: skip
     yield book
     book.close()
     drop_database(database)
@@ -419,6 +425,8 @@ NOT_AS_AT = {
     "statements cost": "writes a statement file once, of now (the builders take as_at: test_statements)",
     "statements payment": "writes a statement file once, of now (the builders take as_at: test_statements)",
     "statements incentive": "writes a statement file once, of now (the builders take as_at: test_statements)",
+    "statements fetch": "writes an issued document's bytes, which never change once issued",
+    "statements check": "checks a file against the statements issued",
     "statements rate-notice": "writes a statement file once, of now (the builder takes as_at: test_statement_batch)",
     "statements": "the batch writes a period's statement files once, of now (the builders take as_at)",
 }
@@ -431,6 +439,7 @@ VIEWS = [
     ("events",),
     ("events", "history", "rate-card", "wirral-homecare"),
     ("agreements", "list"),
+    ("statements", "issued", *WIRRAL),
     ("agreements", "show", "wirral-homecare", "--on", "2020-05-01"),
     ("agreements", "history", "wirral-homecare"),
     ("postcode", "CH45", "3AB", "--on", "2020-05-01"),

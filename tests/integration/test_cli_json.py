@@ -231,6 +231,16 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
         (("settle", "list"), ["--agreement", WIRRAL], COUNCIL),
         (("settle", "show"), ["--agreement", WIRRAL, "--year", "2019-20"], COUNCIL),
         (("reconcile",), ["--agreement", WIRRAL, "--year", "2019-20"], COUNCIL),
+        # issuing statements (docs/statements.md: Issuing); fetch is walked in tests/integration/test_issued_statements.py
+        (("statements", "issue", "settlement"), ["--agreement", WIRRAL, "--year", "2019-20", "--out",
+                                                 str(tmp / "issued.pdf")], COUNCIL),
+        (("statements", "issue", "cost"), ["--agreement", WIRRAL, "--provider", "premier-care", "--period",
+                                           "2019-20-Q1"], COUNCIL),
+        (("statements", "issue", "payment"), ["--agreement", WIRRAL, "--provider", "premier-care", "--month",
+                                              "2019-06"], COUNCIL),
+        (("statements", "issue", "incentive"), ["--agreement", WIRRAL, "--year", "2019-20"], COUNCIL),
+        (("statements", "issued"), [], COUNCIL),
+        (("statements", "check"), [str(tmp / "issued.pdf")], COUNCIL),
         (("checkpoint",), ["--reason", "json walk"], None),
         (("checkpoint",), ["--latest"], None),
         (("statements", "settlement"), ["--agreement", WIRRAL, "--year", "2019-20", "--out",
@@ -243,6 +253,8 @@ def steps(tmp: Path) -> list[tuple[tuple[str, ...], list[str], str | None]]:
                                        str(tmp / "incentive.pdf")], COUNCIL),
         (("statements", "rate-notice"), ["--agreement", WIRRAL, "--review", "2020-21", "--provider", "premier-care",
                                          "--out", str(tmp / "rate-notice.pdf")], COUNCIL),
+        (("statements", "issue", "rate-notice"), ["--agreement", WIRRAL, "--review", "2020-21", "--provider",
+                                                  "premier-care"], COUNCIL),
         (("statements",), ["--agreement", WIRRAL, "--period", "2021-22-Q3", "--out", str(tmp / "batch")], COUNCIL),
         (("events", "history"), ["cost-return", WIRRAL, "premier-care", "2019-20-Q1"], None),
         (("events", "history"), ["settlement", WIRRAL, "2019-20", "1"], None),
@@ -258,6 +270,7 @@ NOT_WALKED = {
     ("users", "set-password"): "prompts for the password: tests/web/test_cli_users.py answers the prompt",
     ("database", "grant-app-role"): "changes the server's roles (PostgreSQL only); refused below on both databases",
     ("tokens", "revoke"): "takes the id `tokens create` printed: tests/web/test_api.py revokes one; refused below",
+    ("statements", "fetch"): "needs the digest of a statement issued in the walk: tests/integration/test_issued_statements.py",
 }
 
 

@@ -358,6 +358,11 @@ CASES = [
          CCG, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 9)),
     Case("close_year", lambda b, e, t: b.settlements.close_year(e, WIRRAL, "2019-20"),
          COUNCIL, NOT_AN_ACCOUNTANT_OF_WIRRAL, on=date(2020, 7, 10), outcome="conflict", extra={"why": "closed"}),
+    # statements sent out: the commissioners' accountants issue them (a stand-in PDF: its bytes are all the ledger keeps)
+    Case("issue_statement", lambda b, e, t: b.statements.issue_statement(
+        e, kind="settlement", agreement=WIRRAL, party=None, period="2019-20", title="Settlement statement, 2019-20",
+        document=b"%PDF-1.7\n% recording rules test\n", head_position=1),
+         COUNCIL, {**NOT_AN_ACCOUNTANT_OF_WIRRAL, HAVEN: "not-allowed"}),
     # the history itself: an auditor or an admin attests its head; it changes no figure
     Case("record_checkpoint", lambda b, e, t: b.checkpoints.record_checkpoint(e),
          AUDITOR, {PREMIER: "not-allowed", HEREFORDSHIRE_ACCOUNTANT: "not-allowed"}),  # (COUNCIL is an auditor by now)

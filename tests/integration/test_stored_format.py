@@ -37,6 +37,7 @@ from domain.settlement.payment_ledger import PaymentLedger
 from domain.settlement.pooled_budget import PooledBudget
 from domain.settlement.settlement import Settlement
 from domain.settlement.year_end import YearEnd
+from domain.statements.issued_statement import IssuedStatement
 from ledger.queries.organisations import list_organisations
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "stored-events-v1.jsonl"
@@ -98,7 +99,7 @@ def test_renamed_and_moved_classes_still_replay(book, monkeypatch):
 AGGREGATES: tuple[type[LedgerAggregate], ...] = (
     Organisation, User, Agreement, RateCard, RateReview, CostReturn, WageFloors, ActivityImport, Arrears,
     KpiResults, IncentiveScheme, IncentiveAssessment, PooledBudget, PaymentLedger, Settlement, YearEnd,
-    Checkpoint,
+    Checkpoint, IssuedStatement,
 )  # fmt: skip
 
 

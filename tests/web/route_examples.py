@@ -25,6 +25,7 @@ EXAMPLES: dict[str, str] = {
     "visit": "D1920-00000005",
     "job": "00000000-0000-0000-0000-000000000000",
     "position": "1",
+    "digest": "0" * 64,
 }
 
 #: A route whose object the provider's own cannot stand for, with the one its allowed roles may act on: an admin
