@@ -67,6 +67,8 @@ _PROLOGUE = re.compile(r"\A.*?(?=<svg[\s>])", re.DOTALL)
 _SVG_TAG = re.compile(r"<svg\b[^>]*>")
 _STYLE_ELEMENT = re.compile(r"\s*<defs>\s*<style[^>]*>\*\{([^}]*)\}</style>\s*</defs>")
 _STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+_ID = re.compile(r'\bid="([^"]+)"')
+_REFERENCE = re.compile(r'(href="#|url\(#)([^")]+)')
 
 
 def plotted(value: Decimal) -> float:
@@ -87,7 +89,7 @@ def render(draw: Callable[[Figure], None], *, title: str, desc: str, size: tuple
         draw(figure)
         out = io.StringIO()
         figure.savefig(out, format="svg", metadata={"Date": None, "Creator": "openbook"})
-    return _accessible(_without_styles(_PROLOGUE.sub("", out.getvalue(), count=1)), title, desc)
+    return _accessible(_own_ids(_without_styles(_PROLOGUE.sub("", out.getvalue(), count=1)), title), title, desc)
 
 
 def _attributes(declarations: str) -> str:
@@ -110,6 +112,21 @@ def _without_styles(svg: str) -> str:
     if opening is None or not defaults:
         return svg
     return svg[: opening.end() - 1] + defaults + svg[opening.end() - 1 :]
+
+
+def _own_ids(svg: str, title: str) -> str:
+    """The drawing with every id prefixed by a key of its own content, and each reference to one rewritten with it.
+
+    matplotlib numbers its ids per figure (``patch_1``, ``axes_1``) and names
+    markers and clip paths from the hash salt, so two charts inlined on one
+    page would share ids: invalid HTML, and a reference (``url(#…)``) could
+    resolve to the other chart's clip path. The key comes from the content, so
+    the same chart still gives the same bytes.
+    """
+    key = "c" + hashlib.sha256(f"{title}\n{svg}".encode()).hexdigest()[:8]
+    ids = set(_ID.findall(svg))
+    svg = _ID.sub(lambda m: f'id="{key}-{m[1]}"', svg)
+    return _REFERENCE.sub(lambda m: m[1] + (f"{key}-{m[2]}" if m[2] in ids else m[2]), svg)
 
 
 def _accessible(svg: str, title: str, desc: str) -> str:
