@@ -120,7 +120,8 @@ def start_export() -> tuple[str, int] | Response:
             export_history.NAME, current_actor(), export_history.arguments(out, form.start.data, form.stop.data)
         )
     except InvalidInput as error:
-        return _page(export_form=form), show_refusal(form, error, {"from": "start", "to": "stop"})
+        status = show_refusal(form, error, {"from": "start", "to": "stop"})  # on the form before it is shown
+        return _page(export_form=form), status
     return redirect(url_for("auditor.export_job", job=job))
 
 
