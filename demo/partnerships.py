@@ -485,7 +485,7 @@ AUDIT_BODY = "partnership-audit"
 WIRRAL_ADMIN = Actor("admin@wirral.example", "wirral-council")
 
 
-def _audit_steps() -> list[Step]:
+def audit_steps() -> list[Step]:
     """The demo's audit body appointed to both agreements from their first day: Wirral's by its council's admin;
     Herefordshire's by the operator (the demo gives Herefordshire no admin). Recorded last, so every earlier
     event keeps its position."""
@@ -514,7 +514,7 @@ def steps() -> list[Step]:
         *return_steps(),
         *incentive_steps(),
         *settlement_steps(),
-        *_audit_steps(),
+        *audit_steps(),
     ]
 
 
