@@ -361,6 +361,7 @@ class Agreement(LedgerAggregate):
 
         def apply(self, aggregate: Agreement) -> None:
             aggregate._auditors.pop(self.audit_body, None)
+            aggregate._auditors_ended[self.audit_body] = self.last_day
             aggregate._log(self, self.what())
 
     @staticmethod
@@ -390,6 +391,7 @@ class Agreement(LedgerAggregate):
         self._plausibility: list[tuple[date, dict[str, Any]]] = []  # the plausibility ranges stated, by date
         self._changes: list[Change] = []  # the registration's line is added by Registered.apply
         self._auditors: dict[str, date] = {}  # audit body -> the day its current appointment began
+        self._auditors_ended: dict[str, date] = {}  # audit body -> the last day of its latest ended appointment
 
 
     # -- commands ------------------------------------------------------------------------
@@ -671,6 +673,12 @@ class Agreement(LedgerAggregate):
                 f"audit_body: {audit_body} is already appointed to audit {self.code} "
                 f"(since {self._auditors[audit_body].isoformat()})"
             )
+        ended = self._auditors_ended.get(audit_body)
+        if ended is not None and envelope.effective_date <= ended:
+            raise RuleBroken(
+                f"audit_body: {audit_body}'s last appointment to audit {self.code} ran to {ended.isoformat()}; "
+                "a new one starts after it"
+            )
         self.trigger_event(self.AuditorAppointed, envelope=envelope, audit_body=audit_body)
 
     def end_auditor_appointment(self, envelope: Envelope, audit_body: str) -> None:
@@ -738,7 +746,11 @@ class Agreement(LedgerAggregate):
 
     @property
     def auditors(self) -> tuple[str, ...]:
-        """The audit bodies appointed to audit the agreement now (appointments not ended), in appointment order."""
+        """The audit bodies appointed to audit the agreement now (appointments not ended), in appointment order.
+
+        Reading follows what is recorded: an audit body's auditors read the agreement from when its appointment is
+        recorded until its end is, whatever dates the two take effect from (the dates are the record's, and the
+        agreement's history shows them)."""
         return tuple(self._auditors)
 
     @property

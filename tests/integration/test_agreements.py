@@ -333,6 +333,8 @@ def test_an_audit_body_appointed_reads_the_agreement_until_its_appointment_ends(
                 "--reason", "audit re-tendered"))  # fmt: skip
     with pytest.raises(NotFound):
         access_for(book.records, lead, WIRRAL)
+    with pytest.raises(RuleBroken, match="ran to 2022-03-31; a new one starts after it"):
+        book.agreements.appoint_auditor(Envelope(SYSTEM, date(2019, 4, 1), "again"), WIRRAL, "county-audit")
     [shown] = ok_json(openbook("agreements", "auditors", WIRRAL, "--json"))
     assert {k: shown[k] for k in ("audit_body", "from_date", "to_date")} == {
         "audit_body": "county-audit", "from_date": "2019-04-01", "to_date": "2022-03-31"}  # fmt: skip
