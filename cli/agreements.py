@@ -278,6 +278,56 @@ def agreements_end_award(
     emit(data, as_json, _recorded(f"{provider}'s award of {zone} ends from {envelope.effective_date}"))
 
 
+@agreements.command("appoint-auditor")
+@click.argument("code")
+@click.argument("audit_body")
+@command_options
+@json_option
+@pass_context
+def agreements_appoint_auditor(
+    context: Context, code: str, audit_body: str, effective: Any, reason: str | None, idempotency_key: str | None,
+    as_json: bool,
+) -> None:
+    """Appoint a registered audit body to audit the agreement from --effective: its auditors then read everything
+    recorded under it (and nothing of agreements it is not appointed to)."""
+    envelope = recording(context, effective, reason, idempotency_key)
+    context.book.agreements.appoint_auditor(envelope, code, audit_body)
+    data = {"agreement": code, "audit_body": audit_body, "from": envelope.effective_date}
+    emit(data, as_json, _recorded(f"{audit_body} audits {code} from {envelope.effective_date}"))
+
+
+@agreements.command("end-auditor-appointment")
+@click.argument("code")
+@click.argument("audit_body")
+@command_options
+@json_option
+@pass_context
+def agreements_end_auditor_appointment(
+    context: Context, code: str, audit_body: str, effective: Any, reason: str | None, idempotency_key: str | None,
+    as_json: bool,
+) -> None:
+    """End an audit body's appointment with effect from --effective (its last day is the day before)."""
+    envelope = recording(context, effective, reason, idempotency_key)
+    context.book.agreements.end_auditor_appointment(envelope, code, audit_body)
+    data = {"agreement": code, "audit_body": audit_body, "ended_from": envelope.effective_date}
+    emit(data, as_json, _recorded(f"{audit_body}'s appointment to audit {code} ends from {envelope.effective_date}"))
+
+
+@agreements.command("auditors")
+@click.argument("code")
+@as_at_option
+@json_option
+@pass_context
+def agreements_auditors(context: Context, code: str, as_at: str | None, as_json: bool) -> None:
+    """Every appointment of an audit body to audit the agreement, with its first and last day."""
+    engine = context.read_engine(as_at)
+    queries.get_agreement(engine, code)  # an unknown agreement says so
+    rows = queries.auditors(engine, code)
+    emit(rows, as_json, lambda found: [
+        f"{r['audit_body']}  from {r['from_date']}  to {r['to_date'] or 'now'}" for r in found
+    ] or ["no audit body appointed"])  # fmt: skip
+
+
 @agreements.command("define-kpi")
 @click.argument("code")
 @click.argument("kpi")

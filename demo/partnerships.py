@@ -481,8 +481,32 @@ def _herefordshire_steps() -> list[Step]:
     return steps
 
 
+AUDIT_BODY = "partnership-audit"
+WIRRAL_ADMIN = Actor("admin@wirral.example", "wirral-council")
+
+
+def audit_steps() -> list[Step]:
+    """The demo's audit body appointed to both agreements from their first day: Wirral's by its council's admin;
+    Herefordshire's by the operator (the demo gives Herefordshire no admin). Recorded last, so every earlier
+    event keeps its position."""
+    appointments = (
+        (WIRRAL, WIRRAL_ADMIN, WIRRAL_START, "open-book auditing (Wirral action point 5.28)"),
+        (HEREFORDSHIRE, SYSTEM, HEREFORDSHIRE_START, "annual open-book review of costs, audited (demo)"),
+    )
+    return [
+        (
+            f"{agreement} audited by {AUDIT_BODY}",
+            lambda book, a=agreement, actor=actor, on=on, why=why: book.agreements.appoint_auditor(
+                _envelope(actor, on, why, f"{a}:auditor:{AUDIT_BODY}"), a, AUDIT_BODY
+            ),
+        )
+        for agreement, actor, on, why in appointments
+    ]
+
+
 def steps() -> list[Step]:
-    """Every demo command, in order, as (label, run): organisations to Wirral's 2019-20 settlement."""
+    """Every demo command, in order, as (label, run): organisations to Wirral's 2019-20 settlement, then the audit
+    body's appointments."""
     return [
         *_organisation_steps(),
         *_wirral_steps(),
@@ -490,6 +514,7 @@ def steps() -> list[Step]:
         *return_steps(),
         *incentive_steps(),
         *settlement_steps(),
+        *audit_steps(),
     ]
 
 

@@ -18,6 +18,7 @@ In short (docs/access.md has the table command by command):
 | rename an organisation, register a user, change a user's roles, deactivate a user | an admin of that organisation (a provider's or audit body's: the operator) |
 | register an agreement | an accountant or admin of a council or CCG/ICB |
 | set an agreement up: commissioners, contributions, zones, lots, services, awards, KPIs, basis, caps, term | an accountant or admin of a commissioner (until one joins: of the organisation that registered it) |
+| appoint an audit body to an agreement, end its appointment | an admin of a commissioner (until one joins: of the organisation that registered it) |
 | rates, rate reviews, activity imports, arrears, KPI results, incentives, pools, payments, settlements, closing a year, issuing a statement | an accountant of a commissioner of the agreement |
 | import activity | also a provider's own staff (role ``provider``), if the agreement awards it: its own visits only |
 | file a cost return: draft, submit, amend, answer a query; comment on a rate review | the provider's own staff (role ``provider``), if the agreement awards it; for the council's in-house return, the council's accountants or admins; an admin of a commissioner acting for it |
@@ -27,7 +28,7 @@ Reading:
 
 | action | who |
 |---|---|
-| read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body |
+| read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body appointed to it |
 | read one provider's own figures (provider views) | that provider's staff; anyone who may read every provider's figures (to see what the provider sees) |
 | read the event history itself (every provider's raw figures) | an auditor of an audit body |
 | see an organisation's users and their security log | an admin of that organisation (the operator: all) |
@@ -188,14 +189,15 @@ class Rule:
 def _party_or_hidden(records: _Records, who: Person, subject: Subject) -> Agreement:
     """The agreement, if the actor's organisation has a part in it; else ``NotFound``, as if it did not exist.
 
-    An audit body's staff read every agreement, so they are refused by role instead (``NotAllowed``).
+    An audit body appointed to the agreement reads it, so its staff are refused by role instead (``NotAllowed``);
+    an audit body not appointed has no part in it (``NotFound``).
     """
     agreement = subject.agreement
     if agreement is None:
         raise TypeError(f"{subject.what}: this rule needs the agreement the command acts under")
     if who.organisation in _setting_up(agreement) or _is_party(records, agreement, who.organisation):
         return agreement
-    if records.organisation(who.organisation).kind is OrganisationKind.AUDIT_BODY:
+    if who.organisation in agreement.auditors:
         raise NotAllowed(f"{subject.what}: {who.username} of {who.organisation} may read {agreement.code}, not record")
     raise NotFound(f"{subject.what}: agreement {agreement.code!r} is not found")
 
@@ -350,6 +352,10 @@ IMPORTER = Rule(
 COMMISSIONING_BODY = Rule("an accountant or admin of a council or CCG/ICB", _commissioning_body)
 ADMIN = Rule("an admin", _any_admin)
 ATTESTER = Rule("an admin or an auditor (of any organisation)", _attester)
+APPOINTER = Rule(
+    "an admin of a commissioner of the agreement (until one joins: of the council or CCG/ICB that registered it)",
+    _commissioners_with(Role.ADMIN),
+)
 OWN_ADMIN = Rule(
     "an admin of the organisation concerned (a provider's or audit body's: the operator only)", _own_admin
 )
@@ -379,6 +385,8 @@ RULES: dict[str, Rule] = {
     "set_living_wage_commitment": SET_UP,
     "set_profit_cap": SET_UP,
     "set_plausibility_ranges": SET_UP,
+    "appoint_auditor": APPOINTER,
+    "end_auditor_appointment": APPOINTER,
     # rates and rate reviews
     "publish_rate": ACCOUNTANT,
     "withdraw_rate": ACCOUNTANT,
@@ -505,7 +513,13 @@ def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement
 
 def check_may_read_history(records: _Records, actor: Actor) -> None:
     """The whole recorded history, every provider's raw figures in it, is for auditors (of an audit body) and the
-    operator; everyone else reads the views their access allows."""
+    operator; everyone else reads the views their access allows.
+
+    It is not narrowed to the agreements the audit body is appointed to: the history is one hash chain over every
+    agreement's events (and organisations', users', checkpoints' that belong to none), so checking it — the live
+    chain, an export run through the standalone verifier — needs every event's stored bytes, and an event browser
+    narrowed by agreement would hide nothing the export does not hand over. Reading the *figures* (the views) is
+    narrowed: ``_may_read_all`` lets an audit body's auditors read only the agreements it is appointed to."""
     if is_system(actor):
         return
     who = person(records, actor)
@@ -552,8 +566,7 @@ def _may_read_all(records: _Records, actor: Actor, agreement: Agreement) -> bool
     who = person(records, actor)
     if who.organisation in agreement.commissioners and who.has(Role.ACCOUNTANT, Role.ADMIN, Role.AUDITOR):
         return True
-    audit_body = records.organisation(who.organisation).kind is OrganisationKind.AUDIT_BODY
-    return audit_body and who.has(Role.AUDITOR)
+    return who.organisation in agreement.auditors and who.has(Role.AUDITOR)  # an audit body appointed to it
 
 
 def accountant_access(records: _Records, actor: Actor, agreement: str) -> AccountantAccess:

@@ -66,6 +66,12 @@ class Settings:
         """Where uploaded files wait for the background job that imports them (docs/jobs.md): <instance>/uploads."""
         return Path(self.instance_path) / "uploads"
 
+    @property
+    def exports_folder(self) -> Path:
+        """Where the exports auditors ask for from the pages are written, each in a folder of its own, for their
+        download (docs/jobs.md): <instance>/exports."""
+        return Path(self.instance_path) / "exports"
+
 
 def instance_secret_key(folder: Path) -> str:
     """Read ``folder/secret_key``, creating it (mode 0600) the first time.

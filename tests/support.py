@@ -188,11 +188,12 @@ def ledger_property() -> settings:
     return settings(settings.get_profile(os.environ.get("OPENBOOK_LEDGER_PROFILE", "ledger-ci")))
 
 
-#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 166 = 130 + Wirral's 2019-20
+#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 168 = 130 + Wirral's 2019-20
 #: incentive scheme, its KPI results file and its assessment (demo.wirral_incentives) + Q2 to Q4 returns of the
-#: five providers whose Q1 was accepted (demo.returns.LATER_QUARTERS: 3 × (5 filed + 5 accepted + 1 explained)).
-DEMO_COMMANDS = 166
-#: Some commands record several events; the settlement demo adds a pool, activity and payments. 278 = 212 + the
+#: five providers whose Q1 was accepted (demo.returns.LATER_QUARTERS: 3 × (5 filed + 5 accepted + 1 explained))
+#: + the audit body's appointment to each of the two agreements (2).
+DEMO_COMMANDS = 168
+#: Some commands record several events; the settlement demo adds a pool, activity and payments. 280 = 212 + the
 #: scheme (1) + the KPI results (4 providers × (opened + 3 results) = 16) + the assessment (1) + the later
-#: quarters (3 × (5 × (drafted + submitted + accepted) + 1 explained) = 48).
-DEMO_EVENTS = 278
+#: quarters (3 × (5 × (drafted + submitted + accepted) + 1 explained) = 48) + the two appointments (2).
+DEMO_EVENTS = 280

@@ -334,6 +334,36 @@ class Agreement(LedgerAggregate):
             aggregate._plausibility.append((self.envelope.effective_date, self.stated()))
             aggregate._log(self, self.what())
 
+    class AuditorAppointed(LedgerEvent):
+        """An audit body appointed to audit the agreement, from the envelope's effective date: its auditors then read
+        everything recorded under the agreement (``ledger.authorisation``), and nothing of any other."""
+
+        TOPIC = "openbook:agreement.auditor-appointed"
+        audit_body: str
+
+        def what(self) -> str:
+            return f"{self.audit_body} appointed to audit the agreement"
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._auditors[self.audit_body] = self.envelope.effective_date
+            aggregate._log(self, self.what())
+
+    class AuditorAppointmentEnded(LedgerEvent):
+        """The audit body's appointment ended with effect from the envelope's date; its auditors read no more of it."""
+
+        TOPIC = "openbook:agreement.auditor-appointment-ended"
+        audit_body: str
+        appointed_from: date
+        last_day: date
+
+        def what(self) -> str:
+            return f"{self.audit_body}'s appointment to audit the agreement ended; last day {self.last_day.isoformat()}"
+
+        def apply(self, aggregate: Agreement) -> None:
+            aggregate._auditors.pop(self.audit_body, None)
+            aggregate._auditors_ended[self.audit_body] = self.last_day
+            aggregate._log(self, self.what())
+
     @staticmethod
     def create_id(code: str) -> UUID:
         return natural_id("agreement", code)
@@ -360,6 +390,8 @@ class Agreement(LedgerAggregate):
         self._profit_cap: list[tuple[date, Decimal | None]] = []
         self._plausibility: list[tuple[date, dict[str, Any]]] = []  # the plausibility ranges stated, by date
         self._changes: list[Change] = []  # the registration's line is added by Registered.apply
+        self._auditors: dict[str, date] = {}  # audit body -> the day its current appointment began
+        self._auditors_ended: dict[str, date] = {}  # audit body -> the last day of its latest ended appointment
 
 
     # -- commands ------------------------------------------------------------------------
@@ -631,6 +663,42 @@ class Agreement(LedgerAggregate):
         kinds = found.pop("explanation_required", None)
         self.trigger_event(self.PlausibilityRangesSet, envelope=envelope, ranges=found, explanation_required=kinds)
 
+    def appoint_auditor(self, envelope: Envelope, audit_body: str) -> None:
+        """Appoint an audit body (its code; the use case checks it is a registered audit body) from the envelope's
+        effective date. Appointing one already appointed is refused: one appointment at a time."""
+        check_reason(envelope, "an auditor's appointment")
+        check_code(audit_body, "audit_body")  # not held to the term: audit rights outlast the contract
+        if audit_body in self._auditors:
+            raise RuleBroken(
+                f"audit_body: {audit_body} is already appointed to audit {self.code} "
+                f"(since {self._auditors[audit_body].isoformat()})"
+            )
+        ended = self._auditors_ended.get(audit_body)
+        if ended is not None and envelope.effective_date <= ended:
+            raise RuleBroken(
+                f"audit_body: {audit_body}'s last appointment to audit {self.code} ran to {ended.isoformat()}; "
+                "a new one starts after it"
+            )
+        self.trigger_event(self.AuditorAppointed, envelope=envelope, audit_body=audit_body)
+
+    def end_auditor_appointment(self, envelope: Envelope, audit_body: str) -> None:
+        """End an audit body's appointment with effect from the envelope's effective date (its last day the day
+        before); from then its auditors read nothing of the agreement."""
+        check_reason(envelope, "ending an auditor's appointment")
+        since = self._auditors.get(audit_body)
+        if since is None:
+            raise NotFound(f"audit_body: {audit_body} is not appointed to audit {self.code}")
+        effective = envelope.effective_date
+        if effective <= since:
+            raise RuleBroken(
+                f"audit_body: {audit_body}'s appointment starts on {since.isoformat()}, so ending it on "
+                f"{effective.isoformat()} would mean it never applied"
+            )
+        self.trigger_event(
+            self.AuditorAppointmentEnded, envelope=envelope, audit_body=audit_body, appointed_from=since,
+            last_day=effective - timedelta(days=1),
+        )
+
     # -- rules and questions "as at date D" --------------------------------------------------
 
     @property
@@ -675,6 +743,15 @@ class Agreement(LedgerAggregate):
     def changes(self) -> tuple[Change, ...]:
         """The agreement's history, in the order it was recorded."""
         return tuple(self._changes)
+
+    @property
+    def auditors(self) -> tuple[str, ...]:
+        """The audit bodies appointed to audit the agreement now (appointments not ended), in appointment order.
+
+        Reading follows what is recorded: an audit body's auditors read the agreement from when its appointment is
+        recorded until its end is, whatever dates the two take effect from (the dates are the record's, and the
+        agreement's history shows them)."""
+        return tuple(self._auditors)
 
     @property
     def commissioners(self) -> tuple[str, ...]:

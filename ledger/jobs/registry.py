@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ledger.jobs.activity_import import ACTIVITY_IMPORT
+from ledger.jobs.export_history import EXPORT
 from ledger.jobs.kinds import JobKind
 from ledger.jobs.verify_chain import VERIFY
 
 
 def default_kinds() -> Mapping[str, JobKind]:
-    return {kind.name: kind for kind in (ACTIVITY_IMPORT, VERIFY)}
+    return {kind.name: kind for kind in (ACTIVITY_IMPORT, VERIFY, EXPORT)}

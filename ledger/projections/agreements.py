@@ -161,6 +161,17 @@ agreement_settings = Table(
     Column("value", Text, nullable=False),
 )
 
+#: Each appointment of an audit body to audit the agreement: from its first day to its last (None while it lasts).
+agreement_auditors = Table(
+    "agreement_auditors",
+    metadata,
+    Column("agreement", String(63), primary_key=True),
+    Column("audit_body", String(63), primary_key=True),
+    Column("from_date", Date, primary_key=True),
+    Column("to_date", Date),  # the last day, inclusive; None while the appointment lasts
+    Column("position", Integer, nullable=False),  # of the latest change (the appointment, or its ending)
+)
+
 #: The agreement's history: one line per event, in recording order.
 agreement_changes = Table(
     "agreement_changes",
@@ -205,7 +216,7 @@ def _code(conn: Connection, event: Any) -> str:
 
 class AgreementsProjection(Projection):
     name = "agreements"
-    version = 2  # living-wage settings as JSON; the history, extensions and the aggregate's order kept
+    version = 3  # 2: living-wage settings as JSON, the history, extensions and order kept; 3: auditors
     tables = (
         agreements,
         agreement_extensions,
@@ -217,6 +228,7 @@ class AgreementsProjection(Projection):
         agreement_awards,
         agreement_kpis,
         agreement_settings,
+        agreement_auditors,
         agreement_changes,
     )
 
@@ -391,6 +403,24 @@ class AgreementsProjection(Projection):
                 & (agreement_awards.c.zone == e.zone)
                 & (agreement_awards.c.from_date == e.awarded_from)
             )
+            .values(to_date=e.last_day, position=position)
+        )
+
+    @handles(Agreement.AuditorAppointed)
+    def auditor_appointed(self, conn: Connection, e: Agreement.AuditorAppointed, position: int) -> None:
+        conn.execute(
+            insert(agreement_auditors).values(
+                agreement=_code(conn, e), audit_body=e.audit_body, from_date=e.envelope.effective_date,
+                to_date=None, position=position,
+            )
+        )
+
+    @handles(Agreement.AuditorAppointmentEnded)
+    def auditor_appointment_ended(self, conn: Connection, e: Agreement.AuditorAppointmentEnded, position: int) -> None:
+        c = agreement_auditors.c
+        conn.execute(
+            update(agreement_auditors)
+            .where((c.agreement == _code(conn, e)) & (c.audit_body == e.audit_body) & (c.from_date == e.appointed_from))
             .values(to_date=e.last_day, position=position)
         )
 

@@ -41,6 +41,7 @@ from domain.dated import in_force
 from domain.errors import NotFound
 from domain.periods import financial_year_of
 from ledger.projections.agreements import (
+    agreement_auditors,
     agreement_awards,
     agreement_changes,
     agreement_commissioners,
@@ -119,6 +120,12 @@ def awards(
     if provider:
         query = query.where(c.provider == provider)
     return read_rows(engine, query)
+
+
+def auditors(engine: Engine, agreement: str) -> list[dict[str, Any]]:
+    """Every appointment of an audit body to audit the agreement, in the order made (``to_date`` None while it lasts)."""
+    c = agreement_auditors.c
+    return read_rows(engine, select(agreement_auditors).where(c.agreement == agreement).order_by(c.position))
 
 
 def _histories(rows: list[dict[str, Any]], key: str, value: Callable[[dict[str, Any]], Any]) -> dict[str, list]:

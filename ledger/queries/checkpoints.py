@@ -30,3 +30,10 @@ def latest_recorded_checkpoint(engine: Engine) -> dict[str, Any] | None:
         row = conn.execute(select(checkpoints).order_by(checkpoints.c.position.desc()).limit(1)).first()
     return _shown(row) if row is not None else None
 
+
+
+def recorded_checkpoints(engine: Engine, limit: int = 5) -> list[dict[str, Any]]:
+    """The last ``limit`` checkpoints recorded, newest first, each as ``latest_recorded_checkpoint`` shows one."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(checkpoints).order_by(checkpoints.c.position.desc()).limit(limit)).all()
+    return [_shown(row) for row in rows]

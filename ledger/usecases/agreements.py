@@ -185,6 +185,26 @@ class AgreementUseCases:
             lambda a: a.end_award(envelope, provider, zone),
         )
 
+    def appoint_auditor(self, envelope: Envelope, agreement: str, audit_body: str) -> str:
+        """Appoint a registered audit body to audit the agreement from the envelope's effective date: its auditors
+        then read everything recorded under it (``ledger.authorisation``)."""
+
+        def change(a: Agreement) -> None:
+            self.records.registered_organisation(audit_body, (OrganisationKind.AUDIT_BODY,), "audit_body")
+            a.appoint_auditor(envelope, audit_body)
+
+        return self._change_agreement("appoint_auditor", envelope, agreement, {"audit_body": audit_body}, change)
+
+    def end_auditor_appointment(self, envelope: Envelope, agreement: str, audit_body: str) -> str:
+        """End an audit body's appointment with effect from the envelope's effective date."""
+        return self._change_agreement(
+            "end_auditor_appointment",
+            envelope,
+            agreement,
+            {"audit_body": audit_body},
+            lambda a: a.end_auditor_appointment(envelope, audit_body),
+        )
+
     def define_kpi(
         self,
         envelope: Envelope,

@@ -302,3 +302,42 @@ def test_postcode_lookup_from_the_read_models_is_the_aggregates(book):
                 )
     with pytest.raises(NotFound, match="agreement 'nowhere' is not registered"):
         views.locate_postcode(book.read_engine, "nowhere", "CH45 3AB", START)
+
+
+def test_an_audit_body_appointed_reads_the_agreement_until_its_appointment_ends(book, openbook):
+    """``openbook agreements appoint-auditor`` / ``end-auditor-appointment`` / ``auditors``: the appointment is the
+    agreement's, and while it lasts the audit body's auditors read every provider's figures there, nowhere else."""
+    from domain.envelope import Actor
+    from ledger.authorisation import AccountantAccess, access_for
+    from tests.support import ok, ok_json
+
+    wirral(book)
+    system = Envelope(SYSTEM, START)
+    book.organisations.register_organisation(system, "county-audit", "County Audit", "audit-body")
+    book.organisations.register_user(system, "lead@audit.example", "Lead Auditor", "county-audit", ["auditor"])
+    lead = Actor("lead@audit.example", "county-audit")
+    with pytest.raises(NotFound):  # not appointed: no part in the agreement
+        access_for(book.records, lead, WIRRAL)
+
+    ok(openbook("agreements", "appoint-auditor", WIRRAL, "county-audit", "--effective", "2019-04-01",
+                "--reason", "open-book audit"))  # fmt: skip
+    with pytest.raises(RuleBroken, match="already appointed"):
+        book.agreements.appoint_auditor(Envelope(SYSTEM, START, "again"), WIRRAL, "county-audit")
+    with pytest.raises(InvalidInput, match="reason"):  # every change says why
+        book.agreements.appoint_auditor(Envelope(SYSTEM, START), WIRRAL, "county-audit")
+    with pytest.raises(OpenbookError, match="audit_body"):  # a commissioner is no audit body
+        book.agreements.appoint_auditor(Envelope(SYSTEM, START, "audit"), WIRRAL, "wirral-ccg")
+    assert isinstance(access_for(book.records, lead, WIRRAL), AccountantAccess)
+
+    ok(openbook("agreements", "end-auditor-appointment", WIRRAL, "county-audit", "--effective", "2022-04-01",
+                "--reason", "audit re-tendered"))  # fmt: skip
+    with pytest.raises(NotFound):
+        access_for(book.records, lead, WIRRAL)
+    with pytest.raises(RuleBroken, match="ran to 2022-03-31; a new one starts after it"):
+        book.agreements.appoint_auditor(Envelope(SYSTEM, date(2019, 4, 1), "again"), WIRRAL, "county-audit")
+    [shown] = ok_json(openbook("agreements", "auditors", WIRRAL, "--json"))
+    assert {k: shown[k] for k in ("audit_body", "from_date", "to_date")} == {
+        "audit_body": "county-audit", "from_date": "2019-04-01", "to_date": "2022-03-31"}  # fmt: skip
+    assert "county-audit  from 2019-04-01  to 2022-03-31" in ok(openbook("agreements", "auditors", WIRRAL)).stdout
+    assert any("county-audit's appointment to audit the agreement ended; last day 2022-03-31" == c.what
+               for c in views.agreement_history(book.read_engine, WIRRAL))  # fmt: skip

@@ -442,6 +442,7 @@ VIEWS = [
     ("statements", "issued", *WIRRAL),
     ("agreements", "show", "wirral-homecare", "--on", "2020-05-01"),
     ("agreements", "history", "wirral-homecare"),
+    ("agreements", "auditors", "wirral-homecare"),
     ("postcode", "CH45", "3AB", "--on", "2020-05-01"),
     ("rates", "show", *WIRRAL, "--on", "2020-05-01"),
     ("rates", "history", *WIRRAL),

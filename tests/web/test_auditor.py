@@ -212,3 +212,32 @@ def test_the_market_as_at_the_head_shows_the_live_figures_under_a_banner(client_
     tables = re.compile(r"<tbody>.*?</tbody>", re.S)
     assert tables.findall(then) == tables.findall(live) and tables.findall(live)
     assert client.get(f"{url}?as_at=not-a-time").status_code == 400
+
+
+@pytest.mark.parametrize(("kind", "key", "line", "new"), [
+    ("cost-return", "wirral-homecare premier-care 2019-20-Q1", "filing.lines.mileage", "58240.00"),
+    ("rate-card", "wirral-homecare", "rates.service standard, zone zone-1 from 2020-04-01", "16.34"),
+    ("agreement", "wirral-homecare", "auditors.partnership-audit", "2019-04-01"),
+    ("settlement", "wirral-homecare 2019-20 1", "inputs.target", "12000000.00"),
+])  # fmt: skip
+def test_each_kind_of_records_history_shows_the_lines_its_revisions_changed(client_as, kind, key, line, new):
+    page = client_as("auditor").get(f"/auditor/history?kind={kind}&key={key.replace(' ', '+')}")
+    text = unescape(page.get_data(as_text=True))
+    assert page.status_code == 200 and "Lines changed at position" in text
+    assert re.search(rf"<th scope=\"row\">{re.escape(line)}</th><td>\(none\)</td><td>{re.escape(new)}", text), line
+
+
+def test_an_auditor_posts_only_to_start_a_chain_check_or_an_export_besides_their_own_session(app):
+    """Every route taking a non-GET method that the auditor role may open: the two jobs, and the user's own session
+    and password (no event). Any other is refused by role (the route x role walk checks each answers 403)."""
+    from domain.organisations.user import Role
+    from web.access import PUBLIC, rule_of
+
+    open_to_auditors = {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if set(rule.methods) - {"GET", "HEAD", "OPTIONS"}
+        and (rule_of(app, rule.endpoint) == PUBLIC or Role.AUDITOR in rule_of(app, rule.endpoint))
+    }
+    assert open_to_auditors == {"auditor.start_chain_check", "auditor.start_export", "auth.logout", "auth.account",
+                                "auth.login", "auth.first_login"}  # fmt: skip

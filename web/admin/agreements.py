@@ -115,6 +115,12 @@ class BasisForm(ChangeForm):
     payment_basis = SelectField("Visits paid on", choices=_values(PaymentBasis))
 
 
+class AuditorForm(ChangeForm):
+    """An audit body appointed from the effective date, or its appointment ended from it."""
+
+    audit_body = SelectField("Audit body")
+
+
 class ProfitCapForm(ChangeForm):
     max_margin = StringField("Maximum profit margin (e.g. 0.05; empty: no cap)", validators=[Length(max=20)])
 
@@ -174,6 +180,14 @@ PARTS: dict[str, Part] = {
         "Profit cap", ProfitCapForm,
         lambda b, e, a, f: b.agreements.set_profit_cap(e, a, (f.max_margin.data or "").strip() or None),
     ),
+    "auditor": Part(
+        "Appoint an audit body", AuditorForm,
+        lambda b, e, a, f: b.agreements.appoint_auditor(e, a, f.audit_body.data),
+    ),
+    "end-auditor": Part(
+        "End an audit body's appointment", AuditorForm,
+        lambda b, e, a, f: b.agreements.end_auditor_appointment(e, a, f.audit_body.data),
+    ),
 }  # fmt: skip
 
 
@@ -201,6 +215,8 @@ def _form(part: str, commissioners: list[str], formdata: Any = None) -> LedgerFo
         form.commissioner.choices = choices(commissioners)
     if isinstance(form, (AwardForm, EndAwardForm)):
         form.provider.choices = _organisations("provider")
+    if isinstance(form, AuditorForm):
+        form.audit_body.choices = _organisations("audit-body")
     return form
 
 
@@ -284,9 +300,15 @@ def _page(agreement: str, failed: tuple[str, LedgerForm] | None = None, status: 
         [{"lower": b.lower, "upper": b.upper, "provider_share": b.provider_share}
          for b in (pool.bands if pool else ())],
     )  # fmt: skip
+    auditors = table(
+        "auditors", "Audit bodies appointed (their auditors read everything recorded under the agreement)",
+        [Column("audit_body", "Audit body"), Column("from_date", "From", "date"), Column("to_date", "Last day", "date")],
+        views.auditors(engine, agreement),
+    )  # fmt: skip
     page = render_template(
         "admin/agreements/agreement.html", sheet=sheet, a=a, on=on, parts=PARTS, forms=forms, pool=pool,
         contributions=contributions, zones=zones, awards=awards, kpis=kpis, rates=rates, bands=bands,
+        auditors=auditors,
     )  # fmt: skip
     return page, status
 

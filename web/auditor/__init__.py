@@ -15,4 +15,5 @@ from web.auditor import (
     history,  # noqa: E402,F401
     home,  # noqa: E402,F401  (each module adds its pages to bp)
     integrity,  # noqa: E402,F401
+    settlements,  # noqa: E402,F401
 )

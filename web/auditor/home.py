@@ -1,4 +1,4 @@
-"""The auditor's start page: the history's head and the latest recorded checkpoint."""
+"""The auditor's start page: the history's head, the latest recorded checkpoint, and the agreements they audit."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import render_template
 
 from domain.organisations.user import Role
 from ledger.queries.checkpoints import latest_recorded_checkpoint
+from web import scope
 from web.access import allow
 from web.auditor import bp
 from web.services import book_of
@@ -16,5 +17,6 @@ from web.services import book_of
 def home() -> str:
     book = book_of()
     return render_template(
-        "auditor/home.html", head=book.projections.head(), checkpoint=latest_recorded_checkpoint(book.read_engine)
-    )
+        "auditor/home.html", head=book.projections.head(), checkpoint=latest_recorded_checkpoint(book.read_engine),
+        agreements=[row for row, _ in scope.my_agreements(every_provider=True)],
+    )  # fmt: skip

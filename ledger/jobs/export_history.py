@@ -1,0 +1,91 @@
+"""An export of the history as a job: ``openbook export`` in a worker, for an auditor asking from a page.
+
+A range of a million events takes minutes to read and write, so the page queues this and shows its progress; the
+file is ``ledger.audit.export.write_export``'s, exactly as the CLI writes it (canonical JSON lines, the final
+checkpoint signed when a key is configured and only after the chain up to it checks), for the standalone verifier.
+Only those who may read the history may ask (``check_may_read_history``, at enqueue and again when it runs). The
+export records nothing, so running it again after a worker died rewrites the same range: the kind is resumable.
+
+The file goes to the path the asker chose (the web: a folder of its own under the instance's exports folder),
+written beside it as ``.partial`` first, so a failed or interrupted export never leaves a file that looks whole.
+The finished file stays for its download; the job's result says where, by its name only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from domain.bounds import MAX_POSITION
+from domain.envelope import Actor
+from domain.errors import InvalidInput
+from ledger.audit.export import export_range, write_export
+from ledger.authorisation import check_may_read_history
+from ledger.jobs.kinds import JobKind, Progress
+from ledger.jsonable import json_ready
+
+if TYPE_CHECKING:
+    from ledger.bootstrap import Openbook
+    from ledger.jobs.store import Job
+    from ledger.records import Records
+
+NAME = "export"
+STAGE = "exporting events"
+FILE_NAME = "openbook-export.jsonl"
+
+
+def arguments(out: Path, start: int | None = None, stop: int | None = None) -> dict[str, Any]:
+    """The job's arguments: the file to write and the range (None: from the first event, to the head)."""
+    return {"path": str(Path(out).resolve()), "from": start, "to": stop}
+
+
+def check_range(start: int | None, stop: int | None) -> None:
+    """Positions run from 1 to ``MAX_POSITION``, and the range does not end before it starts."""
+    for name, value in (("from", start), ("to", stop)):
+        if value is not None and not 1 <= value <= MAX_POSITION:
+            raise InvalidInput(f"{name}: {value} is not a position; positions run from 1 to {MAX_POSITION:,}")
+    if start is not None and stop is not None and stop < start:
+        raise InvalidInput(f"to: {stop} is before from {start}")
+
+
+def _title(args: dict[str, Any]) -> str:
+    start, stop = args.get("from"), args.get("to")
+    return f"export the history, positions {start or 1} to {stop if stop is not None else 'the head'}"
+
+
+def _check(records: Records, actor: Actor, args: dict[str, Any]) -> str:
+    check_may_read_history(records, actor)
+    check_range(args.get("from"), args.get("to"))
+    return _title(args)
+
+
+def _run(book: Openbook, job: Job, progress: Progress) -> Any:
+    check_may_read_history(book.records, job.actor)
+    args = job.arguments
+    start, stop = args.get("from"), args.get("to")
+    recorder = book.ledger.recorder
+    last = min(stop, export_range(recorder)) if stop is not None else export_range(recorder)
+    total, done = max(last - (start or 1) + 1, 0), 0
+
+    def covered(positions: int) -> None:
+        nonlocal done
+        done = min(total, done + positions)
+        progress(done, total, STAGE)
+
+    progress(0, total, STAGE)
+    out = Path(args["path"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with partial.open("w", encoding="ascii", newline="\n") as f:
+            summary = write_export(
+                f, recorder, book.ledger.write_engine, start, stop, progress=covered, key=book.ledger.signing_key
+            )
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return json_ready({**summary, "file": out.name, "bytes": out.stat().st_size})
+
+
+EXPORT = JobKind(name=NAME, check=_check, run=_run, resumable=True)
