@@ -27,6 +27,7 @@ logged-in user and a form's choices read the live read models.
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -41,7 +42,8 @@ from web.services import book_of
 __all__ = ["AsAt", "current", "in_the_past", "init_app", "read_engine"]
 
 ARGUMENT = "as_at"
-#: Pages that never take ``as_at`` even from a link: one's own account (a password form, nothing of the ledger's).
+#: Pages a link never takes ``as_at`` to: the login page and one's own account (a password form: nothing of the
+#: ledger's).
 NOT_KEPT = frozenset({"static", "auth.account", "auth.login"})
 _POST_FORM = re.compile(r"<form\b[^>]*\bmethod=\"post\"[^>]*>.*?</form>", re.S | re.I)
 _GET_FORM = re.compile(r"<form\b[^>]*\bmethod=\"get\"[^>]*>", re.I)
@@ -71,7 +73,8 @@ def live_url() -> str:
 
 def banner(as_at: AsAt) -> str:
     """'as known on …, position …': what a page as at the past says above its figures."""
-    when = "before the first event" if as_at.recorded_at is None else as_at.recorded_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+    recorded = as_at.recorded_at
+    when = "before the first event" if recorded is None else recorded.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return f"as known on {when}, position {as_at.position:,} (asked: {as_at.asked})"
 
 
@@ -86,10 +89,11 @@ def in_the_past(html: str) -> Markup:
         return Markup(html)
     asked = str(escape(as_at.asked))
     why = (
-        f'<p class="no-action">Nothing can be done here as known on a past position ({as_at.position:,}): an action '
-        f'records on the ledger as it is now. <a href="{escape(live_url())}" data-live>Show the live page</a> to act.</p>'
+        f'<p class="no-action">No action is offered as known at position {as_at.position:,}: an action records on the '
+        f'ledger as it is now. <a href="{escape(live_url())}" data-live>Show the live page</a> to act.</p>'
     )
     html = _POST_FORM.sub(why, str(html))
+    html = re.sub(rf"({re.escape(why)})(\s*{re.escape(why)})+", lambda m: m.group(1), html)  # forms side by side: one
     html = _GET_FORM.sub(lambda m: f'{m.group(0)}<input type="hidden" name="{ARGUMENT}" value="{asked}">', html)
 
     kept = f"{ARGUMENT}={escape(quote(as_at.asked, safe=''))}"
@@ -128,9 +132,9 @@ def _pages(app: Flask) -> frozenset[str]:
     """The endpoints a link keeps ``as_at`` on: every page a GET opens, but the few in ``NOT_KEPT``."""
     found = app.extensions.get("openbook_as_at_pages")
     if found is None:
-        found = app.extensions["openbook_as_at_pages"] = frozenset(
-            rule.endpoint for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ()) and rule.endpoint not in NOT_KEPT
-        )
+        rules = app.url_map.iter_rules()
+        found = frozenset(r.endpoint for r in rules if "GET" in (r.methods or ()) and r.endpoint not in NOT_KEPT)
+        app.extensions["openbook_as_at_pages"] = found
     return found
 
 
