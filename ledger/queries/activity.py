@@ -44,7 +44,7 @@ from ledger.projections.activity import (
 )
 from ledger.queries.every_provider import grouped_totals
 
-__all__ = ["arrears", "imports", "totals", "visit"]
+__all__ = ["arrears", "arrears_position", "imports", "totals", "visit"]
 
 # -- views: what a reader may see ------------------------------------------------------------------
 
@@ -148,6 +148,23 @@ def arrears(engine: Engine, access: Access, financial_year: str) -> dict[str, An
             "recorded": True,
         }
     )
+
+
+def arrears_position(engine: Engine, access: Access, financial_year: str, calculation: int) -> int:
+    """The event position that recorded a calculation of a review's arrears: what a statement citing it was built
+    from. Any reader of the arrears may know it (a provider's lines came from the same event)."""
+    year = check_financial_year(financial_year)
+    c = arrears_calculations.c
+    with engine.connect() as conn:
+        position = conn.execute(
+            select(c.position).where(
+                (c.agreement == access.agreement) & (c.financial_year == year) & (c.calculation == calculation)
+            )
+        ).scalar()
+    if position is None:
+        raise NotFound(f"calculation {calculation} of the arrears of the {year} review of {access.agreement!r} "
+                       "is not recorded")  # fmt: skip
+    return int(position)
 
 
 def _arrears_line(row: Any) -> dict[str, Any]:

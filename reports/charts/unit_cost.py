@@ -3,7 +3,8 @@
 One point per return period (its accepted revision where accepted), joined
 by a solid line with round markers; the rate paid over the same periods as a
 dashed line with square markers, so the two read apart in greyscale. Each
-cost point carries its figure as text; the description lists every period.
+cost point carries its figure as text, the rate its figure where it starts or
+changes; the description lists every period.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
         if paid:
             ax.plot([x for x, _ in paid], [y for _, y in paid], color=PALETTE[1], linestyle="--", marker="s",
                     linewidth=1.5, label="rate paid")  # fmt: skip
+        for x, rate in zip(xs, rates, strict=True):  # the rate's figure where it starts or changes
+            if rate is not None and (x == 0 or rates[x - 1] != rate):
+                ax.annotate(format_gbp(rate), xy=(x, plotted(rate)), xytext=(0, -12), textcoords="offset points",
+                            ha="center", fontsize=7)  # fmt: skip
         ax.set_xticks(list(xs), [row["period"] for row in periods], rotation=30, ha="right")
         ax.set_ylabel("£ per contact hour")
         ax.yaxis.set_major_formatter(lambda value, _: f"£{value:,.2f}")  # axis ticks only: the figures are text

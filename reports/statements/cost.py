@@ -18,7 +18,7 @@ from domain.money import format_quantity
 from ledger.authorisation import Access, only_provider, provider_access
 from ledger.queries.as_at import AsAt
 from ledger.queries.returns import history, market, return_sheet
-from reports.charts import market_chart, unit_cost_chart
+from reports.charts import cost_breakdown_chart, market_chart, unit_cost_chart
 from reports.statements.frame import (
     Facts,
     Figure,
@@ -121,7 +121,10 @@ def cost_statement(
     provider_name = called.get(provider, provider)
     sections = [
         Section("Summary", [summary]),
-        Section("Costs per contact hour", [_lines(sheet)]),
+        Section("Costs per contact hour", [
+            Figure("Cost per contact hour by cost group, against the rate paid", cost_breakdown_chart(sheet)),
+            _lines(sheet),
+        ]),  # fmt: skip
         Section("Wage floors and other findings", findings or [Note("No findings.")]),
         Section("The rate paid", [paid]),
         Section("The market", _market(view, sheet)),

@@ -25,8 +25,10 @@ from ledger.authorisation import Access, only_provider
 from ledger.queries.as_at import AsAt
 from ledger.queries.reconcile import reconcile
 from ledger.queries.settlements import settlement
+from reports.charts import share_bands_chart
 from reports.statements.frame import (
     Facts,
+    Figure,
     Note,
     Party,
     Section,
@@ -219,7 +221,12 @@ def settlement_statement(
     sections = [
         Section("Summary", [*warnings, summary]),
         Section("Each party's amount", [_providers(s, called), _commissioners(s, called, commissioner)]),
-        Section("The banded share, step by step", [_bands(s), _steps(s, called)]),
+        Section("The banded share, step by step", [
+            Figure("The bands along actual spend, with the target and the year's actual",
+                   share_bands_chart(s, year=v["financial_year"])),
+            _bands(s),
+            _steps(s, called),
+        ]),  # fmt: skip
         Section("Caps and clawbacks", [_clawbacks(s, called)]),
     ]
     compared = _comparison(v, called)

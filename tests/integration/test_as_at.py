@@ -416,6 +416,8 @@ NOT_AS_AT = {
     "statements cost": "writes a statement file once, of now (the builders take as_at: test_statements)",
     "statements payment": "writes a statement file once, of now (the builders take as_at: test_statements)",
     "statements incentive": "writes a statement file once, of now (the builders take as_at: test_statements)",
+    "statements rate-notice": "writes a statement file once, of now (the builder takes as_at: test_statement_batch)",
+    "statements": "the batch writes a period's statement files once, of now (the builders take as_at)",
 }
 
 #: Every view that takes --as-at, with arguments that name something in the demo.

@@ -6,7 +6,7 @@ and a checkpoint is recorded, so every statement's footer has one to cite.
 Expected figures come from the same queries the statements are built from,
 formatted as people read them (``format_gbp``); the PDF's text is read back
 with poppler's ``pdftotext``, as a reader's copy-and-paste would. Page 1 of
-each statement is kept as a PNG in test-artifacts/ to be looked at.
+each statement is kept as a PNG (100 dpi) in test-artifacts/ to be looked at.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from cli.main import cli
 from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT
@@ -87,13 +88,21 @@ def pdf_info(pdf: bytes, tmp_path: Path, tool: str = "pdfinfo") -> str:
 
 
 def first_page_png(pdf: bytes, name: str, tmp_path: Path) -> Path:
-    """Page 1 at 60 dpi as test-artifacts/NAME.png, to be looked at (and kept by CI as an artefact)."""
+    """Page 1 at 100 dpi as test-artifacts/NAME.png, to be looked at (and kept by CI as an artefact): an A4 page
+    (827 × 1170 pixels) with real ink on it — more than 3% of its pixels not white: text, rules and a table or chart
+    (a blank or nearly blank page, the failure a broken font or stylesheet gives, has well under 1%)."""
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(pdf)
     ARTIFACTS.mkdir(exist_ok=True)
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(path),
+    subprocess.run(["pdftoppm", "-png", "-r", "100", "-f", "1", "-l", "1", "-singlefile", str(path),
                     str(ARTIFACTS / name)], check=True)  # fmt: skip
-    return ARTIFACTS / f"{name}.png"
+    png = ARTIFACTS / f"{name}.png"
+    with Image.open(png) as image:
+        grey = image.convert("L")
+        assert grey.size == (827, 1170), grey.size
+        inked = sum(grey.histogram()[:250]) / (grey.size[0] * grey.size[1])
+    assert inked > 0.03, f"{png.name}: only {inked:.1%} of page 1 has ink"
+    return png
 
 
 def test_the_settlement_statement_states_the_settlements_figures_and_the_years_reconciliation(demo, accountant,

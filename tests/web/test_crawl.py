@@ -252,8 +252,8 @@ def _crawl(client, forbidden: dict[str, re.Pattern[str]], as_at: int | None = No
         if response.status_code != 200:
             crawl.problems.append(f"{url} (linked from {found_on}): {response.status_code} (after redirects: {final})")
             continue
-        if response.mimetype != "text/html":
-            continue
+        if response.mimetype != "text/html" or response.headers.get("Content-Disposition", "").startswith("attachment"):
+            continue  # a download (a statement's HTML among them) is a file, not a page of the app
         page = _parse(response.get_data(as_text=True))
         crawl.problems += [f"{url}: {p}" for p in page.problems()]
         crawl.problems += [f"{url}: {p}" for p in _as_at_problems(page, final, as_at)]

@@ -1,7 +1,10 @@
-"""Statements from the pages: a PDF with the page's figures, the provider's own only, another's a 404."""
+"""Statements from the pages: a PDF (or HTML, or CSV data) with the page's figures, the provider's own only, another's
+a 404."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import subprocess
 
@@ -9,7 +12,10 @@ import pytest
 
 from domain.envelope import Actor
 from domain.money import format_gbp
+from ledger.audit.head_check import current_head
 from ledger.authorisation import access_for
+from ledger.queries.rates import rate_review
+from ledger.queries.returns import return_sheet
 from ledger.queries.settlements import settlement
 from tests.web.support import USERS
 
@@ -58,3 +64,89 @@ def test_the_cost_and_payment_statements_open_from_their_pages_as_pdf_and_html(c
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     html = client.get(path + "?format=html")
     assert html.mimetype == "text/html" and re.search(r"page|Premier Care", html.get_data(as_text=True))
+
+
+PAGES_WITH_STATEMENTS = {  # page (as the provider) -> the statement it links to
+    f"/provider/settlements/{WIRRAL}/{YEAR}/1": SETTLEMENT,
+    f"/provider/returns/{WIRRAL}/premier-care/2019-20-Q1": f"/statements/cost/{WIRRAL}/premier-care/2019-20-Q1",
+    f"/provider/payments/{WIRRAL}/premier-care/2019-05": f"/statements/payment/{WIRRAL}/premier-care/2019-05",
+}
+
+
+@pytest.mark.parametrize("page", PAGES_WITH_STATEMENTS)
+def test_every_statement_link_has_its_html_and_csv_data_beside_it(client_as, page):
+    html = client_as("provider").get(page).get_data(as_text=True)
+    statement = PAGES_WITH_STATEMENTS[page]
+    links = re.search(r'<p class="statement-links">.*?</p>', html, re.S).group(0)
+    assert f'href="{statement}"' in links
+    assert f'href="{statement}?format=html"' in links and f'href="{statement}?format=csv"' in links
+
+
+def test_the_rate_notices_links_have_their_html_and_csv_data_beside_them(client_as):
+    notice = f"/statements/rate-notice/{WIRRAL}/2020-21/premier-care"
+    dashboard = client_as("provider").get("/provider/?on=2020-07-01").get_data(as_text=True)
+    review = client_as("accountant").get(f"/accountant/rates/{WIRRAL}/reviews/2020-21").get_data(as_text=True)
+    for page in (dashboard, review):
+        assert f'href="{notice}?format=html"' in page and f'href="{notice}?format=csv"' in page
+    data = client_as("provider").get(notice + "?format=csv")
+    assert data.mimetype == "text/csv" and "Rate notice, 2020-21: Premier Care" in data.get_data(as_text=True)
+
+
+def test_the_settlement_statements_csv_data_holds_every_table_with_the_settlements_figures(client_as, demo_book):
+    response = client_as("accountant").get(SETTLEMENT + "?format=csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="settlement-{WIRRAL}-{YEAR}-1.csv"'
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    accountant = access_for(demo_book.records, Actor(USERS["accountant"], "wirral-council"), WIRRAL)
+    s = settlement(demo_book.read_engine, accountant, WIRRAL, YEAR)["statement"]
+    head = current_head(demo_book)
+    assert ["head", str(head["position"]), head["hash"]] in rows  # traceable like the PDF
+    # money as plain fixed-point text (reports.tables), a figure of the query's own
+    assert ["Target spend", format(s["target"], "f")] in rows and ["Actual spend", format(s["actual"], "f")] in rows
+    steps = rows.index(["The banded share, step by step", "Every step of the settlement, in order"])
+    assert rows[steps + 1] == ["Step", "Party", "Working", "Amount"]
+    assert [r[3] for r in rows[steps + 2 : steps + 2 + len(s["steps"])]] == [format(x["amount"], "f") for x in s["steps"]]
+    for band in s["bands"]:
+        assert [band["band"]] in [r[:1] for r in rows if r and r[-1] == format(band["provider_amount"], "f")]
+    assert any(r[:1] == ["The year's reconciliation"] for r in rows)
+
+
+def test_a_providers_csv_data_is_its_own_and_another_providers_is_404(client_as):
+    text = client_as("provider").get(SETTLEMENT + "?format=csv").get_data(as_text=True)
+    assert "Premier Care" in text and "Haven Care" not in text
+    cost = f"/statements/cost/{WIRRAL}/premier-care/2019-20-Q1?format=csv"
+    assert client_as("other-provider").get(cost).status_code == 404
+
+
+@pytest.mark.parametrize("role, page", [("provider", f"/provider/returns/{WIRRAL}/premier-care/2019-20-Q1"),
+                                        ("accountant", f"/accountant/returns/{WIRRAL}/premier-care/2019-20-Q1")])  # fmt: skip
+def test_both_return_pages_stack_the_cost_groups_against_the_rate_paid(client_as, demo_book, role, page):
+    html = client_as(role).get(page).get_data(as_text=True)
+    own = access_for(demo_book.records, Actor(USERS["provider"], "premier-care"), WIRRAL)
+    sheet = return_sheet(demo_book.read_engine, own, "premier-care", "2019-20-Q1")
+    chart = re.search(r"<svg\b.*?Cost per contact hour by group against the rate paid.*?</svg>", html, re.S).group(0)
+    assert f"cost {format_gbp(sheet['totals']['total_per_hour'])}" in chart
+    assert f"rate paid {format_gbp(sheet['rate'].rate)}" in chart
+    assert all(f"{g['label']} {format_gbp(g['per_hour'])}" in chart for g in sheet["groups"])
+
+
+NOTICE = f"/statements/rate-notice/{WIRRAL}/2020-21"
+
+
+def test_the_rate_notice_opens_from_the_providers_rates_and_the_accountants_decided_review(client_as, demo_book):
+    """The demo's 2020-21 review is decided and backdated; the provider's dashboard (its rates) links its own notice,
+    the accountant's review page each provider's, and another organisation's notice is a 404."""
+    provider = client_as("provider")
+    assert f'href="{NOTICE}/premier-care"' in provider.get("/provider/?on=2020-07-01").get_data(as_text=True)
+    text = _text(provider.get(f"{NOTICE}/premier-care").data)
+    decision = rate_review(demo_book.read_engine, WIRRAL, "2020-21")["decision"]
+    assert "Rate notice, 2020-21: Premier Care" in text and decision["rates"]
+    assert all(format_gbp(r["hourly_rate"]) in text for r in decision["rates"])
+    assert "16.3391" in text and "15 June 2020" in text  # the calculator's proposed cost per hour; the decision
+    assert provider.get(f"{NOTICE}/haven-care").status_code == 404
+
+    accountant = client_as("accountant")
+    page = accountant.get(f"/accountant/rates/{WIRRAL}/reviews/2020-21").get_data(as_text=True)
+    assert f'href="{NOTICE}/premier-care"' in page and f'href="{NOTICE}/haven-care"' in page
+    assert "Haven Care" in _text(accountant.get(f"{NOTICE}/haven-care").data)
+    assert client_as("herefordshire-accountant").get(f"{NOTICE}/premier-care").status_code == 404

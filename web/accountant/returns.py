@@ -32,6 +32,7 @@ from domain.returns.filing import CostLine, Volume
 from domain.returns.unit_costs import shown
 from ledger.authorisation import AccountantAccess
 from ledger.queries import returns as views
+from reports.charts import cost_breakdown_chart
 from web import as_at, scope
 from web.access import allow
 from web.accountant import bp
@@ -224,6 +225,7 @@ def render_return(
         card_rate=card_rate(sheet["rate"]),
         gap=None if sheet["gap"] is None else shown(sheet["gap"]),
         tables=tables,
+        breakdown=cost_breakdown_chart(sheet),
         volume_labels={volume.value: volume.label for volume in Volume},
         finding_labels=FINDINGS,
         forms=forms_for(sheet, given or {}),

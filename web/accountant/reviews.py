@@ -34,6 +34,8 @@ from domain.rates.uplift import Outcome
 from ledger.queries import activity as activity_views
 from ledger.queries import rates as queries
 from ledger.usecases.rates import parse_rate_specs
+from reports.statements.frame import names
+from reports.statements.rate_notice import notice_providers
 from web import as_at, scope
 from web.access import allow
 from web.accountant import bp
@@ -216,6 +218,15 @@ def _arrears(agreement: str, year: str) -> dict[str, Any] | None:
     }
 
 
+def _notices(agreement: str, year: str, decision: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """Each provider a decided review's rate notice goes to (code, name), as ``openbook statements`` batches them."""
+    if decision is None:
+        return []
+    called = names(book_of())
+    providers = notice_providers(book_of(), scope.accountant(agreement), year, as_at=as_at.current())
+    return [(code, called.get(code, code)) for code in providers]
+
+
 def rate_spec(row: dict[str, Any]) -> str:
     """A rate row as one line of the rates field (``parse_rates`` reads it back)."""
     key = ":".join(part for part in (row["service"], row["zone"], row["band"]) if part)
@@ -260,6 +271,7 @@ def _review_page(agreement: str, financial_year: str, status: int = 200, **forms
         decision=decision,
         decided=decided,
         arrears=arrears,
+        notices=_notices(agreement, year, decision),
         rates_hint=RATES_HINT,
         **forms,
     )

@@ -1,5 +1,6 @@
 """The provider's dashboard: per agreement, its quarterly returns due (overdue flagged) and their state, the returns
-with open queries, the rates in force, its latest payment statement and its latest incentive result.
+with open queries, the rates in force (with the rate notice of each review decided), its latest payment statement
+and its latest incentive result.
 
 Every figure is a query's answer with the provider's own access
 (``ledger.queries``): the page adds nothing up that the ledger has not.
@@ -16,7 +17,7 @@ from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.authorisation import ProviderAccess
 from ledger.queries.incentives import incentive_assessment
-from ledger.queries.rates import rates_in_force
+from ledger.queries.rates import list_rate_reviews, rates_in_force
 from ledger.queries.returns import RETURN_DUE_DAYS, list_returns, returns_due
 from ledger.queries.settlements import payment_runs, payment_statement
 from web import as_at
@@ -73,6 +74,12 @@ def latest_incentive(engine: Any, access: ProviderAccess, years: list[str], on: 
     return None
 
 
+def rate_notices(engine: Any, agreement: str, on: date) -> list[dict[str, Any]]:
+    """The rate reviews decided by ``on``, newest first: each has a rate notice for the provider (its own only)."""
+    decided = [r for r in list_rate_reviews(engine, agreement) if r["decided_on"] is not None and r["decided_on"] <= on]
+    return sorted(decided, key=lambda r: r["decided_on"], reverse=True)
+
+
 def _state(row: dict[str, Any]) -> str:
     status = row["status"] or "not filed"
     return f"{status}, overdue" if row["overdue"] else status
@@ -93,6 +100,8 @@ def agreement_panel(row: dict[str, Any], access: ProviderAccess, on: date) -> di
         "queried": table(f"queried-{code}", "Returns with open queries", QUERIED_COLUMNS, queried),
         "open_queries": sum(r["open_queries"] for r in queried),
         "rates": table(f"rates-{code}", f"Rates in force on {on.isoformat()}", RATE_COLUMNS, rates),
+        "rate_notices": rate_notices(engine, code, on),
+        "provider": access.provider,
         "payment": latest_payment(engine, access, years, on),
         "incentive": latest_incentive(engine, access, years, on),
     }

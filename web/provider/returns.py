@@ -33,7 +33,7 @@ from domain.returns.unit_costs import shown
 from ledger.authorisation import Access, only_provider, shown_provider
 from ledger.files.cost_returns import template_csv, template_xlsx
 from ledger.queries import returns as views
-from reports.charts import market_chart
+from reports.charts import cost_breakdown_chart, market_chart
 from web import as_at, navigation, scope
 from web.access import allow
 from web.forms import LedgerForm, envelope_of, show_refusal
@@ -384,6 +384,7 @@ def return_sheet(agreement: str, provider: str, period: str) -> str:
         lines=table("lines", f"Costs per contact hour, revision {sheet['revision']}", _LINE_COLUMNS,
                     _line_rows(sheet, market)),  # fmt: skip
         chart=chart,
+        breakdown=cost_breakdown_chart(sheet),
         submit_form=SubmitForm(),
     )
 

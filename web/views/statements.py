@@ -1,5 +1,6 @@
-"""Statements as PDF (or their HTML, ``?format=html``) wherever their figures appear: built by ``reports.statements``
-from the same queries as the pages, with the access the ledger gives the logged-in user.
+"""Statements as PDF (or their HTML, ``?format=html``, or their tables as CSV data, ``?format=csv``) wherever their
+figures appear: built by ``reports.statements`` from the same queries as the pages, with the access the ledger gives
+the logged-in user.
 
 A provider gets its own statement (its lines and the pool's totals only), an
 accountant of a commissioner the partnership's; another organisation's is a
@@ -13,10 +14,11 @@ from flask import Blueprint, Response, request
 
 from domain.organisations.user import Role
 from ledger.authorisation import access_for
-from reports.statements import Statement, render_html, render_pdf
+from reports.statements import Statement, render_html, render_pdf, statement_csv
 from reports.statements.cost import cost_statement
 from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
+from reports.statements.rate_notice import rate_notice as rate_notice_statement
 from reports.statements.settlement import settlement_statement
 from web import as_at
 from web.access import allow, current_actor
@@ -35,6 +37,8 @@ def _access(agreement: str, provider: str | None = None):
 def _sent(statement: Statement, name: str) -> Response:
     if request.args.get("format") == "html":
         return download(render_html(statement).encode("utf-8"), f"{name}.html", "text/html")
+    if request.args.get("format") == "csv":
+        return download(statement_csv(statement), f"{name}.csv", "text/csv")
     return download(render_pdf(statement), f"{name}.pdf", "application/pdf")
 
 
@@ -65,3 +69,11 @@ def payment(agreement: str, provider: str, month: str) -> Response:
 def incentive(agreement: str, financial_year: str) -> Response:
     statement = incentive_statement(book_of(), _access(agreement), financial_year, as_at=as_at.current())
     return _sent(statement, f"incentive-{agreement}-{financial_year}")
+
+
+@bp.get("/rate-notice/<agreement>/<financial_year>/<provider>")
+@allow(*READERS)
+def rate_notice(agreement: str, financial_year: str, provider: str) -> Response:
+    statement = rate_notice_statement(book_of(), _access(agreement, provider), financial_year, provider,
+                                      as_at=as_at.current())
+    return _sent(statement, f"rate-notice-{provider}-{financial_year}")
