@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ledger.bootstrap import bootstrap
 from ledger.settings import Settings
-from web import access, errors, filters, navigation, security, services, tables, users
+from web import access, as_at, errors, filters, navigation, security, services, tables, users
 from web.accountant import bp as accountant_bp
 from web.admin import bp as admin_bp
 from web.api import bp as api_bp
@@ -56,6 +56,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     users.init_app(app)
     access.init_app(app)
+    as_at.init_app(app)
     CSRFProtect(app).exempt(api_bp)  # the API takes no cookies, only bearer tokens: nothing for a forgery to ride on
     for blueprint in (auth_bp, provider_bp, accountant_bp, admin_bp, auditor_bp, statements.bp, issued_statements.bp,
                       api_bp, status.bp):

@@ -14,6 +14,7 @@ from typing import Any
 from domain.errors import NotAllowed, NotFound
 from ledger.authorisation import Access, AccountantAccess, access_for, accountants_only
 from ledger.queries.agreements import list_agreements
+from web import as_at
 from web.access import current_actor
 from web.services import book_of
 
@@ -31,10 +32,13 @@ def accountant(agreement: str) -> AccountantAccess:
 
 
 def my_agreements(*, every_provider: bool = False) -> list[tuple[dict[str, Any], Access]]:
-    """The agreements the user has a part in, each with their access; ``every_provider``: only where they see all."""
+    """The agreements the user has a part in, each with their access; ``every_provider``: only where they see all.
+
+    The list is of the agreements as known at the page's ``as_at`` (web/as_at.py), the access the ledger's now.
+    """
     book = book_of()
     found = []
-    for row in list_agreements(book.read_engine):
+    for row in list_agreements(as_at.read_engine()):
         try:
             granted = access_for(book.records, current_actor(), row["code"])
         except (NotFound, NotAllowed):

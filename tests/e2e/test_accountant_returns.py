@@ -49,6 +49,27 @@ def test_the_market_names_each_provider_for_an_accountant(page, live_server):
     screenshot(page, "accountant-market")
 
 
+def test_the_market_as_known_before_any_return_was_accepted(page, served):
+    """The as-at box on the market: by position, the banner, a link that stays in the past, and back to live."""
+    log_in(page, served.url, "accountant@wirralccg.example")
+    events = served.book.ledger.recorder.select_notifications(start=1, limit=served.book.projections.head())
+    before = next(n.id for n in events if n.topic.endswith("cost-return.accepted")) - 1
+    market = served.url + "/accountant/market/wirral-homecare/2019-20-Q1"
+    page.goto(market)
+    page.get_by_label("or at log position").fill(str(before))
+    page.get_by_role("button", name="Show as known then").click()
+    page.wait_for_url(f"{market}?as_at={before}")
+    assert f"position {before:,}" in page.get_by_role("status").first.inner_text()
+    assert "No accepted provider returns for 2019-20-Q1 yet" in page.locator("[data-figure=market]").inner_text()
+    assert serious(page) == []
+    screenshot(page, "accountant-market-as-at")
+    page.locator("main").get_by_role("link", name="Market", exact=True).click()
+    page.wait_for_url(f"{served.url}/accountant/market?as_at={before}")
+    page.get_by_role("link", name="Show the live figures").click()
+    page.wait_for_url(served.url + "/accountant/market")
+    assert page.get_by_label("or at log position").input_value() == ""
+
+
 def test_the_returns_pages_have_no_serious_accessibility_violation(page, live_server):
     log_in(page, live_server, "accountant@wirral.example")
     page.wait_for_url(live_server + "/accountant/")

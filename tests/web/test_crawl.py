@@ -12,6 +12,11 @@ scope on every ``<th>``, ids unique and every label/aria pointer landing on
 one, no inline ``style=`` or ``<script>``. For provider users it also asserts no page names another
 provider outside the user's own alliance (market pages are anonymised).
 
+Every page of figures shows the as-at box (web/as_at.py; ``LIVE_ONLY`` lists
+the pages that are not kept in the past). A second, smaller crawl starts as
+known at an early position and asserts each page says so, offers no recording
+form, and prints no link that leaves the past.
+
 Sort links are folded into one URL (``*-sort``/``*-dir`` stripped) and
 exports are checked once per (table, format), up to a handful, so the crawl
 stays bounded.
@@ -41,6 +46,12 @@ def _family(target: str) -> str:
     keys = sorted({k for k, _ in parse_qsl(url.query, keep_blank_values=True)})
     return re.sub(r"/\d+(?=/|$)", "/N", url.path) + "?" + "&".join(keys)
 MAX_EXPORTS = 4
+#: Pages that show no read model's figures, or the live chain and jobs only: no as-at box (with ``?as_at=`` kept by
+#: a link, they say they show the ledger as it is now).
+LIVE_ONLY = re.compile(
+    r"/account|/auditor/(integrity.*)?|/admin/security-log|/admin/(organisations|users)/new"
+    r"|/accountant/pool/[^/]+/set|.*/jobs/.*"
+)
 PROVIDER_ROLES = ("provider", "other-provider")
 FIELDS = ("input", "select", "textarea")
 UNLABELLED_INPUT_TYPES = {"hidden", "submit", "button", "reset", "image"}
@@ -67,6 +78,9 @@ class Page(HTMLParser):
     styled: list[str] = field(default_factory=list)
     inline_scripts: int = 0
     text: list[str] = field(default_factory=list)
+    post_forms: list[str] = field(default_factory=list)
+    as_at_box: bool = False
+    as_at_banner: str | None = None
     _in_title: bool = False
     _in_script: bool = False
 
@@ -82,8 +96,12 @@ class Page(HTMLParser):
             self.ids[a["id"]] += 1
         for pointer in ("aria-labelledby", "aria-describedby"):
             self.references.update((a.get(pointer) or "").split())
-        if tag == "a" and a.get("href"):
+        if tag == "a" and a.get("href") and "data-live" not in a:  # a page as at the past links to its live self
             self.links.append(a["href"])
+        elif tag == "form" and (a.get("method") or "get").lower() == "post":
+            self.post_forms.append(a.get("action") or "(this page)")
+        elif tag == "p" and "data-as-at" in a:
+            self.as_at_banner = a["data-as-at"]
         elif re.fullmatch(r"h[1-6]", tag):
             self.headings.append(int(tag[1]))
         elif tag == "th" and not a.get("scope"):
@@ -103,6 +121,9 @@ class Page(HTMLParser):
         elif tag == "script":
             self._in_script = not a.get("src")
             self.inline_scripts += self._in_script
+
+        if tag == "input" and a.get("id") == "as_at-position":
+            self.as_at_box = True
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
@@ -189,9 +210,11 @@ class Crawl:
     problems: list[str] = field(default_factory=list)
 
 
-def _crawl(client, forbidden: dict[str, re.Pattern[str]]) -> Crawl:
+def _crawl(client, forbidden: dict[str, re.Pattern[str]], as_at: int | None = None,
+           family_limit: int = FAMILY_LIMIT) -> Crawl:  # fmt: skip
+    """Live, or from the start page as known at position ``as_at`` (every link printed must keep it)."""
     crawl = Crawl()
-    start = client.get("/", follow_redirects=True)
+    start = client.get("/" if as_at is None else f"/?as_at={as_at}", follow_redirects=True)
     start_url = _normalise(start.request.full_path, "http://localhost/")
     seen = {start_url}
     families: dict[str, int] = {}
@@ -229,10 +252,11 @@ def _crawl(client, forbidden: dict[str, re.Pattern[str]]) -> Crawl:
         if response.status_code != 200:
             crawl.problems.append(f"{url} (linked from {found_on}): {response.status_code} (after redirects: {final})")
             continue
-        if response.mimetype != "text/html":
-            continue
+        if response.mimetype != "text/html" or response.headers.get("Content-Disposition", "").startswith("attachment"):
+            continue  # a download (a statement's HTML among them) is a file, not a page of the app
         page = _parse(response.get_data(as_text=True))
         crawl.problems += [f"{url}: {p}" for p in page.problems()]
+        crawl.problems += [f"{url}: {p}" for p in _as_at_problems(page, final, as_at)]
         text = " ".join(page.text)
         for name, pattern in forbidden.items():
             if pattern.search(text):
@@ -242,15 +266,34 @@ def _crawl(client, forbidden: dict[str, re.Pattern[str]]) -> Crawl:
             if target is None:
                 continue
             crawl.links += 1
-            if "/logout" in target or target in seen:
-                continue
+            if "/logout" in target or target in seen or (as_at is not None and f"as_at={as_at}" not in target):
+                continue  # (a link that leaves the past is a problem of its page, not a page to crawl)
             seen.add(target)
             family = _family(target)
             families[family] = families.get(family, 0) + 1
-            if families[family] > FAMILY_LIMIT:
+            if families[family] > family_limit:
                 continue
             queue.append((target, url))
     return crawl
+
+
+def _as_at_problems(page: Page, url: str, as_at: int | None) -> list[str]:
+    """Live: a page that reads the read models shows the as-at box. As at a past position: the banner says so (or
+    that the page is not kept as known then), no form records, and every link to a page stays at that position."""
+    path = urlsplit(url).path
+    if as_at is None:
+        return [] if page.as_at_box or LIVE_ONLY.fullmatch(path) else ["no as-at box on a page of figures"]
+    found = []
+    expected = "live" if LIVE_ONLY.fullmatch(path) else str(as_at)  # "live": the page says it shows the ledger now
+    if page.as_at_banner != expected:
+        found.append(f"as-at banner {page.as_at_banner!r}, not {expected!r}")
+    found += [f"a recording form ({action}) as at a past position" for action in page.post_forms if action != "/logout"]
+    for href in page.links:
+        target = urlsplit(urljoin("http://localhost" + url, href))
+        if target.netloc == "localhost" and not target.path.startswith(("/static/", "/account")):
+            if ("as_at", str(as_at)) not in parse_qsl(target.query) and href != "#content":
+                found.append(f"a link that leaves the past: {href}")
+    return found
 
 
 @pytest.mark.parametrize("role", sorted(USERS))
@@ -261,6 +304,24 @@ def test_every_linked_page_opens_and_keeps_the_page_rules(app, demo_book, role):
     assert crawl.pages > 1, f"{role}: the start page links nowhere"
     assert crawl.pages < MAX_PAGES, f"{role}: the crawl did not finish within {MAX_PAGES} pages"
     assert crawl.exports or not crawl.export_links, f"{role}: export links seen but none checked"
+    assert not crawl.problems, f"{role}: {len(crawl.problems)} problems:\n" + "\n".join(crawl.problems[:60])
+
+
+def first_position(book, topic_end: str) -> int:
+    """The log position of the first event whose topic ends with ``topic_end``."""
+    events = book.ledger.recorder.select_notifications(start=1, limit=book.projections.head())
+    return next(n.id for n in events if n.topic.endswith(topic_end))
+
+
+@pytest.mark.parametrize("role", ["provider", "accountant", "admin", "auditor"])
+def test_every_linked_page_as_at_an_early_position_says_so_and_offers_no_action(app, demo_book, role):
+    """From the start page as known when the first cost return was submitted (before any was accepted): a smaller
+    crawl (two pages of a shape), every page with the banner, no recording form, and links that keep the position."""
+    early = first_position(demo_book, "cost-return.submitted")
+    forbidden = _forbidden_names(demo_book, USERS[role]) if role in PROVIDER_ROLES else {}
+    crawl = _crawl(log_in(app.test_client(), USERS[role]), forbidden, as_at=early, family_limit=2)
+    print(f"{role} as at {early}: {crawl.pages} pages, {crawl.links} links")
+    assert crawl.pages > 1, f"{role}: the start page links nowhere"
     assert not crawl.problems, f"{role}: {len(crawl.problems)} problems:\n" + "\n".join(crawl.problems[:60])
 
 

@@ -32,12 +32,11 @@ from domain.money import pounds_from_pence
 from domain.organisations.user import Role
 from ledger.queries import activity as views
 from reports.charts import activity_chart
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.forms import show_refusal
 from web.jobs_view import JOB_COLUMNS, ActivityFileForm, import_job_page, job_rows, queue_import
-from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Activity", "accountant.activity_index", Role.ACCOUNTANT))
@@ -98,7 +97,7 @@ def activity_totals(agreement: str) -> Any:
     """Totals by month, zone, service and provider, as ``openbook activity totals --by ...``."""
     access = scope.accountant(agreement)
     chosen = _filters()
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     try:
         found = {key: views.totals(engine, access, (key,), **chosen) for key, _ in DIMENSIONS}
     except InvalidInput as error:  # a period that is not a year, quarter or month: shown beside the filter
@@ -117,7 +116,7 @@ def activity_totals(agreement: str) -> Any:
 
 def import_rows(agreement: str) -> list[dict[str, Any]]:
     """The files imported under ``agreement`` (``openbook activity imports``), spend in pounds."""
-    rows = views.imports(book_of().read_engine, scope.accountant(agreement))
+    rows = views.imports(as_at.read_engine(), scope.accountant(agreement))
     return [{**row, "spend": pounds_from_pence(row["spend_pence"])} for row in rows]
 
 
@@ -136,7 +135,7 @@ def find_visit(agreement: str) -> Response:
 @allow(Role.ACCOUNTANT)
 def visit(agreement: str, visit: str) -> str:
     """One visit as last recorded, with its price (``ledger.queries.activity.visit``)."""
-    found = views.visit(book_of().read_engine, scope.accountant(agreement), visit)
+    found = views.visit(as_at.read_engine(), scope.accountant(agreement), visit)
     return render_template("accountant/activity/visit.html", agreement=agreement, v=found)
 
 
@@ -157,7 +156,7 @@ def arrears(agreement: str, financial_year: str) -> Any:
     """The last calculation of a backdated review's arrears per provider, as ``openbook activity arrears --last``."""
     access = scope.accountant(agreement)
     try:
-        found = views.arrears(book_of().read_engine, access, financial_year)
+        found = views.arrears(as_at.read_engine(), access, financial_year)
     except NotFound as error:  # no review of that year, or none calculated: say so on the page
         return render_template("accountant/activity/arrears.html", agreement=agreement,
                                financial_year=financial_year, found=None, missing=str(error)), 404

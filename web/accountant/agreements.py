@@ -20,11 +20,10 @@ from flask import render_template
 
 from domain.organisations.user import Role
 from ledger.queries.agreements import agreement_history, agreement_sheet
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.params import on_date
-from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Agreements", "accountant.agreements", Role.ACCOUNTANT))
@@ -105,7 +104,7 @@ def agreement(agreement: str) -> str:
     """The agreement as it stood on ``?on=`` (default today), as the ledger knows it now."""
     scope.accountant(agreement)
     on = on_date()
-    sheet = agreement_sheet(book_of().read_engine, agreement, on)
+    sheet = agreement_sheet(as_at.read_engine(), agreement, on)
     view = sheet.agreement
     zones = [
         {
@@ -127,7 +126,7 @@ def agreement(agreement: str) -> str:
         for k in view.kpis
     ]  # fmt: skip
     contributions = [{"commissioner": c, "amount": amount} for c, amount in sheet.contributions.items()]
-    changes = [asdict(change) for change in agreement_history(book_of().read_engine, agreement)]
+    changes = [asdict(change) for change in agreement_history(as_at.read_engine(), agreement)]
     when = on.isoformat()
     return render_template(
         "accountant/agreements/sheet.html",

@@ -21,10 +21,10 @@ from domain.organisations.user import Role
 from domain.returns.cost_return import ReturnStatus
 from domain.returns.unit_costs import shown
 from ledger.queries.returns import list_returns
+from web import as_at
 from web.access import allow
 from web.accountant import bp
 from web.scope import my_agreements
-from web.services import book_of
 from web.tables import Column, table
 
 FILTERS = ("agreement", "period", "state", "provider")
@@ -75,7 +75,7 @@ def _matches(row: dict[str, Any], chosen: dict[str, str], *, ignore: str | None 
 @bp.get("/")
 @allow(Role.ACCOUNTANT)
 def inbox() -> tuple[str, int]:
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     agreements = my_agreements(every_provider=True)
     every = [row for agreement, access in agreements for row in list_returns(engine, access)]
     form = InboxFilter(request.args)

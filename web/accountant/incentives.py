@@ -27,7 +27,7 @@ from domain.money import format_gbp, format_quantity
 from domain.organisations.user import Role
 from ledger.queries import incentives as views
 from ledger.queries.agreements import agreement_terms
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.forms import LedgerForm, envelope_of, show_refusal
@@ -116,7 +116,7 @@ def shown_hours(value: Decimal | None) -> Decimal | None:
 
 def years_of(agreement: str) -> list[str]:
     """The financial years of the agreement's term (with extensions) that have started, newest first."""
-    terms = agreement_terms(book_of().read_engine, agreement)
+    terms = agreement_terms(as_at.read_engine(), agreement)
     return term_years(terms.term_start, max([terms.original_term_end, *(end for _, end in terms.extensions)]))
 
 
@@ -140,7 +140,7 @@ def _scheme_form(sheet: dict[str, Any] | None) -> SchemeForm:
 
 
 def _scheme_page(agreement: str, form: SchemeForm | None = None, status: int = 200) -> tuple[str, int]:
-    access, engine = scope.accountant(agreement), book_of().read_engine
+    access, engine = scope.accountant(agreement), as_at.read_engine()
     try:
         sheet = views.scheme_sheet(engine, access)
     except NotFound:  # no scheme registered under the agreement (its access was granted above)
@@ -205,7 +205,7 @@ def _line(line: dict[str, Any]) -> dict[str, Any]:
 
 
 def _year_page(agreement: str, financial_year: str, form: AssessForm | None = None, status: int = 200) -> Any:
-    access, engine = scope.accountant(agreement), book_of().read_engine
+    access, engine = scope.accountant(agreement), as_at.read_engine()
     year = check_financial_year(financial_year)
     try:
         terms = views.scheme_sheet(engine, access, year)["terms"]

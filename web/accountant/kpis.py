@@ -23,7 +23,7 @@ from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.organisations.user import Role
 from ledger.queries import incentives as views
 from ledger.queries.agreements import agreement_terms
-from web import scope
+from web import as_at, scope
 from web.access import allow
 from web.accountant import bp
 from web.errors import status_of
@@ -98,7 +98,7 @@ def _verdict(met: Any) -> str:
 
 def _choices(agreement: str, record: ResultForm) -> ResultForm:
     """The providers ever awarded under ``agreement`` and its KPIs, for the form's lists."""
-    terms = agreement_terms(book_of().read_engine, agreement)
+    terms = agreement_terms(book_of().read_engine, agreement)  # a form's choices: as the ledger is now
     record.provider.choices = sorted({award.provider for award in terms.awards})
     latest = {kpi.code: kpi for _, kpi in terms.kpis}  # each code once, as last defined
     record.kpi.choices = [SelectChoice(kpi.code, f"{kpi.name} ({kpi.code})") for kpi in latest.values()]
@@ -108,7 +108,7 @@ def _choices(agreement: str, record: ResultForm) -> ResultForm:
 def _page(agreement: str, period: str | None, *, record: ResultForm | None = None, upload: ImportForm | None = None,
           status: int = 200, problems: list[str] | None = None,
           filter_error: tuple[str | None, str] | None = None) -> tuple[str, int]:  # fmt: skip
-    data = views.kpi_dashboard(book_of().read_engine, scope.accountant(agreement), period)
+    data = views.kpi_dashboard(as_at.read_engine(), scope.accountant(agreement), period)
     summary = [{**s, "state": "all met" if s["all_met"] else "NOT all met"} for s in data["summary"]]
     rows = [{**r, "verdict": _verdict(r["met"])} for r in data["rows"]]
     record = _choices(agreement, record or ResultForm(prefix="record", formdata=None, period=data["period"]))
@@ -181,7 +181,7 @@ def import_kpi_results(agreement: str) -> Any:
 @allow(Role.ACCOUNTANT)
 def kpi_history(agreement: str, provider: str, period: str) -> str:
     """Every recording and correction of a provider's results for a period, as ``openbook kpis history``."""
-    rows = views.kpi_history(book_of().read_engine, scope.accountant(agreement), provider, period)
+    rows = views.kpi_history(as_at.read_engine(), scope.accountant(agreement), provider, period)
     shown = table("kpi-history", f"Results of {provider} for {period}: each recording and correction",
                   HISTORY_COLUMNS, [{**r, "verdict": _verdict(r["met"])} for r in rows])  # fmt: skip
     return render_template("accountant/incentives/kpi_history.html", agreement=agreement, provider=provider,

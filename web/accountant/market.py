@@ -22,13 +22,11 @@ from domain.returns.filing import CostGroup, CostLine
 from domain.returns.unit_costs import shown
 from ledger.queries import returns as views
 from reports.charts import market_chart
-from web import as_at as as_at_view
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.returns import card_rate
 from web.scope import my_agreements
-from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Market", "accountant.markets", Role.ACCOUNTANT))
@@ -61,7 +59,7 @@ class MarketChoice(Form):
 
 def _periods(agreements: list[tuple[dict[str, Any], Any]]) -> dict[str, list[dict[str, Any]]]:
     """Each agreement's periods with returns: how many are filed and how many accepted (the market's)."""
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     found: dict[str, list[dict[str, Any]]] = {}
     for agreement, access in agreements:
         counts: dict[str, dict[str, Any]] = {}
@@ -82,11 +80,12 @@ def markets() -> Response | tuple[str, int]:
     form = MarketChoice(request.args)
     form.agreement.choices = [SelectChoice(a["code"], f"{a['name']} ({a['code']})") for a, _ in agreements]
     form.period.choices = [SelectChoice(p) for p in sorted({p["period"] for found in periods.values() for p in found})]
-    if request.args and form.validate():
+    chosen = bool(request.args.keys() & {"agreement", "period"})  # not ?as_at= alone
+    if chosen and form.validate():
         return redirect(url_for(".market", agreement=form.agreement.data, period=form.period.data))
     return render_template(
         "accountant/returns/markets.html", form=form, agreements=[a for a, _ in agreements], periods=periods
-    ), (400 if request.args else 200)
+    ), (400 if chosen else 200)
 
 
 def _entry_row(entry: dict[str, Any], agreement: str, period: str) -> dict[str, Any]:
@@ -114,8 +113,7 @@ def _quartile_rows(market: dict[str, Any] | None) -> list[dict[str, Any]]:
 @allow(Role.ACCOUNTANT)
 def market(agreement: str, period: str) -> str:
     access = scope.accountant(agreement)
-    as_at = as_at_view.requested()
-    view = views.market(as_at_view.read_engine(as_at), access, period)
+    view = views.market(as_at.read_engine(), access, period)
     columns = _entry_columns()
     tables = {
         "quartiles": table("quartiles", f"Quartiles, {view['period']}", QUARTILE_COLUMNS, _quartile_rows(view["market"])),
@@ -131,5 +129,4 @@ def market(agreement: str, period: str) -> str:
         tables=tables,
         chart=market_chart(view, names=True),
         periods=others.get(access.agreement, []),
-        as_at=as_at,
     )

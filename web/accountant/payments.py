@@ -19,7 +19,7 @@ from domain.money import format_gbp, total
 from domain.organisations.user import Role
 from domain.settlement.payment_ledger import check_month, months_of, year_of_month
 from ledger.queries.settlements import payment_runs, payment_statement
-from web import scope
+from web import as_at, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.money_forms import RunForm
@@ -55,7 +55,7 @@ def _runs(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _payments_page(agreement: str, financial_year: str, form: RunForm | None = None, status: int = 200) -> Any:
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     rows = payment_runs(engine, scope.accountant(agreement), financial_year)
     year = rows[0]["financial_year"] if rows else financial_year
     runs = table("payment-runs", f"Payment runs of {year}", RUN_COLUMNS, _runs(rows))
@@ -100,7 +100,7 @@ def run_payments(agreement: str, financial_year: str) -> Any:
 def run_lines(agreement: str, month: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The month's run: each provider's payment statement, and every line of them (numbered per provider)."""
     chosen = check_month(month)
-    engine, access = book_of().read_engine, scope.accountant(agreement)
+    engine, access = as_at.read_engine(), scope.accountant(agreement)
     paid = [r for r in payment_runs(engine, access, year_of_month(chosen)) if r["month"] == chosen]
     if not paid:
         raise NotFound(f"no payment run of {agreement} for {chosen} is recorded")

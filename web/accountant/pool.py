@@ -16,7 +16,7 @@ from domain.organisations.user import Role
 from ledger.queries.settlements import list_pools, pool_position
 from ledger.usecases.settlements import parse_band, parse_capitation, parse_split
 from reports.charts import pool_chart
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.money_forms import PoolForm
@@ -29,7 +29,7 @@ bp.record_once(lambda state: navigation.add(state.app, "Pool & payments", "accou
 
 def my_pools() -> list[dict[str, Any]]:
     """Every pooled budget (agreement and year) under the agreements whose every provider the user may read."""
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     return [
         {"agreement": row["code"], "name": row["name"], "financial_year": pool["financial_year"],
          "target": pool["target"], "mechanism": pool["mechanism"]}
@@ -49,7 +49,7 @@ def pools() -> str:
 @allow(Role.ACCOUNTANT)
 def pool(agreement: str, financial_year: str) -> str:
     through = request.args.get("through") or None
-    position = pool_position(book_of().read_engine, scope.accountant(agreement), financial_year, through)
+    position = pool_position(as_at.read_engine(), scope.accountant(agreement), financial_year, through)
     providers = table(
         "pool-providers", "Each provider: priced, paid and due to date",
         [Column("provider", "Provider"), Column("priced_to_date", "Priced to date", "money"),

@@ -26,7 +26,7 @@ from domain.bounds import TEXT_LENGTH
 from domain.organisations.user import Role
 from ledger.queries import agreements as agreement_queries
 from ledger.queries import rates as queries
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.agreements import RATE_COLUMNS, rate_rows
@@ -118,7 +118,7 @@ def _blend(form: PublishForm) -> list[tuple[str, str]] | None:
 def commissioned_agreement(agreement: str) -> dict[str, Any]:
     """The agreement, once the ledger says the user reads every provider's figures under it (else 404/403)."""
     scope.accountant(agreement)
-    return agreement_queries.get_agreement(book_of().read_engine, agreement)
+    return agreement_queries.get_agreement(as_at.read_engine(), agreement)
 
 
 # -- the rates index --------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def commissioned_agreement(agreement: str) -> dict[str, Any]:
 @allow(Role.ACCOUNTANT)
 def rates() -> str:
     """Each agreement the organisation commissions, with its rates in force today and its reviews."""
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     on = on_date()
     sections = []
     for index, (row, _access) in enumerate(scope.my_agreements(every_provider=True)):
@@ -169,7 +169,7 @@ def _standing(row: dict[str, Any]) -> str:
 def rate_card(agreement: str) -> Any:
     """``rates show --on`` and ``rates history``, and the pricing form (``rates price``) answered on the page."""
     found = commissioned_agreement(agreement)
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     on = on_date()
     in_force = rate_rows(queries.rates_in_force(engine, agreement, on))
     history = [
@@ -178,7 +178,9 @@ def rate_card(agreement: str) -> Any:
     ]
     form, price, status = PriceForm(request.args, meta={"csrf": False}), None, 200
     if "visit_on" in request.args:
-        if form.validate():
+        if as_at.current() is not None:  # as `rates price`: the one pricing path reads the rate card as recorded now
+            form.form_errors.append("A visit is priced from the rate card as it is now: show the live page to price one.")
+        elif form.validate():
             try:
                 price = book_of().rates.price_visit(
                     agreement, form.service.data, form.zone.data.strip(), form.visit_on.data, form.planned.data,
@@ -206,7 +208,7 @@ def rate_card(agreement: str) -> Any:
 def _publish_page(agreement: str, form: PublishForm, withdraw: WithdrawForm, status: int = 200) -> tuple[str, int]:
     page = render_template(
         "accountant/rates/publish.html", agreement=commissioned_agreement(agreement), form=form, withdraw=withdraw,
-        zones=agreement_queries.zones(book_of().read_engine, agreement), parts=range(1, BLEND_PARTS + 1),
+        zones=agreement_queries.zones(as_at.read_engine(), agreement), parts=range(1, BLEND_PARTS + 1),
     )  # fmt: skip
     return page, status
 

@@ -11,11 +11,10 @@ from flask import render_template
 
 from domain.organisations.user import Role
 from ledger.queries.reconcile import reconcile
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.pool import my_pools
-from web.services import book_of
 from web.tables import Column, table
 
 bp.record_once(lambda state: navigation.add(state.app, "Reconcile", "accountant.reconcile_index", Role.ACCOUNTANT))
@@ -32,7 +31,7 @@ def reconcile_index() -> str:
 @bp.get("/reconcile/<agreement>/<financial_year>")
 @allow(Role.ACCOUNTANT)
 def reconciliation(agreement: str, financial_year: str) -> str:
-    found = reconcile(book_of().read_engine, scope.accountant(agreement), financial_year)
+    found = reconcile(as_at.read_engine(), scope.accountant(agreement), financial_year)
     figures = {
         i["number"]: table(
             f"identity-{i['number']}", f"{i['number']}. {i['identity']}", FIGURES,

@@ -33,7 +33,7 @@ from domain.returns.unit_costs import shown
 from ledger.authorisation import AccountantAccess
 from ledger.queries import returns as views
 from reports.charts import cost_breakdown_chart
-from web import scope
+from web import as_at, scope
 from web.access import allow
 from web.accountant import bp
 from web.forms import LedgerForm, envelope_of, show_refusal
@@ -153,7 +153,7 @@ def _revision_rows(
     sheet: dict[str, Any], access: AccountantAccess, provider: str, period: str
 ) -> list[dict[str, Any]]:
     """Every revision, newest first, read back as ``returns show --revision N`` reads it."""
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     rows = []
     for number in range(sheet["current_revision"], 0, -1):
         rev = sheet if number == sheet["revision"] else views.return_sheet(engine, access, provider, period, number)
@@ -176,7 +176,7 @@ def _history_rows(access: AccountantAccess, provider: str) -> list[dict[str, Any
         {"period": r["period"], "status": r["status"], "revision": r["revision"], "per_hour": r["total_per_hour_shown"],
          "rate": card_rate(r["rate"]), "gap": None if r["gap"] is None else shown(r["gap"]), "linked": "period",
          "href": url_for(".return_page", agreement=access.agreement, provider=provider, period=r["period"])}
-        for r in views.history(book_of().read_engine, access, provider)
+        for r in views.history(as_at.read_engine(), access, provider)
     ]  # fmt: skip
 
 
@@ -204,7 +204,7 @@ def forms_for(sheet: dict[str, Any], given: dict[str, LedgerForm]) -> dict[str, 
 def render_return(
     agreement: str, provider: str, period: str, given: dict[str, LedgerForm] | None = None, status: int = 200
 ) -> tuple[str, int]:
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     access = scope.accountant(agreement)
     revision = int_arg("revision", 1, MAX_NUMBER) if request.method == "GET" else None
     sheet = views.return_sheet(engine, access, provider, period, revision)

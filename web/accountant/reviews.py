@@ -36,7 +36,7 @@ from ledger.queries import rates as queries
 from ledger.usecases.rates import parse_rate_specs
 from reports.statements.frame import names
 from reports.statements.rate_notice import notice_providers
-from web import scope
+from web import as_at, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.rates import SERVICE_CHOICES, commissioned_agreement
@@ -165,7 +165,7 @@ def reviews(agreement: str) -> Any:
         status = 400
     rows = [
         {**r, "backdated_text": "yes: arrears are owed" if r["backdated"] else ""}
-        for r in queries.list_rate_reviews(book_of().read_engine, agreement)
+        for r in queries.list_rate_reviews(as_at.read_engine(), agreement)
     ]
     listed = table("reviews", f"Rate reviews of {found['name']}", _REVIEW_COLUMNS, rows)
     page = render_template("accountant/rates/reviews.html", agreement=found, reviews=listed, form=form)
@@ -204,7 +204,7 @@ def _money(value: Any) -> Decimal | None:
 def _arrears(agreement: str, year: str) -> dict[str, Any] | None:
     """The last arrears calculation of the review, or None when none is recorded yet."""
     try:
-        found = activity_views.arrears(book_of().read_engine, scope.accountant(agreement), year)
+        found = activity_views.arrears(as_at.read_engine(), scope.accountant(agreement), year)
     except NotFound:
         return None
     lines = [{**line, **{k: _money(line[k]) for k in ("old_rate", "new_rate", "amount")}} for line in found["lines"]]
@@ -223,7 +223,8 @@ def _notices(agreement: str, year: str, decision: dict[str, Any] | None) -> list
     if decision is None:
         return []
     called = names(book_of())
-    return [(code, called.get(code, code)) for code in notice_providers(book_of(), scope.accountant(agreement), year)]
+    providers = notice_providers(book_of(), scope.accountant(agreement), year, as_at=as_at.current())
+    return [(code, called.get(code, code)) for code in providers]
 
 
 def rate_spec(row: dict[str, Any]) -> str:
@@ -241,7 +242,7 @@ def _current_rates(agreement: str, year: str) -> str:
 def _review_page(agreement: str, financial_year: str, status: int = 200, **forms: Any) -> tuple[str, int]:
     found = commissioned_agreement(agreement)
     year = check_financial_year(financial_year)
-    review = queries.rate_review(book_of().read_engine, agreement, year)
+    review = queries.rate_review(as_at.read_engine(), agreement, year)
     proposals = [
         {
             **p,

@@ -19,8 +19,7 @@ from flask import flash, redirect, render_template, url_for
 
 from domain.organisations.user import Role
 from ledger.queries.settlements import list_settlements, settlement, year_end
-from web import as_at as as_at_view
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
 from web.accountant.money_forms import RecordForm, SettlementForm
@@ -42,7 +41,7 @@ LIST_COLUMNS = [
 
 
 def _listed(agreement: str, financial_year: str | None) -> list[dict[str, Any]]:
-    rows = list_settlements(book_of().read_engine, scope.accountant(agreement), financial_year)
+    rows = list_settlements(as_at.read_engine(), scope.accountant(agreement), financial_year)
     return [{**r, "approved": ", ".join(a["commissioner"] for a in r["approved_by"]),
              "stale": "; ".join(s["note"] for s in r["out_of_date"])} for r in rows]  # fmt: skip
 
@@ -64,7 +63,7 @@ def _year_page(agreement: str, financial_year: str, form: RecordForm | None = No
     rows = _listed(agreement, financial_year)
     columns = [*LIST_COLUMNS, Column("approved", "Approved for"), Column("stale", "Out of date")]
     listed = table(f"settlements-{financial_year}", f"Settlements of {agreement} for {financial_year}", columns, rows)
-    closed = year_end(book_of().read_engine, agreement, rows[0]["financial_year"]) if rows else None
+    closed = year_end(as_at.read_engine(), agreement, rows[0]["financial_year"]) if rows else None
     page = render_template(
         "accountant/money/settlement_year.html", agreement=agreement, financial_year=financial_year, listed=listed,
         rows=rows, closed=closed, form=form or RecordForm(),
@@ -169,20 +168,19 @@ def _tables(v: dict[str, Any]) -> dict[str, Any]:
 
 
 def _settlement_page(agreement: str, financial_year: str, sequence: int, form: SettlementForm | None = None,
-                     status: int = 200, as_at: as_at_view.AsAt | None = None):  # fmt: skip
-    """The settlement (as known at ``as_at``: then it offers no action, as a command acts on the ledger now)."""
-    engine = as_at_view.read_engine(as_at)
+                     status: int = 200):  # fmt: skip
+    """The settlement, live or as known at the request's ``as_at`` (then its forms give way: web/as_at.py)."""
+    engine = as_at.read_engine()
     view = settlement(engine, scope.accountant(agreement), agreement, financial_year, sequence)
     page = render_template("accountant/money/settlement.html", v=view, t=_tables(view), form=form or SettlementForm(),
-                           open=as_at is None and view["status"] in ("draft", "reviewed", "approved"),
-                           as_at=as_at)  # fmt: skip
+                           open=view["status"] in ("draft", "reviewed", "approved"))  # fmt: skip
     return page, status
 
 
 @bp.get(f"/settlements/<agreement>/<financial_year>/<int(max={MAX_NUMBER}):sequence>")
 @allow(Role.ACCOUNTANT)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> Any:
-    return _settlement_page(agreement, financial_year, sequence, as_at=as_at_view.requested())
+    return _settlement_page(agreement, financial_year, sequence)
 
 
 def _change(agreement: str, financial_year: str, sequence: int,

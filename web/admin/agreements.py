@@ -32,7 +32,7 @@ from ledger.bootstrap import Openbook
 from ledger.queries import agreements as views
 from ledger.queries import organisations as organisation_views
 from ledger.queries.settlements import pool_terms
-from web import scope
+from web import as_at, scope
 from web.access import allow, current_actor
 from web.admin import bp
 from web.admin.recording import ChangeForm, choices, envelope, record, words
@@ -197,12 +197,13 @@ def _may_set_up(agreement: str) -> None:
 
 
 def _organisations(*kinds: str) -> list:
+    """A form's choices: the organisations as they are now (a form acts on the live ledger)."""
     rows = organisation_views.list_organisations(book_of().read_engine)
     return choices((r["code"], f"{r['name']} ({r['code']})") for r in rows if r["kind"] in kinds)
 
 
 def _commissioners(agreement: str) -> list[str]:
-    found = [r for r in views.list_agreements(book_of().read_engine) if r["code"] == agreement]
+    found = [r for r in views.list_agreements(as_at.read_engine()) if r["code"] == agreement]
     return list(found[0]["commissioners"]) if found else []
 
 
@@ -249,7 +250,7 @@ def agreements() -> Response | str | tuple[str, int]:
 
 def _page(agreement: str, failed: tuple[str, LedgerForm] | None = None, status: int = 200) -> tuple[str, int]:
     _may_set_up(agreement)
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     on = on_date()
     sheet = views.agreement_sheet(engine, agreement, on)
     commissioners = _commissioners(agreement)

@@ -12,6 +12,7 @@ from domain.organisations.organisation import OrganisationKind
 from domain.organisations.user import Role
 from ledger.authorisation import check_may_rename
 from ledger.queries import organisations as views
+from web import as_at
 from web.access import allow, current_actor
 from web.admin import bp
 from web.admin.recording import ChangeForm, choices, envelope, record
@@ -30,7 +31,7 @@ class RenameOrganisationForm(ChangeForm):
 
 
 def organisation_row(code: str) -> dict:
-    found = [row for row in views.list_organisations(book_of().read_engine) if row["code"] == code]
+    found = [row for row in views.list_organisations(as_at.read_engine()) if row["code"] == code]
     if not found:
         raise NotFound(f"organisation {code!r} is not found")
     return found[0]

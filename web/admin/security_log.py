@@ -27,6 +27,7 @@ def security_log() -> str:
     # times are UTC; shown and exported without a zone (a spreadsheet cell holds none)
     book = book_of()
     seen = users_seen_by(book.records, current_actor())  # an admin reads their own organisation's users' entries
+    # whose entries the admin may see is decided on the live users, never as at a past position
     among = None if seen is None else {u["username"] for u in list_users(book.read_engine, seen)}
     rows = [{**r, "at": r["at"].replace(tzinfo=None)} for r in book.security.recent(LIMIT, username, among)]
     columns = [Column("at", "When (UTC)", "date"), Column("kind", "What"), Column("username", "User"),

@@ -24,6 +24,7 @@ from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.authorisation import check_may_keep_account, check_may_see_user, users_seen_by
 from ledger.queries import organisations as views
+from web import as_at
 from web.access import allow, current_actor
 from web.admin import bp
 from web.admin.organisations import organisation_row
@@ -55,7 +56,7 @@ class DeactivateForm(ChangeForm):
 
 def _user(username: str) -> dict[str, Any]:
     check_may_see_user(book_of().records, current_actor(), username)
-    found = [u for u in views.list_users(book_of().read_engine) if u["username"] == username]
+    found = [u for u in views.list_users(as_at.read_engine()) if u["username"] == username]
     if not found:
         raise NotFound(f"user {username!r} is not found")
     return found[0]
@@ -85,7 +86,7 @@ def users() -> str:
     org = organisation_row(code)
     rows = [
         {**u, "roles": " ".join(u["roles"]), "status": "active" if u["active"] else "deactivated"}
-        for u in views.list_users(book_of().read_engine, code)
+        for u in views.list_users(as_at.read_engine(), code)
     ]
     columns = [Column("username", "Username"), Column("display_name", "Name"), Column("roles", "Roles"),
                Column("status", "Status")]  # fmt: skip

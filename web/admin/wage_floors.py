@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from domain.organisations.user import Role
 from domain.returns.wage_floors import Floor, FloorRow, WageFloorTable
 from ledger.queries.returns import wage_floors_added
+from web import as_at
 from web.access import allow
 from web.admin import bp
 from web.admin.recording import ChangeForm, choices, envelope, record
@@ -46,7 +47,7 @@ def wage_floors() -> Response | tuple[str, int]:
             return redirect(url_for("admin.wage_floors"))
     elif form.errors:
         status = 400
-    added = wage_floors_added(book_of().read_engine)
+    added = wage_floors_added(as_at.read_engine())
     in_use = WageFloorTable(tuple(
         FloorRow(Floor(r["floor"]), r["effective_from"], r["hourly_rate"], r["band"]) for r in added
     ))  # fmt: skip

@@ -28,7 +28,7 @@ from ledger.authorisation import history_access
 from ledger.persistence.history import aggregate_kind, events_at
 from ledger.projections.event_index import event_topics
 from ledger.queries.events import EventFilter, event_page
-from web import navigation
+from web import as_at, navigation
 from web.access import allow, current_actor
 from web.auditor import bp
 from web.services import book_of
@@ -108,7 +108,7 @@ def events() -> tuple[str, int] | str:
     if request.args and not form.validate():
         return render_template("auditor/events/list.html", form=form, events=None, next_args=None), 400
     after = form.after.data or 0
-    found = event_page(book.read_engine, access, form.event_filter(), after=after, limit=PAGE_SIZE + 1)
+    found = event_page(as_at.read_engine(), access, form.event_filter(), after=after, limit=PAGE_SIZE + 1)
     page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
     rows = [
         {**row, "recorded_at": row["recorded_at"].isoformat(timespec="seconds"), "reason": row.get("reason") or ""}
@@ -132,7 +132,9 @@ def payload_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
 def event(position: int) -> str:
     book = book_of()
     history_access(book.records, current_actor())
-    found = events_at(book.read_engine, book.ledger.mapper, [position]) if 1 <= position <= MAX_POSITION else []
+    known = as_at.current()  # a recorded event never changes: as at P, the events up to P are as they are now
+    shown_up_to = MAX_POSITION if known is None else known.position
+    found = events_at(book.read_engine, book.ledger.mapper, [position]) if 1 <= position <= shown_up_to else []
     if not found:
         raise NotFound(f"no event is recorded at position {position}")
     shown = found[0].as_json()

@@ -19,6 +19,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.organisations.user import Role
 from ledger.audit.record_history import RECORD_KINDS, aggregate_history, key_parts, record_history
 from ledger.authorisation import history_access
+from web import as_at
 from web.access import allow, current_actor
 from web.auditor import bp
 from web.services import book_of
@@ -43,20 +44,23 @@ def history() -> tuple[str, int] | str:
     access = history_access(book.records, current_actor())
     form = RecordForm(request.args)
     form.kind.choices = kind_choices()
+    known = as_at.current()  # the record's events up to that position, read from the store
+    up_to = None if known is None else known.position
     if "aggregate" in request.args:
         try:
             aggregate_id = UUID(request.args["aggregate"])
         except ValueError:
             form.form_errors = [f"aggregate: {request.args['aggregate']!r} is not a record's id (a UUID)"]
             return render_template("auditor/history/record.html", form=form, record=None), 400
-        record = aggregate_history(book.read_engine, book.ledger.mapper, access, aggregate_id)
+        record = aggregate_history(book.read_engine, book.ledger.mapper, access, aggregate_id, up_to)
         return render_template("auditor/history/record.html", form=form, record=record)
     if "key" not in request.args:  # just the form (perhaps with the kind chosen from an event)
         return render_template("auditor/history/record.html", form=form, record=None)
     if not form.validate():
         return render_template("auditor/history/record.html", form=form, record=None), 400
     try:
-        record = record_history(book.read_engine, book.ledger.mapper, access, form.kind.data, form.key.data.split())
+        record = record_history(book.read_engine, book.ledger.mapper, access, form.kind.data, form.key.data.split(),
+                                up_to)
     except InvalidInput as e:
         form.key.errors = [str(e).removeprefix("key: ")]
         return render_template("auditor/history/record.html", form=form, record=None), 400

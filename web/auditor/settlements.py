@@ -33,8 +33,7 @@ bp.record_once(lambda state: navigation.add(state.app, "Settlements audited", "a
 @allow(Role.AUDITOR)
 def settlements() -> str:
     """Every settlement of every agreement the auditor's audit body is appointed to (as known at ``?as_at=``)."""
-    as_at = as_at_view.requested()
-    engine = as_at_view.read_engine(as_at)
+    engine = as_at_view.read_engine()
     appointed = scope.my_agreements(every_provider=True)
     rows: list[dict[str, Any]] = [
         {**r, "agreement": row["code"]} for row, access in appointed for r in list_settlements(engine, access)
@@ -42,8 +41,7 @@ def settlements() -> str:
     shown = table("settlements", "Every settlement of the agreements you audit",
                   [Column("agreement", "Agreement"), *LIST_COLUMNS], rows)  # fmt: skip
     return render_template(
-        "auditor/settlements/list.html", settlements=shown, rows=rows, agreements=[row for row, _ in appointed],
-        as_at=as_at,
+        "auditor/settlements/list.html", settlements=shown, rows=rows, agreements=[row for row, _ in appointed]
     )  # fmt: skip
 
 
@@ -51,7 +49,6 @@ def settlements() -> str:
 @allow(Role.AUDITOR)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> str:
     """One settlement, every step with its working, live or as known at ``?as_at=``."""
-    as_at = as_at_view.requested()
-    view = settlement(as_at_view.read_engine(as_at), scope.accountant(agreement), agreement, financial_year, sequence)
-    return render_template("auditor/settlements/settlement.html", v=view, t=settlement_tables(view), as_at=as_at,
+    view = settlement(as_at_view.read_engine(), scope.accountant(agreement), agreement, financial_year, sequence)
+    return render_template("auditor/settlements/settlement.html", v=view, t=settlement_tables(view),
                            head=book_of().projections.head())  # fmt: skip

@@ -15,11 +15,10 @@ from werkzeug.wrappers import Response
 from domain.organisations.user import Role
 from ledger.queries.activity import totals
 from reports.charts import activity_chart
-from web import navigation
+from web import as_at, navigation
 from web.access import allow
 from web.provider import bp
 from web.provider.portal import agreement_or_choice, under
-from web.services import book_of
 from web.tables import Column, table
 
 BY = ("month", "zone", "service")
@@ -48,7 +47,7 @@ def activity_index() -> Response | str:
 def activity(agreement: str) -> str:
     row, access = under(agreement)
     period = request.args.get("period") or None
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     rows = totals(engine, access, BY, period=period)
     by_month = totals(engine, access, ("month",), period=period)
     whose = f"{row['name']}{f', {period}' if period else ''}"

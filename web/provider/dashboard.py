@@ -20,12 +20,12 @@ from ledger.queries.incentives import incentive_assessment
 from ledger.queries.rates import list_rate_reviews, rates_in_force
 from ledger.queries.returns import RETURN_DUE_DAYS, list_returns, returns_due
 from ledger.queries.settlements import payment_runs, payment_statement
+from web import as_at
 from web.access import allow
 from web.params import on_date
 from web.periods import term_years
 from web.provider import bp
 from web.scope import my_agreements
-from web.services import book_of
 from web.tables import Column, table
 
 RETURN_COLUMNS = [
@@ -86,7 +86,7 @@ def _state(row: dict[str, Any]) -> str:
 
 
 def agreement_panel(row: dict[str, Any], access: ProviderAccess, on: date) -> dict[str, Any]:
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     code = row["code"]
     due = returns_due(engine, access, access.provider, on)
     queried = [r for r in list_returns(engine, access) if r["open_queries"]]

@@ -17,13 +17,12 @@ from domain.money import format_quantity
 from domain.organisations.user import Role
 from ledger.queries.incentives import incentive_assessment as assessment_of
 from ledger.queries.incentives import kpi_dashboard, kpi_history
-from web import navigation
+from web import as_at, navigation
 from web.access import allow
 from web.params import MAX_NUMBER, int_arg
 from web.periods import term_years
 from web.provider import bp
 from web.provider.portal import agreement_or_choice, under
-from web.services import book_of
 from web.tables import Column, table
 
 RESULT_COLUMNS = [
@@ -93,7 +92,7 @@ def incentives_index() -> Response | str:
 @allow(Role.PROVIDER)
 def incentives(agreement: str) -> str:
     row, access = under(agreement)
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     board = kpi_dashboard(engine, access)
     results = [{**r, "outcome": _outcome(r["met"])} for r in board["rows"]]
     summary = [{**s, "gate": "yes" if s["all_met"] else "no"} for s in board["summary"]]
@@ -124,7 +123,7 @@ def incentives(agreement: str) -> str:
 def incentive_assessment(agreement: str, financial_year: str) -> str:
     row, access = under(agreement)
     run = int_arg("run", 1, MAX_NUMBER)
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     found = assessment_of(engine, access, financial_year, run)
     line = found["lines"][0] if found["lines"] else None
     hours = {name: format_quantity(line[name], places=2) for name in HOURS} if line else {}
@@ -147,7 +146,7 @@ def incentive_assessment(agreement: str, financial_year: str) -> str:
 @allow(Role.PROVIDER)
 def kpi_result_history(agreement: str, provider: str, period: str) -> str:
     row, access = under(agreement)
-    log = kpi_history(book_of().read_engine, access, provider, period)
+    log = kpi_history(as_at.read_engine(), access, provider, period)
     rows = [{**r, "outcome": _outcome(r["met"])} for r in log]
     return render_template(
         "provider/incentives/kpi_history.html",

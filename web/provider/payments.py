@@ -16,13 +16,12 @@ from werkzeug.wrappers import Response
 from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.queries.settlements import latest_sequence, payment_runs, payment_statement, settlement
-from web import navigation
+from web import as_at, navigation
 from web.access import allow
 from web.params import MAX_NUMBER
 from web.periods import term_years
 from web.provider import bp
 from web.provider.portal import agreement_or_choice, under
-from web.services import book_of
 from web.tables import Column, table
 
 PAYMENT_COLUMNS = [
@@ -95,7 +94,7 @@ def payments_index() -> Response | str:
 @allow(Role.PROVIDER)
 def payments(agreement: str) -> str:
     row, access = under(agreement)
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     years = term_years(row["term_start"], row["term_end"])
     paid = [payment for year in years for payment in payment_runs(engine, access, year)]
     settled = [_settlement_row(view, access.provider) for view in settlements_of(engine, access, years)]
@@ -112,7 +111,7 @@ def payments(agreement: str) -> str:
 @allow(Role.PROVIDER)
 def statement_page(agreement: str, provider: str, month: str) -> str:
     row, access = under(agreement)
-    statement = payment_statement(book_of().read_engine, access, provider, month)
+    statement = payment_statement(as_at.read_engine(), access, provider, month)
     return render_template(
         "provider/payments/statement.html",
         agreement=row,
@@ -127,7 +126,7 @@ def statement_page(agreement: str, provider: str, month: str) -> str:
 @allow(Role.PROVIDER)
 def settlement_page(agreement: str, financial_year: str, sequence: int) -> str:
     row, access = under(agreement)
-    view = settlement(book_of().read_engine, access, agreement, financial_year, sequence)
+    view = settlement(as_at.read_engine(), access, agreement, financial_year, sequence)
     own = view["statement"]["providers"].get(access.provider)
     return render_template(
         "provider/payments/settlement.html",

@@ -16,8 +16,8 @@ from werkzeug.wrappers import Response
 from domain.errors import NotAllowed
 from ledger.authorisation import ProviderAccess
 from ledger.queries.agreements import list_agreements
+from web import as_at
 from web.scope import access, my_agreements
-from web.services import book_of
 
 #: The query arguments the menu's pages read, carried to the one agreement's page; no other is passed on (an
 #: argument such as ``_external`` or ``endpoint`` would change the URL built, not the page shown).
@@ -43,5 +43,5 @@ def under(code: str) -> tuple[dict[str, Any], ProviderAccess]:
     granted = access(code)
     if not isinstance(granted, ProviderAccess):
         raise NotAllowed("the provider portal shows one provider's own figures: use the accountants' pages")
-    row = next(row for row in list_agreements(book_of().read_engine) if row["code"] == code)
+    row = next(row for row in list_agreements(as_at.read_engine()) if row["code"] == code)
     return row, granted

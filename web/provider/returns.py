@@ -34,7 +34,7 @@ from ledger.authorisation import Access, only_provider, shown_provider
 from ledger.files.cost_returns import template_csv, template_xlsx
 from ledger.queries import returns as views
 from reports.charts import cost_breakdown_chart, market_chart
-from web import navigation, scope
+from web import as_at, navigation, scope
 from web.access import allow
 from web.forms import LedgerForm, envelope_of, show_refusal
 from web.params import MAX_NUMBER, int_arg, on_date
@@ -166,7 +166,7 @@ def _access(agreement: str, provider: str) -> Access:
 
 
 def _filed(access: Access, period: str) -> dict[str, Any] | None:
-    found = views.list_returns(book_of().read_engine, access, period)
+    found = views.list_returns(as_at.read_engine(), access, period)
     return found[0] if found else None
 
 
@@ -218,7 +218,7 @@ def _standing(row: dict[str, Any]) -> str:
 @allow(Role.PROVIDER)
 def returns() -> str:
     """Each agreement's returns and where they stand, and the quarters whose returns are due or overdue."""
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     on = on_date()
     sections = []
     for index, (agreement, access) in enumerate(scope.my_agreements()):
@@ -313,7 +313,7 @@ def upload_return(agreement: str, provider: str, period: str) -> Any:
     access = _access(agreement, provider)
     key = _key(agreement, provider, period)
     filed = _filed(access, period)
-    sheet = None if filed is None else views.return_sheet(book_of().read_engine, access, provider, period)
+    sheet = None if filed is None else views.return_sheet(as_at.read_engine(), access, provider, period)
     upload = UploadForm()
     form = CostReturnForm(formdata=None, data=_prefilled(sheet) if sheet else None)
     if not upload.validate_on_submit():
@@ -369,7 +369,7 @@ def _line_rows(sheet: dict[str, Any], market: dict[str, Any] | None) -> list[dic
 def return_sheet(agreement: str, provider: str, period: str) -> str:
     """One return: each line per contact hour beside the anonymised market, the rate paid and the gap, queries."""
     access = _access(agreement, provider)
-    engine = book_of().read_engine
+    engine = as_at.read_engine()
     revision = int_arg("revision", 1, MAX_NUMBER)
     sheet = views.return_sheet(engine, access, provider, period, revision)
     view = views.market(engine, access, period)
@@ -408,7 +408,7 @@ def amend_return(agreement: str, provider: str, period: str) -> Any:
     """New figures as a new revision (earlier ones stay readable); once submitted, the reason is required."""
     access = _access(agreement, provider)
     key = _key(agreement, provider, period)
-    sheet = views.return_sheet(book_of().read_engine, access, provider, period)
+    sheet = views.return_sheet(as_at.read_engine(), access, provider, period)
     form = CostReturnForm() if request.method == "POST" else CostReturnForm(data=_prefilled(sheet))
     if not form.validate_on_submit():
         return _file_page(key, form, UploadForm(), 400 if request.method == "POST" else 200, sheet=sheet)
@@ -427,7 +427,7 @@ def answer_query(agreement: str, provider: str, period: str, query: str) -> Any:
     """An accountant's query on one line or volume, and the provider's answer."""
     access = _access(agreement, provider)
     key = _key(agreement, provider, period)
-    sheet = views.return_sheet(book_of().read_engine, access, provider, period)
+    sheet = views.return_sheet(as_at.read_engine(), access, provider, period)
     asked = next((q for q in sheet["queries"] if q["query_id"] == query), None)
     if asked is None:
         raise NotFound(f"query: {query} is not a query on the return for {period}")
