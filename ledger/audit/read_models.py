@@ -99,8 +99,8 @@ def _scratch(book: Openbook) -> Iterator[tuple[Engine, Compare]]:
     """An engine on scratch tables, and the comparison of live with scratch; removed afterwards."""
     with scratch_beside(book.read_engine, "openbook_replay") as scratch:
         if scratch.sqlite_path is not None:
-            path = scratch.sqlite_path
-            yield scratch.engine, lambda tables, reached: _compare_sqlite(book.database.sqlite_path, path, tables, reached)
+            live, path = book.database.sqlite_path, scratch.sqlite_path
+            yield scratch.engine, lambda tables, reached: _compare_sqlite(live, path, tables, reached)
         else:
             schema = scratch.schema or ""
             yield scratch.engine, lambda tables, reached: _compare_postgres(book.read_engine, schema, tables, reached)

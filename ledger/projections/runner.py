@@ -54,6 +54,8 @@ from ledger.projections.tracking import metadata, positions
 BATCH_SIZE = 500
 #: SQLite's longest wait between two tries of a writer waiting for the lock (its default busy handler's).
 STEP_PAUSE_SECONDS = 0.1
+#: How many times a rebuild catches its copy up and tries to switch while live read models keep moving past it.
+SWITCH_ATTEMPTS = 5
 #: How much of a failure's text is kept: enough to read, bounded for a statement quoting a huge batch.
 ERROR_TEXT_LIMIT = 2_000
 
@@ -269,9 +271,12 @@ class ProjectionRunner:
         no live catch-up moves them) and replaces every live row, the
         ``__history`` tables included, with the rebuilt rows, and the positions
         and errors with the rebuilt ones: a reader sees the old read models or
-        the new, never a mix. Whatever is recorded after that last catch-up the
-        live catch-ups apply from the rebuilt positions, as for any read model
-        behind. Returns how many events were replayed.
+        the new, never a mix. If a live read model has meanwhile applied more
+        than its copy, nothing is switched: the copy catches up again and the
+        switch is tried again, so no reader sees a position go back. Whatever
+        is recorded after the switch the live catch-ups apply from the rebuilt
+        positions, as for any read model behind. Returns how many events were
+        replayed.
         """
         chosen = [self.projections[n].name for n in (names or self.projections)]
         rebuilt = [p for p in self.fresh() if p.name in chosen]
@@ -279,20 +284,42 @@ class ProjectionRunner:
             runner = ProjectionRunner(scratch.engine, self.recorder, self.mapper, rebuilt)
             runner.create_tables()
             applied = runner.catch_up(progress)  # the long part: the live tables are untouched
-            applied += runner.catch_up(progress)  # what was recorded meanwhile
-            reached = runner.positions()
-            with reading(scratch.engine) as scratch_conn:
-                stopped = [row._asdict() for row in scratch_conn.execute(select(errors))]
-            with self._switching(scratch) as (conn, live, built):
-                for projection in rebuilt:  # no live catch-up of these moves until the switch commits
-                    self._lock_position(conn, projection)
-                replace_rows(conn, live, built, [table for p in rebuilt for table in p.stored_tables])
-                for name, position in reached.items():
-                    conn.execute(update(positions).where(positions.c.name == name).values(position=position))
-                conn.execute(delete(errors).where(errors.c.name.in_(chosen)))
-                if stopped:
-                    conn.execute(insert(errors), stopped)
-        return applied
+            for _attempt in range(SWITCH_ATTEMPTS):
+                applied += runner.catch_up(progress)  # what was recorded meanwhile
+                reached = runner.positions()
+                with reading(scratch.engine) as scratch_conn:
+                    stopped = [row._asdict() for row in scratch_conn.execute(select(errors))]
+                try:
+                    self._switch(scratch, rebuilt, reached, stopped)
+                except _MovedOn:  # a live read model got further meanwhile: catch up to it, never switch back
+                    continue
+                return applied
+        raise Unavailable(
+            f"the read models kept moving past the rebuilt ones ({SWITCH_ATTEMPTS} tries); nothing was switched — "
+            "try again when fewer commands are recorded"
+        )
+
+    def _switch(
+        self, scratch: Scratch, rebuilt: Sequence[Projection], reached: dict[str, int], stopped: list[dict[str, Any]]
+    ) -> None:
+        """In one transaction: the live rows, positions and errors of ``rebuilt`` replaced by the scratch ones.
+
+        Raises ``_MovedOn``, switching nothing, when a live read model has
+        applied more than its rebuilt copy (a command recorded and caught up
+        since the copy's last catch-up): readers would see it go back.
+        """
+        halted = {row["name"] for row in stopped}
+        with self._switching(scratch) as (conn, live, built):
+            for projection in rebuilt:  # no live catch-up of these moves until the switch commits
+                at = self._lock_position(conn, projection)
+                if at > reached[projection.name] and projection.name not in halted:
+                    raise _MovedOn
+            replace_rows(conn, live, built, [table for p in rebuilt for table in p.stored_tables])
+            for name, position in reached.items():
+                conn.execute(update(positions).where(positions.c.name == name).values(position=position))
+            conn.execute(delete(errors).where(errors.c.name.in_(list(reached))))
+            if stopped:
+                conn.execute(insert(errors), stopped)
 
     @contextmanager
     def _switching(self, scratch: Scratch) -> Iterator[tuple[Connection, str, str]]:
@@ -304,13 +331,13 @@ class ProjectionRunner:
         """
         if scratch.sqlite_path is not None:
             with self.engine.connect() as conn:
-                raw = conn.connection.dbapi_connection
-                raw.execute("ATTACH DATABASE ? AS openbook_rebuilt", (str(scratch.sqlite_path),))  # type: ignore[union-attr]
+                raw: Any = conn.connection.dbapi_connection
+                raw.execute("ATTACH DATABASE ? AS openbook_rebuilt", (str(scratch.sqlite_path),))
                 try:
                     with conn.begin():
                         yield conn, '"main"', '"openbook_rebuilt"'
                 finally:
-                    raw.execute("DETACH DATABASE openbook_rebuilt")  # type: ignore[union-attr]
+                    raw.execute("DETACH DATABASE openbook_rebuilt")
             return
         with self.engine.begin() as conn:
             live = conn.execute(text("SELECT current_schema()")).scalar_one()
@@ -420,6 +447,10 @@ class ProjectionRunner:
             failure.topic,
             describe(failure.error),
         )
+
+
+class _MovedOn(Exception):
+    """A live read model applied more than its rebuilt copy before the switch: catch the copy up and try again."""
 
 
 class _NotApplied(Exception):

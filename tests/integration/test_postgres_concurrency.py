@@ -108,8 +108,9 @@ def _rename(url: str, writer: int, start: multiprocessing.synchronize.Barrier, d
         start.wait(timeout=60)
         for n in range(RENAMES_EACH):
             code, name = f"shared-{(writer + n) % SHARED}", f"Writer {writer} rename {n}"
+            envelope = Envelope(SYSTEM, date(2024, 4, 1), "load", f"w{writer}-{n}")
             try:
-                organisations.rename_organisation(Envelope(SYSTEM, date(2024, 4, 1), "load", f"w{writer}-{n}"), code, name)
+                organisations.rename_organisation(envelope, code, name)
             except ConcurrencyConflict as e:
                 refused.append((name, str(e)))
             else:

@@ -102,4 +102,5 @@ def test_a_database_that_goes_away_is_a_503_and_the_app_recovers_when_it_returns
     assert sent.status_code == 302, sent.get_data(as_text=True)
     assert client.post("/admin/organisations/new", data=form).status_code == 302  # sent twice: recorded once
     assert events(book) == before + 1
-    assert sorted(o["code"] for o in client.get("/api/organisations").get_json()["organisations"]) == ["acme", "new-care"]
+    listed = client.get("/api/organisations").get_json()["organisations"]
+    assert sorted(o["code"] for o in listed) == ["acme", "new-care"]
