@@ -4,8 +4,9 @@ Every figure on screen is a projection of the history. ``status`` shows each
 read model's position, how far it is behind the head, and the event it
 stopped at if it could not apply one; ``follow`` keeps them up to date as
 other processes record (a worker beside the web app; ``openbook serve`` runs
-one itself); ``rebuild`` empties them and replays the whole history, with a
-progress bar.
+one itself); ``rebuild`` replays the whole history into new tables beside
+them, with a progress bar, and switches to those in one transaction (readers
+see the old read models or the new, never a mix: docs/projections.md).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def projections_follow(context: Context, interval: float, once: bool, as_json: b
 @json_option
 @pass_context
 def projections_rebuild(context: Context, names: tuple[str, ...], as_json: bool) -> None:
-    """Empty the read models (or the named ones) and replay the whole history into them."""
+    """Replay the whole history into new read models (or the named ones) beside the live ones, then switch to them."""
     runner = context.open(say_if_behind=False).projections
     unknown = sorted(set(names) - set(runner.projections))
     if unknown:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from ledger.application import Ledger
 from ledger.audit.signing import SigningKey, load_signing_key
-from ledger.files.chunks import ChunkStore
+from ledger.files.chunks import ChunkStore, LiveChunks
 from ledger.files.documents import DocumentStore
 from ledger.jobs import table as job_table
 from ledger.jobs.queue import JobQueue
@@ -121,6 +121,7 @@ def open_openbook(
     documents = DocumentStore(ledger.write_engine)
     projections = read_models(records, chunks)
     ledger.projections.follow(*projections)
+    ledger.projections.fresh = lambda: read_models(records, LiveChunks(ledger.write_engine))
     activity_projection = next(p for p in projections if isinstance(p, ActivityProjection))
     if create_tables:
         ledger.projections.create_tables()

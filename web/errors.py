@@ -9,22 +9,29 @@ Under ``/api/`` the same errors are JSON in one shape (``error_body``):
 ``{"kind", "message", "fields": [{"field", "message"}]}``, the kind one of
 ``domain/errors.py``'s (a refusal by the role gate or by Flask itself takes
 the kind of its status: 403 is ``not-allowed`` whichever refused it), or
-``not-logged-in`` (401), or ``http-<status>`` for a status no kind has (405, 413). A problem "lines.pension: must not be
-negative" names its field; one that names none has ``field`` null.
+``not-logged-in`` (401), or ``http-<status>`` for a status no kind has
+(405, 413). A problem "lines.pension: must not be negative" names its
+field; one that names none has ``field`` null.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+import eventsourcing.persistence
+import psycopg
+import psycopg_pool
+import sqlalchemy.exc
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from domain.errors import KINDS, OpenbookError
+from ledger.projections.runner import describe
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +83,26 @@ KIND_OF_STATUS = {400: "invalid-input", 403: "not-allowed", 404: "not-found", 40
                   503: "unavailable"}  # fmt: skip
 
 
+#: The database failing, not the request: unreachable, the connection lost, a lock wait timed out. Whichever layer
+#: saw it (SQLAlchemy for the read models, the eventsourcing library for the events, the drivers), it is a 503.
+DATABASE_FAILURES: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    eventsourcing.persistence.OperationalError,
+    eventsourcing.persistence.InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    psycopg_pool.PoolTimeout,
+    sqlite3.OperationalError,
+)
+UNREACHABLE = (
+    "The ledger's database cannot be reached just now. Anything this request was recording was recorded whole or "
+    "not at all: please try again in a minute (a form sent again is never recorded twice)."
+)
+#: Seconds a client is asked to wait before trying again when the database is down.
+RETRY_AFTER_SECONDS = 30
+
+
 def status_of(error: OpenbookError) -> int:
     return STATUS.get(error.kind, 500)
 
@@ -102,6 +129,15 @@ def init_app(app: Flask) -> None:
         if status == 404:  # one answer whether it does not exist or is another's: no message tells them apart
             return _render(status, kind=error.kind)
         return _render(status, str(error), error.problems, error.kind)
+
+    def _database_failed(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
+        log.error("database unavailable on %s %s: %s", request.method, request.path, describe(error))
+        g._login_user = app.login_manager.anonymous_user()  # so the page renders without the database
+        body, status = _render(503, UNREACHABLE, kind="unavailable")
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    for failure in DATABASE_FAILURES:
+        app.register_error_handler(failure, _database_failed)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[Response | str, int]:

@@ -22,21 +22,19 @@ against independent replays) and the history (the one verifier, ``ledger.audit.v
 from __future__ import annotations
 
 import sqlite3
-import tempfile
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Engine, Table, text
 
 from domain.errors import Unavailable
 from ledger.bootstrap import Openbook, read_models
-from ledger.files.chunks import ChunkStore
-from ledger.persistence.database import CONNECT_TIMEOUT_SECONDS, LOCK_TIMEOUT_SECONDS, Database
+from ledger.files.chunks import LiveChunks
+from ledger.persistence.database import LOCK_TIMEOUT_SECONDS
+from ledger.persistence.scratch import scratch_beside
 from ledger.projections.runner import Progress, ProjectionRunner
 from ledger.projections.runner import positions as positions_table
 
@@ -70,7 +68,7 @@ def read_model_differences(book: Openbook, progress: Progress | None = None) -> 
     is called as the replay goes, as the runner's catch-up calls it. Nothing is
     written to the live read models.
     """
-    projections = read_models(book.records, _LiveChunks(book.ledger.write_engine))
+    projections = read_models(book.records, LiveChunks(book.ledger.write_engine))
     tables = [table for p in projections for table in p.stored_tables]  # the histories as-at reads too
     with _scratch(book) as (engine, compare):
         runner = ProjectionRunner(engine, book.ledger.recorder, book.ledger.mapper, projections)
@@ -86,13 +84,6 @@ def read_model_differences(book: Openbook, progress: Progress | None = None) -> 
     )
 
 
-class _LiveChunks(ChunkStore):
-    """The live chunk store, whatever connection the replay hands it: the scratch tables hold no chunks."""
-
-    def read(self, digest: str, conn: Connection | None = None) -> str:
-        return super().read(digest)
-
-
 def _live_positions(book: Openbook, runner: ProjectionRunner) -> dict[str, int]:
     live = book.projections.positions()
     return {name: live.get(name, 0) for name in runner.projections}
@@ -106,35 +97,13 @@ Compare = Callable[[Sequence[Table], dict[str, int]], Found]
 @contextmanager
 def _scratch(book: Openbook) -> Iterator[tuple[Engine, Compare]]:
     """An engine on scratch tables, and the comparison of live with scratch; removed afterwards."""
-    database = book.database
-    if database.is_sqlite:
-        with tempfile.TemporaryDirectory(prefix="openbook-read-models-") as folder:
-            path = Path(folder) / "replay.sqlite"
-            readers, writers = Database.from_url(f"sqlite:///{path}").create_engines()
-            try:
-                yield writers, lambda tables, reached: _compare_sqlite(database.sqlite_path, path, tables, reached)
-            finally:
-                readers.dispose()
-                writers.dispose()
-        return
-    schema = f"openbook_replay_{uuid.uuid4().hex[:12]}"
-    live = book.read_engine
-    with live.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scratch = sqlalchemy.create_engine(
-        database.url,
-        connect_args={
-            # Only the scratch schema: an unqualified name must never reach a live table.
-            "options": f"-c search_path={schema} -c lock_timeout={LOCK_TIMEOUT_SECONDS * 1000}",
-            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
-        },
-    )
-    try:
-        yield scratch, lambda tables, reached: _compare_postgres(live, schema, tables, reached)
-    finally:
-        scratch.dispose()
-        with live.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    with scratch_beside(book.read_engine, "openbook_replay") as scratch:
+        if scratch.sqlite_path is not None:
+            live, path = book.database.sqlite_path, scratch.sqlite_path
+            yield scratch.engine, lambda tables, reached: _compare_sqlite(live, path, tables, reached)
+        else:
+            schema = scratch.schema or ""
+            yield scratch.engine, lambda tables, reached: _compare_postgres(book.read_engine, schema, tables, reached)
 
 
 def _compare_sqlite(live: Path, scratch: Path, tables: Sequence[Table], reached: dict[str, int]) -> Found:

@@ -97,6 +97,8 @@ class Database:
             "POSTGRES_PASSWORD": self.url.password or "",
             "POSTGRES_LOCK_TIMEOUT": str(LOCK_TIMEOUT_SECONDS),
             "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT_SECONDS),
+            # A pooled connection is checked before use, so the ledger recovers when the database comes back.
+            "POSTGRES_PRE_PING": "y",
         }
 
     def check_reachable(self) -> None:

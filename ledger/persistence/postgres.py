@@ -21,10 +21,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
+from ledger.faults import fault_point
 from ledger.persistence import (
     EVENTS_TABLE,
     HASHES_TABLE,
@@ -41,10 +43,24 @@ from ledger.persistence.guards import Guard, InTransaction
 
 _GUARD_FUNCTION = "openbook_append_only"
 
+#: How often a store operation is tried when the database fails (the library tries 10 times, each waiting up to the
+#: pool's 5 s for a connection: a web request would hang for nearly a minute before its 503 when the database is gone).
+ATTEMPTS = 2
+
+
+def _tried(method: Any) -> Any:
+    """The library's method, tried ``ATTEMPTS`` times instead of its own ten."""
+    return retry((InterfaceError, OperationalError), max_attempts=ATTEMPTS, wait=0.2)(method.__wrapped__)
+
 
 class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
     #: Signs each event's chain hash as it is stored; set by the ledger when it has a key (``Ledger.signing_key``).
     signer: EventSigner | None = None
+
+    insert_events = _tried(PostgresApplicationRecorder.insert_events)
+    select_events = _tried(PostgresApplicationRecorder.select_events)
+    select_notifications = _tried(PostgresApplicationRecorder.select_notifications)
+    max_notification_id = _tried(PostgresApplicationRecorder.max_notification_id)
 
     def __init__(self, datastore: Any, *, events_table_name: str = EVENTS_TABLE):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -156,6 +172,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         claim: IdempotencyClaim | None = kwargs.get("idempotency")
         if claim is not None:
             self._insert_claim(curs, claim, positions[0])
+        fault_point("record.before-commit")
         return positions
 
     def find_idempotency(self, key: str) -> IdempotencyClaim | None:

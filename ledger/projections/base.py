@@ -17,7 +17,7 @@ Each table in ``versioned`` (by default all of them) also keeps every version
 of its rows in a history table (``ledger/projections/versions.py``), written
 by the base around the handlers, so every read model can answer "as known at"
 a past position (``ledger/queries/as_at.py``) without a replay. The history
-tables are part of the fingerprint and are created, dropped and emptied with
+tables are part of the fingerprint and are created, dropped and rebuilt with
 the live ones (``stored_tables``).
 """
 
@@ -121,8 +121,3 @@ class Projection:
         ``apply`` (to add a line per event) keeps its history too.
         """
         return VersionedWrites(conn, self.histories, position) if self.histories else conn  # type: ignore[return-value]
-
-    def reset(self, conn: Connection) -> None:
-        """Empty this projection's tables and their histories, before a rebuild."""
-        for table in reversed(self.stored_tables):
-            conn.execute(table.delete())

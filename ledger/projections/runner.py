@@ -19,7 +19,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,12 +46,16 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from domain.errors import Unavailable
 from ledger.persistence import SCHEMA_LOCK_KEY
 from ledger.persistence.database import reading
+from ledger.persistence.scratch import Scratch, scratch_beside
 from ledger.projections.base import Projection
+from ledger.projections.switch import replace_rows
 from ledger.projections.tracking import metadata, positions
 
 BATCH_SIZE = 500
 #: SQLite's longest wait between two tries of a writer waiting for the lock (its default busy handler's).
 STEP_PAUSE_SECONDS = 0.1
+#: How many times a rebuild catches its copy up and tries to switch while live read models keep moving past it.
+SWITCH_ATTEMPTS = 5
 #: How much of a failure's text is kept: enough to read, bounded for a statement quoting a huge batch.
 ERROR_TEXT_LIMIT = 2_000
 
@@ -98,6 +103,9 @@ class ProjectionRunner:
         self.mapper = mapper
         self.projections: dict[str, Projection] = {}
         self.follow(*projections)
+        #: New instances of the projections followed, for a rebuild (``ledger.bootstrap`` gives ones that read
+        #: what they need from the live database, whatever connection they are handed).
+        self.fresh: Callable[[], Sequence[Projection]] = lambda: list(self.projections.values())
         #: Called after a batch's changes are written and before commit; tests inject faults here.
         self.before_commit: Callable[[Connection], None] = lambda conn: None
 
@@ -253,15 +261,87 @@ class ProjectionRunner:
                 return
 
     def rebuild(self, names: Sequence[str] | None = None, progress: Progress | None = None) -> int:
-        """Empty the named projections (default all) and replay the whole history into them."""
-        chosen = [self.projections[n] for n in (names or self.projections)]
-        for projection in chosen:
-            with self.engine.begin() as conn:
-                self._lock_position(conn, projection)
-                projection.reset(conn)
-                conn.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
-        head = self.head()
-        return sum(self._catch_up(p, head, progress) for p in chosen)
+        """Replay the whole history into new tables beside the live ones, then switch to them in one transaction.
+
+        The named projections (default all) are built afresh (``fresh``) in
+        a scratch place (``ledger.persistence.scratch``) while the live tables
+        keep serving readers and commands keep recording and catching up as
+        usual. The scratch tables then catch up what was recorded meanwhile,
+        and one transaction on the live database locks their position rows (so
+        no live catch-up moves them) and replaces every live row, the
+        ``__history`` tables included, with the rebuilt rows, and the positions
+        and errors with the rebuilt ones: a reader sees the old read models or
+        the new, never a mix. If a live read model has meanwhile applied more
+        than its copy, nothing is switched: the copy catches up again and the
+        switch is tried again, so no reader sees a position go back. Whatever
+        is recorded after the switch the live catch-ups apply from the rebuilt
+        positions, as for any read model behind. Returns how many events were
+        replayed.
+        """
+        chosen = [self.projections[n].name for n in (names or self.projections)]
+        rebuilt = [p for p in self.fresh() if p.name in chosen]
+        with scratch_beside(self.engine, "openbook_rebuild") as scratch:
+            runner = ProjectionRunner(scratch.engine, self.recorder, self.mapper, rebuilt)
+            runner.create_tables()
+            applied = runner.catch_up(progress)  # the long part: the live tables are untouched
+            for _attempt in range(SWITCH_ATTEMPTS):
+                applied += runner.catch_up(progress)  # what was recorded meanwhile
+                reached = runner.positions()
+                with reading(scratch.engine) as scratch_conn:
+                    stopped = [row._asdict() for row in scratch_conn.execute(select(errors))]
+                try:
+                    self._switch(scratch, rebuilt, reached, stopped)
+                except _MovedOn:  # a live read model got further meanwhile: catch up to it, never switch back
+                    continue
+                return applied
+        raise Unavailable(
+            f"the read models kept moving past the rebuilt ones ({SWITCH_ATTEMPTS} tries); nothing was switched — "
+            "try again when fewer commands are recorded"
+        )
+
+    def _switch(
+        self, scratch: Scratch, rebuilt: Sequence[Projection], reached: dict[str, int], stopped: list[dict[str, Any]]
+    ) -> None:
+        """In one transaction: the live rows, positions and errors of ``rebuilt`` replaced by the scratch ones.
+
+        Raises ``_MovedOn``, switching nothing, when a live read model has
+        applied more than its rebuilt copy (a command recorded and caught up
+        since the copy's last catch-up): readers would see it go back.
+        """
+        halted = {row["name"] for row in stopped}
+        with self._switching(scratch) as (conn, live, built):
+            for projection in rebuilt:  # no live catch-up of these moves until the switch commits
+                at = self._lock_position(conn, projection)
+                if at > reached[projection.name] and projection.name not in halted:
+                    raise _MovedOn
+            replace_rows(conn, live, built, [table for p in rebuilt for table in p.stored_tables])
+            for name, position in reached.items():
+                conn.execute(update(positions).where(positions.c.name == name).values(position=position))
+            conn.execute(delete(errors).where(errors.c.name.in_(list(reached))))
+            if stopped:
+                conn.execute(insert(errors), stopped)
+
+    @contextmanager
+    def _switching(self, scratch: Scratch) -> Iterator[tuple[Connection, str, str]]:
+        """A transaction on the live database that also reads the scratch tables: (it, live schema, scratch schema).
+
+        On SQLite the scratch file is attached (outside the transaction, as
+        SQLite requires) and the transaction holds the write lock of both files
+        from its BEGIN, so nothing else commits until the switch does.
+        """
+        if scratch.sqlite_path is not None:
+            with self.engine.connect() as conn:
+                raw: Any = conn.connection.dbapi_connection
+                raw.execute("ATTACH DATABASE ? AS openbook_rebuilt", (str(scratch.sqlite_path),))
+                try:
+                    with conn.begin():
+                        yield conn, '"main"', '"openbook_rebuilt"'
+                finally:
+                    raw.execute("DETACH DATABASE openbook_rebuilt")
+            return
+        with self.engine.begin() as conn:
+            live = conn.execute(text("SELECT current_schema()")).scalar_one()
+            yield conn, f'"{live}"', f'"{scratch.schema}"'
 
     def _lock_position(self, conn: Connection, projection: Projection) -> int:
         """Create the projection's position row if need be, then lock and read it."""
@@ -367,6 +447,10 @@ class ProjectionRunner:
             failure.topic,
             describe(failure.error),
         )
+
+
+class _MovedOn(Exception):
+    """A live read model applied more than its rebuilt copy before the switch: catch the copy up and try again."""
 
 
 class _NotApplied(Exception):

@@ -73,13 +73,18 @@ def visits(provider: str, zone: str, month: str, count: int, prefix: str = "V") 
     return rows
 
 
-def import_visits(book: Any, tmp_path: Path, name: str, rows: Iterable[list[str]], on: date = date(2019, 6, 5)) -> Any:
-    path = tmp_path / name
+def write_visits(path: Path, rows: Iterable[list[str]]) -> Path:
+    """A CSV file of these visits in the import's columns."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["visit_id", "provider", "client_ref", "postcode", "service", "planned_start",
                          "planned_minutes", "actual_start", "actual_minutes", "carer_ref"])  # fmt: skip
         writer.writerows(rows)
+    return path
+
+
+def import_visits(book: Any, tmp_path: Path, name: str, rows: Iterable[list[str]], on: date = date(2019, 6, 5)) -> Any:
+    path = write_visits(tmp_path / name, rows)
     return book.activity.import_activity(by(COUNCIL_ACCOUNTANT, on, "providers' call monitoring"), WIRRAL, path)
 
 

@@ -61,3 +61,12 @@ def log_in(client: FlaskClient, username: str, password: str = DEMO_PASSWORD) ->
 def post_form(client: FlaskClient, path: str, data: dict[str, str], *, form_page: str | None = None):
     """POST ``data`` to ``path`` with the session's CSRF token, as the browser would after showing the form."""
     return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page or path)})
+
+
+def idempotency_key(client: FlaskClient, path: str) -> str:
+    """The idempotency key of the recording form on ``path``, as the browser would send it back."""
+    page = client.get(path).get_data(as_text=True)
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page)
+    if key is None:
+        raise AssertionError(f"no recording form on {path}")
+    return key.group(1)
