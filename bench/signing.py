@@ -26,11 +26,11 @@ import platform
 import tempfile
 import time
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-RESULTS = Path(__file__).parent / "results"
+from bench.figures import RESULTS, figure
+
 BATCH = 100
 
 
@@ -182,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     print("checking the head before signing: from genesis, then from a checkpoint ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="openbook-bench-head-check-") as work:
         result["head_check"] = head_check_cost(work, args.events, key)
+    result["figures"] = [
+        figure(f"signed {kind} (Ed25519 on append)", result[kind]["signed_per_second"],
+               result[kind]["unsigned_per_second"], "events/s" if kind == "append" else "commands/s",
+               f"{size:,} {'events' if kind == 'append' else 'commands'}", baseline_name="the same, unsigned")
+        for kind, size in (("append", args.events), ("commands", args.commands))
+    ]  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "signing.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
