@@ -220,15 +220,18 @@ class ProjectionRunner:
         projections left to the ordinary path (``_catch_up``): one that failed
         (which records why), or stopped part way through a large event.
         """
-        since = self.recorder.select_notifications(
-            start=min(reached[p.name] for p in behind), limit=BATCH_SIZE, stop=head, inclusive_of_start=False
-        )
+        start = min(reached[p.name] for p in behind)
+        since = self.recorder.select_notifications(start=start, limit=BATCH_SIZE, stop=head, inclusive_of_start=False)
         applied, left, moved = 0, [], []
+        partly_applied = False
         with self.engine.begin() as conn:
             at = self._lock_positions(conn, behind)
             for projection in behind:
                 position = at[projection.name]
                 if position >= head:
+                    continue
+                if position < start:  # set back since it was read (a rebuild): more to apply than was read
+                    left.append(projection)
                     continue
                 topics = set(projection.topics)
                 mine = [n for n in since if n.id > position and n.topic in topics]
@@ -245,6 +248,7 @@ class ProjectionRunner:
                             update(positions).where(positions.c.name == projection.name).values(position=partly)
                         )
                         left.append(projection)
+                        partly_applied = True
                         continue
                 moved.append(projection.name)
             if moved:
@@ -254,6 +258,8 @@ class ProjectionRunner:
         if progress:
             for name in moved:
                 progress(name, head, head)
+        if partly_applied:
+            self._let_others_write()
         return applied, left
 
     def catch_up_to(self, stops: dict[str, int], progress: Progress | None = None) -> int:
