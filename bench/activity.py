@@ -40,12 +40,11 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.figures import figure
+from bench.figures import RESULTS, figure
 from bench.readers import as_figure as readers_as_figure
 from bench.readers import figure as readers_figure
 from bench.readers import phase_reader, phase_readers
 
-RESULTS = Path(__file__).parent / "results"
 START, END = date(2020, 4, 1), date(2021, 3, 31)
 SEED = 20200401
 GOAL = 0.5

@@ -25,6 +25,7 @@ index whatever the log's length.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -79,8 +80,9 @@ event_index = Table(
 )
 
 
+@functools.cache
 def event_topics() -> tuple[str, ...]:
-    """Every stored event topic of every aggregate the ledger stores."""
+    """Every stored event topic of every aggregate the ledger stores (found once: the runner asks per catch-up)."""
     return tuple(
         sorted(
             {
