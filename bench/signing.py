@@ -149,7 +149,8 @@ def sign_rate(count: int = 5000) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.signing", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="events appended per run (default 20,000)")
-    parser.add_argument("--commands", type=int, default=200, help="commands recorded per run (default 200)")
+    parser.add_argument("--signing-commands", dest="commands", type=int, default=200,
+                        help="commands recorded per run (default 200; not the harness's --commands)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts (default 3)")
     args, _others = parser.parse_known_args(argv)  # ``python -m bench --rows N`` passes the activity's options too
     key = _key()
