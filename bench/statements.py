@@ -30,7 +30,7 @@ from bench.figures import RESULTS, figure, machine, run_phase, table
 YEAR = "2019-20"
 QUARTER = "2019-20-Q1"
 PROVIDER = "premier-care"
-RENDERS = 5
+RENDERS = 3
 
 PLAIN = """<!doctype html><html><head><meta charset="utf-8"><title>Plain page</title></head><body>
 <h1>A plain page</h1><p>One paragraph of text, to compare a statement's rendering with the least a PDF costs.</p>
