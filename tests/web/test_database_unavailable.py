@@ -8,7 +8,8 @@ command whose connection drops inside its recording transaction records
 nothing. Once the proxy is restored the same client carries on (pooled
 connections are checked before use) and the form sent again is recorded once.
 A database that answers with an error of the code's own making (a missing
-table) is not "unavailable": it is a plain 500, logged with its traceback.
+table) is not "unavailable": it is a plain 500, logged with its traceback; a
+deadlock is a 409 (the transaction was rolled back whole: send it again).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import eventsourcing.persistence
+import psycopg
 import pytest
 import sqlalchemy
 from flask.testing import FlaskClient
@@ -30,6 +33,7 @@ from tests.support import demo_copy, drop_database
 from tests.tcp_proxy import TcpProxy
 from tests.web.api_support import bearer, token_for
 from tests.web.support import csrf_token, idempotency_key, log_in, make_app
+from web import scope
 from web.errors import RETRY_AFTER_SECONDS
 
 ADMIN = "admin@acme.example"
@@ -118,7 +122,7 @@ def test_a_database_that_goes_away_is_a_503_and_the_app_recovers_when_it_returns
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # SQLite's "no such table" was the 503
-def test_a_missing_table_is_a_logged_500_not_a_503(book, tmp_path, caplog):
+def test_a_missing_table_is_a_logged_500_not_a_503_and_a_deadlock_a_409(book, tmp_path, caplog, monkeypatch):
     set_up = Envelope(SYSTEM, date(2024, 4, 1), "set-up")
     book.organisations.register_organisation(set_up, "acme", "Acme Council", "council")
     book.organisations.register_user(set_up, ADMIN, "Ann Admin", "acme", ["admin"])
@@ -128,6 +132,19 @@ def test_a_missing_table_is_a_logged_500_not_a_503(book, tmp_path, caplog):
     api = {"headers": bearer(token_for(book, ADMIN))}
     assert client.get("/admin/agreements").status_code == 200
     assert app.test_client().get("/api/v1/agreements", **api).status_code == 200
+
+    def deadlocked() -> None:  # as the event store re-raises PostgreSQL's deadlock (40P01)
+        try:
+            raise psycopg.errors.DeadlockDetected("deadlock detected")
+        except psycopg.Error as e:
+            raise eventsourcing.persistence.OperationalError(str(e)) from e
+
+    monkeypatch.setattr(scope, "my_agreements", deadlocked)
+    conflict = app.test_client().get("/api/v1/agreements", **api)
+    assert conflict.status_code == 409 and "Retry-After" not in conflict.headers
+    assert conflict.get_json()["kind"] == "concurrency-conflict"
+    monkeypatch.undo()
+
     with book.ledger.write_engine.begin() as conn:  # a bug's effect: the code reads a table that is not there
         conn.execute(sqlalchemy.text("ALTER TABLE agreements RENAME TO agreements_gone"))
 
