@@ -30,7 +30,7 @@ from domain.aggregate import LedgerAggregate
 from domain.checks import check_envelope
 from domain.envelope import Envelope
 from domain.errors import ConcurrencyConflict, IdempotencyMismatch, OpenbookError
-from ledger.faults import fault_point
+from ledger import faults
 from ledger.persistence import IdempotencyClaim
 from ledger.persistence.database import Database
 from ledger.persistence.guards import Guard
@@ -147,7 +147,7 @@ class Ledger(Application[UUID]):
                 f"{command}: {names} was changed by someone else first; nothing was recorded — reload and try again"
             ) from None
         self.recorded += records_events
-        fault_point("record.after-commit")
+        faults.fault_point("record.after-commit")
         self.catch_up_after_recording()
         return result
 

@@ -57,7 +57,7 @@ from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
 from domain.periods import days_between
-from ledger.faults import fault_point
+from ledger import faults
 from ledger.files.chunks import ChunkWriter
 from ledger.files.visit_files import FileInfo, _read_error, _Rows, column_positions
 
@@ -526,7 +526,7 @@ def _stage(
         if len(pending) >= chunk_rows:
             flush()
             report(row_number - 1)
-            fault_point("activity-import.mid-chunks")
+            faults.fault_point("activity-import.mid-chunks")
 
     staged.rows = row_number - 1
     if suspects:
