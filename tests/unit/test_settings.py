@@ -59,6 +59,7 @@ def test_postgres_urls_show_without_the_password_and_use_psycopg():
         "POSTGRES_PASSWORD": "s3cret",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",  # a pooled connection the server dropped is replaced, not handed to a request
     }
 
 
