@@ -299,6 +299,8 @@ def test_a_deactivated_users_tokens_stop_working(app, demo_book, tokens):
     assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 200
     demo_book.organisations.deactivate_user(Envelope(SYSTEM, date(2020, 7, 1)), USERS["other-provider"])
     assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 401
+    [revoked] = demo_book.security.tokens.list(USERS["other-provider"])  # revoked: a reactivation revives nothing
+    assert revoked["revoked_at"] is not None
 
 
 # -- the document and the fuzzing ---------------------------------------------------------------------
