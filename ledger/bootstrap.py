@@ -138,7 +138,7 @@ def open_openbook(
     return Openbook(
         ledger=ledger,
         records=records,
-        organisations=OrganisationUseCases(ledger, records),
+        organisations=OrganisationUseCases(ledger, records, security.tokens),
         agreements=AgreementUseCases(ledger, records),
         rates=rates,
         reviews=reviews,
