@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, _organisation_steps, _wirral_steps
+from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, wirral_steps
 from demo.steps import run_steps
 from demo.visits import write_visits
 from domain.envelope import Envelope
@@ -80,7 +80,7 @@ def quarter_visits(quarter: str, count: int = VISITS_A_QUARTER) -> list[list[str
 
 def build_history(book: Openbook, folder: Path) -> None:
     """Record the five years on ``book`` (an empty ledger); the yearly visit files are written into ``folder``."""
-    run_steps(book, [*_organisation_steps(), *_wirral_steps()])
+    run_steps(book, wirral_steps())
     for year in YEARS:
         path = write_visits(Path(folder) / f"history-{year}.csv",
                             iter([row for q in QUARTERS if q.startswith(year) for row in quarter_visits(q)]))  # fmt: skip
