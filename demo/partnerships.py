@@ -504,6 +504,12 @@ def audit_steps() -> list[Step]:
     ]
 
 
+def wirral_steps() -> list[Step]:
+    """The demo's organisations, users and Wirral agreement alone (its rate and 2020-21 review): the start of a
+    ledger built for one purpose (``demo.history``) without the rest of the demo."""
+    return [*_organisation_steps(), *_wirral_steps()]
+
+
 def steps() -> list[Step]:
     """Every demo command, in order, as (label, run): organisations to Wirral's 2019-20 settlement, then the audit
     body's appointments."""

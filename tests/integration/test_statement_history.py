@@ -1,11 +1,11 @@
 """A provider with five years of history: its cost statement stays a few pages long however long the history grows.
 
-The fixture builds the history once for the module with the ledger's own
-commands on a copy of an empty ledger: Wirral (``returns_setup.setup``, the
-£15.60 rate from April 2019 to March 2024) and, for each of the 20 quarters
-2019-20-Q1 to 2023-24-Q4, a few visits imported from the call monitoring file
-(``settlement_setup.import_visits``, one file a year) and Premier Care's cost return filed,
-submitted and accepted, its contact pay rising with the wage floor each year.
+The fixture builds the history once for the module on a copy of an empty ledger
+with ``demo.history.build_history`` (the ledger's own commands: the demo's Wirral
+and, for each of the 20 quarters 2019-20-Q1 to 2023-24-Q4, a few visits imported
+and Premier Care's cost return filed, submitted and accepted, its contact pay
+rising with the wage floor each year); the statements benchmark measures the
+same ledger.
 
 **The bound: at most 5 pages.** The cost statement shows one return, its 17
 cost lines, its findings, the rate paid, the market and the provider's *last*
@@ -21,29 +21,19 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Iterator
-from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 
+from demo.history import FILER, PAY, PROVIDER, QUARTERS, build_history
 from domain.money import format_gbp
-from domain.periods import parse_period
 from ledger.authorisation import provider_access
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.queries.returns import history
 from reports.statements import Table, render_pdf
 from reports.statements.cost import HISTORY, cost_statement
-from tests.integration.returns_setup import COUNCIL_ACCOUNTANT, by, filing, finance, setup
-from tests.integration.settlement_setup import import_visits, visits
 from tests.support import demo_copy
 
-PROVIDER = "premier-care"
-YEARS = ("2019-20", "2020-21", "2021-22", "2022-23", "2023-24")
-QUARTERS = [f"{year}-Q{q}" for year in YEARS for q in range(1, 5)]
-#: Careworker contact pay per hour and lowest hourly pay each year: at the National Living Wage of the April it
-#: starts (DOMAIN.md: 2019 £8.21, 2020 £8.72, 2021 £8.91, 2022 £9.50, 2023 £10.42), contact pay a little above it.
-PAY = {"2019-20": ("8.60", "8.21"), "2020-21": ("9.10", "8.72"), "2021-22": ("9.30", "8.91"),
-       "2022-23": ("9.90", "9.50"), "2023-24": ("10.80", "10.42")}  # fmt: skip
 MAX_PAGES = 5
 
 
@@ -51,30 +41,19 @@ MAX_PAGES = 5
 def five_years(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Openbook]:
     folder = tmp_path_factory.mktemp("five-years")
     book = open_openbook(demo_copy(request, "sqlite", folder, contents="empty"))
-    setup(book)
-    for year in YEARS:  # one call monitoring file a year (an import is the slow step): 3 visits in each quarter
-        rows = [row for q in QUARTERS if q.startswith(year)
-                for row in visits(PROVIDER, "zone-1", f"{parse_period(q).start:%Y-%m}", 3, prefix=q)]  # fmt: skip
-        import_visits(book, folder, f"{year}.csv", rows, on=parse_period(f"{year}-Q4").end + timedelta(days=5))
-    for quarter in QUARTERS:
-        after = parse_period(quarter).end + timedelta(days=10)
-        contact, lowest = PAY[quarter[:7]]
-        book.returns.draft_cost_return(by(finance(PROVIDER), after + timedelta(days=20)), "wirral-homecare", PROVIDER,
-                                       quarter, filing(hours=2000, lowest=lowest, contact_pay=contact), submit=True)  # fmt: skip
-        book.returns.accept_cost_return(by(COUNCIL_ACCOUNTANT, after + timedelta(days=40)), "wirral-homecare", PROVIDER,
-                                        quarter)  # fmt: skip
+    build_history(book, folder)
     yield book
     book.close()
 
 
 def test_a_cost_statement_after_five_years_shows_the_last_periods_and_stays_within_its_pages(five_years, tmp_path):
-    access = provider_access(five_years.records, finance(PROVIDER), "wirral-homecare", PROVIDER)
+    access = provider_access(five_years.records, FILER, "wirral-homecare", PROVIDER)
     periods = history(five_years.read_engine, access, PROVIDER)
-    assert [p["period"] for p in periods] == QUARTERS and all(p["status"] == "accepted" for p in periods)
+    assert [p["period"] for p in periods] == list(QUARTERS) and all(p["status"] == "accepted" for p in periods)
 
     statement = cost_statement(five_years, access, PROVIDER, QUARTERS[-1])
     [table] = [b for s in statement.sections for b in s.blocks if isinstance(b, Table) and "periods" in b.caption]
-    assert [row["period"] for row in table.rows] == QUARTERS[-HISTORY:]  # the last 8 of 20, oldest first
+    assert [row["period"] for row in table.rows] == list(QUARTERS[-HISTORY:])  # the last 8 of 20, oldest first
     chart = statement.sections[-1].blocks[1].svg
     assert format_gbp(periods[-1]["total_per_hour"]) in chart and QUARTERS[-HISTORY - 1] not in chart
 
