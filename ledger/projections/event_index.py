@@ -7,6 +7,12 @@ that ends in ``position``, so a page (``position > after ORDER BY position
 LIMIT n``, never OFFSET) is a range scan of the index whatever the history's
 size (``ledger/queries/events.py`` asks; ``bench/event_index.py`` measures).
 
+Each row also names the agreement its record is under (``agreement``: from the
+record's first event, ``ledger.persistence.history.created_under``; later events
+inherit it from their record's first row; None for a record under no agreement),
+so an auditor's browser is narrowed to the agreements their audit body is
+appointed to (``ledger.authorisation.history_access``) by one indexed column.
+
 Only the envelope is kept: payloads stay in the event store and the browser
 reads the few it shows by position (``ledger.persistence.history.events_at``).
 The index reads every topic of every aggregate the ledger stores, and an event
@@ -46,7 +52,7 @@ from sqlalchemy import (
 )
 
 from domain.aggregate import LedgerEvent
-from ledger.persistence.history import STORED_AGGREGATES, aggregate_kind, in_utc
+from ledger.persistence.history import STORED_AGGREGATES, aggregate_kind, created_under, in_utc
 from ledger.projections.base import Projection
 
 metadata = MetaData()
@@ -61,6 +67,7 @@ event_index = Table(
     Column("version", Integer, nullable=False),
     Column("actor", Text, nullable=False),  # the username
     Column("organisation", Text),  # the actor's organisation code (none for the system)
+    Column("agreement", Text),  # the agreement the event's record is under; None for organisations, users, ...
     Column("effective_date", Date),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("reason", Text),
@@ -72,6 +79,7 @@ event_index = Table(
     Index("event_index_by_kind", "aggregate_kind", "position"),
     Index("event_index_by_actor", "actor", "position"),
     Index("event_index_by_organisation", "organisation", "position"),
+    Index("event_index_by_agreement", "agreement", "position"),
     Index("event_index_by_effective_date", "effective_date", "position"),
     Index("event_index_by_recorded_at", "recorded_at", "position"),
     Index("event_index_by_latest_recorded_at", "latest_recorded_at", "position"),
@@ -96,6 +104,7 @@ def event_topics() -> tuple[str, ...]:
 
 class EventIndexProjection(Projection):
     name = "event-index"
+    version = 2  # 2: each event's agreement
     tables = (event_index,)
 
     @property
@@ -109,6 +118,10 @@ class EventIndexProjection(Projection):
             select(c.latest_recorded_at).where(c.position < position).order_by(c.position.desc()).limit(1)
         ).scalar()
         row["latest_recorded_at"] = row["recorded_at"] if before is None else max(row["recorded_at"], in_utc(before))
+        if row["agreement"] is None and row["version"] > 1:  # a later event: under its record's agreement
+            row["agreement"] = conn.execute(
+                select(c.agreement).where(c.aggregate_id == row["aggregate_id"]).order_by(c.position).limit(1)
+            ).scalar()
         conn.execute(insert(event_index).values(**row))
         return False
 
@@ -128,6 +141,7 @@ def index_row(event: Any, position: int) -> dict[str, Any]:
         "version": int(event.originator_version),
         "actor": str(getattr(actor, "user", None) or actor or ""),
         "organisation": _text(getattr(actor, "organisation", None)),
+        "agreement": created_under(event),
         "effective_date": effective if isinstance(effective, date) and not isinstance(effective, datetime) else None,
         "recorded_at": in_utc(event.timestamp),
         "reason": _text(reason),
