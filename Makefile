@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# make bench SIZE=small: a quick run (20,000 visit rows and exported events, one run each) instead of 1,000,000
+# make bench SIZE=small: a quick run (20,000 rows and events, 1,000 commands, one run each) instead of 1,000,000 and 10,000
 SIZE ?= full
-BENCH_ARGS := $(if $(filter small,$(SIZE)),--rows 20000 --repeat 1,)
+BENCH_ARGS := $(if $(filter small,$(SIZE)),--rows 20000 --commands 1000 --repeat 1,)
 
 # System packages: WeasyPrint's Pango, a free font family, poppler-utils (PDF checks),
 # Chromium for the browser tests.

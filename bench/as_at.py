@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bench.activity import RESULTS, open_book, prepare
+from bench.figures import figure
 
 
 def _without_history(book: Any) -> None:
@@ -161,6 +162,15 @@ def main(argv: list[str] | None = None) -> int:
         "visits_history_if_kept": visits,
         "queries": queries,
     }
+    size = f"{args.rows:,} rows"
+    result["figures"] = [
+        figure("import priced, read-model histories kept", with_h["import_seconds"], without["import_seconds"], "s",
+               size, baseline_name="the same without histories", lower_is_better=True),
+        figure("rebuild, read-model histories kept", with_h["rebuild_seconds"], without["rebuild_seconds"], "s",
+               size, baseline_name="the same without histories", lower_is_better=True),
+        *(figure(f"as at head-1: {name}", q["as_at_middle_ms"], q["live_ms"], "ms", size,
+                 baseline_name="the same, live", lower_is_better=True) for name, q in queries.items()),
+    ]  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "as_at.json").write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nread-model histories, {args.rows:,} visit rows on the demo ledger (SQLite)")

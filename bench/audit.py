@@ -39,10 +39,10 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).parent / "results"
+from bench.figures import RESULTS, figure
+
 GOAL = 0.5
 TOPIC = "openbook:rate-card.rate-published"
 GENESIS = "0" * 64
@@ -271,6 +271,16 @@ def main(argv: list[str] | None = None) -> int:
         "goal_met": ratio >= GOAL,
         "export_ratio": round(best["export"]["per_second"] / best["read"]["per_second"], 3),
     }
+    size = f"{args.events:,} events"
+    result["figures"] = [
+        figure("verify an export (chain, payloads, checkpoint)", best["verify"]["per_second"],
+               best["baseline"]["per_second"], "events/s", size, goal=GOAL,
+               baseline_name="json.loads + sha256 of each line"),
+        figure("verify an export with Ed25519 signatures", signatures["per_second"], best["baseline"]["per_second"],
+               "events/s", f"{signed_events:,} events", baseline_name="json.loads + sha256 of each line"),
+        figure("export the event store", best["export"]["per_second"], best["read"]["per_second"], "events/s", size,
+               baseline_name="plain sqlite3 read of the same rows"),
+    ]  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "audit.json").write_text(json.dumps(result, indent=2) + "\n")
     _print_table(result)

@@ -26,11 +26,11 @@ import platform
 import tempfile
 import time
 from datetime import date, datetime, timezone
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-RESULTS = Path(__file__).parent / "results"
+from bench.figures import RESULTS, figure
+
 BATCH = 100
 
 
@@ -149,7 +149,8 @@ def sign_rate(count: int = 5000) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.signing", description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=20_000, help="events appended per run (default 20,000)")
-    parser.add_argument("--commands", type=int, default=200, help="commands recorded per run (default 200)")
+    parser.add_argument("--signing-commands", dest="commands", type=int, default=200,
+                        help="commands recorded per run (default 200; not the harness's --commands)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best counts (default 3)")
     args, _others = parser.parse_known_args(argv)  # ``python -m bench --rows N`` passes the activity's options too
     key = _key()
@@ -182,6 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     print("checking the head before signing: from genesis, then from a checkpoint ...", flush=True)
     with tempfile.TemporaryDirectory(prefix="openbook-bench-head-check-") as work:
         result["head_check"] = head_check_cost(work, args.events, key)
+    result["figures"] = [
+        figure(f"signed {kind} (Ed25519 on append)", result[kind]["signed_per_second"],
+               result[kind]["unsigned_per_second"], "events/s" if kind == "append" else "commands/s",
+               f"{size:,} {'events' if kind == 'append' else 'commands'}", baseline_name="the same, unsigned")
+        for kind, size in (("append", args.events), ("commands", args.commands))
+    ]  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "signing.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from ledger import faults
 from ledger.application import Ledger
 from ledger.audit.signing import SigningKey, load_signing_key
 from ledger.files.chunks import ChunkStore, LiveChunks
@@ -137,7 +138,7 @@ def open_openbook(
     return Openbook(
         ledger=ledger,
         records=records,
-        organisations=OrganisationUseCases(ledger, records),
+        organisations=OrganisationUseCases(ledger, records, security.tokens),
         agreements=AgreementUseCases(ledger, records),
         rates=rates,
         reviews=reviews,
@@ -153,8 +154,10 @@ def open_openbook(
 
 
 def bootstrap(settings: Settings | None = None) -> Openbook:
-    """Read the settings (the signing key's file too), check the database can be reached, and open openbook on it."""
+    """Read the settings (the signing key's file too), install the crash tests' fault point if one is set, check
+    the database can be reached, and open openbook on it."""
     settings = settings or Settings.from_environ()
+    faults.install(settings.fault_point)
     signing_key = load_signing_key(settings.signing_key_path) if settings.signing_key_path else None
     database = Database.from_url(settings.database_url)
     database.check_reachable()

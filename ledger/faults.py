@@ -8,9 +8,11 @@ the chain verifies. SIGKILL, not an exception: nothing runs after it (no
 ``finally``, no rollback by the process, no atexit), as when the machine or
 the OOM killer stops it.
 
-The setting is read once, when this module is first imported. Unset (always,
-outside those tests) ``fault_point`` is a function that does nothing: no
-lookup, no comparison.
+The setting is read with every other (``ledger.settings.Settings.fault_point``,
+where an unknown point is refused) and installed by ``ledger.bootstrap``;
+call sites use ``faults.fault_point(...)`` through the module, so they see
+what was installed. Unset (always, outside those tests) ``fault_point`` is a
+function that does nothing: no lookup, no comparison.
 
 The points (``POINTS``):
 
@@ -32,13 +34,11 @@ import signal
 FAULT_ENV = "OPENBOOK_FAULT"
 POINTS = ("activity-import.mid-chunks", "record.before-commit", "record.after-commit")
 
-_CHOSEN = os.environ.get(FAULT_ENV, "").strip()
-if _CHOSEN and _CHOSEN not in POINTS:
-    raise RuntimeError(f"{FAULT_ENV}={_CHOSEN!r} names no fault point; known: {', '.join(POINTS)}")
+_chosen: str | None = None
 
 
 def _die_at(point: str) -> None:
-    if point == _CHOSEN:
+    if point == _chosen:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
@@ -46,5 +46,14 @@ def _never(point: str) -> None:
     return None
 
 
-#: ``fault_point(name)``: die here if ``OPENBOOK_FAULT`` names this point; otherwise nothing.
-fault_point = _die_at if _CHOSEN else _never
+#: ``fault_point(name)``: die here if the installed point is this one; otherwise nothing.
+fault_point = _never
+
+
+def install(point: str | None) -> None:
+    """Die at ``point`` from now on (None: at no point). ``Settings`` has refused a name not in ``POINTS``."""
+    global _chosen, fault_point
+    if point is not None and point not in POINTS:
+        raise ValueError(f"{point!r} names no fault point")
+    _chosen = point
+    fault_point = _die_at if point else _never

@@ -14,6 +14,8 @@ OPENBOOK_MAX_UPLOAD_MB      the largest file the web app accepts, in MB (default
                             1,000,000 rows is about 100 MB)
 OPENBOOK_SIGNING_KEY        path of the Ed25519 key file (PEM PKCS#8) that signs every event and checkpoint
                             (docs/audit.md); none: events are recorded unsigned
+OPENBOOK_FAULT              a named point at which the process kills itself (ledger/faults.py): for the crash
+                            tests only, never on a deployment; an unknown name is refused at start-up
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.errors import SettingsError
+from ledger.faults import FAULT_ENV, POINTS
 from ledger.persistence.database import DEFAULT_URL
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -39,6 +42,7 @@ class Settings:
     max_upload_mb: int = 150
     https: bool = False
     trusted_proxies: int = 0
+    fault_point: str | None = None  # the crash tests' point to die at (ledger/faults.py), installed by bootstrap
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -51,6 +55,7 @@ class Settings:
             max_upload_mb=_bounded_int(env, "OPENBOOK_MAX_UPLOAD_MB", 150, 1, 2048),
             https=(env.get("OPENBOOK_HTTPS") or "0") == "1",
             trusted_proxies=_bounded_int(env, "OPENBOOK_TRUSTED_PROXIES", 0, 0, 5),
+            fault_point=_fault_point(env),
         )
 
     def web_secret_key(self) -> str:
@@ -110,3 +115,10 @@ def _bounded_int(env: Mapping[str, str], name: str, default: int, low: int, high
     if not low <= value <= high:
         raise SettingsError(f"{name}: {value} is outside {low}..{high}")
     return value
+
+
+def _fault_point(env: Mapping[str, str]) -> str | None:
+    point = (env.get(FAULT_ENV) or "").strip()
+    if point and point not in POINTS:
+        raise SettingsError(f"{FAULT_ENV}: {point[:80]!r} names no fault point; known: {', '.join(POINTS)}")
+    return point or None

@@ -24,13 +24,13 @@ from typing import Any
 
 import eventsourcing.persistence
 import psycopg
-import psycopg_pool
 import sqlalchemy.exc
 from flask import Flask, Response, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from domain.errors import KINDS, OpenbookError
+from ledger.persistence.failures import BUG, CONFLICT, classify
 from ledger.projections.runner import describe
 
 log = logging.getLogger(__name__)
@@ -83,17 +83,15 @@ KIND_OF_STATUS = {400: "invalid-input", 403: "not-allowed", 404: "not-found", 40
                   503: "unavailable"}  # fmt: skip
 
 
-#: The database failing, not the request: unreachable, the connection lost, a lock wait timed out. Whichever layer
-#: saw it (SQLAlchemy for the read models, the eventsourcing library for the events, the drivers), it is a 503.
-DATABASE_FAILURES: tuple[type[Exception], ...] = (
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    eventsourcing.persistence.OperationalError,
-    eventsourcing.persistence.InterfaceError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    psycopg_pool.PoolTimeout,
-    sqlite3.OperationalError,
+#: Every layer's database errors (SQLAlchemy for the read models, the eventsourcing library for the events, the
+#: drivers): each is answered by what ``ledger.persistence.failures.classify`` makes of it - the database unreachable
+#: a 503, two transactions in each other's way a 409, anything else (a missing table, a syntax error) a logged 500.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.DBAPIError,
+    sqlalchemy.exc.TimeoutError,
+    eventsourcing.persistence.PersistenceError,
+    psycopg.Error,
+    sqlite3.Error,
 )
 UNREACHABLE = (
     "The ledger's database cannot be reached just now. Anything this request was recording was recorded whole or "
@@ -130,14 +128,20 @@ def init_app(app: Flask) -> None:
             return _render(status, kind=error.kind)
         return _render(status, str(error), error.problems, error.kind)
 
-    def _database_failed(error: Exception) -> tuple[Response | str, int, dict[str, str]]:
+    def _database_failed(error: Exception) -> tuple[Response | str, int] | tuple[Response | str, int, dict[str, str]]:
+        failure = classify(error)
+        if failure == BUG:
+            return _unexpected(error)
+        if failure == CONFLICT:  # rolled back whole by the database: sending it again works
+            log.warning("concurrency conflict on %s %s: %s", request.method, request.path, describe(error))
+            return _render(409, kind="concurrency-conflict")
         log.error("database unavailable on %s %s: %s", request.method, request.path, describe(error))
         g._login_user = app.login_manager.anonymous_user()  # so the page renders without the database
         body, status = _render(503, UNREACHABLE, kind="unavailable")
         return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
-    for failure in DATABASE_FAILURES:
-        app.register_error_handler(failure, _database_failed)
+    for family in DATABASE_ERRORS:
+        app.register_error_handler(family, _database_failed)
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError) -> tuple[Response | str, int]:

@@ -57,7 +57,7 @@ from domain.agreements.postcodes import postcode_district
 from domain.agreements.terms import ServiceType
 from domain.errors import InvalidInput
 from domain.periods import days_between
-from ledger.faults import fault_point
+from ledger import faults
 from ledger.files.chunks import ChunkWriter
 from ledger.files.visit_files import FileInfo, _read_error, _Rows, column_positions
 
@@ -103,13 +103,17 @@ class AgreementRules:
         allowed: dict[tuple[str, str, str], set[str]] = {}
         self.provider_places: dict[str, set[str]] = {}
         self.service_from = {s.value: since for s, since in agreement.service_starts().items()}
+        # Each day of the term written once; an award's days are a slice of them (writing them per award
+        # and service was most of the time a small import took).
+        term_days = [day.isoformat() for day in days_between(self.term_start, self.term_end)]
+        origin = self.term_start.toordinal()
         for award in agreement.awards_during(self.term_start, self.term_end):
             self.provider_places.setdefault(award.provider, set()).add(award.zone)
             first = max(award.from_date, self.term_start, self.place_from.get(award.zone, date.max))
             last = min(award.to_date or self.term_end, self.term_end)
             for service, since in self.service_from.items():
                 days = allowed.setdefault((award.provider, award.zone, service), set())
-                days.update(day.isoformat() for day in days_between(max(first, since), last))
+                days.update(term_days[max(first, since).toordinal() - origin : last.toordinal() - origin + 1])
         self.allowed = {key: frozenset(days) for key, days in allowed.items()}
 
     def place_for(self, provider: str, zone: str, lot: str) -> tuple[str, str]:
@@ -522,7 +526,7 @@ def _stage(
         if len(pending) >= chunk_rows:
             flush()
             report(row_number - 1)
-            fault_point("activity-import.mid-chunks")
+            faults.fault_point("activity-import.mid-chunks")
 
     staged.rows = row_number - 1
     if suspects:

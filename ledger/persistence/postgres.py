@@ -26,7 +26,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresFactory
 from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
-from ledger.faults import fault_point
+from ledger import faults
 from ledger.persistence import (
     EVENTS_TABLE,
     HASHES_TABLE,
@@ -172,7 +172,7 @@ class ChainedPostgresApplicationRecorder(PostgresApplicationRecorder):
         claim: IdempotencyClaim | None = kwargs.get("idempotency")
         if claim is not None:
             self._insert_claim(curs, claim, positions[0])
-        fault_point("record.before-commit")
+        faults.fault_point("record.before-commit")
         return positions
 
     def find_idempotency(self, key: str) -> IdempotencyClaim | None:

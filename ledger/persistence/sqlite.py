@@ -22,7 +22,7 @@ from typing import Any
 from eventsourcing.persistence import Notification, OperationalError, StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteFactory, SQLiteTransaction
 
-from ledger.faults import fault_point
+from ledger import faults
 from ledger.persistence import (
     EVENTS_TABLE,
     HASHES_TABLE,
@@ -128,7 +128,7 @@ class ChainedSQLiteApplicationRecorder(SQLiteApplicationRecorder):
                     (claim.key, claim.digest, claim.result, positions[0] if positions else 0,
                      datetime.now(timezone.utc).isoformat()),
                 )
-            fault_point("record.before-commit")
+            faults.fault_point("record.before-commit")
             return positions
 
     def _chain(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], positions: Sequence[int] | None) -> None:

@@ -278,6 +278,10 @@ def periods_of(month: str) -> tuple[str, str]:
     return found
 
 
+#: Not yet looked up (None is an answer: outside the term).
+_UNKNOWN = object()
+
+
 class Prices:
     """The one pricing path for a batch of visits, remembering each distinct question's answer.
 
@@ -296,6 +300,7 @@ class Prices:
         self._answers: dict[tuple[Any, ...], Price] = {}
         self._arithmetic: dict[tuple[Any, ...], Price] = {}
         self._dates: dict[str, date] = {}
+        self._terms: dict[tuple[str, str, str, str], tuple[Any, Any] | None] = {}
 
     def __call__(self, service: str, zone: str, day: str, band: str, planned: int, actual: int) -> Price:
         key = (service, zone, day, band, planned, actual)
@@ -308,19 +313,16 @@ class Prices:
         return answer
 
     def _price(self, service: str, zone: str, day: str, band: str, planned: int, actual: int) -> Price:
-        on = self._dates.get(day)
-        if on is None:
-            on = self._dates[day] = date.fromisoformat(day)
-        try:
-            basis = self.agreement.payment_basis_on(on) if self.pricer is None else self.pricer.payment_basis_on(on)
-        except RuleBroken:  # outside the term: an import never records one, but replay must not stop
+        where = (service, zone, day, band)
+        terms = self._terms.get(where, _UNKNOWN)
+        if terms is _UNKNOWN:
+            terms = self._terms_on(service, zone, day, band)
+            if len(self._terms) > 500_000:
+                self._terms.clear()
+            self._terms[where] = terms
+        if terms is None:  # outside the term: an import never records one, but replay must not stop
             return actual, None, None
-        quote = None
-        if self.pricer is not None:
-            try:
-                quote = self.pricer.rate_for(service, zone, on, band or None)
-            except NotFound:
-                pass
+        basis, quote = terms
         if quote is None:
             return payable_minutes(basis, planned, actual), None, None
         key = (quote.hourly_rate, basis, planned, actual)
@@ -329,6 +331,25 @@ class Prices:
             visit = price_visit(quote, basis, planned, actual)
             found = self._arithmetic[key] = (visit.payable_minutes, visit.hourly_rate, pence_from_pounds(visit.amount))
         return found
+
+    def _terms_on(self, service: str, zone: str, day: str, band: str) -> tuple[Any, Any] | None:
+        """The payment basis on ``day`` and the rate in force for the visit (None without one); None outside
+        the term. Asked once per (service, zone, day, band): the visits of a day share it, whatever their minutes
+        (asking per distinct minutes too cost most of pricing an import)."""
+        on = self._dates.get(day)
+        if on is None:
+            on = self._dates[day] = date.fromisoformat(day)
+        try:
+            basis = self.agreement.payment_basis_on(on) if self.pricer is None else self.pricer.payment_basis_on(on)
+        except RuleBroken:
+            return None
+        quote = None
+        if self.pricer is not None:
+            try:
+                quote = self.pricer.rate_for(service, zone, on, band or None)
+            except NotFound:
+                pass
+        return basis, quote
 
 
 class _Deltas:

@@ -31,6 +31,7 @@ index whatever the log's length.
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -47,6 +48,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     select,
 )
@@ -86,8 +88,9 @@ event_index = Table(
 )
 
 
+@functools.cache
 def event_topics() -> tuple[str, ...]:
-    """Every stored event topic of every aggregate the ledger stores."""
+    """Every stored event topic of every aggregate the ledger stores (found once: the runner asks per catch-up)."""
     return tuple(
         sorted(
             {
@@ -113,17 +116,30 @@ class EventIndexProjection(Projection):
 
     def apply(self, conn: Connection, event: Any, position: int) -> bool:
         row = index_row(event, position)
-        c = event_index.c
-        before = conn.execute(
-            select(c.latest_recorded_at).where(c.position < position).order_by(c.position.desc()).limit(1)
-        ).scalar()
+        before = conn.execute(_LATEST_BEFORE, {"position": position}).scalar()
         row["latest_recorded_at"] = row["recorded_at"] if before is None else max(row["recorded_at"], in_utc(before))
         if row["agreement"] is None and row["version"] > 1:  # a later event: under its record's agreement
-            row["agreement"] = conn.execute(
-                select(c.agreement).where(c.aggregate_id == row["aggregate_id"]).order_by(c.position).limit(1)
-            ).scalar()
-        conn.execute(insert(event_index).values(**row))
+            row["agreement"] = conn.execute(_RECORD_AGREEMENT, {"aggregate_id": row["aggregate_id"]}).scalar()
+        conn.execute(_INSERT, row)
         return False
+
+
+#: The handler's statements, built once (SQLAlchemy caches their compiled form under one key; one built per event
+#: cost more than running it): the latest recorded-at before a position, a record's agreement (its first row's),
+#: and the insert of a row.
+_LATEST_BEFORE = (
+    select(event_index.c.latest_recorded_at)
+    .where(event_index.c.position < bindparam("position"))
+    .order_by(event_index.c.position.desc())
+    .limit(1)
+)
+_RECORD_AGREEMENT = (
+    select(event_index.c.agreement)
+    .where(event_index.c.aggregate_id == bindparam("aggregate_id"))
+    .order_by(event_index.c.position)
+    .limit(1)
+)
+_INSERT = insert(event_index)
 
 
 def index_row(event: Any, position: int) -> dict[str, Any]:

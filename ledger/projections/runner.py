@@ -207,7 +207,68 @@ class ProjectionRunner:
         """
         head = self.head()
         reached = self.positions()
-        return sum(self._catch_up(p, head, progress) for p in self.projections.values() if reached[p.name] < head)
+        behind = [p for p in self.projections.values() if reached[p.name] < head]
+        if behind and head - min(reached[p.name] for p in behind) <= BATCH_SIZE:
+            applied, behind = self._catch_up_together(behind, reached, head, progress)
+        else:
+            applied = 0
+        return applied + sum(self._catch_up(p, head, progress) for p in behind)
+
+    def _catch_up_together(
+        self, behind: Sequence[Projection], reached: dict[str, int], head: int, progress: Progress | None
+    ) -> tuple[int, list[Projection]]:
+        """Apply a few events (a batch or less: what a command records) to every projection in one transaction.
+
+        After a command each of the nine read models is behind by its events,
+        most of them by none of their topics. One transaction each was a commit,
+        and on SQLite a sync to disk, each: most of a command's time. Here the
+        events since the furthest behind are read once, and each projection
+        applies its own inside a savepoint, so one that cannot apply an event
+        rolls back alone. Returns how many events were applied, and the
+        projections left to the ordinary path (``_catch_up``): one that failed
+        (which records why), or stopped part way through a large event.
+        """
+        start = min(reached[p.name] for p in behind)
+        since = self.recorder.select_notifications(start=start, limit=BATCH_SIZE, stop=head, inclusive_of_start=False)
+        applied, left, moved = 0, [], []
+        partly_applied = False
+        with self.engine.begin() as conn:
+            at = self._lock_positions(conn, behind)
+            for projection in behind:
+                position = at[projection.name]
+                if position >= head:
+                    continue
+                if position < start:  # set back since it was read (a rebuild): more to apply than was read
+                    left.append(projection)
+                    continue
+                topics = set(projection.topics)
+                mine = [n for n in since if n.id > position and n.topic in topics]
+                if mine:
+                    try:
+                        with conn.begin_nested():
+                            partly, count = self._apply_batch(conn, projection, mine, position)
+                    except _NotApplied:
+                        left.append(projection)
+                        continue
+                    applied += count
+                    if partly is not None:
+                        conn.execute(
+                            update(positions).where(positions.c.name == projection.name).values(position=partly)
+                        )
+                        left.append(projection)
+                        partly_applied = True
+                        continue
+                moved.append(projection.name)
+            if moved:
+                conn.execute(update(positions).where(positions.c.name.in_(moved)).values(position=head))
+                conn.execute(delete(errors).where(errors.c.name.in_(moved), errors.c.position <= head))
+            self.before_commit(conn)
+        if progress:
+            for name in moved:
+                progress(name, head, head)
+        if partly_applied:
+            self._let_others_write()
+        return applied, left
 
     def catch_up_to(self, stops: dict[str, int], progress: Progress | None = None) -> int:
         """Apply each named projection's events up to the position given for it (not beyond, even if the head is).
@@ -343,6 +404,18 @@ class ProjectionRunner:
             live = conn.execute(text("SELECT current_schema()")).scalar_one()
             yield conn, f'"{live}"', f'"{scratch.schema}"'
 
+    def _lock_positions(self, conn: Connection, projections: Sequence[Projection]) -> dict[str, int]:
+        """Lock and read these projections' positions in one statement (creating any row missing)."""
+        names = sorted(p.name for p in projections)
+        query = select(positions.c.name, positions.c.position).where(positions.c.name.in_(names))
+        if conn.dialect.name != "sqlite":  # in name order, as every runner takes them: no deadlock
+            query = query.order_by(positions.c.name).with_for_update()
+        found = dict(conn.execute(query).all())
+        for projection in projections:
+            if projection.name not in found:
+                found[projection.name] = self._lock_position(conn, projection)
+        return found
+
     def _lock_position(self, conn: Connection, projection: Projection) -> int:
         """Create the projection's position row if need be, then lock and read it."""
         dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
@@ -382,6 +455,8 @@ class ProjectionRunner:
                 progress(projection.name, reached, head)
             if partly:
                 self._let_others_write()
+            elif reached >= stop:  # done: no need of another transaction to find so
+                return applied
 
     def _let_others_write(self) -> None:
         """Leave SQLite's write lock free for a moment between the steps of one event.

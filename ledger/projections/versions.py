@@ -22,11 +22,13 @@ reader can ask "as at" a point inside an event.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Integer, Table, and_, delete, insert, literal, or_, select, tuple_, update
 from sqlalchemy.sql.dml import Delete, Insert, Update
+from sqlalchemy.sql.elements import BindParameter
 
 HISTORY_SUFFIX = "__history"
 RECORDED_FROM = "recorded_from"
@@ -108,6 +110,12 @@ class VersionedWrites:
         return self._conn.exec_driver_sql(statement, parameters, **kwargs)
 
     def _insert(self, table: Table, history: Table, statement: Insert, parameters: Any, kwargs: Any) -> Any:
+        plain = _plain_values(table, statement, parameters) if not kwargs else None
+        if plain is not None:  # one row of plain values: written with the table's one insert, and its version so
+            result = self._conn.execute(_plain_insert(table), plain)
+            key = dict(zip((c.name for c in table.primary_key.columns), result.inserted_primary_key, strict=True))
+            self._conn.execute(_plain_insert(history), {**plain, **key, RECORDED_FROM: self._position})
+            return result
         result = self._conn.execute(statement, parameters, **kwargs)
         if isinstance(parameters, Sequence) and not isinstance(parameters, Mapping):  # executemany: stays batched
             if parameters:
@@ -132,6 +140,46 @@ class VersionedWrites:
         for chosen in _in_batches(table, table, keys):
             rows = select(*table.columns, literal(self._position, Integer)).where(chosen)
             self._conn.execute(insert(history).from_select([*names, RECORDED_FROM], rows))
+
+
+def _plain_values(table: Table, statement: Insert, parameters: Any) -> dict[str, Any] | None:
+    """The one row an ``insert(table).values(...)`` (or ``insert(table)`` with one row of ``parameters``) writes,
+    when its values are all plain (None otherwise).
+
+    Such a statement, built afresh by a handler for each event, costs more in
+    SQLAlchemy (its cache key, then its history copied back out with a SELECT
+    built and compiled per event) than the database spends writing it: the
+    largest cost of a rebuild. Its values are run instead through one insert
+    per table (compiled once) and written to the history as given: the same
+    row, when nothing else fills a column in (no column default of either kind,
+    which no read-model table has; a column not given is NULL in both).
+    """
+    if (
+        statement._multi_values  # noqa: SLF001
+        or statement._returning  # noqa: SLF001
+        or statement._post_values_clause is not None  # noqa: SLF001 - ON CONFLICT and the like
+        or statement._select_names  # noqa: SLF001 - INSERT ... FROM SELECT
+        or not _fills_nothing_in(table)
+    ):
+        return None
+    given = statement._values  # noqa: SLF001 - the statement's VALUES: plain values or SQL expressions
+    if parameters is not None:
+        return dict(parameters) if not given and isinstance(parameters, Mapping) else None
+    if not given or any(type(v) is not BindParameter for v in given.values()):
+        return None
+    return {getattr(k, "key", k): v.value for k, v in given.items()}
+
+
+@functools.cache
+def _fills_nothing_in(table: Table) -> bool:
+    """Whether every column of ``table`` holds just what an insert gives it (no default) under its own name."""
+    return all(c.default is None and c.server_default is None and c.key == c.name for c in table.columns)
+
+
+@functools.cache
+def _plain_insert(table: Table) -> Insert:
+    """One insert statement per table, built once: its compiled form is cached by SQLAlchemy under one key."""
+    return insert(table)
 
 
 def _by_name(row: Mapping[Any, Any]) -> dict[str, Any]:

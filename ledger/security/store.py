@@ -155,8 +155,8 @@ class SecurityStore:
     # passwords
 
     def set_password(self, username: str, password: str, *, check: bool = True) -> None:
-        """Store ``password``'s hash for ``username`` and end every session of theirs; ``check=False`` only for
-        the demo's known password."""
+        """Store ``password``'s hash for ``username`` and end every session (and API token) of theirs;
+        ``check=False`` only for the demo's known password."""
         if check:
             passwords.check_policy(password)
         hashed = passwords.hash_password(password)
@@ -203,6 +203,9 @@ class SecurityStore:
             )
 
     def _end_sessions(self, conn: Any, username: str) -> None:
+        """End every session of ``username`` and revoke their API tokens: a new password leaves nothing an
+        attacker who knew the old one may have opened."""
+        tokens.revoke_user(conn, username)
         conn.execute(
             update(web_sessions)
             .where(web_sessions.c.username == username)

@@ -12,12 +12,15 @@ from domain.organisations.user import User
 from ledger.application import Ledger
 from ledger.authorisation import authorise
 from ledger.records import Records
+from ledger.security.tokens import ApiTokens
 
 
 class OrganisationUseCases:
-    def __init__(self, ledger: Ledger, records: Records):
+    def __init__(self, ledger: Ledger, records: Records, tokens: ApiTokens | None = None):
+        """``tokens``: the API tokens a deactivation revokes (None where the ledger is opened without them)."""
         self.ledger = ledger
         self.records = records
+        self.tokens = tokens
 
     def register_organisation(
         self, envelope: Envelope, code: str, name: str, kind: OrganisationKind | str, member_of: str | None = None
@@ -77,7 +80,8 @@ class OrganisationUseCases:
         return self.ledger._execute("change_user_roles", {"username": username, "roles": roles}, envelope, build)
 
     def deactivate_user(self, envelope: Envelope, username: str) -> str:
-        """The user may no longer log in or record anything; what they recorded stays, with their name on it."""
+        """The user may no longer log in or record anything, and their API tokens are revoked; what they recorded
+        stays, with their name on it."""
         authorise(self.records, envelope.actor, "deactivate_user", organisation=self.records.user(username).organisation)
 
         def build() -> tuple[list[LedgerAggregate], str]:
@@ -85,4 +89,7 @@ class OrganisationUseCases:
             user.deactivate(envelope)
             return [user], user.username
 
-        return self.ledger._execute("deactivate_user", {"username": username}, envelope, build)
+        done = self.ledger._execute("deactivate_user", {"username": username}, envelope, build)
+        if self.tokens is not None:  # revoked, not just refused while inactive: a reactivation must not revive them
+            self.tokens.revoke_user(done)
+        return done

@@ -38,10 +38,12 @@ class StatementUseCases:
 
     def issue_statement(
         self, envelope: Envelope, *, kind: str, agreement: str, party: str | None, period: str, title: str,
-        document: bytes, head_position: int,
+        document: bytes, head_position: int, sequence: int | None = None, run: int | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """Issue ``document`` (a statement's PDF, built at ``head_position``) as the ``kind`` statement of
-        ``agreement`` for ``party`` (a provider or commissioner; None: the partnership) and ``period``.
+        ``agreement`` for ``party`` (a provider or commissioner; None: the partnership) and ``period``;
+        ``sequence`` (a settlement's number) and ``run`` (an incentive assessment's), when the statement was built
+        for one, name it too in the command as sent.
 
         Returns the issue: its fields, ``issued_by`` and ``new`` (false when these very bytes were issued before and
         nothing was recorded now)."""
@@ -72,8 +74,11 @@ class StatementUseCases:
             return [issued], _summary(issued, new=True)
 
         # The command as sent is which statement, not its bytes: a retry with the same key rebuilds the PDF (a new
-        # generated-at time, new bytes) and must get the first issue back, not a clash of keys.
+        # generated-at time, new bytes) and must get the first issue back, not a clash of keys. Settlement 2 or
+        # another incentive run under the same key is another statement: a mismatch. (Only when given, so a key
+        # sent before they were part of the command still matches its retry.)
         sent = {name: fields[name] for name in ("kind", "agreement", "party", "period")}
+        sent |= {name: value for name, value in (("sequence", sequence), ("run", run)) if value is not None}
         return self.ledger._execute("issue_statement", sent, envelope, build, guard=lambda tx: check_stored(tx, digest))
 
     def _issued(self, digest: str) -> IssuedStatement | None:

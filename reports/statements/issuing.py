@@ -127,6 +127,7 @@ def issue(book: Openbook, envelope: Envelope, asked: Asked) -> tuple[dict[str, A
     issued = book.statements.issue_statement(
         envelope, kind=asked.kind, agreement=asked.agreement, party=asked.party, period=asked.period,
         title=statement.title, document=pdf, head_position=int(statement.provenance.head["position"]),
+        sequence=asked.sequence, run=asked.run,
     )  # fmt: skip
     if issued["digest"] != digest_of(pdf):  # a retry (same key) answered with the first issue: its bytes, not ours
         pdf = book.statements.documents.read(issued["digest"]).body

@@ -1,7 +1,8 @@
 """One writer process for the crash tests: ``python -m tests.integration.killed_writer URL COMMAND [ARG]``.
 
 Run with ``OPENBOOK_FAULT=<point>`` (``ledger/faults.py``) it dies by SIGKILL at
-that point inside the command; ``test_killed_writers.py`` then checks what it
+that point inside the command (opened as the CLI and the web app open it, by
+``bootstrap``, which reads the setting and installs the point); ``test_killed_writers.py`` then checks what it
 left. The commands are those of the settlement tests' year of care:
 ``import FILE`` (an activity import, ten rows a chunk), ``payments MONTH`` (a
 payment run) and ``issue`` (issuing the approved 2019-20 settlement).
@@ -9,12 +10,13 @@ payment run) and ``issue`` (issuing the approved 2019-20 settlement).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from datetime import date
 from pathlib import Path
 
-from ledger.bootstrap import open_openbook
-from ledger.persistence.database import Database
+from ledger.bootstrap import bootstrap
+from ledger.settings import Settings
 from tests.integration.settlement_setup import COUNCIL_ACCOUNTANT, WIRRAL, YEAR, by
 
 DRAFTED_ON = date(2020, 6, 30)
@@ -22,7 +24,7 @@ CHUNK_ROWS = 10
 
 
 def main(url: str, command: str, *args: str) -> None:
-    book = open_openbook(Database.from_url(url))
+    book = bootstrap(dataclasses.replace(Settings.from_environ(), database_url=url))
     try:
         if command == "import":
             envelope = by(COUNCIL_ACCOUNTANT, date(2019, 7, 5), "providers' call monitoring")

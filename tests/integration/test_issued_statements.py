@@ -23,7 +23,7 @@ from sqlalchemy import select, text
 from cli.main import cli
 from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT
 from domain.envelope import Actor, Envelope
-from domain.errors import Conflict, IntegrityFailure, NotFound
+from domain.errors import Conflict, IdempotencyMismatch, IntegrityFailure, NotFound
 from domain.statements.issued_statement import IssuedStatement
 from ledger.audit.read_models import read_model_differences
 from ledger.authorisation import access_for
@@ -171,3 +171,18 @@ def test_the_command_line_issues_fetches_and_checks_byte_for_byte(book, tmp_path
     assert unmatched.exit_code == 1 and unmatched.output.startswith("no match:")
     listed = run("issued", "--agreement", WIRRAL, as_user=HAVEN.user)
     assert listed.exit_code == 0 and listed.output.strip() == "no statements issued that you may see"
+
+
+def test_a_key_reused_for_another_settlement_number_or_incentive_run_is_a_mismatch(book):
+    keyed = Envelope(WIRRAL_ACCOUNTANT, ON, "to Haven Care", idempotency_key="issue-havens-settlement-1")
+    first = dict(kind="settlement", agreement=WIRRAL, party="haven-care", period=YEAR, title="Settlement 1",
+                 document=b"%PDF-1.7 settlement 1", head_position=head(book), sequence=1)  # fmt: skip
+    issued = book.statements.issue_statement(keyed, **first)
+    before = head(book)
+    rebuilt = {**first, "document": b"%PDF-1.7 settlement 1, generated again"}  # a retry rebuilds the PDF
+    assert book.statements.issue_statement(keyed, **rebuilt)["digest"] == issued["digest"]  # the first stands
+    with pytest.raises(IdempotencyMismatch):
+        book.statements.issue_statement(keyed, **{**rebuilt, "sequence": 2})  # another statement: not a retry
+    with pytest.raises(IdempotencyMismatch):
+        book.statements.issue_statement(keyed, **{**rebuilt, "run": 2})
+    assert head(book) == before

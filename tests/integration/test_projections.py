@@ -358,8 +358,9 @@ def test_every_read_model_table_belongs_to_exactly_one_projection(book):
     assert {name: found for name, found in owners.items() if len(found) > 1} == {}
     made = set(inspect(book.read_engine).get_table_names())
     assert set(owners) <= made
+    # the store: events, their chain and signatures, and the bytes events name by digest (visit chunks, issued documents)
     event_store = {"stored_events", "event_hashes", "idempotency_keys", "openbook_event_signatures", "activity_chunks",
-                   "chunk_leases"}
+                   "chunk_leases", "documents"}
     # neither events nor read models: background jobs (ledger/jobs/), credentials and sessions (ledger/security/)
     operational = {t.name for t in (*job_table.metadata.sorted_tables, *security_store.metadata.sorted_tables,
                                     *security_tokens.metadata.sorted_tables, *security_replies.metadata.sorted_tables)}

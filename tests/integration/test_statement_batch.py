@@ -212,8 +212,11 @@ def premier_only(monkeypatch):
 def batch(url: str, period: str, out: Path, user: str = WIRRAL_ACCOUNTANT.user) -> dict:
     done = openbook(url, user, "statements", "--agreement", WIRRAL, "--period", period, "--out", str(out), "--json")
     assert done.exit_code == 0, done.output
-    assert "statements" in done.stderr or not json.loads(done.stdout)["files"]  # the progress bar, on stderr
-    return json.loads(done.stdout)
+    summary = json.loads(done.stdout)  # stdout is the JSON alone: the progress bar is on stderr
+    files = summary["files"]
+    assert all(Path(f["file"]).parent == out and Path(f["file"]).stat().st_size == f["bytes"] for f in files)
+    assert (f"building {len(files)} statements" in done.stderr) is bool(files)
+    return summary
 
 
 def test_the_batch_of_a_month_writes_each_providers_payment_statement(demo_url, demo, accountant, tmp_path):

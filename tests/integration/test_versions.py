@@ -12,7 +12,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, select, update
+from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert, literal, select, update
 
 from ledger.projections.versions import VersionedWrites, history_of, known_at, live_columns
 
@@ -43,6 +43,10 @@ def _apply(conn: Any, op: tuple[str, Any, int]) -> None:
         if key in present:
             where = (things.c.kind == key[0]) & (things.c.number == key[1])
             conn.execute(update(things).where(where).values(value=value))
+        elif value % 3 == 0:  # one row as parameters: the same fast path as plain values
+            conn.execute(insert(things), {"kind": key[0], "number": key[1], "value": value})
+        elif value % 3 == 1:  # a value that is SQL, not plain: its version is copied back out of the table
+            conn.execute(insert(things).values(kind=key[0], number=key[1], value=literal(value) + 0))
         else:
             conn.execute(insert(things).values(kind=key[0], number=key[1], value=value))
     elif verb == "many":

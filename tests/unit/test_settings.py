@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cli.main import cli
 from domain.errors import SettingsError
+from ledger import faults
+from ledger.bootstrap import bootstrap
 from ledger.persistence.database import DEFAULT_URL, Database
 from ledger.settings import Settings
+from tests.support import error_line
 
 
 @pytest.mark.parametrize(
@@ -54,6 +59,7 @@ def test_postgres_urls_show_without_the_password_and_use_psycopg():
         "POSTGRES_PASSWORD": "s3cret",
         "POSTGRES_LOCK_TIMEOUT": "10",
         "POSTGRES_CONNECT_TIMEOUT": "5",
+        "POSTGRES_PRE_PING": "y",  # a pooled connection the server dropped is replaced, not handed to a request
     }
 
 
@@ -89,6 +95,26 @@ def test_settings_defaults():
     assert first.signing_key_path is None
     assert first.secret_key == second.secret_key == ""  # unset: the instance folder's key (below)
     assert first.instance_path == "var" and first.max_upload_mb == 150
+    assert first.fault_point is None
+
+
+def test_a_fault_point_is_read_with_the_settings_and_an_unknown_one_refused_at_start_up(tmp_path):
+    assert Settings.from_environ({"OPENBOOK_FAULT": " record.after-commit "}).fault_point == "record.after-commit"
+    with pytest.raises(SettingsError, match="OPENBOOK_FAULT: 'record.whenever' names no fault point; known: activity"):
+        Settings.from_environ({"OPENBOOK_FAULT": "record.whenever"})
+
+    url = f"sqlite:///{tmp_path}/ledger.sqlite"
+    refused = CliRunner().invoke(cli, ["--database", url, "organisations", "list"], env={"OPENBOOK_FAULT": "nowhere"})
+    assert error_line(refused).startswith("error: OPENBOOK_FAULT: 'nowhere' names no fault point")
+    assert not (tmp_path / "ledger.sqlite").exists()  # refused before the database was opened
+
+    try:  # bootstrap installs the point (the crash tests' processes then die there) and, unset, none
+        bootstrap(Settings(database_url=url, fault_point="record.after-commit")).close()
+        assert faults.fault_point is not faults._never
+        bootstrap(Settings(database_url=url)).close()
+        assert faults.fault_point is faults._never
+    finally:
+        faults.install(None)
 
 
 def test_the_web_secret_key_is_made_once_in_the_instance_folder_and_reused(tmp_path):

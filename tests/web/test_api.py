@@ -47,6 +47,20 @@ def test_a_role_refused_is_403_another_organisations_record_404_and_an_unknown_r
     assert client.get("/api/organisations", headers=bearer(tokens["provider"])).status_code == 404  # the old API
 
 
+def test_a_token_lists_only_its_own_organisation_and_the_parties_to_its_agreements(app, tokens):
+    def listed(role: str, query: str = "") -> set[str]:
+        answer = app.test_client().get(f"/api/v1/organisations{query}", headers=bearer(tokens[role]))
+        assert answer.status_code == 200
+        return {row["code"] for row in answer.get_json()["organisations"]}
+
+    assert listed("provider") == {"premier-care", "wirral-council", "wirral-ccg"}  # never another provider
+    assert listed("provider", "?kind=provider") == {"premier-care"}
+    wirrals = listed("accountant")
+    assert {"wirral-council", "wirral-ccg", "premier-care", "haven-care"} <= wirrals
+    assert not {code for code in wirrals if code.startswith(("herefordshire", "hfd-"))}  # not a party to Wirral's
+    assert "partnership-audit" not in wirrals
+
+
 def test_a_provider_files_a_return_and_reads_back_its_per_hour_figures(app, demo_book, tokens):
     body = {"provider": "premier-care", "period": PERIOD, "filing": api_filing(hours=2500), "submit": True}
     head = demo_book.projections.head()
@@ -285,6 +299,8 @@ def test_a_deactivated_users_tokens_stop_working(app, demo_book, tokens):
     assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 200
     demo_book.organisations.deactivate_user(Envelope(SYSTEM, date(2020, 7, 1)), USERS["other-provider"])
     assert client.get("/api/v1/agreements", headers=bearer(tokens["other-provider"])).status_code == 401
+    [revoked] = demo_book.security.tokens.list(USERS["other-provider"])  # revoked: a reactivation revives nothing
+    assert revoked["revoked_at"] is not None
 
 
 # -- the document and the fuzzing ---------------------------------------------------------------------

@@ -89,3 +89,10 @@ def test_a_page_not_kept_in_the_past_says_it_shows_the_ledger_now(client_as, pag
     role = "auditor"
     shown = client_as(role).get(f"{page}?as_at=5").get_data(as_text=True)
     assert 'data-as-at="live"' in shown and "shows the ledger as it is now" in shown
+
+
+def test_a_providers_agreement_page_before_the_agreement_was_registered_is_404_not_500(client_as):
+    provider = client_as("provider")
+    assert provider.get("/provider/activity/wirral-homecare").status_code == 200
+    before = provider.get("/provider/activity/wirral-homecare?as_at=1")  # the first event: no agreement yet
+    assert before.status_code == 404

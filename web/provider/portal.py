@@ -13,7 +13,7 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from domain.errors import NotAllowed
+from domain.errors import NotAllowed, NotFound
 from ledger.authorisation import ProviderAccess
 from ledger.queries.agreements import list_agreements
 from web import as_at
@@ -43,5 +43,7 @@ def under(code: str) -> tuple[dict[str, Any], ProviderAccess]:
     granted = access(code)
     if not isinstance(granted, ProviderAccess):
         raise NotAllowed("the provider portal shows one provider's own figures: use the accountants' pages")
-    row = next(row for row in list_agreements(as_at.read_engine()) if row["code"] == code)
+    row = next((row for row in list_agreements(as_at.read_engine()) if row["code"] == code), None)
+    if row is None:  # ``?as_at=`` a position before the agreement was registered: it did not exist yet
+        raise NotFound(f"agreement {code!r} was not yet registered at that position")
     return row, granted

@@ -1,0 +1,98 @@
+"""One shape for every benchmark figure, so ``python -m bench`` can put them all in one table and one file.
+
+A figure is openbook's measurement (``value``) beside a baseline measured in
+the same run on the same data (``baseline``), their ``ratio``, the ``size`` it
+was measured at, and the ``goal`` the ratio is held to (None: reported, not
+held to a goal; then ``met`` is None too). Rates (per second) are compared as
+value ÷ baseline, so higher is better and a goal reads "≥"; times (seconds)
+too, so lower is better and a goal reads "≤".
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+ROOT = Path(__file__).parent.parent
+
+
+def figure(
+    name: str,
+    value: float,
+    baseline: float,
+    unit: str,
+    size: str,
+    *,
+    goal: float | None = None,
+    baseline_name: str = "",
+    lower_is_better: bool = False,
+) -> dict[str, Any]:
+    """A figure: value, baseline, ratio (value ÷ baseline), size, goal and whether it is met.
+
+    ``lower_is_better`` for times: the goal is then a ceiling on the ratio, not a floor.
+    """
+    ratio = value / baseline if baseline else float("nan")
+    met = None if goal is None else (ratio <= goal if lower_is_better else ratio >= goal)
+    return {
+        "name": name,
+        "value": _round(value),
+        "baseline": _round(baseline),
+        "unit": unit,
+        "ratio": round(ratio, 3),
+        "size": size,
+        "goal": None if goal is None else f"{'≤' if lower_is_better else '≥'} {goal}",
+        "met": met,
+        "baseline_is": baseline_name,
+    }
+
+
+def _round(x: float) -> float:
+    return round(x, 4) if abs(x) < 10 else round(x, 1)
+
+
+def machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory in MB (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_phase(module: str, name: str, *args: str) -> dict[str, Any]:
+    """Run one phase of a benchmark in a fresh process (``python -m MODULE --phase NAME ARGS``): its JSON result."""
+    import json
+
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--phase", name, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{module} phase {name} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def table(figures: list[dict[str, Any]]) -> str:
+    """The figures as one readable table."""
+    head = f"{'figure':<58} {'value':>12} {'baseline':>12} {'unit':<10} {'ratio':>7} {'goal':>7} {'met':>4}  size"
+    lines = [head, "-" * len(head)]
+    for f in figures:
+        met = "" if f["met"] is None else ("yes" if f["met"] else "NO")
+        lines.append(
+            f"{f['name'][:58]:<58} {_show(f['value']):>12} {_show(f['baseline']):>12} {f['unit'][:10]:<10} "
+            f"{f['ratio']:>7.3f} {f['goal'] or '':>7} {met:>4}  {f['size']}"
+        )
+    return "\n".join(lines)
+
+
+def _show(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.4g}"
