@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _operator_access() -> HistoryAccess:
     """The operator's access (the system actor), as the CLI without ``--as`` has: no records are looked up."""
-    return history_access(None, SYSTEM)  # type: ignore[arg-type]
+    return history_access(None, SYSTEM, None)  # type: ignore[arg-type]
 
 
 if __name__ == "__main__":

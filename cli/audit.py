@@ -23,7 +23,7 @@ from domain.money import format_count
 from ledger.audit import verify as verifier
 from ledger.audit.export import export_range, export_records, write_export
 from ledger.audit.read_models import read_model_differences
-from ledger.authorisation import check_may_read_history
+from ledger.authorisation import check_may_export_history, check_may_verify_history
 from ledger.jsonable import json_ready
 
 __all__ = ["export", "verify"]
@@ -50,7 +50,7 @@ def export(context: Context, out: Path, start: int | None, stop: int | None, for
     if start is not None and stop is not None and stop < start:
         raise InvalidInput(f"--to: {stop} is before --from {start}")
     book = context.book
-    check_may_read_history(book.records, context.actor())
+    check_may_export_history(book.records, context.actor(), book.read_engine)
     recorder = book.ledger.recorder
     last = min(stop, export_range(recorder)) if stop is not None else export_range(recorder)
     partial = out.with_name(out.name + ".partial")  # a failed export never leaves a file that looks whole
@@ -107,7 +107,7 @@ def verify(context: Context, file: str | None, live: bool, keys: tuple[str, ...]
     else:
         if live:
             book = context.book
-            check_may_read_history(book.records, context.actor())
+            check_may_verify_history(book.records, context.actor())
             records = export_records(book.ledger.recorder, book.ledger.write_engine)
             report = verifier.verify_records(records, trusted, kept)
         else:
@@ -119,7 +119,7 @@ def verify(context: Context, file: str | None, live: bool, keys: tuple[str, ...]
 def _verify_read_models(context: Context, as_json: bool) -> None:
     """Every live read-model row that differs from a replay; exit 1 when any does (an edited row shows a forged figure)."""
     book = context.book
-    check_may_read_history(book.records, context.actor())
+    check_may_export_history(book.records, context.actor(), book.read_engine)  # a differing row shows its figures
     head = book.projections.head()
     reached: dict[str, int] = {}
     with click.progressbar(length=max(head * len(book.ledger.projections.projections), 1), label="replaying",

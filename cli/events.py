@@ -88,7 +88,7 @@ def events(
         recorded_to=_moment("--recorded-to", recorded_to, end_of_day=True),
     )
     book = context.book
-    access = history_access(book.records, context.actor())
+    access = history_access(book.records, context.actor(), book.read_engine)
     page = event_page(context.read_engine(as_at), access, where, after=after, limit=limit)
     found = events_at(book.read_engine, book.ledger.mapper, [row["position"] for row in page])
     emit(
@@ -148,7 +148,7 @@ def events_history(context: Context, kind: str, key: tuple[str, ...], as_at: str
     `pooled-budget wirral-homecare 2019-20`.
     """
     book = context.book
-    access = history_access(book.records, context.actor())
+    access = history_access(book.records, context.actor(), book.read_engine)
     up_to = context.as_at_position(as_at)  # the record's own events, read from the store: those up to the position
     emit(record_history(book.read_engine, book.ledger.mapper, access, kind, key, up_to), as_json, _history_lines)
 

@@ -30,7 +30,9 @@ Reading:
 |---|---|
 | read every provider's figures (accountant views) | accountants, admins and auditors of a commissioner of the agreement; auditors of an audit body appointed to it |
 | read one provider's own figures (provider views) | that provider's staff; anyone who may read every provider's figures (to see what the provider sees) |
-| read the event history itself (every provider's raw figures) | an auditor of an audit body |
+| read the event history itself (every provider's raw figures) | an auditor of an audit body appointed to the agreements: their records' events (and organisations', wage floors', checkpoints'); appointed to none: no history (``NotFound``) |
+| check the history's chain (pass or fail and the head, no payload) | an auditor of an audit body |
+| export the history (the whole chain) | an auditor of an audit body appointed to every agreement in the ledger |
 | see an organisation's users and their security log | an admin of that organisation (the operator: all) |
 
 The system actor (``domain.envelope.SYSTEM``: the CLI without ``--as``, the
@@ -54,11 +56,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import select
+
 from domain.agreements.agreement import Agreement
 from domain.envelope import SYSTEM, Actor
 from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.organisations.organisation import Organisation, OrganisationKind
 from domain.organisations.user import ROLES_BY_KIND, Role, User
+from ledger.projections.agreements import agreement_auditors, agreements
 
 __all__ = [
     "Access",
@@ -73,7 +78,9 @@ __all__ = [
     "authorise",
     "check_may_keep_account",
     "check_may_set_up",
-    "check_may_read_history",
+    "check_may_export_history",
+    "check_may_verify_history",
+    "SHARED_KINDS",
     "check_may_rename",
     "check_may_see_user",
     "users_seen_by",
@@ -511,15 +518,13 @@ def approving_commissioner(records: _Records, actor: Actor, agreement: Agreement
     return who.organisation
 
 
-def check_may_read_history(records: _Records, actor: Actor) -> None:
-    """The whole recorded history, every provider's raw figures in it, is for auditors (of an audit body) and the
-    operator; everyone else reads the views their access allows.
+def check_may_verify_history(records: _Records, actor: Actor) -> None:
+    """Whether ``actor`` may check the history's chain (``openbook verify --database``, the integrity page's check):
+    an auditor of an audit body, appointed or not, or the operator.
 
-    It is not narrowed to the agreements the audit body is appointed to: the history is one hash chain over every
-    agreement's events (and organisations', users', checkpoints' that belong to none), so checking it — the live
-    chain, an export run through the standalone verifier — needs every event's stored bytes, and an event browser
-    narrowed by agreement would hide nothing the export does not hand over. Reading the *figures* (the views) is
-    narrowed: ``_may_read_all`` lets an audit body's auditors read only the agreements it is appointed to."""
+    The check reveals only whether the chain holds, where it breaks and the head (a position, a hash, a count: what
+    ``openbook checkpoint --head`` tells anyone), never an event's payload, so it is not narrowed to appointments.
+    Reading the events themselves is (``history_access``)."""
     if is_system(actor):
         return
     who = person(records, actor)
@@ -529,6 +534,66 @@ def check_may_read_history(records: _Records, actor: Actor) -> None:
         f"reading the event history: only an auditor of an audit body may, not {actor}; "
         "every figure you may see is in the views (returns, activity, payments, settlements)"
     )
+
+
+#: Kinds of record under no agreement that an appointed auditor's history shows: organisations (codes, names,
+#: kinds, alliances: who the parties are, no figure), the statutory wage floors (published rates) and checkpoints
+#: (a position, a hash, a count). Users are not among them: who works where, with which roles, is each
+#: organisation's own (an admin sees only their own organisation's users, ``users_seen_by``).
+SHARED_KINDS: tuple[str, ...] = ("organisation", "wage-floors", "checkpoint")
+
+
+def _appointed(records: _Records, audit_body: str, engine: Any) -> frozenset[str]:
+    """The agreements ``audit_body`` is appointed to now: the read model names the candidates (appointments not
+    ended), and each agreement's own record confirms it (``Agreement.auditors``), so an ending recorded but not yet
+    applied to the read model already ends the reading."""
+    c = agreement_auditors.c
+    with engine.connect() as conn:
+        named = conn.execute(
+            select(c.agreement).where(c.audit_body == audit_body, c.to_date.is_(None)).distinct()
+        ).scalars()
+        candidates = sorted(set(named))
+    return frozenset(code for code in candidates if audit_body in records.agreement(code).auditors)
+
+
+def history_access(records: _Records, actor: Actor, engine: Any) -> HistoryAccess:
+    """Access to the recorded history, narrowed to what ``actor`` may read of it, for the queries over it.
+
+    The operator reads all of it (``agreements`` None). An auditor of an audit body reads the events of the
+    records under the agreements the audit body is appointed to now (``Agreement.AuditorAppointed``, until
+    ``AuditorAppointmentEnded``), and those of ``SHARED_KINDS``; an auditor whose audit body is appointed to
+    nothing reads no history: ``NotFound``, as if there were none. Anyone else: ``NotAllowed``.
+    ``engine`` is the live read models' (where the appointments are listed)."""
+    check_may_verify_history(records, actor)
+    if is_system(actor):
+        return HistoryAccess(actor, None, _GRANT)
+    audit_body = person(records, actor).organisation
+    appointed = _appointed(records, audit_body, engine)
+    if not appointed:
+        raise NotFound(f"the event history is not found: {audit_body} is appointed to audit no agreement")
+    return HistoryAccess(actor, appointed, _GRANT)
+
+
+def check_may_export_history(records: _Records, actor: Actor, engine: Any) -> None:
+    """Whether ``actor`` may export the history (``openbook export``, the integrity page's export job): the
+    operator, or an auditor of an audit body appointed to every agreement in the ledger.
+
+    An export is checked as one hash chain: each event's hash covers the one before it, so a file that left out
+    the events of agreements the reader may not see could not be verified (``ledger/audit/verify.py``). An
+    export is therefore all of it or nothing: an audit body appointed to only some of the agreements is refused
+    (``NotAllowed``, saying why), one appointed to none has no history (``NotFound``, as ``history_access``)."""
+    access = history_access(records, actor, engine)
+    if access.agreements is None:
+        return
+    with engine.connect() as conn:
+        every = set(conn.execute(select(agreements.c.code)).scalars())
+    if every - access.agreements:
+        raise NotAllowed(
+            "exporting the history: an export is the whole hash chain, which cannot be verified with any agreement's "
+            f"events left out, so only an audit body appointed to every agreement in the ledger may export it; "
+            f"{person(records, actor).organisation} is appointed to {len(access.agreements)} of {len(every)}. "
+            "The event history and record histories show the agreements it is appointed to"
+        )
 
 
 def jobs_seen_by(records: _Records, actor: Actor) -> str | None:
@@ -541,20 +606,22 @@ def jobs_seen_by(records: _Records, actor: Actor) -> str | None:
 
 @dataclass(frozen=True)
 class HistoryAccess:
-    """Proof that ``actor`` may read the recorded history itself (``check_may_read_history``): the event browser."""
+    """Proof that ``actor`` may read the recorded history (``history_access``), and how much of it: the events of
+    records under ``agreements`` and of ``SHARED_KINDS``; ``agreements`` None is all of it (the operator)."""
 
     actor: Actor
+    agreements: frozenset[str] | None
     _grant: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self._grant is not _GRANT:
             raise TypeError("a HistoryAccess comes from ledger.authorisation.history_access")
 
-
-def history_access(records: _Records, actor: Actor) -> HistoryAccess:
-    """Access to the whole recorded history, for the queries over it, or ``NotAllowed``."""
-    check_may_read_history(records, actor)
-    return HistoryAccess(actor, _GRANT)
+    def shows(self, agreement: str | None, kind: str) -> bool:
+        """Whether an event of a ``kind`` record under ``agreement`` (None: under none) is in this access."""
+        if self.agreements is None:
+            return True
+        return agreement in self.agreements if agreement is not None else kind in SHARED_KINDS
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -111,8 +111,8 @@ def export_records(
 ) -> Iterator[dict[str, Any]]:
     """The export's records in order: header, then each event (after the chunks it names first), then a checkpoint.
 
-    The caller checks the reader may read the history
-    (``ledger.authorisation.check_may_read_history``). ``progress`` is told
+    The caller checks the reader may export the whole history
+    (``ledger.authorisation.check_may_export_history``). ``progress`` is told
     how many positions each batch covered; ``key`` (the configured signing
     key) signs the final checkpoint.
     """

@@ -11,7 +11,9 @@ shows which lines changed, old and new; a rate card, which rates.
 
 This reads events, as the history itself is what an auditor asks about; it
 is not a query over the read models (those never load aggregates) and records
-nothing. It shows raw figures, so it takes a ``HistoryAccess``.
+nothing. It shows raw figures, so it takes a ``HistoryAccess``: a record the
+access does not hold (under an agreement the auditor's audit body is not
+appointed to, a user) is ``NotFound``, exactly like one never recorded.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.rates.rate_card import RateCard
 from domain.returns.cost_return import CostReturn
 from ledger.authorisation import HistoryAccess
-from ledger.persistence.history import STORED_AGGREGATES, aggregate_events, aggregate_kind, in_utc
+from ledger.persistence.history import STORED_AGGREGATES, aggregate_events, aggregate_kind, created_under, in_utc
 
 #: Each kind of record by the name people give it: "cost-return", "rate-card", "settlement", ...
 RECORD_KINDS: dict[str, type[LedgerAggregate]] = {aggregate_kind(cls.TOPIC): cls for cls in STORED_AGGREGATES}
@@ -68,7 +70,7 @@ def record_history(
         raise InvalidInput(f"key: a {kind} is named by {named}, not {' '.join(key) or 'nothing'}")
     aggregate_id = aggregate_class.create_id(*key)  # type: ignore[attr-defined]
     events = aggregate_events(engine, mapper, aggregate_id, up_to)
-    if not events:
+    if not _shown(access, events):
         raise NotFound(f"no {kind} {' '.join(key)} is recorded".replace("  ", " "))
     return {"kind": kind, "key": list(key), "aggregate_id": str(aggregate_id), "events": _replayed(events)}
 
@@ -83,10 +85,18 @@ def aggregate_history(
     if not isinstance(access, HistoryAccess):
         raise TypeError(f"a record's history needs a HistoryAccess from ledger.authorisation, not {type(access).__name__}")
     events = aggregate_events(engine, mapper, aggregate_id, up_to)
-    if not events:
+    if not _shown(access, events):
         raise NotFound(f"no record {aggregate_id} is recorded")
     kind = aggregate_kind(get_topic(type(events[0][1])))
     return {"kind": kind, "key": [], "aggregate_id": str(aggregate_id), "events": _replayed(events)}
+
+
+def _shown(access: HistoryAccess, events: list[tuple[int, Any]]) -> bool:
+    """Whether the record has events and ``access`` holds them: its first event says which agreement it is under."""
+    if not events:
+        return False
+    first = events[0][1]
+    return access.shows(created_under(first), aggregate_kind(get_topic(type(first))))
 
 
 def _replayed(events: list[tuple[int, Any]]) -> list[dict[str, Any]]:

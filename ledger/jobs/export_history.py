@@ -3,7 +3,9 @@
 A range of a million events takes minutes to read and write, so the page queues this and shows its progress; the
 file is ``ledger.audit.export.write_export``'s, exactly as the CLI writes it (canonical JSON lines, the final
 checkpoint signed when a key is configured and only after the chain up to it checks), for the standalone verifier.
-Only those who may read the history may ask (``check_may_read_history``, at enqueue and again when it runs). The
+Only those who may export the whole history may ask (``check_may_export_history``: an audit body appointed to every
+agreement in the ledger; the page asks before it enqueues, the queue's check, which sees no read models, asks the
+role, and the run asks again in full, so an appointment ended meanwhile stops it). The
 export records nothing, so running it again after a worker died rewrites the same range: the kind is resumable.
 
 The file goes to the path the asker chose (the web: a folder of its own under the instance's exports folder),
@@ -21,7 +23,7 @@ from domain.bounds import MAX_POSITION
 from domain.envelope import Actor
 from domain.errors import InvalidInput
 from ledger.audit.export import export_range, write_export
-from ledger.authorisation import check_may_read_history
+from ledger.authorisation import check_may_export_history, check_may_verify_history
 from ledger.jobs.kinds import JobKind, Progress
 from ledger.jsonable import json_ready
 
@@ -55,13 +57,13 @@ def _title(args: dict[str, Any]) -> str:
 
 
 def _check(records: Records, actor: Actor, args: dict[str, Any]) -> str:
-    check_may_read_history(records, actor)
+    check_may_verify_history(records, actor)
     check_range(args.get("from"), args.get("to"))
     return _title(args)
 
 
 def _run(book: Openbook, job: Job, progress: Progress) -> Any:
-    check_may_read_history(book.records, job.actor)
+    check_may_export_history(book.records, job.actor, book.read_engine)
     args = job.arguments
     start, stop = args.get("from"), args.get("to")
     recorder = book.ledger.recorder

@@ -3,7 +3,8 @@ request (a million events take minutes).
 
 The check is the standalone verifier's (``ledger.audit.verify.verify_records``) fed the live store's events as
 export records, exactly as the CLI does, so the job can never disagree with the file an auditor runs. Only those
-who may read the history may start it (``check_may_read_history``, checked at enqueue and again when it runs). It
+who may check the chain may start it (``check_may_verify_history``: any auditor of an audit body, since the report
+is pass or fail, positions and hashes, no payload; checked at enqueue and again when it runs). It
 records nothing, so running it again after a worker died is harmless: the kind is resumable. Its result is the
 verifier's report (``Report.as_json``) with its lines for people.
 """
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from domain.envelope import Actor
 from ledger.audit import verify as verifier
 from ledger.audit.export import export_range, export_records
-from ledger.authorisation import check_may_read_history
+from ledger.authorisation import check_may_verify_history
 from ledger.jobs.kinds import JobKind, Progress
 from ledger.jsonable import json_ready
 
@@ -29,12 +30,12 @@ STAGE = "checking the chain"
 
 
 def _check(records: Records, actor: Actor, _args: dict[str, Any]) -> str:
-    check_may_read_history(records, actor)
+    check_may_verify_history(records, actor)
     return "check the live chain"
 
 
 def _run(book: Openbook, job: Job, progress: Progress) -> Any:
-    check_may_read_history(book.records, job.actor)
+    check_may_verify_history(book.records, job.actor)
     recorder = book.ledger.recorder
     total = export_range(recorder)
     done = 0

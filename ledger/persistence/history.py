@@ -4,7 +4,7 @@ Read straight from the event store (through the recorder), not from a read
 model: commands use it to find what they must never lose (the chunks an
 import names, the rate card before a decision), and auditors to read the
 history. It shows every provider's raw figures, so a reader asks
-``ledger.authorisation.check_may_read_history`` first.
+``ledger.authorisation.history_access`` first (and shows only what it holds).
 
 ``STORED_AGGREGATES`` lists every aggregate the ledger stores: the event
 index reads all their topics, and ``openbook events history`` names a record
@@ -20,6 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
 from sqlalchemy import Engine, bindparam, text
 
 from domain.activity.activity_import import ActivityImport
@@ -61,6 +62,19 @@ def in_utc(moment: datetime) -> datetime:
 def aggregate_kind(topic: str) -> str:
     """The kind of record an event topic is about: "openbook:cost-return.amended" -> "cost-return"."""
     return topic.removeprefix("openbook:").split(".", 1)[0]
+
+
+def created_under(event: Any) -> str | None:
+    """The agreement a record's first event creates it under: its ``agreement`` (a cost return's, a settlement's),
+    or an agreement's own ``code``; None for a record under no agreement (an organisation, a user, a checkpoint, the
+    wage floors) or an event that is not a record's first. A record never moves to another agreement, so its first
+    event says which agreement every later one is under (what auditors' access is narrowed by)."""
+    if getattr(event, "originator_version", None) != 1:
+        return None
+    named = getattr(event, "agreement", None)
+    if named is None and aggregate_kind(get_topic(type(event))) == "agreement":
+        named = getattr(event, "code", None)
+    return named if isinstance(named, str) else None
 
 _BASE_FIELDS = {"originator_id", "originator_version", "timestamp", "originator_topic", "envelope"}
 

@@ -7,6 +7,12 @@ that ends in ``position``, so a page (``position > after ORDER BY position
 LIMIT n``, never OFFSET) is a range scan of the index whatever the history's
 size (``ledger/queries/events.py`` asks; ``bench/event_index.py`` measures).
 
+Each row also names the agreement its record is under (``agreement``: from the
+record's first event, ``ledger.persistence.history.created_under``; later events
+inherit it from their record's first row; None for a record under no agreement),
+so an auditor's browser is narrowed to the agreements their audit body is
+appointed to (``ledger.authorisation.history_access``) by one indexed column.
+
 Only the envelope is kept: payloads stay in the event store and the browser
 reads the few it shows by position (``ledger.persistence.history.events_at``).
 The index reads every topic of every aggregate the ledger stores, and an event
@@ -48,7 +54,7 @@ from sqlalchemy import (
 )
 
 from domain.aggregate import LedgerEvent
-from ledger.persistence.history import STORED_AGGREGATES, aggregate_kind, in_utc
+from ledger.persistence.history import STORED_AGGREGATES, aggregate_kind, created_under, in_utc
 from ledger.projections.base import Projection
 
 metadata = MetaData()
@@ -63,6 +69,7 @@ event_index = Table(
     Column("version", Integer, nullable=False),
     Column("actor", Text, nullable=False),  # the username
     Column("organisation", Text),  # the actor's organisation code (none for the system)
+    Column("agreement", Text),  # the agreement the event's record is under; None for organisations, users, ...
     Column("effective_date", Date),
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("reason", Text),
@@ -74,6 +81,7 @@ event_index = Table(
     Index("event_index_by_kind", "aggregate_kind", "position"),
     Index("event_index_by_actor", "actor", "position"),
     Index("event_index_by_organisation", "organisation", "position"),
+    Index("event_index_by_agreement", "agreement", "position"),
     Index("event_index_by_effective_date", "effective_date", "position"),
     Index("event_index_by_recorded_at", "recorded_at", "position"),
     Index("event_index_by_latest_recorded_at", "latest_recorded_at", "position"),
@@ -99,6 +107,7 @@ def event_topics() -> tuple[str, ...]:
 
 class EventIndexProjection(Projection):
     name = "event-index"
+    version = 2  # 2: each event's agreement
     tables = (event_index,)
 
     @property
@@ -109,16 +118,25 @@ class EventIndexProjection(Projection):
         row = index_row(event, position)
         before = conn.execute(_LATEST_BEFORE, {"position": position}).scalar()
         row["latest_recorded_at"] = row["recorded_at"] if before is None else max(row["recorded_at"], in_utc(before))
+        if row["agreement"] is None and row["version"] > 1:  # a later event: under its record's agreement
+            row["agreement"] = conn.execute(_RECORD_AGREEMENT, {"aggregate_id": row["aggregate_id"]}).scalar()
         conn.execute(_INSERT, row)
         return False
 
 
 #: The handler's statements, built once (SQLAlchemy caches their compiled form under one key; one built per event
-#: cost more than running it): the latest recorded-at before a position, and the insert of a row.
+#: cost more than running it): the latest recorded-at before a position, a record's agreement (its first row's),
+#: and the insert of a row.
 _LATEST_BEFORE = (
     select(event_index.c.latest_recorded_at)
     .where(event_index.c.position < bindparam("position"))
     .order_by(event_index.c.position.desc())
+    .limit(1)
+)
+_RECORD_AGREEMENT = (
+    select(event_index.c.agreement)
+    .where(event_index.c.aggregate_id == bindparam("aggregate_id"))
+    .order_by(event_index.c.position)
     .limit(1)
 )
 _INSERT = insert(event_index)
@@ -139,6 +157,7 @@ def index_row(event: Any, position: int) -> dict[str, Any]:
         "version": int(event.originator_version),
         "actor": str(getattr(actor, "user", None) or actor or ""),
         "organisation": _text(getattr(actor, "organisation", None)),
+        "agreement": created_under(event),
         "effective_date": effective if isinstance(effective, date) and not isinstance(effective, datetime) else None,
         "recorded_at": in_utc(event.timestamp),
         "reason": _text(reason),

@@ -4,9 +4,11 @@ Reads the event index (``ledger/projections/event_index.py``), never the event
 store: each filter has an index ending in ``position``, and a page is
 ``position > after ORDER BY position LIMIT n`` (keyset, never OFFSET), so the
 next page costs what the first did at any depth of a 1,000,000-event history.
-The whole history shows every provider's raw figures, so the query takes a
-``HistoryAccess`` (``ledger.authorisation.history_access``): auditors of an
-audit body and the operator.
+The history shows every provider's raw figures, so the query takes a
+``HistoryAccess`` (``ledger.authorisation.history_access``) and shows only the
+events it holds: an auditor's, those of records under the agreements their
+audit body is appointed to (the index's ``agreement`` column) and of the shared
+kinds (organisations, wage floors, checkpoints); the operator's, all.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select
 
-from ledger.authorisation import HistoryAccess
+from ledger.authorisation import SHARED_KINDS, HistoryAccess
 from ledger.persistence.history import in_utc
 from ledger.projections.event_index import event_index
 from ledger.queries.rows import read_rows
@@ -56,6 +58,10 @@ def event_page(
         raise TypeError(f"the event history needs a HistoryAccess from ledger.authorisation, not {type(access).__name__}")
     c = event_index.c
     query = select(event_index).where(c.position > after)
+    if access.agreements is not None:
+        query = query.where(
+            or_(c.agreement.in_(sorted(access.agreements)), and_(c.agreement.is_(None), c.aggregate_kind.in_(SHARED_KINDS)))
+        )
     if where.aggregate_id is not None:
         query = query.where(c.aggregate_id == where.aggregate_id)
     if where.topics:

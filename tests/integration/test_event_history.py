@@ -165,7 +165,7 @@ def test_a_settlements_history_lists_its_draft_review_approvals_and_issue(book, 
 
 @pytest.mark.demo
 def test_each_filter_narrows_to_exactly_the_matching_events_and_pages_cover_each_once(book, openbook):
-    access = history_access(book.records, SYSTEM)
+    access = history_access(book.records, SYSTEM, book.read_engine)
     everything = read_events(book.ledger.recorder, book.ledger.mapper, limit=10_000)  # the store itself
     assert len(everything) == DEMO_EVENTS
     indexed = read_rows(book.read_engine, event_index.select().order_by(event_index.c.position))
@@ -241,7 +241,7 @@ def test_every_filter_of_a_page_searches_an_index_never_scans_the_table(tmp_path
     """SQLite's plan for each filter's page: an index search (the bench measures it at 1,000,000 rows)."""
     engine = create_engine(f"sqlite:///{tmp_path}/index.sqlite")
     event_index.create(engine)
-    access = history_access(None, SYSTEM)  # the operator: no records are looked up
+    access = history_access(None, SYSTEM, None)  # the operator: no records are looked up
     statements: list[tuple[str, tuple]] = []
     listen(engine, "before_cursor_execute", lambda conn, cursor, sql, params, *rest: statements.append((sql, params)))
     moment = datetime(2026, 11, 30, tzinfo=UTC)

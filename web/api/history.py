@@ -3,7 +3,8 @@
 Events come from the event index, a page at a time by position (keyset:
 ``?after=`` the last position seen, never an offset), so the thousandth page
 costs what the first does. Reading the history is the ledger's rule
-(``history_access``): an auditor of an audit body; a council's auditor is
+(``history_access``): an auditor of an audit body reads the events of the
+agreements it is appointed to (appointed to none: 404); a council's auditor is
 refused (403) like any other role.
 """
 
@@ -45,6 +46,7 @@ class Event(Open):
     version: int
     actor: str
     organisation: str | None
+    agreement: str | None = Field(None, description="The agreement the event's record is under; null for none")
     effective_date: str | None
     recorded_at: str
     reason: str | None
@@ -64,9 +66,10 @@ class Checkpoints(BaseModel):
 @allow(Role.AUDITOR)
 @spec.validate(query=EventsQuery, resp=answers(Events), tags=["audit"])
 def events() -> dict[str, Any]:
-    """The history's events after ``?after=``, by position, with their envelopes (auditors of an audit body)."""
+    """The history's events after ``?after=``, by position, with their envelopes: an auditor of an audit body sees
+    those of the agreements it is appointed to (and of organisations, wage floors, checkpoints)."""
     book = book_of()
-    access = history_access(book.records, current_actor())
+    access = history_access(book.records, current_actor(), book.read_engine)
     asked: EventsQuery = request.context.query
     where = EventFilter(aggregate_id=asked.aggregate_id, kinds=[asked.kind] if asked.kind else (), actor=asked.actor)
     rows = event_page(book.read_engine, access, where, after=asked.after, limit=asked.limit + 1)

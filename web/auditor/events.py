@@ -3,9 +3,10 @@
 The page is ``ledger.queries.events.event_page`` with the filters the form
 sends (the same query ``openbook events`` runs), paged by position: "next
 page" asks for the events after the last position shown (keyset, never
-OFFSET), so a deep page costs what the first did. Who may read the history is
-the ledger's rule (``history_access``): a refused user gets 403 from the
-ledger's NotAllowed, not from a rule written here.
+OFFSET), so a deep page costs what the first did. Who may read the history, and
+which of its events, is the ledger's rule (``history_access``): an auditor sees
+the events of the agreements their audit body is appointed to; one appointed to
+none gets 404 (NotFound), any other role 403 (NotAllowed), from the ledger.
 """
 
 from __future__ import annotations
@@ -102,7 +103,7 @@ COLUMNS = (
 @allow(Role.AUDITOR)
 def events() -> tuple[str, int] | str:
     book = book_of()
-    access = history_access(book.records, current_actor())
+    access = history_access(book.records, current_actor(), book.read_engine)
     form = EventFilterForm(request.args)
     form.type.choices = type_choices()
     if request.args and not form.validate():
@@ -131,10 +132,11 @@ def payload_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
 @allow(Role.AUDITOR)
 def event(position: int) -> str:
     book = book_of()
-    history_access(book.records, current_actor())
+    access = history_access(book.records, current_actor(), book.read_engine)
     known = as_at.current()  # a recorded event never changes: as at P, the events up to P are as they are now
     shown_up_to = MAX_POSITION if known is None else known.position
-    found = events_at(book.read_engine, book.ledger.mapper, [position]) if 1 <= position <= shown_up_to else []
+    held = event_page(book.read_engine, access, after=position - 1, limit=1) if 1 <= position <= shown_up_to else []
+    found = events_at(book.read_engine, book.ledger.mapper, [position]) if held and held[0]["position"] == position else []
     if not found:
         raise NotFound(f"no event is recorded at position {position}")
     shown = found[0].as_json()

@@ -5,6 +5,8 @@ The page is ``ledger.audit.record_history.record_history`` — what
 kind, and the parts of its key one after another, as the CLI takes them) — or,
 from an event's page, by the record's id (``aggregate_history``: an id cannot
 be turned back into its key, so the page names the record by its id then).
+A record under an agreement the auditor's audit body is not appointed to is 404,
+as if it were never recorded (``history_access``).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class RecordForm(Form):
 @allow(Role.AUDITOR)
 def history() -> tuple[str, int] | str:
     book = book_of()
-    access = history_access(book.records, current_actor())
+    access = history_access(book.records, current_actor(), book.read_engine)
     form = RecordForm(request.args)
     form.kind.choices = kind_choices()
     known = as_at.current()  # the record's events up to that position, read from the store

@@ -8,6 +8,11 @@ by ``ledger.audit.export.write_export``, so neither can disagree with what an au
 offered for download — the export, the verifier (``ledger/audit/verify.py``: one file, the standard library
 only), the configured key's public half — are what an auditor checks the history with on a machine of their own,
 without trusting this one. Starting either job is all an auditor records from these pages, and it is no event.
+
+Checking the chain (and this page: hashes, counts, pass or fail) is for any auditor of an audit body
+(``check_may_verify_history``); an export is the whole chain, every agreement's raw figures, so only an audit body
+appointed to every agreement in the ledger may start, see or fetch one (``check_may_export_history``); others are
+told why in place of the form.
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from wtforms import IntegerField, SubmitField
 from wtforms.validators import NumberRange, Optional
 
 from domain.bounds import MAX_POSITION
-from domain.errors import InvalidInput, NotFound
+from domain.errors import InvalidInput, NotAllowed, NotFound
 from domain.organisations.user import Role
 from ledger.audit import verify as verifier
 from ledger.audit.checkpoint_checks import checkpoint_checks
-from ledger.authorisation import history_access
+from ledger.authorisation import check_may_export_history, check_may_verify_history
 from ledger.jobs import export_history, verify_chain
 from ledger.jobs.store import Job
 from ledger.queries.checkpoints import recorded_checkpoints
@@ -66,6 +71,16 @@ def _jobs(kind: str) -> list[Job]:
     return [job for job in book_of().jobs.list_for(current_actor()) if job.kind == kind][:JOBS_SHOWN]
 
 
+def _export_refusal() -> str | None:
+    """Why the actor may not export the history, or None if they may."""
+    book = book_of()
+    try:
+        check_may_export_history(book.records, current_actor(), book.read_engine)
+    except (NotAllowed, NotFound) as refused:
+        return str(refused)
+    return None
+
+
 def _page(form: VerifyForm | None = None, export_form: ExportForm | None = None) -> str:
     book = book_of()
     key = book.ledger.signing_key
@@ -78,6 +93,7 @@ def _page(form: VerifyForm | None = None, export_form: ExportForm | None = None)
         key=key,
         checks=_jobs(verify_chain.NAME),
         exports=_jobs(export_history.NAME),
+        export_refused=_export_refusal(),
     )
 
 
@@ -85,7 +101,7 @@ def _page(form: VerifyForm | None = None, export_form: ExportForm | None = None)
 @allow(Role.AUDITOR)
 def integrity() -> str:
     book = book_of()
-    history_access(book.records, current_actor())
+    check_may_verify_history(book.records, current_actor())
     return _page()
 
 
@@ -93,7 +109,7 @@ def integrity() -> str:
 @allow(Role.AUDITOR)
 def start_chain_check() -> tuple[str, int] | Response:
     book = book_of()
-    history_access(book.records, current_actor())
+    check_may_verify_history(book.records, current_actor())
     form = VerifyForm()
     if not form.validate_on_submit():
         return _page(form=form), 400
@@ -110,7 +126,7 @@ def _exports_folder() -> Path:
 def start_export() -> tuple[str, int] | Response:
     """Queue an export of the range asked for, written to a folder of its own under the instance's exports."""
     book = book_of()
-    history_access(book.records, current_actor())
+    check_may_export_history(book.records, current_actor(), book.read_engine)
     form = ExportForm(prefix="export")
     if not form.validate_on_submit():
         return _page(export_form=form), 400
@@ -127,7 +143,7 @@ def start_export() -> tuple[str, int] | Response:
 
 def _export_job(job: str) -> Job:
     book = book_of()
-    history_access(book.records, current_actor())
+    check_may_export_history(book.records, current_actor(), book.read_engine)
     found = book.jobs.get(current_actor(), job)
     if found.kind != export_history.NAME:
         raise NotFound(f"job {job} is not found")
@@ -158,7 +174,7 @@ def export_file(job: str) -> Response:
 @allow(Role.AUDITOR)
 def verifier_file() -> Response:
     """The standalone verifier (docs/audit.md), to run as ``python3 -I verify.py FILE`` on a machine of one's own."""
-    history_access(book_of().records, current_actor())
+    check_may_verify_history(book_of().records, current_actor())
     return download(Path(verifier.__file__).read_bytes(), "verify.py", "text/x-python")
 
 
@@ -191,7 +207,7 @@ def public_key_line() -> Response:
 @allow(Role.AUDITOR)
 def chain_check(job: str) -> str:
     book = book_of()
-    history_access(book.records, current_actor())
+    check_may_verify_history(book.records, current_actor())
     found = book.jobs.get(current_actor(), job)
     if found.kind != verify_chain.NAME:
         raise NotFound(f"job {job} is not found")
