@@ -152,9 +152,9 @@ def test_an_auditor_reads_a_returns_revisions_checks_the_chain_and_a_past_settle
     drafted = int(page.locator("section.revision h3 a").first.inner_text().removeprefix("Position "))
     page.go_back()
     page.get_by_role("link", name="settlement 1", exact=True).click()
-    page.get_by_label("As known at (a position, or a date or time in UTC)").fill(str(drafted - 1))
-    page.get_by_role("button", name="Show").click()
-    assert f"as known at position {drafted - 1:,}" in page.locator("p.as-at").inner_text()
+    page.get_by_label("or at log position (or a time, 2020-03-01T12:00)").fill(str(drafted - 1))
+    page.get_by_role("button", name="Show as known then").click()
+    assert f"position {drafted - 1:,} (asked: {drafted - 1})" in page.locator("p.as-at").inner_text()
     assert page.locator("h1 .badge").inner_text() == "issued"
     before_actual = page.locator("[data-figure=actual]").inner_text()
     assert before_actual != live_actual  # the late visit is in the re-settlement's actual spend, not settlement 1's

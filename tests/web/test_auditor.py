@@ -233,8 +233,8 @@ def test_each_kind_of_records_history_shows_the_lines_its_revisions_changed(clie
 
 
 def test_an_auditor_posts_only_to_start_a_chain_check_or_an_export_besides_their_own_session(app):
-    """Every route taking a non-GET method that the auditor role may open: the two jobs, and the user's own session
-    and password (no event). Any other is refused by role (the route x role walk checks each answers 403)."""
+    """Every route taking a non-GET method that the auditor role may open: the two jobs, checking a copy of a
+    statement against the issued digests (it records nothing), and the user's own session and password (no event). Any other is refused by role (the route x role walk checks each answers 403)."""
     from domain.organisations.user import Role
     from web.access import PUBLIC, rule_of
 
@@ -244,5 +244,5 @@ def test_an_auditor_posts_only_to_start_a_chain_check_or_an_export_besides_their
         if set(rule.methods) - {"GET", "HEAD", "OPTIONS"}
         and (rule_of(app, rule.endpoint) == PUBLIC or Role.AUDITOR in rule_of(app, rule.endpoint))
     }
-    assert open_to_auditors == {"auditor.start_chain_check", "auditor.start_export", "auth.logout", "auth.account",
-                                "auth.login", "auth.first_login"}  # fmt: skip
+    assert open_to_auditors == {"auditor.start_chain_check", "auditor.start_export", "issued_statements.check_upload",
+                                "auth.logout", "auth.account", "auth.login", "auth.first_login"}  # fmt: skip
