@@ -54,6 +54,7 @@ FILE_NAME = _text(FILE_NAME_LENGTH - 4, "File") + ".csv"
 
 EDGE = "edge"
 COUNCIL, ICB, PROVIDER_A, PROVIDER_B = "edge-council", "edge-icb", "edge-a", "edge-b"
+AUDIT_BODY = "edge-audit"
 COUNCIL_ACCOUNTANT = Actor("accountant@edge-council.example", COUNCIL)
 ICB_ACCOUNTANT = Actor("accountant@edge-icb.example", ICB)
 FINANCE_A = Actor("finance@edge-a.example", PROVIDER_A)
@@ -115,7 +116,8 @@ def filing(amount: D, lowest_pay: str) -> CostReturnFiling:
 def record_extreme_history(book, tmp_path: Path) -> None:  # noqa: PLR0915 - one history, step by step
     o, a = book.organisations, book.agreements
     # -- organisations and users
-    for code, kind in ((COUNCIL, "council"), (ICB, "icb"), (PROVIDER_A, "provider"), (PROVIDER_B, "provider")):
+    for code, kind in ((COUNCIL, "council"), (ICB, "icb"), (PROVIDER_A, "provider"), (PROVIDER_B, "provider"),
+                       (AUDIT_BODY, "audit-body")):
         o.register_organisation(by(SYSTEM, EARLIEST_DATE), code, NAME, kind)
     o.rename_organisation(by(SYSTEM, LATEST_DATE), PROVIDER_B, NAME[::-1].strip() or "x")
     for actor, roles in ((COUNCIL_ACCOUNTANT, ["accountant"]), (ICB_ACCOUNTANT, ["accountant"]),
@@ -133,6 +135,8 @@ def record_extreme_history(book, tmp_path: Path) -> None:  # noqa: PLR0915 - one
     a.extend_agreement_term(by(me, LATEST_DATE), EDGE, LATEST_DATE)
     a.join_commissioner(by(me, EARLIEST_DATE), EDGE, COUNCIL)
     a.join_commissioner(by(me, EARLIEST_DATE), EDGE, ICB)
+    a.appoint_auditor(by(ADMIN, EARLIEST_DATE), EDGE, AUDIT_BODY)
+    a.end_auditor_appointment(by(ADMIN, LATEST_DATE), EDGE, AUDIT_BODY)
     for year in (FIRST, LAST):
         a.set_contribution(by(me, EARLIEST_DATE), EDGE, COUNCIL, year, MAX_AMOUNT)
         a.set_contribution(by(me, EARLIEST_DATE), EDGE, ICB, year, MAX_AMOUNT)
@@ -222,6 +226,10 @@ def record_extreme_history(book, tmp_path: Path) -> None:  # noqa: PLR0915 - one
     s.approve_settlement(by(ICB_ACCOUNTANT, LATEST_DATE), EDGE, LAST, 2)
     s.issue_settlement(by(me, LATEST_DATE), EDGE, LAST, 2)
     s.close_year(by(me, LATEST_DATE), EDGE, LAST)
+    book.statements.issue_statement(
+        by(me, LATEST_DATE), kind="settlement", agreement=EDGE, party=None, period=LAST, title=NAME,
+        document=b"%PDF-1.7\n" + NOTE.encode(), head_position=book.projections.head(), sequence=2,
+    )  # fmt: skip
 
     # -- the head attested by a checkpoint recorded in the history
     book.checkpoints.record_checkpoint(by(ADMIN, LATEST_DATE))

@@ -43,7 +43,7 @@ def texts(svg: str) -> str:
 
 def hatches(svg: str) -> set[str]:
     """The hatch patterns the chart draws: each a <pattern> of its own."""
-    return set(re.findall(r'<pattern id="(h[0-9a-f]+)"', svg))
+    return set(re.findall(r'<pattern id="(?:c[0-9a-f]+-)?(h[0-9a-f]+)"', svg))  # the chart's own key, then the hatch
 
 
 def test_the_cost_breakdown_writes_each_group_the_total_and_the_rate_paid():

@@ -49,7 +49,7 @@ MAX_EXPORTS = 4
 #: Pages that show no read model's figures, or the live chain and jobs only: no as-at box (with ``?as_at=`` kept by
 #: a link, they say they show the ledger as it is now).
 LIVE_ONLY = re.compile(
-    r"/account|/auditor/(integrity.*)?|/admin/security-log|/admin/(organisations|users)/new"
+    r"/account|/auditor/integrity.*|/statements/check|/admin/security-log|/admin/(organisations|users)/new"
     r"|/accountant/pool/[^/]+/set|.*/jobs/.*"
 )
 PROVIDER_ROLES = ("provider", "other-provider")
