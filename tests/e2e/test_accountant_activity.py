@@ -43,6 +43,7 @@ def test_an_accountant_uploads_the_ecm_export_and_watches_it_finish(page, served
     assert book.projections.head() > head
 
     page.get_by_role("link", name=f"Every import of {WIRRAL}").click()
+    page.wait_for_url(f"**/activity/{WIRRAL}/imports")
     files = page.locator("table[data-table=imports] tbody tr td:nth-child(3)").all_inner_texts()
     assert files[-1] == "ecm-export.csv"
 

@@ -21,6 +21,7 @@ def test_an_accountant_reads_the_card_on_a_date_and_proposes_an_uplift(page, liv
 
     page.get_by_role("link", name="Rate reviews").first.click()
     page.get_by_role("link", name="2020-21").click()
+    page.wait_for_url("**/reviews/2020-21")  # reading before the page is there would read the list of reviews
     steps = page.locator("table[data-table=uplift-1] tbody tr td:first-child").all_inner_texts()
     assert steps[0] == "median cost per contact hour" and steps[-1] == "uplift per hour" and len(steps) == 8
     screenshot(page, "accountant-rate-review")
