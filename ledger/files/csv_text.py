@@ -37,12 +37,12 @@ _UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 def check_start(head: bytes, name: str) -> None:
     """Refuse, by what it is, a file whose first bytes show it is not UTF-8 text: UTF-16 or UTF-32 (with or
     without a BOM: text in them has NUL bytes, UTF-8 text never does) or an Excel workbook."""
+    if head.startswith(_ZIP):
+        raise InvalidInput(f"{name}: is an Excel workbook, not a CSV file; {SAVE_AS}")
     if head.startswith(_UTF32_BOMS):
         raise InvalidInput(f"{name}: is UTF-32 text, not UTF-8; {SAVE_AS}")
     if head.startswith(_UTF16_BOMS) or b"\x00" in head[:4096]:
         raise InvalidInput(f"{name}: is UTF-16 text (Excel's 'Unicode Text'), not UTF-8; {SAVE_AS}")
-    if head.startswith(_ZIP):
-        raise InvalidInput(f"{name}: is an Excel workbook, not a CSV file; {SAVE_AS}")
 
 
 def not_utf8(lines: Iterable[bytes], name: str) -> InvalidInput:
