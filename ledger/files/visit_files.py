@@ -29,9 +29,14 @@ from domain.errors import InvalidInput
 from ledger.files.csv_text import check_start, refusal_of
 
 __all__ = [
+    "MAX_FILE_MB",
     "FileInfo",
     "inspect_file",
 ]
+
+#: The largest activity file imported, in MB, unless ``OPENBOOK_MAX_IMPORT_MB`` says otherwise: ten times the
+#: largest real file (a million visits a year is about 100 MB), so only the wrong file meets it.
+MAX_FILE_MB = 1024
 
 # -- the file ----------------------------------------------------------------------------------
 
@@ -55,9 +60,19 @@ class FileInfo:
         return (now.st_size, now.st_mtime_ns) == (self.size, self.modified_ns)
 
 
-def inspect_file(path: str | Path, name: str | None = None) -> FileInfo:
-    """The file's digest (what makes an import idempotent), format and size, in one streamed pass."""
+def inspect_file(path: str | Path, name: str | None = None, *, max_mb: int = MAX_FILE_MB) -> FileInfo:
+    """The file's digest (what makes an import idempotent), format and size, in one streamed pass; a file over
+    ``max_mb`` is refused before it is read."""
     file_path = Path(path)
+    try:
+        over = file_path.stat().st_size > max_mb * 1024 * 1024
+    except OSError:
+        over = False  # the read below names what is wrong
+    if over:
+        raise InvalidInput(
+            f"{name or file_path.name}: the file is larger than {max_mb:,} MB, the most openbook imports "
+            "(OPENBOOK_MAX_IMPORT_MB); is it the right file?"
+        )
     digest = hashlib.sha256()
     size = lines = 0
     first = b""
