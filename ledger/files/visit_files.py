@@ -91,7 +91,7 @@ def inspect_file(path: str | Path, name: str | None = None, *, max_mb: int = MAX
     if workbook or file_path.suffix.lower() == ".xlsx":
         fmt = "xlsx"
         if not workbook:
-            raise InvalidInput(f"file: {file_path.name} is named .xlsx but is not an Excel workbook")
+            raise InvalidInput(f"{name or file_path.name}: is named .xlsx but is not an Excel workbook")
     else:
         fmt = "csv"
     shown = check_file_name(name or file_path.name)  # before any row is read, not after staging them all
