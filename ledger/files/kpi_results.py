@@ -60,6 +60,8 @@ def read_kpi_file(source: str | os.PathLike[str] | bytes, file_name: str | None 
     """The rows of a UTF-8 CSV file of KPI results, or InvalidInput naming what is wrong with its layout."""
     if isinstance(source, bytes):
         content, name = source, file_name or "kpi-results.csv"
+        if len(content) > MAX_BYTES:  # an upload: the web app's own limit is far larger
+            raise refuse(name, [f"the file is larger than {MAX_BYTES:,} bytes; is it the right file?"])
     else:
         path = Path(source)
         name = file_name or path.name
