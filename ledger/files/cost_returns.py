@@ -52,6 +52,7 @@ from openpyxl.utils import get_column_letter
 from domain.errors import InvalidInput
 from domain.returns.filing import CostLine, CostReturnFiling, FilingInvalid, Volume
 from ledger.files.csv_text import read_rows
+from ledger.files.formulas import escaped, unescaped
 
 __all__ = ["MAX_FILE_BYTES", "parse_cost_return", "template_csv", "template_xlsx"]
 
@@ -107,18 +108,10 @@ def _figure(value: Any) -> str:
     return str(value)
 
 
-# A cell starting with one of these is run as a formula by spreadsheet programs. A provider's note
-# is written with a leading apostrophe in CSV (a cell of text in XLSX), and read back without it.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_text(value: Any) -> str:
+    """A cell as CSV text; a provider's note that a spreadsheet would run as a formula escaped (read back without)."""
     text = _figure(value)
-    return f"'{text}" if isinstance(value, str) and text.startswith(_FORMULA_START) else text
-
-
-def _read_note(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    return escaped(text) if isinstance(value, str) else text
 
 
 def _rows(filing: CostReturnFiling | None) -> list[list[Any]]:
@@ -155,10 +148,7 @@ def template_xlsx(filing: CostReturnFiling | None = None) -> bytes:
     sheet = workbook.active
     sheet.title = SHEET_TITLE
     for row in _rows(filing):
-        sheet.append([v if v is None or isinstance(v, (int, Decimal, date)) else str(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text, never a formula
+        sheet.append([v if v is None or isinstance(v, (int, Decimal, date)) else escaped(str(v)) for v in row])
     for row in sheet.iter_rows():
         first = row[0]
         if first.value in ("line", "volume"):
@@ -299,7 +289,7 @@ class _Reader:
             if note_problem:
                 self.problem(note_cell, note_problem)
             elif not _is_blank(note):
-                self.data["notes"][key] = _read_note(_figure(note))
+                self.data["notes"][key] = unescaped(_figure(note))
 
     def _put(self, field: str, value: Any) -> None:
         if value is _REFUSED:
