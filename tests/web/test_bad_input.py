@@ -12,12 +12,15 @@ unchanged). The activity case runs through the API, which the forms share the jo
 
 from __future__ import annotations
 
+import csv
 import html
 import io
 import re
+from datetime import datetime, timezone
 from uuid import uuid4
 
 import pytest
+from openpyxl import load_workbook
 
 from domain.envelope import SYSTEM
 from ledger.jobs.worker import Worker
@@ -142,3 +145,89 @@ def test_a_file_over_the_upload_limit_is_a_413_on_the_api_and_a_page_and_nothing
     uploads = tmp_path / "instance" / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []
 
+
+
+# -- hostile text: escaped on every page, in every export and in a statement's HTML ----------------------------
+
+SCRIPT = "<script>alert(1)</script><b>x</b>"
+SCRIPT_SHOWN = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;b&gt;x&lt;/b&gt;"
+FORMULAS = ['=HYPERLINK("http://evil.example","x")', "+44 1234", "@SUM(A1:A9)", "-2 visits missed"]
+
+
+def test_kpi_evidence_with_html_and_formulas_is_escaped_on_the_page_and_in_its_csv_and_xlsx(client_as, demo_book):
+    """Evidence is free text from a file: shown as text on the dashboard, and a quote before every formula start
+    in both exports (ledger/files/formulas.py), the HTML left as the text it is there."""
+    rows = [("premier-care", "missed-visits", "0.4", SCRIPT), ("premier-care", "starts-within-48h", "96", FORMULAS[0]),
+            ("premier-care", "continuity-of-carer", "83", FORMULAS[1]), ("haven-care", "missed-visits", "0.5",
+            FORMULAS[2]), ("haven-care", "starts-within-48h", "95", FORMULAS[3])]  # fmt: skip
+    out = io.StringIO()
+    csv.writer(out).writerows([["provider", "period", "kpi", "value", "evidence"],
+                               *[[p, "2020-21-Q3", k, v, e] for p, k, v, e in rows]])  # fmt: skip
+    client = client_as("accountant")
+    assert _upload_kpis(client, "hostile.csv", out.getvalue().encode()).status_code == 302
+
+    page = client.get(f"{KPIS}?period=2020-21-Q3").get_data(as_text=True)
+    assert SCRIPT_SHOWN in page and "<script>alert" not in page and "<b>x</b>" not in page
+
+    exported = client.get(f"{KPIS}?period=2020-21-Q3&export=kpi-results&format=csv")
+    assert exported.status_code == 200 and exported.mimetype == "text/csv"
+    evidence = {row["Evidence"] for row in csv.DictReader(io.StringIO(exported.get_data(as_text=True)))}
+    assert evidence >= {SCRIPT, *("'" + text for text in FORMULAS)}
+
+    workbook = client.get(f"{KPIS}?period=2020-21-Q3&export=kpi-results&format=xlsx")
+    sheet = load_workbook(io.BytesIO(workbook.get_data())).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert {c.value for c in cells} >= {SCRIPT, *("'" + text for text in FORMULAS)}
+    assert not any(c.data_type == "f" or str(c.value or "").startswith(("=", "+", "@")) for c in cells)
+
+
+def test_a_cost_return_note_with_html_is_shown_as_text(client_as, demo_book):
+    text = ENTRIES["returns import"].good().replace(ACCENTED, SCRIPT)
+    client = client_as("provider")
+    base = f"/provider/returns/{WIRRAL}/premier-care/2020-21-Q3"
+    data = {"idempotency_key": str(uuid4()), "save": "y", "file": (io.BytesIO(text.encode()), "q3.csv")}
+    assert client.post(f"{base}/upload", data={**data, "csrf_token": csrf_token(client, "/provider/returns")}
+                       ).status_code == 302  # fmt: skip
+    for page in (client.get(f"{base}/amend"), client_as("accountant").get(f"/accountant/returns/{WIRRAL}/premier-care/"
+                                                                          "2020-21-Q3")):  # fmt: skip
+        shown = page.get_data(as_text=True)
+        assert page.status_code == 200 and "<script>alert" not in shown and "<b>x</b>" not in shown
+    assert SCRIPT_SHOWN in client.get(f"{base}/amend").get_data(as_text=True)  # the note, as text, in its field
+
+
+def test_a_statements_html_shows_user_text_as_text():
+    """What WeasyPrint reads for the PDF: every place user text reaches (title, parties, headings, tables, facts,
+    notes) escaped by the statement templates' autoescape; only our own charts' SVG is markup."""
+    from reports.statements import Facts, Note, Provenance, Section, Statement, Table
+    from reports.statements.frame import Party
+    from reports.statements.render import render_html
+    from reports.tables import Column
+
+    statement = Statement(
+        title=f"Statement {SCRIPT}", agreement_code="wirral-homecare", agreement_name=f"Wirral {SCRIPT}",
+        period="2019-20-Q1", parties=[Party("provider", "premier-care", f"Premier {SCRIPT}")],
+        sections=[Section(f"Section {SCRIPT}", [Facts([(f"Label {SCRIPT}", SCRIPT, "text")]), Note(SCRIPT),
+                                                 Table(f"Caption {SCRIPT}", [Column("text", "Text")],
+                                                       [{"text": SCRIPT}])])],
+        provenance=Provenance(datetime(2020, 7, 1, tzinfo=timezone.utc), {"position": 1, "hash": "ab" * 32,
+                                                                           "events": 1}, None, [("head", 1)]),
+        author=f"Premier {SCRIPT}", subject=SCRIPT,
+    )  # fmt: skip
+    html_text = render_html(statement)
+    assert "<script>" not in html_text and "<b>x</b>" not in html_text
+    assert html_text.count(SCRIPT_SHOWN) >= 9
+
+
+def test_a_charts_labels_are_text_in_its_svg():
+    """Pages include charts with ``|safe`` and statements with ``figure_svg``: that is sound only because every
+    label (a provider's name on the accountants' market chart) is escaped by the SVG writer itself."""
+    from reports.charts.svg import render
+
+    def draw(figure):
+        axes = figure.add_subplot()
+        axes.plot([1, 2], [1, 2], label=SCRIPT)
+        axes.set_xlabel(SCRIPT)
+        axes.legend()
+
+    svg = render(draw, title=SCRIPT, desc=SCRIPT, size=(3, 2))
+    assert "<script>" not in svg and "<b>x</b>" not in svg and svg.count("&lt;script&gt;") >= 4
