@@ -231,3 +231,21 @@ def test_a_charts_labels_are_text_in_its_svg():
 
     svg = render(draw, title=SCRIPT, desc=SCRIPT, size=(3, 2))
     assert "<script>" not in svg and "<b>x</b>" not in svg and svg.count("&lt;script&gt;") >= 4
+
+
+#: A body, and the field its first problem names: JSON that cannot be read is "body"; an empty body is read as no
+#: fields, UTF-16 JSON is read (RFC 8259's predecessor allowed it; ``json.loads`` detects it) and so is a UTF-8 BOM,
+#: so their problem is the first field missing.
+BODIES = [(b'{"provider": "caf\xe9"}', "body"), (b'{"provider": ', "body"), (b"", "provider"),
+          ('{"provider": "premier-care"}'.encode("utf-16"), "period"), (b"\xef\xbb\xbf{}", "provider")]
+
+
+@pytest.mark.parametrize(("body", "field"), BODIES)
+def test_a_json_body_that_cannot_be_read_or_is_empty_is_a_400_naming_what_and_records_nothing(app, demo_book, body, field):
+    token, head = token_for(demo_book, USERS["provider"]), demo_book.projections.head()
+    answer = app.test_client().post(f"/api/v1/agreements/{WIRRAL}/returns", data=body,
+                                    content_type="application/json", headers=bearer(token, str(uuid4())))  # fmt: skip
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    error = answer.get_json()
+    assert error["kind"] == "invalid-input" and error["fields"][0]["field"] == field, error
+    assert demo_book.projections.head() == head
