@@ -9,7 +9,7 @@ row wider than its header, a workbook that is not one and one cut short, latin-1
 ``ledger/files/csv_text.py`` says why), UTF-16 with and without its BOM, an empty file, a header alone, and a file
 over the entry point's stated limit.
 The matrix runs on SQLite on one demo copy (refusals record nothing, so they can share it); the BOM case records,
-and runs on both databases.
+and the activity import's runs on both databases.
 """
 
 from __future__ import annotations
@@ -80,27 +80,38 @@ def test_a_bad_file_is_refused_naming_it_and_where_and_records_nothing(demo_url,
     assert _head(demo_url) == head
 
 
-@pytest.mark.parametrize("entry_name", ENTRIES)
-def test_a_utf8_file_with_a_byte_order_mark_is_read_as_without_one(request, database_url, tmp_path, entry_name):
-    """Excel's "CSV UTF-8" starts with a BOM: accepted, and the accented text after it read as written."""
+def _accepted_with_a_bom(url: str, entry_name: str, tmp_path: Path) -> None:
     entry = ENTRIES[entry_name]
     path = tmp_path / "excel-utf8.csv"
     path.write_bytes(entry.good().encode("utf-8-sig"))
-    head = _head(database_url)
+    head = _head(url)
 
-    recorded = ok_json(_run(database_url, entry, path))
+    recorded = ok_json(_run(url, entry, path))
 
-    assert _head(database_url) > head, recorded
+    assert _head(url) > head, recorded
     show = {"returns import": ("returns", "show", "--agreement", WIRRAL, "--provider", "premier-care", "--period",
                                "2020-21-Q2"),
             "kpis import": ("kpis", "history", "--agreement", WIRRAL, "--provider", "premier-care", "--period",
                             "2020-21-Q1")}.get(entry_name)  # fmt: skip
     if show is not None:
-        shown = CliRunner().invoke(cli, ["--database", database_url, "--as", entry.user, *show, "--json"],
+        shown = CliRunner().invoke(cli, ["--database", url, "--as", entry.user, *show, "--json"],
                                    env={"OPENBOOK_USER": None})  # fmt: skip
         assert ACCENTED in json.dumps(json.loads(shown.stdout), ensure_ascii=False), shown.stdout
     else:
         assert recorded["visits"] == 2, recorded
+
+
+@pytest.mark.parametrize("entry_name", ENTRIES)
+def test_a_utf8_file_with_a_byte_order_mark_is_read_as_without_one(demo_url, tmp_path, entry_name):
+    """Excel's "CSV UTF-8" starts with a BOM: accepted, and the accented text after it read as written (each
+    records, after the refusals above, which only compare the head before and after themselves)."""
+    _accepted_with_a_bom(demo_url, entry_name, tmp_path)
+
+
+def test_a_streamed_activity_file_with_a_byte_order_mark_is_imported_on_each_database(database_url, tmp_path):
+    """The activity file is streamed from disk and recorded in bounded transactions: once on PostgreSQL too (the
+    readers of the other files are the same on both)."""
+    _accepted_with_a_bom(database_url, "activity import", tmp_path)
 
 
 pytestmark = [pytest.mark.demo]
