@@ -16,8 +16,9 @@ Each year it records (dated as it would happen; the steps run in date order):
   (DOMAIN.md's example bands, £250,000 caps, 3% profit cap), target growing
   about 4% a year; the incentive scheme (fixed baselines in the first year,
   the year before after that);
-* each month's visits imported on the 5th of the next month and paid on the 10th;
-* each quarter every provider's cost return, filed by the provider and accepted
+* each month's visits imported on the 5th of the next month and paid on the 10th (at CI's size, two months a
+  file);
+* each quarter every provider's cost return, filed by the provider six weeks after it and accepted
   by the council's accountant. The lines are the Homecare Association's
   breakdown per contact hour (``demo.returns.BASE_PER_HOUR``, at the 2019
   wage floor), raised each year with the National Living Wage (pay lines) or
@@ -81,10 +82,13 @@ class ScaleSize:
     providers: int
     years: int
     visits_a_year: int
+    #: Months in each imported file (1 or 2: a second month's file still arrives before the June decision, so
+    #: April and May are paid at the old rate and owe arrears). Fewer, larger imports keep CI's load quick.
+    months_a_file: int = 1
 
 
 SIZES = {
-    "small": ScaleSize(providers=4, years=2, visits_a_year=6_000),  # CI: loads in seconds
+    "small": ScaleSize(providers=4, years=2, visits_a_year=6_000, months_a_file=2),  # CI: loads in seconds
     "full": ScaleSize(providers=20, years=5, visits_a_year=1_000_000),  # make demo-full, make bench
 }
 DEFAULT_SEED = 2019
@@ -181,6 +185,8 @@ class ScaleRun:
             raise ValueError(f"providers: a multiple of {len(ZONES)} up to {len(PROVIDER_NAMES)}")
         if not 0 < self.size.years <= 5:
             raise ValueError("years: 1 to 5 (the agreement runs 2019-20 to 2023-24)")
+        if self.size.months_a_file not in (1, 2):
+            raise ValueError("months_a_file: 1 or 2 (April and May must be paid before the June rate decision)")
         zones = list(ZONES)
         self.providers = [Provider(_slug(name), name, zones[i % 4], i < 4)
                           for i, name in enumerate(PROVIDER_NAMES[: self.size.providers])]  # fmt: skip
@@ -388,10 +394,15 @@ def _year(run: ScaleRun, index: int, year: str) -> list[Dated]:
         add(first, "incentive scheme", lambda b: b.incentives.set_incentive_scheme(
             _e(ACCOUNTANT, first, "from the second year, each year against the year before"), a, from_year=year,
             minimum_reduction=Decimal("0.05"), payment_per_hour=Decimal("2.00")))  # fmt: skip
-    for y, m in _months(year):
-        add(_next_month(y, m, 5), f"visits {y}-{m:02d}", lambda b, y=y, m=m: _import_month(b, run, index, y, m))
-        add(_next_month(y, m, 10), f"payments {y}-{m:02d}", lambda b, y=y, m=m: b.settlements.run_payments(
-            _e(ACCOUNTANT, _next_month(y, m, 10), "monthly payment of priced activity"), a, f"{y}-{m:02d}"))  # fmt: skip
+    months = _months(year)
+    for i in range(0, 12, run.size.months_a_file):
+        group = months[i : i + run.size.months_a_file]
+        imported, paid = _next_month(*group[-1], 5), _next_month(*group[-1], 10)
+        add(imported, f"visits {group[0][0]}-{group[0][1]:02d}",
+            lambda b, g=group, on=imported: _import_months(b, run, index, g, on))  # fmt: skip
+        for y, m in group:
+            add(paid, f"payments {y}-{m:02d}", lambda b, m=f"{y}-{m:02d}", on=paid: b.settlements.run_payments(
+                _e(ACCOUNTANT, on, "monthly payment of priced activity"), a, m))  # fmt: skip
     for q in range(1, 5):
         steps.extend(_returns(run, f"{year}-Q{q}"))
     if index > 0:
@@ -424,7 +435,7 @@ def _returns(run: ScaleRun, quarter: str) -> list[Dated]:
     """Every provider's return for the quarter: filed, (queried and answered, or breach explained,) accepted."""
     a, steps = AGREEMENT, []
     end = parse_period(quarter).end
-    filed, queried, answered, accepted = (end + timedelta(days=d) for d in (20, 30, 36, 40))
+    filed, queried, answered, accepted = (end + timedelta(days=d) for d in (40, 50, 56, 60))  # after the files
     for i, p in enumerate(run.providers):
         rng = run.rng("return", quarter, p.code)
         breach = (quarter.endswith("Q1") and i == 2) or rng.random() < 0.02
@@ -474,17 +485,17 @@ def _rate_in_force(book: Openbook, on: date) -> Decimal:
     return book.rates.rate_for(AGREEMENT, ServiceType.STANDARD, "north", on).hourly_rate
 
 
-def _import_month(book: Openbook, run: ScaleRun, index: int, year: int, month: int) -> Any:
-    """Write the month's call-monitoring export to a temporary file and import it, as a user would."""
+def _import_months(book: Openbook, run: ScaleRun, index: int, months: list[tuple[int, int]], on: date) -> Any:
+    """Write the months' call-monitoring export to a temporary file and import it, as a user would."""
     with tempfile.TemporaryDirectory(prefix="openbook-scale-") as work:
-        path = Path(work) / f"northshire-visits-{year}-{month:02d}.csv"
+        path = Path(work) / f"northshire-visits-{months[0][0]}-{months[0][1]:02d}.csv"
         with open(path, "w", newline="", encoding="utf-8") as f:
             writer = csv.writer(f)
             writer.writerow(COLUMNS)
-            writer.writerows(run.visit_rows(index, year, month))
+            for year, month in months:
+                writer.writerows(run.visit_rows(index, year, month))
         return book.activity.import_activity(
-            _e(ACCOUNTANT, _next_month(year, month, 5), "the providers' electronic call monitoring export"), AGREEMENT,
-            path,
+            _e(ACCOUNTANT, on, "the providers' electronic call monitoring export"), AGREEMENT, path
         )
 
 
