@@ -98,6 +98,8 @@ def test_a_second_load_on_the_same_database_is_refused_and_records_nothing(loade
     assert result.exit_code == 1
     assert "northshire-homecare is already in this database" in result.stderr
     assert book.projections.head() == head
+    seed_alone = run_cli(loaded[0], "demo", "--seed", "3")
+    assert seed_alone.exit_code == 2 and "only the scale demo" in seed_alone.stderr
 
 
 def test_the_same_seed_gives_the_same_history_and_another_seed_another(tmp_path: Path):
