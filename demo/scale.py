@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 from demo.returns import BASE_PER_HOUR
 from demo.steps import Progress, Step, run_steps
 from domain.activity.visits import COLUMNS
+from domain.agreements.agreement import Agreement
 from domain.agreements.terms import ServiceType
 from domain.envelope import SYSTEM, Actor, Envelope
 from domain.errors import Conflict
@@ -516,14 +517,8 @@ def scale_users(size: ScaleSize) -> list[str]:
 def load_scale(book: Openbook, size: ScaleSize, seed: int = DEFAULT_SEED, progress: Progress | None = None) -> int:
     """Record the scale demo on ``book``; returns how many commands ran. Refused if it is loaded already."""
     steps = scale_steps(size, seed)
-    if book.records.find(_agreement_id()) is not None:
+    if book.records.find(Agreement.create_id(AGREEMENT)) is not None:
         raise AlreadyLoaded(
             f"{AGREEMENT} is already in this database: the scale demo loads once; use a new database for another"
         )
     return run_steps(book, steps, progress)
-
-
-def _agreement_id() -> Any:
-    from domain.agreements.agreement import Agreement
-
-    return Agreement.create_id(AGREEMENT)
