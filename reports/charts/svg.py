@@ -84,7 +84,7 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(href="#|url\(#)([^")]+)')
 
 
-#: How many charts a process keeps (``remembered``): every chart of a busy office's pages, a few MB.
+#: How many charts a process keeps (``remembered``): every chart of a busy office's pages; a chart is 10-40 KB of SVG.
 REMEMBERED = 256
 _REMEMBERED: OrderedDict[bytes, str] = OrderedDict()
 _REMEMBERED_LOCK = threading.Lock()
