@@ -323,15 +323,29 @@ def _quartiles(q: Quartiles) -> dict[str, Decimal]:
 
 
 def _revision_costs(engine: Engine, return_id: str, revision: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return _revisions_costs(engine, [(return_id, revision)])[return_id, revision]
+
+
+def _revisions_costs(
+    engine: Engine, wanted: list[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each (return id, revision) wanted: its revision row and its lines in order. Two queries however many are
+    wanted (a page of every provider's return reads them all at once, not two queries a return)."""
+    if not wanted:
+        return {}
     r, ln = cost_return_revisions.c, cost_return_lines.c
-    found = read_rows(engine, select(cost_return_revisions).where((r.return_id == return_id) & (r.revision == revision)))
-    if not found:
-        raise NotFound(f"revision: the return has no revision {revision}")
-    lines = read_rows(
-        engine,
-        select(cost_return_lines).where((ln.return_id == return_id) & (ln.revision == revision)).order_by(ln.line_order),
-    )
-    return found[0], lines
+    ids = sorted({return_id for return_id, _ in wanted})
+    revisions = {(row["return_id"], row["revision"]): row
+                 for row in read_rows(engine, select(cost_return_revisions).where(r.return_id.in_(ids)))}
+    lines: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in read_rows(engine, select(cost_return_lines).where(ln.return_id.in_(ids)).order_by(ln.line_order)):
+        lines.setdefault((row["return_id"], row["revision"]), []).append(row)
+    found = {}
+    for key in wanted:
+        if key not in revisions:
+            raise NotFound(f"revision: the return has no revision {key[1]}")
+        found[key] = revisions[key], lines.get(key, [])
+    return found
 
 
 def _names(engine: Engine) -> dict[str, str]:
@@ -562,11 +576,8 @@ def _accepted_costs(engine: Engine, agreement: str, period: str, in_house: bool)
             (c.agreement == agreement) & (c.period == period) & (c.state == "accepted") & (c.in_house == in_house)
         ),
     )
-    found = {}
-    for row in rows:
-        revision, lines = _revision_costs(engine, row["id"], row["accepted_revision"])
-        found[row["provider"]] = _unit_costs(revision, lines)
-    return found
+    costs = _revisions_costs(engine, [(row["id"], row["accepted_revision"]) for row in rows])
+    return {row["provider"]: _unit_costs(*costs[row["id"], row["accepted_revision"]]) for row in rows}
 
 
 def _market_quartiles(view: Any) -> dict[str, Any]:
@@ -674,11 +685,11 @@ def history(engine: Engine, access: Access, provider: str) -> list[dict[str, Any
     c = cost_returns.c
     rows = read_rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
     card = _card(engine, agreement) if rows else None
+    shown = _revisions_costs(engine, [(row["id"], row["accepted_revision"] or row["revision"]) for row in rows])
     periods = []
     for row in sorted(rows, key=lambda r: (r["period_start"], r["period_end"])):
         revision = row["accepted_revision"] or row["revision"]
-        rev, lines = _revision_costs(engine, row["id"], revision)
-        costs = _unit_costs(rev, lines)
+        costs = _unit_costs(*shown[row["id"], revision])
         paid = _rate_paid(engine, agreement, provider, row["period"], row["in_house"], card)
         periods.append(
             {
