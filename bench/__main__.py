@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from bench.figures import RESULTS, ROOT, machine, table
 
 #: Every benchmark, in the order they run (``bench/NAME.py``, writing ``bench/results/NAME.json``).
-BENCHMARKS = ("activity", "append", "statements", "audit", "event_index", "signing", "as_at")
+BENCHMARKS = ("activity", "append", "statements", "audit", "event_index", "signing", "as_at", "web")
 
 
 def main(argv: list[str]) -> int:

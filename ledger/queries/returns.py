@@ -166,7 +166,7 @@ def _payable_minutes_by_zone_month(
 
 
 def _zones_in_force(
-    engine: Engine, agreement: str, provider: str, period: Period, in_house: bool
+    engine: Engine, terms: Any, provider: str, period: Period, in_house: bool
 ) -> Callable[[date], set[str]]:
     """The zones whose rate counts on a day, from the award and zone rows read once.
 
@@ -176,7 +176,6 @@ def _zones_in_force(
     alliance's, so the alliance's zones.
     """
     member_of = _member_of(engine, provider)
-    terms = agreement_terms(engine, agreement)
     if in_house:
         zones = [zone for zone in terms.zones if not zone.is_lot]
         return lambda day: {zone.code for zone in zones_on(zones, day)}
@@ -190,21 +189,39 @@ def _has_rate_card(engine: Engine, agreement: str) -> bool:
     return bool(read_rows(engine, select(rate_cards.c.id).where(rate_cards.c.agreement == agreement)))
 
 
-def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Period, in_house: bool) -> RatePaid:
-    """The standard rate in the provider's awarded zones (every zone, in-house) over the period's days.
+@dataclass(frozen=True)
+class _Card:
+    """What the rate paid reads of an agreement whoever the provider: its terms and its standard rates without a
+    band, by zone. Read once for a page of many providers (the market view, a provider's periods) rather than once a
+    provider: the agreement's terms alone are a dozen queries."""
 
-    Each read model is read once; the days are walked in Python, asking the
-    domain's award and zone rules and the rate card's rule for a rate without
-    a band, as ``Pricer.rate_for(STANDARD, zone, day)`` would answer.
-    """
+    agreement: str
+    terms: Any
+    standard: dict[str, list[dict[str, Any]]]
+    has_card: bool
+
+
+def _card(engine: Engine, agreement: str) -> _Card:
     standard: dict[str, list[dict[str, Any]]] = {}
     rates_published = rate_history(engine, agreement, ServiceType.STANDARD.value)
     for rate in rates_published:
         if rate["band"] is None:
             standard.setdefault(rate["zone"], []).append(rate)
-    if not rates_published and not _has_rate_card(engine, agreement):
+    has_card = bool(rates_published) or _has_rate_card(engine, agreement)
+    return _Card(agreement, agreement_terms(engine, agreement) if has_card else None, standard, has_card)
+
+
+def _paid_by_rate_card(engine: Engine, card: _Card, provider: str, period: Period, in_house: bool) -> RatePaid:
+    """The standard rate in the provider's awarded zones (every zone, in-house) over the period's days.
+
+    Each read model is read once (``_card``); the days are walked in Python, asking the
+    domain's award and zone rules and the rate card's rule for a rate without
+    a band, as ``Pricer.rate_for(STANDARD, zone, day)`` would answer.
+    """
+    agreement, standard = card.agreement, card.standard
+    if not card.has_card:
         return RatePaid(None, "none", None, None, f"{agreement} has no rates published yet")
-    zones_on = _zones_in_force(engine, agreement, provider, period, in_house)
+    zones_on = _zones_in_force(engine, card.terms, provider, period, in_house)
     rates: list[tuple[str, date, Decimal]] = []
     zones: set[str] = set()
     for day in days_between(period.start, period.end):
@@ -250,13 +267,16 @@ def _paid_by_rate_card(engine: Engine, agreement: str, provider: str, period: Pe
     )
 
 
-def _rate_paid(engine: Engine, agreement: str, provider: str, period: Period | str, in_house: bool) -> RatePaid:
+def _rate_paid(
+    engine: Engine, agreement: str, provider: str, period: Period | str, in_house: bool, card: _Card | None = None
+) -> RatePaid:
+    """``card``: the agreement's, when the caller asks for many providers or periods (else read here)."""
     chosen = check_period(period)
-    card = _paid_by_rate_card(engine, agreement, provider, chosen, in_house)
+    paid = _paid_by_rate_card(engine, card or _card(engine, agreement), provider, chosen, in_house)
     average = None if in_house else _average_paid(engine, agreement, provider, chosen)
     if average is None:
-        return card
-    return replace(card, average_paid=average[0], average_paid_basis=average[1])
+        return paid
+    return replace(paid, average_paid=average[0], average_paid_basis=average[1])
 
 
 def rate_paid(engine: Engine, access: Access, provider: str, period: Period | str, in_house: bool) -> RatePaid:
@@ -303,15 +323,29 @@ def _quartiles(q: Quartiles) -> dict[str, Decimal]:
 
 
 def _revision_costs(engine: Engine, return_id: str, revision: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    return _revisions_costs(engine, [(return_id, revision)])[return_id, revision]
+
+
+def _revisions_costs(
+    engine: Engine, wanted: list[tuple[str, int]]
+) -> dict[tuple[str, int], tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Each (return id, revision) wanted: its revision row and its lines in order. Two queries however many are
+    wanted (a page of every provider's return reads them all at once, not two queries a return)."""
+    if not wanted:
+        return {}
     r, ln = cost_return_revisions.c, cost_return_lines.c
-    found = read_rows(engine, select(cost_return_revisions).where((r.return_id == return_id) & (r.revision == revision)))
-    if not found:
-        raise NotFound(f"revision: the return has no revision {revision}")
-    lines = read_rows(
-        engine,
-        select(cost_return_lines).where((ln.return_id == return_id) & (ln.revision == revision)).order_by(ln.line_order),
-    )
-    return found[0], lines
+    ids = sorted({return_id for return_id, _ in wanted})
+    revisions = {(row["return_id"], row["revision"]): row
+                 for row in read_rows(engine, select(cost_return_revisions).where(r.return_id.in_(ids)))}
+    lines: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for row in read_rows(engine, select(cost_return_lines).where(ln.return_id.in_(ids)).order_by(ln.line_order)):
+        lines.setdefault((row["return_id"], row["revision"]), []).append(row)
+    found = {}
+    for key in wanted:
+        if key not in revisions:
+            raise NotFound(f"revision: the return has no revision {key[1]}")
+        found[key] = revisions[key], lines.get(key, [])
+    return found
 
 
 def _names(engine: Engine) -> dict[str, str]:
@@ -542,11 +576,8 @@ def _accepted_costs(engine: Engine, agreement: str, period: str, in_house: bool)
             (c.agreement == agreement) & (c.period == period) & (c.state == "accepted") & (c.in_house == in_house)
         ),
     )
-    found = {}
-    for row in rows:
-        revision, lines = _revision_costs(engine, row["id"], row["accepted_revision"])
-        found[row["provider"]] = _unit_costs(revision, lines)
-    return found
+    costs = _revisions_costs(engine, [(row["id"], row["accepted_revision"]) for row in rows])
+    return {row["provider"]: _unit_costs(*costs[row["id"], row["accepted_revision"]]) for row in rows}
 
 
 def _market_quartiles(view: Any) -> dict[str, Any]:
@@ -565,9 +596,10 @@ def _accountant_market(engine: Engine, access: AccountantAccess, period: Period 
     names = _names(engine)
     providers = _accepted_costs(engine, access.agreement, chosen, in_house=False)
     in_house = _accepted_costs(engine, access.agreement, chosen, in_house=True)
+    card = _card(engine, access.agreement)
 
     def entry(code: str, costs: UnitCosts, is_in_house: bool) -> dict[str, Any]:
-        paid = _rate_paid(engine, access.agreement, code, chosen, is_in_house)
+        paid = _rate_paid(engine, access.agreement, code, chosen, is_in_house, card)
         gap = None if paid.rate is None else EXACT.subtract(paid.rate, costs.total_per_hour)
         return {"provider": code, "name": names.get(code, code), **_figures(costs), "rate": paid, "gap": gap}
 
@@ -652,12 +684,13 @@ def history(engine: Engine, access: Access, provider: str) -> list[dict[str, Any
     agreement = access.agreement
     c = cost_returns.c
     rows = read_rows(engine, select(cost_returns).where((c.agreement == agreement) & (c.provider == provider)))
+    card = _card(engine, agreement) if rows else None
+    shown = _revisions_costs(engine, [(row["id"], row["accepted_revision"] or row["revision"]) for row in rows])
     periods = []
     for row in sorted(rows, key=lambda r: (r["period_start"], r["period_end"])):
         revision = row["accepted_revision"] or row["revision"]
-        rev, lines = _revision_costs(engine, row["id"], revision)
-        costs = _unit_costs(rev, lines)
-        paid = _rate_paid(engine, agreement, provider, row["period"], row["in_house"])
+        costs = _unit_costs(*shown[row["id"], revision])
+        paid = _rate_paid(engine, agreement, provider, row["period"], row["in_house"], card)
         periods.append(
             {
                 "period": row["period"],

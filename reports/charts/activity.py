@@ -14,11 +14,12 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from domain.money import format_gbp
-from reports.charts.svg import INK, MUTED, PALETTE, plotted, render
+from reports.charts.svg import INK, MUTED, PALETTE, plotted, remembered, render
 
 __all__ = ["activity_chart"]
 
 
+@remembered
 def activity_chart(rows: Sequence[Mapping[str, Any]], *, title: str) -> str:
     """SVG of priced spend by month from ``totals`` rows (each with ``month`` and ``spend``), months in order."""
     ordered = sorted(rows, key=lambda row: row["month"])

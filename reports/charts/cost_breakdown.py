@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from domain.money import format_gbp
-from reports.charts.svg import INK, MUTED, plotted, render
+from reports.charts.svg import INK, MUTED, plotted, remembered, render
 
 __all__ = ["cost_breakdown_chart"]
 
@@ -45,6 +45,7 @@ def _describe(sheet: Mapping[str, Any]) -> str:
     )
 
 
+@remembered
 def cost_breakdown_chart(sheet: Mapping[str, Any], *, title: str | None = None) -> str:
     """SVG of a ``return_sheet``: its cost groups per contact hour as one stacked bar, and the rate paid."""
     groups = list(sheet["groups"])

@@ -26,7 +26,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from domain.money import format_gbp
-from reports.charts.svg import INK, MARKERS, MUTED, PALETTE, plotted, render
+from reports.charts.svg import INK, MARKERS, MUTED, PALETTE, plotted, remembered, render
 
 __all__ = ["market_chart"]
 
@@ -98,6 +98,7 @@ def _describe(view: Mapping[str, Any], rates: Sequence[Decimal], points: Sequenc
     return f"{market}{paid}{each}"
 
 
+@remembered
 def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal | None = None) -> str:
     """SVG of a ``market`` view; ``names`` draws providers' names (accountants); ``rate`` is the provider view's."""
     rows = _rows(view)

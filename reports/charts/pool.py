@@ -18,7 +18,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from domain.money import EXACT, ZERO, format_gbp
-from reports.charts.svg import INK, MUTED, PALETTE, plotted, render
+from reports.charts.svg import INK, MUTED, PALETTE, plotted, remembered, render
 
 __all__ = ["pool_chart"]
 
@@ -49,6 +49,7 @@ def _describe(position: Mapping[str, Any]) -> str:
     )
 
 
+@remembered
 def pool_chart(position: Mapping[str, Any]) -> str:
     """SVG of a ``pool_position``: cumulative paid and due by month against the budget, with the forecast."""
     months = [row["month"] for row in position["months"]]

@@ -19,7 +19,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from domain.money import format_gbp
-from reports.charts.svg import INK, plotted, render
+from reports.charts.svg import INK, plotted, remembered, render
 
 __all__ = ["share_bands_chart"]
 
@@ -46,6 +46,7 @@ def _describe(s: Mapping[str, Any], year: str) -> str:
     )
 
 
+@remembered
 def share_bands_chart(s: Mapping[str, Any], *, year: str) -> str:
     """SVG of a settlement's ``statement``: the bands along actual spend, the target and the year's actual marked."""
     bounds = [plotted(b[k]) for b in s["bands"] for k in ("spend_from", "spend_to") if b[k] is not None]

@@ -13,6 +13,15 @@ Why it is done this way:
   serialises renders: no other thread ever sees, or changes, our settings.
 * **Same data, same bytes.** A fixed hash salt (the ids of clip paths and
   glyphs) and no ``Date`` in the metadata: tests and caches can compare output.
+* **Drawn once per figures.** Laying out and writing a chart is most of the
+  time of a page that shows one (about half a second: the market view, the
+  activity totals), while its figures change only when the history does. So
+  each builder is ``@remembered``: its SVG is kept per process, keyed by a
+  digest of the builder's arguments (pickled: the same figures, the same
+  key; any other figure, another key), for the last ``REMEMBERED`` charts.
+  Same data gives the same bytes anyway, so a remembered chart is exactly the
+  one that would be drawn again; an argument that cannot be pickled is drawn
+  every time.
 * **Text stays text.** ``svg.fonttype = none`` writes labels as ``<text>``
   in a generic font family: no font is embedded or fetched, and the figures
   can be read, searched and checked in the SVG.
@@ -32,19 +41,23 @@ the ``<svg>`` element itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
+import pickle
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 from xml.sax.saxutils import escape
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["INK", "MUTED", "PALETTE", "MARKERS", "plotted", "render"]
+__all__ = ["INK", "MUTED", "PALETTE", "MARKERS", "plotted", "remembered", "render"]
 
 #: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), paired with markers.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
@@ -69,6 +82,37 @@ _STYLE_ELEMENT = re.compile(r"\s*<defs>\s*<style[^>]*>\*\{([^}]*)\}</style>\s*</
 _STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(href="#|url\(#)([^")]+)')
+
+
+#: How many charts a process keeps (``remembered``): every chart of a busy office's pages; a chart is 10-40 KB of SVG.
+REMEMBERED = 256
+_REMEMBERED: OrderedDict[bytes, str] = OrderedDict()
+_REMEMBERED_LOCK = threading.Lock()
+
+
+def remembered(builder: Callable[..., str]) -> Callable[..., str]:
+    """``builder``'s SVG kept by its arguments, the least recently used dropped first (module docstring)."""
+
+    @functools.wraps(builder)
+    def chart(*args: Any, **kwargs: Any) -> str:
+        try:
+            named = (builder.__module__, builder.__qualname__, args, sorted(kwargs.items()))
+            key = hashlib.sha256(pickle.dumps(named, protocol=pickle.HIGHEST_PROTOCOL)).digest()
+        except (pickle.PicklingError, TypeError, AttributeError):  # not plain data: drawn, not kept
+            return builder(*args, **kwargs)
+        with _REMEMBERED_LOCK:
+            svg = _REMEMBERED.get(key)
+            if svg is not None:
+                _REMEMBERED.move_to_end(key)
+                return svg
+        svg = builder(*args, **kwargs)
+        with _REMEMBERED_LOCK:
+            _REMEMBERED[key] = svg
+            while len(_REMEMBERED) > REMEMBERED:
+                _REMEMBERED.popitem(last=False)
+        return svg
+
+    return chart
 
 
 def plotted(value: Decimal) -> float:

@@ -15,11 +15,12 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from domain.money import format_gbp
-from reports.charts.svg import INK, MUTED, PALETTE, plotted, render
+from reports.charts.svg import INK, MUTED, PALETTE, plotted, remembered, render
 
 __all__ = ["unit_cost_chart"]
 
 
+@remembered
 def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
     """SVG of ``history`` rows (each with ``period``, ``total_per_hour`` and ``rate``), in the order given."""
     rates = [row["rate"].rate for row in periods]

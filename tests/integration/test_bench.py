@@ -1,12 +1,17 @@
-"""The benchmark harness's figures (``bench/figures.py``) and that the append benchmark's baselines measure the
-same events as openbook does (issue 17): a ratio is only meaningful on the same data."""
+"""The benchmark harness's figures (``bench/figures.py``), that the append benchmark's baselines measure the
+same events as openbook does (issue 17): a ratio is only meaningful on the same data, and the web benchmark's
+percentiles and ratios (its run needs gunicorn, PostgreSQL and a loaded demo: a minute, too long for here)."""
 
 from __future__ import annotations
 
 import sqlite3
+import statistics
+
+import pytest
 
 from bench.append import phase_batched, phase_raw, phase_raw_rebuild, phase_rebuild
 from bench.figures import figure, table
+from bench.web import GOAL, LIGHT, MAIN, page_figures, percentile, schedule, summary
 
 
 def test_a_rate_is_held_to_a_floor_and_a_time_to_a_ceiling():
@@ -36,3 +41,32 @@ def test_the_baselines_write_and_replay_exactly_the_events_openbook_recorded(tmp
     with sqlite3.connect(replay) as db:
         assert db.execute("SELECT count(*) FROM organisations").fetchone()[0] == 30
     assert phase_raw_rebuild(ledger, replay)["events"] == 30
+
+
+def test_web_percentiles_interpolate_between_ranks_as_statistics_does():
+    samples = [0.120, 0.010, 0.030, 0.020, 0.500, 0.040, 0.050, 0.060, 0.070, 0.080]
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")  # cuts[k - 1] is the k-th percentile
+    for q in (50, 95, 99):
+        assert percentile(samples, q) == pytest.approx(cuts[q - 1])
+    assert (percentile(samples, 0), percentile(samples, 100), percentile([0.3], 95)) == (0.010, 0.500, 0.3)
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    stats = summary(samples)
+    assert (stats["requests"], stats["p50_ms"], stats["max_ms"]) == (10, 55.0, 500.0)
+
+
+def test_each_main_page_p95_is_held_to_three_times_the_light_page_p95_of_the_same_run():
+    run = {"pages": {LIGHT.name: {"p95_ms": 20.0}, "market view": {"p95_ms": 70.0}, "rate card": {"p95_ms": 50.0}}}
+    held = {f["name"]: f for f in page_figures(run, "tiny", GOAL)}
+    assert set(held) == {"web p95: market view", "web p95: rate card"}  # the light page is the baseline, not a row
+    assert (held["web p95: market view"]["ratio"], held["web p95: market view"]["met"]) == (3.5, False)
+    assert (held["web p95: rate card"]["ratio"], held["web p95: rate card"]["goal"]) == (2.5, "≤ 3.0")
+    during = page_figures(run, "tiny", None, when=" (import)")
+    assert all(f["met"] is None and f["name"].endswith("(import)") for f in during)
+
+
+def test_every_client_alternates_the_light_page_with_the_main_pages_from_its_own_start():
+    first, third = schedule(MAIN, 0), schedule(MAIN, 2)
+    assert first[::2] == [LIGHT] * len(MAIN) and first[1::2] == list(MAIN)
+    assert third[1] == MAIN[2] and sorted(p.path for p in third[1::2]) == sorted(p.path for p in MAIN)
+    assert schedule((), 3) == [LIGHT]
