@@ -1,0 +1,96 @@
+"""A replay's writes gathered: each projection's one-row inserts held back and written by one ``executemany`` a table.
+
+A replay (``ProjectionRunner.replay``: a rebuild, the read-model check) applies
+a batch of events to a projection in one savepoint. Its handlers insert a row
+or two per event (and ``VersionedWrites`` a history row for each), and one
+statement run by SQLAlchemy costs far more than the database spends writing
+its row: most of a rebuild's time. ``BatchedWrites`` is the connection the
+handlers get there instead: an insert of plain values into a table whose key
+it gives is held back, and everything held back is written before anything
+else reaches the database (any other statement, a read, any other use of the
+connection), and at the end of the batch. So a handler reads what it and the
+handlers before it wrote, as ever; only the moment each row is sent changes.
+
+What cannot be the same is when an insert fails (a duplicate key): at the
+flush, not in the handler of its event. The runner therefore treats any failure
+in a gathered batch as "not applied here": it rolls the savepoint back and
+leaves the projection to the ordinary catch-up, which applies the same events
+one statement at a time, and so stops at, and records, the very event that fails.
+Rows held back for different tables are written table by table (no read-model
+table has a foreign key or a trigger, so their order does not matter); rows of
+one table keep their order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.sql.dml import Insert
+
+from ledger.projections.versions import plain_insert, plain_values
+
+
+class BatchedWrites:
+    """A connection whose plain inserts wait for ``flush`` (see the module); anything else flushes them first.
+
+    ``memo`` is for a projection's own state for the rest of the batch (one
+    transaction, under the projection's lock, events in order): what it would
+    otherwise read back from rows it has just written.
+    """
+
+    def __init__(self, conn: Connection):
+        self._conn = conn
+        self._held: dict[tuple[Table, tuple[str, ...]], list[dict[str, Any]]] = {}
+        self.memo: dict[str, Any] = {}
+
+    def execute(self, statement: Any, parameters: Any = None, **kwargs: Any) -> Any:
+        rows = _held_rows(statement, parameters) if not kwargs else None
+        if rows is None:
+            self.flush()
+            return self._conn.execute(statement, parameters, **kwargs)
+        table = statement.table
+        for row in rows:
+            self._held.setdefault((table, tuple(row)), []).append(row)
+        return _Held(rows, table)
+
+    def exec_driver_sql(self, statement: str, parameters: Any = None, **kwargs: Any) -> Any:
+        self.flush()
+        return self._conn.exec_driver_sql(statement, parameters, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # any other use of the connection sees every row written so far
+        self.flush()
+        return getattr(self._conn, name)
+
+    def flush(self) -> None:
+        """Write every row held back: one ``executemany`` per table (and set of columns given)."""
+        held, self._held = self._held, {}
+        for (table, _columns), rows in held.items():
+            self._conn.execute(plain_insert(table), rows)
+
+
+class _Held:
+    """What a held-back insert returns: its rows counted and, for one row, its key (all a handler reads of it)."""
+
+    def __init__(self, rows: list[dict[str, Any]], table: Table):
+        self.rowcount = len(rows)
+        if len(rows) == 1:
+            self.inserted_primary_key = tuple(rows[0][c.name] for c in table.primary_key.columns)
+
+
+def _held_rows(statement: Any, parameters: Any) -> list[dict[str, Any]] | None:
+    """The rows an insert writes when it may be held back (plain values, every key column given); else None."""
+    if not isinstance(statement, Insert) or not isinstance(statement.table, Table):
+        return None
+    table = statement.table
+    if isinstance(parameters, Sequence) and not isinstance(parameters, (Mapping, str)):  # an executemany
+        rows = [plain_values(table, statement, row) if isinstance(row, Mapping) else None for row in parameters]
+        if not rows:
+            return None
+    else:
+        rows = [plain_values(table, statement, parameters)]
+    keys = [c.name for c in table.primary_key.columns]
+    if not keys or any(row is None or any(row.get(k) is None for k in keys) for row in rows):
+        return None
+    return rows  # type: ignore[return-value]
