@@ -23,7 +23,8 @@ one table keep their order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
@@ -111,21 +112,33 @@ class _Held:
     def __init__(self, rows: list[dict[str, Any]], table: Table):
         self.rowcount = len(rows)
         if len(rows) == 1:
-            self.inserted_primary_key = tuple(rows[0][c.name] for c in table.primary_key.columns)
+            self.inserted_primary_key = tuple(rows[0][key] for key in _key_names(table))
 
 
 def _held_rows(statement: Any, parameters: Any) -> list[dict[str, Any]] | None:
-    """The rows an insert writes when it may be held back (plain values, every key column given); else None."""
-    if not isinstance(statement, Insert) or not isinstance(statement.table, Table):
+    """The rows an insert writes when it may be held back (plain values, every key column given); else None.
+
+    Run for every statement a replay's handlers send, so checked cheapest first.
+    """
+    if statement.__class__ is not Insert or statement.table.__class__ is not Table:  # not ON CONFLICT and the like
         return None
     table = statement.table
-    if isinstance(parameters, Sequence) and not isinstance(parameters, (Mapping, str)):  # an executemany
-        rows = [plain_values(table, statement, row) if isinstance(row, Mapping) else None for row in parameters]
-        if not rows:
-            return None
-    else:
+    if parameters is None or parameters.__class__ is dict:
         rows = [plain_values(table, statement, parameters)]
-    keys = [c.name for c in table.primary_key.columns]
-    if not keys or any(row is None or any(row.get(k) is None for k in keys) for row in rows):
+    elif parameters.__class__ is list and parameters:  # an executemany
+        rows = [plain_values(table, statement, row) if isinstance(row, Mapping) else None for row in parameters]
+    else:
         return None
+    keys = _key_names(table)
+    for row in rows:
+        if row is None or not keys:
+            return None
+        for key in keys:
+            if row.get(key) is None:  # an autoincremented key: the handler may read it back
+                return None
     return rows  # type: ignore[return-value]
+
+
+@functools.cache
+def _key_names(table: Table) -> tuple[str, ...]:
+    return tuple(c.name for c in table.primary_key.columns)
