@@ -14,7 +14,7 @@ BENCH_ARGS := $(if $(filter small,$(SIZE)),--rows 20000 --commands 1000 --repeat
 # Chromium for the browser tests.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium
 
-.PHONY: deps install demo serve test bench clean
+.PHONY: deps install demo demo-full serve test bench clean
 
 deps:
 	@missing=""; \
@@ -42,6 +42,14 @@ install: deps $(STAMP)
 demo: install
 	$(VENV)/bin/openbook demo
 	$(VENV)/bin/openbook serve --host $(HOST) --port $(PORT)
+
+# The generated five-year partnership (demo/scale.py: 20 providers, ~1,000,000 visits a year) in its own database,
+# loaded once (a second load is refused, so an existing file is served as it is), then served.
+FULL_DATABASE := var/openbook-full.sqlite
+demo-full: install
+	mkdir -p var
+	test -e $(FULL_DATABASE) || $(VENV)/bin/openbook --database sqlite:///$(FULL_DATABASE) demo --scale full
+	$(VENV)/bin/openbook --database sqlite:///$(FULL_DATABASE) serve --host $(HOST) --port $(PORT)
 
 serve: install
 	$(VENV)/bin/openbook serve --host $(HOST) --port $(PORT)

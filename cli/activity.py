@@ -169,8 +169,9 @@ def import_(
         return
     envelope = recording(context, effective, reason or f"visits imported from {name or file.name}", idempotency_key)
     bars = _Bars()
-    try:
-        summary = context.book.activity.import_activity(envelope, agreement, file, file_name=name, progress=bars)
+    try:  # no bars under --json: stderr then holds the one JSON refusal a script parses, nothing before it
+        summary = context.book.activity.import_activity(envelope, agreement, file, file_name=name,
+                                                        progress=None if as_json else bars)
     finally:
         bars.close()
     emit(summary.as_json(), as_json, _summary_lines)

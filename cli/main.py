@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from typing import Any
 
 import click
 
@@ -90,21 +91,31 @@ def init(context: Context) -> None:
 
 
 @cli.command()
+@click.option("--scale", type=click.Choice(["small", "full"]), default=None,
+              help="Load the generated five-year partnership instead (demo/scale.py): small for CI, full for "
+              "about 1,000,000 visits a year. Loads once per database.")
+@click.option("--seed", type=int, default=None, help="The scale demo's seed (same seed, same history).")
 @json_option
 @pass_context
-def demo(context: Context, as_json: bool) -> None:
+def demo(context: Context, scale: str | None, seed: int | None, as_json: bool) -> None:
     """Load the demo partnerships (Wirral, Herefordshire) and give every demo user the password "demo".
 
-    Running it again records nothing new. Only this command sets such a password.
+    Running it again records nothing new. Only this command sets such a password. With ``--scale`` it loads
+    the generated Northshire partnership instead (refused if already loaded).
     """
     from demo.partnerships import DEMO_PASSWORD, give_demo_passwords, load_demo, steps
 
+    if seed is not None and scale is None:
+        raise click.UsageError("--seed: only the scale demo (--scale small|full) is seeded")
     book = context.book
     before = book.projections.head()
-    with click.progressbar(length=len(steps()), label="loading demo data", file=sys.stderr) as bar:
-        commands = load_demo(book, progress=lambda _step: bar.update(1))
+    if scale is None:
+        with click.progressbar(length=len(steps()), label="loading demo data", file=sys.stderr) as bar:
+            commands = load_demo(book, progress=lambda _step: bar.update(1))
+        demo_users = give_demo_passwords(book)
+    else:
+        commands, demo_users = _load_scale(book, scale, seed)
     recorded = book.projections.head() - before
-    demo_users = give_demo_passwords(book)
     emit(
         {
             "commands": commands,
@@ -122,6 +133,24 @@ def demo(context: Context, as_json: bool) -> None:
             *(f"  {u['username']:<36} {u['organisation']:<22} {', '.join(u['roles'])}" for u in d["users"]),
         ],
     )
+
+
+def _load_scale(book: Any, scale: str, seed: int | None) -> tuple[int, list[dict[str, Any]]]:
+    """Load the scale demo with a progress bar (one tick a command: each month's import is one); its users get
+    the demo password."""
+    from demo.partnerships import DEMO_PASSWORD
+    from demo.scale import DEFAULT_SEED, SIZES, load_scale, scale_steps, scale_users
+    from ledger.queries.organisations import list_users
+
+    size, chosen = SIZES[scale], DEFAULT_SEED if seed is None else seed
+    with click.progressbar(length=len(scale_steps(size, chosen)), label=f"loading the {scale} scale demo",
+                           file=sys.stderr, item_show_func=lambda label: label) as bar:  # fmt: skip
+        commands = load_scale(book, size, chosen, progress=lambda label: bar.update(1, label))
+    names = set(scale_users(size))
+    users = [u for u in list_users(book.read_engine) if u["username"] in names]
+    for user in users:
+        book.security.set_password(user["username"], DEMO_PASSWORD, check=False)
+    return commands, users
 
 
 @cli.command()

@@ -57,8 +57,12 @@ def _error_text(error: dict[str, Any] | None) -> str:
 @json_option
 @pass_context
 def projections_status(context: Context, as_json: bool) -> None:
-    """Each read model's position, how many events it is behind the head, and the event it stopped at if any."""
-    emit(context.open(say_if_behind=False).projections.status(), as_json, _status_lines)
+    """Each read model's position, how many events it is behind the head, and the event it stopped at if any;
+    removes the scratch tables a killed rebuild left (saying so on stderr)."""
+    runner = context.open(say_if_behind=False).projections
+    for name in runner.clear_leftover_scratch():
+        click.echo(f"removed {name}: the scratch tables of a rebuild or read-model check that was killed", err=True)
+    emit(runner.status(), as_json, _status_lines)
 
 
 class _Bar:

@@ -161,4 +161,6 @@ def bootstrap(settings: Settings | None = None) -> Openbook:
     signing_key = load_signing_key(settings.signing_key_path) if settings.signing_key_path else None
     database = Database.from_url(settings.database_url)
     database.check_reachable()
-    return open_openbook(database, signing_key=signing_key)
+    book = open_openbook(database, signing_key=signing_key)
+    book.activity.max_file_mb = settings.max_import_mb
+    return book

@@ -22,7 +22,10 @@ The points (``POINTS``):
   idempotency claim are written, the transaction not yet committed (either
   recorder);
 - ``record.after-commit``: the command's events are committed, its read
-  models not yet caught up.
+  models not yet caught up;
+- ``projections-rebuild.before-switch``: a rebuild has replayed the history
+  into its scratch tables and not yet switched (the live read models
+  untouched; the scratch place left behind, for the next rebuild to clear).
 """
 
 from __future__ import annotations
@@ -32,7 +35,12 @@ import signal
 
 #: The environment variable naming the point to die at.
 FAULT_ENV = "OPENBOOK_FAULT"
-POINTS = ("activity-import.mid-chunks", "record.before-commit", "record.after-commit")
+POINTS = (
+    "activity-import.mid-chunks",
+    "record.before-commit",
+    "record.after-commit",
+    "projections-rebuild.before-switch",
+)
 
 _chosen: str | None = None
 

@@ -12,6 +12,10 @@ OPENBOOK_TRUSTED_PROXIES    how many proxies in front of the web app set X-Forwa
 OPENBOOK_PASSWORD_HASHING   fast: argon2's cheapest parameters, for the test suite only (ledger/security/passwords.py)
 OPENBOOK_MAX_UPLOAD_MB      the largest file the web app accepts, in MB (default 150: an activity file of
                             1,000,000 rows is about 100 MB)
+OPENBOOK_MAX_IMPORT_MB      the largest activity file the CLI or a job imports, in MB (default 1024: ten times a
+                            year of a million visits; 1..16384): a bigger one is refused before it is read
+OPENBOOK_EXPORT_RETENTION_DAYS  how long an export an auditor asked for from the pages stays for its download
+                            (default 7; 1 to 365): older ones are cleared when the next export is asked for
 OPENBOOK_SIGNING_KEY        path of the Ed25519 key file (PEM PKCS#8) that signs every event and checkpoint
                             (docs/audit.md); none: events are recorded unsigned
 OPENBOOK_FAULT              a named point at which the process kills itself (ledger/faults.py): for the crash
@@ -28,6 +32,7 @@ from pathlib import Path
 
 from domain.errors import SettingsError
 from ledger.faults import FAULT_ENV, POINTS
+from ledger.files.visit_files import MAX_FILE_MB
 from ledger.persistence.database import DEFAULT_URL
 
 DEFAULT_TEST_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -40,6 +45,8 @@ class Settings:
     signing_key_path: str | None = None
     instance_path: str = "var"
     max_upload_mb: int = 150
+    export_retention_days: int = 7  # <instance>/exports: ledger.jobs.export_history.clear_expired
+    max_import_mb: int = MAX_FILE_MB
     https: bool = False
     trusted_proxies: int = 0
     fault_point: str | None = None  # the crash tests' point to die at (ledger/faults.py), installed by bootstrap
@@ -53,6 +60,8 @@ class Settings:
             signing_key_path=env.get("OPENBOOK_SIGNING_KEY") or None,
             instance_path=env.get("OPENBOOK_INSTANCE") or "var",
             max_upload_mb=_bounded_int(env, "OPENBOOK_MAX_UPLOAD_MB", 150, 1, 2048),
+            max_import_mb=_bounded_int(env, "OPENBOOK_MAX_IMPORT_MB", MAX_FILE_MB, 1, 16384),
+            export_retention_days=_bounded_int(env, "OPENBOOK_EXPORT_RETENTION_DAYS", 7, 1, 365),
             https=(env.get("OPENBOOK_HTTPS") or "0") == "1",
             trusted_proxies=_bounded_int(env, "OPENBOOK_TRUSTED_PROXIES", 0, 0, 5),
             fault_point=_fault_point(env),
@@ -74,7 +83,7 @@ class Settings:
     @property
     def exports_folder(self) -> Path:
         """Where the exports auditors ask for from the pages are written, each in a folder of its own, for their
-        download (docs/jobs.md): <instance>/exports."""
+        download (docs/jobs.md) for ``export_retention_days``: <instance>/exports."""
         return Path(self.instance_path) / "exports"
 
 

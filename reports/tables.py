@@ -9,8 +9,9 @@ Why the care:
   that starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return as a
   formula. Text from the ledger (a provider's name, a note, a visit's
   reference from an import) could start that way, so such text gets a leading
-  single quote. Real numbers are never escaped: a negative amount is a number,
-  not a formula.
+  single quote (``ledger.files.formulas.escaped``, the one helper every
+  exporter uses). Real numbers are never escaped: a negative amount is a
+  number, not a formula.
 * **Money stays exact and numeric.** A Decimal is written to CSV as plain
   fixed-point text with its own places (``1234.50``, never ``1.2345E+3`` or a
   float's ``1234.5``), and to XLSX as a number with a 2 dp format (the column's
@@ -38,13 +39,13 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from domain.errors import InvalidInput
+from ledger.files.formulas import escaped
 
 __all__ = ["Column", "escaped", "sort_rows", "to_csv", "to_xlsx"]
 
 Kind = Literal["text", "money", "number", "date"]
 Row = Mapping[str, Any]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _XLSX_DIGITS = 15  # significant digits a spreadsheet number (an IEEE double) holds exactly
 _XLSX_DATE = "yyyy-mm-dd"
 _XLSX_DATETIME = "yyyy-mm-dd hh:mm:ss"
@@ -65,11 +66,6 @@ class Column:
         if places is None:
             return None
         return "#,##0" + ("." + "0" * places if places else "")
-
-
-def escaped(text: str) -> str:
-    """Text a spreadsheet would run as a formula, prefixed with a single quote (OWASP); other text unchanged."""
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _checked(value: Any, where: str) -> Any:

@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.web_secret_key(),
         MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         OPENBOOK_INSTANCE=settings.instance_path,
+        OPENBOOK_EXPORT_RETENTION_DAYS=settings.export_retention_days,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session: a long form is not lost at lunch
     )
     app.config.update(config)

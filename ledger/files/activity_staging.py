@@ -59,7 +59,8 @@ from domain.errors import InvalidInput
 from domain.periods import days_between
 from ledger import faults
 from ledger.files.chunks import ChunkWriter
-from ledger.files.visit_files import FileInfo, _read_error, _Rows, column_positions
+from ledger.files.csv_text import refusal_of
+from ledger.files.visit_files import FileInfo, _Rows, column_positions
 
 __all__ = [
     "AgreementRules",
@@ -226,8 +227,9 @@ def stage_file(
         source = _Rows(info)
         try:
             return _stage(source, info, rules, writer, existing, progress, chunk_rows)
-        except (UnicodeDecodeError, csv.Error) as e:
-            raise InvalidInput(f"{info.name}: {_read_error(e)}; nothing was recorded") from None
+        except (UnicodeDecodeError, csv.Error):
+            refused = refusal_of(info.path, info.name)  # read again for the line and byte: the error's path only
+            raise InvalidInput([*refused.problems, "nothing was recorded"]) from None
     except BaseException:
         writer.abandon()
         raise

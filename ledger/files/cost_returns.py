@@ -51,6 +51,8 @@ from openpyxl.utils import get_column_letter
 
 from domain.errors import InvalidInput
 from domain.returns.filing import CostLine, CostReturnFiling, FilingInvalid, Volume
+from ledger.files.csv_text import read_rows
+from ledger.files.formulas import escaped, unescaped
 
 __all__ = ["MAX_FILE_BYTES", "parse_cost_return", "template_csv", "template_xlsx"]
 
@@ -90,6 +92,7 @@ class _Section:
     value_column: int
     value_header: str
     note_column: int | None
+    width: int  # the header's cells, up to its last heading
 
 
 # -- writing templates ----------------------------------------------------------------------------
@@ -105,18 +108,10 @@ def _figure(value: Any) -> str:
     return str(value)
 
 
-# A cell starting with one of these is run as a formula by spreadsheet programs. A provider's note
-# is written with a leading apostrophe in CSV (a cell of text in XLSX), and read back without it.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_text(value: Any) -> str:
+    """A cell as CSV text; a provider's note that a spreadsheet would run as a formula escaped (read back without)."""
     text = _figure(value)
-    return f"'{text}" if isinstance(value, str) and text.startswith(_FORMULA_START) else text
-
-
-def _read_note(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    return escaped(text) if isinstance(value, str) else text
 
 
 def _rows(filing: CostReturnFiling | None) -> list[list[Any]]:
@@ -153,10 +148,7 @@ def template_xlsx(filing: CostReturnFiling | None = None) -> bytes:
     sheet = workbook.active
     sheet.title = SHEET_TITLE
     for row in _rows(filing):
-        sheet.append([v if v is None or isinstance(v, (int, Decimal, date)) else str(v) for v in row])
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"  # text, never a formula
+        sheet.append([v if v is None or isinstance(v, (int, Decimal, date)) else escaped(str(v)) for v in row])
     for row in sheet.iter_rows():
         first = row[0]
         if first.value in ("line", "volume"):
@@ -191,8 +183,14 @@ def _is_blank(value: object) -> bool:
 class _Reader:
     """Collects the raw filing and every problem, remembering which cell each figure came from."""
 
-    def __init__(self, filename: str):
+    def __init__(self, filename: str, *, fixed_width: bool = False):
         self.filename = filename
+        #: CSV: a row with a cell beyond its table's last heading is refused (a figure split at its thousands
+        #: comma: 21,800.00 unquoted is 21 and a stray 800.00); a workbook's cells cannot split, so it may have
+        #: notes of its own off to the right.
+        self.fixed_width = fixed_width
+        self.filled = 0  # rows that are not blank
+        self.rows = 0  # rows that are neither blank, comments nor headers
         self.problems: list[tuple[tuple[int, int], str]] = []
         self.cells: dict[str, _Cell] = {}
         self.bad_fields: set[str] = set()
@@ -213,6 +211,7 @@ class _Reader:
             if all(_is_blank(v) for v in values) and not any(p for _, p in cells):
                 continue
             count += 1
+            self.filled = count
             if count > MAX_ROWS:
                 raise InvalidInput(f"{self.filename}: the file has more than {MAX_ROWS} rows; is this a cost return?")
             header = self._header(values)
@@ -224,6 +223,7 @@ class _Reader:
             if isinstance(first, str) and first.strip().startswith("#"):
                 continue
             if section is not None:
+                self.rows += 1
                 self._row(section, number, cells)
 
     def _header(self, values: list[Any]) -> _Section | None:
@@ -232,7 +232,9 @@ class _Reader:
             if name in names and value_name in names:
                 note = next((i for i, n in enumerate(names) if n in ("note", "notes")), None)
                 note_column = None if note is None else note + 1
-                return _Section(name, names.index(name) + 1, names.index(value_name) + 1, value_name, note_column)
+                width = max(i + 1 for i, n in enumerate(names) if n)
+                return _Section(name, names.index(name) + 1, names.index(value_name) + 1, value_name, note_column,
+                                width)
         return None
 
     def _row(self, section: _Section, number: int, cells: list[tuple[Any, str | None]]) -> None:
@@ -241,6 +243,11 @@ class _Reader:
 
         key_value, key_problem = at(section.key_column)
         key_cell = _Cell(number, section.key_column, section.name)
+        filled = [column for column, (value, _) in enumerate(cells, start=1) if not _is_blank(value)]
+        if self.fixed_width and filled and filled[-1] > section.width:
+            beyond = _Cell(number, filled[-1], "no heading")
+            self.problem(beyond, f"{cells[filled[-1] - 1][0]!r} is beyond the table's {section.width} columns; "
+                                 'a figure with a thousands comma must be quoted ("21,800.00") or written 21800.00')
         if key_problem:
             self.problem(key_cell, key_problem)
             return
@@ -282,7 +289,7 @@ class _Reader:
             if note_problem:
                 self.problem(note_cell, note_problem)
             elif not _is_blank(note):
-                self.data["notes"][key] = _read_note(_figure(note))
+                self.data["notes"][key] = unescaped(_figure(note))
 
     def _put(self, field: str, value: Any) -> None:
         if value is _REFUSED:
@@ -326,6 +333,10 @@ class _Reader:
         return value
 
     def filing(self) -> CostReturnFiling:
+        if not self.filled:
+            raise InvalidInput(f"{self.filename}: the file is empty; start from the template")
+        if self.found and not self.rows and not self.problems:
+            raise InvalidInput(f"{self.filename}: the file has a header but no figures; fill in the template's rows")
         missing: list[str] = []  # fields of a table without a header: one problem says it all
         for name, columns, fields in (
             ("line", "'line' and 'amount'", ("lines", "notes", "stated_total")),
@@ -365,14 +376,11 @@ def _field_for(section: str, key: str) -> str:
     return f"lines.{key}" if section == "line" else f"volumes.{key}"
 
 
-def _csv_rows(content: bytes) -> list[tuple[int, list[tuple[Any, str | None]]]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = content.decode("cp1252", errors="replace")  # Excel's "CSV" on Windows; '£' is 0xA3
+def _csv_rows(content: bytes, filename: str) -> list[tuple[int, list[tuple[Any, str | None]]]]:
+    """The rows of a CSV return (UTF-8, read strictly: ``ledger.files.csv_text``), each with its row number."""
     return [
         (number, [(value, None) for value in row])
-        for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1)
+        for number, row in enumerate(read_rows(content, filename), start=1)
     ]
 
 
@@ -437,11 +445,11 @@ def parse_cost_return(path_or_bytes: str | os.PathLike[str] | bytes, filename: s
         raise InvalidInput(_too_large(filename))
     extension = Path(filename).suffix.lower()
     if extension == ".csv":
-        rows = _csv_rows(content)
+        rows = _csv_rows(content, filename)
     elif extension == ".xlsx":
         rows = _xlsx_rows(content, filename)
     else:
         raise InvalidInput(f"{filename}: only .csv and .xlsx files can be read; save the file as one of those")
-    reader = _Reader(filename)
+    reader = _Reader(filename, fixed_width=extension == ".csv")
     reader.read(rows)
     return reader.filing()

@@ -11,14 +11,13 @@ case-insensitively, with spaces and hyphens read as underscores.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from domain.errors import InvalidInput
+from ledger.files.csv_text import SAVE_AS, read_rows
 
 __all__ = ["COLUMNS", "KpiFile", "KpiRow", "MAX_PROBLEMS", "read_kpi_file", "refuse"]
 
@@ -61,6 +60,8 @@ def read_kpi_file(source: str | os.PathLike[str] | bytes, file_name: str | None 
     """The rows of a UTF-8 CSV file of KPI results, or InvalidInput naming what is wrong with its layout."""
     if isinstance(source, bytes):
         content, name = source, file_name or "kpi-results.csv"
+        if len(content) > MAX_BYTES:  # an upload: the web app's own limit is far larger
+            raise refuse(name, [f"the file is larger than {MAX_BYTES:,} bytes; is it the right file?"])
     else:
         path = Path(source)
         name = file_name or path.name
@@ -70,11 +71,12 @@ def read_kpi_file(source: str | os.PathLike[str] | bytes, file_name: str | None 
             content = path.read_bytes()
         except OSError as error:
             raise InvalidInput(f"{name}: cannot be read ({error.strerror or error})") from None
+    if Path(name).suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        raise refuse(name, [f"KPI results are read from a CSV file, not a workbook; {SAVE_AS}"])
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise refuse(name, ["the file is not UTF-8 text; save it as CSV UTF-8"]) from None
-    lines = list(csv.reader(io.StringIO(text)))
+        lines = read_rows(content, name)  # UTF-8 only, read strictly: ledger/files/csv_text.py says why
+    except InvalidInput as unreadable:
+        raise refuse(name, [problem.removeprefix(f"{name}: ") for problem in unreadable.problems]) from None
     while lines and not any(cell.strip() for cell in lines[-1]):
         lines.pop()
     if not lines:

@@ -26,11 +26,17 @@ from domain.activity.visits import (
 )
 from domain.checks import check_file_name
 from domain.errors import InvalidInput
+from ledger.files.csv_text import check_start, refusal_of
 
 __all__ = [
+    "MAX_FILE_MB",
     "FileInfo",
     "inspect_file",
 ]
+
+#: The largest activity file imported, in MB, unless ``OPENBOOK_MAX_IMPORT_MB`` says otherwise: ten times the
+#: largest real file (a million visits a year is about 100 MB), so only the wrong file meets it.
+MAX_FILE_MB = 1024
 
 # -- the file ----------------------------------------------------------------------------------
 
@@ -54,9 +60,19 @@ class FileInfo:
         return (now.st_size, now.st_mtime_ns) == (self.size, self.modified_ns)
 
 
-def inspect_file(path: str | Path, name: str | None = None) -> FileInfo:
-    """The file's digest (what makes an import idempotent), format and size, in one streamed pass."""
+def inspect_file(path: str | Path, name: str | None = None, *, max_mb: int = MAX_FILE_MB) -> FileInfo:
+    """The file's digest (what makes an import idempotent), format and size, in one streamed pass; a file over
+    ``max_mb`` is refused before it is read."""
     file_path = Path(path)
+    try:
+        over = file_path.stat().st_size > max_mb * 1024 * 1024
+    except OSError:
+        over = False  # the read below names what is wrong
+    if over:
+        raise InvalidInput(
+            f"{name or file_path.name}: the file is larger than {max_mb:,} MB, the most openbook imports "
+            "(OPENBOOK_MAX_IMPORT_MB); is it the right file?"
+        )
     digest = hashlib.sha256()
     size = lines = 0
     first = b""
@@ -65,19 +81,24 @@ def inspect_file(path: str | Path, name: str | None = None) -> FileInfo:
             modified_ns = os.fstat(f.fileno()).st_mtime_ns
             while block := f.read(1 << 20):
                 if not first:
-                    first = block[:4]
+                    first = block[:4096]
                 digest.update(block)
                 size += len(block)
                 lines += block.count(b"\n")
     except OSError as e:
         raise InvalidInput(f"file: cannot read {file_path.name}: {e.strerror or e}") from None
-    if first == b"PK\x03\x04" or file_path.suffix.lower() == ".xlsx":
+    workbook = first.startswith(b"PK\x03\x04")
+    if workbook or file_path.suffix.lower() == ".xlsx":
         fmt = "xlsx"
-        if first != b"PK\x03\x04":
-            raise InvalidInput(f"file: {file_path.name} is named .xlsx but is not an Excel workbook")
+        if not workbook:
+            raise InvalidInput(f"{name or file_path.name}: is named .xlsx but is not an Excel workbook")
     else:
         fmt = "csv"
     shown = check_file_name(name or file_path.name)  # before any row is read, not after staging them all
+    if fmt == "csv":
+        if not size:
+            raise InvalidInput(f"{shown}: the file is empty; expected a header row: {','.join(COLUMNS)}")
+        check_start(first, shown)  # UTF-16 named as such before a row is read (ledger/files/csv_text.py)
     return FileInfo(file_path, shown, fmt, digest.hexdigest(), size, lines, modified_ns)
 
 
@@ -113,12 +134,12 @@ class _Rows:
     def _open_csv(self) -> tuple[list[str], Iterator[list[str]], int]:
         f = open(self.info.path, newline="", encoding="utf-8-sig")
         self._close = f.close
-        reader = csv.reader(f)
+        reader = csv.reader(f, strict=True)  # strictly: a never-closed quote is refused, not read to the end
         try:
             header = next(reader, None)
-        except (UnicodeDecodeError, csv.Error) as e:
+        except (UnicodeDecodeError, csv.Error):
             f.close()
-            raise InvalidInput(f"{self.info.name}: {_read_error(e)}") from None
+            raise refusal_of(self.info.path, self.info.name) from None
         return header or [], reader, max(self.info.lines - 1, 0)
 
     def _open_xlsx(self) -> tuple[list[str], Iterator[list[str]], int]:
@@ -189,12 +210,6 @@ def _has_formulas(path: Path) -> bool:
                             return True
                         tail = block[-16:]
     return False
-
-
-def _read_error(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return "is not UTF-8 text; save it as 'CSV UTF-8' (or as an Excel workbook)"
-    return f"is not a readable CSV file ({error})"
 
 
 def column_positions(header: list[str], file_name: str) -> dict[str, int]:

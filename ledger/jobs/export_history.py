@@ -10,12 +10,20 @@ export records nothing, so running it again after a worker died rewrites the sam
 
 The file goes to the path the asker chose (the web: a folder of its own under the instance's exports folder),
 written beside it as ``.partial`` first, so a failed or interrupted export never leaves a file that looks whole.
-The finished file stays for its download; the job's result says where, by its name only.
+The finished file stays for its download, for ``Settings.export_retention_days`` (7 by default); the job's result
+says where, by its name only. Older exports are cleared when the next export is asked for (``clear_expired``): a
+full history is hundreds of megabytes, and a file an auditor downloaded long ago is theirs to keep, not the
+server's. An export of a job still queued or running is never cleared, however old its folder.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import shutil
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,21 +33,54 @@ from domain.errors import InvalidInput
 from ledger.audit.export import export_range, write_export
 from ledger.authorisation import check_may_export_history, check_may_verify_history
 from ledger.jobs.kinds import JobKind, Progress
+from ledger.jobs.table import QUEUED, RUNNING
 from ledger.jsonable import json_ready
 
 if TYPE_CHECKING:
     from ledger.bootstrap import Openbook
-    from ledger.jobs.store import Job
+    from ledger.jobs.store import Job, JobStore
     from ledger.records import Records
+
+logger = logging.getLogger(__name__)
 
 NAME = "export"
 STAGE = "exporting events"
 FILE_NAME = "openbook-export.jsonl"
+#: The folder of one export under the exports folder (``uuid4().hex``): nothing else there is ever cleared.
+_EXPORT_FOLDER = re.compile(r"[0-9a-f]{32}")
 
 
 def arguments(out: Path, start: int | None = None, stop: int | None = None) -> dict[str, Any]:
     """The job's arguments: the file to write and the range (None: from the first event, to the head)."""
     return {"path": str(Path(out).resolve()), "from": start, "to": stop}
+
+
+def clear_expired(exports: Path, retention: timedelta, store: JobStore, now: float | None = None) -> list[str]:
+    """Remove each export under ``exports`` (a folder of its own) last written more than ``retention`` ago, unless
+    an export job still queued or running writes there; the names of the folders removed."""
+    if not exports.is_dir():
+        return []
+    active = {
+        Path(job.arguments["path"]).parent
+        for state in (QUEUED, RUNNING)
+        for job in store.list_for(everyone=True, state=state)
+        if job.kind == NAME
+    }
+    cutoff = (time.time() if now is None else now) - retention.total_seconds()
+    removed = []
+    for folder in sorted(exports.iterdir()):
+        if not folder.is_dir() or folder.is_symlink() or not _EXPORT_FOLDER.fullmatch(folder.name):
+            continue
+        if folder.resolve() in active:
+            continue
+        try:
+            written = max(entry.stat().st_mtime for entry in (folder, *folder.iterdir()))
+            if written < cutoff:
+                shutil.rmtree(folder)
+                removed.append(folder.name)
+        except OSError as error:  # another process cleared it first, or it cannot be: the next sweep tries again
+            logger.warning("export %s not cleared: %s", folder, error)
+    return removed
 
 
 def check_range(start: int | None, stop: int | None) -> None:

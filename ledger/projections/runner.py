@@ -44,9 +44,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from domain.errors import Unavailable
+from ledger import faults
 from ledger.persistence import SCHEMA_LOCK_KEY
 from ledger.persistence.database import reading
-from ledger.persistence.scratch import Scratch, scratch_beside
+from ledger.persistence.scratch import Scratch, clear_leftovers, scratch_beside
 from ledger.projections.base import Projection
 from ledger.projections.batching import BatchedWrites
 from ledger.projections.switch import replace_rows
@@ -427,10 +428,12 @@ class ProjectionRunner:
         """
         chosen = [self.projections[n].name for n in (names or self.projections)]
         rebuilt = [p for p in self.fresh() if p.name in chosen]
+        self.clear_leftover_scratch()
         with scratch_beside(self.engine, "openbook_rebuild") as scratch:
             runner = ProjectionRunner(scratch.engine, self.recorder, self.mapper, rebuilt)
             runner.create_tables()
             applied = runner.replay(progress)  # the long part: the live tables are untouched
+            faults.fault_point("projections-rebuild.before-switch")
             for _attempt in range(SWITCH_ATTEMPTS):
                 applied += runner.catch_up(progress)  # what was recorded meanwhile
                 reached = runner.positions()
@@ -445,6 +448,14 @@ class ProjectionRunner:
             f"the read models kept moving past the rebuilt ones ({SWITCH_ATTEMPTS} tries); nothing was switched — "
             "try again when fewer commands are recorded"
         )
+
+    def clear_leftover_scratch(self) -> list[str]:
+        """Remove the scratch tables of rebuilds (and read-model checks) that were killed, never one running
+        (``ledger.persistence.scratch.clear_leftovers``); their names, logged."""
+        cleared = clear_leftovers(self.engine)
+        for name in cleared:
+            logger.warning("removed %s, the scratch tables of a rebuild or read-model check that was killed", name)
+        return cleared
 
     def _switch(
         self, scratch: Scratch, rebuilt: Sequence[Projection], reached: dict[str, int], stopped: list[dict[str, Any]]

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Integer,
@@ -38,6 +39,7 @@ from sqlalchemy import (
 )
 
 from domain.errors import InvalidInput
+from ledger.persistence.added_columns import AddedColumn, add_missing
 from ledger.persistence.database import reading
 from ledger.security import passwords, replies, tokens
 
@@ -89,6 +91,16 @@ security_log = Table(
     Column("address", String(64)),
     Column("detail", Text, nullable=False, default=""),
 )
+
+
+
+def _seen_when_started(conn: Connection) -> None:
+    """A session from before ``seen_at`` was last seen, as far as anyone knows, when it started."""
+    conn.execute(update(web_sessions).where(web_sessions.c.seen_at.is_(None)).values(seen_at=web_sessions.c.started_at))
+
+
+#: Columns added after the tables' first release (``ledger.persistence.added_columns``).
+ADDED_COLUMNS = (AddedColumn(web_sessions, "seen_at", _seen_when_started),)
 
 #: Failures allowed within ``WINDOW`` before a key is locked: fewer for a username than for an address,
 #: because many honest people can share one address (a council office behind one gateway).
@@ -151,6 +163,7 @@ class SecurityStore:
         for tables in (metadata, tokens.metadata, replies.metadata):
             if not {table.name for table in tables.sorted_tables} <= present:
                 tables.create_all(self.engine, checkfirst=True)
+        add_missing(self.engine, (*ADDED_COLUMNS, *tokens.ADDED_COLUMNS))
 
     # passwords
 

@@ -38,6 +38,7 @@ from sqlalchemy import Column, Connection, DateTime, Engine, MetaData, String, T
 from sqlalchemy.exc import OperationalError
 
 from domain.errors import InvalidInput, NotFound
+from ledger.persistence.added_columns import AddedColumn
 from ledger.persistence.database import reading
 
 metadata = MetaData()
@@ -54,6 +55,19 @@ api_tokens = Table(
     Column("revoked_at", DateTime(timezone=True)),
     Column("expires_at", DateTime(timezone=True), nullable=False),
 )
+
+
+def _expire_earlier_tokens(conn: Connection) -> None:
+    """A token made before tokens expired gets the default lifetime from its creation, as if made today."""
+    for token_id, created_at in conn.execute(
+        select(api_tokens.c.token_id, api_tokens.c.created_at).where(api_tokens.c.expires_at.is_(None))
+    ).all():
+        expires = _aware(created_at) + timedelta(days=DEFAULT_DAYS)  # type: ignore[operator]
+        conn.execute(update(api_tokens).where(api_tokens.c.token_id == token_id).values(expires_at=expires))
+
+
+#: Columns added after the table's first release (``ledger.persistence.added_columns``).
+ADDED_COLUMNS = (AddedColumn(api_tokens, "expires_at", _expire_earlier_tokens),)
 
 PREFIX = "ob_"
 #: How stale ``last_used_at`` may get before a request writes it again (so most requests write nothing).

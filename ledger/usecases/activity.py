@@ -49,7 +49,7 @@ from ledger.application import Ledger
 from ledger.authorisation import authorise, importing_for
 from ledger.files.activity_staging import CHUNK_ROWS, AgreementRules, stage_file
 from ledger.files.chunks import ChunkLease, ChunkStore, ChunkWriter, check_staged
-from ledger.files.visit_files import FileInfo, inspect_file
+from ledger.files.visit_files import MAX_FILE_MB, FileInfo, inspect_file
 from ledger.jsonable import json_ready
 from ledger.persistence.guards import InTransaction, events_after, hold, lock_key
 from ledger.persistence.history import read_events
@@ -130,6 +130,8 @@ class ActivityUseCases:
         self.chunks = chunks
         #: The activity read model, told how far pricing has got while an import is applied.
         self.projection = projection
+        #: The largest file imported, in MB (``Settings.max_import_mb``, which ``bootstrap`` sets).
+        self.max_file_mb = MAX_FILE_MB
         #: Called after a file is staged and before it is recorded; tests pause or fault an import here.
         self.before_recording: Callable[[], None] = lambda: None
 
@@ -153,7 +155,7 @@ class ActivityUseCases:
         """
         authorise(self.records, envelope.actor, "import_activity", agreement=agreement)
         only = importing_for(self.records, envelope.actor, agreement)
-        info = inspect_file(path, file_name)
+        info = inspect_file(path, file_name, max_mb=self.max_file_mb)
         import_id = ActivityImport.create_id(agreement, info.digest)
         say = progress or (lambda _stage, _done, _total: None)
         lease = self.chunks.lease(import_id)

@@ -5,7 +5,7 @@ that point inside the command (opened as the CLI and the web app open it, by
 ``bootstrap``, which reads the setting and installs the point); ``test_killed_writers.py`` then checks what it
 left. The commands are those of the settlement tests' year of care:
 ``import FILE`` (an activity import, ten rows a chunk), ``payments MONTH`` (a
-payment run) and ``issue`` (issuing the approved 2019-20 settlement).
+payment run), ``issue`` (issuing the approved 2019-20 settlement) and ``rebuild [PROJECTION...]`` (``projections rebuild``).
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ def main(url: str, command: str, *args: str) -> None:
             book.settlements.run_payments(by(COUNCIL_ACCOUNTANT, date(2019, 7, 10), "monthly payment"), WIRRAL, args[0])
         elif command == "issue":
             book.settlements.issue_settlement(by(COUNCIL_ACCOUNTANT, DRAFTED_ON), WIRRAL, YEAR, 1)
+        elif command == "rebuild":
+            book.projections.rebuild(args or None)
         else:
             raise SystemExit(f"unknown command {command!r}")
     finally:

@@ -20,6 +20,7 @@ Proven here, with Wirral's figures (£15.60 an hour, so a 30-minute visit is
 
 from __future__ import annotations
 
+import csv
 import signal
 import subprocess
 import sys
@@ -42,7 +43,7 @@ from ledger.bootstrap import Openbook
 from ledger.files.chunks import ChunkStore, activity_chunks
 from ledger.persistence.history import read_events
 from ledger.queries import activity as views
-from ledger.queries.every_provider import provider_activity, totals_by_key
+from ledger.queries.every_provider import provider_activity, recorded_visits, totals_by_key
 from ledger.usecases.activity import _arrears_json
 from tests.integration.activity_setup import (
     HAND_VISITS,
@@ -180,6 +181,19 @@ def test_a_generated_year_imports_in_chunks_with_progress(book, tmp_path):
     years = views.totals(book.read_engine, everyone(book), ("financial_year",))
     assert {r["financial_year"] for r in years} == {"2019-20"}
     assert_recomputed_equals_projection(book)
+    # What the next import compares its rows with: every id asked about, across batches of 900 queries (the
+    # last one short), found as recorded; an id never recorded is not.
+    with open(path, newline="") as f:
+        written = {row["visit_id"]: row for row in csv.DictReader(f)}
+    found = recorded_visits(book.read_engine, WIRRAL, ["G-none", *written])
+    assert set(found) == set(written)
+    assert all(
+        (v.provider, v.planned_minutes, v.actual_minutes, v.carer_ref) == (
+            written[i]["provider"], int(written[i]["planned_minutes"]), int(written[i]["actual_minutes"]),
+            written[i]["carer_ref"],
+        )
+        for i, v in found.items()
+    )  # fmt: skip
 
 
 def test_an_xlsx_file_imports_like_a_csv(book, tmp_path):

@@ -6,8 +6,8 @@ and checks that it died by SIGKILL there; that the store holds exactly the
 events it held before (killed before the commit) or every event of the command
 (killed after it); that the read models then catch up to exactly what a replay
 of the history gives (``ledger.audit.read_models``); and that the chain
-verifies. The commands: an activity import killed between its chunks and
-after its commit; a payment run and a settlement issue killed before and after
+verifies. The commands: an activity import killed between its chunks, before
+its commit and after it; a payment run and a settlement issue killed before and after
 their commits. On SQLite and PostgreSQL.
 """
 
@@ -85,7 +85,8 @@ def test_a_writer_killed_inside_a_command_leaves_all_of_it_or_none(book, databas
     before = topics(book)
     kill_at(database_url, "activity-import.mid-chunks", "import", str(summer))
     unchanged(book, before)
-    before = topics(book)
+    kill_at(database_url, "record.before-commit", "import", str(summer))  # its one event written, not committed
+    unchanged(book, before)
     kill_at(database_url, "record.after-commit", "import", str(summer))
     assert topics(book) - before == Counter({"openbook:activity-import.imported": 1})
     consistent(book)

@@ -3,10 +3,13 @@ who an audit body's auditors may read: the agreements it is appointed to (issue 
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -126,3 +129,43 @@ def test_an_audit_body_reads_the_agreements_it_is_appointed_to_until_the_appoint
     assert part("auditor", "2024-04-02").status_code == 302
     assert auditor.get(settlement).status_code == 200
     assert client_as("accountant").post(f"{page}/auditor").status_code == 403  # an admin's page
+
+
+def test_exports_older_than_their_retention_are_cleared_when_the_next_is_asked_for_never_a_queued_one(signed):
+    book, _key, _recorded, app = signed
+    exports = Path(app.config["OPENBOOK_INSTANCE"]) / "exports"
+    days = app.config["OPENBOOK_EXPORT_RETENTION_DAYS"]
+    assert days == 7  # the default setting
+
+    def written(folder: Path, days_ago: float) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "openbook-export.jsonl").write_text("{}\n")
+        when = time.time() - days_ago * 86400
+        for entry in (folder / "openbook-export.jsonl", folder):
+            os.utime(entry, (when, when))
+        return folder
+
+    expired, kept = written(exports / ("a" * 32), days + 0.1), written(exports / ("b" * 32), days - 0.1)
+    foreign = written(exports / "operator-notes", days + 30)  # not a folder the page made: never touched
+    client = log_in(app.test_client(), USERS["auditor"])
+    token = csrf_token(client, "/auditor/integrity")
+
+    def ask() -> str:
+        asked = client.post("/auditor/integrity/exports", data={"export-csrf_token": token, "export-start": "1",
+                                                                "export-stop": "5"})  # fmt: skip
+        assert asked.status_code == 302
+        return asked.headers["Location"].rsplit("/", 1)[1]
+
+    first = ask()
+    assert not expired.exists() and kept.exists() and foreign.exists()
+    first_folder = written(Path(book.jobs.store.get(first).arguments["path"]).parent, days + 1)
+    second = ask()
+    assert first_folder.exists()  # its job is still queued: it will write there
+    for _ in range(2):
+        assert Worker(book, beat=0.01).run_once().state == "done"
+    assert client.get(f"/auditor/integrity/exports/{first}/file").status_code == 200
+    written(first_folder, days + 1)
+    third = ask()
+    assert not first_folder.exists() and Path(book.jobs.store.get(second).arguments["path"]).is_file()
+    assert client.get(f"/auditor/integrity/exports/{first}/file").status_code == 404  # cleared: export again
+    assert Worker(book, beat=0.01).run_once().id == third  # the queue left empty for the module's other tests

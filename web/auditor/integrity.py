@@ -17,6 +17,7 @@ told why in place of the form.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -130,6 +131,8 @@ def start_export() -> tuple[str, int] | Response:
     form = ExportForm(prefix="export")
     if not form.validate_on_submit():
         return _page(export_form=form), 400
+    retention = timedelta(days=current_app.config["OPENBOOK_EXPORT_RETENTION_DAYS"])
+    export_history.clear_expired(_exports_folder(), retention, book.jobs.store)
     out = _exports_folder() / uuid4().hex / export_history.FILE_NAME
     try:
         job = book.jobs.enqueue(
@@ -163,7 +166,7 @@ def export_file(job: str) -> Response:
     """The finished export, named for its range; the path is the job's own, never one a user gave."""
     found = _export_job(job)
     path = Path(found.arguments["path"])
-    if found.state != "done" or not path.is_file():
+    if found.state != "done" or not path.is_file():  # not yet written, or cleared after the retention
         raise NotFound(f"the export of job {job} is not ready")
     summary = found.result or {}
     name = f"openbook-export-{summary.get('from')}-{summary.get('checkpoint', {}).get('position')}.jsonl"
