@@ -35,6 +35,9 @@ from ledger.projections.versions import VersionedWrites, history_of
 
 Handler = Callable[[Any, Connection, Any, int], bool | None]
 
+#: Each projection class's tables' DDL, per kind of database (``Projection.ddl``).
+_DDL: dict[tuple[type, str, Any], tuple[tuple[Table, tuple[str, ...]], ...]] = {}
+
 #: Each read-model table's projection class, for readers that must know what kept it (``ledger/queries/as_at.py``).
 _OWNERS: dict[Table, type[Projection]] = {}
 
@@ -98,10 +101,31 @@ class Projection:
     def fingerprint(self, dialect: Dialect) -> str:
         """The version and the tables' DDL on this database, hashed: what the tables were built as."""
         ddl = [f"version {self.version}"]
-        for table in self.stored_tables:
-            ddl.append(str(CreateTable(table).compile(dialect=dialect)))
-            ddl.extend(sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes))
+        for _table, statements in self.ddl(dialect):
+            ddl.extend(statements)
         return hashlib.sha256("\n".join(ddl).encode("utf-8")).hexdigest()
+
+    def ddl(self, dialect: Dialect) -> tuple[tuple[Table, tuple[str, ...]], ...]:
+        """Each stored table with what creates it on this kind of database: its CREATE TABLE, then its indexes'.
+
+        Compiled once per projection class and kind of database (the tables
+        are defined once, in code): compiling is most of what creating a
+        rebuild's 100-odd scratch tables, and checking their fingerprints, costs.
+        """
+        key = (type(self), dialect.name, getattr(dialect, "server_version_info", None))
+        found = _DDL.get(key)
+        if found is None:
+            found = _DDL[key] = tuple(
+                (
+                    table,
+                    (
+                        str(CreateTable(table).compile(dialect=dialect)),
+                        *sorted(str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes),
+                    ),
+                )
+                for table in self.stored_tables
+            )
+        return found
 
     def apply(self, conn: Connection, event: Any, position: int) -> bool:
         """Apply one event; True when it is only partly applied and there is more to do.

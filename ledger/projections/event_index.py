@@ -58,6 +58,8 @@ from ledger.persistence.history import STORED_AGGREGATES, aggregate_kind, create
 from ledger.projections.base import Projection
 
 metadata = MetaData()
+#: How many records' agreements the index keeps in memory (a few MB); past that it forgets them all and reads again.
+REMEMBERED_RECORDS = 100_000
 
 event_index = Table(
     "event_index",
@@ -114,14 +116,50 @@ class EventIndexProjection(Projection):
     def topics(self) -> tuple[str, ...]:
         return event_topics()
 
+    def __init__(self) -> None:
+        #: Each record's agreement, as its first row has it: ``agreement_of``.
+        self._agreements: dict[str, str | None] = {}
+
     def apply(self, conn: Connection, event: Any, position: int) -> bool:
         row = index_row(event, position)
-        before = conn.execute(_LATEST_BEFORE, {"position": position}).scalar()
-        row["latest_recorded_at"] = row["recorded_at"] if before is None else max(row["recorded_at"], in_utc(before))
+        memo = getattr(conn, "memo", None)  # a replay's batch (``BatchedWrites``): the row it wrote last
+        last = memo.get("latest") if memo is not None else None
+        if last is not None and last[0] < position:
+            before = last[1]
+        else:
+            found = conn.execute(_LATEST_BEFORE, {"position": position}).scalar()
+            before = None if found is None else in_utc(found)
+        row["latest_recorded_at"] = row["recorded_at"] if before is None else max(row["recorded_at"], before)
+        if memo is not None:
+            memo["latest"] = (position, row["latest_recorded_at"])
         if row["agreement"] is None and row["version"] > 1:  # a later event: under its record's agreement
-            row["agreement"] = conn.execute(_RECORD_AGREEMENT, {"aggregate_id": row["aggregate_id"]}).scalar()
+            row["agreement"] = self.agreement_of(conn, row["aggregate_id"])
+        elif row["version"] == 1:
+            self._remember(row["aggregate_id"], row["agreement"])
         conn.execute(_INSERT, row)
         return False
+
+    def agreement_of(self, conn: Connection, aggregate_id: str) -> str | None:
+        """The agreement of a record's first row, remembered: it never changes, so it is read at most once.
+
+        A record's first row is its first event's, and holds that event's
+        agreement; the log is append-only, so whatever process or transaction
+        wrote it, and if it is written again (a rebuild), it holds the same.
+        Remembered from each first event applied and each row read, no later
+        event of the record reads the database for it (in a replay, a read
+        would send every insert held back so far).
+        """
+        if aggregate_id in self._agreements:
+            return self._agreements[aggregate_id]
+        agreement = conn.execute(_RECORD_AGREEMENT, {"aggregate_id": aggregate_id}).scalar()
+        if agreement is not None:  # None may be a record not yet indexed here: read again next time
+            self._remember(aggregate_id, agreement)
+        return agreement
+
+    def _remember(self, aggregate_id: str, agreement: str | None) -> None:
+        if len(self._agreements) >= REMEMBERED_RECORDS:
+            self._agreements.clear()
+        self._agreements[aggregate_id] = agreement
 
 
 #: The handler's statements, built once (SQLAlchemy caches their compiled form under one key; one built per event

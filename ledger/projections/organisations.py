@@ -56,16 +56,17 @@ class OrganisationsProjection(Projection):
     @handles(Organisation.Registered)
     def registered(self, conn: Connection, e: Organisation.Registered, position: int) -> None:
         conn.execute(
-            insert(organisations).values(
-                code=e.code,
-                id=str(e.originator_id),
-                name=e.name,
-                kind=e.kind,
-                member_of=e.member_of,
-                effective_date=e.envelope.effective_date,
-                registered_at=e.timestamp,
-                position=position,
-            )
+            insert(organisations),
+            {
+                "code": e.code,
+                "id": str(e.originator_id),
+                "name": e.name,
+                "kind": e.kind,
+                "member_of": e.member_of,
+                "effective_date": e.envelope.effective_date,
+                "registered_at": e.timestamp,
+                "position": position,
+            },
         )
 
     @handles(Organisation.Renamed)
@@ -79,15 +80,16 @@ class OrganisationsProjection(Projection):
     @handles(User.Registered)
     def user_registered(self, conn: Connection, e: User.Registered, position: int) -> None:
         conn.execute(
-            insert(users).values(
-                username=e.username,
-                id=str(e.originator_id),
-                display_name=e.display_name,
-                organisation=e.organisation,
-                roles=" ".join(e.roles),
-                active=True,
-                position=position,
-            )
+            insert(users),
+            {
+                "username": e.username,
+                "id": str(e.originator_id),
+                "display_name": e.display_name,
+                "organisation": e.organisation,
+                "roles": " ".join(e.roles),
+                "active": True,
+                "position": position,
+            },
         )
 
     @handles(User.RolesChanged)

@@ -49,6 +49,7 @@ from ledger.persistence import SCHEMA_LOCK_KEY
 from ledger.persistence.database import reading
 from ledger.persistence.scratch import Scratch, clear_leftovers, scratch_beside
 from ledger.projections.base import Projection
+from ledger.projections.batching import BatchedWrites
 from ledger.projections.switch import replace_rows
 from ledger.projections.tracking import metadata, positions
 
@@ -139,16 +140,17 @@ class ProjectionRunner:
             schemas.create(conn, checkfirst=True)
             errors.create(conn, checkfirst=True)
             built = dict(conn.execute(select(schemas.c.name, schemas.c.fingerprint)).all())
+            present = set(inspect(conn).get_table_names())
             for projection in self.projections.values():
                 wanted = projection.fingerprint(conn.dialect)
+                ddl = projection.ddl(conn.dialect)
                 if built.get(projection.name) == wanted:
-                    for table in projection.stored_tables:
-                        table.create(conn, checkfirst=True)
+                    _create(conn, [(table, made) for table, made in ddl if table.name not in present])
                     continue
-                for table in reversed(projection.stored_tables):
-                    table.drop(conn, checkfirst=True)
-                for table in projection.stored_tables:
-                    table.create(conn)
+                for table, _made in reversed(ddl):
+                    if table.name in present:
+                        table.drop(conn)
+                _create(conn, ddl)
                 self._lock_position(conn, projection)
                 conn.execute(update(positions).where(positions.c.name == projection.name).values(position=0))
                 conn.execute(delete(schemas).where(schemas.c.name == projection.name))
@@ -271,6 +273,90 @@ class ProjectionRunner:
             self._let_others_write()
         return applied, left
 
+    def replay(self, progress: Progress | None = None) -> int:
+        """Apply every event not yet applied, each batch read and each event decoded once for every projection.
+
+        For read models that start from nothing (a rebuild's copies), where
+        ``catch_up`` would read and decode the whole history once per
+        projection and send each row a handler writes as its own statement.
+        Here each batch of events is read once and each event decoded once;
+        every projection behind applies its events in one transaction, each in
+        a savepoint, with its inserts gathered into one ``executemany`` per
+        table (``ledger.projections.batching``). A projection that fails there
+        (an event it cannot apply, or a gathered insert), or that applies a
+        large event only in part, has its savepoint rolled back and is left to
+        ``catch_up``, which goes on from its position one statement at a time
+        as ever: it stops that projection before the event it cannot apply and
+        records why. Returns how many events were applied.
+        """
+        head = self.head()
+        reached = self.positions()
+        group = [p for p in self.projections.values() if reached[p.name] < head]
+        applied, left = 0, []
+        while group:
+            start = min(reached[p.name] for p in group)
+            topics = sorted({topic for p in group for topic in p.topics})
+            batch = self.recorder.select_notifications(
+                start=start, limit=BATCH_SIZE, stop=head, topics=topics, inclusive_of_start=False
+            )
+            end = batch[-1].id if len(batch) == BATCH_SIZE else head
+            decoded: dict[int, Any] = {}
+            moved, ahead = [], []
+            with self.engine.begin() as conn:
+                at = self._lock_positions(conn, group)
+                for projection in group:
+                    position = at[projection.name]
+                    if position < start:  # set back since it was read: more to apply than was read
+                        left.append(projection)
+                        continue
+                    if position >= end:  # moved on since it was read: nothing of this batch to apply
+                        reached[projection.name] = position
+                        ahead.append(projection)
+                        continue
+                    try:
+                        with conn.begin_nested():
+                            applied += self._replay_batch(conn, projection, batch, position, decoded)
+                    except (OperationalError, InterfaceError):  # the database, not the events: raised as ever
+                        raise
+                    except Exception:  # noqa: BLE001 - the ordinary path applies these events again and says why
+                        left.append(projection)
+                        continue
+                    moved.append(projection)
+                names = [p.name for p in moved]
+                if names:
+                    conn.execute(update(positions).where(positions.c.name.in_(names)).values(position=end))
+                    conn.execute(delete(errors).where(errors.c.name.in_(names), errors.c.position <= end))
+                self.before_commit(conn)
+            if progress:
+                for name in names:
+                    progress(name, end, head)
+            reached.update(dict.fromkeys(names, end))
+            group = [p for p in (*moved, *ahead) if reached[p.name] < head]
+        return applied + sum(self._catch_up(p, head, progress) for p in left)
+
+    def _replay_batch(
+        self, conn: Connection, projection: Projection, batch: Sequence[Any], position: int, decoded: dict[int, Any]
+    ) -> int:
+        """Apply the projection's events of ``batch`` after ``position``, its inserts gathered; how many it applied.
+
+        Raises whatever stops it (``_PartlyApplied`` for a large event applied
+        in part): the caller's savepoint then undoes all of it.
+        """
+        writes: Any = BatchedWrites(conn)
+        topics = set(projection.topics)
+        done = 0
+        for notification in batch:
+            if notification.id <= position or notification.topic not in topics:
+                continue
+            event = decoded.get(notification.id)
+            if event is None:
+                event = decoded[notification.id] = self.mapper.to_domain_event(notification)
+            if projection.apply(projection.writes(writes, notification.id), event, notification.id):
+                raise _PartlyApplied(notification.id)
+            done += 1
+        writes.flush()
+        return done
+
     def catch_up_to(self, stops: dict[str, int], progress: Progress | None = None) -> int:
         """Apply each named projection's events up to the position given for it (not beyond, even if the head is).
 
@@ -346,7 +432,7 @@ class ProjectionRunner:
         with scratch_beside(self.engine, "openbook_rebuild") as scratch:
             runner = ProjectionRunner(scratch.engine, self.recorder, self.mapper, rebuilt)
             runner.create_tables()
-            applied = runner.catch_up(progress)  # the long part: the live tables are untouched
+            applied = runner.replay(progress)  # the long part: the live tables are untouched
             faults.fault_point("projections-rebuild.before-switch")
             for _attempt in range(SWITCH_ATTEMPTS):
                 applied += runner.catch_up(progress)  # what was recorded meanwhile
@@ -535,8 +621,19 @@ class ProjectionRunner:
         )
 
 
+def _create(conn: Connection, ddl: Sequence[tuple[Table, Sequence[str]]]) -> None:
+    """Create these tables and their indexes from their DDL as compiled once (``Projection.ddl``)."""
+    for _table, statements in ddl:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+
+
 class _MovedOn(Exception):
     """A live read model applied more than its rebuilt copy before the switch: catch the copy up and try again."""
+
+
+class _PartlyApplied(Exception):
+    """A replay met a large event its projection applies in steps: the ordinary catch-up takes it from there."""
 
 
 class _NotApplied(Exception):

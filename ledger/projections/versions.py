@@ -110,11 +110,11 @@ class VersionedWrites:
         return self._conn.exec_driver_sql(statement, parameters, **kwargs)
 
     def _insert(self, table: Table, history: Table, statement: Insert, parameters: Any, kwargs: Any) -> Any:
-        plain = _plain_values(table, statement, parameters) if not kwargs else None
+        plain = plain_values(table, statement, parameters) if not kwargs else None
         if plain is not None:  # one row of plain values: written with the table's one insert, and its version so
-            result = self._conn.execute(_plain_insert(table), plain)
+            result = self._conn.execute(plain_insert(table), plain)
             key = dict(zip((c.name for c in table.primary_key.columns), result.inserted_primary_key, strict=True))
-            self._conn.execute(_plain_insert(history), {**plain, **key, RECORDED_FROM: self._position})
+            self._conn.execute(plain_insert(history), {**plain, **key, RECORDED_FROM: self._position})
             return result
         result = self._conn.execute(statement, parameters, **kwargs)
         if isinstance(parameters, Sequence) and not isinstance(parameters, Mapping):  # executemany: stays batched
@@ -142,7 +142,7 @@ class VersionedWrites:
             self._conn.execute(insert(history).from_select([*names, RECORDED_FROM], rows))
 
 
-def _plain_values(table: Table, statement: Insert, parameters: Any) -> dict[str, Any] | None:
+def plain_values(table: Table, statement: Insert, parameters: Any) -> dict[str, Any] | None:
     """The one row an ``insert(table).values(...)`` (or ``insert(table)`` with one row of ``parameters``) writes,
     when its values are all plain (None otherwise).
 
@@ -177,7 +177,7 @@ def _fills_nothing_in(table: Table) -> bool:
 
 
 @functools.cache
-def _plain_insert(table: Table) -> Insert:
+def plain_insert(table: Table) -> Insert:
     """One insert statement per table, built once: its compiled form is cached by SQLAlchemy under one key."""
     return insert(table)
 
