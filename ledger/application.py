@@ -60,8 +60,12 @@ class Ledger(Application[UUID]):
         self.signing_key = signing_key
         self.recorder.signer = signing_key  # type: ignore[attr-defined]
         self.read_engine, self.write_engine = database.create_engines()
+        #: The read models are written through their own engine, whose commits need not wait for the disk.
+        self.read_model_engine = database.create_read_model_engine(self.write_engine)
         #: The read models this ledger keeps up to date; ``ledger.bootstrap`` says which.
-        self.projections = ProjectionRunner(self.write_engine, self.recorder, self.mapper, reader=self.read_engine)
+        self.projections = ProjectionRunner(
+            self.read_model_engine, self.recorder, self.mapper, reader=self.read_engine
+        )
         #: Commands this ledger has recorded events for: the CLI says "recorded; read models n events behind" after one.
         self.recorded = 0
         #: The idempotency keys of commands this ledger answered with their first result, recording nothing.
@@ -98,6 +102,7 @@ class Ledger(Application[UUID]):
         super().close()
         self.read_engine.dispose()
         self.write_engine.dispose()
+        self.read_model_engine.dispose()
 
     # -- the one way commands are recorded ---------------------------------
 

@@ -149,6 +149,42 @@ class Database:
         )
         return engine, engine
 
+    def create_read_model_engine(self, writers: Engine) -> Engine:
+        """The engine the projection runner writes the read models with: as ``writers``, but a commit does not
+        wait for the disk.
+
+        Everything it writes (read-model rows, positions, errors) is derived
+        from the event store and rebuilt from it, and it only ever writes
+        what the store has already committed, durably: the store's commits
+        still wait for the disk (the library's connection keeps SQLite's
+        ``synchronous=FULL``; PostgreSQL's default). A read-model commit
+        lost to a power cut therefore leaves the read models behind the
+        store, never ahead of it, and the next catch-up re-applies what was
+        lost. A process that dies loses nothing either way. After a command
+        this halves the syncs to disk: the read models' commit was one, as
+        long as the event's own (``bench/README.md``, event append).
+
+        SQLite: a second writers' engine whose connections use
+        ``synchronous=NORMAL`` (in WAL mode, a commit is written to the log but
+        synced with the next checkpoint or the next FULL commit, the store's);
+        the pragma is per connection, so the other users of ``writers``
+        (documents, chunks, jobs, users) keep theirs. PostgreSQL:
+        ``writers``' pool, with ``synchronous_commit`` off in each read-model
+        transaction (``SET LOCAL``), which PostgreSQL documents as safe for
+        consistency: it can lose the last commits on a crash, never corrupt.
+        """
+        if self.is_sqlite:
+            engine = sqlalchemy.create_engine(self.url, connect_args={"timeout": LOCK_TIMEOUT_SECONDS})
+            _begin_explicitly(engine, "BEGIN IMMEDIATE", synchronous="NORMAL")
+            return engine
+        engine = writers.execution_options()  # shares the pool; the listener below is this engine's alone
+
+        @event.listens_for(engine, "begin")
+        def _begin(connection: Connection) -> None:
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+        return engine
+
 
 def reading(engine: Engine) -> Connection:
     """A connection that only reads: on SQLite it begins a plain (deferred) transaction even on the writers' engine.
@@ -163,13 +199,16 @@ def reading(engine: Engine) -> Connection:
 _READ_ONLY = "openbook_read_only"
 
 
-def _begin_explicitly(engine: Engine, begin: str) -> None:
-    """SQLAlchemy's recipe for pysqlite: let SQLAlchemy, not the driver, emit BEGIN; and use WAL."""
+def _begin_explicitly(engine: Engine, begin: str, synchronous: str | None = None) -> None:
+    """SQLAlchemy's recipe for pysqlite: let SQLAlchemy, not the driver, emit BEGIN; and use WAL (and
+    ``synchronous``, if given: see ``Database.create_read_model_engine``)."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
         dbapi_connection.isolation_level = None
         use_wal(dbapi_connection)
+        if synchronous is not None:
+            dbapi_connection.execute(f"PRAGMA synchronous={synchronous}")
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:

@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     delete,
     insert,
     inspect,
@@ -86,6 +87,20 @@ errors = Table(
 )
 
 Progress = Callable[[str, int, int], None]  # (projection name, position reached, head)
+
+
+#: The statements of a catch-up after a command, built once: SQLAlchemy caches each compiled form under one key,
+#: where one built per catch-up was built, keyed and compiled each time (about a tenth of a command's catch-up).
+_POSITIONS_OF = select(positions.c.name, positions.c.position).where(
+    positions.c.name.in_(bindparam("names", expanding=True))
+)
+_LOCK_POSITIONS_OF = _POSITIONS_OF.order_by(positions.c.name).with_for_update()
+_MOVE_POSITIONS = (
+    update(positions).where(positions.c.name.in_(bindparam("names", expanding=True))).values(position=bindparam("head"))
+)
+_CLEAR_ERRORS = delete(errors).where(
+    errors.c.name.in_(bindparam("names", expanding=True)), errors.c.position <= bindparam("head")
+)
 
 
 class ProjectionRunner:
@@ -263,8 +278,8 @@ class ProjectionRunner:
                         continue
                 moved.append(projection.name)
             if moved:
-                conn.execute(update(positions).where(positions.c.name.in_(moved)).values(position=head))
-                conn.execute(delete(errors).where(errors.c.name.in_(moved), errors.c.position <= head))
+                conn.execute(_MOVE_POSITIONS, {"names": moved, "head": head})
+                conn.execute(_CLEAR_ERRORS, {"names": moved, "head": head})
             self.before_commit(conn)
         if progress:
             for name in moved:
@@ -504,10 +519,9 @@ class ProjectionRunner:
     def _lock_positions(self, conn: Connection, projections: Sequence[Projection]) -> dict[str, int]:
         """Lock and read these projections' positions in one statement (creating any row missing)."""
         names = sorted(p.name for p in projections)
-        query = select(positions.c.name, positions.c.position).where(positions.c.name.in_(names))
-        if conn.dialect.name != "sqlite":  # in name order, as every runner takes them: no deadlock
-            query = query.order_by(positions.c.name).with_for_update()
-        found = dict(conn.execute(query).all())
+        # in name order, as every runner takes them: no deadlock; SQLite's writers hold the database lock from BEGIN
+        query = _POSITIONS_OF if conn.dialect.name == "sqlite" else _LOCK_POSITIONS_OF
+        found = dict(conn.execute(query, {"names": names}).all())
         for projection in projections:
             if projection.name not in found:
                 found[projection.name] = self._lock_position(conn, projection)
