@@ -120,7 +120,7 @@ BAD = {
     "row-too-wide": "{too_wide}",
     "not-a-workbook": r"(is named \.xlsx but is not an Excel workbook|is not an XLSX workbook|read from a CSV file)",
     "truncated-workbook": r"(not a readable Excel workbook|is not an XLSX workbook|read from a CSV file)",
-    "latin-1": r"line \d+, character \d+: byte 0xE9 is not UTF-8 .*'CSV UTF-8'",
+    "latin-1": r"line \d+, byte \d+: 0xE9 is not UTF-8 .*'CSV UTF-8'",
     "utf-16-bom": r"is UTF-16 text .*'CSV UTF-8'",
     "utf-16-no-bom": r"is UTF-16 text .*'CSV UTF-8'",
     "empty": r"the file is empty",

@@ -50,17 +50,19 @@ def not_utf8(lines: Iterable[bytes], name: str) -> InvalidInput:
 
     Only called once decoding has failed, so reading the lines again costs nothing on the way of a good file.
     """
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
     for number, line in enumerate(lines, start=1):
+        # Each line alone: a UTF-8 character never holds a newline byte, so no character spans two lines, and
+        # the position is counted in the line's own bytes (a BOM on line 1 included, as an editor shows it).
+        start = len(codecs.BOM_UTF8) if number == 1 and line.startswith(codecs.BOM_UTF8) else 0
         try:
-            decoder.decode(line)
+            line[start:].decode("utf-8")
         except UnicodeDecodeError as error:
-            byte = line[error.start]
+            at = start + error.start
+            byte = line[at]
             hint = " (Windows-1252 or latin-1 text, as Excel's plain 'CSV' writes: £ is 0xA3, é is 0xE9)" if (
                 byte >= 0x80) else ""  # fmt: skip
             return InvalidInput(
-                f"{name}: line {number}, character {error.start + 1}: byte 0x{byte:02X} is not UTF-8{hint}; "
-                f"{SAVE_AS}"
+                f"{name}: line {number}, byte {at + 1}: 0x{byte:02X} is not UTF-8{hint}; {SAVE_AS}"
             )
     return InvalidInput(f"{name}: the file ends inside a UTF-8 character; {SAVE_AS}")
 

@@ -63,8 +63,7 @@ def clear_expired(exports: Path, retention: timedelta, store: JobStore, now: flo
     active = {
         Path(job.arguments["path"]).parent
         for state in (QUEUED, RUNNING)
-        for job in store.list_for(everyone=True, state=state)
-        if job.kind == NAME
+        for job in store.list_for(everyone=True, state=state, kind=NAME, limit=None)  # every one, however many
     }
     cutoff = (time.time() if now is None else now) - retention.total_seconds()
     removed = []

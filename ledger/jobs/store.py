@@ -216,10 +216,15 @@ class JobStore:
 
     def list_for(
         self, organisation: str | None = None, *, everyone: bool = False, state: str | None = None,
-        limit: int = LIST_LIMIT,
+        kind: str | None = None, limit: int | None = LIST_LIMIT,
     ) -> list[Job]:  # fmt: skip
-        """Jobs newest first: ``organisation``'s (its users asked for them), or with ``everyone`` every job."""
-        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id).limit(limit)
+        """Jobs newest first: ``organisation``'s (its users asked for them), or with ``everyone`` every job; of one
+        ``kind`` if given; ``limit=None`` for all of them (a page shows the latest, a safety check needs all)."""
+        query = select(jobs).order_by(jobs.c.created_at.desc(), jobs.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        if kind is not None:
+            query = query.where(jobs.c.kind == kind)
         if not everyone:
             query = query.where(jobs.c.actor_organisation == organisation)
         if state is not None:

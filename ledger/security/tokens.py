@@ -58,7 +58,8 @@ api_tokens = Table(
 
 
 def _expire_earlier_tokens(conn: Connection) -> None:
-    """A token made before tokens expired gets the default lifetime from its creation, as if made today."""
+    """A token made before tokens expired gets the default lifetime counted from its creation (as if it had been made
+    with one), so a token older than that stops working when the upgraded ledger opens: docs/deployment.md says so."""
     for token_id, created_at in conn.execute(
         select(api_tokens.c.token_id, api_tokens.c.created_at).where(api_tokens.c.expires_at.is_(None))
     ).all():

@@ -335,7 +335,7 @@ def test_an_actual_start_more_than_a_day_from_the_plan_is_refused(tmp_path, wirr
 def test_a_file_that_is_not_utf8_is_refused_in_words(tmp_path, wirral):
     path = tmp_path / "visits.csv"
     path.write_bytes((HEADER + "\nV1,premier-care,C\xe9,CH41,standard,x,1,x,1,K1\n").encode("latin-1"))
-    with pytest.raises(InvalidInput, match=r"^visits.csv: line 2, character 18: byte 0xE9 is not UTF-8 .*'CSV UTF-8'"):
+    with pytest.raises(InvalidInput, match=r"^visits.csv: line 2, byte 18: 0xE9 is not UTF-8 .*'CSV UTF-8'"):
         stage(path, wirral)
 
 

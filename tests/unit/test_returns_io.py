@@ -139,11 +139,21 @@ def test_a_csv_saved_by_excel_as_windows_1252_is_refused_naming_the_byte_and_rea
     """Not guessed at (ledger/files/csv_text.py says why): the line and byte are named, and the same figures
     saved as "CSV UTF-8" (with Excel's byte-order mark) are read, the pound sign and thousands comma included."""
     text = template_csv(worked_example()).replace("\r\nmileage,167900.84,", "\r\nmileage,\"£167,900.84\",")
-    with pytest.raises(InvalidInput, match=r"^windows.csv: line 7, character 10: byte 0xA3 is not UTF-8 .*CSV UTF-8"):
+    with pytest.raises(InvalidInput, match=r"^windows.csv: line 7, byte 10: 0xA3 is not UTF-8 .*CSV UTF-8"):
         parse_cost_return(text.encode("cp1252"), "windows.csv")
     filing = parse_cost_return(text.encode("utf-8-sig"), "windows.csv")
     assert filing.lines[CostLine.MILEAGE] == D("167900.84")
 
+
+
+def test_the_byte_named_is_the_one_that_is_not_utf8_when_the_file_starts_with_a_bom():
+    """Counted in the line's own bytes, a BOM and a £ before it included, as a hex editor shows the line."""
+    from ledger.files.csv_text import decode
+
+    with pytest.raises(InvalidInput, match=r"^x.csv: line 1, byte 8: 0xFF is not UTF-8"):
+        decode(b"\xef\xbb\xbfa,\xc2\xa3\xff\nb\n", "x.csv")
+    with pytest.raises(InvalidInput, match=r"^x.csv: line 2, byte 3: 0xE9 is not UTF-8"):
+        decode(b"\xef\xbb\xbfa\nb,\xe9\n", "x.csv")
 
 # -- refusing a whole file -------------------------------------------------------------------------------
 
