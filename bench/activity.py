@@ -25,14 +25,9 @@ Usage: ``python -m bench.activity`` (1,000,000 rows) or ``--rows 100000``; ``pyt
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import os
-import platform
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +35,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.figures import RESULTS, figure
+from bench.figures import arguments, figure, machine, parse, peak_mb, ran_phase, run_phase, write_results
 from bench.readers import as_figure as readers_as_figure
 from bench.readers import figure as readers_figure
 from bench.readers import phase_reader, phase_readers
@@ -50,11 +45,6 @@ SEED = 20200401
 GOAL = 0.5
 #: From the file to its priced totals visible (import and pricing) against the same baseline.
 PRICED_GOAL = 0.33
-
-
-def _peak_mb() -> float:
-    """This process's peak resident memory in MB (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def open_book(path: str, with_projection: bool = True) -> Any:
@@ -101,7 +91,7 @@ def phase_baseline(csv_path: str, work: str) -> dict[str, Any]:
     rows = db.execute("SELECT count(*) FROM visits").fetchone()[0]
     seconds = time.perf_counter() - started
     db.close()
-    return {"rows": rows, "seconds": seconds, "peak_rss_mb": _peak_mb()}
+    return {"rows": rows, "seconds": seconds, "peak_rss_mb": peak_mb()}
 
 
 def phase_import(csv_path: str, pristine: str, database: str, with_projection: str) -> dict[str, Any]:
@@ -124,7 +114,7 @@ def phase_import(csv_path: str, pristine: str, database: str, with_projection: s
             projection_seconds += time.perf_counter() - began
 
     book.projections.catch_up = timed_catch_up  # type: ignore[method-assign]
-    rss_before = _peak_mb()
+    rss_before = peak_mb()
     started = time.perf_counter()
     summary = book.activity.import_activity(
         Envelope(SYSTEM, date(2021, 4, 5), "benchmark: a year of generated visits", None), WIRRAL, csv_path
@@ -139,20 +129,9 @@ def phase_import(csv_path: str, pristine: str, database: str, with_projection: s
         "seconds_total": total,
         "seconds_projection": projection_seconds,
         "seconds": total - projection_seconds,
-        "peak_rss_mb": _peak_mb(),
+        "peak_rss_mb": peak_mb(),
         "rss_before_import_mb": rss_before,
     }
-
-
-def _run_phase(name: str, *args: str) -> dict[str, Any]:
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.activity", "--phase", name, *args],
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).parent.parent,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # -- the driver ----------------------------------------------------------------------------------
@@ -177,15 +156,11 @@ def prepare(work: str, rows: int) -> tuple[str, str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.activity", description=__doc__.splitlines()[0])
+    parser = arguments("python -m bench.activity", __doc__)
     parser.add_argument("--rows", type=int, default=1_000_000, help="visit rows to generate (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed phase; the best counts (default 3)")
-    parser.add_argument("--phase", help=argparse.SUPPRESS)
-    parser.add_argument("phase_args", nargs="*", help=argparse.SUPPRESS)
-    args, _others = parser.parse_known_args(argv)  # ``python -m bench`` passes every benchmark's options
-    if args.phase:
-        phases = {"baseline": phase_baseline, "import": phase_import, "readers": phase_readers, "reader": phase_reader}
-        print(json.dumps(phases[args.phase](*args.phase_args)))
+    args = parse(parser, argv)
+    phases = {"baseline": phase_baseline, "import": phase_import, "readers": phase_readers, "reader": phase_reader}
+    if ran_phase(args, phases):
         return 0
 
     with tempfile.TemporaryDirectory(prefix="openbook-bench-") as work:
@@ -196,11 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         baselines, imports, projections = [], [], []
         for run in range(1, args.repeat + 1):  # interleaved, so each sees the same machine
             print(f"run {run}/{args.repeat}: baseline, openbook's import, and with pricing ...", file=sys.stderr)
-            baselines.append(_run_phase("baseline", csv_path, work))
-            imports.append(_run_phase("import", csv_path, pristine, database, "no"))
-            projections.append(_run_phase("import", csv_path, pristine, database, "yes"))
+            baselines.append(run_phase("bench.activity", "baseline", csv_path, work))
+            imports.append(run_phase("bench.activity", "import", csv_path, pristine, database, "no"))
+            projections.append(run_phase("bench.activity", "import", csv_path, pristine, database, "yes"))
         print("reads while the import is priced, and on an idle database ...", file=sys.stderr)
-        readers = _run_phase("readers", csv_path, pristine, database)
+        readers = run_phase("bench.activity", "readers", csv_path, pristine, database)
     baseline = min(baselines, key=lambda r: r["seconds"])
     imported = min(imports, key=lambda r: r["seconds"])
     projected = min(projections, key=lambda r: r["seconds_total"])
@@ -217,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "activity import",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "rows": args.rows,
         "csv_mb": round(size_mb, 1),
         "generate_seconds": round(generate_seconds, 2),
@@ -242,13 +217,11 @@ def main(argv: list[str] | None = None) -> int:
                baseline_name="csv.reader + sqlite3 executemany into one table"),
         readers_as_figure(result["readers_during_import"]),
     ]  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "activity.json").write_text(json.dumps(result, indent=2) + "\n")
-    _print_table(result)
+    _print_table(result, write_results("activity", result))
     return 0
 
 
-def _print_table(r: dict[str, Any]) -> None:
+def _print_table(r: dict[str, Any], written: Path) -> None:
     b, i = r["baseline"], r["import"]
     rows = [
         ("baseline: csv.reader + sqlite3 executemany", b["seconds"], b["rows_per_second"], b["peak_rss_mb"]),
@@ -266,7 +239,7 @@ def _print_table(r: dict[str, Any]) -> None:
     verdict = "met" if d["goal_met"] else "NOT met"
     print(f"longest read during the import {d['value']:.3f} s ÷ on an idle database {d['baseline']:.3f} s: "
           f"{d['ratio']:.2f}  (goal ≤ {d['goal']}: {verdict}; {d['during_import']['failed']} reads failed)")
-    print(f"written to {RESULTS / 'activity.json'}")
+    print(f"written to {written}")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ Usage: ``python -m bench.append [--commands N] [--repeat R]``; ``python -m bench
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -32,7 +31,7 @@ import time
 from datetime import date
 from typing import Any
 
-from bench.figures import RESULTS, figure, machine, run_phase
+from bench.figures import arguments, figure, machine, parse, ran_phase, run_phase, table, write_results
 
 BATCH = 500
 GOALS = {"single": 0.33, "batched": 0.5, "rebuild": 0.5}
@@ -209,14 +208,10 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.append", description=__doc__.splitlines()[0])
+    parser = arguments("python -m bench.append", __doc__)
     parser.add_argument("--commands", type=int, default=10_000, help="organisation registrations (default 10,000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed phase; the best counts (default 3)")
-    parser.add_argument("--phase", help=argparse.SUPPRESS)
-    parser.add_argument("phase_args", nargs="*", help=argparse.SUPPRESS)
-    args, _others = parser.parse_known_args(argv)  # ``python -m bench`` passes every benchmark's options
-    if args.phase:
-        print(json.dumps(PHASES[args.phase](*args.phase_args)))
+    args = parse(parser, argv)
+    if ran_phase(args, PHASES):
         return 0
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in ("single", "raw_single", "batched", "raw_batched",
                                                              "rebuild", "raw_rebuild")}  # fmt: skip
@@ -260,10 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                    baseline_name="json.loads of each payload"),
         ],  # fmt: skip
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "append.json").write_text(json.dumps(result, indent=2) + "\n")
-    from bench.figures import table
-
+    write_results("append", result)
     print(table(result["figures"]))
     return 0
 

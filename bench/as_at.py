@@ -21,7 +21,6 @@ writes bench/results/as_at.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sqlite3
@@ -32,8 +31,8 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bench.activity import RESULTS, open_book, prepare
-from bench.figures import figure
+from bench.activity import open_book, prepare
+from bench.figures import figure, write_results
 
 
 def _without_history(book: Any) -> None:
@@ -171,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         *(figure(f"as at head-1: {name}", q["as_at_middle_ms"], q["live_ms"], "ms", size,
                  baseline_name="the same, live", lower_is_better=True) for name, q in queries.items()),
     ]  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "as_at.json").write_text(json.dumps(result, indent=2) + "\n")
+    written = write_results("as_at", result)
     print(f"\nread-model histories, {args.rows:,} visit rows on the demo ledger (SQLite)")
     for name, figures in (("import (record + price)", result["import_projection_seconds"]),
                           ("rebuild every read model", result["rebuild_seconds"])):  # fmt: skip
@@ -183,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, q in queries.items():
         print(f"{name:<40} live {q['live_ms']:7.1f} ms  as at head {q['as_at_head_ms']:7.1f} ms  "
               f"as at head-1 {q['as_at_middle_ms']:7.1f} ms")  # fmt: skip
-    print(f"written to {RESULTS / 'as_at.json'}")
+    print(f"written to {written}")
     return 0
 
 

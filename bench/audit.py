@@ -24,44 +24,25 @@ Usage: ``python -m bench.audit`` (1,000,000 events) or ``python -m bench.audit -
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import json
 import os
-import platform
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
-from bench.figures import RESULTS, figure
+from bench.figures import arguments, figure, machine, parse, peak_mb, ran_phase, run_phase, write_results
 
 GOAL = 0.5
 TOPIC = "openbook:rate-card.rate-published"
 GENESIS = "0" * 64
-
-
-def _peak_mb() -> float:
-    """This process's peak resident memory in MB: bounded, whatever the event count.
-
-    ``VmHWM`` rather than ``ru_maxrss``, which Linux keeps across ``exec`` (so
-    a phase would report the generating parent's peak).
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _stored(position: int) -> bytes:
@@ -158,7 +139,7 @@ def phase_baseline(path: str) -> dict[str, Any]:
             json.loads(line)
             hashlib.sha256(line).hexdigest()
             count += 1
-    return {"seconds": time.perf_counter() - started, "events": count - 2, "peak_rss_mb": _peak_mb()}
+    return {"seconds": time.perf_counter() - started, "events": count - 2, "peak_rss_mb": peak_mb()}
 
 
 def phase_verify(path: str, public: str = "") -> dict[str, Any]:
@@ -168,7 +149,7 @@ def phase_verify(path: str, public: str = "") -> dict[str, Any]:
     report = verify_file(path, public_keys([public] if public else []))
     seconds = time.perf_counter() - started
     assert report.status == "verified", report.lines()
-    return {"seconds": seconds, "events": report.events, "peak_rss_mb": _peak_mb()}
+    return {"seconds": seconds, "events": report.events, "peak_rss_mb": peak_mb()}
 
 
 def phase_export(store: str, out: str) -> dict[str, Any]:
@@ -184,7 +165,7 @@ def phase_export(store: str, out: str) -> dict[str, Any]:
         seconds = time.perf_counter() - started
     finally:
         book.close()
-    return {"seconds": seconds, "events": summary["events"], "peak_rss_mb": _peak_mb()}
+    return {"seconds": seconds, "events": summary["events"], "peak_rss_mb": peak_mb()}
 
 
 def phase_read(store: str) -> dict[str, Any]:
@@ -203,18 +184,10 @@ def phase_read(store: str) -> dict[str, Any]:
         count += len(rows)
         after = rows[-1][0]
     db.close()
-    return {"seconds": time.perf_counter() - started, "events": count, "peak_rss_mb": _peak_mb()}
+    return {"seconds": time.perf_counter() - started, "events": count, "peak_rss_mb": peak_mb()}
 
 
 PHASES = {"baseline": phase_baseline, "verify": phase_verify, "export": phase_export, "read": phase_read}
-
-
-def _run(name: str, *args: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.audit", "--phase", name, *args], capture_output=True,
-                          text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"bench phase {name} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -224,17 +197,13 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.audit", description=__doc__.splitlines()[0])
+    parser = arguments("python -m bench.audit", __doc__)
     parser.add_argument("--rows", dest="events", type=int, default=1_000_000,
                         help="events to generate (default 1,000,000; the size every benchmark takes)")
     parser.add_argument("--audit-signed", dest="signed", type=int, default=None,
                         help="events in the signed export (default a tenth of them)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed phase; the best counts")
-    parser.add_argument("--phase", help=argparse.SUPPRESS)
-    parser.add_argument("phase_args", nargs="*", help=argparse.SUPPRESS)
-    args, _others = parser.parse_known_args(argv)  # ``python -m bench`` passes every benchmark's options
-    if args.phase:
-        print(json.dumps(PHASES[args.phase](*args.phase_args)))
+    args = parse(parser, argv)
+    if ran_phase(args, PHASES):
         return 0
     signed_events = args.signed if args.signed is not None else max(args.events // 10, 1)
     with tempfile.TemporaryDirectory(prefix="openbook-bench-audit-") as work:
@@ -249,18 +218,18 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in ("baseline", "verify", "read", "export")}
         for run in range(1, args.repeat + 1):  # interleaved, so each pair sees the same machine
             print(f"run {run}/{args.repeat}: baseline and verify; plain reads and export ...", file=sys.stderr)
-            runs["baseline"].append(_run("baseline", export))
-            runs["verify"].append(_run("verify", export))
-            runs["read"].append(_run("read", store))
-            runs["export"].append(_run("export", store, os.path.join(work, "out.jsonl")))
+            runs["baseline"].append(run_phase("bench.audit", "baseline", export))
+            runs["verify"].append(run_phase("bench.audit", "verify", export))
+            runs["read"].append(run_phase("bench.audit", "read", store))
+            runs["export"].append(run_phase("bench.audit", "export", store, os.path.join(work, "out.jsonl")))
         print("verify with signatures ...", file=sys.stderr)
-        signatures = _best([_run("verify", signed, public)])
+        signatures = _best([run_phase("bench.audit", "verify", signed, public)])
     best = {name: _best(r) for name, r in runs.items()}
     ratio = best["verify"]["per_second"] / best["baseline"]["per_second"]
     result = {
         "benchmark": "audit export and verify",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "events": args.events,
         "export_mb": round(size_mb, 1),
         "generate_seconds": round(generate_seconds, 2),
@@ -281,13 +250,11 @@ def main(argv: list[str] | None = None) -> int:
         figure("export the event store", best["export"]["per_second"], best["read"]["per_second"], "events/s", size,
                baseline_name="plain sqlite3 read of the same rows"),
     ]  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "audit.json").write_text(json.dumps(result, indent=2) + "\n")
-    _print_table(result)
+    _print_table(result, write_results("audit", result))
     return 0
 
 
-def _print_table(r: dict[str, Any]) -> None:
+def _print_table(r: dict[str, Any], written: Path) -> None:
     rows = [
         ("baseline: json.loads + sha256 of each line", r["baseline"]),
         ("verify.py (chain, payload, chunks, checkpoint)", r["verify"]),
@@ -302,7 +269,7 @@ def _print_table(r: dict[str, Any]) -> None:
     verdict = "met" if r["goal_met"] else "NOT met"
     print(f"ratio (verify events/s ÷ baseline events/s): {r['ratio']:.2f}  (goal ≥ {r['goal']}: {verdict})")
     print(f"export events/s ÷ plain sqlite3 reads: {r['export_ratio']:.2f}")
-    print(f"written to {RESULTS / 'audit.json'}")
+    print(f"written to {written}")
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
-from bench.figures import RESULTS, figure
+from bench.figures import figure, write_results
 from domain.envelope import SYSTEM
 from ledger.authorisation import HistoryAccess, history_access
 from ledger.projections.event_index import event_index, event_topics
@@ -193,8 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                "pages/s", f"{args.rows:,} rows", baseline_name="the same statement in plain sqlite3")
         for name, f in figures.items()
     ]  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "event_index.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results("event_index", result)
     print(json.dumps(result, indent=2))
     return 0
 

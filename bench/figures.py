@@ -10,6 +10,8 @@ too, so lower is better and a goal reads "≤".
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
 import resource
@@ -61,14 +63,23 @@ def machine() -> dict[str, Any]:
 
 
 def peak_mb() -> float:
-    """This process's peak resident memory in MB (Linux reports kilobytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory in MB: bounded, whatever the event count.
+
+    ``VmHWM`` rather than ``ru_maxrss``, which Linux keeps across ``exec`` (so
+    a phase would report the generating parent's peak).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def run_phase(module: str, name: str, *args: str) -> dict[str, Any]:
     """Run one phase of a benchmark in a fresh process (``python -m MODULE --phase NAME ARGS``): its JSON result."""
-    import json
-
     done = subprocess.run(
         [sys.executable, "-m", module, "--phase", name, *args],
         capture_output=True,
@@ -79,6 +90,38 @@ def run_phase(module: str, name: str, *args: str) -> dict[str, Any]:
     if done.returncode != 0:
         raise SystemExit(f"{module} phase {name} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def arguments(prog: str, doc: str | None) -> argparse.ArgumentParser:
+    """A phased benchmark's options: ``--repeat`` (the best of that many interleaved runs counts) and the hidden
+    ``--phase NAME ARGS...`` that ``run_phase`` starts each phase's fresh process with."""
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each phase; the best counts (default 3)")
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("phase_args", nargs="*", help=argparse.SUPPRESS)
+    return parser
+
+
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The options this benchmark knows: ``python -m bench`` passes every benchmark's options to each."""
+    args, _others = parser.parse_known_args(argv)
+    return args
+
+
+def ran_phase(args: argparse.Namespace, phases: dict[str, Any]) -> bool:
+    """If this process was started for one phase (``--phase NAME``), run it and print its JSON result: True."""
+    if not args.phase:
+        return False
+    print(json.dumps(phases[args.phase](*args.phase_args)))
+    return True
+
+
+def write_results(name: str, result: dict[str, Any]) -> Path:
+    """Keep one benchmark's result as ``bench/results/NAME.json``, where ``python -m bench`` gathers them."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
 
 
 def table(figures: list[dict[str, Any]]) -> str:

@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import tempfile
 import time
 from datetime import date, datetime, timezone
 from typing import Any
 from uuid import uuid4
 
-from bench.figures import RESULTS, figure
+from bench.figures import figure, machine, write_results
 
 BATCH = 100
 
@@ -167,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "benchmark": "signing on append",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "ed25519_signatures_per_second": round(sign_rate()),
     }
     for kind, size in (("append", args.events), ("commands", args.commands)):
@@ -189,8 +188,7 @@ def main(argv: list[str] | None = None) -> int:
                f"{size:,} {'events' if kind == 'append' else 'commands'}", baseline_name="the same, unsigned")
         for kind, size in (("append", args.events), ("commands", args.commands))
     ]  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "signing.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results("signing", result)
     print(json.dumps(result, indent=2))
     return 0
 

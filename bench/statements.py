@@ -24,8 +24,6 @@ The ratio says how many plain pages' time one statement takes; each is held to
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sqlite3
 import sys
@@ -34,7 +32,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.figures import RESULTS, figure, machine, run_phase, table
+from bench.figures import arguments, figure, machine, parse, ran_phase, run_phase, table, write_results
 
 YEAR = "2019-20"
 QUARTER = "2019-20-Q1"
@@ -166,13 +164,8 @@ def _history(work: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.statements", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each phase; the best counts (default 3)")
-    parser.add_argument("--phase", help=argparse.SUPPRESS)
-    parser.add_argument("phase_args", nargs="*", help=argparse.SUPPRESS)
-    args, _others = parser.parse_known_args(argv)  # ``python -m bench`` passes every benchmark's options
-    if args.phase:
-        print(json.dumps(PHASES[args.phase](*args.phase_args)))
+    args = parse(arguments("python -m bench.statements", __doc__), argv)
+    if ran_phase(args, PHASES):
         return 0
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in PHASES}
     with tempfile.TemporaryDirectory(prefix="openbook-bench-statements-") as work:
@@ -206,8 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                    lower_is_better=True),
         ],  # fmt: skip
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "statements.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results("statements", result)
     print(table(result["figures"]))
     return 0
 

@@ -38,10 +38,8 @@ bench`` runs it with the other benchmarks. Needs a PostgreSQL server (``make tes
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import platform
 import re
 import signal
 import socket
@@ -57,7 +55,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench.figures import RESULTS, ROOT, figure
+from bench.figures import ROOT, figure, machine, write_results
 
 GOAL = 3.0
 CLIENTS = 8
@@ -442,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "benchmark": "web latency under load",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "rows": args.rows,
         "clients": args.clients,
         "workers": args.workers,
@@ -458,13 +456,11 @@ def main(argv: list[str] | None = None) -> int:
                light["per_second"], "requests/s", size,
                baseline_name=f"the same clients asking for {LIGHT.path} alone, no import"),
     ]  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "web.json").write_text(json.dumps(result, indent=2) + "\n")
-    _print_table(result)
+    _print_table(result, write_results("web", result))
     return 0
 
 
-def _print_table(r: dict[str, Any]) -> None:
+def _print_table(r: dict[str, Any], written: Path) -> None:
     print(f"\nweb latency, {r['rows']:,} visits, {r['clients']} clients, gunicorn {r['workers']} workers, "
           f"{r['seconds']:g} s a phase (ms)")  # fmt: skip
     print(f"{'page':<34} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'÷light':>7} | {'during import: n':>16} "
@@ -480,7 +476,7 @@ def _print_table(r: dict[str, Any]) -> None:
     print(f"throughput: {idle['per_second']} requests/s ({r['light_only']['per_second']} for the light page alone); "
           f"{during['per_second']} during the import ({during['failed']} failed; the import ran "
           f"{imported['seconds']} s, {'finished' if imported['finished'] else 'stopped at the end'})")
-    print(f"written to {RESULTS / 'web.json'}")
+    print(f"written to {written}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ percentiles and ratios (its run needs gunicorn, PostgreSQL and a loaded demo: a 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import statistics
 
@@ -70,3 +71,16 @@ def test_every_client_alternates_the_light_page_with_the_main_pages_from_its_own
     assert first[::2] == [LIGHT] * len(MAIN) and first[1::2] == list(MAIN)
     assert third[1] == MAIN[2] and sorted(p.path for p in third[1::2]) == sorted(p.path for p in MAIN)
     assert schedule((), 3) == [LIGHT]
+
+
+def test_a_phase_runs_in_its_own_process_and_results_are_kept_where_the_harness_gathers_them(tmp_path, monkeypatch):
+    import bench.figures as figures
+
+    ledger = str(tmp_path / "ledger.sqlite")
+    assert figures.run_phase("bench.append", "batched", ledger, "3")["events"] == 3  # a fresh `python -m` process
+    with pytest.raises(SystemExit, match="bench.append phase nonesuch failed"):
+        figures.run_phase("bench.append", "nonesuch")
+    monkeypatch.setattr(figures, "RESULTS", tmp_path / "results")
+    written = figures.write_results("append", {"figures": [figure("x", 1.0, 2.0, "s", "1")]})
+    assert written == tmp_path / "results" / "append.json"
+    assert json.loads(written.read_text())["figures"][0]["ratio"] == 0.5
