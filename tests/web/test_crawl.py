@@ -17,9 +17,9 @@ the pages that are not kept in the past). A second, smaller crawl starts as
 known at an early position and asserts each page says so, offers no recording
 form, and prints no link that leaves the past.
 
-Sort links are folded into one URL (``*-sort``/``*-dir`` stripped) and
-exports are checked once per (table, format), up to a handful, so the crawl
-stays bounded.
+Sort links are folded into one URL (``*-sort``/``*-dir`` stripped),
+exports are checked once per (table, format), up to a handful, and
+statements once per (kind, format), so the crawl stays bounded.
 """
 
 from __future__ import annotations
@@ -59,6 +59,10 @@ EXPORT_TYPES = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+#: A statement's download (web/views/statements.py): fetched once per kind and format, as the exports are — each is a
+#: file (a PDF takes a second or two to lay out), and its figures are the statements tests' to check.
+STATEMENT = re.compile(r"/statements/(settlement|cost|payment|incentive|rate-notice)/.+")
+STATEMENT_TYPES = {"": "application/pdf", "pdf": "application/pdf", "html": "text/html", "csv": "text/csv"}
 
 
 @dataclass
@@ -206,6 +210,7 @@ class Crawl:
     links: int = 0
     exports: int = 0
     export_links: int = 0
+    statements: int = 0
     visited: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -220,9 +225,24 @@ def _crawl(client, forbidden: dict[str, re.Pattern[str]], as_at: int | None = No
     families: dict[str, int] = {}
     queue: deque[tuple[str, str]] = deque([(start_url, "(start)")])
     exported: set[tuple[str, str]] = set()
+    downloaded: set[tuple[str, str]] = set()  # (statement kind, format)
     while queue and crawl.pages < MAX_PAGES:
         url, found_on = queue.popleft()
         query = dict(parse_qsl(urlsplit(url).query))
+        statement = STATEMENT.fullmatch(urlsplit(url).path)
+        if statement:
+            key = (statement[1], query.get("format", ""))
+            if key not in downloaded:
+                downloaded.add(key)
+                crawl.statements += 1
+                response = client.get(url)
+                expected = STATEMENT_TYPES.get(query.get("format", ""), "?")
+                attachment = response.headers.get("Content-Disposition", "").startswith("attachment")
+                if response.status_code != 200 or response.mimetype != expected or not attachment:
+                    crawl.problems.append(
+                        f"{url} (linked from {found_on}): statement {response.status_code} {response.mimetype}"
+                    )
+            continue
         if "export" in query:
             crawl.export_links += 1
             key = (query["export"], query.get("format", ""))
@@ -300,7 +320,8 @@ def _as_at_problems(page: Page, url: str, as_at: int | None) -> list[str]:
 def test_every_linked_page_opens_and_keeps_the_page_rules(app, demo_book, role):
     forbidden = _forbidden_names(demo_book, USERS[role]) if role in PROVIDER_ROLES else {}
     crawl = _crawl(log_in(app.test_client(), USERS[role]), forbidden)
-    print(f"{role}: {crawl.pages} pages, {crawl.links} links, {crawl.exports} exports checked")
+    print(f"{role}: {crawl.pages} pages, {crawl.links} links, {crawl.exports} exports, "
+          f"{crawl.statements} statements checked")
     assert crawl.pages > 1, f"{role}: the start page links nowhere"
     assert crawl.pages < MAX_PAGES, f"{role}: the crawl did not finish within {MAX_PAGES} pages"
     assert crawl.exports or not crawl.export_links, f"{role}: export links seen but none checked"
