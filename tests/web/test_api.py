@@ -333,6 +333,27 @@ def test_every_api_route_is_in_the_openapi_document_with_its_methods(app):
     assert pension["type"] == "string"  # money is a decimal string in the document too
 
 
+def test_the_document_lists_every_error_status_the_api_answers_in_the_one_error_shape(app):
+    from web.errors import STATUS
+
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    answered = {str(status) for status in STATUS.values() if status < 500} | {"401", "503"}  # 503: unavailable
+    for path, operations in document["paths"].items():
+        if path.endswith("/openapi.json"):
+            continue
+        for method, operation in operations.items():
+            expected = answered | ({"413"} if method == "post" else set())  # a body over the size limit
+            responses = operation["responses"]
+            assert expected <= set(responses), (method, path, sorted(expected - set(responses)))
+            for status in expected:
+                schema = responses[status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ApiError"}, (method, path, status)
+            assert "Retry-After" in responses["503"]["headers"]
+            if method == "post":
+                answer = next(code for code in responses if code.startswith("2"))
+                assert "Idempotent-Replayed" in responses[answer]["headers"]
+
+
 def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_outside_its_schema(app, tokens):
     import schemathesis
     from hypothesis import HealthCheck, given, settings
