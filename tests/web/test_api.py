@@ -156,6 +156,40 @@ def test_a_rule_refused_is_422_and_a_duplicate_409(app, tokens):
     assert submitted_again.status_code == 422 and submitted_again.get_json()["kind"] == "rule-broken"
 
 
+def test_a_change_that_loses_a_race_is_a_409_concurrency_conflict_and_records_nothing(app, demo_book, monkeypatch):
+    """Just before the API's reopen is saved, another worker (another ledger on the database) reopens first."""
+    from datetime import date
+
+    from domain.envelope import Actor, Envelope
+    from ledger.bootstrap import open_openbook
+
+    council = Actor(USERS["accountant"], "wirral-council")
+    token = token_for(demo_book, USERS["accountant"])
+    other = open_openbook(demo_book.database)
+    save = demo_book.ledger.save
+
+    def another_worker_first(*aggregates, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the library's signature
+        monkeypatch.setattr(demo_book.ledger, "save", save)  # race once
+        other.returns.reopen_cost_return(Envelope(council, date.today(), "reopened first"), "wirral-homecare",
+                                         "premier-care", PERIOD)  # fmt: skip
+        return save(*aggregates, **kwargs)
+
+    head = demo_book.projections.head()
+    try:
+        monkeypatch.setattr(demo_book.ledger, "save", another_worker_first)
+        path = f"{BASE}/premier-care/{PERIOD}/reopen"
+        raced = post(app, token, path, {"reason": "reopened second"}, key="reopen-race-1")
+        assert raced.status_code == 409, raced.get_json()
+        assert raced.get_json()["kind"] == "concurrency-conflict"
+        demo_book.projections.catch_up()
+        [recorded] = demo_book.ledger.recorder.select_notifications(start=head + 1, limit=10)  # the other's only
+        assert recorded.topic.endswith("cost-return.reopened") and b"reopened first" in recorded.state
+        again = post(app, token, path, {"reason": "reopened second"}, key="reopen-race-1")  # a refusal is not kept
+        assert again.status_code == 422 and "Idempotent-Replayed" not in again.headers
+    finally:
+        other.close()
+
+
 def test_a_queried_provider_answers_through_the_api(app, demo_book):
     token = token_for(demo_book, "finance@aspire.example")
     sheet = app.test_client().get(f"{BASE}/aspire/2019-20-Q1", headers=bearer(token)).get_json()
