@@ -156,6 +156,40 @@ def test_a_rule_refused_is_422_and_a_duplicate_409(app, tokens):
     assert submitted_again.status_code == 422 and submitted_again.get_json()["kind"] == "rule-broken"
 
 
+def test_a_change_that_loses_a_race_is_a_409_concurrency_conflict_and_records_nothing(app, demo_book, monkeypatch):
+    """Just before the API's reopen is saved, another worker (another ledger on the database) reopens first."""
+    from datetime import date
+
+    from domain.envelope import Actor, Envelope
+    from ledger.bootstrap import open_openbook
+
+    council = Actor(USERS["accountant"], "wirral-council")
+    token = token_for(demo_book, USERS["accountant"])
+    other = open_openbook(demo_book.database)
+    save = demo_book.ledger.save
+
+    def another_worker_first(*aggregates, **kwargs):  # noqa: ANN002, ANN003, ANN202 - the library's signature
+        monkeypatch.setattr(demo_book.ledger, "save", save)  # race once
+        other.returns.reopen_cost_return(Envelope(council, date.today(), "reopened first"), "wirral-homecare",
+                                         "premier-care", PERIOD)  # fmt: skip
+        return save(*aggregates, **kwargs)
+
+    head = demo_book.projections.head()
+    try:
+        monkeypatch.setattr(demo_book.ledger, "save", another_worker_first)
+        path = f"{BASE}/premier-care/{PERIOD}/reopen"
+        raced = post(app, token, path, {"reason": "reopened second"}, key="reopen-race-1")
+        assert raced.status_code == 409, raced.get_json()
+        assert raced.get_json()["kind"] == "concurrency-conflict"
+        demo_book.projections.catch_up()
+        [recorded] = demo_book.ledger.recorder.select_notifications(start=head + 1, limit=10)  # the other's only
+        assert recorded.topic.endswith("cost-return.reopened") and b"reopened first" in recorded.state
+        again = post(app, token, path, {"reason": "reopened second"}, key="reopen-race-1")  # a refusal is not kept
+        assert again.status_code == 422 and "Idempotent-Replayed" not in again.headers
+    finally:
+        other.close()
+
+
 def test_a_queried_provider_answers_through_the_api(app, demo_book):
     token = token_for(demo_book, "finance@aspire.example")
     sheet = app.test_client().get(f"{BASE}/aspire/2019-20-Q1", headers=bearer(token)).get_json()
@@ -333,6 +367,27 @@ def test_every_api_route_is_in_the_openapi_document_with_its_methods(app):
     assert pension["type"] == "string"  # money is a decimal string in the document too
 
 
+def test_the_document_lists_every_error_status_the_api_answers_in_the_one_error_shape(app):
+    from web.errors import STATUS
+
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    answered = {str(status) for status in STATUS.values() if status < 500} | {"401", "503"}  # 503: unavailable
+    for path, operations in document["paths"].items():
+        if path.endswith("/openapi.json"):
+            continue
+        for method, operation in operations.items():
+            expected = answered | ({"413"} if method == "post" else set())  # a body over the size limit
+            responses = operation["responses"]
+            assert expected <= set(responses), (method, path, sorted(expected - set(responses)))
+            for status in expected:
+                schema = responses[status]["content"]["application/json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/ApiError"}, (method, path, status)
+            assert "Retry-After" in responses["503"]["headers"]
+            if method == "post":
+                answer = next(code for code in responses if code.startswith("2"))
+                assert "Idempotent-Replayed" in responses[answer]["headers"]
+
+
 def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_outside_its_schema(app, tokens):
     import schemathesis
     from hypothesis import HealthCheck, given, settings
@@ -346,7 +401,8 @@ def test_fuzzing_the_api_from_its_document_finds_no_server_error_and_no_answer_o
     assert len(operations) >= 27
     for operation in operations:
         names = {p.name for p in operation.path_parameters}
-        for role in ("provider", "accountant"):
+        # the auditor reads (its own access to every provider's figures, and the only role /events answers)
+        for role in ("provider", "accountant", *(["auditor"] if operation.method.upper() == "GET" else [])):
             auth = {"Authorization": f"Bearer {tokens[role]}"}
             on_demo = {name: value for name, value in DEMO_PATH.items() if name in names}
             cases = st.one_of(

@@ -126,6 +126,22 @@ def test_the_integrity_check_says_ok_then_names_the_position_after_tampering(fre
     assert "Recent checks" in listed and "OK" in listed and "BROKEN" in listed
 
 
+def test_the_chain_check_reports_its_progress_batch_by_batch_up_to_the_head(demo_book, monkeypatch):
+    """On a large store the check's page shows how far it has gone: each batch read reports the positions done."""
+    from types import SimpleNamespace
+
+    from ledger.audit import export
+    from ledger.jobs import verify_chain
+
+    monkeypatch.setattr(export, "BATCH", 100)  # the demo's history in several batches, as a large store's
+    seen: list[tuple[int, int]] = []
+    report = verify_chain._run(demo_book, SimpleNamespace(actor=AUDITOR), lambda done, total, _: seen.append((done, total)))
+    head = export.export_range(demo_book.ledger.recorder)
+    assert report["status"] == "verified" and report["head"]["position"] == head
+    assert {total for _, total in seen} == {head} and seen[0][0] == 0 and seen[-1][0] == head
+    assert [done for done, _ in seen] == [0, *range(100, head, 100), head]  # a step per batch read, to the head
+
+
 def test_another_users_check_is_not_found(client_as, demo_book):
     from ledger.jobs import verify_chain
 

@@ -32,7 +32,7 @@ from domain.envelope import Envelope
 from domain.errors import IdempotencyMismatch, InvalidInput
 from ledger.security.replies import Reply
 from web.access import current_actor
-from web.api.spec import IDEMPOTENCY_HEADER, KEY_PATTERN
+from web.api.spec import IDEMPOTENCY_HEADER, KEY_PATTERN, REPLAYED_HEADER
 from web.services import book_of
 
 _KEY = re.compile(KEY_PATTERN)
@@ -111,7 +111,7 @@ def _once(view: Callable[..., Any], *, upload: bool) -> Callable[..., Any]:
 
 def _replayed(reply: Reply) -> Response:
     answer = Response(reply.body, status=reply.status, mimetype="application/json")
-    answer.headers["Idempotent-Replayed"] = "true"
+    answer.headers[REPLAYED_HEADER] = "true"
     return answer
 
 

@@ -22,10 +22,14 @@ from spectree.models import SecureType, SecuritySchemeData
 from domain.errors import InvalidInput
 from web.api.models import ApiError
 
-#: The statuses every view may answer besides its own, each with the one error shape.
+#: The statuses every view may answer besides its own, each with the one error shape (``web/errors.py``).
 ERRORS = {400: "invalid input", 401: "no valid token", 403: "role refused", 404: "not found or not yours",
-          409: "conflict", 422: "a rule refused it"}  # fmt: skip
+          409: "conflict", 422: "a rule refused it",
+          503: "the database cannot be reached: nothing was recorded; try again after Retry-After seconds"}  # fmt: skip
+#: What a POST may answer besides: its body over ``OPENBOOK_MAX_UPLOAD_MB`` (Flask's MAX_CONTENT_LENGTH).
+TOO_LARGE = "the request is larger than the site accepts (OPENBOOK_MAX_UPLOAD_MB); nothing was kept"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
 
 
@@ -67,12 +71,14 @@ spec = SpecTree(
 
 def answers(model: Any, status: int = 200) -> Response:
     """The view's answer (``model`` with ``status``) and every error status with ``ApiError``."""
-    return Response(**{f"HTTP_{status}": model}, **{f"HTTP_{code}": ApiError for code in ERRORS})
+    return Response(**{f"HTTP_{status}": model}, **{f"HTTP_{code}": (ApiError, why) for code, why in ERRORS.items()})
 
 
 def document(app: Flask | None = None) -> dict[str, Any]:
-    """The OpenAPI document of ``app`` (built once per app): spectree's, with the ``Idempotency-Key`` header on
-    every POST (checked by ``web.api.calls.recorded``, not by a model, as its case varies by client)."""
+    """The OpenAPI document of ``app`` (built once per app): spectree's, with what no model says: the
+    ``Idempotency-Key`` header on every POST (checked by ``web.api.calls.recorded``, not by a model, as its case
+    varies by client), the ``Idempotent-Replayed`` header of an answer given again, ``Retry-After`` on a 503, and
+    a POST's 413 (``web.errors``: a body over the size limit, refused before the view)."""
     app = app or current_app
     cached = app.extensions.get("openbook_api_document")
     if cached is None:
@@ -87,5 +93,16 @@ def document(app: Flask | None = None) -> dict[str, Any]:
                                        "comes back and nothing is recorded twice; with another body, 409.",
                         "schema": {"type": "string", "pattern": KEY_PATTERN},
                     })  # fmt: skip
+                    responses = operation["responses"]
+                    for code in [c for c in responses if c.startswith("2")]:
+                        responses[code].setdefault("headers", {})[REPLAYED_HEADER] = {
+                            "description": "true when this is the first answer to this key given again",
+                            "schema": {"type": "string", "enum": ["true"]},
+                        }
+                    responses["413"] = {**copy.deepcopy(responses["400"]), "description": TOO_LARGE}
+                if "503" in operation["responses"]:
+                    operation["responses"]["503"]["headers"] = {
+                        "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}
+                    }
         app.extensions["openbook_api_document"] = cached
     return cached
