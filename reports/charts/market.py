@@ -136,6 +136,7 @@ def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal 
         ax.set_yticks(list(ys.values()), [row.replace("-", " ") for row in ys])
         ax.set_ylim(-0.7, len(rows) - 0.2)
         ax.set_xlabel("£ per contact hour")
+        ax.xaxis.set_major_formatter(lambda value, _: f"£{value:,.2f}")  # axis ticks only: the figures are text
         ax.set_title(f"Market: cost per hour, {view['period']}", loc="left")
         ax.grid(axis="x", color=MUTED, linewidth=0.5)
         if view.get("market") is not None:

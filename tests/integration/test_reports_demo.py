@@ -75,6 +75,8 @@ def test_the_accountants_market_chart_writes_every_quartile_and_names_each_provi
     shown = texts(svg)
     market = view["market"]
     assert quartile_label(market["total"]) in shown
+    ticks = [t for t in shown if re.fullmatch(r"-?[\d.,]+", t) or re.fullmatch(r"£[\d,]+\.\d\d", t)]
+    assert len(ticks) >= 3 and all(t.startswith("£") for t in ticks), ticks  # the axis in pounds, as every chart's
     for group, q in market["groups"].items():
         assert quartile_label(q) in shown, group
     title, desc = title_and_desc(svg)

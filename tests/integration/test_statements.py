@@ -153,6 +153,22 @@ def test_every_page_cites_the_head_and_the_latest_checkpoint_and_counts_its_page
     assert "unsigned (no signing key)" in text  # the demo has no key: it says so rather than leave it out
 
 
+@pytest.mark.parametrize("kind", ["settlement", "payment"])
+def test_where_the_figures_come_from_is_on_one_page_with_each_hash_whole(demo, accountant, premier, kind, tmp_path):
+    """The last section is never split over a page break (the demo's payment statement ended a page with its first
+    row), and its hashes are each on one line, so an auditor copying one from the text gets all 64 characters: the
+    head's and the checkpoint's hash are in every page's footer and once more, whole, in that section."""
+    statement = (settlement_statement(demo, accountant, YEAR) if kind == "settlement"
+                 else payment_statement(demo, premier, "premier-care", "2019-06"))  # fmt: skip
+    pages = pdf_text(render_pdf(statement), tmp_path).rstrip("\f").split("\f")
+    [section] = [" ".join(page.split()) for page in pages if "Where these figures come from" in page]
+    assert "Head: position" in section and "Built from: the read models, as at the head event" in section
+    head, recorded = statement.provenance.head, latest_recorded_checkpoint(demo.read_engine)["checkpoint"]
+    for digest in (head["hash"], recorded["hash"]):
+        assert digest in section.split("Where these figures come from", 1)[1]
+        assert sum(page.count(digest) for page in pages) == len(pages) + 1
+
+
 def test_a_table_that_runs_over_a_page_repeats_its_headings(demo, accountant, tmp_path):
     """The settlement's steps run over more than one page; each page they are on opens them with their headings."""
     view = settlements.settlement(demo.read_engine, accountant, WIRRAL, YEAR)

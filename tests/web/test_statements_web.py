@@ -16,7 +16,7 @@ from ledger.audit.head_check import current_head
 from ledger.authorisation import access_for
 from ledger.queries.rates import rate_review
 from ledger.queries.returns import return_sheet
-from ledger.queries.settlements import settlement
+from ledger.queries.settlements import payment_statement, settlement
 from tests.web.support import USERS
 
 WIRRAL, YEAR = "wirral-homecare", "2019-20"
@@ -80,6 +80,34 @@ def test_every_statement_link_has_its_html_and_csv_data_beside_it(client_as, pag
     links = re.search(r'<p class="statement-links">.*?</p>', html, re.S).group(0)
     assert f'href="{statement}"' in links
     assert f'href="{statement}?format=html"' in links and f'href="{statement}?format=csv"' in links
+
+
+ACCOUNTANT_AND_AUDITOR_PAGES = {  # (role, page) -> the statements it links to, each as PDF, HTML and CSV data
+    ("accountant", f"/accountant/payments/{WIRRAL}/runs/2019-05"): [
+        f"/statements/payment/{WIRRAL}/{provider}/2019-05"
+        for provider in ("carewatch", "haven-care", "premier-care", "wirral-home-care-alliance")
+    ],
+    ("accountant", f"/accountant/incentives/{WIRRAL}/{YEAR}"): [f"/statements/incentive/{WIRRAL}/{YEAR}"],
+    ("auditor", f"/auditor/settlements/{WIRRAL}/{YEAR}/1"): [SETTLEMENT],
+}
+
+
+@pytest.mark.parametrize("role, page", ACCOUNTANT_AND_AUDITOR_PAGES)
+def test_the_accountants_run_and_incentive_pages_and_the_auditors_settlement_link_their_statements(client_as, role,
+                                                                                                  page):  # fmt: skip
+    html = client_as(role).get(page).get_data(as_text=True)
+    for statement in ACCOUNTANT_AND_AUDITOR_PAGES[role, page]:
+        for link in (statement, f"{statement}?format=html", f"{statement}?format=csv"):
+            assert f'href="{link}"' in html
+
+
+def test_the_payment_run_pages_statement_csv_data_has_the_providers_payment(client_as, demo_book):
+    accountant = access_for(demo_book.records, Actor(USERS["accountant"], "wirral-council"), WIRRAL)
+    paid = payment_statement(demo_book.read_engine, accountant, "haven-care", "2019-05")
+    data = client_as("accountant").get(f"/statements/payment/{WIRRAL}/haven-care/2019-05?format=csv")
+    assert data.status_code == 200 and data.mimetype == "text/csv"
+    assert ["Amount of this payment", format(paid["amount"], "f")] in list(csv.reader(io.StringIO(data.get_data(
+        as_text=True))))  # fmt: skip
 
 
 def test_the_rate_notices_links_have_their_html_and_csv_data_beside_them(client_as):
