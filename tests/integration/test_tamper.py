@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from ledger.audit import verify
 from ledger.audit.export import canonical
 from tests.integration.audit_setup import DemoSource, as_dba, demo_source, export_file, run, sql
-from tests.support import DEMO_EVENTS
+from tests.support import DEMO_CHECKPOINT, DEMO_EVENTS
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -218,8 +218,17 @@ def test_a_rewrite_with_every_later_hash_recomputed_is_caught_through_an_earlier
     state = _event(db, accepted)[3]
     changed = state.replace(b'"reason":"', b'"reason":"(rewritten) ', 1)
     assert changed != state
+    demo_attested = _hash(db, DEMO_CHECKPOINT)
     as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?", [changed, accepted])])
     as_dba(db, _recomputed_rows(db, accepted, _hash(db, accepted - 1)))
+    # the demo's own checkpoint, recorded in the history at its head, still attests the old hash: it catches this
+    _broken_at(_check(_export(db, tmp_path, "naive.jsonl")), DEMO_EVENTS, "recorded checkpoint not matching")
+    # so the forger rewrites that unsigned checkpoint too, and recomputes the hashes after it
+    recorded = _event(db, DEMO_EVENTS)[3]
+    forged = recorded.replace(demo_attested.encode(), _hash(db, DEMO_CHECKPOINT).encode())
+    assert forged != recorded
+    as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?", [forged, DEMO_EVENTS])])
+    as_dba(db, _recomputed_rows(db, DEMO_EVENTS, _hash(db, DEMO_CHECKPOINT)))
     after = _export(db, tmp_path, "after.jsonl")
     assert _check(after).status == "verified"  # the chain alone looks valid
     _broken_at(_check(after, since=verify.load_checkpoint(str(kept))), attested, "checkpoint not extended")
