@@ -489,8 +489,8 @@ WIRRAL_ADMIN = Actor("admin@wirral.example", "wirral-council")
 
 def audit_steps() -> list[Step]:
     """The demo's audit body appointed to both agreements from their first day: Wirral's by its council's admin;
-    Herefordshire's by the operator (the demo gives Herefordshire no admin). Recorded after the rest (only the checkpoint
-    follows), so every earlier event keeps its position."""
+    Herefordshire's by the operator (the demo gives Herefordshire no admin). Recorded after the rest (only the
+    checkpoint follows), so every earlier event keeps its position."""
     appointments = (
         (WIRRAL, WIRRAL_ADMIN, WIRRAL_START, "open-book auditing (Wirral action point 5.28)"),
         (HEREFORDSHIRE, SYSTEM, HEREFORDSHIRE_START, "annual open-book review of costs, audited (demo)"),
