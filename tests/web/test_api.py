@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
 
 from tests.web.api_support import api_filing, bearer, post, token_for
 from tests.web.support import USERS, log_in
+from web.api import calls
 
 BASE = "/api/v1/agreements/wirral-homecare/returns"
 PERIOD = "2020-21-Q1"
@@ -102,7 +104,8 @@ def test_a_float_in_a_money_field_is_refused_naming_the_field_and_nothing_is_rec
     assert demo_book.projections.head() == head
 
 
-def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs_a_key(app, demo_book, tokens):
+def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs_a_key(app, demo_book, tokens,
+                                                                                      monkeypatch):
     path = f"{BASE}/premier-care/{PERIOD}/amend"
     body = {"filing": api_filing(hours=2600), "reason": "the July payroll run was late"}
     first = post(app, tokens["provider"], path, body, key="amend-premier-1")
@@ -112,6 +115,17 @@ def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs
     assert again.status_code == 200 and again.get_data() == first.get_data()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert demo_book.projections.head() == head  # recorded once
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls) -> date:
+            return date.today() + timedelta(days=1)
+
+    monkeypatch.setattr(calls, "date", Tomorrow)  # the envelope's date, filled in when the body gives none
+    retried = post(app, tokens["provider"], path, body, key="amend-premier-1")  # a retry the next day, as sent
+    assert retried.get_data() == first.get_data() and retried.headers["Idempotent-Replayed"] == "true"
+    assert demo_book.projections.head() == head
+    monkeypatch.undo()
     other = post(app, tokens["provider"], path, {**body, "reason": "another"}, key="amend-premier-1")
     assert other.status_code == 409
     assert other.get_json()["kind"] == "idempotency-mismatch" and "amend-premier-1" in other.get_json()["message"]
