@@ -16,6 +16,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
@@ -50,6 +51,7 @@ AUDITOR = Actor("auditor@audit.example", "partnership-audit")
 REVIEW_NOTE = "checked <script>alert('x')</script> & the bands"
 #: Who issues every statement of the demo's Wirral agreement: its commissioners, in the order they joined it.
 ISSUED_BY = "Wirral Council & NHS Wirral CCG"
+RLW_FLAG = "£7.70 is below the Real Living Wage of £9.00 the provider committed to"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -428,7 +430,8 @@ def test_an_explained_wage_floor_breach_shows_the_explanation_not_the_instructio
 def test_a_findings_explanation_is_escaped_and_a_breach_not_yet_explained_keeps_its_instruction(demo, accountant,
                                                                                               monkeypatch):  # fmt: skip
     """The explanation is text an accountant typed: markup in it is shown, never run. A return whose breach has no
-    explanation yet (here, the same sheet with it taken away) still says one must be recorded, as a warning."""
+    explanation yet (here, the same sheet with it taken away) still says one must be recorded, as a warning; a flag
+    that needs none (the Real Living Wage the provider committed to) is a plain sentence."""
     real = returns.return_sheet
 
     def with_explanation(text: str | None):
@@ -436,6 +439,8 @@ def test_a_findings_explanation_is_escaped_and_a_breach_not_yet_explained_keeps_
             found = real(*args, **kwargs)
             found["findings"] = [{**f, "explained": text is not None, "explanation": text} if f.get("needs_explanation")
                                  else f for f in found["findings"]]  # fmt: skip
+            if text is None:  # and a Real Living Wage flag, which needs no explanation (its finding has no such key)
+                found["findings"].append({"kind": "rlw-flag", "floor": Decimal("9.00"), "message": RLW_FLAG})
             return found
         return sheet
 
@@ -445,7 +450,8 @@ def test_a_findings_explanation_is_escaped_and_a_breach_not_yet_explained_keeps_
     monkeypatch.setattr("reports.statements.cost.return_sheet", with_explanation(None))
     unexplained = cost_statement(demo, accountant, "carewatch", "2019-20-Q1")
     [findings] = [s for s in unexplained.sections if s.heading == "Wage floors and other findings"]
-    assert [(b.text.endswith(EXPLANATION_NEEDED), b.warning) for b in findings.blocks] == [(True, True)]
+    assert [(b.text.endswith(EXPLANATION_NEEDED), b.warning) for b in findings.blocks] == [(True, True), (False, False)]
+    assert findings.blocks[1].text == RLW_FLAG
 
 
 def test_the_incentive_statements_hours_are_one_column_right_aligned_to_two_places(demo, accountant):
