@@ -54,7 +54,7 @@ from domain.errors import InvalidInput
 from domain.money import EXACT, format_gbp, format_quantity
 from domain.returns.filing import CostGroup, CostReturnFiling, Volume
 from domain.returns.unit_costs import shown, unit_costs
-from domain.returns.wage_checks import FindingKind
+from domain.returns.wage_checks import EXPLANATION_NEEDED, FindingKind
 from domain.settlement.pooled_budget import MarginBasis
 
 __all__ = [
@@ -183,7 +183,7 @@ def _finding(
     bounds: PlausibilityBounds, kind: FindingKind, where: str, value: Decimal, bound: Decimal, message: str
 ) -> PlausibilityFinding:
     needed = kind in bounds.explanation_required
-    tail = "; an accountant must record an explanation before the return can be accepted" if needed else ""
+    tail = EXPLANATION_NEEDED if needed else ""
     return PlausibilityFinding(kind, where, value, bound, message + tail, needed)
 
 

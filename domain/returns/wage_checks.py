@@ -26,12 +26,18 @@ from domain.returns.statutory_wages import REAL_LIVING_WAGE_BAND, StatutoryFloor
 StatutoryFloorOn = Callable[[date], StatutoryFloor | None]
 
 __all__ = [
+    "EXPLANATION_NEEDED",
     "FindingKind",
     "StatutoryFloorOn",
     "WageFinding",
     "check_lowest_pay",
     "check_wages",
 ]
+
+#: How a finding that needs an explanation ends its message (wage floors and plausibility alike): what is still to
+#: do. Once the explanation is recorded it no longer applies, so a statement shows the explanation in its place.
+EXPLANATION_NEEDED = "; an accountant must record an explanation before the return can be accepted"
+
 
 class FindingKind(StrEnum):
     NLW_BREACH = "nlw-breach"  # below the statutory floor: blocks acceptance until an accountant explains it
@@ -150,8 +156,7 @@ def check_lowest_pay(
                 floor.hourly_rate,
                 since,
                 f"{format_gbp(pay)} is below the {floor.name} of {format_gbp(floor.hourly_rate)} "
-                f"(for workers aged {floor.band}) in force on {since.isoformat()}; an accountant must record "
-                "an explanation before the return can be accepted",
+                f"(for workers aged {floor.band}) in force on {since.isoformat()}{EXPLANATION_NEEDED}",
                 floor.name,
                 floor.band,
             )

@@ -75,6 +75,13 @@ def list_agreements(engine: Engine) -> list[dict[str, Any]]:
     return found
 
 
+def commissioners_of(engine: Engine, code: str) -> list[str]:
+    """The agreement's commissioners' codes in the order they joined it (the first, the lead, first)."""
+    c = agreement_commissioners.c
+    query = select(c.commissioner).where(c.agreement == code).order_by(c.position)
+    return [row["commissioner"] for row in read_rows(engine, query)]
+
+
 def get_agreement(engine: Engine, code: str) -> dict[str, Any]:
     with engine.connect() as conn:
         return _agreement_row(conn, code)

@@ -20,8 +20,9 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select
 
+from domain.bounds import MAX_POSITION
 from ledger.authorisation import SHARED_KINDS, HistoryAccess
-from ledger.persistence.history import in_utc
+from ledger.persistence.history import events_at, in_utc
 from ledger.projections.event_index import event_index
 from ledger.queries.rows import read_rows
 
@@ -82,3 +83,24 @@ def event_page(
         query = query.where(c.recorded_at <= in_utc(where.recorded_to))
     rows = read_rows(engine, query.order_by(c.position).limit(limit))
     return [{**row, "recorded_at": in_utc(row["recorded_at"])} for row in rows]
+
+
+def event_at(book: Any, access: HistoryAccess, position: int, *, up_to: int | None = None) -> dict[str, Any] | None:
+    """One event whole, as the event browser's page and ``/api/v1/events/<position>`` show it: its index row (the
+    kind and agreement of its record), its envelope, its payload and its chain hash (the stored hash that links it to the one before). None if ``access`` does not
+    hold it, or it is after ``up_to`` (as known at a past position), or no event is recorded there.
+
+    The access is checked on the event index first (``event_page``), so an event the reader may not see is never
+    read from the store. A recorded event never changes, so the event as at P is the event as it is now.
+    """
+    if not 1 <= position <= (MAX_POSITION if up_to is None else up_to):
+        return None
+    held = event_page(book.read_engine, access, after=position - 1, limit=1)
+    if not held or held[0]["position"] != position:
+        return None
+    found = events_at(book.read_engine, book.ledger.mapper, [position])
+    if not found:
+        return None
+    stored = book.ledger.recorder.select_hashes(position, 1)
+    chain_hash = stored[0][1] if stored and stored[0][0] == position else None
+    return {**held[0], **found[0].as_json(), "chain_hash": chain_hash}

@@ -392,6 +392,7 @@ def _sheet(engine: Engine, agreement: str, provider: str, period: Period | str, 
                 "explained": rev["explanation"] is not None,
                 "explanation": rev["explanation"],
                 "explained_by": rev["explained_by"],
+                "explained_on": rev["explained_on"],
             }
         )
     if rev["rlw_flag"]:
@@ -399,7 +400,7 @@ def _sheet(engine: Engine, agreement: str, provider: str, period: Period | str, 
     if rev["no_floor_message"]:
         findings.append({"kind": "no-wage-floor", "message": rev["no_floor_message"]})
     explained = {"explained": rev["explanation"] is not None, "explanation": rev["explanation"],
-                 "explained_by": rev["explained_by"]}  # fmt: skip
+                 "explained_by": rev["explained_by"], "explained_on": rev["explained_on"]}  # fmt: skip
     surplus = [json.loads(rev["surplus_finding"])] if rev["surplus_finding"] else []
     for found in [*json.loads(rev["plausibility"]), *surplus]:
         findings.append({**found, **(explained if found["needs_explanation"] else {})})

@@ -1,7 +1,9 @@
 """The provider cost statement: one cost return as accepted, against the rate paid, the market and its own history.
 
 Built from ``ledger.queries.returns``: the return's sheet (per-hour costs by
-line, on-costs, surplus, travel, the wage-floor findings), the rate paid and
+line, on-costs, surplus, travel, the wage-floor findings — with the
+accountant's explanation, once recorded, in place of the instruction to record
+one), the rate paid and
 the gap, the market (anonymised quartiles only, and only where at least five
 providers' returns are accepted — the query enforces it and says why not
 otherwise), and the provider's last ``HISTORY`` periods as a chart. A
@@ -15,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.money import format_quantity
+from domain.returns.wage_checks import EXPLANATION_NEEDED
 from ledger.authorisation import Access, only_provider, provider_access
 from ledger.queries.as_at import AsAt
 from ledger.queries.returns import history, market, return_sheet
@@ -28,6 +31,8 @@ from reports.statements.frame import (
     Statement,
     Table,
     agreement_name,
+    issued_by,
+    issuers,
     names,
     provenance,
     reading,
@@ -58,6 +63,28 @@ def _lines(sheet: dict[str, Any]) -> Table:
                Column("per_hour", "Per contact hour", "money"), Column("note", "Note")]  # fmt: skip
     return Table(f"Costs by line, per contact hour ({format_quantity(t['contact_hours'], places=2)} contact hours)", columns, rows,
                  frozenset({len(rows) - 1}))  # fmt: skip
+
+
+def _findings(sheet: dict[str, Any]) -> list[Any]:
+    """Each finding as a sentence. A finding that needs an explanation is a warning until one is recorded; once it
+    is, the instruction to record one no longer applies, and the explanation (who, when, what) stands in its place.
+    One explanation covers every finding of the revision that needs one, so it is shown once, after them."""
+    if not sheet["findings"]:
+        return [Note("No findings.")]
+    blocks: list[Any] = []
+    explained = None
+    for f in sheet["findings"]:
+        needed = bool(f.get("needs_explanation"))  # wage-floor flags that block nothing carry no such key
+        if needed and f["explained"]:
+            explained = f
+            blocks.append(Note(f["message"].removesuffix(EXPLANATION_NEEDED) + "."))
+        else:
+            blocks.append(Note(f["message"], warning=needed))
+    if explained is not None:
+        blocks.append(Facts([("Explained by", explained["explained_by"], "text"),
+                             ("Explained on", explained["explained_on"], "date"),
+                             ("Explanation", explained["explanation"], "text")]))  # fmt: skip
+    return blocks
 
 
 def _market(view: dict[str, Any], sheet: dict[str, Any]) -> list[Any]:
@@ -114,7 +141,6 @@ def cost_statement(
         ("Contact hours", format_quantity(t["contact_hours"], places=2), "number"),
         ("Lowest hourly pay", v.get("lowest_hourly_pay"), "money"),
     ])  # fmt: skip
-    findings = [Note(f["message"], warning=f["needs_explanation"]) for f in sheet["findings"]]
     paid = Facts([("Rate paid", rate.rate, "money"), ("Basis", rate.basis, "text"),
                   ("Average actually paid per hour", rate.average_paid, "money"),
                   ("How the average was found", rate.average_paid_basis, "text")])  # fmt: skip
@@ -125,21 +151,22 @@ def cost_statement(
             Figure("Cost per contact hour by cost group, against the rate paid", cost_breakdown_chart(sheet)),
             _lines(sheet),
         ]),  # fmt: skip
-        Section("Wage floors and other findings", findings or [Note("No findings.")]),
+        Section("Wage floors and other findings", _findings(sheet)),
         Section("The rate paid", [paid]),
         Section("The market", _market(view, sheet)),
         Section("Your costs over time", _history(history(engine, access, provider), provider_name)),
     ]
     agreement = sheet["agreement"]
+    commissioners = issuers(book, agreement, as_at)
     return Statement(
         title=f"Cost statement, {sheet['period']}: {provider_name}",
         agreement_code=agreement,
         agreement_name=agreement_name(book, agreement),
         period=sheet["period"],
-        parties=[Party("provider", provider, provider_name)],
+        parties=[*commissioners, Party("provider", provider, provider_name)],
         sections=sections,
         provenance=provenance(book, [], as_at=as_at),
-        author=provider_name,
+        author=issued_by(commissioners),
         subject=f"{provider_name}'s open-book cost return for {sheet['period']} as {sheet['status']}: costs per "
         "contact hour, the rate paid and the gap, the market and the provider's history.",
         kind="cost",

@@ -6,7 +6,8 @@ carries everything the page shows, already chosen: no template decides a
 figure or who may see it. The parts:
 
 * the heading: a title, the agreement, the period and the parties (each with its
-  role), which also run in every page's header;
+  role: the agreement's commissioners, who issue every statement, and the
+  providers it is about), which also run in every page's header;
 * sections, each a list of blocks: ``Table`` (``reports.tables.Column`` specs
   and rows, the same specs the CSV and XLSX exports use, so money columns are
   money everywhere), ``Facts`` (labelled values), ``Figure`` (an SVG chart from
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 from ledger.audit.head_check import checked_head, current_head
 from ledger.audit.signing import make_checkpoint
-from ledger.queries.agreements import get_agreement
+from ledger.queries.agreements import commissioners_of, get_agreement
 from ledger.queries.as_at import AsAt, known_at
 from ledger.queries.checkpoints import latest_recorded_checkpoint
 from ledger.queries.organisations import list_organisations
@@ -37,8 +38,8 @@ if TYPE_CHECKING:
     from ledger.bootstrap import Openbook
 
 __all__ = [
-    "Block", "Facts", "Figure", "Note", "Party", "Provenance", "Section", "Statement", "Table", "names",
-    "provenance", "reading",
+    "Block", "Facts", "Figure", "Note", "Party", "Provenance", "Section", "Statement", "Table", "issued_by",
+    "issuers", "names", "provenance", "reading",
 ]  # fmt: skip
 
 
@@ -62,6 +63,14 @@ class Facts:
     """Labelled values (label, value, kind): kind ``money`` is formatted and aligned as money, else text."""
 
     items: Sequence[tuple[str, Any, str]]
+
+    #: A text value longer than this makes the list full width; shorter ones keep to a steady 60% of the page.
+    LONG_TEXT = 28
+
+    @property
+    def wide(self) -> bool:
+        """Whether a value is a sentence (a basis, an explanation) that needs the page's width to read."""
+        return any(isinstance(value, str) and len(value) > self.LONG_TEXT for _, value, _ in self.items)
 
 
 @dataclass(frozen=True)
@@ -123,8 +132,12 @@ class Provenance:
 class Statement:
     """One statement, ready to render: title, agreement, period, parties, sections and provenance.
 
-    ``author`` is the organisation the PDF's metadata names as its author (the
-    one the statement is issued by); ``subject`` a line under the title.
+    ``author`` is what the PDF's metadata names as its author: the organisation
+    that issues the statement, which for every kind is the same — the
+    commissioners of the agreement, by name, in the order they joined it
+    ("Wirral Council & NHS Wirral CCG"; ``issued_by(issuers(...))``). Not the
+    provider a cost or payment statement is about, nor the user who drafted a
+    settlement: they are named inside it. ``subject`` is a line under the title.
     """
 
     title: str
@@ -150,6 +163,20 @@ class Statement:
 def names(book: Openbook) -> dict[str, str]:
     """Each organisation's name by its code (read model): what statements print instead of codes."""
     return {row["code"]: row["name"] for row in list_organisations(book.read_engine)}
+
+
+def issuers(book: Openbook, agreement: str, as_at: AsAt | None = None) -> list[Party]:
+    """The agreement's commissioners as parties, in the order they joined it: who issues its statements."""
+    called = names(book)
+    return [Party("commissioner", c, called.get(c, c)) for c in commissioners_of(reading(book, as_at), agreement)]
+
+
+def issued_by(commissioners: Sequence[Party]) -> str:
+    """The author of a statement: its issuing commissioners' names, "A & B" (or "A, B & C"), or "openbook"."""
+    shown = [p.name for p in commissioners]
+    if len(shown) < 2:
+        return shown[0] if shown else "openbook"
+    return f"{', '.join(shown[:-1])} & {shown[-1]}"
 
 
 def agreement_name(book: Openbook, code: str) -> str:

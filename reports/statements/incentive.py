@@ -6,6 +6,11 @@ sources, the reduction and the threshold it must beat, the eligible hours,
 each KPI's result and the gate, the payment with its working, and any cap.
 A provider's access gives its own line only (the query narrows it, and the
 partnership's total is withheld).
+
+Hours are one kind of figure and get one format: right-aligned, to 2 places
+(``Column.places``), in one table with each figure's source or working beside
+it, so the baseline reads 560.00 as the threshold reads 28.00; money is
+``format_gbp``, right-aligned, as everywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import NotFound
-from domain.money import format_quantity
+from domain.money import format_percent
 from ledger.authorisation import Access
 from ledger.queries.as_at import AsAt
 from ledger.queries.incentives import incentive_assessment
@@ -25,6 +30,8 @@ from reports.statements.frame import (
     Statement,
     Table,
     agreement_name,
+    issued_by,
+    issuers,
     names,
     provenance,
     reading,
@@ -37,17 +44,32 @@ if TYPE_CHECKING:
 __all__ = ["incentive_statement"]
 
 
+#: Hours to 2 places wherever the statement shows them (the working figures are kept to the hundredth).
+HOURS = 2
+
+
+def _hours(line: dict[str, Any]) -> Table:
+    reduction = format_percent(line["minimum_reduction"])
+    rows = [
+        {"figure": "Baseline", "hours": line["baseline_hours"], "basis": line["baseline_source"]},
+        {"figure": "Actual", "hours": line["actual_hours"], "basis": line["actual_source"]},
+        {"figure": "Reduction", "hours": line["reduction_hours"], "basis": "baseline − actual"},
+        {"figure": "Threshold", "hours": line["threshold_hours"],
+         "basis": f"the minimum reduction: {reduction} of the baseline"},
+        {"figure": "Eligible hours", "hours": line["eligible_hours"], "basis": "the reduction beyond the threshold"},
+    ]  # fmt: skip
+    columns = [Column("figure", "Figure"), Column("hours", "Hours", "number", places=HOURS),
+               Column("basis", "Source or working")]  # fmt: skip
+    return Table("Hours: the baseline, the actual, and the reduction beyond the threshold that is paid", columns, rows,
+                 frozenset({len(rows) - 1}))  # fmt: skip
+
+
 def _provider(line: dict[str, Any], name: str) -> Section:
-    reduction = f"{(line['minimum_reduction'] * 100).normalize():f}%"
+    cap = "Cap" if line["cap"] is None else ("Cap (reached: the payment is capped)" if line["capped"]
+                                             else "Cap (not reached)")  # fmt: skip
     figures = Facts([
-        ("Baseline hours", f"{format_quantity(line['baseline_hours'])} ({line['baseline_source']})", "text"),
-        ("Actual hours", f"{format_quantity(line['actual_hours'])} ({line['actual_source']})", "text"),
-        ("Reduction in hours", line["reduction_hours"], "number"),
-        (f"Threshold (minimum reduction {reduction})", line["threshold_hours"], "number"),
-        ("Eligible hours (reduction beyond the threshold)", line["eligible_hours"], "number"),
         ("Payment per eligible hour", line["payment_per_hour"], "money"),
-        ("Cap", line["cap"], "money"),
-        ("Capped", line["capped"], "text"),
+        (cap, line["cap"], "money"),
         ("Payment", line["payment"], "money"),
         *([("Previous run's payment", line["previous_payment"], "money"),
            ("Difference", line["difference"], "money")] if line["previous_payment"] is not None else []),
@@ -61,7 +83,7 @@ def _provider(line: dict[str, Any], name: str) -> Section:
     )  # fmt: skip
     gate = ("Gate passed: every KPI in it was met." if not line["missed_kpis"]
             else f"Gate failed: missed {', '.join(line['missed_kpis'])}.")  # fmt: skip
-    return Section(f"{name}", [figures, Note(f"Working: {line['working']}."), kpis, Note(gate),
+    return Section(f"{name}", [_hours(line), figures, Note(f"Working: {line['working']}."), kpis, Note(gate),
                                Note(line["reason"]), *(Note(c) for c in line["changes"])])  # fmt: skip
 
 
@@ -86,20 +108,23 @@ def incentive_statement(
     rows = [{"provider": called.get(line["provider"], line["provider"]), "eligible": line["eligible"],
              "hours": line["eligible_hours"], "payment": line["payment"]} for line in lines]  # fmt: skip
     columns = [Column("provider", "Provider"), Column("eligible", "Eligible"),
-               Column("hours", "Eligible hours", "number"), Column("payment", "Payment", "money")]  # fmt: skip
+               Column("hours", "Eligible hours", "number", places=HOURS),
+               Column("payment", "Payment", "money")]  # fmt: skip
     sections = [Section("Summary", [summary, Note(v["reason"] or ""), Table("Each provider's payment", columns, rows)])]
     sections += [_provider(line, called.get(line["provider"], line["provider"])) for line in lines]
     for_whom = [called.get(line["provider"], line["provider"]) for line in lines]
+    commissioners = issuers(book, v["agreement"], as_at)
     title = f"Incentive statement, {financial_year}" + (f": {for_whom[0]}" if len(for_whom) == 1 else "")
     return Statement(
         title=title,
         agreement_code=v["agreement"],
         agreement_name=agreement_name(book, v["agreement"]),
         period=financial_year,
-        parties=[Party("provider", line["provider"], name) for line, name in zip(lines, for_whom, strict=True)],
+        parties=[*commissioners,
+                 *(Party("provider", line["provider"], name) for line, name in zip(lines, for_whom, strict=True))],
         sections=sections,
         provenance=provenance(book, [(f"the incentive assessment, run {v['run']}", v["position"])], as_at=as_at),
-        author=agreement_name(book, v["agreement"]),
+        author=issued_by(commissioners),
         subject=f"The {financial_year} incentive assessment: baseline, actual, threshold, eligible hours, each KPI "
         "and the gate, the payment and any cap.",
         kind="incentive",

@@ -23,6 +23,8 @@ from reports.statements.frame import (
     Statement,
     Table,
     agreement_name,
+    issued_by,
+    issuers,
     names,
     provenance,
     reading,
@@ -64,6 +66,7 @@ def payment_statement(
 ) -> Statement:
     """``provider``'s payment statement for ``month`` (e.g. 2019-06) under the access's agreement."""
     v = payment_view(reading(book, as_at), access, provider, month)
+    commissioners = issuers(book, v["agreement"], as_at)
     called = names(book)
     name = called.get(v["provider"], v["provider"])
     summary = Facts([
@@ -86,10 +89,10 @@ def payment_statement(
         agreement_code=v["agreement"],
         agreement_name=agreement_name(book, v["agreement"]),
         period=v["month"],
-        parties=[Party("provider", v["provider"], name)],
+        parties=[*commissioners, Party("provider", v["provider"], name)],
         sections=sections,
         provenance=provenance(book, [(f"the {v['month']} payment run", v["event_position"])], as_at=as_at),
-        author=agreement_name(book, v["agreement"]),
+        author=issued_by(commissioners),
         subject=f"What {name} was paid in the {v['month']} run, line by line, and its payments of "
         f"{v['financial_year']} to date.",
         kind="payment",

@@ -33,6 +33,8 @@ from reports.statements.frame import (
     Statement,
     Table,
     agreement_name,
+    issued_by,
+    issuers,
     names,
     provenance,
     reading,
@@ -180,15 +182,16 @@ def rate_notice(
     if backdated:
         sections.append(Section(f"Arrears owed to {name}", arrears_blocks))
     title_agreement = agreement_name(book, agreement)
+    commissioners = issuers(book, agreement, as_at)
     return Statement(
         title=f"Rate notice, {year}: {name}",
         agreement_code=agreement,
         agreement_name=title_agreement,
         period=year,
-        parties=[Party("provider", provider, name)],
+        parties=[*commissioners, Party("provider", provider, name)],
         sections=sections,
         provenance=provenance(book, [(f"the {year} rate review's decision", position), *arrears_from], as_at=as_at),
-        author=title_agreement,
+        author=issued_by(commissioners),
         subject=f"The {year} rate review as decided for {name}: the new rates by service and zone, from when they "
         "apply, the uplift arithmetic line by line" + (", and the arrears owed with each line's working."
                                                       if backdated else "."),

@@ -45,9 +45,10 @@ def _day(value: date) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
-def cell(value: Any, kind: str = "text") -> str:
+def cell(value: Any, kind: str = "text", places: int | None = None) -> str:
     """A cell's text: money by ``format_gbp``, dates as "30 June 2020", counts and quantities with separators
-    (``format_quantity``), text as given."""
+    (``format_quantity``; at least ``places`` decimal places when the column states them, so every figure of a
+    column of hours reads 28.00 beside 17.78), text as given."""
     if value is None:
         return _DASH
     if value == "":
@@ -57,9 +58,9 @@ def cell(value: Any, kind: str = "text") -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, Decimal):
-        return format_quantity(value)  # hours, minutes: separators, no needless zeros, never rounded
+        return format_quantity(value, places or 0)  # hours, minutes: separators, never rounded
     if isinstance(value, int):
-        return f"{value:,}"
+        return format_quantity(value, places) if places else f"{value:,}"
     if isinstance(value, datetime):
         return f"{_day(value)} {value:%H:%M} UTC"
     if isinstance(value, date):

@@ -15,12 +15,12 @@ arithmetic ``openbook settle show`` does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import NotFound
-from domain.money import total
+from domain.money import format_percent, total
 from ledger.authorisation import Access, only_provider
 from ledger.queries.as_at import AsAt
 from ledger.queries.reconcile import reconcile
@@ -35,6 +35,8 @@ from reports.statements.frame import (
     Statement,
     Table,
     agreement_name,
+    issued_by,
+    issuers,
     names,
     provenance,
     reading,
@@ -45,6 +47,12 @@ if TYPE_CHECKING:
     from ledger.bootstrap import Openbook
 
 __all__ = ["settlement_statement"]
+
+#: Each party's figures in the order, and with the names, the statement shows them: the positions' columns and a
+#: re-settlement's rows of what changed use the same words.
+_PROVIDER_FIGURES = {"activity": "Priced activity", "incentives": "Incentives", "share": "Share",
+                     "clawback": "Clawback", "paid": "Paid on account", "balance": "Balance due"}  # fmt: skip
+_COMMISSIONER_FIGURES = {"contribution": "Contribution", "cost": "Cost", "pool_balance": "Pool balance"}
 
 #: Steps drawn as totals: the figures the rest of the arithmetic turns on.
 _TOTAL_STEPS = {"actual spend", "variance", "provider side's amount before cap", "provider side's amount after cap"}
@@ -66,15 +74,28 @@ def _steps(s: Mapping[str, Any], called: Mapping[str, str]) -> Table:
     return Table("Every step of the settlement, in order", columns, rows, totals)
 
 
+def _band(lower: Decimal | None, upper: Decimal | None) -> str:
+    """A band by its stretch of actual spend, in percent of target: "below 90%", "90% to 100%", "above 110%" (its
+    share has a column of its own, so the name stays short)."""
+    if lower is None and upper is None:
+        return "all spend"
+    if lower is None:
+        return f"below {format_percent(upper)}"
+    if upper is None:
+        return f"above {format_percent(lower)}"
+    return f"{format_percent(lower)} to {format_percent(upper)}"
+
+
 def _bands(s: Mapping[str, Any]) -> Table:
     rows = [
-        {"band": b["band"], "from": b["spend_from"], "to": b["spend_to"], "variance": b["variance_in_band"],
-         "share": _percent(b["provider_share"]), "amount": b["provider_amount"]}
+        {"band": _band(b["lower"], b["upper"]), "from": b["spend_from"], "to": b["spend_to"],
+         "variance": b["variance_in_band"], "share": _percent(b["provider_share"]), "amount": b["provider_amount"]}
         for b in s["bands"]
     ]  # fmt: skip
-    rows.append({"band": "provider side's amount before cap", "from": "", "to": "", "variance": "",
+    rows.append({"band": "total, before cap", "from": "", "to": "", "variance": "",
                  "share": "", "amount": s["provider_amount_uncapped"]})  # fmt: skip
-    columns = [Column("band", "Band"), Column("from", "Spend from", "money"), Column("to", "Spend to", "money"),
+    columns = [Column("band", "Band (% of target)"), Column("from", "Spend from", "money"),
+               Column("to", "Spend to", "money"),
                Column("variance", "Variance in band", "money"), Column("share", "Provider share", "number"),
                Column("amount", "Provider side's amount", "money")]  # fmt: skip
     return Table("The gain and pain share bands (an empty 'from' or 'to' is no limit)", columns, rows,
@@ -96,7 +117,7 @@ def _clawbacks(s: Mapping[str, Any], called: Mapping[str, str]) -> Table:
 
 
 def _providers(s: Mapping[str, Any], called: Mapping[str, str]) -> Table:
-    figures = ("activity", "incentives", "share", "clawback", "paid", "balance")
+    figures = tuple(_PROVIDER_FIGURES)
     rows: list[dict[str, Any]] = [
         {"provider": called.get(p, p), **{f: x[f] for f in figures}} for p, x in s["providers"].items()
     ]
@@ -104,35 +125,49 @@ def _providers(s: Mapping[str, Any], called: Mapping[str, str]) -> Table:
     if len(rows) > 1:
         rows.append({"provider": "all providers", **{f: total(r[f] for r in rows) for f in figures}})
         totals = frozenset({len(rows) - 1})
-    columns = [Column("provider", "Provider"), Column("activity", "Priced activity", "money"),
-               Column("incentives", "Incentives", "money"), Column("share", "Share", "money"),
-               Column("clawback", "Clawback", "money"), Column("paid", "Paid on account", "money"),
-               Column("balance", "Balance due", "money")]  # fmt: skip
+    columns = [Column("provider", "Provider"),
+               *(Column(figure, heading, "money") for figure, heading in _PROVIDER_FIGURES.items())]  # fmt: skip
     return Table("Each provider's amount (balance = activity + incentives + share − clawback − paid on account)",
                  columns, rows, totals)  # fmt: skip
 
 
-def _commissioners(s: Mapping[str, Any], called: Mapping[str, str], only: str | None) -> Table:
+def _commissioners(s: Mapping[str, Any], called: Mapping[str, str], shown: Sequence[str]) -> Table:
     rows = [
         {"commissioner": called.get(c, c), "contribution": x["contribution"], "cost": x.get("cost"),
          "pool_balance": x.get("pool_balance")}
-        for c, x in s["commissioners"].items() if only is None or c == only
+        for c, x in ((c, s["commissioners"][c]) for c in shown)
     ]  # fmt: skip
-    columns = [Column("commissioner", "Commissioner"), Column("contribution", "Contribution", "money"),
-               Column("cost", "Cost", "money"), Column("pool_balance", "Pool balance", "money")]  # fmt: skip
+    columns = [Column("commissioner", "Commissioner"),
+               *(Column(figure, heading, "money") for figure, heading in _COMMISSIONER_FIGURES.items())]  # fmt: skip
     return Table("Each commissioner's position (a provider's statement shows contributions only)", columns, rows)
 
 
-def _comparison(v: Mapping[str, Any], called: Mapping[str, str]) -> Section | None:
+def _in_order(figures: Mapping[str, Any], named: Mapping[str, str]) -> list[tuple[str, Any]]:
+    """(label, row) for a party's compared figures: the statement's own names, in its columns' order (any figure
+    it has no name for last, its key in words)."""
+    order = list(named)
+    keys = sorted(figures, key=lambda f: (order.index(f) if f in order else len(order), f))
+    return [(named.get(f, f.replace("_", " ")), figures[f]) for f in keys]
+
+
+def _comparison(v: Mapping[str, Any], called: Mapping[str, str], commissioners: Sequence[str]) -> Section | None:
+    """A re-settlement's previous, new and difference for each party's figures, labelled as the positions are: the
+    providers, then the commissioners in the statement's order (``commissioners``)."""
     comparison = v.get("comparison")
     if not comparison:
         return None
+    named = {"providers": _PROVIDER_FIGURES, "commissioners": _COMMISSIONER_FIGURES}
+    rank = {c: i for i, c in enumerate(commissioners)}
+    parties = {
+        "providers": list(comparison.get("providers", {}).items()),
+        "commissioners": sorted(comparison.get("commissioners", {}).items(), key=lambda x: rank.get(x[0], len(rank))),
+    }
     rows = [
-        {"party": called.get(party, party), "figure": figure, "previous": row["previous"], "new": row["new"],
+        {"party": called.get(party, party), "figure": label, "previous": row["previous"], "new": row["new"],
          "difference": row["difference"]}
         for kind in ("providers", "commissioners")
-        for party, figures in comparison.get(kind, {}).items()
-        for figure, row in figures.items()
+        for party, figures in parties[kind]
+        for label, row in _in_order(figures, named[kind])
         if isinstance(row, Mapping) and "difference" in row
     ]  # fmt: skip
     columns = [Column("party", "Party"), Column("figure", "Figure"), Column("previous", "Previous", "money"),
@@ -199,8 +234,11 @@ def settlement_statement(
     own = only_provider(access)
     if commissioner is not None and commissioner not in s["commissioners"]:
         raise NotFound(f"{commissioner!r} is not a commissioner of the {v['financial_year']} settlement")
-    commissioners = [commissioner] if commissioner else list(s["commissioners"])
-    parties = [Party("commissioner", c, called.get(c, c)) for c in commissioners]
+    issuing = issuers(book, v["agreement"], as_at)
+    joined = {p.code: i for i, p in enumerate(issuing)}
+    in_order = sorted(s["commissioners"], key=lambda c: joined.get(c, len(joined)))  # as they joined the agreement
+    shown = [commissioner] if commissioner else in_order
+    parties = [Party("commissioner", c, called.get(c, c)) for c in shown]
     parties += [Party("provider", p, called.get(p, p)) for p in s["providers"]]
     kind = "Re-settlement statement" if v.get("previous") else "Settlement statement"
     for_whom = called.get(own, own) if own else called.get(commissioner, commissioner) if commissioner else None
@@ -218,9 +256,11 @@ def settlement_statement(
         *([("Commissioners' cost", s["commissioner_cost"], "money")] if "commissioner_cost" in s else []),
     ])  # fmt: skip
     warnings = [Note(f"Out of date: {stale['note']}", warning=True) for stale in v.get("out_of_date") or ()]
+    compared = _comparison(v, called, in_order)
     sections = [
         Section("Summary", [*warnings, summary]),
-        Section("Each party's amount", [_providers(s, called), _commissioners(s, called, commissioner)]),
+        *([compared] if compared is not None else []),  # what a re-settlement changed, next to its summary
+        Section("Each party's amount", [_providers(s, called), _commissioners(s, called, shown)]),
         Section("The banded share, step by step", [
             Figure("The bands along actual spend, with the target and the year's actual",
                    share_bands_chart(s, year=v["financial_year"])),
@@ -229,9 +269,6 @@ def settlement_statement(
         ]),  # fmt: skip
         Section("Caps and clawbacks", [_clawbacks(s, called)]),
     ]
-    compared = _comparison(v, called)
-    if compared is not None:
-        sections.append(compared)
     sections.append(_signatures(v, called))
     if own is None:
         sections.append(_reconciliation(engine, access, v["financial_year"]))
@@ -239,7 +276,6 @@ def settlement_statement(
     activity = (v.get("references") or {}).get("activity") or {}
     if activity.get("event_position"):
         built_from.append(("priced activity as read at drafting", activity["event_position"]))
-    drafted_by = (v.get("drafted") or {}).get("organisation") or ""
     return Statement(
         title=title,
         agreement_code=v["agreement"],
@@ -248,7 +284,7 @@ def settlement_statement(
         parties=parties,
         sections=sections,
         provenance=provenance(book, built_from, as_at=as_at),
-        author=called.get(drafted_by, drafted_by) or "openbook",
+        author=issued_by(issuing),
         subject=f"The {v['financial_year']} risk and gain share settlement of the pooled budget: target, actual, "
         "the banded share step by step, caps, clawbacks and each party's amount.",
         kind="settlement",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from datetime import timedelta
 
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -37,6 +37,7 @@ from tests.integration.returns_setup import (
     setup,
     snapshot,
 )
+from tests.support import ledger_property
 
 FILERS = ("premier-care", "aspire", "wirral-council")  # a provider, an alliance member, in-house costs
 ACTIONS = ("draft", "submit", "query", "answer", "amend", "explain", "accept", "reject", "reopen", "floor", "commit")
@@ -97,7 +98,7 @@ def test_incremental_projection_equals_rebuild_after_random_workflows(book):
     reached: set[str] = set()
     findings_seen: set[str] = set()
 
-    @settings(max_examples=10, deadline=None, derandomize=False)
+    @ledger_property()
     @given(plan=steps)
     @example(plan=EVERY_STATE)
     def run(plan):

@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import date
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, insert, inspect, select, update
 
@@ -35,6 +35,7 @@ from ledger.queries.organisations import list_organisations
 from ledger.security import replies as security_replies
 from ledger.security import store as security_store
 from ledger.security import tokens as security_tokens
+from tests.support import ledger_property
 
 # --- a projection that counts what it applies -----------------------------------
 
@@ -214,7 +215,7 @@ def read_model(book: Openbook) -> tuple[list[tuple], list[tuple]]:
         )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@ledger_property()
 @given(script=scripts)
 def test_incremental_catch_up_gives_the_same_tables_as_a_rebuild(fresh_book, monkeypatch, script):
     monkeypatch.setattr(runner_module, "BATCH_SIZE", 2)

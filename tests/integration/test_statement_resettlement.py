@@ -78,7 +78,7 @@ def test_a_re_settlements_statement_states_previous_new_and_the_difference_for_e
     assert CHANGED in text and "Settlement 2 against settlement 1: previous, new and the difference" in text
     rows = changed.blocks[0].rows
     for provider, row in balances.items():
-        shown = [r for r in rows if r["figure"] == "balance" and r["party"] == statement_party(demo, provider)]
+        shown = [r for r in rows if r["figure"] == "Balance due" and r["party"] == statement_party(demo, provider)]
         assert [(r["previous"], r["new"], r["difference"]) for r in shown] == [
             (row["previous"], row["new"], row["difference"])
         ]  # fmt: skip
@@ -101,3 +101,22 @@ def test_a_providers_re_settlement_statement_compares_its_own_figures_only(demo,
 def statement_party(book: Openbook, provider: str) -> str:
     """The name a statement calls a provider by (its registered name)."""
     return book.records.organisation(provider).name
+
+
+def test_what_a_re_settlement_changed_follows_its_summary_in_the_statements_own_words(demo, tmp_path):
+    """The reader of a re-settlement asks first what changed: it is the section after the summary, on the first
+    page, each figure called what the positions' columns call it (not the settlement's keys, "activity", "paid")."""
+    accountant = accountant_access(demo.records, WIRRAL_ACCOUNTANT, WIRRAL)
+    statement = settlement_statement(demo, accountant, YEAR)
+    assert [section.heading for section in statement.sections[:2]] == ["Summary", CHANGED]
+    [changed] = statement.sections[1].blocks
+    [providers] = [b for s in statement.sections if s.heading == "Each party's amount" for b in s.blocks[:1]]
+    headings = [c.heading for c in providers.columns[1:]]
+    premier = [row["figure"] for row in changed.rows if row["party"] == "Premier Care"]
+    assert premier == headings == ["Priced activity", "Incentives", "Share", "Clawback", "Paid on account",
+                                   "Balance due"]  # fmt: skip
+    council = [row["figure"] for row in changed.rows if row["party"] == "Wirral Council"]
+    assert council == ["Contribution", "Cost", "Pool balance"]
+    page_one = pdf_text(render_pdf(statement), tmp_path).split("page 1 of", 1)[0]
+    assert "Target spend" in page_one and CHANGED in page_one
+    assert "Carewatch Priced activity £" in page_one and "Carewatch activity" not in page_one

@@ -16,6 +16,8 @@ import re
 import subprocess
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -26,6 +28,7 @@ from cli.main import cli
 from demo.partnerships import PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT
 from domain.envelope import Actor, Envelope
 from domain.money import format_gbp
+from domain.returns.wage_checks import EXPLANATION_NEEDED
 from ledger.audit.head_check import current_head
 from ledger.audit.signing import checkpoint_json, checkpoint_message, generate_key_files
 from ledger.authorisation import accountant_access, provider_access
@@ -38,6 +41,7 @@ from reports.statements import render_html, render_pdf
 from reports.statements.cost import HISTORY, cost_statement
 from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
+from reports.statements.rate_notice import rate_notice
 from reports.statements.settlement import settlement_statement
 from tests.support import DEMO_CHECKPOINT, DEMO_EVENTS, demo_copy
 
@@ -45,6 +49,9 @@ YEAR = "2019-20"
 CCG_ACCOUNTANT = Actor("accountant@wirralccg.example", "wirral-ccg")
 AUDITOR = Actor("auditor@audit.example", "partnership-audit")
 REVIEW_NOTE = "checked <script>alert('x')</script> & the bands"
+#: Who issues every statement of the demo's Wirral agreement: its commissioners, in the order they joined it.
+ISSUED_BY = "Wirral Council & NHS Wirral CCG"
+RLW_FLAG = "£7.70 is below the Real Living Wage of £9.00 the provider committed to"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
@@ -186,7 +193,7 @@ def test_a_statement_pdf_has_its_title_author_and_the_embedded_fonts_only(demo, 
     pdf = render_pdf(settlement_statement(demo, accountant, YEAR))
     info = pdf_info(pdf, tmp_path)
     assert re.search(r"^Title:\s+Settlement statement, 2019-20 · Wirral homecare alliance$", info, re.M)
-    assert re.search(r"^Author:\s+Wirral Council$", info, re.M)
+    assert re.search(rf"^Author:\s+{ISSUED_BY}$", info, re.M)
     assert re.search(r"^Page size:\s+595.276 x 841.89 pts \(A4\)$", info, re.M)
     fonts = pdf_info(pdf, tmp_path, "pdffonts").splitlines()[2:]
     assert fonts and all("Openbook-Statement-Sans" in line and " yes yes " in line for line in fonts)
@@ -380,3 +387,106 @@ def test_a_statements_head_is_verified_by_the_standalone_verifier_and_as_at_its_
     assert (then.provenance.checkpoint["position"], then.provenance.checkpoint["recorded_in"]) == (
         DEMO_CHECKPOINT, DEMO_EVENTS
     )
+
+
+#: One statement of each kind, as its provider reads it (a provider's statement is the one whose header named it alone).
+PROVIDER_KINDS = {
+    "settlement": lambda book, access: settlement_statement(book, access, YEAR),
+    "cost": lambda book, access: cost_statement(book, access, "premier-care", "2019-20-Q1"),
+    "payment": lambda book, access: payment_statement(book, access, "premier-care", "2019-06"),
+    "incentive": lambda book, access: incentive_statement(book, access, YEAR),
+    "rate-notice": lambda book, access: rate_notice(book, access, "2020-21", "premier-care"),
+}
+
+
+@pytest.mark.parametrize("kind", PROVIDER_KINDS)
+def test_every_kind_is_issued_by_the_agreements_commissioners_and_its_header_names_them(demo, premier, kind,
+                                                                                       tmp_path):  # fmt: skip
+    """One rule for the author in the PDF's metadata, whatever the kind: the organisations that issue it, the
+    agreement's commissioners (not the agreement's name, a drafter's organisation or the provider it is about); and
+    the running header of a provider's statement names them as well as the provider."""
+    pdf = render_pdf(PROVIDER_KINDS[kind](demo, premier))
+    assert re.search(rf"^Author:\s+{ISSUED_BY}$", pdf_info(pdf, tmp_path), re.M), pdf_info(pdf, tmp_path)
+    (tmp_path / "page.pdf").write_bytes(pdf)
+    layout = subprocess.run(["pdftotext", "-layout", "-f", "2", "-l", "2", str(tmp_path / "page.pdf"), "-"],
+                            check=True, capture_output=True, text=True).stdout  # fmt: skip
+    header = next(line for line in layout.splitlines() if line.strip())  # page 2: the header alone names them
+    assert "Wirral homecare alliance (wirral-homecare)" in header
+    assert header.rstrip().endswith("Wirral Council · NHS Wirral CCG · Premier Care"), header
+
+
+def test_an_explained_wage_floor_breach_shows_the_explanation_not_the_instruction_to_record_one(demo, accountant):
+    """Carewatch's 2019-20-Q1 return pays apprentices below the National Living Wage; an accountant explained it and
+    accepted the return. Its statement states the breach and who explained it, when and why — not that an
+    explanation must still be recorded."""
+    sheet = returns.return_sheet(demo.read_engine, accountant, "carewatch", "2019-20-Q1")
+    [breach] = [f for f in sheet["findings"] if f["kind"] == "nlw-breach"]
+    assert sheet["status"] == "accepted" and breach["explained"] and breach["message"].endswith(EXPLANATION_NEEDED)
+    html = render_html(cost_statement(demo, accountant, "carewatch", "2019-20-Q1"))
+    text = " ".join(unescape(re.sub(r"<[^>]+>", " ", html.split("<h2>Wage floors", 1)[1])).split())  # as read
+    assert breach["message"].removesuffix(EXPLANATION_NEEDED) + "." in text
+    assert "must record an explanation" not in text
+    assert f"Explained by {breach['explained_by']}" in text and "Explained on 6 August 2019" in text
+    assert f"Explanation {breach['explanation']}" in text
+
+
+def test_a_findings_explanation_is_escaped_and_a_breach_not_yet_explained_keeps_its_instruction(demo, accountant,
+                                                                                              monkeypatch):  # fmt: skip
+    """The explanation is text an accountant typed: markup in it is shown, never run. A return whose breach has no
+    explanation yet (here, the same sheet with it taken away) still says one must be recorded, as a warning; a flag
+    that needs none (the Real Living Wage the provider committed to) is a plain sentence."""
+    real = returns.return_sheet
+
+    def with_explanation(text: str | None):
+        def sheet(*args, **kwargs):
+            found = real(*args, **kwargs)
+            found["findings"] = [{**f, "explained": text is not None, "explanation": text} if f.get("needs_explanation")
+                                 else f for f in found["findings"]]  # fmt: skip
+            if text is None:  # and a Real Living Wage flag, which needs no explanation (its finding has no such key)
+                found["findings"].append({"kind": "rlw-flag", "floor": Decimal("9.00"), "message": RLW_FLAG})
+            return found
+        return sheet
+
+    monkeypatch.setattr("reports.statements.cost.return_sheet", with_explanation("<b>apprentices</b> & under-25s"))
+    html = render_html(cost_statement(demo, accountant, "carewatch", "2019-20-Q1"))
+    assert "&lt;b&gt;apprentices&lt;/b&gt; &amp; under-25s" in html and "<b>apprentices" not in html
+    monkeypatch.setattr("reports.statements.cost.return_sheet", with_explanation(None))
+    unexplained = cost_statement(demo, accountant, "carewatch", "2019-20-Q1")
+    [findings] = [s for s in unexplained.sections if s.heading == "Wage floors and other findings"]
+    assert [(b.text.endswith(EXPLANATION_NEEDED), b.warning) for b in findings.blocks] == [(True, True), (False, False)]
+    assert findings.blocks[1].text == RLW_FLAG
+
+
+def test_the_incentive_statements_hours_are_one_column_right_aligned_to_two_places(demo, accountant):
+    """Baseline and actual hours (with their sources beside them), the reduction, the threshold and the eligible
+    hours are one kind of figure: each in the same right-aligned column, to 2 places (28.00 beside 17.78, not 28)."""
+    everyone = incentives.incentive_assessment(demo.read_engine, accountant, YEAR)
+    html = render_html(incentive_statement(demo, accountant, YEAR))
+    for line in everyone["lines"]:
+        name = demo.records.organisation(line["provider"]).name
+        section = html.split(f"<h2>{name}</h2>", 1)[1].split("<h2>", 1)[0]
+        hours = re.search(r"<caption>Hours:.*?</table>", section, re.S).group(0)
+        cells = re.findall(r'<td class="num">([^<]*)</td>', hours)
+        assert cells == [f"{line[k]:,.2f}" for k in ("baseline_hours", "actual_hours", "reduction_hours",
+                                                     "threshold_hours", "eligible_hours")], (name, cells)  # fmt: skip
+        assert f"<td>{line['baseline_source']}</td>" in hours and f"<td>{line['actual_source']}</td>" in hours
+    carewatch = next(x for x in everyone["lines"] if x["provider"] == "carewatch")
+    assert (f"{carewatch['threshold_hours']:.2f}", f"{carewatch['eligible_hours']:.2f}") == ("28.00", "17.78")
+    summary = html.split("<caption>Each provider&#39;s payment</caption>", 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'<td class="num">([\d,.]+)</td>', summary) == [f"{x['eligible_hours']:,.2f}"
+                                                                      for x in everyone["lines"]]  # fmt: skip
+
+
+def test_the_bands_are_named_by_their_stretch_of_target_in_a_column_that_does_not_wrap(demo, accountant, tmp_path):
+    """The bands table's first column once read "25% of the variance below 90% of target" over four lines; the share
+    has a column of its own, so a band is named by where it lies: each name on one line of the PDF."""
+    statement = settlement_statement(demo, accountant, YEAR)
+    [bands] = [b for section in statement.sections for b in section.blocks
+               if getattr(b, "caption", "").startswith("The gain and pain share bands")]  # fmt: skip
+    names = [row["band"] for row in bands.rows]
+    assert names == ["below 90%", "90% to 100%", "100% to 110%", "above 110%", "total, before cap"]
+    (tmp_path / "s.pdf").write_bytes(render_pdf(statement))
+    layout = subprocess.run(["pdftotext", "-layout", str(tmp_path / "s.pdf"), "-"], check=True, capture_output=True,
+                            text=True).stdout  # fmt: skip
+    for name, row in zip(names, bands.rows, strict=True):
+        assert re.search(rf"^\s*{re.escape(name)}\s.*{re.escape(format_gbp(row['amount']))}\s*$", layout, re.M), name

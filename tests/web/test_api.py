@@ -6,12 +6,15 @@ One demo copy for the module; tests build on each other in file order.
 from __future__ import annotations
 
 import json
+import re
+from datetime import date, timedelta
 from decimal import Decimal as D
 
 import pytest
 
 from tests.web.api_support import api_filing, bearer, post, token_for
 from tests.web.support import USERS, log_in
+from web.api import calls
 
 BASE = "/api/v1/agreements/wirral-homecare/returns"
 PERIOD = "2020-21-Q1"
@@ -101,7 +104,8 @@ def test_a_float_in_a_money_field_is_refused_naming_the_field_and_nothing_is_rec
     assert demo_book.projections.head() == head
 
 
-def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs_a_key(app, demo_book, tokens):
+def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs_a_key(app, demo_book, tokens,
+                                                                                      monkeypatch):
     path = f"{BASE}/premier-care/{PERIOD}/amend"
     body = {"filing": api_filing(hours=2600), "reason": "the July payroll run was late"}
     first = post(app, tokens["provider"], path, body, key="amend-premier-1")
@@ -111,6 +115,17 @@ def test_the_same_key_and_body_answer_again_another_body_is_409_and_a_post_needs
     assert again.status_code == 200 and again.get_data() == first.get_data()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert demo_book.projections.head() == head  # recorded once
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls) -> date:
+            return date.today() + timedelta(days=1)
+
+    monkeypatch.setattr(calls, "date", Tomorrow)  # the envelope's date, filled in when the body gives none
+    retried = post(app, tokens["provider"], path, body, key="amend-premier-1")  # a retry the next day, as sent
+    assert retried.get_data() == first.get_data() and retried.headers["Idempotent-Replayed"] == "true"
+    assert demo_book.projections.head() == head
+    monkeypatch.undo()
     other = post(app, tokens["provider"], path, {**body, "reason": "another"}, key="amend-premier-1")
     assert other.status_code == 409
     assert other.get_json()["kind"] == "idempotency-mismatch" and "amend-premier-1" in other.get_json()["message"]
@@ -219,6 +234,35 @@ def test_agreements_rates_events_and_checkpoints(app, tokens):
     following = client.get("/api/v1/events?limit=5&after=5", headers=bearer(tokens["auditor"])).get_json()
     assert following["events"][0]["position"] == 6
     assert client.get("/api/v1/checkpoints", headers=bearer(tokens["provider"])).get_json()["head"] > 5
+
+
+def test_an_auditor_filters_the_history_as_the_event_browser_does_and_reads_an_event_whole(app, tokens, demo_book):
+    client = app.test_client()
+    auditor = bearer(tokens["auditor"])
+    submitted = "openbook:cost-return.submitted"
+    q1 = client.get(f"/api/v1/events?topic={submitted}&effective_from=2019-07-01&effective_to=2019-09-30&limit=500",
+                    headers=auditor).get_json()["events"]  # fmt: skip
+    assert q1 and {e["topic"] for e in q1} == {submitted}
+    assert all("2019-07-01" <= e["effective_date"] <= "2019-09-30" for e in q1)
+    everything = client.get(f"/api/v1/events?topic={submitted}&limit=500", headers=auditor).get_json()["events"]
+    assert len(everything) > len(q1)  # the dates narrowed it
+    by_premier = client.get("/api/v1/events?organisation=premier-care&limit=500", headers=auditor).get_json()["events"]
+    assert by_premier and {e["organisation"] for e in by_premier} == {"premier-care"}
+    today = client.get("/api/v1/events?recorded_from=2000-01-01&recorded_to=2000-01-02", headers=auditor)
+    assert today.get_json()["events"] == []  # recorded days are when the ledger was written, not the demo's dates
+    bad = client.get("/api/v1/events?aggregate_id=not-a-uuid", headers=auditor)
+    assert bad.status_code == 400 and bad.get_json()["fields"][0]["field"] == "aggregate_id"
+
+    first = q1[0]
+    whole = client.get(f"/api/v1/events/{first['position']}", headers=auditor)
+    assert whole.status_code == 200
+    event = whole.get_json()
+    stored = demo_book.ledger.recorder.select_hashes(first["position"], 1)
+    assert (event["position"], event["topic"], event["chain_hash"]) == (first["position"], submitted, stored[0][1])
+    assert event["payload"] == {"revision": 1}  # a submission's own field: the revision submitted
+    assert event["agreement"] == "wirral-homecare" and event["aggregate_kind"] == "cost-return"
+    assert client.get(f"/api/v1/events/{first['position']}", headers=bearer(tokens["provider"])).status_code == 403
+    assert client.get("/api/v1/events/999999", headers=auditor).status_code == 404
 
 
 def test_activity_kpis_incentives_payments_and_settlements_as_each_reader_may_see_them(app, tokens):
@@ -353,7 +397,7 @@ def test_every_api_route_is_in_the_openapi_document_with_its_methods(app):
     assert document["openapi"].startswith("3.")
     documented = {(path, method.upper()) for path, operations in document["paths"].items() for method in operations}
     routes = {
-        (rule.rule.replace("<", "{").replace(">", "}"), method)
+        (re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule), method)  # <int:position> -> {position}
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/api/")
         for method in rule.methods - {"HEAD", "OPTIONS"}

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from domain.envelope import Actor
-from domain.money import format_gbp
+from domain.money import format_gbp, format_percent
 from ledger.audit.head_check import current_head
 from ledger.authorisation import access_for
 from ledger.queries.rates import rate_review
@@ -134,8 +134,11 @@ def test_the_settlement_statements_csv_data_holds_every_table_with_the_settlemen
     steps = rows.index(["The banded share, step by step", "Every step of the settlement, in order"])
     assert rows[steps + 1] == ["Step", "Party", "Working", "Amount"]
     assert [r[3] for r in rows[steps + 2 : steps + 2 + len(s["steps"])]] == [format(x["amount"], "f") for x in s["steps"]]
-    for band in s["bands"]:
-        assert [band["band"]] in [r[:1] for r in rows if r and r[-1] == format(band["provider_amount"], "f")]
+    bands = rows.index(["The banded share, step by step", "The gain and pain share bands (an empty 'from' or 'to' is no "
+                              "limit)"])  # fmt: skip
+    assert [r[-2:] for r in rows[bands + 2 : bands + 2 + len(s["bands"])]] == [
+        [format_percent(band["provider_share"]), format(band["provider_amount"], "f")] for band in s["bands"]
+    ]  # each band's share and amount, in order
     assert any(r[:1] == ["The year's reconciliation"] for r in rows)
 
 

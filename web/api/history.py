@@ -10,20 +10,23 @@ refused (403) like any other role.
 
 from __future__ import annotations
 
+from datetime import datetime, time
 from typing import Annotated, Any
+from uuid import UUID
 
 from flask import request
 from pydantic import BaseModel, Field
 
 from domain.bounds import MAX_POSITION
+from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.authorisation import history_access
 from ledger.jsonable import json_ready
 from ledger.queries.checkpoints import latest_recorded_checkpoint
-from ledger.queries.events import EventFilter, event_page
+from ledger.queries.events import EventFilter, event_at, event_page
 from web.access import EVERY_ROLE, allow, current_actor
 from web.api import bp
-from web.api.models import Open, Strict
+from web.api.models import Day, Open, Strict
 from web.api.spec import answers, spec
 from web.services import book_of
 
@@ -31,11 +34,21 @@ PAGE_LIMIT = 500
 
 
 class EventsQuery(Strict):
+    """The event browser's filters (they combine); date ranges include both ends, recorded days are UTC days."""
+
     after: Annotated[int, Field(ge=0, le=MAX_POSITION)] = 0
     limit: Annotated[int, Field(ge=1, le=PAGE_LIMIT)] = 100
     kind: Annotated[str, Field(max_length=100)] | None = Field(None, description='A kind of record: "cost-return"')
-    aggregate_id: Annotated[str, Field(max_length=36)] | None = None
+    topic: Annotated[str, Field(max_length=200)] | None = Field(
+        None, description='An event type: "openbook:cost-return.amended"')
+    aggregate_id: UUID | None = None
     actor: Annotated[str, Field(max_length=128)] | None = None
+    organisation: Annotated[str, Field(max_length=100)] | None = Field(
+        None, description="The organisation of whoever recorded the event")
+    effective_from: Day | None = None
+    effective_to: Day | None = None
+    recorded_from: Day | None = None
+    recorded_to: Day | None = None
 
 
 class Event(Open):
@@ -50,6 +63,12 @@ class Event(Open):
     effective_date: str | None
     recorded_at: str
     reason: str | None
+
+
+class EventWhole(Event):
+    idempotency_key: str | None
+    payload: dict[str, Any] = Field(description="The event's own fields as recorded (money as decimal strings)")
+    chain_hash: str | None = Field(description="The stored hash linking the event to the one before it (SHA-256)")
 
 
 class Events(BaseModel):
@@ -71,11 +90,35 @@ def events() -> dict[str, Any]:
     book = book_of()
     access = history_access(book.records, current_actor(), book.read_engine)
     asked: EventsQuery = request.context.query
-    where = EventFilter(aggregate_id=asked.aggregate_id, kinds=[asked.kind] if asked.kind else (), actor=asked.actor)
+    where = EventFilter(
+        aggregate_id=None if asked.aggregate_id is None else str(asked.aggregate_id),
+        kinds=[asked.kind] if asked.kind else (),
+        topics=[asked.topic] if asked.topic else (),
+        actor=asked.actor,
+        organisation=asked.organisation,
+        effective_from=asked.effective_from,
+        effective_to=asked.effective_to,
+        recorded_from=None if asked.recorded_from is None else datetime.combine(asked.recorded_from, time.min),
+        recorded_to=None if asked.recorded_to is None else datetime.combine(asked.recorded_to, time.max),
+    )
     rows = event_page(book.read_engine, access, where, after=asked.after, limit=asked.limit + 1)
     shown = rows[: asked.limit]
     next_after = shown[-1]["position"] if len(rows) > asked.limit else None
     return {"events": [json_ready(row) for row in shown], "next_after": next_after}
+
+
+@bp.get("/events/<int:position>")  # beyond the bound, 404: no event is recorded there
+@allow(Role.AUDITOR)
+@spec.validate(resp=answers(EventWhole), tags=["audit"])
+def event(position: int) -> dict[str, Any]:
+    """One event whole: its envelope, its payload and its chain hash, as the event browser's page shows it; an
+    event outside the auditor's appointments is 404, as if it did not exist."""
+    book = book_of()
+    access = history_access(book.records, current_actor(), book.read_engine)
+    shown = event_at(book, access, position)
+    if shown is None:
+        raise NotFound(f"no event is recorded at position {position}")
+    return json_ready(shown)
 
 
 @bp.get("/checkpoints")

@@ -26,9 +26,9 @@ from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.audit.record_history import RECORD_KINDS
 from ledger.authorisation import history_access
-from ledger.persistence.history import aggregate_kind, events_at
+from ledger.persistence.history import aggregate_kind
 from ledger.projections.event_index import event_topics
-from ledger.queries.events import EventFilter, event_page
+from ledger.queries.events import EventFilter, event_at, event_page
 from web import as_at, navigation
 from web.access import allow, current_actor
 from web.auditor import bp
@@ -134,16 +134,11 @@ def event(position: int) -> str:
     book = book_of()
     access = history_access(book.records, current_actor(), book.read_engine)
     known = as_at.current()  # a recorded event never changes: as at P, the events up to P are as they are now
-    shown_up_to = MAX_POSITION if known is None else known.position
-    held = event_page(book.read_engine, access, after=position - 1, limit=1) if 1 <= position <= shown_up_to else []
-    found = events_at(book.read_engine, book.ledger.mapper, [position]) if held and held[0]["position"] == position else []
-    if not found:
+    shown = event_at(book, access, position, up_to=None if known is None else known.position)
+    if shown is None:
         raise NotFound(f"no event is recorded at position {position}")
-    shown = found[0].as_json()
-    stored = book.ledger.recorder.select_hashes(position, 1)
-    chain_hash = stored[0][1] if stored and stored[0][0] == position else None
     kind = aggregate_kind(shown["topic"])
     return render_template(
         "auditor/events/event.html", event=shown, payload=payload_items(shown["payload"]), kind=kind if kind in RECORD_KINDS else None,
-        chain_hash=chain_hash,
+        chain_hash=shown["chain_hash"],
     )
