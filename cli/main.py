@@ -100,8 +100,10 @@ def init(context: Context) -> None:
 def demo(context: Context, scale: str | None, seed: int | None, as_json: bool) -> None:
     """Load the demo partnerships (Wirral, Herefordshire) and give every demo user the password "demo".
 
-    Running it again records nothing new. Only this command sets such a password. With ``--scale`` it loads
-    the generated Northshire partnership instead (refused if already loaded).
+    It ends with a checkpoint of the head, recorded by the demo's auditor (signed with OPENBOOK_SIGNING_KEY when
+    one is set), which every statement built from the demo cites. Running it again records nothing new. Only this
+    command sets such a password. With ``--scale`` it loads the generated Northshire partnership instead (refused
+    if already loaded; it ends with a checkpoint too).
     """
     from demo.partnerships import DEMO_PASSWORD, give_demo_passwords, load_demo, steps
 

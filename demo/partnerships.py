@@ -4,6 +4,8 @@ Organisation names are the seeds' own (Wirral); Herefordshire's providers are
 not named in the seeds, so the demo invents clearly labelled ones. Every
 command carries an idempotency key, so loading the demo twice records nothing
 the second time. Demo users' email domains are ``.example`` (never real).
+The last step records a checkpoint of the head (``checkpoint_step``), so
+statements built from the demo cite one that the standalone verifier checks.
 
 What is from the seeds (DOMAIN.md) and what is invented for the demo:
 
@@ -487,8 +489,8 @@ WIRRAL_ADMIN = Actor("admin@wirral.example", "wirral-council")
 
 def audit_steps() -> list[Step]:
     """The demo's audit body appointed to both agreements from their first day: Wirral's by its council's admin;
-    Herefordshire's by the operator (the demo gives Herefordshire no admin). Recorded last, so every earlier
-    event keeps its position."""
+    Herefordshire's by the operator (the demo gives Herefordshire no admin). Recorded after the rest (only the
+    checkpoint follows), so every earlier event keeps its position."""
     appointments = (
         (WIRRAL, WIRRAL_ADMIN, WIRRAL_START, "open-book auditing (Wirral action point 5.28)"),
         (HEREFORDSHIRE, SYSTEM, HEREFORDSHIRE_START, "annual open-book review of costs, audited (demo)"),
@@ -504,6 +506,19 @@ def audit_steps() -> list[Step]:
     ]
 
 
+AUDITOR = Actor("auditor@audit.example", AUDIT_BODY)
+#: The demo's last day: Wirral's 2019-20 settlement is drafted (``demo.settlements``), the latest date it records.
+DEMO_LAST_DAY = date(2020, 6, 30)
+
+
+def checkpoint_step() -> Step:
+    """The demo's last step: its auditor records a checkpoint of the head (``openbook checkpoint``'s use case,
+    signed when the ledger has a signing key), so every statement built from the demo cites a recorded checkpoint
+    that the standalone verifier checks. Its key makes a second load return this checkpoint, recording nothing."""
+    envelope = _envelope(AUDITOR, DEMO_LAST_DAY, "demo loaded: the head attested", "checkpoint")
+    return ("checkpoint of the head", lambda book: book.checkpoints.record_checkpoint(envelope))
+
+
 def wirral_steps() -> list[Step]:
     """The demo's organisations, users and Wirral agreement alone (its rate and 2020-21 review): the start of a
     ledger built for one purpose (``demo.history``) without the rest of the demo."""
@@ -512,7 +527,7 @@ def wirral_steps() -> list[Step]:
 
 def steps() -> list[Step]:
     """Every demo command, in order, as (label, run): organisations to Wirral's 2019-20 settlement, then the audit
-    body's appointments."""
+    body's appointments, then a checkpoint of the head (``checkpoint_step``)."""
     return [
         *_organisation_steps(),
         *_wirral_steps(),
@@ -521,6 +536,7 @@ def steps() -> list[Step]:
         *incentive_steps(),
         *settlement_steps(),
         *audit_steps(),
+        checkpoint_step(),
     ]
 
 

@@ -34,6 +34,10 @@ Each year it records (dated as it would happen; the steps run in date order):
   settlement drafted by the council's accountant, reviewed by the ICB's,
   approved by both commissioners and issued, and the year closed.
 
+At the end of the whole load the audit body's auditor records a checkpoint of
+the head (``openbook checkpoint``'s use case, signed when the ledger has a
+signing key), dated the last step's day.
+
 Organisations, users and the agreement are invented (``.example`` addresses,
 invented postcode districts). Randomness comes from ``random.Random`` seeded
 with the seed and the step's own name, never the global generator or today's
@@ -501,12 +505,19 @@ def _import_months(book: Openbook, run: ScaleRun, index: int, months: list[tuple
 
 
 def scale_steps(size: ScaleSize, seed: int = DEFAULT_SEED) -> list[Step]:
-    """Every command of the scale demo as (label, run), in date order (stable: same-day steps as listed)."""
+    """Every command of the scale demo as (label, run), in date order (stable: same-day steps as listed), then a
+    checkpoint of the head."""
     run = ScaleRun(size, seed)
     dated = _setup(run)
     for index, year in enumerate(_years(size)):
         dated.extend(_year(run, index, year))
-    return [(label, fn) for _on, label, fn in sorted(dated, key=lambda s: s[0])]
+    ordered = sorted(dated, key=lambda s: s[0])
+    attested = _e(AUDITOR, ordered[-1][0], "scale demo loaded: the head attested")  # on the last step's day
+
+    def checkpoint(book: Openbook) -> Any:
+        return book.checkpoints.record_checkpoint(attested)
+
+    return [*((label, fn) for _on, label, fn in ordered), ("checkpoint of the head", checkpoint)]
 
 
 def scale_users(size: ScaleSize) -> list[str]:

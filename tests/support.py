@@ -188,12 +188,15 @@ def ledger_property() -> settings:
     return settings(settings.get_profile(os.environ.get("OPENBOOK_LEDGER_PROFILE", "ledger-ci")))
 
 
-#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 168 = 130 + Wirral's 2019-20
+#: Organisations to Wirral's 2019-20 settlement: the demo's one list of steps. 169 = 130 + Wirral's 2019-20
 #: incentive scheme, its KPI results file and its assessment (demo.wirral_incentives) + Q2 to Q4 returns of the
 #: five providers whose Q1 was accepted (demo.returns.LATER_QUARTERS: 3 × (5 filed + 5 accepted + 1 explained))
-#: + the audit body's appointment to each of the two agreements (2).
-DEMO_COMMANDS = 168
-#: Some commands record several events; the settlement demo adds a pool, activity and payments. 280 = 212 + the
+#: + the audit body's appointment to each of the two agreements (2) + the checkpoint of the head (1).
+DEMO_COMMANDS = 169
+#: Some commands record several events; the settlement demo adds a pool, activity and payments. 281 = 212 + the
 #: scheme (1) + the KPI results (4 providers × (opened + 3 results) = 16) + the assessment (1) + the later
-#: quarters (3 × (5 × (drafted + submitted + accepted) + 1 explained) = 48) + the two appointments (2).
-DEMO_EVENTS = 280
+#: quarters (3 × (5 × (drafted + submitted + accepted) + 1 explained) = 48) + the two appointments (2) + the
+#: checkpoint's own event (1), the head.
+DEMO_EVENTS = 281
+#: The position the demo's checkpoint attests (``demo.partnerships.checkpoint_step``): the head before its event.
+DEMO_CHECKPOINT = DEMO_EVENTS - 1

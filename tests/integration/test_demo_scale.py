@@ -21,6 +21,7 @@ from demo.scale import AGREEMENT, SIZES, ScaleRun, ScaleSize, load_scale
 from ledger.audit.read_models import read_model_differences
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
+from ledger.queries.checkpoints import latest_recorded_checkpoint
 
 SMALL = SIZES["small"]
 
@@ -59,6 +60,9 @@ def test_the_small_load_records_every_year_and_its_users_get_the_demo_password(l
     assert book.security.password_matches("accountant@northshire.example", "demo")
     visits = rows(book, f"SELECT sum(visits) FROM activity_totals WHERE agreement = '{AGREEMENT}'")[0][0]
     assert abs(visits - SMALL.visits_a_year * SMALL.years) <= 12 * SMALL.years  # each month's share, rounded down
+    recorded = latest_recorded_checkpoint(book.read_engine)  # the load ends with the auditor's checkpoint of the head
+    assert recorded and recorded["recorded_in"] == book.projections.head() == recorded["checkpoint"]["position"] + 1
+    assert recorded["recorded_by"] == "auditor@northshire-audit.example (northshire-audit)"
 
 
 def test_every_read_model_equals_a_replay_of_the_history(book):

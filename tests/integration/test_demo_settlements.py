@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from demo.partnerships import audit_steps, load_demo, steps
+from demo.partnerships import audit_steps, checkpoint_step, load_demo, steps
 from demo.settlements import DEMO_YEAR, WIRRAL, settlement_steps
 from demo.steps import run_steps
 from domain.envelope import SYSTEM
@@ -26,8 +26,8 @@ from tests.integration.settlement_setup import check_settlements_read_as_recorde
 
 
 def _the_rest_of_the_demo() -> list:
-    """Every step before the settlement's (the audit body's appointments come after it)."""
-    return steps()[: -(len(settlement_steps()) + len(audit_steps()))]
+    """Every step before the settlement's (the audit body's appointments and the checkpoint come after it)."""
+    return steps()[: -(len(settlement_steps()) + len(audit_steps()) + 1)]
 
 
 def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
@@ -38,7 +38,7 @@ def test_the_demo_year_is_paid_and_its_settlement_drafted_once(book):
     run_steps(book, settlement_steps(activity_visits=600))
     recorded = [n.topic for n in book.ledger.recorder.select_notifications(start=before + 1, limit=100)]
     assert recorded.count("openbook:payments.run-recorded") == 12 and recorded[-1].startswith("openbook:settlement.")
-    run_steps(book, audit_steps())
+    run_steps(book, [*audit_steps(), checkpoint_step()])
     head = book.projections.head()
     load_demo(book)  # the whole demo, settlement included, again
     assert book.projections.head() == head  # nothing new the second time

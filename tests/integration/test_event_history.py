@@ -1,9 +1,10 @@
 """The event browser's query and a record's history, on the demo, on SQLite and PostgreSQL.
 
-The demo records 280 events (positions 1-280). Premier Care's 2019-20-Q1
+The demo records 281 events (positions 1-281). Premier Care's 2019-20-Q1
 return is drafted at 155, submitted at 156 and accepted at 157 (revision 1:
 contact pay £377,650.00, mileage £58,240.00); Wirral's 2019-20 settlement 1
-is drafted at 278 (279 and 280 appoint the audit body). The tests add what the demo stops short of (an amendment,
+is drafted at 278 (279 and 280 appoint the audit body, 281 records the demo's
+checkpoint). The tests add what the demo stops short of (an amendment,
 the settlement's review, approvals and issue) and read them back.
 """
 
@@ -57,7 +58,7 @@ def test_an_amended_cost_return_shows_which_lines_changed_old_and_new(book, open
     assert history["aggregate_id"] == str(CostReturn.create_id(WIRRAL, "premier-care", "2019-20-Q1"))
     events = history["events"]
     assert [(e["position"], e["topic"].rsplit(".", 1)[1]) for e in events] == [
-        (155, "drafted"), (156, "submitted"), (157, "accepted"), (281, "reopened"), (282, "amended"),
+        (155, "drafted"), (156, "submitted"), (157, "accepted"), (282, "reopened"), (283, "amended"),
     ]  # fmt: skip
     drafted, _submitted, accepted, reopened, amended = events
     assert {"line": "filing.lines.contact_pay", "old": None, "new": "377650.00"} in drafted["changes"]
@@ -129,10 +130,10 @@ def test_a_settlements_history_lists_its_draft_review_approvals_and_issue(book, 
     shown = [(e["position"], e["topic"], e["actor"], e["effective_date"]) for e in history["events"]]
     assert shown == [
         (278, "openbook:settlement.drafted", COUNCIL, "2020-06-30"),
-        (281, "openbook:settlement.reviewed", CCG, "2020-07-01"),
-        (282, "openbook:settlement.approved", COUNCIL, "2020-07-02"),
-        (283, "openbook:settlement.approved", CCG, "2020-07-03"),
-        (284, "openbook:settlement.issued", COUNCIL, "2020-07-06"),
+        (282, "openbook:settlement.reviewed", CCG, "2020-07-01"),
+        (283, "openbook:settlement.approved", COUNCIL, "2020-07-02"),
+        (284, "openbook:settlement.approved", CCG, "2020-07-03"),
+        (285, "openbook:settlement.issued", COUNCIL, "2020-07-06"),
     ]
     drafted, reviewed, by_council, by_ccg, issued = history["events"]
     assert {"line": "inputs.target", "old": None, "new": "12000000.00"} in drafted["changes"]
@@ -156,11 +157,11 @@ def test_a_settlements_history_lists_its_draft_review_approvals_and_issue(book, 
 
     # The event browser finds the same five by the settlement's aggregate id, and by kind.
     by_aggregate = ok_json(openbook("events", "--aggregate", history["aggregate_id"], "--json", as_user=AUDITOR))
-    assert [e["position"] for e in by_aggregate] == [278, 281, 282, 283, 284]
+    assert [e["position"] for e in by_aggregate] == [278, 282, 283, 284, 285]
     by_kind = ok_json(openbook("events", "--type", "settlement", "--json"))
-    assert [e["position"] for e in by_kind] == [278, 281, 282, 283, 284]
+    assert [e["position"] for e in by_kind] == [278, 282, 283, 284, 285]
     approvals = ok_json(openbook("events", "--type", "settlement.approved", "--organisation", "wirral-ccg", "--json"))
-    assert [(e["position"], e["payload"]["commissioner"]) for e in approvals] == [(283, "wirral-ccg")]
+    assert [(e["position"], e["payload"]["commissioner"]) for e in approvals] == [(284, "wirral-ccg")]
 
 
 @pytest.mark.demo

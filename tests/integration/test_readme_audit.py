@@ -69,13 +69,13 @@ def test_the_readme_audit_walk_through_runs_as_written(openbook, monkeypatch, tm
         return found
 
     offline = output("verify.py")
-    assert offline.startswith("OK: 281 events verified, positions 1 to 281, head ")
+    assert offline.startswith("OK: 282 events verified, positions 1 to 282, head ")
     assert "then 1 signed, checked" in offline and "signed by key" in offline
-    assert "extends the checkpoint at position 280 (280 events)" in offline
+    assert "extends the checkpoint at position 281 (281 events)" in offline
     premier = re.search(r"wirral-homecare\s+premier-care\s+zone-1\s+standard\s+2019-04\s+(\S+)\s+\S+\s+(\S+)", offline)
     assert premier and (premier.group(1), premier.group(2)) == ("155", "5,775")  # visits, actual minutes
     live = output("verify --database")
-    assert live.startswith("OK: 281 events verified") and "extends the checkpoint at position 280" in live
+    assert live.startswith("OK: 282 events verified") and "extends the checkpoint at position 281" in live
     totals = output("activity totals")
     assert re.search(r"zone-1\s+2019-04\s+155\s+96\.25\s", totals)  # 5,775 minutes: the same visits, in hours
     assert re.search(r"^\s+56\s.*openbook:rate-review\.decided$", output("events --type rate-review"), re.MULTILINE)

@@ -43,7 +43,7 @@ from reports.statements.incentive import incentive_statement
 from reports.statements.payment import payment_statement
 from reports.statements.rate_notice import rate_notice
 from reports.statements.settlement import settlement_statement
-from tests.support import demo_copy
+from tests.support import DEMO_CHECKPOINT, DEMO_EVENTS, demo_copy
 
 YEAR = "2019-20"
 CCG_ACCOUNTANT = Actor("accountant@wirralccg.example", "wirral-ccg")
@@ -383,7 +383,10 @@ def test_a_statements_head_is_verified_by_the_standalone_verifier_and_as_at_its_
     then = settlement_statement(demo, accountant, YEAR, as_at=as_at)
     assert then.sections == live.sections
     assert (then.provenance.head["position"], then.provenance.head["hash"]) == (recorded["position"], recorded["hash"])
-    assert then.provenance.checkpoint is None  # the checkpoint was recorded after the head it attests
+    # this checkpoint was recorded after the head it attests: as at that head, the latest is the demo's own
+    assert (then.provenance.checkpoint["position"], then.provenance.checkpoint["recorded_in"]) == (
+        DEMO_CHECKPOINT, DEMO_EVENTS
+    )
 
 
 #: One statement of each kind, as its provider reads it (a provider's statement is the one whose header named it alone).

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from ledger.audit import verify
 from ledger.audit.export import canonical
 from tests.integration.audit_setup import DemoSource, as_dba, demo_source, export_file, run, sql
-from tests.support import DEMO_EVENTS
+from tests.support import DEMO_CHECKPOINT, DEMO_EVENTS
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -104,6 +104,17 @@ def _recomputed_rows(db: Any, start: int, previous: str) -> list[tuple[str, list
         previous = verify.chain_hash(previous, position, topic, _id(db, originator), version, bytes(state))
         updates.append(("UPDATE event_hashes SET hash = ? WHERE notification_id = ?", [previous, position]))
     return updates
+
+
+def _forge_the_demos_checkpoint(db: Any, attested_before: str) -> None:
+    """Rewrite the demo's own recorded checkpoint (unsigned, at ``DEMO_EVENTS``) to attest the recomputed hash at
+    ``DEMO_CHECKPOINT`` instead of ``attested_before``, and recompute every hash after it, as a thorough forger would
+    (an unsigned checkpoint in the history guards nothing against someone who can write to it)."""
+    recorded = _event(db, DEMO_EVENTS)[3]
+    forged = recorded.replace(attested_before.encode(), _hash(db, DEMO_CHECKPOINT).encode())
+    assert forged != recorded
+    as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?", [forged, DEMO_EVENTS])])
+    as_dba(db, _recomputed_rows(db, DEMO_EVENTS, _hash(db, DEMO_CHECKPOINT)))
 
 
 def test_the_untouched_demo_verifies(db: Any, tmp_path: Path) -> None:
@@ -218,8 +229,12 @@ def test_a_rewrite_with_every_later_hash_recomputed_is_caught_through_an_earlier
     state = _event(db, accepted)[3]
     changed = state.replace(b'"reason":"', b'"reason":"(rewritten) ', 1)
     assert changed != state
+    demo_attested = _hash(db, DEMO_CHECKPOINT)
     as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?", [changed, accepted])])
     as_dba(db, _recomputed_rows(db, accepted, _hash(db, accepted - 1)))
+    # the demo's own checkpoint, recorded in the history at its head, still attests the old hash: it catches this
+    _broken_at(_check(_export(db, tmp_path, "naive.jsonl")), DEMO_EVENTS, "recorded checkpoint not matching")
+    _forge_the_demos_checkpoint(db, demo_attested)  # so the forger rewrites that unsigned checkpoint too
     after = _export(db, tmp_path, "after.jsonl")
     assert _check(after).status == "verified"  # the chain alone looks valid
     _broken_at(_check(after, since=verify.load_checkpoint(str(kept))), attested, "checkpoint not extended")
@@ -340,10 +355,11 @@ def test_a_rewrite_with_signatures_stripped_is_caught_by_the_signed_checkpoint_i
 ) -> None:
     key, _kept, _last = _signed_from_here(db, tmp_path)
     assert _verify(db, "--public-key", f"{key}.pub")["status"] == "verified"
-    state = _event(db, 49)[3]
+    state, demo_attested = _event(db, 49)[3], _hash(db, DEMO_CHECKPOINT)
     as_dba(db, [("UPDATE stored_events SET state = ? WHERE notification_id = ?",
                  [state.replace(b'"timestamp":{', b'"forged":1,"timestamp":{', 1), 49])])
     as_dba(db, [*_recomputed_rows(db, 49, _hash(db, 48)), ("DELETE FROM openbook_event_signatures", [])])
+    _forge_the_demos_checkpoint(db, demo_attested)  # the demo's unsigned checkpoint rewritten too: the signed one holds
     failure = _verify(db, "--public-key", f"{key}.pub")["failure"]
     assert (failure["position"], failure["reason"]) == (CHECKPOINTED, "recorded checkpoint not matching"), failure
     assert f"attests position {DEMO_EVENTS}" in failure["detail"]
