@@ -7,7 +7,7 @@ normalises, stages content-addressed chunks, records one commit event); the
 goal is at least half the baseline's rows per second, with memory bounded.
 
 Each measured phase runs in its own fresh process, so rows per second and
-peak memory (``ru_maxrss``) belong to that phase alone:
+peak memory (``VmHWM``, ``bench.figures.peak_mb``) belong to that phase alone:
 
 * ``baseline``: csv.reader + sqlite3 executemany into one plain table;
 * ``import``: openbook's import on SQLite — reading, checking, staging chunks

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import Engine, and_, or_, select
@@ -48,10 +48,24 @@ class EventFilter:
     recorded_to: datetime | None = None
 
 
+def recorded_days(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """A range of UTC days as the moments ``EventFilter`` compares: from the first day's start to the last day's
+    end, both days included (the browser's form and the API take days)."""
+    return (None if first is None else datetime.combine(first, time.min),
+            None if last is None else datetime.combine(last, time.max))  # fmt: skip
+
+
 def event_page(
-    engine: Engine, access: HistoryAccess, where: EventFilter = EventFilter(), *, after: int = 0, limit: int = 50
+    engine: Engine,
+    access: HistoryAccess,
+    where: EventFilter = EventFilter(),
+    *,
+    after: int = 0,
+    up_to: int | None = None,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Up to ``limit`` events after position ``after`` that match ``where``: their envelopes, by position.
+    """Up to ``limit`` events after position ``after`` (and at most ``up_to``) that match ``where``: their
+    envelopes, by position.
 
     The next page starts after the last position shown.
     """
@@ -59,6 +73,8 @@ def event_page(
         raise TypeError(f"the event history needs a HistoryAccess from ledger.authorisation, not {type(access).__name__}")
     c = event_index.c
     query = select(event_index).where(c.position > after)
+    if up_to is not None:
+        query = query.where(c.position <= up_to)
     if access.agreements is not None:
         query = query.where(
             or_(c.agreement.in_(sorted(access.agreements)), and_(c.agreement.is_(None), c.aggregate_kind.in_(SHARED_KINDS)))
@@ -87,16 +103,18 @@ def event_page(
 
 def event_at(book: Any, access: HistoryAccess, position: int, *, up_to: int | None = None) -> dict[str, Any] | None:
     """One event whole, as the event browser's page and ``/api/v1/events/<position>`` show it: its index row (the
-    kind and agreement of its record), its envelope, its payload and its chain hash (the stored hash that links it to the one before). None if ``access`` does not
-    hold it, or it is after ``up_to`` (as known at a past position), or no event is recorded there.
+    kind and agreement of its record), its envelope, its payload and its chain hash (the stored hash that links it
+    to the one before). None if ``access`` does not hold it, or it is after ``up_to`` (as known at a past
+    position), or no event is recorded there.
 
-    The access is checked on the event index first (``event_page``), so an event the reader may not see is never
-    read from the store. A recorded event never changes, so the event as at P is the event as it is now.
+    The access is checked on the event index first (``event_page`` at exactly that position), so an event the
+    reader may not see is never read from the store. A recorded event never changes, so the event as at P is the
+    event as it is now.
     """
     if not 1 <= position <= (MAX_POSITION if up_to is None else up_to):
         return None
-    held = event_page(book.read_engine, access, after=position - 1, limit=1)
-    if not held or held[0]["position"] != position:
+    held = event_page(book.read_engine, access, after=position - 1, up_to=position, limit=1)
+    if not held:
         return None
     found = events_at(book.read_engine, book.ledger.mapper, [position])
     if not found:

@@ -120,7 +120,10 @@ def test_each_statement_kind_cites_the_checkpoint_and_both_verify_with_the_stand
         assert (report["since"]["position"], report["since"]["hash"]) == (attested["position"], attested["hash"]), since
         assert report["head"] == {"position": DEMO_EVENTS, "hash": head_hash}, since
     # A checkpoint the history does not extend (its hash altered) is refused: the check above can fail.
-    (alone / "forged.json").write_text(checkpoint_json({**recorded["checkpoint"], "hash": "0" * 64}) + "\n")
+    # Unsigned, so the refusal is the history's, not the signature's.
+    forged = {**recorded["checkpoint"], "hash": "0" * 64, "key_id": None, "signature": None}
+    (alone / "forged.json").write_text(checkpoint_json(forged) + "\n")
     ran = subprocess.run([SYSTEM_PYTHON, "-I", "verify.py", str(exported), "--public-key", "key.pub", "--since",
-                          "forged.json"], cwd=alone, capture_output=True, text=True, timeout=60)  # fmt: skip
+                          "forged.json", "--json"], cwd=alone, capture_output=True, text=True, timeout=60)  # fmt: skip
     assert ran.returncode != 0
+    assert json.loads(ran.stdout)["failure"]["reason"] == "checkpoint not extended", ran.stdout + ran.stderr

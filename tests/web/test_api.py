@@ -250,6 +250,11 @@ def test_an_auditor_filters_the_history_as_the_event_browser_does_and_reads_an_e
     assert by_premier and {e["organisation"] for e in by_premier} == {"premier-care"}
     today = client.get("/api/v1/events?recorded_from=2000-01-01&recorded_to=2000-01-02", headers=auditor)
     assert today.get_json()["events"] == []  # recorded days are when the ledger was written, not the demo's dates
+    day = q1[0]["recorded_at"][:10]  # a UTC day, both ends included
+    that_day = client.get(f"/api/v1/events?topic={submitted}&recorded_from={day}&recorded_to={day}&limit=500",
+                          headers=auditor).get_json()["events"]  # fmt: skip
+    assert q1[0]["position"] in {e["position"] for e in that_day}
+    assert all(e["recorded_at"].startswith(day) for e in that_day)
     bad = client.get("/api/v1/events?aggregate_id=not-a-uuid", headers=auditor)
     assert bad.status_code == 400 and bad.get_json()["fields"][0]["field"] == "aggregate_id"
 

@@ -10,7 +10,6 @@ refused (403) like any other role.
 
 from __future__ import annotations
 
-from datetime import datetime, time
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -23,7 +22,7 @@ from domain.organisations.user import Role
 from ledger.authorisation import history_access
 from ledger.jsonable import json_ready
 from ledger.queries.checkpoints import latest_recorded_checkpoint
-from ledger.queries.events import EventFilter, event_at, event_page
+from ledger.queries.events import EventFilter, event_at, event_page, recorded_days
 from web.access import EVERY_ROLE, allow, current_actor
 from web.api import bp
 from web.api.models import Day, Open, Strict
@@ -90,6 +89,7 @@ def events() -> dict[str, Any]:
     book = book_of()
     access = history_access(book.records, current_actor(), book.read_engine)
     asked: EventsQuery = request.context.query
+    recorded_from, recorded_to = recorded_days(asked.recorded_from, asked.recorded_to)
     where = EventFilter(
         aggregate_id=None if asked.aggregate_id is None else str(asked.aggregate_id),
         kinds=[asked.kind] if asked.kind else (),
@@ -98,8 +98,8 @@ def events() -> dict[str, Any]:
         organisation=asked.organisation,
         effective_from=asked.effective_from,
         effective_to=asked.effective_to,
-        recorded_from=None if asked.recorded_from is None else datetime.combine(asked.recorded_from, time.min),
-        recorded_to=None if asked.recorded_to is None else datetime.combine(asked.recorded_to, time.max),
+        recorded_from=recorded_from,
+        recorded_to=recorded_to,
     )
     rows = event_page(book.read_engine, access, where, after=asked.after, limit=asked.limit + 1)
     shown = rows[: asked.limit]

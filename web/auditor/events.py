@@ -12,7 +12,6 @@ none gets 404 (NotFound), any other role 403 (NotAllowed), from the ledger.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +27,7 @@ from ledger.audit.record_history import RECORD_KINDS
 from ledger.authorisation import history_access
 from ledger.persistence.history import aggregate_kind
 from ledger.projections.event_index import event_topics
-from ledger.queries.events import EventFilter, event_at, event_page
+from ledger.queries.events import EventFilter, event_at, event_page, recorded_days
 from web import as_at, navigation
 from web.access import allow, current_actor
 from web.auditor import bp
@@ -71,6 +70,7 @@ class EventFilterForm(Form):
 
     def event_filter(self) -> EventFilter:
         chosen = self.type.data or ""
+        recorded_from, recorded_to = recorded_days(self.recorded_from.data, self.recorded_to.data)
         return EventFilter(
             aggregate_id=str(UUID(self.aggregate.data)) if self.aggregate.data else None,
             topics=(chosen,) if chosen.startswith("openbook:") else (),
@@ -79,13 +79,9 @@ class EventFilterForm(Form):
             organisation=self.organisation.data or None,
             effective_from=self.effective_from.data,
             effective_to=self.effective_to.data,
-            recorded_from=_moment(self.recorded_from.data, time.min),
-            recorded_to=_moment(self.recorded_to.data, time.max),
+            recorded_from=recorded_from,
+            recorded_to=recorded_to,
         )
-
-
-def _moment(day: date | None, at: time) -> datetime | None:
-    return None if day is None else datetime.combine(day, at)
 
 
 COLUMNS = (
