@@ -107,7 +107,7 @@ def events() -> dict[str, Any]:
     return {"events": [json_ready(row) for row in shown], "next_after": next_after}
 
 
-@bp.get("/events/<int:position>")  # beyond the bound, 404: no event is recorded there
+@bp.get(f"/events/<int(max={MAX_POSITION}):position>")
 @allow(Role.AUDITOR)
 @spec.validate(resp=answers(EventWhole), tags=["audit"])
 def event(position: int) -> dict[str, Any]:
