@@ -135,8 +135,8 @@ MAIN = DEMO.pages
 
 def scale_data(year: str) -> DataSet:
     """The scale demo (``openbook demo --scale``, ``demo/scale.py``) with ``year`` settled: its last quarter's
-    returns and its settlement, its council's accountant, a primary provider's finance user (Ashgrove's) and its auditor; the
-    concurrent import adds visits to that year, dated as its own imports are (after the year)."""
+    returns and its settlement, its council's accountant, a primary provider's finance user (Ashgrove's) and its
+    auditor; the concurrent import adds visits to that year, dated as its own imports are (after the year)."""
     from demo.scale import ACCOUNTANT, AGREEMENT, AUDITOR, DEFAULT_SEED, SIZES, ScaleRun
 
     provider = ScaleRun(SIZES["small"], DEFAULT_SEED).providers[0]  # a primary: among the most visits
