@@ -9,7 +9,14 @@ not a gate: the machine has 2 cores, and the import takes one of them).
 * Data: a fresh PostgreSQL database (``openbook_bench_web_<pid>``, on the
   server of ``OPENBOOK_TEST_POSTGRES_URL``, dropped at the end) holding
   ``load_data``: the demo and ``--rows`` generated Wirral visits for 2020-21,
-  imported and priced.
+  imported and priced. Or, with ``--database URL``, the full-scale demo
+  (``openbook demo --scale full``: five years of Northshire, ~5,000,000
+  visits), loaded once beforehand (~40 min) and copied for each run by
+  ``CREATE DATABASE ... TEMPLATE`` into ``openbook_bench_web_<pid>`` (dropped
+  at the end), so the run's writes never reach it; its pages are the same
+  kinds (``main_pages``) on its agreement, its last settled year and that
+  year's last quarter, as its accountant, a primary provider and its auditor
+  (``scale_data``).
 * Server: gunicorn with 4 sync workers, as the README serves production: two
   per core, so one worker's wait on the database never idles a core, and 8
   clients queue at the workers the way a busy office would.
@@ -29,10 +36,13 @@ not a gate: the machine has 2 cores, and the import takes one of them).
   asking for the light page alone for a third of the time.
 * During an import: ``openbook activity import`` of ``--import-rows`` new
   visits (at least 50,000) in another process, recording and pricing while the
-  same mix runs; the import is stopped when the window ends.
+  same mix runs; the import is stopped when the window ends. On the scale
+  demo, generated visits of its last settled year, imported as its own are.
 
 Usage: ``python -m bench.web`` (1,000,000 visits, 30 s) or ``python -m bench.web --rows 20000`` (5 s); ``python -m
-bench`` runs it with the other benchmarks. Needs a PostgreSQL server (``make test`` needs one too).
+bench`` runs it with the other benchmarks. Needs a PostgreSQL server (``make test`` needs one too). On the
+full-scale demo: ``python -m bench.web --database postgresql+psycopg://postgres@127.0.0.1:5432/openbook_full``
+(30 s a phase, an import of 1,000,000 rows; nobody may be connected to that database while it is copied).
 """
 
 from __future__ import annotations
@@ -79,19 +89,76 @@ class Page:
 
 
 LIGHT = Page("light page: /status", "accountant", "/status")
-MAIN = (
-    Page("accountant's home", "accountant", "/accountant/"),
-    Page("rate card", "accountant", f"/accountant/rates/{AGREEMENT}"),
-    Page("market view", "accountant", f"/accountant/market/{AGREEMENT}/2019-20-Q1"),
-    Page("activity totals", "accountant", f"/accountant/activity/{AGREEMENT}"),
-    Page("settlement", "accountant", f"/accountant/settlements/{AGREEMENT}/2019-20/1"),
-    Page("provider's dashboard", "provider", "/provider/"),
-    Page("auditor's event browser", "auditor", "/auditor/events"),
-    Page("API: rate card", "api", f"/api/v1/agreements/{AGREEMENT}/rates"),
-    Page("API: activity totals", "api", f"/api/v1/agreements/{AGREEMENT}/activity/totals"),
-    Page("API: cost returns", "api", f"/api/v1/agreements/{AGREEMENT}/returns"),
-    Page("API: settlement", "api", f"/api/v1/agreements/{AGREEMENT}/settlements/2019-20"),
-)
+
+
+def main_pages(agreement: str, quarter: str, year: str) -> tuple[Page, ...]:
+    """The main pages and API GETs measured, on ``agreement``: ``quarter`` has cost returns, ``year`` a settlement
+    (its first), and the provider's dashboard is that of the user logged in as the provider. The one list, for
+    every data set."""
+    return (
+        Page("accountant's home", "accountant", "/accountant/"),
+        Page("rate card", "accountant", f"/accountant/rates/{agreement}"),
+        Page("market view", "accountant", f"/accountant/market/{agreement}/{quarter}"),
+        Page("activity totals", "accountant", f"/accountant/activity/{agreement}"),
+        Page("settlement", "accountant", f"/accountant/settlements/{agreement}/{year}/1"),
+        Page("provider's dashboard", "provider", "/provider/"),
+        Page("auditor's event browser", "auditor", "/auditor/events"),
+        Page("API: rate card", "api", f"/api/v1/agreements/{agreement}/rates"),
+        Page("API: activity totals", "api", f"/api/v1/agreements/{agreement}/activity/totals"),
+        Page("API: cost returns", "api", f"/api/v1/agreements/{agreement}/returns"),
+        Page("API: settlement", "api", f"/api/v1/agreements/{agreement}/settlements/{year}"),
+    )
+
+
+@dataclass(frozen=True)
+class DataSet:
+    """What the pages are measured on: the agreement, a quarter with returns and a settled year (the pages), the
+    user of each role, and the concurrent import's visits (their period, and the import's effective date)."""
+
+    name: str
+    agreement: str
+    quarter: str
+    year: str
+    roles: dict[str, str]
+    visits: tuple[date, date]
+    imported_on: date
+
+    @property
+    def pages(self) -> tuple[Page, ...]:
+        return main_pages(self.agreement, self.quarter, self.year)
+
+
+#: The demo and ``load_data``'s visits (the default).
+DEMO = DataSet("the demo", AGREEMENT, "2019-20-Q1", "2019-20", ROLES, LOADED, date(2021, 4, 5))
+MAIN = DEMO.pages
+
+
+def scale_data(year: str) -> DataSet:
+    """The scale demo (``openbook demo --scale``, ``demo/scale.py``) with ``year`` settled: its last quarter's
+    returns and its settlement, its council's accountant, a primary provider's finance user (Ashgrove's) and its
+    auditor; the concurrent import adds visits to that year, dated as its own imports are (after the year)."""
+    from demo.scale import ACCOUNTANT, AGREEMENT, AUDITOR, DEFAULT_SEED, SIZES, ScaleRun
+
+    provider = ScaleRun(SIZES["small"], DEFAULT_SEED).providers[0]  # a primary: among the most visits
+    first = int(year[:4])
+    return DataSet(f"the scale demo to {year}", AGREEMENT, f"{year}-Q4", year,
+                   {"accountant": ACCOUNTANT.user, "provider": provider.finance.user, "auditor": AUDITOR.user},
+                   (date(first, 4, 1), date(first + 1, 3, 31)), date(first + 1, 4, 5))  # fmt: skip
+
+
+def last_settled_year(book: Any) -> str:
+    """The last financial year the scale demo in ``book`` has a settlement for (its size decides which)."""
+    from sqlalchemy import func, select
+
+    from demo.scale import AGREEMENT
+    from ledger.projections.settlements import settlements
+
+    c = settlements.c
+    with book.read_engine.connect() as conn:
+        year = conn.execute(select(func.max(c.financial_year)).where(c.agreement == AGREEMENT)).scalar()
+    if year is None:
+        raise SystemExit(f"no settlement of {AGREEMENT} in {book.database}: is the scale demo loaded there?")
+    return year
 
 
 # -- percentiles and the figures -----------------------------------------------------------------
@@ -150,13 +217,22 @@ def load_data(book: Any, rows: int) -> None:
                                                    None), WIRRAL, path)  # fmt: skip
 
 
-def visits_file(book: Any, path: str, rows: int, *, seed: int, id_prefix: str) -> str:
-    """A CSV of ``rows`` generated Wirral visits over ``LOADED``, with visit ids starting ``id_prefix``."""
-    from demo.partnerships import WIRRAL
+def visits_file(book: Any, path: str, rows: int, *, seed: int, id_prefix: str, data: DataSet = DEMO) -> str:
+    """A CSV of ``rows`` visits generated on ``data``'s agreement as recorded in ``book``, over ``data.visits``,
+    with visit ids starting ``id_prefix``."""
     from demo.visits import visit_rows, write_visits
 
-    agreement = book.records.agreement(WIRRAL)
-    return str(write_visits(path, visit_rows(agreement, rows, *LOADED, seed=seed, id_prefix=id_prefix)))
+    agreement = book.records.agreement(data.agreement)
+    return str(write_visits(path, visit_rows(agreement, rows, *data.visits, seed=seed, id_prefix=id_prefix)))
+
+
+def visits_recorded(book: Any, agreement: str) -> int:
+    """How many visits ``agreement`` has recorded (the activity totals' sum)."""
+    from sqlalchemy import text
+
+    with book.read_engine.connect() as conn:
+        found = conn.execute(text("SELECT sum(visits) FROM activity_totals WHERE agreement = :a"), {"a": agreement})
+        return int(found.scalar() or 0)
 
 
 def api_token(book: Any, username: str) -> str:
@@ -165,18 +241,33 @@ def api_token(book: Any, username: str) -> str:
 
 
 @contextmanager
-def bench_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database for this run (its URL), dropped afterwards whatever happens."""
+def bench_database(template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database for this run (its URL), dropped afterwards whatever happens: empty, on the server
+    of ``OPENBOOK_TEST_POSTGRES_URL``; or, given ``template`` (a database's URL), a copy of that database on its
+    server (``CREATE DATABASE ... TEMPLATE``: a file copy, which PostgreSQL refuses while anyone is connected to
+    the template), so the run's writes never reach it."""
     import psycopg
 
     from ledger.persistence.database import Database
     from ledger.settings import DEFAULT_TEST_POSTGRES_URL
 
-    server = Database.from_url(os.environ.get("OPENBOOK_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL))
+    if template is None:
+        server = Database.from_url(os.environ.get("OPENBOOK_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL))
+        copied = ""
+    else:
+        source = Database.from_url(template)
+        if source.url.get_backend_name() != "postgresql":
+            raise SystemExit(f"--database: a PostgreSQL database, not {source}")
+        # the maintenance database: a connection to the template itself would stop the copy
+        server = Database.from_url(source.url.set(database="postgres").render_as_string(hide_password=False))
+        copied = f' TEMPLATE "{source.url.database}"'
     name = f"openbook_bench_web_{os.getpid()}"
     with psycopg.connect(server.psycopg_conninfo(), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            admin.execute(f'CREATE DATABASE "{name}"{copied}')
+        except psycopg.errors.ObjectInUse as busy:  # someone is connected to the template
+            raise SystemExit(f"cannot copy {source.url.database}: {busy}") from None
     try:
         yield server.url.set(database=name).render_as_string(hide_password=False)
     finally:
@@ -251,11 +342,11 @@ def log_in(base: str, username: str, password: str) -> Any:
 class Client:
     """One simulated user at a desk: a logged-in session per role and the API token, asking for page after page."""
 
-    def __init__(self, base: str, password: str, token: str) -> None:
+    def __init__(self, base: str, password: str, token: str, roles: dict[str, str] = ROLES) -> None:
         import requests
 
         self.base = base
-        self.sessions = {role: log_in(base, username, password) for role, username in ROLES.items()}
+        self.sessions = {role: log_in(base, username, password) for role, username in roles.items()}
         self.sessions["api"] = requests.Session()
         self.sessions["api"].headers["Authorization"] = f"Bearer {token}"
 
@@ -347,12 +438,14 @@ def warm_up(clients: Sequence[Client], pages: Sequence[Page]) -> None:
 
 
 @contextmanager
-def importing(environment: dict[str, str], path: str) -> Iterator[dict[str, Any]]:
-    """``openbook activity import`` of ``path`` in another process while the block runs; stopped at its end if
-    still going. Yields what is known of it (``seconds``: how long it ran; ``finished``: whether it ended itself)."""
+def importing(environment: dict[str, str], path: str, data: DataSet = DEMO) -> Iterator[dict[str, Any]]:
+    """``openbook activity import`` of ``path`` into ``data``'s agreement, by its accountant, in another process
+    while the block runs; stopped at its end if still going. Yields what is known of it (``seconds``: how long it
+    ran; ``finished``: whether it ended itself)."""
     known: dict[str, Any] = {}
-    command = [sys.executable, "-m", "cli.main", "--as", ROLES["accountant"], "activity", "import", path,
-               "--agreement", AGREEMENT, "--effective", "2021-04-05", "--reason", "benchmark: a concurrent import"]
+    command = [sys.executable, "-m", "cli.main", "--as", data.roles["accountant"], "activity", "import", path,
+               "--agreement", data.agreement, "--effective", data.imported_on.isoformat(),
+               "--reason", "benchmark: a concurrent import"]  # fmt: skip
     started = time.perf_counter()
     process = subprocess.Popen(command, env=environment, cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)  # fmt: skip
@@ -374,21 +467,36 @@ def importing(environment: dict[str, str], path: str) -> Iterator[dict[str, Any]
 # -- the driver ----------------------------------------------------------------------------------
 
 
-def measure(rows: int, import_rows: int, seconds: float, clients: int, workers: int) -> dict[str, Any]:
+def measure(rows: int, import_rows: int, seconds: float, clients: int, workers: int,
+            database: str | None = None) -> dict[str, Any]:
+    """The three phases, on ``load_data``'s ``rows`` visits or (``database``) on a copy of a loaded scale demo."""
     from demo.partnerships import DEMO_PASSWORD
     from ledger.bootstrap import open_openbook
     from ledger.persistence.database import Database
 
     result: dict[str, Any] = {}
-    with bench_database() as url, tempfile.TemporaryDirectory(prefix="openbook-bench-web-") as work:
-        print(f"loading the demo and {rows:,} priced visits into PostgreSQL ...", file=sys.stderr, flush=True)
-        began = time.perf_counter()
+    if database is not None:
+        print(f"copying {Database.from_url(database)} ...", file=sys.stderr, flush=True)
+    began = time.perf_counter()
+    with bench_database(database) as url, tempfile.TemporaryDirectory(prefix="openbook-bench-web-") as work:
         book = open_openbook(Database.from_url(url))
         try:
-            load_data(book, rows)
+            if database is None:
+                print(f"loading the demo and {rows:,} priced visits into PostgreSQL ...", file=sys.stderr,
+                      flush=True)  # fmt: skip
+                began = time.perf_counter()
+                load_data(book, rows)
+                data = DEMO
+            else:
+                data = scale_data(last_settled_year(book))
+                result["copy_seconds"] = round(time.perf_counter() - began, 1)
+                result["scale_demo"] = {"name": data.name, "visits": visits_recorded(book, data.agreement),
+                                  "events": book.projections.head()}  # fmt: skip
             result["load_seconds"] = round(time.perf_counter() - began, 1)
-            token = api_token(book, ROLES["accountant"])
-            more = visits_file(book, os.path.join(work, "more.csv"), import_rows, seed=20210405, id_prefix="L")
+            token = api_token(book, data.roles["accountant"])
+            print(f"writing {import_rows:,} visits for the concurrent import ...", file=sys.stderr, flush=True)
+            more = visits_file(book, os.path.join(work, "more.csv"), import_rows, seed=20210405, id_prefix="L",
+                               data=data)  # fmt: skip
         finally:
             book.close()
         environment = {**os.environ, "OPENBOOK_DATABASE_URL": url, "OPENBOOK_INSTANCE": os.path.join(work, "var"),
@@ -398,18 +506,19 @@ def measure(rows: int, import_rows: int, seconds: float, clients: int, workers: 
             print(f"gunicorn ({workers} workers) at {base}; {clients} clients logging in ...", file=sys.stderr,
                   flush=True)  # fmt: skip
             began = time.perf_counter()
-            users = [Client(base, DEMO_PASSWORD, token) for _ in range(clients)]
+            users = [Client(base, DEMO_PASSWORD, token, data.roles) for _ in range(clients)]
             result["login_seconds"] = round(time.perf_counter() - began, 1)
+            result["paths"] = {page.name: page.path for page in data.pages}
             try:
-                warm_up(users, MAIN)
+                warm_up(users, data.pages)
                 print(f"{seconds:g} s of the main pages and the light page ...", file=sys.stderr, flush=True)
-                result["idle"] = run_load(users, MAIN, seconds)
+                result["idle"] = run_load(users, data.pages, seconds)
                 print(f"{seconds / 3:g} s of the light page alone ...", file=sys.stderr, flush=True)
                 result["light_only"] = run_load(users, (), seconds / 3)
                 print(f"{seconds:g} s of the same during an import of {import_rows:,} rows ...", file=sys.stderr,
                       flush=True)  # fmt: skip
-                with importing(environment, more) as imported:
-                    result["during_import"] = run_load(users, MAIN, seconds)
+                with importing(environment, more, data) as imported:
+                    result["during_import"] = run_load(users, data.pages, seconds)
                 result["during_import"]["import"] = {"rows": import_rows, **imported}
             finally:
                 for user in users:
@@ -426,14 +535,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds of load per phase (default 30 at 1,000,000 rows or more, else 5)")
     parser.add_argument("--clients", type=int, default=CLIENTS, help=f"concurrent clients (default {CLIENTS})")
     parser.add_argument("--workers", type=int, default=WORKERS, help=f"gunicorn workers (default {WORKERS})")
+    parser.add_argument("--database", default=None, metavar="URL",
+                        help="a PostgreSQL database holding the scale demo (openbook demo --scale full): measure a "
+                             "copy of it (CREATE DATABASE ... TEMPLATE) instead of loading the demo; --rows then "
+                             "only sets the defaults")  # fmt: skip
     args, _others = parser.parse_known_args(argv)  # ``python -m bench`` passes every benchmark's options
     # argon2's cheapest hashes for the demo's passwords (as the test suite does): the 24 logins before the clock
     # starts take a second, not ten; no request measured checks a password.
     os.environ.setdefault("OPENBOOK_PASSWORD_HASHING", "fast")
     seconds = args.seconds if args.seconds is not None else (30.0 if args.rows >= 1_000_000 else 5.0)
     import_rows = args.import_rows if args.import_rows is not None else max(args.rows, LEAST_IMPORT_ROWS)
-    measured = measure(args.rows, import_rows, seconds, args.clients, args.workers)
-    size = f"{args.rows:,} visits, {args.clients} clients, {seconds:g} s"
+    measured = measure(args.rows, import_rows, seconds, args.clients, args.workers, args.database)
+    data = measured.get("scale_demo")
+    loaded = f"{args.rows:,} visits" if data is None else f"{data['name']}, {data['visits']:,} visits"
+    size = f"{loaded}, {args.clients} clients, {seconds:g} s"
     idle, during, light = measured["idle"], measured["during_import"], measured["light_only"]
     if idle["failed"]:
         raise SystemExit(f"{idle['failed']} requests failed: {idle['failures']}")
@@ -441,7 +556,8 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "web latency under load",
         "measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(),
-        "rows": args.rows,
+        "rows": args.rows if data is None else data["visits"],
+        "data": loaded,
         "clients": args.clients,
         "workers": args.workers,
         "seconds": seconds,
@@ -461,7 +577,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_table(r: dict[str, Any], written: Path) -> None:
-    print(f"\nweb latency, {r['rows']:,} visits, {r['clients']} clients, gunicorn {r['workers']} workers, "
+    print(f"\nweb latency, {r['data']}, {r['clients']} clients, gunicorn {r['workers']} workers, "
           f"{r['seconds']:g} s a phase (ms)")  # fmt: skip
     print(f"{'page':<34} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'÷light':>7} | {'during import: n':>16} "
           f"{'p50':>8} {'p95':>8} {'p99':>8} {'÷light':>7}")  # fmt: skip

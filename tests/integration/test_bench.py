@@ -1,6 +1,8 @@
 """The benchmark harness's figures (``bench/figures.py``), that the append benchmark's baselines measure the
 same events as openbook does (issue 17): a ratio is only meaningful on the same data, and the web benchmark's
-percentiles and ratios (its run needs gunicorn, PostgreSQL and a loaded demo: a minute, too long for here)."""
+percentiles and ratios (its run needs gunicorn, PostgreSQL and a loaded demo: a minute, too long for here) and its
+pages and concurrent import on the scale demo (on the scale demo's agreement alone: loading even its small size
+takes too long for here)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,18 @@ import pytest
 
 from bench.append import phase_batched, phase_raw, phase_raw_rebuild, phase_rebuild
 from bench.figures import figure, table
-from bench.web import GOAL, LIGHT, MAIN, page_figures, percentile, schedule, summary
+from bench.web import (
+    GOAL,
+    LIGHT,
+    MAIN,
+    api_token,
+    page_figures,
+    percentile,
+    scale_data,
+    schedule,
+    summary,
+    visits_file,
+)
 
 
 def test_a_rate_is_held_to_a_floor_and_a_time_to_a_ceiling():
@@ -84,3 +97,56 @@ def test_a_phase_runs_in_its_own_process_and_results_are_kept_where_the_harness_
     written = figures.write_results("append", {"figures": [figure("x", 1.0, 2.0, "s", "1")]})
     assert written == tmp_path / "results" / "append.json"
     assert json.loads(written.read_text())["figures"][0]["ratio"] == 0.5
+
+
+@pytest.fixture(scope="module")
+def northshire(tmp_path_factory: pytest.TempPathFactory):
+    """A ledger on SQLite holding the small scale demo's first steps: its organisations, users and agreement (zones,
+    awards, KPIs, rate card, auditor) and its first year's pool, up to (not including) its first month's visits."""
+    from demo.scale import SIZES, scale_steps
+    from demo.steps import run_steps
+    from ledger.bootstrap import open_openbook
+    from ledger.persistence.database import Database
+
+    steps = scale_steps(SIZES["small"])
+    first_visits = next(i for i, (label, _run) in enumerate(steps) if ": visits " in label)
+    book = open_openbook(Database.from_url(f"sqlite:///{tmp_path_factory.mktemp('northshire')}/ledger.sqlite"))
+    run_steps(book, steps[:first_visits])
+    yield book
+    book.close()
+
+
+def test_the_scale_demos_pages_are_the_same_kinds_on_the_app_routes_with_its_own_codes_and_users(northshire, tmp_path):
+    from demo.scale import AGREEMENT, SIZES, scale_users
+    from tests.web.support import make_app
+
+    data = scale_data("2020-21")
+    assert [p.name for p in data.pages] == [p.name for p in MAIN]  # the same kinds of page as the demo's
+    assert [p.role for p in data.pages] == [p.role for p in MAIN]
+    assert set(data.roles.values()) <= set(scale_users(SIZES["small"])) and set(data.roles) == {
+        p.role for p in MAIN if p.role != "api"
+    }
+    routes = make_app(northshire, tmp_path).url_map.bind("localhost")
+    arguments: dict[str, set] = {}
+    for page in (LIGHT, *data.pages):
+        _endpoint, found = routes.match(page.path, method="GET")  # NotFound: no such page in the app
+        for name, value in found.items():
+            arguments.setdefault(name, set()).add(value)
+    assert arguments == {"agreement": {AGREEMENT}, "period": {"2020-21-Q4"}, "financial_year": {"2020-21"},
+                         "sequence": {1}}  # fmt: skip
+    assert not any("wirral" in p.path for p in data.pages)
+
+
+def test_the_concurrent_import_on_the_scale_demo_is_its_accountants_file_of_its_agreements_visits(northshire, tmp_path):
+    from domain.envelope import Actor, Envelope
+
+    data = scale_data("2019-20")
+    path = visits_file(northshire, str(tmp_path / "more.csv"), 300, seed=1, id_prefix="L", data=data)
+    accountant = Actor(data.roles["accountant"], "northshire-council")
+    imported = northshire.activity.import_activity(Envelope(accountant, data.imported_on, "benchmark"),
+                                                   data.agreement, path)  # fmt: skip
+    assert (imported.recorded, imported.visits) == (True, 300)
+    assert data.roles["provider"] == "finance@ashgrove-homecare.example"  # its dashboard has visits of its own
+    assert "ashgrove-homecare" in {line["provider"] for line in imported.totals}
+    token = api_token(northshire, data.roles["accountant"])
+    assert northshire.security.tokens.user_of(token) == data.roles["accountant"]
