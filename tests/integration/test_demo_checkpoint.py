@@ -18,14 +18,24 @@ from typing import Any
 
 import pytest
 
-from demo.partnerships import AUDITOR, PREMIER_CARE_FINANCE, WIRRAL, WIRRAL_ACCOUNTANT, load_demo, steps
+from demo.partnerships import (
+    AUDITOR,
+    DEMO_LAST_DAY,
+    PREMIER_CARE_FINANCE,
+    WIRRAL,
+    WIRRAL_ACCOUNTANT,
+    load_demo,
+    steps,
+)
+from domain.envelope import SYSTEM
 from ledger.audit import verify
 from ledger.audit.signing import SigningKey, checkpoint_json, generate_key_files
 from ledger.audit.verify import CHECKPOINT_KEYS
-from ledger.authorisation import accountant_access, provider_access
+from ledger.authorisation import accountant_access, history_access, provider_access
 from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.queries.checkpoints import latest_recorded_checkpoint
+from ledger.queries.events import EventFilter, event_page
 from reports.statements import Statement
 from reports.statements.cost import cost_statement
 from reports.statements.incentive import incentive_statement
@@ -74,6 +84,19 @@ def test_the_demo_ends_with_its_auditors_signed_checkpoint_of_the_head(signed_de
     assert c["key_id"] == key.key_id and c["signature"]  # signed: a key was configured
     assert load_demo(book) == len(steps()) and book.projections.head() == DEMO_EVENTS  # again: nothing recorded
     assert latest_recorded_checkpoint(book.read_engine) == recorded
+
+
+def test_the_checkpoint_is_effective_on_the_demos_last_day_of_recorded_business(signed_demo) -> None:
+    """DEMO_LAST_DAY is written by hand: it must stay the latest effective date of the demo's other events, or
+    the checkpoint would attest a head "as on" a day before business it covers (or long after it)."""
+    book = signed_demo[0]
+    access = history_access(book.records, SYSTEM, book.read_engine)
+    on_the_day = event_page(book.read_engine, access, EventFilter(effective_from=DEMO_LAST_DAY), limit=DEMO_EVENTS)
+    assert [e["topic"] for e in on_the_day if e["effective_date"] > DEMO_LAST_DAY] == []
+    business = [e for e in on_the_day if e["position"] != DEMO_EVENTS]
+    assert business, f"no demo event before the checkpoint is effective on {DEMO_LAST_DAY}"
+    checkpoint = event_page(book.read_engine, access, after=DEMO_EVENTS - 1)
+    assert [(e["position"], e["effective_date"]) for e in checkpoint] == [(DEMO_EVENTS, DEMO_LAST_DAY)]
 
 
 def test_each_statement_kind_cites_the_checkpoint_and_both_verify_with_the_standalone_verifier(
