@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask
 
 from domain.money import format_gbp
+from domain.returns.unit_costs import format_per_hour
 from reports.tables import Column
 
 
@@ -35,4 +36,5 @@ def cell(value: Any, column: Column) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(gbp)
+    app.add_template_filter(format_per_hour, "per_hour")
     app.add_template_filter(cell)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.errors import NotFound
-from domain.money import EXACT, round_rate, total
+from domain.money import EXACT, format_gbp, round_rate, total
 from domain.returns.filing import (
     CostGroup,
     CostLine,
@@ -54,6 +54,12 @@ def _percent(part: Decimal, whole: Decimal) -> Decimal | None:
 def shown(per_hour: Decimal) -> Decimal:
     """A per-hour figure as people see it: to the penny, half up."""
     return round_rate(per_hour)
+
+
+def format_per_hour(per_hour: Decimal | None) -> str:
+    """A per-hour figure (a cost, a gap, a quartile, an average paid) as text for people: '£18.85', never the
+    working '£18.8467', so a page, a chart and a PDF show one figure; '' for none (docs/cost-returns.md)."""
+    return "" if per_hour is None else format_gbp(shown(per_hour))
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,14 @@ class RatePaid:
     average_paid: Decimal | None = None  # Σ spend ÷ Σ payable hours of priced activity, never the gap's rate
     average_paid_basis: str | None = None
 
+    @property
+    def shown_rate(self) -> Decimal | None:
+        """The rate as people see it: one card rate with the places its card states; an hours-weighted rate of
+        several, to the penny (as every per-hour figure is shown: docs/cost-returns.md)."""
+        if self.rate is None:
+            return None
+        return self.rate if self.low == self.high else shown(self.rate)
+
 
 def _quarters(period: Period) -> list[str]:
     return [str(q) for q in period.quarters()] if isinstance(period, FinancialYear) else [str(period)]

@@ -23,7 +23,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from domain.money import format_gbp
+from domain.returns.unit_costs import format_per_hour
 from reports.charts.svg import INK, MUTED, plotted, remembered, render
 
 __all__ = ["cost_breakdown_chart"]
@@ -35,13 +35,13 @@ _DEFICIT = ("#FFFFFF", "xxxx")
 
 
 def _describe(sheet: Mapping[str, Any]) -> str:
-    each = "; ".join(f"{g['label']} {format_gbp(g['per_hour'])}" for g in sheet["groups"])
+    each = "; ".join(f"{g['label']} {format_per_hour(g['per_hour'])}" for g in sheet["groups"])
     rate = sheet["rate"].rate
-    paid = f"Rate paid {format_gbp(rate)} an hour, gap {format_gbp(sheet['gap'])}." if rate is not None else (
+    paid = f"Rate paid {format_per_hour(rate)} an hour, gap {format_per_hour(sheet['gap'])}." if rate is not None else (
         "No rate paid is known.")  # fmt: skip
     return (
         f"Cost per contact hour of {sheet['provider_name']}'s return for {sheet['period']}, by cost group: {each}. "
-        f"Total {format_gbp(sheet['totals']['total_per_hour'])}. {paid}"
+        f"Total {format_per_hour(sheet['totals']['total_per_hour'])}. {paid}"
     )
 
 
@@ -58,23 +58,23 @@ def cost_breakdown_chart(sheet: Mapping[str, Any], *, title: str | None = None) 
         top = 0.0
         for i, group in enumerate(groups):
             width = plotted(group["per_hour"])
-            label = f"{group['label']} {format_gbp(group['per_hour'])}"
+            label = f"{group['label']} {format_per_hour(group['per_hour'])}"
             if width < 0:  # a deficit: drawn back from the top of the costs
                 fill, hatch = _DEFICIT
                 ax.barh(0, width, left=top, height=0.55, color=fill, edgecolor=INK, hatch=hatch,
-                        label=f"deficit {format_gbp(group['per_hour'])}")  # fmt: skip
+                        label=f"deficit {format_per_hour(group['per_hour'])}")  # fmt: skip
                 continue
             fill, hatch = _SEGMENTS[i % len(_SEGMENTS)]
             ax.barh(0, width, left=top, height=0.55, color=fill, edgecolor=INK, hatch=hatch, linewidth=0.6,
                     label=label)  # fmt: skip
             top += width
         end = plotted(total)
-        ax.annotate(f"cost {format_gbp(total)}", xy=(end, 0), xytext=(5, 0), textcoords="offset points",
+        ax.annotate(f"cost {format_per_hour(total)}", xy=(end, 0), xytext=(5, 0), textcoords="offset points",
                     ha="left", va="center", fontsize=8.5, fontweight="bold")  # fmt: skip
         if rate is not None:
             ax.plot([plotted(rate)] * 2, [-0.42, 0.42], color=INK, linestyle="--", linewidth=1.6,
-                    label=f"rate paid {format_gbp(rate)}")  # fmt: skip
-            ax.annotate(f"rate paid {format_gbp(rate)}", xy=(plotted(rate), 0.42), xytext=(0, 2),
+                    label=f"rate paid {format_per_hour(rate)}")  # fmt: skip
+            ax.annotate(f"rate paid {format_per_hour(rate)}", xy=(plotted(rate), 0.42), xytext=(0, 2),
                         textcoords="offset points", ha="center", va="bottom", fontsize=8.5)  # fmt: skip
         right = max(top, end, plotted(rate) if rate is not None else 0.0)
         ax.set_xlim(0, right * 1.2 if right > 0 else 1)

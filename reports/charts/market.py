@@ -25,7 +25,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from domain.money import format_gbp
+from domain.returns.unit_costs import format_per_hour
 from reports.charts.svg import INK, MARKERS, MUTED, PALETTE, plotted, remembered, render
 
 __all__ = ["market_chart"]
@@ -87,13 +87,13 @@ def _describe(view: Mapping[str, Any], rates: Sequence[Decimal], points: Sequenc
     else:
         market = (
             f"Total cost per hour in {period}, from {view['market']['contributors']} accepted provider returns: "
-            f"lower quartile {format_gbp(total['lower'])}, median {format_gbp(total['median'])}, "
-            f"upper quartile {format_gbp(total['upper'])}. The rows below the total are the cost groups, each with "
-            "its quartiles as text."
+            f"lower quartile {format_per_hour(total['lower'])}, median {format_per_hour(total['median'])}, "
+            f"upper quartile {format_per_hour(total['upper'])}. The rows below the total are the cost groups, each "
+            "with its quartiles as text."
         )
     unnamed = {"provider": "a provider", "in-house": "in-house"}
-    shown = [f"{label or unnamed[kind]}: {format_gbp(_figure(entry, TOTAL))}" for label, entry, kind in points]
-    paid = f" Rate paid: {', '.join(format_gbp(r) for r in rates)} an hour." if rates else ""
+    shown = [f"{label or unnamed[kind]}: {format_per_hour(_figure(entry, TOTAL))}" for label, entry, kind in points]
+    paid = f" Rate paid: {', '.join(format_per_hour(r) for r in rates)} an hour." if rates else ""
     each = f" Total cost per hour of each return shown: {'; '.join(shown)}." if shown else ""
     return f"{market}{paid}{each}"
 
@@ -118,7 +118,7 @@ def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal 
             ax.plot([plotted(q["median"])] * 2, [y - 0.3, y + 0.3], color=INK, linewidth=2.5,
                     label="median" if row == TOTAL else None)  # fmt: skip
             ax.annotate(
-                f"{format_gbp(q['lower'])} · {format_gbp(q['median'])} · {format_gbp(q['upper'])}",
+                f"{format_per_hour(q['lower'])} · {format_per_hour(q['median'])} · {format_per_hour(q['upper'])}",
                 xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(6, 0), textcoords="offset points",
                 va="center", fontsize=8,
             )  # fmt: skip
@@ -131,7 +131,7 @@ def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal 
             y = ys[TOTAL]
             ax.plot([plotted(paid)] * 2, [y - 0.45, y + 0.45], color=PALETTE[1], linestyle="--", linewidth=1.5,
                     label="rate paid" if i == 0 else None)  # fmt: skip
-            ax.annotate(f"rate paid {format_gbp(paid)}", xy=(plotted(paid), y + 0.45), xytext=(0, 2 + 9 * i),
+            ax.annotate(f"rate paid {format_per_hour(paid)}", xy=(plotted(paid), y + 0.45), xytext=(0, 2 + 9 * i),
                         textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
         ax.set_yticks(list(ys.values()), [row.replace("-", " ") for row in ys])
         ax.set_ylim(-0.7, len(rows) - 0.2)

@@ -14,7 +14,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
-from domain.money import format_gbp
+from domain.returns.unit_costs import format_per_hour
 from reports.charts.svg import INK, MUTED, PALETTE, plotted, remembered, render
 
 __all__ = ["unit_cost_chart"]
@@ -31,7 +31,7 @@ def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
         costs = [plotted(row["total_per_hour"]) for row in periods]
         ax.plot(xs, costs, color=PALETTE[0], marker="o", linewidth=1.5, label="cost per contact hour")
         for x, row in zip(xs, periods, strict=True):
-            ax.annotate(format_gbp(row["total_per_hour"]), xy=(x, plotted(row["total_per_hour"])), xytext=(0, 6),
+            ax.annotate(format_per_hour(row["total_per_hour"]), xy=(x, plotted(row["total_per_hour"])), xytext=(0, 6),
                         textcoords="offset points", ha="center", fontsize=7)  # fmt: skip
         paid = [(x, plotted(r)) for x, r in zip(xs, rates, strict=True) if r is not None]
         if paid:
@@ -39,7 +39,7 @@ def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
                     linewidth=1.5, label="rate paid")  # fmt: skip
         for x, rate in zip(xs, rates, strict=True):  # the rate's figure where it starts or changes
             if rate is not None and (x == 0 or rates[x - 1] != rate):
-                ax.annotate(format_gbp(rate), xy=(x, plotted(rate)), xytext=(0, -12), textcoords="offset points",
+                ax.annotate(format_per_hour(rate), xy=(x, plotted(rate)), xytext=(0, -12), textcoords="offset points",
                             ha="center", fontsize=7)  # fmt: skip
         ax.set_xticks(list(xs), [row["period"] for row in periods], rotation=30, ha="right")
         ax.set_ylabel("£ per contact hour")
@@ -51,8 +51,8 @@ def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
             figure.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
 
     each = "; ".join(
-        f"{row['period']} cost {format_gbp(row['total_per_hour'])}"
-        + (f", rate paid {format_gbp(rate)}" if rate is not None else ", no rate paid")
+        f"{row['period']} cost {format_per_hour(row['total_per_hour'])}"
+        + (f", rate paid {format_per_hour(rate)}" if rate is not None else ", no rate paid")
         for row, rate in zip(periods, rates, strict=True)
     )
     desc = f"Cost per contact hour by period: {each}." if periods else "No cost returns yet."

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from domain.money import format_quantity
+from domain.returns.unit_costs import shown
 from domain.returns.wage_checks import EXPLANATION_NEEDED
 from ledger.authorisation import Access, only_provider, provider_access
 from ledger.queries.as_at import AsAt
@@ -48,6 +49,11 @@ __all__ = ["HISTORY", "cost_statement"]
 HISTORY = 8
 
 
+def _per_hour(value: Any) -> Any:
+    """A per-hour figure as every page shows it, to the penny (the working figure keeps 4 places)."""
+    return None if value is None else shown(value)
+
+
 def _percent(value: Any) -> str | None:
     return None if value is None else f"{value}%"
 
@@ -55,9 +61,10 @@ def _percent(value: Any) -> str | None:
 def _lines(sheet: dict[str, Any]) -> Table:
     groups = {g["group"]: g["label"] for g in sheet["groups"]}
     rows = [{"label": line["label"], "group": groups.get(line["group"], line["group"]), "amount": line["amount"],
-             "per_hour": line["per_hour"], "note": line["note"] or ""} for line in sheet["lines"]]  # fmt: skip
+             "per_hour": _per_hour(line["per_hour"]), "note": line["note"] or ""}
+            for line in sheet["lines"]]  # fmt: skip
     t = sheet["totals"]
-    rows.append({"label": "total", "group": "", "amount": t["total_cost"], "per_hour": t["total_per_hour"],
+    rows.append({"label": "total", "group": "", "amount": t["total_cost"], "per_hour": _per_hour(t["total_per_hour"]),
                  "note": ""})  # fmt: skip
     columns = [Column("label", "Cost line"), Column("group", "Group"), Column("amount", "Amount", "money"),
                Column("per_hour", "Per contact hour", "money"), Column("note", "Note")]  # fmt: skip
@@ -95,8 +102,10 @@ def _market(view: dict[str, Any], sheet: dict[str, Any]) -> list[Any]:
                      + "."), chart]  # fmt: skip
     m, own = view["market"], view.get("own") or {}
     labels = {g["group"]: g["label"] for g in sheet["groups"]}
-    rows = [{"what": "total cost per hour", **m["total"], "yours": own.get("total_per_hour")}]
-    rows += [{"what": labels.get(g, g), **q, "yours": (own.get("groups") or {}).get(g)} for g, q in m["groups"].items()]
+    figures = [("total cost per hour", m["total"], own.get("total_per_hour")),
+               *((labels.get(g, g), q, (own.get("groups") or {}).get(g)) for g, q in m["groups"].items())]
+    rows = [{"what": what, **{k: _per_hour(v) for k, v in q.items()}, "yours": _per_hour(yours)}
+            for what, q, yours in figures]  # fmt: skip
     columns = [Column("what", "Per contact hour"), Column("lower", "Lower quartile", "money"),
                Column("median", "Median", "money"), Column("upper", "Upper quartile", "money"),
                Column("yours", "Your return", "money")]  # fmt: skip
@@ -106,8 +115,8 @@ def _market(view: dict[str, Any], sheet: dict[str, Any]) -> list[Any]:
 
 def _history(periods: list[dict[str, Any]], provider_name: str) -> list[Any]:
     shown = periods[-HISTORY:]
-    rows = [{"period": p["period"], "status": p["status"], "revision": p["revision"], "cost": p["total_per_hour"],
-             "rate": p["rate"].rate, "gap": p["gap"]} for p in shown]  # fmt: skip
+    rows = [{"period": p["period"], "status": p["status"], "revision": p["revision"],
+             "cost": _per_hour(p["total_per_hour"]), "rate": p["rate"].shown_rate, "gap": _per_hour(p["gap"])} for p in shown]  # fmt: skip
     columns = [Column("period", "Period"), Column("status", "Status"), Column("revision", "Revision", "number"),
                Column("cost", "Cost per hour", "money"), Column("rate", "Rate paid", "money"),
                Column("gap", "Gap (rate − cost)", "money")]  # fmt: skip
@@ -132,17 +141,17 @@ def cost_statement(
         ("Return", status, "text"),
         ("Submitted", sheet["submitted_on"], "date"),
         ("Accepted", sheet["accepted_on"], "date"),
-        ("Total cost per contact hour", t["total_per_hour"], "money"),
-        ("Rate paid per hour", rate.rate, "money"),
-        ("Gap (rate paid − cost)", sheet["gap"], "money"),
+        ("Total cost per contact hour", _per_hour(t["total_per_hour"]), "money"),
+        ("Rate paid per hour", rate.shown_rate, "money"),
+        ("Gap (rate paid − cost)", _per_hour(sheet["gap"]), "money"),
         ("On-costs, % of pay", _percent(t["on_costs_percent_of_pay"]), "number"),
         ("Surplus, % of total", _percent(t["surplus_percent_of_total"]), "number"),
         ("Travel minutes per contact hour", t["travel_minutes_per_contact_hour"], "number"),
         ("Contact hours", format_quantity(t["contact_hours"], places=2), "number"),
         ("Lowest hourly pay", v.get("lowest_hourly_pay"), "money"),
     ])  # fmt: skip
-    paid = Facts([("Rate paid", rate.rate, "money"), ("Basis", rate.basis, "text"),
-                  ("Average actually paid per hour", rate.average_paid, "money"),
+    paid = Facts([("Rate paid", rate.shown_rate, "money"), ("Basis", rate.basis, "text"),
+                  ("Average actually paid per hour", _per_hour(rate.average_paid), "money"),
                   ("How the average was found", rate.average_paid_basis, "text")])  # fmt: skip
     provider_name = called.get(provider, provider)
     sections = [

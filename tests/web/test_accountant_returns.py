@@ -21,7 +21,7 @@ import pytest
 from demo.returns import DEMO_RETURNS, demo_filing
 from domain.envelope import Actor, Envelope
 from domain.money import format_gbp
-from domain.returns.unit_costs import shown
+from domain.returns.unit_costs import format_per_hour, shown
 from ledger.authorisation import access_for
 from ledger.queries import returns as views
 from tests.web.support import USERS, post_form
@@ -267,8 +267,8 @@ def test_the_market_page_names_every_provider_for_accountants(client_as, demo_bo
     [in_house] = view["in_house"]
     assert f"{in_house['name']} {format_gbp(in_house['total_per_hour_shown'])}" in text
     total = view["market"]["total"]
-    assert (f"lower quartile {format_gbp(total['lower'])}, median {format_gbp(total['median'])}, upper quartile "
-            f"{format_gbp(total['upper'])}") in text  # fmt: skip
+    assert (f"lower quartile {format_per_hour(total['lower'])}, median {format_per_hour(total['median'])}, upper "
+            f"quartile {format_per_hour(total['upper'])}") in text  # fmt: skip: to the penny, £19.765 as £19.77
     assert f"Providers see: {view['providers_would_see']}" in text
 
 

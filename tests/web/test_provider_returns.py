@@ -276,3 +276,29 @@ def test_an_accountant_opening_the_provider_pages_is_refused_by_role(client_as):
     for path in ("/provider/returns", f"{BASE}/2019-20-Q1", "/provider/returns/template.csv"):
         assert client.get(path).status_code == 403, path
     assert 'href="/provider/returns"' not in client.get("/account").get_data(as_text=True)  # not in its menu
+
+
+def test_per_hour_figures_that_do_not_fall_on_a_penny_read_the_same_to_the_penny_everywhere(client_as, demo_book):
+    """Mileage £60,000 over 45,500 hours is £1.318681… an hour: the working figures keep 4 places (£1.3187), but
+    the provider's page, the accountant's page and the cost statement (and the charts in them) each show the
+    figures to the penny, as docs/cost-returns.md says, so the provider and the council read one gap."""
+    period = "2020-21-Q3"
+    figures = {**_figures(demo_book), "line_mileage": "60000.00", "line_surplus": "-1000.00",
+               "volume_contact_hours": "45500"}  # fmt: skip
+    filed = post_form(client_as("provider"), f"{BASE}/{period}/file",
+                      {**figures, "idempotency_key": str(uuid4()), "submit": "y"})  # fmt: skip
+    assert filed.status_code == 302
+    sheet = _sheet(demo_book, period)
+    working = [sheet["gap"], sheet["totals"]["total_per_hour"]]
+    assert all(value != shown(value) for value in working), working  # the case: neither falls on a penny
+    gap, cost = (f"{'-' if v < 0 else ''}£{abs(shown(v))}" for v in working)
+    pages = {
+        "provider": client_as("provider").get(f"{BASE}/{period}").get_data(as_text=True),
+        "accountant": client_as("accountant").get(f"/accountant/returns/{AGREEMENT}/premier-care/{period}")
+        .get_data(as_text=True),
+        "statement": client_as("provider").get(f"/statements/cost/{AGREEMENT}/premier-care/{period}?format=html")
+        .get_data(as_text=True),
+    }  # fmt: skip
+    for who, html in pages.items():
+        assert gap in html and cost in html, who
+        assert not re.findall(r"£[\d,]+\.\d{3,}", html), (who, re.findall(r"£[\d,]+\.\d{3,}", html)[:5])

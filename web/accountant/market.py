@@ -25,7 +25,6 @@ from reports.charts import market_chart
 from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
-from web.accountant.returns import card_rate
 from web.scope import my_agreements
 from web.tables import Column, table
 
@@ -95,7 +94,7 @@ def _entry_row(entry: dict[str, Any], agreement: str, period: str) -> dict[str, 
         **{group: shown(value) for group, value in entry["groups"].items()},
         "agreement": agreement, "period": period,
         "per_hour": entry["total_per_hour_shown"],
-        "rate": card_rate(entry["rate"]),
+        "rate": entry["rate"].shown_rate,
         "gap": None if entry["gap"] is None else shown(entry["gap"]),
     }  # fmt: skip
 

@@ -122,13 +122,6 @@ HISTORY_COLUMNS = [
 
 
 
-def card_rate(rate: views.RatePaid) -> Any:
-    """The card's rate with the places the card states; an hours-weighted rate of several, to the penny."""
-    if rate.rate is None:
-        return None
-    return rate.rate if rate.low == rate.high else shown(rate.rate)
-
-
 def _line_rows(sheet: dict[str, Any], market: dict[str, Any] | None) -> list[dict[str, Any]]:
     quartiles = market["lines"] if market else {}
     rows = []
@@ -174,7 +167,7 @@ def _revision_rows(
 def _history_rows(access: AccountantAccess, provider: str) -> list[dict[str, Any]]:
     return [
         {"period": r["period"], "status": r["status"], "revision": r["revision"], "per_hour": r["total_per_hour_shown"],
-         "rate": card_rate(r["rate"]), "gap": None if r["gap"] is None else shown(r["gap"]), "linked": "period",
+         "rate": r["rate"].shown_rate, "gap": None if r["gap"] is None else shown(r["gap"]), "linked": "period",
          "href": url_for(".return_page", agreement=access.agreement, provider=provider, period=r["period"])}
         for r in views.history(as_at.read_engine(), access, provider)
     ]  # fmt: skip
@@ -222,7 +215,7 @@ def render_return(
         sheet=sheet,
         market=market,
         quartiles=quartiles,
-        card_rate=card_rate(sheet["rate"]),
+        card_rate=sheet["rate"].shown_rate,
         gap=None if sheet["gap"] is None else shown(sheet["gap"]),
         tables=tables,
         breakdown=cost_breakdown_chart(sheet),
