@@ -24,6 +24,7 @@ from ledger.queries.activity import arrears as arrears_view
 from ledger.queries.activity import arrears_position
 from ledger.queries.agreements import awards
 from ledger.queries.as_at import AsAt
+from ledger.queries.organisations import list_organisations
 from ledger.queries.rates import list_rate_reviews, rate_review, rates_in_force
 from reports.statements.frame import (
     Facts,
@@ -72,7 +73,8 @@ def _decided(engine: Any, agreement: str, year: str) -> tuple[dict[str, Any], di
 
 def notice_providers(book: Openbook, access: Access, financial_year: str, *, as_at: AsAt | None = None) -> list[str]:
     """The providers a decided review's notices go to: those holding an award when its rates apply (or when it was
-    decided), and any owed arrears by its last calculation; a provider's access, only itself."""
+    decided), the members of an alliance holding one (they deliver the care, are paid at its rates and read their
+    own notice), and any owed arrears by its last calculation; a provider's access, only itself."""
     engine = reading(book, as_at)
     year = check_financial_year(financial_year)
     _, decision, _ = _decided(engine, access.agreement, year)
@@ -81,6 +83,7 @@ def notice_providers(book: Openbook, access: Access, financial_year: str, *, as_
         return [own]
     on = decision["effective_from"] or decision["decided_on"]
     found = {row["provider"] for row in awards(engine, access.agreement, on=on)}
+    found |= {row["code"] for row in list_organisations(engine, "provider") if row["member_of"] in found}
     if decision["backdated"]:
         try:
             found |= set(arrears_view(engine, access, year)["providers"])

@@ -39,6 +39,7 @@ from ledger.bootstrap import Openbook, open_openbook
 from ledger.persistence.database import Database
 from ledger.queries import activity, incentives, rates, returns, settlements
 from ledger.queries.as_at import resolve_as_at
+from ledger.queries.organisations import list_organisations
 from reports.statements import render_pdf
 from reports.statements.batch import batch_period, plan_batch
 from reports.statements.rate_notice import notice_providers, rate_notice
@@ -134,6 +135,12 @@ def test_a_provider_gets_its_own_notice_an_accountant_any_and_an_undecided_revie
     assert notice_providers(demo, premier, REVIEW) == ["premier-care"]
     everyone = activity.arrears(demo.read_engine, accountant, REVIEW)["providers"]
     assert set(everyone) <= set(notice_providers(demo, accountant, REVIEW))
+    # The alliance holds the award; its members deliver the care at its rates, so each has its own notice.
+    members = {o["code"] for o in list_organisations(demo.read_engine, "provider")
+               if o["member_of"] == "wirral-home-care-alliance"}  # fmt: skip
+    assert len(members) == 3 and members <= set(notice_providers(demo, accountant, REVIEW))
+    for member in members:
+        assert rate_notice(demo, accountant, REVIEW, member).parties[-1].code == member
     with pytest.raises(NotFound, match="has not been opened"):
         rate_notice(demo, accountant, "2021-22", "premier-care")
 
