@@ -96,6 +96,16 @@ def test_the_reconciliation_page_shows_each_identity_as_the_query_finds_it(clien
         assert f"{i['number']}. {i['identity']}: " in text and f">{i['status']}</span>" in text
         if i["status"] != "not applicable":
             assert format_gbp(i["left"]["amount"]) in text and format_gbp(i["right"]["amount"]) in text
+            for part in i["parts"]:  # each part as the query names it ("paid on account", "of which arrears …")
+                assert f">{part['label']}<" in text
+    assert "of which of which" not in text and "of which paid on account" not in text
+    assert found["holds"] and all(i["status"] != "not applicable" for i in found["identities"])
+    assert "Every identity holds." in text
+    # A year with nothing recorded has no identity to check: it says so, not that every one holds.
+    later = reconcile(demo_book.read_engine, _access(demo_book), "2020-21")
+    assert all(i["status"] == "not applicable" for i in later["identities"])
+    empty = _text(client_as("accountant").get(f"/accountant/reconcile/{WIRRAL}/2020-21"))
+    assert "Nothing to check yet: no identity applies to this year." in empty and "holds (" not in empty
 
 
 def test_the_settlement_page_shows_every_step(client_as, demo_book):

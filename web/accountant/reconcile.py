@@ -35,7 +35,7 @@ def reconciliation(agreement: str, financial_year: str) -> str:
     figures = {
         i["number"]: table(
             f"identity-{i['number']}", f"{i['number']}. {i['identity']}", FIGURES,
-            [i["left"], i["right"], *({**p, "label": f"of which {p['label']}"} for p in i["parts"]),
+            [i["left"], i["right"], *i["parts"],
              {"label": "difference", "amount": i["difference"]}],
         )  # fmt: skip
         for i in found["identities"]
