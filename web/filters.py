@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Flask
 
-from domain.money import format_gbp
+from domain.money import format_count, format_gbp
+from domain.returns.filing import field_label
 from domain.returns.unit_costs import format_per_hour
 from reports.tables import Column
 
@@ -37,4 +38,6 @@ def cell(value: Any, column: Column) -> str:
 def init_app(app: Flask) -> None:
     app.add_template_filter(gbp)
     app.add_template_filter(format_per_hour, "per_hour")
+    app.add_template_filter(field_label)  # a cost line or volume by its name, not its code
+    app.add_template_filter(format_count, "counted")  # {{ n|counted("event") }}: "1 event", "2,000 events"
     app.add_template_filter(cell)

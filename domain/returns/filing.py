@@ -58,6 +58,7 @@ __all__ = [
     "Volume",
     "VolumeSpec",
     "Volumes",
+    "field_label",
 ]
 
 
@@ -158,6 +159,14 @@ class Volume(StrEnum):
     @property
     def label(self) -> str:
         return VOLUME_SPECS[self].label
+
+
+def field_label(code: str) -> str:
+    """What people call a cost line or volume ("travel_pay" is "Careworker pay for travel time"): a query names
+    its line by code; pages and messages name it by this. An unknown code is shown as it is."""
+    if code in CostLine._value2member_map_:
+        return CostLine(code).label
+    return Volume(code).label if code in Volume._value2member_map_ else code
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,8 @@ def test_pages_by_position_cover_the_history_without_gaps_or_overlaps(client_as,
         assert len(shown) <= PAGE_SIZE
         seen.extend(shown)
         pages += 1
+        assert ('rel="first"' in body) == (pages > 1)  # every page after the first links back to the start
+        assert f"{len(shown)} of at most {PAGE_SIZE} (so are its downloads)" in body
         found = NEXT_LINK.search(body)
         url = found.group(1) if found else None
     every = event_page(demo_book.read_engine, history_access(None, SYSTEM, None), limit=DEMO_EVENTS + 1)
@@ -74,6 +76,7 @@ def test_a_bad_filter_is_refused_beside_its_field(client_as):
     page = client_as("auditor").get("/auditor/events?aggregate=not-a-uuid")
     assert page.status_code == 400
     assert "is not an aggregate id" in page.get_data(as_text=True)
+    assert "Nothing was saved" not in page.get_data(as_text=True)  # a search, not a recording form
 
 
 def test_a_cost_returns_history_shows_the_lines_each_revision_changed(client_as):
@@ -82,6 +85,8 @@ def test_a_cost_returns_history_shows_the_lines_each_revision_changed(client_as)
     text = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Lines changed at position" in text and "filing.lines." in text
+    one = client.get("/auditor/history?kind=organisation&key=premier-care").get_data(as_text=True)
+    assert ": 1 event</h2>" in one  # not "1 events"
     missing = client.get("/auditor/history?kind=cost-return&key=wirral-homecare+premier-care+2099-00-Q1")
     assert missing.status_code in (400, 404)
     short = client.get("/auditor/history?kind=cost-return&key=wirral-homecare")
@@ -96,7 +101,10 @@ def test_only_an_auditor_of_an_audit_body_opens_the_auditor_pages(client_as, rol
         assert client.get(path).status_code == 403, path
     token = csrf_token(client, "/auditor/integrity")  # the 403 page carries it too
     assert client.post("/auditor/integrity", data={"csrf_token": token}).status_code == 403
-    assert client_as("auditor").get("/auditor/integrity").status_code == 200
+    unsigned = client_as("auditor").get("/auditor/integrity")
+    assert unsigned.status_code == 200  # the demo ledger has no signing key: the verifier is shown without one
+    assert "<code>python3 -I verify.py openbook-export.jsonl</code>" in unsigned.get_data(as_text=True)
+    assert "--public-key" not in unsigned.get_data(as_text=True)
 
 
 def _check_chain(client, book) -> str:

@@ -50,6 +50,7 @@ def test_the_page_shows_each_checkpoint_signed_and_matching_the_chain_and_the_pu
     assert f"signed with key {key.key_id}: the signature verifies" in row
     assert f"the chain hash stored at position {position} is the checkpoint&#39;s" in row
     assert f"<pre>{key.public_line}</pre>" in page
+    assert "<code>python3 -I verify.py openbook-export.jsonl --public-key openbook.pub</code>" in page
 
     pem = client.get("/auditor/integrity/public-key.pem")
     assert pem.status_code == 200 and f'filename="openbook-{key.key_id}.pem"' in pem.headers["Content-Disposition"]

@@ -119,6 +119,7 @@ def test_a_bad_field_is_shown_beside_it_and_records_nothing_then_the_fix_records
     html = refused.get_data(as_text=True)
     assert _error_beside(html, "line_pension") == "18655.005 has more than 2 decimal places"
     assert 'aria-invalid="true"' in html and 'value="18655.005"' in html  # the typed figures come back
+    assert "Please correct the fields marked below. Nothing was saved." in html
     assert demo_book.projections.head() == head and "2020-21-Q1" not in _returns(demo_book)
 
     fixed = {**figures, "idempotency_key": key, "save": "y", "reason": "first quarter of 2020-21"}
@@ -232,6 +233,7 @@ def test_aspire_answers_the_accountants_query_on_travel_pay(app, demo_book):
     assert (asked["line"], asked["answer"]) == ("travel_pay", None)
     sheet_page = client.get(base).get_data(as_text=True)
     assert "queried" in sheet_page and f"{base}/queries/{asked['query_id']}" in sheet_page
+    assert f"Answer query {asked['query_id']}</a> on {CostLine('travel_pay').label}</li>" in sheet_page  # not the code
     path = f"{base}/queries/{asked['query_id']}"
     assert asked["question"] in client.get(path).get_data(as_text=True)
 

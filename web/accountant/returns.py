@@ -28,7 +28,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from domain.errors import Conflict, InvalidInput, NotAllowed, RuleBroken
 from domain.organisations.user import Role
-from domain.returns.filing import CostLine, Volume
+from domain.returns.filing import CostLine, Volume, field_label
 from domain.returns.unit_costs import shown
 from ledger.authorisation import AccountantAccess
 from ledger.queries import returns as views
@@ -137,7 +137,7 @@ def _line_rows(sheet: dict[str, Any], market: dict[str, Any] | None) -> list[dic
 
 def _query_rows(sheet: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        {**q, "state": "open" if q["answer"] is None else "answered", "line_label": _line_label(q["line"])}
+        {**q, "state": "open" if q["answer"] is None else "answered", "line_label": field_label(q["line"])}
         for q in sheet["queries"]
     ]
 
@@ -250,10 +250,6 @@ def _act(
     return redirect(url_for(".return_page", agreement=agreement, provider=provider, period=period))
 
 
-def _line_label(line: str) -> str:
-    return dict(QUERYABLE).get(line, line)
-
-
 @bp.post("/returns/<agreement>/<provider>/<period>/query")
 @allow(Role.ACCOUNTANT)
 def query_return(agreement: str, provider: str, period: str) -> Response | tuple[str, int]:
@@ -262,7 +258,7 @@ def query_return(agreement: str, provider: str, period: str) -> Response | tuple
         lambda f: book_of().returns.query_cost_return(
             envelope_of(f), agreement, provider, period, f.line.data, f.question.data.strip()
         ),
-        lambda f, r: f"Query {r['query_id']} sent on {_line_label(f.line.data)}: the return is {r['status']} until "
+        lambda f, r: f"Query {r['query_id']} sent on {field_label(f.line.data)}: the return is {r['status']} until "
         "it is answered.",
     )  # fmt: skip
 

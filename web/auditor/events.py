@@ -111,9 +111,13 @@ def events() -> tuple[str, int] | str:
         {**row, "recorded_at": row["recorded_at"].isoformat(timespec="seconds"), "reason": row.get("reason") or ""}
         for row in page
     ]
-    shown = table("events", f"Events after position {after:,}", COLUMNS, rows)
-    next_args = {**request.args.to_dict(), "after": str(page[-1]["position"])} if more else None
-    return render_template("auditor/events/list.html", form=form, events=shown, next_args=next_args)
+    caption = f"Events after position {after:,}: this page, {len(rows)} of at most {PAGE_SIZE} (so are its downloads)"
+    shown = table("events", caption, COLUMNS, rows)
+    asked = request.args.to_dict()
+    next_args = {**asked, "after": str(page[-1]["position"])} if more else None
+    first_args = {**asked, "after": "0"} if after else None  # keyset pages go forward; back to the start is one link
+    return render_template("auditor/events/list.html", form=form, events=shown, next_args=next_args,
+                           first_args=first_args)  # fmt: skip
 
 
 def payload_items(payload: dict[str, Any]) -> list[tuple[str, str]]:

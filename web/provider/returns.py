@@ -28,7 +28,7 @@ from domain.bounds import TEXT_LENGTH
 from domain.errors import Conflict, InvalidInput, NotFound, RuleBroken
 from domain.organisations.user import Role
 from domain.returns.cost_return import check_period
-from domain.returns.filing import CostGroup, CostLine, Volume, lines_in
+from domain.returns.filing import CostGroup, CostLine, Volume, field_label, lines_in
 from domain.returns.unit_costs import shown
 from ledger.authorisation import Access, only_provider, shown_provider
 from ledger.files.cost_returns import template_csv, template_xlsx
@@ -446,7 +446,7 @@ def answer_query(agreement: str, provider: str, period: str, query: str) -> Any:
     elif request.method == "POST":
         status = 400
     page = render_template("provider/returns/query.html", key=key, sheet=sheet, asked=asked, form=form,
-                           line=_queried_label(asked["line"]))  # fmt: skip
+                           line=field_label(asked["line"]))  # fmt: skip
     return page, status
 
 
