@@ -112,6 +112,7 @@ def test_the_settlement_page_shows_every_step(client_as, demo_book):
     view = settlement(demo_book.read_engine, _access(demo_book), WIRRAL, YEAR, 1)
     text = _text(client_as("ccg-accountant").get(SETTLEMENT))
     assert view["status"] == "draft" and 'data-status="draft"' in text
+    assert "Awaiting approval by: NHS Wirral CCG, Wirral Council" in text  # names, not codes
     for step in view["statement"]["steps"]:
         assert step["formula"] in text and format_gbp(step["amount"]) in text
     for band in view["statement"]["bands"]:

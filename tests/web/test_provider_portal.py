@@ -162,6 +162,8 @@ def test_payment_statements_and_settlements_are_the_providers_own(client_as, dem
     own = settled["statement"]["providers"]["premier-care"]
     html = client.get(f"/provider/settlements/wirral-homecare/{DEMO_YEAR}/1").get_data(as_text=True)
     assert f'data-balance="{own["balance"]}"' in html
+    assert settled["awaiting"] == ["wirral-ccg", "wirral-council"]  # the draft awaits both; named as people say them
+    assert "awaiting approval by NHS Wirral CCG, Wirral Council." in text_of(html)
     assert f"{DEMO_YEAR} 1 {settled['status']}" in page and format_gbp(own["share"]) in page
 
 

@@ -19,6 +19,7 @@ from flask import flash, redirect, render_template, url_for
 
 from domain.organisations.user import Role
 from ledger.queries.settlements import list_settlements, settlement, year_end
+from reports.statements.frame import names
 from web import as_at, navigation, scope
 from web.access import allow
 from web.accountant import bp
@@ -172,8 +173,10 @@ def _settlement_page(agreement: str, financial_year: str, sequence: int, form: S
     """The settlement, live or as known at the request's ``as_at`` (then its forms give way: web/as_at.py)."""
     engine = as_at.read_engine()
     view = settlement(engine, scope.accountant(agreement), agreement, financial_year, sequence)
+    called = names(book_of())
     page = render_template("accountant/money/settlement.html", v=view, t=_tables(view), form=form or SettlementForm(),
-                           open=view["status"] in ("draft", "reviewed", "approved"))  # fmt: skip
+                           open=view["status"] in ("draft", "reviewed", "approved"),
+                           awaiting=[called.get(c, c) for c in view["awaiting"]])  # fmt: skip
     return page, status
 
 

@@ -16,12 +16,14 @@ from werkzeug.wrappers import Response
 from domain.errors import NotFound
 from domain.organisations.user import Role
 from ledger.queries.settlements import latest_sequence, payment_runs, payment_statement, settlement
+from reports.statements.frame import names
 from web import as_at, navigation
 from web.access import allow
 from web.params import MAX_NUMBER
 from web.periods import term_years
 from web.provider import bp
 from web.provider.portal import agreement_or_choice, under
+from web.services import book_of
 from web.tables import Column, table
 
 PAYMENT_COLUMNS = [
@@ -128,10 +130,12 @@ def settlement_page(agreement: str, financial_year: str, sequence: int) -> str:
     row, access = under(agreement)
     view = settlement(as_at.read_engine(), access, agreement, financial_year, sequence)
     own = view["statement"]["providers"].get(access.provider)
+    called = names(book_of())
     return render_template(
         "provider/payments/settlement.html",
         agreement=row,
         view=view,
+        awaiting=[called.get(c, c) for c in view["awaiting"]],  # the commissioners by name, as the statement has them
         own=own,
         clawbacks=view["statement"]["clawbacks"],
         steps=table("steps", "The settlement's working, as you may see it", STEP_COLUMNS, view["statement"]["steps"]),
