@@ -85,7 +85,7 @@ def test_the_inbox_exports_the_rows_it_shows(client_as, demo_book):
     by_name = {r["Provider"]: r for r in rows}
     aspire = next(r for r in every if r["provider"] == "aspire")
     assert by_name["Aspire"]["Cost per contact hour"] == str(shown(aspire["total_per_hour"]))
-    assert by_name["Carewatch"]["Findings"] == "below the wage floor (explained)"
+    assert by_name["Carewatch"]["Wage findings"] == "below the wage floor (explained)"
 
 
 def test_another_commissioners_accountant_sees_none_of_wirrals_returns(client_as):

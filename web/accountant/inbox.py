@@ -42,7 +42,7 @@ COLUMNS = [
     Column("on_costs_percent_of_pay", "On-costs % of pay", "number"),
     Column("surplus_percent_of_cost", "Surplus % of cost", "number"),
     Column("lowest_hourly_pay", "Lowest hourly pay", "money"),
-    Column("flags", "Findings"),
+    Column("flags", "Wage findings"),  # the list holds the wage checks; every finding is on the return
 ]
 
 

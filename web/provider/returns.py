@@ -184,7 +184,7 @@ _RETURN_COLUMNS = [
     Column("submitted_on", "Submitted", "date"),
     Column("accepted_on", "Accepted", "date"),
     Column("total_per_hour_shown", "Cost per contact hour", "money"),
-    Column("flags", "Findings"),
+    Column("flags", "Wage findings"),  # the list holds the wage checks; every finding is on the return
 ]
 
 _DUE_COLUMNS = [
