@@ -116,7 +116,8 @@ def _market(view: dict[str, Any], sheet: dict[str, Any]) -> list[Any]:
 def _history(periods: list[dict[str, Any]], provider_name: str) -> list[Any]:
     shown = periods[-HISTORY:]
     rows = [{"period": p["period"], "status": p["status"], "revision": p["revision"],
-             "cost": _per_hour(p["total_per_hour"]), "rate": p["rate"].shown_rate, "gap": _per_hour(p["gap"])} for p in shown]  # fmt: skip
+             "cost": _per_hour(p["total_per_hour"]), "rate": p["rate"].shown_rate, "gap": _per_hour(p["gap"])}
+            for p in shown]  # fmt: skip
     columns = [Column("period", "Period"), Column("status", "Status"), Column("revision", "Revision", "number"),
                Column("cost", "Cost per hour", "money"), Column("rate", "Rate paid", "money"),
                Column("gap", "Gap (rate − cost)", "money")]  # fmt: skip
