@@ -304,3 +304,17 @@ def test_per_hour_figures_that_do_not_fall_on_a_penny_read_the_same_to_the_penny
     for who, html in pages.items():
         assert gap in html and cost in html, who
         assert not re.findall(r"£[\d,]+\.\d{3,}", html), (who, re.findall(r"£[\d,]+\.\d{3,}", html)[:5])
+
+
+def test_a_period_outside_the_term_is_refused_before_its_form_is_shown(client_as, demo_book):
+    """Nothing can be filed for 1999-00-Q1 under an agreement that starts in 2019: the provider is told so instead of
+    a form of thirty figures that would be refused on save; the list's "another period" box says the same."""
+    client = client_as("provider")
+    head = demo_book.projections.head()
+    for path in (f"{BASE}/1999-00-Q1/file", f"/provider/returns/file?agreement={AGREEMENT}&period=1999-00-Q1"):
+        page = client.get(path)
+        html = page.get_data(as_text=True)
+        assert page.status_code == 422, path
+        assert f"1999-00-Q1 is outside the term of {AGREEMENT}" in html and 'name="line_contact_pay"' not in html
+    assert client.get(f"{BASE}/2021-22-Q1/file").status_code == 200  # within the term: the form
+    assert demo_book.projections.head() == head

@@ -174,6 +174,12 @@ def _key(agreement: str, provider: str, period: str) -> dict[str, str]:
     return {"agreement": agreement, "provider": provider, "period": period}
 
 
+def _fileable(agreement: str, period: str) -> str:
+    """The period's canonical text, if a return can be filed for it: a period outside the agreement's term is
+    refused before the form is shown (422, saying the term), not after thirty figures are typed into it."""
+    return str(book_of().records.agreement(agreement).check_period_in_term(check_period(period)))
+
+
 # -- the list ---------------------------------------------------------------------------------------
 
 _RETURN_COLUMNS = [
@@ -254,6 +260,7 @@ def choose_period() -> Any:
     key = _key(agreement, provider, str(check_period(period)))
     if _filed(access, key["period"]) is not None:
         return redirect(url_for("provider.return_sheet", **key))
+    _fileable(agreement, period)
     return redirect(url_for("provider.file_return", **key))
 
 
@@ -292,6 +299,7 @@ def file_return(agreement: str, provider: str, period: str) -> Any:
     if _filed(access, period) is not None and request.method == "GET":
         flash(f"The return for {period} is already filed; amend it to change its figures.")
         return redirect(url_for("provider.return_sheet", **key))
+    _fileable(agreement, period)
     form = CostReturnForm()
     if not form.validate_on_submit():
         return _file_page(key, form, UploadForm(), 400 if request.method == "POST" else 200)
