@@ -62,12 +62,14 @@ def event_page(
     *,
     after: int = 0,
     up_to: int | None = None,
+    before: int | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` events after position ``after`` (and at most ``up_to``) that match ``where``: their
     envelopes, by position.
 
-    The next page starts after the last position shown.
+    The next page starts after the last position shown. With ``before``, the ``limit`` events just before that
+    position instead (still in position order): the previous page, read backwards on the same index.
     """
     if not isinstance(access, HistoryAccess):
         raise TypeError(f"the event history needs a HistoryAccess from ledger.authorisation, not {type(access).__name__}")
@@ -75,6 +77,8 @@ def event_page(
     query = select(event_index).where(c.position > after)
     if up_to is not None:
         query = query.where(c.position <= up_to)
+    if before is not None:
+        query = query.where(c.position < before)
     if access.agreements is not None:
         query = query.where(
             or_(c.agreement.in_(sorted(access.agreements)), and_(c.agreement.is_(None), c.aggregate_kind.in_(SHARED_KINDS)))
@@ -97,7 +101,10 @@ def event_page(
         query = query.where(c.recorded_at >= in_utc(where.recorded_from))
     if where.recorded_to is not None:
         query = query.where(c.recorded_at <= in_utc(where.recorded_to))
-    rows = read_rows(engine, query.order_by(c.position).limit(limit))
+    order = c.position.desc() if before is not None else c.position
+    rows = read_rows(engine, query.order_by(order).limit(limit))
+    if before is not None:
+        rows.reverse()
     return [{**row, "recorded_at": in_utc(row["recorded_at"])} for row in rows]
 
 

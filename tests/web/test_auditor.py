@@ -20,6 +20,7 @@ from web.auditor.events import PAGE_SIZE
 AUDITOR = Actor(user=USERS["auditor"], organisation="partnership-audit")
 EVENT_LINK = re.compile(r'href="/auditor/events/(\d+)"')
 NEXT_LINK = re.compile(r'<a rel="next" href="([^"]+)"')
+PREVIOUS_LINK = re.compile(r'<a rel="prev" href="([^"]+)"')
 
 
 def positions_on(page: str) -> list[int]:
@@ -48,10 +49,13 @@ def test_pages_by_position_cover_the_history_without_gaps_or_overlaps(client_as,
         body = client.get(unescape(url)).get_data(as_text=True)
         shown = positions_on(body)
         assert len(shown) <= PAGE_SIZE
-        seen.extend(shown)
         pages += 1
-        assert ('rel="first"' in body) == (pages > 1)  # every page after the first links back to the start
+        assert ('rel="first"' in body) == ('rel="prev"' in body) == (pages > 1)  # back a page, or to the start
         assert f"{len(shown)} of at most {PAGE_SIZE} (so are its downloads)" in body
+        if pages > 1:  # the previous page, read backwards, is the page before, whole
+            back = client.get(unescape(PREVIOUS_LINK.search(body).group(1))).get_data(as_text=True)
+            assert positions_on(back) == seen[-PAGE_SIZE:]
+        seen.extend(shown)
         found = NEXT_LINK.search(body)
         url = found.group(1) if found else None
     every = event_page(demo_book.read_engine, history_access(None, SYSTEM, None), limit=DEMO_EVENTS + 1)

@@ -2,7 +2,8 @@
 
 The page is ``ledger.queries.events.event_page`` with the filters the form
 sends (the same query ``openbook events`` runs), paged by position: "next
-page" asks for the events after the last position shown (keyset, never
+page" asks for the events after the last position shown, "previous page"
+for those before the first, read backwards on the same index (keyset, never
 OFFSET), so a deep page costs what the first did. Who may read the history, and
 which of its events, is the ledger's rule (``history_access``): an auditor sees
 the events of the agreements their audit body is appointed to; one appointed to
@@ -67,6 +68,8 @@ class EventFilterForm(Form):
     recorded_from = DateField("Recorded from (UTC day)", validators=[Optional()])
     recorded_to = DateField("Recorded to (UTC day, inclusive)", validators=[Optional()])
     after = IntegerField("After position", default=0, validators=[Optional(), NumberRange(0, MAX_POSITION)])
+    #: Set by the "previous page" link only: the page of events just before this position.
+    before = IntegerField("Before position", validators=[Optional(), NumberRange(1, MAX_POSITION)])
 
     def event_filter(self) -> EventFilter:
         chosen = self.type.data or ""
@@ -104,20 +107,30 @@ def events() -> tuple[str, int] | str:
     form.type.choices = type_choices()
     if request.args and not form.validate():
         return render_template("auditor/events/list.html", form=form, events=None, next_args=None), 400
-    after = form.after.data or 0
-    found = event_page(as_at.read_engine(), access, form.event_filter(), after=after, limit=PAGE_SIZE + 1)
-    page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+    engine, where = as_at.read_engine(), form.event_filter()
+    after, before = form.after.data or 0, form.before.data
+    if before is not None:  # the previous page: the events just before, and whether any come before those
+        found = event_page(engine, access, where, before=before, limit=PAGE_SIZE + 1)
+        page, more = found[-PAGE_SIZE:], True  # the page it was asked from follows
+        earlier = len(found) > PAGE_SIZE
+    else:
+        found = event_page(engine, access, where, after=after, limit=PAGE_SIZE + 1)
+        page, more = found[:PAGE_SIZE], len(found) > PAGE_SIZE
+        earlier = bool(page) and bool(event_page(engine, access, where, before=page[0]["position"], limit=1))
     rows = [
         {**row, "recorded_at": row["recorded_at"].isoformat(timespec="seconds"), "reason": row.get("reason") or ""}
         for row in page
     ]
-    caption = f"Events after position {after:,}: this page, {len(rows)} of at most {PAGE_SIZE} (so are its downloads)"
+    span = (f"at positions {page[0]['position']:,} to {page[-1]['position']:,}" if page
+            else f"after position {after:,}")  # fmt: skip
+    caption = f"Events {span}: this page, {len(rows)} of at most {PAGE_SIZE} (so are its downloads)"
     shown = table("events", caption, COLUMNS, rows)
-    asked = request.args.to_dict()
-    next_args = {**asked, "after": str(page[-1]["position"])} if more else None
-    first_args = {**asked, "after": "0"} if after else None  # keyset pages go forward; back to the start is one link
+    asked = {k: v for k, v in request.args.to_dict().items() if k not in ("after", "before")}
+    next_args = {**asked, "after": str(page[-1]["position"])} if more and page else None
+    previous_args = {**asked, "before": str(page[0]["position"])} if earlier else None
+    first_args = asked if earlier else None
     return render_template("auditor/events/list.html", form=form, events=shown, next_args=next_args,
-                           first_args=first_args)  # fmt: skip
+                           previous_args=previous_args, first_args=first_args)  # fmt: skip
 
 
 def payload_items(payload: dict[str, Any]) -> list[tuple[str, str]]:
