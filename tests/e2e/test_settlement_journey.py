@@ -80,19 +80,19 @@ def test_the_ccg_accountant_reviews_the_drafted_settlement_and_approves_it_for_t
     page.get_by_role("button", name="Review").click()
     page.wait_for_url(live_server + SETTLEMENT)
     assert page.locator(".flash").inner_text() == (
-        f"Reviewed: settlement 1 of {WIRRAL} {DEMO_YEAR} is now reviewed; awaiting approval by wirral-ccg, "
-        "wirral-council."
+        f"Reviewed: settlement 1 of {WIRRAL} {DEMO_YEAR} is now reviewed; awaiting approval by NHS Wirral CCG, "
+        "Wirral Council."
     )
     page.get_by_role("button", name="Approve for NHS Wirral CCG").click()
     page.wait_for_url(live_server + SETTLEMENT)
-    assert page.locator(".flash").inner_text().endswith("awaiting approval by wirral-council.")
-    assert f"Approved for wirral-ccg by {CCG}" in page.locator("#signatures").inner_text()
+    assert page.locator(".flash").inner_text().endswith("awaiting approval by Wirral Council.")
+    assert f"Approved for NHS Wirral CCG by {CCG}" in page.locator("#signatures").inner_text()
 
     page.get_by_role("button", name="Issue").click()  # the council has not approved yet: refused on the page
     assert "wirral-council" in page.get_by_role("alert").inner_text()
     page.goto(live_server + SETTLEMENT)
     assert _status(page) != "issued"
-    assert "Awaiting approval by: wirral-council" in page.locator("#signatures").inner_text()
+    assert "Awaiting approval by: Wirral Council" in page.locator("#signatures").inner_text()
     _check(page, "accountant-settlement", refused)
 
 
@@ -108,8 +108,8 @@ def test_the_council_accountant_approves_for_the_council_and_issues_it(page, liv
     assert page.locator(".flash").inner_text() == f"Issued: settlement 1 of {WIRRAL} {DEMO_YEAR} is now issued."
     assert _status(page) == "issued"
     signatures = page.locator("#signatures").inner_text()
-    assert f"Approved for wirral-council by {COUNCIL}" in signatures
-    assert f"Approved for wirral-ccg by {CCG}" in signatures
+    assert f"Approved for Wirral Council by {COUNCIL}" in signatures
+    assert f"Approved for NHS Wirral CCG by {CCG}" in signatures
     assert f"Issued by {COUNCIL}" in signatures
     assert page.get_by_role("button", name="Issue").count() == 0  # an issued settlement never changes
     _check(page, "accountant-settlement-issued", refused)

@@ -176,7 +176,7 @@ def _settlement_page(agreement: str, financial_year: str, sequence: int, form: S
     called = names(book_of())
     page = render_template("accountant/money/settlement.html", v=view, t=_tables(view), form=form or SettlementForm(),
                            open=view["status"] in ("draft", "reviewed", "approved"),
-                           awaiting=[called.get(c, c) for c in view["awaiting"]])  # fmt: skip
+                           awaiting=[called.get(c, c) for c in view["awaiting"]], called=called)  # fmt: skip
     return page, status
 
 
@@ -197,8 +197,9 @@ def _change(agreement: str, financial_year: str, sequence: int,
         result = command(envelope_of(form, effective=form.effective.data, reason=form.reason.data), form)
     except REFUSALS as error:
         return _settlement_page(agreement, financial_year, sequence, form, show_refusal(form, error))
-    awaiting = f"; awaiting approval by {', '.join(result['awaiting'])}" if result["awaiting"] and result[
-        "status"] != "issued" else ""  # fmt: skip
+    called = names(book_of())
+    awaiting = (f"; awaiting approval by {', '.join(called.get(c, c) for c in result['awaiting'])}"
+                if result["awaiting"] and result["status"] != "issued" else "")  # fmt: skip
     flash(f"{done}: settlement {result['sequence']} of {agreement} {result['financial_year']} is now "
           f"{result['status']}{awaiting}.")  # fmt: skip
     return redirect(url_for("accountant.settlement_page", agreement=agreement, financial_year=financial_year,
