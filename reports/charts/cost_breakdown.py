@@ -23,6 +23,7 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from domain.money import format_gbp
 from domain.returns.unit_costs import format_per_hour
 from reports.charts.svg import INK, MUTED, plotted, remembered, render
 
@@ -36,8 +37,8 @@ _DEFICIT = ("#FFFFFF", "xxxx")
 
 def _describe(sheet: Mapping[str, Any]) -> str:
     each = "; ".join(f"{g['label']} {format_per_hour(g['per_hour'])}" for g in sheet["groups"])
-    rate = sheet["rate"].rate
-    paid = f"Rate paid {format_per_hour(rate)} an hour, gap {format_per_hour(sheet['gap'])}." if rate is not None else (
+    rate = sheet["rate"].shown_rate
+    paid = f"Rate paid {format_gbp(rate)} an hour, gap {format_per_hour(sheet['gap'])}." if rate is not None else (
         "No rate paid is known.")  # fmt: skip
     return (
         f"Cost per contact hour of {sheet['provider_name']}'s return for {sheet['period']}, by cost group: {each}. "
@@ -49,7 +50,7 @@ def _describe(sheet: Mapping[str, Any]) -> str:
 def cost_breakdown_chart(sheet: Mapping[str, Any], *, title: str | None = None) -> str:
     """SVG of a ``return_sheet``: its cost groups per contact hour as one stacked bar, and the rate paid."""
     groups = list(sheet["groups"])
-    rate = sheet["rate"].rate
+    rate = sheet["rate"].shown_rate  # as the page beside it shows it: a card's rate with the card's places
     total = sheet["totals"]["total_per_hour"]
     title = title or f"Cost per contact hour by group against the rate paid, {sheet['period']}"
 
@@ -73,8 +74,8 @@ def cost_breakdown_chart(sheet: Mapping[str, Any], *, title: str | None = None) 
                     ha="left", va="center", fontsize=8.5, fontweight="bold")  # fmt: skip
         if rate is not None:
             ax.plot([plotted(rate)] * 2, [-0.42, 0.42], color=INK, linestyle="--", linewidth=1.6,
-                    label=f"rate paid {format_per_hour(rate)}")  # fmt: skip
-            ax.annotate(f"rate paid {format_per_hour(rate)}", xy=(plotted(rate), 0.42), xytext=(0, 2),
+                    label=f"rate paid {format_gbp(rate)}")  # fmt: skip
+            ax.annotate(f"rate paid {format_gbp(rate)}", xy=(plotted(rate), 0.42), xytext=(0, 2),
                         textcoords="offset points", ha="center", va="bottom", fontsize=8.5)  # fmt: skip
         right = max(top, end, plotted(rate) if rate is not None else 0.0)
         ax.set_xlim(0, right * 1.2 if right > 0 else 1)

@@ -25,6 +25,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from domain.money import format_gbp
 from domain.returns.unit_costs import format_per_hour
 from reports.charts.svg import INK, MARKERS, MUTED, PALETTE, plotted, remembered, render
 
@@ -70,7 +71,7 @@ def _rates(view: Mapping[str, Any], rate: Decimal | None) -> list[Decimal]:
     if rate is not None:
         return [rate]
     entries = view.get("providers", ())
-    return sorted({e["rate"].rate for e in entries if e.get("rate") is not None and e["rate"].rate is not None})
+    return sorted({e["rate"].shown_rate for e in entries if e.get("rate") is not None and e["rate"].rate is not None})
 
 
 def _no_market(view: Mapping[str, Any]) -> str:
@@ -93,7 +94,7 @@ def _describe(view: Mapping[str, Any], rates: Sequence[Decimal], points: Sequenc
         )
     unnamed = {"provider": "a provider", "in-house": "in-house"}
     shown = [f"{label or unnamed[kind]}: {format_per_hour(_figure(entry, TOTAL))}" for label, entry, kind in points]
-    paid = f" Rate paid: {', '.join(format_per_hour(r) for r in rates)} an hour." if rates else ""
+    paid = f" Rate paid: {', '.join(format_gbp(r) for r in rates)} an hour." if rates else ""
     each = f" Total cost per hour of each return shown: {'; '.join(shown)}." if shown else ""
     return f"{market}{paid}{each}"
 
@@ -131,7 +132,7 @@ def market_chart(view: Mapping[str, Any], *, names: bool = False, rate: Decimal 
             y = ys[TOTAL]
             ax.plot([plotted(paid)] * 2, [y - 0.45, y + 0.45], color=PALETTE[1], linestyle="--", linewidth=1.5,
                     label="rate paid" if i == 0 else None)  # fmt: skip
-            ax.annotate(f"rate paid {format_per_hour(paid)}", xy=(plotted(paid), y + 0.45), xytext=(0, 2 + 9 * i),
+            ax.annotate(f"rate paid {format_gbp(paid)}", xy=(plotted(paid), y + 0.45), xytext=(0, 2 + 9 * i),
                         textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
         ax.set_yticks(list(ys.values()), [row.replace("-", " ") for row in ys])
         ax.set_ylim(-0.7, len(rows) - 0.2)

@@ -14,6 +14,7 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from domain.money import format_gbp
 from domain.returns.unit_costs import format_per_hour
 from reports.charts.svg import INK, MUTED, PALETTE, plotted, remembered, render
 
@@ -23,7 +24,7 @@ __all__ = ["unit_cost_chart"]
 @remembered
 def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
     """SVG of ``history`` rows (each with ``period``, ``total_per_hour`` and ``rate``), in the order given."""
-    rates = [row["rate"].rate for row in periods]
+    rates = [row["rate"].shown_rate for row in periods]
 
     def draw(figure: Figure) -> None:
         ax = figure.subplots()
@@ -39,7 +40,7 @@ def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
                     linewidth=1.5, label="rate paid")  # fmt: skip
         for x, rate in zip(xs, rates, strict=True):  # the rate's figure where it starts or changes
             if rate is not None and (x == 0 or rates[x - 1] != rate):
-                ax.annotate(format_per_hour(rate), xy=(x, plotted(rate)), xytext=(0, -12), textcoords="offset points",
+                ax.annotate(format_gbp(rate), xy=(x, plotted(rate)), xytext=(0, -12), textcoords="offset points",
                             ha="center", fontsize=7)  # fmt: skip
         ax.set_xticks(list(xs), [row["period"] for row in periods], rotation=30, ha="right")
         ax.set_ylabel("£ per contact hour")
@@ -52,7 +53,7 @@ def unit_cost_chart(periods: Sequence[Mapping[str, Any]], *, title: str) -> str:
 
     each = "; ".join(
         f"{row['period']} cost {format_per_hour(row['total_per_hour'])}"
-        + (f", rate paid {format_per_hour(rate)}" if rate is not None else ", no rate paid")
+        + (f", rate paid {format_gbp(rate)}" if rate is not None else ", no rate paid")
         for row, rate in zip(periods, rates, strict=True)
     )
     desc = f"Cost per contact hour by period: {each}." if periods else "No cost returns yet."

@@ -95,7 +95,7 @@ def _findings(sheet: dict[str, Any]) -> list[Any]:
 
 
 def _market(view: dict[str, Any], sheet: dict[str, Any]) -> list[Any]:
-    rate = sheet["rate"].rate
+    rate = sheet["rate"].shown_rate
     chart = Figure("Your cost per hour against the market", market_chart(view, rate=rate))
     if view.get("market") is None:
         return [Note(view["not_enough_providers"]["message"][0].upper() + view["not_enough_providers"]["message"][1:]

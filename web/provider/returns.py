@@ -174,10 +174,12 @@ def _key(agreement: str, provider: str, period: str) -> dict[str, str]:
     return {"agreement": agreement, "provider": provider, "period": period}
 
 
-def _fileable(agreement: str, period: str) -> str:
-    """The period's canonical text, if a return can be filed for it: a period outside the agreement's term is
-    refused before the form is shown (422, saying the term), not after thirty figures are typed into it."""
-    return str(book_of().records.agreement(agreement).check_period_in_term(check_period(period)))
+def _check_fileable(agreement: str, provider: str, period: str) -> None:
+    """Refuse a period ``provider`` cannot file for (outside the agreement's term, or before its award or its
+    alliance's: 422, saying which) before the form is shown, not after thirty figures are typed into it; the
+    ledger's own rule (``filing_provider``), as filing runs it."""
+    book = book_of()
+    book.returns.filing_provider(book.records.agreement(agreement), provider, check_period(period))
 
 
 # -- the list ---------------------------------------------------------------------------------------
@@ -260,7 +262,7 @@ def choose_period() -> Any:
     key = _key(agreement, provider, str(check_period(period)))
     if _filed(access, key["period"]) is not None:
         return redirect(url_for("provider.return_sheet", **key))
-    _fileable(agreement, period)
+    _check_fileable(agreement, provider, period)
     return redirect(url_for("provider.file_return", **key))
 
 
@@ -299,7 +301,7 @@ def file_return(agreement: str, provider: str, period: str) -> Any:
     if _filed(access, period) is not None and request.method == "GET":
         flash(f"The return for {period} is already filed; amend it to change its figures.")
         return redirect(url_for("provider.return_sheet", **key))
-    _fileable(agreement, period)
+    _check_fileable(agreement, provider, period)
     form = CostReturnForm()
     if not form.validate_on_submit():
         return _file_page(key, form, UploadForm(), 400 if request.method == "POST" else 200)
@@ -382,7 +384,7 @@ def return_sheet(agreement: str, provider: str, period: str) -> str:
     sheet = views.return_sheet(engine, access, provider, period, revision)
     view = views.market(engine, access, period)
     market = view.get("market")
-    chart = market_chart(view, names=False, rate=sheet["rate"].rate)
+    chart = market_chart(view, names=False, rate=sheet["rate"].shown_rate)
     return render_template(
         "provider/returns/sheet.html",
         key=_key(agreement, provider, sheet["period"]),
@@ -456,10 +458,4 @@ def answer_query(agreement: str, provider: str, period: str, query: str) -> Any:
     page = render_template("provider/returns/query.html", key=key, sheet=sheet, asked=asked, form=form,
                            line=field_label(asked["line"]))  # fmt: skip
     return page, status
-
-
-def _queried_label(line: str) -> str:
-    if line in CostLine._value2member_map_:
-        return CostLine(line).label
-    return Volume(line).label if line in Volume._value2member_map_ else line
 
