@@ -21,8 +21,7 @@ from ledger.queries.reconcile import reconcile as reconciliation
 
 
 def _lines(r: dict[str, Any]) -> list[str]:
-    verdict = "every identity holds" if r["holds"] else "an identity differs"
-    lines = [f"reconciliation of {r['agreement']} {r['financial_year']}: {verdict}", *_closed_lines(r.get("closed"))]
+    lines = [f"reconciliation of {r['agreement']} {r['financial_year']}: {r['verdict']}", *_closed_lines(r.get("closed"))]
     for i in r["identities"]:
         lines.append(f"{i['number']}. {i['identity']}: {i['status']}")
         if i["status"] == "not applicable":

@@ -33,7 +33,7 @@ from cli.context import (
 )
 from domain.errors import InvalidInput
 from domain.money import format_count
-from domain.returns.filing import CostLine, Volume
+from domain.returns.filing import CostLine, Volume, field_label
 from domain.returns.unit_costs import shown
 from domain.returns.wage_floors import Floor
 from ledger.authorisation import access_for, provider_access
@@ -178,11 +178,6 @@ _step(
 # -- reading ---------------------------------------------------------------------------------------
 
 
-def _card_rate(rate: views.RatePaid) -> str:
-    """The card's rate with the places the card states; an hours-weighted rate of several, to the penny."""
-    return money(rate.rate if rate.low == rate.high else shown(rate.rate))
-
-
 def _gap(gap: Decimal | None) -> str:
     return money(None if gap is None else shown(gap))
 
@@ -208,7 +203,7 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
     if rate.rate is None:
         out.append(f"rate on the card: none known ({rate.basis})")
     else:
-        out.append(f"rate on the card {_card_rate(rate)}: {rate.basis}")
+        out.append(f"rate on the card {money(rate.shown_rate)}: {rate.basis}")
         out.append(f"gap (rate on the card - cost per hour): {_gap(s['gap'])}")
     if rate.average_paid is not None:
         out.append(f"average paid per hour {money(shown(rate.average_paid))}: {rate.average_paid_basis}")
@@ -219,7 +214,7 @@ def _sheet_lines(s: dict[str, Any]) -> list[str]:
         out.append(f"{finding['kind']}: {finding['message']}{state}")
     for q in s["queries"]:
         answer = f" -> {q['answer']} ({q['answered_by']})" if q["answer"] else " (open)"
-        out.append(f"{q['query_id']} on {q['line']} (revision {q['revision']}, {q['asked_by']}): {q['question']}{answer}")
+        out.append(f"{q['query_id']} on {field_label(q['line'])} (revision {q['revision']}, {q['asked_by']}): {q['question']}{answer}")
     if s["rejection_reasons"]:
         out.append("rejected: " + "; ".join(s["rejection_reasons"]))
     return out
@@ -283,7 +278,7 @@ def returns_history(context: Context, agreement: str, provider: str, as_at: str 
         as_json,
         lambda rs: [
             f"{r['period']:<11} {r['status']:<10} {money(r['total_per_hour_shown']):>8}/h  "
-            f"rate on the card {'-' if r['rate'].rate is None else _card_rate(r['rate'])}  gap {_gap(r['gap'])}"
+            f"rate on the card {'-' if r['rate'].rate is None else money(r['rate'].shown_rate)}  gap {_gap(r['gap'])}"
             for r in rs
         ]
         or ["none"],

@@ -166,16 +166,31 @@ def reconcile(engine: Engine, access: Access, financial_year: str) -> dict[str, 
         _actual_is_priced_and_incentives(engine, access, found, drafted),
         _balances_and_paid_are_the_cost(found, drafted, closed),
     ]
+    holds = all(i.status != DIFFERS for i in identities)
     return {
         "agreement": agreement,
         "financial_year": year,
         "pooled_budget": found.pool,
         "settlement": None if drafted is None else {"sequence": drafted["sequence"], "status": drafted["status"]},
         "closed": closed,
-        "holds": all(i.status != DIFFERS for i in identities),
+        "holds": holds,
+        "verdict": _verdict(holds, identities),
         "identities": [i.as_json() for i in identities],
         "months": _months(found),
     }
+
+
+def _verdict(holds: bool, identities: list[Identity]) -> str:
+    """The reconciliation in one sentence, the same on the page and in the CLI: "holds" is said only of
+    identities that apply, and a year where none applies yet says so rather than that every one holds."""
+    applying = sum(i.not_applicable is None for i in identities)
+    if not holds:
+        return "An identity differs."
+    if applying == len(identities):
+        return "Every identity holds."
+    if applying:
+        return f"Every identity that applies holds ({applying} of {len(identities)}; the others do not apply yet)."
+    return "Nothing to check yet: no identity applies to this year."
 
 
 def _months(found: _Year) -> list[dict[str, Any]]:

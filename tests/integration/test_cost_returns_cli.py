@@ -102,7 +102,7 @@ def test_template_import_show_query_answer_accept_and_market(openbook, book, tmp
 
     text = openbook("returns", "show", *KEY, as_user=accountant)
     assert text.exit_code == 0 and "gap (rate on the card - cost per hour): -£5.09" in text.stdout
-    assert "Q1 on mileage" in text.stdout and "-> 45p" in text.stdout
+    assert "Q1 on Mileage and vehicle costs" in text.stdout and "-> 45p" in text.stdout  # the line by its name
 
     seen = ok_json(openbook("market", "--agreement", WIRRAL, "--period", Q, "--json", as_user=accountant))
     assert seen["contributors"] == 1 and seen["providers"][0]["provider"] == "premier-care"

@@ -85,6 +85,7 @@ def test_every_demo_year_with_money_reconciles_to_the_penny(book, openbook):
     # Wirral 2019-20: pool, twelve runs, the incentive assessment (£225.96 + £35.56) and a settlement.
     wirral = reconcile(book.read_engine, access_for(book.records, SYSTEM, WIRRAL), "2019-20")
     assert statuses(wirral) == ["holds"] * 4 and wirral["settlement"] == {"sequence": 1, "status": "draft"}
+    assert wirral["verdict"] == "Every identity holds."
     priced = identity(wirral, 1)["left"]["amount"]
     assert identity(wirral, 1)["parts"][2] == {
         "label": "still due (the pool's position: priced − paid by the runs)", "amount": D("0.00"),
@@ -101,6 +102,7 @@ def test_every_demo_year_with_money_reconciles_to_the_penny(book, openbook):
     # assessment's incentives are named as waiting for the settlement they are paid through.
     hereford = reconcile(book.read_engine, access_for(book.records, SYSTEM, HEREFORDSHIRE), "2017-18")
     assert statuses(hereford) == ["not applicable"] * 4 and hereford["holds"]
+    assert hereford["verdict"] == "Nothing to check yet: no identity applies to this year."  # not "every one holds"
     assert identity(hereford, 1)["left"]["amount"] is None and identity(hereford, 1)["difference"] is None
     assert identity(hereford, 3)["finding"].startswith(
         "not applicable: no settlement of herefordshire-hlah for 2017-18 has been drafted; the incentives of "
@@ -108,7 +110,7 @@ def test_every_demo_year_with_money_reconciles_to_the_penny(book, openbook):
     )
 
     text = openbook("reconcile", "--agreement", WIRRAL, "--year", "2019-20", as_user="accountant@wirral.example")
-    assert text.exit_code == 0 and text.stdout.startswith("reconciliation of wirral-homecare 2019-20: every identity holds")
+    assert text.exit_code == 0 and text.stdout.startswith("reconciliation of wirral-homecare 2019-20: Every identity holds.")
     refused = openbook(
         "reconcile", "--agreement", WIRRAL, "--year", "2019-20", "--json", as_user="finance@premiercare.example"
     )
@@ -170,6 +172,7 @@ def test_a_late_visit_and_tampered_read_models_are_each_named(book, tmp_path, ra
     import_visits(book, tmp_path, "late.csv", visits("haven-care", "zone-3", "2019-06", 1, "L"), date(2020, 7, 1))
     found = reconcile(book.read_engine, access, YEAR)
     assert statuses(found) == ["holds", "holds", "differs", "holds"] and not found["holds"]
+    assert found["verdict"] == "An identity differs."
     assert identity(found, 1)["parts"][2]["amount"] == D("15.60")  # still due
     assert identity(found, 3)["difference"] == D("-15.60")
     assert identity(found, 3)["differences"] == [

@@ -389,6 +389,7 @@ def return_sheet(agreement: str, provider: str, period: str) -> str:
         "provider/returns/sheet.html",
         key=_key(agreement, provider, sheet["period"]),
         sheet=sheet,
+        gap=None if sheet["gap"] is None else shown(sheet["gap"]),  # as shown, so "below your cost" agrees with it
         market=market,
         no_market=view.get("not_enough_providers", {}).get("message"),
         lines=table("lines", f"Costs per contact hour, revision {sheet['revision']}", _LINE_COLUMNS,
