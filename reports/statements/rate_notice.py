@@ -83,12 +83,12 @@ def notice_providers(book: Openbook, access: Access, financial_year: str, *, as_
         return [own]
     on = decision["effective_from"] or decision["decided_on"]
     found = {row["provider"] for row in awards(engine, access.agreement, on=on)}
-    found |= {row["code"] for row in list_organisations(engine, "provider") if row["member_of"] in found}
     if decision["backdated"]:
         try:
             found |= set(arrears_view(engine, access, year)["providers"])
         except NotFound:  # not calculated yet
             pass
+    found |= {row["code"] for row in list_organisations(engine, "provider") if row["member_of"] in found}
     return sorted(found)
 
 

@@ -65,6 +65,12 @@ def test_pages_by_position_cover_the_history_without_gaps_or_overlaps(client_as,
     assert seen == held
 
 
+def test_a_previous_page_before_the_first_event_is_empty_and_leads_on_to_the_events(client_as):
+    body = client_as("auditor").get("/auditor/events?before=1").get_data(as_text=True)
+    assert positions_on(body) == [] and 'rel="prev"' not in body
+    assert unescape(NEXT_LINK.search(body).group(1)) == "/auditor/events?after=0"
+
+
 def test_an_event_shows_its_envelope_and_payload_escaped(client_as, demo_book):
     [first] = event_page(demo_book.read_engine, history_access(demo_book.records, AUDITOR, demo_book.read_engine), limit=1)
     page = client_as("auditor").get(f"/auditor/events/{first['position']}")

@@ -126,7 +126,10 @@ def events() -> tuple[str, int] | str:
     caption = f"Events {span}: this page, {len(rows)} of at most {PAGE_SIZE} (so are its downloads)"
     shown = table("events", caption, COLUMNS, rows)
     asked = {k: v for k, v in request.args.to_dict().items() if k not in ("after", "before")}
-    next_args = {**asked, "after": str(page[-1]["position"])} if more and page else None
+    # The next page follows the last event shown; from an empty previous page (before the first event matching),
+    # it is the page the link was followed from.
+    following = page[-1]["position"] if page else (before - 1 if before is not None else None)
+    next_args = {**asked, "after": str(following)} if more and following is not None else None
     previous_args = {**asked, "before": str(page[0]["position"])} if earlier else None
     first_args = asked if earlier else None
     return render_template("auditor/events/list.html", form=form, events=shown, next_args=next_args,
