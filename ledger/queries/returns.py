@@ -92,7 +92,7 @@ from ledger.projections.cost_returns import (
 from ledger.projections.organisations import organisations
 from ledger.projections.rates import rate_cards
 from ledger.queries.agreements import agreement_terms, get_agreement
-from ledger.queries.every_provider import provider_activity
+from ledger.queries.every_provider import Totals, activity_by_provider, provider_activity
 from ledger.queries.rates import rate_history, rate_on
 from ledger.queries.rows import read_rows
 
@@ -144,9 +144,8 @@ def _quarters(period: Period) -> list[str]:
     return [str(q) for q in period.quarters()] if isinstance(period, FinancialYear) else [str(period)]
 
 
-def _average_paid(engine: Engine, agreement: str, provider: str, period: Period) -> tuple[Decimal, str] | None:
-    """Σ spend ÷ Σ payable hours of the provider's priced activity in the period, if it has any."""
-    done = provider_activity(engine, agreement, provider, _quarters(period))
+def _average_paid(done: Totals, period: Period) -> tuple[Decimal, str] | None:
+    """Σ spend ÷ Σ payable hours of the provider's priced activity in the period (``done``), if it has any."""
     if done.payable_minutes <= 0:
         return None
     average = EXACT.divide(EXACT.multiply(done.spend, 60), Decimal(done.payable_minutes)).quantize(
@@ -174,7 +173,7 @@ def _payable_minutes_by_zone_month(
 
 
 def _zones_in_force(
-    engine: Engine, terms: Any, provider: str, period: Period, in_house: bool
+    engine: Engine, card: _Card, provider: str, period: Period, in_house: bool
 ) -> Callable[[date], set[str]]:
     """The zones whose rate counts on a day, from the award and zone rows read once.
 
@@ -183,7 +182,8 @@ def _zones_in_force(
     alliance that holds no award of its own in the period files under the
     alliance's, so the alliance's zones.
     """
-    member_of = _member_of(engine, provider)
+    terms = card.terms
+    member_of = card.members[provider] if provider in card.members else _member_of(engine, provider)
     if in_house:
         zones = [zone for zone in terms.zones if not zone.is_lot]
         return lambda day: {zone.code for zone in zones_on(zones, day)}
@@ -207,6 +207,7 @@ class _Card:
     terms: Any
     standard: dict[str, list[dict[str, Any]]]
     has_card: bool
+    members: dict[str, str | None]  # each organisation's alliance (None: none), read once for every provider
 
 
 def _card(engine: Engine, agreement: str) -> _Card:
@@ -216,7 +217,8 @@ def _card(engine: Engine, agreement: str) -> _Card:
         if rate["band"] is None:
             standard.setdefault(rate["zone"], []).append(rate)
     has_card = bool(rates_published) or _has_rate_card(engine, agreement)
-    return _Card(agreement, agreement_terms(engine, agreement) if has_card else None, standard, has_card)
+    members = dict(_rows_pairs(engine, select(organisations.c.code, organisations.c.member_of))) if has_card else {}
+    return _Card(agreement, agreement_terms(engine, agreement) if has_card else None, standard, has_card, members)
 
 
 def _paid_by_rate_card(engine: Engine, card: _Card, provider: str, period: Period, in_house: bool) -> RatePaid:
@@ -229,7 +231,7 @@ def _paid_by_rate_card(engine: Engine, card: _Card, provider: str, period: Perio
     agreement, standard = card.agreement, card.standard
     if not card.has_card:
         return RatePaid(None, "none", None, None, f"{agreement} has no rates published yet")
-    zones_on = _zones_in_force(engine, card.terms, provider, period, in_house)
+    zones_on = _zones_in_force(engine, card, provider, period, in_house)
     rates: list[tuple[str, date, Decimal]] = []
     zones: set[str] = set()
     for day in days_between(period.start, period.end):
@@ -276,12 +278,16 @@ def _paid_by_rate_card(engine: Engine, card: _Card, provider: str, period: Perio
 
 
 def _rate_paid(
-    engine: Engine, agreement: str, provider: str, period: Period | str, in_house: bool, card: _Card | None = None
+    engine: Engine, agreement: str, provider: str, period: Period | str, in_house: bool, card: _Card | None = None,
+    done: Totals | None = None,
 ) -> RatePaid:
-    """``card``: the agreement's, when the caller asks for many providers or periods (else read here)."""
+    """``card``: the agreement's, and ``done``: the provider's activity in the period, when the caller asks for
+    many providers or periods (else each is read here)."""
     chosen = check_period(period)
     paid = _paid_by_rate_card(engine, card or _card(engine, agreement), provider, chosen, in_house)
-    average = None if in_house else _average_paid(engine, agreement, provider, chosen)
+    if not in_house and done is None:
+        done = provider_activity(engine, agreement, provider, _quarters(chosen))
+    average = None if in_house or done is None else _average_paid(done, chosen)
     if average is None:
         return paid
     return replace(paid, average_paid=average[0], average_paid_basis=average[1])
@@ -606,9 +612,11 @@ def _accountant_market(engine: Engine, access: AccountantAccess, period: Period 
     providers = _accepted_costs(engine, access.agreement, chosen, in_house=False)
     in_house = _accepted_costs(engine, access.agreement, chosen, in_house=True)
     card = _card(engine, access.agreement)
+    activity = activity_by_provider(engine, access.agreement, _quarters(check_period(chosen)))
+    none = Totals(0, 0, 0, 0, Decimal(0), 0)
 
     def entry(code: str, costs: UnitCosts, is_in_house: bool) -> dict[str, Any]:
-        paid = _rate_paid(engine, access.agreement, code, chosen, is_in_house, card)
+        paid = _rate_paid(engine, access.agreement, code, chosen, is_in_house, card, activity.get(code, none))
         gap = None if paid.rate is None else EXACT.subtract(paid.rate, costs.total_per_hour)
         return {"provider": code, "name": names.get(code, code), **_figures(costs), "rate": paid, "gap": gap}
 
