@@ -150,27 +150,33 @@ def provider_activity(engine: Engine, agreement: str, provider: str, quarters: S
     taken against once activity is recorded.
     """
     t = activity_totals.c
-    query = select(
-        func.sum(t.visits), func.sum(t.planned_minutes), func.sum(t.actual_minutes), func.sum(t.payable_minutes),
-        func.sum(t.spend_pence), func.sum(t.unpriced_visits),
-    ).where((t.agreement == agreement) & (t.provider == provider) & t.quarter.in_(list(quarters)))  # fmt: skip
+    ours = (t.agreement == agreement) & (t.provider == provider) & t.quarter.in_(list(quarters))
+    query = select(*_sums()).where(ours)
     with engine.connect() as conn:
-        r = conn.execute(query).one()
-    return Totals(int(r[0] or 0), int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), pounds_from_pence(r[4]), int(r[5] or 0))
+        return _summed(conn.execute(query).one())
 
 
 def activity_by_provider(engine: Engine, agreement: str, quarters: Sequence[str]) -> dict[str, Totals]:
     """``provider_activity`` of every provider with activity in the quarters, in one grouped query: for a page of
     many providers (the market view), not one query each."""
     t = activity_totals.c
-    query = select(
-        t.provider, func.sum(t.visits), func.sum(t.planned_minutes), func.sum(t.actual_minutes),
-        func.sum(t.payable_minutes), func.sum(t.spend_pence), func.sum(t.unpriced_visits),
-    ).where((t.agreement == agreement) & t.quarter.in_(list(quarters))).group_by(t.provider)  # fmt: skip
+    query = select(t.provider, *_sums()).where((t.agreement == agreement) & t.quarter.in_(list(quarters)))
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    return {r[0]: Totals(int(r[1] or 0), int(r[2] or 0), int(r[3] or 0), int(r[4] or 0), pounds_from_pence(r[5]),
-                         int(r[6] or 0)) for r in rows}  # fmt: skip
+        return {r[0]: _summed(r[1:]) for r in conn.execute(query.group_by(t.provider))}
+
+
+def _sums() -> tuple[Any, ...]:
+    """The six sums a ``Totals`` is made of, in its order (``_summed`` reads them back)."""
+    t = activity_totals.c
+    return (func.sum(t.visits), func.sum(t.planned_minutes), func.sum(t.actual_minutes), func.sum(t.payable_minutes),
+            func.sum(t.spend_pence), func.sum(t.unpriced_visits))  # fmt: skip
+
+
+def _summed(r: Sequence[Any]) -> Totals:
+    """``_sums``' six values as Totals; a sum over no rows (None) is nothing."""
+    visits, planned, actual, payable, pence, unpriced = r
+    return Totals(int(visits or 0), int(planned or 0), int(actual or 0), int(payable or 0), pounds_from_pence(pence),
+                  int(unpriced or 0))  # fmt: skip
 
 
 def has_visits(engine: Engine, agreement: str) -> bool:
